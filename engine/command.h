@@ -1,0 +1,130 @@
+// Commands: everything that can be asked of the engine. A command is plain
+// data; Engine::apply(command, now) either applies it (events) or rejects it
+// (an Error, and nothing changed).
+//
+// The wire form is queuecast.v1.Command (proto/queuecast/v1/queuecast.proto);
+// proto/codec.h converts between the two.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "engine/schedule.h"
+#include "engine/types.h"
+
+namespace qc {
+
+// A reserved share of appointment capacity for one channel, released to every
+// channel at `release_at` (paper 001).
+struct Reservation {
+  std::string channel;
+  std::vector<std::int32_t> units;  // per slot, size M; units[i] <= A[i]
+  Time release_at = kNoTime;
+  bool operator==(const Reservation&) const = default;
+};
+
+// One doctor's clinic for one period of one day.
+struct SessionSpec {
+  std::string session_id;
+  std::string doctor_id;
+  std::string doctor_name;
+  std::string department;
+  std::string room;   // consulting room shown on displays ("3诊室")
+  std::string area;   // waiting area: one display view per area
+  Time start = 0;
+  Time end = 0;
+  Time registration_open = 0;  // walk-in registration and check-in open
+  std::int32_t slot_minutes = 60;
+  std::vector<std::int32_t> appointment_quota;  // A[i], size M
+  std::vector<std::int32_t> walkin_quota;       // W[i], size M
+  Policy policy = Policy::kArrival;
+  Duration late_grace = 0;
+  Time cancel_deadline = kNoTime;          // default: registration_open
+  Time walkin_conversion_time = kNoTime;   // default: 00:00 local of start's day
+  std::int32_t utc_offset_minutes = 480;   // local time of the hospital (UTC+8)
+  Duration avg_consult_seed = 0;           // default: 10 minutes
+  Duration arrival_buffer = 15 * kMinute;  // recommended arrival = eta - buffer (clamped)
+  std::vector<Reservation> reservations;   // reserved shares (may be empty)
+  bool operator==(const SessionSpec&) const = default;
+};
+
+// A booking channel (clinic desk, web, phone, WeChat, app, kiosk, referral).
+struct Channel {
+  std::string channel_id;
+  Duration window_opens_before = 0;  // D days before session start (0: always open)
+  Duration window_closes_before = 0; // H hours before session start (0: until conversion)
+  bool operator==(const Channel&) const = default;
+};
+
+struct CreateSession { SessionSpec spec; };
+struct DefineChannel { Channel channel; };
+
+// Single-step appointment booking (a hold confirmed at once).
+struct Book {
+  std::string session_id;
+  std::int32_t slot = 0;
+  std::string patient_ref;   // opaque patient reference (HIS id)
+  std::string patient_name;  // never leaves the engine unmasked except to staff
+  std::string ticket_id;     // optional: the hospital's own appointment number
+  std::string channel;       // optional: empty means no channel rules
+  std::string token;         // optional: patient token issued by the gateway
+};
+// Two-step booking: lock one unit of A[slot] for `ttl`.
+struct Hold {
+  std::string session_id;
+  std::int32_t slot = 0;
+  std::string patient_ref;
+  std::string patient_name;
+  std::string channel;
+  Duration ttl = 0;          // 0: the engine's default hold TTL
+  std::string hold_id;       // optional: engine assigns one when empty
+};
+struct Confirm {
+  std::string hold_id;
+  std::string ticket_id;  // optional
+  std::string token;      // optional
+};
+struct Release { std::string hold_id; };
+struct Cancel { std::string ticket_id; };
+struct RegisterWalkIn {
+  std::string session_id;
+  std::string patient_ref;
+  std::string patient_name;
+  std::string ticket_id;  // optional
+  std::string token;      // optional
+};
+struct CheckIn { std::string ticket_id; };
+struct CallNext { std::string session_id; };
+struct CallTicket { std::string ticket_id; };
+struct Recall { std::string ticket_id; };
+struct Complete { std::string ticket_id; };
+struct MarkMissed { std::string ticket_id; };
+struct ReturnTicket { std::string ticket_id; };
+struct MoveToNext { std::string ticket_id; };
+struct Pause { std::string session_id; };
+struct Resume { std::string session_id; };
+struct SuspendSession { std::string session_id; std::string reason; };
+struct CloseSession { std::string session_id; };
+// Time-driven changes: hold expiry, reserved-share release, walk-in
+// conversion, automatic session close.
+struct Tick {};
+
+using CommandBody = std::variant<
+    CreateSession, DefineChannel, Book, Hold, Confirm, Release, Cancel,
+    RegisterWalkIn, CheckIn, CallNext, CallTicket, Recall, Complete,
+    MarkMissed, ReturnTicket, MoveToNext, Pause, Resume, SuspendSession,
+    CloseSession, Tick,
+    // Schedules (engine/schedule.h)
+    DefineTemplate, GenerateSessions, AdjustQuotas, DoctorLeave>;
+
+struct Command {
+  Actor actor;
+  CommandBody body;
+};
+
+// The stable snake_case name of a command ("call_next"), for logs and metrics.
+std::string_view command_name(const CommandBody& body);
+
+}  // namespace qc

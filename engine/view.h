@@ -1,0 +1,113 @@
+// The three views of a session (spec: "What each viewer sees").
+//
+// - PatientView: one ticket, as its patient sees it; no other patient's data
+//   except public labels.
+// - DisplayView: one waiting area, for the screens; names masked.
+// - StaffView: one session, everything, in key order, with names.
+// - Board: the public part of a session (labels, order, pace; no names),
+//   from which every patient's position can be derived cheaply.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/types.h"
+
+namespace qc {
+
+struct PatientView {
+  std::string ticket_id;
+  std::string session_id;
+  std::string label;
+  TicketKind kind = TicketKind::kAppointment;
+  TicketState state = TicketState::kBooked;
+  Placement placement = Placement::kNone;
+  SessionStatus session_status = SessionStatus::kOpen;
+  std::int32_t slot = -1;            // booked/registered slot
+  std::int32_t effective_slot = -1;  // where it waits (after demotion etc.)
+  Time slot_start = 0;
+  Time slot_end = 0;
+  // WAITING: WAITING tickets before it (0 = next). BOOKED: the same if it
+  // checked in now (projected). Otherwise -1.
+  std::int32_t ahead = -1;
+  Time eta = kNoTime;                  // estimated call time (WAITING, BOOKED)
+  Time recommended_arrival = kNoTime;  // BOOKED only
+  std::string called_label;            // the label now called in the room
+  std::string room;
+  std::string doctor_name;
+  std::uint64_t version = 0;           // the session's version
+};
+
+struct DisplayEntry {
+  std::string label;
+  std::string masked_name;  // "张*", "Z*** S."; empty when labels only
+};
+
+struct DisplayRoom {
+  std::string session_id;
+  std::string room;
+  std::string doctor_name;
+  SessionStatus status = SessionStatus::kOpen;
+  bool has_called = false;
+  DisplayEntry called;                 // the ticket now called
+  std::vector<DisplayEntry> next;      // the next few, in call order
+  std::vector<DisplayEntry> missed;    // "please return to the nurse station"
+  std::uint64_t version = 0;
+};
+
+struct DisplayView {
+  std::string area;
+  std::vector<DisplayRoom> rooms;  // ordered by room, then session id
+  std::uint64_t version = 0;       // sum of the rooms' session versions
+};
+
+struct StaffTicket {
+  std::string ticket_id;
+  std::string label;
+  std::string patient_ref;
+  std::string patient_name;
+  TicketKind kind = TicketKind::kAppointment;
+  TicketState state = TicketState::kBooked;
+  Placement placement = Placement::kNone;
+  std::int32_t slot = -1;
+  std::int32_t effective_slot = -1;
+  std::int32_t band = -1;      // 0 made next, 1 normal; -1 when not WAITING
+  std::uint64_t seq = 0;
+  std::int32_t position = -1;  // index in call order when WAITING
+  Time checked_in_at = kNoTime;
+  Time called_at = kNoTime;
+};
+
+struct StaffView {
+  std::string session_id;
+  std::string doctor_name;
+  std::string room;
+  std::string area;
+  SessionStatus status = SessionStatus::kOpen;
+  Time start = 0;
+  Time end = 0;
+  std::int32_t slot_minutes = 0;
+  std::int32_t serving_slot = -1;
+  std::vector<std::int32_t> appointment_left;  // unbooked A per slot
+  std::vector<std::int32_t> walkin_left;       // free W per slot
+  Duration avg_consult = 0;
+  // CALLED first, then WAITING in key order, then MISSED, BOOKED, and the
+  // final states, each group in ticket creation order.
+  std::vector<StaffTicket> tickets;
+  std::uint64_t version = 0;
+};
+
+// The public board of a session: serialized once per change and shared by
+// every phone of the session; each phone finds its own label in `waiting`.
+struct Board {
+  std::string session_id;
+  SessionStatus status = SessionStatus::kOpen;
+  std::string called_label;
+  std::vector<std::string> waiting;  // labels in call order
+  Time doctor_available_at = 0;
+  Duration avg_consult = 0;
+  std::uint64_t version = 0;
+};
+
+}  // namespace qc
