@@ -106,8 +106,11 @@ class Engine {
   // Replaces this engine's state; false (and unchanged) if `image` is not valid.
   bool load(std::string_view image);
 
- private:
+  // The internal state; defined in engine/engine_state.h, which only the
+  // engine's own sources include. Not part of the API.
   struct State;
+
+ private:
   std::unique_ptr<State> state_;
 };
 

@@ -1,0 +1,227 @@
+// The engine's internal state. INTERNAL: not part of the API; only the
+// engine's own .cc files (engine*.cc, schedule.cc) include it.
+//
+// Layout: sessions live in a vector in creation order (index = SessionIdx);
+// each session owns its tickets (vector, creation order) and its holds.
+// Hash maps index ids to (session, position) and are never iterated for
+// anything that reaches output, so output is deterministic.
+//
+// Invariants:
+// - Every ticket id in `ticket_index` points at the ticket with that id;
+//   every OPEN hold's id is in `hold_index` (finished holds are not).
+// - A session's `waiting` holds exactly its WAITING tickets, sorted by key
+//   DESCENDING (the next ticket to call is waiting.back()).
+// - a_free[i] + sum(reserved_left of unreleased reservations)[i] is the
+//   unbooked appointment capacity of slot i; w_free[i] the free walk-in units.
+// - A patient's `active` lists one session index per active booking (BOOKED
+//   appointment or open hold); never twice the same session.
+//
+// Rejections: a command handler checks every precondition before its first
+// mutation, so a rejected command changes nothing.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/engine.h"
+
+namespace qc {
+
+using SessionIdx = std::uint32_t;
+inline constexpr SessionIdx kNoSession = ~SessionIdx{0};
+
+// Transparent hashing so maps keyed by std::string are searched by string_view.
+struct SvHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const noexcept {
+    return std::hash<std::string_view>{}(s);
+  }
+};
+struct SvEq {
+  using is_transparent = void;
+  bool operator()(std::string_view a, std::string_view b) const noexcept { return a == b; }
+};
+template <class V>
+using StrMap = std::unordered_map<std::string, V, SvHash, SvEq>;
+
+// Where a ticket or hold lives: sessions[session].tickets/holds[index].
+struct Loc {
+  SessionIdx session = kNoSession;
+  std::uint32_t index = 0;
+};
+
+// The queue key (band, slot, class, seq) packed so that integer order is key
+// order: band in bit 63, slot in bits 47..62, class in bit 46, seq below.
+// Band 0 keys have slot = class = 0 (only seq matters there).
+inline std::uint64_t make_key(int band, int slot, int cls, std::uint64_t seq) {
+  if (band == 0) { slot = 0; cls = 0; }
+  return (std::uint64_t(band & 1) << 63) | (std::uint64_t(slot & 0xFFFF) << 47) |
+         (std::uint64_t(cls & 1) << 46) | (seq & ((std::uint64_t{1} << 46) - 1));
+}
+
+struct WaitEntry {
+  std::uint64_t key;
+  std::uint32_t ticket;  // index into SessionRec::tickets
+};
+
+inline constexpr std::uint8_t kNoReservation = 0xFF;
+
+struct TicketRec {
+  std::string id;
+  std::string label;
+  std::string patient_ref;
+  std::string patient_name;
+  Time created_at = 0;
+  Time checked_in_at = kNoTime;  // entered WAITING the last time
+  Time called_at = kNoTime;
+  std::uint64_t key = 0;         // queue key while WAITING
+  std::int32_t slot = -1;        // booked/registered slot
+  std::int32_t effective_slot = -1;
+  TicketKind kind = TicketKind::kAppointment;
+  TicketState state = TicketState::kBooked;
+  Placement placement = Placement::kNone;
+  std::uint8_t reservation = kNoReservation;  // appointment unit taken from this reservation
+};
+
+struct HoldRec {
+  std::string id;
+  std::string patient_ref;
+  std::string patient_name;
+  std::string channel;
+  Time placed_at = 0;
+  Time expires_at = 0;
+  std::int32_t slot = 0;
+  std::uint8_t reservation = kNoReservation;
+  bool open = true;  // false once confirmed, released or expired
+};
+
+struct ReservationState {
+  std::string channel;
+  std::vector<std::int32_t> left;  // unreleased reserved units per slot
+  Time release_at = kNoTime;
+  bool released = false;
+};
+
+struct SessionRec {
+  SessionSpec spec;  // as given (defaults unresolved); resolved values below
+  std::int32_t slots = 0;  // M
+  Duration slot_len = 0;   // slot_minutes in ms
+  Time cancel_deadline = 0;
+  Time conversion_time = 0;
+  Duration avg_seed = 0;
+
+  SessionStatus status = SessionStatus::kOpen;
+  std::uint64_t version = 0;
+  std::uint64_t touched_stamp = 0;  // last command that bumped the version
+
+  // Capacity (see the invariants above).
+  std::vector<std::int32_t> a_quota;  // current A[i] (adjustments and conversions applied)
+  std::vector<std::int32_t> w_quota;  // current W[i]
+  std::vector<std::int32_t> a_free;   // unbooked, unreserved appointment units
+  std::vector<std::int32_t> w_free;   // free walk-in units
+  std::vector<std::int32_t> a_used;   // appointment units booked or held (not returned)
+  std::vector<std::int32_t> w_used;   // walk-in units taken
+  std::vector<ReservationState> reservations;
+  bool converted = false;  // tick did the walk-in conversion
+
+  // Queue.
+  std::vector<TicketRec> tickets;  // creation order
+  std::vector<WaitEntry> waiting;  // descending key; back() = next
+  std::int32_t called = -1;        // index of the CALLED ticket, -1 none
+  std::int32_t serving_slot = -1;
+  std::uint64_t next_seq = 1;
+  std::int32_t appt_labels = 0;    // labels given: A001..
+  std::int32_t walkin_labels = 0;  // W001..
+  std::int32_t holds_made = 0;     // H1..
+
+  // Pace.
+  Time last_call = kNoTime;
+  bool paused_since_call = false;
+  Duration consult_sum = 0;
+  std::int64_t consult_n = 0;
+
+  std::vector<HoldRec> holds;  // creation order, finished ones included
+  std::int32_t open_holds = 0;
+
+  Time slot_start(std::int32_t s) const { return spec.start + s * slot_len; }
+  Time slot_end(std::int32_t s) const { return spec.start + (s + 1) * slot_len; }
+  Duration avg_consult() const { return (2 * avg_seed + consult_sum) / (2 + consult_n); }
+};
+
+struct PatientRec {
+  std::vector<SessionIdx> active;  // one per active booking
+  std::vector<Time> noshows;       // close times of no-shows (pruned to the window)
+  Time banned_until = kNoTime;
+};
+
+struct Engine::State {
+  EngineOptions options;
+  std::vector<SessionRec> sessions;  // creation order
+  StrMap<SessionIdx> session_index;
+  StrMap<Loc> ticket_index;
+  StrMap<Loc> hold_index;  // open holds only
+  StrMap<Loc> token_index; // patient token -> ticket
+  StrMap<PatientRec> patients;
+  std::map<std::string, Channel> channels;
+  // Weekly templates, by id; owned and used by engine/schedule.cc.
+  std::map<std::string, SessionTemplate> templates;
+  std::uint64_t command_stamp = 0;  // incremented for every command applied
+};
+
+// ---- Helpers shared by the engine's .cc files (engine_state.cc) ----
+
+// The session index of `id`, or kNoSession.
+SessionIdx find_session(const Engine::State& st, std::string_view id);
+
+// Bumps the session's version once per command (idempotent within a command).
+void touch(Engine::State& st, SessionIdx si);
+
+// Checks a spec for create_session: invalid_argument (with *msg) if malformed,
+// already_exists if the id is in use, else kOk. Does not change anything.
+Error validate_session_spec(const Engine::State& st, const SessionSpec& spec,
+                            std::string* msg);
+// Creates a session from a spec that validate_session_spec() accepted and
+// appends kSessionCreated. Returns its index.
+SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSpec& spec,
+                          Time now, std::vector<Event>* events);
+
+// Suspends a session (停诊): BOOKED and WAITING tickets -> CANCELLED (reason
+// "suspended", or `cancel_reason` if not empty, e.g. "leave"), open holds
+// released, the CALLED ticket stays, then kSessionSuspended with `reason`.
+// Precondition: the session is open or paused (callers reject closed and
+// suspended sessions with session_closed first).
+void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
+                     std::string_view reason, std::string_view cancel_reason, Time now,
+                     std::vector<Event>* events);
+
+// Sets a session's quotas (sizes must equal its slot count; caller
+// validates). Units in use (booked, held, taken by walk-ins) are kept: a
+// quota never goes below them. Appends kQuotasAdjusted.
+void set_session_quotas(Engine::State& st, SessionIdx si, const Actor& actor,
+                        const std::vector<std::int32_t>& appointment_quota,
+                        const std::vector<std::int32_t>& walkin_quota, Time now,
+                        std::vector<Event>* events);
+
+// 00:00 local time of the day containing `t`, for a UTC offset in minutes.
+Time local_midnight(Time t, std::int32_t utc_offset_minutes);
+
+// ---- The schedule commands (engine/schedule.cc, owned by the schedule module) ----
+// Same contract as every command: on a rejection return the error (and set
+// *msg), append nothing, change nothing. Versions of sessions named by the
+// appended events are bumped by the dispatcher.
+Error apply_define_template(Engine::State& st, const Actor& actor, const DefineTemplate& c,
+                            Time now, std::vector<Event>* events, std::string* msg);
+Error apply_generate_sessions(Engine::State& st, const Actor& actor, const GenerateSessions& c,
+                              Time now, std::vector<Event>* events, std::string* msg);
+Error apply_adjust_quotas(Engine::State& st, const Actor& actor, const AdjustQuotas& c,
+                          Time now, std::vector<Event>* events, std::string* msg);
+Error apply_doctor_leave(Engine::State& st, const Actor& actor, const DoctorLeave& c,
+                         Time now, std::vector<Event>* events, std::string* msg);
+
+}  // namespace qc
