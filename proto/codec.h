@@ -1,0 +1,119 @@
+// The codec: conversions between the engine's plain structs (engine/*.h) and
+// the wire schema queuecast.v1 (proto/queuecast/v1/queuecast.proto), plus the
+// JSON helpers every client of the schema uses (gateway, journal, replay
+// tool, fuzz targets).
+//
+// Contract
+// - Pure functions: no I/O, no clock, no global state except protobuf's own
+//   descriptor pool and one thread_local scratch message per view type on the
+//   view -> bytes path (reused, so a steady stream of views allocates only
+//   the output string's growth).
+// - Engine -> proto (`to_proto`) always succeeds: every engine value has a
+//   wire form. kNoTime becomes an absent Timestamp.
+// - Proto -> engine (`from_proto`, `parse_*`) never throws and never crashes
+//   on any input (binary decoding may carry enum numbers outside the enum,
+//   timestamps out of range, missing required fields): a failure returns
+//   Error::kInvalidArgument and sets *message to a text naming the field
+//   ("create_session.spec.start: required"). On failure *out is unspecified
+//   (partly filled); callers must not use it.
+// - Absent fields mean the engine's default where the schema says so
+//   (e.g. SessionSpec.slot_minutes absent = 60, Hold.ttl absent = the
+//   engine's default TTL); required fields are Command.at, SessionSpec.start,
+//   end, registration_open, GenerateSessions.from, AdjustQuotas.from/to,
+//   DoctorLeave.from/to.
+// - Times: Timestamp -> milliseconds truncates sub-millisecond digits
+//   (toward the past); Duration -> milliseconds truncates toward zero.
+//
+// Thread-safety: every function may be called from any thread concurrently.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "engine/command.h"
+#include "engine/event.h"
+#include "engine/types.h"
+#include "engine/view.h"
+#include "queuecast/v1/queuecast.pb.h"
+
+namespace qc::codec {
+
+namespace pb = ::queuecast::v1;
+
+// ---- Time ----
+
+// kNoTime clears *out (the caller leaves the field absent instead).
+void to_proto(Time t, google::protobuf::Timestamp* out);
+Error from_proto(const google::protobuf::Timestamp& in, Time* out, std::string* message);
+void duration_to_proto(Duration d, google::protobuf::Duration* out);
+Error duration_from_proto(const google::protobuf::Duration& in, Duration* out,
+                          std::string* message);
+
+// ---- Errors ----
+
+pb::ErrorCode to_proto(Error e);
+// False for a number that is not a qc::Error.
+bool from_proto(pb::ErrorCode code, Error* out);
+
+// ---- Commands ----
+
+// `at` is the command's now.
+void to_proto(const Command& command, Time at, pb::Command* out);
+// Command.at is required. The body must be set.
+Error from_proto(const pb::Command& in, Command* out, Time* at, std::string* message);
+
+// ---- Events ----
+
+void to_proto(const Event& event, pb::Event* out);
+// Fills the fields meaningful for the event's type (those of its oneof
+// member) and the common ones; the others keep qc::Event's defaults, except
+// that ticket events get the `from`/`to` states their type implies.
+Error from_proto(const pb::Event& in, Event* out, std::string* message);
+
+// ---- Views ----
+
+void to_proto(const PatientView& v, pb::PatientView* out);
+void to_proto(const DisplayView& v, pb::DisplayView* out);
+void to_proto(const StaffView& v, pb::StaffView* out);
+void to_proto(const Board& v, pb::Board* out);
+Error from_proto(const pb::PatientView& in, PatientView* out, std::string* message);
+Error from_proto(const pb::DisplayView& in, DisplayView* out, std::string* message);
+Error from_proto(const pb::StaffView& in, StaffView* out, std::string* message);
+Error from_proto(const pb::Board& in, Board* out, std::string* message);
+
+// View -> binary protobuf, appended to nothing: *out is replaced. Reuses a
+// thread_local scratch message (no per-call message allocation).
+void serialize(const PatientView& v, std::string* out);
+void serialize(const DisplayView& v, std::string* out);
+void serialize(const StaffView& v, std::string* out);
+void serialize(const Board& v, std::string* out);
+
+// ---- JSON ----
+
+struct JsonOptions {
+  // Print fields that hold their default (0, "", false, first enum value).
+  // On by default: "slot":0 is information, not noise. Unset message fields
+  // (an absent Timestamp) and unset oneof members are never printed.
+  bool always_print_primitive_fields = true;
+};
+
+// One JSON object (protobuf JSON mapping; lowerCamelCase or original field
+// names; RFC 3339 timestamps with any offset) into `out`. Unknown fields are
+// rejected. Error::kInvalidArgument with the parser's text on failure.
+Error parse_json(std::string_view json, google::protobuf::Message* out, std::string* message);
+
+// One line of JSON -> an engine command and its `at`.
+Error parse_command_json(std::string_view json, Command* out, Time* at, std::string* message);
+
+// A message as one line of JSON (no newline). Never fails for messages built
+// by this codec; returns false (and "{}") only if protobuf refuses.
+bool to_json(const google::protobuf::Message& m, std::string* out, JsonOptions options = {});
+
+std::string command_to_json(const Command& command, Time at, JsonOptions options = {});
+std::string event_to_json(const Event& event, JsonOptions options = {});
+
+// Appends `s` as a JSON string literal (with quotes) to *out. Escapes `"`,
+// `\` and control characters; other bytes (UTF-8) pass through.
+void append_json_string(std::string_view s, std::string* out);
+
+}  // namespace qc::codec

@@ -1,0 +1,188 @@
+// Codec: time, error codes, actors and the JSON helpers.
+#include <google/protobuf/util/json_util.h>
+
+#include <cstdint>
+
+#include "proto/codec.h"
+#include "proto/codec_internal.h"
+
+namespace qc::codec {
+
+namespace {
+
+// google.protobuf.Timestamp's valid range: 0001-01-01 .. 9999-12-31.
+constexpr std::int64_t kMinSeconds = -62135596800LL;
+constexpr std::int64_t kMaxSeconds = 253402300799LL;
+// google.protobuf.Duration's valid range: +-10,000 years.
+constexpr std::int64_t kMaxDurationSeconds = 315576000000LL;
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+  std::int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+}  // namespace
+
+void to_proto(Time t, google::protobuf::Timestamp* out) {
+  if (t == kNoTime) {
+    out->Clear();
+    return;
+  }
+  std::int64_t secs = floor_div(t, 1000);
+  std::int64_t ms = t - secs * 1000;
+  if (secs < kMinSeconds) {
+    secs = kMinSeconds;
+    ms = 0;
+  } else if (secs > kMaxSeconds) {
+    secs = kMaxSeconds;
+    ms = 999;
+  }
+  out->set_seconds(secs);
+  out->set_nanos(static_cast<std::int32_t>(ms * 1'000'000));
+}
+
+Error from_proto(const google::protobuf::Timestamp& in, Time* out, std::string* message) {
+  if (in.seconds() < kMinSeconds || in.seconds() > kMaxSeconds)
+    return internal::invalid(message, "seconds", "timestamp out of range");
+  if (in.nanos() < 0 || in.nanos() > 999'999'999)
+    return internal::invalid(message, "nanos", "must be in [0, 999999999]");
+  *out = in.seconds() * 1000 + in.nanos() / 1'000'000;
+  return Error::kOk;
+}
+
+void duration_to_proto(Duration d, google::protobuf::Duration* out) {
+  std::int64_t secs = d / 1000;  // truncates toward zero: secs and nanos share the sign
+  std::int64_t ms = d % 1000;
+  if (secs > kMaxDurationSeconds) {
+    secs = kMaxDurationSeconds;
+    ms = 0;
+  } else if (secs < -kMaxDurationSeconds) {
+    secs = -kMaxDurationSeconds;
+    ms = 0;
+  }
+  out->set_seconds(secs);
+  out->set_nanos(static_cast<std::int32_t>(ms * 1'000'000));
+}
+
+Error duration_from_proto(const google::protobuf::Duration& in, Duration* out,
+                          std::string* message) {
+  if (in.seconds() < -kMaxDurationSeconds || in.seconds() > kMaxDurationSeconds)
+    return internal::invalid(message, "seconds", "duration out of range");
+  if (in.nanos() < -999'999'999 || in.nanos() > 999'999'999 ||
+      (in.seconds() > 0 && in.nanos() < 0) || (in.seconds() < 0 && in.nanos() > 0))
+    return internal::invalid(message, "nanos", "out of range or of the wrong sign");
+  *out = in.seconds() * 1000 + in.nanos() / 1'000'000;
+  return Error::kOk;
+}
+
+pb::ErrorCode to_proto(Error e) { return static_cast<pb::ErrorCode>(static_cast<int>(e)); }
+
+bool from_proto(pb::ErrorCode code, Error* out) {
+  int v = static_cast<int>(code);
+  if (v < 0 || v >= kErrorCount) return false;
+  *out = static_cast<Error>(v);
+  return true;
+}
+
+namespace internal {
+
+Error actor_from_proto(const pb::Actor& in, Actor* out, std::string* message) {
+  if (Error e = enum_from<ActorKind, pb::ActorKind, pb::ActorKind_IsValid>(in.kind(), &out->kind,
+                                                                          message, "kind");
+      e != Error::kOk)
+    return e;
+  out->id = in.id();
+  return Error::kOk;
+}
+
+void actor_to_proto(const Actor& in, pb::Actor* out) {
+  out->set_kind(static_cast<pb::ActorKind>(in.kind));
+  out->set_id(in.id);
+}
+
+}  // namespace internal
+
+// ---- JSON ----
+
+Error parse_json(std::string_view json, google::protobuf::Message* out, std::string* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  out->Clear();
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), out, options);
+  if (!status.ok()) {
+    if (message) {
+      message->assign("invalid JSON for ");
+      message->append(out->GetDescriptor()->full_name());
+      message->append(": ");
+      message->append(status.message().data(), status.message().size());
+    }
+    return Error::kInvalidArgument;
+  }
+  return Error::kOk;
+}
+
+Error parse_command_json(std::string_view json, Command* out, Time* at, std::string* message) {
+  pb::Command wire;
+  if (Error e = parse_json(json, &wire, message); e != Error::kOk) return e;
+  return from_proto(wire, out, at, message);
+}
+
+bool to_json(const google::protobuf::Message& m, std::string* out, JsonOptions options) {
+  google::protobuf::util::JsonPrintOptions print;
+  print.add_whitespace = false;
+  print.always_print_primitive_fields = options.always_print_primitive_fields;
+  print.preserve_proto_field_names = false;
+  out->clear();
+  auto status = google::protobuf::util::MessageToJsonString(m, out, print);
+  if (!status.ok()) {
+    out->assign("{}");
+    return false;
+  }
+  return true;
+}
+
+std::string command_to_json(const Command& command, Time at, JsonOptions options) {
+  pb::Command wire;
+  to_proto(command, at, &wire);
+  std::string out;
+  to_json(wire, &out, options);
+  return out;
+}
+
+std::string event_to_json(const Event& event, JsonOptions options) {
+  pb::Event wire;
+  to_proto(event, &wire);
+  std::string out;
+  to_json(wire, &out, options);
+  return out;
+}
+
+void append_json_string(std::string_view s, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  for (char c : s) {
+    unsigned char u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      default:
+        if (u < 0x20 || u == 0x7f) {
+          out->append("\\u00");
+          out->push_back(kHex[u >> 4]);
+          out->push_back(kHex[u & 0xf]);
+        } else {
+          out->push_back(c);
+        }
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace qc::codec
