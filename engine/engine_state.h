@@ -8,7 +8,7 @@
 //
 // Invariants:
 // - Every ticket id in `ticket_index` points at the ticket with that id;
-//   every OPEN hold's id is in `hold_index` (finished holds are not).
+//   every hold id (open or finished) is in `hold_index`.
 // - A session's `waiting` holds exactly its WAITING tickets, sorted by key
 //   DESCENDING (the next ticket to call is waiting.back()).
 // - a_free[i] + sum(reserved_left of unreleased reservations)[i] is the
@@ -165,10 +165,10 @@ struct Engine::State {
   std::vector<SessionRec> sessions;  // creation order
   StrMap<SessionIdx> session_index;
   StrMap<Loc> ticket_index;
-  StrMap<Loc> hold_index;  // open holds only
+  StrMap<Loc> hold_index;  // every hold, open or finished
   StrMap<Loc> token_index; // patient token -> ticket
   StrMap<PatientRec> patients;
-  std::map<std::string, Channel> channels;
+  std::map<std::string, Channel, std::less<>> channels;
   // Weekly templates, by id; owned and used by engine/schedule.cc.
   std::map<std::string, SessionTemplate> templates;
   std::uint64_t command_stamp = 0;  // incremented for every command applied

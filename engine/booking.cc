@@ -1,0 +1,447 @@
+// Sessions, channels and the shared pool: create_session, define_channel,
+// book, hold, confirm, release, cancel, register_walk_in, tick.
+#include <algorithm>
+#include <string>
+
+#include "engine/ops.h"
+
+namespace qc {
+
+namespace {
+
+// "A001", "W012", "A1000".
+std::string make_label(char prefix, std::int32_t n) {
+  char buf[16];
+  char digits[12];
+  int k = 0;
+  std::uint32_t v = static_cast<std::uint32_t>(n);
+  do {
+    digits[k++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v != 0);
+  while (k < 3) digits[k++] = '0';
+  int len = 0;
+  buf[len++] = prefix;
+  while (k > 0) buf[len++] = digits[--k];
+  return std::string(buf, static_cast<std::size_t>(len));
+}
+
+// "<session>-<suffix>", made unique against `index` by appending ".2", ".3"...
+template <class Map>
+std::string unique_id(const Map& index, const std::string& session, const std::string& suffix) {
+  std::string id;
+  id.reserve(session.size() + 1 + suffix.size());
+  id += session;
+  id += '-';
+  id += suffix;
+  if (!index.count(std::string_view(id))) return id;
+  for (int n = 2;; ++n) {
+    std::string alt = id + "." + std::to_string(n);
+    if (!index.count(std::string_view(alt))) return alt;
+  }
+}
+
+Error check_window(const Channel* ch, const SessionRec& s, Time now, std::string* msg) {
+  if (ch == nullptr) return Error::kOk;
+  if (ch->window_opens_before > 0 && now < s.spec.start - ch->window_opens_before)
+    return reject(msg, Error::kWindowClosed, "booking window not open yet", ch->channel_id);
+  if (ch->window_closes_before > 0 && now >= s.spec.start - ch->window_closes_before)
+    return reject(msg, Error::kWindowClosed, "booking window closed", ch->channel_id);
+  return Error::kOk;
+}
+
+Error check_patient(const State& st, std::string_view ref, SessionIdx si, Time now,
+                    std::string* msg) {
+  auto it = st.patients.find(ref);
+  if (it == st.patients.end()) return Error::kOk;
+  const PatientRec& p = it->second;
+  if (p.banned_until != kNoTime && now < p.banned_until)
+    return reject(msg, Error::kBlacklisted, "patient is refused bookings (no-shows)", ref);
+  if (std::find(p.active.begin(), p.active.end(), si) != p.active.end())
+    return reject(msg, Error::kAlreadyBooked, "patient already has a booking in this session",
+                  ref);
+  if (static_cast<std::int64_t>(p.active.size()) >= st.options.max_active_bookings)
+    return reject(msg, Error::kBookingLimit, "patient has the maximum of active bookings", ref);
+  return Error::kOk;
+}
+
+// Finds a unit of appointment capacity for `channel` in `slot`: the channel's
+// unreleased reservation first, else the general pool. Returns false if none.
+bool find_unit(const SessionRec& s, std::int32_t slot, std::string_view channel,
+               std::uint8_t* reservation) {
+  if (!channel.empty()) {
+    for (std::size_t r = 0; r < s.reservations.size(); ++r) {
+      const ReservationState& rs = s.reservations[r];
+      if (!rs.released && rs.channel == channel && rs.left[slot] > 0) {
+        *reservation = static_cast<std::uint8_t>(r);
+        return true;
+      }
+    }
+  }
+  *reservation = kNoReservation;
+  return s.a_free[slot] > 0;
+}
+
+void take_unit(SessionRec& s, std::int32_t slot, std::uint8_t reservation) {
+  if (reservation != kNoReservation)
+    s.reservations[reservation].left[slot] -= 1;
+  else
+    s.a_free[slot] -= 1;
+  s.a_used[slot] += 1;
+}
+
+// Common checks of book and hold, up to capacity. On success *reservation is
+// where the unit comes from.
+Error check_booking(const State& st, SessionIdx si, std::int32_t slot, std::string_view ref,
+                    std::string_view channel, Time now, std::uint8_t* reservation,
+                    std::string* msg) {
+  const SessionRec& s = st.sessions[si];
+  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
+  const Channel* ch = nullptr;
+  if (!channel.empty()) {
+    auto it = st.channels.find(channel);
+    ch = &it->second;  // existence checked by the caller
+  }
+  if (Error e = check_window(ch, s, now, msg); e != Error::kOk) return e;
+  if (Error e = check_patient(st, ref, si, now, msg); e != Error::kOk) return e;
+  if (now >= s.conversion_time)
+    return reject(msg, Error::kNoCapacity, "appointment capacity was converted to walk-ins",
+                  s.spec.session_id);
+  if (!find_unit(s, slot, channel, reservation))
+    return reject(msg, Error::kNoCapacity, "no appointment capacity left in the slot",
+                  s.spec.session_id);
+  return Error::kOk;
+}
+
+// Unknown session/channel, then malformed fields of book and hold.
+Error check_booking_ids(const State& st, const std::string& session_id, std::int32_t slot,
+                        const std::string& ref, const std::string& channel, SessionIdx* si,
+                        std::string* msg) {
+  *si = find_session(st, session_id);
+  if (*si == kNoSession) return reject(msg, Error::kUnknownSession, "unknown session", session_id);
+  if (!channel.empty() && st.channels.find(channel) == st.channels.end())
+    return reject(msg, Error::kUnknownChannel, "unknown channel", channel);
+  if (slot < 0 || slot >= st.sessions[*si].slots)
+    return reject(msg, Error::kInvalidArgument, "slot out of range", session_id);
+  if (ref.empty()) return reject(msg, Error::kInvalidArgument, "patient_ref is required");
+  return Error::kOk;
+}
+
+Error check_new_ids(const State& st, const std::string& ticket_id, const std::string& token,
+                    std::string* msg) {
+  if (!ticket_id.empty() && st.ticket_index.count(std::string_view(ticket_id)))
+    return reject(msg, Error::kAlreadyExists, "ticket id in use", ticket_id);
+  if (!token.empty() && st.token_index.count(std::string_view(token)))
+    return reject(msg, Error::kAlreadyExists, "token in use");
+  return Error::kOk;
+}
+
+// Creates a BOOKED appointment (the unit is already taken).
+void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
+                const std::string& ref, const std::string& name, const std::string& ticket_id,
+                const std::string& token, const std::string& channel, std::uint8_t reservation,
+                Time now, Events* ev) {
+  SessionRec& s = st.sessions[si];
+  std::uint32_t ti = static_cast<std::uint32_t>(s.tickets.size());
+  TicketRec& t = s.tickets.emplace_back();
+  t.label = make_label('A', ++s.appt_labels);
+  t.id = ticket_id.empty() ? unique_id(st.ticket_index, s.spec.session_id, t.label) : ticket_id;
+  t.patient_ref = ref;
+  t.patient_name = name;
+  t.created_at = now;
+  t.slot = slot;
+  t.effective_slot = slot;
+  t.kind = TicketKind::kAppointment;
+  t.state = TicketState::kBooked;
+  t.reservation = reservation;
+  st.ticket_index.emplace(t.id, Loc{si, ti});
+  if (!token.empty()) st.token_index.emplace(token, Loc{si, ti});
+  Event& e = add_event(ev, EventType::kTicketBooked, now, actor, s);
+  fill_ticket(e, t);
+  e.patient_ref = ref;
+  e.reason = channel;
+  touch(st, si);
+}
+
+}  // namespace
+
+Error op_create_session(State& st, const Actor& actor, const CreateSession& c, Time now,
+                        Events* ev, std::string* msg) {
+  if (Error e = validate_session_spec(st, c.spec, msg); e != Error::kOk) return e;
+  create_session(st, actor, c.spec, now, ev);
+  return Error::kOk;
+}
+
+Error op_define_channel(State& st, const Actor& actor, const DefineChannel& c, Time now,
+                        Events* ev, std::string* msg) {
+  const Channel& ch = c.channel;
+  if (ch.channel_id.empty() || ch.channel_id.size() > 64)
+    return reject(msg, Error::kInvalidArgument, "channel_id must have 1 to 64 bytes");
+  if (ch.window_opens_before < 0 || ch.window_closes_before < 0)
+    return reject(msg, Error::kInvalidArgument, "booking window must not be negative",
+                  ch.channel_id);
+  if (ch.window_opens_before > 0 && ch.window_closes_before >= ch.window_opens_before)
+    return reject(msg, Error::kInvalidArgument, "booking window closes before it opens",
+                  ch.channel_id);
+  if (st.channels.count(ch.channel_id))
+    return reject(msg, Error::kAlreadyExists, "channel exists", ch.channel_id);
+  st.channels.emplace(ch.channel_id, ch);
+  Event& e = ev->emplace_back();
+  e.type = EventType::kChannelDefined;
+  e.at = now;
+  e.actor = actor;
+  e.ticket_id = ch.channel_id;
+  return Error::kOk;
+}
+
+Error op_book(State& st, const Actor& actor, const Book& c, Time now, Events* ev,
+              std::string* msg) {
+  SessionIdx si;
+  if (Error e = check_booking_ids(st, c.session_id, c.slot, c.patient_ref, c.channel, &si, msg);
+      e != Error::kOk)
+    return e;
+  if (Error e = check_new_ids(st, c.ticket_id, c.token, msg); e != Error::kOk) return e;
+  std::uint8_t res;
+  if (Error e = check_booking(st, si, c.slot, c.patient_ref, c.channel, now, &res, msg);
+      e != Error::kOk)
+    return e;
+  take_unit(st.sessions[si], c.slot, res);
+  patient_add_active(st, c.patient_ref, si);
+  add_booked(st, si, actor, c.slot, c.patient_ref, c.patient_name, c.ticket_id, c.token,
+             c.channel, res, now, ev);
+  return Error::kOk;
+}
+
+Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev,
+              std::string* msg) {
+  SessionIdx si;
+  if (Error e = check_booking_ids(st, c.session_id, c.slot, c.patient_ref, c.channel, &si, msg);
+      e != Error::kOk)
+    return e;
+  if (c.ttl < 0) return reject(msg, Error::kInvalidArgument, "ttl must not be negative");
+  if (!c.hold_id.empty() && st.hold_index.count(std::string_view(c.hold_id)))
+    return reject(msg, Error::kAlreadyExists, "hold id in use", c.hold_id);
+  std::uint8_t res;
+  if (Error e = check_booking(st, si, c.slot, c.patient_ref, c.channel, now, &res, msg);
+      e != Error::kOk)
+    return e;
+  SessionRec& s = st.sessions[si];
+  take_unit(s, c.slot, res);
+  patient_add_active(st, c.patient_ref, si);
+  std::uint32_t hi = static_cast<std::uint32_t>(s.holds.size());
+  HoldRec& h = s.holds.emplace_back();
+  ++s.holds_made;
+  h.id = c.hold_id.empty()
+             ? unique_id(st.hold_index, s.spec.session_id, "H" + std::to_string(s.holds_made))
+             : c.hold_id;
+  h.patient_ref = c.patient_ref;
+  h.patient_name = c.patient_name;
+  h.channel = c.channel;
+  h.placed_at = now;
+  h.expires_at = now + (c.ttl > 0 ? c.ttl : st.options.default_hold_ttl);
+  h.slot = c.slot;
+  h.reservation = res;
+  h.open = true;
+  s.open_holds += 1;
+  st.hold_index.emplace(h.id, Loc{si, hi});
+  Event& e = add_event(ev, EventType::kHoldPlaced, now, actor, s);
+  e.ticket_id = h.id;
+  e.slot = h.slot;
+  e.patient_ref = h.patient_ref;
+  e.until = h.expires_at;
+  e.reason = h.channel;
+  touch(st, si);
+  return Error::kOk;
+}
+
+namespace {
+Error find_hold(const State& st, const std::string& id, Loc* loc, std::string* msg) {
+  auto it = st.hold_index.find(std::string_view(id));
+  if (it == st.hold_index.end()) return reject(msg, Error::kUnknownHold, "unknown hold", id);
+  *loc = it->second;
+  const SessionRec& s = st.sessions[loc->session];
+  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
+  if (!s.holds[loc->index].open)
+    return reject(msg, Error::kUnknownHold, "hold was confirmed, released or expired", id);
+  return Error::kOk;
+}
+}  // namespace
+
+Error op_confirm(State& st, const Actor& actor, const Confirm& c, Time now, Events* ev,
+                 std::string* msg) {
+  auto it = st.hold_index.find(std::string_view(c.hold_id));
+  if (it == st.hold_index.end()) return reject(msg, Error::kUnknownHold, "unknown hold", c.hold_id);
+  if (Error e = check_new_ids(st, c.ticket_id, c.token, msg); e != Error::kOk) return e;
+  Loc loc;
+  if (Error e = find_hold(st, c.hold_id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  HoldRec& h = s.holds[loc.index];
+  if (now >= h.expires_at) return reject(msg, Error::kHoldExpired, "hold expired", c.hold_id);
+  h.open = false;
+  s.open_holds -= 1;
+  // The patient's active booking carries over from the hold to the ticket.
+  add_booked(st, loc.session, actor, h.slot, h.patient_ref, h.patient_name, c.ticket_id, c.token,
+             h.channel, h.reservation, now, ev);
+  return Error::kOk;
+}
+
+Error op_release(State& st, const Actor& actor, const Release& c, Time now, Events* ev,
+                 std::string* msg) {
+  Loc loc;
+  if (Error e = find_hold(st, c.hold_id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  finish_hold(st, loc.session, loc.index);
+  const HoldRec& h = s.holds[loc.index];
+  std::int32_t to = return_appointment_unit(s, h.slot, h.reservation, now);
+  Event& e = add_event(ev, EventType::kHoldReleased, now, actor, s);
+  e.ticket_id = h.id;
+  e.slot = h.slot;
+  e.patient_ref = h.patient_ref;
+  e.reason = "released";
+  e.count = to;
+  touch(st, loc.session);
+  return Error::kOk;
+}
+
+Error op_cancel(State& st, const Actor& actor, const Cancel& c, Time now, Events* ev,
+                std::string* msg) {
+  Loc loc;
+  if (!find_ticket(st, c.ticket_id, &loc))
+    return reject(msg, Error::kUnknownTicket, "unknown ticket", c.ticket_id);
+  SessionRec& s = st.sessions[loc.session];
+  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
+  TicketRec& t = s.tickets[loc.index];
+  if (t.state != TicketState::kBooked)
+    return reject(msg, Error::kWrongState, "only a booked ticket can be cancelled", c.ticket_id);
+  if (now >= s.cancel_deadline)
+    return reject(msg, Error::kCancelDeadlinePassed, "cancel deadline passed", c.ticket_id);
+  std::int32_t to = return_appointment_unit(s, t.slot, t.reservation, now);
+  patient_remove_active(st, t.patient_ref, loc.session);
+  t.state = TicketState::kCancelled;
+  Event& e = add_event(ev, EventType::kTicketCancelled, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kBooked;
+  e.patient_ref = t.patient_ref;
+  e.reason = "patient";
+  e.count = to;
+  touch(st, loc.session);
+  return Error::kOk;
+}
+
+Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c, Time now,
+                          Events* ev, std::string* msg) {
+  SessionIdx si = find_session(st, c.session_id);
+  if (si == kNoSession)
+    return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  if (Error e = check_new_ids(st, c.ticket_id, c.token, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[si];
+  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
+  if (now < s.spec.registration_open)
+    return reject(msg, Error::kNotOpenYet, "registration is not open yet", c.session_id);
+  if (now >= s.spec.end)
+    return reject(msg, Error::kSessionClosed, "the session has ended", c.session_id);
+  std::int32_t slot = -1;
+  for (std::int32_t i = 0; i < s.slots; ++i) {
+    if (s.w_free[i] > 0 && s.slot_end(i) > now) {
+      slot = i;
+      break;
+    }
+  }
+  if (slot < 0) return reject(msg, Error::kNoCapacity, "no walk-in capacity left", c.session_id);
+  s.w_free[slot] -= 1;
+  s.w_used[slot] += 1;
+  std::uint32_t ti = static_cast<std::uint32_t>(s.tickets.size());
+  TicketRec& t = s.tickets.emplace_back();
+  t.label = make_label('W', ++s.walkin_labels);
+  t.id = c.ticket_id.empty() ? unique_id(st.ticket_index, s.spec.session_id, t.label)
+                             : c.ticket_id;
+  t.patient_ref = c.patient_ref;
+  t.patient_name = c.patient_name;
+  t.created_at = now;
+  t.checked_in_at = now;
+  t.slot = slot;
+  t.effective_slot = slot;
+  t.kind = TicketKind::kWalkIn;
+  t.state = TicketState::kWaiting;
+  t.placement = Placement::kNormal;
+  t.key = make_key(1, slot, kind_class(s, TicketKind::kWalkIn), s.next_seq++);
+  queue_insert(s, ti, t.key);
+  st.ticket_index.emplace(t.id, Loc{si, ti});
+  if (!c.token.empty()) st.token_index.emplace(c.token, Loc{si, ti});
+  Event& e = add_event(ev, EventType::kWalkInRegistered, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kWaiting;
+  e.patient_ref = t.patient_ref;
+  touch(st, si);
+  return Error::kOk;
+}
+
+Error op_tick(State& st, const Actor& actor, const Tick&, Time now, Events* ev, std::string*) {
+  for (SessionIdx si = 0; si < st.sessions.size(); ++si) {
+    SessionRec& s = st.sessions[si];
+    if (s.status == SessionStatus::kClosed) continue;
+    if (s.status != SessionStatus::kSuspended) {
+      // 1. Hold expiry.
+      if (s.open_holds > 0) {
+        for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
+          if (!s.holds[hi].open || s.holds[hi].expires_at > now) continue;
+          finish_hold(st, si, hi);
+          const HoldRec& h = s.holds[hi];
+          std::int32_t to = return_appointment_unit(s, h.slot, h.reservation, now);
+          Event& e = add_event(ev, EventType::kHoldExpired, now, actor, s);
+          e.ticket_id = h.id;
+          e.slot = h.slot;
+          e.patient_ref = h.patient_ref;
+          e.count = to;
+          touch(st, si);
+        }
+      }
+      // 2. Reserved shares released to every channel.
+      for (ReservationState& r : s.reservations) {
+        if (r.released || r.release_at == kNoTime || now < r.release_at) continue;
+        r.released = true;
+        for (std::int32_t i = 0; i < s.slots; ++i) {
+          if (r.left[i] <= 0) continue;
+          std::int32_t n = r.left[i];
+          s.a_free[i] += n;
+          r.left[i] = 0;
+          Event& e = add_event(ev, EventType::kReservedReleased, now, actor, s);
+          e.slot = i;
+          e.count = n;
+          e.reason = r.channel;
+          touch(st, si);
+        }
+      }
+      // 3. Walk-in conversion.
+      if (!s.converted && now >= s.conversion_time) {
+        s.converted = true;
+        for (std::int32_t i = 0; i < s.slots; ++i) {
+          std::int32_t n = s.a_free[i];
+          for (ReservationState& r : s.reservations) {
+            n += r.left[i];
+            r.left[i] = 0;
+          }
+          if (n <= 0) continue;
+          s.a_free[i] = 0;
+          s.a_quota[i] -= n;
+          s.w_quota[i] += n;
+          s.w_free[i] += n;
+          Event& e = add_event(ev, EventType::kCapacityConverted, now, actor, s);
+          e.slot = i;
+          e.count = n;
+          touch(st, si);
+        }
+        for (ReservationState& r : s.reservations) r.released = true;
+      }
+    }
+    // 4. Automatic close.
+    if (now >= s.spec.end) {
+      bool idle = s.waiting.empty() && s.called < 0;
+      if (idle || now >= s.spec.end + st.options.auto_close_grace)
+        close_session_now(st, si, actor, now, ev);
+    }
+  }
+  return Error::kOk;
+}
+
+}  // namespace qc

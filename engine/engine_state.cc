@@ -1,0 +1,344 @@
+// Helpers over the engine's internal state: session creation and
+// validation, suspension, close, quotas, the waiting queue, the presenting
+// rule, patient bookkeeping.
+#include "engine/engine_state.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "engine/ops.h"
+
+namespace qc {
+
+Error reject(std::string* msg, Error e, std::string_view text, std::string_view id) {
+  if (msg) {
+    msg->assign(text);
+    if (!id.empty()) {
+      msg->append(": ");
+      msg->append(id);
+    }
+  }
+  return e;
+}
+
+void fill_ticket(Event& e, const TicketRec& t) {
+  e.ticket_id = t.id;
+  e.label = t.label;
+  e.kind = t.kind;
+  e.slot = t.slot;
+  e.effective_slot = t.effective_slot;
+  e.placement = t.placement;
+  e.to = t.state;
+}
+
+SessionIdx find_session(const Engine::State& st, std::string_view id) {
+  auto it = st.session_index.find(id);
+  return it == st.session_index.end() ? kNoSession : it->second;
+}
+
+bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc) {
+  auto it = st.ticket_index.find(id);
+  if (it == st.ticket_index.end()) return false;
+  *loc = it->second;
+  return true;
+}
+
+void touch(Engine::State& st, SessionIdx si) {
+  SessionRec& s = st.sessions[si];
+  if (s.touched_stamp != st.command_stamp) {
+    s.touched_stamp = st.command_stamp;
+    ++s.version;
+  }
+}
+
+Error check_not_closed(const SessionRec& s, std::string* msg) {
+  if (s.status == SessionStatus::kClosed)
+    return reject(msg, Error::kSessionClosed, "session is closed", s.spec.session_id);
+  if (s.status == SessionStatus::kSuspended)
+    return reject(msg, Error::kSessionClosed, "session is suspended", s.spec.session_id);
+  return Error::kOk;
+}
+
+Time local_midnight(Time t, std::int32_t utc_offset_minutes) {
+  Time off = Time{utc_offset_minutes} * kMinute;
+  Time local = t + off;
+  Time day = local / kDay;
+  if (local % kDay < 0) --day;
+  return day * kDay - off;
+}
+
+// ---- queue ----
+
+namespace {
+auto key_greater = [](const WaitEntry& e, std::uint64_t k) { return e.key > k; };
+}
+
+void queue_insert(SessionRec& s, std::uint32_t ticket, std::uint64_t key) {
+  auto it = std::lower_bound(s.waiting.begin(), s.waiting.end(), key, key_greater);
+  s.waiting.insert(it, WaitEntry{key, ticket});
+}
+
+void queue_erase(SessionRec& s, std::uint64_t key) {
+  auto it = std::lower_bound(s.waiting.begin(), s.waiting.end(), key, key_greater);
+  if (it != s.waiting.end() && it->key == key) s.waiting.erase(it);
+}
+
+std::int32_t queue_rank(const SessionRec& s, std::uint64_t key) {
+  auto it = std::lower_bound(s.waiting.begin(), s.waiting.end(), key, key_greater);
+  auto n = s.waiting.end() - it;
+  if (it != s.waiting.end() && it->key == key) --n;
+  return static_cast<std::int32_t>(n);
+}
+
+Presenting presenting(const SessionRec& s, const TicketRec& t, bool missed, Time now,
+                      std::uint64_t seq) {
+  bool on_time = now <= s.slot_end(t.slot) + s.spec.late_grace;
+  bool passed = missed || s.serving_slot > t.slot;
+  if (!on_time) {
+    int last = s.slots - 1;
+    return {make_key(1, last, kind_class(s, TicketKind::kWalkIn), seq), last,
+            Placement::kDemoted};
+  }
+  if (passed) return {make_key(0, 0, 0, seq), t.slot, Placement::kMadeNext};
+  return {make_key(1, t.slot, kind_class(s, t.kind), seq), t.slot, Placement::kNormal};
+}
+
+// ---- patients and capacity ----
+
+void patient_add_active(Engine::State& st, const std::string& ref, SessionIdx si) {
+  auto it = st.patients.find(std::string_view(ref));
+  if (it == st.patients.end()) it = st.patients.emplace(ref, PatientRec{}).first;
+  it->second.active.push_back(si);
+}
+
+void patient_remove_active(Engine::State& st, std::string_view ref, SessionIdx si) {
+  auto it = st.patients.find(ref);
+  if (it == st.patients.end()) return;
+  auto& a = it->second.active;
+  auto pos = std::find(a.begin(), a.end(), si);
+  if (pos != a.end()) a.erase(pos);
+}
+
+std::int32_t return_appointment_unit(SessionRec& s, std::int32_t slot,
+                                     std::uint8_t reservation, Time now) {
+  s.a_used[slot] -= 1;
+  if (now >= s.conversion_time || s.converted) {
+    s.a_quota[slot] -= 1;
+    s.w_quota[slot] += 1;
+    s.w_free[slot] += 1;
+    return 2;
+  }
+  if (reservation != kNoReservation && reservation < s.reservations.size() &&
+      !s.reservations[reservation].released) {
+    s.reservations[reservation].left[slot] += 1;
+  } else {
+    s.a_free[slot] += 1;
+  }
+  return 1;
+}
+
+void finish_hold(Engine::State& st, SessionIdx si, std::uint32_t hi) {
+  HoldRec& h = st.sessions[si].holds[hi];
+  h.open = false;
+  st.sessions[si].open_holds -= 1;
+  patient_remove_active(st, h.patient_ref, si);
+}
+
+// ---- sessions ----
+
+Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std::string* msg) {
+  auto bad = [&](std::string_view why) {
+    return reject(msg, Error::kInvalidArgument, why, sp.session_id);
+  };
+  if (sp.session_id.empty() || sp.session_id.size() > 64)
+    return bad("session_id must have 1 to 64 bytes");
+  if (sp.slot_minutes <= 0) return bad("slot_minutes must be positive");
+  if (sp.end <= sp.start) return bad("end must be after start");
+  Duration len = Duration{sp.slot_minutes} * kMinute;
+  if ((sp.end - sp.start) % len != 0) return bad("slot_minutes must divide the period");
+  std::int64_t m = (sp.end - sp.start) / len;
+  if (m > 4096) return bad("too many slots (at most 4096)");
+  if (static_cast<std::int64_t>(sp.appointment_quota.size()) != m ||
+      static_cast<std::int64_t>(sp.walkin_quota.size()) != m)
+    return bad("quotas must have one entry per slot");
+  for (std::int64_t i = 0; i < m; ++i) {
+    if (sp.appointment_quota[i] < 0 || sp.walkin_quota[i] < 0 ||
+        sp.appointment_quota[i] > 100000 || sp.walkin_quota[i] > 100000)
+      return bad("quotas must be between 0 and 100000");
+  }
+  if (sp.registration_open > sp.start) return bad("registration_open must not be after start");
+  if (sp.late_grace < 0) return bad("late_grace must not be negative");
+  if (sp.avg_consult_seed < 0) return bad("avg_consult_seed must not be negative");
+  if (sp.arrival_buffer < 0) return bad("arrival_buffer must not be negative");
+  if (sp.utc_offset_minutes < -14 * 60 || sp.utc_offset_minutes > 14 * 60)
+    return bad("utc_offset_minutes out of range");
+  if (sp.reservations.size() > 254) return bad("too many reservations");
+  std::vector<std::int64_t> reserved(static_cast<std::size_t>(m), 0);
+  for (const Reservation& r : sp.reservations) {
+    if (r.channel.empty()) return bad("a reservation needs a channel");
+    if (static_cast<std::int64_t>(r.units.size()) != m)
+      return bad("reservation units must have one entry per slot");
+    for (std::int64_t i = 0; i < m; ++i) {
+      if (r.units[i] < 0) return bad("reservation units must not be negative");
+      reserved[i] += r.units[i];
+      if (reserved[i] > sp.appointment_quota[i])
+        return bad("reserved units exceed the appointment quota");
+    }
+  }
+  if (st.session_index.count(std::string_view(sp.session_id)))
+    return reject(msg, Error::kAlreadyExists, "session exists", sp.session_id);
+  return Error::kOk;
+}
+
+SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSpec& sp,
+                          Time now, std::vector<Event>* events) {
+  SessionIdx si = static_cast<SessionIdx>(st.sessions.size());
+  SessionRec& s = st.sessions.emplace_back();
+  s.spec = sp;
+  s.slot_len = Duration{sp.slot_minutes} * kMinute;
+  s.slots = static_cast<std::int32_t>((sp.end - sp.start) / s.slot_len);
+  s.cancel_deadline = sp.cancel_deadline == kNoTime ? sp.registration_open : sp.cancel_deadline;
+  s.conversion_time = sp.walkin_conversion_time == kNoTime
+                          ? local_midnight(sp.start, sp.utc_offset_minutes)
+                          : sp.walkin_conversion_time;
+  s.avg_seed = sp.avg_consult_seed > 0 ? sp.avg_consult_seed : 10 * kMinute;
+  std::size_t m = static_cast<std::size_t>(s.slots);
+  s.a_quota = sp.appointment_quota;
+  s.w_quota = sp.walkin_quota;
+  s.a_free = sp.appointment_quota;
+  s.w_free = sp.walkin_quota;
+  s.a_used.assign(m, 0);
+  s.w_used.assign(m, 0);
+  for (const Reservation& r : sp.reservations) {
+    ReservationState& rs = s.reservations.emplace_back();
+    rs.channel = r.channel;
+    rs.left = r.units;
+    rs.release_at = r.release_at;
+    for (std::size_t i = 0; i < m; ++i) s.a_free[i] -= r.units[i];
+  }
+  std::int64_t total = 0;
+  for (std::size_t i = 0; i < m; ++i) total += sp.appointment_quota[i] + sp.walkin_quota[i];
+  s.tickets.reserve(static_cast<std::size_t>(std::min<std::int64_t>(total, 4096)));
+  st.session_index.emplace(sp.session_id, si);
+  add_event(events, EventType::kSessionCreated, now, actor, s);
+  touch(st, si);
+  return si;
+}
+
+void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
+                     std::string_view reason, std::string_view cancel_reason, Time now,
+                     std::vector<Event>* events) {
+  SessionRec& s = st.sessions[si];
+  std::string_view why = cancel_reason.empty() ? std::string_view("suspended") : cancel_reason;
+  for (TicketRec& t : s.tickets) {
+    if (t.state != TicketState::kBooked && t.state != TicketState::kWaiting) continue;
+    TicketState from = t.state;
+    if (from == TicketState::kBooked) patient_remove_active(st, t.patient_ref, si);
+    t.state = TicketState::kCancelled;
+    Event& e = add_event(events, EventType::kTicketCancelled, now, actor, s);
+    fill_ticket(e, t);
+    e.from = from;
+    e.patient_ref = t.patient_ref;
+    e.reason = why;
+    e.count = 0;
+  }
+  s.waiting.clear();
+  for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
+    if (!s.holds[hi].open) continue;
+    finish_hold(st, si, hi);
+    const HoldRec& h = s.holds[hi];
+    Event& e = add_event(events, EventType::kHoldReleased, now, actor, s);
+    e.ticket_id = h.id;
+    e.slot = h.slot;
+    e.patient_ref = h.patient_ref;
+    e.reason = why;
+    e.count = 0;
+  }
+  s.status = SessionStatus::kSuspended;
+  Event& e = add_event(events, EventType::kSessionSuspended, now, actor, s);
+  e.reason = reason;
+  touch(st, si);
+}
+
+void close_session_now(Engine::State& st, SessionIdx si, const Actor& actor, Time now,
+                       std::vector<Event>* ev) {
+  SessionRec& s = st.sessions[si];
+  const EngineOptions& o = st.options;
+  for (TicketRec& t : s.tickets) {
+    TicketState from = t.state;
+    if (from == TicketState::kCalled) {
+      t.state = TicketState::kDone;
+      Event& e = add_event(ev, EventType::kTicketCompleted, now, actor, s);
+      fill_ticket(e, t);
+      e.from = from;
+      e.reason = "session_closed";
+    } else if (from == TicketState::kWaiting) {
+      t.state = TicketState::kCancelled;
+      Event& e = add_event(ev, EventType::kTicketCancelled, now, actor, s);
+      fill_ticket(e, t);
+      e.from = from;
+      e.patient_ref = t.patient_ref;
+      e.reason = "session_closed";
+      e.count = 0;
+    } else if (from == TicketState::kBooked) {
+      t.state = TicketState::kNoShow;
+      Event& e = add_event(ev, EventType::kTicketNoShow, now, actor, s);
+      fill_ticket(e, t);
+      e.from = from;
+      e.patient_ref = t.patient_ref;
+      auto it = st.patients.find(std::string_view(t.patient_ref));
+      if (it == st.patients.end()) continue;
+      PatientRec& p = it->second;
+      auto pos = std::find(p.active.begin(), p.active.end(), si);
+      if (pos != p.active.end()) p.active.erase(pos);
+      p.noshows.push_back(now);
+      Time floor = now - o.noshow_window;
+      p.noshows.erase(std::remove_if(p.noshows.begin(), p.noshows.end(),
+                                     [&](Time x) { return x <= floor; }),
+                      p.noshows.end());
+      if (o.noshow_threshold > 0 &&
+          static_cast<std::int64_t>(p.noshows.size()) >= o.noshow_threshold) {
+        p.banned_until = std::max(p.banned_until, now + o.ban);
+        Event& b = add_event(ev, EventType::kPatientBlacklisted, now, actor, s);
+        b.patient_ref = t.patient_ref;
+        b.until = p.banned_until;
+        b.count = static_cast<std::int32_t>(p.noshows.size());
+      }
+    }
+  }
+  s.waiting.clear();
+  s.called = -1;
+  for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
+    if (!s.holds[hi].open) continue;
+    finish_hold(st, si, hi);
+    const HoldRec& h = s.holds[hi];
+    Event& e = add_event(ev, EventType::kHoldReleased, now, actor, s);
+    e.ticket_id = h.id;
+    e.slot = h.slot;
+    e.patient_ref = h.patient_ref;
+    e.reason = "session_closed";
+    e.count = 0;
+  }
+  s.status = SessionStatus::kClosed;
+  add_event(ev, EventType::kSessionClosed, now, actor, s);
+  touch(st, si);
+}
+
+void set_session_quotas(Engine::State& st, SessionIdx si, const Actor& actor,
+                        const std::vector<std::int32_t>& aq, const std::vector<std::int32_t>& wq,
+                        Time now, std::vector<Event>* events) {
+  SessionRec& s = st.sessions[si];
+  for (std::int32_t i = 0; i < s.slots; ++i) {
+    std::int32_t reserved = 0;
+    for (const ReservationState& r : s.reservations)
+      if (!r.released) reserved += r.left[i];
+    s.a_quota[i] = std::max(aq[i], s.a_used[i] + reserved);
+    s.a_free[i] = s.a_quota[i] - s.a_used[i] - reserved;
+    s.w_quota[i] = std::max(wq[i], s.w_used[i]);
+    s.w_free[i] = s.w_quota[i] - s.w_used[i];
+  }
+  add_event(events, EventType::kQuotasAdjusted, now, actor, s);
+  touch(st, si);
+}
+
+}  // namespace qc

@@ -1,0 +1,111 @@
+// Command handlers and small helpers shared by the engine's .cc files.
+// INTERNAL: not part of the API.
+//
+// Every handler has the same contract: check every precondition first (in
+// the order of docs/engine.md), then mutate; on a rejection return the error,
+// set *msg (if not null), append nothing and change nothing.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/engine_state.h"
+
+namespace qc {
+
+// ---- helpers (engine_state.cc) ----
+
+Error reject(std::string* msg, Error e, std::string_view text, std::string_view id = {});
+
+inline Event& add_event(std::vector<Event>* ev, EventType t, Time now, const Actor& actor,
+                        const SessionRec& s) {
+  Event& e = ev->emplace_back();
+  e.type = t;
+  e.at = now;
+  e.actor = actor;
+  e.session_id = s.spec.session_id;
+  return e;
+}
+
+// Sets ticket_id, label, kind, slot, effective_slot, placement, to (= state).
+void fill_ticket(Event& e, const TicketRec& t);
+
+// The class a ticket of `kind` gets (0, or 1 for a walk-in under APPOINTMENTS_FIRST).
+inline int kind_class(const SessionRec& s, TicketKind kind) {
+  return (s.spec.policy == Policy::kAppointmentsFirst && kind == TicketKind::kWalkIn) ? 1 : 0;
+}
+
+// Looks a ticket up; false if unknown.
+bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc);
+
+// session_closed when the session is closed or suspended.
+Error check_not_closed(const SessionRec& s, std::string* msg);
+
+// Waiting-queue primitives (descending vector, next at back()).
+void queue_insert(SessionRec& s, std::uint32_t ticket, std::uint64_t key);
+void queue_erase(SessionRec& s, std::uint64_t key);
+// Number of WAITING tickets whose key is smaller than `key`.
+std::int32_t queue_rank(const SessionRec& s, std::uint64_t key);
+
+// The presenting rule for ticket `t` at `now` (missed: a MISSED ticket
+// returning). Computes the key it would take with sequence number `seq`.
+struct Presenting {
+  std::uint64_t key;
+  std::int32_t effective_slot;
+  Placement placement;
+};
+Presenting presenting(const SessionRec& s, const TicketRec& t, bool missed, Time now,
+                      std::uint64_t seq);
+
+// Patient booking bookkeeping.
+void patient_add_active(Engine::State& st, const std::string& ref, SessionIdx si);
+void patient_remove_active(Engine::State& st, std::string_view ref, SessionIdx si);
+
+// Gives one appointment unit of slot `slot` back: to the reservation it came
+// from if still unreleased, else to A[slot] before the conversion time, else
+// to W[slot]. Returns 1 (A or reservation) or 2 (W).
+std::int32_t return_appointment_unit(SessionRec& s, std::int32_t slot,
+                                     std::uint8_t reservation, Time now);
+
+// Ends an open hold (released or expired): marks it finished and removes it
+// from the patient's active bookings. Its unit is not touched.
+void finish_hold(Engine::State& st, SessionIdx si, std::uint32_t hi);
+
+// Closes a session (close_session and tick): CALLED -> DONE, WAITING ->
+// CANCELLED, BOOKED -> NO_SHOW (+ blacklist), holds released, then
+// kSessionClosed.
+void close_session_now(Engine::State& st, SessionIdx si, const Actor& actor, Time now,
+                       std::vector<Event>* ev);
+
+// ---- command handlers ----
+using Events = std::vector<Event>;
+using State = Engine::State;
+
+// booking.cc
+Error op_create_session(State&, const Actor&, const CreateSession&, Time, Events*, std::string*);
+Error op_define_channel(State&, const Actor&, const DefineChannel&, Time, Events*, std::string*);
+Error op_book(State&, const Actor&, const Book&, Time, Events*, std::string*);
+Error op_hold(State&, const Actor&, const Hold&, Time, Events*, std::string*);
+Error op_confirm(State&, const Actor&, const Confirm&, Time, Events*, std::string*);
+Error op_release(State&, const Actor&, const Release&, Time, Events*, std::string*);
+Error op_cancel(State&, const Actor&, const Cancel&, Time, Events*, std::string*);
+Error op_register_walk_in(State&, const Actor&, const RegisterWalkIn&, Time, Events*,
+                          std::string*);
+Error op_tick(State&, const Actor&, const Tick&, Time, Events*, std::string*);
+
+// queue.cc
+Error op_check_in(State&, const Actor&, const CheckIn&, Time, Events*, std::string*);
+Error op_call_next(State&, const Actor&, const CallNext&, Time, Events*, std::string*);
+Error op_call_ticket(State&, const Actor&, const CallTicket&, Time, Events*, std::string*);
+Error op_recall(State&, const Actor&, const Recall&, Time, Events*, std::string*);
+Error op_complete(State&, const Actor&, const Complete&, Time, Events*, std::string*);
+Error op_mark_missed(State&, const Actor&, const MarkMissed&, Time, Events*, std::string*);
+Error op_return(State&, const Actor&, const ReturnTicket&, Time, Events*, std::string*);
+Error op_move_to_next(State&, const Actor&, const MoveToNext&, Time, Events*, std::string*);
+Error op_pause(State&, const Actor&, const Pause&, Time, Events*, std::string*);
+Error op_resume(State&, const Actor&, const Resume&, Time, Events*, std::string*);
+Error op_suspend(State&, const Actor&, const SuspendSession&, Time, Events*, std::string*);
+Error op_close(State&, const Actor&, const CloseSession&, Time, Events*, std::string*);
+
+}  // namespace qc

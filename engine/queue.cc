@@ -1,0 +1,277 @@
+// The queue: check_in, call_next, call_ticket, recall, complete,
+// mark_missed, return, move_to_next, pause, resume, suspend, close.
+#include <algorithm>
+
+#include "engine/ops.h"
+
+namespace qc {
+
+namespace {
+
+// Looks up a ticket and its session; rejects unknown tickets and tickets of
+// closed or suspended sessions.
+Error open_ticket(State& st, const std::string& id, Loc* loc, std::string* msg) {
+  if (!find_ticket(st, id, loc)) return reject(msg, Error::kUnknownTicket, "unknown ticket", id);
+  return check_not_closed(st.sessions[loc->session], msg);
+}
+
+Error wrong_state(std::string* msg, const TicketRec& t, std::string_view need) {
+  if (msg) {
+    msg->assign("ticket ");
+    msg->append(t.id);
+    msg->append(" is ");
+    msg->append(to_string(t.state));
+    msg->append(", needs ");
+    msg->append(need);
+  }
+  return Error::kWrongState;
+}
+
+// The CALLED ticket, if any, becomes DONE (reason next_call).
+void complete_called(SessionRec& s, const Actor& actor, Time now, Events* ev) {
+  if (s.called < 0) return;
+  TicketRec& t = s.tickets[s.called];
+  t.state = TicketState::kDone;
+  s.called = -1;
+  Event& e = add_event(ev, EventType::kTicketCompleted, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kCalled;
+  e.reason = "next_call";
+}
+
+// WAITING ticket `ti` (already out of the queue) becomes CALLED.
+void call(SessionRec& s, std::uint32_t ti, const Actor& actor, Time now, const char* reason,
+          Events* ev) {
+  if (s.last_call != kNoTime && !s.paused_since_call && now >= s.last_call) {
+    s.consult_sum += now - s.last_call;
+    s.consult_n += 1;
+  }
+  s.last_call = now;
+  s.paused_since_call = false;
+  TicketRec& t = s.tickets[ti];
+  t.state = TicketState::kCalled;
+  t.called_at = now;
+  s.called = static_cast<std::int32_t>(ti);
+  Event& e = add_event(ev, EventType::kTicketCalled, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kWaiting;
+  e.reason = reason;
+}
+
+// A BOOKED or MISSED ticket presents: the presenting rule puts it in the queue.
+void present(SessionRec& s, std::uint32_t ti, bool missed, Time now) {
+  TicketRec& t = s.tickets[ti];
+  Presenting p = presenting(s, t, missed, now, s.next_seq++);
+  t.key = p.key;
+  t.effective_slot = p.effective_slot;
+  t.placement = p.placement;
+  t.state = TicketState::kWaiting;
+  t.checked_in_at = now;
+  queue_insert(s, ti, t.key);
+}
+
+}  // namespace
+
+Error op_check_in(State& st, const Actor& actor, const CheckIn& c, Time now, Events* ev,
+                  std::string* msg) {
+  Loc loc;
+  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  if (t.state != TicketState::kBooked) return wrong_state(msg, t, "booked");
+  if (now < s.spec.registration_open)
+    return reject(msg, Error::kNotOpenYet, "check-in is not open yet", c.ticket_id);
+  if (now >= s.spec.end)
+    return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
+  patient_remove_active(st, t.patient_ref, loc.session);
+  present(s, loc.index, false, now);
+  Event& e = add_event(ev, EventType::kCheckedIn, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kBooked;
+  touch(st, loc.session);
+  return Error::kOk;
+}
+
+Error op_call_next(State& st, const Actor& actor, const CallNext& c, Time now, Events* ev,
+                   std::string* msg) {
+  SessionIdx si = find_session(st, c.session_id);
+  if (si == kNoSession)
+    return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  SessionRec& s = st.sessions[si];
+  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
+  if (s.status == SessionStatus::kPaused)
+    return reject(msg, Error::kSessionPaused, "session is paused", c.session_id);
+  complete_called(s, actor, now, ev);
+  if (s.waiting.empty()) {
+    add_event(ev, EventType::kNobodyWaiting, now, actor, s);
+  } else {
+    WaitEntry next = s.waiting.back();
+    s.waiting.pop_back();
+    if (next.key >> 63) s.serving_slot = s.tickets[next.ticket].effective_slot;
+    call(s, next.ticket, actor, now, "call_next", ev);
+  }
+  touch(st, si);
+  return Error::kOk;
+}
+
+Error op_call_ticket(State& st, const Actor& actor, const CallTicket& c, Time now, Events* ev,
+                     std::string* msg) {
+  Loc loc;
+  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  if (t.state != TicketState::kWaiting) return wrong_state(msg, t, "waiting");
+  complete_called(s, actor, now, ev);
+  queue_erase(s, t.key);
+  call(s, loc.index, actor, now, "call_ticket", ev);
+  touch(st, loc.session);
+  return Error::kOk;
+}
+
+Error op_recall(State& st, const Actor& actor, const Recall& c, Time now, Events* ev,
+                std::string* msg) {
+  Loc loc;
+  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  if (t.state != TicketState::kCalled) return wrong_state(msg, t, "called");
+  Event& e = add_event(ev, EventType::kTicketRecalled, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kCalled;
+  touch(st, loc.session);
+  return Error::kOk;
+}
+
+namespace {
+// complete and mark_missed: allowed on a suspended session for its CALLED ticket.
+Error called_ticket(State& st, const std::string& id, Loc* loc, std::string* msg) {
+  if (!find_ticket(st, id, loc)) return reject(msg, Error::kUnknownTicket, "unknown ticket", id);
+  const SessionRec& s = st.sessions[loc->session];
+  const TicketRec& t = s.tickets[loc->index];
+  if (s.status == SessionStatus::kClosed ||
+      (s.status == SessionStatus::kSuspended && t.state != TicketState::kCalled))
+    return check_not_closed(s, msg);
+  if (t.state != TicketState::kCalled) return wrong_state(msg, t, "called");
+  return Error::kOk;
+}
+}  // namespace
+
+Error op_complete(State& st, const Actor& actor, const Complete& c, Time now, Events* ev,
+                  std::string* msg) {
+  Loc loc;
+  if (Error e = called_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  t.state = TicketState::kDone;
+  s.called = -1;
+  Event& e = add_event(ev, EventType::kTicketCompleted, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kCalled;
+  e.reason = "complete";
+  touch(st, loc.session);
+  return Error::kOk;
+}
+
+Error op_mark_missed(State& st, const Actor& actor, const MarkMissed& c, Time now, Events* ev,
+                     std::string* msg) {
+  Loc loc;
+  if (Error e = called_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  t.state = TicketState::kMissed;
+  s.called = -1;
+  Event& e = add_event(ev, EventType::kTicketMissed, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kCalled;
+  touch(st, loc.session);
+  return Error::kOk;
+}
+
+Error op_return(State& st, const Actor& actor, const ReturnTicket& c, Time now, Events* ev,
+                std::string* msg) {
+  Loc loc;
+  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  if (t.state != TicketState::kMissed) return wrong_state(msg, t, "missed");
+  if (now >= s.spec.end)
+    return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
+  present(s, loc.index, true, now);
+  Event& e = add_event(ev, EventType::kTicketReturned, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kMissed;
+  touch(st, loc.session);
+  return Error::kOk;
+}
+
+Error op_move_to_next(State& st, const Actor& actor, const MoveToNext& c, Time now, Events* ev,
+                      std::string* msg) {
+  Loc loc;
+  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  if (t.state != TicketState::kWaiting) return wrong_state(msg, t, "waiting");
+  queue_erase(s, t.key);
+  t.key = make_key(0, 0, 0, s.next_seq++);
+  t.placement = Placement::kMadeNext;
+  queue_insert(s, loc.index, t.key);
+  Event& e = add_event(ev, EventType::kMovedToNext, now, actor, s);
+  fill_ticket(e, t);
+  e.from = TicketState::kWaiting;
+  touch(st, loc.session);
+  return Error::kOk;
+}
+
+namespace {
+Error open_session(State& st, const std::string& id, SessionIdx* si, std::string* msg) {
+  *si = find_session(st, id);
+  if (*si == kNoSession) return reject(msg, Error::kUnknownSession, "unknown session", id);
+  return check_not_closed(st.sessions[*si], msg);
+}
+}  // namespace
+
+Error op_pause(State& st, const Actor& actor, const Pause& c, Time now, Events* ev,
+               std::string* msg) {
+  SessionIdx si;
+  if (Error e = open_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[si];
+  if (s.status == SessionStatus::kPaused) return Error::kOk;
+  s.status = SessionStatus::kPaused;
+  s.paused_since_call = true;
+  add_event(ev, EventType::kSessionPaused, now, actor, s);
+  touch(st, si);
+  return Error::kOk;
+}
+
+Error op_resume(State& st, const Actor& actor, const Resume& c, Time now, Events* ev,
+                std::string* msg) {
+  SessionIdx si;
+  if (Error e = open_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[si];
+  if (s.status == SessionStatus::kOpen) return Error::kOk;
+  s.status = SessionStatus::kOpen;
+  add_event(ev, EventType::kSessionResumed, now, actor, s);
+  touch(st, si);
+  return Error::kOk;
+}
+
+Error op_suspend(State& st, const Actor& actor, const SuspendSession& c, Time now, Events* ev,
+                 std::string* msg) {
+  SessionIdx si;
+  if (Error e = open_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
+  suspend_session(st, si, actor, c.reason, {}, now, ev);
+  return Error::kOk;
+}
+
+Error op_close(State& st, const Actor& actor, const CloseSession& c, Time now, Events* ev,
+               std::string* msg) {
+  SessionIdx si = find_session(st, c.session_id);
+  if (si == kNoSession)
+    return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  if (st.sessions[si].status == SessionStatus::kClosed)
+    return reject(msg, Error::kSessionClosed, "session is closed", c.session_id);
+  close_session_now(st, si, actor, now, ev);
+  return Error::kOk;
+}
+
+}  // namespace qc

@@ -1,0 +1,232 @@
+// The views: patient (one ticket, or every ticket of a session in one
+// pass), display (per waiting area, masked names), staff, board.
+#include <algorithm>
+
+#include "engine/ops.h"
+
+namespace qc {
+
+namespace {
+
+// When the doctor can take the next patient: max(start, last_call +
+// avg_consult); while paused, not before now.
+Time doctor_available_at(const SessionRec& s, Time now) {
+  Duration avg = s.avg_consult();
+  Time t = s.spec.start;
+  if (s.last_call != kNoTime) t = std::max(t, s.last_call + avg);
+  if (s.status == SessionStatus::kPaused) t = std::max(t, now);
+  return t;
+}
+
+// Fields of a patient view that do not depend on the queue position.
+void fill_common(PatientView& v, const SessionRec& s, const TicketRec& t,
+                 const std::string& called_label) {
+  v.ticket_id = t.id;
+  v.session_id = s.spec.session_id;
+  v.label = t.label;
+  v.kind = t.kind;
+  v.state = t.state;
+  v.placement = t.placement;
+  v.session_status = s.status;
+  v.slot = t.slot;
+  v.effective_slot = t.effective_slot;
+  v.slot_start = s.slot_start(t.slot);
+  v.slot_end = s.slot_end(t.slot);
+  v.ahead = -1;
+  v.eta = kNoTime;
+  v.recommended_arrival = kNoTime;
+  v.called_label = called_label;
+  v.room = s.spec.room;
+  v.doctor_name = s.spec.doctor_name;
+  v.version = s.version;
+}
+
+// A BOOKED ticket: the position it would take by checking in now.
+void fill_booked(PatientView& v, const SessionRec& s, const TicketRec& t, Time now, Time base,
+                 Duration avg) {
+  Presenting p = presenting(s, t, false, now, s.next_seq);
+  v.ahead = queue_rank(s, p.key);
+  v.eta = base + v.ahead * avg;
+  v.recommended_arrival =
+      std::clamp(v.eta - s.spec.arrival_buffer, s.spec.registration_open, s.slot_end(t.slot));
+}
+
+const std::string& called_label(const SessionRec& s) {
+  static const std::string kEmpty;
+  return s.called >= 0 ? s.tickets[s.called].label : kEmpty;
+}
+
+}  // namespace
+
+std::optional<PatientView> Engine::patient_view(std::string_view ticket_id, Time now) const {
+  Loc loc;
+  if (!find_ticket(*state_, ticket_id, &loc)) return std::nullopt;
+  const SessionRec& s = state_->sessions[loc.session];
+  const TicketRec& t = s.tickets[loc.index];
+  PatientView v;
+  fill_common(v, s, t, called_label(s));
+  Duration avg = s.avg_consult();
+  Time base = std::max(now, doctor_available_at(s, now));
+  if (t.state == TicketState::kWaiting) {
+    v.ahead = queue_rank(s, t.key);
+    v.eta = base + v.ahead * avg;
+  } else if (t.state == TicketState::kBooked && s.status != SessionStatus::kClosed) {
+    fill_booked(v, s, t, now, base, avg);
+  }
+  return v;
+}
+
+bool Engine::patient_views(std::string_view session_id, Time now,
+                           std::vector<PatientView>* out) const {
+  SessionIdx si = find_session(*state_, session_id);
+  if (si == kNoSession) {
+    out->clear();
+    return false;
+  }
+  const SessionRec& s = state_->sessions[si];
+  // Every element is overwritten below, so resizing (which keeps the
+  // strings' buffers) is the same as clearing and refilling.
+  out->resize(s.tickets.size());
+  const std::string& called = called_label(s);
+  Duration avg = s.avg_consult();
+  Time base = std::max(now, doctor_available_at(s, now));
+  for (std::size_t i = 0; i < s.tickets.size(); ++i) {
+    const TicketRec& t = s.tickets[i];
+    PatientView& v = (*out)[i];
+    fill_common(v, s, t, called);
+    if (t.state == TicketState::kBooked && s.status != SessionStatus::kClosed)
+      fill_booked(v, s, t, now, base, avg);
+  }
+  std::int32_t ahead = 0;
+  for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it, ++ahead) {
+    PatientView& v = (*out)[it->ticket];
+    v.ahead = ahead;
+    v.eta = base + ahead * avg;
+  }
+  return true;
+}
+
+std::optional<StaffView> Engine::staff_view(std::string_view session_id, Time now) const {
+  SessionIdx si = find_session(*state_, session_id);
+  if (si == kNoSession) return std::nullopt;
+  const SessionRec& s = state_->sessions[si];
+  StaffView v;
+  v.session_id = s.spec.session_id;
+  v.doctor_name = s.spec.doctor_name;
+  v.room = s.spec.room;
+  v.area = s.spec.area;
+  v.status = s.status;
+  v.start = s.spec.start;
+  v.end = s.spec.end;
+  v.slot_minutes = s.spec.slot_minutes;
+  v.serving_slot = s.serving_slot;
+  v.appointment_left = s.a_free;
+  for (const ReservationState& r : s.reservations)
+    if (!r.released)
+      for (std::int32_t i = 0; i < s.slots; ++i) v.appointment_left[i] += r.left[i];
+  v.walkin_left = s.w_free;
+  v.avg_consult = s.avg_consult();
+  v.version = s.version;
+  v.tickets.reserve(s.tickets.size());
+  auto add = [&](const TicketRec& t) -> StaffTicket& {
+    StaffTicket& x = v.tickets.emplace_back();
+    x.ticket_id = t.id;
+    x.label = t.label;
+    x.patient_ref = t.patient_ref;
+    x.patient_name = t.patient_name;
+    x.kind = t.kind;
+    x.state = t.state;
+    x.placement = t.placement;
+    x.slot = t.slot;
+    x.effective_slot = t.effective_slot;
+    x.checked_in_at = t.checked_in_at;
+    x.called_at = t.called_at;
+    return x;
+  };
+  if (s.called >= 0) add(s.tickets[s.called]);
+  std::int32_t pos = 0;
+  for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it, ++pos) {
+    const TicketRec& t = s.tickets[it->ticket];
+    StaffTicket& x = add(t);
+    x.band = static_cast<std::int32_t>(t.key >> 63);
+    x.seq = t.key & ((std::uint64_t{1} << 46) - 1);
+    x.position = pos;
+  }
+  for (TicketState group : {TicketState::kMissed, TicketState::kBooked})
+    for (const TicketRec& t : s.tickets)
+      if (t.state == group) add(t);
+  for (const TicketRec& t : s.tickets)
+    if (t.state == TicketState::kDone || t.state == TicketState::kCancelled ||
+        t.state == TicketState::kNoShow)
+      add(t);
+  return v;
+}
+
+DisplayView Engine::display_view(std::string_view area, Time now) const {
+  DisplayView v;
+  v.area = std::string(area);
+  const State& st = *state_;
+  std::vector<SessionIdx> picked;
+  for (SessionIdx si = 0; si < st.sessions.size(); ++si) {
+    const SessionRec& s = st.sessions[si];
+    if (s.spec.area != area) continue;
+    // Rooms of the local day of `now` only.
+    if (local_midnight(s.spec.start, s.spec.utc_offset_minutes) !=
+        local_midnight(now, s.spec.utc_offset_minutes))
+      continue;
+    picked.push_back(si);
+  }
+  std::sort(picked.begin(), picked.end(), [&](SessionIdx a, SessionIdx b) {
+    const SessionSpec& x = st.sessions[a].spec;
+    const SessionSpec& y = st.sessions[b].spec;
+    if (x.room != y.room) return x.room < y.room;
+    return x.session_id < y.session_id;
+  });
+  bool names = st.options.display_names;
+  auto entry = [&](const TicketRec& t) {
+    DisplayEntry e;
+    e.label = t.label;
+    if (names) e.masked_name = mask_name(t.patient_name);
+    return e;
+  };
+  for (SessionIdx si : picked) {
+    const SessionRec& s = st.sessions[si];
+    DisplayRoom& r = v.rooms.emplace_back();
+    r.session_id = s.spec.session_id;
+    r.room = s.spec.room;
+    r.doctor_name = s.spec.doctor_name;
+    r.status = s.status;
+    r.version = s.version;
+    v.version += s.version;
+    if (s.called >= 0) {
+      r.has_called = true;
+      r.called = entry(s.tickets[s.called]);
+    }
+    std::int32_t n = 0;
+    for (auto it = s.waiting.rbegin();
+         it != s.waiting.rend() && n < st.options.display_next_count; ++it, ++n)
+      r.next.push_back(entry(s.tickets[it->ticket]));
+    for (const TicketRec& t : s.tickets)
+      if (t.state == TicketState::kMissed) r.missed.push_back(entry(t));
+  }
+  return v;
+}
+
+std::optional<Board> Engine::board(std::string_view session_id, Time now) const {
+  SessionIdx si = find_session(*state_, session_id);
+  if (si == kNoSession) return std::nullopt;
+  const SessionRec& s = state_->sessions[si];
+  Board b;
+  b.session_id = s.spec.session_id;
+  b.status = s.status;
+  b.called_label = called_label(s);
+  b.waiting.reserve(s.waiting.size());
+  for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it)
+    b.waiting.push_back(s.tickets[it->ticket].label);
+  b.doctor_available_at = doctor_available_at(s, now);
+  b.avg_consult = s.avg_consult();
+  b.version = s.version;
+  return b;
+}
+
+}  // namespace qc
