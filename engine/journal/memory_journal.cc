@@ -8,12 +8,16 @@ namespace {
 class MemoryJournal final : public Journal {
  public:
   bool append(std::span<const Record> batch, std::string* error) override {
+    std::uint64_t prev = last_;
     for (const Record& r : batch) {
-      if (r.seq <= last_) {
+      if (r.seq <= prev) {
         if (error) *error = "sequence numbers must increase";
+        status_ = Status::kInvalidArgument;
         return false;
       }
+      prev = r.seq;
     }
+    status_ = Status::kOk;
     for (const Record& r : batch) {
       records_.push_back(r);
       last_ = r.seq;
@@ -28,6 +32,7 @@ class MemoryJournal final : public Journal {
     return true;
   }
   std::uint64_t last_seq() const override { return last_; }
+  Status status() const override { return status_; }
   bool save_snapshot(std::uint64_t seq, std::string_view image, std::string*) override {
     snapshot_seq_ = seq;
     snapshot_.assign(image);
@@ -44,6 +49,7 @@ class MemoryJournal final : public Journal {
   std::uint64_t last_ = 0;
   std::uint64_t snapshot_seq_ = 0;
   std::string snapshot_;
+  Status status_ = Status::kOk;
 };
 
 }  // namespace

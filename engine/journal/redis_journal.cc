@@ -1,0 +1,412 @@
+#include "engine/journal/redis_journal.h"
+
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <vector>
+
+namespace qc::journal {
+namespace {
+
+// ---- Packed events: for each event, four length-prefixed strings
+// (varint length, bytes): type, ticket_id, session_id, bytes. ----
+
+void put_varint(std::string* out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(char(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(char(v));
+}
+void put_str(std::string* out, std::string_view s) {
+  put_varint(out, s.size());
+  out->append(s);
+}
+bool get_varint(std::string_view* in, std::uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    const auto b = static_cast<unsigned char>(in->front());
+    in->remove_prefix(1);
+    *v |= std::uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+bool get_str(std::string_view* in, std::string* s) {
+  std::uint64_t n;
+  if (!get_varint(in, &n) || n > in->size()) return false;
+  s->assign(in->data(), n);
+  in->remove_prefix(n);
+  return true;
+}
+std::string pack_events(const std::vector<EventRow>& events) {
+  std::string out;
+  for (const EventRow& e : events) {
+    put_str(&out, e.type);
+    put_str(&out, e.ticket_id);
+    put_str(&out, e.session_id);
+    put_str(&out, e.bytes);
+  }
+  return out;
+}
+bool unpack_events(std::string_view in, std::vector<EventRow>* events) {
+  events->clear();
+  while (!in.empty()) {
+    EventRow e;
+    if (!get_str(&in, &e.type) || !get_str(&in, &e.ticket_id) || !get_str(&in, &e.session_id) ||
+        !get_str(&in, &e.bytes))
+      return false;
+    events->push_back(std::move(e));
+  }
+  return true;
+}
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+std::string_view str(const redisReply* r) {
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+               r->type == REDIS_REPLY_ERROR)
+             ? std::string_view(r->str, r->len)
+             : std::string_view();
+}
+
+// "<seq>-<n>" -> seq
+bool parse_id(std::string_view id, std::uint64_t* seq) {
+  *seq = 0;
+  std::size_t i = 0;
+  for (; i < id.size() && id[i] >= '0' && id[i] <= '9'; ++i) *seq = *seq * 10 + (id[i] - '0');
+  return i > 0 && i < id.size() && id[i] == '-';
+}
+
+class RedisJournal final : public Journal {
+ public:
+  RedisJournal(RedisAddress a, const OpenOptions& o) : addr_(std::move(a)), opt_(o) {
+    if (addr_.key.empty()) addr_.key = o.redis_key;
+    log_key_ = addr_.key + ":log";
+    snap_key_ = addr_.key + ":snapshot";
+  }
+  ~RedisJournal() override { drop(); }
+
+  bool append(std::span<const Record> batch, std::string* error) override {
+    if (opt_.read_only) return invalid("journal opened read-only", error);
+    if (!ensure(error)) return false;
+    std::uint64_t prev = last_;
+    for (const Record& r : batch) {
+      if (r.seq <= prev) return invalid("sequence numbers must increase", error);
+      prev = r.seq;
+    }
+    if (batch.empty()) return ok();
+    // One pipelined round trip: MULTI, one XADD per record, EXEC.
+    static const char* kExec[] = {"EXEC"};
+    if (redisAppendCommand(ctx_, "MULTI") != REDIS_OK) return io_fail("MULTI", error);
+    std::vector<const char*> argv;
+    std::vector<std::size_t> lens;
+    std::string id, at, events;
+    for (const Record& r : batch) {
+      argv.clear();
+      lens.clear();
+      auto arg = [&](std::string_view s) {
+        argv.push_back(s.data());
+        lens.push_back(s.size());
+      };
+      id = std::to_string(r.seq) + "-0";
+      at = std::to_string(r.at);
+      arg("XADD"); arg(log_key_); arg(id);
+      arg("at"); arg(at);
+      arg("sid"); arg(r.session_id);
+      arg("actor"); arg(r.actor);
+      arg("name"); arg(r.command_name);
+      arg("cmd"); arg(r.command);
+      if (!r.idempotency_key.empty()) { arg("idem"); arg(r.idempotency_key); }
+      if (!r.response.empty()) { arg("resp"); arg(r.response); }
+      if (!r.events.empty()) {
+        events = pack_events(r.events);
+        arg("ev"); arg(events);
+      }
+      // hiredis copies the arguments into its output buffer here.
+      if (redisAppendCommandArgv(ctx_, int(argv.size()), argv.data(), lens.data()) != REDIS_OK)
+        return io_fail("XADD", error);
+    }
+    if (redisAppendCommandArgv(ctx_, 1, kExec, nullptr) != REDIS_OK) return io_fail("EXEC", error);
+    // Replies: +OK, +QUEUED per record, then EXEC's array.
+    std::string problem;
+    for (std::size_t i = 0; i < batch.size() + 1; ++i) {
+      Reply r;
+      if (!get_reply(&r, error)) return false;
+      if (r->type == REDIS_REPLY_ERROR && problem.empty()) problem = std::string(str(r.get()));
+    }
+    Reply exec;
+    if (!get_reply(&exec, error)) return false;
+    if (exec->type == REDIS_REPLY_ERROR) {
+      return fail(Status::kUnavailable,
+                  "redis EXEC: " + std::string(str(exec.get())) +
+                      (problem.empty() ? "" : " (" + problem + ")"),
+                  error);
+    }
+    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != batch.size())
+      return fail(Status::kUnavailable, "redis EXEC: unexpected reply", error);
+    for (std::size_t i = 0; i < exec->elements; ++i) {
+      if (exec->element[i]->type == REDIS_REPLY_ERROR) {
+        // Cannot happen after the checks above unless another writer shares
+        // the key; what landed is whatever sync() now finds.
+        std::string e = "redis XADD: " + std::string(str(exec->element[i]));
+        std::string ignored;
+        sync(&ignored);
+        return fail(Status::kUnavailable, e, error);
+      }
+    }
+    last_ = prev;
+    return ok();
+  }
+
+  bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+            std::string* error) override {
+    if (!ensure(error)) return false;
+    const std::string count = "5000";
+    Record rec;
+    std::uint64_t from = after + 1;
+    for (;;) {
+      const std::string start = std::to_string(from) + "-0";
+      const char* argv[] = {"XRANGE", log_key_.c_str(), start.c_str(), "+", "COUNT", count.c_str()};
+      Reply r;
+      if (!command(6, argv, nullptr, &r, error)) return false;
+      if (r->type != REDIS_REPLY_ARRAY) return fail(Status::kUnavailable, "redis XRANGE: bad reply", error);
+      if (r->elements == 0) break;
+      for (std::size_t i = 0; i < r->elements; ++i) {
+        const redisReply* entry = r->element[i];
+        if (!decode(entry, &rec)) {
+          return fail(Status::kUnavailable,
+                      "redis " + log_key_ + ": corrupt entry after seq " + std::to_string(from - 1),
+                      error);
+        }
+        from = rec.seq + 1;
+        if (!fn(rec)) return ok();
+      }
+      if (r->elements < 5000) break;
+    }
+    return ok();
+  }
+
+  std::uint64_t last_seq() const override { return last_; }
+
+  bool save_snapshot(std::uint64_t seq, std::string_view image, std::string* error) override {
+    if (opt_.read_only) return invalid("journal opened read-only", error);
+    if (!ensure(error)) return false;
+    const std::string s = std::to_string(seq);
+    const std::string t = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+    const char* argv[] = {"HSET", snap_key_.c_str(), "seq", s.c_str(), "image", image.data(),
+                          "taken_at", t.c_str()};
+    const std::size_t lens[] = {4, snap_key_.size(), 3, s.size(), 5, image.size(), 8, t.size()};
+    Reply r;
+    if (!command(8, argv, lens, &r, error)) return false;
+    if (r->type == REDIS_REPLY_ERROR)
+      return fail(Status::kUnavailable, "redis HSET: " + std::string(str(r.get())), error);
+    return ok();
+  }
+
+  bool load_snapshot(std::uint64_t* seq, std::string* image, std::string* error) override {
+    *seq = 0;
+    image->clear();
+    if (!ensure(error)) return false;
+    const char* argv[] = {"HMGET", snap_key_.c_str(), "seq", "image"};
+    Reply r;
+    if (!command(4, argv, nullptr, &r, error)) return false;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+      return fail(Status::kUnavailable, "redis HMGET: bad reply", error);
+    if (r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING) {
+      if (error) error->clear();
+      status_ = Status::kOk;
+      return false;  // none
+    }
+    *seq = std::strtoull(r->element[0]->str, nullptr, 10);
+    image->assign(r->element[1]->str, r->element[1]->len);
+    status_ = Status::kOk;
+    return *seq != 0;
+  }
+
+  bool sync(std::string* error) override {
+    if (!ensure(error)) return false;
+    return read_last(error);
+  }
+  Status status() const override { return status_; }
+  std::string describe() const override {
+    return "redis://" + addr_.host + ":" + std::to_string(addr_.port) + "/" +
+           std::to_string(addr_.db) + " key " + addr_.key;
+  }
+
+  // Connects (first use or after a failure). Public for open().
+  bool ensure(std::string* error) {
+    if (ctx_) return true;
+    timeval tv{opt_.timeout_ms / 1000, (opt_.timeout_ms % 1000) * 1000};
+    ctx_ = redisConnectWithTimeout(addr_.host.c_str(), addr_.port, tv);
+    if (!ctx_ || ctx_->err) {
+      std::string why = ctx_ ? ctx_->errstr : "out of memory";
+      drop();
+      return fail(Status::kUnavailable, "redis " + where() + ": cannot connect: " + why, error);
+    }
+    redisSetTimeout(ctx_, tv);
+    redisEnableKeepAlive(ctx_);
+    if (addr_.db != 0) {
+      const std::string db = std::to_string(addr_.db);
+      const char* argv[] = {"SELECT", db.c_str()};
+      Reply r;
+      if (!command(2, argv, nullptr, &r, error)) return false;
+      if (r->type == REDIS_REPLY_ERROR) {
+        std::string e = "redis SELECT " + db + ": " + std::string(str(r.get()));
+        drop();
+        return fail(Status::kUnavailable, e, error);
+      }
+    }
+    // Whatever happened while we were away (an append whose answer was
+    // lost may have landed): the stream says where the journal ends.
+    return read_last(error);
+  }
+
+  // Notes on server settings that weaken the guarantee.
+  void check_settings(std::vector<std::string>* notes) {
+    auto get = [&](const char* name) -> std::string {
+      const char* argv[] = {"CONFIG", "GET", name};
+      Reply r;
+      std::string e;
+      if (!command(3, argv, nullptr, &r, &e) || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        return "?";
+      return std::string(str(r->element[1]));
+    };
+    const std::string aof = get("appendonly"), fsync = get("appendfsync");
+    if (aof != "yes")
+      notes->push_back("redis appendonly is '" + aof +
+                       "': acknowledged commands do not survive a redis-server crash");
+    if (fsync != "always")
+      notes->push_back("redis appendfsync is '" + fsync +
+                       "': up to a second of acknowledged commands may be lost if redis-server dies");
+  }
+
+ private:
+  std::string where() const {
+    return addr_.host + ":" + std::to_string(addr_.port) + "/" + std::to_string(addr_.db);
+  }
+
+  bool read_last(std::string* error) {
+    const char* argv[] = {"XREVRANGE", log_key_.c_str(), "+", "-", "COUNT", "1"};
+    Reply r;
+    if (!command(6, argv, nullptr, &r, error)) return false;
+    if (r->type == REDIS_REPLY_ERROR)
+      return fail(Status::kUnavailable, "redis XREVRANGE: " + std::string(str(r.get())), error);
+    std::uint64_t seq = 0;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+      const redisReply* e = r->element[0];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 || !parse_id(str(e->element[0]), &seq))
+        return fail(Status::kUnavailable, "redis " + log_key_ + ": bad stream id", error);
+    }
+    last_ = seq;
+    return ok();
+  }
+
+  bool decode(const redisReply* entry, Record* rec) {
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return false;
+    if (!parse_id(str(entry->element[0]), &rec->seq)) return false;
+    const redisReply* f = entry->element[1];
+    if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0) return false;
+    rec->at = 0;
+    rec->session_id.clear();
+    rec->actor.clear();
+    rec->command_name.clear();
+    rec->command.clear();
+    rec->idempotency_key.clear();
+    rec->response.clear();
+    rec->events.clear();
+    bool have_cmd = false;
+    for (std::size_t i = 0; i + 1 < f->elements; i += 2) {
+      const std::string_view k = str(f->element[i]);
+      const std::string_view v = str(f->element[i + 1]);
+      if (k == "at") rec->at = std::strtoll(std::string(v).c_str(), nullptr, 10);
+      else if (k == "sid") rec->session_id.assign(v);
+      else if (k == "actor") rec->actor.assign(v);
+      else if (k == "name") rec->command_name.assign(v);
+      else if (k == "cmd") { rec->command.assign(v); have_cmd = true; }
+      else if (k == "idem") rec->idempotency_key.assign(v);
+      else if (k == "resp") rec->response.assign(v);
+      else if (k == "ev") { if (!unpack_events(v, &rec->events)) return false; }
+    }
+    return have_cmd;
+  }
+
+  bool get_reply(Reply* out, std::string* error) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) return io_fail("reply", error);
+    out->reset(static_cast<redisReply*>(raw));
+    return true;
+  }
+
+  bool command(int argc, const char** argv, const std::size_t* lens, Reply* out,
+               std::string* error) {
+    void* raw = redisCommandArgv(ctx_, argc, argv, lens);
+    if (!raw) return io_fail(argv[0], error);
+    out->reset(static_cast<redisReply*>(raw));
+    return true;
+  }
+
+  // A broken connection: the context is unusable; the next call reconnects.
+  bool io_fail(const char* what, std::string* error) {
+    std::string why = ctx_ && ctx_->err ? ctx_->errstr : "connection lost";
+    if (why.empty() || why == "Resource temporarily unavailable") why = "timed out";
+    drop();
+    return fail(Status::kUnavailable, "redis " + where() + ": " + what + ": " + why, error);
+  }
+  void drop() {
+    if (ctx_) redisFree(ctx_);
+    ctx_ = nullptr;
+  }
+  bool ok() {
+    status_ = Status::kOk;
+    return true;
+  }
+  bool invalid(const char* what, std::string* error) {
+    status_ = Status::kInvalidArgument;
+    if (error) *error = what;
+    return false;
+  }
+  bool fail(Status s, std::string what, std::string* error) {
+    status_ = s;
+    if (error) *error = std::move(what);
+    return false;
+  }
+
+  RedisAddress addr_;
+  OpenOptions opt_;
+  std::string log_key_, snap_key_;
+  redisContext* ctx_ = nullptr;
+  std::uint64_t last_ = 0;
+  Status status_ = Status::kOk;
+};
+
+}  // namespace
+
+std::unique_ptr<Journal> open_redis(const RedisAddress& address, const OpenOptions& options,
+                                    OpenReport* report, std::string* error) {
+  auto j = std::make_unique<RedisJournal>(address, options);
+  std::string e;
+  const bool up = j->ensure(&e);
+  if (!up && options.require_connection) {
+    if (error) *error = e;
+    return nullptr;
+  }
+  if (report) {
+    report->store = "redis";
+    report->location = j->describe();
+    report->last_seq = j->last_seq();
+    if (up) j->check_settings(&report->notes);
+    else report->notes.push_back(e);
+  }
+  return j;
+}
+
+}  // namespace qc::journal

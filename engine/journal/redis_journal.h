@@ -1,0 +1,41 @@
+// The Redis store (hiredis 0.14, RESP2).
+//
+// Layout, per journal key K (default "queuecast"):
+//   K:log       a Redis Stream; one entry per record, id "<seq>-0", fields
+//               at, sid, actor, name, cmd, and when not empty idem, resp, ev
+//               (ev = the record's events, packed: see redis_journal.cc)
+//   K:snapshot  a hash {seq, image, taken_at}: the newest snapshot
+//
+// One append() is one pipelined MULTI / XADD... / EXEC round trip: Redis
+// applies the transaction as a whole and, with `appendonly yes` and
+// `appendfsync always`, writes and fsyncs it to the AOF before it answers
+// EXEC. A transaction torn in the AOF (power cut) is discarded by Redis on
+// load (aof-load-truncated yes, the default).
+//
+// I/O: a synchronous client on the caller's (commit) thread with a timeout on
+// every command (redisSetTimeout) and on connect. A broken connection makes
+// the call fail with Status::kUnavailable; the next call reconnects and
+// re-reads where the stream ends (sync()). See docs/durability.md for why
+// this is not wrapped in Asio.
+//
+// Thread-safety: one thread at a time per instance.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "engine/journal/journal.h"
+
+namespace qc::journal {
+
+struct RedisAddress {
+  std::string host = "127.0.0.1";
+  int port = 6379;
+  int db = 0;
+  std::string key;  // "" = OpenOptions::redis_key
+};
+
+std::unique_ptr<Journal> open_redis(const RedisAddress& address, const OpenOptions& options,
+                                    OpenReport* report, std::string* error);
+
+}  // namespace qc::journal

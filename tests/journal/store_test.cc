@@ -1,0 +1,227 @@
+// Every store behind journal.h behaves the same: memory, SQLite, Redis (a
+// real redis-server on a free port).
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/journal/journal.h"
+#include "tests/journal/test_redis.h"
+
+namespace qc::journal {
+namespace {
+
+using testing::RedisServer;
+
+Record make_record(std::uint64_t seq, int events) {
+  Record r;
+  r.seq = seq;
+  r.at = 1'700'000'000'000 + std::int64_t(seq) * 1000;
+  r.actor = "nurse:n" + std::to_string(seq % 7);
+  r.session_id = "s" + std::to_string(seq % 3);
+  r.command_name = "call_next";
+  r.command = std::string("cmd\0bytes-", 10) + std::to_string(seq);
+  if (seq % 2 == 0) r.idempotency_key = "key-" + std::to_string(seq);
+  if (seq % 2 == 0) r.response = std::string("resp\0", 5) + std::to_string(seq);
+  for (int i = 0; i < events; ++i) {
+    EventRow e;
+    e.type = i == 0 ? "ticket_called" : "ticket_completed";
+    e.ticket_id = "t" + std::to_string(seq) + "-" + std::to_string(i);
+    e.bytes = std::string("\x08\x00\xff", 3) + std::to_string(seq * 10 + i);
+    if (i == 1) e.session_id = "other";
+    r.events.push_back(std::move(e));
+  }
+  return r;
+}
+
+void expect_same(const Record& a, const Record& b, bool with_events = true) {
+  EXPECT_EQ(a.seq, b.seq);
+  EXPECT_EQ(a.at, b.at);
+  EXPECT_EQ(a.actor, b.actor);
+  EXPECT_EQ(a.session_id, b.session_id);
+  EXPECT_EQ(a.command_name, b.command_name);
+  EXPECT_EQ(a.command, b.command);
+  EXPECT_EQ(a.idempotency_key, b.idempotency_key);
+  EXPECT_EQ(a.response, b.response);
+  if (!with_events) return;
+  ASSERT_EQ(a.events.size(), b.events.size()) << "seq " << a.seq;
+  for (std::size_t i = 0; i < a.events.size(); ++i) {
+    EXPECT_EQ(a.events[i].type, b.events[i].type);
+    EXPECT_EQ(a.events[i].ticket_id, b.events[i].ticket_id);
+    EXPECT_EQ(a.events[i].bytes, b.events[i].bytes);
+    EXPECT_EQ(a.events[i].session_id, b.events[i].session_id);
+  }
+}
+
+std::vector<Record> all(Journal& j, std::uint64_t after = 0) {
+  std::vector<Record> out;
+  std::string error;
+  EXPECT_TRUE(j.scan(after, [&](const Record& r) { out.push_back(r); return true; }, &error))
+      << error;
+  return out;
+}
+
+class StoreTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = testing::make_temp_dir("store");
+    if (GetParam() == "redis") {
+      redis_ = std::make_unique<RedisServer>();
+      std::string error;
+      ASSERT_TRUE(redis_->start(&error)) << error;
+    }
+  }
+  void TearDown() override {
+    redis_.reset();
+    testing::remove_tree(dir_);
+  }
+  std::string url() const {
+    if (GetParam() == "memory") return "memory:";
+    if (GetParam() == "redis") return redis_->url("t");
+    return "sqlite://" + dir_ + "/journal.db";
+  }
+  std::unique_ptr<Journal> open_journal() {
+    std::string error;
+    auto j = open(url(), &error);
+    EXPECT_TRUE(j) << error;
+    return j;
+  }
+  bool durable() const { return GetParam() != "memory"; }
+
+  std::string dir_;
+  std::unique_ptr<RedisServer> redis_;
+};
+
+TEST_P(StoreTest, EmptyJournal) {
+  auto j = open_journal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->last_seq(), 0u);
+  EXPECT_TRUE(all(*j).empty());
+  std::uint64_t seq = 7;
+  std::string image = "x", error;
+  EXPECT_FALSE(j->load_snapshot(&seq, &image, &error));
+  EXPECT_EQ(seq, 0u);
+  EXPECT_TRUE(image.empty());
+}
+
+TEST_P(StoreTest, AppendScanAndReopen) {
+  std::vector<Record> written;
+  {
+    auto j = open_journal();
+    ASSERT_TRUE(j);
+    std::string error;
+    std::uint64_t seq = 0;
+    for (int batch = 0; batch < 20; ++batch) {
+      std::vector<Record> b;
+      for (int i = 0; i <= batch % 5; ++i) {
+        ++seq;
+        b.push_back(make_record(seq, int(seq % 4)));
+      }
+      ASSERT_TRUE(j->append(b, &error)) << error;
+      EXPECT_EQ(j->status(), Status::kOk);
+      written.insert(written.end(), b.begin(), b.end());
+      EXPECT_EQ(j->last_seq(), seq);
+    }
+    const auto got = all(*j);
+    ASSERT_EQ(got.size(), written.size());
+    for (std::size_t i = 0; i < got.size(); ++i) expect_same(got[i], written[i]);
+    // Scanning from the middle, and stopping early.
+    const auto tail = all(*j, 10);
+    ASSERT_EQ(tail.size(), written.size() - 10);
+    expect_same(tail.front(), written[10]);
+    int seen = 0;
+    EXPECT_TRUE(j->scan(0, [&](const Record&) { return ++seen < 3; }, &error));
+    EXPECT_EQ(seen, 3);
+    // Without events.
+    std::vector<Record> cmds;
+    EXPECT_TRUE(j->scan_commands(0, [&](const Record& r) { cmds.push_back(r); return true; }, &error));
+    ASSERT_EQ(cmds.size(), written.size());
+    for (std::size_t i = 0; i < cmds.size(); ++i) expect_same(cmds[i], written[i], false);
+    EXPECT_TRUE(j->sync(&error)) << error;
+    EXPECT_EQ(j->last_seq(), seq);
+  }
+  if (!durable()) return;
+  auto j = open_journal();
+  ASSERT_TRUE(j);
+  EXPECT_EQ(j->last_seq(), written.back().seq);
+  const auto got = all(*j);
+  ASSERT_EQ(got.size(), written.size());
+  for (std::size_t i = 0; i < got.size(); ++i) expect_same(got[i], written[i]);
+}
+
+TEST_P(StoreTest, RejectsNonIncreasingSequenceAndWritesNothing) {
+  auto j = open_journal();
+  ASSERT_TRUE(j);
+  std::string error;
+  std::vector<Record> b = {make_record(1, 1), make_record(2, 1)};
+  ASSERT_TRUE(j->append(b, &error)) << error;
+  std::vector<Record> bad = {make_record(3, 1), make_record(3, 1)};
+  EXPECT_FALSE(j->append(bad, &error));
+  EXPECT_FALSE(error.empty());
+  if (GetParam() != "memory") {
+    EXPECT_EQ(j->status(), Status::kInvalidArgument);
+  }
+  std::vector<Record> old = {make_record(2, 0)};
+  EXPECT_FALSE(j->append(old, &error));
+  EXPECT_EQ(j->last_seq(), 2u);
+  EXPECT_EQ(all(*j).size(), 2u);
+  // Gaps are allowed; an empty batch is a no-op.
+  std::vector<Record> gap = {make_record(5, 2)};
+  EXPECT_TRUE(j->append(gap, &error)) << error;
+  EXPECT_TRUE(j->append({}, &error)) << error;
+  EXPECT_EQ(j->last_seq(), 5u);
+}
+
+TEST_P(StoreTest, SnapshotsNewestWins) {
+  std::string image(300'000, '\0');
+  for (std::size_t i = 0; i < image.size(); ++i) image[i] = char(i * 7);
+  {
+    auto j = open_journal();
+    ASSERT_TRUE(j);
+    std::string error;
+    ASSERT_TRUE(j->save_snapshot(10, "old image", &error)) << error;
+    ASSERT_TRUE(j->save_snapshot(20, image, &error)) << error;
+    std::uint64_t seq = 0;
+    std::string got;
+    ASSERT_TRUE(j->load_snapshot(&seq, &got, &error)) << error;
+    EXPECT_EQ(seq, 20u);
+    EXPECT_EQ(got, image);
+  }
+  if (!durable()) return;
+  auto j = open_journal();
+  std::uint64_t seq = 0;
+  std::string got, error;
+  ASSERT_TRUE(j->load_snapshot(&seq, &got, &error)) << error;
+  EXPECT_EQ(seq, 20u);
+  EXPECT_EQ(got, image);
+}
+
+INSTANTIATE_TEST_SUITE_P(Stores, StoreTest, ::testing::Values("memory", "sqlite", "redis"),
+                         [](const auto& info) { return info.param; });
+
+TEST(OpenTest, RejectsMalformedUrls) {
+  std::string error;
+  for (const char* url : {"", "postgres://x", "redis://h:99999/0", "redis://h:1/x",
+                          "redis://h:1/0?foo=bar", "sqlite://", "ftp:thing"}) {
+    error.clear();
+    EXPECT_FALSE(open(url, &error)) << url;
+    EXPECT_FALSE(error.empty()) << url;
+  }
+}
+
+TEST(OpenTest, RedisDownIsAClearError) {
+  std::string error;
+  const int port = testing::free_port();
+  EXPECT_FALSE(open("redis://127.0.0.1:" + std::to_string(port) + "/0", &error));
+  EXPECT_NE(error.find("cannot connect"), std::string::npos) << error;
+}
+
+TEST(OpenTest, SqliteInMissingDirectoryIsAClearError) {
+  std::string error;
+  EXPECT_FALSE(open("sqlite:///nonexistent-dir-qc/x/journal.db", &error));
+  EXPECT_NE(error.find("sqlite"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace qc::journal

@@ -1,0 +1,44 @@
+// Test support: a real redis-server on a free loopback port, with its data in
+// a private temporary directory, `appendonly yes`, `appendfsync always`.
+// Stopped (SIGKILL) and the directory removed by the destructor.
+//
+// Thread-safety: none; one test thread owns it.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+
+namespace qc::journal::testing {
+
+// A fresh empty directory under $TMPDIR (or /tmp); removed by remove_tree().
+std::string make_temp_dir(const std::string& tag);
+void remove_tree(const std::string& dir);
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int free_port();
+
+class RedisServer {
+ public:
+  explicit RedisServer(std::string dir = "");  // "" = a new temporary directory
+  ~RedisServer();
+  RedisServer(const RedisServer&) = delete;
+  RedisServer& operator=(const RedisServer&) = delete;
+
+  // Starts redis-server (on the same port as before after a stop). True once
+  // it answers PING.
+  bool start(std::string* error);
+  void kill9();  // SIGKILL and reap
+  bool running() const { return pid_ > 0; }
+  int port() const { return port_; }
+  const std::string& dir() const { return dir_; }
+  std::string url(const std::string& key = "") const;
+  // The AOF file that receives new writes (Redis 7 multi-part AOF).
+  std::string incr_aof() const;
+
+ private:
+  std::string dir_;
+  bool own_dir_ = false;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace qc::journal::testing
