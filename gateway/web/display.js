@@ -1,0 +1,119 @@
+// Waiting-room display: /display/<area>?token=...
+// Optional URL parameters: repeat=N (times each call is spoken, default 2),
+// voice=0 (silent), rate=0.9 (speech rate), lang=en|zh.
+import { live, endpoints } from './api.js';
+import { t, lang, roomName, hhmm, langButton, applyStatic, escapeHtml } from './i18n.js';
+import { Announcer } from './announcer.js';
+
+const params = new URLSearchParams(location.search);
+const area = decodeURIComponent(location.pathname.split('/')[2] || params.get('area') || '');
+const token = params.get('token') || '';
+const $ = (id) => document.getElementById(id);
+
+const announcer = new Announcer({
+  repeat: Number(params.get('repeat') || 2),
+  rate: Number(params.get('rate') || 0.9),
+  enabled: params.get('voice') !== '0',
+  lang: lang === 'en' ? 'en-US' : 'zh-CN',
+  onBlocked: () => $('voiceHint').classList.remove('hidden'),
+});
+document.addEventListener('click', () => $('voiceHint').classList.add('hidden'));
+
+// For tests and support staff: what was announced, and the connection.
+const qc = { announcements: announcer.log, announcer, connection: 'connecting', version: 0, views: 0 };
+window.__qc = qc;
+
+let view = null;
+let firstView = true;
+const lastCalled = new Map();  // sessionId -> {label, seq}
+const flashing = new Set();
+let serverOffset = 0;          // server clock - browser clock (virtual clock in demos)
+
+function callText(label, room) {
+  return t('voice.call', { label, room: roomName(room) });
+}
+
+function detectCalls(v) {
+  for (const r of v.rooms) {
+    const label = r.called ? r.called.label : '';
+    const prev = lastCalled.get(r.sessionId);
+    const isNew = label && (!prev || prev.label !== label || (r.callSeq !== null && prev.seq !== r.callSeq));
+    if (isNew && !firstView) {
+      announcer.announce(callText(label, r.room), `${r.sessionId}/${label}/${r.callSeq ?? ''}`);
+      flashing.add(r.sessionId);
+      setTimeout(() => { flashing.delete(r.sessionId); }, 3500);
+    }
+    lastCalled.set(r.sessionId, { label, seq: r.callSeq });
+  }
+  firstView = false;
+}
+
+function entryHtml(e) {
+  return `<span class="d-item">${escapeHtml(e.label)}${e.maskedName ? `<small>${escapeHtml(e.maskedName)}</small>` : ''}</span>`;
+}
+
+function render() {
+  $('area').textContent = area;
+  const main = $('rooms');
+  if (!view) { main.innerHTML = ''; return; }
+  if (view.rooms.length === 0) {
+    main.innerHTML = `<div class="d-empty-area">${escapeHtml(t('display.noRooms'))}</div>`;
+    return;
+  }
+  main.innerHTML = view.rooms.map((r) => {
+    const status = r.status !== 'open'
+      ? `<span class="d-status ${r.status}">${escapeHtml(t(`status.${r.status}`))}</span>` : '';
+    const called = r.called
+      ? `<div class="d-now">${escapeHtml(t('display.now'))}</div>
+         <div class="d-label" data-testid="called">${escapeHtml(r.called.label)}</div>
+         ${r.called.maskedName ? `<div class="d-name">${escapeHtml(r.called.maskedName)}</div>` : ''}
+         <div class="d-go">${escapeHtml(t('display.go', { room: roomName(r.room) }))}</div>`
+      : `<div class="d-empty">${escapeHtml(t('display.none'))}</div>`;
+    const next = r.next.length
+      ? `<div class="d-next" data-testid="next"><span class="d-tag">${escapeHtml(t('display.next'))}</span>${r.next.map(entryHtml).join('')}</div>` : '';
+    const missed = r.missed.length
+      ? `<div class="d-missed" data-testid="missed"><span class="d-tag">${escapeHtml(t('display.missed'))}</span>${r.missed.map(entryHtml).join('')}</div>` : '';
+    return `<section class="d-room${flashing.has(r.sessionId) ? ' flash' : ''}" data-session="${escapeHtml(r.sessionId)}">
+      <div class="d-room-head"><span>${escapeHtml(roomName(r.room))} <span class="d-doctor">${escapeHtml(r.doctorName)}</span></span>${status}</div>
+      <div class="d-called">${called}</div>${next}${missed}</section>`;
+  }).join('');
+}
+
+function setConnection(state) {
+  qc.connection = state;
+  $('dot').className = `live-dot ${state === 'live' ? '' : state}`;
+  $('live').textContent = t(`live.${state === 'live' ? 'ok' : state}`);
+  $('banner').classList.toggle('hidden', state !== 'down');
+}
+
+function tickClock() {
+  $('clock').textContent = hhmm(Date.now() + serverOffset);
+}
+
+applyStatic();
+langButton($('lang'), () => { announcer.lang = lang === 'en' ? 'en-US' : 'zh-CN'; setConnection(qc.connection); render(); });
+document.title = `${area} · ${t('app')}`;
+render();
+tickClock();
+setInterval(tickClock, 1000);
+
+live({
+  subscribe: { display: { area, token } },
+  onState: setConnection,
+  onServerTime: (ms) => { serverOffset = ms - Date.now(); tickClock(); },
+  onView: (v, meta) => {
+    if (meta.kind !== 'display') return;
+    detectCalls(v);
+    view = v;
+    qc.version = meta.version;
+    qc.views++;
+    qc.view = v;
+    render();
+  },
+  onError: (e) => {
+    $('rooms').innerHTML = `<div class="d-empty-area">${escapeHtml(`${e.code}: ${e.message}`)}</div>`;
+  },
+});
+// Fallback when the push is not possible at all (e.g. a proxy without
+// WebSocket): the first paint comes from HTTP.
+endpoints.display(area, token).then((v) => { if (!view) { detectCalls(v); view = v; render(); } }).catch(() => {});

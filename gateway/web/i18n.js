@@ -1,0 +1,182 @@
+// queuecast pages: strings in zh-CN (default) and English, and formatting.
+// Language: ?lang=en|zh in the URL, else the last choice (localStorage), else zh.
+
+const STRINGS = {
+  zh: {
+    'app': '叫号系统',
+    'lang.other': 'English',
+    'live.connecting': '正在连接…',
+    'live.down': '未连接 · 画面可能不是最新',
+    'live.ok': '实时',
+    'room': '{room}诊室',
+    'state.booked': '已预约', 'state.waiting': '候诊中', 'state.called': '请就诊', 'state.missed': '已过号',
+    'state.done': '已就诊', 'state.cancelled': '已取消', 'state.no_show': '未到诊',
+    'kind.appointment': '预约', 'kind.walk_in': '现场',
+    'placement.made_next': '下一位', 'placement.demoted': '迟到顺延', 'placement.normal': '', 'placement.none': '',
+    'status.open': '接诊中', 'status.paused': '暂停接诊', 'status.suspended': '停诊', 'status.closed': '已结束',
+    // display
+    'display.now': '请', 'display.go': '到 {room} 就诊', 'display.next': '下一位', 'display.none': '暂无叫号',
+    'display.missed': '过号请到护士站', 'display.noRooms': '本区域暂无出诊', 'display.voiceHint': '点击任意处启用语音叫号',
+    'voice.call': '请 {label} 号 到 {room} 就诊',
+    // patient
+    'p.title': '我的排队',
+    'p.ahead': '前面还有', 'p.people': '人', 'p.eta': '预计 {time} 就诊', 'p.etaIn': '约 {min} 分钟后',
+    'p.next': '下一位就是您，请到诊室门口等候',
+    'p.called': '请立即到 {room} 就诊', 'p.calledSub': '正在叫您的号：{label}',
+    'p.missed': '您已过号', 'p.missedSub': '请立即返回护士站，您将是下一位',
+    'p.demoted': '您到达时已过预约时段，已排到本场次末尾（按现场挂号顺序）',
+    'p.madeNext': '您已被安排为下一位',
+    'p.booked': '预约时段 {from}–{to}',
+    'p.arrive': '建议 {time} 到达，无需久等',
+    'p.arriveAhead': '如现在签到，前面约 {n} 人',
+    'p.done': '就诊结束，祝您早日康复',
+    'p.cancelled': '预约已取消', 'p.cancelledSuspended': '医生今日停诊，您的预约已取消，请联系护士站改约',
+    'p.noShow': '您未在本场次到诊',
+    'p.paused': '医生暂停接诊，就诊时间将顺延',
+    'p.suspended': '医生今日停诊',
+    'p.closed': '本场次已结束',
+    'p.nowCalling': '当前叫号', 'p.doctor': '医生', 'p.room': '诊室', 'p.slot': '时段', 'p.updated': '更新于 {time}',
+    'p.alertLabel': '前面剩几人时提醒我', 'p.notifyOn': '开启系统通知', 'p.alertSet': '前面剩 {n} 人时，本页会振动并提示您（请保持页面打开）',
+    'p.alert': '快到您了！前面还有 {n} 人，请到诊室附近等候',
+    'p.badToken': '链接无效或已过期，请向护士站确认',
+    // console
+    'c.title': '护士工作台', 'c.key': '工作人员密钥', 'c.login': '进入', 'c.logout': '退出', 'c.session': '场次',
+    'c.callNext': '叫下一位', 'c.call': '叫此号', 'c.recall': '重呼', 'c.missed': '过号', 'c.return': '过号返回',
+    'c.complete': '完成', 'c.moveNext': '排到下一位', 'c.checkIn': '签到', 'c.walkIn': '现场挂号',
+    'c.pause': '暂停', 'c.resume': '恢复', 'c.called': '正在就诊', 'c.waiting': '候诊', 'c.filter': '筛选（标签/姓名）',
+    'c.pos': '#', 'c.label': '号', 'c.slot': '时段', 'c.kind': '类型', 'c.name': '姓名', 'c.state': '状态', 'c.checkedIn': '签到',
+    'c.ok': '已完成：{what}', 'c.nobody': '没有候诊的患者', 'c.patientRef': '病历号/证件号', 'c.patientName': '姓名',
+    'c.register': '挂号', 'c.cancel': '取消', 'c.registered': '已挂号：{label}',
+    'c.keys': '快捷键', 'c.noSession': '没有可管理的场次', 'c.select': '请选择一位患者',
+    // kiosk
+    'k.title': '自助签到 / 挂号', 'k.checkin': '预约签到', 'k.walkin': '现场挂号', 'k.apptNo': '预约号',
+    'k.submit': '确定', 'k.print': '打印凭条', 'k.again': '返回', 'k.scan': '扫码查看排队进度',
+    'k.ticket': '就诊凭条', 'k.slot': '时段 {from}–{to}', 'k.ahead': '前面 {n} 人', 'k.checkedIn': '签到成功',
+    'k.noQr': '请使用预约短信中的链接查看排队进度',
+    // manager
+    'm.title': '门诊概况', 'm.doctor': '医生', 'm.room': '诊室', 'm.time': '时间', 'm.status': '状态',
+    'm.quota': '剩余号源 预约/现场', 'm.waiting': '候诊', 'm.booked': '未到', 'm.done': '已诊', 'm.missed': '过号',
+    'm.avgWait': '平均等候', 'm.avgConsult': '平均接诊', 'm.min': '{n} 分',
+    // errors
+    'err.network': '无法连接服务器', 'err.unauthorized': '密钥无效', 'err.forbidden': '无权限',
+    'err.wrong_state': '当前状态不允许此操作', 'err.session_paused': '已暂停接诊',
+    'err.unknown_ticket': '未找到该号', 'err.unknown_session': '未找到该场次', 'err.not_open_yet': '尚未开始签到',
+    'err.session_closed': '场次已结束', 'err.no_capacity': '号源已满', 'err.already_exists': '已存在',
+    'err.invalid_argument': '输入有误', 'err.rate_limited': '操作太频繁，请稍后',
+  },
+  en: {
+    'app': 'Queue',
+    'lang.other': '中文',
+    'live.connecting': 'Connecting…',
+    'live.down': 'Not live · this screen may be out of date',
+    'live.ok': 'Live',
+    'room': 'Room {room}',
+    'state.booked': 'Booked', 'state.waiting': 'Waiting', 'state.called': 'Called', 'state.missed': 'Missed',
+    'state.done': 'Done', 'state.cancelled': 'Cancelled', 'state.no_show': 'No-show',
+    'kind.appointment': 'Appt', 'kind.walk_in': 'Walk-in',
+    'placement.made_next': 'next', 'placement.demoted': 'late', 'placement.normal': '', 'placement.none': '',
+    'status.open': 'Open', 'status.paused': 'Paused', 'status.suspended': 'Suspended', 'status.closed': 'Closed',
+    'display.now': 'Now', 'display.go': 'please go to {room}', 'display.next': 'Next', 'display.none': 'No one called yet',
+    'display.missed': 'Missed — please return to the nurse station', 'display.noRooms': 'No clinic in this area now',
+    'display.voiceHint': 'Click anywhere to enable voice calls',
+    'voice.call': 'Number {label}, please go to {room}',
+    'p.title': 'My place in the queue',
+    'p.ahead': 'Ahead of you', 'p.people': '', 'p.eta': 'Expected at {time}', 'p.etaIn': 'in about {min} min',
+    'p.next': 'You are next — please wait at the door',
+    'p.called': 'Please go to {room} now', 'p.calledSub': 'Your number {label} is being called',
+    'p.missed': 'You missed your call', 'p.missedSub': 'Return now to the nurse station: you will be next',
+    'p.demoted': 'You arrived after your time slot, so you were placed at the end of the session (as a walk-in)',
+    'p.madeNext': 'You have been placed next in line',
+    'p.booked': 'Your time slot {from}–{to}',
+    'p.arrive': 'Come at {time}, you will not need to wait long',
+    'p.arriveAhead': 'If you checked in now, about {n} ahead of you',
+    'p.done': 'Visit finished. Get well soon',
+    'p.cancelled': 'Booking cancelled', 'p.cancelledSuspended': 'The doctor is off duty today; your booking was cancelled. Please ask the nurse station to rebook',
+    'p.noShow': 'You did not come to this session',
+    'p.paused': 'The doctor has paused; times will move later',
+    'p.suspended': 'The doctor is off duty today',
+    'p.closed': 'This session has ended',
+    'p.nowCalling': 'Now calling', 'p.doctor': 'Doctor', 'p.room': 'Room', 'p.slot': 'Slot', 'p.updated': 'Updated {time}',
+    'p.alertLabel': 'Alert me when this many are ahead', 'p.notifyOn': 'Turn on notifications', 'p.alertSet': 'At {n} ahead this page vibrates and shows an alert (keep it open)',
+    'p.alert': 'Almost your turn! {n} ahead of you: please wait near the room',
+    'p.badToken': 'This link is invalid or expired. Please ask the nurse station',
+    'c.title': 'Nurse console', 'c.key': 'Staff key', 'c.login': 'Enter', 'c.logout': 'Sign out', 'c.session': 'Session',
+    'c.callNext': 'Call next', 'c.call': 'Call this', 'c.recall': 'Recall', 'c.missed': 'Missed', 'c.return': 'Return',
+    'c.complete': 'Complete', 'c.moveNext': 'Move to next', 'c.checkIn': 'Check in', 'c.walkIn': 'Walk-in',
+    'c.pause': 'Pause', 'c.resume': 'Resume', 'c.called': 'In the room', 'c.waiting': 'Waiting', 'c.filter': 'Filter (label/name)',
+    'c.pos': '#', 'c.label': 'No.', 'c.slot': 'Slot', 'c.kind': 'Kind', 'c.name': 'Name', 'c.state': 'State', 'c.checkedIn': 'In at',
+    'c.ok': 'Done: {what}', 'c.nobody': 'Nobody is waiting', 'c.patientRef': 'Patient ID', 'c.patientName': 'Name',
+    'c.register': 'Register', 'c.cancel': 'Cancel', 'c.registered': 'Registered: {label}',
+    'c.keys': 'Keys', 'c.noSession': 'No session to run', 'c.select': 'Select a patient first',
+    'k.title': 'Self check-in / registration', 'k.checkin': 'Check in', 'k.walkin': 'Walk-in', 'k.apptNo': 'Appointment number',
+    'k.submit': 'OK', 'k.print': 'Print ticket', 'k.again': 'Back', 'k.scan': 'Scan to follow your queue',
+    'k.ticket': 'Ticket', 'k.slot': 'Slot {from}–{to}', 'k.ahead': '{n} ahead', 'k.checkedIn': 'Checked in',
+    'k.noQr': 'Use the link in your booking message to follow the queue',
+    'm.title': 'Clinic overview', 'm.doctor': 'Doctor', 'm.room': 'Room', 'm.time': 'Time', 'm.status': 'Status',
+    'm.quota': 'Left appt/walk-in', 'm.waiting': 'Waiting', 'm.booked': 'Not here', 'm.done': 'Seen', 'm.missed': 'Missed',
+    'm.avgWait': 'Avg wait', 'm.avgConsult': 'Avg consult', 'm.min': '{n} min',
+    'err.network': 'Cannot reach the server', 'err.unauthorized': 'Invalid key', 'err.forbidden': 'Not allowed',
+    'err.wrong_state': 'Not possible in the current state', 'err.session_paused': 'The session is paused',
+    'err.unknown_ticket': 'No such ticket', 'err.unknown_session': 'No such session', 'err.not_open_yet': 'Check-in is not open yet',
+    'err.session_closed': 'The session has ended', 'err.no_capacity': 'No places left', 'err.already_exists': 'Already exists',
+    'err.invalid_argument': 'Invalid input', 'err.rate_limited': 'Too many requests, please wait',
+  },
+};
+
+function initialLang() {
+  const q = new URLSearchParams(location.search).get('lang');
+  if (q === 'en' || q === 'zh') return q;
+  try { const s = localStorage.getItem('qc.lang'); if (s === 'en' || s === 'zh') return s; } catch { /* private mode */ }
+  return 'zh';
+}
+
+export let lang = initialLang();
+document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+
+export function t(key, vars = {}) {
+  const s = STRINGS[lang][key] ?? STRINGS.zh[key] ?? key;
+  return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? ''));
+}
+
+// "3" -> "3诊室" / "Room 3"; a room that already says what it is is kept.
+export function roomName(room) {
+  if (!room) return '';
+  return /^[\w-]+$/.test(room) ? t('room', { room }) : room;
+}
+
+export function errorText(e) {
+  if (!e) return '';
+  const key = `err.${e.code}`;
+  const known = STRINGS[lang][key];
+  return known ? `${known}${e.message && e.code !== 'network' ? ` (${e.message})` : ''}` : `${e.code}: ${e.message || ''}`;
+}
+
+// Time of day, 24 h ("10:20"), in the browser's time zone (the clinic's).
+export function hhmm(ms) {
+  if (ms === null || ms === undefined) return '';
+  const d = new Date(ms);
+  return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+// A button that switches the language and calls rerender().
+export function langButton(el, rerender) {
+  el.textContent = t('lang.other');
+  el.addEventListener('click', () => {
+    lang = lang === 'zh' ? 'en' : 'zh';
+    try { localStorage.setItem('qc.lang', lang); } catch { /* ignore */ }
+    document.documentElement.lang = lang === 'zh' ? 'zh-CN' : 'en';
+    el.textContent = t('lang.other');
+    applyStatic();
+    rerender();
+  });
+}
+
+// Fill every element with data-i18n="key" (and data-i18n-ph for placeholders).
+export function applyStatic(root = document) {
+  for (const el of root.querySelectorAll('[data-i18n]')) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll('[data-i18n-ph]')) el.placeholder = t(el.dataset.i18nPh);
+}
+
+export function escapeHtml(s) {
+  return String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }[c]));
+}

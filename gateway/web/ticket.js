@@ -1,0 +1,185 @@
+// Patient page: /t/<token>. Optional URL parameters: alert=N (alert when N
+// or fewer people are ahead; default 3, the patient can change it), lang=en|zh.
+import { live, endpoints } from './api.js';
+import { t, roomName, hhmm, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
+
+const params = new URLSearchParams(location.search);
+const token = decodeURIComponent(location.pathname.split('/')[2] || params.get('token') || '');
+const $ = (id) => document.getElementById(id);
+
+const qc = { connection: 'connecting', view: null, alerts: [], version: 0 };
+window.__qc = qc;
+
+let view = null;
+let serverOffset = 0;
+let updatedAt = null;
+let alertN = Number(params.get('alert') || localStorage.getItem('qc.alertN') || 3);
+const alertedKey = `qc.alerted.${token}`;
+
+function serverNow() { return Date.now() + serverOffset; }
+
+function hero(v) {
+  const room = roomName(v.room);
+  switch (v.state) {
+    case 'called':
+      return ['called', `<div class="lead">${escapeHtml(t('p.called', { room }))}</div><div class="sub">${escapeHtml(t('p.calledSub', { label: v.label }))}</div>`];
+    case 'missed':
+      return ['missed', `<div class="lead">${escapeHtml(t('p.missed'))}</div><div class="sub">${escapeHtml(t('p.missedSub'))}</div>`];
+    case 'waiting': {
+      const eta = v.eta ? etaText(v.eta) : '';
+      if (v.ahead === 0) {
+        return ['next', `<div class="lead" data-testid="next">${escapeHtml(t('p.next'))}</div>${eta ? `<div class="sub">${eta}</div>` : ''}`];
+      }
+      return ['waiting', `<div class="sub">${escapeHtml(t('p.ahead'))}</div>
+        <div class="big" data-testid="ahead">${v.ahead}<small>${escapeHtml(t('p.people'))}</small></div>
+        ${eta ? `<div class="sub">${eta}</div>` : ''}`];
+    }
+    case 'booked': {
+      const arrive = v.recommendedArrival
+        ? `<div class="lead" data-testid="arrive">${escapeHtml(t('p.arrive', { time: hhmm(v.recommendedArrival) }))}</div>` : '';
+      const ahead = v.ahead >= 0 ? `<div class="sub">${escapeHtml(t('p.arriveAhead', { n: v.ahead }))}</div>` : '';
+      return ['booked', `${arrive}<div class="sub">${escapeHtml(t('p.booked', { from: hhmm(v.slotStart), to: hhmm(v.slotEnd) }))}</div>${ahead}`];
+    }
+    case 'done': return ['final', `<div class="lead">${escapeHtml(t('p.done'))}</div>`];
+    case 'cancelled':
+      return ['final', `<div class="lead">${escapeHtml(t(v.sessionStatus === 'suspended' ? 'p.cancelledSuspended' : 'p.cancelled'))}</div>`];
+    case 'no_show': return ['final', `<div class="lead">${escapeHtml(t('p.noShow'))}</div>`];
+    default: return ['final', ''];
+  }
+}
+
+function etaText(eta) {
+  const min = Math.round((eta - serverNow()) / 60000);
+  const when = escapeHtml(t('p.eta', { time: hhmm(eta) }));
+  return min > 0 ? `${when} · ${escapeHtml(t('p.etaIn', { min }))}` : when;
+}
+
+function notices(v) {
+  const out = [];
+  const active = v.state === 'waiting' || v.state === 'booked';
+  if (v.sessionStatus === 'paused' && active) out.push(['warn', t('p.paused')]);
+  if (v.sessionStatus === 'suspended' && v.state !== 'cancelled') out.push(['bad', t('p.suspended')]);
+  if (v.sessionStatus === 'closed' && active) out.push(['info', t('p.closed')]);
+  if (v.state === 'waiting' && v.placement === 'demoted') out.push(['warn', t('p.demoted')]);
+  if (v.state === 'waiting' && v.placement === 'made_next' && v.ahead > 0) out.push(['info', t('p.madeNext')]);
+  if (v.state === 'waiting' && v.ahead > 0 && v.ahead <= alertN) out.push(['alert', t('p.alert', { n: v.ahead })]);
+  return out.map(([cls, text]) => `<div class="notice ${cls}" data-testid="notice-${cls}">${escapeHtml(text)}</div>`).join('');
+}
+
+function render() {
+  applyStatic();
+  $('live').textContent = t(`live.${qc.connection === 'live' ? 'ok' : qc.connection}`);
+  $('updated').textContent = updatedAt ? t('p.updated', { time: new Date(updatedAt).toLocaleTimeString('zh-CN', { hour12: false }) }) : '';
+  renderAlertBox();
+  if (!view) return;
+  const v = view;
+  document.title = `${v.label} · ${t('p.title')}`;
+  $('label').textContent = v.label;
+  $('state').textContent = t(`state.${v.state}`);
+  $('where').textContent = [v.doctorName, roomName(v.room)].filter(Boolean).join(' · ');
+  const [cls, html] = hero(v);
+  $('hero').className = `p-card p-hero ${cls}`;
+  $('hero').innerHTML = html;
+  $('notices').innerHTML = notices(v);
+  const facts = [];
+  if (v.calledLabel && v.state !== 'called') facts.push([t('p.nowCalling'), v.calledLabel]);
+  if (v.doctorName) facts.push([t('p.doctor'), v.doctorName]);
+  if (v.room) facts.push([t('p.room'), roomName(v.room)]);
+  if (v.slotStart) facts.push([t('p.slot'), `${hhmm(v.slotStart)}–${hhmm(v.slotEnd)}`]);
+  $('facts').innerHTML = facts.map(([k, val]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(val)}</dd>`).join('');
+  $('facts').classList.toggle('hidden', facts.length === 0);
+  $('alertBox').classList.toggle('hidden', !(v.state === 'waiting' || v.state === 'booked'));
+}
+
+function renderAlertBox() {
+  const sel = $('alertN');
+  if (!sel.options.length) {
+    for (const n of [1, 2, 3, 5, 8, 10]) sel.add(new Option(String(n), String(n)));
+  }
+  if (![...sel.options].some((o) => Number(o.value) === alertN)) sel.add(new Option(String(alertN), String(alertN)));
+  sel.value = String(alertN);
+  $('alertLabel').textContent = t('p.alertLabel');
+  const notif = 'Notification' in window ? Notification.permission : 'unsupported';
+  $('alertBtn').textContent = t('p.notifyOn');
+  $('alertBtn').classList.toggle('hidden', notif !== 'default');
+  $('alertMsg').textContent = t('p.alertSet', { n: alertN });
+}
+
+// Vibration and a system notification (where the browser allows it), once
+// per crossing of the threshold and once when called.
+function maybeAlert(prev, v) {
+  let reason = null;
+  if (v.state === 'called' && prev?.state !== 'called') reason = t('p.called', { room: roomName(v.room) });
+  else if (v.state === 'missed' && prev?.state !== 'missed') reason = `${t('p.missed')}: ${t('p.missedSub')}`;
+  else if (v.state === 'waiting' && v.ahead <= alertN) {
+    const done = sessionStorage.getItem(alertedKey);
+    if (done !== `${v.state}:${alertN}` && (!prev || prev.state !== 'waiting' || prev.ahead > alertN || done === null)) {
+      reason = v.ahead === 0 ? t('p.next') : t('p.alert', { n: v.ahead });
+      sessionStorage.setItem(alertedKey, `${v.state}:${alertN}`);
+    }
+  }
+  if (v.state === 'waiting' && v.ahead > alertN) sessionStorage.removeItem(alertedKey);
+  if (!reason) return;
+  qc.alerts.push({ at: Date.now(), text: reason });
+  try { if (navigator.vibrate) navigator.vibrate([400, 150, 400, 150, 400]); } catch { /* not allowed */ }
+  try {
+    if ('Notification' in window && Notification.permission === 'granted') {
+      new Notification(`${v.label} · ${t('p.title')}`, { body: reason, tag: `qc-${token}` });
+    }
+  } catch { /* Android Chrome needs a service worker for this; vibration and the page still alert */ }
+}
+
+function show(v, sentAt) {
+  if (sentAt) serverOffset = sentAt - Date.now();
+  const prev = view;
+  view = v;
+  qc.view = v;
+  updatedAt = Date.now();
+  maybeAlert(prev, v);
+  render();
+}
+
+$('alertN').addEventListener('change', (e) => {
+  alertN = Number(e.target.value);
+  try { localStorage.setItem('qc.alertN', String(alertN)); } catch { /* ignore */ }
+  sessionStorage.removeItem(alertedKey);
+  render();
+});
+$('alertBtn').addEventListener('click', async () => {
+  if (!('Notification' in window)) return;
+  try { await Notification.requestPermission(); } catch { /* ignore */ }
+  render();
+});
+langButton($('lang'), render);
+render();
+setInterval(() => { if (view && view.state === 'waiting') render(); }, 30000);
+
+function setConnection(state) {
+  qc.connection = state;
+  $('dot').className = `live-dot ${state === 'live' ? '' : state}`;
+  $('banner').classList.toggle('hidden', state !== 'down');
+  render();
+}
+
+if (!token) {
+  $('hero').innerHTML = `<div class="lead">${escapeHtml(t('p.badToken'))}</div>`;
+} else {
+  live({
+    subscribe: { patient: { token } },
+    onState: setConnection,
+    onServerTime: (ms) => { serverOffset = ms - Date.now(); },
+    onView: (v, meta) => { if (meta.kind === 'patient') { qc.version = meta.version; show(v, meta.sentAt); } },
+    onError: (e) => {
+      if (e.code === 'unauthorized' || e.code === 'forbidden') {
+        $('hero').className = 'p-card p-hero final';
+        $('hero').innerHTML = `<div class="lead">${escapeHtml(t('p.badToken'))}</div>`;
+      }
+    },
+  });
+  endpoints.me(token).then((v) => { if (!view) show(v); }).catch((e) => {
+    if (!view && (e.status === 401 || e.status === 403 || e.status === 404)) {
+      $('hero').className = 'p-card p-hero final';
+      $('hero').innerHTML = `<div class="lead">${escapeHtml(t('p.badToken'))}</div><div class="sub">${escapeHtml(errorText(e))}</div>`;
+    }
+  });
+}
