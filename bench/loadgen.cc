@@ -1,0 +1,901 @@
+// loadgen: the live-push fan-out load generator (scripts/bench-fanout).
+//
+// One parent process and --procs subscriber processes (fork). The parent
+//   1. (queuecast target) creates --sessions sessions and their walk-in tickets
+//      through the HTTP API and collects the patient tokens;
+//   2. forks the subscriber processes; child i binds its sockets to the source
+//      address 127.0.0.(--src-base + i) and opens its share of the
+//      --sessions x --per-session WebSocket subscribers (a process holds at
+//      most 20,000 files: keep connections per process below that);
+//   3. drives "calls" at each target rate of --rates (deliveries/s; a call
+//      reaches --per-session subscribers, so calls/s = rate / per-session);
+//      rate 0 means saturation: every publisher connection sends its next
+//      call as soon as the previous one is answered (closed loop);
+//   4. for each rate, after --warmup s, measures --duration s: deliveries/s
+//      and the call-to-delivery latency histogram, server CPU (user and
+//      system, from /proc/<--server-pid>/stat) and the client's own CPU;
+//   5. prints one "RESULT key=value ..." line per rate, plus "MEM ..." for the
+//      server's resident memory per idle connection (VmRSS delta / subscribers,
+//      sampled before the subscribers connect and --settle s after).
+//
+// Targets:
+//   --target pubsub     floor_sender and nginx+Nchan: subscribe GET /sub/s<i>
+//                       (WebSocket), publish POST /pub/s<i>; the body carries
+//                       the publisher's CLOCK_MONOTONIC time in ns ("t").
+//   --target queuecast  queuecastd: subscribe on /v1/ws (queuecast.v1.json) as
+//                       patients, call POST /v1/sessions/{sid}/call-next with a
+//                       staff key. A call's send time is stored in shared memory
+//                       per session; a view push that follows a new call of
+//                       its session is one delivery of that call (pushes not
+//                       preceded by a new call are counted as "other").
+//
+// Every process stops by itself: the parent after its work or --max-seconds
+// (SIGALRM), the children when the parent says so or dies (PR_SET_PDEATHSIG).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+// ---------------------------------------------------------------- options --
+struct Options {
+  std::string target = "pubsub";  // pubsub | queuecast
+  std::string host = "127.0.0.1";
+  int port = 0;
+  int sessions = 100;
+  int per_session = 190;
+  int procs = 4;
+  int src_base = 10;  // children bind 127.0.0.(src_base + i)
+  std::vector<double> rates = {40000, 0};
+  double warmup = 3, duration = 10, settle = 2;
+  int payload = 400;  // pubsub body size in bytes
+  std::vector<int> server_pids;
+  std::string admin_key, staff_key;
+  int publishers = 8;       // HTTP keep-alive connections of the driver
+  int connect_inflight = 64;  // per child
+  double sat_guess = 150000;  // deliveries/s assumed for the ticket budget at rate 0
+  int max_seconds = 300;
+};
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+      "usage: loadgen --port N [--target pubsub|queuecast] [--host 127.0.0.1]\n"
+      "  [--sessions 100] [--per-session 190] [--procs 4] [--src-base 10]\n"
+      "  [--rates 40000,0] [--warmup 3] [--duration 10] [--settle 2] [--payload 400]\n"
+      "  [--server-pid P]... [--admin-key K] [--staff-key K] [--publishers 8]\n"
+      "  [--sat-guess 150000] [--max-seconds 300]\n");
+  std::exit(2);
+}
+
+Options parse(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto val = [&]() -> std::string { if (i + 1 >= argc) usage(); return argv[++i]; };
+    if (a == "--target") o.target = val();
+    else if (a == "--host") o.host = val();
+    else if (a == "--port") o.port = std::stoi(val());
+    else if (a == "--sessions") o.sessions = std::stoi(val());
+    else if (a == "--per-session") o.per_session = std::stoi(val());
+    else if (a == "--procs") o.procs = std::stoi(val());
+    else if (a == "--src-base") o.src_base = std::stoi(val());
+    else if (a == "--rates") {
+      o.rates.clear();
+      std::stringstream ss(val());
+      for (std::string r; std::getline(ss, r, ',');) o.rates.push_back(std::stod(r));
+    } else if (a == "--warmup") o.warmup = std::stod(val());
+    else if (a == "--duration") o.duration = std::stod(val());
+    else if (a == "--settle") o.settle = std::stod(val());
+    else if (a == "--payload") o.payload = std::stoi(val());
+    else if (a == "--server-pid") o.server_pids.push_back(std::stoi(val()));
+    else if (a == "--admin-key") o.admin_key = val();
+    else if (a == "--staff-key") o.staff_key = val();
+    else if (a == "--publishers") o.publishers = std::stoi(val());
+    else if (a == "--sat-guess") o.sat_guess = std::stod(val());
+    else if (a == "--max-seconds") o.max_seconds = std::stoi(val());
+    else usage();
+  }
+  if (o.port <= 0 || (o.target != "pubsub" && o.target != "queuecast") || o.procs < 1 ||
+      o.sessions < 1 || o.per_session < 1 || o.publishers < 1)
+    usage();
+  return o;
+}
+
+std::int64_t now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::int64_t(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// ------------------------------------------------ histogram (log-linear) --
+// 32 sub-buckets per power of two: about 3% resolution, any ns value.
+constexpr int kSubBits = 5;
+constexpr int kSub = 1 << kSubBits;
+constexpr int kBuckets = (64 - kSubBits + 1) * kSub;
+
+int bucket_of(std::uint64_t v) {
+  if (v < std::uint64_t(kSub)) return int(v);
+  int e = 63 - __builtin_clzll(v);
+  return (e - kSubBits + 1) * kSub + int((v >> (e - kSubBits)) - kSub);
+}
+double bucket_mid(int b) {
+  if (b < kSub) return b;
+  int e = b / kSub + kSubBits - 1;
+  double lo = double(std::uint64_t(kSub + b % kSub) << (e - kSubBits));
+  return lo + double(std::uint64_t(1) << (e - kSubBits)) / 2;
+}
+
+// ------------------------------------------------------- shared memory --
+constexpr int kMaxSessions = 4096;
+constexpr int kRing = 64;
+constexpr int kMaxProcs = 16;
+
+struct ChildShm {
+  std::atomic<std::uint64_t> ready, failed, deliveries, measured, other, errors, closed;
+  std::atomic<std::uint64_t> hist[kBuckets];
+  char first_error[256];
+};
+
+struct Shm {
+  std::atomic<int> measuring;
+  std::atomic<int> stop;
+  std::atomic<std::uint64_t> calls[kMaxSessions];  // queuecast: calls sent per session
+  std::atomic<std::int64_t> sent_ns[kMaxSessions][kRing];
+  ChildShm child[kMaxProcs];
+};
+Shm* g_shm = nullptr;
+
+void note_error(ChildShm& c, const std::string& what) {
+  if (c.errors.fetch_add(1) == 0) std::snprintf(c.first_error, sizeof c.first_error, "%s", what.c_str());
+}
+
+// ------------------------------------------------------------ /proc ----
+struct CpuTicks { std::uint64_t user = 0, sys = 0; };
+CpuTicks read_cpu(int pid) {
+  CpuTicks t;
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string s((std::istreambuf_iterator<char>(f)), {});
+  std::size_t p = s.rfind(')');
+  if (p == std::string::npos) return t;
+  std::istringstream is(s.substr(p + 2));
+  std::string field;
+  for (int i = 3; i <= 15 && is >> field; ++i) {
+    if (i == 14) t.user = std::stoull(field);
+    if (i == 15) t.sys = std::stoull(field);
+  }
+  return t;
+}
+std::uint64_t read_rss_kb(int pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(f, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  return 0;
+}
+CpuTicks sum_cpu(const std::vector<int>& pids) {
+  CpuTicks t;
+  for (int p : pids) { CpuTicks c = read_cpu(p); t.user += c.user; t.sys += c.sys; }
+  return t;
+}
+std::uint64_t sum_rss_kb(const std::vector<int>& pids) {
+  std::uint64_t r = 0;
+  for (int p : pids) r += read_rss_kb(p);
+  return r;
+}
+
+std::string json_string_field(std::string_view body, std::string_view name) {
+  std::string key = "\"" + std::string(name) + "\":\"";
+  std::size_t p = body.find(key);
+  if (p == std::string_view::npos) return {};
+  p += key.size();
+  std::size_t e = body.find('"', p);
+  return e == std::string_view::npos ? std::string() : std::string(body.substr(p, e - p));
+}
+
+std::string rfc3339(std::chrono::system_clock::time_point tp) {
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(tp.time_since_epoch()).count();
+  std::time_t s = ms / 1000;
+  std::tm tm;
+  gmtime_r(&s, &tm);
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, int(ms % 1000));
+  return buf;
+}
+
+// ------------------------------------------------- HTTP client pool ----
+// A few keep-alive connections; jobs queue until a connection is free. A job
+// builds its request at the moment it is written (so timestamps are fresh).
+struct Job {
+  std::function<void(http::request<http::string_body>&)> make;
+  std::function<void(unsigned status, std::string_view body)> done;
+};
+
+class HttpPool {
+ public:
+  HttpPool(asio::io_context& ioc, tcp::endpoint ep, int n) : ep_(ep) {
+    for (int i = 0; i < n; ++i) conns_.push_back(std::make_unique<Conn>(ioc));
+    for (auto& c : conns_) idle_.push_back(c.get());
+  }
+  void submit(Job j) {
+    queue_.push_back(std::move(j));
+    pump();
+  }
+  std::size_t queued() const { return queue_.size(); }
+  std::size_t busy() const { return conns_.size() - idle_.size(); }
+  std::uint64_t failures() const { return failures_; }
+  std::string first_failure() const { return first_failure_; }
+
+ private:
+  struct Conn {
+    explicit Conn(asio::io_context& ioc) : stream(ioc) {}
+    beast::tcp_stream stream;
+    bool connected = false;
+    beast::flat_buffer buf;
+    http::request<http::string_body> req;
+    http::response<http::string_body> res;
+    Job job;
+  };
+
+  void pump() {
+    while (!queue_.empty() && !idle_.empty()) {
+      Conn* c = idle_.back();
+      idle_.pop_back();
+      c->job = std::move(queue_.front());
+      queue_.pop_front();
+      start(c);
+    }
+  }
+  void fail(Conn* c, const std::string& what) {
+    if (failures_++ == 0) first_failure_ = what;
+    beast::error_code ec;
+    c->stream.socket().close(ec);
+    c->connected = false;
+    auto done = std::move(c->job.done);
+    idle_.push_back(c);
+    if (done) done(0, what);
+    pump();
+  }
+  void start(Conn* c) {
+    if (!c->connected) {
+      c->stream.async_connect(ep_, [this, c](beast::error_code ec) {
+        if (ec) return fail(c, "connect: " + ec.message());
+        c->connected = true;
+        c->stream.socket().set_option(tcp::no_delay(true));
+        write(c);
+      });
+      return;
+    }
+    write(c);
+  }
+  void write(Conn* c) {
+    c->req = {};
+    c->req.version(11);
+    c->req.set(http::field::host, "127.0.0.1");
+    c->job.make(c->req);
+    c->req.prepare_payload();
+    http::async_write(c->stream, c->req, [this, c](beast::error_code ec, std::size_t) {
+      if (ec) return fail(c, "write: " + ec.message());
+      c->res = {};
+      http::async_read(c->stream, c->buf, c->res, [this, c](beast::error_code ec, std::size_t) {
+        if (ec) return fail(c, "read: " + ec.message());
+        if (!c->res.keep_alive()) {
+          beast::error_code ig;
+          c->stream.socket().close(ig);
+          c->connected = false;
+        }
+        auto done = std::move(c->job.done);
+        unsigned status = c->res.result_int();
+        std::string body = std::move(c->res.body());
+        idle_.push_back(c);
+        if (done) done(status, body);
+        pump();
+      });
+    });
+  }
+
+  tcp::endpoint ep_;
+  std::vector<std::unique_ptr<Conn>> conns_;
+  std::vector<Conn*> idle_;
+  std::deque<Job> queue_;
+  std::uint64_t failures_ = 0;
+  std::string first_failure_;
+};
+
+// ----------------------------------------------------- the subscribers --
+struct SubSpec {
+  int session;
+  std::string token;  // queuecast: patient token
+};
+
+class Child;
+
+class Subscriber : public std::enable_shared_from_this<Subscriber> {
+ public:
+  Subscriber(asio::io_context& ioc, Child& owner, const SubSpec& spec)
+      : ws_(ioc), owner_(owner), spec_(spec) {}
+  void start();
+
+ private:
+  void on_connected();
+  void on_handshake();
+  void read();
+  void on_message();
+  void failed(const std::string& what);
+
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buf_;
+  Child& owner_;
+  SubSpec spec_;
+  bool ready_ = false;
+  std::uint64_t last_call_ = 0;
+  std::string subscribe_msg_;
+};
+
+class Child {
+ public:
+  Child(const Options& o, int index, std::vector<SubSpec> specs)
+      : o_(o), index_(index), shm_(g_shm->child[index]), specs_(std::move(specs)) {}
+
+  void run() {
+    asio::io_context ioc(1);
+    ioc_ = &ioc;
+    src_ = asio::ip::make_address_v4("127.0.0." + std::to_string(o_.src_base + index_));
+    server_ = tcp::endpoint(asio::ip::make_address(o_.host), std::uint16_t(o_.port));
+    for (int i = 0; i < o_.connect_inflight; ++i) next();
+    asio::steady_timer poll(ioc);
+    std::function<void()> tick = [&] {
+      if (g_shm->stop.load()) { ioc.stop(); return; }
+      poll.expires_after(std::chrono::milliseconds(100));
+      poll.async_wait([&](beast::error_code) { tick(); });
+    };
+    tick();
+    ioc.run();
+  }
+
+  void next() {
+    if (started_ >= specs_.size()) return;
+    auto s = std::make_shared<Subscriber>(*ioc_, *this, specs_[started_++]);
+    s->start();
+  }
+  void ready() { shm_.ready.fetch_add(1); next(); }
+  void failed(const std::string& what) {
+    if (shm_.failed.fetch_add(1) == 0) note_error(shm_, what);
+    next();
+  }
+
+  const Options& o_;
+  int index_;
+  ChildShm& shm_;
+  std::vector<SubSpec> specs_;
+  std::size_t started_ = 0;
+  asio::io_context* ioc_ = nullptr;
+  asio::ip::address_v4 src_;
+  tcp::endpoint server_;
+};
+
+void Subscriber::start() {
+  auto& sock = beast::get_lowest_layer(ws_).socket();
+  beast::error_code ec;
+  sock.open(tcp::v4(), ec);
+  if (!ec) sock.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    ::setsockopt(sock.native_handle(), IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+    sock.bind(tcp::endpoint(owner_.src_, 0), ec);
+  }
+  if (ec) return failed("bind: " + ec.message());
+  beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(30));
+  beast::get_lowest_layer(ws_).async_connect(
+      owner_.server_, [self = shared_from_this()](beast::error_code ec) {
+        if (ec) return self->failed("connect: " + ec.message());
+        self->on_connected();
+      });
+}
+
+void Subscriber::on_connected() {
+  const bool qc = owner_.o_.target == "queuecast";
+  if (qc) {
+    ws_.set_option(websocket::stream_base::decorator([](websocket::request_type& r) {
+      r.set(http::field::sec_websocket_protocol, "queuecast.v1.json");
+    }));
+  }
+  std::string path = qc ? "/v1/ws" : "/sub/s" + std::to_string(spec_.session);
+  ws_.async_handshake(owner_.o_.host, path, [self = shared_from_this(), qc](beast::error_code ec) {
+    if (ec) return self->failed("handshake: " + ec.message());
+    beast::get_lowest_layer(self->ws_).expires_never();
+    if (!qc) {
+      self->ready_ = true;
+      self->owner_.ready();
+      return self->read();
+    }
+    self->subscribe_msg_ = "{\"subscribe\":{\"patient\":{\"token\":\"" + self->spec_.token +
+                           "\"},\"lastVersion\":0}}";
+    self->ws_.text(true);
+    self->ws_.async_write(asio::buffer(self->subscribe_msg_),
+                          [self](beast::error_code ec, std::size_t) {
+                            if (ec) return self->failed("subscribe: " + ec.message());
+                            std::string().swap(self->subscribe_msg_);
+                            self->read();  // ready on the first view
+                          });
+  });
+}
+
+void Subscriber::read() {
+  ws_.async_read(buf_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    if (ec) {
+      if (self->ready_) {
+        self->owner_.shm_.closed.fetch_add(1);
+        note_error(self->owner_.shm_, "closed: " + ec.message() + " " +
+                                          self->ws_.reason().reason.c_str());
+        return;
+      }
+      return self->failed("read: " + ec.message());
+    }
+    self->on_message();
+    self->buf_.consume(self->buf_.size());
+    self->read();
+  });
+}
+
+// Extracts the integer after "key": in a JSON text; -1 when absent.
+std::int64_t int_field(std::string_view s, std::string_view key) {
+  std::size_t p = s.find(key);
+  if (p == std::string_view::npos) return -1;
+  p += key.size();
+  std::int64_t v = 0;
+  bool any = false;
+  while (p < s.size() && s[p] >= '0' && s[p] <= '9') { v = v * 10 + (s[p++] - '0'); any = true; }
+  return any ? v : -1;
+}
+
+void Subscriber::on_message() {
+  std::int64_t t_recv = now_ns();
+  std::string_view msg(static_cast<const char*>(buf_.data().data()), buf_.size());
+  ChildShm& c = owner_.shm_;
+  bool measuring = g_shm->measuring.load(std::memory_order_relaxed) != 0;
+  std::int64_t t_sent = -1;
+  if (owner_.o_.target == "pubsub") {
+    t_sent = int_field(msg, "\"t\":");
+    if (t_sent < 0) { c.other.fetch_add(1, std::memory_order_relaxed); return; }
+  } else {
+    if (msg.rfind("{\"error\"", 0) == 0) {
+      if (!ready_) return owner_.failed(std::string(msg.substr(0, 200)));
+      note_error(c, std::string(msg.substr(0, 200)));
+      return;
+    }
+    if (!ready_) {  // the view sent at once after subscribe
+      ready_ = true;
+      last_call_ = g_shm->calls[spec_.session].load(std::memory_order_acquire);
+      c.other.fetch_add(1, std::memory_order_relaxed);
+      owner_.ready();
+      return;
+    }
+    std::uint64_t k = g_shm->calls[spec_.session].load(std::memory_order_acquire);
+    if (k == last_call_) { c.other.fetch_add(1, std::memory_order_relaxed); return; }
+    last_call_ = k;
+    t_sent = g_shm->sent_ns[spec_.session][k % kRing].load(std::memory_order_relaxed);
+  }
+  c.deliveries.fetch_add(1, std::memory_order_relaxed);
+  if (measuring) {
+    c.measured.fetch_add(1, std::memory_order_relaxed);
+    std::int64_t lat = std::max<std::int64_t>(0, t_recv - t_sent);
+    c.hist[bucket_of(std::uint64_t(lat))].fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+void Subscriber::failed(const std::string& what) {
+  if (ready_) {
+    owner_.shm_.closed.fetch_add(1);
+    return;
+  }
+  owner_.failed(what);
+}
+
+// ------------------------------------------------------------- driver --
+// Runs in the parent's io thread. Open loop at `rate` deliveries/s (calls are
+// issued on a 1 ms timer, skipped and counted as "lagged" when more than
+// 4 x publishers are queued), or closed loop when rate == 0.
+class Driver {
+ public:
+  Driver(asio::io_context& ioc, const Options& o, HttpPool& pool,
+         std::vector<std::string> session_ids, std::uint64_t budget)
+      : ioc_(ioc), o_(o), pool_(pool), timer_(ioc), sids_(std::move(session_ids)), budget_(budget) {}
+
+  void set_rate(double rate) {
+    rate_ = rate;
+    ++epoch_;
+    issued_ = 0;
+    t0_ = now_ns();
+    if (rate == 0) {
+      for (int i = 0; i < o_.publishers; ++i) issue(epoch_);
+    } else {
+      tick(epoch_);
+    }
+  }
+  void stop() { ++epoch_; timer_.cancel(); }
+
+  std::uint64_t calls_ok = 0, calls_failed = 0, lagged = 0, exhausted = 0;
+  std::string first_call_error;
+
+ private:
+  void tick(std::uint64_t epoch) {
+    if (epoch != epoch_) return;
+    double calls_per_s = rate_ / o_.per_session;
+    auto due = std::uint64_t(double(now_ns() - t0_) * 1e-9 * calls_per_s);
+    while (issued_ < due) {
+      ++issued_;
+      if (pool_.queued() > std::size_t(4 * o_.publishers)) { ++lagged; continue; }
+      issue(epoch);
+    }
+    timer_.expires_after(std::chrono::milliseconds(1));
+    timer_.async_wait([this, epoch](beast::error_code ec) { if (!ec) tick(epoch); });
+  }
+
+  void issue(std::uint64_t epoch) {
+    int s = -1;
+    for (int tries = 0; tries < o_.sessions; ++tries) {
+      int cand = next_session_++ % o_.sessions;
+      if (o_.target != "queuecast" || g_shm->calls[cand].load() < budget_) { s = cand; break; }
+    }
+    if (s < 0) { ++exhausted; return; }
+    Job j;
+    if (o_.target == "pubsub") {
+      std::uint64_t k = ++pub_seq_;
+      j.make = [this, s, k](http::request<http::string_body>& r) {
+        r.method(http::verb::post);
+        r.target("/pub/s" + std::to_string(s));
+        r.set(http::field::content_type, "application/json");
+        std::string b = "{\"s\":" + std::to_string(s) + ",\"k\":" + std::to_string(k) +
+                        ",\"t\":" + std::to_string(now_ns()) + ",\"pad\":\"";
+        if (int(b.size()) + 2 < o_.payload) b.append(std::size_t(o_.payload - int(b.size()) - 2), 'x');
+        b += "\"}";
+        r.body() = std::move(b);
+      };
+    } else {
+      j.make = [this, s](http::request<http::string_body>& r) {
+        r.method(http::verb::post);
+        r.target("/v1/sessions/" + sids_[s] + "/call-next");
+        r.set(http::field::authorization, "Bearer " + o_.staff_key);
+        r.set(http::field::content_type, "application/json");
+        r.body() = "{}";
+        std::uint64_t k = g_shm->calls[s].load() + 1;
+        g_shm->sent_ns[s][k % kRing].store(now_ns(), std::memory_order_relaxed);
+        g_shm->calls[s].store(k, std::memory_order_release);
+      };
+    }
+    j.done = [this, epoch](unsigned status, std::string_view body) {
+      if (status >= 200 && status < 300) {
+        ++calls_ok;
+      } else {
+        if (calls_failed++ == 0) first_call_error = std::to_string(status) + " " + std::string(body.substr(0, 200));
+      }
+      if (rate_ == 0 && epoch == epoch_) {
+        if (status == 0) {  // connection trouble: do not spin
+          auto t = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(10));
+          t->async_wait([this, epoch, t](beast::error_code) { if (epoch == epoch_) issue(epoch); });
+        } else {
+          issue(epoch);
+        }
+      }
+    };
+    pool_.submit(std::move(j));
+  }
+
+  asio::io_context& ioc_;
+  const Options& o_;
+  HttpPool& pool_;
+  asio::steady_timer timer_;
+  std::vector<std::string> sids_;
+  std::uint64_t budget_;
+  double rate_ = 0;
+  std::uint64_t epoch_ = 0, issued_ = 0, pub_seq_ = 0;
+  std::int64_t t0_ = 0;
+  int next_session_ = 0;
+};
+
+// -------------------------------------------------- queuecast setup ----
+struct Setup {
+  std::vector<std::string> session_ids;
+  std::vector<SubSpec> subs;  // sessions x per_session
+};
+
+// Runs `jobs` through a pool and waits; returns false on any failure.
+bool run_jobs(const Options& o, std::vector<Job> jobs, const char* what) {
+  asio::io_context ioc(1);
+  HttpPool pool(ioc, tcp::endpoint(asio::ip::make_address(o.host), std::uint16_t(o.port)), o.publishers);
+  std::size_t failed = 0;
+  std::string first;
+  for (auto& j : jobs) {
+    auto inner = std::move(j.done);
+    j.done = [&, inner](unsigned status, std::string_view body) {
+      if (status < 200 || status >= 300) {
+        if (failed++ == 0) first = std::to_string(status) + " " + std::string(body.substr(0, 300));
+      }
+      if (inner) inner(status, body);
+    };
+    pool.submit(std::move(j));
+  }
+  ioc.run();
+  if (failed) std::fprintf(stderr, "loadgen: %s: %zu of %zu failed; first: %s\n", what, failed, jobs.size(), first.c_str());
+  return failed == 0;
+}
+
+bool setup_queuecast(const Options& o, std::uint64_t extra, Setup& out) {
+  auto now = std::chrono::system_clock::now();
+  auto start = now - std::chrono::hours(1);
+  std::string run = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(
+                                        now.time_since_epoch()).count() % 100000);
+  std::string quota0, quotaW;
+  for (int i = 0; i < 10; ++i) {
+    quota0 += (i ? ",0" : "0");
+    quotaW += (i ? ",5000" : "5000");
+  }
+  std::vector<Job> jobs;
+  for (int s = 0; s < o.sessions; ++s) {
+    std::string sid = "bench" + run + "-s" + std::to_string(s);
+    out.session_ids.push_back(sid);
+    std::string body = "{\"sessionId\":\"" + sid + "\",\"doctorId\":\"bench-d" + std::to_string(s) +
+        "\",\"doctorName\":\"Bench Doctor " + std::to_string(s) + "\",\"department\":\"bench\",\"room\":\"R" +
+        std::to_string(s) + "\",\"area\":\"bench-a" + std::to_string(s) + "\",\"start\":\"" + rfc3339(start) +
+        "\",\"end\":\"" + rfc3339(start + std::chrono::hours(10)) + "\",\"registrationOpen\":\"" +
+        rfc3339(start - std::chrono::hours(1)) + "\",\"slotMinutes\":60,\"appointmentQuota\":[" + quota0 +
+        "],\"walkinQuota\":[" + quotaW + "]}";
+    jobs.push_back(Job{[&o, body](http::request<http::string_body>& r) {
+                         r.method(http::verb::post);
+                         r.target("/v1/sessions");
+                         r.set(http::field::authorization, "Bearer " + o.admin_key);
+                         r.set(http::field::content_type, "application/json");
+                         r.body() = body;
+                       }, nullptr});
+  }
+  if (!run_jobs(o, std::move(jobs), "create sessions")) return false;
+  // Wave 1: the tickets ahead of the phones (what the calls consume);
+  // wave 2: the phones, strictly behind them in every queue.
+  out.subs.assign(std::size_t(o.sessions) * o.per_session, SubSpec{});
+  for (int wave = 0; wave < 2; ++wave) {
+    jobs.clear();
+    std::uint64_t n = wave == 0 ? extra : std::uint64_t(o.per_session);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      for (int s = 0; s < o.sessions; ++s) {
+        std::string target = "/v1/sessions/" + out.session_ids[s] + "/walk-ins";
+        std::string body = "{\"patientRef\":\"bench-" + std::to_string(s) + "-" + std::to_string(wave) + "-" +
+                           std::to_string(i) + "\",\"patientName\":\"Bench Patient\"}";
+        Job j{[&o, target, body](http::request<http::string_body>& r) {
+                r.method(http::verb::post);
+                r.target(target);
+                r.set(http::field::authorization, "Bearer " + o.staff_key);
+                r.set(http::field::content_type, "application/json");
+                r.body() = body;
+              }, nullptr};
+        if (wave == 1) {
+          SubSpec* spec = &out.subs[std::size_t(s) * o.per_session + i];
+          spec->session = s;
+          j.done = [spec](unsigned status, std::string_view b) {
+            if (status >= 200 && status < 300) spec->token = json_string_field(b, "token");
+          };
+        }
+        jobs.push_back(std::move(j));
+      }
+    }
+    if (!run_jobs(o, std::move(jobs), wave == 0 ? "walk-ins ahead" : "walk-ins for phones")) return false;
+  }
+  for (auto& s : out.subs)
+    if (s.token.empty()) {
+      std::fprintf(stderr, "loadgen: a walk-in response carried no \"token\"\n");
+      return false;
+    }
+  return true;
+}
+
+volatile sig_atomic_t g_interrupted = 0;
+void on_term(int) { g_interrupted = 1; }
+
+void sleep_s(double s) {
+  auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(s);
+  while (!g_interrupted && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+}
+
+double pct(const std::vector<std::uint64_t>& h, std::uint64_t total, double q) {
+  if (total == 0) return 0;
+  auto want = std::uint64_t(std::ceil(q * double(total)));
+  std::uint64_t acc = 0;
+  for (int b = 0; b < kBuckets; ++b) {
+    acc += h[b];
+    if (acc >= want) return bucket_mid(b);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o = parse(argc, argv);
+  if (o.sessions > kMaxSessions || o.procs > kMaxProcs) usage();
+  signal(SIGPIPE, SIG_IGN);
+  signal(SIGTERM, on_term);
+  signal(SIGINT, on_term);
+  alarm(unsigned(o.max_seconds));  // default action: terminate; children follow (PDEATHSIG)
+
+  void* mem = mmap(nullptr, sizeof(Shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+  if (mem == MAP_FAILED) { std::perror("mmap"); return 1; }
+  g_shm = new (mem) Shm();
+
+  const std::uint64_t total_subs = std::uint64_t(o.sessions) * o.per_session;
+  // Calls each session may take before its queue reaches the phones.
+  double calls_total = 0;
+  for (double r : o.rates) calls_total += (r > 0 ? r : o.sat_guess) / o.per_session * (o.warmup + o.duration);
+  std::uint64_t budget = std::uint64_t(std::ceil(calls_total / o.sessions * 1.5)) + 10;
+
+  Setup setup;
+  if (o.target == "queuecast") {
+    std::printf("setup: %d sessions, %llu tickets ahead + %d phones each\n", o.sessions,
+                (unsigned long long)budget, o.per_session);
+    std::fflush(stdout);
+    if (!setup_queuecast(o, budget, setup)) return 1;
+  } else {
+    for (std::uint64_t i = 0; i < total_subs; ++i) setup.subs.push_back(SubSpec{int(i / o.per_session), {}});
+  }
+
+  std::uint64_t rss0 = sum_rss_kb(o.server_pids);
+  std::vector<pid_t> kids;
+  const pid_t parent = getpid();
+  for (int i = 0; i < o.procs; ++i) {
+    std::vector<SubSpec> mine;
+    for (std::size_t k = i; k < setup.subs.size(); k += o.procs) mine.push_back(setup.subs[k]);
+    std::fflush(stdout);
+    pid_t pid = fork();
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid() != parent) _exit(1);
+      Child child(o, i, std::move(mine));
+      child.run();
+      _exit(0);
+    }
+    kids.push_back(pid);
+  }
+
+  int rc = 0;
+  auto stop_children = [&] {
+    g_shm->stop.store(1);
+    for (pid_t k : kids) {
+      for (int i = 0; i < 50; ++i) {
+        if (waitpid(k, nullptr, WNOHANG) == k) { k = 0; break; }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (k) { kill(k, SIGKILL); waitpid(k, nullptr, 0); }
+    }
+  };
+  auto child_sum = [&](auto field) {
+    std::uint64_t t = 0;
+    for (int i = 0; i < o.procs; ++i) t += (g_shm->child[i].*field).load();
+    return t;
+  };
+
+  // Wait for every subscriber (at most 120 s).
+  auto t_conn = std::chrono::steady_clock::now();
+  for (;;) {
+    std::uint64_t done = child_sum(&ChildShm::ready) + child_sum(&ChildShm::failed);
+    if (done >= total_subs || g_interrupted ||
+        std::chrono::steady_clock::now() - t_conn > std::chrono::seconds(120))
+      break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  double connect_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_conn).count();
+  std::uint64_t ready = child_sum(&ChildShm::ready);
+  std::printf("connected %llu/%llu subscribers in %.1f s (%d processes)\n", (unsigned long long)ready,
+              (unsigned long long)total_subs, connect_s, o.procs);
+  for (int i = 0; i < o.procs; ++i)
+    if (g_shm->child[i].errors.load() || g_shm->child[i].failed.load())
+      std::printf("  child %d: failed=%llu first error: %s\n", i,
+                  (unsigned long long)g_shm->child[i].failed.load(), g_shm->child[i].first_error);
+  if (ready < total_subs) {
+    std::fprintf(stderr, "loadgen: not every subscriber connected\n");
+    stop_children();
+    return 1;
+  }
+  sleep_s(o.settle);
+  if (!o.server_pids.empty()) {
+    std::uint64_t rss1 = sum_rss_kb(o.server_pids);
+    std::printf("MEM subscribers=%llu rss_before_kb=%llu rss_after_kb=%llu bytes_per_conn=%.0f\n",
+                (unsigned long long)total_subs, (unsigned long long)rss0, (unsigned long long)rss1,
+                (double(rss1) - double(rss0)) * 1024.0 / double(total_subs));
+  }
+  std::fflush(stdout);
+
+  // The driver runs on its own thread with its own io_context.
+  asio::io_context ioc(1);
+  auto guard = asio::make_work_guard(ioc);
+  HttpPool pool(ioc, tcp::endpoint(asio::ip::make_address(o.host), std::uint16_t(o.port)), o.publishers);
+  Driver driver(ioc, o, pool, setup.session_ids, budget);
+  std::thread io([&] { ioc.run(); });
+  const long hz = sysconf(_SC_CLK_TCK);
+  std::vector<int> self_pids(kids.begin(), kids.end());
+  self_pids.push_back(int(getpid()));
+
+  for (double rate : o.rates) {
+    if (g_interrupted) break;
+    asio::post(ioc, [&driver, rate] { driver.set_rate(rate); });
+    sleep_s(o.warmup);
+    for (int i = 0; i < o.procs; ++i) {
+      for (auto& b : g_shm->child[i].hist) b.store(0);
+      g_shm->child[i].measured.store(0);
+    }
+    std::uint64_t closed0 = child_sum(&ChildShm::closed);
+    CpuTicks s0 = sum_cpu(o.server_pids), c0 = sum_cpu(self_pids);
+    auto t0 = std::chrono::steady_clock::now();
+    g_shm->measuring.store(1);
+    sleep_s(o.duration);
+    g_shm->measuring.store(0);
+    auto t1 = std::chrono::steady_clock::now();
+    CpuTicks s1 = sum_cpu(o.server_pids), c1 = sum_cpu(self_pids);
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    double secs = std::chrono::duration<double>(t1 - t0).count();
+    std::vector<std::uint64_t> h(kBuckets, 0);
+    std::uint64_t n = 0;
+    for (int i = 0; i < o.procs; ++i)
+      for (int b = 0; b < kBuckets; ++b) { std::uint64_t v = g_shm->child[i].hist[b].load(); h[b] += v; n += v; }
+    double per_s = double(n) / secs;
+    double su = double(s1.user - s0.user) / hz, ss = double(s1.sys - s0.sys) / hz;
+    double cu = double(c1.user - c0.user) / hz, cs = double(c1.sys - c0.sys) / hz;
+    std::printf("RESULT target=%s rate=%s deliveries_per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f "
+                "server_cpu_pct=%.1f server_user_ns=%.0f server_sys_ns=%.0f server_ns=%.0f "
+                "client_cpu_pct=%.1f closed=%llu\n",
+                o.target.c_str(), rate > 0 ? std::to_string(int(rate)).c_str() : "max", per_s,
+                pct(h, n, 0.5) / 1e3, pct(h, n, 0.99) / 1e3, pct(h, n, 0.999) / 1e3,
+                100.0 * (su + ss) / secs, n ? su * 1e9 / double(n) : 0.0, n ? ss * 1e9 / double(n) : 0.0,
+                n ? (su + ss) * 1e9 / double(n) : 0.0, 100.0 * (cu + cs) / secs,
+                (unsigned long long)(child_sum(&ChildShm::closed) - closed0));
+    std::fflush(stdout);
+  }
+  asio::post(ioc, [&] { driver.stop(); });
+  // Let the in-flight calls finish (bounded), then stop.
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  guard.reset();
+  ioc.stop();
+  io.join();
+  std::printf("calls ok=%llu failed=%llu lagged=%llu exhausted=%llu deliveries=%llu other=%llu errors=%llu\n",
+              (unsigned long long)driver.calls_ok, (unsigned long long)driver.calls_failed,
+              (unsigned long long)driver.lagged, (unsigned long long)driver.exhausted,
+              (unsigned long long)child_sum(&ChildShm::deliveries),
+              (unsigned long long)child_sum(&ChildShm::other), (unsigned long long)child_sum(&ChildShm::errors));
+  if (driver.calls_failed) std::printf("  first call error: %s\n", driver.first_call_error.c_str());
+  for (int i = 0; i < o.procs; ++i)
+    if (g_shm->child[i].errors.load())
+      std::printf("  child %d first error: %s\n", i, g_shm->child[i].first_error);
+  if (driver.calls_failed || pool.failures()) rc = 1;
+  stop_children();
+  return rc;
+}
