@@ -1,0 +1,249 @@
+// queuecast replay: see replay.h and docs/replay.md.
+#include "cli/replay.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <type_traits>
+#include <variant>
+
+#include "cli/commands.h"
+#include "proto/codec.h"
+
+namespace qc::cli {
+
+Replayer::Replayer(EngineOptions options) : engine_(options) {}
+
+std::optional<std::string> Replayer::session_of(const Command& command) const {
+  std::optional<std::string> named = std::visit(
+      [&](const auto& c) -> std::optional<std::string> {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, CreateSession>) {
+          return c.spec.session_id;
+        } else if constexpr (std::is_same_v<T, Book> || std::is_same_v<T, Hold> ||
+                             std::is_same_v<T, RegisterWalkIn> || std::is_same_v<T, CallNext> ||
+                             std::is_same_v<T, Pause> || std::is_same_v<T, Resume> ||
+                             std::is_same_v<T, SuspendSession> ||
+                             std::is_same_v<T, CloseSession>) {
+          return c.session_id;
+        } else if constexpr (std::is_same_v<T, Cancel> || std::is_same_v<T, CheckIn> ||
+                             std::is_same_v<T, CallTicket> || std::is_same_v<T, Recall> ||
+                             std::is_same_v<T, Complete> || std::is_same_v<T, MarkMissed> ||
+                             std::is_same_v<T, ReturnTicket> || std::is_same_v<T, MoveToNext>) {
+          return engine_.ticket_session(c.ticket_id);
+        } else if constexpr (std::is_same_v<T, Confirm> || std::is_same_v<T, Release>) {
+          // Holds are not looked up by id: the events name the session.
+          for (const Event& e : events_)
+            if (!e.session_id.empty()) return e.session_id;
+          return std::nullopt;
+        } else {
+          // tick, define_channel and the schedule commands concern no one
+          // session (or many).
+          return std::nullopt;
+        }
+      },
+      command.body);
+  if (named && !engine_.has_session(*named)) return std::nullopt;
+  return named;
+}
+
+void Replayer::append_result(Error error, std::string_view message,
+                             const std::optional<std::string>& session, std::string* out) {
+  if (error == Error::kOk) {
+    out->append("{\"ok\":true");
+  } else {
+    out->append("{\"ok\":false,\"error\":");
+    codec::append_json_string(to_string(error), out);
+    out->append(",\"message\":");
+    codec::append_json_string(message, out);
+  }
+  out->append(",\"events\":[");
+  codec::pb::Event wire;
+  for (std::size_t i = 0; i < events_.size(); ++i) {
+    if (i) out->push_back(',');
+    codec::to_proto(events_[i], &wire);
+    codec::to_json(wire, &scratch_);
+    out->append(scratch_);
+  }
+  out->append("],\"session\":");
+  if (session) {
+    codec::append_json_string(*session, out);
+    out->append(",\"waiting\":[");
+    std::vector<std::string> waiting = engine_.waiting_order(*session);
+    for (std::size_t i = 0; i < waiting.size(); ++i) {
+      if (i) out->push_back(',');
+      codec::append_json_string(waiting[i], out);
+    }
+    out->append("],\"called\":");
+    std::optional<std::string> called = engine_.called_ticket(*session);
+    if (called) {
+      codec::append_json_string(*called, out);
+    } else {
+      out->append("null");
+    }
+    out->push_back('}');
+  } else {
+    out->append("null,\"waiting\":[],\"called\":null}");
+  }
+}
+
+void Replayer::apply_line(std::string_view line, std::string* out) {
+  events_.clear();
+  message_.clear();
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  if (line.size() > kMaxLineBytes) {
+    append_result(Error::kInvalidArgument,
+                  "line too long (more than " + std::to_string(kMaxLineBytes) + " bytes)",
+                  std::nullopt, out);
+    return;
+  }
+  if (line.find_first_not_of(" \t") == std::string_view::npos) {
+    append_result(Error::kInvalidArgument, "empty line: expected one queuecast.v1.Command",
+                  std::nullopt, out);
+    return;
+  }
+  Command command;
+  Time now = 0;
+  if (Error e = codec::parse_command_json(line, &command, &now, &message_); e != Error::kOk) {
+    append_result(e, message_, std::nullopt, out);
+    return;
+  }
+  Error e = engine_.apply_into(command, now, &events_, &message_);
+  if (e != Error::kOk) events_.clear();
+  append_result(e, message_, session_of(command), out);
+}
+
+}  // namespace qc::cli
+
+namespace {
+
+constexpr const char kReplayUsage[] =
+    "usage: queuecast replay [options] [FILE]\n"
+    "       queuecast replay --journal PATH_OR_URL [--session ID]\n"
+    "\n"
+    "Applies the commands of FILE (standard input when absent or '-'), one\n"
+    "queuecast.v1.Command per line in the protobuf JSON mapping, to a fresh\n"
+    "engine; each command is applied at its \"at\" (RFC 3339 with offset).\n"
+    "Writes one JSON line per input line to standard output:\n"
+    "  {\"ok\":true|false, \"error\":CODE, \"message\":TEXT (when not ok),\n"
+    "   \"events\":[...], \"session\":ID|null, \"waiting\":[ticket ids in call order],\n"
+    "   \"called\":ID|null}\n"
+    "Bad lines (not JSON, unknown field, wrong type, blank) give ok:false with\n"
+    "error invalid_argument, and the replay goes on. See docs/replay.md.\n"
+    "\n"
+    "Engine options:\n"
+    "  --max-active-bookings K     active bookings per patient (default 3)\n"
+    "  --noshow-threshold N        no-shows that ban a patient (default 3)\n"
+    "  --noshow-window-days D      window for counting no-shows (default 90)\n"
+    "  --ban-days D                length of a ban (default 30)\n"
+    "  --hold-ttl-minutes M        default hold TTL (default 15)\n"
+    "  --auto-close-grace-minutes M  tick closes a session at end + M (default 240)\n"
+    "  --display-next-count C      labels after the called one on displays (default 5)\n"
+    "  --no-display-names          displays show labels only\n"
+    "\n"
+    "Exit status: 0 when every line was read (rejections included), 1 when the\n"
+    "input cannot be read or the output cannot be written, 2 on a usage error.\n";
+
+bool parse_int(const char* s, long long lo, long long hi, long long* out) {
+  std::string_view v = s;
+  long long x = 0;
+  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (ec != std::errc() || p != v.data() + v.size() || x < lo || x > hi) return false;
+  *out = x;
+  return true;
+}
+
+int usage_error(const char* what, const char* arg) {
+  std::fprintf(stderr, "queuecast replay: %s '%s'\n(see queuecast replay --help)\n", what, arg);
+  return 2;
+}
+
+}  // namespace
+
+int run_replay(int argc, char** argv) {
+  qc::EngineOptions options;
+  const char* file = nullptr;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    if (a == "--help" || a == "-h") {
+      std::fputs(kReplayUsage, stdout);
+      return 0;
+    }
+    if (a == "--journal") return run_journal_replay(argc, argv);
+    if (a == "--no-display-names") {
+      options.display_names = false;
+      continue;
+    }
+    struct IntOption {
+      const char* name;
+      long long lo, hi, scale;
+      void (*set)(qc::EngineOptions*, long long);
+    };
+    static const IntOption kIntOptions[] = {
+        {"--max-active-bookings", 0, 1'000'000, 1,
+         [](qc::EngineOptions* o, long long v) { o->max_active_bookings = static_cast<int>(v); }},
+        {"--noshow-threshold", 0, 1'000'000, 1,
+         [](qc::EngineOptions* o, long long v) { o->noshow_threshold = static_cast<int>(v); }},
+        {"--noshow-window-days", 0, 100'000, qc::kDay,
+         [](qc::EngineOptions* o, long long v) { o->noshow_window = v; }},
+        {"--ban-days", 0, 100'000, qc::kDay, [](qc::EngineOptions* o, long long v) { o->ban = v; }},
+        {"--hold-ttl-minutes", 1, 100'000'000, qc::kMinute,
+         [](qc::EngineOptions* o, long long v) { o->default_hold_ttl = v; }},
+        {"--auto-close-grace-minutes", 0, 100'000'000, qc::kMinute,
+         [](qc::EngineOptions* o, long long v) { o->auto_close_grace = v; }},
+        {"--display-next-count", 0, 1000, 1,
+         [](qc::EngineOptions* o, long long v) { o->display_next_count = static_cast<int>(v); }},
+    };
+    bool matched = false;
+    for (const IntOption& opt : kIntOptions) {
+      if (a != opt.name) continue;
+      if (i + 1 >= argc) return usage_error("missing value for", argv[i]);
+      long long v = 0;
+      if (!parse_int(argv[i + 1], opt.lo, opt.hi, &v)) return usage_error("bad value for", argv[i]);
+      opt.set(&options, v * opt.scale);
+      ++i;
+      matched = true;
+      break;
+    }
+    if (matched) continue;
+    if (a.size() > 1 && a[0] == '-') return usage_error("unknown option", argv[i]);
+    if (file) return usage_error("more than one input file:", argv[i]);
+    file = argv[i];
+  }
+
+  std::ifstream in_file;
+  std::istream* in = &std::cin;
+  if (file && std::string_view(file) != "-") {
+    in_file.open(file, std::ios::binary);
+    if (!in_file) {
+      std::fprintf(stderr, "queuecast replay: cannot open '%s': %s\n", file, std::strerror(errno));
+      return 1;
+    }
+    in = &in_file;
+  }
+
+  qc::cli::Replayer replayer(options);
+  std::string line;
+  std::string out;
+  while (std::getline(*in, line)) {
+    out.clear();
+    replayer.apply_line(line, &out);
+    out.push_back('\n');
+    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) {
+      std::fprintf(stderr, "queuecast replay: cannot write the output\n");
+      return 1;
+    }
+  }
+  if (in->bad()) {
+    std::fprintf(stderr, "queuecast replay: read error\n");
+    return 1;
+  }
+  if (std::fflush(stdout) != 0) {
+    std::fprintf(stderr, "queuecast replay: cannot write the output\n");
+    return 1;
+  }
+  return 0;
+}
