@@ -1,0 +1,216 @@
+// The pages in Debian's Chromium against a real queuecastd (issue 6):
+// console -> display (label within 1 s, exactly one announcement), the
+// patient page counting down, missed/return, kill + restart (the "not live"
+// banner, then the fresh state), no horizontal scroll at 360x640.
+// Screenshots of every page go to $QC_SCREENSHOT_DIR.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from './node_modules/playwright-core/index.mjs';
+import { Server, KEYS, AREA } from './lib/server.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const shots = process.env.QC_SCREENSHOT_DIR || path.join(here, '../../build/e2e-screenshots');
+const SID = 'e2e-li-20261123-am';
+const SID2 = 'e2e-li-20261124-am';
+
+// Counts speechSynthesis.speak() calls instead of speaking.
+function stubSpeech() {
+  window.__speak = [];
+  const fake = {
+    speak(u) { window.__speak.push(u.text); setTimeout(() => u.onend && u.onend(new Event('end')), 20); },
+    cancel() {}, pause() {}, resume() {}, getVoices() { return []; }, speaking: false, pending: false, paused: false,
+  };
+  Object.defineProperty(window, 'speechSynthesis', { value: fake, configurable: true });
+}
+
+describe('queuecast pages in a real browser', () => {
+  let server;
+  let ctx;
+  let udd;
+  let display;
+  let consolePage;
+  let patient;
+  const tickets = {};  // label -> {ticketId, token}
+  const timings = {};
+
+  // 08:00-12:00 in Shanghai, 60-minute slots, registration from 07:00.
+  const session = (id, day, registrationOpen) => ({
+    sessionId: id, doctorId: 'li', doctorName: '李医生', department: 'neuro', room: '3', area: AREA,
+    start: `${day}T00:00:00Z`, end: `${day}T04:00:00Z`, registrationOpen,
+    slotMinutes: 60, appointmentQuota: [4, 4, 4, 4], walkinQuota: [4, 6, 6, 4],
+  });
+
+  before(async () => {
+    await mkdir(shots, { recursive: true });
+    server = new Server({
+      bin: process.env.QC_BIN, webRoot: process.env.QC_WEB_ROOT || path.join(here, '../../gateway/web'),
+      logDir: shots, clockStart: '2026-11-23T09:00:00+08:00',
+    });
+    await server.init();
+    await server.start();
+    await server.api('POST', '/v1/sessions', session(SID, '2026-11-23', '2026-11-22T23:00:00Z'), KEYS.admin);
+    await server.api('POST', '/v1/sessions', session(SID2, '2026-11-24', '2026-11-23T23:00:00Z'), KEYS.admin);
+    const names = ['王五', '赵六', '孙七', '周八'];
+    for (const [i, name] of names.entries()) {
+      const r = await server.api('POST', `/v1/sessions/${SID}/walk-ins`, { patientRef: `P${i + 1}`, patientName: name });
+      tickets[r.label] = { ticketId: r.ticketId, token: r.token };
+    }
+    const b = await server.api('POST', `/v1/sessions/${SID2}/book`, { slot: 2, patientRef: 'P9', patientName: '吴九' });
+    tickets.booked = { ticketId: b.ticketId, token: b.token, label: b.label };
+
+    udd = await mkdtemp(path.join(tmpdir(), 'qc-e2e-chromium-'));
+    ctx = await chromium.launchPersistentContext(udd, {
+      executablePath: process.env.QC_CHROMIUM || '/usr/bin/chromium',
+      headless: true,
+      timezoneId: 'Asia/Shanghai',
+      locale: 'zh-CN',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+  });
+
+  after(async () => {
+    if (ctx) await ctx.close();
+    if (udd) await rm(udd, { recursive: true, force: true });
+    if (server) await server.cleanup();
+    console.log('timings', JSON.stringify(timings));
+  });
+
+  async function openPage(url, size, init) {
+    const page = await ctx.newPage();
+    page.on('pageerror', (e) => console.log(`pageerror ${url}: ${e.message}`));
+    await page.setViewportSize(size);
+    if (init) await page.addInitScript(init.fn, init.arg);
+    await page.goto(`${server.url}${url}`);
+    return page;
+  }
+  const calledOnDisplay = () => display.evaluate(() => document.querySelector('[data-testid=called]')?.textContent || '');
+
+  it('console call-next shows the label on the display within 1 s and queues exactly one announcement', async () => {
+    display = await openPage(`/display/${AREA}?token=${KEYS.display}&repeat=1`, { width: 1280, height: 720 }, { fn: stubSpeech });
+    await display.waitForFunction(() => window.__qc && window.__qc.connection === 'live' && window.__qc.views > 0);
+    assert.equal(await calledOnDisplay(), '');
+    consolePage = await openPage('/console', { width: 1280, height: 800 },
+      { fn: ([k, s]) => { sessionStorage.setItem('qc.staffKey', k); sessionStorage.setItem('qc.session', s); }, arg: [KEYS.nurse, SID] });
+    await consolePage.waitForSelector('tr[data-label="W004"]');
+    await consolePage.waitForFunction(() => window.__qc.connection === 'live');
+    await consolePage.locator('#nowLabel').click();
+
+    const t0 = Date.now();
+    await consolePage.keyboard.press('n');
+    await display.waitForFunction(() => document.querySelector('[data-testid=called]')?.textContent === 'W001', null, { timeout: 1000 });
+    timings.callToDisplayMs = Date.now() - t0;
+    await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W001');
+    assert.match(await consolePage.textContent('#result'), /W001/);
+
+    await display.waitForTimeout(1500);  // anything queued late would show up now
+    const log = await display.evaluate(() => window.__qc.announcements.map((a) => a.text));
+    const spoken = await display.evaluate(() => window.__speak);
+    assert.equal(log.length, 1, `announcements: ${JSON.stringify(log)}`);
+    assert.equal(spoken.length, 1, `speak() calls: ${JSON.stringify(spoken)}`);
+    assert.match(spoken[0], /W001/);
+    assert.match(spoken[0], /3诊室/);
+    await display.screenshot({ path: path.join(shots, 'display.png') });
+    await consolePage.screenshot({ path: path.join(shots, 'console.png') });
+  });
+
+  it('the patient page counts down as others are called and shows "you are next"', async () => {
+    patient = await openPage(`/t/${tickets.W004.token}`, { width: 360, height: 640 });
+    const ahead = () => patient.evaluate(() => document.querySelector('[data-testid=ahead]')?.textContent.replace(/\D/g, '') ?? null);
+    await patient.waitForFunction(() => window.__qc.view && window.__qc.view.state === 'waiting');
+    assert.equal(await ahead(), '2');  // W002, W003 ahead; W001 is in the room
+    await patient.screenshot({ path: path.join(shots, 'ticket-waiting.png') });
+
+    await consolePage.keyboard.press('n');  // W002
+    await patient.waitForFunction(() => window.__qc.view.ahead === 1, null, { timeout: 3000 });
+    assert.equal(await ahead(), '1');
+    await consolePage.keyboard.press(' ');  // Space also calls next: W003
+    await patient.waitForSelector('[data-testid=next]', { timeout: 3000 });
+    assert.equal(await patient.evaluate(() => window.__qc.view.ahead), 0);
+    assert.match(await patient.textContent('[data-testid=hero]'), /下一位就是您/);
+    await patient.screenshot({ path: path.join(shots, 'ticket.png') });
+    await display.waitForFunction(() => document.querySelector('[data-testid=called]')?.textContent === 'W003');
+    const spoken = await display.evaluate(() => window.__speak);
+    assert.deepEqual(spoken.map((s) => s.match(/W\d+/)[0]), ['W001', 'W002', 'W003']);
+  });
+
+  it('a missed patient is in the display\'s missed list and, after return, is next', async () => {
+    await consolePage.keyboard.press('m');  // W003, now in the room, did not come
+    await display.waitForFunction(() => document.querySelector('[data-testid=missed]')?.textContent.includes('W003'), null, { timeout: 3000 });
+    assert.equal(await calledOnDisplay(), '');
+    await consolePage.waitForSelector('tr[data-label="W003"][data-state="missed"]');
+    await consolePage.click('tr[data-label="W003"]');
+    await consolePage.keyboard.press('b');  // returns on time: made next
+    await display.waitForFunction(() => {
+      const first = document.querySelector('[data-testid=next] .d-item');
+      return first && first.textContent.startsWith('W003') && !document.querySelector('[data-testid=missed]');
+    }, null, { timeout: 3000 });
+    await patient.waitForFunction(() => window.__qc.view.ahead === 1, null, { timeout: 3000 });
+    await consolePage.waitForSelector('tr[data-label="W003"][data-state="waiting"]');
+    assert.equal(await consolePage.textContent('tr[data-label="W003"] td:first-child'), '1');
+  });
+
+  it('killing the server shows "not live" within 5 s; after a restart the fresh state', async () => {
+    await server.kill();
+    const t0 = Date.now();
+    await display.waitForFunction(() => !document.getElementById('banner').classList.contains('hidden'), null, { timeout: 5000 });
+    timings.bannerAfterKillMs = Date.now() - t0;
+    assert.equal(await display.evaluate(() => window.__qc.connection), 'down');
+    await patient.waitForFunction(() => !document.getElementById('banner').classList.contains('hidden'), null, { timeout: 5000 });
+    await display.screenshot({ path: path.join(shots, 'display-not-live.png') });
+
+    await server.start();
+    const t1 = Date.now();
+    await display.waitForFunction(() => document.getElementById('banner').classList.contains('hidden'), null, { timeout: 10000 });
+    timings.resyncAfterRestartMs = Date.now() - t1;
+    // A change made after the restart reaches the screens by itself.
+    await server.api('POST', `/v1/sessions/${SID}/call-next`);
+    await display.waitForFunction(() => document.querySelector('[data-testid=called]')?.textContent === 'W003', null, { timeout: 3000 });
+    await patient.waitForSelector('[data-testid=next]', { timeout: 3000 });
+    await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W003', null, { timeout: 5000 });
+  });
+
+  it('the patient page has no horizontal scroll at 360x640', async () => {
+    const pages = [
+      ['ticket-next', `/t/${tickets.W004.token}`],
+      ['ticket-booked', `/t/${tickets.booked.token}`],
+      ['ticket-called', `/t/${tickets.W003.token}`],
+      ['ticket-en', `/t/${tickets.W004.token}?lang=en`],
+    ];
+    for (const [name, url] of pages) {
+      const p = await openPage(url, { width: 360, height: 640 });
+      await p.waitForFunction(() => window.__qc.view);
+      const { sw, cw } = await p.evaluate(() => ({ sw: document.documentElement.scrollWidth, cw: document.documentElement.clientWidth }));
+      assert.ok(sw <= cw, `${name}: scrollWidth ${sw} > clientWidth ${cw}`);
+      assert.ok(cw <= 360);
+      await p.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+      if (name === 'ticket-booked') assert.match(await p.textContent('[data-testid=hero]'), /建议 \d\d:\d\d 到达/);
+      await p.close();
+    }
+  });
+
+  it('the kiosk registers a walk-in and prints a ticket with a QR code; the manager view lists the session', async () => {
+    const kiosk = await openPage(`/kiosk?key=${KEYS.kiosk}&session=${SID}`, { width: 1024, height: 768 });
+    await kiosk.click('#tabWalkin');
+    await kiosk.fill('#wRef', 'P20');
+    await kiosk.fill('#wName', '郑十');
+    await kiosk.press('#wName', 'Enter');
+    await kiosk.waitForSelector('[data-testid=ticket-label]');
+    assert.match(await kiosk.textContent('[data-testid=ticket-label]'), /^W\d{3}$/);
+    await kiosk.waitForFunction(() => { const i = document.querySelector('.t-qr'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 5000 });
+    await kiosk.screenshot({ path: path.join(shots, 'kiosk-ticket.png') });
+    await kiosk.close();
+
+    const manager = await openPage('/manager', { width: 1280, height: 720 },
+      { fn: (k) => sessionStorage.setItem('qc.staffKey', k), arg: KEYS.nurse });
+    await manager.waitForSelector(`tr[data-session="${SID}"]`);
+    const row = await manager.evaluate((sid) => window.__qc.rows.find((r) => r.sessionId === sid), SID);
+    assert.ok(row.waiting >= 2, JSON.stringify(row));
+    await manager.screenshot({ path: path.join(shots, 'manager.png') });
+    await manager.close();
+  });
+});
