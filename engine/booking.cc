@@ -218,7 +218,8 @@ Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev
   if (Error e = check_booking_ids(st, c.session_id, c.slot, c.patient_ref, c.channel, &si, msg);
       e != Error::kOk)
     return e;
-  if (c.ttl < 0) return reject(msg, Error::kInvalidArgument, "ttl must not be negative");
+  if (c.ttl < 0 || c.ttl > kMaxSpan)
+    return reject(msg, Error::kInvalidArgument, "ttl must be between 0 and 366 days");
   if (!c.hold_id.empty() && st.hold_index.count(std::string_view(c.hold_id)))
     return reject(msg, Error::kAlreadyExists, "hold id in use", c.hold_id);
   std::uint8_t res;

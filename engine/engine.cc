@@ -59,6 +59,8 @@ void touch_named(State& st, const Events& ev, std::size_t from) {
 Error Engine::apply_into(const Command& command, Time now, std::vector<Event>* events,
                          std::string* message) {
   State& st = *state_;
+  if (now <= -kMaxTime || now >= kMaxTime)
+    return reject(message, Error::kInvalidArgument, "now is out of range");
   ++st.command_stamp;
   const std::size_t before = events->size();
   const Actor& a = command.actor;

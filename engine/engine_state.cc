@@ -153,6 +153,15 @@ Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std:
   if (sp.session_id.empty() || sp.session_id.size() > 64)
     return bad("session_id must have 1 to 64 bytes");
   if (sp.slot_minutes <= 0) return bad("slot_minutes must be positive");
+  auto in_range = [](Time t) { return t > -kMaxTime && t < kMaxTime; };
+  if (!in_range(sp.start) || !in_range(sp.end) || !in_range(sp.registration_open))
+    return bad("times out of range");
+  if ((sp.cancel_deadline != kNoTime && !in_range(sp.cancel_deadline)) ||
+      (sp.walkin_conversion_time != kNoTime && !in_range(sp.walkin_conversion_time)))
+    return bad("times out of range");
+  if (sp.late_grace > kMaxSpan || sp.avg_consult_seed > kMaxSpan ||
+      sp.arrival_buffer > kMaxSpan)
+    return bad("late_grace, avg_consult_seed and arrival_buffer must be at most 366 days");
   if (sp.end <= sp.start) return bad("end must be after start");
   Duration len = Duration{sp.slot_minutes} * kMinute;
   if ((sp.end - sp.start) % len != 0) return bad("slot_minutes must divide the period");
@@ -176,6 +185,8 @@ Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std:
   std::vector<std::int64_t> reserved(static_cast<std::size_t>(m), 0);
   for (const Reservation& r : sp.reservations) {
     if (r.channel.empty()) return bad("a reservation needs a channel");
+    if (r.release_at != kNoTime && !in_range(r.release_at))
+      return bad("release_at out of range");
     if (static_cast<std::int64_t>(r.units.size()) != m)
       return bad("reservation units must have one entry per slot");
     for (std::int64_t i = 0; i < m; ++i) {

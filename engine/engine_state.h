@@ -34,6 +34,14 @@
 namespace qc {
 
 using SessionIdx = std::uint32_t;
+
+// Bounds that keep time arithmetic far from overflow: every `now` and every
+// time in a spec is within +-kMaxTime (about 36,500 years around 1970);
+// spans (grace, buffer, seed, ttl) at most kMaxSpan.
+inline constexpr Time kMaxTime = Time{1} << 50;
+inline constexpr Duration kMaxSpan = 366 * kDay;
+// Call-to-call intervals longer than this are not learned (avg_consult).
+inline constexpr Duration kMaxConsultInterval = kDay;
 inline constexpr SessionIdx kNoSession = ~SessionIdx{0};
 
 // Transparent hashing so maps keyed by std::string are searched by string_view.

@@ -42,7 +42,8 @@ void complete_called(SessionRec& s, const Actor& actor, Time now, Events* ev) {
 // WAITING ticket `ti` (already out of the queue) becomes CALLED.
 void call(SessionRec& s, std::uint32_t ti, const Actor& actor, Time now, const char* reason,
           Events* ev) {
-  if (s.last_call != kNoTime && !s.paused_since_call && now >= s.last_call) {
+  if (s.last_call != kNoTime && !s.paused_since_call && now >= s.last_call &&
+      now - s.last_call <= kMaxConsultInterval) {
     s.consult_sum += now - s.last_call;
     s.consult_n += 1;
   }

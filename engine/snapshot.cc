@@ -1,9 +1,470 @@
-// Snapshots: save() and load().
+// Snapshots: save() writes the whole state as a deterministic binary image
+// (little-endian integers, length-prefixed strings, every container in a
+// fixed order: sessions in creation order, maps sorted by key); load()
+// parses and validates an image into a fresh state and swaps it in only if
+// all of it is valid. Indexes and the waiting queues are rebuilt on load.
+#include <algorithm>
+#include <cstring>
+
 #include "engine/ops.h"
 
 namespace qc {
 
-std::string Engine::save() const { return {}; }
-bool Engine::load(std::string_view) { return false; }
+namespace {
+
+constexpr std::string_view kMagic = "QCSNAP01";
+constexpr std::int64_t kTimeBound = std::int64_t{1} << 62;
+
+class Writer {
+ public:
+  void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u32(std::uint32_t v) {
+    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+  void u64(std::uint64_t v) {
+    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
+  }
+  void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
+  void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+  void str(std::string_view s) {
+    u32(static_cast<std::uint32_t>(s.size()));
+    out_.append(s);
+  }
+  void vec(const std::vector<std::int32_t>& v) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (std::int32_t x : v) i32(x);
+  }
+  std::string& out() { return out_; }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view d) : d_(d) {}
+  bool ok() const { return ok_; }
+  bool done() const { return ok_ && p_ == d_.size(); }
+  void fail() { ok_ = false; }
+  std::uint8_t u8() { return static_cast<std::uint8_t>(take(1)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(take(4)); }
+  std::uint64_t u64() { return take(8); }
+  std::int32_t i32() { return static_cast<std::int32_t>(u32()); }
+  std::int64_t i64() { return static_cast<std::int64_t>(u64()); }
+  // A time or duration: kNoTime or within +-2^62.
+  std::int64_t time() {
+    std::int64_t v = i64();
+    if (v != kNoTime && (v > kTimeBound || v < -kTimeBound)) ok_ = false;
+    return v;
+  }
+  std::string str() {
+    std::uint32_t n = u32();
+    if (!ok_ || n > d_.size() - p_) {
+      ok_ = false;
+      return {};
+    }
+    std::string s(d_.substr(p_, n));
+    p_ += n;
+    return s;
+  }
+  // A count of items each at least `min_bytes` long (guards allocations).
+  std::uint32_t count(std::size_t min_bytes) {
+    std::uint32_t n = u32();
+    if (!ok_ || std::size_t{n} * min_bytes > d_.size() - p_) {
+      ok_ = false;
+      return 0;
+    }
+    return n;
+  }
+  std::vector<std::int32_t> vec() {
+    std::uint32_t n = count(4);
+    std::vector<std::int32_t> v(n);
+    for (auto& x : v) x = i32();
+    return v;
+  }
+
+ private:
+  std::uint64_t take(int n) {
+    if (!ok_ || d_.size() - p_ < static_cast<std::size_t>(n)) {
+      ok_ = false;
+      return 0;
+    }
+    std::uint64_t v = 0;
+    for (int i = 0; i < n; ++i)
+      v |= std::uint64_t(static_cast<unsigned char>(d_[p_ + i])) << (8 * i);
+    p_ += n;
+    return v;
+  }
+  std::string_view d_;
+  std::size_t p_ = 0;
+  bool ok_ = true;
+};
+
+void write_spec(Writer& w, const SessionSpec& s) {
+  w.str(s.session_id);
+  w.str(s.doctor_id);
+  w.str(s.doctor_name);
+  w.str(s.department);
+  w.str(s.room);
+  w.str(s.area);
+  w.i64(s.start);
+  w.i64(s.end);
+  w.i64(s.registration_open);
+  w.i32(s.slot_minutes);
+  w.vec(s.appointment_quota);
+  w.vec(s.walkin_quota);
+  w.u8(static_cast<std::uint8_t>(s.policy));
+  w.i64(s.late_grace);
+  w.i64(s.cancel_deadline);
+  w.i64(s.walkin_conversion_time);
+  w.i32(s.utc_offset_minutes);
+  w.i64(s.avg_consult_seed);
+  w.i64(s.arrival_buffer);
+  w.u32(static_cast<std::uint32_t>(s.reservations.size()));
+  for (const Reservation& r : s.reservations) {
+    w.str(r.channel);
+    w.vec(r.units);
+    w.i64(r.release_at);
+  }
+}
+
+SessionSpec read_spec(Reader& r) {
+  SessionSpec s;
+  s.session_id = r.str();
+  s.doctor_id = r.str();
+  s.doctor_name = r.str();
+  s.department = r.str();
+  s.room = r.str();
+  s.area = r.str();
+  s.start = r.time();
+  s.end = r.time();
+  s.registration_open = r.time();
+  s.slot_minutes = r.i32();
+  s.appointment_quota = r.vec();
+  s.walkin_quota = r.vec();
+  std::uint8_t policy = r.u8();
+  if (policy > 1) r.fail();
+  s.policy = static_cast<Policy>(policy);
+  s.late_grace = r.time();
+  s.cancel_deadline = r.time();
+  s.walkin_conversion_time = r.time();
+  s.utc_offset_minutes = r.i32();
+  s.avg_consult_seed = r.time();
+  s.arrival_buffer = r.time();
+  std::uint32_t n = r.count(12);
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    Reservation& x = s.reservations.emplace_back();
+    x.channel = r.str();
+    x.units = r.vec();
+    x.release_at = r.time();
+  }
+  return s;
+}
+
+void write_template(Writer& w, const SessionTemplate& t) {
+  w.str(t.template_id);
+  w.str(t.doctor_id);
+  w.str(t.doctor_name);
+  w.str(t.department);
+  w.str(t.room);
+  w.str(t.area);
+  w.i32(t.weekday);
+  w.i32(t.start_minute);
+  w.i32(t.end_minute);
+  w.i32(t.registration_open_minute);
+  w.i32(t.slot_minutes);
+  w.vec(t.appointment_quota);
+  w.vec(t.walkin_quota);
+  w.u8(static_cast<std::uint8_t>(t.policy));
+  w.i32(t.utc_offset_minutes);
+}
+
+SessionTemplate read_template(Reader& r) {
+  SessionTemplate t;
+  t.template_id = r.str();
+  t.doctor_id = r.str();
+  t.doctor_name = r.str();
+  t.department = r.str();
+  t.room = r.str();
+  t.area = r.str();
+  t.weekday = r.i32();
+  t.start_minute = r.i32();
+  t.end_minute = r.i32();
+  t.registration_open_minute = r.i32();
+  t.slot_minutes = r.i32();
+  t.appointment_quota = r.vec();
+  t.walkin_quota = r.vec();
+  std::uint8_t policy = r.u8();
+  if (policy > 1) r.fail();
+  t.policy = static_cast<Policy>(policy);
+  t.utc_offset_minutes = r.i32();
+  return t;
+}
+
+template <class Map>
+std::vector<const typename Map::value_type*> sorted(const Map& m) {
+  std::vector<const typename Map::value_type*> v;
+  v.reserve(m.size());
+  for (const auto& kv : m) v.push_back(&kv);
+  std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  return v;
+}
+
+bool read_session(Reader& r, State& st) {
+  SessionSpec spec = read_spec(r);
+  if (!r.ok()) return false;
+  if (validate_session_spec(st, spec, nullptr) != Error::kOk) return false;
+  std::vector<Event> scratch;
+  SessionIdx si = create_session(st, Actor{}, spec, 0, &scratch);
+  SessionRec& s = st.sessions[si];
+  const std::size_t m = static_cast<std::size_t>(s.slots);
+  std::uint8_t status = r.u8();
+  if (status > 3) return false;
+  s.status = static_cast<SessionStatus>(status);
+  s.version = r.u64();
+  s.touched_stamp = 0;
+  for (auto* v : {&s.a_quota, &s.w_quota, &s.a_free, &s.w_free, &s.a_used, &s.w_used}) {
+    *v = r.vec();
+    if (v->size() != m) return false;
+  }
+  std::uint32_t nres = r.count(13);
+  if (!r.ok() || nres != s.reservations.size()) return false;
+  for (ReservationState& x : s.reservations) {
+    x.channel = r.str();
+    x.left = r.vec();
+    x.release_at = r.time();
+    x.released = r.u8() != 0;
+    if (x.left.size() != m) return false;
+  }
+  s.converted = r.u8() != 0;
+  std::uint32_t nt = r.count(40);
+  s.tickets.reserve(nt);
+  for (std::uint32_t i = 0; i < nt && r.ok(); ++i) {
+    TicketRec& t = s.tickets.emplace_back();
+    t.id = r.str();
+    t.label = r.str();
+    t.patient_ref = r.str();
+    t.patient_name = r.str();
+    t.created_at = r.time();
+    t.checked_in_at = r.time();
+    t.called_at = r.time();
+    t.key = r.u64();
+    t.slot = r.i32();
+    t.effective_slot = r.i32();
+    std::uint8_t kind = r.u8(), state = r.u8(), placement = r.u8();
+    t.reservation = r.u8();
+    if (kind > 1 || state > 6 || placement > 3) return false;
+    t.kind = static_cast<TicketKind>(kind);
+    t.state = static_cast<TicketState>(state);
+    t.placement = static_cast<Placement>(placement);
+    if (t.id.empty() || t.slot < 0 || t.slot >= s.slots || t.effective_slot < 0 ||
+        t.effective_slot >= s.slots)
+      return false;
+    if (t.reservation != kNoReservation && t.reservation >= nres) return false;
+    if (!st.ticket_index.emplace(t.id, Loc{si, i}).second) return false;
+    if (t.state == TicketState::kWaiting) s.waiting.push_back(WaitEntry{t.key, i});
+    if (t.state == TicketState::kCalled) {
+      if (s.called >= 0) return false;
+      s.called = static_cast<std::int32_t>(i);
+    }
+  }
+  std::sort(s.waiting.begin(), s.waiting.end(),
+            [](const WaitEntry& a, const WaitEntry& b) { return a.key > b.key; });
+  for (std::size_t i = 1; i < s.waiting.size(); ++i)
+    if (s.waiting[i].key == s.waiting[i - 1].key) return false;
+  s.serving_slot = r.i32();
+  s.next_seq = r.u64();
+  s.appt_labels = r.i32();
+  s.walkin_labels = r.i32();
+  s.holds_made = r.i32();
+  s.last_call = r.time();
+  s.paused_since_call = r.u8() != 0;
+  s.consult_sum = r.time();
+  s.consult_n = r.i64();
+  if (s.serving_slot < -1 || s.serving_slot >= s.slots) return false;
+  if (s.next_seq >= (std::uint64_t{1} << 46) || s.consult_n < 0 ||
+      s.consult_n > (std::int64_t{1} << 40) || s.consult_sum < 0 ||
+      s.consult_sum > s.consult_n * kMaxConsultInterval)
+    return false;
+  if (s.last_call != kNoTime && (s.last_call <= -kMaxTime || s.last_call >= kMaxTime))
+    return false;
+  for (const WaitEntry& e : s.waiting)
+    if ((e.key & ((std::uint64_t{1} << 46) - 1)) >= s.next_seq) return false;
+  std::uint32_t nh = r.count(40);
+  for (std::uint32_t i = 0; i < nh && r.ok(); ++i) {
+    HoldRec& h = s.holds.emplace_back();
+    h.id = r.str();
+    h.patient_ref = r.str();
+    h.patient_name = r.str();
+    h.channel = r.str();
+    h.placed_at = r.time();
+    h.expires_at = r.time();
+    h.slot = r.i32();
+    h.reservation = r.u8();
+    h.open = r.u8() != 0;
+    if (h.id.empty() || h.slot < 0 || h.slot >= s.slots || h.expires_at == kNoTime) return false;
+    if (h.reservation != kNoReservation && h.reservation >= nres) return false;
+    if (!st.hold_index.emplace(h.id, Loc{si, i}).second) return false;
+    if (h.open) s.open_holds += 1;
+  }
+  return r.ok();
+}
+
+}  // namespace
+
+std::string Engine::save() const {
+  const State& st = *state_;
+  Writer w;
+  w.out().append(kMagic);
+  const EngineOptions& o = st.options;
+  w.i32(o.max_active_bookings);
+  w.i32(o.noshow_threshold);
+  w.i64(o.noshow_window);
+  w.i64(o.ban);
+  w.i64(o.default_hold_ttl);
+  w.i64(o.auto_close_grace);
+  w.i32(o.display_next_count);
+  w.u8(o.display_names ? 1 : 0);
+  w.u32(static_cast<std::uint32_t>(st.channels.size()));
+  for (const auto& [id, ch] : st.channels) {
+    w.str(ch.channel_id);
+    w.i64(ch.window_opens_before);
+    w.i64(ch.window_closes_before);
+  }
+  w.u32(static_cast<std::uint32_t>(st.templates.size()));
+  for (const auto& [id, t] : st.templates) write_template(w, t);
+  w.u32(static_cast<std::uint32_t>(st.sessions.size()));
+  for (const SessionRec& s : st.sessions) {
+    write_spec(w, s.spec);
+    w.u8(static_cast<std::uint8_t>(s.status));
+    w.u64(s.version);
+    for (auto* v : {&s.a_quota, &s.w_quota, &s.a_free, &s.w_free, &s.a_used, &s.w_used}) w.vec(*v);
+    w.u32(static_cast<std::uint32_t>(s.reservations.size()));
+    for (const ReservationState& x : s.reservations) {
+      w.str(x.channel);
+      w.vec(x.left);
+      w.i64(x.release_at);
+      w.u8(x.released ? 1 : 0);
+    }
+    w.u8(s.converted ? 1 : 0);
+    w.u32(static_cast<std::uint32_t>(s.tickets.size()));
+    for (const TicketRec& t : s.tickets) {
+      w.str(t.id);
+      w.str(t.label);
+      w.str(t.patient_ref);
+      w.str(t.patient_name);
+      w.i64(t.created_at);
+      w.i64(t.checked_in_at);
+      w.i64(t.called_at);
+      w.u64(t.key);
+      w.i32(t.slot);
+      w.i32(t.effective_slot);
+      w.u8(static_cast<std::uint8_t>(t.kind));
+      w.u8(static_cast<std::uint8_t>(t.state));
+      w.u8(static_cast<std::uint8_t>(t.placement));
+      w.u8(t.reservation);
+    }
+    w.i32(s.serving_slot);
+    w.u64(s.next_seq);
+    w.i32(s.appt_labels);
+    w.i32(s.walkin_labels);
+    w.i32(s.holds_made);
+    w.i64(s.last_call);
+    w.u8(s.paused_since_call ? 1 : 0);
+    w.i64(s.consult_sum);
+    w.i64(s.consult_n);
+    w.u32(static_cast<std::uint32_t>(s.holds.size()));
+    for (const HoldRec& h : s.holds) {
+      w.str(h.id);
+      w.str(h.patient_ref);
+      w.str(h.patient_name);
+      w.str(h.channel);
+      w.i64(h.placed_at);
+      w.i64(h.expires_at);
+      w.i32(h.slot);
+      w.u8(h.reservation);
+      w.u8(h.open ? 1 : 0);
+    }
+  }
+  auto patients = sorted(st.patients);
+  w.u32(static_cast<std::uint32_t>(patients.size()));
+  for (const auto* kv : patients) {
+    w.str(kv->first);
+    w.u32(static_cast<std::uint32_t>(kv->second.active.size()));
+    for (SessionIdx si : kv->second.active) w.u32(si);
+    w.u32(static_cast<std::uint32_t>(kv->second.noshows.size()));
+    for (Time t : kv->second.noshows) w.i64(t);
+    w.i64(kv->second.banned_until);
+  }
+  auto tokens = sorted(st.token_index);
+  w.u32(static_cast<std::uint32_t>(tokens.size()));
+  for (const auto* kv : tokens) {
+    w.str(kv->first);
+    w.u32(kv->second.session);
+    w.u32(kv->second.index);
+  }
+  return std::move(w.out());
+}
+
+bool Engine::load(std::string_view image) {
+  if (image.substr(0, kMagic.size()) != kMagic) return false;
+  Reader r(image.substr(kMagic.size()));
+  auto st = std::make_unique<State>();
+  EngineOptions& o = st->options;
+  o.max_active_bookings = r.i32();
+  o.noshow_threshold = r.i32();
+  o.noshow_window = r.time();
+  o.ban = r.time();
+  o.default_hold_ttl = r.time();
+  o.auto_close_grace = r.time();
+  o.display_next_count = r.i32();
+  o.display_names = r.u8() != 0;
+  if (o.noshow_window < 0 || o.ban < 0 || o.default_hold_ttl < 0 || o.auto_close_grace < 0)
+    return false;
+  std::uint32_t n = r.count(20);
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    Channel ch;
+    ch.channel_id = r.str();
+    ch.window_opens_before = r.time();
+    ch.window_closes_before = r.time();
+    if (!st->channels.emplace(ch.channel_id, ch).second) return false;
+  }
+  n = r.count(40);
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    SessionTemplate t = read_template(r);
+    if (!st->templates.emplace(t.template_id, t).second) return false;
+  }
+  n = r.count(64);
+  st->sessions.reserve(n);
+  for (std::uint32_t i = 0; i < n; ++i)
+    if (!read_session(r, *st)) return false;
+  n = r.count(16);
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string ref = r.str();
+    PatientRec p;
+    std::uint32_t na = r.count(4);
+    for (std::uint32_t k = 0; k < na && r.ok(); ++k) {
+      SessionIdx si = r.u32();
+      if (si >= st->sessions.size()) return false;
+      p.active.push_back(si);
+    }
+    std::uint32_t nn = r.count(8);
+    for (std::uint32_t k = 0; k < nn && r.ok(); ++k) p.noshows.push_back(r.time());
+    p.banned_until = r.time();
+    if (!st->patients.emplace(std::move(ref), std::move(p)).second) return false;
+  }
+  n = r.count(12);
+  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+    std::string token = r.str();
+    Loc loc{r.u32(), r.u32()};
+    if (loc.session >= st->sessions.size() ||
+        loc.index >= st->sessions[loc.session].tickets.size())
+      return false;
+    if (!st->token_index.emplace(std::move(token), loc).second) return false;
+  }
+  if (!r.done()) return false;
+  state_ = std::move(st);
+  return true;
+}
 
 }  // namespace qc
