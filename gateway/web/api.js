@@ -7,8 +7,9 @@
 //   subscription to /v1/ws (subprotocol queuecast.v1.json). It remembers the
 //   newest version it saw and resubscribes with it (lastVersion) after every
 //   reconnect, so the server resends the view only if it changed. A client
-//   ping every 2 s must be answered by a pong within 4 s, so a dead link is
-//   reported as "down" within ~5 s even without a TCP close.
+//   ping every 2 s must be answered (pong or any message) so that nothing is
+//   silent for 3.5 s; a dead link is reported as "down" within ~4 s even
+//   without a TCP close.
 // Views are normalized (normalizeView) so pages never see the protobuf JSON
 // mapping's quirks: enums become lower-case names ("waiting"), omitted
 // defaults are filled in, 64-bit integers become numbers, timestamps become
@@ -152,7 +153,8 @@ export function normalizeView(v) {
 // ---- live push -------------------------------------------------------------
 
 const PING_EVERY_MS = 2000;
-const PONG_TIMEOUT_MS = 4000;
+const PONG_TIMEOUT_MS = 3500;
+const WATCHDOG_MS = 250;
 
 // subscribe: the Subscribe message without lastVersion, e.g.
 // {display:{area, token}}. States: "connecting" | "live" | "down".
@@ -189,15 +191,20 @@ export function live({ subscribe, onView, onState = () => {}, onError = () => {}
       retry = 0;
       setState('live');
       stopTimers();
+      let lastPing = 0;
       pingTimer = setInterval(() => {
-        if (Date.now() - lastHeard > PONG_TIMEOUT_MS) {  // silent link: give up on it
+        const now = Date.now();
+        if (now - lastHeard > PONG_TIMEOUT_MS) {  // silent link: give up on it
           sock.onclose = null;
           try { sock.close(); } catch { /* ignore */ }
           dropped();
           return;
         }
-        try { sock.send('{"ping":{}}'); } catch { /* close follows */ }
-      }, PING_EVERY_MS);
+        if (now - lastPing >= PING_EVERY_MS) {
+          lastPing = now;
+          try { sock.send('{"ping":{}}'); } catch { /* close follows */ }
+        }
+      }, WATCHDOG_MS);
     };
     sock.onmessage = (ev) => {
       lastHeard = Date.now();

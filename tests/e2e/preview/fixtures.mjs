@@ -66,6 +66,10 @@ export function http(method, p, q) {
   if (p === '/v1/sessions') return { body: { sessions: [{ ...STAFF, tickets: [] }, { ...STAFF2 }] } };
   if (p === '/v1/sessions/li-am') return { body: STAFF };
   if (p === '/v1/sessions/wang-am') return { body: STAFF2 };
+  if (p.endsWith('/walk-ins') && method === 'POST') {
+    return { status: 201, body: { ticketId: 'li-am-W007', label: 'W007', slot: 1, token: '0123456789abcdef0123456789abcdef',
+      ticket: { ...PATIENTS.waiting, label: 'W007', kind: 'TICKET_KIND_WALK_IN', ahead: 4, slot: 1, slotStart: '2026-11-23T01:00:00Z', slotEnd: '2026-11-23T02:00:00Z' } } };
+  }
   if (p === '/v1/me') return { body: PATIENTS.waiting };
   if (p.startsWith('/v1/areas/')) return { body: DISPLAY };
   if (p === '/v1/qr.svg') return { type: 'image/svg+xml', body: '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10"><rect width="10" height="10"/></svg>' };
