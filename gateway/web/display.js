@@ -60,6 +60,13 @@ function render() {
     main.innerHTML = `<div class="d-empty-area">${escapeHtml(t('display.noRooms'))}</div>`;
     return;
   }
+  // Fit the cards: up to 3 per row; the called label shrinks with the rows.
+  const n = view.rooms.length;
+  const cols = n <= 3 ? n : Math.ceil(n / Math.ceil(n / 3));
+  const rows = Math.ceil(n / cols);
+  main.style.setProperty('--cols', String(cols));
+  main.style.setProperty('--label', rows === 1 ? '16vh' : rows === 2 ? '10vh' : '7vh');
+  main.style.setProperty('--room-h', `${Math.floor(86 / rows)}vh`);
   main.innerHTML = view.rooms.map((r) => {
     const status = r.status !== 'open'
       ? `<span class="d-status ${r.status}">${escapeHtml(t(`status.${r.status}`))}</span>` : '';
