@@ -1,0 +1,113 @@
+#include "gateway/auth.h"
+
+#include <algorithm>
+
+#include "gateway/random.h"
+#include "gateway/sha256.h"
+
+namespace qc::gw {
+
+std::string_view to_string(Role r) {
+  switch (r) {
+    case Role::kNone: return "none";
+    case Role::kAdmin: return "admin";
+    case Role::kNurse: return "nurse";
+    case Role::kChannel: return "channel";
+    case Role::kKiosk: return "kiosk";
+    case Role::kDisplay: return "display";
+    case Role::kPatient: return "patient";
+  }
+  return "none";
+}
+
+Actor Principal::actor() const {
+  switch (role) {
+    case Role::kAdmin: return {ActorKind::kAdmin, id};
+    case Role::kNurse: return {ActorKind::kNurse, id};
+    case Role::kChannel: return {ActorKind::kChannel, id};
+    case Role::kKiosk: return {ActorKind::kKiosk, id};
+    case Role::kDisplay: return {ActorKind::kDisplay, id};
+    case Role::kPatient: return {ActorKind::kPatient, ""};
+    case Role::kNone: break;
+  }
+  return {ActorKind::kSystem, ""};
+}
+
+std::string Principal::name() const {
+  std::string s(to_string(role));
+  s += ':';
+  s += id;
+  return s;
+}
+
+KeyStore::KeyStore(const std::vector<KeyEntry>& entries) {
+  for (const KeyEntry& e : entries) {
+    std::string h = e.sha256;
+    std::transform(h.begin(), h.end(), h.begin(), [](unsigned char c) { return std::tolower(c); });
+    by_hash_[h] = e;
+  }
+}
+
+Principal KeyStore::authenticate(std::string_view secret) const {
+  Principal p;
+  if (secret.empty() || secret.size() > 256) return p;
+  auto it = by_hash_.find(sha256_hex(secret));
+  if (it != by_hash_.end()) {
+    p.role = it->second.role;
+    p.id = it->second.id;
+    p.departments = it->second.departments;
+    p.sessions = it->second.sessions;
+    return p;
+  }
+  if (is_token_shaped(secret)) {
+    p.role = Role::kPatient;
+    p.id = std::string(secret);
+  }
+  return p;
+}
+
+bool in_scope(const Principal& p, std::string_view session_id, std::string_view department) {
+  if (p.departments.empty() && p.sessions.empty()) return true;
+  if (!session_id.empty() &&
+      std::find(p.sessions.begin(), p.sessions.end(), session_id) != p.sessions.end())
+    return true;
+  if (!department.empty() &&
+      std::find(p.departments.begin(), p.departments.end(), department) != p.departments.end())
+    return true;
+  return false;
+}
+
+Error authorize(const Principal& p, Op op, const Target& t) {
+  if (op == Op::kSubscribeBoard) return Error::kOk;  // public
+  if (p.role == Role::kNone) return Error::kUnauthorized;
+  if (op == Op::kTick) return Error::kForbidden;
+  auto scoped = [&]() {
+    // A session that does not exist yet (unknown) is judged by the engine:
+    // an empty department with a non-empty session id can only match by id.
+    return in_scope(p, t.session_id, t.department) ? Error::kOk : Error::kForbidden;
+  };
+  switch (p.role) {
+    case Role::kAdmin:
+      return scoped();
+    case Role::kNurse:
+      if (op == Op::kAdminCommand) return Error::kForbidden;
+      return scoped();
+    case Role::kChannel:
+      return (op == Op::kBook || op == Op::kCancel) ? Error::kOk : Error::kForbidden;
+    case Role::kKiosk:
+      if (op != Op::kWalkIn && op != Op::kCheckIn) return Error::kForbidden;
+      return scoped();
+    case Role::kDisplay:
+      if (op != Op::kReadDisplay) return Error::kForbidden;
+      return t.area == p.id ? Error::kOk : Error::kForbidden;
+    case Role::kPatient:
+      if (t.token_ticket.empty()) return Error::kUnauthorized;  // token of no ticket
+      if (op != Op::kReadPatient && op != Op::kCancel) return Error::kForbidden;
+      return t.ticket_id == t.token_ticket ? Error::kOk : Error::kForbidden;
+    case Role::kNone:
+      break;
+  }
+  return Error::kUnauthorized;
+}
+
+}  // namespace qc::gw

@@ -1,0 +1,70 @@
+// Live-view subscriptions of one shard.
+//
+// Topics: "p/<ticket>" (a patient's own view), "b/<session>" (the public
+// board), "s/<session>" (staff), "d/<area>" (displays). A Hub is owned by
+// its shard's thread: add/remove/publish run there only (connections post
+// their subscribe/unsubscribe to the shard), so it needs no lock, and a
+// subscription registered on the shard can never miss a publication.
+//
+// Subscriber::deliver() is called on the shard thread and must not block or
+// do I/O: the connection stores the frame (conflation: only the newest per
+// topic) and posts a flush to its own strand.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "gateway/wire.h"
+
+namespace qc::gw {
+
+struct Frame {
+  std::shared_ptr<const std::string> bytes;
+  std::chrono::steady_clock::time_point published{};
+};
+
+class Subscriber {
+ public:
+  virtual ~Subscriber() = default;
+  virtual Format format() const = 0;
+  // Conflated: replaces a pending frame of the same topic. Thread-safe.
+  virtual void deliver(const std::string& topic, Frame frame) = 0;
+  // Not conflated (errors, pongs); bounded by the connection. Thread-safe.
+  virtual void send_control(std::shared_ptr<const std::string> bytes) = 0;
+};
+
+std::string patient_topic(std::string_view ticket_id);
+std::string board_topic(std::string_view session_id);
+std::string staff_topic(std::string_view session_id);
+std::string display_topic(std::string_view area);
+
+class Hub {
+ public:
+  // `session` is the ticket's session for patient topics ("" otherwise).
+  void add(const std::string& topic, const std::string& session, std::shared_ptr<Subscriber> s);
+  void remove(const std::string& topic, const Subscriber* s);
+  bool has(const std::string& topic, Format f) const;
+  bool has_any(const std::string& topic) const;
+  // Delivers `frame` to every live subscriber of (topic, f); prunes dead ones.
+  // Returns the number of deliveries.
+  std::size_t publish(const std::string& topic, Format f, const Frame& frame);
+  // Tickets of `session` with patient subscribers.
+  const std::unordered_set<std::string>* patient_tickets(const std::string& session) const;
+  std::size_t size() const { return count_; }
+
+ private:
+  struct Entry {
+    std::vector<std::weak_ptr<Subscriber>> subs[kFormatCount];
+    std::string session;
+  };
+  std::unordered_map<std::string, Entry> topics_;
+  std::unordered_map<std::string, std::unordered_set<std::string>> patients_by_session_;
+  std::size_t count_ = 0;
+  void erase_if_empty(std::unordered_map<std::string, Entry>::iterator it, const std::string& topic);
+};
+
+}  // namespace qc::gw

@@ -1,0 +1,61 @@
+// Process metrics, rendered in the Prometheus text format at /metrics.
+//
+// Counters and histograms are lock-free atomics: any thread may record.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <variant>
+
+#include "engine/command.h"
+#include "engine/types.h"
+
+namespace qc::gw {
+
+// Cumulative histogram with fixed bucket bounds in microseconds.
+class Histogram {
+ public:
+  static constexpr std::array<double, 14> kBoundsUs = {
+      50, 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 1000000, 5000000};
+  void observe_us(double us);
+  // Appends the series `name` (seconds) with its # TYPE line.
+  void render(const std::string& name, const std::string& help, std::string* out) const;
+  std::uint64_t count() const { return count_.load(std::memory_order_relaxed); }
+
+ private:
+  std::array<std::atomic<std::uint64_t>, kBoundsUs.size() + 1> buckets_{};
+  std::atomic<std::uint64_t> count_{0};
+  std::atomic<std::uint64_t> sum_us_{0};
+};
+
+inline constexpr int kCommandKinds = std::variant_size_v<CommandBody>;
+
+struct Metrics {
+  // commands[kind][error]: kOk = applied.
+  std::array<std::array<std::atomic<std::uint64_t>, kErrorCount>, kCommandKinds> commands{};
+  std::atomic<std::uint64_t> http_requests{0};
+  std::array<std::atomic<std::uint64_t>, 6> http_by_class{};  // 1xx..5xx by status/100
+  std::atomic<std::int64_t> http_connections{0};
+  std::atomic<std::int64_t> ws_connections{0};
+  std::atomic<std::int64_t> subscriptions{0};
+  std::atomic<std::uint64_t> ws_frames_sent{0};
+  std::atomic<std::uint64_t> ws_frames_conflated{0};  // replaced before being sent
+  std::atomic<std::uint64_t> ws_closed_slow{0};
+  std::atomic<std::uint64_t> ws_closed_rate{0};
+  std::atomic<std::uint64_t> ws_closed_too_big{0};
+  std::atomic<std::uint64_t> connections_refused{0};  // per-address cap
+  std::atomic<std::uint64_t> rate_limited{0};
+  std::atomic<std::uint64_t> journal_failures{0};
+  std::atomic<std::uint64_t> commits{0};
+  std::atomic<std::uint64_t> committed_records{0};
+  Histogram commit_latency;  // journal append of one group
+  Histogram push_latency;    // view published -> frame written to the socket
+  Histogram request_latency; // HTTP request read -> response ready
+
+  void count_command(const CommandBody& body, Error e);
+  std::string render() const;
+};
+
+}  // namespace qc::gw

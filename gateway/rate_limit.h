@@ -1,0 +1,61 @@
+// Token-bucket rate limits: `rate` events per second sustained, bursts of
+// `burst`. One bucket per key (client address, patient ref, connection).
+//
+// Thread-safety: RateLimiter locks internally (a short critical section, no
+// I/O); TokenBucket is a plain value for one owner.
+#pragma once
+
+#include <cstddef>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "engine/types.h"
+
+namespace qc::gw {
+
+class TokenBucket {
+ public:
+  TokenBucket(double rate_per_second, double burst);
+  // Takes one token at `now` (ms); false when empty.
+  bool take(Time now);
+
+ private:
+  double rate_;
+  double burst_;
+  double tokens_;
+  Time last_ = kNoTime;
+};
+
+class RateLimiter {
+ public:
+  // rate <= 0 disables the limit (allow() is always true).
+  RateLimiter(double rate_per_second, double burst, std::size_t max_keys = 100000);
+  bool allow(std::string_view key, Time now);
+  std::size_t keys() const;
+
+ private:
+  double rate_;
+  double burst_;
+  std::size_t max_keys_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, TokenBucket> buckets_;
+};
+
+// Counts open connections per client address against a cap.
+class ConnectionCounter {
+ public:
+  explicit ConnectionCounter(int max_per_address) : max_(max_per_address) {}
+  // False (and nothing counted) when the address is at its cap.
+  bool acquire(const std::string& address);
+  void release(const std::string& address);
+  int count(const std::string& address) const;
+
+ private:
+  int max_;
+  mutable std::mutex mu_;
+  std::unordered_map<std::string, int> open_;
+};
+
+}  // namespace qc::gw

@@ -1,0 +1,146 @@
+// The runtime: engine shards, group commit, ticks and view publication.
+//
+//   network threads --post--> Shard queue --> shard thread:
+//       take every queued task (a group), apply each command to the engine,
+//       append all their journal records in ONE Journal::append(),
+//       then acknowledge each command, publish the views that changed,
+//       then answer the reads of the group.            (log, then tell)
+//
+// Ownership and threads
+// - Each Shard owns one Engine, one Journal, one Hub (subscriptions) and
+//   one thread. Only that thread touches them. Everything else talks to a
+//   shard by posting a task (submit/read/subscribe); completion callbacks
+//   run on the shard thread and must only post onward (never block, never
+//   do I/O).
+// - Sessions are partitioned over shards by a hash of the session's waiting
+//   area (so one display view never spans shards); tickets, holds and
+//   tokens follow their session (Directory). One shard by default.
+// - Time comes from a Clock; every command of a group is stamped with the
+//   group's `now`. Each shard applies `tick(now)` every `tick_interval`.
+//
+// Recovery (the seam for the durable stores): before start(), recover()
+// calls qc::journal::recover() (engine/journal/recovery.h: newest snapshot +
+// re-applied records) for each shard's journal, and rebuilds from its
+// callbacks the idempotency keys (on_key: records' idempotency_key +
+// response) and the hold/token maps (on_record), then the directory from
+// the engine. A journal
+// that fails an append makes every command of that group fail with
+// `unavailable`; the shard then rebuilds its state from the journal before
+// the next group (nothing half-applied).
+//
+// Several processes (later): a process would own a subset of sessions
+// (the same Directory, filled from a shared placement table instead of by
+// hash), forward commands for sessions it does not own, and fan views out
+// through Redis pub/sub to the processes holding the subscribers: Hub is
+// the only place that would change (publish -> PUBLISH, and a subscriber
+// loop delivering into the local Hub).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/journal/journal.h"
+#include "gateway/auth.h"
+#include "gateway/clock.h"
+#include "gateway/hub.h"
+#include "gateway/idempotency.h"
+#include "gateway/metrics.h"
+
+namespace qc::gw {
+
+struct RuntimeOptions {
+  int shards = 1;
+  EngineOptions engine;
+  Duration tick_interval = kSecond;
+  std::size_t max_group = 4096;           // commands per group commit at most
+  std::uint64_t snapshot_every = 50'000;  // records between snapshots (0: never)
+  std::size_t idempotency_max = 1'000'000;
+  Duration idempotency_ttl = kDay;
+};
+
+struct CommandOutcome {
+  Error error = Error::kOk;
+  std::string message;
+  std::string response;  // binary queuecast.v1.CommandResponse when ok
+  bool replayed = false; // answered from the idempotency map
+  bool created = false;  // a session, ticket or hold was created (201)
+};
+
+struct CommandRequest {
+  Command command;               // actor already set (patients: filled on the shard)
+  Principal principal;
+  std::string idempotency_key;   // scoped_key(principal, key), or empty
+  std::function<void(CommandOutcome)> done;
+};
+
+// What a read or a subscription sees, on the shard thread.
+struct ShardContext {
+  const Engine& engine;
+  Time now;
+  Hub& hub;
+  int shard;
+  Metrics& metrics;
+  // Facts for authorize(): session/department of a session, ticket or hold.
+  Target target_of_session(std::string_view session_id) const;
+  Target target_of_ticket(std::string_view ticket_id) const;
+  Target target_of_hold(std::string_view hold_id) const;
+  const std::unordered_map<std::string, std::string>* holds;  // hold id -> session id
+};
+using ReadFn = std::function<void(ShardContext&)>;
+
+class Directory;
+class Shard;
+
+class Runtime {
+ public:
+  using JournalFactory = std::function<std::unique_ptr<journal::Journal>(int shard)>;
+
+  // One journal per shard: factory(i) for shard i.
+  Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics, JournalFactory journals);
+  // One shard with the given journal.
+  Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics,
+          std::unique_ptr<journal::Journal> journal);
+  ~Runtime();
+
+  // Rebuilds every shard from its journal. Call once before start().
+  bool recover(std::string* error);
+  void start();
+  // Finishes every queued task (in-flight commands are committed and
+  // answered), then stops the shard threads. Idempotent.
+  void stop();
+
+  // Thread-safe. `done` runs on a shard thread.
+  void submit(CommandRequest request);
+  // Runs `fn` on the shard that owns the key, after that shard's next commit.
+  void read_session(std::string_view session_id, ReadFn fn);
+  void read_ticket(std::string_view ticket_id, ReadFn fn);
+  void read_token(std::string_view token, ReadFn fn);
+  void read_area(std::string_view area, ReadFn fn);
+  // Runs `fn` on every shard (e.g. listing sessions); `fn` gets each context.
+  void read_all(std::function<void(ShardContext&)> fn, std::function<void()> after_all);
+
+  int shards() const;
+  const Clock& clock() const { return clock_; }
+  bool ready() const;  // recovered, and no shard is rebuilding after a store failure
+
+ private:
+  int route(const CommandBody& body) const;
+  RuntimeOptions options_;
+  const Clock& clock_;
+  Metrics& metrics_;
+  std::unique_ptr<Directory> directory_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace qc::gw

@@ -1,0 +1,44 @@
+// Encoding of what queuecastd sends: views as WebSocket ServerMessages,
+// errors, command responses; and the HTTP status of each error code.
+// Everything goes through proto/codec.h (protobuf JSON mapping or binary).
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "engine/types.h"
+#include "engine/view.h"
+
+namespace qc::gw {
+
+enum class Format : std::uint8_t { kJson = 0, kProto = 1 };
+inline constexpr int kFormatCount = 2;
+
+// HTTP status for an engine error code (docs/api.md, "Errors").
+int http_status(Error e);
+
+// ServerMessage{view{<v>, version, sent_at}} in `format`.
+std::string encode_view(const PatientView& v, Time sent_at, Format format);
+std::string encode_view(const DisplayView& v, Time sent_at, Format format);
+std::string encode_view(const StaffView& v, Time sent_at, Format format);
+std::string encode_view(const Board& v, Time sent_at, Format format);
+// ServerMessage{error{code, message}}.
+std::string encode_ws_error(std::string_view code, std::string_view message, Format format);
+// ServerMessage{pong{at}}.
+std::string encode_pong(Time at, Format format);
+
+// HTTP error body: ErrorReply {"error":{"code","message"}}.
+std::string encode_error_body(std::string_view code, std::string_view message, Format format);
+// Binary CommandResponse -> the format asked for (JSON re-rendered).
+std::string render_response(const std::string& binary_response, Format format);
+
+// Any view as a bare message (HTTP GET answers).
+std::string encode_plain(const PatientView& v, Format format);
+std::string encode_plain(const DisplayView& v, Format format);
+std::string encode_plain(const StaffView& v, Format format);
+std::string encode_plain(const Board& v, Format format);
+
+}  // namespace qc::gw
