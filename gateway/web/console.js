@@ -214,7 +214,7 @@ document.addEventListener('keydown', (e) => {
   if ($('app').classList.contains('hidden') || $('walkin').open) return;
   const inField = e.target.matches('input, select, textarea');
   if (e.key === 'Escape' && inField) { e.target.blur(); return; }
-  if (inField || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (inField || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
   const k = e.key.length === 1 ? e.key.toLowerCase() : e.key;
   if (k === 'ArrowDown' || k === 'j' || k === 'ArrowUp' || k === 'k') {
     const list = visibleTickets();
