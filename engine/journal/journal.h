@@ -83,6 +83,17 @@ class Journal {
                              std::string* error) {
     return scan(after, fn, error);
   }
+  // Calls fn, in seq order, for every record that has an idempotency_key and
+  // at >= since: seq, at, session_id, actor, command_name, idempotency_key
+  // and response are filled (command and events may be empty). Rebuilds the
+  // gateway's idempotency map after a restart without reading everything.
+  virtual bool scan_keys(Time since, const std::function<bool(const Record&)>& fn,
+                         std::string* error) {
+    return scan_commands(
+        0,
+        [&](const Record& r) { return r.idempotency_key.empty() || r.at < since || fn(r); },
+        error);
+  }
   // Reconnects if needed and re-reads where the durable journal ends, so
   // last_seq() is the truth again after a failed append. False while the
   // store is unreachable.

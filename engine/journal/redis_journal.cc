@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <vector>
 
 namespace qc::journal {
@@ -90,6 +91,7 @@ class RedisJournal final : public Journal {
     if (addr_.key.empty()) addr_.key = o.redis_key;
     log_key_ = addr_.key + ":log";
     snap_key_ = addr_.key + ":snapshot";
+    keys_key_ = addr_.key + ":keys";
   }
   ~RedisJournal() override { drop(); }
 
@@ -107,7 +109,8 @@ class RedisJournal final : public Journal {
     if (redisAppendCommand(ctx_, "MULTI") != REDIS_OK) return io_fail("MULTI", error);
     std::vector<const char*> argv;
     std::vector<std::size_t> lens;
-    std::string id, at, events;
+    std::string id, at, events, seq;
+    std::size_t queued = 0;
     for (const Record& r : batch) {
       argv.clear();
       lens.clear();
@@ -132,11 +135,26 @@ class RedisJournal final : public Journal {
       // hiredis copies the arguments into its output buffer here.
       if (redisAppendCommandArgv(ctx_, int(argv.size()), argv.data(), lens.data()) != REDIS_OK)
         return io_fail("XADD", error);
+      ++queued;
+      if (!r.idempotency_key.empty()) {
+        // The keyed records by time, so scan_keys() need not read the stream.
+        seq = std::to_string(r.seq);
+        const char* zargv[] = {"ZADD", keys_key_.c_str(), at.c_str(), seq.c_str()};
+        if (redisAppendCommandArgv(ctx_, 4, zargv, nullptr) != REDIS_OK) return io_fail("ZADD", error);
+        ++queued;
+      }
+    }
+    if (++appends_ % 4096 == 0) {
+      // Forget keyed records older than a week (idempotency keys live 24 h).
+      const std::string old = "(" + std::to_string(batch.back().at - 7 * kDay);
+      const char* zargv[] = {"ZREMRANGEBYSCORE", keys_key_.c_str(), "-inf", old.c_str()};
+      if (redisAppendCommandArgv(ctx_, 4, zargv, nullptr) != REDIS_OK) return io_fail("ZREM", error);
+      ++queued;
     }
     if (redisAppendCommandArgv(ctx_, 1, kExec, nullptr) != REDIS_OK) return io_fail("EXEC", error);
     // Replies: +OK, +QUEUED per record, then EXEC's array.
     std::string problem;
-    for (std::size_t i = 0; i < batch.size() + 1; ++i) {
+    for (std::size_t i = 0; i < queued + 1; ++i) {
       Reply r;
       if (!get_reply(&r, error)) return false;
       if (r->type == REDIS_REPLY_ERROR && problem.empty()) problem = std::string(str(r.get()));
@@ -149,7 +167,7 @@ class RedisJournal final : public Journal {
                       (problem.empty() ? "" : " (" + problem + ")"),
                   error);
     }
-    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != batch.size())
+    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != queued)
       return fail(Status::kUnavailable, "redis EXEC: unexpected reply", error);
     for (std::size_t i = 0; i < exec->elements; ++i) {
       if (exec->element[i]->type == REDIS_REPLY_ERROR) {
@@ -194,6 +212,46 @@ class RedisJournal final : public Journal {
   }
 
   std::uint64_t last_seq() const override { return last_; }
+
+  bool scan_keys(Time since, const std::function<bool(const Record&)>& fn,
+                 std::string* error) override {
+    if (!ensure(error)) return false;
+    const std::string min = std::to_string(since);
+    const char* argv[] = {"ZRANGEBYSCORE", keys_key_.c_str(), min.c_str(), "+inf"};
+    Reply r;
+    if (!command(4, argv, nullptr, &r, error)) return false;
+    if (r->type != REDIS_REPLY_ARRAY) return fail(Status::kUnavailable, "redis ZRANGEBYSCORE: bad reply", error);
+    std::vector<std::uint64_t> seqs;
+    for (std::size_t i = 0; i < r->elements; ++i)
+      seqs.push_back(std::strtoull(std::string(str(r->element[i])).c_str(), nullptr, 10));
+    std::sort(seqs.begin(), seqs.end());
+    // Fetch the entries, pipelined 1000 at a time.
+    Record rec;
+    for (std::size_t i = 0; i < seqs.size(); i += 1000) {
+      const std::size_t n = std::min<std::size_t>(1000, seqs.size() - i);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::string id = std::to_string(seqs[i + k]) + "-0";
+        const char* xargv[] = {"XRANGE", log_key_.c_str(), id.c_str(), id.c_str()};
+        if (redisAppendCommandArgv(ctx_, 4, xargv, nullptr) != REDIS_OK) return io_fail("XRANGE", error);
+      }
+      bool corrupt = false, stop = false;
+      for (std::size_t k = 0; k < n; ++k) {  // read every reply, even after a stop
+        Reply x;
+        if (!get_reply(&x, error)) return false;
+        if (stop || corrupt || x->type != REDIS_REPLY_ARRAY || x->elements != 1) continue;
+        if (!decode(x->element[0], &rec)) {
+          corrupt = true;
+          continue;
+        }
+        rec.command.clear();
+        rec.events.clear();
+        stop = !fn(rec);
+      }
+      if (corrupt) return fail(Status::kUnavailable, "redis " + log_key_ + ": corrupt entry", error);
+      if (stop) break;
+    }
+    return ok();
+  }
 
   bool save_snapshot(std::uint64_t seq, std::string_view image, std::string* error) override {
     if (opt_.read_only) return invalid("journal opened read-only", error);
@@ -382,7 +440,8 @@ class RedisJournal final : public Journal {
 
   RedisAddress addr_;
   OpenOptions opt_;
-  std::string log_key_, snap_key_;
+  std::string log_key_, snap_key_, keys_key_;
+  std::uint64_t appends_ = 0;
   redisContext* ctx_ = nullptr;
   std::uint64_t last_ = 0;
   Status status_ = Status::kOk;

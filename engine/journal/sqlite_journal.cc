@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS snapshots(
   image BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS events_by_ticket ON events(ticket_id);
 CREATE INDEX IF NOT EXISTS commands_by_session ON commands(session_id, seq);
+CREATE INDEX IF NOT EXISTS commands_keyed ON commands(at) WHERE idempotency_key IS NOT NULL;
 INSERT OR IGNORE INTO meta(key, value) VALUES('schema_version', '1');
 )sql";
 
@@ -132,7 +133,11 @@ class SqliteJournal final : public Journal {
                           "DELETE FROM snapshots WHERE seq NOT IN "
                           "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2)") &&
         sel_snap_.prepare(db_, "SELECT seq, image FROM snapshots ORDER BY seq DESC LIMIT 1") &&
-        max_seq_.prepare(db_, "SELECT coalesce(max(seq), 0) FROM commands");
+        max_seq_.prepare(db_, "SELECT coalesce(max(seq), 0) FROM commands") &&
+        sel_keys_.prepare(db_,
+                          "SELECT seq, at, session_id, actor, command_name, idempotency_key, "
+                          "response FROM commands WHERE idempotency_key IS NOT NULL AND at >= ? "
+                          "ORDER BY seq");
     if (!ok) return fail(sqlite3_errcode(db_), "prepare", error);
     return refresh_last(error);
   }
@@ -188,6 +193,30 @@ class SqliteJournal final : public Journal {
   }
 
   std::uint64_t last_seq() const override { return last_; }
+
+  bool scan_keys(Time since, const std::function<bool(const Record&)>& fn,
+                 std::string* error) override {
+    sqlite3_stmt* c = sel_keys_.get();
+    sel_keys_.i64(1, since);
+    Record r;
+    int rc;
+    while ((rc = sqlite3_step(c)) == SQLITE_ROW) {
+      r.seq = std::uint64_t(sqlite3_column_int64(c, 0));
+      r.at = sqlite3_column_int64(c, 1);
+      r.session_id = sel_keys_.col_str(2);
+      r.actor = sel_keys_.col_str(3);
+      r.command_name = sel_keys_.col_str(4);
+      r.idempotency_key = sel_keys_.col_str(5);
+      r.response = sel_keys_.col_str(6);
+      if (!fn(r)) {
+        rc = SQLITE_DONE;
+        break;
+      }
+    }
+    sel_keys_.reset();
+    if (rc != SQLITE_DONE) return fail(rc, "scan keys", error);
+    return ok();
+  }
 
   bool save_snapshot(std::uint64_t seq, std::string_view image, std::string* error) override {
     if (read_only_) return invalid("journal opened read-only", error);
@@ -332,7 +361,7 @@ class SqliteJournal final : public Journal {
   std::uint64_t last_ = 0;
   Status status_ = Status::kOk;
   Stmt begin_, commit_, rollback_, ins_cmd_, ins_ev_, sel_cmd_, sel_ev_, ins_snap_, del_snap_,
-      sel_snap_, max_seq_;
+      sel_snap_, max_seq_, sel_keys_;
 };
 
 }  // namespace
