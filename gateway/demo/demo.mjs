@@ -157,22 +157,28 @@ async function playMorning(round) {
   console.log(`  kiosk   : ${URL_}/kiosk?key=demo-kiosk&session=${sessions.map((s) => s.spec.sessionId).join(',')}`);
   console.log(`  manager : ${URL_}/manager   (staff key: ${NURSE})`);
 
+  // Book first (the appointments were made days ago), then let the morning run.
   const tokens = [];
+  const arrivals = [];
+  for (const s of sessions) arrivals.push(...await bookAppointments(s, tokens));
+  for (const t of tokens.filter((x) => x.arrives).slice(0, 3)) {
+    console.log(`  patient : ${URL_}/t/${t.token}   (${t.label}, ${t.who}, comes ${t.arrives})`);
+  }
+  console.log('');
+  for (const a of arrivals) a();
   for (const s of sessions) {
-    await bookAppointments(s, tokens);
     scheduleWalkIns(s, tokens);
     scheduleNurse(s);
   }
-  const show = tokens.slice(0, 4);
-  for (const t of show) console.log(`  patient : ${URL_}/t/${t.token}   (${t.label}, ${t.who})`);
-  console.log('');
   // Wait for the morning to end (and the queues to empty).
   await at(first.end + 30 * MIN, async () => {});
   while (pending.size) await Promise.race([...pending]);
   console.log(`${local(vnow())}  demo morning over.`);
 }
 
+// Books the session's appointments; returns functions that schedule the arrivals.
 async function bookAppointments(s, tokens) {
+  const arrivals = [];
   const quota = [3, 5, 5, 5];
   for (let slot = 0; slot < 4; slot++) {
     const n = quota[slot] - (rand() < 0.5 ? 1 : 0);
@@ -182,7 +188,8 @@ async function bookAppointments(s, tokens) {
       try {
         r = await api('POST', `/v1/sessions/${s.spec.sessionId}/book`, { slot, patientRef: p.ref, patientName: p.name });
       } catch (e) { log(s.doctor.name, `book failed: ${e.message}`); continue; }
-      tokens.push({ token: r.token, label: r.label, who: `${s.doctor.name} slot ${slot}` });
+      const entry = { token: r.token, label: r.label, who: `${s.doctor.name}` };
+      tokens.push(entry);
       const slotStart = s.start + slot * HOUR;
       const x = rand();
       let arrive;
@@ -193,16 +200,18 @@ async function bookAppointments(s, tokens) {
       else { arrive = slotStart + HOUR + between(5, 40) * MIN; kind = 'late'; }
       arrive = Math.max(arrive, s.start - HOUR + 2 * MIN);
       if (arrive >= s.end - 10 * MIN) continue;
+      entry.arrives = `${kind}, ${local(arrive)}`;
       const label = r.label;
       const tid = r.ticketId;
-      at(arrive, async () => {
+      arrivals.push(() => at(arrive, async () => {
         const c = await api('POST', `/v1/tickets/${encodeURIComponent(tid)}/check-in`);
         const ev = c.events?.find((e) => e.checkedIn)?.checkedIn;
         const placement = String(ev?.placement || '').toLowerCase().replace('placement_', '');
         log(s.doctor.name, `${label} checks in (${kind})${placement === 'demoted' ? ' -> demoted to the end' : placement === 'made_next' ? ' -> made next' : ''}`);
-      });
+      }));
     }
   }
+  return arrivals;
 }
 
 function scheduleWalkIns(s, tokens) {
@@ -230,6 +239,7 @@ function scheduleNurse(s) {
   const d = s.doctor;
   const sid = s.spec.sessionId;
   let paused = false;
+  let idle = false;
   if (d.pauseAt) {
     at(s.start + d.pauseAt, async () => { await api('POST', `/v1/sessions/${sid}/pause`); paused = true; log(d.name, 'pauses (called to a ward)'); });
     at(s.start + d.pauseAt + d.pauseFor, async () => { await api('POST', `/v1/sessions/${sid}/resume`); paused = false; log(d.name, 'resumes'); });
@@ -246,10 +256,12 @@ function scheduleNurse(s) {
     }
     const called = r.events?.find((e) => e.ticketCalled)?.ticketCalled;
     if (!called) {
-      log(d.name, 'nobody waiting');
+      if (!idle) log(d.name, 'nobody waiting');
+      idle = true;
       later(3 * MIN, callNext);
       return;
     }
+    idle = false;
     log(d.name, `calls ${called.label}`);
     const tid = called.ticketId;
     const x = rand();
@@ -262,6 +274,7 @@ function scheduleNurse(s) {
           await api('POST', `/v1/tickets/${encodeURIComponent(tid)}/missed`);
           log(d.name, `${called.label} missed`);
           const back = rand() < 0.7 ? between(5, 20) : between(70, 120);
+          if (vnow() + back * MIN >= s.end) { later(0.5 * MIN, callNext); return; }
           later(back * MIN, async () => {
             try {
               const rr = await api('POST', `/v1/tickets/${encodeURIComponent(tid)}/return`);

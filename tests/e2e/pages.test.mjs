@@ -134,6 +134,7 @@ describe('queuecast pages in a real browser', () => {
     assert.match(await patient.textContent('[data-testid=hero]'), /下一位就是您/);
     await patient.screenshot({ path: path.join(shots, 'ticket.png') });
     await display.waitForFunction(() => document.querySelector('[data-testid=called]')?.textContent === 'W003');
+    await display.waitForFunction(() => window.__speak.length >= 3, null, { timeout: 5000 });  // queued, one at a time
     const spoken = await display.evaluate(() => window.__speak);
     assert.deepEqual(spoken.map((s) => s.match(/W\d+/)[0]), ['W001', 'W002', 'W003']);
   });
