@@ -89,7 +89,8 @@ struct StaffView {
   Time end = 0;
   std::int32_t slot_minutes = 0;
   std::int32_t serving_slot = -1;
-  std::vector<std::int32_t> appointment_left;  // unbooked A per slot
+  std::vector<std::int32_t> appointment_left;  // unbooked A per slot, general pool (any channel)
+  std::vector<std::int32_t> reserved_left;     // unreleased reserved units per slot (all channels)
   std::vector<std::int32_t> walkin_left;       // free W per slot
   Duration avg_consult = 0;
   // CALLED first, then WAITING in key order, then MISSED, BOOKED, and the

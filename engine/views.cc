@@ -121,9 +121,10 @@ std::optional<StaffView> Engine::staff_view(std::string_view session_id, Time no
   v.slot_minutes = s.spec.slot_minutes;
   v.serving_slot = s.serving_slot;
   v.appointment_left = s.a_free;
+  v.reserved_left.assign(s.a_free.size(), 0);
   for (const ReservationState& r : s.reservations)
     if (!r.released)
-      for (std::int32_t i = 0; i < s.slots; ++i) v.appointment_left[i] += r.left[i];
+      for (std::int32_t i = 0; i < s.slots; ++i) v.reserved_left[i] += r.left[i];
   v.walkin_left = s.w_free;
   v.avg_consult = s.avg_consult();
   v.version = s.version;
