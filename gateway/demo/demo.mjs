@@ -15,7 +15,7 @@
 // calling at each doctor's pace; some called patients missed who return
 // (made next when on time); a recall; one doctor pausing for a while.
 // Flags: --url, --speed, --seed N, --admin-key, --nurse-key, --display-token,
-// --area, --clock-start (the server's, to place the sessions before the first
+// --area, --tokens-file F (write the patient links' tokens), --clock-start (the server's, to place the sessions before the first
 // answer), --quiet, --loop (play another morning after this one).
 
 const args = parseArgs(process.argv.slice(2));
@@ -165,6 +165,10 @@ async function playMorning(round) {
     console.log(`  patient : ${URL_}/t/${t.token}   (${t.label}, ${t.who}, comes ${t.arrives})`);
   }
   console.log('');
+  if (args['tokens-file']) {
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(args['tokens-file'], JSON.stringify(tokens.map((t) => ({ token: t.token, label: t.label, who: t.who }))));
+  }
   for (const a of arrivals) a();
   for (const s of sessions) {
     scheduleWalkIns(s, tokens);

@@ -108,17 +108,20 @@ function renderAlertBox() {
 // Vibration and a system notification (where the browser allows it), once
 // per crossing of the threshold and once when called.
 function maybeAlert(prev, v) {
+  // Fired alerts survive a reload (sessionStorage): one at the threshold,
+  // one at "you are next"; both re-arm when the patient falls back.
+  let fired = {};
+  try { fired = JSON.parse(sessionStorage.getItem(alertedKey) || '{}'); } catch { /* reset */ }
   let reason = null;
-  if (v.state === 'called' && prev?.state !== 'called') reason = t('p.called', { room: roomName(v.room) });
-  else if (v.state === 'missed' && prev?.state !== 'missed') reason = `${t('p.missed')}: ${t('p.missedSub')}`;
-  else if (v.state === 'waiting' && v.ahead <= alertN) {
-    const done = sessionStorage.getItem(alertedKey);
-    if (done !== `${v.state}:${alertN}` && (!prev || prev.state !== 'waiting' || prev.ahead > alertN || done === null)) {
-      reason = v.ahead === 0 ? t('p.next') : t('p.alert', { n: v.ahead });
-      sessionStorage.setItem(alertedKey, `${v.state}:${alertN}`);
-    }
+  if (v.state === 'called' && prev && prev.state !== 'called') reason = t('p.called', { room: roomName(v.room) });
+  else if (v.state === 'missed' && prev && prev.state !== 'missed') reason = `${t('p.missed')}: ${t('p.missedSub')}`;
+  else if (v.state === 'waiting') {
+    if (v.ahead === 0 && !fired.next) { reason = t('p.next'); fired.next = true; fired.n = alertN; }
+    else if (v.ahead > 0 && v.ahead <= alertN && fired.n !== alertN) { reason = t('p.alert', { n: v.ahead }); fired.n = alertN; }
+    if (v.ahead > alertN) fired = {};
+    if (v.ahead > 0) fired.next = false;
   }
-  if (v.state === 'waiting' && v.ahead > alertN) sessionStorage.removeItem(alertedKey);
+  try { sessionStorage.setItem(alertedKey, JSON.stringify(fired)); } catch { /* ignore */ }
   if (!reason) return;
   qc.alerts.push({ at: Date.now(), text: reason });
   try { if (navigator.vibrate) navigator.vibrate([400, 150, 400, 150, 400]); } catch { /* not allowed */ }

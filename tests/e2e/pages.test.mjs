@@ -132,6 +132,11 @@ describe('queuecast pages in a real browser', () => {
     await patient.waitForSelector('[data-testid=next]', { timeout: 3000 });
     assert.equal(await patient.evaluate(() => window.__qc.view.ahead), 0);
     assert.match(await patient.textContent('[data-testid=hero]'), /下一位就是您/);
+    // Alerts (vibration/notification where allowed): at <= 3 ahead, and "you are next".
+    const alerts = await patient.evaluate(() => window.__qc.alerts.map((a) => a.text));
+    assert.equal(alerts.length, 2, JSON.stringify(alerts));
+    assert.match(alerts[0], /前面还有 2 人/);
+    assert.match(alerts[1], /下一位就是您/);
     await patient.screenshot({ path: path.join(shots, 'ticket.png') });
     await display.waitForFunction(() => document.querySelector('[data-testid=called]')?.textContent === 'W003');
     await display.waitForFunction(() => window.__speak.length >= 3, null, { timeout: 5000 });  // queued, one at a time
