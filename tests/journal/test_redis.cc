@@ -17,9 +17,12 @@
 
 namespace qc::journal::testing {
 
-std::string make_temp_dir(const std::string& tag) {
+std::string make_temp_dir(const std::string& tag, bool memory_fs) {
   const char* base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/qc-" + tag + "-XXXXXX";
+  std::string root = base && *base ? base : "/tmp";
+  std::error_code ec;
+  if (memory_fs && std::filesystem::is_directory("/dev/shm", ec)) root = "/dev/shm";
+  std::string tmpl = root + "/qc-" + tag + "-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
   if (!mkdtemp(buf.data())) return "";
@@ -113,6 +116,13 @@ bool RedisServer::start(std::string* error) {
   }
   if (error) *error = "redis-server did not start (is it installed?)";
   return false;
+}
+
+void RedisServer::freeze() {
+  if (pid_ > 0) ::kill(pid_, SIGSTOP);
+}
+void RedisServer::thaw() {
+  if (pid_ > 0) ::kill(pid_, SIGCONT);
 }
 
 void RedisServer::kill9() {

@@ -11,7 +11,9 @@
 namespace qc::journal::testing {
 
 // A fresh empty directory under $TMPDIR (or /tmp); removed by remove_tree().
-std::string make_temp_dir(const std::string& tag);
+// memory_fs: under /dev/shm when it exists (fsync is free there: for tests
+// that open a database thousands of times, not for durability tests).
+std::string make_temp_dir(const std::string& tag, bool memory_fs = false);
 void remove_tree(const std::string& dir);
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int free_port();
@@ -27,6 +29,8 @@ class RedisServer {
   // it answers PING.
   bool start(std::string* error);
   void kill9();  // SIGKILL and reap
+  void freeze();  // SIGSTOP: the server hangs (connections stay open)
+  void thaw();    // SIGCONT
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
   const std::string& dir() const { return dir_; }

@@ -1,0 +1,175 @@
+// A torn or corrupt tail (power cut mid-write): the journal is truncated at
+// every byte of its last record; every open must keep everything before it,
+// lose only that unacknowledged record, and say so.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "engine/journal/journal.h"
+#include "engine/journal/wal_check.h"
+#include "tests/journal/test_redis.h"
+
+namespace qc::journal {
+namespace {
+
+namespace fs = std::filesystem;
+
+Record rec(std::uint64_t seq) {
+  Record r;
+  r.seq = seq;
+  r.at = 1'795'400'000'000 + std::int64_t(seq);
+  r.actor = "nurse:n1";
+  r.session_id = "s1";
+  r.command_name = "call_next";
+  r.command = "command-" + std::to_string(seq);
+  r.events.push_back(EventRow{"ticket_called", "t" + std::to_string(seq), "ev" + std::to_string(seq), ""});
+  return r;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+void spit(const std::string& path, std::string_view bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), std::streamsize(bytes.size()));
+}
+
+void expect_records(Journal& j, std::uint64_t n) {
+  std::uint64_t next = 1;
+  std::string error;
+  ASSERT_TRUE(j.scan(0, [&](const Record& r) {
+    EXPECT_EQ(r.seq, next);
+    EXPECT_EQ(r.command, rec(next).command);
+    EXPECT_EQ(r.events.size(), 1u);
+    ++next;
+    return true;
+  }, &error)) << error;
+  EXPECT_EQ(next, n + 1);
+}
+
+TEST(TornTail, SqliteWalTruncatedAtEveryByteOfTheLastRecord) {
+  const std::string dir = testing::make_temp_dir("torn-sqlite", /*memory_fs=*/true);
+  const std::string db = dir + "/j.db";
+  {
+    // Small pages keep the last transaction's frames (and this test) short;
+    // the WAL rules do not depend on the page size.
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    sqlite3_exec(raw, "PRAGMA page_size=1024; VACUUM;", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+  }
+  constexpr std::uint64_t kN = 30;
+  std::string db_bytes, wal_before, wal_after;
+  {
+    std::string error;
+    auto j = open("sqlite://" + db, &error);
+    ASSERT_TRUE(j) << error;
+    for (std::uint64_t s = 1; s < kN; ++s) {
+      std::vector<Record> b = {rec(s)};
+      ASSERT_TRUE(j->append(b, &error)) << error;
+    }
+    wal_before = slurp(db + "-wal");
+    std::vector<Record> last = {rec(kN)};
+    ASSERT_TRUE(j->append(last, &error)) << error;
+    // Copies taken while the journal is open: what a kill -9 leaves.
+    db_bytes = slurp(db);
+    wal_after = slurp(db + "-wal");
+  }
+  ASSERT_GT(wal_after.size(), wal_before.size());
+  std::printf("WAL of the last record: %zu bytes\n", wal_after.size() - wal_before.size());
+  ASSERT_EQ(wal_after.substr(0, wal_before.size()), wal_before);
+  const std::string work = dir + "/w.db";
+  int dropped_reports = 0;
+  for (std::size_t len = wal_before.size(); len <= wal_after.size(); ++len) {
+    fs::remove(work + "-shm");
+    spit(work, db_bytes);
+    spit(work + "-wal", std::string_view(wal_after).substr(0, len));
+    OpenReport report;
+    std::string error;
+    auto j = open("sqlite://" + work, OpenOptions{}, &report, &error);
+    ASSERT_TRUE(j) << "len " << len << ": " << error;
+    const std::uint64_t want = len == wal_after.size() ? kN : kN - 1;
+    ASSERT_EQ(j->last_seq(), want) << "WAL cut at " << len;
+    if (len == wal_before.size() || len == wal_after.size()) {
+      EXPECT_TRUE(report.dropped.empty()) << len;
+    } else {
+      ASSERT_EQ(report.dropped.size(), 1u) << "nothing reported at " << len;
+      ++dropped_reports;
+    }
+    if (len % 97 == 0 || len + 1 >= wal_after.size()) expect_records(*j, want);
+  }
+  EXPECT_EQ(dropped_reports, int(wal_after.size() - wal_before.size() - 1));
+
+  // A corrupt byte in the last transaction's frames drops that transaction
+  // only; the report says where.
+  for (std::size_t at : {wal_before.size() + 30, wal_after.size() - 1}) {
+    std::string bad = wal_after;
+    bad[at] = char(bad[at] ^ 0x40);
+    fs::remove(work + "-shm");
+    spit(work, db_bytes);
+    spit(work + "-wal", bad);
+    OpenReport report;
+    std::string error;
+    auto j = open("sqlite://" + work, OpenOptions{}, &report, &error);
+    ASSERT_TRUE(j) << error;
+    EXPECT_EQ(j->last_seq(), kN - 1);
+    ASSERT_EQ(report.dropped.size(), 1u);
+    EXPECT_NE(report.dropped[0].find("checksum"), std::string::npos) << report.dropped[0];
+    expect_records(*j, kN - 1);
+  }
+  testing::remove_tree(dir);
+}
+
+TEST(TornTail, WalCheckOfAMissingOrCleanWal) {
+  EXPECT_FALSE(check_wal("/nonexistent/qc.db-wal").present);
+  const std::string dir = testing::make_temp_dir("walcheck");
+  spit(dir + "/x-wal", "short");
+  const WalCheck c = check_wal(dir + "/x-wal");
+  EXPECT_TRUE(c.present);
+  EXPECT_FALSE(c.problem.empty());
+  testing::remove_tree(dir);
+}
+
+TEST(TornTail, RedisAofTruncatedAtEveryByteOfTheLastRecord) {
+  testing::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  constexpr std::uint64_t kN = 12;
+  std::string aof_path;
+  std::size_t before = 0;
+  {
+    auto j = open(redis.url("torn"), &error);
+    ASSERT_TRUE(j) << error;
+    for (std::uint64_t s = 1; s < kN; ++s) {
+      std::vector<Record> b = {rec(s)};
+      ASSERT_TRUE(j->append(b, &error)) << error;
+    }
+    aof_path = redis.incr_aof();
+    ASSERT_FALSE(aof_path.empty());
+    before = fs::file_size(aof_path);
+    std::vector<Record> last = {rec(kN)};
+    ASSERT_TRUE(j->append(last, &error)) << error;
+  }
+  redis.kill9();
+  const std::string full = slurp(aof_path);
+  ASSERT_GT(full.size(), before);
+  for (std::size_t len = before; len <= full.size(); ++len) {
+    spit(aof_path, std::string_view(full).substr(0, len));
+    ASSERT_TRUE(redis.start(&error)) << "cut at " << len << ": " << error;
+    auto j = open(redis.url("torn"), &error);
+    ASSERT_TRUE(j) << error;
+    const std::uint64_t want = len == full.size() ? kN : kN - 1;
+    ASSERT_EQ(j->last_seq(), want) << "AOF cut at " << len << " of " << full.size();
+    if (len == before || len == full.size() || len % 16 == 0) expect_records(*j, want);
+    j.reset();
+    redis.kill9();
+  }
+}
+
+}  // namespace
+}  // namespace qc::journal
