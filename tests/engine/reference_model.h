@@ -1,0 +1,124 @@
+// A small reference model of the queue rules, written separately from the
+// engine, for the randomized test (model_test.cc). It follows
+// ../shared/spec/queue-rules.md and docs/engine.md literally, with plain
+// vectors, linear scans and a sort to find the call order: no priority
+// queues, no incremental indexes beyond id -> position maps.
+//
+// It covers the commands the randomized test generates: create_session,
+// define_channel, book, hold, confirm, release, cancel, register_walk_in,
+// check_in, call_next, call_ticket, recall, complete, mark_missed, return,
+// move_to_next, pause, resume, suspend_session, close_session, tick. It does
+// not model reserved shares (SessionSpec.reservations must be empty), patient
+// tokens, views or the schedule commands (they answer invalid_argument here
+// and the test never sends them).
+//
+// Thread-safety: none; a value type.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/command.h"
+#include "engine/engine.h"
+#include "engine/types.h"
+
+namespace qc::model {
+
+struct Ticket {
+  std::string id;
+  std::string label;
+  std::string patient;
+  TicketKind kind = TicketKind::kAppointment;
+  TicketState state = TicketState::kBooked;
+  std::int32_t slot = 0;            // booked or registered slot
+  std::int32_t effective_slot = 0;  // the slot it waits in
+  std::int32_t band = 1;            // 0 = made next, 1 = normal
+  std::int32_t cls = 0;             // 0 or 1 (policy)
+  std::uint64_t seq = 0;
+};
+
+struct Hold {
+  std::string id;
+  std::string session_id;
+  std::int32_t slot = 0;
+  std::string patient;
+  Time expires_at = 0;
+  bool open = true;
+};
+
+struct Session {
+  SessionSpec spec;
+  SessionStatus status = SessionStatus::kOpen;
+  std::int32_t slots = 0;  // M
+  std::vector<std::int32_t> a_left;
+  std::vector<std::int32_t> w_left;
+  std::int32_t serving_slot = -1;
+  std::uint64_t next_seq = 0;
+  std::int32_t appointments = 0;  // labels A001...
+  std::int32_t walkins = 0;       // labels W001...
+  std::int32_t holds = 0;         // hold ids <sid>-H<n>
+  bool converted = false;
+  Time conversion_time = 0;
+  Time cancel_deadline = 0;
+  std::vector<Ticket> tickets;  // creation order
+
+  Time slot_end(std::int32_t s) const {
+    return spec.start + static_cast<Time>(s + 1) * spec.slot_minutes * kMinute;
+  }
+};
+
+class Model {
+ public:
+  explicit Model(EngineOptions options = {});
+
+  // Applies a command; returns kOk or the rejection (and then nothing changed).
+  Error apply(const Command& command, Time now);
+
+  // ---- Reads ----
+  const std::vector<Session>& sessions() const { return sessions_; }
+  const Session* session(const std::string& id) const;
+  std::vector<std::string> waiting_order(const std::string& session_id) const;
+  std::optional<std::string> called_ticket(const std::string& session_id) const;
+  std::optional<TicketState> ticket_state(const std::string& ticket_id) const;
+  // Open holds (for the generator to pick from).
+  const std::vector<Hold>& holds() const { return holds_; }
+
+ private:
+  struct Patient {
+    std::vector<Time> no_shows;  // close times of the sessions they missed
+    Time banned_until = kNoTime;
+  };
+
+  Session* find_session(const std::string& id);
+  Ticket* find_ticket(const std::string& id, Session** session);
+  Hold* find_hold(const std::string& id);  // open or finished
+  bool ticket_id_used(const std::string& id) const;
+  bool hold_id_used(const std::string& id) const;
+  const Channel* find_channel(const std::string& id) const;
+
+  // Number of active bookings (BOOKED appointments and open holds).
+  int active_bookings(const std::string& patient) const;
+  int active_bookings_in(const std::string& patient, const Session& s) const;
+
+  // Checks shared by book and hold, after the unknown-id checks.
+  Error check_booking(Session& s, std::int32_t slot, const std::string& patient,
+                      const std::string& channel, Time now);
+  void enqueue(Session& s, Ticket& t, Time now, bool passed_rule_applies);
+  void give_back_unit(Session& s, std::int32_t slot, Time now);
+  void close(Session& s, Time now);
+  void release_holds_of(const Session& s, Time now);
+
+  Error create_session(const SessionSpec& spec);
+
+  EngineOptions options_;
+  std::vector<Session> sessions_;
+  std::vector<Hold> holds_;  // every hold ever placed, in order
+  std::vector<Channel> channels_;
+  std::map<std::string, Patient> patients_;
+  std::map<std::string, std::pair<std::size_t, std::size_t>> ticket_index_;
+};
+
+}  // namespace qc::model
