@@ -183,30 +183,59 @@ class RedisJournal final : public Journal {
     return ok();
   }
 
+  // Windows of kWindow seqs, kInFlight requests pipelined ahead, so Redis
+  // serializes the next window while this thread decodes and the caller
+  // applies the current one. Seq gaps just give shorter windows.
   bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
             std::string* error) override {
-    if (!ensure(error)) return false;
-    const std::string count = "5000";
+    if (!ensure(error) || !read_last(error)) return false;
+    constexpr std::uint64_t kWindow = 2000;
+    constexpr int kInFlight = 4;
+    const std::uint64_t end = last_;
+    std::uint64_t next = after + 1;  // first seq not yet requested
+    int in_flight = 0;
+    auto request = [&]() -> bool {
+      const std::string lo = std::to_string(next) + "-0";
+      const std::string hi = std::to_string(next + kWindow - 1) + "-0";
+      const char* argv[] = {"XRANGE", log_key_.c_str(), lo.c_str(), hi.c_str()};
+      if (redisAppendCommandArgv(ctx_, 4, argv, nullptr) != REDIS_OK) return false;
+      next += kWindow;
+      ++in_flight;
+      return true;
+    };
     Record rec;
-    std::uint64_t from = after + 1;
-    for (;;) {
-      const std::string start = std::to_string(from) + "-0";
-      const char* argv[] = {"XRANGE", log_key_.c_str(), start.c_str(), "+", "COUNT", count.c_str()};
+    bool stopped = false, corrupt = false;
+    std::uint64_t corrupt_after = 0;
+    while (next <= end && in_flight < kInFlight)
+      if (!request()) return io_fail("XRANGE", error);
+    while (in_flight > 0) {
       Reply r;
-      if (!command(6, argv, nullptr, &r, error)) return false;
-      if (r->type != REDIS_REPLY_ARRAY) return fail(Status::kUnavailable, "redis XRANGE: bad reply", error);
-      if (r->elements == 0) break;
-      for (std::size_t i = 0; i < r->elements; ++i) {
-        const redisReply* entry = r->element[i];
-        if (!decode(entry, &rec)) {
-          return fail(Status::kUnavailable,
-                      "redis " + log_key_ + ": corrupt entry after seq " + std::to_string(from - 1),
-                      error);
-        }
-        from = rec.seq + 1;
-        if (!fn(rec)) return ok();
+      if (!get_reply(&r, error)) return false;
+      --in_flight;
+      if (!stopped && !corrupt && next <= end)
+        if (!request()) return io_fail("XRANGE", error);
+      if (stopped || corrupt) continue;  // drain what is in flight
+      if (r->type != REDIS_REPLY_ARRAY) {
+        corrupt = true;
+        continue;
       }
-      if (r->elements < 5000) break;
+      for (std::size_t i = 0; i < r->elements; ++i) {
+        if (!decode(r->element[i], &rec)) {
+          corrupt = true;
+          break;
+        }
+        corrupt_after = rec.seq;
+        if (!fn(rec)) {
+          stopped = true;
+          break;
+        }
+      }
+    }
+    if (corrupt) {
+      return fail(Status::kUnavailable,
+                  "redis " + log_key_ + ": bad reply or corrupt entry after seq " +
+                      std::to_string(corrupt_after),
+                  error);
     }
     return ok();
   }

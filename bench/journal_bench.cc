@@ -1,0 +1,293 @@
+// journal_bench: what the durable stores cost.
+//
+//   journal_bench commit   --store sqlite|redis|URL [--clients 64] [--seconds 5]
+//   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
+//
+// commit: `clients` threads each submit one command and wait for its
+// acknowledgement, again and again (closed loop); one commit thread takes
+// everything queued (group commit, as the gateway's shard does), appends it
+// in one Journal::append() and acknowledges it. Reports acknowledged
+// commands/s and the ack latency percentiles. The records are real: clinic
+// commands applied by an engine, encoded with the codec (prepared first).
+//
+// recovery: writes a journal holding at least `events` events (clinic
+// mornings), then times recover() into a fresh engine: the snapshot (if
+// --snapshot-every made any) plus the replay of every command after it.
+//
+// "sqlite" uses a fresh file under $TMPDIR; "redis" starts a private
+// redis-server (appendonly yes, appendfsync always) on a free port.
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <deque>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/engine.h"
+#include "engine/journal/checkpoint.h"
+#include "engine/journal/journal.h"
+#include "engine/journal/recovery.h"
+#include "tests/journal/clinic.h"
+#include "tests/journal/test_redis.h"
+
+using namespace qc;
+using namespace qc::journal;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+struct Args {
+  std::string mode, store = "sqlite";
+  int clients = 64;
+  double seconds = 5;
+  std::uint64_t events = 1'000'000;
+  std::uint64_t snapshot_every = 0;
+};
+
+// Records of applied clinic commands, seq 1..n.
+std::vector<Record> prepare(std::size_t n, std::uint64_t* events = nullptr,
+                            std::uint64_t min_events = 0) {
+  std::vector<Record> out;
+  testing::Clinic clinic(42, 20, 80);
+  Engine engine;
+  std::vector<Event> ev;
+  std::uint64_t nev = 0;
+  while (out.size() < n || nev < min_events) {
+    Time at;
+    Command c = clinic.next(&at);
+    ev.clear();
+    if (engine.apply_into(c, at, &ev) != Error::kOk || ev.empty()) continue;
+    nev += ev.size();
+    out.push_back(testing::make_record(out.size() + 1, c, at, ev,
+                                       out.size() % 4 == 0 ? "k" + std::to_string(out.size()) : ""));
+  }
+  if (events) *events = nev;
+  return out;
+}
+
+struct Store {
+  std::string dir;
+  std::unique_ptr<testing::RedisServer> redis;
+  std::string url;
+  ~Store() {
+    redis.reset();
+    testing::remove_tree(dir);
+  }
+};
+
+bool make_store(const std::string& kind, Store* s) {
+  if (kind == "sqlite") {
+    s->dir = testing::make_temp_dir("bench");
+    s->url = "sqlite://" + s->dir + "/journal.db";
+  } else if (kind == "redis") {
+    s->redis = std::make_unique<testing::RedisServer>();
+    std::string error;
+    if (!s->redis->start(&error)) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return false;
+    }
+    s->url = s->redis->url("bench");
+  } else {
+    s->url = kind;
+  }
+  return true;
+}
+
+double cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+}
+
+double pct(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  const std::size_t i = std::min(v.size() - 1, std::size_t(p / 100.0 * double(v.size())));
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(i), v.end());
+  return v[i];
+}
+
+int commit_bench(const Args& a) {
+  const std::size_t n = 400'000;
+  std::fprintf(stderr, "preparing %zu records...\n", n);
+  std::vector<Record> records = prepare(n);
+  Store store;
+  if (!make_store(a.store, &store)) return 1;
+  std::string error;
+  auto j = open(store.url, &error);
+  if (!j) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  struct Pending {
+    std::size_t index;
+    bool done = false;
+  };
+  std::mutex mu;
+  std::condition_variable cv_commit, cv_ack;
+  std::deque<Pending*> queue;
+  bool stop = false;
+  std::size_t next = 0;
+  std::uint64_t commits = 0, failures = 0;
+  std::vector<std::vector<double>> lat(std::size_t(a.clients));
+
+  std::thread committer([&] {
+    std::vector<Pending*> group;
+    std::vector<Record> batch;
+    std::uint64_t seq = 0;
+    for (;;) {
+      {
+        std::unique_lock lock(mu);
+        cv_commit.wait(lock, [&] { return stop || !queue.empty(); });
+        if (stop && queue.empty()) return;
+        group.assign(queue.begin(), queue.end());
+        queue.clear();
+      }
+      batch.clear();
+      for (Pending* p : group) {
+        batch.push_back(records[p->index % records.size()]);
+        batch.back().seq = ++seq;
+      }
+      if (!j->append(batch, &error)) ++failures;
+      ++commits;
+      {
+        std::lock_guard lock(mu);
+        for (Pending* p : group) p->done = true;
+      }
+      cv_ack.notify_all();
+    }
+  });
+  std::atomic<bool> running{true};
+  std::vector<std::thread> clients;
+  const auto t0 = Clock::now();
+  for (int c = 0; c < a.clients; ++c) {
+    clients.emplace_back([&, c] {
+      Pending p{};
+      while (running.load(std::memory_order_relaxed)) {
+        const auto s = Clock::now();
+        {
+          std::unique_lock lock(mu);
+          p.index = next++;
+          p.done = false;
+          queue.push_back(&p);
+          if (queue.size() == 1) cv_commit.notify_one();
+          cv_ack.wait(lock, [&] { return p.done; });
+        }
+        lat[std::size_t(c)].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - s).count());
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
+  running = false;
+  for (auto& t : clients) t.join();
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  {
+    std::lock_guard lock(mu);
+    stop = true;
+  }
+  cv_commit.notify_one();
+  committer.join();
+  std::vector<double> all;
+  for (auto& v : lat) all.insert(all.end(), v.begin(), v.end());
+  const double acked = double(all.size());
+  std::printf("commit store=%s clients=%d seconds=%.1f: %.0f acknowledged commands/s, "
+              "%.1f commands per commit, ack latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms, "
+              "%llu failed commits\n",
+              a.store.c_str(), a.clients, secs, acked / secs, acked / double(commits),
+              pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)failures);
+  return failures ? 1 : 0;
+}
+
+int recovery_bench(const Args& a) {
+  std::uint64_t nev = 0;
+  std::fprintf(stderr, "preparing %llu events...\n", (unsigned long long)a.events);
+  std::vector<Record> records = prepare(0, &nev, a.events);
+  Store store;
+  if (!make_store(a.store, &store)) return 1;
+  std::string error;
+  {
+    auto j = open(store.url, &error);
+    if (!j) {
+      std::fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
+    const auto w0 = Clock::now();
+    Engine live;
+    Checkpointer cp(CheckpointOptions{.every_records = a.snapshot_every, .every_ms = 0});
+    if (a.snapshot_every) cp.reset(live, 0);
+    Command c;
+    Time at;
+    std::string m;
+    for (std::size_t i = 0; i < records.size(); i += 2000) {
+      const std::size_t n = std::min<std::size_t>(2000, records.size() - i);
+      std::span<const Record> b(records.data() + i, n);
+      if (!j->append(b, &error)) {
+        std::fprintf(stderr, "append: %s\n", error.c_str());
+        return 1;
+      }
+      if (a.snapshot_every) {
+        for (const Record& r : b) {
+          decode_command(r, &c, &at, &m);
+          live.apply(c, at);
+        }
+        cp.committed(b, live, *j);
+      }
+    }
+    std::fprintf(stderr, "wrote %zu records, %llu events in %.1f s\n", records.size(),
+                 (unsigned long long)nev,
+                 std::chrono::duration<double>(Clock::now() - w0).count());
+  }
+  records.clear();
+  records.shrink_to_fit();
+  const auto t0 = Clock::now();
+  const double c0 = cpu_seconds();
+  auto j = open(store.url, &error);
+  Engine engine;
+  RecoveryReport report;
+  if (!j || !recover(*j, &engine, RecoveryOptions{}, &report, &error)) {
+    std::fprintf(stderr, "recover: %s\n", error.c_str());
+    return 1;
+  }
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = cpu_seconds() - c0;
+  std::printf("recovery store=%s: %llu events (%llu commands) in the journal, snapshot at %llu; "
+              "recovered in %.2f s, %.2f s CPU of this process (open + snapshot %.2f s, replay %.2f s: %llu commands, "
+              "%.0f events/s)%s\n",
+              a.store.c_str(), (unsigned long long)nev, (unsigned long long)report.last_seq,
+              (unsigned long long)report.snapshot_seq, secs, cpu, report.snapshot_seconds,
+              report.replay_seconds, (unsigned long long)report.records_replayed,
+              double(report.events_replayed) / std::max(1e-9, report.replay_seconds),
+              report.clean() ? "" : " NOT CLEAN");
+  return report.clean() ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Args a;
+  if (argc >= 2) a.mode = argv[1];
+  for (int i = 2; i + 1 < argc; i += 2) {
+    const std::string k = argv[i], v = argv[i + 1];
+    if (k == "--store") a.store = v;
+    else if (k == "--clients") a.clients = std::stoi(v);
+    else if (k == "--seconds") a.seconds = std::stod(v);
+    else if (k == "--events") a.events = std::stoull(v);
+    else if (k == "--snapshot-every") a.snapshot_every = std::stoull(v);
+    else {
+      std::fprintf(stderr, "unknown option %s\n", k.c_str());
+      return 2;
+    }
+  }
+  if (a.mode == "commit") return commit_bench(a);
+  if (a.mode == "recovery") return recovery_bench(a);
+  std::fprintf(stderr,
+               "usage: journal_bench commit --store sqlite|redis|URL [--clients 64] [--seconds 5]\n"
+               "       journal_bench recovery --store sqlite|redis|URL [--events 1000000] "
+               "[--snapshot-every N]\n");
+  return 2;
+}
