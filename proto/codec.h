@@ -65,9 +65,9 @@ Error from_proto(const pb::Command& in, Command* out, Time* at, std::string* mes
 // ---- Events ----
 
 void to_proto(const Event& event, pb::Event* out);
-// Fills the fields meaningful for the event's type (those of its oneof
-// member) and the common ones; the others keep qc::Event's defaults, except
-// that ticket events get the `from`/`to` states their type implies.
+// Fills the common fields and those of the event's oneof member; the others
+// keep qc::Event's defaults. For every event the engine produces,
+// from_proto(to_proto(e)) == e.
 Error from_proto(const pb::Event& in, Event* out, std::string* message);
 
 // ---- Views ----

@@ -1,4 +1,7 @@
-// Codec: events (queuecast.v1.Event <-> qc::Event).
+// Codec: events (queuecast.v1.Event <-> qc::Event). Every field the engine
+// sets for an event type has a place in that type's message, so
+// from_proto(to_proto(e)) == e for every event the engine produces
+// (tests/cli/codec_test.cc checks it on randomized runs).
 #include "proto/codec.h"
 #include "proto/codec_internal.h"
 
@@ -9,18 +12,96 @@ using internal::nested;
 
 namespace {
 
-pb::TicketKind kind_to(TicketKind k) { return static_cast<pb::TicketKind>(k); }
-pb::TicketState state_to(TicketState s) { return static_cast<pb::TicketState>(s); }
-pb::Placement placement_to(Placement p) { return static_cast<pb::Placement>(p); }
-
-Error placement_from(pb::Placement p, Placement* out, std::string* m) {
-  return internal::enum_from<Placement, pb::Placement, pb::Placement_IsValid>(p, out, m,
-                                                                               "placement");
+pb::UnitReturn unit_to(std::int32_t count) {
+  return count == 1 ? pb::UNIT_RETURN_APPOINTMENT
+         : count == 2 ? pb::UNIT_RETURN_WALK_IN
+                      : pb::UNIT_RETURN_NONE;
 }
 
-void states(Event* e, TicketState from, TicketState to) {
-  e->from = from;
-  e->to = to;
+Error unit_from(pb::UnitReturn u, std::int32_t* count, std::string* m) {
+  if (!pb::UnitReturn_IsValid(u)) return invalid(m, "unit", "unknown enum value");
+  *count = static_cast<std::int32_t>(u);
+  return Error::kOk;
+}
+
+// Ticket events: the ticket after the change, plus patient_ref and reason
+// (named `channel` in TicketBooked) and, for a cancellation, where the unit went.
+template <typename M>
+void put_ticket(const Event& e, M* w) {
+  w->set_ticket_id(e.ticket_id);
+  w->set_label(e.label);
+  w->set_kind(static_cast<pb::TicketKind>(e.kind));
+  w->set_slot(e.slot);
+  w->set_effective_slot(e.effective_slot);
+  w->set_placement(static_cast<pb::Placement>(e.placement));
+  w->set_from(static_cast<pb::TicketState>(e.from));
+  w->set_to(static_cast<pb::TicketState>(e.to));
+  w->set_patient_ref(e.patient_ref);
+  if constexpr (requires { w->set_reason(e.reason); }) {
+    w->set_reason(e.reason);
+  } else {
+    w->set_channel(e.reason);
+  }
+  if constexpr (requires { w->set_unit(pb::UNIT_RETURN_NONE); }) w->set_unit(unit_to(e.count));
+}
+
+template <typename M>
+Error get_ticket(const M& w, Event* e, std::string* m, const char* where) {
+  e->ticket_id = w.ticket_id();
+  e->label = w.label();
+  e->slot = w.slot();
+  e->effective_slot = w.effective_slot();
+  e->patient_ref = w.patient_ref();
+  if constexpr (requires { w.reason(); }) {
+    e->reason = w.reason();
+  } else {
+    e->reason = w.channel();
+  }
+  Error err;
+  if ((err = internal::enum_from<TicketKind, pb::TicketKind, pb::TicketKind_IsValid>(
+           w.kind(), &e->kind, m, "kind")) != Error::kOk ||
+      (err = internal::enum_from<Placement, pb::Placement, pb::Placement_IsValid>(
+           w.placement(), &e->placement, m, "placement")) != Error::kOk ||
+      (err = internal::enum_from<TicketState, pb::TicketState, pb::TicketState_IsValid>(
+           w.from(), &e->from, m, "from")) != Error::kOk ||
+      (err = internal::enum_from<TicketState, pb::TicketState, pb::TicketState_IsValid>(
+           w.to(), &e->to, m, "to")) != Error::kOk)
+    return nested(err, m, where);
+  if constexpr (requires { w.unit(); }) {
+    if ((err = unit_from(w.unit(), &e->count, m)) != Error::kOk) return nested(err, m, where);
+  }
+  return Error::kOk;
+}
+
+// Hold events: hold id in ticket_id.
+template <typename M>
+void put_hold(const Event& e, M* w) {
+  w->set_hold_id(e.ticket_id);
+  w->set_slot(e.slot);
+  w->set_patient_ref(e.patient_ref);
+  if constexpr (requires { w->set_reason(e.reason); }) {
+    w->set_reason(e.reason);
+    w->set_unit(unit_to(e.count));
+  } else {
+    w->set_channel(e.reason);
+    if (e.until != kNoTime) to_proto(e.until, w->mutable_until());
+  }
+}
+
+template <typename M>
+Error get_hold(const M& w, Event* e, std::string* m, const char* where) {
+  e->ticket_id = w.hold_id();
+  e->slot = w.slot();
+  e->patient_ref = w.patient_ref();
+  if constexpr (requires { w.reason(); }) {
+    e->reason = w.reason();
+    return nested(unit_from(w.unit(), &e->count, m), m, where);
+  } else {
+    e->reason = w.channel();
+    return nested(internal::optional_time(w.has_until(), w.until(), &e->until, m, "until",
+                                          kNoTime),
+                  m, where);
+  }
 }
 
 }  // namespace
@@ -35,100 +116,20 @@ void to_proto(const Event& e, pb::Event* out) {
     case EventType::kChannelDefined:
       out->mutable_channel_defined()->set_channel_id(e.ticket_id);
       break;
-    case EventType::kHoldPlaced: {
-      pb::HoldPlaced* w = out->mutable_hold_placed();
-      w->set_hold_id(e.ticket_id);
-      w->set_slot(e.slot);
-      w->set_patient_ref(e.patient_ref);
-      if (e.until != kNoTime) to_proto(e.until, w->mutable_until());
-      break;
-    }
-    case EventType::kHoldReleased:
-      out->mutable_hold_released()->set_hold_id(e.ticket_id);
-      out->mutable_hold_released()->set_slot(e.slot);
-      break;
-    case EventType::kHoldExpired:
-      out->mutable_hold_expired()->set_hold_id(e.ticket_id);
-      out->mutable_hold_expired()->set_slot(e.slot);
-      break;
-    case EventType::kTicketBooked: {
-      pb::TicketBooked* w = out->mutable_ticket_booked();
-      w->set_ticket_id(e.ticket_id);
-      w->set_label(e.label);
-      w->set_slot(e.slot);
-      w->set_kind(kind_to(e.kind));
-      w->set_patient_ref(e.patient_ref);
-      w->set_channel(e.reason);
-      break;
-    }
-    case EventType::kTicketCancelled: {
-      pb::TicketCancelled* w = out->mutable_ticket_cancelled();
-      w->set_ticket_id(e.ticket_id);
-      w->set_label(e.label);
-      w->set_from(state_to(e.from));
-      w->set_reason(e.reason);
-      w->set_unit(e.count == 1   ? pb::UNIT_RETURN_APPOINTMENT
-                  : e.count == 2 ? pb::UNIT_RETURN_WALK_IN
-                                 : pb::UNIT_RETURN_NONE);
-      break;
-    }
-    case EventType::kWalkInRegistered: {
-      pb::WalkInRegistered* w = out->mutable_walk_in_registered();
-      w->set_ticket_id(e.ticket_id);
-      w->set_label(e.label);
-      w->set_slot(e.slot);
-      w->set_patient_ref(e.patient_ref);
-      w->set_placement(placement_to(e.placement));
-      break;
-    }
-    case EventType::kCheckedIn: {
-      pb::CheckedIn* w = out->mutable_checked_in();
-      w->set_ticket_id(e.ticket_id);
-      w->set_label(e.label);
-      w->set_slot(e.slot);
-      w->set_effective_slot(e.effective_slot);
-      w->set_placement(placement_to(e.placement));
-      break;
-    }
-    case EventType::kTicketCalled: {
-      pb::TicketCalled* w = out->mutable_ticket_called();
-      w->set_ticket_id(e.ticket_id);
-      w->set_label(e.label);
-      w->set_slot(e.slot);
-      w->set_effective_slot(e.effective_slot);
-      w->set_reason(e.reason);
-      break;
-    }
-    case EventType::kTicketRecalled:
-      out->mutable_ticket_recalled()->set_ticket_id(e.ticket_id);
-      out->mutable_ticket_recalled()->set_label(e.label);
-      break;
-    case EventType::kTicketCompleted: {
-      pb::TicketCompleted* w = out->mutable_ticket_completed();
-      w->set_ticket_id(e.ticket_id);
-      w->set_label(e.label);
-      w->set_reason(e.reason);
-      break;
-    }
-    case EventType::kTicketMissed:
-      out->mutable_ticket_missed()->set_ticket_id(e.ticket_id);
-      out->mutable_ticket_missed()->set_label(e.label);
-      break;
-    case EventType::kTicketReturned: {
-      pb::TicketReturned* w = out->mutable_ticket_returned();
-      w->set_ticket_id(e.ticket_id);
-      w->set_label(e.label);
-      w->set_effective_slot(e.effective_slot);
-      w->set_placement(placement_to(e.placement));
-      break;
-    }
-    case EventType::kMovedToNext: {
-      pb::MovedToNext* w = out->mutable_moved_to_next();
-      w->set_ticket_id(e.ticket_id);
-      w->set_label(e.label);
-      w->set_placement(placement_to(e.placement));
-      break;
-    }
+    case EventType::kHoldPlaced: put_hold(e, out->mutable_hold_placed()); break;
+    case EventType::kHoldReleased: put_hold(e, out->mutable_hold_released()); break;
+    case EventType::kHoldExpired: put_hold(e, out->mutable_hold_expired()); break;
+    case EventType::kTicketBooked: put_ticket(e, out->mutable_ticket_booked()); break;
+    case EventType::kTicketCancelled: put_ticket(e, out->mutable_ticket_cancelled()); break;
+    case EventType::kWalkInRegistered: put_ticket(e, out->mutable_walk_in_registered()); break;
+    case EventType::kCheckedIn: put_ticket(e, out->mutable_checked_in()); break;
+    case EventType::kTicketCalled: put_ticket(e, out->mutable_ticket_called()); break;
+    case EventType::kTicketRecalled: put_ticket(e, out->mutable_ticket_recalled()); break;
+    case EventType::kTicketCompleted: put_ticket(e, out->mutable_ticket_completed()); break;
+    case EventType::kTicketMissed: put_ticket(e, out->mutable_ticket_missed()); break;
+    case EventType::kTicketReturned: put_ticket(e, out->mutable_ticket_returned()); break;
+    case EventType::kMovedToNext: put_ticket(e, out->mutable_moved_to_next()); break;
+    case EventType::kTicketNoShow: put_ticket(e, out->mutable_ticket_no_show()); break;
     case EventType::kNobodyWaiting: out->mutable_nobody_waiting(); break;
     case EventType::kSessionPaused: out->mutable_session_paused(); break;
     case EventType::kSessionResumed: out->mutable_session_resumed(); break;
@@ -136,13 +137,6 @@ void to_proto(const Event& e, pb::Event* out) {
       out->mutable_session_suspended()->set_reason(e.reason);
       break;
     case EventType::kSessionClosed: out->mutable_session_closed()->set_reason(e.reason); break;
-    case EventType::kTicketNoShow: {
-      pb::TicketNoShow* w = out->mutable_ticket_no_show();
-      w->set_ticket_id(e.ticket_id);
-      w->set_label(e.label);
-      w->set_patient_ref(e.patient_ref);
-      break;
-    }
     case EventType::kCapacityConverted:
       out->mutable_capacity_converted()->set_slot(e.slot);
       out->mutable_capacity_converted()->set_count(e.count);
@@ -158,12 +152,13 @@ void to_proto(const Event& e, pb::Event* out) {
       pb::PatientBlacklisted* w = out->mutable_patient_blacklisted();
       w->set_patient_ref(e.patient_ref);
       if (e.until != kNoTime) to_proto(e.until, w->mutable_until());
+      w->set_count(e.count);
       break;
     }
     case EventType::kTemplateDefined:
       out->mutable_template_defined()->set_template_id(e.ticket_id);
       break;
-    case EventType::kQuotasAdjusted: out->mutable_quotas_adjusted(); break;
+    case EventType::kQuotasAdjusted: out->mutable_quotas_adjusted()->set_reason(e.reason); break;
   }
 }
 
@@ -183,122 +178,48 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
       e.type = EventType::kChannelDefined;
       e.ticket_id = in.channel_defined().channel_id();
       return Error::kOk;
-    case P::kHoldPlaced: {
-      const pb::HoldPlaced& w = in.hold_placed();
+    case P::kHoldPlaced:
       e.type = EventType::kHoldPlaced;
-      e.ticket_id = w.hold_id();
-      e.slot = w.slot();
-      e.patient_ref = w.patient_ref();
-      return nested(internal::optional_time(w.has_until(), w.until(), &e.until, m, "until",
-                                            kNoTime),
-                    m, "hold_placed");
-    }
+      return get_hold(in.hold_placed(), &e, m, "hold_placed");
     case P::kHoldReleased:
       e.type = EventType::kHoldReleased;
-      e.ticket_id = in.hold_released().hold_id();
-      e.slot = in.hold_released().slot();
-      return Error::kOk;
+      return get_hold(in.hold_released(), &e, m, "hold_released");
     case P::kHoldExpired:
       e.type = EventType::kHoldExpired;
-      e.ticket_id = in.hold_expired().hold_id();
-      e.slot = in.hold_expired().slot();
-      return Error::kOk;
-    case P::kTicketBooked: {
-      const pb::TicketBooked& w = in.ticket_booked();
+      return get_hold(in.hold_expired(), &e, m, "hold_expired");
+    case P::kTicketBooked:
       e.type = EventType::kTicketBooked;
-      e.ticket_id = w.ticket_id();
-      e.label = w.label();
-      e.slot = w.slot();
-      e.patient_ref = w.patient_ref();
-      e.reason = w.channel();
-      states(&e, TicketState::kBooked, TicketState::kBooked);
-      return nested(internal::enum_from<TicketKind, pb::TicketKind, pb::TicketKind_IsValid>(
-                        w.kind(), &e.kind, m, "kind"),
-                    m, "ticket_booked");
-    }
-    case P::kTicketCancelled: {
-      const pb::TicketCancelled& w = in.ticket_cancelled();
+      return get_ticket(in.ticket_booked(), &e, m, "ticket_booked");
+    case P::kTicketCancelled:
       e.type = EventType::kTicketCancelled;
-      e.ticket_id = w.ticket_id();
-      e.label = w.label();
-      e.reason = w.reason();
-      e.to = TicketState::kCancelled;
-      if (!pb::UnitReturn_IsValid(w.unit()))
-        return invalid(m, "ticket_cancelled.unit", "unknown enum value");
-      e.count = static_cast<std::int32_t>(w.unit());
-      return nested(internal::enum_from<TicketState, pb::TicketState, pb::TicketState_IsValid>(
-                        w.from(), &e.from, m, "from"),
-                    m, "ticket_cancelled");
-    }
-    case P::kWalkInRegistered: {
-      const pb::WalkInRegistered& w = in.walk_in_registered();
+      return get_ticket(in.ticket_cancelled(), &e, m, "ticket_cancelled");
+    case P::kWalkInRegistered:
       e.type = EventType::kWalkInRegistered;
-      e.ticket_id = w.ticket_id();
-      e.label = w.label();
-      e.kind = TicketKind::kWalkIn;
-      e.slot = w.slot();
-      e.effective_slot = w.slot();
-      e.patient_ref = w.patient_ref();
-      states(&e, TicketState::kWaiting, TicketState::kWaiting);
-      return nested(placement_from(w.placement(), &e.placement, m), m, "walk_in_registered");
-    }
-    case P::kCheckedIn: {
-      const pb::CheckedIn& w = in.checked_in();
+      return get_ticket(in.walk_in_registered(), &e, m, "walk_in_registered");
+    case P::kCheckedIn:
       e.type = EventType::kCheckedIn;
-      e.ticket_id = w.ticket_id();
-      e.label = w.label();
-      e.slot = w.slot();
-      e.effective_slot = w.effective_slot();
-      states(&e, TicketState::kBooked, TicketState::kWaiting);
-      return nested(placement_from(w.placement(), &e.placement, m), m, "checked_in");
-    }
-    case P::kTicketCalled: {
-      const pb::TicketCalled& w = in.ticket_called();
+      return get_ticket(in.checked_in(), &e, m, "checked_in");
+    case P::kTicketCalled:
       e.type = EventType::kTicketCalled;
-      e.ticket_id = w.ticket_id();
-      e.label = w.label();
-      e.slot = w.slot();
-      e.effective_slot = w.effective_slot();
-      e.reason = w.reason();
-      states(&e, TicketState::kWaiting, TicketState::kCalled);
-      return Error::kOk;
-    }
+      return get_ticket(in.ticket_called(), &e, m, "ticket_called");
     case P::kTicketRecalled:
       e.type = EventType::kTicketRecalled;
-      e.ticket_id = in.ticket_recalled().ticket_id();
-      e.label = in.ticket_recalled().label();
-      states(&e, TicketState::kCalled, TicketState::kCalled);
-      return Error::kOk;
+      return get_ticket(in.ticket_recalled(), &e, m, "ticket_recalled");
     case P::kTicketCompleted:
       e.type = EventType::kTicketCompleted;
-      e.ticket_id = in.ticket_completed().ticket_id();
-      e.label = in.ticket_completed().label();
-      e.reason = in.ticket_completed().reason();
-      states(&e, TicketState::kCalled, TicketState::kDone);
-      return Error::kOk;
+      return get_ticket(in.ticket_completed(), &e, m, "ticket_completed");
     case P::kTicketMissed:
       e.type = EventType::kTicketMissed;
-      e.ticket_id = in.ticket_missed().ticket_id();
-      e.label = in.ticket_missed().label();
-      states(&e, TicketState::kCalled, TicketState::kMissed);
-      return Error::kOk;
-    case P::kTicketReturned: {
-      const pb::TicketReturned& w = in.ticket_returned();
+      return get_ticket(in.ticket_missed(), &e, m, "ticket_missed");
+    case P::kTicketReturned:
       e.type = EventType::kTicketReturned;
-      e.ticket_id = w.ticket_id();
-      e.label = w.label();
-      e.effective_slot = w.effective_slot();
-      states(&e, TicketState::kMissed, TicketState::kWaiting);
-      return nested(placement_from(w.placement(), &e.placement, m), m, "ticket_returned");
-    }
-    case P::kMovedToNext: {
-      const pb::MovedToNext& w = in.moved_to_next();
+      return get_ticket(in.ticket_returned(), &e, m, "ticket_returned");
+    case P::kMovedToNext:
       e.type = EventType::kMovedToNext;
-      e.ticket_id = w.ticket_id();
-      e.label = w.label();
-      states(&e, TicketState::kWaiting, TicketState::kWaiting);
-      return nested(placement_from(w.placement(), &e.placement, m), m, "moved_to_next");
-    }
+      return get_ticket(in.moved_to_next(), &e, m, "moved_to_next");
+    case P::kTicketNoShow:
+      e.type = EventType::kTicketNoShow;
+      return get_ticket(in.ticket_no_show(), &e, m, "ticket_no_show");
     case P::kNobodyWaiting: e.type = EventType::kNobodyWaiting; return Error::kOk;
     case P::kSessionPaused: e.type = EventType::kSessionPaused; return Error::kOk;
     case P::kSessionResumed: e.type = EventType::kSessionResumed; return Error::kOk;
@@ -309,13 +230,6 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
     case P::kSessionClosed:
       e.type = EventType::kSessionClosed;
       e.reason = in.session_closed().reason();
-      return Error::kOk;
-    case P::kTicketNoShow:
-      e.type = EventType::kTicketNoShow;
-      e.ticket_id = in.ticket_no_show().ticket_id();
-      e.label = in.ticket_no_show().label();
-      e.patient_ref = in.ticket_no_show().patient_ref();
-      states(&e, TicketState::kBooked, TicketState::kNoShow);
       return Error::kOk;
     case P::kCapacityConverted:
       e.type = EventType::kCapacityConverted;
@@ -332,6 +246,7 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
       const pb::PatientBlacklisted& w = in.patient_blacklisted();
       e.type = EventType::kPatientBlacklisted;
       e.patient_ref = w.patient_ref();
+      e.count = w.count();
       return nested(internal::optional_time(w.has_until(), w.until(), &e.until, m, "until",
                                             kNoTime),
                     m, "patient_blacklisted");
@@ -340,7 +255,10 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
       e.type = EventType::kTemplateDefined;
       e.ticket_id = in.template_defined().template_id();
       return Error::kOk;
-    case P::kQuotasAdjusted: e.type = EventType::kQuotasAdjusted; return Error::kOk;
+    case P::kQuotasAdjusted:
+      e.type = EventType::kQuotasAdjusted;
+      e.reason = in.quotas_adjusted().reason();
+      return Error::kOk;
     case P::BODY_NOT_SET: break;
   }
   return invalid(m, "body", "missing: an event needs exactly one of session_created, ...");
