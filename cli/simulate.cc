@@ -1,9 +1,161 @@
-// queuecast simulate: placeholder until the subcommand lands.
+// queuecast simulate SCENARIO.json [--replications N] [--seed S] [--svg OUT.svg]
+//                   [--opt-replications N] [--max-evaluations N]
+//
+// Runs the three quota strategies (baseline, the paper's planner, the
+// optimizer) on simulated clinic days through the real engine and prints a
+// table; --svg writes the chart (waits by strategy and slot). Exit codes:
+// 0 done, 1 an output could not be written, 2 usage or a bad scenario file.
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <string>
 
 #include "cli/commands.h"
+#include "cli/sim_report.h"
+#include "cli/sim_scenario.h"
+#include "engine/simulator.h"
 
-int run_simulate(int, char**) {
-  std::fprintf(stderr, "queuecast simulate: not implemented yet\n");
-  return 2;
+namespace {
+
+constexpr const char kUsage[] =
+    "usage: queuecast simulate SCENARIO.json [options]\n"
+    "\n"
+    "Simulates clinic days through the engine and compares three quota strategies:\n"
+    "baseline (spread evenly), planner (paper 000), optimizer (local search).\n"
+    "\n"
+    "Options:\n"
+    "  --replications N      simulated days per strategy (default 1000)\n"
+    "  --seed S              random seed (default 1)\n"
+    "  --svg FILE            write the chart of waits by strategy and slot\n"
+    "  --opt-replications N  days per optimizer candidate (default 200)\n"
+    "  --max-evaluations N   optimizer budget in candidates (default 400)\n"
+    "  --history-out FILE    instead: write the visits of --days N (default 21)\n"
+    "                        baseline days as a history CSV for 'queuecast plan'\n"
+    "\n"
+    "The scenario format is documented in docs/planning.md.\n";
+
+bool parse_int(const char* s, long long lo, long long hi, long long* out) {
+  if (!s || !*s) return false;
+  errno = 0;
+  char* end = nullptr;
+  const long long v = std::strtoll(s, &end, 10);
+  if (errno || *end || v < lo || v > hi) return false;
+  *out = v;
+  return true;
+}
+
+bool read_file(const std::string& path, std::string* out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  *out = ss.str();
+  return !in.bad();
+}
+
+}  // namespace
+
+int run_simulate(int argc, char** argv) {
+  std::string scenario_path, svg_path, history_path;
+  long long replications = 1000, seed = 1, opt_reps = 200, max_evals = 400, days = 21;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto value = [&](long long lo, long long hi, long long* out) {
+      if (i + 1 >= argc || !parse_int(argv[i + 1], lo, hi, out)) {
+        std::fprintf(stderr, "queuecast simulate: %s needs an integer between %lld and %lld\n", a.c_str(), lo, hi);
+        return false;
+      }
+      ++i;
+      return true;
+    };
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    } else if (a == "--replications") {
+      if (!value(1, 10000000, &replications)) return 2;
+    } else if (a == "--seed") {
+      if (!value(0, 9007199254740991LL, &seed)) return 2;
+    } else if (a == "--opt-replications") {
+      if (!value(1, 1000000, &opt_reps)) return 2;
+    } else if (a == "--max-evaluations") {
+      if (!value(1, 1000000, &max_evals)) return 2;
+    } else if (a == "--days") {
+      if (!value(1, 100000, &days)) return 2;
+    } else if (a == "--history-out") {
+      if (i + 1 >= argc) {
+        std::fputs("queuecast simulate: --history-out needs a file name\n", stderr);
+        return 2;
+      }
+      history_path = argv[++i];
+    } else if (a == "--svg") {
+      if (i + 1 >= argc) {
+        std::fputs("queuecast simulate: --svg needs a file name\n", stderr);
+        return 2;
+      }
+      svg_path = argv[++i];
+    } else if (!a.empty() && a[0] == '-') {
+      std::fprintf(stderr, "queuecast simulate: unknown option '%s'\n\n%s", a.c_str(), kUsage);
+      return 2;
+    } else if (scenario_path.empty()) {
+      scenario_path = a;
+    } else {
+      std::fprintf(stderr, "queuecast simulate: more than one scenario file\n");
+      return 2;
+    }
+  }
+  if (scenario_path.empty()) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string text;
+  if (!read_file(scenario_path, &text)) {
+    std::fprintf(stderr, "queuecast simulate: cannot read %s: %s\n", scenario_path.c_str(), std::strerror(errno));
+    return 2;
+  }
+  qc::sim::Scenario sc;
+  std::string err;
+  if (!qc::cli::parse_scenario(text, &sc, &err)) {
+    std::fprintf(stderr, "queuecast simulate: %s: %s\n", scenario_path.c_str(), err.c_str());
+    return 2;
+  }
+  if (!history_path.empty()) {
+    std::vector<qc::plan::Visit> visits;
+    if (!qc::sim::simulate_history(sc, qc::sim::baseline_quotas(sc), static_cast<std::int32_t>(days),
+                                   static_cast<std::uint64_t>(seed), &visits, &err)) {
+      std::fprintf(stderr, "queuecast simulate: %s: %s\n", scenario_path.c_str(), err.c_str());
+      return 2;
+    }
+    std::ofstream out(history_path, std::ios::binary | std::ios::trunc);
+    out << qc::sim::history_csv(visits);
+    out.close();
+    if (!out) {
+      std::fprintf(stderr, "queuecast simulate: cannot write %s\n", history_path.c_str());
+      return 1;
+    }
+    std::printf("wrote %zu visits of %lld days to %s\n", visits.size(), days, history_path.c_str());
+    return 0;
+  }
+  qc::sim::OptimizeOptions opt;
+  opt.replications = static_cast<std::int32_t>(opt_reps);
+  opt.max_evaluations = static_cast<std::int32_t>(max_evals);
+  qc::sim::Comparison c;
+  if (!qc::sim::compare_strategies(sc, static_cast<std::int32_t>(replications), static_cast<std::uint64_t>(seed),
+                                   opt, &c, &err)) {
+    std::fprintf(stderr, "queuecast simulate: %s: %s\n", scenario_path.c_str(), err.c_str());
+    return 2;
+  }
+  std::fputs(qc::cli::comparison_table(sc, c).c_str(), stdout);
+  if (!svg_path.empty()) {
+    std::ofstream out(svg_path, std::ios::binary | std::ios::trunc);
+    out << qc::cli::comparison_svg(sc, c);
+    out.close();
+    if (!out) {
+      std::fprintf(stderr, "queuecast simulate: cannot write %s\n", svg_path.c_str());
+      return 1;
+    }
+  }
+  return 0;
 }

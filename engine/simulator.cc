@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 
 #include "engine/sim_random.h"
@@ -22,6 +23,18 @@ std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
   const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int32_t* y, std::int32_t* m, std::int32_t* d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const std::int64_t doe = z - era * 146097;
+  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const std::int64_t mp = (5 * doy + 2) / 153;
+  *d = static_cast<std::int32_t>(doy - (153 * mp + 2) / 5 + 1);
+  *m = static_cast<std::int32_t>(mp < 10 ? mp + 3 : mp - 9);
+  *y = static_cast<std::int32_t>(yoe + era * 400 + (*m <= 2));
 }
 
 // Every simulated day is Monday 2018-11-05 (local UTC+8): the engine only
@@ -44,8 +57,9 @@ World make_world(const Scenario& sc, std::uint64_t seed, std::int32_t rep) {
   World w;
   const std::int32_t m = sc.slots();
   Rng walk(mix_seed(seed, static_cast<std::uint64_t>(rep), 1));
+  const double day_factor = walk.lognormal_mean_cv(1.0, sc.walkin_day_cv);
   for (std::int32_t p = 0; p <= m; ++p) {
-    const double rate = sc.walkin_rate_per_minute[static_cast<std::size_t>(p)];
+    const double rate = sc.walkin_rate_per_minute[static_cast<std::size_t>(p)] * day_factor;
     const double a = p == 0 ? sc.registration_open_minute : sc.start_minute + (p - 1) * sc.slot_minutes;
     const double b = p == 0 ? sc.start_minute : a + sc.slot_minutes;
     if (!(rate > 0) || b <= a) continue;
@@ -83,6 +97,8 @@ struct Accumulator {
   std::vector<std::int64_t> walkin_slot_n, appt_slot_n;
   double idle = 0, overtime = 0, eta_err = 0, naive_err = 0;
   std::int64_t eta_n = 0, demoted = 0, turned_away = 0, noshows = 0, commands = 0;
+  std::vector<plan::Visit>* visits = nullptr;  // when recording a history
+  std::int32_t date = 0;                       // YYYYMMDD of the day being recorded
 };
 
 WaitStats stats_of(std::vector<double>* v) {
@@ -248,6 +264,17 @@ bool run_day(const Scenario& sc, const Quotas& q, const World& w, std::uint64_t 
             static_cast<std::int32_t>((call_at - start) / slot_len), 0, m - 1);
         const double mean = sc.consult_mean_minutes[static_cast<std::size_t>(s)];
         ready = call_at + std::max<Duration>(kSecond, minutes(consult.lognormal_mean_cv(mean, sc.consult_cv)));
+        if (acc->visits && has_called) {
+          const TicketInfo& t = *std::find_if(tickets.begin(), tickets.end(),
+                                              [&](const TicketInfo& x) { return x.id == called_id; });
+          plan::Visit v;
+          v.date = acc->date;
+          v.kind = t.walkin ? plan::VisitKind::kWalkIn : plan::VisitKind::kAppointment;
+          v.registration = static_cast<std::int32_t>((t.arrived - kMidnight) / kSecond);
+          v.call = static_cast<std::int32_t>((call_at - kMidnight) / kSecond);
+          v.end = static_cast<std::int32_t>((ready - kMidnight) / kSecond);
+          if (v.end < 24 * 3600) acc->visits->push_back(v);
+        }
         clock = call_at;
         continue;
       }
@@ -285,7 +312,7 @@ bool run_day(const Scenario& sc, const Quotas& q, const World& w, std::uint64_t 
     }
     TicketInfo& t = tickets[static_cast<std::size_t>(ticket)];
     t.arrived = a.t;
-    t.naive = std::max(a.t, slot_start(t.slot));
+    t.naive = slot_start(t.slot);  // what a paper ticket says: "your slot starts at ..."
     if (auto pv = eng.patient_view(t.id, a.t)) t.eta = pv->eta;
     ++waiting;
   }
@@ -330,6 +357,7 @@ std::string Scenario::validate() const {
         a.around_minutes >= 0 && a.early_max <= 1440 && a.late_max <= 1440 && a.around_minutes <= 1440))
     return "arrival minutes must satisfy 0 <= min <= max <= 1440";
   if (!(consult_cv >= 0 && consult_cv <= 10)) return "consultCv must be between 0 and 10";
+  if (!(walkin_day_cv >= 0 && walkin_day_cv <= 10)) return "walkinDayCv must be between 0 and 10";
   if (!(late_start_mean_minutes >= 0 && late_start_mean_minutes <= 1440 && late_start_sd_minutes >= 0 &&
         late_start_sd_minutes <= 1440))
     return "late start figures must be between 0 and 1440 minutes";
@@ -406,6 +434,60 @@ bool simulate(const Scenario& sc, const Quotas& q, std::int32_t replications, st
   mt.commands = acc.commands;
   *out = std::move(mt);
   return true;
+}
+
+bool simulate_history(const Scenario& sc, const Quotas& q, std::int32_t days, std::uint64_t seed,
+                      std::vector<plan::Visit>* out, std::string* error) {
+  if (std::string v = sc.validate(); !v.empty()) {
+    if (error) *error = v;
+    return false;
+  }
+  const std::size_t m = static_cast<std::size_t>(sc.slots());
+  if (q.appointment.size() != m || q.walkin.size() != m || days < 1) {
+    if (error) *error = days < 1 ? "days must be at least 1" : "quotas must have one entry per slot";
+    return false;
+  }
+  Accumulator acc;
+  acc.walkin_slot_sum.assign(m, 0);
+  acc.appt_slot_sum.assign(m, 0);
+  acc.walkin_slot_n.assign(m, 0);
+  acc.appt_slot_n.assign(m, 0);
+  out->clear();
+  acc.visits = out;
+  // Weekdays from Thursday 2018-11-01 on.
+  std::int64_t day = days_from_civil(2018, 11, 1);
+  for (std::int32_t r = 0; r < days; ++r, ++day) {
+    while ((day + 4) % 7 == 0 || (day + 4) % 7 == 6) ++day;  // skip Sunday (0) and Saturday (6)
+    std::int32_t y = 0, mo = 0, d = 0;
+    civil_from_days(day, &y, &mo, &d);
+    acc.date = y * 10000 + mo * 100 + d;
+    const World w = make_world(sc, seed, r);
+    if (!run_day(sc, q, w, seed, r, &acc, error)) return false;
+  }
+  std::stable_sort(out->begin(), out->end(), [](const plan::Visit& a, const plan::Visit& b) {
+    return a.date != b.date ? a.date < b.date : a.registration < b.registration;
+  });
+  return true;
+}
+
+std::string history_csv(const std::vector<plan::Visit>& visits) {
+  auto clock = [](std::int32_t s) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%02d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+    return std::string(b);
+  };
+  std::string o = "date,kind,registration,call,end\n";
+  for (const plan::Visit& v : visits) {
+    char date[32];
+    std::snprintf(date, sizeof date, "%04d-%02d-%02d", v.date / 10000, v.date / 100 % 100, v.date % 100);
+    o += date;
+    o += v.kind == plan::VisitKind::kWalkIn ? ",walk_in," : ",appointment,";
+    o += clock(v.registration) + ",";
+    if (v.call >= 0) o += clock(v.call) + "," + clock(v.end);
+    else o += ",";
+    o += "\n";
+  }
+  return o;
 }
 
 Quotas baseline_quotas(const Scenario& sc) {
@@ -501,10 +583,15 @@ bool compare_strategies(const Scenario& sc, std::int32_t replications, std::uint
   opt.seed = seed + 1000003;
   c.optimize_seed = opt.seed;
   const Quotas base = baseline_quotas(sc);
+  Scenario literal = sc;
+  literal.carry_backlog = false;
+  const Quotas paper = planner_quotas(literal);
   const Quotas planned = planner_quotas(sc, &c.plan);
   const Quotas best = optimize_quotas(sc, base, planned, opt, &c.optimize);
-  const std::pair<const char*, const Quotas*> runs[] = {
-      {"baseline", &base}, {"planner", &planned}, {"optimizer", &best}};
+  std::vector<std::pair<const char*, const Quotas*>> runs = {{"baseline", &base}};
+  if (sc.carry_backlog) runs.push_back({"paper", &paper});
+  runs.push_back({"planner", &planned});
+  runs.push_back({"optimizer", &best});
   for (const auto& [name, q] : runs) {
     StrategyResult r;
     r.name = name;

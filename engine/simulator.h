@@ -53,6 +53,9 @@ struct Scenario {
   // Walk-ins per minute: [0] before service starts, then one per slot (size M+1).
   std::vector<double> walkin_rate_per_minute;
   std::int32_t walkin_capacity = 30;  // walk-in numbers issued a day (sum of W)
+  // Day-to-day fluctuation: each day's walk-in rates are multiplied by one
+  // lognormal factor with mean 1 and this coefficient of variation (0: none).
+  double walkin_day_cv = 0;
   // Appointments.
   std::int32_t appointments_per_day = 10;
   double noshow_rate = 0;
@@ -98,7 +101,7 @@ struct Metrics {
   double turned_away_per_day = 0;     // walk-ins refused (no walk-in capacity left)
   double noshow_per_day = 0;
   double eta_mae_minutes = 0;         // |call - eta shown at check-in|
-  double naive_mae_minutes = 0;       // |call - max(check-in, slot start)|
+  double naive_mae_minutes = 0;       // |call - start of the booked/registered slot|
   std::vector<double> walkin_slot_mean;       // mean wait by registered slot (-1: nobody)
   std::vector<double> appointment_slot_mean;  // by booked slot
   std::int64_t days = 0;
@@ -109,6 +112,14 @@ struct Metrics {
 // Quotas must have one entry per slot; returns false with *error otherwise.
 bool simulate(const Scenario& sc, const Quotas& q, std::int32_t replications, std::uint64_t seed,
               Metrics* out, std::string* error);
+
+// Records the visits of `days` simulated days (weekdays from 2018-11-01 on)
+// as a history that `queuecast plan` reads: one row per patient seen, with
+// registration (check-in) time, call and consultation end.
+bool simulate_history(const Scenario& sc, const Quotas& q, std::int32_t days, std::uint64_t seed,
+                      std::vector<plan::Visit>* out, std::string* error);
+// The history CSV (docs/planning.md) of `visits`.
+std::string history_csv(const std::vector<plan::Visit>& visits);
 
 // (a) Baseline: appointments and walk-in numbers spread evenly over the slots
 // (remainders to the earliest slots).
@@ -134,7 +145,7 @@ Quotas optimize_quotas(const Scenario& sc, const Quotas& baseline, const Quotas&
                        const OptimizeOptions& opt, OptimizeTrace* trace = nullptr);
 
 struct StrategyResult {
-  std::string name;  // "baseline", "planner", "optimizer"
+  std::string name;  // "baseline", "paper", "planner", "optimizer"
   Quotas quotas;
   Metrics metrics;
 };
@@ -148,9 +159,12 @@ struct Comparison {
   std::uint64_t optimize_seed = 0;
 };
 
-// Runs the three strategies on `replications` days with `seed`; the
-// optimizer searches on a different seed (seed + 1000003) so the reported
-// figures are out of sample. Returns false with *error for a bad scenario.
+// Runs the strategies on `replications` days with `seed`: baseline, "paper"
+// (the planner's formula without the carried backlog, only listed when the
+// scenario's planner carries it), planner, optimizer (started from the
+// planner). The optimizer searches on a different seed (seed + 1000003) so
+// the reported figures are out of sample. Returns false with *error for a
+// bad scenario.
 bool compare_strategies(const Scenario& sc, std::int32_t replications, std::uint64_t seed,
                         const OptimizeOptions& opt, Comparison* out, std::string* error);
 
