@@ -36,13 +36,13 @@ void Hub::erase_if_empty(std::unordered_map<std::string, Entry>::iterator it,
   topics_.erase(it);
 }
 
-void Hub::remove(const std::string& topic, const Subscriber* s) {
+void Hub::remove(const std::string& topic, const std::weak_ptr<Subscriber>& s) {
   auto it = topics_.find(topic);
   if (it == topics_.end()) return;
   for (auto& list : it->second.subs) {
     for (std::size_t i = 0; i < list.size();) {
-      auto l = list[i].lock();
-      if (!l || l.get() == s) {
+      bool same = !list[i].owner_before(s) && !s.owner_before(list[i]);
+      if (same || list[i].expired()) {
         list[i] = std::move(list.back());
         list.pop_back();
         --count_;

@@ -46,7 +46,8 @@ class Hub {
  public:
   // `session` is the ticket's session for patient topics ("" otherwise).
   void add(const std::string& topic, const std::string& session, std::shared_ptr<Subscriber> s);
-  void remove(const std::string& topic, const Subscriber* s);
+  // Removes `s` (compared by owner, so safe after the subscriber died).
+  void remove(const std::string& topic, const std::weak_ptr<Subscriber>& s);
   bool has(const std::string& topic, Format f) const;
   bool has_any(const std::string& topic) const;
   // Delivers `frame` to every live subscriber of (topic, f); prunes dead ones.

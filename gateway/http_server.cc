@@ -1,0 +1,285 @@
+// Beast unit 1 of 2: listener and HTTP sessions. See http_server.h.
+#include "gateway/http_server.h"
+
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "gateway/log.h"
+#include "gateway/net.h"
+
+namespace qc::gw {
+namespace net {
+
+void fail(beast::error_code ec, const char* what) {
+  if (ec == asio::error::operation_aborted || ec == websocket::error::closed ||
+      ec == http::error::end_of_stream || ec == asio::error::eof ||
+      ec == asio::error::connection_reset || ec == beast::error::timeout ||
+      ec == asio::error::broken_pipe)
+    return;
+  log_event("debug", "io_error", {{"op", what}, {"error", ec.message()}});
+}
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+class HttpSession : public std::enable_shared_from_this<HttpSession> {
+ public:
+  HttpSession(Shared& shared, tcp::socket socket, std::shared_ptr<Slot> slot)
+      : shared_(shared), stream_(std::move(socket)), slot_(std::move(slot)) {
+    shared_.metrics.http_connections.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~HttpSession() { shared_.metrics.http_connections.fetch_sub(1, std::memory_order_relaxed); }
+
+  void run() {
+    asio::dispatch(stream_.get_executor(),
+                   beast::bind_front_handler(&HttpSession::read, shared_from_this()));
+  }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(shared_.config.limits.http_body_bytes);
+    parser_->header_limit(16 * 1024);
+    const auto& l = shared_.config.limits;
+    stream_.expires_after(std::chrono::milliseconds(first_ ? l.handshake_timeout_ms
+                                                           : l.http_idle_timeout_ms));
+    first_ = false;
+    http::async_read(stream_, buffer_, *parser_,
+                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+  }
+
+  void on_read(beast::error_code ec, std::size_t) {
+    if (ec == http::error::body_limit) {
+      HttpResponse r = error_response(413, "invalid_argument", "request body too large",
+                                      Format::kJson);
+      return write(std::move(r), false, 11);
+    }
+    if (ec) {
+      fail(ec, "http read");
+      return close();
+    }
+    http::request<http::string_body> req = parser_->release();
+    started_ = Steady::now();
+    if (websocket::is_upgrade(req)) {
+      Route route = parse_route("GET", std::string_view(req.target().data(), req.target().size()));
+      if (route.id != RouteId::kWebSocket) {
+        return write(error_response(404, "not_found", "WebSocket only at /v1/ws", Format::kJson),
+                     false, req.version());
+      }
+      std::string origin(req[http::field::origin]);
+      if (!shared_.service.origin_allowed(origin, std::string(req[http::field::host]))) {
+        return write(error_response(Error::kForbidden, "origin not allowed", Format::kJson), false,
+                     req.version());
+      }
+      if (shared_.draining) {
+        return write(error_response(Error::kUnavailable, "server is shutting down", Format::kJson),
+                     false, req.version());
+      }
+      stream_.expires_never();
+      start_websocket(shared_, std::move(stream_), std::move(req), std::move(slot_));
+      return;
+    }
+    HttpRequest hr;
+    hr.method = std::string(req.method_string());
+    hr.target = std::string(req.target());
+    hr.body = std::move(req.body());
+    hr.content_type = std::string(req[http::field::content_type]);
+    hr.accept = std::string(req[http::field::accept]);
+    hr.authorization = std::string(req[http::field::authorization]);
+    hr.idempotency_key = std::string(req["Idempotency-Key"]);
+    hr.origin = std::string(req[http::field::origin]);
+    hr.host = std::string(req[http::field::host]);
+    hr.client = slot_->address();
+    const bool keep_alive = req.keep_alive();
+    const unsigned version = req.version();
+    head_ = req.method() == http::verb::head;
+    shared_.http_inflight.fetch_add(1);
+    auto self = shared_from_this();
+    shared_.service.handle(std::move(hr), [self, keep_alive, version](HttpResponse r) {
+      asio::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, version]() mutable {
+        self->shared_.http_inflight.fetch_sub(1);
+        self->write(std::move(r), keep_alive, version);
+      });
+    });
+  }
+
+  void write(HttpResponse r, bool keep_alive, unsigned version) {
+    auto res = std::make_shared<http::response<http::string_body>>(
+        static_cast<http::status>(r.status), version);
+    res->set(http::field::server, "queuecastd");
+    res->set(http::field::content_type, r.content_type);
+    for (auto& [k, v] : r.headers) res->set(k, v);
+    if (shared_.draining) keep_alive = false;
+    res->keep_alive(keep_alive);
+    res->body() = std::move(r.body);
+    res->prepare_payload();
+    if (head_) res->body().clear();
+    int cls = r.status / 100;
+    if (cls >= 1 && cls <= 5) shared_.metrics.http_by_class[cls].fetch_add(1, std::memory_order_relaxed);
+    if (started_ != Steady::time_point{})
+      shared_.metrics.request_latency.observe_us(
+          std::chrono::duration<double, std::micro>(Steady::now() - started_).count());
+    stream_.expires_after(std::chrono::milliseconds(shared_.config.limits.slow_timeout_ms));
+    http::async_write(stream_, *res,
+                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+                        if (ec) {
+                          fail(ec, "http write");
+                          return self->close();
+                        }
+                        if (!keep_alive) return self->close();
+                        self->read();
+                      });
+  }
+
+  void close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  Shared& shared_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::shared_ptr<Slot> slot_;
+  bool first_ = true;
+  bool head_ = false;
+  Steady::time_point started_{};
+};
+
+}  // namespace
+}  // namespace net
+
+using namespace net;
+
+struct Server::Impl {
+  Impl(Service& service, const Config& config, Metrics& metrics)
+      : shared{service, config, metrics, ConnectionCounter(config.limits.connections_per_address)},
+        acceptor(ioc),
+        signals(ioc, SIGTERM, SIGINT) {}
+
+  void accept() {
+    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
+        fail(ec, "accept");
+        if (ec == asio::error::no_descriptors || ec == asio::error::no_buffer_space) {
+          // Out of files: wait a moment instead of spinning.
+          retry.expires_after(std::chrono::milliseconds(100));
+          retry.async_wait([this](beast::error_code) { accept(); });
+          return;
+        }
+        return accept();
+      }
+      beast::error_code e2;
+      auto ep = socket.remote_endpoint(e2);
+      std::string address = e2 ? std::string("?") : ep.address().to_string();
+      if (!shared.counter.acquire(address)) {
+        shared.metrics.connections_refused.fetch_add(1, std::memory_order_relaxed);
+        socket.close(e2);
+      } else {
+        socket.set_option(tcp::no_delay(true), e2);
+        if (shared.config.limits.send_buffer_bytes > 0)
+          socket.set_option(asio::socket_base::send_buffer_size(shared.config.limits.send_buffer_bytes), e2);
+        auto slot = std::make_shared<Slot>(shared.counter, address);
+        std::make_shared<HttpSession>(shared, std::move(socket), std::move(slot))->run();
+      }
+      accept();
+    });
+  }
+
+  void drain() {
+    if (shared.draining.exchange(true)) return;
+    shared.service.set_draining();
+    beast::error_code ec;
+    acceptor.close(ec);
+    std::vector<std::shared_ptr<Closable>> ws;
+    {
+      std::lock_guard lock(shared.mu);
+      for (auto& w : shared.websockets)
+        if (auto s = w.lock()) ws.push_back(std::move(s));
+    }
+    for (auto& s : ws) s->close_going_away();
+    drain_started = std::chrono::steady_clock::now();
+    poll_drained();
+  }
+
+  void poll_drained() {
+    auto waited = std::chrono::steady_clock::now() - drain_started;
+    bool idle = shared.http_inflight.load() == 0 && shared.metrics.ws_connections.load() == 0;
+    if ((idle && waited > std::chrono::milliseconds(100)) || waited > std::chrono::seconds(5)) {
+      ioc.stop();
+      return;
+    }
+    retry.expires_after(std::chrono::milliseconds(20));
+    retry.async_wait([this](beast::error_code) { poll_drained(); });
+  }
+
+  Shared shared;
+  asio::io_context ioc;
+  tcp::acceptor acceptor;
+  asio::signal_set signals;
+  asio::steady_timer retry{ioc};
+  std::chrono::steady_clock::time_point drain_started;
+};
+
+Server::Server(Service& service, const Config& config, Metrics& metrics)
+    : impl_(std::make_unique<Impl>(service, config, metrics)) {}
+Server::~Server() = default;
+
+bool Server::listen(const std::string& address, std::string* error) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) {
+    *error = "--listen wants HOST:PORT";
+    return false;
+  }
+  beast::error_code ec;
+  auto ip = asio::ip::make_address(address.substr(0, colon), ec);
+  if (ec) {
+    *error = "bad listen address: " + address;
+    return false;
+  }
+  int port = std::atoi(address.c_str() + colon + 1);
+  if (port < 0 || port > 65535) {
+    *error = "bad port in " + address;
+    return false;
+  }
+  tcp::endpoint ep(ip, static_cast<unsigned short>(port));
+  auto& a = impl_->acceptor;
+  a.open(ep.protocol(), ec);
+  if (!ec) a.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) a.bind(ep, ec);
+  if (!ec) a.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    *error = "cannot listen on " + address + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+unsigned short Server::port() const {
+  beast::error_code ec;
+  return impl_->acceptor.local_endpoint(ec).port();
+}
+
+void Server::run(int io_threads, std::function<void()> on_signal) {
+  impl_->signals.async_wait([this, on_signal](beast::error_code ec, int sig) {
+    if (ec) return;
+    log_event("info", "signal", {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+    if (on_signal) on_signal();
+    impl_->drain();
+  });
+  impl_->accept();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
+  impl_->ioc.run();
+  for (auto& t : threads) t.join();
+}
+
+void Server::shutdown() {
+  asio::post(impl_->ioc, [this] { impl_->drain(); });
+}
+
+}  // namespace qc::gw

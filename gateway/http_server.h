@@ -1,0 +1,40 @@
+// queuecastd's network side: an Asio acceptor, HTTP/1.1 sessions and
+// WebSocket sessions (Beast), on `io_threads` threads. Every connection has
+// its own strand; requests go to Service (pure handling, no Beast), views
+// come from the shards through Subscriber::deliver().
+//
+// Lifecycle: listen() binds (port 0 = any free port; port() tells which),
+// run() serves on the calling thread plus io_threads-1 more until the server
+// stopped; shutdown() (SIGTERM) stops accepting, closes WebSockets with 1001
+// ("going away"), lets in-flight HTTP requests finish (their commands are
+// committed and answered by the runtime), then stops.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "gateway/config.h"
+#include "gateway/metrics.h"
+#include "gateway/service.h"
+
+namespace qc::gw {
+
+class Server {
+ public:
+  Server(Service& service, const Config& config, Metrics& metrics);
+  ~Server();
+  bool listen(const std::string& address, std::string* error);
+  unsigned short port() const;
+  // Blocks until the server stopped. `on_signal` runs (on an io thread) when
+  // SIGTERM or SIGINT arrives, before the drain.
+  void run(int io_threads, std::function<void()> on_signal);
+  // Thread-safe; idempotent.
+  void shutdown();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qc::gw

@@ -1,0 +1,463 @@
+#include "gateway/service.h"
+
+#include <fstream>
+#include <mutex>
+#include <sstream>
+
+#include "gateway/idempotency.h"
+#include "gateway/random.h"
+#include "proto/codec.h"
+#ifdef QC_HAVE_QR
+#include "gateway/qr.h"
+#endif
+
+namespace qc::gw {
+namespace pb = ::queuecast::v1;
+
+namespace {
+
+const char* content_type_of(Format f) {
+  return f == Format::kProto ? "application/x-protobuf" : "application/json";
+}
+
+HttpResponse ok_response(std::string body, Format f, int status = 200) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = content_type_of(f);
+  r.body = std::move(body);
+  return r;
+}
+
+std::string bearer(const HttpRequest& req) {
+  std::string_view a = req.authorization;
+  if (a.size() > 7 && (a.substr(0, 7) == "Bearer " || a.substr(0, 7) == "bearer ")) {
+    a.remove_prefix(7);
+    while (!a.empty() && a.front() == ' ') a.remove_prefix(1);
+    while (!a.empty() && a.back() == ' ') a.remove_suffix(1);
+    return std::string(a);
+  }
+  return query_param(req.target, "token");
+}
+
+bool is_booking(const CommandBody& b) {
+  return std::holds_alternative<Book>(b) || std::holds_alternative<Hold>(b) ||
+         std::holds_alternative<RegisterWalkIn>(b) || std::holds_alternative<Confirm>(b);
+}
+
+const std::string* patient_ref_of(const CommandBody& b) {
+  if (auto* c = std::get_if<Book>(&b)) return &c->patient_ref;
+  if (auto* c = std::get_if<Hold>(&b)) return &c->patient_ref;
+  if (auto* c = std::get_if<RegisterWalkIn>(&b)) return &c->patient_ref;
+  return nullptr;
+}
+
+std::string* channel_of(CommandBody& b) {
+  if (auto* c = std::get_if<Book>(&b)) return &c->channel;
+  if (auto* c = std::get_if<Hold>(&b)) return &c->channel;
+  return nullptr;
+}
+
+std::string mime_of(std::string_view file) {
+  auto dot = file.rfind('.');
+  std::string_view ext = dot == std::string_view::npos ? "" : file.substr(dot + 1);
+  if (ext == "html") return "text/html; charset=utf-8";
+  if (ext == "css") return "text/css; charset=utf-8";
+  if (ext == "js" || ext == "mjs") return "text/javascript; charset=utf-8";
+  if (ext == "json" || ext == "webmanifest") return "application/json";
+  if (ext == "svg") return "image/svg+xml";
+  if (ext == "png") return "image/png";
+  if (ext == "ico") return "image/x-icon";
+  if (ext == "mp3") return "audio/mpeg";
+  if (ext == "wav") return "audio/wav";
+  if (ext == "woff2") return "font/woff2";
+  return "application/octet-stream";
+}
+
+}  // namespace
+
+Format response_format(std::string_view accept) {
+  return (accept.find("application/x-protobuf") != std::string_view::npos ||
+          accept.find("application/protobuf") != std::string_view::npos)
+             ? Format::kProto
+             : Format::kJson;
+}
+
+HttpResponse error_response(int status, std::string_view code, std::string_view message,
+                            Format format) {
+  HttpResponse r;
+  r.status = status;
+  r.content_type = content_type_of(format);
+  r.body = encode_error_body(code, message, format);
+  return r;
+}
+
+HttpResponse error_response(Error e, std::string_view message, Format format) {
+  return error_response(http_status(e), to_string(e), message, format);
+}
+
+Service::Service(const Config& config, Runtime& runtime, const KeyStore& keys, Metrics& metrics)
+    : config_(config),
+      runtime_(runtime),
+      keys_(keys),
+      metrics_(metrics),
+      booking_by_patient_(config.limits.booking_per_patient_per_minute / 60.0,
+                          std::max(1.0, config.limits.booking_per_patient_per_minute / 2)),
+      booking_by_address_(config.limits.booking_per_address_per_minute / 60.0,
+                          std::max(1.0, config.limits.booking_per_address_per_minute / 2)),
+      requests_by_address_(config.limits.requests_per_address_per_second,
+                           std::max(1.0, config.limits.requests_per_address_per_second * 2)) {}
+
+Principal Service::principal_of(const HttpRequest& req) const {
+  return keys_.authenticate(bearer(req));
+}
+
+bool Service::origin_allowed(std::string_view origin, std::string_view host) const {
+  if (origin.empty()) return true;  // not a browser, or a same-origin GET
+  for (const auto& o : config_.limits.allowed_origins) {
+    if (o == "*" || o == origin) return true;
+  }
+  // Same host: "http://<host>" or "https://<host>".
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (origin.size() == scheme.size() + host.size() && origin.starts_with(scheme) &&
+        origin.substr(scheme.size()) == host)
+      return true;
+  }
+  return false;
+}
+
+void Service::handle(HttpRequest req, Respond respond) {
+  metrics_.http_requests.fetch_add(1, std::memory_order_relaxed);
+  const Format out = response_format(req.accept);
+  Route route = parse_route(req.method, req.target);
+  switch (route.id) {
+    case RouteId::kNotFound:
+      return respond(error_response(404, "not_found", "no such endpoint", out));
+    case RouteId::kMethodNotAllowed:
+      return respond(error_response(405, "method_not_allowed", "method not allowed here", out));
+    case RouteId::kHealthz: {
+      HttpResponse r;
+      r.content_type = "text/plain";
+      r.body = "ok\n";
+      return respond(std::move(r));
+    }
+    case RouteId::kReadyz: {
+      HttpResponse r;
+      r.content_type = "text/plain";
+      bool ready = runtime_.ready() && !draining_;
+      r.status = ready ? 200 : 503;
+      r.body = ready ? "ready\n" : (draining_ ? "draining\n" : "not ready\n");
+      return respond(std::move(r));
+    }
+    case RouteId::kMetrics: {
+      HttpResponse r;
+      r.content_type = "text/plain; version=0.0.4";
+      r.body = metrics_.render();
+      return respond(std::move(r));
+    }
+    case RouteId::kPage:
+      return respond(page(route));
+    case RouteId::kQr:
+      return respond(qr(req));
+    case RouteId::kWebSocket:
+      return respond(error_response(426, "upgrade_required", "use a WebSocket upgrade", out));
+    default:
+      break;
+  }
+  if (!origin_allowed(req.origin, req.host))
+    return respond(error_response(Error::kForbidden, "origin not allowed", out));
+  if (!requests_by_address_.allow(req.client, runtime_.clock().now())) {
+    metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+    return respond(error_response(Error::kRateLimited, "too many requests from this address", out));
+  }
+  switch (route.id) {
+    case RouteId::kCommands:
+    case RouteId::kSessionCreate:
+    case RouteId::kSessionCommand:
+    case RouteId::kHoldCommand:
+    case RouteId::kTicketCommand:
+      return command(route, req, out, std::move(respond));
+    default:
+      return read(route, req, out, std::move(respond));
+  }
+}
+
+void Service::command(const Route& route, HttpRequest& req, Format out, Respond respond) {
+  if (draining_)
+    return respond(error_response(Error::kUnavailable, "server is shutting down", out));
+  Command cmd;
+  std::string msg;
+  Error e = decode_command(route, req.body, body_format(req.content_type), &cmd, &msg);
+  if (e != Error::kOk) return respond(error_response(e, msg, out));
+  Principal who = principal_of(req);
+  if (who.role == Role::kNone)
+    return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
+  if (who.role == Role::kDisplay)
+    return respond(error_response(Error::kForbidden, "a display token is read-only", out));
+  if (std::holds_alternative<Tick>(cmd.body))
+    return respond(error_response(Error::kForbidden, "tick is the server's own command", out));
+  std::string key;
+  if (!req.idempotency_key.empty()) {
+    if (!valid_idempotency_key(req.idempotency_key))
+      return respond(error_response(Error::kInvalidArgument,
+                                    "Idempotency-Key must be 1-128 printable characters", out));
+    key = scoped_key(who.name(), req.idempotency_key);
+  }
+  if (std::string* ch = channel_of(cmd.body); ch && who.role == Role::kChannel) {
+    if (!ch->empty() && *ch != who.id)
+      return respond(error_response(Error::kForbidden, "a channel key books under its own channel", out));
+    *ch = who.id;
+  }
+  if (is_booking(cmd.body)) {
+    Time now = runtime_.clock().now();
+    const std::string* ref = patient_ref_of(cmd.body);
+    if (!booking_by_address_.allow(req.client, now) ||
+        (ref && !ref->empty() && !booking_by_patient_.allow(*ref, now))) {
+      metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+      return respond(error_response(Error::kRateLimited, "too many bookings; retry later", out));
+    }
+    // A fresh patient token for the new ticket (the client cannot choose it).
+    if (auto* b = std::get_if<Book>(&cmd.body)) b->token = random_token();
+    if (auto* c = std::get_if<Confirm>(&cmd.body)) c->token = random_token();
+    if (auto* w = std::get_if<RegisterWalkIn>(&cmd.body)) w->token = random_token();
+  }
+  cmd.actor = who.actor();
+  CommandRequest cr;
+  cr.command = std::move(cmd);
+  cr.principal = std::move(who);
+  cr.idempotency_key = std::move(key);
+  cr.done = [respond = std::move(respond), out](CommandOutcome o) {
+    if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
+    HttpResponse r = ok_response(render_response(o.response, out), out, o.created ? 201 : 200);
+    if (o.replayed) r.headers.emplace_back("Idempotency-Replayed", "true");
+    respond(std::move(r));
+  };
+  runtime_.submit(std::move(cr));
+}
+
+void Service::read(const Route& route, HttpRequest& req, Format out, Respond respond) {
+  Principal who = principal_of(req);
+  const std::string id = route.id1;
+  switch (route.id) {
+    case RouteId::kBoard:
+      return runtime_.read_session(id, [id, out, respond](ShardContext& ctx) {
+        auto b = ctx.engine.board(id, ctx.now);
+        if (!b) return respond(error_response(Error::kUnknownSession, "no such session", out));
+        respond(ok_response(encode_plain(*b, out), out));
+      });
+    case RouteId::kSessionGet:
+      if (who.role == Role::kNone)
+        return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
+      return runtime_.read_session(id, [id, out, respond, who](ShardContext& ctx) {
+        Error e = authorize(who, Op::kReadStaff, ctx.target_of_session(id));
+        if (e != Error::kOk) return respond(error_response(e, "not allowed to read this session", out));
+        auto v = ctx.engine.staff_view(id, ctx.now);
+        if (!v) return respond(error_response(Error::kUnknownSession, "no such session", out));
+        respond(ok_response(encode_plain(*v, out), out));
+      });
+    case RouteId::kSessionList: {
+      if (who.role != Role::kAdmin && who.role != Role::kNurse)
+        return respond(error_response(who.role == Role::kNone ? Error::kUnauthorized : Error::kForbidden,
+                                      "staff only", out));
+      struct Acc {
+        std::mutex mu;
+        pb::SessionList list;
+      };
+      auto acc = std::make_shared<Acc>();
+      runtime_.read_all(
+          [acc, who](ShardContext& ctx) {
+            for (const std::string& sid : ctx.engine.session_ids()) {
+              if (authorize(who, Op::kReadStaff, ctx.target_of_session(sid)) != Error::kOk) continue;
+              auto v = ctx.engine.staff_view(sid, ctx.now);
+              if (!v) continue;
+              v->tickets.clear();
+              std::lock_guard lock(acc->mu);
+              codec::to_proto(*v, acc->list.add_sessions());
+            }
+          },
+          [acc, out, respond]() {
+            std::string body;
+            if (out == Format::kProto) acc->list.SerializeToString(&body);
+            else codec::to_json(acc->list, &body);
+            respond(ok_response(std::move(body), out));
+          });
+      return;
+    }
+    case RouteId::kTicketGet:
+    case RouteId::kMe: {
+      if (who.role == Role::kNone)
+        return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
+      bool me = route.id == RouteId::kMe;
+      if (me && who.role != Role::kPatient)
+        return respond(error_response(Error::kForbidden, "/v1/me needs a patient token", out));
+      auto fn = [id, me, out, respond, who](ShardContext& ctx) {
+        std::string token_ticket;
+        if (who.role == Role::kPatient) {
+          auto t = ctx.engine.ticket_by_token(who.id);
+          if (!t) return respond(error_response(Error::kUnauthorized, "unknown patient token", out));
+          token_ticket = *t;
+        }
+        std::string tid = me ? token_ticket : id;
+        Target target = ctx.target_of_ticket(tid);
+        target.token_ticket = token_ticket;
+        Error e = authorize(who, Op::kReadPatient, target);
+        if (e != Error::kOk) return respond(error_response(e, "not allowed to read this ticket", out));
+        auto pv = ctx.engine.patient_view(tid, ctx.now);
+        if (!pv) return respond(error_response(Error::kUnknownTicket, "no such ticket", out));
+        respond(ok_response(encode_plain(*pv, out), out));
+      };
+      if (who.role == Role::kPatient) return runtime_.read_token(who.id, std::move(fn));
+      return runtime_.read_ticket(id, std::move(fn));
+    }
+    case RouteId::kDisplay: {
+      Target t;
+      t.area = id;
+      Error e = authorize(who, Op::kReadDisplay, t);
+      if (e != Error::kOk) return respond(error_response(e, "display token of this area needed", out));
+      return runtime_.read_area(id, [id, out, respond](ShardContext& ctx) {
+        respond(ok_response(encode_plain(ctx.engine.display_view(id, ctx.now), out), out));
+      });
+    }
+    default:
+      return respond(error_response(404, "not_found", "no such endpoint", out));
+  }
+}
+
+HttpResponse Service::page(const Route& route) const {
+  if (config_.web_root.empty())
+    return error_response(404, "not_found", "no web root configured", Format::kJson);
+  std::ifstream in(config_.web_root + "/" + route.file, std::ios::binary);
+  if (!in) return error_response(404, "not_found", "no such page", Format::kJson);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  HttpResponse r;
+  r.content_type = mime_of(route.file);
+  r.body = ss.str();
+  r.headers.emplace_back("Cache-Control", "no-cache");
+  r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  return r;
+}
+
+HttpResponse Service::qr(const HttpRequest& req) const {
+#ifdef QC_HAVE_QR
+  std::string text = query_param(req.target, "text");
+  // Only links to patient pages ("/t/<token>") of some http(s) server.
+  bool ok = false;
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (std::string_view(text).starts_with(scheme)) {
+      auto slash = text.find('/', scheme.size());
+      ok = slash != std::string::npos && std::string_view(text).substr(slash).starts_with("/t/");
+    }
+  }
+  if (!ok) return error_response(Error::kInvalidArgument, "text must be a URL of a /t/ patient page", Format::kJson);
+  std::string svg = qr_svg(text);
+  if (svg.empty()) return error_response(Error::kInvalidArgument, "cannot encode this text", Format::kJson);
+  HttpResponse r;
+  r.content_type = "image/svg+xml";
+  r.body = std::move(svg);
+  r.headers.emplace_back("Cache-Control", "max-age=86400");
+  return r;
+#else
+  (void)req;
+  return error_response(404, "not_found", "built without libqrencode", Format::kJson);
+#endif
+}
+
+// ------------------------------------------------------------ WebSocket --
+
+void Service::subscribe(const ClientRequest& req, const std::shared_ptr<Subscriber>& sub,
+                        std::function<void(SubscribeResult)> done) {
+  const Format f = sub->format();
+  const std::uint64_t last = req.last_version;
+  std::weak_ptr<Subscriber> weak = sub;
+  auto fail = [done](Error e, std::string msg) {
+    SubscribeResult r;
+    r.error = e;
+    r.message = std::move(msg);
+    done(std::move(r));
+  };
+  switch (req.who) {
+    case ClientRequest::kPatient:
+      runtime_.read_token(req.token, [req, weak, f, last, done, fail](ShardContext& ctx) {
+        auto s = weak.lock();
+        if (!s) return;
+        auto t = ctx.engine.ticket_by_token(req.token);
+        if (!t) return fail(Error::kUnauthorized, "unknown patient token");
+        auto pv = ctx.engine.patient_view(*t, ctx.now);
+        if (!pv) return fail(Error::kUnknownTicket, "no such ticket");
+        std::string topic = patient_topic(*t);
+        ctx.hub.add(topic, pv->session_id, s);
+        if (pv->version != last)
+          s->deliver(topic, Frame{std::make_shared<const std::string>(encode_view(*pv, ctx.now, f)),
+                                  std::chrono::steady_clock::now()});
+        done(SubscribeResult{Error::kOk, "", topic});
+      });
+      return;
+    case ClientRequest::kDisplay: {
+      Principal who = keys_.authenticate(req.token);
+      Target t;
+      t.area = req.id;
+      Error e = authorize(who, Op::kReadDisplay, t);
+      if (e != Error::kOk) return fail(e, "display token of this area needed");
+      runtime_.read_area(req.id, [req, weak, f, last, done](ShardContext& ctx) {
+        auto s = weak.lock();
+        if (!s) return;
+        DisplayView v = ctx.engine.display_view(req.id, ctx.now);
+        std::string topic = display_topic(req.id);
+        ctx.hub.add(topic, "", s);
+        if (v.version != last || last == 0)
+          s->deliver(topic, Frame{std::make_shared<const std::string>(encode_view(v, ctx.now, f)),
+                                  std::chrono::steady_clock::now()});
+        done(SubscribeResult{Error::kOk, "", topic});
+      });
+      return;
+    }
+    case ClientRequest::kStaff: {
+      Principal who = keys_.authenticate(req.token);
+      if (who.role != Role::kAdmin && who.role != Role::kNurse)
+        return fail(who.role == Role::kNone ? Error::kUnauthorized : Error::kForbidden,
+                    "a staff key is needed");
+      runtime_.read_session(req.id, [req, who, weak, f, last, done, fail](ShardContext& ctx) {
+        auto s = weak.lock();
+        if (!s) return;
+        Error e = authorize(who, Op::kReadStaff, ctx.target_of_session(req.id));
+        if (e != Error::kOk) return fail(e, "this key may not follow that session");
+        auto v = ctx.engine.staff_view(req.id, ctx.now);
+        if (!v) return fail(Error::kUnknownSession, "no such session");
+        std::string topic = staff_topic(req.id);
+        ctx.hub.add(topic, "", s);
+        if (v->version != last)
+          s->deliver(topic, Frame{std::make_shared<const std::string>(encode_view(*v, ctx.now, f)),
+                                  std::chrono::steady_clock::now()});
+        done(SubscribeResult{Error::kOk, "", topic});
+      });
+      return;
+    }
+    case ClientRequest::kBoard:
+      runtime_.read_session(req.id, [req, weak, f, last, done, fail](ShardContext& ctx) {
+        auto s = weak.lock();
+        if (!s) return;
+        auto b = ctx.engine.board(req.id, ctx.now);
+        if (!b) return fail(Error::kUnknownSession, "no such session");
+        std::string topic = board_topic(req.id);
+        ctx.hub.add(topic, "", s);
+        if (b->version != last)
+          s->deliver(topic, Frame{std::make_shared<const std::string>(encode_view(*b, ctx.now, f)),
+                                  std::chrono::steady_clock::now()});
+        done(SubscribeResult{Error::kOk, "", topic});
+      });
+      return;
+  }
+}
+
+void Service::unsubscribe(const std::string& topic, const std::weak_ptr<Subscriber>& sub) {
+  if (topic.size() < 2) return;
+  std::string key = topic.substr(2);
+  auto fn = [topic, sub](ShardContext& ctx) { ctx.hub.remove(topic, sub); };
+  switch (topic[0]) {
+    case 'p': return runtime_.read_ticket(key, fn);
+    case 'd': return runtime_.read_area(key, fn);
+    default: return runtime_.read_session(key, fn);
+  }
+}
+
+}  // namespace qc::gw
