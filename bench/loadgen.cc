@@ -83,6 +83,7 @@ struct Options {
   int payload = 400;  // pubsub body size in bytes
   std::vector<int> server_pids;
   std::string admin_key, staff_key;
+  std::string qc_sub = "patient";  // queuecast: subscribe as "patient" (token) or "board" (public)
   int publishers = 8;       // HTTP keep-alive connections of the driver
   int connect_inflight = 64;  // per child
   double sat_guess = 150000;  // deliveries/s assumed for the ticket budget at rate 0
@@ -94,7 +95,8 @@ struct Options {
       "usage: loadgen --port N [--target pubsub|queuecast] [--host 127.0.0.1]\n"
       "  [--sessions 100] [--per-session 190] [--procs 4] [--src-base 10]\n"
       "  [--rates 40000,0] [--warmup 3] [--duration 10] [--settle 2] [--payload 400]\n"
-      "  [--server-pid P]... [--admin-key K] [--staff-key K] [--publishers 8]\n"
+      "  [--server-pid P]... [--admin-key K] [--staff-key K] [--qc-sub patient|board]\n"
+      "  [--publishers 8]\n"
       "  [--sat-guess 150000] [--max-seconds 300]\n");
   std::exit(2);
 }
@@ -122,12 +124,14 @@ Options parse(int argc, char** argv) {
     else if (a == "--server-pid") o.server_pids.push_back(std::stoi(val()));
     else if (a == "--admin-key") o.admin_key = val();
     else if (a == "--staff-key") o.staff_key = val();
+    else if (a == "--qc-sub") o.qc_sub = val();
     else if (a == "--publishers") o.publishers = std::stoi(val());
     else if (a == "--sat-guess") o.sat_guess = std::stod(val());
     else if (a == "--max-seconds") o.max_seconds = std::stoi(val());
     else usage();
   }
   if (o.port <= 0 || (o.target != "pubsub" && o.target != "queuecast") || o.procs < 1 ||
+      (o.qc_sub != "patient" && o.qc_sub != "board") ||
       o.sessions < 1 || o.per_session < 1 || o.publishers < 1)
     usage();
   return o;
@@ -337,6 +341,7 @@ class HttpPool {
 struct SubSpec {
   int session;
   std::string token;  // queuecast: patient token
+  std::string sid;    // queuecast: session id (board subscriptions)
 };
 
 class Child;
@@ -440,8 +445,10 @@ void Subscriber::on_connected() {
       self->owner_.ready();
       return self->read();
     }
-    self->subscribe_msg_ = "{\"subscribe\":{\"patient\":{\"token\":\"" + self->spec_.token +
-                           "\"},\"lastVersion\":0}}";
+    self->subscribe_msg_ =
+        self->owner_.o_.qc_sub == "board"
+            ? "{\"subscribe\":{\"board\":{\"sessionId\":\"" + self->spec_.sid + "\"},\"lastVersion\":\"0\"}}"
+            : "{\"subscribe\":{\"patient\":{\"token\":\"" + self->spec_.token + "\"},\"lastVersion\":\"0\"}}";
     self->ws_.text(true);
     self->ws_.async_write(asio::buffer(self->subscribe_msg_),
                           [self](beast::error_code ec, std::size_t) {
@@ -702,6 +709,7 @@ bool setup_queuecast(const Options& o, std::uint64_t extra, Setup& out) {
         if (wave == 1) {
           SubSpec* spec = &out.subs[std::size_t(s) * o.per_session + i];
           spec->session = s;
+          spec->sid = out.session_ids[s];
           j.done = [spec](unsigned status, std::string_view b) {
             if (status >= 200 && status < 300) spec->token = json_string_field(b, "token");
           };
@@ -712,7 +720,7 @@ bool setup_queuecast(const Options& o, std::uint64_t extra, Setup& out) {
     if (!run_jobs(o, std::move(jobs), wave == 0 ? "walk-ins ahead" : "walk-ins for phones")) return false;
   }
   for (auto& s : out.subs)
-    if (s.token.empty()) {
+    if (s.token.empty() && o.qc_sub == "patient") {
       std::fprintf(stderr, "loadgen: a walk-in response carried no \"token\"\n");
       return false;
     }
@@ -766,7 +774,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
     if (!setup_queuecast(o, budget, setup)) return 1;
   } else {
-    for (std::uint64_t i = 0; i < total_subs; ++i) setup.subs.push_back(SubSpec{int(i / o.per_session), {}});
+    for (std::uint64_t i = 0; i < total_subs; ++i) setup.subs.push_back(SubSpec{int(i / o.per_session), {}, {}});
   }
 
   std::uint64_t rss0 = sum_rss_kb(o.server_pids);
