@@ -158,6 +158,17 @@ export function hhmm(ms) {
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
 }
 
+// "10:20" when `ms` falls on the day of `today` (ms), else with the date:
+// "11月24日 10:20" / "Nov 24, 10:20".
+export function whenText(ms, today) {
+  if (ms === null || ms === undefined) return '';
+  const d = new Date(ms);
+  const n = new Date(today ?? Date.now());
+  if (d.getFullYear() === n.getFullYear() && d.getMonth() === n.getMonth() && d.getDate() === n.getDate()) return hhmm(ms);
+  if (lang === 'zh') return `${d.getMonth() + 1}月${d.getDate()}日 ${hhmm(ms)}`;
+  return `${d.toLocaleDateString('en', { month: 'short', day: 'numeric' })}, ${hhmm(ms)}`;
+}
+
 // A button that switches the language and calls rerender().
 export function langButton(el, rerender) {
   el.textContent = t('lang.other');

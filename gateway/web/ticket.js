@@ -1,7 +1,7 @@
 // Patient page: /t/<token>. Optional URL parameters: alert=N (alert when N
 // or fewer people are ahead; default 3, the patient can change it), lang=en|zh.
 import { live, endpoints } from './api.js';
-import { t, roomName, hhmm, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
+import { t, roomName, hhmm, whenText, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
 const token = decodeURIComponent(location.pathname.split('/')[2] || params.get('token') || '');
@@ -35,10 +35,13 @@ function hero(v) {
         ${eta ? `<div class="sub">${eta}</div>` : ''}`];
     }
     case 'booked': {
+      const today = serverNow();
       const arrive = v.recommendedArrival
-        ? `<div class="lead" data-testid="arrive">${escapeHtml(t('p.arrive', { time: hhmm(v.recommendedArrival) }))}</div>` : '';
-      const ahead = v.ahead >= 0 ? `<div class="sub">${escapeHtml(t('p.arriveAhead', { n: v.ahead }))}</div>` : '';
-      return ['booked', `${arrive}<div class="sub">${escapeHtml(t('p.booked', { from: hhmm(v.slotStart), to: hhmm(v.slotEnd) }))}</div>${ahead}`];
+        ? `<div class="lead" data-testid="arrive">${escapeHtml(t('p.arrive', { time: whenText(v.recommendedArrival, today) }))}</div>` : '';
+      // "If you checked in now" only means something on the day itself.
+      const sameDay = whenText(v.slotStart, today) === hhmm(v.slotStart);
+      const ahead = v.ahead >= 0 && sameDay ? `<div class="sub">${escapeHtml(t('p.arriveAhead', { n: v.ahead }))}</div>` : '';
+      return ['booked', `${arrive}<div class="sub">${escapeHtml(t('p.booked', { from: whenText(v.slotStart, today), to: hhmm(v.slotEnd) }))}</div>${ahead}`];
     }
     case 'done': return ['final', `<div class="lead">${escapeHtml(t('p.done'))}</div>`];
     case 'cancelled':

@@ -194,7 +194,7 @@ describe('queuecast pages in a real browser', () => {
       assert.ok(sw <= cw, `${name}: scrollWidth ${sw} > clientWidth ${cw}`);
       assert.ok(cw <= 360);
       await p.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
-      if (name === 'ticket-booked') assert.match(await p.textContent('[data-testid=hero]'), /建议 \d\d:\d\d 到达/);
+      if (name === 'ticket-booked') assert.match(await p.textContent('[data-testid=hero]'), /建议 11月24日 \d\d:\d\d 到达/);
       await p.close();
     }
   });
