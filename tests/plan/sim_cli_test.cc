@@ -1,0 +1,115 @@
+// The scenario files, the JSON reader and the report of `queuecast simulate`.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "cli/sim_json.h"
+#include "cli/sim_report.h"
+#include "cli/sim_scenario.h"
+
+namespace qc::cli {
+namespace {
+
+std::string read(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+TEST(Json, ParsesValuesAndEscapes) {
+  JsonValue v;
+  std::string err;
+  ASSERT_TRUE(parse_json(R"({"a": [1, -2.5e1, true, null], "s": "\u5f20\"\n\ud83d\ude00"})", &v, &err)) << err;
+  ASSERT_EQ(v.type, JsonValue::Type::kObject);
+  const JsonValue* a = v.find("a");
+  ASSERT_NE(a, nullptr);
+  ASSERT_EQ(a->array.size(), 4u);
+  EXPECT_EQ(a->array[1].number, -25);
+  EXPECT_TRUE(a->array[2].boolean);
+  EXPECT_EQ(a->array[3].type, JsonValue::Type::kNull);
+  EXPECT_EQ(v.find("s")->string, "\xe5\xbc\xa0\"\n\xf0\x9f\x98\x80");
+  EXPECT_EQ(v.find("missing"), nullptr);
+}
+
+TEST(Json, ErrorsNameLineAndColumn) {
+  JsonValue v;
+  std::string err;
+  EXPECT_FALSE(parse_json("{\n  \"a\": 1,\n  \"b\": x\n}", &v, &err));
+  EXPECT_EQ(err.rfind("line 3, column 8: ", 0), 0u) << err;
+  EXPECT_FALSE(parse_json("{\"a\": 1, \"a\": 2}", &v, &err));
+  EXPECT_NE(err.find("duplicate key"), std::string::npos);
+  for (const char* bad : {"", "[1,]", "{\"a\" 1}", "\"abc", "01x", "[1] 2", "\"\\ud800\"", "1e999"}) {
+    EXPECT_FALSE(parse_json(bad, &v, &err)) << bad;
+    EXPECT_FALSE(err.empty());
+  }
+  std::string deep(100, '[');
+  EXPECT_FALSE(parse_json(deep, &v, &err));
+}
+
+TEST(Scenario, TheShippedTongjiScenarioParses) {
+  sim::Scenario sc;
+  std::string err;
+  ASSERT_TRUE(parse_scenario(read(QC_SOURCE_DIR "/docs/scenarios/tongji-neurology.json"), &sc, &err)) << err;
+  EXPECT_EQ(sc.slots(), 4);
+  EXPECT_EQ(sc.registration_open_minute, 7 * 60);
+  EXPECT_EQ(sc.policy, Policy::kAppointmentsFirst);
+  EXPECT_DOUBLE_EQ(sc.walkin_rate_per_minute[0], 0.15);  // the paper's 07:00-08:00 figure
+  EXPECT_EQ(sc.appointments_per_day, 10);                // 212 in the month / 21 weekdays
+  EXPECT_DOUBLE_EQ(sc.first_slot_seen, 2);
+  EXPECT_DOUBLE_EQ(sc.noshow_rate, 0);
+  EXPECT_DOUBLE_EQ(sc.arrival.early_share, 0.21);
+  EXPECT_DOUBLE_EQ(sc.arrival.late_share, 0.28);
+  // The planner's NX for the slots after the first: 12 and 10, as in the paper.
+  plan::Plan p;
+  sim::planner_quotas(sc, &p);
+  EXPECT_EQ(p.slots[0].capacity, 2);
+  EXPECT_EQ(p.slots[1].capacity, 12);
+  EXPECT_EQ(p.slots[2].capacity, 10);
+}
+
+TEST(Scenario, BadValuesNameTheirKey) {
+  sim::Scenario sc;
+  std::string err;
+  EXPECT_FALSE(parse_scenario("{\"start\": \"8:00\"}", &sc, &err));
+  EXPECT_NE(err.find("\"start\""), std::string::npos) << err;
+  EXPECT_FALSE(parse_scenario("{\"slotMinutes\": 30.5}", &sc, &err));
+  EXPECT_NE(err.find("integer"), std::string::npos) << err;
+  EXPECT_FALSE(parse_scenario("{\"arrival\": {\"earlyShar\": 0.2}}", &sc, &err));
+  EXPECT_NE(err.find("arrival.earlyShar"), std::string::npos) << err;
+  EXPECT_FALSE(parse_scenario("{\"policy\": \"fifo\"}", &sc, &err));
+  EXPECT_FALSE(parse_scenario("[1, 2]", &sc, &err));
+  // Parsed but invalid as a whole: validate() speaks.
+  EXPECT_FALSE(parse_scenario("{\"walkinRatePerMinute\": [0.1], \"consultMeanMinutes\": [5, 5, 5, 5]}", &sc, &err));
+  EXPECT_NE(err.find("walkinRatePerMinute needs 5 entries"), std::string::npos) << err;
+  // Comments are allowed.
+  EXPECT_TRUE(parse_scenario(R"({"_note": "x", "description": "y", "walkinRatePerMinute": [0, 0, 0, 0, 0],
+                                 "consultMeanMinutes": [5, 5, 5, 5]})", &sc, &err)) << err;
+}
+
+TEST(Report, TableAndSvgShowEveryStrategyAndSlot) {
+  sim::Scenario sc;
+  std::string err;
+  ASSERT_TRUE(parse_scenario(read(QC_SOURCE_DIR "/docs/scenarios/tongji-neurology.json"), &sc, &err)) << err;
+  sc.name = "A <test> & co";
+  sim::OptimizeOptions opt;
+  opt.replications = 10;
+  opt.max_evaluations = 5;
+  sim::Comparison c;
+  ASSERT_TRUE(sim::compare_strategies(sc, 20, 1, opt, &c, &err)) << err;
+  ASSERT_EQ(c.strategies.size(), 4u);
+  const std::string table = comparison_table(sc, c);
+  for (const char* s : {"baseline ", "paper ", "planner ", "optimizer ", "08:00-09:00", "11:00-12:00"})
+    EXPECT_NE(table.find(s), std::string::npos) << s << "\n" << table;
+  const std::string svg = comparison_svg(sc, c);
+  EXPECT_EQ(svg.rfind("<svg ", 0), 0u);
+  EXPECT_NE(svg.find("</svg>"), std::string::npos);
+  EXPECT_NE(svg.find("A &lt;test&gt; &amp; co"), std::string::npos);  // escaped
+  EXPECT_EQ(svg.find("<test>"), std::string::npos);
+  EXPECT_NE(svg.find(">optimizer</text>"), std::string::npos);
+  EXPECT_EQ(slot_label(sc, 3), "11:00-12:00");
+}
+
+}  // namespace
+}  // namespace qc::cli
