@@ -9,7 +9,8 @@
 // The server's virtual clock decides what "now" is; this script reads it from
 // the `at` of the events it gets back and keeps in step with --speed (virtual
 // ms per real ms; must equal the server's --clock-speed). Three doctors in
-// area demo-2f, 08:00-12:00 (the next full hour after the clock's start):
+// area demo-2f, 4 hours from the first full hour at least an hour after the
+// clock's start (08:00-12:00 for a 07:00 start), registration an hour before:
 // appointments booked ahead that come early, on time, late (demoted) or not
 // at all; walk-ins arriving all morning, most in the first hour; nurses
 // calling at each doctor's pace; some called patients missed who return
@@ -133,7 +134,9 @@ const DOCTORS = [
 ];
 
 async function playMorning(round) {
-  const start0 = (ms) => Math.floor((ms + TZ) / HOUR) * HOUR - TZ + HOUR;  // the next full local hour
+  // The first full local hour at least an hour away: registration (an hour
+  // before the start) opens a little after the clock's start.
+  const start0 = (ms) => Math.ceil((ms + HOUR + TZ) / HOUR) * HOUR - TZ;
   const suffix = `${Date.now().toString(36)}${round}`;
   const start = start0(vnow());
   const sessions = [];
@@ -144,7 +147,7 @@ async function playMorning(round) {
       start: new Date(start).toISOString(), end: new Date(start + 4 * HOUR).toISOString(),
       registrationOpen: new Date(start - HOUR).toISOString(),
       walkinConversionTime: new Date(start + 3 * HOUR).toISOString(),
-      appointmentQuota: [3, 5, 5, 5], walkinQuota: [4, 3, 3, 2],
+      appointmentQuota: [3, 5, 5, 5], walkinQuota: [6, 5, 5, 4],
       avgConsultSeed: '600s',
     };
     await api('POST', '/v1/sessions', spec, ADMIN);
@@ -235,7 +238,7 @@ function scheduleWalkIns(s, tokens) {
         log(s.doctor.name, 'walk-in turned away: no capacity left');
       }
     });
-    t += between(rush ? 6 : 12, rush ? 14 : 30) * MIN;
+    t += between(rush ? 7 : 14, rush ? 16 : 32) * MIN;
   }
 }
 
@@ -256,6 +259,7 @@ function scheduleNurse(s) {
       r = await api('POST', `/v1/sessions/${sid}/call-next`);
     } catch (e) {
       if (e.code === 'session_paused') { later(2 * MIN, callNext); return; }
+      if (e.code === 'session_closed') { log(d.name, 'session closed'); return; }
       throw e;
     }
     const called = r.events?.find((e) => e.ticketCalled)?.ticketCalled;
