@@ -113,7 +113,8 @@ std::string command_to_json(const Command& command, Time at, JsonOptions options
 std::string event_to_json(const Event& event, JsonOptions options = {});
 
 // Appends `s` as a JSON string literal (with quotes) to *out. Escapes `"`,
-// `\` and control characters; other bytes (UTF-8) pass through.
+// `\` and control characters; valid UTF-8 passes through, any byte that is
+// not part of valid UTF-8 becomes U+FFFD, so the result is always valid JSON.
 void append_json_string(std::string_view s, std::string* out);
 
 }  // namespace qc::codec
