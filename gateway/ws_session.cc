@@ -15,6 +15,7 @@
 
 #include "gateway/log.h"
 #include "gateway/net.h"
+#include "gateway/outbox.h"
 
 namespace qc::gw::net {
 namespace {
@@ -71,33 +72,15 @@ class WsSession final : public Subscriber,
   void deliver(const std::string& topic, Frame frame) override {
     std::lock_guard lock(mu_);
     if (closing_) return;
-    bool replaced = false;
-    for (auto& [t, f] : pending_) {
-      if (t == topic) {
-        pending_bytes_ -= f.bytes->size();
-        f = std::move(frame);
-        pending_bytes_ += f.bytes->size();
-        replaced = true;
-        shared_.metrics.ws_frames_conflated.fetch_add(1, std::memory_order_relaxed);
-        break;
-      }
-    }
-    if (!replaced) {
-      pending_bytes_ += frame.bytes->size();
-      pending_.emplace_back(topic, std::move(frame));
-    }
+    if (outbox_.put(topic, std::move(frame)))
+      shared_.metrics.ws_frames_conflated.fetch_add(1, std::memory_order_relaxed);
     schedule_locked();
   }
 
   void send_control(std::shared_ptr<const std::string> bytes) override {
     std::lock_guard lock(mu_);
     if (closing_) return;
-    if (control_.size() >= kMaxControl) {
-      too_slow_ = true;
-    } else {
-      pending_bytes_ += bytes->size();
-      control_.push_back(std::move(bytes));
-    }
+    if (!outbox_.put_control(std::move(bytes))) too_slow_ = true;
     schedule_locked();
   }
 
@@ -113,7 +96,7 @@ class WsSession final : public Subscriber,
   // Called with mu_ held: post one flush unless one is on its way.
   void schedule_locked() {
     const auto& l = shared_.config.limits;
-    if (pending_bytes_ + inflight_bytes_ > l.send_backlog_bytes) too_slow_ = true;
+    if (outbox_.bytes() + inflight_bytes_ > l.send_backlog_bytes) too_slow_ = true;
     if (flush_posted_) return;
     flush_posted_ = true;
     asio::post(ws_.get_executor(), [self = shared_from_this()] { self->flush(); });
@@ -203,25 +186,17 @@ class WsSession final : public Subscriber,
         // Too slow: close below (outside the lock); closing: nothing more to
         // send; writing: on_write() flushes again.
         if (!too_slow_ || closing_local_) return;
-        pending_.clear();
-        control_.clear();
-        pending_bytes_ = 0;
+        outbox_.clear();
         closing_ = true;
       }
-      if (!control_.empty()) {
-        next = std::move(control_.front());
-        control_.pop_front();
-      } else if (!pending_.empty()) {
-        next = std::move(pending_.front().second.bytes);
-        published = pending_.front().second.published;
-        pending_.erase(pending_.begin());
-      } else if (!closing_) {
-        return;
-      }
-      if (next) pending_bytes_ -= next->size();
-      if (next) {
+      Frame f;
+      if (!closing_ && outbox_.take(&f)) {
+        next = std::move(f.bytes);
+        published = f.published;
         inflight_bytes_ = next->size();
         writing_ = true;
+      } else if (!closing_) {
+        return;
       }
     }
     if (!next) {
@@ -286,9 +261,7 @@ class WsSession final : public Subscriber,
     {
       std::lock_guard lock(mu_);
       closing_ = true;
-      pending_.clear();
-      control_.clear();
-      pending_bytes_ = 0;
+      outbox_.clear();
     }
     unregister();
     ws_.async_close(websocket::close_reason(static_cast<websocket::close_code>(code), reason),
@@ -304,8 +277,7 @@ class WsSession final : public Subscriber,
     {
       std::lock_guard lock(mu_);
       closing_ = true;
-      pending_.clear();
-      control_.clear();
+      outbox_.clear();
     }
     closing_local_ = true;
     slow_timer_.cancel();
@@ -335,9 +307,7 @@ class WsSession final : public Subscriber,
 
   // Shared with the shard threads, under mu_.
   std::mutex mu_;
-  std::vector<std::pair<std::string, Frame>> pending_;  // one per topic, oldest first
-  std::deque<std::shared_ptr<const std::string>> control_;
-  std::size_t pending_bytes_ = 0;
+  Outbox outbox_{kMaxControl};
   std::size_t inflight_bytes_ = 0;
   bool flush_posted_ = false;
   bool writing_ = false;

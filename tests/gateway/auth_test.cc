@@ -1,0 +1,100 @@
+#include "gateway/auth.h"
+
+#include <gtest/gtest.h>
+
+#include "gateway/sha256.h"
+
+namespace qc::gw {
+namespace {
+
+KeyStore store() {
+  return KeyStore({
+      {Role::kAdmin, "boss", sha256_hex("admin-secret"), {}, {}},
+      {Role::kNurse, "n17", sha256_hex("nurse-neuro"), {"neuro"}, {}},
+      {Role::kNurse, "n30", sha256_hex("nurse-one-session"), {}, {"s-cardio-1"}},
+      {Role::kChannel, "wechat", sha256_hex("channel-key"), {}, {}},
+      {Role::kKiosk, "k1", sha256_hex("kiosk-key"), {"neuro"}, {}},
+      {Role::kDisplay, "neuro-2f", sha256_hex("display-key"), {}, {}},
+  });
+}
+
+Target session(std::string sid, std::string dept, std::string area = "") {
+  Target t;
+  t.session_id = std::move(sid);
+  t.department = std::move(dept);
+  t.area = std::move(area);
+  return t;
+}
+
+TEST(KeyStore, AuthenticatesByHashOnly) {
+  KeyStore k = store();
+  EXPECT_EQ(k.authenticate("admin-secret").role, Role::kAdmin);
+  EXPECT_EQ(k.authenticate("nurse-neuro").id, "n17");
+  EXPECT_EQ(k.authenticate("display-key").id, "neuro-2f");
+  EXPECT_EQ(k.authenticate("").role, Role::kNone);
+  EXPECT_EQ(k.authenticate("wrong").role, Role::kNone);
+  // The configured digest itself is not a credential.
+  EXPECT_EQ(k.authenticate(sha256_hex("admin-secret")).role, Role::kNone);
+  // 32 hex characters that match no key: a patient token candidate.
+  Principal p = k.authenticate("0123456789abcdef0123456789abcdef");
+  EXPECT_EQ(p.role, Role::kPatient);
+  EXPECT_EQ(p.actor().kind, ActorKind::kPatient);
+  EXPECT_EQ(k.authenticate("0123456789ABCDEF0123456789ABCDEF").role, Role::kNone);
+}
+
+TEST(Authorize, RolesAndScopes) {
+  KeyStore k = store();
+  Principal admin = k.authenticate("admin-secret"), nurse = k.authenticate("nurse-neuro"),
+            one = k.authenticate("nurse-one-session"), channel = k.authenticate("channel-key"),
+            kiosk = k.authenticate("kiosk-key"), display = k.authenticate("display-key"),
+            nobody;
+  Target neuro = session("s-neuro-1", "neuro", "neuro-2f");
+  Target cardio = session("s-cardio-1", "cardio", "cardio-3f");
+
+  EXPECT_EQ(authorize(nobody, Op::kNurseAction, neuro), Error::kUnauthorized);
+  EXPECT_EQ(authorize(admin, Op::kAdminCommand, neuro), Error::kOk);
+  EXPECT_EQ(authorize(admin, Op::kTick, neuro), Error::kForbidden);
+
+  EXPECT_EQ(authorize(nurse, Op::kNurseAction, neuro), Error::kOk);
+  EXPECT_EQ(authorize(nurse, Op::kNurseAction, cardio), Error::kForbidden);
+  EXPECT_EQ(authorize(nurse, Op::kAdminCommand, neuro), Error::kForbidden);
+  EXPECT_EQ(authorize(nurse, Op::kReadStaff, cardio), Error::kForbidden);
+  EXPECT_EQ(authorize(one, Op::kNurseAction, cardio), Error::kOk);
+  EXPECT_EQ(authorize(one, Op::kNurseAction, neuro), Error::kForbidden);
+
+  EXPECT_EQ(authorize(channel, Op::kBook, cardio), Error::kOk);
+  EXPECT_EQ(authorize(channel, Op::kCancel, cardio), Error::kOk);
+  EXPECT_EQ(authorize(channel, Op::kNurseAction, cardio), Error::kForbidden);
+
+  EXPECT_EQ(authorize(kiosk, Op::kWalkIn, neuro), Error::kOk);
+  EXPECT_EQ(authorize(kiosk, Op::kCheckIn, neuro), Error::kOk);
+  EXPECT_EQ(authorize(kiosk, Op::kWalkIn, cardio), Error::kForbidden);
+  EXPECT_EQ(authorize(kiosk, Op::kNurseAction, neuro), Error::kForbidden);
+
+  EXPECT_EQ(authorize(display, Op::kReadDisplay, neuro), Error::kOk);
+  EXPECT_EQ(authorize(display, Op::kReadDisplay, cardio), Error::kForbidden);
+  EXPECT_EQ(authorize(display, Op::kNurseAction, neuro), Error::kForbidden);
+  EXPECT_EQ(authorize(nobody, Op::kSubscribeBoard, neuro), Error::kOk);
+}
+
+TEST(Authorize, PatientsOnlyTheirOwnTicket) {
+  Principal p;
+  p.role = Role::kPatient;
+  p.id = "0123456789abcdef0123456789abcdef";
+  Target own;
+  own.ticket_id = "t1";
+  own.token_ticket = "t1";
+  Target other = own;
+  other.ticket_id = "t2";
+  Target unknown_token = own;
+  unknown_token.token_ticket = "";
+  EXPECT_EQ(authorize(p, Op::kReadPatient, own), Error::kOk);
+  EXPECT_EQ(authorize(p, Op::kCancel, own), Error::kOk);
+  EXPECT_EQ(authorize(p, Op::kReadPatient, other), Error::kForbidden);
+  EXPECT_EQ(authorize(p, Op::kCancel, other), Error::kForbidden);
+  EXPECT_EQ(authorize(p, Op::kCheckIn, own), Error::kForbidden);
+  EXPECT_EQ(authorize(p, Op::kReadPatient, unknown_token), Error::kUnauthorized);
+}
+
+}  // namespace
+}  // namespace qc::gw

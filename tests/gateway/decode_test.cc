@@ -1,0 +1,194 @@
+// Pure decoders: routes, query strings, command bodies, WebSocket messages,
+// configuration and times.
+#include "gateway/decode.h"
+
+#include <gtest/gtest.h>
+
+#include "gateway/clock.h"
+#include "gateway/config.h"
+#include "gateway/wire.h"
+
+namespace qc::gw {
+namespace {
+
+TEST(Route, ApiPaths) {
+  Route r = parse_route("POST", "/v1/sessions/s%201/call-next?x=1");
+  EXPECT_EQ(r.id, RouteId::kSessionCommand);
+  EXPECT_EQ(r.id1, "s 1");
+  EXPECT_EQ(r.action, "call-next");
+  EXPECT_EQ(parse_route("GET", "/v1/sessions/s1").id, RouteId::kSessionGet);
+  EXPECT_EQ(parse_route("GET", "/v1/sessions").id, RouteId::kSessionList);
+  EXPECT_EQ(parse_route("POST", "/v1/sessions").id, RouteId::kSessionCreate);
+  EXPECT_EQ(parse_route("GET", "/v1/sessions/s1/board").id, RouteId::kBoard);
+  EXPECT_EQ(parse_route("POST", "/v1/tickets/t1/move-to-next").action, "move-to-next");
+  EXPECT_EQ(parse_route("GET", "/v1/tickets/t1").id, RouteId::kTicketGet);
+  EXPECT_EQ(parse_route("DELETE", "/v1/holds/h1").action, "release");
+  EXPECT_EQ(parse_route("POST", "/v1/holds/h1/confirm").id, RouteId::kHoldCommand);
+  EXPECT_EQ(parse_route("GET", "/v1/areas/neuro-2f/display").id1, "neuro-2f");
+  EXPECT_EQ(parse_route("GET", "/v1/ws").id, RouteId::kWebSocket);
+  EXPECT_EQ(parse_route("GET", "/metrics").id, RouteId::kMetrics);
+}
+
+TEST(Route, WrongMethodUnknownPathAndPages) {
+  EXPECT_EQ(parse_route("GET", "/v1/sessions/s1/call-next").id, RouteId::kMethodNotAllowed);
+  EXPECT_EQ(parse_route("DELETE", "/v1/commands").id, RouteId::kMethodNotAllowed);
+  EXPECT_EQ(parse_route("POST", "/v1/tickets/t1/explode").id, RouteId::kNotFound);
+  EXPECT_EQ(parse_route("GET", "/v1/sessions/%zz").id, RouteId::kNotFound);
+  EXPECT_EQ(parse_route("GET", "/display/neuro-2f?token=x").file, "display.html");
+  EXPECT_EQ(parse_route("GET", "/t/0123").file, "ticket.html");
+  EXPECT_EQ(parse_route("GET", "/console").file, "console.html");
+  EXPECT_EQ(parse_route("GET", "/kiosk").file, "kiosk.html");
+  EXPECT_EQ(parse_route("GET", "/manager").file, "manager.html");
+  EXPECT_EQ(parse_route("GET", "/").file, "index.html");
+  EXPECT_EQ(parse_route("GET", "/static/app.js").file, "app.js");
+  EXPECT_EQ(parse_route("GET", "/../etc/passwd").id, RouteId::kNotFound);
+  EXPECT_EQ(parse_route("GET", "/static/..%2f..%2fetc").id, RouteId::kNotFound);
+}
+
+TEST(Query, Params) {
+  EXPECT_EQ(query_param("/x?token=abc&b=2", "token"), "abc");
+  EXPECT_EQ(query_param("/x?a=1&text=http%3A%2F%2Fh%2Ft%2F1", "text"), "http://h/t/1");
+  EXPECT_EQ(query_param("/x?a=1", "token"), "");
+  EXPECT_EQ(query_param("/x?token=%4", "token"), "");
+  std::string out;
+  EXPECT_FALSE(percent_decode("%", &out));
+  EXPECT_FALSE(percent_decode("%g1", &out));
+}
+
+TEST(DecodeCommand, ShortcutEndpoints) {
+  Command c;
+  std::string m;
+  Route r = parse_route("POST", "/v1/sessions/s1/book");
+  ASSERT_EQ(decode_command(r, R"({"slot":2,"patientRef":"P1","patientName":"Zhang San"})",
+                           Format::kJson, &c, &m),
+            Error::kOk)
+      << m;
+  auto* b = std::get_if<Book>(&c.body);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(b->session_id, "s1");
+  EXPECT_EQ(b->slot, 2);
+  EXPECT_EQ(b->patient_ref, "P1");
+
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/tickets/t9/check-in"), "", Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<CheckIn>(c.body).ticket_id, "t9");
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/tickets/t9/return"), "{}", Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<ReturnTicket>(c.body).ticket_id, "t9");
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/sessions/s1/suspend"), R"({"reason":"ill"})",
+                           Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<SuspendSession>(c.body).reason, "ill");
+  ASSERT_EQ(decode_command(parse_route("DELETE", "/v1/holds/h1"), "", Format::kJson, &c, &m), Error::kOk);
+  EXPECT_EQ(std::get<Release>(c.body).hold_id, "h1");
+}
+
+TEST(DecodeCommand, BadBodiesAreInvalidArgument) {
+  Command c;
+  std::string m;
+  Route book = parse_route("POST", "/v1/sessions/s1/book");
+  EXPECT_EQ(decode_command(book, "{", Format::kJson, &c, &m), Error::kInvalidArgument);
+  EXPECT_EQ(decode_command(book, R"({"slot":1,"bogus":true})", Format::kJson, &c, &m),
+            Error::kInvalidArgument);
+  EXPECT_NE(m.find("bogus"), std::string::npos);
+  EXPECT_EQ(decode_command(book, R"({"slot":"two"})", Format::kJson, &c, &m), Error::kInvalidArgument);
+  EXPECT_EQ(decode_command(book, "", Format::kJson, &c, &m), Error::kInvalidArgument);
+  EXPECT_EQ(decode_command(book, R"({"sessionId":"other","slot":1})", Format::kJson, &c, &m),
+            Error::kInvalidArgument);
+  EXPECT_EQ(decode_command(book, "\xff\xff\xff", Format::kProto, &c, &m), Error::kInvalidArgument);
+  Route cmds = parse_route("POST", "/v1/commands");
+  EXPECT_EQ(decode_command(cmds, "{}", Format::kJson, &c, &m), Error::kInvalidArgument);
+  EXPECT_EQ(decode_command(cmds, R"({"createSession":{"spec":{"sessionId":"x"}}})", Format::kJson, &c, &m),
+            Error::kInvalidArgument);  // start/end required
+  ASSERT_EQ(decode_command(cmds, R"({"callNext":{"sessionId":"s1"},"actor":{"kind":"ACTOR_KIND_ADMIN","id":"evil"}})",
+                           Format::kJson, &c, &m),
+            Error::kOk)
+      << m;
+  EXPECT_EQ(c.actor.kind, ActorKind::kSystem);  // the client's actor is ignored
+}
+
+TEST(DecodeClientMessage, SubscribeAndPing) {
+  ClientRequest r;
+  std::string m;
+  ASSERT_EQ(decode_client_message(R"({"subscribe":{"patient":{"token":"abc"},"lastVersion":"12"}})",
+                                  Format::kJson, &r, &m),
+            Error::kOk)
+      << m;
+  EXPECT_EQ(r.kind, ClientRequest::kSubscribe);
+  EXPECT_EQ(r.who, ClientRequest::kPatient);
+  EXPECT_EQ(r.token, "abc");
+  EXPECT_EQ(r.last_version, 12u);
+  ASSERT_EQ(decode_client_message(R"({"subscribe":{"display":{"area":"a","token":"t"}}})", Format::kJson, &r, &m),
+            Error::kOk);
+  EXPECT_EQ(r.who, ClientRequest::kDisplay);
+  ASSERT_EQ(decode_client_message(R"({"subscribe":{"board":{"sessionId":"s1"}}})", Format::kJson, &r, &m),
+            Error::kOk);
+  EXPECT_EQ(r.who, ClientRequest::kBoard);
+  ASSERT_EQ(decode_client_message(R"({"ping":{}})", Format::kJson, &r, &m), Error::kOk);
+  EXPECT_EQ(r.kind, ClientRequest::kPing);
+  EXPECT_EQ(decode_client_message("", Format::kJson, &r, &m), Error::kInvalidArgument);
+  EXPECT_EQ(decode_client_message("{}", Format::kJson, &r, &m), Error::kInvalidArgument);
+  EXPECT_EQ(decode_client_message("nope", Format::kJson, &r, &m), Error::kInvalidArgument);
+  EXPECT_EQ(decode_client_message(R"({"subscribe":{}})", Format::kJson, &r, &m), Error::kInvalidArgument);
+  EXPECT_EQ(decode_client_message(R"({"subscribe":{"patient":{}}})", Format::kJson, &r, &m),
+            Error::kInvalidArgument);
+  EXPECT_EQ(decode_client_message(R"({"ping":{},"extra":1})", Format::kJson, &r, &m),
+            Error::kInvalidArgument);
+  EXPECT_EQ(decode_client_message("\x0a\x03\x0a\x01", Format::kProto, &r, &m), Error::kInvalidArgument);
+}
+
+TEST(Wire, StatusOfEveryCode) {
+  EXPECT_EQ(http_status(Error::kUnknownSession), 404);
+  EXPECT_EQ(http_status(Error::kWrongState), 409);
+  EXPECT_EQ(http_status(Error::kBlacklisted), 403);
+  EXPECT_EQ(http_status(Error::kHoldExpired), 410);
+  EXPECT_EQ(http_status(Error::kInvalidArgument), 400);
+  EXPECT_EQ(http_status(Error::kUnauthorized), 401);
+  EXPECT_EQ(http_status(Error::kRateLimited), 429);
+  EXPECT_EQ(http_status(Error::kUnavailable), 503);
+  for (int e = 1; e < kErrorCount; ++e) {
+    int s = http_status(static_cast<Error>(e));
+    EXPECT_GE(s, 400);
+    EXPECT_LT(s, 600);
+  }
+  EXPECT_EQ(encode_error_body("no_capacity", "full", Format::kJson),
+            R"({"error":{"code":"no_capacity","message":"full"}})");
+}
+
+TEST(Clock, Rfc3339RoundTripAndVirtualClock) {
+  Time t = 0;
+  ASSERT_TRUE(parse_rfc3339("2026-11-23T08:00:00+08:00", &t));
+  EXPECT_EQ(format_rfc3339(t), "2026-11-23T00:00:00.000Z");
+  ASSERT_TRUE(parse_rfc3339("1970-01-01T00:00:01.5Z", &t));
+  EXPECT_EQ(t, 1500);
+  EXPECT_FALSE(parse_rfc3339("2026-11-23 08:00", &t));
+  EXPECT_FALSE(parse_rfc3339("2026-13-01T00:00:00Z", &t));
+  VirtualClock c(1000, 1000.0);
+  Time a = c.now();
+  EXPECT_GE(a, 1000);
+  EXPECT_GE(c.now(), a);  // never backwards
+}
+
+TEST(Config, ParsesAndRejectsTypos) {
+  Config c;
+  std::string e;
+  ASSERT_TRUE(parse_config_json(R"({"_c":"comment","listen":"127.0.0.1:9","limits":{"ws_message_bytes":8192},
+      "staff":[{"id":"n1","role":"nurse","departments":["neuro"],
+                "key_sha256":"be83b605c07b1cbec75579eb136972658417312e30df69c73381a8ca09bce7f9"}]})",
+                                &c, &e))
+      << e;
+  EXPECT_EQ(c.listen, "127.0.0.1:9");
+  EXPECT_EQ(c.limits.ws_message_bytes, 8192u);
+  ASSERT_EQ(c.keys.size(), 1u);
+  EXPECT_EQ(c.keys[0].role, Role::kNurse);
+  EXPECT_FALSE(parse_config_json(R"({"limits":{"ws_mesage_bytes":1}})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"listne":"x"})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"staff":[{"id":"x","key_sha256":"short"}]})", &c, &e));
+  EXPECT_FALSE(parse_config_json("[", &c, &e));
+  EXPECT_TRUE(set_limit("slow_timeout_ms=500", &c.limits, &e));
+  EXPECT_EQ(c.limits.slow_timeout_ms, 500);
+  EXPECT_FALSE(set_limit("nope=1", &c.limits, &e));
+}
+
+}  // namespace
+}  // namespace qc::gw

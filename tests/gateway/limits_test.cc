@@ -1,0 +1,111 @@
+// Rate limits, connection caps, idempotency keys, the outbox (conflation).
+#include <gtest/gtest.h>
+
+#include "gateway/idempotency.h"
+#include "gateway/outbox.h"
+#include "gateway/random.h"
+#include "gateway/rate_limit.h"
+
+namespace qc::gw {
+namespace {
+
+TEST(TokenBucket, BurstThenRate) {
+  TokenBucket b(2.0, 3.0);  // 2/s, burst 3
+  EXPECT_TRUE(b.take(1000));
+  EXPECT_TRUE(b.take(1000));
+  EXPECT_TRUE(b.take(1000));
+  EXPECT_FALSE(b.take(1000));
+  EXPECT_FALSE(b.take(1400));  // 0.8 token
+  EXPECT_TRUE(b.take(1500));   // 1 token after 500 ms
+  EXPECT_FALSE(b.take(1500));
+  EXPECT_TRUE(b.take(10'000));  // refilled, capped at the burst
+  EXPECT_TRUE(b.take(10'000));
+  EXPECT_TRUE(b.take(10'000));
+  EXPECT_FALSE(b.take(10'000));
+}
+
+TEST(RateLimiter, PerKeyAndDisabled) {
+  RateLimiter r(1.0, 1.0);
+  EXPECT_TRUE(r.allow("a", 0));
+  EXPECT_FALSE(r.allow("a", 10));
+  EXPECT_TRUE(r.allow("b", 10));  // another key has its own bucket
+  EXPECT_TRUE(r.allow("a", 1010));
+  RateLimiter off(0, 0);
+  for (int i = 0; i < 100; ++i) EXPECT_TRUE(off.allow("x", 0));
+}
+
+TEST(RateLimiter, MemoryIsBounded) {
+  RateLimiter r(1.0, 1.0, 100);
+  for (int i = 0; i < 1000; ++i) r.allow("k" + std::to_string(i), 0);
+  EXPECT_LE(r.keys(), 100u);
+}
+
+TEST(ConnectionCounter, CapPerAddress) {
+  ConnectionCounter c(2);
+  EXPECT_TRUE(c.acquire("1.2.3.4"));
+  EXPECT_TRUE(c.acquire("1.2.3.4"));
+  EXPECT_FALSE(c.acquire("1.2.3.4"));
+  EXPECT_TRUE(c.acquire("5.6.7.8"));
+  c.release("1.2.3.4");
+  EXPECT_TRUE(c.acquire("1.2.3.4"));
+  EXPECT_EQ(c.count("1.2.3.4"), 2);
+}
+
+TEST(Idempotency, ScopedRememberedBoundedAndExpiring) {
+  EXPECT_TRUE(valid_idempotency_key("his-88120"));
+  EXPECT_FALSE(valid_idempotency_key(""));
+  EXPECT_FALSE(valid_idempotency_key("has space"));
+  EXPECT_FALSE(valid_idempotency_key(std::string(129, 'k')));
+  EXPECT_NE(scoped_key("nurse:a", "k"), scoped_key("nurse:b", "k"));
+
+  IdempotencyMap m(2, 1000);
+  m.remember(scoped_key("nurse:a", "k1"), "r1", 0);
+  m.remember(scoped_key("nurse:a", "k1"), "other", 1);  // the first answer stays
+  ASSERT_NE(m.find(scoped_key("nurse:a", "k1"), 10), nullptr);
+  EXPECT_EQ(*m.find(scoped_key("nurse:a", "k1"), 10), "r1");
+  EXPECT_EQ(m.find(scoped_key("nurse:b", "k1"), 10), nullptr);
+  m.remember("k2", "r2", 20);
+  m.remember("k3", "r3", 30);  // evicts the oldest (k1)
+  EXPECT_EQ(m.find(scoped_key("nurse:a", "k1"), 30), nullptr);
+  EXPECT_NE(m.find("k3", 30), nullptr);
+  EXPECT_EQ(m.find("k2", 2000), nullptr);  // expired
+}
+
+Frame frame(std::string s) { return Frame{std::make_shared<const std::string>(std::move(s)), {}}; }
+
+TEST(Outbox, KeepsOnlyTheNewestViewPerTopic) {
+  Outbox o(2);
+  EXPECT_FALSE(o.put("b/s1", frame("v1")));
+  EXPECT_FALSE(o.put("p/t1", frame("p1")));
+  EXPECT_TRUE(o.put("b/s1", frame("v2-longer")));  // conflated
+  EXPECT_EQ(o.views(), 2u);
+  EXPECT_EQ(o.bytes(), std::string("v2-longer").size() + 2);
+  EXPECT_TRUE(o.put_control(std::make_shared<const std::string>("err")));
+  Frame f;
+  ASSERT_TRUE(o.take(&f));
+  EXPECT_EQ(*f.bytes, "err");  // control first
+  ASSERT_TRUE(o.take(&f));
+  EXPECT_EQ(*f.bytes, "v2-longer");  // then views, oldest topic first, newest content
+  ASSERT_TRUE(o.take(&f));
+  EXPECT_EQ(*f.bytes, "p1");
+  EXPECT_FALSE(o.take(&f));
+  EXPECT_EQ(o.bytes(), 0u);
+}
+
+TEST(Outbox, ControlQueueIsBounded) {
+  Outbox o(2);
+  EXPECT_TRUE(o.put_control(std::make_shared<const std::string>("a")));
+  EXPECT_TRUE(o.put_control(std::make_shared<const std::string>("b")));
+  EXPECT_FALSE(o.put_control(std::make_shared<const std::string>("c")));
+}
+
+TEST(Random, TokensAre128BitHex) {
+  std::string a = random_token(), b = random_token();
+  EXPECT_TRUE(is_token_shaped(a));
+  EXPECT_EQ(a.size(), 32u);
+  EXPECT_NE(a, b);
+  EXPECT_FALSE(is_token_shaped("xyz"));
+}
+
+}  // namespace
+}  // namespace qc::gw
