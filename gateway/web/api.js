@@ -142,11 +142,18 @@ export function normalizeStaff(s = {}) {
     })),
   };
 }
+export function normalizeBoard(b = {}) {
+  return {
+    sessionId: b.sessionId || '', status: enumName(b.status, 'status'), calledLabel: b.calledLabel || '',
+    waiting: (b.waiting || []).map(String), doctorAvailableAt: toMs(b.doctorAvailableAt),
+    avgConsult: durMs(b.avgConsult), version: int(b.version),
+  };
+}
 export function normalizeView(v) {
   if (v.patient) return { kind: 'patient', view: normalizePatient(v.patient) };
   if (v.display) return { kind: 'display', view: normalizeDisplay(v.display) };
   if (v.staff) return { kind: 'staff', view: normalizeStaff(v.staff) };
-  if (v.board) return { kind: 'board', view: v.board };
+  if (v.board) return { kind: 'board', view: normalizeBoard(v.board) };
   return { kind: 'unknown', view: v };
 }
 

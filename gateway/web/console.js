@@ -14,6 +14,7 @@ let selected = null;   // ticketId
 let filter = '';
 let sub = null;
 let busy = false;
+let serverOffset = 0;  // server clock - browser clock (virtual in demos)
 const qc = { connection: 'connecting', results: [] };
 window.__qc = qc;
 
@@ -107,7 +108,7 @@ function summarize(resp, a) {
 function showResult(kind, text) {
   const el = $('result');
   el.className = `c-result ${kind}`;
-  el.textContent = `${hhmm(Date.now())}  ${text}`;
+  el.textContent = `${hhmm(Date.now() + serverOffset)}  ${text}`;
   qc.results.push({ kind, text });
 }
 
@@ -262,6 +263,7 @@ function openSession(id) {
       $('banner').classList.toggle('hidden', s !== 'down');
       $('live').textContent = t(`live.${s === 'live' ? 'ok' : s}`);
     },
+    onServerTime: (ms) => { serverOffset = ms - Date.now(); },
     onView: (v, meta) => { if (meta.kind === 'staff' && v.sessionId === sid) { view = v; qc.version = meta.version; render(); } },
     onError: (e) => showResult('error', errorText(e)),
   });

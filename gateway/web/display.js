@@ -48,6 +48,38 @@ function detectCalls(v) {
   firstView = false;
 }
 
+// Recalls. The display view says nothing about a recall (it changes no
+// state). When the server sends a per-room call counter (callSeq) the
+// detection above covers it. Otherwise each room's public board is followed
+// too: a recall is the one command that moves a session's version by exactly
+// one while its board (called label, waiting order, status) stays the same.
+// (With the default configuration nothing else does that during clinic
+// hours; a conflated burst of several commands is never taken for a recall.)
+const boards = new Map();      // sessionId -> {sub, last}
+function followBoards(v) {
+  const want = new Set(v.rooms.filter((r) => r.callSeq === null).map((r) => r.sessionId));
+  for (const [sid, b] of boards) if (!want.has(sid)) { b.sub.close(); boards.delete(sid); }
+  for (const sid of want) {
+    if (boards.has(sid)) continue;
+    const entry = { last: null, sub: null };
+    entry.sub = live({
+      subscribe: { board: { sessionId: sid } },
+      onView: (b, meta) => { if (meta.kind === 'board') onBoard(sid, entry, b, meta.version); },
+    });
+    boards.set(sid, entry);
+  }
+}
+function onBoard(sid, entry, b, version) {
+  const prev = entry.last;
+  const sig = JSON.stringify([b.calledLabel, b.status, b.waiting]);
+  entry.last = { version, sig, calledLabel: b.calledLabel };
+  if (!prev || !b.calledLabel || version !== prev.version + 1 || sig !== prev.sig) return;
+  const r = view && view.rooms.find((x) => x.sessionId === sid);
+  if (!r || !r.called || r.called.label !== b.calledLabel || r.callSeq !== null) return;
+  announcer.announce(callText(b.calledLabel, r.room), `${sid}/${b.calledLabel}/recall@${version}`);
+  qc.recalls = (qc.recalls || 0) + 1;
+}
+
 function entryHtml(e) {
   return `<span class="d-item">${escapeHtml(e.label)}${e.maskedName ? `<small>${escapeHtml(e.maskedName)}</small>` : ''}</span>`;
 }
@@ -112,6 +144,7 @@ live({
     if (meta.kind !== 'display') return;
     detectCalls(v);
     view = v;
+    followBoards(v);
     qc.version = meta.version;
     qc.views++;
     qc.view = v;

@@ -41,6 +41,8 @@ describe('display announcements and connection watchdog (mock push)', () => {
   let socket = null;          // the page's current mock socket
   let answerPings = true;
   const subscribes = [];
+  const boardSubscribes = [];
+  let boardSocket = null;
 
   before(async () => {
     udd = await mkdtemp(path.join(tmpdir(), 'qc-e2e-display-'));
@@ -52,11 +54,12 @@ describe('display announcements and connection watchdog (mock push)', () => {
     await routeFake(ctx, {
       http: () => ({ status: 503, body: { error: { code: 'unavailable', message: 'mock' } } }),
       ws: (ws) => {
-        socket = ws;
         ws.onMessage((m) => {
           const msg = JSON.parse(m);
           if (msg.ping && answerPings) ws.send(JSON.stringify({ pong: { at: new Date().toISOString() } }));
-          if (msg.subscribe) {
+          if (msg.subscribe && msg.subscribe.board) { boardSocket = ws; boardSubscribes.push(msg.subscribe); }  // followed for recalls
+          if (msg.subscribe && msg.subscribe.display) {
+            socket = ws;
             subscribes.push(msg.subscribe);
             if (subscribes.length === 1) push(room('', { version: 1 }), 1);
           }
@@ -114,5 +117,26 @@ describe('display announcements and connection watchdog (mock push)', () => {
     await page.waitForFunction(() => document.getElementById('banner').classList.contains('hidden'), null, { timeout: 10000 });
     assert.ok(subscribes.length > n);
     assert.equal(subscribes.at(-1).lastVersion, '8');
+  });
+
+  it('without a call counter, a recall is taken from the board: one version step, same content', async () => {
+    const before = await page.evaluate(() => window.__qc.announcements.length);
+    boardSocket = null;                     // (the first test's rooms were followed too)
+    push(room('B001', { version: 9 }), 9);  // no callSeq: the page follows the board
+    await page.waitForFunction((n) => window.__qc.announcements.length === n + 1, before, { timeout: 3000 });
+    const deadline = Date.now() + 3000;
+    while (!boardSocket && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(boardSocket, 'the display subscribed to the board');
+    assert.deepEqual(boardSubscribes.at(-1).board, { sessionId: 's1' });
+    const board = (waiting, version) => boardSocket.send(JSON.stringify({
+      view: { board: { sessionId: 's1', calledLabel: 'B001', waiting, version: String(version) }, version: String(version) } }));
+    board(['B002'], 20);
+    board(['B002'], 21);                 // recall
+    await page.waitForFunction((n) => window.__qc.announcements.length === n + 2, before, { timeout: 3000 });
+    board(['B002'], 23);                 // two commands conflated: not a recall
+    board(['B002', 'B003'], 24);         // the queue changed: not a recall
+    await page.waitForTimeout(500);
+    assert.equal(await page.evaluate(() => window.__qc.announcements.length), before + 2);
+    assert.equal(await page.evaluate(() => window.__qc.recalls), 1);
   });
 });

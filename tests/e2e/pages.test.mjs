@@ -118,6 +118,21 @@ describe('queuecast pages in a real browser', () => {
     await consolePage.screenshot({ path: path.join(shots, 'console.png') });
   });
 
+  it('a recall is announced again; other changes are not announced', async () => {
+    await consolePage.keyboard.press('r');
+    await display.waitForFunction(() => window.__speak.length === 2, null, { timeout: 3000 });
+    assert.match((await display.evaluate(() => window.__speak))[1], /W001/);
+    assert.match(await consolePage.textContent('#result'), /W001/);
+    // Six more walk-ins: the queue changes (some beyond the five labels the
+    // display shows) but nobody is called: nothing is announced.
+    for (let i = 0; i < 6; i++) {
+      await server.api('POST', `/v1/sessions/${SID}/walk-ins`, { patientRef: `Q${i}`, patientName: `患者${i}` });
+    }
+    await display.waitForTimeout(1500);
+    assert.equal(await display.evaluate(() => window.__speak.length), 2);
+    assert.equal(await display.evaluate(() => window.__qc.announcements.length), 2);
+  });
+
   it('the patient page counts down as others are called and shows "you are next"', async () => {
     patient = await openPage(`/t/${tickets.W004.token}`, { width: 360, height: 640 });
     const ahead = () => patient.evaluate(() => document.querySelector('[data-testid=ahead]')?.textContent.replace(/\D/g, '') ?? null);
@@ -139,9 +154,9 @@ describe('queuecast pages in a real browser', () => {
     assert.match(alerts[1], /下一位就是您/);
     await patient.screenshot({ path: path.join(shots, 'ticket.png') });
     await display.waitForFunction(() => document.querySelector('[data-testid=called]')?.textContent === 'W003');
-    await display.waitForFunction(() => window.__speak.length >= 3, null, { timeout: 5000 });  // queued, one at a time
+    await display.waitForFunction(() => window.__speak.length >= 4, null, { timeout: 5000 });  // queued, one at a time
     const spoken = await display.evaluate(() => window.__speak);
-    assert.deepEqual(spoken.map((s) => s.match(/W\d+/)[0]), ['W001', 'W002', 'W003']);
+    assert.deepEqual(spoken.map((s) => s.match(/W\d+/)[0]), ['W001', 'W001', 'W002', 'W003']);
   });
 
   it('a missed patient is in the display\'s missed list and, after return, is next', async () => {
