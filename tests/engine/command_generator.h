@@ -94,7 +94,7 @@ inline std::string to_json_line(const Step& st) {
         if constexpr (std::is_same_v<T, CreateSession>) {
           const SessionSpec& s = c.spec;
           std::string j = "\"createSession\":{\"spec\":{\"sessionId\":" + q(s.session_id) +
-                          ",\"area\":" + q(s.area) + ",\"start\":\"" + rfc3339(s.start) +
+                          ",\"doctorId\":" + q(s.doctor_id) + ",\"area\":" + q(s.area) + ",\"start\":\"" + rfc3339(s.start) +
                           "\",\"end\":\"" + rfc3339(s.end) + "\",\"registrationOpen\":\"" +
                           rfc3339(s.registration_open) +
                           "\",\"slotMinutes\":" + std::to_string(s.slot_minutes) +
