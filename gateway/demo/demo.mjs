@@ -157,7 +157,8 @@ async function playMorning(round) {
   console.log(`\nqueuecast demo: ${DOCTORS.length} doctors, ${local(first.start)}-${local(first.end)} at ${SPEED}x (1 real second = ${SPEED / 60} virtual min)`);
   console.log(`  display : ${URL_}/display/${AREA}?token=${DISPLAY}`);
   console.log(`  console : ${URL_}/console   (staff key: ${NURSE})`);
-  console.log(`  kiosk   : ${URL_}/kiosk?key=demo-kiosk&session=${sessions.map((s) => s.spec.sessionId).join(',')}`);
+  const kioskSessions = sessions.map((s) => `${s.spec.sessionId}|${s.doctor.name} ${s.doctor.room}诊室`).join(',');
+  console.log(`  kiosk   : ${URL_}/kiosk?key=demo-kiosk&session=${encodeURIComponent(kioskSessions)}`);
   console.log(`  manager : ${URL_}/manager   (staff key: ${NURSE})`);
 
   // Book first (the appointments were made days ago), then let the morning run.

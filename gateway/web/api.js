@@ -66,6 +66,7 @@ export const endpoints = {
   ticketAction: (tid, action, cred) => request('POST', `/v1/tickets/${enc(tid)}/${action}`, { credential: cred }),
   walkIn: (sid, cred, patientRef, patientName) =>
     request('POST', `/v1/sessions/${enc(sid)}/walk-ins`, { credential: cred, body: { patientRef, patientName } }),
+  board: (sid) => request('GET', `/v1/sessions/${enc(sid)}/board`).then(normalizeBoard),
   ticket: (tid, cred) => request('GET', `/v1/tickets/${enc(tid)}`, { credential: cred }).then(normalizePatient),
   qrUrl: (text) => `/v1/qr.svg?text=${enc(text)}`,
   patientPageUrl: (token) => `${location.origin}/t/${enc(token)}`,

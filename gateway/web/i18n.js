@@ -53,6 +53,7 @@ const STRINGS = {
     'k.submit': '确定', 'k.print': '打印凭条', 'k.again': '返回', 'k.scan': '扫码查看排队进度',
     'k.ticket': '就诊凭条', 'k.slot': '时段 {from}–{to}', 'k.ahead': '前面 {n} 人', 'k.checkedIn': '签到成功',
     'k.noQr': '请使用预约短信中的链接查看排队进度',
+    'k.demoted': '已过预约时段，排在本场次末尾',
     // manager
     'm.title': '门诊概况', 'm.doctor': '医生', 'm.room': '诊室', 'm.time': '时间', 'm.status': '状态',
     'm.quota': '剩余号源 预约/现场', 'm.waiting': '候诊', 'm.booked': '未到', 'm.done': '已诊', 'm.missed': '过号',
@@ -112,6 +113,7 @@ const STRINGS = {
     'k.submit': 'OK', 'k.print': 'Print ticket', 'k.again': 'Back', 'k.scan': 'Scan to follow your queue',
     'k.ticket': 'Ticket', 'k.slot': 'Slot {from}–{to}', 'k.ahead': '{n} ahead', 'k.checkedIn': 'Checked in',
     'k.noQr': 'Use the link in your booking message to follow the queue',
+    'k.demoted': 'Past your time slot: placed at the end of the session',
     'm.title': 'Clinic overview', 'm.doctor': 'Doctor', 'm.room': 'Room', 'm.time': 'Time', 'm.status': 'Status',
     'm.quota': 'Left appt/walk-in', 'm.waiting': 'Waiting', 'm.booked': 'Not here', 'm.done': 'Seen', 'm.missed': 'Missed',
     'm.avgWait': 'Avg wait', 'm.avgConsult': 'Avg consult', 'm.min': '{n} min',

@@ -1,6 +1,8 @@
-// Kiosk: /kiosk[?session=<id>[,<id>...]]. Check in an appointment by its
-// number, or register a walk-in, then print a ticket whose QR code opens
-// the patient page. The kiosk key is asked once and kept in localStorage.
+// Kiosk: /kiosk[?session=<id>[|<name shown>][,...]][&key=<kiosk key>].
+// Check in an appointment by its number, or register a walk-in, then print a
+// ticket whose QR code opens the patient page. The kiosk key is asked once
+// and kept in localStorage. A kiosk key may not list sessions: the sessions
+// it serves then come from the URL ("li-am|李医生 3诊室").
 import { endpoints, request } from './api.js';
 import { t, roomName, hhmm, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
 
@@ -23,7 +25,10 @@ function show(id) {
 }
 
 async function loadSessions() {
-  const wanted = (params.get('session') || '').split(',').filter(Boolean);
+  const wanted = (params.get('session') || '').split(',').filter(Boolean).map((x) => {
+    const [id, name] = x.split('|');
+    return { id: id.trim(), name: (name || '').trim() };
+  });
   try {
     sessions = (await endpoints.sessions(key)).filter((s) => s.status === 'open' || s.status === 'paused');
   } catch (e) {
@@ -32,19 +37,25 @@ async function loadSessions() {
   }
   if (wanted.length) {
     const known = new Map(sessions.map((s) => [s.sessionId, s]));
-    sessions = wanted.map((id) => known.get(id) || { sessionId: id, doctorName: id, room: '' });
+    sessions = wanted.map((w) => ({ ...(known.get(w.id) || { sessionId: w.id, doctorName: '', room: '' }), shown: w.name }));
   }
-  $('wSession').innerHTML = sessions.map((s) => `<option value="${escapeHtml(s.sessionId)}">${escapeHtml(`${s.doctorName} · ${roomName(s.room)}${s.start ? ` · ${hhmm(s.start)}–${hhmm(s.end)}` : ''}`)}</option>`).join('');
+  $('wSession').innerHTML = sessions.map((s) => `<option value="${escapeHtml(s.sessionId)}">${escapeHtml(sessionName(s))}</option>`).join('');
+}
+function sessionName(s) {
+  if (s.shown) return s.shown;
+  if (!s.doctorName) return s.sessionId;
+  return `${s.doctorName} · ${roomName(s.room)}${s.start ? ` · ${hhmm(s.start)}–${hhmm(s.end)}` : ''}`;
 }
 
-function ticketHtml({ label, kindText, doctor, room, slotStart, slotEnd, ahead, eta, token }) {
+function ticketHtml({ label, kindText, doctor, room, where, slotStart, slotEnd, ahead, eta, token, note }) {
   const qr = token
     ? `<img class="t-qr" alt="QR" src="${escapeHtml(endpoints.qrUrl(endpoints.patientPageUrl(token)))}"><div class="t-small">${escapeHtml(t('k.scan'))}</div>`
     : `<div class="t-small">${escapeHtml(t('k.noQr'))}</div>`;
   const now = new Date();
   return `<div class="t-head">${escapeHtml(t('k.ticket'))} · ${escapeHtml(kindText)}</div>
     <div class="t-label" data-testid="ticket-label">${escapeHtml(label)}</div>
-    <div class="t-line">${escapeHtml([doctor, roomName(room)].filter(Boolean).join(' · '))}</div>
+    <div class="t-line">${escapeHtml(where || [doctor, roomName(room)].filter(Boolean).join(' · '))}</div>
+    ${note ? `<div class="t-line"><b>${escapeHtml(note)}</b></div>` : ''}
     ${slotStart ? `<div class="t-line">${escapeHtml(t('k.slot', { from: hhmm(slotStart), to: hhmm(slotEnd) }))}</div>` : ''}
     ${ahead >= 0 ? `<div class="t-line">${escapeHtml(t('k.ahead', { n: ahead }))}${eta ? ` · ${escapeHtml(t('p.eta', { time: hhmm(eta) }))}` : ''}</div>` : ''}
     ${qr}
@@ -62,15 +73,27 @@ $('checkinForm').addEventListener('submit', async (e) => {
   const tid = $('apptNo').value.trim();
   try {
     const resp = await endpoints.ticketAction(tid, 'check-in', key);
-    const ev = (resp.events || []).find((x) => x.checkedIn)?.checkedIn || {};
-    const tk = resp.ticket ? resp.ticket : null;
-    const s = sessions.find((x) => tid.startsWith(x.sessionId));
-    const slot = ev.slot ?? tk?.slot;
-    const slotStart = tk?.slotStart ? Date.parse(tk.slotStart) : (s && s.start && slot !== undefined ? s.start + slot * s.slotMinutes * 60000 : null);
+    const event = (resp.events || []).find((x) => x.checkedIn) || {};
+    const ev = event.checkedIn || {};
+    const sid = event.sessionId || '';
+    const s = sessions.find((x) => x.sessionId === sid) || { sessionId: sid };
+    const label = ev.label || tid;
+    // Where it stands now, from the session's public board.
+    let ahead = -1;
+    let eta = null;
+    try {
+      const b = await endpoints.board(sid);
+      ahead = b.waiting.indexOf(label);
+      if (ahead >= 0 && b.doctorAvailableAt) eta = b.doctorAvailableAt + ahead * b.avgConsult;
+    } catch { /* the ticket is printed without it */ }
+    const placement = String(ev.placement || '').toLowerCase().replace(/^placement_/, '');
+    const slot = ev.slot ?? -1;
+    const slotStart = s.start && slot >= 0 ? s.start + slot * s.slotMinutes * 60000 : null;
     printable({
-      label: ev.label || tk?.label || tid, kindText: t('k.checkedIn'), doctor: tk?.doctorName || s?.doctorName || '',
-      room: tk?.room || s?.room || '', slotStart, slotEnd: slotStart && s ? slotStart + s.slotMinutes * 60000 : null,
-      ahead: tk?.ahead ?? -1, eta: tk?.eta ? Date.parse(tk.eta) : null, token: resp.token || '',
+      label, kindText: t('k.checkedIn'), where: sessionName(s) === sid ? '' : sessionName(s),
+      slotStart, slotEnd: slotStart ? slotStart + s.slotMinutes * 60000 : null,
+      ahead, eta, token: resp.token || '',
+      note: placement === 'demoted' ? t('k.demoted') : placement === 'made_next' ? t('p.madeNext') : '',
     });
     $('apptNo').value = '';
   } catch (err) {

@@ -38,9 +38,10 @@ describe('queuecast pages in a real browser', () => {
   const timings = {};
 
   // 08:00-12:00 in Shanghai, 60-minute slots, registration from 07:00.
+  // Appointments stay bookable until 11:00 (walk-in conversion).
   const session = (id, day, registrationOpen) => ({
     sessionId: id, doctorId: 'li', doctorName: '李医生', department: 'neuro', room: '3', area: AREA,
-    start: `${day}T00:00:00Z`, end: `${day}T04:00:00Z`, registrationOpen,
+    start: `${day}T00:00:00Z`, end: `${day}T04:00:00Z`, registrationOpen, walkinConversionTime: `${day}T03:00:00Z`,
     slotMinutes: 60, appointmentQuota: [4, 4, 4, 4], walkinQuota: [4, 6, 6, 4],
   });
 
@@ -61,6 +62,8 @@ describe('queuecast pages in a real browser', () => {
     }
     const b = await server.api('POST', `/v1/sessions/${SID2}/book`, { slot: 2, patientRef: 'P9', patientName: '吴九' });
     tickets.booked = { ticketId: b.ticketId, token: b.token, label: b.label };
+    const today = await server.api('POST', `/v1/sessions/${SID}/book`, { slot: 2, patientRef: 'P10', patientName: '郑十' });
+    tickets.today = { ticketId: today.ticketId, label: today.label };
 
     udd = await mkdtemp(path.join(tmpdir(), 'qc-e2e-chromium-'));
     ctx = await chromium.launchPersistentContext(udd, {
@@ -214,8 +217,8 @@ describe('queuecast pages in a real browser', () => {
     }
   });
 
-  it('the kiosk registers a walk-in and prints a ticket with a QR code; the manager view lists the session', async () => {
-    const kiosk = await openPage(`/kiosk?key=${KEYS.kiosk}&session=${SID}`, { width: 1024, height: 768 });
+  it('the kiosk registers a walk-in (ticket with a QR code) and checks in an appointment; the manager view lists the session', async () => {
+    const kiosk = await openPage(`/kiosk?key=${KEYS.kiosk}&session=${encodeURIComponent(`${SID}|李医生 3诊室`)}`, { width: 1024, height: 768 });
     await kiosk.click('#tabWalkin');
     await kiosk.fill('#wRef', 'P20');
     await kiosk.fill('#wName', '郑十');
@@ -224,6 +227,26 @@ describe('queuecast pages in a real browser', () => {
     assert.match(await kiosk.textContent('[data-testid=ticket-label]'), /^W\d{3}$/);
     await kiosk.waitForFunction(() => { const i = document.querySelector('.t-qr'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 5000 });
     await kiosk.screenshot({ path: path.join(shots, 'kiosk-ticket.png') });
+    // Check-in of today's appointment by its number.
+    await kiosk.click('.k-back >> visible=true');
+    await kiosk.click('#tabCheckin');
+    await kiosk.fill('#apptNo', tickets.today.ticketId);
+    await kiosk.press('#apptNo', 'Enter');
+    await kiosk.waitForSelector('[data-testid=ticket-label]');
+    assert.equal(await kiosk.textContent('[data-testid=ticket-label]'), tickets.today.label);
+    assert.match(await kiosk.textContent('[data-testid=ticket]'), /签到成功/);
+    assert.match(await kiosk.textContent('[data-testid=ticket]'), /李医生 3诊室/);
+    assert.match(await kiosk.textContent('[data-testid=ticket]'), /前面 \d+ 人/);  // from the public board
+    const st = await server.api('GET', `/v1/tickets/${tickets.today.ticketId}`);
+    assert.equal(st.state, 'TICKET_STATE_WAITING');
+    await kiosk.screenshot({ path: path.join(shots, 'kiosk-checkin.png') });
+    // A wrong number is an error on the screen, not a ticket.
+    await kiosk.click('.k-back >> visible=true');
+    await kiosk.click('#tabCheckin');
+    await kiosk.fill('#apptNo', 'NO-SUCH-TICKET');
+    await kiosk.press('#apptNo', 'Enter');
+    await kiosk.waitForFunction(() => document.getElementById('error').textContent.length > 0);
+    assert.match(await kiosk.textContent('#error'), /未找到该号/);
     await kiosk.close();
 
     const manager = await openPage('/manager', { width: 1280, height: 720 },
