@@ -146,6 +146,8 @@ describe('queuecast pages in a real browser', () => {
     await consolePage.keyboard.press('n');  // W002
     await patient.waitForFunction(() => window.__qc.view.ahead === 1, null, { timeout: 3000 });
     assert.equal(await ahead(), '1');
+    // (the console takes one action at a time: wait for its answer)
+    await consolePage.waitForFunction(() => /W002/.test(document.getElementById('result').textContent));
     await consolePage.keyboard.press(' ');  // Space also calls next: W003
     await patient.waitForSelector('[data-testid=next]', { timeout: 3000 });
     assert.equal(await patient.evaluate(() => window.__qc.view.ahead), 0);
@@ -196,6 +198,32 @@ describe('queuecast pages in a real browser', () => {
     await display.waitForFunction(() => document.querySelector('[data-testid=called]')?.textContent === 'W003', null, { timeout: 3000 });
     await patient.waitForSelector('[data-testid=next]', { timeout: 3000 });
     await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W003', null, { timeout: 5000 });
+  });
+
+  it('console: a walk-in from the keyboard; an error is shown at once (call next while paused)', async () => {
+    await consolePage.locator('#nowLabel').click();
+    await consolePage.keyboard.press('w');
+    await consolePage.waitForSelector('#walkin[open]');
+    await consolePage.keyboard.type('P30');
+    await consolePage.keyboard.press('Tab');
+    await consolePage.keyboard.type('钱十一');
+    await consolePage.keyboard.press('Enter');
+    await consolePage.waitForFunction(() => /已挂号：W\d{3}|error/.test(document.getElementById('result').textContent
+      + document.getElementById('result').className), null, { timeout: 5000 });
+    assert.match(await consolePage.textContent('#result'), /已挂号：W\d{3}/);
+    const label = (await consolePage.textContent('#result')).match(/W\d{3}/)[0];
+    await consolePage.waitForSelector(`tr[data-label="${label}"][data-state="waiting"]`);
+
+    await consolePage.keyboard.press('p');
+    await consolePage.waitForFunction(() => document.getElementById('sessionStatus').textContent === '暂停接诊');
+    await consolePage.keyboard.press('n');
+    await consolePage.waitForFunction(() => document.getElementById('result').classList.contains('error'));
+    assert.match(await consolePage.textContent('#result'), /已暂停接诊/);
+    assert.equal(await consolePage.textContent('#nowLabel'), 'W003');  // nothing changed
+    await patient.waitForFunction(() => window.__qc.view.sessionStatus === 'paused');
+    assert.match(await patient.textContent('#notices'), /医生暂停接诊/);
+    await consolePage.keyboard.press('p');
+    await consolePage.waitForFunction(() => document.getElementById('sessionStatus').textContent === '接诊中');
   });
 
   it('the patient page has no horizontal scroll at 360x640', async () => {
