@@ -206,6 +206,29 @@ TEST(Pool, UnbookedAppointmentCapacityConvertsToWalkInsOnTick) {
   EXPECT_EQ(find_event(w3.events, EventType::kWalkInRegistered).slot, 1);
 }
 
+TEST(Pool, HoldExpiringAfterTheConversionGivesItsUnitToWalkIns) {
+  SessionSpec s = spec_on(kSid, 0, {1, 0, 0, 0});
+  s.walkin_quota = {0, 0, 0, 0};
+  Scenario sc(s);
+  sc.run({hold("H1", 0, at("00:00") - 10 * kMinute, "p1", "", 30 * kMinute)});
+  // The conversion leaves the held unit alone (nothing unbooked to convert).
+  Result r = sc.run({tick(at("00:00"))});
+  EXPECT_EQ(count_events(r.events, EventType::kCapacityConverted), 0);
+  // It expires after the conversion time: the unit goes to W, not back to A.
+  r = sc.run({tick(at("00:20"))});
+  EXPECT_EQ(find_event(r.events, EventType::kHoldExpired).count, 2);
+  EXPECT_EQ(w_left(sc, 0, at("00:20")), 1);
+  EXPECT_EQ(a_left(sc, 0, at("00:20")), 0);
+}
+
+TEST(Pool, HoldPlacedBeforeTheConversionCanBeConfirmedAfterIt) {
+  Scenario sc(spec_on(kSid, 0, {1, 0, 0, 0}));
+  sc.run({hold("H1", 0, at("00:00") - 10 * kMinute, "p1", "", 30 * kMinute), tick(at("00:00"))});
+  Result r = sc.run({confirm("H1", "T1", at("00:05"))});
+  EXPECT_EQ(find_event(r.events, EventType::kTicketBooked).ticket_id, "T1");
+  EXPECT_EQ(sc.state("T1"), TicketState::kBooked);
+}
+
 TEST(Pool, BookingAfterConversionTimeIsNoCapacityEvenWithoutTick) {
   Scenario sc(spec_on(kSid, 0));
   sc.reject(book("A1", 0, at("00:00")), Error::kNoCapacity);
