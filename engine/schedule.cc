@@ -1,6 +1,6 @@
 // Schedules: weekly templates, session generation, batch quota adjustment and
 // doctor leave (停诊). See engine/schedule.h for the commands and
-// docs/engine.md ("Schedules") for the decisions.
+// docs/planning.md ("Schedules") for the decisions.
 //
 // Every handler validates everything first and only then mutates, so a
 // rejected command changes nothing.
