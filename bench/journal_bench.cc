@@ -2,6 +2,8 @@
 //
 //   journal_bench commit   --store sqlite|redis|URL [--clients 64] [--seconds 5]
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
+//   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
+//                     [--server-cpu 1]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -25,6 +27,7 @@
 #include <deque>
 #include <mutex>
 #include <string>
+#include <random>
 #include <thread>
 #include <vector>
 
@@ -33,7 +36,14 @@
 #include "engine/journal/journal.h"
 #include "engine/journal/recovery.h"
 #include "tests/journal/clinic.h"
+#include "tests/journal/http_client.h"
 #include "tests/journal/test_redis.h"
+#include "tests/journal/test_server.h"
+#include "proto/codec.h"
+
+#include <sched.h>
+#include <fstream>
+#include <atomic>
 
 using namespace qc;
 using namespace qc::journal;
@@ -42,7 +52,8 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 struct Args {
-  std::string mode, store = "sqlite";
+  std::string mode, store = "sqlite", queuecastd;
+  int server_cpu = -1;
   int clients = 64;
   double seconds = 5;
   std::uint64_t events = 1'000'000;
@@ -268,6 +279,112 @@ int recovery_bench(const Args& a) {
 
 }  // namespace
 
+// End to end: `clients` threads, each with its own keep-alive connection and
+// its own session, POST /v1/commands (70% walk-ins, 30% call-next) to a real
+// queuecastd, one at a time (closed loop); a 2xx answer is an acknowledged,
+// durable command.
+int e2e_bench(const Args& a) {
+  Store store;
+  if (!make_store(a.store, &store)) return 1;
+  const std::string dir = testing::make_temp_dir("e2e");
+  {
+    std::ofstream cfg(dir + "/config.json");
+    cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",
+  "limits": {"booking_per_patient_per_minute": 100000000, "booking_per_address_per_minute": 100000000,
+             "connections_per_address": 100000},
+  "staff": [
+    {"id": "admin", "role": "admin", "key_sha256": "4b63756584048f60de780893fb743ef44b8d8b2c5f58e6cb8f435321a1d74594"},
+    {"id": "n1", "role": "nurse", "key_sha256": "ac37a12da67f48b32be00455890eb0262f3ae1b746818281053f1fda8e9a2519"}
+  ]})";
+  }
+  std::vector<std::string> prefix;
+  if (a.server_cpu >= 0) {
+    prefix = {"taskset", "-c", std::to_string(a.server_cpu)};
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(a.server_cpu == 0 ? 1 : 0, &set);
+    sched_setaffinity(0, sizeof set, &set);
+  }
+  testing::ServerProcess server(a.queuecastd,
+                                {"--config", dir + "/config.json", "--store", store.url,
+                                 "--data-dir", dir},
+                                dir + "/queuecastd.log", prefix);
+  if (!server.start()) {
+    std::fprintf(stderr, "queuecastd did not start (%s/queuecastd.log)\n", dir.c_str());
+    return 1;
+  }
+  const Time now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch()).count();
+  const Time start = now / kHour * kHour - kHour;
+  {
+    testing::HttpClient admin(server.port());
+    for (int s = 0; s < a.clients; ++s) {
+      SessionSpec spec;
+      spec.session_id = "b" + std::to_string(s);
+      spec.doctor_name = "Dr. " + std::to_string(s);
+      spec.department = "bench";
+      spec.area = "bench";
+      spec.start = start;
+      spec.end = start + 14 * kHour;
+      spec.registration_open = start - kHour;
+      spec.appointment_quota.assign(14, 0);
+      spec.walkin_quota.assign(14, 100000);
+      auto r = admin.request("POST", "/v1/commands",
+                             codec::command_to_json(Command{Actor{}, CreateSession{spec}}, 0),
+                             "Authorization: Bearer crash-admin\r\n");
+      if (r.status != 201 && r.status != 200) {
+        std::fprintf(stderr, "create session: %d %s\n", r.status, r.body.c_str());
+        return 1;
+      }
+    }
+  }
+  std::atomic<int> phase{0};  // 0 warm-up, 1 measuring, 2 stop
+  std::vector<std::vector<double>> lat(std::size_t(a.clients));
+  std::vector<std::uint64_t> failed(std::size_t(a.clients));
+  std::vector<std::thread> threads;
+  for (int c = 0; c < a.clients; ++c) {
+    threads.emplace_back([&, c] {
+      testing::HttpClient http(server.port());
+      std::mt19937 rng{static_cast<unsigned>(c)};
+      const std::string sid = "b" + std::to_string(c);
+      const std::string walk = R"({"registerWalkIn":{"sessionId":")" + sid + R"(","patientRef":"P","patientName":"N"}})";
+      const std::string call = R"({"callNext":{"sessionId":")" + sid + R"("}})";
+      const std::string auth = "Authorization: Bearer crash-nurse\r\n";
+      int p;
+      while ((p = phase.load(std::memory_order_relaxed)) < 2) {
+        const auto t = Clock::now();
+        auto r = http.request("POST", "/v1/commands", rng() % 10 < 7 ? walk : call, auth);
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+        if (p == 1) {
+          if (r.status >= 200 && r.status < 300) lat[std::size_t(c)].push_back(ms);
+          else ++failed[std::size_t(c)];
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  phase = 1;
+  const auto t0 = Clock::now();
+  std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
+  phase = 2;
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  for (auto& t : threads) t.join();
+  server.kill9();
+  testing::remove_tree(dir);
+  std::vector<double> all;
+  std::uint64_t nfail = 0;
+  for (int c = 0; c < a.clients; ++c) {
+    all.insert(all.end(), lat[std::size_t(c)].begin(), lat[std::size_t(c)].end());
+    nfail += failed[std::size_t(c)];
+  }
+  std::printf("e2e store=%s clients=%d seconds=%.1f server_cpu=%d: %.0f acknowledged commands/s "
+              "(HTTP, JSON, fsync'ed group commits), ack latency p50 %.2f ms p99 %.2f ms "
+              "p99.9 %.2f ms, %llu non-2xx\n",
+              a.store.c_str(), a.clients, secs, a.server_cpu, double(all.size()) / secs,
+              pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Args a;
   if (argc >= 2) a.mode = argv[1];
@@ -278,6 +395,8 @@ int main(int argc, char** argv) {
     else if (k == "--seconds") a.seconds = std::stod(v);
     else if (k == "--events") a.events = std::stoull(v);
     else if (k == "--snapshot-every") a.snapshot_every = std::stoull(v);
+    else if (k == "--queuecastd") a.queuecastd = v;
+    else if (k == "--server-cpu") a.server_cpu = std::stoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -285,9 +404,12 @@ int main(int argc, char** argv) {
   }
   if (a.mode == "commit") return commit_bench(a);
   if (a.mode == "recovery") return recovery_bench(a);
+  if (a.mode == "e2e" && !a.queuecastd.empty()) return e2e_bench(a);
   std::fprintf(stderr,
                "usage: journal_bench commit --store sqlite|redis|URL [--clients 64] [--seconds 5]\n"
                "       journal_bench recovery --store sqlite|redis|URL [--events 1000000] "
-               "[--snapshot-every N]\n");
+               "[--snapshot-every N]\n"
+               "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
+               "[--seconds 5] [--server-cpu 1]\n");
   return 2;
 }

@@ -90,6 +90,7 @@ bool catch_up(Journal& journal, Engine* engine, std::uint64_t after,
       }
     }
     if (options.on_record) options.on_record(r);
+    if (options.on_command) options.on_command(r, command);
     return true;
   };
   const bool ok = options.verify_events ? journal.scan(after, apply, error)

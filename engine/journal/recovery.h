@@ -41,6 +41,9 @@ struct RecoveryOptions {
   Duration key_window = kDay;
   // Called for every replayed record after it was applied (e.g. metrics).
   std::function<void(const Record&)> on_record;
+  // The same with the decoded command (saves decoding it again); only for
+  // records that decoded.
+  std::function<void(const Record&, const Command&)> on_command;
 };
 
 struct RecoveryReport {

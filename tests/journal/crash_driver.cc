@@ -46,6 +46,7 @@
 #include "proto/codec.h"
 #include "tests/journal/http_client.h"
 #include "tests/journal/test_redis.h"
+#include "tests/journal/test_server.h"
 
 namespace {
 
@@ -73,64 +74,7 @@ struct Options {
   std::_Exit(1);
 }
 
-// ---------------------------------------------------------------- server --
-
-class Server {
- public:
-  Server(std::string binary, std::vector<std::string> args, std::string log)
-      : binary_(std::move(binary)), args_(std::move(args)), log_(std::move(log)) {}
-  ~Server() { kill9(); }
-
-  // Starts queuecastd; returns once it printed its address (port() then
-  // valid), or false if it exited first.
-  bool start() {
-    int out[2];
-    if (::pipe2(out, O_CLOEXEC) != 0) return false;
-    pid_ = ::fork();
-    if (pid_ == 0) {
-      ::dup2(out[1], 1);
-      const int log = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(log, 2);
-      std::vector<char*> argv{const_cast<char*>(binary_.c_str())};
-      for (auto& a : args_) argv.push_back(const_cast<char*>(a.c_str()));
-      argv.push_back(nullptr);
-      ::execv(binary_.c_str(), argv.data());
-      ::_exit(127);
-    }
-    ::close(out[1]);
-    std::string line;
-    char c;
-    while (::read(out[0], &c, 1) == 1) {
-      if (c != '\n') {
-        line += c;
-        continue;
-      }
-      if (line.rfind("listening ", 0) == 0) {
-        port_ = std::atoi(line.c_str() + line.rfind(':') + 1);
-        break;
-      }
-      line.clear();
-    }
-    ::close(out[0]);  // later stdout writes fail quietly
-    return port_ > 0;
-  }
-  void kill9() {
-    if (pid_ <= 0) return;
-    ::kill(pid_, SIGKILL);
-    int st;
-    ::waitpid(pid_, &st, 0);
-    pid_ = -1;
-    port_ = 0;
-  }
-  int port() const { return port_; }
-
- private:
-  std::string binary_;
-  std::vector<std::string> args_;
-  std::string log_;
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
+using Server = ServerProcess;
 
 // -------------------------------------------------------------- workers --
 
