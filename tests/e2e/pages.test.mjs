@@ -6,6 +6,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -255,6 +257,17 @@ describe('queuecast pages in a real browser', () => {
     assert.match(await kiosk.textContent('[data-testid=ticket-label]'), /^W\d{3}$/);
     await kiosk.waitForFunction(() => { const i = document.querySelector('.t-qr'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 5000 });
     await kiosk.screenshot({ path: path.join(shots, 'kiosk-ticket.png') });
+    // Where zbarimg is installed (zbar-tools, optional), the printed QR code
+    // must decode to this patient's page.
+    const qrPng = path.join(shots, 'kiosk-qr.png');
+    await kiosk.locator('.t-qr').screenshot({ path: qrPng });
+    if (existsSync('/usr/bin/zbarimg')) {
+      const token = await kiosk.evaluate(() => window.__qc.tickets.at(-1).token);
+      const out = execFileSync('/usr/bin/zbarimg', ['-q', '--raw', qrPng], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
+      assert.equal(out, `${server.url}/t/${token}`);
+    } else {
+      console.log('zbarimg not installed: the QR code image is checked to load, not decoded');
+    }
     // Check-in of today's appointment by its number.
     await kiosk.click('.k-back >> visible=true');
     await kiosk.click('#tabCheckin');
