@@ -97,8 +97,9 @@ function render() {
   const cols = n <= 3 ? n : Math.ceil(n / Math.ceil(n / 3));
   const rows = Math.ceil(n / cols);
   main.style.setProperty('--cols', String(cols));
-  main.style.setProperty('--label', rows === 1 ? '16vh' : rows === 2 ? '10vh' : '7vh');
-  main.style.setProperty('--room-h', `${Math.floor(86 / rows)}vh`);
+  main.style.setProperty('--label', n === 1 ? '26vh' : rows === 1 ? '16vh' : rows === 2 ? '10vh' : '7vh');
+  main.style.setProperty('--room-h', `${Math.floor(88 / rows) - 2}vh`);
+  main.classList.toggle('compact', rows > 1);
   main.innerHTML = view.rooms.map((r) => {
     const status = r.status !== 'open'
       ? `<span class="d-status ${r.status}">${escapeHtml(t(`status.${r.status}`))}</span>` : '';
