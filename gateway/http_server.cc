@@ -208,8 +208,12 @@ struct Server::Impl {
 
   void poll_drained() {
     auto waited = std::chrono::steady_clock::now() - drain_started;
-    bool idle = shared.http_inflight.load() == 0 && shared.metrics.ws_connections.load() == 0;
-    if ((idle && waited > std::chrono::milliseconds(100)) || waited > std::chrono::seconds(5)) {
+    // In-flight requests get up to 5 s; WebSocket close handshakes 1 s
+    // (a client that does not answer the close frame is not waited for).
+    bool http_idle = shared.http_inflight.load() == 0;
+    bool ws_idle = shared.metrics.ws_connections.load() == 0 || waited > std::chrono::seconds(1);
+    if ((http_idle && ws_idle && waited > std::chrono::milliseconds(50)) ||
+        waited > std::chrono::seconds(5)) {
       ioc.stop();
       return;
     }

@@ -101,9 +101,9 @@ Service::Service(const Config& config, Runtime& runtime, const KeyStore& keys, M
       keys_(keys),
       metrics_(metrics),
       booking_by_patient_(config.limits.booking_per_patient_per_minute / 60.0,
-                          std::max(1.0, config.limits.booking_per_patient_per_minute / 2)),
+                          std::max(1.0, config.limits.booking_per_patient_per_minute)),
       booking_by_address_(config.limits.booking_per_address_per_minute / 60.0,
-                          std::max(1.0, config.limits.booking_per_address_per_minute / 2)),
+                          std::max(1.0, config.limits.booking_per_address_per_minute)),
       requests_by_address_(config.limits.requests_per_address_per_second,
                            std::max(1.0, config.limits.requests_per_address_per_second * 2)) {}
 

@@ -1,0 +1,515 @@
+// Integration tests: the real queuecastd binary on an ephemeral port, real
+// HTTP and WebSocket clients (Beast). Each test starts its own server with
+// the example configuration (demo keys) and an in-memory store.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/json.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gateway/clock.h"
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace websocket = beast::websocket;
+namespace json = boost::json;
+using tcp = asio::ip::tcp;
+using namespace std::chrono_literals;
+
+const char* kNurse = "demo-nurse-key";         // nurse n17, department neuro
+const char* kCardioNurse = "demo-nurse-cardio-key";
+const char* kAdmin = "demo-admin-key";
+const char* kDisplay = "demo-display-neuro";   // area neuro-2f
+const char* kChannel = "demo-channel-web";
+
+// ------------------------------------------------------------ the server --
+
+class Daemon {
+ public:
+  explicit Daemon(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {QC_QUEUECASTD, "--config",
+                                     std::string(QC_SOURCE_DIR) + "/deploy/queuecast.example.json",
+                                     "--listen", "127.0.0.1:0", "--store", "memory:",
+                                     "--log-level", "warn",
+                                     "--limit", "booking_per_address_per_minute=100000",
+                                     "--limit", "booking_per_patient_per_minute=100000"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    int out[2];
+    EXPECT_EQ(pipe(out), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(out[1], 1);
+      close(out[0]);
+      close(out[1]);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    FILE* f = fdopen(out[0], "r");
+    char line[256] = {};
+    if (fgets(line, sizeof line, f)) {
+      std::string s(line);
+      auto colon = s.rfind(':');
+      if (s.rfind("listening ", 0) == 0 && colon != std::string::npos) port_ = std::stoi(s.substr(colon + 1));
+    }
+    fclose(f);
+    EXPECT_GT(port_, 0) << "queuecastd did not start";
+  }
+  ~Daemon() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  unsigned short port() const { return static_cast<unsigned short>(port_); }
+  // SIGTERM; the exit status (or -1 if it did not exit within 10 s).
+  int terminate() {
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 1000; ++i) {
+      int st = 0;
+      if (waitpid(pid_, &st, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+      }
+      std::this_thread::sleep_for(10ms);
+    }
+    return -1;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// ------------------------------------------------------------------ HTTP --
+
+struct Reply {
+  int status = 0;
+  std::string body;
+  json::value json;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+  std::map<std::string, std::string> headers;
+  std::string code() const {
+    if (!json.is_object() || !json.as_object().contains("error")) return "";
+    return std::string(json.at("error").at("code").as_string());
+  }
+};
+
+Reply call(unsigned short port, http::verb method, const std::string& target,
+           const std::string& body = "", const std::string& key = "",
+           std::vector<std::pair<std::string, std::string>> headers = {}) {
+  asio::io_context ioc;
+  beast::tcp_stream s(ioc);
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  http::request<http::string_body> req(method, target, 11);
+  req.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  if (!key.empty()) req.set(http::field::authorization, "Bearer " + key);
+  for (auto& [k, v] : headers) req.set(k, v);
+  if (!body.empty() || method == http::verb::post) {
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+  }
+  req.prepare_payload();
+  http::write(s, req);
+  beast::flat_buffer buf;
+  http::response_parser<http::string_body> p;
+  p.body_limit(64 << 20);
+  beast::error_code ec;
+  http::read(s, buf, p, ec);
+  Reply r;
+  if (ec) return r;
+  auto res = p.release();
+  r.status = res.result_int();
+  r.body = res.body();
+  for (auto& f : res) r.headers[std::string(f.name_string())] = std::string(f.value());
+  boost::system::error_code jec;
+  r.json = json::parse(r.body, jec);
+  return r;
+}
+Reply post(unsigned short port, const std::string& target, const std::string& body, const std::string& key,
+           std::vector<std::pair<std::string, std::string>> headers = {}) {
+  return call(port, http::verb::post, target, body, key, std::move(headers));
+}
+Reply get(unsigned short port, const std::string& target, const std::string& key = "") {
+  return call(port, http::verb::get, target, "", key);
+}
+
+// A session of our own around the server's now: 4 one-hour slots, the first
+// started 30 minutes ago, plenty of walk-in capacity.
+std::string make_session(unsigned short port, const std::string& id, int walkins_per_slot = 50) {
+  qc::Time now = qc::gw::RealClock().now();
+  auto t = [](qc::Time x) { return qc::gw::format_rfc3339(x); };
+  std::string q = std::to_string(walkins_per_slot);
+  std::string body = R"({"sessionId":")" + id + R"(","doctorId":"li","doctorName":"Dr. Li","department":"neuro",
+    "room":"3","area":"neuro-2f","start":")" + t(now - 30 * qc::kMinute) + R"(","end":")" + t(now + 210 * qc::kMinute) +
+                     R"(","registrationOpen":")" + t(now - 90 * qc::kMinute) + R"(","walkinConversionTime":")" +
+                     t(now + 210 * qc::kMinute) + R"(","slotMinutes":60,"appointmentQuota":[10,10,10,10],
+    "walkinQuota":[)" + q + "," + q + "," + q + "," + q + "]}";
+  Reply r = post(port, "/v1/sessions", body, kAdmin);
+  EXPECT_EQ(r.status, 201) << r.body;
+  return id;
+}
+
+struct Ticket {
+  std::string id, label, token;
+};
+Ticket walk_in(unsigned short port, const std::string& sid, const std::string& name) {
+  Reply r = post(port, "/v1/sessions/" + sid + "/walk-ins",
+                 R"({"patientRef":")" + name + R"(","patientName":")" + name + R"("})", kNurse);
+  EXPECT_EQ(r.status, 201) << r.body;
+  if (r.status != 201) return {};
+  return {std::string(r.json.at("ticketId").as_string()), std::string(r.json.at("label").as_string()),
+          std::string(r.json.at("token").as_string())};
+}
+
+// ------------------------------------------------------------- WebSocket --
+
+class Ws {
+ public:
+  explicit Ws(unsigned short port, const std::string& protocol = "queuecast.v1.json",
+              const std::string& origin = "", int rcvbuf = 0)
+      : ws_(ioc_) {
+    auto& sock = ws_.next_layer();
+    sock.open(tcp::v4());
+    if (rcvbuf > 0) sock.set_option(asio::socket_base::receive_buffer_size(rcvbuf));
+    sock.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+    ws_.set_option(websocket::stream_base::decorator([protocol, origin](websocket::request_type& req) {
+      if (!protocol.empty()) req.set(http::field::sec_websocket_protocol, protocol);
+      if (!origin.empty()) req.set(http::field::origin, origin);
+    }));
+    websocket::response_type res;
+    ws_.handshake(res, "127.0.0.1:" + std::to_string(port), "/v1/ws", ec_);
+    status_ = res.result_int();
+  }
+  bool ok() const { return !ec_; }
+  int status() const { return status_; }
+  void send(const std::string& text) {
+    beast::error_code ec;
+    ws_.write(asio::buffer(text), ec);
+  }
+  // The next message as JSON, or nullopt on timeout/close (then closed()).
+  std::optional<json::value> next(std::chrono::milliseconds timeout = 3000ms) {
+    beast::flat_buffer buf;
+    bool done = false;
+    beast::error_code ec;
+    ws_.async_read(buf, [&](beast::error_code e, std::size_t) {
+      done = true;
+      ec = e;
+    });
+    ioc_.restart();
+    ioc_.run_for(timeout);
+    if (!done) {
+      // Timed out: cancel the read and let it finish.
+      beast::get_lowest_layer(ws_).cancel();
+      ioc_.restart();
+      ioc_.run_for(1000ms);
+      if (ws_.is_open() && ec == asio::error::operation_aborted) {
+        broken_ = true;  // a cancelled read leaves the stream unusable
+      }
+      return std::nullopt;
+    }
+    if (ec) {
+      closed_ = true;
+      return std::nullopt;
+    }
+    boost::system::error_code jec;
+    json::value v = json::parse(beast::buffers_to_string(buf.data()), jec);
+    return v;
+  }
+  // Reads until the server closes; its close code (0 if none within the time).
+  int close_code(std::chrono::milliseconds within = 5000ms) {
+    auto until = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < until) {
+      if (closed_) break;
+      next(100ms);
+      if (broken_) break;
+    }
+    return ws_.reason().code;
+  }
+  // The next view message of kind (patient/display/staff/board).
+  std::optional<json::value> next_view(const std::string& kind, std::chrono::milliseconds timeout = 3000ms) {
+    auto until = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < until) {
+      auto m = next(std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now()));
+      if (!m) return std::nullopt;
+      if (m->is_object() && m->as_object().contains("view") && m->at("view").as_object().contains(kind))
+        return m->at("view").at(kind);
+    }
+    return std::nullopt;
+  }
+
+ private:
+  asio::io_context ioc_;
+  websocket::stream<tcp::socket> ws_;
+  beast::error_code ec_;
+  int status_ = 0;
+  bool closed_ = false;
+  bool broken_ = false;
+};
+
+std::int64_t num(const json::value& v, const char* field) {
+  const json::value& f = v.at(field);
+  if (f.is_string()) return std::stoll(std::string(f.as_string()));
+  return f.to_number<std::int64_t>();
+}
+
+// ----------------------------------------------------------------- tests --
+
+TEST(Integration, PatientsSeeTheirPositionFallAsTheNurseCalls) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-queue");
+  Ticket a = walk_in(d.port(), sid, "Zhang San"), b = walk_in(d.port(), sid, "Li Si"),
+         c = walk_in(d.port(), sid, "Wang Wu");
+  Ws patient(d.port());
+  ASSERT_TRUE(patient.ok());
+  patient.send(R"({"subscribe":{"patient":{"token":")" + c.token + R"("},"lastVersion":"0"}})");
+  auto v = patient.next_view("patient");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("label").as_string(), c.label);
+  EXPECT_EQ(num(*v, "ahead"), 2);
+  Ws display(d.port());
+  display.send(R"({"subscribe":{"display":{"area":"neuro-2f","token":")" + std::string(kDisplay) + R"("}}})");
+  ASSERT_TRUE(display.next_view("display"));
+
+  for (int expected : {1, 0}) {
+    ASSERT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse).status, 200);
+    v = patient.next_view("patient");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(num(*v, "ahead"), expected);
+  }
+  // The display shows the called label, with the name masked.
+  std::optional<json::value> dv;
+  for (int i = 0; i < 3 && (dv = display.next_view("display")); ++i) {
+    std::string s = json::serialize(*dv);
+    if (s.find(b.label) != std::string::npos && s.find("\"called\"") != std::string::npos) break;
+  }
+  ASSERT_TRUE(dv);
+  std::string s = json::serialize(*dv);
+  EXPECT_NE(s.find(b.label), std::string::npos);
+  EXPECT_EQ(s.find("Li Si"), std::string::npos);
+  EXPECT_EQ(s.find("Wang Wu"), std::string::npos);
+  ASSERT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse).status, 200);
+  v = patient.next_view("patient");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("state").as_string(), "TICKET_STATE_CALLED");
+  (void)a;
+}
+
+TEST(Integration, AReconnectWithAnOldVersionGetsTheCurrentViewAtOnce) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-reconnect");
+  walk_in(d.port(), sid, "A");
+  std::int64_t version;
+  {
+    Ws w(d.port());
+    w.send(R"({"subscribe":{"board":{"sessionId":")" + sid + R"("}}})");
+    auto v = w.next_view("board");
+    ASSERT_TRUE(v);
+    version = num(*v, "version");
+  }
+  ASSERT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse).status, 200);
+  Ws old(d.port());
+  old.send(R"({"subscribe":{"board":{"sessionId":")" + sid + R"("},"lastVersion":")" + std::to_string(version) + "\"}}");
+  auto v = old.next_view("board");
+  ASSERT_TRUE(v);
+  EXPECT_GT(num(*v, "version"), version);
+  EXPECT_EQ(v->at("calledLabel").as_string(), "W001");
+  // Up to date: nothing is sent until something changes.
+  Ws current(d.port());
+  current.send(R"({"subscribe":{"board":{"sessionId":")" + sid + R"("},"lastVersion":")" +
+               std::to_string(num(*v, "version")) + "\"}}");
+  EXPECT_FALSE(current.next_view("board", 500ms));
+}
+
+TEST(Integration, EveryRoleAndScopeIsEnforced) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-roles");
+  Ticket a = walk_in(d.port(), sid, "A"), b = walk_in(d.port(), sid, "B");
+  // A patient token reads its own ticket only.
+  EXPECT_EQ(get(d.port(), "/v1/tickets/" + a.id + "?token=" + a.token).status, 200);
+  Reply other = get(d.port(), "/v1/tickets/" + b.id, a.token);
+  EXPECT_EQ(other.status, 403);
+  EXPECT_EQ(other.code(), "forbidden");
+  EXPECT_EQ(get(d.port(), "/v1/me", a.token).json.at("ticketId").as_string(), a.id);
+  EXPECT_EQ(get(d.port(), "/v1/me", "0123456789abcdef0123456789abcdef").status, 401);
+  // A display cannot call; nobody without a key can; a nurse only in her department.
+  Reply r = post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kDisplay);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.code(), "forbidden");
+  r = post(d.port(), "/v1/sessions/" + sid + "/call-next", "", "");
+  EXPECT_EQ(r.status, 401);
+  EXPECT_EQ(r.code(), "unauthorized");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kCardioNurse).status, 403);
+  EXPECT_EQ(post(d.port(), "/v1/tickets/" + b.id + "/cancel", "", a.token).status, 403);
+  EXPECT_EQ(post(d.port(), "/v1/sessions", "{}", kNurse).status, 400);  // body checked first
+  // Nothing changed: nobody was called.
+  Reply board = get(d.port(), "/v1/sessions/" + sid + "/board");
+  EXPECT_EQ(board.json.at("calledLabel").as_string(), "");
+  // Displays need their own area's token; staff views need a staff key.
+  EXPECT_EQ(get(d.port(), "/v1/areas/neuro-2f/display", kDisplay).status, 200);
+  EXPECT_EQ(get(d.port(), "/v1/areas/cardio-3f/display", kDisplay).status, 403);
+  EXPECT_EQ(get(d.port(), "/v1/sessions/" + sid, kDisplay).status, 403);
+  Reply staff = get(d.port(), "/v1/sessions/" + sid, kNurse);
+  EXPECT_EQ(staff.status, 200);
+  Ws w(d.port());
+  w.send(R"({"subscribe":{"patient":{"token":"0123456789abcdef0123456789abcdef"}}})");
+  auto m = w.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "unauthorized");
+  w.send(R"({"subscribe":{"staff":{"sessionId":")" + sid + R"(","key":")" + kDisplay + R"("}}})");
+  m = w.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "forbidden");
+  w.send(R"({"subscribe":{"display":{"area":"cardio-3f","token":")" + std::string(kDisplay) + R"("}}})");
+  m = w.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "forbidden");
+}
+
+TEST(Integration, BadInputGetsClearErrors) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-bad");
+  Reply r = post(d.port(), "/v1/sessions/" + sid + "/book", "{\"slot\":", kChannel);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(r.code(), "invalid_argument");
+  r = post(d.port(), "/v1/sessions/" + sid + "/book", R"({"slot":1,"patientRef":"P","surprise":1})", kChannel);
+  EXPECT_EQ(r.status, 400);
+  EXPECT_NE(r.body.find("surprise"), std::string::npos);
+  EXPECT_EQ(get(d.port(), "/v1/nowhere").status, 404);
+  EXPECT_EQ(get(d.port(), "/v1/sessions/" + sid + "/call-next").status, 405);
+  EXPECT_EQ(post(d.port(), "/v1/tickets/nope/check-in", "", kNurse).code(), "forbidden");  // scoped nurse
+  EXPECT_EQ(post(d.port(), "/v1/tickets/nope/check-in", "", kAdmin).code(), "unknown_ticket");
+  r = post(d.port(), "/v1/sessions/" + sid + "/book", std::string(70 * 1024, ' '), kChannel);
+  EXPECT_EQ(r.status, 413);
+  // WebSocket: malformed and unknown fields get an error; the connection stays.
+  Ws w(d.port());
+  w.send("{not json");
+  auto m = w.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "invalid_argument");
+  w.send(R"({"subscribe":{"board":{"sessionId":"x"}},"colour":"red"})");
+  m = w.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "invalid_argument");
+  w.send(R"({"ping":{}})");
+  m = w.next();
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->as_object().contains("pong"));
+  // A subprotocol we do not speak, and a foreign Origin, are refused.
+  EXPECT_FALSE(Ws(d.port(), "chat.v2").ok());
+  Ws evil(d.port(), "queuecast.v1.json", "http://evil.example");
+  EXPECT_FALSE(evil.ok());
+  EXPECT_EQ(evil.status(), 403);
+}
+
+TEST(Integration, OversizedFramesAndFloodsAreClosedOthersUnaffected) {
+  Daemon d;
+  Ws bystander(d.port());
+  Ws big(d.port());
+  big.send(std::string(5000, 'x'));
+  EXPECT_EQ(big.close_code(), 1009);
+  Ws flood(d.port());
+  for (int i = 0; i < 100; ++i) flood.send(R"({"ping":{}})");
+  EXPECT_EQ(flood.close_code(), 4029);
+  bystander.send(R"({"ping":{}})");
+  auto m = bystander.next();
+  ASSERT_TRUE(m);
+  EXPECT_TRUE(m->as_object().contains("pong"));
+}
+
+TEST(Integration, ASlowReaderIsClosedWith4000OthersKeepTheirViews) {
+  Daemon d({"--limit", "slow_timeout_ms=300", "--limit", "send_buffer_bytes=4096"});
+  std::string sid = make_session(d.port(), "it-slow", 200);
+  std::string sub = R"({"subscribe":{"staff":{"sessionId":")" + sid + R"(","key":")" + kNurse + R"("}}})";
+  Ws slow(d.port(), "queuecast.v1.json", "", 4096);
+  slow.send(sub);
+  // The reader that keeps up reads on its own thread, until it sees "last".
+  std::atomic<std::int64_t> last{0};
+  std::atomic<bool> saw_last{false};
+  std::thread reader([&] {
+    Ws fine(d.port());
+    fine.send(sub);
+    auto until = std::chrono::steady_clock::now() + 20s;
+    while (std::chrono::steady_clock::now() < until) {
+      auto v = fine.next_view("staff", 1000ms);
+      if (!v) continue;
+      last = num(*v, "version");
+      if (json::serialize(*v).find("\"last\"") != std::string::npos) {
+        saw_last = true;
+        break;
+      }
+    }
+  });
+  std::this_thread::sleep_for(200ms);
+  // Big staff views (long names), one per command; `slow` never reads.
+  std::string name(400, 'n');
+  for (int i = 0; i < 60; ++i) {
+    ASSERT_EQ(walk_in(d.port(), sid, name + std::to_string(i)).label.empty(), false);
+  }
+  std::this_thread::sleep_for(600ms);
+  ASSERT_EQ(walk_in(d.port(), sid, "last").label.empty(), false);
+  reader.join();
+  // It has the newest view (conflation may have skipped some in between).
+  EXPECT_TRUE(saw_last) << "last version seen " << last;
+  EXPECT_GT(last, 60);
+  EXPECT_EQ(slow.close_code(10000ms), 4000);
+}
+
+TEST(Integration, IdempotentRetriesAndBookingRateLimits) {
+  Daemon d({"--limit", "booking_per_patient_per_minute=2"});
+  std::string sid = make_session(d.port(), "it-idem");
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  std::string body = R"({"slot":2,"patientRef":"P77","patientName":"Zhao Liu"})";
+  Reply a = post(d.port(), "/v1/sessions/" + sid + "/book", body, kChannel, {{"Idempotency-Key", "his-1"}});
+  ASSERT_EQ(a.status, 201) << a.body;
+  Reply b = post(d.port(), "/v1/sessions/" + sid + "/book", body, kChannel, {{"Idempotency-Key", "his-1"}});
+  EXPECT_EQ(b.status, 201);
+  EXPECT_EQ(b.body, a.body);
+  EXPECT_EQ(b.header("Idempotency-Replayed"), "true");
+  // Another credential with the same key is another request.
+  Reply c = post(d.port(), "/v1/sessions/" + sid + "/book", body, kAdmin, {{"Idempotency-Key", "his-1"}});
+  EXPECT_EQ(c.code(), "rate_limited");  // P77's third booking attempt within the minute
+  EXPECT_EQ(c.status, 429);
+}
+
+TEST(Integration, MetricsHealthAndGracefulShutdown) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-ops");
+  walk_in(d.port(), sid, "A");
+  EXPECT_EQ(get(d.port(), "/healthz").status, 200);
+  EXPECT_EQ(get(d.port(), "/readyz").status, 200);
+  Reply m = get(d.port(), "/metrics");
+  EXPECT_NE(m.body.find("queuecast_commands_total{command=\"register_walk_in\",code=\"ok\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("queuecast_commit_latency_seconds_bucket"), std::string::npos);
+  Ws w(d.port());
+  w.send(R"({"subscribe":{"board":{"sessionId":")" + sid + R"("}}})");
+  ASSERT_TRUE(w.next_view("board"));
+  EXPECT_EQ(d.terminate(), 0);
+  EXPECT_EQ(w.close_code(), 1001);
+}
+
+}  // namespace
