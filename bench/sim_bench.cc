@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "cli/sim_scenario.h"
-#include "engine/simulator.h"
+#include "engine/sim_strategy.h"
 
 namespace {
 

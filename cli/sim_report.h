@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine/simulator.h"
+#include "engine/sim_strategy.h"
 
 namespace qc::cli {
 

@@ -16,7 +16,7 @@
 #include "cli/commands.h"
 #include "cli/sim_report.h"
 #include "cli/sim_scenario.h"
-#include "engine/simulator.h"
+#include "engine/sim_strategy.h"
 
 namespace {
 

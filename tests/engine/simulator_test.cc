@@ -1,7 +1,7 @@
 // The clinic-day simulator (engine/simulator.h) and its random numbers.
 // Few replications: these tests check mechanics and determinism, not the
 // paper's figures (those are in docs/planning.md, from `queuecast simulate`).
-#include "engine/simulator.h"
+#include "engine/sim_strategy.h"
 
 #include <gtest/gtest.h>
 
