@@ -27,18 +27,32 @@ std::string make_label(char prefix, std::int32_t n) {
 }
 
 // "<session>-<suffix>", made unique against `index` by appending ".2", ".3"...
-template <class Map>
-std::string unique_id(const Map& index, const std::string& session, const std::string& suffix) {
+template <class Taken>
+std::string unique_id(Taken&& taken, const std::string& session, const std::string& suffix) {
   std::string id;
   id.reserve(session.size() + 1 + suffix.size());
   id += session;
   id += '-';
   id += suffix;
-  if (!index.count(std::string_view(id))) return id;
+  if (!taken(id)) return id;
   for (int n = 2;; ++n) {
     std::string alt = id + "." + std::to_string(n);
-    if (!index.count(std::string_view(alt))) return alt;
+    if (!taken(alt)) return alt;
   }
+}
+
+std::string unique_ticket_id(const State& st, const std::string& session,
+                             const std::string& label) {
+  Loc loc;
+  return unique_id([&](const std::string& id) { return find_ticket(st, id, &loc); }, session,
+                   label);
+}
+
+// Ticket vectors grow by a quarter (not double): memory per ticket stays
+// bounded when a session takes more tickets than its quotas (cancellations).
+void reserve_ticket(SessionRec& s) {
+  std::size_t cap = s.tickets.capacity();
+  if (s.tickets.size() == cap) s.tickets.reserve(cap + std::max<std::size_t>(16, cap / 4));
 }
 
 Error check_window(const Channel* ch, const SessionRec& s, Time now, std::string* msg) {
@@ -52,12 +66,12 @@ Error check_window(const Channel* ch, const SessionRec& s, Time now, std::string
 
 Error check_patient(const State& st, std::string_view ref, SessionIdx si, Time now,
                     std::string* msg) {
-  auto it = st.patients.find(ref);
-  if (it == st.patients.end()) return Error::kOk;
-  const PatientRec& p = it->second;
+  std::uint32_t pi = find_patient(st, ref);
+  if (pi == kNoPatient) return Error::kOk;
+  const PatientRec& p = st.patients[pi];
   if (p.banned_until != kNoTime && now < p.banned_until)
     return reject(msg, Error::kBlacklisted, "patient is refused bookings (no-shows)", ref);
-  if (std::find(p.active.begin(), p.active.end(), si) != p.active.end())
+  if (p.active.contains(si))
     return reject(msg, Error::kAlreadyBooked, "patient already has a booking in this session",
                   ref);
   if (static_cast<std::int64_t>(p.active.size()) >= st.options.max_active_bookings)
@@ -129,9 +143,10 @@ Error check_booking_ids(const State& st, const std::string& session_id, std::int
 
 Error check_new_ids(const State& st, const std::string& ticket_id, const std::string& token,
                     std::string* msg) {
-  if (!ticket_id.empty() && st.ticket_index.count(std::string_view(ticket_id)))
+  Loc loc;
+  if (!ticket_id.empty() && find_ticket(st, ticket_id, &loc))
     return reject(msg, Error::kAlreadyExists, "ticket id in use", ticket_id);
-  if (!token.empty() && st.token_index.count(std::string_view(token)))
+  if (!token.empty() && find_token(st, token, &loc))
     return reject(msg, Error::kAlreadyExists, "token in use");
   return Error::kOk;
 }
@@ -143,9 +158,10 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
                 Time now, Events* ev) {
   SessionRec& s = st.sessions[si];
   std::uint32_t ti = static_cast<std::uint32_t>(s.tickets.size());
+  reserve_ticket(s);
   TicketRec& t = s.tickets.emplace_back();
   t.label = make_label('A', ++s.appt_labels);
-  t.id = ticket_id.empty() ? unique_id(st.ticket_index, s.spec.session_id, t.label) : ticket_id;
+  t.id = ticket_id.empty() ? unique_ticket_id(st, s.spec.session_id, t.label) : ticket_id;
   t.patient_ref = ref;
   t.patient_name = name;
   t.created_at = now;
@@ -154,8 +170,8 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   t.kind = TicketKind::kAppointment;
   t.state = TicketState::kBooked;
   t.reservation = reservation;
-  st.ticket_index.emplace(t.id, Loc{si, ti});
-  if (!token.empty()) st.token_index.emplace(token, Loc{si, ti});
+  index_ticket(st, t.id, Loc{si, ti});
+  if (!token.empty()) index_token(st, token, Loc{si, ti});
   Event& e = add_event(ev, EventType::kTicketBooked, now, actor, s);
   fill_ticket(e, t);
   e.patient_ref = ref;
@@ -233,7 +249,8 @@ Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev
   HoldRec& h = s.holds.emplace_back();
   ++s.holds_made;
   h.id = c.hold_id.empty()
-             ? unique_id(st.hold_index, s.spec.session_id, "H" + std::to_string(s.holds_made))
+             ? unique_id([&](const std::string& id) { return st.hold_index.count(id) != 0; },
+                         s.spec.session_id, "H" + std::to_string(s.holds_made))
              : c.hold_id;
   h.patient_ref = c.patient_ref;
   h.patient_name = c.patient_name;
@@ -352,10 +369,10 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   s.w_free[slot] -= 1;
   s.w_used[slot] += 1;
   std::uint32_t ti = static_cast<std::uint32_t>(s.tickets.size());
+  reserve_ticket(s);
   TicketRec& t = s.tickets.emplace_back();
   t.label = make_label('W', ++s.walkin_labels);
-  t.id = c.ticket_id.empty() ? unique_id(st.ticket_index, s.spec.session_id, t.label)
-                             : c.ticket_id;
+  t.id = c.ticket_id.empty() ? unique_ticket_id(st, s.spec.session_id, t.label) : c.ticket_id;
   t.patient_ref = c.patient_ref;
   t.patient_name = c.patient_name;
   t.created_at = now;
@@ -367,8 +384,8 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   t.placement = Placement::kNormal;
   t.key = make_key(1, slot, kind_class(s, TicketKind::kWalkIn), s.next_seq++);
   queue_insert(s, ti, t.key);
-  st.ticket_index.emplace(t.id, Loc{si, ti});
-  if (!c.token.empty()) st.token_index.emplace(c.token, Loc{si, ti});
+  index_ticket(st, t.id, Loc{si, ti});
+  if (!c.token.empty()) index_token(st, c.token, Loc{si, ti});
   Event& e = add_event(ev, EventType::kWalkInRegistered, now, actor, s);
   fill_ticket(e, t);
   e.from = TicketState::kWaiting;

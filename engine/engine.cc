@@ -169,9 +169,9 @@ std::optional<std::string> Engine::ticket_session(std::string_view id) const {
 }
 
 std::optional<std::string> Engine::ticket_by_token(std::string_view token) const {
-  auto it = state_->token_index.find(token);
-  if (it == state_->token_index.end()) return std::nullopt;
-  return state_->sessions[it->second.session].tickets[it->second.index].id;
+  Loc loc;
+  if (token.empty() || !find_token(*state_, token, &loc)) return std::nullopt;
+  return state_->sessions[loc.session].tickets[loc.index].id;
 }
 
 }  // namespace qc

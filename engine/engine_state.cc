@@ -32,15 +32,91 @@ void fill_ticket(Event& e, const TicketRec& t) {
 }
 
 SessionIdx find_session(const Engine::State& st, std::string_view id) {
-  auto it = st.session_index.find(id);
-  return it == st.session_index.end() ? kNoSession : it->second;
+  const SessionIdx* si = st.session_index.find(
+      FlatIndex<SessionIdx>::hash(id), [&](SessionIdx x) { return st.sessions[x].spec.session_id == id; });
+  return si == nullptr ? kNoSession : *si;
+}
+
+std::uint32_t find_patient(const Engine::State& st, std::string_view ref) {
+  const std::uint32_t* p = st.patient_index.find(
+      FlatIndex<std::uint32_t>::hash(ref), [&](std::uint32_t x) { return st.patients[x].ref == ref; });
+  return p == nullptr ? kNoPatient : *p;
+}
+
+std::uint32_t patient_for(Engine::State& st, std::string_view ref) {
+  std::uint32_t p = find_patient(st, ref);
+  if (p != kNoPatient) return p;
+  p = static_cast<std::uint32_t>(st.patients.size());
+  std::size_t cap = st.patients.capacity();
+  if (st.patients.size() == cap) st.patients.reserve(cap + std::max<std::size_t>(64, cap / 4));
+  st.patients.emplace_back().ref = std::string(ref);
+  st.patient_index.insert(FlatIndex<std::uint32_t>::hash(ref), p);
+  return p;
 }
 
 bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc) {
-  auto it = st.ticket_index.find(id);
-  if (it == st.ticket_index.end()) return false;
+  const Loc* l = st.ticket_index.find(FlatIndex<Loc>::hash(id), [&](Loc x) {
+    return st.sessions[x.session].tickets[x.index].id == id;
+  });
+  if (l == nullptr) return false;
+  *loc = *l;
+  return true;
+}
+
+void index_ticket(Engine::State& st, std::string_view id, Loc loc) {
+  st.ticket_index.insert(FlatIndex<Loc>::hash(id), loc);
+}
+
+bool pack_token(std::string_view token, std::array<std::uint8_t, 16>* out) {
+  if (token.size() != 32) return false;
+  auto nibble = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  for (std::size_t i = 0; i < 16; ++i) {
+    int hi = nibble(token[2 * i]), lo = nibble(token[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    (*out)[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+  }
+  return true;
+}
+
+std::string unpack_token(const std::array<std::uint8_t, 16>& bin) {
+  static const char* hex = "0123456789abcdef";
+  std::string s(32, '0');
+  for (std::size_t i = 0; i < 16; ++i) {
+    s[2 * i] = hex[bin[i] >> 4];
+    s[2 * i + 1] = hex[bin[i] & 15];
+  }
+  return s;
+}
+
+bool find_token(const Engine::State& st, std::string_view token, Loc* loc) {
+  std::array<std::uint8_t, 16> bin;
+  if (pack_token(token, &bin)) {
+    const Loc* l = st.token_index.find(FlatIndex<Loc>::hash(token), [&](Loc x) {
+      const TicketRec& t = st.sessions[x.session].tickets[x.index];
+      return t.has_token && t.token_bin == bin;
+    });
+    if (l == nullptr) return false;
+    *loc = *l;
+    return true;
+  }
+  auto it = st.other_tokens.find(token);
+  if (it == st.other_tokens.end()) return false;
   *loc = it->second;
   return true;
+}
+
+void index_token(Engine::State& st, std::string_view token, Loc loc) {
+  TicketRec& t = st.sessions[loc.session].tickets[loc.index];
+  if (pack_token(token, &t.token_bin)) {
+    t.has_token = true;
+    st.token_index.insert(FlatIndex<Loc>::hash(token), loc);
+  } else {
+    st.other_tokens.emplace(std::string(token), loc);
+  }
 }
 
 void touch(Engine::State& st, SessionIdx si) {
@@ -106,17 +182,12 @@ Presenting presenting(const SessionRec& s, const TicketRec& t, bool missed, Time
 // ---- patients and capacity ----
 
 void patient_add_active(Engine::State& st, const std::string& ref, SessionIdx si) {
-  auto it = st.patients.find(std::string_view(ref));
-  if (it == st.patients.end()) it = st.patients.emplace(ref, PatientRec{}).first;
-  it->second.active.push_back(si);
+  st.patients[patient_for(st, ref)].active.add(si);
 }
 
 void patient_remove_active(Engine::State& st, std::string_view ref, SessionIdx si) {
-  auto it = st.patients.find(ref);
-  if (it == st.patients.end()) return;
-  auto& a = it->second.active;
-  auto pos = std::find(a.begin(), a.end(), si);
-  if (pos != a.end()) a.erase(pos);
+  std::uint32_t p = find_patient(st, ref);
+  if (p != kNoPatient) st.patients[p].active.remove(si);
 }
 
 std::int32_t return_appointment_unit(SessionRec& s, std::int32_t slot,
@@ -196,7 +267,7 @@ Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std:
         return bad("reserved units exceed the appointment quota");
     }
   }
-  if (st.session_index.count(std::string_view(sp.session_id)))
+  if (find_session(st, sp.session_id) != kNoSession)
     return reject(msg, Error::kAlreadyExists, "session exists", sp.session_id);
   return Error::kOk;
 }
@@ -205,6 +276,7 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
                           Time now, std::vector<Event>* events) {
   SessionIdx si = static_cast<SessionIdx>(st.sessions.size());
   SessionRec& s = st.sessions.emplace_back();
+  st.session_index.insert(FlatIndex<SessionIdx>::hash(sp.session_id), si);
   s.spec = sp;
   s.slot_len = Duration{sp.slot_minutes} * kMinute;
   s.slots = static_cast<std::int32_t>((sp.end - sp.start) / s.slot_len);
@@ -230,7 +302,6 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
   std::int64_t total = 0;
   for (std::size_t i = 0; i < m; ++i) total += sp.appointment_quota[i] + sp.walkin_quota[i];
   s.tickets.reserve(static_cast<std::size_t>(std::min<std::int64_t>(total, 4096)));
-  st.session_index.emplace(sp.session_id, si);
   add_event(events, EventType::kSessionCreated, now, actor, s);
   touch(st, si);
   return si;
@@ -297,11 +368,10 @@ void close_session_now(Engine::State& st, SessionIdx si, const Actor& actor, Tim
       fill_ticket(e, t);
       e.from = from;
       e.patient_ref = t.patient_ref;
-      auto it = st.patients.find(std::string_view(t.patient_ref));
-      if (it == st.patients.end()) continue;
-      PatientRec& p = it->second;
-      auto pos = std::find(p.active.begin(), p.active.end(), si);
-      if (pos != p.active.end()) p.active.erase(pos);
+      std::uint32_t pi = find_patient(st, t.patient_ref);
+      if (pi == kNoPatient) continue;
+      PatientRec& p = st.patients[pi];
+      p.active.remove(si);
       p.noshows.push_back(now);
       Time floor = now - o.noshow_window;
       p.noshows.erase(std::remove_if(p.noshows.begin(), p.noshows.end(),

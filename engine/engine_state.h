@@ -7,7 +7,9 @@
 // anything that reaches output, so output is deterministic.
 //
 // Invariants:
-// - Every ticket id in `ticket_index` points at the ticket with that id;
+// - `ticket_index` has one entry per ticket (hash of its id); `token_index`
+//   one per ticket whose token is 32 lowercase hex digits (kept as 16 bytes
+//   in the ticket), `other_tokens` the other tokens;
 //   every hold id (open or finished) is in `hold_index`.
 // - A session's `waiting` holds exactly its WAITING tickets, sorted by key
 //   DESCENDING (the next ticket to call is waiting.back()).
@@ -20,6 +22,7 @@
 // mutation, so a rejected command changes nothing.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -30,6 +33,7 @@
 #include <vector>
 
 #include "engine/engine.h"
+#include "engine/flat_index.h"
 
 namespace qc {
 
@@ -95,7 +99,13 @@ struct TicketRec {
   TicketState state = TicketState::kBooked;
   Placement placement = Placement::kNone;
   std::uint8_t reservation = kNoReservation;  // appointment unit taken from this reservation
+  bool has_token = false;                      // token_bin holds a 32-hex-digit token
+  std::array<std::uint8_t, 16> token_bin{};
 };
+
+// Parses a 32-lowercase-hex-digit token into 16 bytes; false otherwise.
+bool pack_token(std::string_view token, std::array<std::uint8_t, 16>* out);
+std::string unpack_token(const std::array<std::uint8_t, 16>& bin);
 
 struct HoldRec {
   std::string id;
@@ -117,7 +127,6 @@ struct ReservationState {
 };
 
 struct SessionRec {
-  SessionSpec spec;  // as given (defaults unresolved); resolved values below
   std::int32_t slots = 0;  // M
   Duration slot_len = 0;   // slot_minutes in ms
   Time cancel_deadline = 0;
@@ -157,13 +166,46 @@ struct SessionRec {
   std::vector<HoldRec> holds;  // creation order, finished ones included
   std::int32_t open_holds = 0;
 
+  SessionSpec spec;  // as given (defaults unresolved); resolved values above
+
   Time slot_start(std::int32_t s) const { return spec.start + s * slot_len; }
   Time slot_end(std::int32_t s) const { return spec.start + (s + 1) * slot_len; }
   Duration avg_consult() const { return (2 * avg_seed + consult_sum) / (2 + consult_n); }
 };
 
+// Up to kInlineActive active bookings are kept inline (no allocation).
+struct ActiveList {
+  static constexpr std::uint32_t kInlineActive = 3;
+  std::uint32_t n = 0;
+  SessionIdx inline_[kInlineActive] = {};
+  std::vector<SessionIdx> more;
+  std::uint32_t size() const { return n; }
+  SessionIdx at(std::uint32_t i) const { return i < kInlineActive ? inline_[i] : more[i - kInlineActive]; }
+  bool contains(SessionIdx si) const {
+    for (std::uint32_t i = 0; i < n; ++i)
+      if (at(i) == si) return true;
+    return false;
+  }
+  void add(SessionIdx si) {
+    if (n < kInlineActive) inline_[n] = si; else more.push_back(si);
+    ++n;
+  }
+  // Removes one occurrence (order of the rest may change).
+  void remove(SessionIdx si) {
+    for (std::uint32_t i = 0; i < n; ++i) {
+      if (at(i) != si) continue;
+      SessionIdx last = at(n - 1);
+      if (i < kInlineActive) inline_[i] = last; else more[i - kInlineActive] = last;
+      if (n > kInlineActive) more.pop_back();
+      --n;
+      return;
+    }
+  }
+};
+
 struct PatientRec {
-  std::vector<SessionIdx> active;  // one per active booking
+  std::string ref;                 // the patient reference
+  ActiveList active;               // one per active booking
   std::vector<Time> noshows;       // close times of no-shows (pruned to the window)
   Time banned_until = kNoTime;
 };
@@ -171,11 +213,13 @@ struct PatientRec {
 struct Engine::State {
   EngineOptions options;
   std::vector<SessionRec> sessions;  // creation order
-  StrMap<SessionIdx> session_index;
-  StrMap<Loc> ticket_index;
-  StrMap<Loc> hold_index;  // every hold, open or finished
-  StrMap<Loc> token_index; // patient token -> ticket
-  StrMap<PatientRec> patients;
+  FlatIndex<SessionIdx> session_index;  // session id -> index (see find_session)
+  FlatIndex<Loc> ticket_index;  // ticket id -> ticket (see find_ticket)
+  StrMap<Loc> hold_index;        // every hold, open or finished
+  FlatIndex<Loc> token_index;    // 32-hex-digit patient tokens -> ticket
+  StrMap<Loc> other_tokens;      // any other patient token -> ticket
+  std::vector<PatientRec> patients;     // first booking order
+  FlatIndex<std::uint32_t> patient_index;  // patient ref -> index in patients
   std::map<std::string, Channel, std::less<>> channels;
   // Weekly templates, by id; owned and used by engine/schedule.cc.
   std::map<std::string, SessionTemplate> templates;
@@ -186,6 +230,19 @@ struct Engine::State {
 
 // The session index of `id`, or kNoSession.
 SessionIdx find_session(const Engine::State& st, std::string_view id);
+
+// Ticket and token indexes.
+bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc);
+void index_ticket(Engine::State& st, std::string_view id, Loc loc);
+bool find_token(const Engine::State& st, std::string_view token, Loc* loc);
+// Records `token` (not empty, not in use) for the ticket at `loc`.
+void index_token(Engine::State& st, std::string_view token, Loc loc);
+
+// Patients (records exist once a patient booked or held).
+inline constexpr std::uint32_t kNoPatient = ~std::uint32_t{0};
+std::uint32_t find_patient(const Engine::State& st, std::string_view ref);
+// The patient's index, creating the record if needed.
+std::uint32_t patient_for(Engine::State& st, std::string_view ref);
 
 // Bumps the session's version once per command (idempotent within a command).
 void touch(Engine::State& st, SessionIdx si);

@@ -36,8 +36,6 @@ inline int kind_class(const SessionRec& s, TicketKind kind) {
   return (s.spec.policy == Policy::kAppointmentsFirst && kind == TicketKind::kWalkIn) ? 1 : 0;
 }
 
-// Looks a ticket up; false if unknown.
-bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc);
 
 // session_closed when the session is closed or suspended.
 Error check_not_closed(const SessionRec& s, std::string* msg);

@@ -261,7 +261,17 @@ bool read_session(Reader& r, State& st) {
         t.effective_slot >= s.slots)
       return false;
     if (t.reservation != kNoReservation && t.reservation >= nres) return false;
-    if (!st.ticket_index.emplace(t.id, Loc{si, i}).second) return false;
+    t.has_token = r.u8() != 0;
+    if (t.has_token)
+      for (auto& b : t.token_bin) b = r.u8();
+    Loc dup;
+    if (find_ticket(st, t.id, &dup)) return false;
+    index_ticket(st, t.id, Loc{si, i});
+    if (t.has_token) {
+      std::string token = unpack_token(t.token_bin);
+      if (find_token(st, token, &dup)) return false;
+      st.token_index.insert(FlatIndex<Loc>::hash(token), Loc{si, i});
+    }
     if (t.state == TicketState::kWaiting) s.waiting.push_back(WaitEntry{t.key, i});
     if (t.state == TicketState::kCalled) {
       if (s.called >= 0) return false;
@@ -363,6 +373,9 @@ std::string Engine::save() const {
       w.u8(static_cast<std::uint8_t>(t.state));
       w.u8(static_cast<std::uint8_t>(t.placement));
       w.u8(t.reservation);
+      w.u8(t.has_token ? 1 : 0);
+      if (t.has_token)
+        for (std::uint8_t b : t.token_bin) w.u8(b);
     }
     w.i32(s.serving_slot);
     w.u64(s.next_seq);
@@ -386,17 +399,16 @@ std::string Engine::save() const {
       w.u8(h.open ? 1 : 0);
     }
   }
-  auto patients = sorted(st.patients);
-  w.u32(static_cast<std::uint32_t>(patients.size()));
-  for (const auto* kv : patients) {
-    w.str(kv->first);
-    w.u32(static_cast<std::uint32_t>(kv->second.active.size()));
-    for (SessionIdx si : kv->second.active) w.u32(si);
-    w.u32(static_cast<std::uint32_t>(kv->second.noshows.size()));
-    for (Time t : kv->second.noshows) w.i64(t);
-    w.i64(kv->second.banned_until);
+  w.u32(static_cast<std::uint32_t>(st.patients.size()));
+  for (const PatientRec& p : st.patients) {
+    w.str(p.ref);
+    w.u32(p.active.size());
+    for (std::uint32_t i = 0; i < p.active.size(); ++i) w.u32(p.active.at(i));
+    w.u32(static_cast<std::uint32_t>(p.noshows.size()));
+    for (Time t : p.noshows) w.i64(t);
+    w.i64(p.banned_until);
   }
-  auto tokens = sorted(st.token_index);
+  auto tokens = sorted(st.other_tokens);
   w.u32(static_cast<std::uint32_t>(tokens.size()));
   for (const auto* kv : tokens) {
     w.str(kv->first);
@@ -441,17 +453,18 @@ bool Engine::load(std::string_view image) {
   n = r.count(16);
   for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
     std::string ref = r.str();
-    PatientRec p;
+    if (ref.empty() || find_patient(*st, ref) != kNoPatient) return false;
+    std::uint32_t pi = patient_for(*st, ref);
+    PatientRec& p = st->patients[pi];
     std::uint32_t na = r.count(4);
     for (std::uint32_t k = 0; k < na && r.ok(); ++k) {
       SessionIdx si = r.u32();
       if (si >= st->sessions.size()) return false;
-      p.active.push_back(si);
+      p.active.add(si);
     }
     std::uint32_t nn = r.count(8);
     for (std::uint32_t k = 0; k < nn && r.ok(); ++k) p.noshows.push_back(r.time());
     p.banned_until = r.time();
-    if (!st->patients.emplace(std::move(ref), std::move(p)).second) return false;
   }
   n = r.count(12);
   for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -460,7 +473,11 @@ bool Engine::load(std::string_view image) {
     if (loc.session >= st->sessions.size() ||
         loc.index >= st->sessions[loc.session].tickets.size())
       return false;
-    if (!st->token_index.emplace(std::move(token), loc).second) return false;
+    Loc dup;
+    if (token.empty() || find_token(*st, token, &dup)) return false;
+    std::array<std::uint8_t, 16> bin;
+    if (pack_token(token, &bin)) return false;  // those live in the tickets
+    st->other_tokens.emplace(std::move(token), loc);
   }
   if (!r.done()) return false;
   state_ = std::move(st);
