@@ -102,16 +102,18 @@ bool catch_up(Journal& journal, Engine* engine, std::uint64_t after,
 bool recover(Journal& journal, Engine* engine, const RecoveryOptions& options,
              RecoveryReport* report, std::string* error) {
   *report = RecoveryReport{};
+  // Into a fresh engine: *engine changes only when everything succeeded.
+  Engine fresh(engine->options());
   auto t0 = std::chrono::steady_clock::now();
   std::uint64_t seq = 0;
   std::string image, e;
   if (journal.load_snapshot(&seq, &image, &e)) {
-    if (!engine->load(image)) {
+    if (!fresh.load(image)) {
       // A snapshot the engine cannot read (a newer format?): replay everything.
       problem(report, "snapshot at seq " + std::to_string(seq) +
                           " is not a valid engine image; replaying the whole journal");
       seq = 0;
-      *engine = Engine(engine->options());
+      fresh = Engine(engine->options());
     }
   } else {
     if (!e.empty()) {
@@ -119,13 +121,12 @@ bool recover(Journal& journal, Engine* engine, const RecoveryOptions& options,
       return false;
     }
     seq = 0;
-    *engine = Engine(engine->options());
   }
   image.clear();
   image.shrink_to_fit();
   report->snapshot_seq = seq;
   report->snapshot_seconds = since(t0);
-  if (!catch_up(journal, engine, seq, options, report, error)) return false;
+  if (!catch_up(journal, &fresh, seq, options, report, error)) return false;
   if (options.on_key) {
     // The journal's own time decides what is recent (the server may run a
     // virtual clock).
@@ -146,6 +147,7 @@ bool recover(Journal& journal, Engine* engine, const RecoveryOptions& options,
       if (!ok) return false;
     }
   }
+  *engine = std::move(fresh);
   return true;
 }
 

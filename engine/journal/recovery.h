@@ -62,7 +62,8 @@ struct RecoveryReport {
   std::string summary() const;  // one line for the log
 };
 
-// Full recovery into *engine (its previous state is replaced).
+// Full recovery into *engine: its state is replaced when recovery succeeded,
+// and left untouched when it failed (store unreachable mid-way).
 bool recover(Journal& journal, Engine* engine, const RecoveryOptions& options,
              RecoveryReport* report, std::string* error);
 

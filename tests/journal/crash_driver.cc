@@ -10,6 +10,8 @@
 // --kill redis, redis-server) at a random moment, now and then also while
 // it is still recovering, and restarts it, again and again.
 //
+// With --kill redis, the views are also compared while redis-server is down.
+//
 // A command whose answer did not arrive (connection reset, 503) is retried
 // with the same key until it gets a definite answer: if it had been
 // committed before the kill, the server must answer from its idempotency
@@ -381,6 +383,11 @@ int run(const Options& o) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 300));
     if (o.kill_redis) {
       redis->kill9();
+      // While the store is down nothing can be acknowledged, and what the
+      // server shows must still be exactly the acknowledged commands (the
+      // group whose append failed was rolled back, never half-applied).
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      checker.check(shared, admin, round);
       std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 200));
       std::string e;
       if (!redis->start(&e)) die("redis-server restart: " + e);
