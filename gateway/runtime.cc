@@ -5,6 +5,7 @@
 #include <set>
 
 #include "gateway/log.h"
+#include "engine/journal/checkpoint.h"
 #include "engine/journal/recovery.h"
 #include "proto/codec.h"
 
@@ -186,11 +187,8 @@ class Shard {
     ro.on_key = [&](const journal::Record& r) {
       idem_.remember(r.idempotency_key, r.response, r.at);
     };
-    ro.on_record = [&](const journal::Record& r) {
-      Command cmd;
-      Time at;
-      std::string why;
-      if (journal::decode_command(r, &cmd, &at, &why)) after_record(cmd, r.session_id);
+    ro.on_command = [&](const journal::Record& r, const Command& cmd) {
+      after_record(cmd, r.session_id);
     };
     journal::RecoveryReport report;
     std::string err;
@@ -211,6 +209,7 @@ class Shard {
       }
     }
     next_seq_ = std::max(report.last_seq, journal_->last_seq()) + 1;
+    checkpoint_.reset(engine_, report.last_seq);  // the rollback base
     since_snapshot_ = report.records_replayed;
     degraded_ = false;
     recovered_ = true;
@@ -327,14 +326,18 @@ class Shard {
         metrics_.commits.fetch_add(1, std::memory_order_relaxed);
         metrics_.committed_records.fetch_add(records_.size(), std::memory_order_relaxed);
         since_snapshot_ += records_.size();
+        checkpoint_.committed(records_, engine_, *journal_);
       } else {
         metrics_.journal_failures.fetch_add(1, std::memory_order_relaxed);
         log_event("error", "journal_append_failed",
                   {{"shard", std::to_string(index_)}, {"error", err},
                    {"records", std::to_string(records_.size())}});
-        // Nothing of the group is durable: undo it by rebuilding from the journal.
+        // Nothing of the group is durable: undo it at once in memory (reads
+        // never see it, even while the store stays down), then rebuild from
+        // the journal (a group whose reply was lost may have landed).
         degraded_ = true;
         std::string rerr;
+        checkpoint_.rollback(&engine_, &rerr);
         journal_->sync(&rerr);
         recover(&rerr);
       }
@@ -581,6 +584,10 @@ class Shard {
   std::unordered_map<std::string, std::string> holds_;  // hold id -> session id
   std::uint64_t next_seq_ = 1;
   std::uint64_t since_snapshot_ = 0;
+  // In-memory base (Engine::save() every 50,000 records) + commands since:
+  // rollback() after a failed append (engine/journal/checkpoint.h).
+  journal::Checkpointer checkpoint_{journal::CheckpointOptions{
+      .every_records = 50'000, .every_ms = 0, .write_snapshots = false}};
   std::vector<journal::Record> records_;
   std::vector<Ack> acks_;
   std::vector<Event> events_;
