@@ -197,6 +197,34 @@ TEST(History, EstimatesReproduceThePaperFromRawVisits) {
   EXPECT_EQ(p.appointment_quota(), (std::vector<std::int32_t>{0, 5, 10, 9}));
 }
 
+// Random text from the CSV's alphabet: never a crash; an error always names
+// a line within the text.
+TEST(History, RandomTextNeverCrashes) {
+  const char alphabet[] = "0123456789:,-\n#walk_inpotmeW A\r";
+  std::uint64_t x = 12345;
+  for (int round = 0; round < 2000; ++round) {
+    std::string text;
+    const int len = static_cast<int>(x % 120);
+    int lines = 1;
+    for (int i = 0; i < len; ++i) {
+      x = x * 6364136223846793005ull + 1442695040888963407ull;
+      const char c = alphabet[(x >> 33) % (sizeof alphabet - 1)];
+      lines += c == '\n';
+      text.push_back(c);
+    }
+    x = x * 6364136223846793005ull + 1442695040888963407ull;
+    HistoryParse h = parse_history(text);
+    if (!h.ok) {
+      EXPECT_GE(h.error_line, 1) << text;
+      EXPECT_LE(h.error_line, lines) << text;
+      EXPECT_EQ(h.error.rfind("line " + std::to_string(h.error_line) + ": ", 0), 0u);
+    }
+    HistoryEstimate e;
+    std::string err;
+    if (h.ok && !estimate_from_history(h.rows, SessionShape{}, &e, &err)) EXPECT_FALSE(err.empty());
+  }
+}
+
 TEST(History, EstimateRejectsBadShapesAndEmptyHistories) {
   HistoryEstimate e;
   std::string err;
