@@ -10,6 +10,8 @@
 #include <type_traits>
 #include <variant>
 
+#include <google/protobuf/util/time_util.h>
+
 #include "cli/commands.h"
 #include "proto/codec.h"
 
@@ -65,8 +67,14 @@ void Replayer::append_result(Error error, std::string_view message,
   for (std::size_t i = 0; i < events_.size(); ++i) {
     if (i) out->push_back(',');
     codec::to_proto(events_[i], &wire);
+    // "at" first, for people reading the output (protobuf prints it last).
+    std::string at = google::protobuf::util::TimeUtil::ToString(wire.at());
+    wire.clear_at();
     codec::to_json(wire, &scratch_);
-    out->append(scratch_);
+    out->append("{\"at\":");
+    codec::append_json_string(at, out);
+    if (scratch_.size() > 2) out->push_back(',');
+    out->append(scratch_, 1, std::string::npos);
   }
   out->append("],\"session\":");
   if (session) {
