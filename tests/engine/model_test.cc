@@ -65,6 +65,8 @@ std::string compare_session(const Engine& engine, const model::Model& m, const m
 // The engine and the model side by side.
 class Pair {
  public:
+  explicit Pair(EngineOptions options = {}) : engine_(options), model_(options) {}
+
   // Applies one step to both; returns a description of the first
   // disagreement, or "" when they agree. `full` compares every session,
   // otherwise the sessions not closed in the model (closed ones never change)
@@ -115,8 +117,8 @@ struct Failure {
 };
 
 // Replays `steps` on a fresh pair; the first disagreement, if any.
-std::optional<Failure> run_steps(const std::vector<Step>& steps) {
-  Pair p;
+std::optional<Failure> run_steps(const std::vector<Step>& steps, const EngineOptions& options) {
+  Pair p(options);
   for (std::size_t i = 0; i < steps.size(); ++i) {
     std::string d = p.apply(steps[i], false);
     if (!d.empty()) return Failure{i, d};
@@ -126,7 +128,7 @@ std::optional<Failure> run_steps(const std::vector<Step>& steps) {
 
 // Shrinks a failing sequence: cut after the first failing step, then drop
 // earlier steps one by one (last to first) while that step still fails.
-std::vector<Step> shrink(std::vector<Step> steps, Failure* failure) {
+std::vector<Step> shrink(std::vector<Step> steps, Failure* failure, const EngineOptions& options) {
   steps.resize(failure->index + 1);
   // Only the quality of the report depends on this deadline, never the verdict.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -137,7 +139,7 @@ std::vector<Step> shrink(std::vector<Step> steps, Failure* failure) {
       std::vector<Step> trial = steps;
       trial.erase(trial.begin() + static_cast<std::ptrdiff_t>(j));
       // Keep the removal only if the same (last) command still fails.
-      std::optional<Failure> f = run_steps(trial);
+      std::optional<Failure> f = run_steps(trial, options);
       if (f && f->index + 1 == trial.size()) {
         steps = std::move(trial);
         *failure = *f;
@@ -149,6 +151,31 @@ std::vector<Step> shrink(std::vector<Step> steps, Failure* failure) {
 }
 
 constexpr std::size_t kSequenceLength = 2000;
+
+// Engine options of sequence k: every third sequence the defaults, the
+// others small limits and short windows so that booking limits, bans and
+// their expiry, hold expiry and the automatic close all happen often.
+EngineOptions options_for(std::uint64_t seed, std::uint64_t k) {
+  EngineOptions o;
+  if (k % 3 == 0) return o;
+  std::mt19937_64 rng(seed ^ 0x5eed);
+  o.max_active_bookings = 1 + static_cast<std::int32_t>(rng() % 3);
+  o.noshow_threshold = 1 + static_cast<std::int32_t>(rng() % 3);
+  o.noshow_window = (rng() % 2 ? 5 : 90) * kDay;
+  o.ban = (rng() % 2 ? 3 : 30) * kDay;
+  o.default_hold_ttl = (rng() % 2 ? 40 : 15) * kMinute;
+  o.auto_close_grace = (rng() % 2 ? 30 : 240) * kMinute;
+  return o;
+}
+
+std::string replay_flags(const EngineOptions& o) {
+  return "--max-active-bookings " + std::to_string(o.max_active_bookings) +
+         " --noshow-threshold " + std::to_string(o.noshow_threshold) +
+         " --noshow-window-days " + std::to_string(o.noshow_window / kDay) + " --ban-days " +
+         std::to_string(o.ban / kDay) + " --hold-ttl-minutes " +
+         std::to_string(o.default_hold_ttl / kMinute) + " --auto-close-grace-minutes " +
+         std::to_string(o.auto_close_grace / kMinute);
+}
 
 // What the run exercised (a generator that only produces rejections, or
 // never reaches a rule, tests little).
@@ -162,9 +189,10 @@ struct Coverage {
 // steps up to and including the failing one.
 std::optional<std::pair<std::vector<Step>, Failure>> run_sequence(std::uint64_t seed,
                                                                   std::size_t length,
+                                                                  const EngineOptions& options,
                                                                   Coverage* coverage) {
   Generator gen(seed);
-  Pair pair;
+  Pair pair(options);
   std::vector<Step> steps;
   steps.reserve(length);
   for (std::size_t i = 0; i < length; ++i) {
@@ -191,18 +219,19 @@ TEST(ReferenceModel, RandomizedSequencesAgreeWithTheEngine) {
   for (std::uint64_t k = 0; done < total; ++k) {
     std::size_t length = std::min(kSequenceLength, total - done);
     std::uint64_t sub = mix(seed ^ mix(k));
-    auto failed = run_sequence(sub, length, &coverage);
+    EngineOptions options = options_for(sub, k);
+    auto failed = run_sequence(sub, length, options, &coverage);
     done += length;
     if (!failed) continue;
     Failure f = failed->second;
     std::string first = f.what;
     std::size_t first_index = f.index;
-    std::vector<Step> shortest = shrink(std::move(failed->first), &f);
+    std::vector<Step> shortest = shrink(std::move(failed->first), &f, options);
     std::ostringstream out;
     out << "engine and reference model disagree.\n  QC_SEED=" << seed << " sequence " << k
         << ", command " << first_index << ": " << first << "\n  shortest failing prefix ("
         << shortest.size() << " commands; the last one fails: " << f.what
-        << "), replay with `queuecast replay`:\n";
+        << "), replay with `queuecast replay " << replay_flags(options) << "`:\n";
     for (const Step& st : shortest) out << to_json_line(st) << "\n";
     FAIL() << out.str();
   }
