@@ -54,9 +54,9 @@ std::string comparison_table(const sim::Scenario& sc, const sim::Comparison& c) 
        std::to_string(c.optimize.evaluations) + " evaluations; appointment mean limit " +
        fmt("%.1f", c.optimize.appointment_limit) + " min)\n\n";
   char line[512];
-  std::snprintf(line, sizeof line, "%-10s %-14s %-16s %-20s %-20s %6s %6s %7s %6s %8s %8s\n", "strategy",
+  std::snprintf(line, sizeof line, "%-10s %-14s %-16s %-20s %-20s %6s %6s %7s %6s %6s %8s %8s\n", "strategy",
                 "A", "W", "walk-in mean/med/p90", "appt mean/med/p90", "idle", "over", "demoted", "away",
-                "eta MAE", "naive");
+                "late", "eta MAE", "naive");
   o += line;
   for (const sim::StrategyResult& s : c.strategies) {
     const sim::Metrics& m = s.metrics;
@@ -64,13 +64,14 @@ std::string comparison_table(const sim::Scenario& sc, const sim::Comparison& c) 
                           fmt("%.1f", m.walkin.p90);
     const std::string a = fmt("%.1f", m.appointment.mean) + "/" + fmt("%.1f", m.appointment.median) + "/" +
                           fmt("%.1f", m.appointment.p90);
-    std::snprintf(line, sizeof line, "%-10s %-14s %-16s %-20s %-20s %6.1f %6.1f %7.2f %6.2f %8.1f %8.1f\n",
+    std::snprintf(line, sizeof line, "%-10s %-14s %-16s %-20s %-20s %6.1f %6.1f %7.2f %6.2f %6.2f %8.1f %8.1f\n",
                   s.name.c_str(), vec(s.quotas.appointment).c_str(), vec(s.quotas.walkin).c_str(), w.c_str(),
                   a.c_str(), m.doctor_idle_minutes, m.overtime_minutes, m.demoted_per_day,
-                  m.turned_away_per_day, m.eta_mae_minutes, m.naive_mae_minutes);
+                  m.turned_away_per_day, m.too_late_per_day, m.eta_mae_minutes, m.naive_mae_minutes);
     o += line;
   }
-  o += "\n(waits in minutes; idle, overtime, demoted and turned away (away) per day; eta MAE: |call - eta\n"
+  o += "\n(waits in minutes; idle, overtime, demoted, walk-ins turned away (away) and appointments arriving\n"
+       " after the end (late, not seen) per day; eta MAE: |call - eta\n"
        " shown at check-in|, naive: |call - start of the booked or registered slot|)\n\nmean wait by slot (walk-ins / appointments):\n";
   std::snprintf(line, sizeof line, "%-12s", "slot");
   o += line;

@@ -96,7 +96,7 @@ struct Accumulator {
   std::vector<double> walkin_slot_sum, appt_slot_sum;
   std::vector<std::int64_t> walkin_slot_n, appt_slot_n;
   double idle = 0, overtime = 0, eta_err = 0, naive_err = 0;
-  std::int64_t eta_n = 0, demoted = 0, turned_away = 0, noshows = 0, commands = 0;
+  std::int64_t eta_n = 0, demoted = 0, turned_away = 0, noshows = 0, too_late = 0, commands = 0;
   std::vector<plan::Visit>* visits = nullptr;  // when recording a history
   std::int32_t date = 0;                       // YYYYMMDD of the day being recorded
 };
@@ -194,7 +194,10 @@ bool run_day(const Scenario& sc, const Quotas& q, const World& w, std::uint64_t 
       continue;
     }
     Time at = std::max(slot_start(slot) + w.appt_offset[j], reg_open);
-    if (at >= end) continue;  // too late to check in: gone home
+    if (at >= end) {  // too late to check in: the session is over, gone home
+      ++acc->too_late;
+      continue;
+    }
     arrivals.push_back({at, 0, static_cast<std::int32_t>(tickets.size() - 1)});
   }
   apply(Tick{}, system, kMidnight);  // walk-in conversion of unbooked A
@@ -423,6 +426,7 @@ bool simulate(const Scenario& sc, const Quotas& q, std::int32_t replications, st
   mt.demoted_per_day = static_cast<double>(acc.demoted) / days;
   mt.turned_away_per_day = static_cast<double>(acc.turned_away) / days;
   mt.noshow_per_day = static_cast<double>(acc.noshows) / days;
+  mt.too_late_per_day = static_cast<double>(acc.too_late) / days;
   if (acc.eta_n > 0) {
     mt.eta_mae_minutes = acc.eta_err / static_cast<double>(acc.eta_n);
     mt.naive_mae_minutes = acc.naive_err / static_cast<double>(acc.eta_n);

@@ -100,6 +100,7 @@ struct Metrics {
   double demoted_per_day = 0;         // late appointments demoted
   double turned_away_per_day = 0;     // walk-ins refused (no walk-in capacity left)
   double noshow_per_day = 0;
+  double too_late_per_day = 0;         // appointments arriving after the end: not seen
   double eta_mae_minutes = 0;         // |call - eta shown at check-in|
   double naive_mae_minutes = 0;       // |call - start of the booked/registered slot|
   std::vector<double> walkin_slot_mean;       // mean wait by registered slot (-1: nobody)

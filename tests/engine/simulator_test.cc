@@ -100,6 +100,11 @@ TEST(Simulator, LateAppointmentsAreDemotedAndNoShowsNeverCome) {
   std::string err;
   ASSERT_TRUE(simulate(sc, Quotas{{1, 0, 1, 0}, {0, 0, 0, 0}}, 2, 1, &m, &err)) << err;
   EXPECT_DOUBLE_EQ(m.demoted_per_day, 2);  // both come after their slot ended
+  EXPECT_DOUBLE_EQ(m.too_late_per_day, 0);
+  // Booked into the last slot, 70 minutes late is after the end: not seen.
+  ASSERT_TRUE(simulate(sc, Quotas{{0, 0, 1, 1}, {0, 0, 0, 0}}, 2, 1, &m, &err)) << err;
+  EXPECT_DOUBLE_EQ(m.too_late_per_day, 1);
+  EXPECT_EQ(m.appointment.n, 2);  // only the slot-2 appointments (one a day)
   sc.noshow_rate = 1;
   ASSERT_TRUE(simulate(sc, Quotas{{1, 0, 1, 0}, {0, 0, 0, 0}}, 2, 1, &m, &err)) << err;
   EXPECT_DOUBLE_EQ(m.noshow_per_day, 2);
