@@ -3,7 +3,7 @@
 //   journal_bench commit   --store sqlite|redis|URL [--clients 64] [--seconds 5]
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
-//                     [--server-cpu 1]
+//                     [--server-cpu 1] [--proto]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -42,6 +42,9 @@
 #include "proto/codec.h"
 
 #include <sched.h>
+#include <unistd.h>
+#include <sstream>
+#include <iterator>
 #include <fstream>
 #include <atomic>
 
@@ -54,6 +57,7 @@ namespace {
 struct Args {
   std::string mode, store = "sqlite", queuecastd;
   int server_cpu = -1;
+  bool proto = false;
   int clients = 64;
   double seconds = 5;
   std::uint64_t events = 1'000'000;
@@ -146,10 +150,16 @@ int commit_bench(const Args& a) {
   std::uint64_t commits = 0, failures = 0;
   std::vector<std::vector<double>> lat(std::size_t(a.clients));
 
+  double append_cpu = 0;  // CPU seconds of the commit thread inside append()
   std::thread committer([&] {
     std::vector<Pending*> group;
     std::vector<Record> batch;
     std::uint64_t seq = 0;
+    auto thread_cpu = [] {
+      timespec ts{};
+      clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+      return double(ts.tv_sec) + double(ts.tv_nsec) / 1e9;
+    };
     for (;;) {
       {
         std::unique_lock lock(mu);
@@ -163,7 +173,9 @@ int commit_bench(const Args& a) {
         batch.push_back(records[p->index % records.size()]);
         batch.back().seq = ++seq;
       }
+      const double c0 = thread_cpu();
       if (!j->append(batch, &error)) ++failures;
+      append_cpu += thread_cpu() - c0;
       ++commits;
       {
         std::lock_guard lock(mu);
@@ -208,9 +220,10 @@ int commit_bench(const Args& a) {
   const double acked = double(all.size());
   std::printf("commit store=%s clients=%d seconds=%.1f: %.0f acknowledged commands/s, "
               "%.1f commands per commit, ack latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms, "
-              "%llu failed commits\n",
+              "%llu failed commits; append() CPU %.1f us per command\n",
               a.store.c_str(), a.clients, secs, acked / secs, acked / double(commits),
-              pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)failures);
+              pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)failures,
+              append_cpu * 1e6 / std::max(1.0, acked));
   return failures ? 1 : 0;
 }
 
@@ -278,6 +291,20 @@ int recovery_bench(const Args& a) {
 }
 
 }  // namespace
+
+// user+system CPU seconds of a process so far (from /proc).
+double process_cpu(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  const auto close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 2));
+  std::string field;
+  double ticks = 0;
+  for (int i = 3; i <= 15 && rest >> field; ++i)
+    if (i == 14 || i == 15) ticks += std::stod(field);
+  return ticks / double(sysconf(_SC_CLK_TCK));
+}
 
 // End to end: `clients` threads, each with its own keep-alive connection and
 // its own session, POST /v1/commands (70% walk-ins, 30% call-next) to a real
@@ -347,9 +374,22 @@ int e2e_bench(const Args& a) {
       testing::HttpClient http(server.port());
       std::mt19937 rng{static_cast<unsigned>(c)};
       const std::string sid = "b" + std::to_string(c);
-      const std::string walk = R"({"registerWalkIn":{"sessionId":")" + sid + R"(","patientRef":"P","patientName":"N"}})";
-      const std::string call = R"({"callNext":{"sessionId":")" + sid + R"("}})";
-      const std::string auth = "Authorization: Bearer crash-nurse\r\n";
+      std::string walk = R"({"registerWalkIn":{"sessionId":")" + sid + R"(","patientRef":"P","patientName":"N"}})";
+      std::string call = R"({"callNext":{"sessionId":")" + sid + R"("}})";
+      std::string auth = "Authorization: Bearer crash-nurse\r\n";
+      if (a.proto) {  // binary queuecast.v1.Command both ways
+        codec::pb::Command pc;
+        RegisterWalkIn w;
+        w.session_id = sid;
+        w.patient_ref = "P";
+        w.patient_name = "N";
+        codec::to_proto(Command{Actor{}, w}, 0, &pc);
+        walk = pc.SerializeAsString();
+        pc.Clear();
+        codec::to_proto(Command{Actor{}, CallNext{sid}}, 0, &pc);
+        call = pc.SerializeAsString();
+        auth += "Content-Type: application/x-protobuf\r\nAccept: application/x-protobuf\r\n";
+      }
       int p;
       while ((p = phase.load(std::memory_order_relaxed)) < 2) {
         const auto t = Clock::now();
@@ -365,9 +405,11 @@ int e2e_bench(const Args& a) {
   std::this_thread::sleep_for(std::chrono::seconds(1));
   phase = 1;
   const auto t0 = Clock::now();
+  const double cpu0 = process_cpu(server.pid());
   std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
   phase = 2;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double server_cpu = process_cpu(server.pid()) - cpu0;
   for (auto& t : threads) t.join();
   server.kill9();
   testing::remove_tree(dir);
@@ -377,19 +419,28 @@ int e2e_bench(const Args& a) {
     all.insert(all.end(), lat[std::size_t(c)].begin(), lat[std::size_t(c)].end());
     nfail += failed[std::size_t(c)];
   }
-  std::printf("e2e store=%s clients=%d seconds=%.1f server_cpu=%d: %.0f acknowledged commands/s "
-              "(HTTP, JSON, fsync'ed group commits), ack latency p50 %.2f ms p99 %.2f ms "
-              "p99.9 %.2f ms, %llu non-2xx\n",
-              a.store.c_str(), a.clients, secs, a.server_cpu, double(all.size()) / secs,
-              pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail);
+  std::printf("e2e store=%s clients=%d seconds=%.1f server_cpu=%d %s: %.0f acknowledged commands/s "
+              "(HTTP, fsync'ed group commits), ack latency p50 %.2f ms p99 %.2f ms "
+              "p99.9 %.2f ms, %llu non-2xx; queuecastd CPU %.1f us per acknowledged command\n",
+              a.store.c_str(), a.clients, secs, a.server_cpu, a.proto ? "protobuf" : "JSON",
+              double(all.size()) / secs,
+              pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail,
+              server_cpu * 1e6 / std::max<double>(1, double(all.size())));
   return 0;
 }
 
 int main(int argc, char** argv) {
   Args a;
   if (argc >= 2) a.mode = argv[1];
-  for (int i = 2; i + 1 < argc; i += 2) {
-    const std::string k = argv[i], v = argv[i + 1];
+  for (int i = 2; i < argc; i += 2) {
+    const std::string k = argv[i];
+    if (k == "--proto") {
+      a.proto = true;
+      --i;
+      continue;
+    }
+    if (i + 1 >= argc) break;
+    const std::string v = argv[i + 1];
     if (k == "--store") a.store = v;
     else if (k == "--clients") a.clients = std::stoi(v);
     else if (k == "--seconds") a.seconds = std::stod(v);
@@ -410,6 +461,6 @@ int main(int argc, char** argv) {
                "       journal_bench recovery --store sqlite|redis|URL [--events 1000000] "
                "[--snapshot-every N]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
-               "[--seconds 5] [--server-cpu 1]\n");
+               "[--seconds 5] [--server-cpu 1] [--proto]\n");
   return 2;
 }

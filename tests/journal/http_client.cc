@@ -49,7 +49,8 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& p
   if (fd_ < 0 && !connect(&out.error)) return out;
   std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers;
   if (method != "GET") {
-    req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
+    if (headers.find("Content-Type:") == std::string::npos) req += "Content-Type: application/json\r\n";
+    req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
   }
   req += "\r\n";
   req += body;

@@ -25,7 +25,8 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   void set_port(int port);
-  // method "GET"/"POST"; headers: extra lines "Name: value\r\n".
+  // method "GET"/"POST"; headers: extra lines "Name: value\r\n". A body
+  // is sent as JSON unless the headers name another Content-Type.
   HttpResponse request(const std::string& method, const std::string& path,
                        const std::string& body = "", const std::string& headers = "");
   void close();
