@@ -9,8 +9,8 @@
 // The server's virtual clock decides what "now" is; this script reads it from
 // the `at` of the events it gets back and keeps in step with --speed (virtual
 // ms per real ms; must equal the server's --clock-speed). Three doctors in
-// area demo-2f, 4 hours from the first full hour at least an hour after the
-// clock's start (08:00-12:00 for a 07:00 start), registration an hour before:
+// area demo-2f, 4 hours from the first full hour at least 30 minutes after
+// the clock's start (08:00-12:00 for a 07:30 start), registration an hour before:
 // appointments booked ahead that come early, on time, late (demoted) or not
 // at all; walk-ins arriving all morning, most in the first hour; nurses
 // calling at each doctor's pace; some called patients missed who return
@@ -134,9 +134,11 @@ const DOCTORS = [
 ];
 
 async function playMorning(round) {
-  // The first full local hour at least an hour away: registration (an hour
-  // before the start) opens a little after the clock's start.
-  const start0 = (ms) => Math.ceil((ms + HOUR + TZ) / HOUR) * HOUR - TZ;
+  // The first full local hour at least 30 minutes away (08:00 for a clock
+  // started between 06:30 and 07:30); registration opens an hour before it.
+  // What would have happened before the clock's start is spread over the
+  // first minutes instead of arriving in one burst.
+  const start0 = (ms) => Math.ceil((ms + HOUR / 2 + TZ) / HOUR) * HOUR - TZ;
   const suffix = `${Date.now().toString(36)}${round}`;
   const start = start0(vnow());
   const sessions = [];
@@ -207,6 +209,7 @@ async function bookAppointments(s, tokens) {
       else if (x < 0.88) { arrive = slotStart + between(-15, 40) * MIN; kind = 'on time'; }
       else { arrive = slotStart + HOUR + between(5, 40) * MIN; kind = 'late'; }
       arrive = Math.max(arrive, s.start - HOUR + 2 * MIN);
+      if (arrive < vnow()) arrive = vnow() + between(1, 15) * MIN;
       if (arrive >= s.end - 10 * MIN) continue;
       entry.arrives = `${kind}, ${local(arrive)}`;
       const label = r.label;
@@ -224,7 +227,7 @@ async function bookAppointments(s, tokens) {
 
 function scheduleWalkIns(s, tokens) {
   // Most walk-ins in the first hour of registration (the morning rush).
-  let t = s.start - HOUR + between(2, 8) * MIN;
+  let t = Math.max(s.start - HOUR, vnow()) + between(2, 8) * MIN;
   while (t < s.end - 45 * MIN) {
     const rush = t < s.start + 30 * MIN;
     const when = t;
