@@ -21,6 +21,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/clock.h"
+#include "queuecast/v1/queuecast.pb.h"
 
 namespace {
 
@@ -209,6 +210,32 @@ class Ws {
     beast::error_code ec;
     ws_.write(asio::buffer(text), ec);
   }
+  void send_binary(const std::string& bytes) {
+    beast::error_code ec;
+    ws_.binary(true);
+    ws_.write(asio::buffer(bytes), ec);
+  }
+  // The next message's bytes, or nullopt on timeout/close.
+  std::optional<std::string> next_raw(std::chrono::milliseconds timeout = 3000ms) {
+    beast::flat_buffer buf;
+    bool done = false;
+    beast::error_code ec;
+    ws_.async_read(buf, [&](beast::error_code e, std::size_t) {
+      done = true;
+      ec = e;
+    });
+    ioc_.restart();
+    ioc_.run_for(timeout);
+    if (!done || ec) {
+      beast::get_lowest_layer(ws_).cancel();
+      ioc_.restart();
+      ioc_.run_for(1000ms);
+      return std::nullopt;
+    }
+    last_binary_ = ws_.got_binary();
+    return beast::buffers_to_string(buf.data());
+  }
+  bool last_binary() const { return last_binary_; }
   // The next message as JSON, or nullopt on timeout/close (then closed()).
   std::optional<json::value> next(std::chrono::milliseconds timeout = 3000ms) {
     beast::flat_buffer buf;
@@ -267,6 +294,7 @@ class Ws {
   int status_ = 0;
   bool closed_ = false;
   bool broken_ = false;
+  bool last_binary_ = false;
 };
 
 std::int64_t num(const json::value& v, const char* field) {
@@ -510,6 +538,90 @@ TEST(Integration, MetricsHealthAndGracefulShutdown) {
   ASSERT_TRUE(w.next_view("board"));
   EXPECT_EQ(d.terminate(), 0);
   EXPECT_EQ(w.close_code(), 1001);
+}
+
+TEST(Integration, BinaryProtobufOverHttpAndWebSocket) {
+  namespace pb = queuecast::v1;
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-proto");
+  pb::RegisterWalkIn w;
+  w.set_patient_ref("P1");
+  w.set_patient_name("Zhang San");
+  std::string body;
+  w.SerializeToString(&body);
+  asio::io_context ioc;
+  beast::tcp_stream s(ioc);
+  s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), d.port()));
+  http::request<http::string_body> req(http::verb::post, "/v1/sessions/" + sid + "/walk-ins", 11);
+  req.set(http::field::host, "127.0.0.1");
+  req.set(http::field::authorization, std::string("Bearer ") + kNurse);
+  req.set(http::field::content_type, "application/x-protobuf");
+  req.set(http::field::accept, "application/x-protobuf");
+  req.body() = body;
+  req.prepare_payload();
+  http::write(s, req);
+  beast::flat_buffer buf;
+  http::response<http::string_body> res;
+  http::read(s, buf, res);
+  ASSERT_EQ(res.result_int(), 201) << res.body();
+  EXPECT_EQ(res[http::field::content_type], "application/x-protobuf");
+  pb::CommandResponse cr;
+  ASSERT_TRUE(cr.ParseFromString(res.body()));
+  ASSERT_EQ(cr.token().size(), 32u);
+
+  Ws ws(d.port(), "queuecast.v1.proto");
+  ASSERT_TRUE(ws.ok());
+  pb::ClientMessage m;
+  m.mutable_subscribe()->mutable_patient()->set_token(cr.token());
+  std::string bytes;
+  m.SerializeToString(&bytes);
+  ws.send_binary(bytes);
+  auto got = ws.next_raw();
+  ASSERT_TRUE(got);
+  EXPECT_TRUE(ws.last_binary());
+  pb::ServerMessage sm;
+  ASSERT_TRUE(sm.ParseFromString(*got));
+  ASSERT_TRUE(sm.has_view());
+  EXPECT_EQ(sm.view().patient().label(), cr.label());
+  EXPECT_EQ(sm.view().patient().ahead(), 0);
+  EXPECT_GT(sm.view().version(), 0u);
+}
+
+TEST(Integration, TwoShardsRouteSessionsTicketsAndTokens) {
+  Daemon d({"--shards", "2"});
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  std::vector<std::string> sids;
+  for (int i = 0; i < 4; ++i) {
+    // Different areas spread the sessions over the shards.
+    qc::Time now = qc::gw::RealClock().now();
+    auto t = [](qc::Time x) { return qc::gw::format_rfc3339(x); };
+    std::string id = "it-shard-" + std::to_string(i);
+    std::string body = R"({"sessionId":")" + id + R"(","doctorName":"Dr","department":"neuro","room":"1",
+      "area":"area-)" + std::to_string(i) + R"(","start":")" + t(now - 30 * qc::kMinute) + R"(","end":")" +
+                       t(now + 210 * qc::kMinute) + R"(","registrationOpen":")" + t(now - 90 * qc::kMinute) +
+                       R"(","walkinConversionTime":")" + t(now + 210 * qc::kMinute) +
+                       R"(","appointmentQuota":[2,2,2,2],"walkinQuota":[5,5,5,5]})";
+    ASSERT_EQ(post(d.port(), "/v1/sessions", body, kAdmin).status, 201);
+    sids.push_back(id);
+  }
+  EXPECT_EQ(get(d.port(), "/v1/sessions", kAdmin).json.at("sessions").as_array().size(), 4u);
+  for (const auto& sid : sids) {
+    Ticket a = walk_in(d.port(), sid, "A");
+    Reply booked = post(d.port(), "/v1/sessions/" + sid + "/book", R"({"slot":3,"patientRef":"B-)" + sid +
+                                                                        R"(","patientName":"B"})", kChannel);
+    ASSERT_EQ(booked.status, 201) << booked.body;
+    Ws p(d.port());
+    p.send(R"({"subscribe":{"patient":{"token":")" + a.token + R"("}}})");
+    auto v = p.next_view("patient");
+    ASSERT_TRUE(v) << sid;
+    EXPECT_EQ(num(*v, "ahead"), 0);
+    ASSERT_EQ(post(d.port(), "/v1/tickets/" + a.id + "/call", "", kNurse).status, 200);
+    v = p.next_view("patient");
+    ASSERT_TRUE(v);
+    EXPECT_EQ(v->at("state").as_string(), "TICKET_STATE_CALLED");
+    EXPECT_EQ(get(d.port(), "/v1/me", a.token).json.at("ticketId").as_string(), a.id);
+  }
 }
 
 }  // namespace
