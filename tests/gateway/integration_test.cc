@@ -624,4 +624,35 @@ TEST(Integration, TwoShardsRouteSessionsTicketsAndTokens) {
   }
 }
 
+TEST(Integration, SilentConnectionsTimeOutAndConnectionsPerAddressAreCapped) {
+  Daemon d({"--limit", "connections_per_address=2", "--limit", "handshake_timeout_ms=300"});
+  {
+    // A connection that never sends its request is dropped after the timeout.
+    asio::io_context ioc;
+    tcp::socket raw(ioc);
+    raw.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), d.port()));
+    char byte;
+    bool done = false;
+    beast::error_code ec;
+    auto t0 = std::chrono::steady_clock::now();
+    raw.async_read_some(asio::buffer(&byte, 1), [&](beast::error_code e, std::size_t) {
+      done = true;
+      ec = e;
+    });
+    ioc.run_for(5000ms);
+    EXPECT_TRUE(done);
+    EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, 3000ms);
+  }
+  std::this_thread::sleep_for(100ms);
+  Ws a(d.port()), b(d.port());
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  Ws c(d.port());
+  EXPECT_FALSE(c.ok());  // a third connection from 127.0.0.1 is refused
+  a.send(R"({"ping":{}})");
+  EXPECT_TRUE(a.next());  // the others are unaffected
+  EXPECT_NE(get(d.port(), "/metrics").status, 200);  // still at the cap (HTTP counts too)
+}
+
 }  // namespace
