@@ -105,6 +105,16 @@ inline std::string to_json_line(const Step& st) {
           if (s.cancel_deadline != kNoTime) j += ",\"cancelDeadline\":\"" + rfc3339(s.cancel_deadline) + "\"";
           if (s.walkin_conversion_time != kNoTime)
             j += ",\"walkinConversionTime\":\"" + rfc3339(s.walkin_conversion_time) + "\"";
+          if (!s.reservations.empty()) {
+            j += ",\"reservations\":[";
+            for (std::size_t i = 0; i < s.reservations.size(); ++i) {
+              const Reservation& r = s.reservations[i];
+              j += std::string(i ? "," : "") + "{\"channel\":" + q(r.channel) + ",\"units\":" + ints(r.units);
+              if (r.release_at != kNoTime) j += ",\"releaseAt\":\"" + rfc3339(r.release_at) + "\"";
+              j += "}";
+            }
+            j += "]";
+          }
           return j + "}}";
         } else if constexpr (std::is_same_v<T, DefineChannel>) {
           std::string j = "\"defineChannel\":{\"channel\":{\"channelId\":" + q(c.channel.channel_id);
@@ -155,6 +165,9 @@ inline std::string to_json_line(const Step& st) {
           return "\"markMissed\":{\"ticketId\":" + q(c.ticket_id) + "}";
         } else if constexpr (std::is_same_v<T, ReturnTicket>) {
           return "\"return\":{\"ticketId\":" + q(c.ticket_id) + "}";
+        } else if constexpr (std::is_same_v<T, DoctorLeave>) {
+          return "\"doctorLeave\":{\"doctorId\":" + q(c.doctor_id) + ",\"from\":\"" + rfc3339(c.from) +
+                 "\",\"to\":\"" + rfc3339(c.to) + "\",\"reason\":" + q(c.reason) + "}";
         } else if constexpr (std::is_same_v<T, MoveToNext>) {
           return "\"moveToNext\":{\"ticketId\":" + q(c.ticket_id) + "}";
         } else {
@@ -228,6 +241,21 @@ class Generator {
     s.late_grace = chance(0.3) ? 10 * kMinute : 0;
     if (chance(0.2)) s.cancel_deadline = base() + 7 * kHour + 30 * kMinute;
     if (chance(0.2)) s.walkin_conversion_time = base() + 6 * kHour;
+    // Reserved shares (paper 001): the phone line keeps some units, released
+    // to everyone the evening before, or never.
+    for (const char* ch : {"phone", "web"}) {
+      if (!chance(0.25)) continue;
+      Reservation r;
+      r.channel = ch;
+      for (int i = 0; i < slots; ++i) {
+        int reserved = 0;
+        for (const Reservation& o : s.reservations) reserved += o.units[static_cast<std::size_t>(i)];
+        int free = s.appointment_quota[static_cast<std::size_t>(i)] - reserved;
+        r.units.push_back(free > 0 ? below(free + 1) : 0);
+      }
+      r.release_at = chance(0.5) ? base() - 4 * kHour + below(120) * kMinute : kNoTime;
+      s.reservations.push_back(std::move(r));
+    }
     return s;
   }
 
@@ -382,15 +410,15 @@ class Generator {
   enum Kind {
     kBook, kHold, kConfirm, kRelease, kCancel, kWalkIn, kCheckIn, kCallNext, kCallTicket,
     kRecall, kComplete, kMissed, kReturn, kMoveToNext, kPause, kResume, kSuspend, kClose,
-    kTick, kBadCreate, kKinds
+    kTick, kBadCreate, kLeave, kKinds
   };
 
   CommandBody body(const model::Model& m) {
     double f = static_cast<double>(step_in_day_) / day_length_;
     //                      book hold conf rel  canc walk chk  next ctkt rcl  comp miss ret  mtn  paus res  susp clos tick bad
-    static constexpr double kBefore[kKinds] = {30, 12, 10, 3, 2, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.05, 0.05, 5, 1};
-    static constexpr double kNight[kKinds] = {6, 4, 5, 2, 2, 3, 3, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 1, 0.05, 0.05, 8, 0.5};
-    static constexpr double kClinic[kKinds] = {2, 1, 1, 0.5, 2, 12, 15, 15, 3, 2, 6, 5, 5, 2, 2, 2.5, 0.05, 0.08, 5, 0.3};
+    static constexpr double kBefore[kKinds] = {30, 12, 10, 3, 2, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.05, 0.05, 5, 1, 0.05};
+    static constexpr double kNight[kKinds] = {6, 4, 5, 2, 2, 3, 3, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 1, 0.05, 0.05, 8, 0.5, 0.05};
+    static constexpr double kClinic[kKinds] = {2, 1, 1, 0.5, 2, 12, 15, 15, 3, 2, 6, 5, 5, 2, 2, 2.5, 0.05, 0.08, 5, 0.3, 0.03};
     const double* w = f < 0.2 ? kBefore : f < 0.3 ? kNight : kClinic;
     double total = 0;
     for (int i = 0; i < kKinds; ++i) total += w[i];
@@ -443,6 +471,7 @@ class Generator {
       case kClose: return CloseSession{session_id(m)};
       case kTick: return Tick{};
       case kBadCreate: return bad_create();
+      case kLeave: return DoctorLeave{"doc" + std::to_string(below(4)), base(), base() + kDay, "leave"};
       case kKinds: break;
     }
     return Tick{};

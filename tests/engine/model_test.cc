@@ -242,11 +242,11 @@ TEST(ReferenceModel, RandomizedSequencesAgreeWithTheEngine) {
       std::printf("%-24s %7d\n", std::string(to_string(e)).c_str(), n);
   }
   if (total < 50000) return;  // a short run (QC_MODEL_COMMANDS) proves nothing about coverage
-  EXPECT_GT(coverage.accepted, total * 2 / 5) << "too few commands were accepted";
+  EXPECT_GT(coverage.accepted, total / 3) << "too few commands were accepted";
   for (const char* name : {"book", "hold", "confirm", "release", "cancel", "register_walk_in",
                            "check_in", "call_next", "call_ticket", "recall", "complete",
                            "mark_missed", "return", "move_to_next", "pause", "resume",
-                           "suspend_session", "close_session", "create_session"}) {
+                           "suspend_session", "close_session", "create_session", "doctor_leave"}) {
     EXPECT_GT(coverage.commands[name].first, 0) << name << " never accepted";
     EXPECT_GT(coverage.commands[name].second, 0) << name << " never rejected";
   }

@@ -153,13 +153,26 @@ void Model::enqueue(Session& s, Ticket& t, Time now, bool passed) {
 
 // Spec "Capacity": before the conversion time the unit goes back to A[s],
 // after it to W[s]; docs 6 and 15: decided by the command's own now, or
-// W[s] once the conversion ran.
-void Model::give_back_unit(Session& s, std::int32_t slot, Time now) {
-  if (now < s.conversion_time && !s.converted) {
-    ++s.a_left[static_cast<std::size_t>(slot)];
+// W[s] once the conversion ran; before it, to the reserved share it came
+// from while that is unreleased.
+void Model::give_back_unit(Session& s, std::int32_t slot, int reservation, Time now) {
+  auto i = static_cast<std::size_t>(slot);
+  if (now >= s.conversion_time || s.converted) {
+    ++s.w_left[i];
+  } else if (reservation >= 0 && !s.reserves[static_cast<std::size_t>(reservation)].released) {
+    ++s.reserves[static_cast<std::size_t>(reservation)].left[i];
   } else {
-    ++s.w_left[static_cast<std::size_t>(slot)];
+    ++s.a_left[i];
   }
+}
+
+// docs 3: BOOKED and WAITING -> CANCELLED (never a no-show); open holds released.
+void Model::suspend(Session& s) {
+  for (Ticket& t : s.tickets)
+    if (t.state == TicketState::kBooked || t.state == TicketState::kWaiting)
+      t.state = TicketState::kCancelled;
+  release_holds_of(s, 0);
+  s.status = SessionStatus::kSuspended;
 }
 
 void Model::release_holds_of(const Session& s, Time) {
@@ -199,7 +212,7 @@ void Model::close(Session& s, Time now) {
 // Book and hold, after the unknown-id, argument and session-state checks:
 // time windows -> patient rules -> capacity (docs: check order).
 Error Model::check_booking(Session& s, std::int32_t slot, const std::string& patient,
-                           const std::string& channel, Time now) {
+                           const std::string& channel, Time now, int* reservation) {
   if (!channel.empty()) {
     const Channel* c = find_channel(channel);
     if (c->window_opens_before > 0 && now < s.spec.start - c->window_opens_before)
@@ -215,7 +228,18 @@ Error Model::check_booking(Session& s, std::int32_t slot, const std::string& pat
   if (active_bookings(patient) >= options_.max_active_bookings) return Error::kBookingLimit;
   // docs 5: booking is allowed until the walk-in conversion time.
   if (now >= s.conversion_time) return Error::kNoCapacity;
-  if (s.a_left[static_cast<std::size_t>(slot)] <= 0) return Error::kNoCapacity;
+  // docs 14: the first of the channel's unreleased reserved shares with a
+  // unit in the slot, else the general pool.
+  auto i = static_cast<std::size_t>(slot);
+  for (std::size_t r = 0; r < s.reserves.size(); ++r) {
+    const Reserve& res = s.reserves[r];
+    if (!channel.empty() && res.channel == channel && !res.released && res.left[i] > 0) {
+      *reservation = static_cast<int>(r);
+      return Error::kOk;
+    }
+  }
+  if (s.a_left[i] <= 0) return Error::kNoCapacity;
+  *reservation = -1;
   return Error::kOk;
 }
 
@@ -230,12 +254,26 @@ Error Model::create_session(const SessionSpec& spec) {
     return Error::kInvalidArgument;
   for (std::size_t i = 0; i < m; ++i)
     if (spec.appointment_quota[i] < 0 || spec.walkin_quota[i] < 0) return Error::kInvalidArgument;
+  std::vector<std::int32_t> reserved(m, 0);
+  for (const Reservation& r : spec.reservations) {
+    if (r.channel.empty() || r.units.size() != m) return Error::kInvalidArgument;
+    for (std::size_t i = 0; i < m; ++i) {
+      if (r.units[i] < 0) return Error::kInvalidArgument;
+      reserved[i] += r.units[i];
+    }
+  }
+  for (std::size_t i = 0; i < m; ++i)
+    if (reserved[i] > spec.appointment_quota[i]) return Error::kInvalidArgument;
   if (find_session(spec.session_id)) return Error::kAlreadyExists;
   Session s;
   s.spec = spec;
   s.slots = static_cast<std::int32_t>(m);
   s.a_left = spec.appointment_quota;
   s.w_left = spec.walkin_quota;
+  for (const Reservation& r : spec.reservations) {
+    s.reserves.push_back(Reserve{r.channel, r.units, r.release_at, false});
+    for (std::size_t i = 0; i < m; ++i) s.a_left[i] -= r.units[i];
+  }
   Time offset = static_cast<Time>(spec.utc_offset_minutes) * kMinute;
   s.conversion_time = spec.walkin_conversion_time != kNoTime
                           ? spec.walkin_conversion_time
@@ -272,9 +310,15 @@ Error Model::apply(const Command& command, Time now) {
             if (!c.hold_id.empty() && hold_id_used(c.hold_id)) return Error::kAlreadyExists;
           }
           if (closed_or_suspended(*s)) return Error::kSessionClosed;
-          if (Error e = check_booking(*s, c.slot, c.patient_ref, c.channel, now); e != Error::kOk)
+          int reservation = -1;
+          if (Error e = check_booking(*s, c.slot, c.patient_ref, c.channel, now, &reservation);
+              e != Error::kOk)
             return e;
-          --s->a_left[static_cast<std::size_t>(c.slot)];
+          if (reservation >= 0) {
+            --s->reserves[static_cast<std::size_t>(reservation)].left[static_cast<std::size_t>(c.slot)];
+          } else {
+            --s->a_left[static_cast<std::size_t>(c.slot)];
+          }
           if constexpr (std::is_same_v<T, Book>) {
             Ticket t;
             t.label = label_of('A', ++s->appointments);
@@ -283,6 +327,7 @@ Error Model::apply(const Command& command, Time now) {
             t.kind = TicketKind::kAppointment;
             t.state = TicketState::kBooked;
             t.slot = t.effective_slot = c.slot;
+            t.reservation = reservation;
             ticket_index_[t.id] = {static_cast<std::size_t>(s - sessions_.data()), s->tickets.size()};
             s->tickets.push_back(std::move(t));
           } else {
@@ -293,6 +338,7 @@ Error Model::apply(const Command& command, Time now) {
             h.slot = c.slot;
             h.patient = c.patient_ref;
             h.expires_at = now + (c.ttl > 0 ? c.ttl : options_.default_hold_ttl);
+            h.reservation = reservation;
             holds_.push_back(std::move(h));
           }
           return Error::kOk;
@@ -315,6 +361,7 @@ Error Model::apply(const Command& command, Time now) {
           t.kind = TicketKind::kAppointment;
           t.state = TicketState::kBooked;
           t.slot = t.effective_slot = h->slot;
+          t.reservation = h->reservation;
           ticket_index_[t.id] = {static_cast<std::size_t>(s - sessions_.data()), s->tickets.size()};
           s->tickets.push_back(std::move(t));
           return Error::kOk;
@@ -325,7 +372,7 @@ Error Model::apply(const Command& command, Time now) {
           if (closed_or_suspended(*s)) return Error::kSessionClosed;
           if (!h->open) return Error::kUnknownHold;
           h->open = false;
-          give_back_unit(*s, h->slot, now);
+          give_back_unit(*s, h->slot, h->reservation, now);
           return Error::kOk;
         } else if constexpr (std::is_same_v<T, Cancel>) {
           Session* s = nullptr;
@@ -335,7 +382,7 @@ Error Model::apply(const Command& command, Time now) {
           if (t->state != TicketState::kBooked) return Error::kWrongState;
           if (now >= s->cancel_deadline) return Error::kCancelDeadlinePassed;
           t->state = TicketState::kCancelled;
-          give_back_unit(*s, t->slot, now);
+          give_back_unit(*s, t->slot, t->reservation, now);
           return Error::kOk;
         } else if constexpr (std::is_same_v<T, RegisterWalkIn>) {
           Session* s = find_session(c.session_id);
@@ -439,11 +486,7 @@ Error Model::apply(const Command& command, Time now) {
           Session* s = find_session(c.session_id);
           if (!s) return Error::kUnknownSession;
           if (closed_or_suspended(*s)) return Error::kSessionClosed;
-          for (Ticket& t : s->tickets)
-            if (t.state == TicketState::kBooked || t.state == TicketState::kWaiting)
-              t.state = TicketState::kCancelled;
-          release_holds_of(*s, now);
-          s->status = SessionStatus::kSuspended;
+          suspend(*s);
           return Error::kOk;
         } else if constexpr (std::is_same_v<T, CloseSession>) {
           Session* s = find_session(c.session_id);
@@ -457,13 +500,29 @@ Error Model::apply(const Command& command, Time now) {
             for (Hold& h : holds_) {
               if (h.open && h.session_id == s.spec.session_id && h.expires_at <= now) {
                 h.open = false;
-                give_back_unit(s, h.slot, now);
+                give_back_unit(s, h.slot, h.reservation, now);
               }
             }
+            // docs 18 (b): reserved shares released to every channel.
+            for (Reserve& r : s.reserves) {
+              if (!r.released && r.release_at != kNoTime && r.release_at <= now) {
+                for (std::size_t i = 0; i < r.left.size(); ++i) {
+                  s.a_left[i] += r.left[i];
+                  r.left[i] = 0;
+                }
+                r.released = true;
+              }
+            }
+            // (c) walk-in conversion: every unbooked unit moves to W.
             if (!s.converted && now >= s.conversion_time) {
-              for (std::int32_t i = 0; i < s.slots; ++i) {
-                s.w_left[static_cast<std::size_t>(i)] += s.a_left[static_cast<std::size_t>(i)];
-                s.a_left[static_cast<std::size_t>(i)] = 0;
+              for (std::size_t i = 0; i < static_cast<std::size_t>(s.slots); ++i) {
+                s.w_left[i] += s.a_left[i];
+                s.a_left[i] = 0;
+                for (Reserve& r : s.reserves) {
+                  if (r.released) continue;
+                  s.w_left[i] += r.left[i];
+                  r.left[i] = 0;
+                }
               }
               s.converted = true;
             }
@@ -474,8 +533,20 @@ Error Model::apply(const Command& command, Time now) {
               close(s, now);
           }
           return Error::kOk;
+        } else if constexpr (std::is_same_v<T, DoctorLeave>) {
+          // docs/planning.md: suspends every open or paused session of the
+          // doctor starting in [from, to); none at all is unknown_session.
+          bool any = false;
+          for (Session& s : sessions_) {
+            if (s.spec.doctor_id == c.doctor_id && s.spec.start >= c.from && s.spec.start < c.to &&
+                !closed_or_suspended(s)) {
+              suspend(s);
+              any = true;
+            }
+          }
+          return any ? Error::kOk : Error::kUnknownSession;
         } else {
-          return Error::kInvalidArgument;  // schedule commands: not modelled
+          return Error::kInvalidArgument;  // other schedule commands: not modelled
         }
       },
       command.body);

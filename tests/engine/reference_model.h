@@ -4,13 +4,14 @@
 // vectors, linear scans and a sort to find the call order: no priority
 // queues, no incremental indexes beyond id -> position maps.
 //
-// It covers the commands the randomized test generates: create_session,
-// define_channel, book, hold, confirm, release, cancel, register_walk_in,
-// check_in, call_next, call_ticket, recall, complete, mark_missed, return,
-// move_to_next, pause, resume, suspend_session, close_session, tick. It does
-// not model reserved shares (SessionSpec.reservations must be empty), patient
-// tokens, views or the schedule commands (they answer invalid_argument here
-// and the test never sends them).
+// It covers the commands the randomized test generates: create_session
+// (with reserved shares), define_channel, book, hold, confirm, release,
+// cancel, register_walk_in, check_in, call_next, call_ticket, recall,
+// complete, mark_missed, return, move_to_next, pause, resume,
+// suspend_session, close_session, tick, doctor_leave. It does not model
+// patient tokens, views, or the other schedule commands (define_template,
+// generate_sessions, adjust_quotas answer invalid_argument here and the test
+// never sends them).
 //
 // Thread-safety: none; a value type.
 #pragma once
@@ -38,6 +39,7 @@ struct Ticket {
   std::int32_t band = 1;            // 0 = made next, 1 = normal
   std::int32_t cls = 0;             // 0 or 1 (policy)
   std::uint64_t seq = 0;
+  int reservation = -1;             // the reserved share its unit came from
 };
 
 struct Hold {
@@ -47,14 +49,24 @@ struct Hold {
   std::string patient;
   Time expires_at = 0;
   bool open = true;
+  int reservation = -1;
+};
+
+// A channel's reserved share of A (docs/engine.md 14, 15, 18).
+struct Reserve {
+  std::string channel;
+  std::vector<std::int32_t> left;  // per slot
+  Time release_at = kNoTime;
+  bool released = false;
 };
 
 struct Session {
   SessionSpec spec;
   SessionStatus status = SessionStatus::kOpen;
   std::int32_t slots = 0;  // M
-  std::vector<std::int32_t> a_left;
+  std::vector<std::int32_t> a_left;  // the general pool
   std::vector<std::int32_t> w_left;
+  std::vector<Reserve> reserves;
   std::int32_t serving_slot = -1;
   std::uint64_t next_seq = 0;
   std::int32_t appointments = 0;  // labels A001...
@@ -104,10 +116,12 @@ class Model {
   int active_bookings_in(const std::string& patient, const Session& s) const;
 
   // Checks shared by book and hold, after the unknown-id checks.
+  // On success *reservation is where the unit comes from (-1: the pool).
   Error check_booking(Session& s, std::int32_t slot, const std::string& patient,
-                      const std::string& channel, Time now);
+                      const std::string& channel, Time now, int* reservation);
   void enqueue(Session& s, Ticket& t, Time now, bool passed_rule_applies);
-  void give_back_unit(Session& s, std::int32_t slot, Time now);
+  void give_back_unit(Session& s, std::int32_t slot, int reservation, Time now);
+  void suspend(Session& s);
   void close(Session& s, Time now);
   void release_holds_of(const Session& s, Time now);
 
