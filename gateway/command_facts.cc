@@ -1,0 +1,82 @@
+#include "gateway/command_facts.h"
+
+#include <type_traits>
+
+namespace qc::gw {
+
+
+Op op_for(const CommandBody& b) {
+  return std::visit(
+      [](const auto& c) -> Op {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, CreateSession> || std::is_same_v<T, DefineChannel> ||
+                      std::is_same_v<T, DefineTemplate> || std::is_same_v<T, GenerateSessions> ||
+                      std::is_same_v<T, AdjustQuotas> || std::is_same_v<T, DoctorLeave>)
+          return Op::kAdminCommand;
+        else if constexpr (std::is_same_v<T, Book> || std::is_same_v<T, Hold> ||
+                           std::is_same_v<T, Confirm> || std::is_same_v<T, Release>)
+          return Op::kBook;
+        else if constexpr (std::is_same_v<T, Cancel>)
+          return Op::kCancel;
+        else if constexpr (std::is_same_v<T, RegisterWalkIn>)
+          return Op::kWalkIn;
+        else if constexpr (std::is_same_v<T, CheckIn>)
+          return Op::kCheckIn;
+        else if constexpr (std::is_same_v<T, Tick>)
+          return Op::kTick;
+        else
+          return Op::kNurseAction;
+      },
+      b);
+}
+
+bool creates(const CommandBody& b) {
+  return std::holds_alternative<CreateSession>(b) || std::holds_alternative<Book>(b) ||
+         std::holds_alternative<Hold>(b) || std::holds_alternative<Confirm>(b) ||
+         std::holds_alternative<RegisterWalkIn>(b);
+}
+
+// The session id a command names directly, if any.
+const std::string* session_of(const CommandBody& b) {
+  return std::visit(
+      [](const auto& c) -> const std::string* {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, CreateSession>) return &c.spec.session_id;
+        else if constexpr (requires { c.session_id; }) return &c.session_id;
+        else return nullptr;
+      },
+      b);
+}
+const std::string* ticket_of(const CommandBody& b) {
+  return std::visit(
+      [](const auto& c) -> const std::string* {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, Book> || std::is_same_v<T, RegisterWalkIn> ||
+                      std::is_same_v<T, Confirm>)
+          return nullptr;  // a new ticket's id
+        else if constexpr (requires { c.ticket_id; }) return &c.ticket_id;
+        else return nullptr;
+      },
+      b);
+}
+const std::string* hold_of(const CommandBody& b) {
+  if (auto* c = std::get_if<Confirm>(&b)) return &c->hold_id;
+  if (auto* r = std::get_if<Release>(&b)) return &r->hold_id;
+  return nullptr;
+}
+const std::string* token_of(const CommandBody& b) {
+  if (auto* c = std::get_if<Book>(&b)) return &c->token;
+  if (auto* c = std::get_if<Confirm>(&b)) return &c->token;
+  if (auto* c = std::get_if<RegisterWalkIn>(&b)) return &c->token;
+  return nullptr;
+}
+
+std::string actor_string(const Actor& a) {
+  if (a.kind == ActorKind::kSystem && a.id.empty()) return "system";
+  std::string s(to_string(a.kind));
+  s += ':';
+  s += a.id;
+  return s;
+}
+
+}  // namespace qc::gw

@@ -1,0 +1,50 @@
+// Which shard owns a session, ticket, hold or patient token.
+//
+// Sessions are placed by a hash of their waiting area (one display view
+// never spans shards); the owning shard records its tickets, holds and
+// tokens here after applying the commands that create them. With one shard
+// every lookup is 0 and nothing is stored. An unknown key maps to shard 0
+// (which then answers unknown_session/unknown_ticket).
+//
+// Thread-safety: lookups from any thread (shared lock), puts from the shard
+// threads (exclusive lock); no I/O under the lock.
+#pragma once
+
+#include <functional>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+namespace qc::gw {
+
+// Which shard owns a session, ticket, hold or token. With one shard every
+// lookup is 0 and nothing is stored.
+class Directory {
+ public:
+  explicit Directory(int shards) : n_(shards) {}
+  int shards() const { return n_; }
+  int of_area(std::string_view area) const {
+    return n_ == 1 ? 0 : static_cast<int>(std::hash<std::string_view>{}(area) % n_);
+  }
+  int find(int map, std::string_view key) const {
+    if (n_ == 1) return 0;
+    std::shared_lock lock(mu_);
+    auto it = maps_[map].find(std::string(key));
+    return it == maps_[map].end() ? 0 : it->second;
+  }
+  void put(int map, const std::string& key, int shard) {
+    if (n_ == 1 || key.empty()) return;
+    std::unique_lock lock(mu_);
+    maps_[map][key] = shard;
+  }
+  enum { kSession = 0, kTicket = 1, kHold = 2, kToken = 3 };
+
+ private:
+  int n_;
+  mutable std::shared_mutex mu_;
+  std::unordered_map<std::string, int> maps_[4];
+};
+
+}  // namespace qc::gw

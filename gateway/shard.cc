@@ -1,0 +1,513 @@
+#include "gateway/shard.h"
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "engine/journal/checkpoint.h"
+#include "engine/journal/recovery.h"
+#include "gateway/command_facts.h"
+#include "gateway/log.h"
+#include "proto/codec.h"
+
+namespace qc::gw {
+namespace pb = ::queuecast::v1;
+using Steady = std::chrono::steady_clock;
+
+namespace {
+
+double micros_since(Steady::time_point t0) {
+  return std::chrono::duration<double, std::micro>(Steady::now() - t0).count();
+}
+
+Target session_target(const Engine& e, std::string_view sid) {
+  Target t;
+  t.session_id = std::string(sid);
+  if (const SessionSpec* s = e.session_spec(sid)) {
+    t.department = s->department;
+    t.area = s->area;
+  }
+  return t;
+}
+
+}  // namespace
+
+
+Target ShardContext::target_of_session(std::string_view sid) const {
+  return session_target(engine, sid);
+}
+Target ShardContext::target_of_ticket(std::string_view tid) const {
+  auto sid = engine.ticket_session(tid);
+  Target t = sid ? session_target(engine, *sid) : Target{};
+  t.ticket_id = std::string(tid);
+  return t;
+}
+Target ShardContext::target_of_hold(std::string_view hid) const {
+  auto it = holds->find(std::string(hid));
+  if (it != holds->end()) return session_target(engine, it->second);
+  // Engine-assigned hold ids are "<session>-H<n>".
+  auto h = hid.rfind("-H");
+  if (h != std::string_view::npos && h + 2 < hid.size() &&
+      hid.find_first_not_of("0123456789", h + 2) == std::string_view::npos &&
+      engine.has_session(hid.substr(0, h)))
+    return session_target(engine, hid.substr(0, h));
+  return Target{};
+}
+
+class Shard::Impl {
+ public:
+  Impl(int index, const RuntimeOptions& options, const Clock& clock, Metrics& metrics,
+        Directory& directory, std::unique_ptr<journal::Journal> journal)
+      : index_(index),
+        options_(options),
+        clock_(clock),
+        metrics_(metrics),
+        directory_(directory),
+        journal_(std::move(journal)),
+        engine_(options.engine),
+        idem_(options.idempotency_max, options.idempotency_ttl) {}
+
+  ~Impl() { stop(); }
+
+  // Recovery: the journal's recover() (snapshot + replay, engine/journal/
+  // recovery.h) rebuilds the engine; its callbacks rebuild the idempotency
+  // keys and the hold/token maps; the directory is refilled from the engine.
+  bool recover(std::string* error) {
+    idem_ = IdempotencyMap(options_.idempotency_max, options_.idempotency_ttl);
+    holds_.clear();
+    journal::RecoveryOptions ro;
+    ro.key_window = options_.idempotency_ttl;
+    ro.on_key = [&](const journal::Record& r) {
+      idem_.remember(r.idempotency_key, r.response, r.at);
+    };
+    ro.on_command = [&](const journal::Record& r, const Command& cmd) {
+      after_record(cmd, r.session_id);
+    };
+    journal::RecoveryReport report;
+    std::string err;
+    bool ok = journal::recover(*journal_, &engine_, ro, &report, &err);
+    for (const auto& p : report.problems)
+      log_event("warn", "recovery_problem", {{"shard", std::to_string(index_)}, {"detail", p}});
+    if (!ok) {
+      if (error) *error = err;
+      degraded_ = true;
+      log_event("error", "recovery_failed", {{"shard", std::to_string(index_)}, {"error", err}});
+      return false;
+    }
+    if (directory_.shards() > 1) {
+      for (const auto& sid : engine_.session_ids()) {
+        directory_.put(Directory::kSession, sid, index_);
+        if (auto v = engine_.staff_view(sid, 0))
+          for (const auto& t : v->tickets) directory_.put(Directory::kTicket, t.ticket_id, index_);
+      }
+    }
+    next_seq_ = std::max(report.last_seq, journal_->last_seq()) + 1;
+    checkpoint_.reset(engine_, report.last_seq);  // the rollback base
+    since_snapshot_ = report.records_replayed;
+    degraded_ = false;
+    recovered_ = true;
+    log_event("info", "recovered",
+              {{"shard", std::to_string(index_)}, {"store", journal_->describe()},
+               {"summary", report.summary()}});
+    return true;
+  }
+
+  void start() {
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void stop() {
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) {
+        if (!thread_.joinable()) return;
+      }
+      stopping_ = true;
+    }
+    cv_.notify_one();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void post_command(CommandRequest r) {
+    {
+      std::lock_guard lock(mu_);
+      if (!stopping_) {
+        queue_.push_back(Task{std::move(r), nullptr});
+        if (queue_.size() == 1) cv_.notify_one();
+        return;
+      }
+    }
+    CommandOutcome o;
+    o.error = Error::kUnavailable;
+    o.message = "server is shutting down";
+    r.done(std::move(o));
+  }
+
+  void post_read(ReadFn fn) {
+    std::lock_guard lock(mu_);
+    queue_.push_back(Task{{}, std::move(fn)});
+    if (queue_.size() == 1) cv_.notify_one();
+  }
+
+  bool ready() const { return recovered_ && !degraded_; }
+
+ private:
+  struct Task {
+    CommandRequest cmd;
+    ReadFn read;  // set: a read; else a command
+  };
+  struct Ack {
+    std::function<void(CommandOutcome)> done;
+    CommandOutcome outcome;
+    bool applied = false;
+  };
+
+  void run() {
+    std::vector<Task> batch;
+    auto next_tick = Steady::now() + std::chrono::milliseconds(options_.tick_interval);
+    for (;;) {
+      bool stopping;
+      {
+        std::unique_lock lock(mu_);
+        cv_.wait_until(lock, next_tick, [&] { return stopping_ || !queue_.empty(); });
+        std::size_t n = std::min(queue_.size(), options_.max_group);
+        for (std::size_t i = 0; i < n; ++i) {
+          batch.push_back(std::move(queue_.front()));
+          queue_.pop_front();
+        }
+        stopping = stopping_ && queue_.empty();
+      }
+      bool tick = Steady::now() >= next_tick;
+      if (tick) next_tick = Steady::now() + std::chrono::milliseconds(options_.tick_interval);
+      process(batch, clock_.now(), tick);
+      batch.clear();
+      if (stopping) break;
+    }
+  }
+
+  void process(std::vector<Task>& batch, Time now, bool tick) {
+    if (degraded_ && tick) {
+      std::string err;
+      journal_->sync(&err);
+      recover(&err);
+    }
+    records_.clear();
+    acks_.clear();
+    changed_.clear();
+    std::vector<ReadFn> reads;
+    if (tick && !degraded_) {
+      CommandRequest t;
+      t.command.actor = {ActorKind::kSystem, ""};
+      t.command.body = Tick{};
+      t.principal.role = Role::kNone;
+      apply_one(t, now, /*system=*/true);
+    }
+    for (Task& task : batch) {
+      if (task.read) {
+        reads.push_back(std::move(task.read));
+      } else {
+        apply_one(task.cmd, now, false);
+      }
+    }
+    bool committed = true;
+    if (!records_.empty()) {
+      auto t0 = Steady::now();
+      std::string err;
+      committed = journal_->append(records_, &err);
+      metrics_.commit_latency.observe_us(micros_since(t0));
+      if (committed) {
+        metrics_.commits.fetch_add(1, std::memory_order_relaxed);
+        metrics_.committed_records.fetch_add(records_.size(), std::memory_order_relaxed);
+        since_snapshot_ += records_.size();
+        checkpoint_.committed(records_, engine_, *journal_);
+      } else {
+        metrics_.journal_failures.fetch_add(1, std::memory_order_relaxed);
+        log_event("error", "journal_append_failed",
+                  {{"shard", std::to_string(index_)}, {"error", err},
+                   {"records", std::to_string(records_.size())}});
+        // Nothing of the group is durable: undo it at once in memory (reads
+        // never see it, even while the store stays down), then rebuild from
+        // the journal (a group whose reply was lost may have landed).
+        degraded_ = true;
+        std::string rerr;
+        checkpoint_.rollback(&engine_, &rerr);
+        journal_->sync(&rerr);
+        recover(&rerr);
+      }
+    }
+    for (Ack& a : acks_) {
+      if (!committed && a.applied) {
+        a.outcome = CommandOutcome{};
+        a.outcome.error = Error::kUnavailable;
+        a.outcome.message = "the journal did not accept the command; nothing changed";
+      }
+      if (a.done) a.done(std::move(a.outcome));
+    }
+    if (committed && !changed_.empty()) publish(now);
+    if (!reads.empty()) {
+      ShardContext ctx{engine_, now, hub_, index_, metrics_, &holds_};
+      for (auto& r : reads) r(ctx);
+    }
+    if (committed && options_.snapshot_every && since_snapshot_ >= options_.snapshot_every) {
+      std::string err;
+      if (journal_->save_snapshot(next_seq_ - 1, engine_.save(), &err)) {
+        since_snapshot_ = 0;
+      } else {
+        log_event("warn", "snapshot_failed", {{"shard", std::to_string(index_)}, {"error", err}});
+      }
+    }
+  }
+
+  Target target_for(const Command& c) const {
+    ShardContext ctx{engine_, 0, const_cast<Hub&>(hub_), index_, metrics_, &holds_};
+    if (auto* cs = std::get_if<CreateSession>(&c.body)) {
+      Target t;
+      t.session_id = cs->spec.session_id;
+      t.department = cs->spec.department;
+      t.area = cs->spec.area;
+      return t;
+    }
+    if (const std::string* s = session_of(c.body)) return ctx.target_of_session(*s);
+    if (const std::string* t = ticket_of(c.body)) return ctx.target_of_ticket(*t);
+    if (const std::string* h = hold_of(c.body)) return ctx.target_of_hold(*h);
+    return Target{};
+  }
+
+  void apply_one(CommandRequest& req, Time now, bool system) {
+    Ack ack;
+    ack.done = std::move(req.done);
+    Command& cmd = req.command;
+    if (degraded_) {
+      ack.outcome.error = Error::kUnavailable;
+      ack.outcome.message = "the journal is unavailable; retry later";
+      metrics_.count_command(cmd.body, Error::kUnavailable);
+      acks_.push_back(std::move(ack));
+      return;
+    }
+    if (!req.idempotency_key.empty()) {
+      if (const std::string* r = idem_.find(req.idempotency_key, now)) {
+        ack.outcome.response = *r;
+        ack.outcome.replayed = true;
+        ack.outcome.created = creates(cmd.body);
+        acks_.push_back(std::move(ack));
+        return;
+      }
+    }
+    Target target = target_for(cmd);
+    if (!system) {
+      if (req.principal.role == Role::kPatient) {
+        auto t = engine_.ticket_by_token(req.principal.id);
+        target.token_ticket = t ? *t : std::string();
+        cmd.actor = {ActorKind::kPatient, target.token_ticket};
+      }
+      Error a = authorize(req.principal, op_for(cmd.body), target);
+      if (a != Error::kOk) {
+        ack.outcome.error = a;
+        ack.outcome.message = a == Error::kUnauthorized ? "unknown or missing credential"
+                                                        : "this credential may not do that here";
+        metrics_.count_command(cmd.body, a);
+        acks_.push_back(std::move(ack));
+        return;
+      }
+    }
+    events_.clear();
+    std::string msg;
+    Error e = engine_.apply_into(cmd, now, &events_, &msg);
+    metrics_.count_command(cmd.body, e);
+    if (e != Error::kOk) {
+      ack.outcome.error = e;
+      ack.outcome.message = std::move(msg);
+      acks_.push_back(std::move(ack));
+      return;
+    }
+    if (system && events_.empty()) return;  // an idle tick: nothing to journal
+    after_apply(cmd, events_);
+    for (const Event& ev : events_)
+      if (!ev.session_id.empty()) changed_.insert(ev.session_id);
+
+    // The answer.
+    pb::CommandResponse resp;
+    std::string new_ticket;
+    for (const Event& ev : events_) {
+      codec::to_proto(ev, resp.add_events());
+      if (ev.type == EventType::kTicketBooked || ev.type == EventType::kWalkInRegistered) {
+        new_ticket = ev.ticket_id;
+        resp.set_ticket_id(ev.ticket_id);
+        resp.set_label(ev.label);
+        resp.set_slot(ev.slot);
+      } else if (ev.type == EventType::kHoldPlaced) {
+        resp.set_hold_id(ev.ticket_id);
+        resp.set_slot(ev.slot);
+        if (ev.until != kNoTime) codec::to_proto(ev.until, resp.mutable_expires_at());
+      }
+    }
+    if (!new_ticket.empty()) {
+      if (const std::string* tok = token_of(cmd.body)) resp.set_token(*tok);
+      if (auto pv = engine_.patient_view(new_ticket, now)) codec::to_proto(*pv, resp.mutable_ticket());
+    }
+    resp.SerializeToString(&ack.outcome.response);
+    ack.outcome.created = creates(cmd.body);
+    ack.applied = true;
+
+    // The journal record.
+    journal::Record& r = records_.emplace_back();
+    r.seq = next_seq_++;
+    r.at = now;
+    r.actor = actor_string(cmd.actor);
+    r.session_id = !target.session_id.empty() ? target.session_id
+                   : !events_.empty()         ? events_.front().session_id
+                                              : std::string();
+    r.command_name = std::string(command_name(cmd.body));
+    pb::Command pc;
+    codec::to_proto(cmd, now, &pc);
+    pc.SerializeToString(&r.command);
+    if (!req.idempotency_key.empty()) {
+      r.idempotency_key = req.idempotency_key;
+      r.response = ack.outcome.response;
+      idem_.remember(req.idempotency_key, r.response, now);
+    }
+    r.events.reserve(events_.size());
+    for (int i = 0; i < resp.events_size(); ++i) {
+      const Event& ev = events_[static_cast<std::size_t>(i)];
+      journal::EventRow& row = r.events.emplace_back();
+      row.type = std::string(to_string(ev.type));
+      row.ticket_id = ev.ticket_id;
+      resp.events(i).SerializeToString(&row.bytes);
+      if (ev.session_id != r.session_id) row.session_id = ev.session_id;
+    }
+    acks_.push_back(std::move(ack));
+  }
+
+  // Bookkeeping after an applied command (also during recovery).
+  void after_apply(const Command& cmd, const std::vector<Event>& events) {
+    for (const Event& ev : events) {
+      switch (ev.type) {
+        case EventType::kSessionCreated:
+          directory_.put(Directory::kSession, ev.session_id, index_);
+          break;
+        case EventType::kTicketBooked:
+        case EventType::kWalkInRegistered:
+          directory_.put(Directory::kTicket, ev.ticket_id, index_);
+          break;
+        case EventType::kHoldPlaced:
+          holds_[ev.ticket_id] = ev.session_id;
+          directory_.put(Directory::kHold, ev.ticket_id, index_);
+          break;
+        case EventType::kHoldReleased:
+        case EventType::kHoldExpired:
+          holds_.erase(ev.ticket_id);
+          break;
+        default:
+          break;
+      }
+    }
+    if (auto* c = std::get_if<Confirm>(&cmd.body)) holds_.erase(c->hold_id);
+    if (const std::string* tok = token_of(cmd.body)) directory_.put(Directory::kToken, *tok, index_);
+  }
+
+  // The same from a journal record during recovery (its events may not be
+  // read): client-chosen hold ids and tokens; engine-assigned hold ids are
+  // found by their "<session>-H<n>" form (hold_session()).
+  void after_record(const Command& cmd, const std::string& session_id) {
+    if (auto* h = std::get_if<Hold>(&cmd.body)) {
+      if (!h->hold_id.empty()) holds_[h->hold_id] = session_id;
+    }
+    if (auto* c = std::get_if<Confirm>(&cmd.body)) holds_.erase(c->hold_id);
+    if (auto* r = std::get_if<Release>(&cmd.body)) holds_.erase(r->hold_id);
+    if (const std::string* tok = token_of(cmd.body)) directory_.put(Directory::kToken, *tok, index_);
+  }
+
+  template <typename View>
+  void publish_view(const std::string& topic, const View& v, Time now) {
+    auto t = Steady::now();
+    for (int f = 0; f < kFormatCount; ++f) {
+      if (!hub_.has(topic, static_cast<Format>(f))) continue;
+      Frame frame{std::make_shared<const std::string>(encode_view(v, now, static_cast<Format>(f))), t};
+      hub_.publish(topic, static_cast<Format>(f), frame);
+    }
+  }
+
+  void publish(Time now) {
+    std::set<std::string> areas;
+    std::vector<PatientView> pvs;
+    for (const std::string& sid : changed_) {
+      const SessionSpec* spec = engine_.session_spec(sid);
+      if (!spec) continue;
+      areas.insert(spec->area);
+      std::string bt = board_topic(sid);
+      if (hub_.has_any(bt)) {
+        if (auto b = engine_.board(sid, now)) publish_view(bt, *b, now);
+      }
+      std::string st = staff_topic(sid);
+      if (hub_.has_any(st)) {
+        if (auto v = engine_.staff_view(sid, now)) publish_view(st, *v, now);
+      }
+      if (const auto* tickets = hub_.patient_tickets(sid)) {
+        std::vector<std::string> ids(tickets->begin(), tickets->end());
+        if (ids.size() > 4) {
+          engine_.patient_views(sid, now, &pvs);
+          for (const PatientView& pv : pvs) {
+            std::string pt = patient_topic(pv.ticket_id);
+            if (hub_.has_any(pt)) publish_view(pt, pv, now);
+          }
+        } else {
+          for (const std::string& id : ids) {
+            if (auto pv = engine_.patient_view(id, now)) publish_view(patient_topic(id), *pv, now);
+          }
+        }
+      }
+    }
+    for (const std::string& area : areas) {
+      std::string dt = display_topic(area);
+      if (hub_.has_any(dt)) publish_view(dt, engine_.display_view(area, now), now);
+    }
+  }
+
+  const int index_;
+  const RuntimeOptions& options_;
+  const Clock& clock_;
+  Metrics& metrics_;
+  Directory& directory_;
+  std::unique_ptr<journal::Journal> journal_;
+
+  // Owned by the shard thread (and by recover() before start()).
+  Engine engine_;
+  Hub hub_;
+  IdempotencyMap idem_;
+  std::unordered_map<std::string, std::string> holds_;  // hold id -> session id
+  std::uint64_t next_seq_ = 1;
+  std::uint64_t since_snapshot_ = 0;
+  // In-memory base (Engine::save() every 50,000 records) + commands since:
+  // rollback() after a failed append (engine/journal/checkpoint.h).
+  journal::Checkpointer checkpoint_{journal::CheckpointOptions{
+      .every_records = 50'000, .every_ms = 0, .write_snapshots = false}};
+  std::vector<journal::Record> records_;
+  std::vector<Ack> acks_;
+  std::vector<Event> events_;
+  std::set<std::string> changed_;
+  std::atomic<bool> degraded_{false};
+  std::atomic<bool> recovered_{false};
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+Shard::Shard(int index, const RuntimeOptions& options, const Clock& clock, Metrics& metrics,
+             Directory& directory, std::unique_ptr<journal::Journal> journal)
+    : impl_(std::make_unique<Impl>(index, options, clock, metrics, directory, std::move(journal))) {}
+Shard::~Shard() = default;
+bool Shard::recover(std::string* error) { return impl_->recover(error); }
+void Shard::start() { impl_->start(); }
+void Shard::stop() { impl_->stop(); }
+void Shard::post_command(CommandRequest request) { impl_->post_command(std::move(request)); }
+void Shard::post_read(ReadFn fn) { impl_->post_read(std::move(fn)); }
+bool Shard::ready() const { return impl_->ready(); }
+
+}  // namespace qc::gw
