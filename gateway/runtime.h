@@ -18,15 +18,16 @@
 // - Time comes from a Clock; every command of a group is stamped with the
 //   group's `now`. Each shard applies `tick(now)` every `tick_interval`.
 //
-// Recovery (the seam for the durable stores): before start(), recover()
-// calls qc::journal::recover() (engine/journal/recovery.h: newest snapshot +
-// re-applied records) for each shard's journal, and rebuilds from its
-// callbacks the idempotency keys (on_key: records' idempotency_key +
-// response) and the hold/token maps (on_record), then the directory from
-// the engine. A journal
-// that fails an append makes every command of that group fail with
-// `unavailable`; the shard then rebuilds its state from the journal before
-// the next group (nothing half-applied).
+// Recovery (the seam for the durable stores, gateway/shard.h): before
+// start(), recover() calls qc::journal::recover() (engine/journal/
+// recovery.h: newest snapshot + re-applied records) for each shard's
+// journal, and rebuilds from its callbacks the idempotency keys (on_key:
+// records' idempotency_key + response) and the hold/token maps
+// (on_command), then the directory from the engine. A journal that fails
+// an append makes every command of that group fail with `unavailable`; the
+// shard rolls the engine back in memory at once (journal::Checkpointer),
+// then rebuilds from the journal, retrying every tick while the store is
+// down (nothing half-applied, nothing unacknowledged ever visible).
 //
 // Several processes (later): a process would own a subset of sessions
 // (the same Directory, filled from a shared placement table instead of by
