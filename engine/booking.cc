@@ -155,13 +155,14 @@ Error check_new_ids(const State& st, const std::string& ticket_id, const std::st
 void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
                 const std::string& ref, const std::string& name, const std::string& ticket_id,
                 const std::string& token, const std::string& channel, std::uint8_t reservation,
-                Time now, Events* ev) {
+                std::uint32_t patient, Time now, Events* ev) {
   SessionRec& s = st.sessions[si];
   std::uint32_t ti = static_cast<std::uint32_t>(s.tickets.size());
   reserve_ticket(s);
   TicketRec& t = s.tickets.emplace_back();
-  t.label = make_label('A', ++s.appt_labels);
-  t.id = ticket_id.empty() ? unique_ticket_id(st, s.spec.session_id, t.label) : ticket_id;
+  std::string label = make_label('A', ++s.appt_labels);
+  t.label.assign(label);
+  t.id = ticket_id.empty() ? unique_ticket_id(st, s.spec.session_id, label) : ticket_id;
   t.patient_ref = ref;
   t.patient_name = name;
   t.created_at = now;
@@ -170,6 +171,7 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   t.kind = TicketKind::kAppointment;
   t.state = TicketState::kBooked;
   t.reservation = reservation;
+  t.patient = patient;
   index_ticket(st, t.id, Loc{si, ti});
   if (!token.empty()) index_token(st, token, Loc{si, ti});
   Event& e = add_event(ev, EventType::kTicketBooked, now, actor, s);
@@ -222,9 +224,9 @@ Error op_book(State& st, const Actor& actor, const Book& c, Time now, Events* ev
       e != Error::kOk)
     return e;
   take_unit(st.sessions[si], c.slot, res);
-  patient_add_active(st, c.patient_ref, si);
+  std::uint32_t patient = patient_add_active(st, c.patient_ref, si);
   add_booked(st, si, actor, c.slot, c.patient_ref, c.patient_name, c.ticket_id, c.token,
-             c.channel, res, now, ev);
+             c.channel, res, patient, now, ev);
   return Error::kOk;
 }
 
@@ -244,7 +246,7 @@ Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev
     return e;
   SessionRec& s = st.sessions[si];
   take_unit(s, c.slot, res);
-  patient_add_active(st, c.patient_ref, si);
+  std::uint32_t patient = patient_add_active(st, c.patient_ref, si);
   std::uint32_t hi = static_cast<std::uint32_t>(s.holds.size());
   HoldRec& h = s.holds.emplace_back();
   ++s.holds_made;
@@ -260,6 +262,7 @@ Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev
   h.slot = c.slot;
   h.reservation = res;
   h.open = true;
+  h.patient = patient;
   s.open_holds += 1;
   st.hold_index.emplace(h.id, Loc{si, hi});
   Event& e = add_event(ev, EventType::kHoldPlaced, now, actor, s);
@@ -299,7 +302,7 @@ Error op_confirm(State& st, const Actor& actor, const Confirm& c, Time now, Even
   s.open_holds -= 1;
   // The patient's active booking carries over from the hold to the ticket.
   add_booked(st, loc.session, actor, h.slot, h.patient_ref, h.patient_name, c.ticket_id, c.token,
-             h.channel, h.reservation, now, ev);
+             h.channel, h.reservation, h.patient, now, ev);
   return Error::kOk;
 }
 
@@ -334,7 +337,7 @@ Error op_cancel(State& st, const Actor& actor, const Cancel& c, Time now, Events
   if (now >= s.cancel_deadline)
     return reject(msg, Error::kCancelDeadlinePassed, "cancel deadline passed", c.ticket_id);
   std::int32_t to = return_appointment_unit(s, t.slot, t.reservation, now);
-  patient_remove_active(st, t.patient_ref, loc.session);
+  patient_remove_active(st, t.patient, loc.session);
   t.state = TicketState::kCancelled;
   Event& e = add_event(ev, EventType::kTicketCancelled, now, actor, s);
   fill_ticket(e, t);
@@ -371,8 +374,9 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   std::uint32_t ti = static_cast<std::uint32_t>(s.tickets.size());
   reserve_ticket(s);
   TicketRec& t = s.tickets.emplace_back();
-  t.label = make_label('W', ++s.walkin_labels);
-  t.id = c.ticket_id.empty() ? unique_ticket_id(st, s.spec.session_id, t.label) : c.ticket_id;
+  std::string label = make_label('W', ++s.walkin_labels);
+  t.label.assign(label);
+  t.id = c.ticket_id.empty() ? unique_ticket_id(st, s.spec.session_id, label) : c.ticket_id;
   t.patient_ref = c.patient_ref;
   t.patient_name = c.patient_name;
   t.created_at = now;

@@ -23,7 +23,7 @@ Error reject(std::string* msg, Error e, std::string_view text, std::string_view 
 
 void fill_ticket(Event& e, const TicketRec& t) {
   e.ticket_id = t.id;
-  e.label = t.label;
+  e.label = t.label.view();
   e.kind = t.kind;
   e.slot = t.slot;
   e.effective_slot = t.effective_slot;
@@ -181,13 +181,14 @@ Presenting presenting(const SessionRec& s, const TicketRec& t, bool missed, Time
 
 // ---- patients and capacity ----
 
-void patient_add_active(Engine::State& st, const std::string& ref, SessionIdx si) {
-  st.patients[patient_for(st, ref)].active.add(si);
+std::uint32_t patient_add_active(Engine::State& st, const std::string& ref, SessionIdx si) {
+  std::uint32_t p = patient_for(st, ref);
+  st.patients[p].active.add(si);
+  return p;
 }
 
-void patient_remove_active(Engine::State& st, std::string_view ref, SessionIdx si) {
-  std::uint32_t p = find_patient(st, ref);
-  if (p != kNoPatient) st.patients[p].active.remove(si);
+void patient_remove_active(Engine::State& st, std::uint32_t p, SessionIdx si) {
+  if (p < st.patients.size()) st.patients[p].active.remove(si);
 }
 
 std::int32_t return_appointment_unit(SessionRec& s, std::int32_t slot,
@@ -212,7 +213,7 @@ void finish_hold(Engine::State& st, SessionIdx si, std::uint32_t hi) {
   HoldRec& h = st.sessions[si].holds[hi];
   h.open = false;
   st.sessions[si].open_holds -= 1;
-  patient_remove_active(st, h.patient_ref, si);
+  patient_remove_active(st, h.patient, si);
 }
 
 // ---- sessions ----
@@ -299,9 +300,6 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
     rs.release_at = r.release_at;
     for (std::size_t i = 0; i < m; ++i) s.a_free[i] -= r.units[i];
   }
-  std::int64_t total = 0;
-  for (std::size_t i = 0; i < m; ++i) total += sp.appointment_quota[i] + sp.walkin_quota[i];
-  s.tickets.reserve(static_cast<std::size_t>(std::min<std::int64_t>(total, 4096)));
   add_event(events, EventType::kSessionCreated, now, actor, s);
   touch(st, si);
   return si;
@@ -315,7 +313,7 @@ void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
   for (TicketRec& t : s.tickets) {
     if (t.state != TicketState::kBooked && t.state != TicketState::kWaiting) continue;
     TicketState from = t.state;
-    if (from == TicketState::kBooked) patient_remove_active(st, t.patient_ref, si);
+    if (from == TicketState::kBooked) patient_remove_active(st, t.patient, si);
     t.state = TicketState::kCancelled;
     Event& e = add_event(events, EventType::kTicketCancelled, now, actor, s);
     fill_ticket(e, t);
@@ -368,8 +366,8 @@ void close_session_now(Engine::State& st, SessionIdx si, const Actor& actor, Tim
       fill_ticket(e, t);
       e.from = from;
       e.patient_ref = t.patient_ref;
-      std::uint32_t pi = find_patient(st, t.patient_ref);
-      if (pi == kNoPatient) continue;
+      std::uint32_t pi = t.patient;
+      if (pi >= st.patients.size()) continue;
       PatientRec& p = st.patients[pi];
       p.active.remove(si);
       p.noshows.push_back(now);

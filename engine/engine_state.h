@@ -84,14 +84,29 @@ struct WaitEntry {
 
 inline constexpr std::uint8_t kNoReservation = 0xFF;
 
-struct TicketRec {
+// A display label ("A001", "W012"): a letter and up to 10 digits, inline.
+class Label {
+ public:
+  Label() = default;
+  explicit Label(std::string_view s) { assign(s); }
+  void assign(std::string_view s) {
+    n_ = static_cast<std::uint8_t>(s.size() < sizeof(c_) ? s.size() : sizeof(c_));
+    for (std::uint8_t i = 0; i < n_; ++i) c_[i] = s[i];
+  }
+  std::string_view view() const { return std::string_view(c_, n_); }
+  operator std::string_view() const { return view(); }
+  bool operator==(const Label& o) const { return view() == o.view(); }
+
+ private:
+  char c_[11] = {};
+  std::uint8_t n_ = 0;
+};
+
+// One ticket. The first 64 bytes hold what a command reads first (id, label,
+// queue key, slots, state), aligned to a cache line.
+struct alignas(64) TicketRec {
   std::string id;
-  std::string label;
-  std::string patient_ref;
-  std::string patient_name;
-  Time created_at = 0;
-  Time checked_in_at = kNoTime;  // entered WAITING the last time
-  Time called_at = kNoTime;
+  Label label;
   std::uint64_t key = 0;         // queue key while WAITING
   std::int32_t slot = -1;        // booked/registered slot
   std::int32_t effective_slot = -1;
@@ -99,8 +114,15 @@ struct TicketRec {
   TicketState state = TicketState::kBooked;
   Placement placement = Placement::kNone;
   std::uint8_t reservation = kNoReservation;  // appointment unit taken from this reservation
+  // --- second line ---
+  std::uint32_t patient = ~std::uint32_t{0};  // index in State::patients (appointments)
   bool has_token = false;                      // token_bin holds a 32-hex-digit token
   std::array<std::uint8_t, 16> token_bin{};
+  Time created_at = 0;
+  Time checked_in_at = kNoTime;  // entered WAITING the last time
+  Time called_at = kNoTime;
+  std::string patient_ref;
+  std::string patient_name;
 };
 
 // Parses a 32-lowercase-hex-digit token into 16 bytes; false otherwise.
@@ -117,6 +139,7 @@ struct HoldRec {
   std::int32_t slot = 0;
   std::uint8_t reservation = kNoReservation;
   bool open = true;  // false once confirmed, released or expired
+  std::uint32_t patient = ~std::uint32_t{0};  // index in State::patients
 };
 
 struct ReservationState {

@@ -57,8 +57,10 @@ Presenting presenting(const SessionRec& s, const TicketRec& t, bool missed, Time
                       std::uint64_t seq);
 
 // Patient booking bookkeeping.
-void patient_add_active(Engine::State& st, const std::string& ref, SessionIdx si);
-void patient_remove_active(Engine::State& st, std::string_view ref, SessionIdx si);
+// Returns the patient's index.
+std::uint32_t patient_add_active(Engine::State& st, const std::string& ref, SessionIdx si);
+// No-op for kNoPatient.
+void patient_remove_active(Engine::State& st, std::uint32_t patient, SessionIdx si);
 
 // Gives one appointment unit of slot `slot` back: to the reservation it came
 // from if still unreleased, else to A[slot] before the conversion time, else

@@ -242,7 +242,9 @@ bool read_session(Reader& r, State& st) {
   for (std::uint32_t i = 0; i < nt && r.ok(); ++i) {
     TicketRec& t = s.tickets.emplace_back();
     t.id = r.str();
-    t.label = r.str();
+    std::string label = r.str();
+    if (label.size() > 11) return false;
+    t.label.assign(label);
     t.patient_ref = r.str();
     t.patient_name = r.str();
     t.created_at = r.time();
@@ -360,7 +362,7 @@ std::string Engine::save() const {
     w.u32(static_cast<std::uint32_t>(s.tickets.size()));
     for (const TicketRec& t : s.tickets) {
       w.str(t.id);
-      w.str(t.label);
+      w.str(t.label.view());
       w.str(t.patient_ref);
       w.str(t.patient_name);
       w.i64(t.created_at);
@@ -480,6 +482,13 @@ bool Engine::load(std::string_view image) {
     st->other_tokens.emplace(std::move(token), loc);
   }
   if (!r.done()) return false;
+  // Patient indexes of appointments and holds.
+  for (SessionRec& s : st->sessions) {
+    for (TicketRec& t : s.tickets)
+      if (t.kind == TicketKind::kAppointment && !t.patient_ref.empty())
+        t.patient = find_patient(*st, t.patient_ref);
+    for (HoldRec& h : s.holds) h.patient = find_patient(*st, h.patient_ref);
+  }
   state_ = std::move(st);
   return true;
 }

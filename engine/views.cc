@@ -20,10 +20,10 @@ Time doctor_available_at(const SessionRec& s, Time now) {
 
 // Fields of a patient view that do not depend on the queue position.
 void fill_common(PatientView& v, const SessionRec& s, const TicketRec& t,
-                 const std::string& called_label) {
+                 std::string_view called_label) {
   v.ticket_id = t.id;
   v.session_id = s.spec.session_id;
-  v.label = t.label;
+  v.label = t.label.view();
   v.kind = t.kind;
   v.state = t.state;
   v.placement = t.placement;
@@ -51,9 +51,8 @@ void fill_booked(PatientView& v, const SessionRec& s, const TicketRec& t, Time n
       std::clamp(v.eta - s.spec.arrival_buffer, s.spec.registration_open, s.slot_end(t.slot));
 }
 
-const std::string& called_label(const SessionRec& s) {
-  static const std::string kEmpty;
-  return s.called >= 0 ? s.tickets[s.called].label : kEmpty;
+std::string_view called_label(const SessionRec& s) {
+  return s.called >= 0 ? s.tickets[s.called].label.view() : std::string_view();
 }
 
 }  // namespace
@@ -87,7 +86,7 @@ bool Engine::patient_views(std::string_view session_id, Time now,
   // Every element is overwritten below, so resizing (which keeps the
   // strings' buffers) is the same as clearing and refilling.
   out->resize(s.tickets.size());
-  const std::string& called = called_label(s);
+  std::string_view called = called_label(s);
   Duration avg = s.avg_consult();
   Time base = std::max(now, doctor_available_at(s, now));
   for (std::size_t i = 0; i < s.tickets.size(); ++i) {
@@ -132,7 +131,7 @@ std::optional<StaffView> Engine::staff_view(std::string_view session_id, Time no
   auto add = [&](const TicketRec& t) -> StaffTicket& {
     StaffTicket& x = v.tickets.emplace_back();
     x.ticket_id = t.id;
-    x.label = t.label;
+    x.label = t.label.view();
     x.patient_ref = t.patient_ref;
     x.patient_name = t.patient_name;
     x.kind = t.kind;
@@ -186,7 +185,7 @@ DisplayView Engine::display_view(std::string_view area, Time now) const {
   bool names = st.options.display_names;
   auto entry = [&](const TicketRec& t) {
     DisplayEntry e;
-    e.label = t.label;
+    e.label = t.label.view();
     if (names) e.masked_name = mask_name(t.patient_name);
     return e;
   };
@@ -220,10 +219,10 @@ std::optional<Board> Engine::board(std::string_view session_id, Time now) const 
   Board b;
   b.session_id = s.spec.session_id;
   b.status = s.status;
-  b.called_label = called_label(s);
+  b.called_label = std::string(called_label(s));
   b.waiting.reserve(s.waiting.size());
   for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it)
-    b.waiting.push_back(s.tickets[it->ticket].label);
+    b.waiting.emplace_back(s.tickets[it->ticket].label.view());
   b.doctor_available_at = doctor_available_at(s, now);
   b.avg_consult = s.avg_consult();
   b.version = s.version;
