@@ -109,7 +109,7 @@ class RedisJournal final : public Journal {
     if (redisAppendCommand(ctx_, "MULTI") != REDIS_OK) return io_fail("MULTI", error);
     std::vector<const char*> argv;
     std::vector<std::size_t> lens;
-    std::string id, at, events, seq;
+    std::string id, at, events, seq, packed;
     std::size_t queued = 0;
     for (const Record& r : batch) {
       argv.clear();
@@ -121,13 +121,17 @@ class RedisJournal final : public Journal {
       id = std::to_string(r.seq) + "-0";
       at = std::to_string(r.at);
       arg("XADD"); arg(log_key_); arg(id);
-      arg("at"); arg(at);
-      arg("sid"); arg(r.session_id);
-      arg("actor"); arg(r.actor);
-      arg("name"); arg(r.command_name);
-      arg("cmd"); arg(r.command);
-      if (!r.idempotency_key.empty()) { arg("idem"); arg(r.idempotency_key); }
-      if (!r.response.empty()) { arg("resp"); arg(r.response); }
+      // Two fields only: hiredis builds one object per field and value, and
+      // recovery reads every entry (see the layout in redis_journal.h).
+      packed.clear();
+      put_varint(&packed, std::uint64_t(r.at));
+      put_str(&packed, r.session_id);
+      put_str(&packed, r.actor);
+      put_str(&packed, r.command_name);
+      put_str(&packed, r.command);
+      put_str(&packed, r.idempotency_key);
+      put_str(&packed, r.response);
+      arg("r"); arg(packed);
       if (!r.events.empty()) {
         events = pack_events(r.events);
         arg("ev"); arg(events);
@@ -188,6 +192,15 @@ class RedisJournal final : public Journal {
   // applies the current one. Seq gaps just give shorter windows.
   bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
             std::string* error) override {
+    return scan_impl(after, fn, /*with_events=*/true, error);
+  }
+  bool scan_commands(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+                     std::string* error) override {
+    return scan_impl(after, fn, /*with_events=*/false, error);
+  }
+
+  bool scan_impl(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+                 bool with_events, std::string* error) {
     if (!ensure(error) || !read_last(error)) return false;
     constexpr std::uint64_t kWindow = 2000;
     constexpr int kInFlight = 4;
@@ -220,7 +233,7 @@ class RedisJournal final : public Journal {
         continue;
       }
       for (std::size_t i = 0; i < r->elements; ++i) {
-        if (!decode(r->element[i], &rec)) {
+        if (!decode(r->element[i], &rec, with_events)) {
           corrupt = true;
           break;
         }
@@ -397,7 +410,7 @@ class RedisJournal final : public Journal {
     return ok();
   }
 
-  bool decode(const redisReply* entry, Record* rec) {
+  bool decode(const redisReply* entry, Record* rec, bool with_events = true) {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return false;
     if (!parse_id(str(entry->element[0]), &rec->seq)) return false;
     const redisReply* f = entry->element[1];
@@ -414,14 +427,19 @@ class RedisJournal final : public Journal {
     for (std::size_t i = 0; i + 1 < f->elements; i += 2) {
       const std::string_view k = str(f->element[i]);
       const std::string_view v = str(f->element[i + 1]);
-      if (k == "at") rec->at = std::strtoll(std::string(v).c_str(), nullptr, 10);
-      else if (k == "sid") rec->session_id.assign(v);
-      else if (k == "actor") rec->actor.assign(v);
-      else if (k == "name") rec->command_name.assign(v);
-      else if (k == "cmd") { rec->command.assign(v); have_cmd = true; }
-      else if (k == "idem") rec->idempotency_key.assign(v);
-      else if (k == "resp") rec->response.assign(v);
-      else if (k == "ev") { if (!unpack_events(v, &rec->events)) return false; }
+      if (k == "r") {
+        std::string_view in = v;
+        std::uint64_t at = 0;
+        if (!get_varint(&in, &at) || !get_str(&in, &rec->session_id) ||
+            !get_str(&in, &rec->actor) || !get_str(&in, &rec->command_name) ||
+            !get_str(&in, &rec->command) || !get_str(&in, &rec->idempotency_key) ||
+            !get_str(&in, &rec->response) || !in.empty())
+          return false;
+        rec->at = static_cast<Time>(at);
+        have_cmd = true;
+      } else if (k == "ev" && with_events) {
+        if (!unpack_events(v, &rec->events)) return false;
+      }
     }
     return have_cmd;
   }

@@ -2,9 +2,16 @@
 //
 // Layout, per journal key K (default "queuecast"):
 //   K:log       a Redis Stream; one entry per record, id "<seq>-0", fields
-//               at, sid, actor, name, cmd, and when not empty idem, resp, ev
-//               (ev = the record's events, packed: see redis_journal.cc)
+//               r  = the record, packed: varint at, then length-prefixed
+//                    (varint length, bytes) session_id, actor, command_name,
+//                    command, idempotency_key, response
+//               ev = its events (when any), packed: for each, length-prefixed
+//                    type, ticket_id, session_id, bytes
+//               (two fields, because hiredis allocates one object per field
+//               and value, and recovery reads every entry; `queuecast replay
+//               --journal redis://...` prints the stream for people)
 //   K:snapshot  a hash {seq, image, taken_at}: the newest snapshot
+//   K:keys      a sorted set: seqs of records with an idempotency key, by `at`
 //
 // One append() is one pipelined MULTI / XADD... / EXEC round trip: Redis
 // applies the transaction as a whole and, with `appendonly yes` and
