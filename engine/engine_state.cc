@@ -67,19 +67,29 @@ void index_ticket(Engine::State& st, std::string_view id, Loc loc) {
   st.ticket_index.insert(FlatIndex<Loc>::hash(id), loc);
 }
 
+namespace {
+// Nibble value of a lowercase hex digit, 0xFF otherwise.
+struct HexTable {
+  std::uint8_t v[256];
+  constexpr HexTable() : v{} {
+    for (int i = 0; i < 256; ++i) v[i] = 0xFF;
+    for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<std::uint8_t>(i);
+    for (int i = 0; i < 6; ++i) v['a' + i] = static_cast<std::uint8_t>(10 + i);
+  }
+};
+constexpr HexTable kHex;
+}  // namespace
+
 bool pack_token(std::string_view token, std::array<std::uint8_t, 16>* out) {
   if (token.size() != 32) return false;
-  auto nibble = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
+  std::uint8_t bad = 0;
   for (std::size_t i = 0; i < 16; ++i) {
-    int hi = nibble(token[2 * i]), lo = nibble(token[2 * i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    (*out)[i] = static_cast<std::uint8_t>(hi << 4 | lo);
+    std::uint8_t hi = kHex.v[static_cast<unsigned char>(token[2 * i])];
+    std::uint8_t lo = kHex.v[static_cast<unsigned char>(token[2 * i + 1])];
+    bad |= (hi | lo) & 0xF0;
+    (*out)[i] = static_cast<std::uint8_t>(hi << 4 | (lo & 0x0F));
   }
-  return true;
+  return bad == 0;
 }
 
 std::string unpack_token(const std::array<std::uint8_t, 16>& bin) {

@@ -116,6 +116,29 @@ TEST(Snapshot, CorruptImagesAreRejectedAndLeaveTheEngineUnchanged) {
   EXPECT_EQ(b.save(), before);
 }
 
+TEST(Snapshot, TokensOfEveryFormSurviveSaveLoad) {
+  Engine a = started();
+  const std::string hex = "0123456789abcdef0123456789abcdef";
+  const std::string upper = "0123456789ABCDEF0123456789ABCDEF";
+  a.apply(Command{nurse(), Book{"S", 0, "p1", "n", "", "", hex}}, day_before("10:00"));
+  a.apply(Command{nurse(), Book{"S", 1, "p2", "n", "", "", upper}}, day_before("10:00"));
+  a.apply(Command{nurse(), RegisterWalkIn{"S", "p3", "n", "", "short"}}, at("07:00"));
+  // A token differing in one digit is another token.
+  std::string near = hex;
+  near[31] = 'e';
+  Result dup = a.apply(Command{nurse(), Book{"S", 2, "p4", "n", "", "", hex}}, day_before("10:00"));
+  EXPECT_EQ(dup.error, Error::kAlreadyExists);
+  Engine b;
+  ASSERT_TRUE(b.load(a.save()));
+  for (Engine* e : {&a, &b}) {
+    EXPECT_EQ(e->ticket_by_token(hex), std::optional<std::string>("S-A001"));
+    EXPECT_EQ(e->ticket_by_token(upper), std::optional<std::string>("S-A002"));
+    EXPECT_EQ(e->ticket_by_token("short"), std::optional<std::string>("S-W001"));
+    EXPECT_FALSE(e->ticket_by_token(near).has_value());
+    EXPECT_FALSE(e->ticket_by_token("").has_value());
+  }
+}
+
 TEST(Determinism, SameCommandsSameEventsAndImages) {
   Engine a = started(), b = started();
   std::vector<Event> ea = run_all(a, day_script());
