@@ -24,10 +24,13 @@
 //                       the publisher's CLOCK_MONOTONIC time in ns ("t").
 //   --target queuecast  queuecastd: subscribe on /v1/ws (queuecast.v1.json) as
 //                       patients, call POST /v1/sessions/{sid}/call-next with a
-//                       staff key. A call's send time is stored in shared memory
-//                       per session; a view push that follows a new call of
-//                       its session is one delivery of that call (pushes not
-//                       preceded by a new call are counted as "other").
+//                       staff key. The tickets ahead of the phones are registered
+//                       one after the other, so the k-th call of a session calls
+//                       its k-th ticket: a view's "calledLabel" names the call
+//                       that produced it, whose send time is in shared memory.
+//                       Each view with a new calledLabel is one delivery of
+//                       that call (with conflation, of the newest call); other
+//                       pushes are counted as "other".
 //
 // Every process stops by itself: the parent after its work or --max-seconds
 // (SIGALRM), the children when the parent says so or dies (PR_SET_PDEATHSIG).
@@ -59,6 +62,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace asio = boost::asio;
@@ -162,8 +166,8 @@ double bucket_mid(int b) {
 }
 
 // ------------------------------------------------------- shared memory --
-constexpr int kMaxSessions = 4096;
-constexpr int kRing = 64;
+constexpr int kMaxSessions = 1024;
+constexpr int kRing = 1024;
 constexpr int kMaxProcs = 16;
 
 struct ChildShm {
@@ -370,8 +374,10 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
 
 class Child {
  public:
-  Child(const Options& o, int index, std::vector<SubSpec> specs)
-      : o_(o), index_(index), shm_(g_shm->child[index]), specs_(std::move(specs)) {}
+  Child(const Options& o, int index, std::vector<SubSpec> specs,
+        const std::vector<std::unordered_map<std::string, std::uint64_t>>& call_of_label)
+      : o_(o), index_(index), shm_(g_shm->child[index]), specs_(std::move(specs)),
+        call_of_label_(call_of_label) {}
 
   void run() {
     asio::io_context ioc(1);
@@ -404,6 +410,7 @@ class Child {
   int index_;
   ChildShm& shm_;
   std::vector<SubSpec> specs_;
+  const std::vector<std::unordered_map<std::string, std::uint64_t>>& call_of_label_;
   std::size_t started_ = 0;
   asio::io_context* ioc_ = nullptr;
   asio::ip::address_v4 src_;
@@ -504,13 +511,18 @@ void Subscriber::on_message() {
     }
     if (!ready_) {  // the view sent at once after subscribe
       ready_ = true;
-      last_call_ = g_shm->calls[spec_.session].load(std::memory_order_acquire);
       c.other.fetch_add(1, std::memory_order_relaxed);
       owner_.ready();
       return;
     }
-    std::uint64_t k = g_shm->calls[spec_.session].load(std::memory_order_acquire);
-    if (k == last_call_) { c.other.fetch_add(1, std::memory_order_relaxed); return; }
+    // The view names the label called last: the call that produced it.
+    const auto& labels = owner_.call_of_label_[std::size_t(spec_.session)];
+    auto it = labels.find(json_string_field(msg, "calledLabel"));
+    if (it == labels.end() || it->second == last_call_) {
+      c.other.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    std::uint64_t k = it->second;
     last_call_ = k;
     t_sent = g_shm->sent_ns[spec_.session][k % kRing].load(std::memory_order_relaxed);
   }
@@ -636,6 +648,10 @@ class Driver {
 struct Setup {
   std::vector<std::string> session_ids;
   std::vector<SubSpec> subs;  // sessions x per_session
+  // Per session: the label of each ticket ahead of the phones -> the number
+  // (1-based) of the call that calls it (they are registered one after the
+  // other, so the k-th call of a session calls its k-th ticket).
+  std::vector<std::unordered_map<std::string, std::uint64_t>> call_of_label;
 };
 
 // Runs `jobs` through a pool and waits; returns false on any failure.
@@ -688,37 +704,61 @@ bool setup_queuecast(const Options& o, std::uint64_t extra, Setup& out) {
                        }, nullptr});
   }
   if (!run_jobs(o, std::move(jobs), "create sessions")) return false;
-  // Wave 1: the tickets ahead of the phones (what the calls consume);
-  // wave 2: the phones, strictly behind them in every queue.
-  out.subs.assign(std::size_t(o.sessions) * o.per_session, SubSpec{});
-  for (int wave = 0; wave < 2; ++wave) {
-    jobs.clear();
-    std::uint64_t n = wave == 0 ? extra : std::uint64_t(o.per_session);
-    for (std::uint64_t i = 0; i < n; ++i) {
-      for (int s = 0; s < o.sessions; ++s) {
-        std::string target = "/v1/sessions/" + out.session_ids[s] + "/walk-ins";
-        std::string body = "{\"patientRef\":\"bench-" + std::to_string(s) + "-" + std::to_string(wave) + "-" +
-                           std::to_string(i) + "\",\"patientName\":\"Bench Patient\"}";
-        Job j{[&o, target, body](http::request<http::string_body>& r) {
-                r.method(http::verb::post);
-                r.target(target);
-                r.set(http::field::authorization, "Bearer " + o.staff_key);
-                r.set(http::field::content_type, "application/json");
-                r.body() = body;
-              }, nullptr};
-        if (wave == 1) {
-          SubSpec* spec = &out.subs[std::size_t(s) * o.per_session + i];
-          spec->session = s;
-          spec->sid = out.session_ids[s];
-          j.done = [spec](unsigned status, std::string_view b) {
-            if (status >= 200 && status < 300) spec->token = json_string_field(b, "token");
-          };
-        }
-        jobs.push_back(std::move(j));
-      }
+  auto walk_in = [&o, &out](int s, const std::string& ref) {
+    std::string target = "/v1/sessions/" + out.session_ids[s] + "/walk-ins";
+    std::string body = "{\"patientRef\":\"" + ref + "\",\"patientName\":\"Bench Patient\"}";
+    return [&o, target, body](http::request<http::string_body>& r) {
+      r.method(http::verb::post);
+      r.target(target);
+      r.set(http::field::authorization, "Bearer " + o.staff_key);
+      r.set(http::field::content_type, "application/json");
+      r.body() = body;
+    };
+  };
+  // Wave 1: the tickets ahead of the phones (what the calls consume), one
+  // after the other within a session (so their queue order is known), the
+  // sessions in parallel.
+  out.call_of_label.assign(std::size_t(o.sessions), {});
+  {
+    asio::io_context ioc(1);
+    HttpPool pool(ioc, tcp::endpoint(asio::ip::make_address(o.host), std::uint16_t(o.port)), o.publishers);
+    std::size_t failed = 0;
+    std::string first;
+    std::function<void(int, std::uint64_t)> next = [&](int s, std::uint64_t i) {
+      if (i >= extra || failed) return;
+      pool.submit(Job{walk_in(s, "bench-" + std::to_string(s) + "-a-" + std::to_string(i)),
+                      [&, s, i](unsigned status, std::string_view b) {
+                        if (status < 200 || status >= 300) {
+                          if (failed++ == 0) first = std::to_string(status) + " " + std::string(b.substr(0, 300));
+                          return;
+                        }
+                        out.call_of_label[s][json_string_field(b, "label")] = i + 1;
+                        next(s, i + 1);
+                      }});
+    };
+    for (int s = 0; s < o.sessions; ++s) next(s, 0);
+    ioc.run();
+    if (failed) {
+      std::fprintf(stderr, "loadgen: walk-ins ahead: %zu failed; first: %s\n", failed, first.c_str());
+      return false;
     }
-    if (!run_jobs(o, std::move(jobs), wave == 0 ? "walk-ins ahead" : "walk-ins for phones")) return false;
   }
+  // Wave 2: the phones, strictly behind them in every queue.
+  out.subs.assign(std::size_t(o.sessions) * o.per_session, SubSpec{});
+  jobs.clear();
+  for (int i = 0; i < o.per_session; ++i) {
+    for (int s = 0; s < o.sessions; ++s) {
+      Job j{walk_in(s, "bench-" + std::to_string(s) + "-p-" + std::to_string(i)), nullptr};
+      SubSpec* spec = &out.subs[std::size_t(s) * o.per_session + i];
+      spec->session = s;
+      spec->sid = out.session_ids[s];
+      j.done = [spec](unsigned status, std::string_view b) {
+        if (status >= 200 && status < 300) spec->token = json_string_field(b, "token");
+      };
+      jobs.push_back(std::move(j));
+    }
+  }
+  if (!run_jobs(o, std::move(jobs), "walk-ins for phones")) return false;
   for (auto& s : out.subs)
     if (s.token.empty() && o.qc_sub == "patient") {
       std::fprintf(stderr, "loadgen: a walk-in response carried no \"token\"\n");
@@ -788,7 +828,7 @@ int main(int argc, char** argv) {
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(1);
-      Child child(o, i, std::move(mine));
+      Child child(o, i, std::move(mine), setup.call_of_label);
       child.run();
       _exit(0);
     }
