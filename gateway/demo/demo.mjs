@@ -9,7 +9,7 @@
 // The server's virtual clock decides what "now" is; this script reads it from
 // the `at` of the events it gets back and keeps in step with --speed (virtual
 // ms per real ms; must equal the server's --clock-speed). Three doctors in
-// area demo-2f, 4 hours from the first full hour at least 30 minutes after
+// area demo-2f, 4 hours from the first full hour at least 25 minutes after
 // the clock's start (08:00-12:00 for a 07:30 start), registration an hour before:
 // appointments booked ahead that come early, on time, late (demoted) or not
 // at all; walk-ins arriving all morning, most in the first hour; nurses
@@ -134,11 +134,11 @@ const DOCTORS = [
 ];
 
 async function playMorning(round) {
-  // The first full local hour at least 30 minutes away (08:00 for a clock
-  // started between 06:30 and 07:30); registration opens an hour before it.
+  // The first full local hour at least 25 minutes away (08:00 for a clock
+  // started between 06:35 and 07:35); registration opens an hour before it.
   // What would have happened before the clock's start is spread over the
   // first minutes instead of arriving in one burst.
-  const start0 = (ms) => Math.ceil((ms + HOUR / 2 + TZ) / HOUR) * HOUR - TZ;
+  const start0 = (ms) => Math.ceil((ms + 25 * MIN + TZ) / HOUR) * HOUR - TZ;
   const suffix = `${Date.now().toString(36)}${round}`;
   const start = start0(vnow());
   const sessions = [];
