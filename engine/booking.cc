@@ -141,6 +141,19 @@ Error check_booking_ids(const State& st, const std::string& session_id, std::int
   return Error::kOk;
 }
 
+// Field sizes (docs/engine.md, rule 25).
+Error check_lengths(std::string_view id, std::string_view token, std::string_view ref,
+                    std::string_view name, std::string* msg) {
+  if (id.size() > 64) return reject(msg, Error::kInvalidArgument, "id longer than 64 bytes");
+  if (token.size() > 128)
+    return reject(msg, Error::kInvalidArgument, "token longer than 128 bytes");
+  if (ref.size() > 128)
+    return reject(msg, Error::kInvalidArgument, "patient_ref longer than 128 bytes");
+  if (name.size() > 256)
+    return reject(msg, Error::kInvalidArgument, "patient_name longer than 256 bytes");
+  return Error::kOk;
+}
+
 Error check_new_ids(const State& st, const std::string& ticket_id, const std::string& token,
                     std::string* msg) {
   Loc loc;
@@ -218,6 +231,9 @@ Error op_book(State& st, const Actor& actor, const Book& c, Time now, Events* ev
   if (Error e = check_booking_ids(st, c.session_id, c.slot, c.patient_ref, c.channel, &si, msg);
       e != Error::kOk)
     return e;
+  if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
+      e != Error::kOk)
+    return e;
   if (Error e = check_new_ids(st, c.ticket_id, c.token, msg); e != Error::kOk) return e;
   std::uint8_t res;
   if (Error e = check_booking(st, si, c.slot, c.patient_ref, c.channel, now, &res, msg);
@@ -234,6 +250,9 @@ Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev
               std::string* msg) {
   SessionIdx si;
   if (Error e = check_booking_ids(st, c.session_id, c.slot, c.patient_ref, c.channel, &si, msg);
+      e != Error::kOk)
+    return e;
+  if (Error e = check_lengths(c.hold_id, {}, c.patient_ref, c.patient_name, msg);
       e != Error::kOk)
     return e;
   if (c.ttl < 0 || c.ttl > kMaxSpan)
@@ -292,6 +311,7 @@ Error op_confirm(State& st, const Actor& actor, const Confirm& c, Time now, Even
                  std::string* msg) {
   auto it = st.hold_index.find(std::string_view(c.hold_id));
   if (it == st.hold_index.end()) return reject(msg, Error::kUnknownHold, "unknown hold", c.hold_id);
+  if (Error e = check_lengths(c.ticket_id, c.token, {}, {}, msg); e != Error::kOk) return e;
   if (Error e = check_new_ids(st, c.ticket_id, c.token, msg); e != Error::kOk) return e;
   Loc loc;
   if (Error e = find_hold(st, c.hold_id, &loc, msg); e != Error::kOk) return e;
@@ -354,6 +374,9 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   SessionIdx si = find_session(st, c.session_id);
   if (si == kNoSession)
     return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
+      e != Error::kOk)
+    return e;
   if (Error e = check_new_ids(st, c.ticket_id, c.token, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
   if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;

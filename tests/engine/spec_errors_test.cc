@@ -156,6 +156,11 @@ TEST(SpecErrors, InvalidArgument) {
   sc.reject(step(DefineChannel{Channel{"c", kDay, 2 * kDay}}, day_before("10:00")),
             Error::kInvalidArgument);
   sc.reject(call_next(Time{1} << 50), Error::kInvalidArgument);  // now out of range
+  sc.reject(book(std::string(65, 'x'), 0, day_before("10:00")), Error::kInvalidArgument);
+  sc.reject(walk_in("W1", at("07:00"), std::string(129, 'p')), Error::kInvalidArgument);
+  sc.reject(hold(std::string(65, 'h'), 0, day_before("10:00"), "p1"), Error::kInvalidArgument);
+  sc.reject(step(RegisterWalkIn{kSid, "p", std::string(257, 'n'), "", ""}, at("07:00")),
+            Error::kInvalidArgument);
   auto bad = [&](auto mutate) {
     SessionSpec s = example_spec(Policy::kArrival, "B");
     mutate(s);
