@@ -44,7 +44,7 @@ function render() {
   $('sum').innerHTML = [[t('m.waiting'), sum('waiting')], [t('m.done'), sum('done')], [t('m.booked'), sum('booked')],
     [t('m.missed'), sum('missed')], [t('m.avgWait'), minutes(mean(waits))]]
     .map(([k, v]) => `<div class="m-kpi"><span class="muted">${escapeHtml(k)}</span><b>${escapeHtml(String(v))}</b></div>`).join('');
-  $('when').textContent = hhmm(Date.now());
+  $('when').textContent = t('p.updated', { time: new Date().toLocaleTimeString('zh-CN', { hour12: false }) });
 }
 
 async function refresh() {
