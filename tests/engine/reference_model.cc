@@ -497,7 +497,11 @@ Error Model::apply(const Command& command, Time now) {
         } else if constexpr (std::is_same_v<T, Tick>) {
           for (Session& s : sessions_) {
             if (s.status == SessionStatus::kClosed) continue;
+            // docs 18: (a) hold expiry, (b) reserved shares, (c) conversion,
+            // (d) auto close; a suspended session only gets (d).
+            const bool running = s.status != SessionStatus::kSuspended;
             for (Hold& h : holds_) {
+              if (!running) break;
               if (h.open && h.session_id == s.spec.session_id && h.expires_at <= now) {
                 h.open = false;
                 give_back_unit(s, h.slot, h.reservation, now);
@@ -505,7 +509,7 @@ Error Model::apply(const Command& command, Time now) {
             }
             // docs 18 (b): reserved shares released to every channel.
             for (Reserve& r : s.reserves) {
-              if (!r.released && r.release_at != kNoTime && r.release_at <= now) {
+              if (running && !r.released && r.release_at != kNoTime && r.release_at <= now) {
                 for (std::size_t i = 0; i < r.left.size(); ++i) {
                   s.a_left[i] += r.left[i];
                   r.left[i] = 0;
@@ -514,7 +518,7 @@ Error Model::apply(const Command& command, Time now) {
               }
             }
             // (c) walk-in conversion: every unbooked unit moves to W.
-            if (!s.converted && now >= s.conversion_time) {
+            if (running && !s.converted && now >= s.conversion_time) {
               for (std::size_t i = 0; i < static_cast<std::size_t>(s.slots); ++i) {
                 s.w_left[i] += s.a_left[i];
                 s.a_left[i] = 0;
