@@ -135,6 +135,7 @@ class WsSession final : public Subscriber,
     std::string msg;
     Error e = decode_client_message(bytes, format_, &req, &msg);
     in_.consume(in_.size());
+    in_.shrink_to_fit();  // idle connections keep no read buffer
     if (e != Error::kOk) {
       send_control(std::make_shared<const std::string>(encode_ws_error(to_string(e), msg, format_)));
     } else if (req.kind == ClientRequest::kPing) {
