@@ -1,6 +1,6 @@
 // Nurse console: /console[?session=<id>]. The staff key is asked once and
 // kept in sessionStorage (this tab only). Keyboard first: see KEYS.
-import { live, endpoints, ApiError } from './api.js';
+import { live, endpoints } from './api.js';
 import { t, roomName, hhmm, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -306,4 +306,3 @@ $('login').addEventListener('submit', (e) => {
 applyStatic();
 langButton($('lang'), render);
 if (key) start(); else logout();
-void ApiError;

@@ -3,7 +3,7 @@
 // ticket whose QR code opens the patient page. The kiosk key is asked once
 // and kept in localStorage. A kiosk key may not list sessions: the sessions
 // it serves then come from the URL ("li-am|李医生 3诊室").
-import { endpoints, request } from './api.js';
+import { endpoints } from './api.js';
 import { t, roomName, hhmm, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
@@ -135,4 +135,3 @@ document.addEventListener('keydown', (e) => { if (e.key === 'Escape' && $('keyFo
 applyStatic();
 langButton($('lang'), () => { if (qc.tickets.length && !$('ticketBox').classList.contains('hidden')) $('ticket').innerHTML = ticketHtml(qc.tickets.at(-1)); });
 if (key) { localStorage.setItem(KEY_STORE, key); show('home'); loadSessions(); } else show('keyForm');
-void request;
