@@ -170,6 +170,10 @@ describe('queuecast pages in a real browser', () => {
     await consolePage.keyboard.press('m');  // W003, now in the room, did not come
     await display.waitForFunction(() => document.querySelector('[data-testid=missed]')?.textContent.includes('W003'), null, { timeout: 3000 });
     assert.equal(await calledOnDisplay(), '');
+    const missed = await openPage(`/t/${tickets.W003.token}`, { width: 360, height: 640 });
+    await missed.waitForFunction(() => window.__qc.view && window.__qc.view.state === 'missed');
+    assert.match(await missed.textContent('[data-testid=hero]'), /请立即返回护士站，您将是下一位/);
+    await missed.screenshot({ path: path.join(shots, 'ticket-missed.png') });
     await consolePage.waitForSelector('tr[data-label="W003"][data-state="missed"]');
     await consolePage.click('tr[data-label="W003"]');
     await consolePage.keyboard.press('b');  // returns on time: made next
@@ -180,6 +184,9 @@ describe('queuecast pages in a real browser', () => {
     await patient.waitForFunction(() => window.__qc.view.ahead === 1, null, { timeout: 3000 });
     await consolePage.waitForSelector('tr[data-label="W003"][data-state="waiting"]');
     assert.equal(await consolePage.textContent('tr[data-label="W003"] td:first-child'), '1');
+    // ... and its patient page keeps the promise: "you are next".
+    await missed.waitForSelector('[data-testid=next]', { timeout: 3000 });
+    await missed.close();
   });
 
   it('killing the server shows "not live" within 5 s; after a restart the fresh state', async () => {
