@@ -295,8 +295,8 @@ bool read_session(Reader& r, State& st) {
   s.consult_n = r.i64();
   if (s.serving_slot < -1 || s.serving_slot >= s.slots) return false;
   if (s.next_seq >= (std::uint64_t{1} << 46) || s.consult_n < 0 ||
-      s.consult_n > (std::int64_t{1} << 40) || s.consult_sum < 0 ||
-      s.consult_sum > s.consult_n * kMaxConsultInterval)
+      s.consult_n > (std::int64_t{1} << 32) || s.consult_sum < 0 ||
+      s.consult_sum / kMaxConsultInterval > s.consult_n)
     return false;
   if (s.last_call != kNoTime && (s.last_call <= -kMaxTime || s.last_call >= kMaxTime))
     return false;
