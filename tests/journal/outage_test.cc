@@ -2,6 +2,7 @@
 // a clear error, nothing written), and succeed again by themselves once the
 // store is back; nothing acknowledged is lost.
 #include <gtest/gtest.h>
+#include <hiredis/hiredis.h>
 #include <sqlite3.h>
 
 #include "engine/journal/journal.h"
@@ -129,6 +130,33 @@ TEST(Outage, RedisDownAtStartWithoutRequireConnection) {
   std::vector<Record> b = {rec(1)};
   EXPECT_FALSE(j->append(b, &error));
   EXPECT_EQ(j->status(), Status::kUnavailable);
+}
+
+}  // namespace
+}  // namespace qc::journal
+
+namespace qc::journal {
+namespace {
+
+// Settings that weaken the guarantee are reported at open.
+TEST(RedisSettings, WeakFsyncIsReported) {
+  testing::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  OpenReport report;
+  auto j = open(redis.url("cfg"), OpenOptions{}, &report, &error);
+  ASSERT_TRUE(j) << error;
+  EXPECT_TRUE(report.notes.empty()) << report.notes.front();  // appendonly yes, always
+  timeval tv{1, 0};
+  redisContext* c = redisConnectWithTimeout("127.0.0.1", redis.port(), tv);
+  ASSERT_TRUE(c && !c->err);
+  freeReplyObject(redisCommand(c, "CONFIG SET appendfsync everysec"));
+  redisFree(c);
+  OpenReport weak;
+  auto j2 = open(redis.url("cfg"), OpenOptions{}, &weak, &error);
+  ASSERT_TRUE(j2) << error;
+  ASSERT_EQ(weak.notes.size(), 1u);
+  EXPECT_NE(weak.notes[0].find("appendfsync is 'everysec'"), std::string::npos) << weak.notes[0];
 }
 
 }  // namespace
