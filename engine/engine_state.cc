@@ -303,6 +303,16 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
   s.w_free = sp.walkin_quota;
   s.a_used.assign(m, 0);
   s.w_used.assign(m, 0);
+  // Size the indexes for the session's quotas now, while rehashing is cheap
+  // (sessions are created ahead of their day), not in the middle of the day.
+  std::size_t appointments = 0, total = 0;
+  for (std::size_t i = 0; i < m; ++i) {
+    appointments += static_cast<std::size_t>(sp.appointment_quota[i]);
+    total += static_cast<std::size_t>(sp.appointment_quota[i] + sp.walkin_quota[i]);
+  }
+  st.ticket_index.reserve(st.ticket_index.size() + total);
+  st.token_index.reserve(st.token_index.size() + total);
+  st.patient_index.reserve(st.patient_index.size() + appointments);
   for (const Reservation& r : sp.reservations) {
     ReservationState& rs = s.reservations.emplace_back();
     rs.channel = r.channel;

@@ -44,6 +44,14 @@ class FlatIndex {
     ++size_;
   }
 
+  // Makes room for `n` entries without growing again.
+  void reserve(std::size_t n) {
+    if (n * 5 <= slots_.size() * 4) return;
+    std::size_t want = slots_.empty() ? 64 : slots_.size();
+    while (n * 5 > want * 4) want *= 2;
+    rehash(want);
+  }
+
   void clear() {
     slots_.clear();
     size_ = 0;
@@ -62,10 +70,12 @@ class FlatIndex {
     slots_[i] = Entry{h, loc};
   }
 
-  void grow() {
+  void grow() { rehash(slots_.empty() ? 64 : slots_.size() * 2); }
+
+  void rehash(std::size_t n) {
     std::vector<Entry> old;
     old.swap(slots_);
-    slots_.assign(old.empty() ? 64 : old.size() * 2, Entry{});
+    slots_.assign(n, Entry{});
     for (const Entry& e : old)
       if (e.hash != 0) place(e.hash, e.loc);
   }
