@@ -124,7 +124,7 @@ inline std::string to_json_line(const Step& st) {
         } else if constexpr (std::is_same_v<T, Book>) {
           return "\"book\":{\"sessionId\":" + q(c.session_id) + ",\"slot\":" + std::to_string(c.slot) +
                  ",\"patientRef\":" + q(c.patient_ref) + ",\"patientName\":" + q(c.patient_name) +
-                 ",\"ticketId\":" + q(c.ticket_id) + ",\"channel\":" + q(c.channel) + "}";
+                 ",\"ticketId\":" + q(c.ticket_id) + ",\"channel\":" + q(c.channel) + ",\"token\":" + q(c.token) + "}";
         } else if constexpr (std::is_same_v<T, Hold>) {
           std::string j = "\"hold\":{\"sessionId\":" + q(c.session_id) + ",\"slot\":" + std::to_string(c.slot) +
                           ",\"patientRef\":" + q(c.patient_ref) + ",\"patientName\":" + q(c.patient_name) +
@@ -132,13 +132,14 @@ inline std::string to_json_line(const Step& st) {
           if (c.ttl) j += ",\"ttl\":" + dur(c.ttl);
           return j + "}";
         } else if constexpr (std::is_same_v<T, Confirm>) {
-          return "\"confirm\":{\"holdId\":" + q(c.hold_id) + ",\"ticketId\":" + q(c.ticket_id) + "}";
+          return "\"confirm\":{\"holdId\":" + q(c.hold_id) + ",\"ticketId\":" + q(c.ticket_id) +
+                 ",\"token\":" + q(c.token) + "}";
         } else if constexpr (std::is_same_v<T, Release>) {
           return "\"release\":{\"holdId\":" + q(c.hold_id) + "}";
         } else if constexpr (std::is_same_v<T, RegisterWalkIn>) {
           return "\"registerWalkIn\":{\"sessionId\":" + q(c.session_id) + ",\"patientRef\":" +
                  q(c.patient_ref) + ",\"patientName\":" + q(c.patient_name) + ",\"ticketId\":" +
-                 q(c.ticket_id) + "}";
+                 q(c.ticket_id) + ",\"token\":" + q(c.token) + "}";
         } else if constexpr (std::is_same_v<T, SuspendSession>) {
           return "\"suspendSession\":{\"sessionId\":" + q(c.session_id) + ",\"reason\":" + q(c.reason) + "}";
         } else if constexpr (std::is_same_v<T, CallNext>) {
@@ -380,6 +381,15 @@ class Generator {
     return client_ticket_ids_.back();
   }
 
+  // Patient tokens (issued by the gateway): mostly none, some new, a few in use.
+  std::string token() {
+    double r = uniform();
+    if (r < 0.7) return "";
+    if (r < 0.75 && !tokens_.empty()) return pick(tokens_);
+    tokens_.push_back("tok-" + std::to_string(++client_counter_));
+    return tokens_.back();
+  }
+
   std::string channel() {
     double r = uniform();
     if (r < 0.55) return "";
@@ -430,7 +440,7 @@ class Generator {
         std::string sid = session_id(m);
         std::string p = patient();
         return Book{sid, slot_for(sid), p, "Name " + p, chance(0.15) ? new_client_ticket_id() : "",
-                    channel(), ""};
+                    channel(), token()};
       }
       case kHold: {
         std::string sid = session_id(m);
@@ -449,13 +459,13 @@ class Generator {
         return Hold{sid, slot_for(sid), p, "Name " + p, channel(), ttl, hid};
       }
       case kConfirm:
-        return Confirm{hold_id(m), chance(0.15) ? new_client_ticket_id() : "", ""};
+        return Confirm{hold_id(m), chance(0.15) ? new_client_ticket_id() : "", token()};
       case kRelease: return Release{hold_id(m)};
       case kCancel: return Cancel{ticket_id(m, {TicketState::kBooked})};
       case kWalkIn: {
         std::string p = chance(0.05) ? "" : patient();
         return RegisterWalkIn{session_id(m), p, "Name " + p,
-                              chance(0.1) ? new_client_ticket_id() : "", ""};
+                              chance(0.1) ? new_client_ticket_id() : "", token()};
       }
       case kCheckIn: return CheckIn{ticket_id(m, {TicketState::kBooked})};
       case kCallNext: return CallNext{session_id(m)};
@@ -486,7 +496,7 @@ class Generator {
   Time now_ = 0;
   std::vector<std::string> cur_, old_;
   std::vector<SessionSpec> specs_;
-  std::vector<std::string> client_ticket_ids_, client_hold_ids_;
+  std::vector<std::string> client_ticket_ids_, client_hold_ids_, tokens_;
   int client_counter_ = 0;
 };
 

@@ -305,6 +305,7 @@ Error Model::apply(const Command& command, Time now) {
             return Error::kInvalidArgument;
           if constexpr (std::is_same_v<T, Book>) {
             if (!c.ticket_id.empty() && ticket_id_used(c.ticket_id)) return Error::kAlreadyExists;
+            if (!c.token.empty() && tokens_.count(c.token)) return Error::kAlreadyExists;
           } else {
             if (c.ttl < 0) return Error::kInvalidArgument;
             if (!c.hold_id.empty() && hold_id_used(c.hold_id)) return Error::kAlreadyExists;
@@ -328,6 +329,7 @@ Error Model::apply(const Command& command, Time now) {
             t.state = TicketState::kBooked;
             t.slot = t.effective_slot = c.slot;
             t.reservation = reservation;
+            if (!c.token.empty()) tokens_.insert(c.token);
             ticket_index_[t.id] = {static_cast<std::size_t>(s - sessions_.data()), s->tickets.size()};
             s->tickets.push_back(std::move(t));
           } else {
@@ -349,6 +351,7 @@ Error Model::apply(const Command& command, Time now) {
           Hold* h = find_hold(c.hold_id);
           if (!h) return Error::kUnknownHold;
           if (!c.ticket_id.empty() && ticket_id_used(c.ticket_id)) return Error::kAlreadyExists;
+          if (!c.token.empty() && tokens_.count(c.token)) return Error::kAlreadyExists;
           Session* s = find_session(h->session_id);
           if (closed_or_suspended(*s)) return Error::kSessionClosed;
           if (!h->open) return Error::kUnknownHold;
@@ -362,6 +365,7 @@ Error Model::apply(const Command& command, Time now) {
           t.state = TicketState::kBooked;
           t.slot = t.effective_slot = h->slot;
           t.reservation = h->reservation;
+          if (!c.token.empty()) tokens_.insert(c.token);
           ticket_index_[t.id] = {static_cast<std::size_t>(s - sessions_.data()), s->tickets.size()};
           s->tickets.push_back(std::move(t));
           return Error::kOk;
@@ -388,6 +392,7 @@ Error Model::apply(const Command& command, Time now) {
           Session* s = find_session(c.session_id);
           if (!s) return Error::kUnknownSession;
           if (!c.ticket_id.empty() && ticket_id_used(c.ticket_id)) return Error::kAlreadyExists;
+          if (!c.token.empty() && tokens_.count(c.token)) return Error::kAlreadyExists;
           if (closed_or_suspended(*s)) return Error::kSessionClosed;
           if (now < s->spec.registration_open) return Error::kNotOpenYet;
           if (now >= s->spec.end) return Error::kSessionClosed;
@@ -412,6 +417,7 @@ Error Model::apply(const Command& command, Time now) {
           t.band = 1;
           t.cls = class_of(*s, TicketKind::kWalkIn);
           t.seq = s->next_seq++;
+          if (!c.token.empty()) tokens_.insert(c.token);
           ticket_index_[t.id] = {static_cast<std::size_t>(s - sessions_.data()), s->tickets.size()};
           s->tickets.push_back(std::move(t));
           return Error::kOk;

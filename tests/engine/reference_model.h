@@ -8,8 +8,9 @@
 // (with reserved shares), define_channel, book, hold, confirm, release,
 // cancel, register_walk_in, check_in, call_next, call_ticket, recall,
 // complete, mark_missed, return, move_to_next, pause, resume,
-// suspend_session, close_session, tick, doctor_leave. It does not model
-// patient tokens, views, or the other schedule commands (define_template,
+// suspend_session, close_session, tick, doctor_leave, and patient tokens
+// (their uniqueness only). It does not model views, or the other schedule
+// commands (define_template,
 // generate_sessions, adjust_quotas answer invalid_argument here and the test
 // never sends them).
 //
@@ -19,6 +20,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -133,6 +135,7 @@ class Model {
   std::vector<Channel> channels_;
   std::map<std::string, Patient> patients_;
   std::map<std::string, std::pair<std::size_t, std::size_t>> ticket_index_;
+  std::set<std::string> tokens_;  // patient tokens issued (docs 17: in use for good)
 };
 
 }  // namespace qc::model
