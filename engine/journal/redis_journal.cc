@@ -7,6 +7,10 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 namespace qc::journal {
@@ -202,6 +206,71 @@ class RedisJournal final : public Journal {
   bool scan_impl(std::uint64_t after, const std::function<bool(const Record&)>& fn,
                  bool with_events, std::string* error) {
     if (!ensure(error) || !read_last(error)) return false;
+    if (last_ <= after + 20'000) {
+      // Short (a resync, the tail after a snapshot): on this thread.
+      return fetch(after, with_events, [&](std::vector<Record>& chunk) {
+        for (const Record& r : chunk)
+          if (!fn(r)) return false;
+        return true;
+      }, error);
+    }
+    // Long (recovery without a recent snapshot): a reader thread receives
+    // and decodes the replies while this one applies the records, so
+    // redis-server, hiredis's parser and the caller overlap. The reader
+    // owns the connection until it is joined.
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::vector<Record>> chunks;
+    bool done = false, stop = false;
+    std::string reader_error;
+    bool reader_ok = true;
+    std::thread reader([&] {
+      reader_ok = fetch(after, with_events, [&](std::vector<Record>& chunk) {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return chunks.size() < 4 || stop; });
+        if (stop) return false;
+        chunks.push_back(std::move(chunk));
+        cv.notify_all();
+        return true;
+      }, &reader_error);
+      std::lock_guard lock(mu);
+      done = true;
+      cv.notify_all();
+    });
+    for (;;) {
+      std::vector<Record> chunk;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !chunks.empty() || done; });
+        if (chunks.empty()) break;
+        chunk = std::move(chunks.front());
+        chunks.pop_front();
+        cv.notify_all();
+      }
+      bool more = true;
+      for (const Record& r : chunk)
+        if (!(more = fn(r))) break;
+      if (!more) {
+        std::lock_guard lock(mu);
+        stop = true;
+        cv.notify_all();
+        break;
+      }
+    }
+    reader.join();
+    if (!reader_ok) {
+      if (error) *error = reader_error;
+      return false;
+    }
+    return ok();
+  }
+
+  // Reads the records after `after` in windows of kWindow seqs, kInFlight
+  // XRANGE requests pipelined ahead; hands each window's records to `sink`
+  // (false: stop; the replies in flight are still read, so the connection
+  // stays usable). Seq gaps just give shorter windows.
+  bool fetch(std::uint64_t after, bool with_events,
+             const std::function<bool(std::vector<Record>&)>& sink, std::string* error) {
     constexpr std::uint64_t kWindow = 2000;
     constexpr int kInFlight = 4;
     const std::uint64_t end = last_;
@@ -216,9 +285,9 @@ class RedisJournal final : public Journal {
       ++in_flight;
       return true;
     };
-    Record rec;
+    std::vector<Record> chunk;
     bool stopped = false, corrupt = false;
-    std::uint64_t corrupt_after = 0;
+    std::uint64_t corrupt_after = after;
     while (next <= end && in_flight < kInFlight)
       if (!request()) return io_fail("XRANGE", error);
     while (in_flight > 0) {
@@ -232,17 +301,18 @@ class RedisJournal final : public Journal {
         corrupt = true;
         continue;
       }
+      chunk.clear();
+      chunk.resize(r->elements);
       for (std::size_t i = 0; i < r->elements; ++i) {
-        if (!decode(r->element[i], &rec, with_events)) {
+        if (!decode(r->element[i], &chunk[i], with_events)) {
           corrupt = true;
+          chunk.resize(i);
           break;
         }
-        corrupt_after = rec.seq;
-        if (!fn(rec)) {
-          stopped = true;
-          break;
-        }
+        corrupt_after = chunk[i].seq;
       }
+      r.reset();
+      if (!chunk.empty() && !sink(chunk)) stopped = true;
     }
     if (corrupt) {
       return fail(Status::kUnavailable,

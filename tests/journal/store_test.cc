@@ -225,3 +225,46 @@ TEST(OpenTest, SqliteInMissingDirectoryIsAClearError) {
 
 }  // namespace
 }  // namespace qc::journal
+
+namespace qc::journal {
+namespace {
+
+// Long scans read on a second thread: order, completeness, stopping early
+// (the replies in flight are drained, the connection stays usable).
+TEST_P(StoreTest, LongScanInOrderAndStopsEarly) {
+  auto j = open_journal();
+  ASSERT_TRUE(j);
+  std::string error;
+  constexpr std::uint64_t kN = 30'000;
+  std::vector<Record> b;
+  for (std::uint64_t s = 1; s <= kN; ++s) {
+    Record r;
+    r.seq = s;
+    r.at = std::int64_t(s);
+    r.command = "c" + std::to_string(s);
+    r.events.push_back(EventRow{"t", "x", "e" + std::to_string(s), ""});
+    b.push_back(std::move(r));
+    if (b.size() == 5000) {
+      ASSERT_TRUE(j->append(b, &error)) << error;
+      b.clear();
+    }
+  }
+  std::uint64_t next = 101;
+  ASSERT_TRUE(j->scan(100, [&](const Record& r) {
+    EXPECT_EQ(r.seq, next);
+    EXPECT_EQ(r.command, "c" + std::to_string(next));
+    EXPECT_EQ(r.events.size(), 1u);
+    ++next;
+    return true;
+  }, &error)) << error;
+  EXPECT_EQ(next, kN + 1);
+  std::uint64_t seen = 0;
+  ASSERT_TRUE(j->scan_commands(0, [&](const Record&) { return ++seen < 12'345; }, &error)) << error;
+  EXPECT_EQ(seen, 12'345u);
+  std::vector<Record> more = {make_record(kN + 1, 1)};
+  ASSERT_TRUE(j->append(more, &error)) << error;
+  EXPECT_EQ(j->last_seq(), kN + 1);
+}
+
+}  // namespace
+}  // namespace qc::journal
