@@ -284,6 +284,7 @@ Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev
   h.patient = patient;
   s.open_holds += 1;
   st.hold_index.emplace(h.id, Loc{si, hi});
+  st.due[si] = std::min(st.due[si], h.expires_at);
   Event& e = add_event(ev, EventType::kHoldPlaced, now, actor, s);
   e.ticket_id = h.id;
   e.slot = h.slot;
@@ -423,8 +424,12 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
 
 Error op_tick(State& st, const Actor& actor, const Tick&, Time now, Events* ev, std::string*) {
   for (SessionIdx si = 0; si < st.sessions.size(); ++si) {
+    if (now < st.due[si]) continue;  // nothing pending yet
     SessionRec& s = st.sessions[si];
-    if (s.status == SessionStatus::kClosed) continue;
+    if (s.status == SessionStatus::kClosed) {
+      st.due[si] = kMaxTime;
+      continue;
+    }
     if (s.status != SessionStatus::kSuspended) {
       // 1. Hold expiry.
       if (s.open_holds > 0) {
@@ -485,6 +490,7 @@ Error op_tick(State& st, const Actor& actor, const Tick&, Time now, Events* ev, 
       if (idle || now >= s.spec.end + st.options.auto_close_grace)
         close_session_now(st, si, actor, now, ev);
     }
+    st.due[si] = session_due(s);
   }
   return Error::kOk;
 }

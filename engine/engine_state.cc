@@ -226,6 +226,19 @@ void finish_hold(Engine::State& st, SessionIdx si, std::uint32_t hi) {
   patient_remove_active(st, h.patient, si);
 }
 
+Time session_due(const SessionRec& s) {
+  if (s.status == SessionStatus::kClosed) return kMaxTime;
+  Time due = s.spec.end;
+  if (s.status == SessionStatus::kSuspended) return due;
+  if (!s.converted) due = std::min(due, s.conversion_time);
+  for (const ReservationState& r : s.reservations)
+    if (!r.released && r.release_at != kNoTime) due = std::min(due, r.release_at);
+  if (s.open_holds > 0)
+    for (const HoldRec& h : s.holds)
+      if (h.open) due = std::min(due, h.expires_at);
+  return due;
+}
+
 // ---- sessions ----
 
 Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std::string* msg) {
@@ -320,6 +333,7 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
     rs.release_at = r.release_at;
     for (std::size_t i = 0; i < m; ++i) s.a_free[i] -= r.units[i];
   }
+  st.due.push_back(session_due(s));
   add_event(events, EventType::kSessionCreated, now, actor, s);
   touch(st, si);
   return si;

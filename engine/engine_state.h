@@ -247,7 +247,15 @@ struct Engine::State {
   // Weekly templates, by id; owned and used by engine/schedule.cc.
   std::map<std::string, SessionTemplate> templates;
   std::uint64_t command_stamp = 0;  // incremented for every command applied
+  // Per session (same index): no time-driven change is pending before this
+  // time (a lower bound; tick skips the session until then). Kept by
+  // create_session, hold placement, tick and load.
+  std::vector<Time> due;
 };
+
+// The earliest pending time-driven change of a session (hold expiry,
+// reserved release, conversion, auto close); kMaxTime if none.
+Time session_due(const SessionRec& s);
 
 // ---- Helpers shared by the engine's .cc files (engine_state.cc) ----
 

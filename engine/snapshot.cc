@@ -482,6 +482,8 @@ bool Engine::load(std::string_view image) {
     st->other_tokens.emplace(std::move(token), loc);
   }
   if (!r.done()) return false;
+  st->due.clear();
+  for (const SessionRec& s : st->sessions) st->due.push_back(session_due(s));
   // Patient indexes of appointments and holds.
   for (SessionRec& s : st->sessions) {
     for (TicketRec& t : s.tickets)
