@@ -25,7 +25,8 @@
 // re-reads where the stream ends (sync()). See docs/durability.md for why
 // this is not wrapped in Asio.
 //
-// Thread-safety: one thread at a time per instance.
+// Thread-safety: one thread at a time per instance. A long scan starts a
+// reader thread of its own for its duration (joined before it returns).
 #pragma once
 
 #include <memory>
