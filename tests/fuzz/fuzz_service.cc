@@ -15,6 +15,7 @@
 #include <google/protobuf/stubs/logging.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -69,6 +70,7 @@ struct Env {
     service = std::make_unique<qc::gw::Service>(config, *runtime, *keys, metrics);
   }
 };
+Env* g_env = nullptr;
 
 std::string_view line(std::string_view* rest) {
   std::size_t nl = rest->find('\n');
@@ -82,7 +84,11 @@ std::string_view line(std::string_view* rest) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const bool quiet = (google::protobuf::SetLogHandler(nullptr), true);
   (void)quiet;
-  static Env* env = new Env();  // lives for the whole process
+  static Env* env = [] {
+    g_env = new Env();  // lives for the whole process; its shard stops at exit
+    std::atexit([] { g_env->runtime->stop(); });
+    return g_env;
+  }();
   std::string_view rest(reinterpret_cast<const char*>(data), size);
   qc::gw::HttpRequest req;
   req.method = line(&rest);
