@@ -150,15 +150,29 @@ struct ReservationState {
 };
 
 struct SessionRec {
-  std::int32_t slots = 0;  // M
-  Duration slot_len = 0;   // slot_minutes in ms
-  Time cancel_deadline = 0;
-  Time conversion_time = 0;
-  Duration avg_seed = 0;
-
+  // Hot: what queue commands read (the first cache lines).
   SessionStatus status = SessionStatus::kOpen;
+  std::int32_t slots = 0;  // M
   std::uint64_t version = 0;
   std::uint64_t touched_stamp = 0;  // last command that bumped the version
+  std::vector<TicketRec> tickets;   // creation order
+  std::vector<WaitEntry> waiting;   // descending key; back() = next
+  std::int32_t called = -1;         // index of the CALLED ticket, -1 none
+  std::int32_t serving_slot = -1;
+  std::uint64_t next_seq = 1;
+  Duration slot_len = 0;            // slot_minutes in ms
+  Time last_call = kNoTime;
+  Duration consult_sum = 0;
+  std::int64_t consult_n = 0;
+  Duration avg_seed = 0;
+  bool paused_since_call = false;
+  bool converted = false;  // tick did the walk-in conversion
+  std::int32_t appt_labels = 0;    // labels given: A001..
+  std::int32_t walkin_labels = 0;  // W001..
+  std::int32_t holds_made = 0;     // H1..
+  std::int32_t open_holds = 0;
+  Time cancel_deadline = 0;
+  Time conversion_time = 0;
 
   // Capacity (see the invariants above).
   std::vector<std::int32_t> a_quota;  // current A[i] (adjustments and conversions applied)
@@ -168,26 +182,8 @@ struct SessionRec {
   std::vector<std::int32_t> a_used;   // appointment units booked or held (not returned)
   std::vector<std::int32_t> w_used;   // walk-in units taken
   std::vector<ReservationState> reservations;
-  bool converted = false;  // tick did the walk-in conversion
-
-  // Queue.
-  std::vector<TicketRec> tickets;  // creation order
-  std::vector<WaitEntry> waiting;  // descending key; back() = next
-  std::int32_t called = -1;        // index of the CALLED ticket, -1 none
-  std::int32_t serving_slot = -1;
-  std::uint64_t next_seq = 1;
-  std::int32_t appt_labels = 0;    // labels given: A001..
-  std::int32_t walkin_labels = 0;  // W001..
-  std::int32_t holds_made = 0;     // H1..
-
-  // Pace.
-  Time last_call = kNoTime;
-  bool paused_since_call = false;
-  Duration consult_sum = 0;
-  std::int64_t consult_n = 0;
 
   std::vector<HoldRec> holds;  // creation order, finished ones included
-  std::int32_t open_holds = 0;
 
   SessionSpec spec;  // as given (defaults unresolved); resolved values above
 
