@@ -86,9 +86,13 @@ WalCheck check_wal(const std::string& wal_path) {
     wal_checksum(big, fh, 8, &c0, &c1);
     wal_checksum(big, fh + 24, page_size, &c0, &c1);
     if (c0 != be32(fh + 16) || c1 != be32(fh + 20)) {
-      out.problem = "WAL frame checksum mismatch at byte " + std::to_string(pos);
+      // A frame whose header was written but not its page (a write cut
+      // between the two), or a corrupt one. What follows it cannot be
+      // trusted and is not counted (often an earlier generation's frames).
+      out.problem = "WAL frame checksum mismatch at byte " + std::to_string(pos) +
+                    " (an unfinished or corrupt write)";
       out.dropped_frames = pending + 1;
-      out.dropped_bytes = buf.size() - out.valid_bytes;
+      out.dropped_bytes = pos + frame - out.valid_bytes;
       return out;
     }
     s0 = c0;
