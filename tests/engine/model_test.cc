@@ -44,12 +44,6 @@ std::string join(const std::vector<std::string>& v) {
   return out + "]";
 }
 
-// docs/engine.md ("Views"): staff_view.appointment_left = general pool +
-// unreleased reserved units. The engine reports the general pool only (a
-// known deviation, reported to the engine's owner); until it is fixed the
-// test compares the general pool, which still pins the pool accounting.
-// Set to true once the engine follows the docs.
-constexpr bool kStaffViewCountsReservedUnits = false;
 
 std::string ints_of(const std::vector<std::int32_t>& v) {
   std::string out = "[";
@@ -58,22 +52,24 @@ std::string ints_of(const std::vector<std::int32_t>& v) {
 }
 
 // Compares one session; empty string when they agree. With `capacity`, also
-// the units left per slot (staff view: general pool + unreleased reserved
-// shares, and free walk-in units).
+// the units left per slot (docs/engine.md "Views": appointment_left is the
+// general pool, reserved_left the unreleased reserved shares, walkin_left
+// the free walk-in units).
 std::string compare_session(const Engine& engine, const model::Model& m, const model::Session& s,
                             bool capacity, Time now) {
   const std::string& sid = s.spec.session_id;
   if (capacity) {
     std::optional<StaffView> v = engine.staff_view(sid, now);
     if (!v) return "session " + sid + ": no staff view";
-    std::vector<std::int32_t> a = s.a_left;
-    if (kStaffViewCountsReservedUnits)
-      for (const model::Reserve& r : s.reserves)
-        if (!r.released)
-          for (std::size_t i = 0; i < a.size(); ++i) a[i] += r.left[i];
-    if (v->appointment_left != a || v->walkin_left != s.w_left)
-      return "session " + sid + ": units left engine A" + ints_of(v->appointment_left) + " W" +
-             ints_of(v->walkin_left) + ", model A" + ints_of(a) + " W" + ints_of(s.w_left);
+    const std::vector<std::int32_t>& a = s.a_left;
+    std::vector<std::int32_t> r(a.size(), 0);
+    for (const model::Reserve& res : s.reserves)
+      if (!res.released)
+        for (std::size_t i = 0; i < r.size(); ++i) r[i] += res.left[i];
+    if (v->appointment_left != a || v->reserved_left != r || v->walkin_left != s.w_left)
+      return "session " + sid + ": units left engine A" + ints_of(v->appointment_left) + " R" +
+             ints_of(v->reserved_left) + " W" + ints_of(v->walkin_left) + ", model A" + ints_of(a) +
+             " R" + ints_of(r) + " W" + ints_of(s.w_left);
   }
   std::vector<std::string> eo = engine.waiting_order(sid);
   std::vector<std::string> mo = m.waiting_order(sid);
