@@ -1,6 +1,9 @@
 #include "gateway/config.h"
 
 #include <boost/json.hpp>
+#include <algorithm>
+#include <cmath>
+#include <limits>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -25,11 +28,24 @@ bool get_number(const json::value& v, double* out) {
   else return false;
   return true;
 }
+// A non-negative integer that fits T (every integer setting is a count, a
+// size or a duration). Fractions, negatives and out-of-range values are
+// refused rather than converted.
 template <typename T>
 bool get_int(const json::value& v, T* out) {
+  constexpr double kLimit = 1e15;  // exact in a double, far below INT64_MAX
+  const double max = std::min(kLimit, static_cast<double>(std::numeric_limits<T>::max()));
   double d;
-  if (!get_number(v, &d) || d != static_cast<double>(static_cast<std::int64_t>(d))) return false;
+  if (!get_number(v, &d) || !(d >= 0 && d <= max) || d != std::floor(d)) return false;
   *out = static_cast<T>(d);
+  return true;
+}
+// A whole number of days or minutes, at most `max_units`.
+// *out is left unchanged when the value is refused.
+bool get_units(const json::value& v, std::int64_t max_units, std::int64_t* out) {
+  std::int64_t n = 0;
+  if (!get_int(v, &n) || n > max_units) return false;
+  *out = n;
   return true;
 }
 bool get_strings(const json::value& v, std::vector<std::string>* out) {
@@ -140,10 +156,10 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
           std::int64_t minutes = 0;
           if (ek == "max_active_bookings") ok = get_int(ev, &c->engine.max_active_bookings);
           else if (ek == "noshow_threshold") ok = get_int(ev, &c->engine.noshow_threshold);
-          else if (ek == "noshow_window_days") ok = get_int(ev, &minutes), c->engine.noshow_window = minutes * kDay;
-          else if (ek == "ban_days") ok = get_int(ev, &minutes), c->engine.ban = minutes * kDay;
-          else if (ek == "default_hold_ttl_minutes") ok = get_int(ev, &minutes), c->engine.default_hold_ttl = minutes * kMinute;
-          else if (ek == "auto_close_grace_minutes") ok = get_int(ev, &minutes), c->engine.auto_close_grace = minutes * kMinute;
+          else if (ek == "noshow_window_days") ok = get_units(ev, 36500, &minutes), c->engine.noshow_window = minutes * kDay;
+          else if (ek == "ban_days") ok = get_units(ev, 36500, &minutes), c->engine.ban = minutes * kDay;
+          else if (ek == "default_hold_ttl_minutes") ok = get_units(ev, 525600, &minutes), c->engine.default_hold_ttl = minutes * kMinute;
+          else if (ek == "auto_close_grace_minutes") ok = get_units(ev, 525600, &minutes), c->engine.auto_close_grace = minutes * kMinute;
           else if (ek == "display_next_count") ok = get_int(ev, &c->engine.display_next_count);
           else if (ek == "display_names") ok = ev.is_bool() && (c->engine.display_names = ev.as_bool(), true);
           else {

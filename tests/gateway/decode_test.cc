@@ -190,5 +190,19 @@ TEST(Config, ParsesAndRejectsTypos) {
   EXPECT_FALSE(set_limit("nope=1", &c.limits, &e));
 }
 
+TEST(Config, OutOfRangeNumbersAreRefusedNotConverted) {
+  Config c;
+  std::string e;
+  EXPECT_FALSE(parse_config_json(R"({"limits":{"http_body_bytes":-5536}})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"shards":1e300})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"limits":{"ws_message_bytes":1.5}})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"engine":{"ban_days":1e14}})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"engine":{"noshow_window_days":-1}})", &c, &e));
+  EXPECT_FALSE(set_limit("http_body_bytes=-1", &c.limits, &e));
+  ASSERT_TRUE(parse_config_json(R"({"engine":{"ban_days":30},"limits":{"http_body_bytes":65536}})", &c, &e)) << e;
+  EXPECT_EQ(c.engine.ban, 30 * kDay);
+  EXPECT_EQ(c.limits.http_body_bytes, 65536u);
+}
+
 }  // namespace
 }  // namespace qc::gw
