@@ -5,8 +5,8 @@
 //   (book, cancel, check-in, walk-in, call_next, complete, mark_missed,
 //   return, recall, move_to_next, tick, plus one patient_view per 8
 //   commands), recorded once and replayed through apply_into on a fresh
-//   engine per iteration. Counter `commands/s` counts commands only (the
-//   views' time is included).
+//   engine per iteration. Counter `commands/s` counts commands only; with
+//   views:1 the views' time is included, views:0 skips them.
 // - BM_CallNextLatency: call_next with 300 WAITING, each call timed alone;
 //   counters p50/p99/p999 in ns.
 // - BM_PatientViewsRefresh: patient_views() of a 300-ticket session.
@@ -213,7 +213,7 @@ void prepare(Engine& e, const Workload& w) {
 }
 
 void run_stream(Engine& e, const Workload& w, std::size_t* rejected, std::size_t from = 0,
-                std::size_t to = ~std::size_t{0}) {
+                std::size_t to = ~std::size_t{0}, bool with_views = true) {
   std::vector<Event> ev;
   ev.reserve(64);
   std::size_t bad = 0;
@@ -221,6 +221,7 @@ void run_stream(Engine& e, const Workload& w, std::size_t* rejected, std::size_t
   for (std::size_t i = from; i < to; ++i) {
     const Timed& t = w.stream[i];
     if (t.view) {
+      if (!with_views) continue;
       auto v = e.patient_view(std::get<CheckIn>(t.cmd.body).ticket_id, t.now);
       benchmark::DoNotOptimize(v);
       continue;
@@ -231,8 +232,10 @@ void run_stream(Engine& e, const Workload& w, std::size_t* rejected, std::size_t
   *rejected = bad;
 }
 
+// state.range(0): 1 = with the patient views interleaved, 0 = commands only.
 void BM_Mixed(benchmark::State& state) {
   const Workload& w = workload();
+  const bool with_views = state.range(0) != 0;
   std::size_t rejected = 0;
   for (auto _ : state) {
     state.PauseTiming();
@@ -240,7 +243,7 @@ void BM_Mixed(benchmark::State& state) {
       Engine e;
       prepare(e, w);
       state.ResumeTiming();
-      run_stream(e, w, &rejected);
+      run_stream(e, w, &rejected, 0, ~std::size_t{0}, with_views);
       state.PauseTiming();
     }  // the engine's destruction is not timed
     state.ResumeTiming();
@@ -248,10 +251,10 @@ void BM_Mixed(benchmark::State& state) {
   state.counters["commands/s"] = benchmark::Counter(
       static_cast<double>(w.commands) * state.iterations(), benchmark::Counter::kIsRate);
   state.counters["commands"] = static_cast<double>(w.commands);
-  state.counters["views"] = static_cast<double>(w.views);
+  state.counters["views"] = with_views ? static_cast<double>(w.views) : 0.0;
   state.counters["rejected"] = static_cast<double>(rejected);
 }
-BENCHMARK(BM_Mixed)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_Mixed)->ArgName("views")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->Iterations(3);
 
 std::size_t count_tickets(const Engine& e) {
   std::size_t n = 0;
