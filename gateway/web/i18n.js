@@ -58,6 +58,8 @@ const STRINGS = {
     'm.title': '门诊概况', 'm.doctor': '医生', 'm.room': '诊室', 'm.time': '时间', 'm.status': '状态',
     'm.quota': '剩余号源 预约/现场', 'm.waiting': '候诊', 'm.booked': '未到', 'm.done': '已诊', 'm.missed': '过号',
     'm.avgWait': '平均等候', 'm.avgConsult': '平均接诊', 'm.min': '{n} 分',
+    'm.plan': '号源规划：各时段平均等候（模拟）',
+    'm.planNote': '基线均分、论文规划与优化器三种号源方案的模拟对比；由 queuecast simulate 生成（见 docs/planning.md）。',
     // errors
     'err.network': '无法连接服务器', 'err.unauthorized': '密钥无效', 'err.forbidden': '无权限',
     'err.wrong_state': '当前状态不允许此操作', 'err.session_paused': '已暂停接诊',
@@ -117,6 +119,8 @@ const STRINGS = {
     'm.title': 'Clinic overview', 'm.doctor': 'Doctor', 'm.room': 'Room', 'm.time': 'Time', 'm.status': 'Status',
     'm.quota': 'Left appt/walk-in', 'm.waiting': 'Waiting', 'm.booked': 'Not here', 'm.done': 'Seen', 'm.missed': 'Missed',
     'm.avgWait': 'Avg wait', 'm.avgConsult': 'Avg consult', 'm.min': '{n} min',
+    'm.plan': 'Quota planning: mean wait by slot (simulated)',
+    'm.planNote': 'Even quotas, the paper\'s planner and the optimizer compared in simulation; made by queuecast simulate (see docs/planning.md).',
     'err.network': 'Cannot reach the server', 'err.unauthorized': 'Invalid key', 'err.forbidden': 'Not allowed',
     'err.wrong_state': 'Not possible in the current state', 'err.session_paused': 'The session is paused',
     'err.unknown_ticket': 'No such ticket', 'err.unknown_session': 'No such session', 'err.not_open_yet': 'Check-in is not open yet',
