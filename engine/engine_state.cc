@@ -326,6 +326,9 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
   st.ticket_index.reserve(st.ticket_index.size() + total);
   st.token_index.reserve(st.token_index.size() + total);
   st.patient_index.reserve(st.patient_index.size() + appointments);
+  // The session's own tickets too: growing the vector during the day would
+  // copy every ticket each time (bounded, in case of absurd quotas).
+  s.tickets.reserve(std::min<std::size_t>(total, 4096));
   for (const Reservation& r : sp.reservations) {
     ReservationState& rs = s.reservations.emplace_back();
     rs.channel = r.channel;
