@@ -168,6 +168,17 @@ std::optional<std::string> Engine::ticket_session(std::string_view id) const {
   return state_->sessions[loc.session].spec.session_id;
 }
 
+std::optional<std::string> Engine::ticket_token(std::string_view id) const {
+  Loc loc;
+  if (!find_ticket(*state_, id, &loc)) return std::nullopt;
+  const TicketRec& t = state_->sessions[loc.session].tickets[loc.index];
+  if (t.has_token) return unpack_token(t.token_bin);
+  // Tokens of another form are rare (never issued by queuecastd): a scan.
+  for (const auto& [token, l] : state_->other_tokens)
+    if (l.session == loc.session && l.index == loc.index) return token;
+  return std::nullopt;
+}
+
 std::optional<std::string> Engine::ticket_by_token(std::string_view token) const {
   Loc loc;
   if (token.empty() || !find_token(*state_, token, &loc)) return std::nullopt;

@@ -87,6 +87,9 @@ class Engine {
   std::optional<std::string> ticket_session(std::string_view ticket_id) const;
   // The ticket a patient token was issued for (token given in Book/Confirm/RegisterWalkIn).
   std::optional<std::string> ticket_by_token(std::string_view token) const;
+  // The inverse: the patient token issued with a ticket, if it has one
+  // (staff and kiosks print it on a check-in ticket as a QR code).
+  std::optional<std::string> ticket_token(std::string_view ticket_id) const;
 
   std::optional<PatientView> patient_view(std::string_view ticket_id, Time now) const;
   // Every ticket's patient view of a session, in one pass (full refresh).

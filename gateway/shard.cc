@@ -339,6 +339,13 @@ class Shard::Impl {
         resp.set_ticket_id(ev.ticket_id);
         resp.set_label(ev.label);
         resp.set_slot(ev.slot);
+      } else if (ev.type == EventType::kCheckedIn) {
+        // A kiosk's or nurse's check-in: answer with the ticket and its
+        // patient token so the printed ticket carries the patient page's QR.
+        new_ticket = ev.ticket_id;
+        resp.set_ticket_id(ev.ticket_id);
+        resp.set_label(ev.label);
+        resp.set_slot(ev.slot);
       } else if (ev.type == EventType::kHoldPlaced) {
         resp.set_hold_id(ev.ticket_id);
         resp.set_slot(ev.slot);
@@ -347,6 +354,7 @@ class Shard::Impl {
     }
     if (!new_ticket.empty()) {
       if (const std::string* tok = token_of(cmd.body)) resp.set_token(*tok);
+      else if (auto tok = engine_.ticket_token(new_ticket)) resp.set_token(*tok);
       if (auto pv = engine_.patient_view(new_ticket, now)) codec::to_proto(*pv, resp.mutable_ticket());
     }
     resp.SerializeToString(&ack.outcome.response);

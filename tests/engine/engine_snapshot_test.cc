@@ -136,7 +136,15 @@ TEST(Snapshot, TokensOfEveryFormSurviveSaveLoad) {
     EXPECT_EQ(e->ticket_by_token("short"), std::optional<std::string>("S-W001"));
     EXPECT_FALSE(e->ticket_by_token(near).has_value());
     EXPECT_FALSE(e->ticket_by_token("").has_value());
+    // And back from the ticket to its token, whatever its form.
+    EXPECT_EQ(e->ticket_token("S-A001"), std::optional<std::string>(hex));
+    EXPECT_EQ(e->ticket_token("S-A002"), std::optional<std::string>(upper));
+    EXPECT_EQ(e->ticket_token("S-W001"), std::optional<std::string>("short"));
+    EXPECT_FALSE(e->ticket_token("S-nope").has_value());
   }
+  Engine c = started();
+  c.apply(Command{nurse(), Book{"S", 0, "p1", "n"}}, day_before("10:00"));
+  EXPECT_FALSE(c.ticket_token("S-A001").has_value());  // booked without a token
 }
 
 TEST(Determinism, SameCommandsSameEventsAndImages) {

@@ -533,6 +533,26 @@ TEST(Integration, IdempotentRetriesAndBookingRateLimits) {
   EXPECT_EQ(c.status, 429);
 }
 
+TEST(Integration, ACheckInAnswersWithTheTicketAndItsPatientToken) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-checkin");
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  Reply booked = post(d.port(), "/v1/sessions/" + sid + "/book",
+                      R"({"slot":2,"patientRef":"P5","patientName":"Qian Wu"})", kChannel);
+  ASSERT_EQ(booked.status, 201) << booked.body;
+  std::string tid(booked.json.at("ticketId").as_string());
+  std::string token(booked.json.at("token").as_string());
+  ASSERT_EQ(token.size(), 32u);
+  // The kiosk or nurse prints a ticket whose QR code opens the patient page.
+  Reply in = post(d.port(), "/v1/tickets/" + tid + "/check-in", "", kNurse);
+  ASSERT_EQ(in.status, 200) << in.body;
+  EXPECT_EQ(in.json.at("ticketId").as_string(), tid);
+  EXPECT_EQ(in.json.at("token").as_string(), token);
+  EXPECT_EQ(in.json.at("label").as_string(), booked.json.at("label").as_string());
+  EXPECT_EQ(in.json.at("ticket").at("state").as_string(), "TICKET_STATE_WAITING");
+}
+
 TEST(Integration, MetricsHealthAndGracefulShutdown) {
   Daemon d;
   std::string sid = make_session(d.port(), "it-ops");
