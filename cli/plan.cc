@@ -16,9 +16,14 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/args.h"
 #include "engine/planner.h"
 
 namespace {
+
+using qc::cli::parse_int;
+using qc::cli::parse_double;
+using qc::cli::read_file;
 
 constexpr const char kUsage[] =
     "usage: queuecast plan HISTORY.csv [options]\n"
@@ -38,26 +43,6 @@ constexpr const char kUsage[] =
     "with --target-wait T the smallest N with Wq <= T.\n"
     "\n"
     "The history format is documented in docs/planning.md.\n";
-
-bool parse_int(const char* s, long long lo, long long hi, long long* out) {
-  if (!s || !*s) return false;
-  errno = 0;
-  char* end = nullptr;
-  const long long v = std::strtoll(s, &end, 10);
-  if (errno || *end || v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
-
-bool parse_double(const char* s, double* out) {
-  if (!s || !*s) return false;
-  errno = 0;
-  char* end = nullptr;
-  const double v = std::strtod(s, &end);
-  if (errno || *end || !std::isfinite(v)) return false;
-  *out = v;
-  return true;
-}
 
 bool parse_clock(const char* s, std::int32_t* minutes) {
   int h = 0, m = 0;
@@ -115,15 +100,6 @@ int run_windows(int argc, char** argv) {
   }
   std::printf("P0  %.6f\nLq  %.4f patients\nWq  %.4f min\n", w.p0, w.lq, w.wq);
   return 0;
-}
-
-bool read_file(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return !in.bad();
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <google/protobuf/util/time_util.h>
 
 #include "cli/commands.h"
+#include "cli/args.h"
 #include "proto/codec.h"
 
 namespace qc::cli {
@@ -128,6 +129,8 @@ void Replayer::apply_line(std::string_view line, std::string* out) {
 
 namespace {
 
+using qc::cli::parse_int;
+
 constexpr const char kReplayUsage[] =
     "usage: queuecast replay [options] [FILE]\n"
     "       queuecast replay --journal PATH_OR_URL [--session ID]\n"
@@ -154,15 +157,6 @@ constexpr const char kReplayUsage[] =
     "\n"
     "Exit status: 0 when every line was read (rejections included), 1 when the\n"
     "input cannot be read or the output cannot be written, 2 on a usage error.\n";
-
-bool parse_int(const char* s, long long lo, long long hi, long long* out) {
-  std::string_view v = s;
-  long long x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc() || p != v.data() + v.size() || x < lo || x > hi) return false;
-  *out = x;
-  return true;
-}
 
 int usage_error(const char* what, const char* arg) {
   std::fprintf(stderr, "queuecast replay: %s '%s'\n(see queuecast replay --help)\n", what, arg);

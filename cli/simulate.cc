@@ -14,11 +14,15 @@
 #include <string>
 
 #include "cli/commands.h"
+#include "cli/args.h"
 #include "cli/sim_report.h"
 #include "cli/sim_scenario.h"
 #include "engine/sim_strategy.h"
 
 namespace {
+
+using qc::cli::parse_int;
+using qc::cli::read_file;
 
 constexpr const char kUsage[] =
     "usage: queuecast simulate SCENARIO.json [options]\n"
@@ -36,25 +40,6 @@ constexpr const char kUsage[] =
     "                        baseline days as a history CSV for 'queuecast plan'\n"
     "\n"
     "The scenario format is documented in docs/planning.md.\n";
-
-bool parse_int(const char* s, long long lo, long long hi, long long* out) {
-  if (!s || !*s) return false;
-  errno = 0;
-  char* end = nullptr;
-  const long long v = std::strtoll(s, &end, 10);
-  if (errno || *end || v < lo || v > hi) return false;
-  *out = v;
-  return true;
-}
-
-bool read_file(const std::string& path, std::string* out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  *out = ss.str();
-  return !in.bad();
-}
 
 }  // namespace
 
