@@ -22,7 +22,7 @@ std::vector<Command> demo_clinic_commands(Time now) {
   unsigned d = doy - (153 * mp + 2) / 5 + 1;
   unsigned m = mp < 10 ? mp + 3 : mp - 9;
   long long y = static_cast<long long>(yoe) + era * 400 + (m <= 2);
-  char date[16];
+  char date[32];  // room for any year the arithmetic can give
   std::snprintf(date, sizeof date, "%04lld%02u%02u", y, m, d);
 
   std::vector<Command> out;

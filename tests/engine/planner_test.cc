@@ -221,7 +221,9 @@ TEST(History, RandomTextNeverCrashes) {
     }
     HistoryEstimate e;
     std::string err;
-    if (h.ok && !estimate_from_history(h.rows, SessionShape{}, &e, &err)) EXPECT_FALSE(err.empty());
+    if (h.ok && !estimate_from_history(h.rows, SessionShape{}, &e, &err)) {
+      EXPECT_FALSE(err.empty());
+    }
   }
 }
 
