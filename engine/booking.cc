@@ -183,6 +183,7 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   t.effective_slot = slot;
   t.kind = TicketKind::kAppointment;
   t.state = TicketState::kBooked;
+  s.booked[slot] += 1;
   t.reservation = reservation;
   t.patient = patient;
   index_ticket(st, t.id, Loc{si, ti});
@@ -360,6 +361,7 @@ Error op_cancel(State& st, const Actor& actor, const Cancel& c, Time now, Events
   std::int32_t to = return_appointment_unit(s, t.slot, t.reservation, now);
   patient_remove_active(st, t.patient, loc.session);
   t.state = TicketState::kCancelled;
+  s.booked[t.slot] -= 1;
   Event& e = add_event(ev, EventType::kTicketCancelled, now, actor, s);
   fill_ticket(e, t);
   e.from = TicketState::kBooked;

@@ -46,6 +46,10 @@ struct SessionSpec {
   std::int32_t utc_offset_minutes = 480;   // local time of the hospital (UTC+8)
   Duration avg_consult_seed = 0;           // default: 10 minutes
   Duration arrival_buffer = 15 * kMinute;  // recommended arrival = eta - buffer (clamped)
+  // The doctor's usual delay from `start` to the first call (ward rounds, a
+  // late start), e.g. learned by `queuecast plan`; estimates count from
+  // start + first_call_delay until the first call. Default 0.
+  Duration first_call_delay = 0;
   std::vector<Reservation> reservations;   // reserved shares (may be empty)
   bool operator==(const SessionSpec&) const = default;
 };

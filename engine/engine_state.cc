@@ -274,6 +274,8 @@ Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std:
   if (sp.late_grace < 0) return bad("late_grace must not be negative");
   if (sp.avg_consult_seed < 0) return bad("avg_consult_seed must not be negative");
   if (sp.arrival_buffer < 0) return bad("arrival_buffer must not be negative");
+  if (sp.first_call_delay < 0 || sp.first_call_delay > kMaxSpan)
+    return bad("first_call_delay must be between 0 and 366 days");
   if (sp.utc_offset_minutes < -14 * 60 || sp.utc_offset_minutes > 14 * 60)
     return bad("utc_offset_minutes out of range");
   if (sp.reservations.size() > 254) return bad("too many reservations");
@@ -315,6 +317,7 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
   s.a_free = sp.appointment_quota;
   s.w_free = sp.walkin_quota;
   s.a_used.assign(m, 0);
+  s.booked.assign(m, 0);
   s.w_used.assign(m, 0);
   // Size the indexes for the session's quotas now, while rehashing is cheap
   // (sessions are created ahead of their day), not in the middle of the day.
@@ -350,7 +353,10 @@ void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
   for (TicketRec& t : s.tickets) {
     if (t.state != TicketState::kBooked && t.state != TicketState::kWaiting) continue;
     TicketState from = t.state;
-    if (from == TicketState::kBooked) patient_remove_active(st, t.patient, si);
+    if (from == TicketState::kBooked) {
+      patient_remove_active(st, t.patient, si);
+      s.booked[t.slot] -= 1;
+    }
     t.state = TicketState::kCancelled;
     Event& e = add_event(events, EventType::kTicketCancelled, now, actor, s);
     fill_ticket(e, t);
@@ -399,6 +405,7 @@ void close_session_now(Engine::State& st, SessionIdx si, const Actor& actor, Tim
       e.count = 0;
     } else if (from == TicketState::kBooked) {
       t.state = TicketState::kNoShow;
+      s.booked[t.slot] -= 1;
       Event& e = add_event(ev, EventType::kTicketNoShow, now, actor, s);
       fill_ticket(e, t);
       e.from = from;

@@ -181,6 +181,7 @@ struct SessionRec {
   std::vector<std::int32_t> w_free;   // free walk-in units
   std::vector<std::int32_t> a_used;   // appointment units booked or held (not returned)
   std::vector<std::int32_t> w_used;   // walk-in units taken
+  std::vector<std::int32_t> booked;   // BOOKED tickets per slot (for the estimates; rebuilt by load)
   std::vector<ReservationState> reservations;
 
   std::vector<HoldRec> holds;  // creation order, finished ones included

@@ -85,6 +85,7 @@ Error op_check_in(State& st, const Actor& actor, const CheckIn& c, Time now, Eve
   if (now >= s.spec.end)
     return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
   patient_remove_active(st, t.patient, loc.session);
+  s.booked[t.slot] -= 1;
   present(s, loc.index, false, now);
   Event& e = add_event(ev, EventType::kCheckedIn, now, actor, s);
   fill_ticket(e, t);

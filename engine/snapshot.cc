@@ -12,7 +12,9 @@ namespace qc {
 
 namespace {
 
-constexpr std::string_view kMagic = "QCSNAP01";
+// 02 added SessionSpec::first_call_delay; 01 images still load (delay 0).
+constexpr std::string_view kMagic = "QCSNAP02";
+constexpr std::string_view kMagicV1 = "QCSNAP01";
 constexpr std::int64_t kTimeBound = std::int64_t{1} << 62;
 
 class Writer {
@@ -42,7 +44,8 @@ class Writer {
 
 class Reader {
  public:
-  explicit Reader(std::string_view d) : d_(d) {}
+  explicit Reader(std::string_view d, int version) : version(version), d_(d) {}
+  const int version;  // of the image (1 or 2)
   bool ok() const { return ok_; }
   bool done() const { return ok_ && p_ == d_.size(); }
   void fail() { ok_ = false; }
@@ -120,6 +123,7 @@ void write_spec(Writer& w, const SessionSpec& s) {
   w.i32(s.utc_offset_minutes);
   w.i64(s.avg_consult_seed);
   w.i64(s.arrival_buffer);
+  w.i64(s.first_call_delay);
   w.u32(static_cast<std::uint32_t>(s.reservations.size()));
   for (const Reservation& r : s.reservations) {
     w.str(r.channel);
@@ -151,6 +155,7 @@ SessionSpec read_spec(Reader& r) {
   s.utc_offset_minutes = r.i32();
   s.avg_consult_seed = r.time();
   s.arrival_buffer = r.time();
+  if (r.version >= 2) s.first_call_delay = r.time();
   std::uint32_t n = r.count(12);
   for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
     Reservation& x = s.reservations.emplace_back();
@@ -275,6 +280,7 @@ bool read_session(Reader& r, State& st) {
       st.token_index.insert(FlatIndex<Loc>::hash(token), Loc{si, i});
     }
     if (t.state == TicketState::kWaiting) s.waiting.push_back(WaitEntry{t.key, i});
+    if (t.state == TicketState::kBooked) s.booked[t.slot] += 1;
     if (t.state == TicketState::kCalled) {
       if (s.called >= 0) return false;
       s.called = static_cast<std::int32_t>(i);
@@ -421,8 +427,9 @@ std::string Engine::save() const {
 }
 
 bool Engine::load(std::string_view image) {
-  if (image.substr(0, kMagic.size()) != kMagic) return false;
-  Reader r(image.substr(kMagic.size()));
+  const std::string_view magic = image.substr(0, kMagic.size());
+  if (magic != kMagic && magic != kMagicV1) return false;
+  Reader r(image.substr(kMagic.size()), magic == kMagic ? 2 : 1);
   auto st = std::make_unique<State>();
   EngineOptions& o = st->options;
   o.max_active_bookings = r.i32();

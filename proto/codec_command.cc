@@ -50,6 +50,7 @@ void spec_to(const SessionSpec& s, pb::SessionSpec* o) {
   o->set_utc_offset_minutes(s.utc_offset_minutes);
   if (s.avg_consult_seed != 0) duration_to_proto(s.avg_consult_seed, o->mutable_avg_consult_seed());
   duration_to_proto(s.arrival_buffer, o->mutable_arrival_buffer());
+  if (s.first_call_delay != 0) duration_to_proto(s.first_call_delay, o->mutable_first_call_delay());
   for (const Reservation& r : s.reservations) {
     pb::Reservation* w = o->add_reservations();
     w->set_channel(r.channel);
@@ -124,6 +125,10 @@ Error spec_from(const pb::SessionSpec& w, SessionSpec* s, std::string* m) {
   if ((e = internal::optional_duration(w.has_arrival_buffer(), w.arrival_buffer(),
                                        &s->arrival_buffer, m, "arrival_buffer",
                                        kDefaultArrivalBuffer)) != Error::kOk)
+    return e;
+  if ((e = internal::optional_duration(w.has_first_call_delay(), w.first_call_delay(),
+                                       &s->first_call_delay, m, "first_call_delay", 0)) !=
+      Error::kOk)
     return e;
   s->reservations.clear();
   s->reservations.reserve(static_cast<std::size_t>(w.reservations_size()));

@@ -169,6 +169,7 @@ std::vector<model_test::Step> extra_commands() {
   spec.utc_offset_minutes = 0;
   spec.avg_consult_seed = 7 * kMinute + 500;
   spec.arrival_buffer = 0;
+  spec.first_call_delay = 52 * kMinute + 7;
   spec.reservations = {Reservation{"wechat", {1, 1, 0, 0, 0, 0, 0, 0}, spec.start - kDay},
                        Reservation{"phone", {0, 0, 0, 0, 0, 0, 0, 1}, kNoTime}};
   SessionTemplate tmpl;
