@@ -1,6 +1,8 @@
 // The views: patient (one ticket, or every ticket of a session in one
 // pass), display (per waiting area, masked names), staff, board.
 #include <algorithm>
+#include <cstdint>
+#include <vector>
 
 #include "engine/ops.h"
 
@@ -8,14 +10,55 @@ namespace qc {
 
 namespace {
 
-// When the doctor can take the next patient: max(start, last_call +
-// avg_consult); while paused, not before now.
+// When the doctor can take the next patient: before the first call, start +
+// first_call_delay (the doctor's usual late start); then max(start,
+// last_call + avg_consult); while paused, not before now.
 Time doctor_available_at(const SessionRec& s, Time now) {
-  Duration avg = s.avg_consult();
   Time t = s.spec.start;
-  if (s.last_call != kNoTime) t = std::max(t, s.last_call + avg);
+  if (s.last_call == kNoTime) t += s.spec.first_call_delay;
+  else t = std::max(t, s.last_call + s.avg_consult());
   if (s.status == SessionStatus::kPaused) t = std::max(t, now);
   return t;
+}
+
+// The share (percent) of the BOOKED tickets that could still check in on
+// time that the estimate expects to come in time and be called first
+// (docs/engine.md, "Estimates"). Half: many of those not here yet come late
+// (and are demoted behind everybody) or not at all.
+constexpr std::int64_t kBookedAheadPercent = 50;
+
+// A BOOKED ticket of slot b checking in at `now` is on time (normal place,
+// or made next if passed) iff now <= slot_end(b) + late_grace; the slots for
+// which this holds are a suffix [first, M).
+std::int32_t first_on_time_slot(const SessionRec& s, Time now) {
+  if (now <= s.spec.start + s.spec.late_grace) return 0;
+  Duration late = now - s.spec.start - s.spec.late_grace;  // > 0
+  std::int64_t first = (late + s.slot_len - 1) / s.slot_len - 1;  // slot_end(first) >= now - grace
+  return static_cast<std::int32_t>(std::min<std::int64_t>(first, s.slots));
+}
+
+// How many of the BOOKED tickets would, by checking in on time now, take a
+// place before queue key `key` (band 1: an earlier slot; the same slot when
+// `key` has the walk-in class under APPOINTMENTS_FIRST; band 0 keys: none).
+// `before[b]` (size M+1, optional) is the number of on-time BOOKED tickets
+// of slots < b.
+std::int64_t booked_before_key(const SessionRec& s, std::uint64_t key, std::int32_t first,
+                               const std::int64_t* before) {
+  if (!(key >> 63)) return 0;
+  std::int32_t slot = static_cast<std::int32_t>((key >> 47) & 0xFFFF);
+  std::int32_t upto = slot + static_cast<std::int32_t>((key >> 46) & 1);  // exclusive
+  upto = std::min(upto, s.slots);
+  if (upto <= first) return 0;
+  if (before) return before[upto];
+  std::int64_t n = 0;
+  for (std::int32_t b = first; b < upto; ++b) n += s.booked[b];
+  return n;
+}
+
+// The estimate for a ticket with `ahead` WAITING tickets before it and
+// `booked` BOOKED tickets that may still come in before it.
+Time eta_of(Time base, std::int32_t ahead, std::int64_t booked, Duration avg) {
+  return base + ahead * avg + booked * (avg * kBookedAheadPercent / 100);
 }
 
 // Fields of a patient view that do not depend on the queue position.
@@ -43,10 +86,10 @@ void fill_common(PatientView& v, const SessionRec& s, const TicketRec& t,
 
 // A BOOKED ticket: the position it would take by checking in now.
 void fill_booked(PatientView& v, const SessionRec& s, const TicketRec& t, Time now, Time base,
-                 Duration avg) {
+                 Duration avg, std::int32_t first, const std::int64_t* before) {
   Presenting p = presenting(s, t, false, now, s.next_seq);
   v.ahead = queue_rank(s, p.key);
-  v.eta = base + v.ahead * avg;
+  v.eta = eta_of(base, v.ahead, booked_before_key(s, p.key, first, before), avg);
   v.recommended_arrival =
       std::clamp(v.eta - s.spec.arrival_buffer, s.spec.registration_open, s.slot_end(t.slot));
 }
@@ -66,11 +109,12 @@ std::optional<PatientView> Engine::patient_view(std::string_view ticket_id, Time
   fill_common(v, s, t, called_label(s));
   Duration avg = s.avg_consult();
   Time base = std::max(now, doctor_available_at(s, now));
+  std::int32_t first = first_on_time_slot(s, now);
   if (t.state == TicketState::kWaiting) {
     v.ahead = queue_rank(s, t.key);
-    v.eta = base + v.ahead * avg;
+    v.eta = eta_of(base, v.ahead, booked_before_key(s, t.key, first, nullptr), avg);
   } else if (t.state == TicketState::kBooked && s.status != SessionStatus::kClosed) {
-    fill_booked(v, s, t, now, base, avg);
+    fill_booked(v, s, t, now, base, avg, first, nullptr);
   }
   return v;
 }
@@ -89,18 +133,23 @@ bool Engine::patient_views(std::string_view session_id, Time now,
   std::string_view called = called_label(s);
   Duration avg = s.avg_consult();
   Time base = std::max(now, doctor_available_at(s, now));
+  // The on-time BOOKED tickets of the slots before each slot, once per refresh.
+  std::int32_t first = first_on_time_slot(s, now);
+  std::vector<std::int64_t> before(static_cast<std::size_t>(s.slots) + 1, 0);
+  for (std::int32_t b = 0; b < s.slots; ++b)
+    before[b + 1] = before[b] + (b >= first ? s.booked[b] : 0);
   for (std::size_t i = 0; i < s.tickets.size(); ++i) {
     const TicketRec& t = s.tickets[i];
     PatientView& v = (*out)[i];
     fill_common(v, s, t, called);
     if (t.state == TicketState::kBooked && s.status != SessionStatus::kClosed)
-      fill_booked(v, s, t, now, base, avg);
+      fill_booked(v, s, t, now, base, avg, first, before.data());
   }
   std::int32_t ahead = 0;
   for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it, ++ahead) {
     PatientView& v = (*out)[it->ticket];
     v.ahead = ahead;
-    v.eta = base + ahead * avg;
+    v.eta = eta_of(base, ahead, booked_before_key(s, it->key, first, before.data()), avg);
   }
   return true;
 }
