@@ -185,8 +185,13 @@ int run_plan(int argc, char** argv) {
     std::printf("first-slot correction: NX = %d (actual mean seen %.1f < %d expected)\n", p.slots[0].capacity,
                 e.input.actual_seen[0], p.slots[0].expected_capacity);
   std::printf("(NX' includes registrations before the start in the first slot; mean = consultation minutes;\n"
-              " backlog = walk-ins carried from earlier slots%s)\n\n",
+              " backlog = walk-ins carried from earlier slots%s)\n",
               carry ? "" : ", off with --no-carry");
+  if (e.first_call_days > 0)
+    std::printf("first call: %.1f min after the start (median of %d days); for the patients' estimates,\n"
+                " session creation takes it as \"firstCallDelay\":\"%ds\"\n",
+                e.first_call_delay_seconds / 60.0, e.first_call_days, e.first_call_delay_seconds);
+  std::printf("\n");
   std::printf("%s\n", qc::plan::quotas_json(p).c_str());
   return 0;
 }

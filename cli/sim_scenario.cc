@@ -115,6 +115,7 @@ bool parse_scenario(std::string_view json, sim::Scenario* out, std::string* erro
     else if (k == "consultCv") ok = r.number(k, v, &sc.consult_cv);
     else if (k == "lateStartMeanMinutes") ok = r.number(k, v, &sc.late_start_mean_minutes);
     else if (k == "lateStartSdMinutes") ok = r.number(k, v, &sc.late_start_sd_minutes);
+    else if (k == "firstCallDelayMinutes") ok = r.number(k, v, &sc.first_call_delay_minutes);
     else if (k == "firstSlotSeen") ok = r.number(k, v, &sc.first_slot_seen);
     else if (k == "carryBacklog") ok = r.boolean(k, v, &sc.carry_backlog);
     else if (k == "maxAppointmentWaitIncreaseMinutes") ok = r.number(k, v, &sc.max_appointment_wait_increase_minutes);

@@ -265,6 +265,8 @@ bool estimate_from_history(const std::vector<Visit>& rows, const SessionShape& s
 
   // Per day, walk-in registrations per minute of [registration_open, end).
   std::map<std::int32_t, std::vector<std::int32_t>> per_day;
+  // Per day: the first registration and the first call (seconds; -1: none).
+  std::map<std::int32_t, std::pair<std::int32_t, std::int32_t>> firsts;
   std::int64_t appointments = 0;
   std::vector<std::int64_t> consult_sum(static_cast<std::size_t>(m), 0);
   std::vector<std::int64_t> consult_n(static_cast<std::size_t>(m), 0);
@@ -272,6 +274,11 @@ bool estimate_from_history(const std::vector<Visit>& rows, const SessionShape& s
     auto& minutes = per_day[v.date];
     if (minutes.empty()) minutes.assign(static_cast<std::size_t>(window), 0);
     if (v.kind == VisitKind::kAppointment) ++appointments;
+    auto [f, added] = firsts.try_emplace(v.date, v.registration, v.call);
+    if (!added) {
+      f->second.first = std::min(f->second.first, v.registration);
+      if (v.call >= 0 && (f->second.second < 0 || v.call < f->second.second)) f->second.second = v.call;
+    }
     if (v.kind == VisitKind::kWalkIn) {
       const std::int32_t minute = v.registration / 60 - sh.registration_open_minute;
       if (minute >= 0 && minute < window) ++minutes[static_cast<std::size_t>(minute)];
@@ -302,6 +309,18 @@ bool estimate_from_history(const std::vector<Visit>& rows, const SessionShape& s
   for (std::int32_t s = 0; s < m; ++s) all_sum += consult_sum[s], all_n += consult_n[s];
   if (all_n == 0) return fail("the history holds no consultation (call and end times)");
   if (all_sum == 0) return fail("every consultation in the history lasted zero seconds");
+
+  std::vector<std::int32_t> delays;
+  for (const auto& [date, f] : firsts) {
+    if (f.second < 0) continue;
+    delays.push_back(std::max(0, f.second - std::max(sh.start_minute * 60, f.first)));
+  }
+  std::sort(delays.begin(), delays.end());
+  e.first_call_days = static_cast<std::int32_t>(delays.size());
+  if (!delays.empty()) {
+    const std::size_t n = delays.size();
+    e.first_call_delay_seconds = n % 2 ? delays[n / 2] : (delays[n / 2 - 1] + delays[n / 2] + 1) / 2;
+  }
 
   PlanInput& in = e.input;
   in.slot_minutes = sh.slot_minutes;

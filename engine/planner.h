@@ -127,9 +127,16 @@ struct HistoryEstimate {
   std::int32_t days = 0;                  // distinct session dates
   double appointments_per_day = 0;        // mean appointment visits a day
   std::vector<SampleHistogram> histograms;  // [0] before start, then one per slot
+  // The doctor's usual first call after the start (SessionSpec::first_call_delay):
+  // the median over days with a call of first_call - max(start, first
+  // registration of the day), at least 0, in seconds (0 without calls). A day
+  // whose first patient came after the start gives a lower bound.
+  std::int32_t first_call_delay_seconds = 0;
+  std::int32_t first_call_days = 0;  // days that had a call
 };
 
-// Estimates NX', mean consult times and the actual numbers seen per slot.
+// Estimates NX', mean consult times, the actual numbers seen per slot and the
+// first-call delay.
 // Walk-in registrations are sampled minute by minute over every minute of
 // [registration_open, end) of every day (counts capped at 4). Returns false
 // with `*error` when the shape is invalid or the history holds no day.

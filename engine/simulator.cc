@@ -155,6 +155,7 @@ bool run_day(const Scenario& sc, const Quotas& q, const World& w, std::uint64_t 
   sp.late_grace = Time{sc.late_grace_minutes} * kMinute;
   sp.utc_offset_minutes = kUtcOffset;
   sp.avg_consult_seed = minutes(sc.mean_consult_minutes());
+  sp.first_call_delay = minutes(sc.first_call_delay());
   if (apply(CreateSession{sp}, Actor{ActorKind::kAdmin, "admin"}, kMidnight - kDay) != Error::kOk) {
     if (error) *error = "the engine rejected the session: " + msg;
     return false;
@@ -367,7 +368,13 @@ std::string Scenario::validate() const {
   if (late_grace_minutes < 0 || late_grace_minutes > 1440) return "lateGraceMinutes out of range";
   if (!(max_appointment_wait_increase_minutes >= 0)) return "maxAppointmentWaitIncreaseMinutes must be >= 0";
   if (!std::isfinite(first_slot_seen)) return "firstSlotSeen must be a number";
+  if (!(first_call_delay_minutes == -1 || (first_call_delay_minutes >= 0 && first_call_delay_minutes <= 1440)))
+    return "firstCallDelayMinutes must be -1 (the late start mean) or between 0 and 1440";
   return {};
+}
+
+double Scenario::first_call_delay() const {
+  return first_call_delay_minutes >= 0 ? first_call_delay_minutes : late_start_mean_minutes;
 }
 
 double Scenario::mean_consult_minutes() const {

@@ -10,6 +10,8 @@
 // (early / late / around their slot start) or never (no-show); the doctor
 // starts late (ward rounds) and calls `call_next` whenever free, with
 // lognormal consultation times whose mean depends on the slot of the call.
+// The session tells the engine the consultation mean (avg_consult_seed) and
+// the usual late start (first_call_delay), as a clinic would from history.
 //
 // Reproducibility: everything random comes from sim::Rng sub-streams seeded
 // by (seed, replication, component), and the day's random "world" does not
@@ -65,6 +67,10 @@ struct Scenario {
   double consult_cv = 0.5;                   // lognormal coefficient of variation
   double late_start_mean_minutes = 0;        // ward rounds before the first call
   double late_start_sd_minutes = 0;          // normal, truncated at 0
+  // What the session tells the engine about the late start
+  // (SessionSpec::first_call_delay, for the estimates); -1: the late start
+  // mean, what `queuecast plan` learns from a history of such days.
+  double first_call_delay_minutes = -1;
   // History figure for the planner: mean number seen in the first slot (-1: none).
   double first_slot_seen = -1;
   // Planner option (engine/planner.h): carry the walk-in backlog into later slots.
@@ -79,6 +85,9 @@ struct Scenario {
   plan::PlanInput plan_input() const;
   // Mean consultation minutes over the slots (the engine's avg_consult seed).
   double mean_consult_minutes() const;
+  // The session's first_call_delay in minutes (first_call_delay_minutes, or
+  // the late start mean).
+  double first_call_delay() const;
 };
 
 struct Quotas {

@@ -195,6 +195,35 @@ TEST(History, EstimatesReproduceThePaperFromRawVisits) {
   EXPECT_EQ(p.slots[2].capacity, 10);
   // Walk-ins 9 in slot 0, backlog 7 carried into slot 1: A = 0, 5, 10, rest 9.
   EXPECT_EQ(p.appointment_quota(), (std::vector<std::int32_t>{0, 5, 10, 9}));
+  // Patients waiting from 07:00, first call 08:45 every day.
+  EXPECT_EQ(e.first_call_days, 10);
+  EXPECT_EQ(e.first_call_delay_seconds, 45 * 60);
+}
+
+TEST(History, FirstCallDelayIsTheMedianDayCountedFromTheFirstPatient) {
+  // Day 1: first call 08:50 (patients from 07:10): 50 min. Day 2: 08:20: 20
+  // min. Day 3: the first patient came at 08:40, called 08:45: 5 min (a lower
+  // bound: nobody was there to call). Day 4: nobody seen (no call): ignored.
+  // Day 5: called at 07:58, before the start: 0.
+  const char* csv =
+      "2018-11-01,walk_in,07:10,09:10,09:15\n"
+      "2018-11-01,appointment,08:30,08:50,08:55\n"
+      "2018-11-02,walk_in,07:30,08:20,08:30\n"
+      "2018-11-03,walk_in,08:40,08:45,08:50\n"
+      "2018-11-04,walk_in,08:40,,\n"
+      "2018-11-05,walk_in,07:50,07:58,08:05\n";
+  HistoryParse h = parse_history(csv);
+  ASSERT_TRUE(h.ok) << h.error;
+  HistoryEstimate e;
+  std::string err;
+  ASSERT_TRUE(estimate_from_history(h.rows, SessionShape{}, &e, &err)) << err;
+  EXPECT_EQ(e.days, 5);
+  EXPECT_EQ(e.first_call_days, 4);
+  // 0, 5, 20, 50 min: median (5 + 20) / 2 = 12.5 min.
+  EXPECT_EQ(e.first_call_delay_seconds, 750);
+  h.rows.pop_back();  // 5, 20, 50: 20 min
+  ASSERT_TRUE(estimate_from_history(h.rows, SessionShape{}, &e, &err)) << err;
+  EXPECT_EQ(e.first_call_delay_seconds, 20 * 60);
 }
 
 // Random text from the CSV's alphabet: never a crash; an error always names

@@ -89,6 +89,16 @@ TEST(Simulator, LateStartDelaysTheFirstPatient) {
   EXPECT_NEAR(m.appointment.mean, 35, 1e-9);
   EXPECT_NEAR(m.appointment.p90, 40, 1e-9);
   EXPECT_NEAR(m.naive_mae_minutes, 35, 1e-9);  // "your slot's start" is 08:00
+  // The session is told the usual late start (first_call_delay = the late
+  // start mean by default): the estimates are exact.
+  EXPECT_NEAR(m.eta_mae_minutes, 0, 1e-9);
+  // Not told: both are told 30 minutes too early.
+  sc.first_call_delay_minutes = 0;
+  ASSERT_TRUE(simulate(sc, Quotas{{2, 0, 0, 0}, {0, 0, 0, 0}}, 1, 1, &m, &err)) << err;
+  EXPECT_NEAR(m.eta_mae_minutes, 30, 1e-9);
+  sc.first_call_delay_minutes = -2;
+  EXPECT_FALSE(simulate(sc, Quotas{{2, 0, 0, 0}, {0, 0, 0, 0}}, 1, 1, &m, &err));
+  EXPECT_NE(err.find("firstCallDelayMinutes"), std::string::npos) << err;
 }
 
 TEST(Simulator, LateAppointmentsAreDemotedAndNoShowsNeverCome) {
