@@ -1,18 +1,59 @@
 #include "gateway/hub.h"
 
+#include <algorithm>
+
 namespace qc::gw {
+
+// ------------------------------------------------------------- batches --
+
+namespace {
+struct BatchState {
+  int depth = 0;
+  std::vector<DeliveryBatch::Flusher*> deferred;
+};
+thread_local BatchState t_batch;
+}  // namespace
+
+DeliveryBatch::DeliveryBatch() { ++t_batch.depth; }
+
+DeliveryBatch::~DeliveryBatch() {
+  if (--t_batch.depth > 0) return;
+  // A flusher may publish again (it does not today); loop until none left.
+  while (!t_batch.deferred.empty()) {
+    std::vector<Flusher*> run;
+    run.swap(t_batch.deferred);
+    for (Flusher* f : run) f->flush_deferred();
+  }
+}
+
+bool DeliveryBatch::defer(Flusher* f) {
+  if (t_batch.depth == 0) return false;
+  auto& d = t_batch.deferred;
+  if (std::find(d.begin(), d.end(), f) == d.end()) d.push_back(f);
+  return true;
+}
+
+// -------------------------------------------------------------- topics --
 
 std::string patient_topic(std::string_view id) { return "p/" + std::string(id); }
 std::string board_topic(std::string_view id) { return "b/" + std::string(id); }
 std::string staff_topic(std::string_view id) { return "s/" + std::string(id); }
 std::string display_topic(std::string_view id) { return "d/" + std::string(id); }
 
+Hub::Map::value_type* Hub::find(const std::string& topic) const {
+  if (last_ && last_->first == topic) return last_;
+  auto& map = const_cast<Map&>(topics_);
+  auto it = map.find(topic);
+  if (it == map.end()) return nullptr;
+  last_ = &*it;
+  return last_;
+}
+
 void Hub::add(const std::string& topic, const std::string& session, std::shared_ptr<Subscriber> s) {
   Entry& e = topics_[topic];
   auto& list = e.subs[static_cast<int>(s->format())];
   for (auto& w : list) {
-    auto l = w.lock();
-    if (l.get() == s.get()) return;  // already subscribed
+    if (!w.owner_before(s) && !s.owner_before(w)) return;  // already subscribed
   }
   list.push_back(s);
   ++count_;
@@ -22,24 +63,24 @@ void Hub::add(const std::string& topic, const std::string& session, std::shared_
   }
 }
 
-void Hub::erase_if_empty(std::unordered_map<std::string, Entry>::iterator it,
-                         const std::string& topic) {
-  for (auto& l : it->second.subs)
+void Hub::erase_if_empty(Map::value_type* e) {
+  for (auto& l : e->second.subs)
     if (!l.empty()) return;
-  if (!it->second.session.empty()) {
-    auto p = patients_by_session_.find(it->second.session);
+  if (!e->second.session.empty()) {
+    auto p = patients_by_session_.find(e->second.session);
     if (p != patients_by_session_.end()) {
-      p->second.erase(topic.substr(2));
+      p->second.erase(e->first.substr(2));
       if (p->second.empty()) patients_by_session_.erase(p);
     }
   }
-  topics_.erase(it);
+  last_ = nullptr;
+  topics_.erase(e->first);
 }
 
 void Hub::remove(const std::string& topic, const std::weak_ptr<Subscriber>& s) {
-  auto it = topics_.find(topic);
-  if (it == topics_.end()) return;
-  for (auto& list : it->second.subs) {
+  auto* e = find(topic);
+  if (!e) return;
+  for (auto& list : e->second.subs) {
     for (std::size_t i = 0; i < list.size();) {
       bool same = !list[i].owner_before(s) && !s.owner_before(list[i]);
       if (same || list[i].expired()) {
@@ -51,20 +92,21 @@ void Hub::remove(const std::string& topic, const std::weak_ptr<Subscriber>& s) {
       }
     }
   }
-  erase_if_empty(it, topic);
+  erase_if_empty(e);
 }
 
 bool Hub::has(const std::string& topic, Format f) const {
-  auto it = topics_.find(topic);
-  return it != topics_.end() && !it->second.subs[static_cast<int>(f)].empty();
+  auto* e = find(topic);
+  return e && !e->second.subs[static_cast<int>(f)].empty();
 }
 
-bool Hub::has_any(const std::string& topic) const { return topics_.count(topic) != 0; }
+bool Hub::has_any(const std::string& topic) const { return find(topic) != nullptr; }
 
 std::size_t Hub::publish(const std::string& topic, Format f, const Frame& frame) {
-  auto it = topics_.find(topic);
-  if (it == topics_.end()) return 0;
-  auto& list = it->second.subs[static_cast<int>(f)];
+  auto* e = find(topic);
+  if (!e) return 0;
+  DeliveryBatch batch;  // one wake-up per network thread for all of them
+  auto& list = e->second.subs[static_cast<int>(f)];
   std::size_t n = 0;
   for (std::size_t i = 0; i < list.size();) {
     if (auto s = list[i].lock()) {
@@ -77,7 +119,7 @@ std::size_t Hub::publish(const std::string& topic, Format f, const Frame& frame)
       --count_;
     }
   }
-  if (list.empty()) erase_if_empty(it, topic);
+  if (list.empty()) erase_if_empty(e);
   return n;
 }
 

@@ -8,7 +8,13 @@
 //
 // Subscriber::deliver() is called on the shard thread and must not block or
 // do I/O: the connection stores the frame (conflation: only the newest per
-// topic) and posts a flush to its own strand.
+// topic) and has its network thread write it.
+//
+// Batching: while a DeliveryBatch lives on the calling thread (publish()
+// opens one; the shard opens one around all the publications of a commit
+// group), subscribers may defer waking their network threads until the
+// outermost batch ends: one wake-up per network thread for everything
+// published together, instead of one per subscriber.
 #pragma once
 
 #include <chrono>
@@ -37,6 +43,28 @@ class Subscriber {
   virtual void send_control(std::shared_ptr<const std::string> bytes) = 0;
 };
 
+// Opens a batch of deliveries on this thread (RAII; nests).
+class DeliveryBatch {
+ public:
+  // Runs once when the outermost open batch of the thread that deferred it
+  // ends. Must outlive that batch.
+  class Flusher {
+   public:
+    virtual void flush_deferred() = 0;
+
+   protected:
+    ~Flusher() = default;
+  };
+  DeliveryBatch();
+  ~DeliveryBatch();
+  DeliveryBatch(const DeliveryBatch&) = delete;
+  DeliveryBatch& operator=(const DeliveryBatch&) = delete;
+  // False when no batch is open on this thread (the caller must wake its
+  // network thread itself); otherwise `f` runs at the end of the batch
+  // (once, however often it was deferred).
+  static bool defer(Flusher* f);
+};
+
 std::string patient_topic(std::string_view ticket_id);
 std::string board_topic(std::string_view session_id);
 std::string staff_topic(std::string_view session_id);
@@ -62,10 +90,15 @@ class Hub {
     std::vector<std::weak_ptr<Subscriber>> subs[kFormatCount];
     std::string session;
   };
-  std::unordered_map<std::string, Entry> topics_;
+  using Map = std::unordered_map<std::string, Entry>;
+  Map topics_;
   std::unordered_map<std::string, std::unordered_set<std::string>> patients_by_session_;
   std::size_t count_ = 0;
-  void erase_if_empty(std::unordered_map<std::string, Entry>::iterator it, const std::string& topic);
+  // The shard asks has_any(t), has(t, f) and publish(t, f) for one topic in
+  // a row: the last topic looked up is remembered (reset by every erase).
+  mutable Map::value_type* last_ = nullptr;
+  Map::value_type* find(const std::string& topic) const;
+  void erase_if_empty(Map::value_type* e);
 };
 
 }  // namespace qc::gw

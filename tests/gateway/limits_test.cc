@@ -1,6 +1,9 @@
 // Rate limits, connection caps, idempotency keys, the outbox (conflation).
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "gateway/idempotency.h"
 #include "gateway/outbox.h"
 #include "gateway/random.h"
@@ -75,9 +78,9 @@ Frame frame(std::string s) { return Frame{std::make_shared<const std::string>(st
 
 TEST(Outbox, KeepsOnlyTheNewestViewPerTopic) {
   Outbox o(2);
-  EXPECT_FALSE(o.put("b/s1", frame("v1")));
-  EXPECT_FALSE(o.put("p/t1", frame("p1")));
-  EXPECT_TRUE(o.put("b/s1", frame("v2-longer")));  // conflated
+  EXPECT_FALSE(o.put(0, frame("v1")));
+  EXPECT_FALSE(o.put(1, frame("p1")));
+  EXPECT_TRUE(o.put(0, frame("v2-longer")));  // conflated
   EXPECT_EQ(o.views(), 2u);
   EXPECT_EQ(o.bytes(), std::string("v2-longer").size() + 2);
   EXPECT_TRUE(o.put_control(std::make_shared<const std::string>("err")));
@@ -90,13 +93,47 @@ TEST(Outbox, KeepsOnlyTheNewestViewPerTopic) {
   EXPECT_EQ(*f.bytes, "p1");
   EXPECT_FALSE(o.take(&f));
   EXPECT_EQ(o.bytes(), 0u);
+  EXPECT_TRUE(o.empty());
 }
 
-TEST(Outbox, ControlQueueIsBounded) {
+TEST(Outbox, TakeAllGivesEverythingInSendOrder) {
+  Outbox o(4);
+  o.put(3, frame("a1"));
+  o.put(7, frame("b1"));
+  o.put(5, frame("c1"));
+  o.put(7, frame("b2"));  // conflated in place: keeps its position
+  o.put_control(std::make_shared<const std::string>("e1"));
+  o.put_control(std::make_shared<const std::string>("e2"));
+  std::vector<Frame> out;
+  o.take_all(&out);
+  ASSERT_EQ(out.size(), 5u);
+  std::vector<std::string> got;
+  for (auto& f : out) got.push_back(*f.bytes);
+  EXPECT_EQ(got, (std::vector<std::string>{"e1", "e2", "a1", "b2", "c1"}));
+  EXPECT_TRUE(o.empty());
+  EXPECT_EQ(o.bytes(), 0u);
+  // Usable again after being emptied; the first view taken is the oldest.
+  EXPECT_FALSE(o.put(7, frame("b3")));
+  EXPECT_FALSE(o.put(3, frame("a2")));
+  Frame f;
+  ASSERT_TRUE(o.take(&f));
+  EXPECT_EQ(*f.bytes, "b3");
+  ASSERT_TRUE(o.take(&f));
+  EXPECT_EQ(*f.bytes, "a2");
+  EXPECT_FALSE(o.take(&f));
+}
+
+TEST(Outbox, ControlQueueIsBoundedAndClearDropsAll) {
   Outbox o(2);
   EXPECT_TRUE(o.put_control(std::make_shared<const std::string>("a")));
   EXPECT_TRUE(o.put_control(std::make_shared<const std::string>("b")));
   EXPECT_FALSE(o.put_control(std::make_shared<const std::string>("c")));
+  o.put(0, frame("v"));
+  EXPECT_EQ(o.bytes(), 3u);
+  o.clear();
+  EXPECT_TRUE(o.empty());
+  EXPECT_EQ(o.bytes(), 0u);
+  EXPECT_TRUE(o.put_control(std::make_shared<const std::string>("d")));
 }
 
 TEST(Random, TokensAre128BitHex) {
