@@ -138,5 +138,28 @@ TEST(Eta, SnapshotKeepsTheDelayAndTheBookings) {
   EXPECT_EQ(b.eta, a.eta);
 }
 
+// A QCSNAP01 image (before first_call_delay) still loads, with no delay.
+TEST(Eta, VersionOneSnapshotsLoadWithoutDelay) {
+  SessionSpec spec = late_doctor();
+  spec.first_call_delay = 50 * kMinute + 123;  // a byte pattern found once in the image
+  Scenario sc(spec);
+  sc.run({book("A0", 0, day_before("10:00")), walk_in("W1", at("07:00"))});
+  std::string image = sc.engine.save();
+  ASSERT_EQ(image.substr(0, 8), "QCSNAP02");
+  std::string field(8, '\0');
+  for (int i = 0; i < 8; ++i)
+    field[i] = static_cast<char>((static_cast<std::uint64_t>(spec.first_call_delay) >> (8 * i)) & 0xFF);
+  std::size_t at_field = image.find(field);
+  ASSERT_NE(at_field, std::string::npos);
+  ASSERT_EQ(image.find(field, at_field + 1), std::string::npos);
+  std::string v1 = "QCSNAP01" + image.substr(8, at_field - 8) + image.substr(at_field + 8);
+  Engine old;
+  ASSERT_TRUE(old.load(v1));
+  EXPECT_EQ(old.session_spec("S")->first_call_delay, 0);
+  EXPECT_EQ(old.patient_view("W1", at("07:30"))->eta, at("08:00"));  // not 08:50
+  EXPECT_FALSE(old.load("QCSNAP03" + image.substr(8)));
+  EXPECT_FALSE(old.load(v1.substr(0, v1.size() - 1)));
+}
+
 }  // namespace
 }  // namespace qc::test
