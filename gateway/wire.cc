@@ -1,5 +1,8 @@
 #include "gateway/wire.h"
 
+#include "gateway/response_json.h"
+#include "gateway/view_json.h"
+#include "gateway/view_pb.h"
 #include "proto/codec.h"
 
 namespace qc::gw {
@@ -58,19 +61,19 @@ std::string view_message(const View& v, std::uint64_t version, Time sent_at, For
 
 }  // namespace
 
-std::string encode_view(const PatientView& v, Time sent_at, Format format) {
+std::string encode_view_reference(const PatientView& v, Time sent_at, Format format) {
   return view_message(v, v.version, sent_at, format,
                       [&](pb::ViewUpdate* u) { codec::to_proto(v, u->mutable_patient()); });
 }
-std::string encode_view(const DisplayView& v, Time sent_at, Format format) {
+std::string encode_view_reference(const DisplayView& v, Time sent_at, Format format) {
   return view_message(v, v.version, sent_at, format,
                       [&](pb::ViewUpdate* u) { codec::to_proto(v, u->mutable_display()); });
 }
-std::string encode_view(const StaffView& v, Time sent_at, Format format) {
+std::string encode_view_reference(const StaffView& v, Time sent_at, Format format) {
   return view_message(v, v.version, sent_at, format,
                       [&](pb::ViewUpdate* u) { codec::to_proto(v, u->mutable_staff()); });
 }
-std::string encode_view(const Board& v, Time sent_at, Format format) {
+std::string encode_view_reference(const Board& v, Time sent_at, Format format) {
   return view_message(v, v.version, sent_at, format,
                       [&](pb::ViewUpdate* u) { codec::to_proto(v, u->mutable_board()); });
 }
@@ -97,30 +100,107 @@ std::string encode_error_body(std::string_view code, std::string_view message, F
 
 std::string render_response(const std::string& binary_response, Format format) {
   if (format == Format::kProto) return binary_response;
+  std::string out;
+  out.reserve(64 + 3 * binary_response.size());
+  if (append_response_json(binary_response, &out)) return out;
+  return render_response_reference(binary_response, format);  // not from SerializeToString
+}
+
+std::string render_response_reference(const std::string& binary_response, Format format) {
+  if (format == Format::kProto) return binary_response;
   pb::CommandResponse r;
   r.ParseFromString(binary_response);
   return finish(r, format);
 }
 
-std::string encode_plain(const PatientView& v, Format format) {
+// ---- the protobuf path, kept as the reference ----
+
+std::string encode_plain_reference(const PatientView& v, Format format) {
   pb::PatientView m;
   codec::to_proto(v, &m);
   return finish(m, format);
 }
-std::string encode_plain(const DisplayView& v, Format format) {
+std::string encode_plain_reference(const DisplayView& v, Format format) {
   pb::DisplayView m;
   codec::to_proto(v, &m);
   return finish(m, format);
 }
-std::string encode_plain(const StaffView& v, Format format) {
+std::string encode_plain_reference(const StaffView& v, Format format) {
   pb::StaffView m;
   codec::to_proto(v, &m);
   return finish(m, format);
 }
-std::string encode_plain(const Board& v, Format format) {
+std::string encode_plain_reference(const Board& v, Format format) {
   pb::Board m;
   codec::to_proto(v, &m);
   return finish(m, format);
+}
+
+
+// ---- the direct writers ----
+
+namespace {
+
+// Typical sizes, so that one allocation usually suffices.
+constexpr std::size_t kPatientReserve = 640;
+constexpr std::size_t kBoardReserve = 256;
+
+template <typename View>
+std::string direct_update(const View& v, Time sent_at, Format format, std::size_t reserve) {
+  std::string out;
+  out.reserve(reserve);
+  if (format == Format::kProto) {
+    append_update_proto(v, sent_at, &out);
+  } else {
+    append_update_json(v, sent_at, &out);
+  }
+  return out;
+}
+
+template <typename View>
+std::string direct_plain(const View& v, Format format, std::size_t reserve) {
+  std::string out;
+  out.reserve(reserve);
+  if (format == Format::kProto) {
+    append_proto(v, &out);
+  } else {
+    append_json(v, &out);
+  }
+  return out;
+}
+
+std::size_t display_reserve(const DisplayView& v) { return 128 + 256 * v.rooms.size(); }
+std::size_t staff_reserve(const StaffView& v) {
+  return 512 + 320 * v.tickets.size() + 8 * (v.appointment_left.size() + v.walkin_left.size());
+}
+std::size_t board_reserve(const Board& v) { return kBoardReserve + 12 * v.waiting.size(); }
+
+}  // namespace
+
+std::string encode_view(const PatientView& v, Time sent_at, Format format) {
+  return direct_update(v, sent_at, format, kPatientReserve);
+}
+std::string encode_view(const DisplayView& v, Time sent_at, Format format) {
+  return direct_update(v, sent_at, format, display_reserve(v));
+}
+std::string encode_view(const StaffView& v, Time sent_at, Format format) {
+  return direct_update(v, sent_at, format, staff_reserve(v));
+}
+std::string encode_view(const Board& v, Time sent_at, Format format) {
+  return direct_update(v, sent_at, format, board_reserve(v));
+}
+
+std::string encode_plain(const PatientView& v, Format format) {
+  return direct_plain(v, format, kPatientReserve);
+}
+std::string encode_plain(const DisplayView& v, Format format) {
+  return direct_plain(v, format, display_reserve(v));
+}
+std::string encode_plain(const StaffView& v, Format format) {
+  return direct_plain(v, format, staff_reserve(v));
+}
+std::string encode_plain(const Board& v, Format format) {
+  return direct_plain(v, format, board_reserve(v));
 }
 
 }  // namespace qc::gw

@@ -1,6 +1,9 @@
 // Encoding of what queuecastd sends: views as WebSocket ServerMessages,
 // errors, command responses; and the HTTP status of each error code.
-// Everything goes through proto/codec.h (protobuf JSON mapping or binary).
+// Views are written directly (gateway/view_json.h, gateway/view_pb.h), with
+// the bytes protobuf would produce for the codec's message (proto/codec.h,
+// protobuf JSON mapping or binary); errors and responses go through
+// proto/codec.h.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -32,7 +35,8 @@ std::string encode_pong(Time at, Format format);
 
 // HTTP error body: ErrorReply {"error":{"code","message"}}.
 std::string encode_error_body(std::string_view code, std::string_view message, Format format);
-// Binary CommandResponse -> the format asked for (JSON re-rendered).
+// Binary CommandResponse -> the format asked for (JSON re-rendered, directly
+// by gateway/response_json.h; bytes it does not accept go the protobuf way).
 std::string render_response(const std::string& binary_response, Format format);
 
 // Any view as a bare message (HTTP GET answers).
@@ -40,5 +44,19 @@ std::string encode_plain(const PatientView& v, Format format);
 std::string encode_plain(const DisplayView& v, Format format);
 std::string encode_plain(const StaffView& v, Format format);
 std::string encode_plain(const Board& v, Format format);
+
+// The protobuf path the two families above replace (codec::to_proto, then
+// protobuf's JSON printer via codec::to_json or SerializeToString): the
+// reference that tests/gateway/view_json_test.cc and bench/wire_bench.cc
+// compare them with. Same output, many times the cost; not for serving.
+std::string encode_view_reference(const PatientView& v, Time sent_at, Format format);
+std::string encode_view_reference(const DisplayView& v, Time sent_at, Format format);
+std::string encode_view_reference(const StaffView& v, Time sent_at, Format format);
+std::string encode_view_reference(const Board& v, Time sent_at, Format format);
+std::string encode_plain_reference(const PatientView& v, Format format);
+std::string encode_plain_reference(const DisplayView& v, Format format);
+std::string encode_plain_reference(const StaffView& v, Format format);
+std::string encode_plain_reference(const Board& v, Format format);
+std::string render_response_reference(const std::string& binary_response, Format format);
 
 }  // namespace qc::gw
