@@ -1,7 +1,9 @@
 // Beast unit 1 of 2: listener and HTTP sessions. See http_server.h.
 #include "gateway/http_server.h"
 
+#include <array>
 #include <chrono>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -24,10 +26,76 @@ namespace {
 
 using Steady = std::chrono::steady_clock;
 
+class HttpSession;
+
+// Answers on their way back to the network threads. A shard answers a whole
+// group at once; each answer is queued here and the queue is handed to the
+// io_context with ONE post per group (defer_to_group_end(), runtime.h), not
+// one per answer: each post from a shard thread may wake a network thread,
+// which costs more than writing the answer. Answers given on a network thread
+// (errors found before a shard is involved) are queued the same way.
+class Replies {
+ public:
+  Replies(asio::io_context& ioc, Runtime& runtime) : ioc_(ioc), runtime_(runtime) {}
+  void set_threads(int n) { threads_ = n; }
+
+  // Thread-safe.
+  void push(std::shared_ptr<HttpSession> session, HttpResponse response, bool keep_alive,
+            unsigned version) {
+    bool post;
+    {
+      std::lock_guard lock(mu_);
+      items_.push_back(Item{std::move(session), std::move(response), keep_alive, version});
+      post = !posted_ && items_.size() == 1;
+    }
+    if (!post) return;
+    if (defer_to_group_end(this, &Replies::flush_fn, this)) return;
+    flush();
+  }
+
+  // The io_context's side: the network thread's pass over new requests
+  // (Runtime::submit() batches them, one hand-off per shard per pass).
+  void start_pass() {
+    if (pass_) return;
+    pass_.emplace(runtime_);
+    asio::post(ioc_, [this] { pass_.reset(); });
+  }
+  // Only with one network thread: with several, a pass would not be
+  // confined to one thread.
+  bool batch_submits() const { return threads_ == 1; }
+
+ private:
+  struct Item {
+    std::shared_ptr<HttpSession> session;
+    HttpResponse response;
+    bool keep_alive;
+    unsigned version;
+  };
+  static void flush_fn(void* self) { static_cast<Replies*>(self)->flush(); }
+  void flush() {
+    {
+      std::lock_guard lock(mu_);
+      if (posted_ || items_.empty()) return;
+      posted_ = true;
+    }
+    asio::post(ioc_, [this] { drain(); });
+  }
+  void drain();
+
+  asio::io_context& ioc_;
+  Runtime& runtime_;
+  int threads_ = 1;
+  std::mutex mu_;
+  std::vector<Item> items_;
+  std::vector<Item> taken_;  // drain()'s, reused
+  bool posted_ = false;
+  std::optional<SubmitBatch> pass_;  // the network thread's (one thread only)
+};
+
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(Shared& shared, tcp::socket socket, std::shared_ptr<Slot> slot)
-      : shared_(shared), stream_(std::move(socket)), slot_(std::move(slot)) {
+  HttpSession(Shared& shared, Replies& replies, tcp::socket socket, std::shared_ptr<Slot> slot)
+      : shared_(shared), replies_(replies), stream_(std::move(socket)), slot_(std::move(slot)) {
     shared_.metrics.http_connections.fetch_add(1, std::memory_order_relaxed);
   }
   ~HttpSession() { shared_.metrics.http_connections.fetch_sub(1, std::memory_order_relaxed); }
@@ -54,6 +122,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (ec == http::error::body_limit) {
       HttpResponse r = error_response(413, "invalid_argument", "request body too large",
                                       Format::kJson);
+      head_ = false;
       return write(std::move(r), false, 11);
     }
     if (ec) {
@@ -96,34 +165,58 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     const unsigned version = req.version();
     head_ = req.method() == http::verb::head;
     shared_.http_inflight.fetch_add(1);
-    auto self = shared_from_this();
-    shared_.service.handle(std::move(hr), [self, keep_alive, version](HttpResponse r) {
-      asio::post(self->stream_.get_executor(), [self, r = std::move(r), keep_alive, version]() mutable {
-        self->shared_.http_inflight.fetch_sub(1);
-        self->write(std::move(r), keep_alive, version);
-      });
-    });
+    if (replies_.batch_submits()) replies_.start_pass();
+    shared_.service.handle(std::move(hr),
+                           [self = shared_from_this(), keep_alive, version](HttpResponse r) {
+                             self->replies_.push(self, std::move(r), keep_alive, version);
+                           });
   }
 
+ public:
+  // An answer from Replies: on this connection's strand, or on the only
+  // network thread.
+  void answer(HttpResponse r, bool keep_alive, unsigned version) {
+    shared_.http_inflight.fetch_sub(1);
+    write(std::move(r), keep_alive, version);
+  }
+  auto executor() { return stream_.get_executor(); }
+
+ private:
+  // The response head is written by hand (status line, Server, Content-Type,
+  // the response's own headers, Content-Length, Connection) and sent with
+  // the body in one gathered write.
   void write(HttpResponse r, bool keep_alive, unsigned version) {
-    auto res = std::make_shared<http::response<http::string_body>>(
-        static_cast<http::status>(r.status), version);
-    res->set(http::field::server, "queuecastd");
-    res->set(http::field::content_type, r.content_type);
-    for (auto& [k, v] : r.headers) res->set(k, v);
     if (shared_.draining) keep_alive = false;
-    res->keep_alive(keep_alive);
-    res->body() = std::move(r.body);
-    res->prepare_payload();
-    if (head_) res->body().clear();
+    head_buf_.clear();
+    head_buf_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    head_buf_ += std::to_string(r.status);
+    head_buf_ += ' ';
+    const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+    head_buf_.append(reason.data(), reason.size());
+    head_buf_ += "\r\nServer: queuecastd\r\nContent-Type: ";
+    head_buf_ += r.content_type;
+    for (auto& [k, v] : r.headers) {
+      head_buf_ += "\r\n";
+      head_buf_ += k;
+      head_buf_ += ": ";
+      head_buf_ += v;
+    }
+    head_buf_ += "\r\nContent-Length: ";
+    head_buf_ += std::to_string(r.body.size());
+    if (version >= 11 && !keep_alive) head_buf_ += "\r\nConnection: close";
+    if (version < 11 && keep_alive) head_buf_ += "\r\nConnection: keep-alive";
+    head_buf_ += "\r\n\r\n";
+    body_ = std::move(r.body);
+    if (head_) body_.clear();
     int cls = r.status / 100;
     if (cls >= 1 && cls <= 5) shared_.metrics.http_by_class[cls].fetch_add(1, std::memory_order_relaxed);
     if (started_ != Steady::time_point{})
       shared_.metrics.request_latency.observe_us(
           std::chrono::duration<double, std::micro>(Steady::now() - started_).count());
     stream_.expires_after(std::chrono::milliseconds(shared_.config.limits.slow_timeout_ms));
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, std::size_t) {
+    std::array<asio::const_buffer, 2> bufs{asio::buffer(head_buf_), asio::buffer(body_)};
+    asio::async_write(stream_, bufs,
+                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
                         if (ec) {
                           fail(ec, "http write");
                           return self->close();
@@ -140,14 +233,36 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   Shared& shared_;
+  Replies& replies_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::string head_buf_;
+  std::string body_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::shared_ptr<Slot> slot_;
   bool first_ = true;
   bool head_ = false;
   Steady::time_point started_{};
 };
+
+void Replies::drain() {
+  {
+    std::lock_guard lock(mu_);
+    taken_.swap(items_);
+    posted_ = false;
+  }
+  for (Item& it : taken_) {
+    if (threads_ == 1) {
+      // One network thread: every strand runs on it, and not now.
+      it.session->answer(std::move(it.response), it.keep_alive, it.version);
+    } else {
+      asio::dispatch(it.session->executor(),
+                     [s = std::move(it.session), r = std::move(it.response), k = it.keep_alive,
+                      v = it.version]() mutable { s->answer(std::move(r), k, v); });
+    }
+  }
+  taken_.clear();
+}
 
 }  // namespace
 }  // namespace net
@@ -157,6 +272,7 @@ using namespace net;
 struct Server::Impl {
   Impl(Service& service, const Config& config, Metrics& metrics)
       : shared{service, config, metrics, ConnectionCounter(config.limits.connections_per_address)},
+        replies(ioc, service.runtime()),
         acceptor(ioc),
         signals(ioc, SIGTERM, SIGINT) {}
 
@@ -184,7 +300,7 @@ struct Server::Impl {
         if (shared.config.limits.send_buffer_bytes > 0)
           socket.set_option(asio::socket_base::send_buffer_size(shared.config.limits.send_buffer_bytes), e2);
         auto slot = std::make_shared<Slot>(shared.counter, address);
-        std::make_shared<HttpSession>(shared, std::move(socket), std::move(slot))->run();
+        std::make_shared<HttpSession>(shared, replies, std::move(socket), std::move(slot))->run();
       }
       accept();
     });
@@ -223,6 +339,7 @@ struct Server::Impl {
 
   Shared shared;
   asio::io_context ioc;
+  Replies replies;
   tcp::acceptor acceptor;
   asio::signal_set signals;
   asio::steady_timer retry{ioc};
@@ -275,6 +392,7 @@ void Server::run(int io_threads, std::function<void()> on_signal) {
     if (on_signal) on_signal();
     impl_->drain();
   });
+  impl_->replies.set_threads(io_threads);
   impl_->accept();
   std::vector<std::thread> threads;
   for (int i = 1; i < io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });

@@ -6,6 +6,59 @@
 
 namespace qc::gw {
 
+// ---- Hand-off batching (runtime.h) ----
+
+namespace {
+
+struct GroupAnswers {
+  bool open = false;
+  struct Deferred {
+    const void* key;
+    void (*fn)(void*);
+    void* arg;
+  };
+  std::vector<Deferred> deferred;
+};
+thread_local GroupAnswers t_group;
+thread_local SubmitBatch* t_batch = nullptr;
+
+}  // namespace
+
+bool defer_to_group_end(const void* key, void (*fn)(void*), void* arg) {
+  if (!t_group.open) return false;
+  for (const auto& d : t_group.deferred)
+    if (d.key == key) return true;
+  t_group.deferred.push_back({key, fn, arg});
+  return true;
+}
+
+void begin_group_answers() { t_group.open = true; }
+
+void end_group_answers() {
+  t_group.open = false;
+  // A deferred function may answer more (it runs outside the group).
+  std::vector<GroupAnswers::Deferred> run;
+  run.swap(t_group.deferred);
+  for (const auto& d : run) d.fn(d.arg);
+}
+
+SubmitBatch::SubmitBatch(Runtime& runtime) : runtime_(runtime), previous_(t_batch) {
+  queued_.resize(runtime_.shards_.size());
+  t_batch = this;
+}
+
+SubmitBatch::~SubmitBatch() {
+  flush();
+  t_batch = previous_;
+}
+
+SubmitBatch* SubmitBatch::current() { return t_batch; }
+
+void SubmitBatch::flush() {
+  for (std::size_t i = 0; i < queued_.size(); ++i)
+    if (!queued_[i].empty()) runtime_.shards_[i]->post_commands(queued_[i]);
+}
+
 Runtime::Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics,
                  JournalFactory journals)
     : options_(std::move(options)), clock_(clock), metrics_(metrics) {
@@ -97,6 +150,10 @@ void Runtime::submit(CommandRequest request) {
     }
   }
   int s = route(request.command.body);
+  if (SubmitBatch* b = t_batch; b && &b->runtime_ == this) {
+    b->queued_[static_cast<std::size_t>(s)].push_back(std::move(request));
+    return;
+  }
   shards_[static_cast<std::size_t>(s)]->post_command(std::move(request));
 }
 

@@ -102,6 +102,45 @@ using ReadFn = std::function<void(ShardContext&)>;
 
 class Directory;
 class Shard;
+class Runtime;
+
+// ---- Batching of the hand-offs between threads ----
+//
+// Each wake-up of another thread costs several microseconds here, more than
+// most commands cost to apply; so both directions move in batches.
+//
+// Shard -> network: while a shard answers the commands and reads of one group
+// (on the shard thread), an answer callback may defer work to the end of the
+// group: defer_to_group_end(key, fn, arg) registers fn(arg) to run once,
+// after the group's last answer (several calls with the same key: once), and
+// returns true; outside a group's answers it returns false and does nothing.
+// The network side queues its answers and posts them to its threads once per
+// group (http_server.cc).
+bool defer_to_group_end(const void* key, void (*fn)(void*), void* arg);
+
+// Network -> shard: while a SubmitBatch is open on a thread, Runtime::submit()
+// from that thread queues the commands, and closing the batch hands each
+// shard its commands under one lock with at most one wake-up. Not nested;
+// commands submitted on other threads are not affected. The network side
+// opens one when a pass of its event loop starts reading requests and closes
+// it after the pass (http_server.cc).
+class SubmitBatch {
+ public:
+  explicit SubmitBatch(Runtime& runtime);
+  ~SubmitBatch();
+  SubmitBatch(const SubmitBatch&) = delete;
+  SubmitBatch& operator=(const SubmitBatch&) = delete;
+  // Hands everything queued so far to the shards (the batch stays open).
+  void flush();
+  // The batch open on this thread, if any.
+  static SubmitBatch* current();
+
+ private:
+  friend class Runtime;
+  Runtime& runtime_;
+  std::vector<std::vector<CommandRequest>> queued_;  // by shard
+  SubmitBatch* previous_;
+};
 
 class Runtime {
  public:
@@ -136,6 +175,7 @@ class Runtime {
   bool ready() const;  // recovered, and no shard is rebuilding after a store failure
 
  private:
+  friend class SubmitBatch;
   int route(const CommandBody& body) const;
   RuntimeOptions options_;
   const Clock& clock_;

@@ -227,7 +227,9 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
   cr.idempotency_key = std::move(key);
   cr.done = [respond = std::move(respond), out](CommandOutcome o) {
     if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
-    HttpResponse r = ok_response(render_response(o.response, out), out, o.created ? 201 : 200);
+    HttpResponse r = ok_response(
+        out == Format::kProto ? std::move(o.response) : render_response(o.response, out), out,
+        o.created ? 201 : 200);
     if (o.replayed) r.headers.emplace_back("Idempotency-Replayed", "true");
     respond(std::move(r));
   };

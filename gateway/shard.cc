@@ -132,12 +132,17 @@ class Shard::Impl {
     if (thread_.joinable()) thread_.join();
   }
 
+  // The shard thread is woken only when the queue was empty (it takes all of
+  // it at once), and after the lock is released (so it does not wake up
+  // only to wait for the lock).
   void post_command(CommandRequest r) {
     {
-      std::lock_guard lock(mu_);
+      std::unique_lock lock(mu_);
       if (!stopping_) {
         queue_.push_back(Task{std::move(r), nullptr});
-        if (queue_.size() == 1) cv_.notify_one();
+        const bool wake = queue_.size() == 1;
+        lock.unlock();
+        if (wake) cv_.notify_one();
         return;
       }
     }
@@ -147,10 +152,34 @@ class Shard::Impl {
     r.done(std::move(o));
   }
 
+  void post_commands(std::vector<CommandRequest>& rs) {
+    if (rs.empty()) return;
+    {
+      std::unique_lock lock(mu_);
+      if (!stopping_) {
+        const bool wake = queue_.empty();
+        for (auto& r : rs) queue_.push_back(Task{std::move(r), nullptr});
+        lock.unlock();
+        rs.clear();
+        if (wake) cv_.notify_one();
+        return;
+      }
+    }
+    for (auto& r : rs) {
+      CommandOutcome o;
+      o.error = Error::kUnavailable;
+      o.message = "server is shutting down";
+      r.done(std::move(o));
+    }
+    rs.clear();
+  }
+
   void post_read(ReadFn fn) {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
     queue_.push_back(Task{{}, std::move(fn)});
-    if (queue_.size() == 1) cv_.notify_one();
+    const bool wake = queue_.size() == 1;
+    lock.unlock();
+    if (wake) cv_.notify_one();
   }
 
   bool ready() const { return recovered_ && !degraded_; }
@@ -239,6 +268,9 @@ class Shard::Impl {
         recover(&rerr);
       }
     }
+    // The answers of the group: the network side hands them to its threads
+    // once, at end_group_answers() (runtime.h).
+    begin_group_answers();
     for (Ack& a : acks_) {
       if (!committed && a.applied) {
         a.outcome = CommandOutcome{};
@@ -252,6 +284,7 @@ class Shard::Impl {
       ShardContext ctx{engine_, now, hub_, index_, metrics_, &holds_};
       for (auto& r : reads) r(ctx);
     }
+    end_group_answers();
     if (committed && options_.snapshot_every && since_snapshot_ >= options_.snapshot_every) {
       std::string err;
       if (journal_->save_snapshot(next_seq_ - 1, engine_.save(), &err)) {
@@ -515,6 +548,7 @@ bool Shard::recover(std::string* error) { return impl_->recover(error); }
 void Shard::start() { impl_->start(); }
 void Shard::stop() { impl_->stop(); }
 void Shard::post_command(CommandRequest request) { impl_->post_command(std::move(request)); }
+void Shard::post_commands(std::vector<CommandRequest>& requests) { impl_->post_commands(requests); }
 void Shard::post_read(ReadFn fn) { impl_->post_read(std::move(fn)); }
 bool Shard::ready() const { return impl_->ready(); }
 

@@ -11,6 +11,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/journal/journal.h"
 #include "gateway/clock.h"
@@ -19,6 +20,11 @@
 #include "gateway/runtime.h"
 
 namespace qc::gw {
+
+// The shard thread's side of defer_to_group_end() (runtime.h): it opens the
+// answers of a group, then closes them, which runs what was deferred.
+void begin_group_answers();
+void end_group_answers();
 
 class Shard {
  public:
@@ -31,6 +37,9 @@ class Shard {
   void stop();
   // Thread-safe; after stop() commands are answered `unavailable`.
   void post_command(CommandRequest request);
+  // The same for several commands: one lock, at most one wake-up. Moves
+  // from `requests` and leaves it empty.
+  void post_commands(std::vector<CommandRequest>& requests);
   void post_read(ReadFn fn);
   bool ready() const;
 
