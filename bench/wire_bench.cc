@@ -12,6 +12,12 @@
 //   the 190 phones of one session: Engine::patient_views() of the session,
 //   then one encode_view per phone (path 0: protobuf, 1: direct; path 2:
 //   patient_views() alone). Counter `per_delivery` = CPU time / 190.
+// - BM_RenderResponse/walkin:W/direct:D: render_response (binary
+//   CommandResponse -> JSON) of the answer to call_next (walkin:0: the events
+//   of the call) or to a walk-in registration (walkin:1: its event, the
+//   ticket, its token and patient view), built as the shard builds them; by
+//   the protobuf path (direct:0, render_response_reference) or the direct
+//   reader (direct:1).
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -19,6 +25,7 @@
 
 #include "engine/engine.h"
 #include "gateway/wire.h"
+#include "proto/codec.h"
 
 namespace {
 
@@ -151,6 +158,46 @@ BENCHMARK(BM_PatientRefresh190)
     ->ArgNames({"proto", "path"})
     ->ArgsProduct({{0, 1}, {0, 1, 2}})
     ->Unit(benchmark::kMicrosecond);
+
+// The binary answer to `cmd` on a copy of the fixture's engine, as
+// gateway/shard.cc builds it.
+std::string response_to(const Command& cmd) {
+  Engine e;
+  add_session(e, 0);
+  const Time now = fixture().now;
+  Result r = e.apply(cmd, now);
+  queuecast::v1::CommandResponse resp;
+  for (const Event& ev : r.events) {
+    codec::to_proto(ev, resp.add_events());
+    if (ev.type == EventType::kWalkInRegistered) {
+      resp.set_ticket_id(ev.ticket_id);
+      resp.set_label(ev.label);
+      resp.set_slot(ev.slot);
+      resp.set_token("0123456789abcdef0123456789abcdef");
+      if (auto pv = e.patient_view(ev.ticket_id, now)) codec::to_proto(*pv, resp.mutable_ticket());
+    }
+  }
+  std::string bin;
+  resp.SerializeToString(&bin);
+  return bin;
+}
+
+void BM_RenderResponse(benchmark::State& state) {
+  const bool walkin = state.range(0) != 0;
+  const bool direct = state.range(1) != 0;
+  const std::string bin =
+      walkin ? response_to(Command{nurse(), RegisterWalkIn{"s0", "wx", "赵六", "", ""}})
+             : response_to(Command{nurse(), CallNext{"s0"}});
+  std::size_t bytes = 0;
+  for (auto _ : state) {
+    std::string s = direct ? gw::render_response(bin, Format::kJson)
+                           : gw::render_response_reference(bin, Format::kJson);
+    bytes = s.size();
+    benchmark::DoNotOptimize(s.data());
+  }
+  state.counters["bytes"] = static_cast<double>(bytes);
+}
+BENCHMARK(BM_RenderResponse)->ArgNames({"walkin", "direct"})->ArgsProduct({{0, 1}, {0, 1}});
 
 }  // namespace
 

@@ -297,9 +297,12 @@ void append_json_timestamp(Time t, std::string* out) {
   std::int64_t secs = 0;
   int ms = 0;
   if (t != kNoTime) {
-    secs = t / 1000;
-    if (t % 1000 != 0 && t < 0) --secs;  // floor
-    ms = static_cast<int>(t - secs * 1000);
+    secs = t / 1000;  // floor division, without overflow near the int64 limits
+    ms = static_cast<int>(t % 1000);
+    if (ms < 0) {
+      --secs;
+      ms += 1000;
+    }
     if (secs < kMinSeconds) {
       secs = kMinSeconds;
       ms = 0;

@@ -92,9 +92,12 @@ void timestamp_field(std::uint32_t field, Time t, std::string* out) {
   std::int64_t secs = 0;
   std::int64_t ms = 0;
   if (t != kNoTime) {
-    secs = t / 1000;
-    if (t % 1000 != 0 && t < 0) --secs;
-    ms = t - secs * 1000;
+    secs = t / 1000;  // floor division, without overflow near the int64 limits
+    ms = t % 1000;
+    if (ms < 0) {
+      --secs;
+      ms += 1000;
+    }
     if (secs < kMinSeconds) {
       secs = kMinSeconds;
       ms = 0;
