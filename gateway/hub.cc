@@ -1,6 +1,9 @@
 #include "gateway/hub.h"
 
 #include <algorithm>
+#include <cstring>
+#include <functional>
+#include <new>
 
 namespace qc::gw {
 
@@ -40,86 +43,189 @@ std::string board_topic(std::string_view id) { return "b/" + std::string(id); }
 std::string staff_topic(std::string_view id) { return "s/" + std::string(id); }
 std::string display_topic(std::string_view id) { return "d/" + std::string(id); }
 
-Hub::Map::value_type* Hub::find(const std::string& topic) const {
-  if (last_ && last_->first == topic) return last_;
-  auto& map = const_cast<Map&>(topics_);
-  auto it = map.find(topic);
-  if (it == map.end()) return nullptr;
-  last_ = &*it;
-  return last_;
+struct Hub::Entry {
+  std::uint64_t hash = 0;
+  std::uint32_t key_len = 0;
+  std::uint32_t n = 0;                          // subscribers
+  std::uint32_t per_format[kFormatCount] = {};  // subscribers by format
+  Sub first;                                    // subscriber 0 (when n > 0)
+  std::vector<Sub> rest;                        // subscribers 1..n-1
+  std::string session;                          // patient topics: the ticket's session
+
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
+  Sub& at(std::size_t i) { return i == 0 ? first : rest[i - 1]; }
+
+  // One allocation: the entry, then the topic's bytes.
+  static Entry* make(std::string_view key, std::uint64_t hash) {
+    void* p = ::operator new(sizeof(Entry) + key.size());
+    auto* e = new (p) Entry();
+    e->hash = hash;
+    e->key_len = static_cast<std::uint32_t>(key.size());
+    if (!key.empty()) std::memcpy(static_cast<void*>(e + 1), key.data(), key.size());
+    return e;
+  }
+  static void destroy(Entry* e) {
+    e->~Entry();
+    ::operator delete(static_cast<void*>(e));
+  }
+};
+
+namespace {
+std::uint64_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s); }
+}  // namespace
+
+Hub::~Hub() {
+  for (Slot& s : slots_)
+    if (s.entry) Entry::destroy(s.entry);
+}
+
+Hub::Entry* Hub::find(std::string_view topic, std::uint64_t hash) const {
+  if (slots_.empty()) return nullptr;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+    const Slot& s = slots_[i];
+    if (!s.entry) return nullptr;
+    if (s.hash == hash && s.entry->key() == topic) return s.entry;
+  }
+}
+
+Hub::Entry* Hub::find(std::string_view topic) const {
+  if (last_ && last_->key() == topic) return last_;
+  Entry* e = find(topic, hash_of(topic));
+  if (e) last_ = e;
+  return e;
+}
+
+void Hub::grow() {
+  std::vector<Slot> old;
+  old.swap(slots_);
+  slots_.resize(old.empty() ? 16 : old.size() * 2);
+  const std::size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (!s.entry) continue;
+    std::size_t i = s.hash & mask;
+    while (slots_[i].entry) i = (i + 1) & mask;
+    slots_[i] = s;
+  }
+}
+
+Hub::Entry* Hub::insert(std::string_view topic, std::uint64_t hash) {
+  if ((used_ + 1) * 2 > slots_.size()) grow();
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = hash & mask;
+  while (slots_[i].entry) i = (i + 1) & mask;
+  slots_[i] = Slot{hash, Entry::make(topic, hash)};
+  ++used_;
+  return slots_[i].entry;
+}
+
+void Hub::erase(Entry* e) {
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t i = e->hash & mask;
+  while (slots_[i].entry != e) i = (i + 1) & mask;
+  // Backward-shift deletion: no tombstones, probe chains stay short.
+  slots_[i] = Slot{};
+  for (std::size_t j = (i + 1) & mask; slots_[j].entry; j = (j + 1) & mask) {
+    const std::size_t k = slots_[j].hash & mask;  // where slot j's entry wants to be
+    const bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+    if (stays) continue;
+    slots_[i] = slots_[j];
+    slots_[j] = Slot{};
+    i = j;
+  }
+  --used_;
+  if (last_ == e) last_ = nullptr;
+  Entry::destroy(e);
+}
+
+void Hub::drop_sub(Entry* e, std::size_t i, std::size_t* count) {
+  --e->per_format[static_cast<int>(e->at(i).format)];
+  const std::size_t last = e->n - 1;
+  if (i != last) e->at(i) = std::move(e->at(last));
+  if (last == 0) {
+    e->first = Sub{};
+  } else {
+    e->rest.pop_back();
+    if (e->rest.empty()) std::vector<Sub>().swap(e->rest);
+  }
+  --e->n;
+  --*count;
 }
 
 void Hub::add(const std::string& topic, const std::string& session, std::shared_ptr<Subscriber> s) {
-  Entry& e = topics_[topic];
-  auto& list = e.subs[static_cast<int>(s->format())];
-  for (auto& w : list) {
+  const std::uint64_t h = hash_of(topic);
+  Entry* e = find(topic, h);
+  if (!e) e = insert(topic, h);
+  for (std::size_t i = 0; i < e->n; ++i) {
+    const auto& w = e->at(i).w;
     if (!w.owner_before(s) && !s.owner_before(w)) return;  // already subscribed
   }
-  list.push_back(s);
+  const Format f = s->format();
+  Sub sub{s, f};
+  if (e->n == 0)
+    e->first = std::move(sub);
+  else
+    e->rest.push_back(std::move(sub));
+  ++e->n;
+  ++e->per_format[static_cast<int>(f)];
   ++count_;
   if (topic.rfind("p/", 0) == 0 && !session.empty()) {
-    e.session = session;
+    e->session = session;
     patients_by_session_[session].insert(topic.substr(2));
   }
 }
 
-void Hub::erase_if_empty(Map::value_type* e) {
-  for (auto& l : e->second.subs)
-    if (!l.empty()) return;
-  if (!e->second.session.empty()) {
-    auto p = patients_by_session_.find(e->second.session);
+void Hub::erase_if_empty(Entry* e) {
+  if (e->n != 0) return;
+  if (!e->session.empty()) {
+    auto p = patients_by_session_.find(e->session);
     if (p != patients_by_session_.end()) {
-      p->second.erase(e->first.substr(2));
+      p->second.erase(std::string(e->key().substr(2)));
       if (p->second.empty()) patients_by_session_.erase(p);
     }
   }
-  last_ = nullptr;
-  topics_.erase(e->first);
+  erase(e);
 }
 
 void Hub::remove(const std::string& topic, const std::weak_ptr<Subscriber>& s) {
-  auto* e = find(topic);
+  Entry* e = find(topic);
   if (!e) return;
-  for (auto& list : e->second.subs) {
-    for (std::size_t i = 0; i < list.size();) {
-      bool same = !list[i].owner_before(s) && !s.owner_before(list[i]);
-      if (same || list[i].expired()) {
-        list[i] = std::move(list.back());
-        list.pop_back();
-        --count_;
-      } else {
-        ++i;
-      }
-    }
+  for (std::size_t i = 0; i < e->n;) {
+    const auto& w = e->at(i).w;
+    bool same = !w.owner_before(s) && !s.owner_before(w);
+    if (same || w.expired())
+      drop_sub(e, i, &count_);
+    else
+      ++i;
   }
   erase_if_empty(e);
 }
 
 bool Hub::has(const std::string& topic, Format f) const {
-  auto* e = find(topic);
-  return e && !e->second.subs[static_cast<int>(f)].empty();
+  Entry* e = find(topic);
+  return e && e->per_format[static_cast<int>(f)] > 0;
 }
 
 bool Hub::has_any(const std::string& topic) const { return find(topic) != nullptr; }
 
 std::size_t Hub::publish(const std::string& topic, Format f, const Frame& frame) {
-  auto* e = find(topic);
-  if (!e) return 0;
+  Entry* e = find(topic);
+  if (!e || e->per_format[static_cast<int>(f)] == 0) return 0;
   DeliveryBatch batch;  // one wake-up per network thread for all of them
-  auto& list = e->second.subs[static_cast<int>(f)];
   std::size_t n = 0;
-  for (std::size_t i = 0; i < list.size();) {
-    if (auto s = list[i].lock()) {
+  for (std::size_t i = 0; i < e->n;) {
+    Sub& sub = e->at(i);
+    if (sub.format != f) {
+      ++i;
+    } else if (auto s = sub.w.lock()) {
       s->deliver(topic, frame);
       ++n;
       ++i;
     } else {
-      list[i] = std::move(list.back());
-      list.pop_back();
-      --count_;
+      drop_sub(e, i, &count_);
     }
   }
-  if (list.empty()) erase_if_empty(e);
+  erase_if_empty(e);
   return n;
 }
 

@@ -18,8 +18,10 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -70,8 +72,21 @@ std::string board_topic(std::string_view session_id);
 std::string staff_topic(std::string_view session_id);
 std::string display_topic(std::string_view area);
 
+// Topics -> subscribers, for one shard's thread (no lock).
+//
+// Layout (the shard looks a topic up once per view it publishes, so a
+// lookup must cost few cache misses, also with 100,000 topics): an
+// open-addressing table of (hash, entry) slots, linear probing, at most half
+// full; each entry is one allocation holding the topic's bytes after it,
+// its first subscriber inline (a patient topic has one) and per-format
+// counts. A lookup reads one slot and one entry.
 class Hub {
  public:
+  Hub() = default;
+  ~Hub();
+  Hub(const Hub&) = delete;
+  Hub& operator=(const Hub&) = delete;
+
   // `session` is the ticket's session for patient topics ("" otherwise).
   void add(const std::string& topic, const std::string& session, std::shared_ptr<Subscriber> s);
   // Removes `s` (compared by owner, so safe after the subscriber died).
@@ -83,22 +98,35 @@ class Hub {
   std::size_t publish(const std::string& topic, Format f, const Frame& frame);
   // Tickets of `session` with patient subscribers.
   const std::unordered_set<std::string>* patient_tickets(const std::string& session) const;
+  // Subscriptions (live or not yet pruned).
   std::size_t size() const { return count_; }
+  std::size_t topics() const { return used_; }
 
  private:
-  struct Entry {
-    std::vector<std::weak_ptr<Subscriber>> subs[kFormatCount];
-    std::string session;
+  struct Sub {
+    std::weak_ptr<Subscriber> w;
+    Format format = Format::kJson;
   };
-  using Map = std::unordered_map<std::string, Entry>;
-  Map topics_;
+  struct Entry;
+  struct Slot {
+    std::uint64_t hash = 0;
+    Entry* entry = nullptr;  // null: empty
+  };
+  Entry* find(std::string_view topic, std::uint64_t hash) const;
+  Entry* find(std::string_view topic) const;
+  Entry* insert(std::string_view topic, std::uint64_t hash);
+  void erase(Entry* e);
+  void erase_if_empty(Entry* e);
+  void grow();
+  static void drop_sub(Entry* e, std::size_t i, std::size_t* count);
+
+  std::vector<Slot> slots_;  // size: 0 or a power of two
+  std::size_t used_ = 0;
   std::unordered_map<std::string, std::unordered_set<std::string>> patients_by_session_;
   std::size_t count_ = 0;
   // The shard asks has_any(t), has(t, f) and publish(t, f) for one topic in
-  // a row: the last topic looked up is remembered (reset by every erase).
-  mutable Map::value_type* last_ = nullptr;
-  Map::value_type* find(const std::string& topic) const;
-  void erase_if_empty(Map::value_type* e);
+  // a row: the last entry found is remembered (reset when entries go).
+  mutable Entry* last_ = nullptr;
 };
 
 }  // namespace qc::gw
