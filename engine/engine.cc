@@ -35,13 +35,6 @@ Result Engine::apply(const Command& command, Time now) {
 }
 
 namespace {
-template <class... Fs>
-struct Overloaded : Fs... {
-  using Fs::operator()...;
-};
-template <class... Fs>
-Overloaded(Fs...) -> Overloaded<Fs...>;
-
 // Schedule commands may touch many sessions: bump the version of every
 // session their events name (once each).
 void touch_named(State& st, const Events& ev, std::size_t from) {
@@ -54,6 +47,49 @@ void touch_named(State& st, const Events& ev, std::size_t from) {
     if (si != kNoSession) touch(st, si);
   }
 }
+// One overload per command. std::visit over a single generic lambda keeps
+// the dispatch to an indirect call (no per-command object with a capture
+// per handler).
+#define QC_DISPATCH(Cmd, fn)                                                              \
+  Error dispatch(State& st, const Actor& a, const Cmd& c, Time now, Events* ev, std::size_t, \
+                 std::string* m) {                                                        \
+    return fn(st, a, c, now, ev, m);                                                      \
+  }
+QC_DISPATCH(CreateSession, op_create_session)
+QC_DISPATCH(DefineChannel, op_define_channel)
+QC_DISPATCH(Book, op_book)
+QC_DISPATCH(Hold, op_hold)
+QC_DISPATCH(Confirm, op_confirm)
+QC_DISPATCH(Release, op_release)
+QC_DISPATCH(Cancel, op_cancel)
+QC_DISPATCH(RegisterWalkIn, op_register_walk_in)
+QC_DISPATCH(CheckIn, op_check_in)
+QC_DISPATCH(CallNext, op_call_next)
+QC_DISPATCH(CallTicket, op_call_ticket)
+QC_DISPATCH(Recall, op_recall)
+QC_DISPATCH(Complete, op_complete)
+QC_DISPATCH(MarkMissed, op_mark_missed)
+QC_DISPATCH(ReturnTicket, op_return)
+QC_DISPATCH(MoveToNext, op_move_to_next)
+QC_DISPATCH(Pause, op_pause)
+QC_DISPATCH(Resume, op_resume)
+QC_DISPATCH(SuspendSession, op_suspend)
+QC_DISPATCH(CloseSession, op_close)
+QC_DISPATCH(Tick, op_tick)
+QC_DISPATCH(DefineTemplate, apply_define_template)
+#undef QC_DISPATCH
+// Schedule commands that may touch many sessions.
+#define QC_DISPATCH_NAMED(Cmd, fn)                                                          \
+  Error dispatch(State& st, const Actor& a, const Cmd& c, Time now, Events* ev,             \
+                 std::size_t before, std::string* m) {                                      \
+    Error r = fn(st, a, c, now, ev, m);                                                     \
+    if (r == Error::kOk) touch_named(st, *ev, before);                                      \
+    return r;                                                                               \
+  }
+QC_DISPATCH_NAMED(GenerateSessions, apply_generate_sessions)
+QC_DISPATCH_NAMED(AdjustQuotas, apply_adjust_quotas)
+QC_DISPATCH_NAMED(DoctorLeave, apply_doctor_leave)
+#undef QC_DISPATCH_NAMED
 }  // namespace
 
 Error Engine::apply_into(const Command& command, Time now, std::vector<Event>* events,
@@ -66,48 +102,7 @@ Error Engine::apply_into(const Command& command, Time now, std::vector<Event>* e
   const Actor& a = command.actor;
   std::string* m = message;
   Error e = std::visit(
-      Overloaded{
-          [&](const CreateSession& c) { return op_create_session(st, a, c, now, events, m); },
-          [&](const DefineChannel& c) { return op_define_channel(st, a, c, now, events, m); },
-          [&](const Book& c) { return op_book(st, a, c, now, events, m); },
-          [&](const Hold& c) { return op_hold(st, a, c, now, events, m); },
-          [&](const Confirm& c) { return op_confirm(st, a, c, now, events, m); },
-          [&](const Release& c) { return op_release(st, a, c, now, events, m); },
-          [&](const Cancel& c) { return op_cancel(st, a, c, now, events, m); },
-          [&](const RegisterWalkIn& c) { return op_register_walk_in(st, a, c, now, events, m); },
-          [&](const CheckIn& c) { return op_check_in(st, a, c, now, events, m); },
-          [&](const CallNext& c) { return op_call_next(st, a, c, now, events, m); },
-          [&](const CallTicket& c) { return op_call_ticket(st, a, c, now, events, m); },
-          [&](const Recall& c) { return op_recall(st, a, c, now, events, m); },
-          [&](const Complete& c) { return op_complete(st, a, c, now, events, m); },
-          [&](const MarkMissed& c) { return op_mark_missed(st, a, c, now, events, m); },
-          [&](const ReturnTicket& c) { return op_return(st, a, c, now, events, m); },
-          [&](const MoveToNext& c) { return op_move_to_next(st, a, c, now, events, m); },
-          [&](const Pause& c) { return op_pause(st, a, c, now, events, m); },
-          [&](const Resume& c) { return op_resume(st, a, c, now, events, m); },
-          [&](const SuspendSession& c) { return op_suspend(st, a, c, now, events, m); },
-          [&](const CloseSession& c) { return op_close(st, a, c, now, events, m); },
-          [&](const Tick& c) { return op_tick(st, a, c, now, events, m); },
-          [&](const DefineTemplate& c) {
-            return apply_define_template(st, a, c, now, events, m);
-          },
-          [&](const GenerateSessions& c) {
-            Error r = apply_generate_sessions(st, a, c, now, events, m);
-            if (r == Error::kOk) touch_named(st, *events, before);
-            return r;
-          },
-          [&](const AdjustQuotas& c) {
-            Error r = apply_adjust_quotas(st, a, c, now, events, m);
-            if (r == Error::kOk) touch_named(st, *events, before);
-            return r;
-          },
-          [&](const DoctorLeave& c) {
-            Error r = apply_doctor_leave(st, a, c, now, events, m);
-            if (r == Error::kOk) touch_named(st, *events, before);
-            return r;
-          },
-      },
-      command.body);
+      [&](const auto& c) { return dispatch(st, a, c, now, events, before, m); }, command.body);
   if (e != Error::kOk) events->resize(before);  // defensive: a rejection appends nothing
   return e;
 }
