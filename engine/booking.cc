@@ -154,12 +154,12 @@ Error check_lengths(std::string_view id, std::string_view token, std::string_vie
   return Error::kOk;
 }
 
-Error check_new_ids(const State& st, const std::string& ticket_id, const std::string& token,
+Error check_new_ids(const State& st, const std::string& ticket_id, const TokenKey& token,
                     std::string* msg) {
   Loc loc;
   if (!ticket_id.empty() && find_ticket(st, ticket_id, &loc))
     return reject(msg, Error::kAlreadyExists, "ticket id in use", ticket_id);
-  if (!token.empty() && find_token(st, token, &loc))
+  if (!token.text.empty() && find_token(st, token, &loc))
     return reject(msg, Error::kAlreadyExists, "token in use");
   return Error::kOk;
 }
@@ -167,7 +167,7 @@ Error check_new_ids(const State& st, const std::string& ticket_id, const std::st
 // Creates a BOOKED appointment (the unit is already taken).
 void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
                 const std::string& ref, const std::string& name, const std::string& ticket_id,
-                const std::string& token, const std::string& channel, std::uint8_t reservation,
+                const TokenKey& token, const std::string& channel, std::uint8_t reservation,
                 std::uint32_t patient, Time now, Events* ev) {
   SessionRec& s = st.sessions[si];
   std::uint32_t ti = static_cast<std::uint32_t>(s.tickets.size());
@@ -187,7 +187,7 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   t.reservation = reservation;
   t.patient = patient;
   index_ticket(st, t.id, Loc{si, ti});
-  if (!token.empty()) index_token(st, token, Loc{si, ti});
+  if (!token.text.empty()) index_token(st, token, Loc{si, ti});
   Event& e = add_event(ev, EventType::kTicketBooked, now, actor, s);
   fill_ticket(e, t);
   e.patient_ref = ref;
@@ -235,14 +235,15 @@ Error op_book(State& st, const Actor& actor, const Book& c, Time now, Events* ev
   if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
       e != Error::kOk)
     return e;
-  if (Error e = check_new_ids(st, c.ticket_id, c.token, msg); e != Error::kOk) return e;
+  const TokenKey token(c.token);
+  if (Error e = check_new_ids(st, c.ticket_id, token, msg); e != Error::kOk) return e;
   std::uint8_t res;
   if (Error e = check_booking(st, si, c.slot, c.patient_ref, c.channel, now, &res, msg);
       e != Error::kOk)
     return e;
   take_unit(st.sessions[si], c.slot, res);
   std::uint32_t patient = patient_add_active(st, c.patient_ref, si);
-  add_booked(st, si, actor, c.slot, c.patient_ref, c.patient_name, c.ticket_id, c.token,
+  add_booked(st, si, actor, c.slot, c.patient_ref, c.patient_name, c.ticket_id, token,
              c.channel, res, patient, now, ev);
   return Error::kOk;
 }
@@ -314,7 +315,8 @@ Error op_confirm(State& st, const Actor& actor, const Confirm& c, Time now, Even
   auto it = st.hold_index.find(std::string_view(c.hold_id));
   if (it == st.hold_index.end()) return reject(msg, Error::kUnknownHold, "unknown hold", c.hold_id);
   if (Error e = check_lengths(c.ticket_id, c.token, {}, {}, msg); e != Error::kOk) return e;
-  if (Error e = check_new_ids(st, c.ticket_id, c.token, msg); e != Error::kOk) return e;
+  const TokenKey token(c.token);
+  if (Error e = check_new_ids(st, c.ticket_id, token, msg); e != Error::kOk) return e;
   Loc loc;
   if (Error e = find_hold(st, c.hold_id, &loc, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[loc.session];
@@ -323,7 +325,7 @@ Error op_confirm(State& st, const Actor& actor, const Confirm& c, Time now, Even
   h.open = false;
   s.open_holds -= 1;
   // The patient's active booking carries over from the hold to the ticket.
-  add_booked(st, loc.session, actor, h.slot, h.patient_ref, h.patient_name, c.ticket_id, c.token,
+  add_booked(st, loc.session, actor, h.slot, h.patient_ref, h.patient_name, c.ticket_id, token,
              h.channel, h.reservation, h.patient, now, ev);
   return Error::kOk;
 }
@@ -380,7 +382,8 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
       e != Error::kOk)
     return e;
-  if (Error e = check_new_ids(st, c.ticket_id, c.token, msg); e != Error::kOk) return e;
+  const TokenKey token(c.token);
+  if (Error e = check_new_ids(st, c.ticket_id, token, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
   if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
   if (now < s.spec.registration_open)
@@ -415,7 +418,7 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   t.key = make_key(1, slot, kind_class(s, TicketKind::kWalkIn), s.next_seq++);
   queue_insert(s, ti, t.key);
   index_ticket(st, t.id, Loc{si, ti});
-  if (!c.token.empty()) index_token(st, c.token, Loc{si, ti});
+  if (!c.token.empty()) index_token(st, token, Loc{si, ti});
   Event& e = add_event(ev, EventType::kWalkInRegistered, now, actor, s);
   fill_ticket(e, t);
   e.from = TicketState::kWaiting;

@@ -4,6 +4,7 @@
 #include "engine/engine_state.h"
 
 #include <algorithm>
+#include <cstring>
 #include <numeric>
 
 #include "engine/ops.h"
@@ -80,14 +81,26 @@ struct HexTable {
 constexpr HexTable kHex;
 }  // namespace
 
+// Per byte of x (8 characters), the bit 0x80 is set if the character is a
+// lowercase hex digit; the nibbles are the digits' values.
 bool pack_token(std::string_view token, std::array<std::uint8_t, 16>* out) {
   if (token.size() != 32) return false;
-  std::uint8_t bad = 0;
-  for (std::size_t i = 0; i < 16; ++i) {
-    std::uint8_t hi = kHex.v[static_cast<unsigned char>(token[2 * i])];
-    std::uint8_t lo = kHex.v[static_cast<unsigned char>(token[2 * i + 1])];
-    bad |= (hi | lo) & 0xF0;
-    (*out)[i] = static_cast<std::uint8_t>(hi << 4 | (lo & 0x0F));
+  constexpr std::uint64_t L = 0x0101010101010101ull, H = 0x8080808080808080ull;
+  // Per byte (all bytes < 0x80): bit 7 set iff the byte is >= k.
+  auto ge = [](std::uint64_t x, std::uint64_t k) { return ((x | H) - k * L) & H; };
+  std::uint64_t bad = 0;
+  for (int w = 0; w < 4; ++w) {
+    std::uint64_t x;
+    std::memcpy(&x, token.data() + 8 * w, 8);
+    std::uint64_t ok = (ge(x, 0x30) & ~ge(x, 0x3A)) | (ge(x, 0x61) & ~ge(x, 0x67));
+    bad |= (x & H) | (ok ^ H);
+    // '0'..'9' -> 0..9, 'a'..'f' -> 10..15 (little-endian: byte 0 is the first digit).
+    std::uint64_t v = (x & (0x0F * L)) + ((x >> 6) & L) * 9;
+    std::uint64_t t = ((v & 0x00FF00FF00FF00FFull) << 4) | ((v >> 8) & 0x00FF00FF00FF00FFull);
+    t = (t | (t >> 8)) & 0x0000FFFF0000FFFFull;
+    t = (t | (t >> 16)) & 0x00000000FFFFFFFFull;
+    std::uint32_t b = static_cast<std::uint32_t>(t);
+    std::memcpy(out->data() + 4 * w, &b, 4);
   }
   return bad == 0;
 }
@@ -102,30 +115,34 @@ std::string unpack_token(const std::array<std::uint8_t, 16>& bin) {
   return s;
 }
 
-bool find_token(const Engine::State& st, std::string_view token, Loc* loc) {
-  std::array<std::uint8_t, 16> bin;
-  if (pack_token(token, &bin)) {
-    const Loc* l = st.token_index.find(FlatIndex<Loc>::hash(token), [&](Loc x) {
+bool find_token(const Engine::State& st, const TokenKey& token, Loc* loc) {
+  if (token.packed) {
+    const Loc* l = st.token_index.find(token_hash(token.bin), [&](Loc x) {
       const TicketRec& t = st.sessions[x.session].tickets[x.index];
-      return t.has_token && t.token_bin == bin;
+      return t.has_token && t.token_bin == token.bin;
     });
     if (l == nullptr) return false;
     *loc = *l;
     return true;
   }
-  auto it = st.other_tokens.find(token);
+  auto it = st.other_tokens.find(token.text);
   if (it == st.other_tokens.end()) return false;
   *loc = it->second;
   return true;
 }
 
-void index_token(Engine::State& st, std::string_view token, Loc loc) {
+bool find_token(const Engine::State& st, std::string_view token, Loc* loc) {
+  return find_token(st, TokenKey(token), loc);
+}
+
+void index_token(Engine::State& st, const TokenKey& token, Loc loc) {
   TicketRec& t = st.sessions[loc.session].tickets[loc.index];
-  if (pack_token(token, &t.token_bin)) {
+  if (token.packed) {
+    t.token_bin = token.bin;
     t.has_token = true;
-    st.token_index.insert(FlatIndex<Loc>::hash(token), loc);
+    st.token_index.insert(token_hash(token.bin), loc);
   } else {
-    st.other_tokens.emplace(std::string(token), loc);
+    st.other_tokens.emplace(std::string(token.text), loc);
   }
 }
 

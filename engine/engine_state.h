@@ -263,8 +263,21 @@ SessionIdx find_session(const Engine::State& st, std::string_view id);
 bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc);
 void index_ticket(Engine::State& st, std::string_view id, Loc loc);
 bool find_token(const Engine::State& st, std::string_view token, Loc* loc);
+// A token as the indexes see it, parsed once: 32 lowercase hex digits are
+// packed (16 bytes, kept in the ticket), any other form stays text.
+struct TokenKey {
+  explicit TokenKey(std::string_view t) : text(t), packed(pack_token(t, &bin)) {}
+  std::string_view text;
+  bool packed;
+  std::array<std::uint8_t, 16> bin;
+};
+bool find_token(const Engine::State& st, const TokenKey& token, Loc* loc);
+// The token_index hash of a packed token.
+inline std::uint64_t token_hash(const std::array<std::uint8_t, 16>& bin) {
+  return FlatIndex<Loc>::hash16(bin.data());
+}
 // Records `token` (not empty, not in use) for the ticket at `loc`.
-void index_token(Engine::State& st, std::string_view token, Loc loc);
+void index_token(Engine::State& st, const TokenKey& token, Loc loc);
 
 // Patients (records exist once a patient booked or held).
 inline constexpr std::uint32_t kNoPatient = ~std::uint32_t{0};

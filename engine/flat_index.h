@@ -9,7 +9,7 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
+#include <cstring>
 #include <string_view>
 #include <vector>
 
@@ -18,9 +18,44 @@ namespace qc {
 template <class LocT>
 class FlatIndex {
  public:
+  // A fast 64-bit hash of a short string (ids are at most 64 bytes, tokens
+  // 128): 8-byte words folded with 128-bit multiplications. The index uses
+  // the low bits, which the final fold mixes from every input bit.
   static std::uint64_t hash(std::string_view s) {
-    std::uint64_t h = std::hash<std::string_view>{}(s);
-    return h == 0 ? 1 : h;  // 0 marks an empty entry
+    const char* p = s.data();
+    std::size_t n = s.size();
+    std::uint64_t a, b;
+    if (n <= 16) {
+      if (n >= 8) {
+        a = load8(p);
+        b = load8(p + n - 8);
+      } else if (n >= 4) {
+        a = load4(p);
+        b = load4(p + n - 4);
+      } else {
+        a = n > 0 ? (std::uint64_t(static_cast<unsigned char>(p[0])) << 16) |
+                        (std::uint64_t(static_cast<unsigned char>(p[n >> 1])) << 8) |
+                        static_cast<unsigned char>(p[n - 1])
+                  : 0;
+        b = 0;
+      }
+    } else {
+      std::uint64_t h = kSeed;
+      while (n > 16) {
+        h = mix(load8(p) ^ kP1, load8(p + 8) ^ h);
+        p += 16;
+        n -= 16;
+      }
+      a = load8(p + n - 16) ^ h;
+      b = load8(p + n - 8);
+      n = s.size();
+    }
+    return nonzero(mix(a ^ kP1, b ^ kSeed ^ n));
+  }
+
+  // The hash of a 16-byte key (a packed token).
+  static std::uint64_t hash16(const unsigned char* p) {
+    return nonzero(mix(load8(p) ^ kP1, load8(p + 8) ^ kSeed));
   }
 
   std::size_t size() const { return size_; }
@@ -58,6 +93,24 @@ class FlatIndex {
   }
 
  private:
+  static constexpr std::uint64_t kSeed = 0xa0761d6478bd642full;
+  static constexpr std::uint64_t kP1 = 0xe7037ed1a0b428dbull;
+  static std::uint64_t load8(const void* p) {
+    std::uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+  }
+  static std::uint64_t load4(const void* p) {
+    std::uint32_t v;
+    std::memcpy(&v, p, 4);
+    return (std::uint64_t(v) << 32) | v;
+  }
+  static std::uint64_t mix(std::uint64_t a, std::uint64_t b) {
+    unsigned __int128 r = static_cast<unsigned __int128>(a) * b;
+    return static_cast<std::uint64_t>(r) ^ static_cast<std::uint64_t>(r >> 64);
+  }
+  static std::uint64_t nonzero(std::uint64_t h) { return h == 0 ? 1 : h; }  // 0 marks an empty entry
+
   struct Entry {
     std::uint64_t hash = 0;
     LocT loc{};

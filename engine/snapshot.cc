@@ -275,9 +275,8 @@ bool read_session(Reader& r, State& st) {
     if (find_ticket(st, t.id, &dup)) return false;
     index_ticket(st, t.id, Loc{si, i});
     if (t.has_token) {
-      std::string token = unpack_token(t.token_bin);
-      if (find_token(st, token, &dup)) return false;
-      st.token_index.insert(FlatIndex<Loc>::hash(token), Loc{si, i});
+      if (find_token(st, unpack_token(t.token_bin), &dup)) return false;
+      st.token_index.insert(token_hash(t.token_bin), Loc{si, i});
     }
     if (t.state == TicketState::kWaiting) s.waiting.push_back(WaitEntry{t.key, i});
     if (t.state == TicketState::kBooked) s.booked[t.slot] += 1;
