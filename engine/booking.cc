@@ -187,6 +187,7 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   t.reservation = reservation;
   t.patient = patient;
   index_ticket(st, t.id, Loc{si, ti});
+  note_label(s, t.label, ti);
   if (!token.text.empty()) index_token(st, token, Loc{si, ti});
   Event& e = add_event(ev, EventType::kTicketBooked, now, actor, s);
   fill_ticket(e, t);
@@ -418,6 +419,7 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   t.key = make_key(1, slot, kind_class(s, TicketKind::kWalkIn), s.next_seq++);
   queue_insert(s, ti, t.key);
   index_ticket(st, t.id, Loc{si, ti});
+  note_label(s, t.label, ti);
   if (!c.token.empty()) index_token(st, token, Loc{si, ti});
   Event& e = add_event(ev, EventType::kWalkInRegistered, now, actor, s);
   fill_ticket(e, t);

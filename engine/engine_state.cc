@@ -55,7 +55,59 @@ std::uint32_t patient_for(Engine::State& st, std::string_view ref) {
   return p;
 }
 
+namespace {
+// "A001" -> kind 0, n 1; "W1000" -> kind 1, n 1000; false for anything else.
+bool parse_label(std::string_view label, int* kind, std::uint32_t* n) {
+  if (label.size() < 4 || label.size() > 10 || (label[0] != 'A' && label[0] != 'W')) return false;
+  std::uint32_t v = 0;
+  for (std::size_t i = 1; i < label.size(); ++i) {
+    unsigned d = static_cast<unsigned char>(label[i]) - unsigned{'0'};
+    if (d > 9) return false;
+    v = v * 10 + d;
+    if (v > (1u << 30)) return false;
+  }
+  *kind = label[0] == 'A' ? 0 : 1;
+  *n = v;
+  return v > 0;
+}
+
+// Engine-assigned ids are "<session>-<label>": the session's label hints
+// find the ticket without the global index (whose entries are cold in a
+// large engine). Verified by comparing the id; false means "not found this
+// way".
+bool find_ticket_by_label(const Engine::State& st, std::string_view id, Loc* loc) {
+  std::size_t dash = id.rfind('-');
+  if (dash == std::string_view::npos || dash == 0) return false;
+  int kind;
+  std::uint32_t n;
+  if (!parse_label(id.substr(dash + 1), &kind, &n)) return false;
+  SessionIdx si = find_session(st, id.substr(0, dash));
+  if (si == kNoSession) return false;
+  const SessionRec& s = st.sessions[si];
+  const std::vector<std::uint32_t>& hints = s.label_tickets[kind];
+  if (n > hints.size()) return false;
+  std::uint32_t ti = hints[n - 1];
+  if (ti >= s.tickets.size() || s.tickets[ti].id != id) return false;
+  *loc = Loc{si, ti};
+  return true;
+}
+}  // namespace
+
+void note_label(SessionRec& s, std::string_view label, std::uint32_t ti) {
+  int kind;
+  std::uint32_t n;
+  // A label's number is at most the number of tickets (bounds the hints).
+  if (!parse_label(label, &kind, &n) || n > s.tickets.size()) return;
+  std::vector<std::uint32_t>& hints = s.label_tickets[kind];
+  if (hints.size() < n) {
+    if (hints.capacity() < n) hints.reserve(std::max<std::size_t>(n, hints.capacity() + hints.capacity() / 4 + 16));
+    hints.resize(n, kNoTicket);
+  }
+  hints[n - 1] = ti;
+}
+
 bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc) {
+  if (find_ticket_by_label(st, id, loc)) return true;
   const Loc* l = st.ticket_index.find(FlatIndex<Loc>::hash(id), [&](Loc x) {
     return st.sessions[x.session].tickets[x.index].id == id;
   });
@@ -349,6 +401,8 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
   // The session's own tickets too: growing the vector during the day would
   // copy every ticket each time (bounded, in case of absurd quotas).
   s.tickets.reserve(std::min<std::size_t>(total, 4096));
+  s.label_tickets[0].reserve(std::min<std::size_t>(appointments, 4096));
+  s.label_tickets[1].reserve(std::min<std::size_t>(total - appointments, 4096));
   for (const Reservation& r : sp.reservations) {
     ReservationState& rs = s.reservations.emplace_back();
     rs.channel = r.channel;

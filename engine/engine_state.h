@@ -186,6 +186,12 @@ struct SessionRec {
 
   std::vector<HoldRec> holds;  // creation order, finished ones included
 
+  // Hints for find_ticket: label_tickets[k][n - 1] is the index of the ticket
+  // labelled A<n> (k = 0) or W<n> (k = 1), or kNoTicket. Only a hint: a
+  // lookup through it compares the ticket's id, so a missing or stale entry
+  // just falls back to the ticket index.
+  std::vector<std::uint32_t> label_tickets[2];
+
   SessionSpec spec;  // as given (defaults unresolved); resolved values above
 
   Time slot_start(std::int32_t s) const { return spec.start + s * slot_len; }
@@ -260,6 +266,10 @@ Time session_due(const SessionRec& s);
 SessionIdx find_session(const Engine::State& st, std::string_view id);
 
 // Ticket and token indexes.
+inline constexpr std::uint32_t kNoTicket = ~std::uint32_t{0};
+// Records that ticket `ti` of `s` has label `label` (a find_ticket hint;
+// ignores labels that are not A/W and digits).
+void note_label(SessionRec& s, std::string_view label, std::uint32_t ti);
 bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc);
 void index_ticket(Engine::State& st, std::string_view id, Loc loc);
 bool find_token(const Engine::State& st, std::string_view token, Loc* loc);
