@@ -44,8 +44,9 @@ std::string unique_id(Taken&& taken, const std::string& session, const std::stri
 std::string unique_ticket_id(const State& st, const std::string& session,
                              const std::string& label) {
   Loc loc;
-  return unique_id([&](const std::string& id) { return find_ticket(st, id, &loc); }, session,
-                   label);
+  // A new id has no label hint yet: the ticket index alone answers.
+  return unique_id([&](const std::string& id) { return find_ticket_indexed(st, id, &loc); },
+                   session, label);
 }
 
 // Ticket vectors grow by a quarter (not double): memory per ticket stays

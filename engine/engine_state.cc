@@ -107,7 +107,10 @@ void note_label(SessionRec& s, std::string_view label, std::uint32_t ti) {
 }
 
 bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc) {
-  if (find_ticket_by_label(st, id, loc)) return true;
+  return find_ticket_by_label(st, id, loc) || find_ticket_indexed(st, id, loc);
+}
+
+bool find_ticket_indexed(const Engine::State& st, std::string_view id, Loc* loc) {
   const Loc* l = st.ticket_index.find(FlatIndex<Loc>::hash(id), [&](Loc x) {
     return st.sessions[x.session].tickets[x.index].id == id;
   });

@@ -271,6 +271,9 @@ inline constexpr std::uint32_t kNoTicket = ~std::uint32_t{0};
 // ignores labels that are not A/W and digits).
 void note_label(SessionRec& s, std::string_view label, std::uint32_t ti);
 bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc);
+// find_ticket through the ticket index only (for an id that has no label
+// hint yet: a new engine-assigned id).
+bool find_ticket_indexed(const Engine::State& st, std::string_view id, Loc* loc);
 void index_ticket(Engine::State& st, std::string_view id, Loc loc);
 bool find_token(const Engine::State& st, std::string_view token, Loc* loc);
 // A token as the indexes see it, parsed once: 32 lowercase hex digits are
