@@ -48,8 +48,6 @@ std::uint32_t patient_for(Engine::State& st, std::string_view ref) {
   std::uint32_t p = find_patient(st, ref);
   if (p != kNoPatient) return p;
   p = static_cast<std::uint32_t>(st.patients.size());
-  std::size_t cap = st.patients.capacity();
-  if (st.patients.size() == cap) st.patients.reserve(cap + std::max<std::size_t>(64, cap / 4));
   st.patients.emplace_back().ref = std::string(ref);
   st.patient_index.insert(FlatIndex<std::uint32_t>::hash(ref), p);
   return p;

@@ -32,6 +32,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "engine/chunked.h"
 #include "engine/engine.h"
 #include "engine/flat_index.h"
 
@@ -244,7 +245,7 @@ struct Engine::State {
   StrMap<Loc> hold_index;        // every hold, open or finished
   FlatIndex<Loc> token_index;    // 32-hex-digit patient tokens -> ticket
   StrMap<Loc> other_tokens;      // any other patient token -> ticket
-  std::vector<PatientRec> patients;     // first booking order
+  Chunked<PatientRec> patients;         // first booking order (records never move)
   FlatIndex<std::uint32_t> patient_index;  // patient ref -> index in patients
   std::map<std::string, Channel, std::less<>> channels;
   // Weekly templates, by id; owned and used by engine/schedule.cc.

@@ -408,7 +408,8 @@ std::string Engine::save() const {
     }
   }
   w.u32(static_cast<std::uint32_t>(st.patients.size()));
-  for (const PatientRec& p : st.patients) {
+  for (std::size_t pi = 0; pi < st.patients.size(); ++pi) {
+    const PatientRec& p = st.patients[pi];
     w.str(p.ref);
     w.u32(p.active.size());
     for (std::uint32_t i = 0; i < p.active.size(); ++i) w.u32(p.active.at(i));
