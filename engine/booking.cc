@@ -190,10 +190,8 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   index_ticket(st, t.id, Loc{si, ti});
   note_label(s, t.label, ti);
   if (!token.text.empty()) index_token(st, token, Loc{si, ti});
-  Event& e = add_event(ev, EventType::kTicketBooked, now, actor, s);
-  fill_ticket(e, t);
-  e.patient_ref = ref;
-  e.reason = channel;
+  add_ticket_event(ev, EventType::kTicketBooked, now, actor, s, t,
+      TicketState::kBooked, ref, channel);
   touch(st, si);
 }
 
@@ -366,11 +364,8 @@ Error op_cancel(State& st, const Actor& actor, const Cancel& c, Time now, Events
   patient_remove_active(st, t.patient, loc.session);
   t.state = TicketState::kCancelled;
   s.booked[t.slot] -= 1;
-  Event& e = add_event(ev, EventType::kTicketCancelled, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kBooked;
-  e.patient_ref = t.patient_ref;
-  e.reason = "patient";
+  Event& e = add_ticket_event(ev, EventType::kTicketCancelled, now, actor, s, t,
+      TicketState::kBooked, t.patient_ref, "patient");
   e.count = to;
   touch(st, loc.session);
   return Error::kOk;
@@ -422,10 +417,8 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   index_ticket(st, t.id, Loc{si, ti});
   note_label(s, t.label, ti);
   if (!c.token.empty()) index_token(st, token, Loc{si, ti});
-  Event& e = add_event(ev, EventType::kWalkInRegistered, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kWaiting;
-  e.patient_ref = t.patient_ref;
+  add_ticket_event(ev, EventType::kWalkInRegistered, now, actor, s, t,
+      TicketState::kWaiting, t.patient_ref);
   touch(st, si);
   return Error::kOk;
 }

@@ -20,12 +20,19 @@ Error reject(std::string* msg, Error e, std::string_view text, std::string_view 
 
 inline Event& add_event(std::vector<Event>* ev, EventType t, Time now, const Actor& actor,
                         const SessionRec& s) {
-  Event& e = ev->emplace_back();
-  e.type = t;
-  e.at = now;
-  e.actor = actor;
-  e.session_id = s.spec.session_id;
-  return e;
+  return ev->emplace_back(t, now, actor, s.spec.session_id);
+}
+
+// A ticket event, built in place: the fields fill_ticket() sets, `from`, and
+// patient_ref and reason when given.
+inline Event& add_ticket_event(std::vector<Event>* ev, EventType type, Time now,
+                               const Actor& actor, const SessionRec& s, const TicketRec& t,
+                               TicketState from, std::string_view patient_ref = {},
+                               std::string_view reason = {}) {
+  return ev->emplace_back(type, now, actor, s.spec.session_id, t.id,
+                          std::string(t.label.view()), std::string(patient_ref),
+                          std::string(reason), t.kind, from, t.state, t.placement, t.slot,
+                          t.effective_slot);
 }
 
 // Sets ticket_id, label, kind, slot, effective_slot, placement, to (= state).

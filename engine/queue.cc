@@ -33,10 +33,8 @@ void complete_called(SessionRec& s, const Actor& actor, Time now, Events* ev) {
   TicketRec& t = s.tickets[s.called];
   t.state = TicketState::kDone;
   s.called = -1;
-  Event& e = add_event(ev, EventType::kTicketCompleted, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kCalled;
-  e.reason = "next_call";
+  add_ticket_event(ev, EventType::kTicketCompleted, now, actor, s, t,
+      TicketState::kCalled, {}, "next_call");
 }
 
 // WAITING ticket `ti` (already out of the queue) becomes CALLED.
@@ -53,10 +51,8 @@ void call(SessionRec& s, std::uint32_t ti, const Actor& actor, Time now, const c
   t.state = TicketState::kCalled;
   t.called_at = now;
   s.called = static_cast<std::int32_t>(ti);
-  Event& e = add_event(ev, EventType::kTicketCalled, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kWaiting;
-  e.reason = reason;
+  add_ticket_event(ev, EventType::kTicketCalled, now, actor, s, t,
+      TicketState::kWaiting, {}, reason);
 }
 
 // A BOOKED or MISSED ticket presents: the presenting rule puts it in the queue.
@@ -87,9 +83,7 @@ Error op_check_in(State& st, const Actor& actor, const CheckIn& c, Time now, Eve
   patient_remove_active(st, t.patient, loc.session);
   s.booked[t.slot] -= 1;
   present(s, loc.index, false, now);
-  Event& e = add_event(ev, EventType::kCheckedIn, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kBooked;
+  add_ticket_event(ev, EventType::kCheckedIn, now, actor, s, t, TicketState::kBooked);
   touch(st, loc.session);
   return Error::kOk;
 }
@@ -137,9 +131,7 @@ Error op_recall(State& st, const Actor& actor, const Recall& c, Time now, Events
   SessionRec& s = st.sessions[loc.session];
   TicketRec& t = s.tickets[loc.index];
   if (t.state != TicketState::kCalled) return wrong_state(msg, t, "called");
-  Event& e = add_event(ev, EventType::kTicketRecalled, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kCalled;
+  add_ticket_event(ev, EventType::kTicketRecalled, now, actor, s, t, TicketState::kCalled);
   touch(st, loc.session);
   return Error::kOk;
 }
@@ -166,10 +158,8 @@ Error op_complete(State& st, const Actor& actor, const Complete& c, Time now, Ev
   TicketRec& t = s.tickets[loc.index];
   t.state = TicketState::kDone;
   s.called = -1;
-  Event& e = add_event(ev, EventType::kTicketCompleted, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kCalled;
-  e.reason = "complete";
+  add_ticket_event(ev, EventType::kTicketCompleted, now, actor, s, t,
+      TicketState::kCalled, {}, "complete");
   touch(st, loc.session);
   return Error::kOk;
 }
@@ -182,9 +172,7 @@ Error op_mark_missed(State& st, const Actor& actor, const MarkMissed& c, Time no
   TicketRec& t = s.tickets[loc.index];
   t.state = TicketState::kMissed;
   s.called = -1;
-  Event& e = add_event(ev, EventType::kTicketMissed, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kCalled;
+  add_ticket_event(ev, EventType::kTicketMissed, now, actor, s, t, TicketState::kCalled);
   touch(st, loc.session);
   return Error::kOk;
 }
@@ -199,9 +187,7 @@ Error op_return(State& st, const Actor& actor, const ReturnTicket& c, Time now, 
   if (now >= s.spec.end)
     return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
   present(s, loc.index, true, now);
-  Event& e = add_event(ev, EventType::kTicketReturned, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kMissed;
+  add_ticket_event(ev, EventType::kTicketReturned, now, actor, s, t, TicketState::kMissed);
   touch(st, loc.session);
   return Error::kOk;
 }
@@ -217,9 +203,7 @@ Error op_move_to_next(State& st, const Actor& actor, const MoveToNext& c, Time n
   t.key = make_key(0, 0, 0, s.next_seq++);
   t.placement = Placement::kMadeNext;
   queue_insert(s, loc.index, t.key);
-  Event& e = add_event(ev, EventType::kMovedToNext, now, actor, s);
-  fill_ticket(e, t);
-  e.from = TicketState::kWaiting;
+  add_ticket_event(ev, EventType::kMovedToNext, now, actor, s, t, TicketState::kWaiting);
   touch(st, loc.session);
   return Error::kOk;
 }
