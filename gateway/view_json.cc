@@ -523,4 +523,30 @@ void append_update_json(const Board& v, Time sent_at, std::string* out) {
   update_tail(v.version, sent_at, out);
 }
 
+namespace {
+void error_object(std::string_view code, std::string_view message, std::string* out) {
+  key(out, "{\"code\":");
+  append_json_string_pb(code, out);
+  key(out, ",\"message\":");
+  append_json_string_pb(message, out);
+  out->push_back('}');
+}
+}  // namespace
+
+void append_ws_error_json(std::string_view code, std::string_view message, std::string* out) {
+  key(out, "{\"error\":");
+  error_object(code, message, out);
+  out->push_back('}');
+}
+
+void append_error_reply_json(std::string_view code, std::string_view message, std::string* out) {
+  append_ws_error_json(code, message, out);  // ErrorReply has the same shape
+}
+
+void append_pong_json(Time at, std::string* out) {
+  key(out, "{\"pong\":{\"at\":");
+  append_json_timestamp(at, out);
+  out->append("}}", 2);
+}
+
 }  // namespace qc::gw

@@ -45,6 +45,12 @@ void append_update_json(const DisplayView& v, Time sent_at, std::string* out);
 void append_update_json(const StaffView& v, Time sent_at, std::string* out);
 void append_update_json(const Board& v, Time sent_at, std::string* out);
 
+// The small messages around them: ServerMessage{error{code, message}},
+// ErrorReply{error{code, message}} (HTTP error bodies), ServerMessage{pong{at}}.
+void append_ws_error_json(std::string_view code, std::string_view message, std::string* out);
+void append_error_reply_json(std::string_view code, std::string_view message, std::string* out);
+void append_pong_json(Time at, std::string* out);
+
 // A string literal (with its quotes) as protobuf 3.21's JSON printer writes
 // it: `"` and `\` backslash-escaped; \b \t \n \f \r; other C0 controls, DEL,
 // C1 controls, `<`, `>` and a few invisible/format code points (U+00AD,

@@ -252,4 +252,22 @@ void append_update_proto(const Board& v, Time sent_at, std::string* out) {
   update(4, v, sent_at, out);
 }
 
+void append_ws_error_proto(std::string_view code, std::string_view message, std::string* out) {
+  message_field(2, out, [&] {
+    string_field(1, code, out);
+    string_field(2, message, out);
+  });
+}
+
+void append_error_reply_proto(std::string_view code, std::string_view message, std::string* out) {
+  message_field(1, out, [&] {
+    string_field(1, code, out);
+    string_field(2, message, out);
+  });
+}
+
+void append_pong_proto(Time at, std::string* out) {
+  message_field(3, out, [&] { timestamp_field(1, at, out); });
+}
+
 }  // namespace qc::gw

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "engine/types.h"
 #include "engine/view.h"
@@ -36,5 +37,11 @@ void append_update_proto(const PatientView& v, Time sent_at, std::string* out);
 void append_update_proto(const DisplayView& v, Time sent_at, std::string* out);
 void append_update_proto(const StaffView& v, Time sent_at, std::string* out);
 void append_update_proto(const Board& v, Time sent_at, std::string* out);
+
+// The small messages around them: ServerMessage{error{code, message}},
+// ErrorReply{error{code, message}} (HTTP error bodies), ServerMessage{pong{at}}.
+void append_ws_error_proto(std::string_view code, std::string_view message, std::string* out);
+void append_error_reply_proto(std::string_view code, std::string_view message, std::string* out);
+void append_pong_proto(Time at, std::string* out);
 
 }  // namespace qc::gw

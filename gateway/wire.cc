@@ -79,23 +79,35 @@ std::string encode_view_reference(const Board& v, Time sent_at, Format format) {
 }
 
 std::string encode_ws_error(std::string_view code, std::string_view message, Format format) {
-  pb::ServerMessage msg;
-  msg.mutable_error()->set_code(std::string(code));
-  msg.mutable_error()->set_message(std::string(message));
-  return finish(msg, format);
+  std::string out;
+  out.reserve(48 + code.size() + message.size());
+  if (format == Format::kProto) {
+    append_ws_error_proto(code, message, &out);
+  } else {
+    append_ws_error_json(code, message, &out);
+  }
+  return out;
 }
 
 std::string encode_pong(Time at, Format format) {
-  pb::ServerMessage msg;
-  codec::to_proto(at, msg.mutable_pong()->mutable_at());
-  return finish(msg, format);
+  std::string out;
+  if (format == Format::kProto) {
+    append_pong_proto(at, &out);
+  } else {
+    append_pong_json(at, &out);
+  }
+  return out;
 }
 
 std::string encode_error_body(std::string_view code, std::string_view message, Format format) {
-  pb::ErrorReply reply;
-  reply.mutable_error()->set_code(std::string(code));
-  reply.mutable_error()->set_message(std::string(message));
-  return finish(reply, format);
+  std::string out;
+  out.reserve(48 + code.size() + message.size());
+  if (format == Format::kProto) {
+    append_error_reply_proto(code, message, &out);
+  } else {
+    append_error_reply_json(code, message, &out);
+  }
+  return out;
 }
 
 std::string render_response(const std::string& binary_response, Format format) {
@@ -114,6 +126,26 @@ std::string render_response_reference(const std::string& binary_response, Format
 }
 
 // ---- the protobuf path, kept as the reference ----
+
+std::string encode_ws_error_reference(std::string_view code, std::string_view message, Format format) {
+  pb::ServerMessage msg;
+  msg.mutable_error()->set_code(std::string(code));
+  msg.mutable_error()->set_message(std::string(message));
+  return finish(msg, format);
+}
+
+std::string encode_pong_reference(Time at, Format format) {
+  pb::ServerMessage msg;
+  codec::to_proto(at, msg.mutable_pong()->mutable_at());
+  return finish(msg, format);
+}
+
+std::string encode_error_body_reference(std::string_view code, std::string_view message, Format format) {
+  pb::ErrorReply reply;
+  reply.mutable_error()->set_code(std::string(code));
+  reply.mutable_error()->set_message(std::string(message));
+  return finish(reply, format);
+}
 
 std::string encode_plain_reference(const PatientView& v, Format format) {
   pb::PatientView m;

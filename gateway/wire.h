@@ -1,9 +1,9 @@
 // Encoding of what queuecastd sends: views as WebSocket ServerMessages,
 // errors, command responses; and the HTTP status of each error code.
-// Views are written directly (gateway/view_json.h, gateway/view_pb.h), with
-// the bytes protobuf would produce for the codec's message (proto/codec.h,
-// protobuf JSON mapping or binary); errors and responses go through
-// proto/codec.h.
+// Everything is written directly (gateway/view_json.h, gateway/view_pb.h,
+// gateway/response_json.h), with the bytes protobuf would produce for the
+// codec's message (proto/codec.h: protobuf JSON mapping or binary); the
+// protobuf path itself stays below as the *_reference functions.
 //
 // Pure functions; thread-safe.
 #pragma once
@@ -45,10 +45,11 @@ std::string encode_plain(const DisplayView& v, Format format);
 std::string encode_plain(const StaffView& v, Format format);
 std::string encode_plain(const Board& v, Format format);
 
-// The protobuf path the two families above replace (codec::to_proto, then
-// protobuf's JSON printer via codec::to_json or SerializeToString): the
-// reference that tests/gateway/view_json_test.cc and bench/wire_bench.cc
-// compare them with. Same output, many times the cost; not for serving.
+// The protobuf path the functions above replace (codec::to_proto or
+// ParseFromString, then protobuf's JSON printer via codec::to_json, or
+// SerializeToString): the reference that tests/gateway/view_json_test.cc,
+// response_json_test.cc and bench/wire_bench.cc compare them with. Same
+// output, many times the cost; not for serving.
 std::string encode_view_reference(const PatientView& v, Time sent_at, Format format);
 std::string encode_view_reference(const DisplayView& v, Time sent_at, Format format);
 std::string encode_view_reference(const StaffView& v, Time sent_at, Format format);
@@ -58,5 +59,10 @@ std::string encode_plain_reference(const DisplayView& v, Format format);
 std::string encode_plain_reference(const StaffView& v, Format format);
 std::string encode_plain_reference(const Board& v, Format format);
 std::string render_response_reference(const std::string& binary_response, Format format);
+std::string encode_ws_error_reference(std::string_view code, std::string_view message,
+                                      Format format);
+std::string encode_pong_reference(Time at, Format format);
+std::string encode_error_body_reference(std::string_view code, std::string_view message,
+                                        Format format);
 
 }  // namespace qc::gw

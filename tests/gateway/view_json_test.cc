@@ -377,6 +377,25 @@ TEST(ViewWire, InvalidUtf8MatchesTheProtobufPath) {
   google::protobuf::SetLogHandler(old);
 }
 
+TEST(ViewWire, ErrorsAndPongsMatchTheProtobufPath) {
+  Gen g(6);
+  for (int i = 0; i < kRounds; ++i) {
+    const std::string code = g.str();
+    const std::string message = g.str();
+    const Time at = g.time();
+    for (Format f : {Format::kJson, Format::kProto}) {
+      ASSERT_TRUE(same(encode_ws_error(code, message, f), encode_ws_error_reference(code, message, f)))
+          << "round " << i;
+      ASSERT_TRUE(
+          same(encode_error_body(code, message, f), encode_error_body_reference(code, message, f)))
+          << "round " << i;
+      ASSERT_TRUE(same(encode_pong(at, f), encode_pong_reference(at, f))) << "round " << i;
+    }
+  }
+  EXPECT_EQ(encode_error_body("no_capacity", "slot 3 is full", Format::kJson),
+            "{\"error\":{\"code\":\"no_capacity\",\"message\":\"slot 3 is full\"}}");
+}
+
 // A few exact strings, so that a change of the escaping is visible here and
 // not only as a difference from protobuf.
 TEST(ViewWire, StringEscapes) {
