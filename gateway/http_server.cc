@@ -38,6 +38,7 @@ class Replies {
  public:
   Replies(asio::io_context& ioc, Runtime& runtime) : ioc_(ioc), runtime_(runtime) {}
   void set_threads(int n) { threads_ = n; }
+  int threads() const { return threads_; }
 
   // Thread-safe.
   void push(std::shared_ptr<HttpSession> session, HttpResponse response, bool keep_alive,
@@ -253,7 +254,7 @@ void Replies::drain() {
   }
   for (Item& it : taken_) {
     if (threads_ == 1) {
-      // One network thread: every strand runs on it, and not now.
+      // One network thread: every connection's handlers run on it, not now.
       it.session->answer(std::move(it.response), it.keep_alive, it.version);
     } else {
       asio::dispatch(it.session->executor(),
@@ -277,7 +278,11 @@ struct Server::Impl {
         signals(ioc, SIGTERM, SIGINT) {}
 
   void accept() {
-    acceptor.async_accept(asio::make_strand(ioc), [this](beast::error_code ec, tcp::socket socket) {
+    // With one network thread every connection lives on the io_context
+    // itself (no strand: nothing can run concurrently anyway).
+    asio::any_io_executor ex = replies.threads() == 1 ? asio::any_io_executor(ioc.get_executor())
+                                                      : asio::any_io_executor(asio::make_strand(ioc));
+    acceptor.async_accept(ex, [this](beast::error_code ec, tcp::socket socket) {
       if (ec) {
         if (ec == asio::error::operation_aborted || !acceptor.is_open()) return;
         fail(ec, "accept");

@@ -1,7 +1,13 @@
 // queuecastd's network side: an Asio acceptor, HTTP/1.1 sessions and
-// WebSocket sessions (Beast), on `io_threads` threads. Every connection has
-// its own strand; requests go to Service (pure handling, no Beast), views
-// come from the shards through Subscriber::deliver().
+// WebSocket sessions (Beast), on `io_threads` threads. With several threads
+// every connection has its own strand (with one, the io_context is the
+// strand); requests go to Service (pure handling, no Beast), views come from
+// the shards through Subscriber::deliver().
+//
+// Hand-offs (runtime.h): with one network thread, the commands read in one
+// pass of the event loop go to the shards together (SubmitBatch); answers
+// come back queued, with one post per shard group (defer_to_group_end()),
+// and each is written with one gathered write (head built by hand + body).
 //
 // Lifecycle: listen() binds (port 0 = any free port; port() tells which),
 // run() serves on the calling thread plus io_threads-1 more until the server

@@ -252,7 +252,6 @@ class Shard::Impl {
         metrics_.commits.fetch_add(1, std::memory_order_relaxed);
         metrics_.committed_records.fetch_add(records_.size(), std::memory_order_relaxed);
         since_snapshot_ += records_.size();
-        checkpoint_.committed(records_, engine_, *journal_);
       } else {
         metrics_.journal_failures.fetch_add(1, std::memory_order_relaxed);
         log_event("error", "journal_append_failed",
@@ -285,9 +284,13 @@ class Shard::Impl {
       for (auto& r : reads) r(ctx);
     }
     end_group_answers();
+    // After the answers: the rollback base's bookkeeping, and its occasional
+    // Engine::save(), do not delay them.
+    if (committed && !records_.empty()) checkpoint_.committed_take(records_, engine_, *journal_);
     if (committed && options_.snapshot_every && since_snapshot_ >= options_.snapshot_every) {
+      // One Engine::save() for the journal's snapshot and the rollback base.
       std::string err;
-      if (journal_->save_snapshot(next_seq_ - 1, engine_.save(), &err)) {
+      if (checkpoint_.snapshot_now(engine_, *journal_, &err)) {
         since_snapshot_ = 0;
       } else {
         log_event("warn", "snapshot_failed", {{"shard", std::to_string(index_)}, {"error", err}});
@@ -363,7 +366,9 @@ class Shard::Impl {
       if (!ev.session_id.empty()) changed_.insert(ev.session_id);
 
     // The answer.
-    pb::CommandResponse resp;
+    // Reused messages (Clear() keeps their allocations).
+    pb::CommandResponse& resp = resp_;
+    resp.Clear();
     std::string new_ticket;
     for (const Event& ev : events_) {
       codec::to_proto(ev, resp.add_events());
@@ -403,7 +408,8 @@ class Shard::Impl {
                    : !events_.empty()         ? events_.front().session_id
                                               : std::string();
     r.command_name = std::string(command_name(cmd.body));
-    pb::Command pc;
+    pb::Command& pc = command_pb_;
+    pc.Clear();
     codec::to_proto(cmd, now, &pc);
     pc.SerializeToString(&r.command);
     if (!req.idempotency_key.empty()) {
@@ -529,6 +535,8 @@ class Shard::Impl {
   std::vector<journal::Record> records_;
   std::vector<Ack> acks_;
   std::vector<Event> events_;
+  pb::CommandResponse resp_;
+  pb::Command command_pb_;
   std::set<std::string> changed_;
   std::atomic<bool> degraded_{false};
   std::atomic<bool> recovered_{false};

@@ -32,6 +32,33 @@ bool Checkpointer::committed(std::span<const Record> batch, const Engine& engine
   return snapshot(engine, journal, error);
 }
 
+bool Checkpointer::committed_take(std::span<Record> batch, const Engine& engine, Journal& journal,
+                                  std::string* error) {
+  for (Record& r : batch) {
+    Record& t = tail_.emplace_back();
+    t.seq = r.seq;
+    t.at = r.at;
+    t.command_name = r.command_name;
+    t.command = std::move(r.command);
+    seq_ = r.seq;
+  }
+  return committed({}, engine, journal, error);
+}
+
+bool Checkpointer::snapshot_now(const Engine& engine, Journal& journal, std::string* error) {
+  const auto t0 = std::chrono::steady_clock::now();
+  image_ = engine.save();
+  base_seq_ = seq_;
+  tail_.clear();
+  last_snapshot_at_ = t0;
+  snapshot_pending_ = false;
+  if (!journal.save_snapshot(base_seq_, image_, error)) return false;
+  ++snapshots_;
+  last_snapshot_ms_ =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+  return true;
+}
+
 bool Checkpointer::snapshot(const Engine& engine, Journal& journal, std::string* error) {
   const auto t0 = std::chrono::steady_clock::now();
   image_ = engine.save();

@@ -58,6 +58,16 @@ class Checkpointer {
   // not be written: the commit itself stands.
   bool committed(std::span<const Record> batch, const Engine& engine, Journal& journal,
                  std::string* error = nullptr);
+  // The same, moving each record's `command` bytes instead of copying them
+  // (the caller is done with the batch).
+  bool committed_take(std::span<Record> batch, const Engine& engine, Journal& journal,
+                      std::string* error = nullptr);
+
+  // Takes a new in-memory base now (the engine is in the state after the
+  // last committed record) and writes it to the journal as a snapshot,
+  // whatever `write_snapshots` says: one Engine::save() serves both. False
+  // (with *error) when the write failed; the in-memory base stands.
+  bool snapshot_now(const Engine& engine, Journal& journal, std::string* error = nullptr);
 
   // Puts *engine back to the state after the last committed record (the
   // in-memory base plus the commands committed since). Does not touch the
