@@ -178,14 +178,19 @@ constexpr std::size_t kPatientReserve = 640;
 constexpr std::size_t kBoardReserve = 256;
 
 template <typename View>
+void append_update(const View& v, Time sent_at, Format format, std::string* out) {
+  if (format == Format::kProto) {
+    append_update_proto(v, sent_at, out);
+  } else {
+    append_update_json(v, sent_at, out);
+  }
+}
+
+template <typename View>
 std::string direct_update(const View& v, Time sent_at, Format format, std::size_t reserve) {
   std::string out;
   out.reserve(reserve);
-  if (format == Format::kProto) {
-    append_update_proto(v, sent_at, &out);
-  } else {
-    append_update_json(v, sent_at, &out);
-  }
+  append_update(v, sent_at, format, &out);
   return out;
 }
 
@@ -220,6 +225,19 @@ std::string encode_view(const StaffView& v, Time sent_at, Format format) {
 }
 std::string encode_view(const Board& v, Time sent_at, Format format) {
   return direct_update(v, sent_at, format, board_reserve(v));
+}
+
+void append_view(const PatientView& v, Time sent_at, Format format, std::string* out) {
+  append_update(v, sent_at, format, out);
+}
+void append_view(const DisplayView& v, Time sent_at, Format format, std::string* out) {
+  append_update(v, sent_at, format, out);
+}
+void append_view(const StaffView& v, Time sent_at, Format format, std::string* out) {
+  append_update(v, sent_at, format, out);
+}
+void append_view(const Board& v, Time sent_at, Format format, std::string* out) {
+  append_update(v, sent_at, format, out);
 }
 
 std::string encode_plain(const PatientView& v, Format format) {

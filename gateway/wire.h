@@ -28,6 +28,12 @@ std::string encode_view(const PatientView& v, Time sent_at, Format format);
 std::string encode_view(const DisplayView& v, Time sent_at, Format format);
 std::string encode_view(const StaffView& v, Time sent_at, Format format);
 std::string encode_view(const Board& v, Time sent_at, Format format);
+// The same, appended to *out (which is not cleared): lets a transport write
+// the WebSocket frame header first and the payload after it, with no copy.
+void append_view(const PatientView& v, Time sent_at, Format format, std::string* out);
+void append_view(const DisplayView& v, Time sent_at, Format format, std::string* out);
+void append_view(const StaffView& v, Time sent_at, Format format, std::string* out);
+void append_view(const Board& v, Time sent_at, Format format, std::string* out);
 // ServerMessage{error{code, message}}.
 std::string encode_ws_error(std::string_view code, std::string_view message, Format format);
 // ServerMessage{pong{at}}.

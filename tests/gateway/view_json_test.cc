@@ -55,6 +55,10 @@ template <typename View>
       return r << "\n  (encode_view, " << name << ")";
     if (auto r = same(encode_plain(v, f), encode_plain_reference(v, f)); !r)
       return r << "\n  (encode_plain, " << name << ")";
+    std::string appended = "prefix";
+    append_view(v, sent_at, f, &appended);
+    if (auto r = same(appended, "prefix" + encode_view_reference(v, sent_at, f)); !r)
+      return r << "\n  (append_view, " << name << ")";
   }
   return ::testing::AssertionSuccess();
 }
