@@ -44,9 +44,8 @@ std::string unique_id(Taken&& taken, const std::string& session, const std::stri
 std::string unique_ticket_id(const State& st, const std::string& session,
                              const std::string& label) {
   Loc loc;
-  // A new id has no label hint yet: the ticket index alone answers.
-  return unique_id([&](const std::string& id) { return find_ticket_indexed(st, id, &loc); },
-                   session, label);
+  return unique_id([&](const std::string& id) { return find_ticket(st, id, &loc); }, session,
+                   label);
 }
 
 // Ticket vectors grow by a quarter (not double): memory per ticket stays
@@ -187,8 +186,7 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   s.booked[slot] += 1;
   t.reservation = reservation;
   t.patient = patient;
-  index_ticket(st, t.id, Loc{si, ti});
-  note_label(s, t.label, ti);
+  index_ticket(st, si, ti);
   if (!token.text.empty()) index_token(st, token, Loc{si, ti});
   add_ticket_event(ev, EventType::kTicketBooked, now, actor, s, t,
       TicketState::kBooked, ref, channel);
@@ -414,8 +412,7 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   t.placement = Placement::kNormal;
   t.key = make_key(1, slot, kind_class(s, TicketKind::kWalkIn), s.next_seq++);
   queue_insert(s, ti, t.key);
-  index_ticket(st, t.id, Loc{si, ti});
-  note_label(s, t.label, ti);
+  index_ticket(st, si, ti);
   if (!c.token.empty()) index_token(st, token, Loc{si, ti});
   add_ticket_event(ev, EventType::kWalkInRegistered, now, actor, s, t,
       TicketState::kWaiting, t.patient_ref);

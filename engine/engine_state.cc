@@ -91,18 +91,30 @@ bool find_ticket_by_label(const Engine::State& st, std::string_view id, Loc* loc
 }
 }  // namespace
 
-void note_label(SessionRec& s, std::string_view label, std::uint32_t ti) {
+namespace {
+// Sets the hint of label `label` to ticket `ti` if that label has none yet.
+bool note_label(SessionRec& s, std::string_view label, std::uint32_t ti) {
   int kind;
   std::uint32_t n;
   // A label's number is at most the number of tickets (bounds the hints).
-  if (!parse_label(label, &kind, &n) || n > s.tickets.size()) return;
+  if (!parse_label(label, &kind, &n) || n > s.tickets.size()) return false;
   std::vector<std::uint32_t>& hints = s.label_tickets[kind];
   if (hints.size() < n) {
-    if (hints.capacity() < n) hints.reserve(std::max<std::size_t>(n, hints.capacity() + hints.capacity() / 4 + 16));
+    if (hints.capacity() < n)
+      hints.reserve(std::max<std::size_t>(n, hints.capacity() + hints.capacity() / 4 + 16));
     hints.resize(n, kNoTicket);
   }
+  if (hints[n - 1] != kNoTicket) return false;
   hints[n - 1] = ti;
+  return true;
 }
+
+// "<session id>-<label>": the form of an engine-assigned id.
+bool is_label_id(std::string_view id, std::string_view session, std::string_view label) {
+  return id.size() == session.size() + 1 + label.size() && id[session.size()] == '-' &&
+         id.substr(0, session.size()) == session && id.substr(session.size() + 1) == label;
+}
+}  // namespace
 
 bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc) {
   return find_ticket_by_label(st, id, loc) || find_ticket_indexed(st, id, loc);
@@ -117,8 +129,11 @@ bool find_ticket_indexed(const Engine::State& st, std::string_view id, Loc* loc)
   return true;
 }
 
-void index_ticket(Engine::State& st, std::string_view id, Loc loc) {
-  st.ticket_index.insert(FlatIndex<Loc>::hash(id), loc);
+void index_ticket(Engine::State& st, SessionIdx si, std::uint32_t ti) {
+  SessionRec& s = st.sessions[si];
+  const TicketRec& t = s.tickets[ti];
+  if (is_label_id(t.id, s.spec.session_id, t.label) && note_label(s, t.label, ti)) return;
+  st.ticket_index.insert(FlatIndex<Loc>::hash(t.id), Loc{si, ti});
 }
 
 namespace {
@@ -396,7 +411,6 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
     appointments += static_cast<std::size_t>(sp.appointment_quota[i]);
     total += static_cast<std::size_t>(sp.appointment_quota[i] + sp.walkin_quota[i]);
   }
-  st.ticket_index.reserve(st.ticket_index.size() + total);
   st.token_index.reserve(st.token_index.size() + total);
   st.patient_index.reserve(st.patient_index.size() + appointments);
   // The session's own tickets too: growing the vector during the day would

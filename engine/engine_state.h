@@ -7,7 +7,9 @@
 // anything that reaches output, so output is deterministic.
 //
 // Invariants:
-// - `ticket_index` has one entry per ticket (hash of its id); `token_index`
+// - every ticket is found by find_ticket: through its session's label hint
+//   if its id is "<session id>-<label>" (and no other ticket of the session
+//   has that label's hint), else through `ticket_index`; `token_index`
 //   one per ticket whose token is 32 lowercase hex digits (kept as 16 bytes
 //   in the ticket), `other_tokens` the other tokens;
 //   every hold id (open or finished) is in `hold_index`.
@@ -187,10 +189,10 @@ struct SessionRec {
 
   std::vector<HoldRec> holds;  // creation order, finished ones included
 
-  // Hints for find_ticket: label_tickets[k][n - 1] is the index of the ticket
-  // labelled A<n> (k = 0) or W<n> (k = 1), or kNoTicket. Only a hint: a
-  // lookup through it compares the ticket's id, so a missing or stale entry
-  // just falls back to the ticket index.
+  // Label hints, how find_ticket finds engine-assigned ids:
+  // label_tickets[k][n - 1] is the index of the ticket labelled A<n> (k = 0)
+  // or W<n> (k = 1) whose id is "<session id>-<label>", or kNoTicket. Such a
+  // ticket is not in State::ticket_index.
   std::vector<std::uint32_t> label_tickets[2];
 
   SessionSpec spec;  // as given (defaults unresolved); resolved values above
@@ -241,7 +243,7 @@ struct Engine::State {
   EngineOptions options;
   std::vector<SessionRec> sessions;  // creation order
   FlatIndex<SessionIdx> session_index;  // session id -> index (see find_session)
-  FlatIndex<Loc> ticket_index;  // ticket id -> ticket (see find_ticket)
+  FlatIndex<Loc> ticket_index;  // other ticket ids -> ticket (see find_ticket)
   StrMap<Loc> hold_index;        // every hold, open or finished
   FlatIndex<Loc> token_index;    // 32-hex-digit patient tokens -> ticket
   StrMap<Loc> other_tokens;      // any other patient token -> ticket
@@ -266,16 +268,15 @@ Time session_due(const SessionRec& s);
 // The session index of `id`, or kNoSession.
 SessionIdx find_session(const Engine::State& st, std::string_view id);
 
-// Ticket and token indexes.
+// Ticket and token indexes. A ticket whose id is "<session id>-<label>"
+// (engine-assigned) is found through its session's label hint; any other id
+// (client-chosen, or made unique with ".2") through `ticket_index`.
 inline constexpr std::uint32_t kNoTicket = ~std::uint32_t{0};
-// Records that ticket `ti` of `s` has label `label` (a find_ticket hint;
-// ignores labels that are not A/W and digits).
-void note_label(SessionRec& s, std::string_view label, std::uint32_t ti);
 bool find_ticket(const Engine::State& st, std::string_view id, Loc* loc);
-// find_ticket through the ticket index only (for an id that has no label
-// hint yet: a new engine-assigned id).
+// find_ticket through `ticket_index` only.
 bool find_ticket_indexed(const Engine::State& st, std::string_view id, Loc* loc);
-void index_ticket(Engine::State& st, std::string_view id, Loc loc);
+// Makes ticket `ti` of session `si` (id and label set, id not in use) findable.
+void index_ticket(Engine::State& st, SessionIdx si, std::uint32_t ti);
 bool find_token(const Engine::State& st, std::string_view token, Loc* loc);
 // A token as the indexes see it, parsed once: 32 lowercase hex digits are
 // packed (16 bytes, kept in the ticket), any other form stays text.

@@ -273,8 +273,7 @@ bool read_session(Reader& r, State& st) {
       for (auto& b : t.token_bin) b = r.u8();
     Loc dup;
     if (find_ticket(st, t.id, &dup)) return false;
-    index_ticket(st, t.id, Loc{si, i});
-    note_label(s, t.label, i);
+    index_ticket(st, si, i);
     if (t.has_token) {
       if (find_token(st, unpack_token(t.token_bin), &dup)) return false;
       st.token_index.insert(token_hash(t.token_bin), Loc{si, i});
