@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 
 namespace qc::gw {
 
@@ -229,11 +230,21 @@ void update_tail(std::uint64_t version, Time sent_at, std::string* out) {
 }  // namespace
 
 void append_json_string_pb(std::string_view s, std::string* out) {
-  out->push_back('"');
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();
-  std::size_t run = 0;  // start of the bytes not yet copied
   std::size_t i = 0;
+  while (i < n && p[i] < 0x80 && kAscii.e[p[i]] == nullptr) ++i;
+  if (i == n) {  // plain ASCII, nothing escaped: the common case (labels, ids)
+    const std::size_t at = out->size();
+    out->resize(at + n + 2);
+    char* d = out->data() + at;
+    d[0] = '"';
+    if (n) std::memcpy(d + 1, s.data(), n);
+    d[n + 1] = '"';
+    return;
+  }
+  out->push_back('"');
+  std::size_t run = 0;  // start of the bytes not yet copied
   auto flush = [&](std::size_t end) {
     if (end > run) out->append(s.data() + run, end - run);
   };
@@ -322,26 +333,37 @@ bool append_json_timestamp_parts(std::int64_t secs, std::int32_t nanos, std::str
     rem += 86400;
     --days;
   }
-  // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-  days += 719468;
-  const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  const std::int64_t doe = days - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  const int year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
+  // The times of one view (and of one thread's views) mostly fall on one day:
+  // the date text of the last day is kept.
+  thread_local std::int64_t cached_days = std::numeric_limits<std::int64_t>::min();
+  thread_local char cached_date[10];  // "YYYY-MM-DD"
+  if (days != cached_days) {
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    const std::int64_t z = days + 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const std::int64_t doe = z - era * 146097;
+    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const std::int64_t mp = (5 * doy + 2) / 153;
+    const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+    const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+    const int year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
+    char* c = cached_date;
+    c[0] = static_cast<char>('0' + year / 1000);
+    c[1] = static_cast<char>('0' + year / 100 % 10);
+    put2(c + 2, year % 100);
+    c[4] = '-';
+    put2(c + 5, month);
+    c[7] = '-';
+    put2(c + 8, day);
+    cached_days = days;
+  }
   const int hh = static_cast<int>(rem / 3600);
   const int mi = static_cast<int>(rem / 60 % 60);
   const int ss = static_cast<int>(rem % 60);
 
   char b[40] = "\"0000-00-00T00:00:00";
-  b[1] = static_cast<char>('0' + year / 1000);
-  b[2] = static_cast<char>('0' + year / 100 % 10);
-  put2(b + 3, year % 100);
-  put2(b + 6, month);
-  put2(b + 9, day);
+  std::memcpy(b + 1, cached_date, 10);
   put2(b + 12, hh);
   put2(b + 15, mi);
   put2(b + 18, ss);
