@@ -19,6 +19,17 @@
 namespace qc::gw {
 namespace {
 
+// A tripwire: the writers name every field of the views, and Gen below fills
+// every field. A field added to engine/view.h changes these sizes (on this
+// platform, x86-64 libstdc++): then add it to gateway/view_json.cc,
+// view_pb.cc (if it is on the wire) and to Gen, and update the sizes here.
+static_assert(sizeof(void*) != 8 || sizeof(std::string) != 32 ||
+                  (sizeof(PatientView) == 256 && sizeof(DisplayEntry) == 64 &&
+                   sizeof(DisplayRoom) == 224 && sizeof(DisplayView) == 64 &&
+                   sizeof(StaffTicket) == 176 && sizeof(StaffView) == 272 &&
+                   sizeof(Board) == 120),
+              "a view changed: update the direct writers and this test's generator");
+
 // ---- comparison ----
 
 std::string printable(const std::string& s, std::size_t from, std::size_t n) {
