@@ -105,6 +105,7 @@ class Hub {
  private:
   struct Sub {
     std::weak_ptr<Subscriber> w;
+    const void* hint = nullptr;  // the subscriber's address, only for prefetching
     Format format = Format::kJson;
   };
   struct Entry;

@@ -133,8 +133,20 @@ class WsLoop final : public asio::execution_context::service, public DeliveryBat
       work.swap(queue_);
       posted_ = false;
     }
-    for (auto& m : work) m->run(LoopMember::kFlush);
+    // Each run is mostly one send() (microseconds in the kernel): meanwhile
+    // the next member's object comes into the cache.
+    for (std::size_t i = 0; i < work.size(); ++i) {
+      if (i + 1 < work.size()) prefetch(work[i + 1].get());
+      work[i]->run(LoopMember::kFlush);
+    }
     work.clear();
+  }
+
+  // Without reading the object (a virtual call would wait for it): the
+  // lines around the LoopMember base, which covers a connection.
+  static void prefetch(const LoopMember* m) {
+    const char* p = reinterpret_cast<const char*>(m);
+    for (int off = -64; off < 640; off += 64) __builtin_prefetch(p + off);
   }
 
   void arm_locked() {
