@@ -13,7 +13,7 @@
 #include <cstring>
 #include <iterator>
 
-#include "gateway/view_json.h"
+#include "gateway/json_text.h"
 
 namespace qc::gw {
 

@@ -15,8 +15,8 @@
 //   fractional digits ("2026-11-23T01:00:00.250Z"; clamped to the
 //   Timestamp's range exactly as codec::to_proto does; a field the codec
 //   always sets prints kNoTime as the epoch), Durations as "900s" / "-1.500s",
-//   strings escaped exactly as that printer escapes them (see
-//   append_json_string_pb). tests/gateway/view_json_test.cc checks the
+//   strings escaped exactly as that printer escapes them (the pieces are in
+//   gateway/json_text.h). tests/gateway/view_json_test.cc checks the
 //   equality on randomized views.
 // - No protobuf, no reflection, no allocation besides the output string's
 //   growth. Functions append to *out (they never clear it).
@@ -30,6 +30,7 @@
 
 #include "engine/types.h"
 #include "engine/view.h"
+#include "gateway/json_text.h"
 
 namespace qc::gw {
 
@@ -50,26 +51,5 @@ void append_update_json(const Board& v, Time sent_at, std::string* out);
 void append_ws_error_json(std::string_view code, std::string_view message, std::string* out);
 void append_error_reply_json(std::string_view code, std::string_view message, std::string* out);
 void append_pong_json(Time at, std::string* out);
-
-// A string literal (with its quotes) as protobuf 3.21's JSON printer writes
-// it: `"` and `\` backslash-escaped; \b \t \n \f \r; other C0 controls, DEL,
-// C1 controls, `<`, `>` and a few invisible/format code points (U+00AD,
-// U+2028.., U+FEFF, ...) as \uXXXX (or a surrogate pair); every other valid
-// code point copied. Bytes that do not form UTF-8 are dropped the way that
-// printer drops them (a bad lead byte alone; a lead byte with the bytes read
-// up to and including a bad continuation byte; a truncated tail; surrogates
-// and code points above U+10FFFF). Note: this differs from
-// codec::append_json_string, which writes U+FFFD for bad bytes.
-void append_json_string_pb(std::string_view s, std::string* out);
-
-// A google.protobuf.Timestamp / Duration value with its quotes, for a time in
-// engine milliseconds (converted exactly as codec::to_proto /
-// codec::duration_to_proto convert it; kNoTime prints the epoch).
-void append_json_timestamp(Time t, std::string* out);
-// The same from a Timestamp's seconds and nanos (any nanos, printed with 3, 6
-// or 9 digits as protobuf does). False (nothing appended) when outside the
-// Timestamp's range, which protobuf's printer refuses.
-bool append_json_timestamp_parts(std::int64_t seconds, std::int32_t nanos, std::string* out);
-void append_json_duration(Duration d, std::string* out);
 
 }  // namespace qc::gw
