@@ -1,0 +1,318 @@
+// queuecastd's own WebSocket server side (gateway/ws_session.cc) against a
+// raw socket client that writes exact bytes: the handshake answer, control
+// frames, fragmentation, protocol errors and their close codes, the close
+// handshake, idle pings and the idle timeout. (integration_test.cc covers
+// the same server with a full client library.)
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "gateway/ws_frame.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+namespace ws = qc::gw::ws;
+
+class Daemon {
+ public:
+  explicit Daemon(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {QC_QUEUECASTD, "--config",
+                                     std::string(QC_SOURCE_DIR) + "/deploy/queuecast.example.json",
+                                     "--listen", "127.0.0.1:0", "--store", "memory:", "--log-level", "warn"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    int out[2];
+    EXPECT_EQ(pipe(out), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);
+      dup2(out[1], 1);
+      close(out[0]);
+      close(out[1]);
+      std::vector<char*> argv;
+      for (auto& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(argv[0], argv.data());
+      _exit(127);
+    }
+    close(out[1]);
+    FILE* f = fdopen(out[0], "r");
+    char line[256] = {};
+    if (fgets(line, sizeof line, f)) {
+      std::string s(line);
+      auto colon = s.rfind(':');
+      if (s.rfind("listening ", 0) == 0 && colon != std::string::npos) port_ = std::stoi(s.substr(colon + 1));
+    }
+    fclose(f);
+    EXPECT_GT(port_, 0) << "queuecastd did not start";
+  }
+  ~Daemon() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int port() const { return port_; }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+// A blocking client socket that reads with a timeout.
+class Raw {
+ public:
+  explicit Raw(int port) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+    timeval tv{5, 0};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~Raw() { close(fd_); }
+  void send(const std::string& bytes) { ASSERT_EQ(::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL), (ssize_t)bytes.size()); }
+  // Reads until `pred(buffer)` or EOF/timeout; returns what was read.
+  bool fill(std::size_t n) {
+    while (buf_.size() < n) {
+      char b[4096];
+      ssize_t r = recv(fd_, b, sizeof b, 0);
+      if (r <= 0) {
+        eof_ = r == 0;
+        return false;
+      }
+      buf_.append(b, static_cast<std::size_t>(r));
+    }
+    return true;
+  }
+  // The HTTP answer head.
+  std::string head() {
+    while (buf_.find("\r\n\r\n") == std::string::npos)
+      if (!fill(buf_.size() + 1)) return buf_;
+    auto end = buf_.find("\r\n\r\n") + 4;
+    std::string h = buf_.substr(0, end);
+    buf_.erase(0, end);
+    return h;
+  }
+  struct Frame {
+    unsigned opcode = 0;
+    bool fin = false;
+    std::string payload;
+  };
+  // The next server frame (unmasked), or nullopt on EOF/timeout.
+  std::optional<Frame> frame() {
+    if (!fill(2)) return std::nullopt;
+    auto u = [&](std::size_t i) { return static_cast<unsigned char>(buf_[i]); };
+    Frame f;
+    f.fin = u(0) & 0x80;
+    f.opcode = u(0) & 0x0F;
+    EXPECT_EQ(u(1) & 0x80, 0u) << "server frames are not masked";
+    std::size_t len = u(1) & 0x7F, h = 2;
+    if (len == 126) {
+      if (!fill(4)) return std::nullopt;
+      len = u(2) << 8 | u(3);
+      h = 4;
+    } else if (len == 127) {
+      if (!fill(10)) return std::nullopt;
+      len = 0;
+      for (int i = 2; i < 10; ++i) len = len << 8 | u(i);
+      h = 10;
+    }
+    if (!fill(h + len)) return std::nullopt;
+    f.payload = buf_.substr(h, len);
+    buf_.erase(0, h + len);
+    return f;
+  }
+  // True when the server closed the connection (EOF) within the timeout.
+  bool eof() {
+    char b[256];
+    for (;;) {
+      ssize_t r = recv(fd_, b, sizeof b, 0);
+      if (r == 0) return true;
+      if (r < 0) return false;
+    }
+  }
+  int fd() const { return fd_; }
+
+ private:
+  int fd_ = -1;
+  std::string buf_;
+  bool eof_ = false;
+};
+
+std::string upgrade(int port, const std::string& extra = "", const std::string& version = "13",
+                    const std::string& key = "dGhlIHNhbXBsZSBub25jZQ==") {
+  std::string r = "GET /v1/ws HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(port) +
+                  "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n";
+  if (!key.empty()) r += "Sec-WebSocket-Key: " + key + "\r\n";
+  r += "Sec-WebSocket-Version: " + version + "\r\n" + extra + "\r\n";
+  return r;
+}
+
+std::string masked(unsigned opcode, std::string_view payload, bool fin = true, bool mask = true) {
+  std::string f;
+  f.push_back(static_cast<char>((fin ? 0x80 : 0) | opcode));
+  std::size_t n = payload.size();
+  const unsigned char m = mask ? 0x80 : 0;
+  if (n < 126) {
+    f.push_back(static_cast<char>(m | n));
+  } else {
+    f.push_back(static_cast<char>(m | 126));
+    f.push_back(static_cast<char>(n >> 8));
+    f.push_back(static_cast<char>(n));
+  }
+  const unsigned char key[4] = {0x12, 0x34, 0x56, 0x78};
+  if (mask) f.append(reinterpret_cast<const char*>(key), 4);
+  for (std::size_t i = 0; i < n; ++i) f.push_back(mask ? static_cast<char>(payload[i] ^ key[i & 3]) : payload[i]);
+  return f;
+}
+
+std::uint16_t close_code(const Raw::Frame& f) {
+  if (f.payload.size() < 2) return 0;
+  return static_cast<std::uint16_t>(static_cast<unsigned char>(f.payload[0]) << 8 |
+                                    static_cast<unsigned char>(f.payload[1]));
+}
+
+// An open connection (JSON subprotocol).
+void open(Raw& c, int port) {
+  c.send(upgrade(port, "Sec-WebSocket-Protocol: queuecast.v1.json\r\n"));
+  std::string h = c.head();
+  ASSERT_EQ(h.rfind("HTTP/1.1 101", 0), 0u) << h;
+}
+
+TEST(WsServer, HandshakeAnswersAsRfc6455Says) {
+  Daemon d;
+  Raw c(d.port());
+  c.send(upgrade(d.port(), "Sec-WebSocket-Protocol: x.other, queuecast.v1.proto\r\n"));
+  std::string h = c.head();
+  EXPECT_EQ(h.rfind("HTTP/1.1 101 Switching Protocols\r\n", 0), 0u) << h;
+  // The RFC's own example key and answer (section 1.3).
+  EXPECT_NE(h.find("Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"), std::string::npos) << h;
+  EXPECT_NE(h.find("Sec-WebSocket-Protocol: queuecast.v1.proto\r\n"), std::string::npos) << h;
+  EXPECT_NE(h.find("Upgrade: websocket\r\n"), std::string::npos);
+
+  Raw old(d.port());
+  old.send(upgrade(d.port(), "", "8"));
+  std::string h2 = old.head();
+  EXPECT_EQ(h2.rfind("HTTP/1.1 426", 0), 0u) << h2;
+  EXPECT_NE(h2.find("Sec-WebSocket-Version: 13"), std::string::npos) << h2;
+
+  Raw nokey(d.port());
+  nokey.send(upgrade(d.port(), "", "13", ""));
+  EXPECT_EQ(nokey.head().rfind("HTTP/1.1 400", 0), 0u);
+}
+
+TEST(WsServer, PingsFragmentsAndBatchedMessages) {
+  Daemon d;
+  Raw c(d.port());
+  open(c, d.port());
+  // A protocol ping is answered with a pong carrying its payload.
+  c.send(masked(0x9, "abc"));
+  auto f = c.frame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 0xAu);
+  EXPECT_EQ(f->payload, "abc");
+  // A message in three fragments with a ping between them, then two whole
+  // messages, all in one write.
+  c.send(masked(0x1, R"({"pi)", false) + masked(0x9, "x") + masked(0x0, R"(ng":)", false) +
+         masked(0x0, "{}}") + masked(0x1, R"({"ping":{}})") + masked(0x1, R"({"ping":{}})"));
+  int pongs = 0, app_pongs = 0;
+  for (int i = 0; i < 4; ++i) {
+    f = c.frame();
+    ASSERT_TRUE(f) << i;
+    if (f->opcode == 0xA) ++pongs;
+    if (f->opcode == 0x1) {
+      EXPECT_NE(f->payload.find("\"pong\""), std::string::npos) << f->payload;
+      ++app_pongs;
+    }
+  }
+  EXPECT_EQ(pongs, 1);
+  EXPECT_EQ(app_pongs, 3);
+}
+
+TEST(WsServer, TheClientsCloseIsEchoedThenTheServerHangsUp) {
+  Daemon d;
+  Raw c(d.port());
+  open(c, d.port());
+  c.send(masked(0x8, ws::close_payload(1000, "bye")));
+  auto f = c.frame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 0x8u);
+  EXPECT_EQ(close_code(*f), 1000);
+  shutdown(c.fd(), SHUT_WR);
+  EXPECT_TRUE(c.eof());
+}
+
+TEST(WsServer, ProtocolErrorsCloseWithTheirCodes) {
+  Daemon d;
+  struct Case {
+    std::string bytes;
+    std::uint16_t code;
+  };
+  std::vector<Case> cases = {
+      {masked(0x1, "hi", true, false), 1002},             // not masked
+      {masked(0x3, "hi"), 1002},                          // reserved opcode
+      {masked(0x1, "caf\xc3"), 1007},                     // text not UTF-8
+      {masked(0x2, std::string(5000, 'b')), 1009},        // > 4 KiB
+      {masked(0x0, "orphan"), 1002},                      // continuation without a message
+  };
+  for (const Case& k : cases) {
+    Raw c(d.port());
+    open(c, d.port());
+    c.send(k.bytes);
+    auto f = c.frame();
+    ASSERT_TRUE(f) << k.code;
+    EXPECT_EQ(f->opcode, 0x8u);
+    EXPECT_EQ(close_code(*f), k.code);
+    c.send(masked(0x8, ws::close_payload(close_code(*f), "")));
+    EXPECT_TRUE(c.eof()) << k.code;
+  }
+}
+
+TEST(WsServer, SilentConnectionsArePingedThenClosed) {
+  Daemon d({"--limit", "idle_timeout_ms=800"});
+  Raw c(d.port());
+  open(c, d.port());
+  auto t0 = std::chrono::steady_clock::now();
+  auto f = c.frame();  // the server's ping, at about half the idle timeout
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 0x9u);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 300ms);
+  // Answering keeps the connection open past the idle timeout...
+  c.send(masked(0xA, f->payload));
+  std::this_thread::sleep_for(600ms);
+  c.send(masked(0x1, R"({"ping":{}})"));
+  do {
+    f = c.frame();  // (the server may have pinged again meanwhile)
+    ASSERT_TRUE(f);
+  } while (f->opcode == 0x9);
+  EXPECT_EQ(f->opcode, 0x1u);
+  // ...silence does not.
+  t0 = std::chrono::steady_clock::now();
+  for (;;) {
+    f = c.frame();
+    if (!f) break;
+    EXPECT_EQ(f->opcode, 0x9u);  // only pings until the server hangs up
+  }
+  auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(waited, 500ms);
+  EXPECT_LT(waited, 4000ms);
+}
+
+}  // namespace
