@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -313,6 +314,42 @@ TEST(WsServer, SilentConnectionsArePingedThenClosed) {
   auto waited = std::chrono::steady_clock::now() - t0;
   EXPECT_GE(waited, 500ms);
   EXPECT_LT(waited, 4000ms);
+}
+
+}  // namespace
+
+namespace {
+
+// Several network threads: connections are run by whichever thread is free
+// (no strand); 200 connections from 4 client threads, each a handshake,
+// pings, messages and a close handshake, must all come out whole.
+TEST(WsServer, TwoNetworkThreadsServeManyConnections) {
+  Daemon d({"--io-threads", "2", "--limit", "connections_per_address=1000"});
+  std::atomic<int> ok{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      for (int i = 0; i < 50; ++i) {
+        Raw c(d.port());
+        c.send(upgrade(d.port(), "Sec-WebSocket-Protocol: queuecast.v1.json\r\n"));
+        if (c.head().rfind("HTTP/1.1 101", 0) != 0) continue;
+        c.send(masked(0x9, "p") + masked(0x1, R"({"ping":{}})") + masked(0x1, R"({"pi)", false) +
+               masked(0x0, R"(ng":{}})"));
+        int pongs = 0, app = 0;
+        for (int k = 0; k < 3; ++k) {
+          auto f = c.frame();
+          if (!f) break;
+          pongs += f->opcode == 0xA;
+          app += f->opcode == 0x1;
+        }
+        c.send(masked(0x8, ws::close_payload(1000, "")));
+        auto f = c.frame();
+        if (pongs == 1 && app == 2 && f && f->opcode == 0x8 && close_code(*f) == 1000) ++ok;
+      }
+    });
+  }
+  for (auto& t : clients) t.join();
+  EXPECT_EQ(ok.load(), 200);
 }
 
 }  // namespace
