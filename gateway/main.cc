@@ -2,6 +2,7 @@
 #include <malloc.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <future>
 
@@ -13,6 +14,7 @@
 #include "gateway/http_server.h"
 #include "gateway/log.h"
 #include "gateway/metrics.h"
+#include "gateway/redis_asio.h"
 #include "gateway/runtime.h"
 #include "gateway/service.h"
 
@@ -82,7 +84,10 @@ int main(int argc, char** argv) {
   for (int i = 0; i < config.shards; ++i) {
     std::string url = shard_url(config.store, i);
     journal::OpenReport report;
-    auto j = journal::open(url, journal::OpenOptions{}, &report, &error);
+    // Redis: queuecastd writes through the Asio-driven client (redis_asio.h).
+    auto j = url.rfind("redis://", 0) == 0 && !std::getenv("QUEUECASTD_REDIS_SYNC")
+                 ? open_redis_asio(url, journal::OpenOptions{}, &report, &error)
+                 : journal::open(url, journal::OpenOptions{}, &report, &error);
     if (!j) {
       log_event("error", "store_open_failed", {{"store", url}, {"error", error}});
       std::fprintf(stderr, "queuecastd: cannot open store %s: %s\n", url.c_str(), error.c_str());

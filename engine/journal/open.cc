@@ -54,6 +54,11 @@ bool parse_redis(std::string_view url, RedisAddress* a, std::string* error) {
 
 }  // namespace
 
+bool parse_redis_url(std::string_view url, RedisAddress* address, std::string* error) {
+  if (url.substr(0, 8) != "redis://") return bad(url, "not a redis:// URL", error);
+  return parse_redis(url, address, error);
+}
+
 std::unique_ptr<Journal> open(std::string_view url, const OpenOptions& options, OpenReport* report,
                               std::string* error) {
   if (url == "memory:" || url == "memory") {

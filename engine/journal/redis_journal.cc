@@ -108,58 +108,23 @@ class RedisJournal final : public Journal {
       prev = r.seq;
     }
     if (batch.empty()) return ok();
-    // One pipelined round trip: MULTI, one XADD per record, EXEC.
-    static const char* kExec[] = {"EXEC"};
-    if (redisAppendCommand(ctx_, "MULTI") != REDIS_OK) return io_fail("MULTI", error);
+    // One pipelined round trip: MULTI, one XADD per record, EXEC
+    // (plan_redis_append()).
+    plan_redis_append(addr_.key, batch, ++appends_, &plan_);
+    const std::size_t queued = plan_.queued;
     std::vector<const char*> argv;
     std::vector<std::size_t> lens;
-    std::string id, at, events, seq, packed;
-    std::size_t queued = 0;
-    for (const Record& r : batch) {
+    for (const auto& cmd : plan_.commands) {
       argv.clear();
       lens.clear();
-      auto arg = [&](std::string_view s) {
-        argv.push_back(s.data());
-        lens.push_back(s.size());
-      };
-      id = std::to_string(r.seq) + "-0";
-      at = std::to_string(r.at);
-      arg("XADD"); arg(log_key_); arg(id);
-      // Two fields only: hiredis builds one object per field and value, and
-      // recovery reads every entry (see the layout in redis_journal.h).
-      packed.clear();
-      put_varint(&packed, std::uint64_t(r.at));
-      put_str(&packed, r.session_id);
-      put_str(&packed, r.actor);
-      put_str(&packed, r.command_name);
-      put_str(&packed, r.command);
-      put_str(&packed, r.idempotency_key);
-      put_str(&packed, r.response);
-      arg("r"); arg(packed);
-      if (!r.events.empty()) {
-        events = pack_events(r.events);
-        arg("ev"); arg(events);
+      for (const std::string& a : cmd) {
+        argv.push_back(a.data());
+        lens.push_back(a.size());
       }
       // hiredis copies the arguments into its output buffer here.
       if (redisAppendCommandArgv(ctx_, int(argv.size()), argv.data(), lens.data()) != REDIS_OK)
-        return io_fail("XADD", error);
-      ++queued;
-      if (!r.idempotency_key.empty()) {
-        // The keyed records by time, so scan_keys() need not read the stream.
-        seq = std::to_string(r.seq);
-        const char* zargv[] = {"ZADD", keys_key_.c_str(), at.c_str(), seq.c_str()};
-        if (redisAppendCommandArgv(ctx_, 4, zargv, nullptr) != REDIS_OK) return io_fail("ZADD", error);
-        ++queued;
-      }
+        return io_fail(cmd.front().c_str(), error);
     }
-    if (++appends_ % 4096 == 0) {
-      // Forget keyed records older than a week (idempotency keys live 24 h).
-      const std::string old = "(" + std::to_string(batch.back().at - 7 * kDay);
-      const char* zargv[] = {"ZREMRANGEBYSCORE", keys_key_.c_str(), "-inf", old.c_str()};
-      if (redisAppendCommandArgv(ctx_, 4, zargv, nullptr) != REDIS_OK) return io_fail("ZREM", error);
-      ++queued;
-    }
-    if (redisAppendCommandArgv(ctx_, 1, kExec, nullptr) != REDIS_OK) return io_fail("EXEC", error);
     // Replies: +OK, +QUEUED per record, then EXEC's array.
     std::string problem;
     for (std::size_t i = 0; i < queued + 1; ++i) {
@@ -559,12 +524,57 @@ class RedisJournal final : public Journal {
   OpenOptions opt_;
   std::string log_key_, snap_key_, keys_key_;
   std::uint64_t appends_ = 0;
+  RedisAppend plan_;
   redisContext* ctx_ = nullptr;
   std::uint64_t last_ = 0;
   Status status_ = Status::kOk;
 };
 
 }  // namespace
+
+void plan_redis_append(const std::string& key, std::span<const Record> batch,
+                       std::uint64_t append_number, RedisAppend* out) {
+  out->commands.clear();
+  out->queued = 0;
+  const std::string log_key = key + ":log", keys_key = key + ":keys";
+  out->commands.push_back({"MULTI"});
+  for (const Record& r : batch) {
+    auto& x = out->commands.emplace_back();
+    x.reserve(7);
+    x.push_back("XADD");
+    x.push_back(log_key);
+    x.push_back(std::to_string(r.seq) + "-0");
+    // Two fields only: hiredis builds one object per field and value, and
+    // recovery reads every entry (see the layout in redis_journal.h).
+    std::string packed;
+    put_varint(&packed, std::uint64_t(r.at));
+    put_str(&packed, r.session_id);
+    put_str(&packed, r.actor);
+    put_str(&packed, r.command_name);
+    put_str(&packed, r.command);
+    put_str(&packed, r.idempotency_key);
+    put_str(&packed, r.response);
+    x.push_back("r");
+    x.push_back(std::move(packed));
+    if (!r.events.empty()) {
+      x.push_back("ev");
+      x.push_back(pack_events(r.events));
+    }
+    ++out->queued;
+    if (!r.idempotency_key.empty()) {
+      // The keyed records by time, so scan_keys() need not read the stream.
+      out->commands.push_back({"ZADD", keys_key, std::to_string(r.at), std::to_string(r.seq)});
+      ++out->queued;
+    }
+  }
+  if (append_number % 4096 == 0 && !batch.empty()) {
+    // Forget keyed records older than a week (idempotency keys live 24 h).
+    out->commands.push_back({"ZREMRANGEBYSCORE", keys_key, "-inf",
+                             "(" + std::to_string(batch.back().at - 7 * kDay)});
+    ++out->queued;
+  }
+  out->commands.push_back({"EXEC"});
+}
 
 std::unique_ptr<Journal> open_redis(const RedisAddress& address, const OpenOptions& options,
                                     OpenReport* report, std::string* error) {

@@ -19,18 +19,23 @@
 // EXEC. A transaction torn in the AOF (power cut) is discarded by Redis on
 // load (aof-load-truncated yes, the default).
 //
-// I/O: a synchronous client on the caller's (commit) thread with a timeout on
-// every command (redisSetTimeout) and on connect. A broken connection makes
-// the call fail with Status::kUnavailable; the next call reconnects and
-// re-reads where the stream ends (sync()). See docs/durability.md for why
-// this is not wrapped in Asio.
+// I/O: a synchronous client on the caller's thread with a timeout on every
+// command (redisSetTimeout) and on connect. A broken connection makes the
+// call fail with Status::kUnavailable; the next call reconnects and re-reads
+// where the stream ends (sync()). queuecastd writes through hiredis's
+// asynchronous client driven by Asio instead (gateway/redis_asio.h, same
+// commands: plan_redis_append() below) and uses this store for the rest.
 //
 // Thread-safety: one thread at a time per instance. A long scan starts a
 // reader thread of its own for its duration (joined before it returns).
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "engine/journal/journal.h"
 
@@ -45,5 +50,22 @@ struct RedisAddress {
 
 std::unique_ptr<Journal> open_redis(const RedisAddress& address, const OpenOptions& options,
                                     OpenReport* report, std::string* error);
+
+// ---- Shared with other writers of the same layout (gateway/redis_asio.h) ----
+
+// Parses "redis://host[:port][/db][?key=name]" (open() uses it).
+bool parse_redis_url(std::string_view url, RedisAddress* address, std::string* error);
+
+// The commands of one append(), in order: MULTI; per record an XADD (and a
+// ZADD when it has an idempotency key); on every 4096th append
+// (`append_number` % 4096 == 0) a ZREMRANGEBYSCORE of week-old keys; EXEC.
+// `queued` counts the commands between MULTI and EXEC: EXEC's reply is an
+// array of that many replies. `key` is the journal key K (not K:log).
+struct RedisAppend {
+  std::vector<std::vector<std::string>> commands;
+  std::size_t queued = 0;
+};
+void plan_redis_append(const std::string& key, std::span<const Record> batch,
+                       std::uint64_t append_number, RedisAppend* out);
 
 }  // namespace qc::journal

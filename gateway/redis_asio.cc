@@ -1,0 +1,313 @@
+// The Redis journal's writes through hiredis's asynchronous client driven by
+// Asio. See redis_asio.h.
+#include "gateway/redis_asio.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <vector>
+
+#include "engine/journal/redis_journal.h"
+
+namespace qc::gw {
+namespace {
+
+namespace asio = boost::asio;
+using journal::Record;
+using journal::Status;
+
+// One hiredis asynchronous connection and its Asio adapter. hiredis calls
+// the ev hooks (addRead, ...) from inside its functions; they arm
+// async_wait()s on the descriptor, whose handlers call back into hiredis.
+// Handlers hold the Conn by shared_ptr and check `generation` so that a
+// wait of a dropped connection does nothing.
+struct Conn : std::enable_shared_from_this<Conn> {
+  explicit Conn(asio::io_context& io) : ioc(io) {}
+  asio::io_context& ioc;
+  redisAsyncContext* ac = nullptr;
+  std::unique_ptr<asio::posix::stream_descriptor> fd;
+  std::uint64_t generation = 0;
+  bool want_read = false, want_write = false;
+  bool read_armed = false, write_armed = false;
+  bool select_failed = false;
+  std::string error;  // why the connection went away
+
+  void arm_read() {
+    if (!ac || !want_read || read_armed) return;
+    read_armed = true;
+    fd->async_wait(asio::posix::stream_descriptor::wait_read,
+                   [self = shared_from_this(), g = generation](const boost::system::error_code& ec) {
+                     if (g != self->generation) return;
+                     self->read_armed = false;
+                     if (ec || !self->ac) return;
+                     redisAsyncHandleRead(self->ac);  // may drop the connection
+                     self->arm_read();
+                   });
+  }
+  void arm_write() {
+    if (!ac || !want_write || write_armed) return;
+    write_armed = true;
+    fd->async_wait(asio::posix::stream_descriptor::wait_write,
+                   [self = shared_from_this(), g = generation](const boost::system::error_code& ec) {
+                     if (g != self->generation) return;
+                     self->write_armed = false;
+                     if (ec || !self->ac) return;
+                     redisAsyncHandleWrite(self->ac);
+                     self->arm_write();
+                   });
+  }
+
+  static Conn* of(void* p) { return static_cast<Conn*>(p); }
+  static void add_read(void* p) { of(p)->want_read = true; of(p)->arm_read(); }
+  static void del_read(void* p) { of(p)->want_read = false; }
+  static void add_write(void* p) { of(p)->want_write = true; of(p)->arm_write(); }
+  static void del_write(void* p) { of(p)->want_write = false; }
+  // hiredis frees the context (and closes the descriptor) right after this.
+  static void cleanup(void* p) {
+    Conn* c = of(p);
+    c->ac = nullptr;
+    ++c->generation;
+    c->want_read = c->want_write = c->read_armed = c->write_armed = false;
+    if (c->fd) {
+      c->fd->release();  // cancels the waits; hiredis closes the descriptor
+      c->fd.reset();
+    }
+  }
+  static void on_connect(const redisAsyncContext* ac, int status) {
+    if (status != REDIS_OK) of(ac->data)->error = ac->errstr[0] ? ac->errstr : "cannot connect";
+  }
+  static void on_disconnect(const redisAsyncContext* ac, int status) {
+    if (status != REDIS_OK) of(ac->data)->error = ac->errstr[0] ? ac->errstr : "connection lost";
+  }
+  static void on_select(redisAsyncContext* ac, void* reply, void*) {
+    auto* r = static_cast<redisReply*>(reply);
+    if (r && r->type == REDIS_REPLY_ERROR) of(ac->data)->select_failed = true;
+  }
+
+  // Starts connecting (non-blocking; the outcome arrives with the first
+  // write event). False when hiredis could not even start.
+  bool connect(const journal::RedisAddress& a, std::string* why) {
+    error.clear();
+    select_failed = false;
+    redisAsyncContext* c = redisAsyncConnect(a.host.c_str(), a.port);
+    if (!c || c->err) {
+      *why = c ? c->errstr : "out of memory";
+      if (c) redisAsyncFree(c);
+      return false;
+    }
+    ac = c;
+    ++generation;
+    fd = std::make_unique<asio::posix::stream_descriptor>(ioc, c->c.fd);
+    c->data = this;
+    c->ev.data = this;
+    c->ev.addRead = &Conn::add_read;
+    c->ev.delRead = &Conn::del_read;
+    c->ev.addWrite = &Conn::add_write;
+    c->ev.delWrite = &Conn::del_write;
+    c->ev.cleanup = &Conn::cleanup;
+    redisAsyncSetConnectCallback(c, &Conn::on_connect);  // waits for writability
+    redisAsyncSetDisconnectCallback(c, &Conn::on_disconnect);
+    if (a.db != 0) {
+      const std::string db = std::to_string(a.db);
+      const char* argv[] = {"SELECT", db.c_str()};
+      redisAsyncCommandArgv(c, &Conn::on_select, nullptr, 2, argv, nullptr);
+    }
+    return true;
+  }
+
+  // Outside hiredis callbacks only.
+  void drop() {
+    if (ac) redisAsyncFree(ac);  // pending callbacks get a null reply; cleanup() runs
+  }
+};
+
+// One commit in flight: EXEC's reply or the timer ends it.
+struct Commit {
+  bool done = false;
+  bool ok = false;
+  std::size_t queued = 0;
+  std::string error;
+  Conn* conn = nullptr;
+};
+
+void on_exec(redisAsyncContext*, void* reply, void* privdata) {
+  auto* c = static_cast<Commit*>(privdata);
+  if (c->done) return;  // timed out already
+  c->done = true;
+  auto* r = static_cast<redisReply*>(reply);
+  if (!r) {
+    c->error = c->conn->error.empty() ? "connection lost" : c->conn->error;
+    return;
+  }
+  if (c->conn->select_failed) {
+    c->error = "SELECT failed";
+    return;
+  }
+  if (r->type == REDIS_REPLY_ERROR) {
+    c->error = std::string(r->str, r->len);
+    return;
+  }
+  if (r->type != REDIS_REPLY_ARRAY || r->elements != c->queued) {
+    c->error = "unexpected reply";
+    return;
+  }
+  for (std::size_t i = 0; i < r->elements; ++i) {
+    if (r->element[i]->type == REDIS_REPLY_ERROR) {
+      c->error = std::string(r->element[i]->str, r->element[i]->len);
+      return;
+    }
+  }
+  c->ok = true;
+}
+
+class AsioRedisJournal final : public journal::Journal {
+ public:
+  AsioRedisJournal(journal::RedisAddress a, const journal::OpenOptions& o,
+                   std::unique_ptr<journal::Journal> sync)
+      : addr_(std::move(a)), opt_(o), sync_(std::move(sync)), timer_(ioc_) {
+    if (addr_.key.empty()) addr_.key = o.redis_key;
+    conn_ = std::make_shared<Conn>(ioc_);
+    last_ = sync_->last_seq();
+  }
+  ~AsioRedisJournal() override { conn_->drop(); }
+
+  bool append(std::span<const Record> batch, std::string* error) override {
+    if (opt_.read_only) return fail(Status::kInvalidArgument, "journal opened read-only", error);
+    std::uint64_t prev = last_;
+    for (const Record& r : batch) {
+      if (r.seq <= prev) return fail(Status::kInvalidArgument, "sequence numbers must increase", error);
+      prev = r.seq;
+    }
+    if (batch.empty()) return ok();
+    // Whatever happened on the connection while idle (the server closed it,
+    // a reset): handled now, so a dead connection is replaced before use.
+    ioc_.restart();
+    ioc_.poll();
+    if (!conn_->ac) {
+      std::string why;
+      if (!conn_->connect(addr_, &why)) return fail(Status::kUnavailable, "cannot connect: " + why, error);
+    }
+    journal::plan_redis_append(addr_.key, batch, ++appends_, &plan_);
+    auto commit = std::make_shared<Commit>();
+    commit->queued = plan_.queued;
+    commit->conn = conn_.get();
+    for (std::size_t i = 0; i < plan_.commands.size(); ++i) {
+      const auto& cmd = plan_.commands[i];
+      argv_.clear();
+      lens_.clear();
+      for (const std::string& s : cmd) {
+        argv_.push_back(s.data());
+        lens_.push_back(s.size());
+      }
+      const bool exec = i + 1 == plan_.commands.size();
+      if (redisAsyncCommandArgv(conn_->ac, exec ? &on_exec : nullptr, exec ? commit.get() : nullptr,
+                                int(argv_.size()), argv_.data(), lens_.data()) != REDIS_OK) {
+        conn_->drop();
+        return fail(Status::kUnavailable, cmd.front() + ": cannot send", error);
+      }
+    }
+    timer_.expires_after(std::chrono::milliseconds(opt_.timeout_ms));
+    timer_.async_wait([commit](const boost::system::error_code& ec) {
+      if (ec || commit->done) return;
+      commit->done = true;
+      commit->error = "timed out";
+    });
+    ioc_.restart();  // poll() above may have left it stopped (out of work)
+    while (!commit->done) {
+      if (ioc_.run_one() == 0) break;
+    }
+    timer_.cancel();
+    if (!commit->ok) {
+      // Unknown outcome when the connection broke after EXEC was sent:
+      // sync() (the shard calls it after a failure) tells what landed.
+      conn_->drop();
+      return fail(Status::kUnavailable,
+                  "EXEC: " + (commit->error.empty() ? std::string("connection lost") : commit->error),
+                  error);
+    }
+    last_ = prev;
+    return ok();
+  }
+
+  bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+            std::string* error) override {
+    if (!reader_current(error)) return false;
+    return track(sync_->scan(after, fn, error));
+  }
+  bool scan_commands(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+                     std::string* error) override {
+    if (!reader_current(error)) return false;
+    return track(sync_->scan_commands(after, fn, error));
+  }
+  bool scan_keys(Time since, const std::function<bool(const Record&)>& fn,
+                 std::string* error) override {
+    return track(sync_->scan_keys(since, fn, error));
+  }
+  std::uint64_t last_seq() const override { return last_; }
+  bool save_snapshot(std::uint64_t seq, std::string_view image, std::string* error) override {
+    return track(sync_->save_snapshot(seq, image, error));
+  }
+  bool load_snapshot(std::uint64_t* seq, std::string* image, std::string* error) override {
+    return track(sync_->load_snapshot(seq, image, error));
+  }
+  bool sync(std::string* error) override {
+    if (!track(sync_->sync(error))) return false;
+    last_ = sync_->last_seq();
+    return true;
+  }
+  Status status() const override { return status_; }
+  std::string describe() const override { return sync_->describe(); }
+
+ private:
+  // The reader's idea of where the stream ends follows our appends.
+  bool reader_current(std::string* error) {
+    if (sync_->last_seq() == last_) return true;
+    return sync(error);
+  }
+  bool track(bool ok) {
+    status_ = sync_->status();
+    return ok;
+  }
+  bool ok() {
+    status_ = Status::kOk;
+    return true;
+  }
+  bool fail(Status s, const std::string& what, std::string* error) {
+    status_ = s;
+    if (error)
+      *error = "redis " + addr_.host + ":" + std::to_string(addr_.port) + "/" +
+               std::to_string(addr_.db) + ": " + what;
+    return false;
+  }
+
+  journal::RedisAddress addr_;
+  journal::OpenOptions opt_;
+  std::unique_ptr<journal::Journal> sync_;
+  asio::io_context ioc_{1};
+  asio::steady_timer timer_;
+  std::shared_ptr<Conn> conn_;
+  journal::RedisAppend plan_;
+  std::vector<const char*> argv_;
+  std::vector<std::size_t> lens_;
+  std::uint64_t appends_ = 0;
+  std::uint64_t last_ = 0;
+  Status status_ = Status::kOk;
+};
+
+}  // namespace
+
+std::unique_ptr<journal::Journal> open_redis_asio(std::string_view url,
+                                                  const journal::OpenOptions& options,
+                                                  journal::OpenReport* report, std::string* error) {
+  journal::RedisAddress a;
+  if (!journal::parse_redis_url(url, &a, error)) return nullptr;
+  auto sync = journal::open(url, options, report, error);
+  if (!sync) return nullptr;
+  return std::make_unique<AsioRedisJournal>(std::move(a), options, std::move(sync));
+}
+
+}  // namespace qc::gw
