@@ -33,14 +33,14 @@ void unmask(char* p, std::size_t n, const unsigned char* key) {
 }  // namespace
 
 void Reader::reset() {
-  std::string().swap(message_);
+  message_.reset();
   in_message_ = false;
 }
 
 std::size_t Reader::next(char* buf, std::size_t size, Event* ev) {
   *ev = Event{};
   if (failed_) return fail(ev, kCloseProtocol, "reader used after an error");
-  if (!in_message_ && message_.capacity() > 0) std::string().swap(message_);
+  if (!in_message_) message_.reset();
   if (size < 2) return 0;
   const auto* u = reinterpret_cast<const unsigned char*>(buf);
   const bool fin = u[0] & 0x80;
@@ -89,7 +89,7 @@ std::size_t Reader::next(char* buf, std::size_t size, Event* ev) {
       return error(kCloseProtocol, "continuation frame without a message");
     if (code != Opcode::kContinuation && in_message_)
       return error(kCloseProtocol, "new message inside a fragmented message");
-    const std::size_t so_far = in_message_ ? message_.size() : 0;
+    const std::size_t so_far = in_message_ ? message_->size() : 0;
     if (len > max_message_ - so_far) return error(kCloseTooBig, "message too big");
   }
   if (size < header || size - header < len) return 0;  // incomplete frame
@@ -130,12 +130,12 @@ std::size_t Reader::next(char* buf, std::size_t size, Event* ev) {
   } else {
     if (!in_message_) {
       in_message_ = true;
-      message_.reserve(n);
+      message_ = std::make_unique<std::string>();
     }
-    message_.append(payload, n);
+    message_->append(payload, n);
     if (!fin) return used;  // more fragments to come
     in_message_ = false;
-    message = message_;
+    message = *message_;
   }
   if (!message_binary_ && !valid_utf8(message)) return error(kCloseBadData, "text message not UTF-8");
   ev->kind = Event::kMessage;

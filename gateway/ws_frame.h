@@ -24,6 +24,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -77,14 +78,14 @@ class Reader {
   // Frees the last assembled message once the caller is done with its event
   // (an idle connection then holds nothing).
   void trim() {
-    if (!in_message_ && message_.capacity() > 0) std::string().swap(message_);
+    if (!in_message_) message_.reset();
   }
   // Frees what a partial message holds (for a closing connection).
   void reset();
 
  private:
   std::size_t max_message_;
-  std::string message_;        // the fragments of a message so far
+  std::unique_ptr<std::string> message_;  // the fragments of a message so far (only then)
   bool in_message_ = false;
   bool message_binary_ = false;
   bool failed_ = false;

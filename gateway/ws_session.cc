@@ -108,7 +108,7 @@ class WsConn final : public Subscriber,
     const auto& l = shared_.config.limits;
     std::int64_t shortest = std::min({l.handshake_timeout_ms, l.idle_timeout_ms / 2, l.slow_timeout_ms});
     state_since_ = last_rx_ = steady_ms();
-    proto_ = std::move(response);
+    spill().proto = std::move(response);
     {
       std::lock_guard lock(shared_.mu);
       shared_.websockets.insert(weak_from_this());
@@ -228,7 +228,7 @@ class WsConn final : public Subscriber,
       mail_reason_ = close_reason_;
       close_code_ = 0;
       mail_ = true;
-    } else if (state_ == State::kOpen && unsent_.empty() && !outbox_.empty()) {
+    } else if (state_ == State::kOpen && !has_unsent() && !outbox_.empty()) {
       outbox_.take_all(&s.frames);
       mail_ = true;
     }
@@ -254,13 +254,13 @@ class WsConn final : public Subscriber,
   // the outbox, all in one sendmsg() when the socket takes them.
   void pump(Scratch& s) {
     if (state_ == State::kDone) return;
-    if (!unsent_.empty()) {
-      if (write_waiting_ || !write(unsent_, unsent_off_)) return;
+    if (has_unsent()) {
+      if (write_waiting_ || !write(spill_->unsent, spill_->unsent_off)) return;
     }
     auto& items = s.items;
-    if (!proto_.empty()) {
-      items.push_back(Out{std::make_shared<const std::string>(std::move(proto_)), {}, {}, 0});
-      std::string().swap(proto_);
+    if (has_proto()) {
+      items.push_back(Out{std::make_shared<const std::string>(std::move(spill_->proto)), {}, {}, 0});
+      std::string().swap(spill_->proto);
     }
     for (Frame& f : s.frames) {
       if (!f.bytes) continue;
@@ -273,10 +273,11 @@ class WsConn final : public Subscriber,
       std::size_t off = 0;
       write(items, off);
       items.clear();
-      if (state_ == State::kDone || !unsent_.empty()) return;
+      if (state_ == State::kDone || has_unsent()) return;
     }
     opened_ = true;  // the 101 is out
-    if (state_ == State::kClosing && proto_.empty() && (peer_closed_ || reader_broken_)) {
+    release_spill();
+    if (state_ == State::kClosing && !has_proto() && (peer_closed_ || reader_broken_)) {
       // Our close frame is out and theirs came (or cannot be read): send our
       // FIN and wait for theirs (Beast's teardown).
       ::shutdown(sock_.native_handle(), SHUT_WR);
@@ -341,9 +342,9 @@ class WsConn final : public Subscriber,
       if (static_cast<std::size_t>(w) < attempted) break;  // the socket is full
     }
     if (first == items.size()) {
-      if (&items == &unsent_) {
-        std::vector<Out>().swap(unsent_);
-        unsent_off_ = 0;
+      if (spill_ && &items == &spill_->unsent) {
+        std::vector<Out>().swap(spill_->unsent);
+        spill_->unsent_off = 0;
         blocked_since_ = 0;
         std::lock_guard lock(mu_);
         unsent_bytes_ = 0;
@@ -351,19 +352,20 @@ class WsConn final : public Subscriber,
       return true;
     }
     // Blocked: keep the rest (whole frames: they are already committed).
-    if (&items != &unsent_) {
-      unsent_.assign(std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(first)),
+    Spill& sp = spill();
+    if (&items != &sp.unsent) {
+      sp.unsent.assign(std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(first)),
                      std::make_move_iterator(items.end()));
-      unsent_off_ = off;
+      sp.unsent_off = off;
     } else {
-      unsent_.erase(unsent_.begin(), unsent_.begin() + static_cast<std::ptrdiff_t>(first));
+      sp.unsent.erase(sp.unsent.begin(), sp.unsent.begin() + static_cast<std::ptrdiff_t>(first));
     }
     if (blocked_since_ == 0) blocked_since_ = steady_ms();
     std::size_t bytes = 0;
-    for (const Out& o : unsent_) bytes += o.size();
+    for (const Out& o : sp.unsent) bytes += o.size();
     {
       std::lock_guard lock(mu_);
-      unsent_bytes_ = bytes - unsent_off_;
+      unsent_bytes_ = bytes - sp.unsent_off;
       check_backlog_locked();
     }
     wait_write();
@@ -403,10 +405,10 @@ class WsConn final : public Subscriber,
   void consume(char* buf, std::size_t n) {
     char* data = buf;
     std::size_t size = n;
-    if (!partial_.empty()) {
-      partial_.append(buf, n);
-      data = partial_.data();
-      size = partial_.size();
+    if (spill_ && !spill_->partial.empty()) {
+      spill_->partial.append(buf, n);
+      data = spill_->partial.data();
+      size = spill_->partial.size();
     }
     std::size_t off = 0;
     while (off < size && state_ != State::kDone && !reader_broken_) {
@@ -422,15 +424,16 @@ class WsConn final : public Subscriber,
     }
     reader_.trim();
     if (reader_broken_ || state_ == State::kDone) {
-      std::string().swap(partial_);
-      return;
+      if (spill_) std::string().swap(spill_->partial);
+      return release_spill();
     }
     if (data == buf) {
-      if (off < size) partial_.assign(data + off, size - off);
+      if (off < size) spill().partial.assign(data + off, size - off);
     } else {
-      partial_.erase(0, off);
-      if (partial_.empty()) std::string().swap(partial_);
+      spill_->partial.erase(0, off);
+      if (spill_->partial.empty()) std::string().swap(spill_->partial);
     }
+    release_spill();
   }
 
   void on_event(const ws::Event& ev) {
@@ -439,8 +442,8 @@ class WsConn final : public Subscriber,
         if (state_ == State::kOpen) on_message(ev.payload);
         return;
       case ws::Event::kPing:
-        if (state_ == State::kOpen && proto_.size() < kMaxProtocolBytes)
-          proto_ += ws::encode_frame(ws::Opcode::kPong, ev.payload);
+        if (state_ == State::kOpen && spill().proto.size() < kMaxProtocolBytes)
+          spill_->proto += ws::encode_frame(ws::Opcode::kPong, ev.payload);
         return;
       case ws::Event::kPong:
         return;
@@ -533,7 +536,7 @@ class WsConn final : public Subscriber,
         if (now - last_rx_ >= l.idle_timeout_ms) return abort_io();
         if (!ping_sent_ && now - last_rx_ >= l.idle_timeout_ms / 2) {
           ping_sent_ = true;
-          if (proto_.size() < kMaxProtocolBytes) proto_ += ws::encode_frame(ws::Opcode::kPing, "");
+          if (spill().proto.size() < kMaxProtocolBytes) spill_->proto += ws::encode_frame(ws::Opcode::kPing, "");
         }
         return;
       case State::kClosing:
@@ -580,7 +583,7 @@ class WsConn final : public Subscriber,
       outbox_.clear();
     }
     unregister();
-    proto_ += ws::encode_frame(ws::Opcode::kClose, close_body);
+    spill().proto += ws::encode_frame(ws::Opcode::kClose, close_body);
     state_ = State::kClosing;
     state_since_ = steady_ms();
   }
@@ -598,9 +601,7 @@ class WsConn final : public Subscriber,
     unregister();
     beast::error_code ec;
     sock_.close(ec);  // ends the pending waits
-    std::vector<Out>().swap(unsent_);
-    std::string().swap(proto_);
-    std::string().swap(partial_);
+    spill_.reset();
     reader_.reset();
   }
 
@@ -638,10 +639,24 @@ class WsConn final : public Subscriber,
   const char* mail_reason_ = nullptr;
   TokenBucket rate_;
   ws::Reader reader_;
-  std::string partial_;  // an incomplete frame
-  std::string proto_;    // protocol frames to write (raw)
-  std::vector<Out> unsent_;
-  std::size_t unsent_off_ = 0;  // bytes of unsent_[0] already written
+  // Bytes a connection holds only for a while (an idle one has none).
+  struct Spill {
+    std::string partial;      // an incomplete frame
+    std::string proto;        // protocol frames to write (101, pong, ping, close; raw)
+    std::vector<Out> unsent;  // the rest of a blocked write
+    std::size_t unsent_off = 0;  // bytes of unsent[0] already written
+    bool empty() const { return partial.empty() && proto.empty() && unsent.empty(); }
+  };
+  Spill& spill() {
+    if (!spill_) spill_ = std::make_unique<Spill>();
+    return *spill_;
+  }
+  void release_spill() {
+    if (spill_ && spill_->empty()) spill_.reset();
+  }
+  bool has_unsent() const { return spill_ && !spill_->unsent.empty(); }
+  bool has_proto() const { return spill_ && !spill_->proto.empty(); }
+  std::unique_ptr<Spill> spill_;
   std::int64_t last_rx_ = 0;
   std::int64_t state_since_ = 0;
   std::int64_t blocked_since_ = 0;  // a write waits for the socket since (0: none)
