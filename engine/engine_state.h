@@ -296,6 +296,11 @@ void index_token(Engine::State& st, const TokenKey& token, Loc loc);
 
 // Patients (records exist once a patient booked or held).
 inline constexpr std::uint32_t kNoPatient = ~std::uint32_t{0};
+
+// Starts loading a record that a command will need a little later, so that
+// its cache miss overlaps with other work (sessions are interleaved: the
+// records of a command are usually cold).
+inline void prefetch(const void* p) { __builtin_prefetch(p); }
 std::uint32_t find_patient(const Engine::State& st, std::string_view ref);
 // The patient's index, creating the record if needed.
 std::uint32_t patient_for(Engine::State& st, std::string_view ref);

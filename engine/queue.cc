@@ -80,9 +80,10 @@ Error op_check_in(State& st, const Actor& actor, const CheckIn& c, Time now, Eve
     return reject(msg, Error::kNotOpenYet, "check-in is not open yet", c.ticket_id);
   if (now >= s.spec.end)
     return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
-  patient_remove_active(st, t.patient, loc.session);
+  if (t.patient < st.patients.size()) prefetch(&st.patients[t.patient]);
   s.booked[t.slot] -= 1;
   present(s, loc.index, false, now);
+  patient_remove_active(st, t.patient, loc.session);
   add_ticket_event(ev, EventType::kCheckedIn, now, actor, s, t, TicketState::kBooked);
   touch(st, loc.session);
   return Error::kOk;
@@ -97,6 +98,9 @@ Error op_call_next(State& st, const Actor& actor, const CallNext& c, Time now, E
   if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
   if (s.status == SessionStatus::kPaused)
     return reject(msg, Error::kSessionPaused, "session is paused", c.session_id);
+  // Both tickets are needed below; load them at once.
+  if (s.called >= 0) prefetch(&s.tickets[s.called]);
+  if (!s.waiting.empty()) prefetch(&s.tickets[s.waiting.back().ticket]);
   complete_called(s, actor, now, ev);
   if (s.waiting.empty()) {
     add_event(ev, EventType::kNobodyWaiting, now, actor, s);
