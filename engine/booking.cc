@@ -224,16 +224,33 @@ Error op_define_channel(State& st, const Actor& actor, const DefineChannel& c, T
   return Error::kOk;
 }
 
+namespace {
+// A booking or walk-in needs the index entries of its token and patient and
+// the memory of its new ticket, all cold as a rule: start loading them all
+// before the first lookup.
+void prefetch_new_ticket(const State& st, const SessionRec& s, const TokenKey& token,
+                         std::string_view patient_ref) {
+  if (token.packed) st.token_index.prefetch(token_hash(token.bin));
+  if (!patient_ref.empty())
+    st.patient_index.prefetch(FlatIndex<std::uint32_t>::hash(patient_ref));
+  if (s.tickets.size() < s.tickets.capacity()) {
+    const char* p = reinterpret_cast<const char*>(s.tickets.data() + s.tickets.size());
+    for (std::size_t off = 0; off < sizeof(TicketRec); off += 64) __builtin_prefetch(p + off, 1);
+  }
+}
+}  // namespace
+
 Error op_book(State& st, const Actor& actor, const Book& c, Time now, Events* ev,
               std::string* msg) {
   SessionIdx si;
   if (Error e = check_booking_ids(st, c.session_id, c.slot, c.patient_ref, c.channel, &si, msg);
       e != Error::kOk)
     return e;
+  const TokenKey token(c.token);
+  prefetch_new_ticket(st, st.sessions[si], token, c.patient_ref);
   if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
       e != Error::kOk)
     return e;
-  const TokenKey token(c.token);
   if (Error e = check_new_ids(st, c.ticket_id, token, msg); e != Error::kOk) return e;
   std::uint8_t res;
   if (Error e = check_booking(st, si, c.slot, c.patient_ref, c.channel, now, &res, msg);
@@ -374,10 +391,11 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   SessionIdx si = find_session(st, c.session_id);
   if (si == kNoSession)
     return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  const TokenKey token(c.token);
+  prefetch_new_ticket(st, st.sessions[si], token, {});
   if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
       e != Error::kOk)
     return e;
-  const TokenKey token(c.token);
   if (Error e = check_new_ids(st, c.ticket_id, token, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
   if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;

@@ -72,6 +72,12 @@ class FlatIndex {
     }
   }
 
+  // Starts loading the entry where a lookup of `h` begins (see prefetch()
+  // in engine_state.h).
+  void prefetch(std::uint64_t h) const {
+    if (!slots_.empty()) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
+
   // Adds an entry (the caller checked that the id is new).
   void insert(std::uint64_t h, LocT loc) {
     if ((size_ + 1) * 5 > slots_.size() * 4) grow();
