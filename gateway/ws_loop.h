@@ -4,10 +4,12 @@
 //
 // - The wake-up queue. A connection that got something to send while no
 //   network thread works on it queues itself here (wake(), any thread); one
-//   post() to the io_context drains the whole queue. Inside a DeliveryBatch
-//   (hub.h) the shard thread only collects the connections and queues them
-//   all at the batch's end: one post (one thread hand-off) per batch, not one
-//   per subscriber.
+//   post() to the io_context drains the whole queue. While a shard answers a
+//   group (runtime.h defer_to_group_end: its commands' answers, publications
+//   and subscribe reads), or else inside a DeliveryBatch (hub.h), the shard
+//   thread only collects the connections and queues them all at the group's
+//   or batch's end: one post (one thread hand-off) per group, not one per
+//   subscriber.
 // - The sweep. Instead of a timer per connection (memory, and a timer
 //   operation per write), one timer per io_context looks at every connection's
 //   deadline (handshake and closing timeouts, idle pings and timeout, a write
@@ -29,6 +31,7 @@
 
 #include "gateway/hub.h"
 #include "gateway/net.h"
+#include "gateway/runtime.h"
 
 namespace qc::gw::net {
 
@@ -90,7 +93,7 @@ class WsLoop final : public asio::execution_context::service, public DeliveryBat
 
   // Queues `m` for a kFlush run on a network thread.
   void wake(std::shared_ptr<LoopMember> m) {
-    if (DeliveryBatch::defer(this)) {
+    if (defer_to_group_end(this, &WsLoop::flush_fn, this) || DeliveryBatch::defer(this)) {
       deferred().emplace_back(this, std::move(m));
       return;
     }
@@ -120,6 +123,7 @@ class WsLoop final : public asio::execution_context::service, public DeliveryBat
   }
 
  private:
+  static void flush_fn(void* self) { static_cast<WsLoop*>(self)->flush_deferred(); }
   using Deferred = std::vector<std::pair<WsLoop*, std::shared_ptr<LoopMember>>>;
   static Deferred& deferred() {
     thread_local Deferred d;
