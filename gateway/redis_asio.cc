@@ -34,6 +34,7 @@ struct Conn : std::enable_shared_from_this<Conn> {
   bool want_read = false, want_write = false;
   bool read_armed = false, write_armed = false;
   bool select_failed = false;
+  bool defer_write = false;  // while a commit's commands are being queued
   std::string error;  // why the connection went away
 
   void arm_read() {
@@ -64,7 +65,10 @@ struct Conn : std::enable_shared_from_this<Conn> {
   static Conn* of(void* p) { return static_cast<Conn*>(p); }
   static void add_read(void* p) { of(p)->want_read = true; of(p)->arm_read(); }
   static void del_read(void* p) { of(p)->want_read = false; }
-  static void add_write(void* p) { of(p)->want_write = true; of(p)->arm_write(); }
+  static void add_write(void* p) {
+    of(p)->want_write = true;
+    if (!of(p)->defer_write) of(p)->arm_write();
+  }
   static void del_write(void* p) { of(p)->want_write = false; }
   // hiredis frees the context (and closes the descriptor) right after this.
   static void cleanup(void* p) {
@@ -195,6 +199,9 @@ class AsioRedisJournal final : public journal::Journal {
     auto commit = std::make_shared<Commit>();
     commit->queued = plan_.queued;
     commit->conn = conn_.get();
+    // Queue the whole group, then write it at once on a connected socket
+    // (no wait for writability: it almost always is).
+    conn_->defer_write = true;
     for (std::size_t i = 0; i < plan_.commands.size(); ++i) {
       const auto& cmd = plan_.commands[i];
       argv_.clear();
@@ -206,10 +213,17 @@ class AsioRedisJournal final : public journal::Journal {
       const bool exec = i + 1 == plan_.commands.size();
       if (redisAsyncCommandArgv(conn_->ac, exec ? &on_exec : nullptr, exec ? commit.get() : nullptr,
                                 int(argv_.size()), argv_.data(), lens_.data()) != REDIS_OK) {
+        conn_->defer_write = false;
         conn_->drop();
         return fail(Status::kUnavailable, cmd.front() + ": cannot send", error);
       }
     }
+    conn_->defer_write = false;
+    if (conn_->ac && (conn_->ac->c.flags & REDIS_CONNECTED)) {
+      redisAsyncHandleWrite(conn_->ac);  // may drop the connection: EXEC's callback says
+    }
+    conn_->arm_write();  // what is left, or the connect still in progress
+    conn_->arm_read();
     timer_.expires_after(std::chrono::milliseconds(opt_.timeout_ms));
     timer_.async_wait([commit](const boost::system::error_code& ec) {
       if (ec || commit->done) return;
