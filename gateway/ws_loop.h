@@ -46,10 +46,13 @@ class LoopMember {
   virtual std::shared_ptr<LoopMember> lock_member() = 0;
   // Steady milliseconds at which the member wants kSweep (max: never).
   std::atomic<std::int64_t> deadline_ms{std::numeric_limits<std::int64_t>::max()};
+  // The loop is gone (its io_context was destroyed first): do not remove().
+  bool orphaned() const { return orphaned_.load(std::memory_order_acquire); }
 
  private:
   friend class WsLoop;
   std::size_t loop_index_ = 0;  // in WsLoop::members_, under WsLoop's mutex
+  std::atomic<bool> orphaned_{false};
 };
 
 inline std::int64_t steady_ms() {
@@ -177,12 +180,16 @@ class WsLoop final : public asio::execution_context::service, public DeliveryBat
     if (armed_) arm_locked();
   }
 
+  // The io_context is being destroyed (after its threads stopped): members
+  // still alive (held by a queued shard task) must not call remove() later.
   void shutdown() override {
     std::vector<std::shared_ptr<LoopMember>> q;
     {
       std::lock_guard lock(mu_);
       stopped_ = true;
       q.swap(queue_);
+      for (LoopMember* m : members_) m->orphaned_.store(true, std::memory_order_release);
+      std::vector<LoopMember*>().swap(members_);
     }
     beast::error_code ec;
     timer_.cancel();

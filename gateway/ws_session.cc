@@ -87,6 +87,7 @@ class WsConn final : public Subscriber,
  public:
   WsConn(Shared& shared, WsLoop& loop, Socket socket, std::shared_ptr<Slot> slot, Format format)
       : shared_(shared),
+        metrics_(shared.metrics),
         loop_(loop),
         sock_(std::move(socket)),
         slot_(std::move(slot)),
@@ -96,11 +97,13 @@ class WsConn final : public Subscriber,
         reader_(shared.config.limits.ws_message_bytes) {
     shared_.metrics.ws_connections.fetch_add(1, std::memory_order_relaxed);
   }
+  // May run after the server (Shared, the loop) is gone, when a shard task
+  // held the last reference: touches neither then.
   ~WsConn() override {
-    loop_.remove(this);
-    shared_.metrics.ws_connections.fetch_sub(1, std::memory_order_relaxed);
-    shared_.metrics.subscriptions.fetch_sub(static_cast<std::int64_t>(topics_.size()),
-                                            std::memory_order_relaxed);
+    if (!orphaned()) loop_.remove(this);
+    metrics_.ws_connections.fetch_sub(1, std::memory_order_relaxed);
+    metrics_.subscriptions.fetch_sub(static_cast<std::int64_t>(topics_.size()),
+                                     std::memory_order_relaxed);
   }
 
   // The 101 response goes out first; then the connection is open.
@@ -619,6 +622,7 @@ class WsConn final : public Subscriber,
   }
 
   Shared& shared_;
+  Metrics& metrics_;  // outlives the server
   WsLoop& loop_;
   Socket sock_;
   std::shared_ptr<Slot> slot_;
