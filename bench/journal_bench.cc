@@ -3,7 +3,7 @@
 //   journal_bench commit   --store sqlite|redis|URL [--clients 64] [--seconds 5]
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
-//                     [--server-cpu 1] [--proto]
+//                     [--server-cpu 1] [--proto] [--io-threads 1]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -57,6 +57,7 @@ namespace {
 struct Args {
   std::string mode, store = "sqlite", queuecastd;
   int server_cpu = -1;
+  int io_threads = 1;
   bool proto = false;
   int clients = 64;
   double seconds = 5;
@@ -334,7 +335,7 @@ int e2e_bench(const Args& a) {
   }
   testing::ServerProcess server(a.queuecastd,
                                 {"--config", dir + "/config.json", "--store", store.url,
-                                 "--data-dir", dir},
+                                 "--data-dir", dir, "--io-threads", std::to_string(a.io_threads)},
                                 dir + "/queuecastd.log", prefix);
   if (!server.start()) {
     std::fprintf(stderr, "queuecastd did not start (%s/queuecastd.log)\n", dir.c_str());
@@ -466,6 +467,7 @@ int main(int argc, char** argv) {
     else if (k == "--snapshot-every") a.snapshot_every = std::stoull(v);
     else if (k == "--queuecastd") a.queuecastd = v;
     else if (k == "--server-cpu") a.server_cpu = std::stoi(v);
+    else if (k == "--io-threads") a.io_threads = std::stoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -479,6 +481,6 @@ int main(int argc, char** argv) {
                "       journal_bench recovery --store sqlite|redis|URL [--events 1000000] "
                "[--snapshot-every N]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
-               "[--seconds 5] [--server-cpu 1] [--proto]\n");
+               "[--seconds 5] [--server-cpu 1] [--proto] [--io-threads 1]\n");
   return 2;
 }

@@ -88,7 +88,6 @@ class Replies {
   int threads_ = 1;
   std::mutex mu_;
   std::vector<Item> items_;
-  std::vector<Item> taken_;  // drain()'s, reused
   bool posted_ = false;
   std::optional<SubmitBatch> pass_;  // the network thread's (one thread only)
 };
@@ -247,22 +246,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 };
 
 void Replies::drain() {
+  // Local: with several network threads two drains may run at once.
+  std::vector<Item> taken;
   {
     std::lock_guard lock(mu_);
-    taken_.swap(items_);
+    taken.swap(items_);
     posted_ = false;
   }
-  for (Item& it : taken_) {
+  for (Item& it : taken) {
     if (threads_ == 1) {
       // One network thread: every connection's handlers run on it, not now.
       it.session->answer(std::move(it.response), it.keep_alive, it.version);
     } else {
-      asio::dispatch(it.session->executor(),
-                     [s = std::move(it.session), r = std::move(it.response), k = it.keep_alive,
-                      v = it.version]() mutable { s->answer(std::move(r), k, v); });
+      auto ex = it.session->executor();  // before the session moves into the handler
+      asio::dispatch(ex, [s = std::move(it.session), r = std::move(it.response), k = it.keep_alive,
+                          v = it.version]() mutable { s->answer(std::move(r), k, v); });
     }
   }
-  taken_.clear();
 }
 
 }  // namespace
