@@ -514,6 +514,15 @@ class Shard::Impl {
     }
   }
 
+  // The rollback base is re-taken every 50,000 records; when the journal's
+  // snapshots come at least that often, each snapshot is the new base
+  // (snapshot_now()) and the Checkpointer takes none of its own.
+  static journal::CheckpointOptions rollback_options(const RuntimeOptions& o) {
+    const bool snapshots_suffice = o.snapshot_every > 0 && o.snapshot_every <= 50'000;
+    return journal::CheckpointOptions{
+        .every_records = snapshots_suffice ? 0 : 50'000, .every_ms = 0, .write_snapshots = false};
+  }
+
   const int index_;
   const RuntimeOptions& options_;
   const Clock& clock_;
@@ -530,8 +539,7 @@ class Shard::Impl {
   std::uint64_t since_snapshot_ = 0;
   // In-memory base (Engine::save() every 50,000 records) + commands since:
   // rollback() after a failed append (engine/journal/checkpoint.h).
-  journal::Checkpointer checkpoint_{journal::CheckpointOptions{
-      .every_records = 50'000, .every_ms = 0, .write_snapshots = false}};
+  journal::Checkpointer checkpoint_{rollback_options(options_)};
   std::vector<journal::Record> records_;
   std::vector<Ack> acks_;
   std::vector<Event> events_;
