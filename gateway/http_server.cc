@@ -61,6 +61,9 @@ class Replies {
     pass_.emplace(runtime_);
     asio::post(ioc_, [this] { pass_.reset(); });
   }
+  // Hands what the open pass queued to the shards now (on the network
+  // thread; run() does it when the io_context stopped with a pass open).
+  void end_pass() { pass_.reset(); }
   // Only with one network thread: with several, a pass would not be
   // confined to one thread.
   bool batch_submits() const { return threads_ == 1; }
@@ -403,6 +406,7 @@ void Server::run(int io_threads, std::function<void()> on_signal) {
   for (int i = 1; i < io_threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
+  impl_->replies.end_pass();  // commands of an unfinished pass go to the shards
 }
 
 void Server::shutdown() {
