@@ -17,11 +17,12 @@
 // - Deliveries: the shard thread stores the frame in the connection's
 //   outbox (conflation: only the newest per topic) and, unless a network
 //   thread already works on the connection, queues it on its loop (one post
-//   per DeliveryBatch, hub.h). The network thread then writes everything
-//   pending for the connection with one sendmsg(): a 2-10 byte header built
-//   on the spot next to the shared payload (gather write; the payload is
-//   never copied). Only when the socket buffer is full does it keep the
-//   unsent rest and wait for writability.
+//   per shard group or DeliveryBatch, ws_loop.h). The network thread then
+//   writes everything pending for the connection with one sendmsg(): a 2-10
+//   byte header built on the spot next to the shared payload (gather write;
+//   the payload is never copied), at once without waiting for writability.
+//   Only when the socket buffer is full does it keep the unsent rest and
+//   wait (async_wait) for the socket to take more.
 //
 // Threads: a connection is run by one network thread at a time (`busy_`
 // under `mu_`, a strand without allocation). Shard threads only touch the
