@@ -494,14 +494,20 @@ class Shard::Impl {
         if (auto v = engine_.staff_view(sid, now)) publish_view(st, *v, now);
       }
       if (const auto* tickets = hub_.patient_tickets(sid)) {
-        std::vector<std::string> ids(tickets->begin(), tickets->end());
-        if (ids.size() > 4) {
+        if (tickets->size() > 4) {
+          // One pass over the session; the topic's buffer is reused (no
+          // allocation per ticket).
           engine_.patient_views(sid, now, &pvs);
+          std::string pt = "p/";
           for (const PatientView& pv : pvs) {
-            std::string pt = patient_topic(pv.ticket_id);
+            pt.resize(2);
+            pt.append(pv.ticket_id);
             if (hub_.has_any(pt)) publish_view(pt, pv, now);
           }
         } else {
+          // Copied: publishing never changes the subscriptions, but the set
+          // is the hub's.
+          std::vector<std::string> ids(tickets->begin(), tickets->end());
           for (const std::string& id : ids) {
             if (auto pv = engine_.patient_view(id, now)) publish_view(patient_topic(id), *pv, now);
           }
