@@ -71,6 +71,8 @@ Error validate_template(const SessionTemplate& t, std::string* msg) {
     return bad(msg, "unknown policy");
   if (t.utc_offset_minutes < -14 * 60 || t.utc_offset_minutes > 14 * 60)
     return bad(msg, "utc_offset_minutes out of range");
+  if (t.first_call_delay < 0 || t.first_call_delay > kMaxSpan)
+    return bad(msg, "first_call_delay must be between 0 and 366 days");
   return Error::kOk;
 }
 
@@ -90,6 +92,7 @@ SessionSpec spec_from_template(const SessionTemplate& t, Time midnight, const st
   sp.walkin_quota = t.walkin_quota;
   sp.policy = t.policy;
   sp.utc_offset_minutes = t.utc_offset_minutes;
+  sp.first_call_delay = t.first_call_delay;
   return sp;
 }
 

@@ -28,6 +28,10 @@ struct SessionTemplate {
   std::vector<std::int32_t> walkin_quota;
   Policy policy = Policy::kArrival;
   std::int32_t utc_offset_minutes = 480;
+  // The doctor's usual first call after the start (SessionSpec's field of
+  // the same name, e.g. learned by `queuecast plan`), given to every session
+  // the template generates.
+  Duration first_call_delay = 0;
   bool operator==(const SessionTemplate&) const = default;
 };
 

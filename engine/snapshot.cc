@@ -12,8 +12,10 @@ namespace qc {
 
 namespace {
 
-// 02 added SessionSpec::first_call_delay; 01 images still load (delay 0).
-constexpr std::string_view kMagic = "QCSNAP02";
+// 02 added SessionSpec::first_call_delay, 03 SessionTemplate::first_call_delay;
+// older images still load (delays 0).
+constexpr std::string_view kMagic = "QCSNAP03";
+constexpr std::string_view kMagicV2 = "QCSNAP02";
 constexpr std::string_view kMagicV1 = "QCSNAP01";
 constexpr std::int64_t kTimeBound = std::int64_t{1} << 62;
 
@@ -45,7 +47,7 @@ class Writer {
 class Reader {
  public:
   explicit Reader(std::string_view d, int version) : version(version), d_(d) {}
-  const int version;  // of the image (1 or 2)
+  const int version;  // of the image (1, 2 or 3)
   bool ok() const { return ok_; }
   bool done() const { return ok_ && p_ == d_.size(); }
   void fail() { ok_ = false; }
@@ -182,6 +184,7 @@ void write_template(Writer& w, const SessionTemplate& t) {
   w.vec(t.walkin_quota);
   w.u8(static_cast<std::uint8_t>(t.policy));
   w.i32(t.utc_offset_minutes);
+  w.i64(t.first_call_delay);
 }
 
 SessionTemplate read_template(Reader& r) {
@@ -203,6 +206,7 @@ SessionTemplate read_template(Reader& r) {
   if (policy > 1) r.fail();
   t.policy = static_cast<Policy>(policy);
   t.utc_offset_minutes = r.i32();
+  if (r.version >= 3) t.first_call_delay = r.time();
   return t;
 }
 
@@ -428,8 +432,12 @@ std::string Engine::save() const {
 
 bool Engine::load(std::string_view image) {
   const std::string_view magic = image.substr(0, kMagic.size());
-  if (magic != kMagic && magic != kMagicV1) return false;
-  Reader r(image.substr(kMagic.size()), magic == kMagic ? 2 : 1);
+  int version = 0;
+  if (magic == kMagic) version = 3;
+  else if (magic == kMagicV2) version = 2;
+  else if (magic == kMagicV1) version = 1;
+  else return false;
+  Reader r(image.substr(kMagic.size()), version);
   auto st = std::make_unique<State>();
   EngineOptions& o = st->options;
   o.max_active_bookings = r.i32();

@@ -75,6 +75,7 @@ void template_to(const SessionTemplate& t, pb::SessionTemplate* o) {
   quotas_to(t.walkin_quota, o->mutable_walkin_quota());
   o->set_policy(static_cast<pb::Policy>(t.policy));
   o->set_utc_offset_minutes(t.utc_offset_minutes);
+  if (t.first_call_delay != 0) duration_to_proto(t.first_call_delay, o->mutable_first_call_delay());
 }
 
 template <class... F>
@@ -160,6 +161,10 @@ Error template_from(const pb::SessionTemplate& w, SessionTemplate* t, std::strin
   t->appointment_quota = quotas_from(w.appointment_quota());
   t->walkin_quota = quotas_from(w.walkin_quota());
   t->utc_offset_minutes = w.has_utc_offset_minutes() ? w.utc_offset_minutes() : kDefaultUtcOffset;
+  if (Error e = internal::optional_duration(w.has_first_call_delay(), w.first_call_delay(),
+                                            &t->first_call_delay, m, "first_call_delay", 0);
+      e != Error::kOk)
+    return e;
   return internal::enum_from<Policy, pb::Policy, pb::Policy_IsValid>(w.policy(), &t->policy, m,
                                                                     "policy");
 }

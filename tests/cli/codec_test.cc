@@ -179,6 +179,7 @@ std::vector<model_test::Step> extra_commands() {
   tmpl.slot_minutes = 15;
   tmpl.appointment_quota = {1};
   tmpl.utc_offset_minutes = -300;
+  tmpl.first_call_delay = 41 * kMinute + 3;
   Actor actor{ActorKind::kChannel, "wechat"};
   Time t = spec.start - kDay;
   return {

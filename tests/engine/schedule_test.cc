@@ -62,6 +62,26 @@ TEST(Schedule, DefineTemplateValidatesEverything) {
   bad([](SessionTemplate& t) { t.appointment_quota = {1, 2, 3}; });
   bad([](SessionTemplate& t) { t.walkin_quota = {1, 2, 3, -1}; });
   bad([](SessionTemplate& t) { t.utc_offset_minutes = 15 * 60; });
+  bad([](SessionTemplate& t) { t.first_call_delay = -1; });
+  bad([](SessionTemplate& t) { t.first_call_delay = 367 * kDay; });
+}
+
+// The doctor's usual first-call delay (learned by `queuecast plan`) reaches
+// every generated session, and survives a snapshot of the template.
+TEST(Schedule, GeneratedSessionsCarryTheFirstCallDelay) {
+  Scenario sc(Scenario::Empty{});
+  SessionTemplate t = monday_li();
+  t.first_call_delay = 48 * kMinute;
+  sc.run({define(t)});
+  Engine copy;
+  ASSERT_TRUE(copy.load(sc.engine.save()));
+  sc.run({generate(kDay0, 1)});
+  const SessionSpec* s = sc.engine.session_spec("li-mon-20261123");
+  ASSERT_NE(s, nullptr);
+  EXPECT_EQ(s->first_call_delay, 48 * kMinute);
+  ASSERT_TRUE(copy.apply(Command{admin(), GenerateSessions{kDay0, 1}}, kDay0 - 7 * kDay).ok());
+  ASSERT_NE(copy.session_spec("li-mon-20261123"), nullptr);
+  EXPECT_EQ(copy.session_spec("li-mon-20261123")->first_call_delay, 48 * kMinute);
 }
 
 TEST(Schedule, GenerateCreatesOneSessionPerMatchingLocalDay) {
