@@ -526,7 +526,7 @@ class Shard::Impl {
   static journal::CheckpointOptions rollback_options(const RuntimeOptions& o) {
     const bool snapshots_suffice = o.snapshot_every > 0 && o.snapshot_every <= 50'000;
     return journal::CheckpointOptions{
-        .every_records = snapshots_suffice ? 0 : 50'000, .every_ms = 0, .write_snapshots = false};
+        .every_records = snapshots_suffice ? std::uint64_t{0} : std::uint64_t{50'000}, .every_ms = 0, .write_snapshots = false};
   }
 
   const int index_;
