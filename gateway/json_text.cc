@@ -165,12 +165,12 @@ void append_json_string_pb(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void append_json_timestamp(Time t, std::string* out) {
+void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis) {
   std::int64_t secs = 0;
-  int ms = 0;
+  std::int32_t ms = 0;
   if (t != kNoTime) {
     secs = t / 1000;  // floor division, without overflow near the int64 limits
-    ms = static_cast<int>(t % 1000);
+    ms = static_cast<std::int32_t>(t % 1000);
     if (ms < 0) {
       --secs;
       ms += 1000;
@@ -183,6 +183,14 @@ void append_json_timestamp(Time t, std::string* out) {
       ms = 999;
     }
   }
+  *seconds = secs;
+  *millis = ms;
+}
+
+void append_json_timestamp(Time t, std::string* out) {
+  std::int64_t secs = 0;
+  std::int32_t ms = 0;
+  timestamp_parts(t, &secs, &ms);
   append_json_timestamp_parts(secs, ms * 1'000'000, out);
 }
 

@@ -5,6 +5,8 @@
 #include <string_view>
 #include <vector>
 
+#include "gateway/json_text.h"
+
 namespace qc::gw {
 
 namespace {
@@ -82,33 +84,17 @@ void message_field(std::uint32_t field, std::string* out, Body body) {
   out->replace(at, 1, b, n);
 }
 
-constexpr std::int64_t kMinSeconds = -62135596800LL;
-constexpr std::int64_t kMaxSeconds = 253402300799LL;
 constexpr std::int64_t kMaxDurationSeconds = 315576000000LL;
 
 // google.protobuf.Timestamp, as codec::to_proto(Time) fills it; the field is
 // written even for kNoTime (an empty message), like a mutable_ field.
 void timestamp_field(std::uint32_t field, Time t, std::string* out) {
   std::int64_t secs = 0;
-  std::int64_t ms = 0;
-  if (t != kNoTime) {
-    secs = t / 1000;  // floor division, without overflow near the int64 limits
-    ms = t % 1000;
-    if (ms < 0) {
-      --secs;
-      ms += 1000;
-    }
-    if (secs < kMinSeconds) {
-      secs = kMinSeconds;
-      ms = 0;
-    } else if (secs > kMaxSeconds) {
-      secs = kMaxSeconds;
-      ms = 999;
-    }
-  }
+  std::int32_t ms = 0;
+  timestamp_parts(t, &secs, &ms);
   message_field(field, out, [&] {
     int_field(1, secs, out);
-    int_field(2, ms * 1'000'000, out);
+    int_field(2, std::int64_t{ms} * 1'000'000, out);
   });
 }
 
