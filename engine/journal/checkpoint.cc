@@ -45,13 +45,17 @@ bool Checkpointer::committed_take(std::span<Record> batch, const Engine& engine,
   return committed({}, engine, journal, error);
 }
 
-bool Checkpointer::snapshot_now(const Engine& engine, Journal& journal, std::string* error) {
-  const auto t0 = std::chrono::steady_clock::now();
+void Checkpointer::rebase(const Engine& engine, std::chrono::steady_clock::time_point t0) {
   image_ = engine.save();
   base_seq_ = seq_;
   tail_.clear();
   last_snapshot_at_ = t0;
   snapshot_pending_ = false;
+}
+
+bool Checkpointer::snapshot_now(const Engine& engine, Journal& journal, std::string* error) {
+  const auto t0 = std::chrono::steady_clock::now();
+  rebase(engine, t0);
   if (!journal.save_snapshot(base_seq_, image_, error)) return false;
   ++snapshots_;
   last_snapshot_ms_ =
@@ -61,11 +65,7 @@ bool Checkpointer::snapshot_now(const Engine& engine, Journal& journal, std::str
 
 bool Checkpointer::snapshot(const Engine& engine, Journal& journal, std::string* error) {
   const auto t0 = std::chrono::steady_clock::now();
-  image_ = engine.save();
-  base_seq_ = seq_;
-  tail_.clear();
-  last_snapshot_at_ = t0;
-  snapshot_pending_ = false;
+  rebase(engine, t0);
   if (options_.write_snapshots) {
     if (!journal.save_snapshot(base_seq_, image_, error)) {
       snapshot_pending_ = true;  // retried at the next commit

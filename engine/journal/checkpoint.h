@@ -87,6 +87,8 @@ class Checkpointer {
 
  private:
   bool snapshot(const Engine& engine, Journal& journal, std::string* error);
+  // The base becomes the engine's image now; the tail is emptied.
+  void rebase(const Engine& engine, std::chrono::steady_clock::time_point t0);
 
   CheckpointOptions options_;
   std::string image_;            // Engine::save() at base_seq_
