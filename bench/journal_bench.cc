@@ -3,7 +3,7 @@
 //   journal_bench commit   --store sqlite|redis|URL [--clients 64] [--seconds 5]
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
-//                     [--server-cpu 1] [--proto] [--io-threads 1]
+//                     [--server-cpu 1] [--proto] [--io-threads 1] [--shards 1]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -58,6 +58,7 @@ struct Args {
   std::string mode, store = "sqlite", queuecastd;
   int server_cpu = -1;
   int io_threads = 1;
+  int shards = 1;
   bool proto = false;
   int clients = 64;
   double seconds = 5;
@@ -312,6 +313,14 @@ double process_cpu(pid_t pid) {
 // queuecastd, one at a time (closed loop); a 2xx answer is an acknowledged,
 // durable command.
 int e2e_bench(const Args& a) {
+  // --server-cpu N: queuecastd on core N; this process, its client threads
+  // and redis-server (started below, it inherits the mask) on the other.
+  if (a.server_cpu >= 0) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(a.server_cpu == 0 ? 1 : 0, &set);
+    sched_setaffinity(0, sizeof set, &set);
+  }
   Store store;
   if (!make_store(a.store, &store)) return 1;
   const std::string dir = testing::make_temp_dir("e2e");
@@ -326,16 +335,11 @@ int e2e_bench(const Args& a) {
   ]})";
   }
   std::vector<std::string> prefix;
-  if (a.server_cpu >= 0) {
-    prefix = {"taskset", "-c", std::to_string(a.server_cpu)};
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    CPU_SET(a.server_cpu == 0 ? 1 : 0, &set);
-    sched_setaffinity(0, sizeof set, &set);
-  }
+  if (a.server_cpu >= 0) prefix = {"taskset", "-c", std::to_string(a.server_cpu)};
   testing::ServerProcess server(a.queuecastd,
                                 {"--config", dir + "/config.json", "--store", store.url,
-                                 "--data-dir", dir, "--io-threads", std::to_string(a.io_threads)},
+                                 "--data-dir", dir, "--io-threads", std::to_string(a.io_threads),
+                                 "--shards", std::to_string(a.shards)},
                                 dir + "/queuecastd.log", prefix);
   if (!server.start()) {
     std::fprintf(stderr, "queuecastd did not start (%s/queuecastd.log)\n", dir.c_str());
@@ -468,6 +472,7 @@ int main(int argc, char** argv) {
     else if (k == "--queuecastd") a.queuecastd = v;
     else if (k == "--server-cpu") a.server_cpu = std::stoi(v);
     else if (k == "--io-threads") a.io_threads = std::stoi(v);
+    else if (k == "--shards") a.shards = std::stoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -481,6 +486,6 @@ int main(int argc, char** argv) {
                "       journal_bench recovery --store sqlite|redis|URL [--events 1000000] "
                "[--snapshot-every N]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
-               "[--seconds 5] [--server-cpu 1] [--proto] [--io-threads 1]\n");
+               "[--seconds 5] [--server-cpu 1] [--proto] [--io-threads 1] [--shards 1]\n");
   return 2;
 }

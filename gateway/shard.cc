@@ -12,6 +12,7 @@
 #include "engine/journal/recovery.h"
 #include "gateway/command_facts.h"
 #include "gateway/log.h"
+#include "gateway/publisher.h"
 #include "proto/codec.h"
 
 namespace qc::gw {
@@ -226,7 +227,7 @@ class Shard::Impl {
     }
     records_.clear();
     acks_.clear();
-    changed_.clear();
+    changes_.clear();
     std::vector<ReadFn> reads;
     if (tick && !degraded_) {
       CommandRequest t;
@@ -278,7 +279,10 @@ class Shard::Impl {
       }
       if (a.done) a.done(std::move(a.outcome));
     }
-    if (committed && !changed_.empty()) publish(now);
+    if (committed && !changes_.empty()) {
+      render_views(engine_, hub_, changes_, now, &publications_);
+      deliver(hub_, &publications_);
+    }
     if (!reads.empty()) {
       ShardContext ctx{engine_, now, hub_, index_, metrics_, &holds_};
       for (auto& r : reads) r(ctx);
@@ -362,8 +366,7 @@ class Shard::Impl {
     }
     if (system && events_.empty()) return;  // an idle tick: nothing to journal
     after_apply(cmd, events_);
-    for (const Event& ev : events_)
-      if (!ev.session_id.empty()) changed_.insert(ev.session_id);
+    changes_.add(events_);
 
     // The answer.
     // Reused messages (Clear() keeps their allocations).
@@ -468,58 +471,6 @@ class Shard::Impl {
     if (const std::string* tok = token_of(cmd.body)) directory_.put(Directory::kToken, *tok, index_);
   }
 
-  template <typename View>
-  void publish_view(const std::string& topic, const View& v, Time now) {
-    auto t = Steady::now();
-    for (int f = 0; f < kFormatCount; ++f) {
-      if (!hub_.has(topic, static_cast<Format>(f))) continue;
-      Frame frame{std::make_shared<const std::string>(encode_view(v, now, static_cast<Format>(f))), t};
-      hub_.publish(topic, static_cast<Format>(f), frame);
-    }
-  }
-
-  void publish(Time now) {
-    std::set<std::string> areas;
-    std::vector<PatientView> pvs;
-    for (const std::string& sid : changed_) {
-      const SessionSpec* spec = engine_.session_spec(sid);
-      if (!spec) continue;
-      areas.insert(spec->area);
-      std::string bt = board_topic(sid);
-      if (hub_.has_any(bt)) {
-        if (auto b = engine_.board(sid, now)) publish_view(bt, *b, now);
-      }
-      std::string st = staff_topic(sid);
-      if (hub_.has_any(st)) {
-        if (auto v = engine_.staff_view(sid, now)) publish_view(st, *v, now);
-      }
-      if (const auto* tickets = hub_.patient_tickets(sid)) {
-        if (tickets->size() > 4) {
-          // One pass over the session; the topic's buffer is reused (no
-          // allocation per ticket).
-          engine_.patient_views(sid, now, &pvs);
-          std::string pt = "p/";
-          for (const PatientView& pv : pvs) {
-            pt.resize(2);
-            pt.append(pv.ticket_id);
-            if (hub_.has_any(pt)) publish_view(pt, pv, now);
-          }
-        } else {
-          // Copied: publishing never changes the subscriptions, but the set
-          // is the hub's.
-          std::vector<std::string> ids(tickets->begin(), tickets->end());
-          for (const std::string& id : ids) {
-            if (auto pv = engine_.patient_view(id, now)) publish_view(patient_topic(id), *pv, now);
-          }
-        }
-      }
-    }
-    for (const std::string& area : areas) {
-      std::string dt = display_topic(area);
-      if (hub_.has_any(dt)) publish_view(dt, engine_.display_view(area, now), now);
-    }
-  }
-
   // The rollback base is re-taken every 50,000 records; when the journal's
   // snapshots come at least that often, each snapshot is the new base
   // (snapshot_now()) and the Checkpointer takes none of its own.
@@ -551,7 +502,8 @@ class Shard::Impl {
   std::vector<Event> events_;
   pb::CommandResponse resp_;
   pb::Command command_pb_;
-  std::set<std::string> changed_;
+  Changes changes_;
+  std::vector<Publication> publications_;
   std::atomic<bool> degraded_{false};
   std::atomic<bool> recovered_{false};
 

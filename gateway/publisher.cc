@@ -1,0 +1,78 @@
+#include "gateway/publisher.h"
+
+#include <chrono>
+#include <memory>
+
+namespace qc::gw {
+
+void Changes::add(const std::vector<Event>& events) {
+  for (const Event& ev : events) {
+    if (ev.session_id.empty()) continue;
+    sessions.insert(ev.session_id);
+    if (!ev.ticket_id.empty()) tickets.insert(ev.ticket_id);
+  }
+}
+
+namespace {
+
+template <typename View>
+void render(const Hub& hub, const std::string& topic, const View& v, Time now,
+            std::chrono::steady_clock::time_point t, std::vector<Publication>* out) {
+  for (int f = 0; f < kFormatCount; ++f) {
+    const auto format = static_cast<Format>(f);
+    if (!hub.has(topic, format)) continue;
+    out->push_back(Publication{
+        topic, format, Frame{std::make_shared<const std::string>(encode_view(v, now, format)), t}});
+  }
+}
+
+}  // namespace
+
+void render_views(const Engine& engine, const Hub& hub, const Changes& changes, Time now,
+                  std::vector<Publication>* out) {
+  const auto t = std::chrono::steady_clock::now();
+  std::set<std::string> areas;
+  std::vector<PatientView> pvs;
+  for (const std::string& sid : changes.sessions) {
+    const SessionSpec* spec = engine.session_spec(sid);
+    if (!spec) continue;
+    areas.insert(spec->area);
+    std::string bt = board_topic(sid);
+    if (hub.has_any(bt)) {
+      if (auto b = engine.board(sid, now)) render(hub, bt, *b, now, t, out);
+    }
+    std::string st = staff_topic(sid);
+    if (hub.has_any(st)) {
+      if (auto v = engine.staff_view(sid, now)) render(hub, st, *v, now, t, out);
+    }
+    if (const auto* tickets = hub.patient_tickets(sid)) {
+      if (tickets->size() > 4) {
+        // One pass over the session; the topic's buffer is reused (no
+        // allocation per ticket).
+        engine.patient_views(sid, now, &pvs);
+        std::string pt = "p/";
+        for (const PatientView& pv : pvs) {
+          pt.resize(2);
+          pt.append(pv.ticket_id);
+          if (hub.has_any(pt)) render(hub, pt, pv, now, t, out);
+        }
+      } else {
+        for (const std::string& id : *tickets) {
+          if (auto pv = engine.patient_view(id, now)) render(hub, patient_topic(id), *pv, now, t, out);
+        }
+      }
+    }
+  }
+  for (const std::string& area : areas) {
+    std::string dt = display_topic(area);
+    if (hub.has_any(dt)) render(hub, dt, engine.display_view(area, now), now, t, out);
+  }
+}
+
+void deliver(Hub& hub, std::vector<Publication>* pubs) {
+  DeliveryBatch batch;
+  for (const Publication& p : *pubs) hub.publish(p.topic, p.format, p.frame);
+  pubs->clear();
+}
+
+}  // namespace qc::gw

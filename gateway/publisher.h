@@ -1,0 +1,51 @@
+// The live views a commit group changed: rendered on the shard thread right
+// after the group is applied, delivered to the Hub's subscribers once the
+// group is durable.
+//
+// Splitting render from deliver lets the shard publish exactly the state of
+// a committed group even when it has already applied later groups, and
+// drop the views of a group whose commit failed.
+//
+// Thread-safety: everything here runs on the shard thread that owns the
+// Engine and the Hub.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "gateway/hub.h"
+
+namespace qc::gw {
+
+// What one group changed.
+struct Changes {
+  std::set<std::string> sessions;  // sessions named by an event
+  std::set<std::string> tickets;   // tickets named by a ticket event
+  void add(const std::vector<Event>& events);
+  bool empty() const { return sessions.empty(); }
+  void clear() {
+    sessions.clear();
+    tickets.clear();
+  }
+};
+
+struct Publication {
+  std::string topic;
+  Format format = Format::kJson;
+  Frame frame;
+};
+
+// Appends to *out a frame for every (topic, format) that `hub` has
+// subscribers for and whose view `changes` may have changed: the boards,
+// staff views and patient views of the changed sessions, and the displays
+// of their areas. Each payload is encoded once and shared.
+void render_views(const Engine& engine, const Hub& hub, const Changes& changes, Time now,
+                  std::vector<Publication>* out);
+
+// Hands every publication to the hub's subscribers (conflated per topic),
+// inside one DeliveryBatch, and clears *pubs.
+void deliver(Hub& hub, std::vector<Publication>* pubs);
+
+}  // namespace qc::gw
