@@ -73,6 +73,10 @@ Error validate_template(const SessionTemplate& t, std::string* msg) {
     return bad(msg, "utc_offset_minutes out of range");
   if (t.first_call_delay < 0 || t.first_call_delay > kMaxSpan)
     return bad(msg, "first_call_delay must be between 0 and 366 days");
+  if (t.avg_consult_seed < 0 || t.avg_consult_seed > kMaxSpan)
+    return bad(msg, "avg_consult_seed must be between 0 and 366 days");
+  if (t.arrival_buffer < 0 || t.arrival_buffer > kMaxSpan)
+    return bad(msg, "arrival_buffer must be between 0 and 366 days");
   return Error::kOk;
 }
 
@@ -93,6 +97,8 @@ SessionSpec spec_from_template(const SessionTemplate& t, Time midnight, const st
   sp.policy = t.policy;
   sp.utc_offset_minutes = t.utc_offset_minutes;
   sp.first_call_delay = t.first_call_delay;
+  sp.avg_consult_seed = t.avg_consult_seed;
+  sp.arrival_buffer = t.arrival_buffer;
   return sp;
 }
 

@@ -32,6 +32,10 @@ struct SessionTemplate {
   // the same name, e.g. learned by `queuecast plan`), given to every session
   // the template generates.
   Duration first_call_delay = 0;
+  // The estimates' seed and the recommended-arrival margin (SessionSpec's
+  // fields of the same names), given to every generated session.
+  Duration avg_consult_seed = 0;           // 0: the engine's default, 10 minutes
+  Duration arrival_buffer = 15 * kMinute;
   bool operator==(const SessionTemplate&) const = default;
 };
 

@@ -12,9 +12,11 @@ namespace qc {
 
 namespace {
 
-// 02 added SessionSpec::first_call_delay, 03 SessionTemplate::first_call_delay;
-// older images still load (delays 0).
-constexpr std::string_view kMagic = "QCSNAP03";
+// 02 added SessionSpec::first_call_delay, 03 SessionTemplate::first_call_delay,
+// 04 SessionTemplate::avg_consult_seed and arrival_buffer; older images
+// still load (delays 0, the seed and buffer's defaults).
+constexpr std::string_view kMagic = "QCSNAP04";
+constexpr std::string_view kMagicV3 = "QCSNAP03";
 constexpr std::string_view kMagicV2 = "QCSNAP02";
 constexpr std::string_view kMagicV1 = "QCSNAP01";
 constexpr std::int64_t kTimeBound = std::int64_t{1} << 62;
@@ -47,7 +49,7 @@ class Writer {
 class Reader {
  public:
   explicit Reader(std::string_view d, int version) : version(version), d_(d) {}
-  const int version;  // of the image (1, 2 or 3)
+  const int version;  // of the image (1 to 4)
   bool ok() const { return ok_; }
   bool done() const { return ok_ && p_ == d_.size(); }
   void fail() { ok_ = false; }
@@ -185,6 +187,8 @@ void write_template(Writer& w, const SessionTemplate& t) {
   w.u8(static_cast<std::uint8_t>(t.policy));
   w.i32(t.utc_offset_minutes);
   w.i64(t.first_call_delay);
+  w.i64(t.avg_consult_seed);
+  w.i64(t.arrival_buffer);
 }
 
 SessionTemplate read_template(Reader& r) {
@@ -207,6 +211,10 @@ SessionTemplate read_template(Reader& r) {
   t.policy = static_cast<Policy>(policy);
   t.utc_offset_minutes = r.i32();
   if (r.version >= 3) t.first_call_delay = r.time();
+  if (r.version >= 4) {
+    t.avg_consult_seed = r.time();
+    t.arrival_buffer = r.time();
+  }
   return t;
 }
 
@@ -433,7 +441,8 @@ std::string Engine::save() const {
 bool Engine::load(std::string_view image) {
   const std::string_view magic = image.substr(0, kMagic.size());
   int version = 0;
-  if (magic == kMagic) version = 3;
+  if (magic == kMagic) version = 4;
+  else if (magic == kMagicV3) version = 3;
   else if (magic == kMagicV2) version = 2;
   else if (magic == kMagicV1) version = 1;
   else return false;

@@ -76,6 +76,8 @@ void template_to(const SessionTemplate& t, pb::SessionTemplate* o) {
   o->set_policy(static_cast<pb::Policy>(t.policy));
   o->set_utc_offset_minutes(t.utc_offset_minutes);
   if (t.first_call_delay != 0) duration_to_proto(t.first_call_delay, o->mutable_first_call_delay());
+  if (t.avg_consult_seed != 0) duration_to_proto(t.avg_consult_seed, o->mutable_avg_consult_seed());
+  duration_to_proto(t.arrival_buffer, o->mutable_arrival_buffer());
 }
 
 template <class... F>
@@ -163,6 +165,15 @@ Error template_from(const pb::SessionTemplate& w, SessionTemplate* t, std::strin
   t->utc_offset_minutes = w.has_utc_offset_minutes() ? w.utc_offset_minutes() : kDefaultUtcOffset;
   if (Error e = internal::optional_duration(w.has_first_call_delay(), w.first_call_delay(),
                                             &t->first_call_delay, m, "first_call_delay", 0);
+      e != Error::kOk)
+    return e;
+  if (Error e = internal::optional_duration(w.has_avg_consult_seed(), w.avg_consult_seed(),
+                                            &t->avg_consult_seed, m, "avg_consult_seed", 0);
+      e != Error::kOk)
+    return e;
+  if (Error e = internal::optional_duration(w.has_arrival_buffer(), w.arrival_buffer(),
+                                            &t->arrival_buffer, m, "arrival_buffer",
+                                            kDefaultArrivalBuffer);
       e != Error::kOk)
     return e;
   return internal::enum_from<Policy, pb::Policy, pb::Policy_IsValid>(w.policy(), &t->policy, m,

@@ -180,6 +180,8 @@ std::vector<model_test::Step> extra_commands() {
   tmpl.appointment_quota = {1};
   tmpl.utc_offset_minutes = -300;
   tmpl.first_call_delay = 41 * kMinute + 3;
+  tmpl.avg_consult_seed = 7 * kMinute + 11;
+  tmpl.arrival_buffer = 25 * kMinute;
   Actor actor{ActorKind::kChannel, "wechat"};
   Time t = spec.start - kDay;
   return {

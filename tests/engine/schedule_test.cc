@@ -64,6 +64,10 @@ TEST(Schedule, DefineTemplateValidatesEverything) {
   bad([](SessionTemplate& t) { t.utc_offset_minutes = 15 * 60; });
   bad([](SessionTemplate& t) { t.first_call_delay = -1; });
   bad([](SessionTemplate& t) { t.first_call_delay = 367 * kDay; });
+  bad([](SessionTemplate& t) { t.avg_consult_seed = -1; });
+  bad([](SessionTemplate& t) { t.avg_consult_seed = 367 * kDay; });
+  bad([](SessionTemplate& t) { t.arrival_buffer = -kMinute; });
+  bad([](SessionTemplate& t) { t.arrival_buffer = 367 * kDay; });
 }
 
 // The doctor's usual first-call delay (learned by `queuecast plan`) reaches
@@ -82,6 +86,47 @@ TEST(Schedule, GeneratedSessionsCarryTheFirstCallDelay) {
   ASSERT_TRUE(copy.apply(Command{admin(), GenerateSessions{kDay0, 1}}, kDay0 - 7 * kDay).ok());
   ASSERT_NE(copy.session_spec("li-mon-20261123"), nullptr);
   EXPECT_EQ(copy.session_spec("li-mon-20261123")->first_call_delay, 48 * kMinute);
+}
+
+// The estimates' seed (the doctor's mean consultation) and the recommended
+// arrival margin reach every generated session, and survive a snapshot; a
+// template left at the defaults gives the defaults.
+TEST(Schedule, GeneratedSessionsCarryTheConsultSeedAndArrivalBuffer) {
+  Scenario sc(Scenario::Empty{});
+  SessionTemplate t = monday_li();
+  t.avg_consult_seed = 6 * kMinute;
+  t.arrival_buffer = 40 * kMinute;
+  SessionTemplate plain = monday_li();
+  plain.template_id = "li-mon-plain";
+  plain.room = "2";
+  sc.run({define(t), define(plain)});
+  Engine copy;
+  ASSERT_TRUE(copy.load(sc.engine.save()));
+  sc.run({generate(kDay0, 1)});
+  for (Engine* e : {&sc.engine, &copy}) {
+    if (e == &copy)
+      ASSERT_TRUE(copy.apply(Command{admin(), GenerateSessions{kDay0, 1}}, kDay0 - 7 * kDay).ok());
+    const SessionSpec* s = e->session_spec("li-mon-20261123");
+    ASSERT_NE(s, nullptr);
+    EXPECT_EQ(s->avg_consult_seed, 6 * kMinute);
+    EXPECT_EQ(s->arrival_buffer, 40 * kMinute);
+    const SessionSpec* d = e->session_spec("li-mon-plain-20261123");
+    ASSERT_NE(d, nullptr);
+    EXPECT_EQ(d->avg_consult_seed, 0);
+    EXPECT_EQ(d->arrival_buffer, 15 * kMinute);
+  }
+  // The seed is what the estimates use before the first consultation ends:
+  // the third walk-in waits behind two 6-minute consultations.
+  const SessionSpec* s = sc.engine.session_spec("li-mon-20261123");
+  ASSERT_NE(s, nullptr);
+  const Time open = s->registration_open;
+  ASSERT_TRUE(sc.engine.apply(Command{nurse(), RegisterWalkIn{"li-mon-20261123", "p1", "A", "W1"}}, open).ok());
+  ASSERT_TRUE(sc.engine.apply(Command{nurse(), RegisterWalkIn{"li-mon-20261123", "p2", "B", "W2"}}, open).ok());
+  ASSERT_TRUE(sc.engine.apply(Command{nurse(), RegisterWalkIn{"li-mon-20261123", "p3", "C", "W3"}}, open).ok());
+  auto v = sc.engine.patient_view("W3", open);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->ahead, 2);
+  EXPECT_EQ(v->eta, s->start + 12 * kMinute);
 }
 
 TEST(Schedule, GenerateCreatesOneSessionPerMatchingLocalDay) {
