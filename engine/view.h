@@ -100,7 +100,11 @@ struct StaffView {
 };
 
 // The public board of a session: serialized once per change and shared by
-// every phone of the session; each phone finds its own label in `waiting`.
+// every phone of the session; each phone finds its own label in `waiting`:
+// its position is the index i, its estimated call time
+// doctor_available_at + eta_offsets_ms[i], equal to the `eta` of its
+// PatientView at the same `now` (the engine's estimate, booked tickets that
+// may still come in ahead included; docs/engine.md "Estimates").
 struct Board {
   std::string session_id;
   SessionStatus status = SessionStatus::kOpen;
@@ -109,6 +113,9 @@ struct Board {
   Time doctor_available_at = 0;
   Duration avg_consult = 0;
   std::uint64_t version = 0;
+  // Parallel to `waiting`: milliseconds from doctor_available_at to each
+  // ticket's estimated call (>= 0, non-decreasing; capped at INT32_MAX).
+  std::vector<std::int32_t> eta_offsets_ms;
 };
 
 }  // namespace qc

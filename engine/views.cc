@@ -1,6 +1,7 @@
 // The views: patient (one ticket, or every ticket of a session in one
 // pass), display (per waiting area, masked names), staff, board.
 #include <algorithm>
+#include <limits>
 #include <cstdint>
 #include <vector>
 
@@ -269,12 +270,25 @@ std::optional<Board> Engine::board(std::string_view session_id, Time now) const 
   b.session_id = s.spec.session_id;
   b.status = s.status;
   b.called_label = std::string(called_label(s));
-  b.waiting.reserve(s.waiting.size());
-  for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it)
-    b.waiting.emplace_back(s.tickets[it->ticket].label.view());
   b.doctor_available_at = doctor_available_at(s, now);
   b.avg_consult = s.avg_consult();
   b.version = s.version;
+  b.waiting.reserve(s.waiting.size());
+  b.eta_offsets_ms.reserve(s.waiting.size());
+  // The estimates exactly as patient_views() computes them, as offsets.
+  const Duration avg = b.avg_consult;
+  const Time base = std::max(now, b.doctor_available_at);
+  const std::int32_t first = first_on_time_slot(s, now);
+  std::vector<std::int64_t> before(static_cast<std::size_t>(s.slots) + 1, 0);
+  for (std::int32_t i = 0; i < s.slots; ++i)
+    before[i + 1] = before[i] + (i >= first ? s.booked[i] : 0);
+  std::int32_t ahead = 0;
+  for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it, ++ahead) {
+    b.waiting.emplace_back(s.tickets[it->ticket].label.view());
+    Time eta = eta_of(base, ahead, booked_before_key(s, it->key, first, before.data()), avg);
+    Duration off = std::clamp<Duration>(eta - b.doctor_available_at, 0, std::numeric_limits<std::int32_t>::max());
+    b.eta_offsets_ms.push_back(static_cast<std::int32_t>(off));
+  }
   return b;
 }
 

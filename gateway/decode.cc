@@ -363,6 +363,7 @@ Error decode_client_message(std::string_view bytes, Format format, ClientRequest
         case pb::Subscribe::kPatient:
           out->who = ClientRequest::kPatient;
           out->token = s.patient().token();
+          out->board = s.patient().board();
           if (out->token.empty()) return bad(m, "subscribe.patient.token is required");
           break;
         case pb::Subscribe::kDisplay:

@@ -75,6 +75,9 @@ struct ClientRequest {
   std::string token;       // patient token, display token or staff key
   std::string id;          // area (display) or session id (staff, board)
   std::uint64_t last_version = 0;
+  // kPatient: follow the session's board; the ticket's own view only when
+  // the ticket changes (docs/api.md, "Live push").
+  bool board = false;
 };
 Error decode_client_message(std::string_view bytes, Format format, ClientRequest* out,
                             std::string* message);

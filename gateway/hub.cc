@@ -39,6 +39,7 @@ bool DeliveryBatch::defer(Flusher* f) {
 // -------------------------------------------------------------- topics --
 
 std::string patient_topic(std::string_view id) { return "p/" + std::string(id); }
+std::string own_topic(std::string_view id) { return "o/" + std::string(id); }
 std::string board_topic(std::string_view id) { return "b/" + std::string(id); }
 std::string staff_topic(std::string_view id) { return "s/" + std::string(id); }
 std::string display_topic(std::string_view id) { return "d/" + std::string(id); }
@@ -50,7 +51,7 @@ struct Hub::Entry {
   std::uint32_t per_format[kFormatCount] = {};  // subscribers by format
   Sub first;                                    // subscriber 0 (when n > 0)
   std::vector<Sub> rest;                        // subscribers 1..n-1
-  std::string session;                          // patient topics: the ticket's session
+  std::string session;                          // patient and own topics: the ticket's session
 
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
   Sub& at(std::size_t i) { return i == 0 ? first : rest[i - 1]; }
@@ -169,19 +170,28 @@ void Hub::add(const std::string& topic, const std::string& session, std::shared_
   ++e->n;
   ++e->per_format[static_cast<int>(f)];
   ++count_;
-  if (topic.rfind("p/", 0) == 0 && !session.empty()) {
+  BySession* index = index_of(topic);
+  if (index && !session.empty()) {
     e->session = session;
-    patients_by_session_[session].insert(topic.substr(2));
+    (*index)[session].insert(topic.substr(2));
   }
+}
+
+Hub::BySession* Hub::index_of(std::string_view topic) {
+  if (topic.size() < 2 || topic[1] != '/') return nullptr;
+  if (topic[0] == 'p') return &patients_by_session_;
+  if (topic[0] == 'o') return &owners_by_session_;
+  return nullptr;
 }
 
 void Hub::erase_if_empty(Entry* e) {
   if (e->n != 0) return;
-  if (!e->session.empty()) {
-    auto p = patients_by_session_.find(e->session);
-    if (p != patients_by_session_.end()) {
+  BySession* index = index_of(e->key());
+  if (index && !e->session.empty()) {
+    auto p = index->find(e->session);
+    if (p != index->end()) {
       p->second.erase(std::string(e->key().substr(2)));
-      if (p->second.empty()) patients_by_session_.erase(p);
+      if (p->second.empty()) index->erase(p);
     }
   }
   erase(e);
@@ -238,6 +248,11 @@ std::size_t Hub::publish(const std::string& topic, Format f, const Frame& frame)
 const std::unordered_set<std::string>* Hub::patient_tickets(const std::string& session) const {
   auto it = patients_by_session_.find(session);
   return it == patients_by_session_.end() ? nullptr : &it->second;
+}
+
+const std::unordered_set<std::string>* Hub::own_tickets(const std::string& session) const {
+  auto it = owners_by_session_.find(session);
+  return it == owners_by_session_.end() ? nullptr : &it->second;
 }
 
 }  // namespace qc::gw

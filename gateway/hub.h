@@ -1,7 +1,10 @@
 // Live-view subscriptions of one shard.
 //
-// Topics: "p/<ticket>" (a patient's own view), "b/<session>" (the public
-// board), "s/<session>" (staff), "d/<area>" (displays). A Hub is owned by
+// Topics: "p/<ticket>" (a patient's view, pushed on every change of its
+// session), "o/<ticket>" (a patient's own view for a phone that follows the
+// board: pushed only when the ticket itself changes, see
+// gateway/publisher.h), "b/<session>" (the public board), "s/<session>"
+// (staff), "d/<area>" (displays). A Hub is owned by
 // its shard's thread: add/remove/publish run there only (connections post
 // their subscribe/unsubscribe to the shard), so it needs no lock, and a
 // subscription registered on the shard can never miss a publication.
@@ -68,6 +71,7 @@ class DeliveryBatch {
 };
 
 std::string patient_topic(std::string_view ticket_id);
+std::string own_topic(std::string_view ticket_id);
 std::string board_topic(std::string_view session_id);
 std::string staff_topic(std::string_view session_id);
 std::string display_topic(std::string_view area);
@@ -87,7 +91,7 @@ class Hub {
   Hub(const Hub&) = delete;
   Hub& operator=(const Hub&) = delete;
 
-  // `session` is the ticket's session for patient topics ("" otherwise).
+  // `session` is the ticket's session for patient and own topics ("" otherwise).
   void add(const std::string& topic, const std::string& session, std::shared_ptr<Subscriber> s);
   // Removes `s` (compared by owner, so safe after the subscriber died).
   void remove(const std::string& topic, const std::weak_ptr<Subscriber>& s);
@@ -96,8 +100,10 @@ class Hub {
   // Delivers `frame` to every live subscriber of (topic, f); prunes dead ones.
   // Returns the number of deliveries.
   std::size_t publish(const std::string& topic, Format f, const Frame& frame);
-  // Tickets of `session` with patient subscribers.
+  // Tickets of `session` with patient ("p/") subscribers; null when none.
   const std::unordered_set<std::string>* patient_tickets(const std::string& session) const;
+  // Tickets of `session` with own-view ("o/") subscribers; null when none.
+  const std::unordered_set<std::string>* own_tickets(const std::string& session) const;
   // Subscriptions (live or not yet pruned).
   std::size_t size() const { return count_; }
   std::size_t topics() const { return used_; }
@@ -123,7 +129,11 @@ class Hub {
 
   std::vector<Slot> slots_;  // size: 0 or a power of two
   std::size_t used_ = 0;
-  std::unordered_map<std::string, std::unordered_set<std::string>> patients_by_session_;
+  using BySession = std::unordered_map<std::string, std::unordered_set<std::string>>;
+  // The per-session ticket index of a "p/" or "o/" topic (null: neither).
+  BySession* index_of(std::string_view topic);
+  BySession patients_by_session_;  // "p/" topics
+  BySession owners_by_session_;    // "o/" topics
   std::size_t count_ = 0;
   // The shard asks has_any(t), has(t, f) and publish(t, f) for one topic in
   // a row: the last entry found is remembered (reset when entries go).

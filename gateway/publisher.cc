@@ -10,6 +10,16 @@ void Changes::add(const std::vector<Event>& events) {
     if (ev.session_id.empty()) continue;
     sessions.insert(ev.session_id);
     if (!ev.ticket_id.empty()) tickets.insert(ev.ticket_id);
+    switch (ev.type) {
+      case EventType::kSessionPaused:
+      case EventType::kSessionResumed:
+      case EventType::kSessionSuspended:
+      case EventType::kSessionClosed:
+        statuses.insert(ev.session_id);
+        break;
+      default:
+        break;
+    }
   }
 }
 
@@ -59,6 +69,21 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
       } else {
         for (const std::string& id : *tickets) {
           if (auto pv = engine.patient_view(id, now)) render(hub, patient_topic(id), *pv, now, t, out);
+        }
+      }
+    }
+    if (const auto* owners = hub.own_tickets(sid)) {
+      const bool all = changes.statuses.count(sid) != 0;
+      std::string ot = "o/";
+      for (const std::string& id : *owners) {
+        if (!all && changes.tickets.count(id) == 0) {
+          std::optional<TicketState> st = engine.ticket_state(id);
+          if (!st || *st != TicketState::kBooked) continue;
+        }
+        if (auto pv = engine.patient_view(id, now)) {
+          ot.resize(2);
+          ot.append(id);
+          render(hub, ot, *pv, now, t, out);
         }
       }
     }

@@ -22,12 +22,14 @@ namespace qc::gw {
 // What one group changed.
 struct Changes {
   std::set<std::string> sessions;  // sessions named by an event
-  std::set<std::string> tickets;   // tickets named by a ticket event
+  std::set<std::string> tickets;   // tickets (and holds) named by an event
+  std::set<std::string> statuses;  // sessions paused, resumed, suspended or closed
   void add(const std::vector<Event>& events);
   bool empty() const { return sessions.empty(); }
   void clear() {
     sessions.clear();
     tickets.clear();
+    statuses.clear();
   }
 };
 
@@ -39,8 +41,14 @@ struct Publication {
 
 // Appends to *out a frame for every (topic, format) that `hub` has
 // subscribers for and whose view `changes` may have changed: the boards,
-// staff views and patient views of the changed sessions, and the displays
-// of their areas. Each payload is encoded once and shared.
+// staff views and patient views ("p/") of the changed sessions, and the
+// displays of their areas. Each payload is encoded once and shared.
+//
+// Own views ("o/", phones that follow the board): only those of the tickets
+// named by an event of the group, of every BOOKED ticket (its projected
+// position and recommended arrival move with every call, and the board does
+// not carry them), and all of a session whose status changed. A WAITING
+// ticket's position, estimate and the called label move with the board.
 void render_views(const Engine& engine, const Hub& hub, const Changes& changes, Time now,
                   std::vector<Publication>* out);
 

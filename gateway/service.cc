@@ -386,12 +386,31 @@ void Service::subscribe(const ClientRequest& req, const std::shared_ptr<Subscrib
         if (!t) return fail(Error::kUnauthorized, "unknown patient token");
         auto pv = ctx.engine.patient_view(*t, ctx.now);
         if (!pv) return fail(Error::kUnknownTicket, "no such ticket");
+        if (req.board) {
+          // The phone follows its session's public board (one payload shared
+          // by every phone) and gets its own view when the ticket changes.
+          auto b = ctx.engine.board(pv->session_id, ctx.now);
+          if (!b) return fail(Error::kUnknownSession, "no such session");
+          std::string bt = board_topic(pv->session_id);
+          std::string own = own_topic(*t);
+          ctx.hub.add(bt, "", s);
+          ctx.hub.add(own, pv->session_id, s);
+          // The board when lastVersion differs, as for every view; the own
+          // view always: the client's lastVersion is usually a board's, and
+          // an own view of that version may have been lost with the old
+          // connection (it goes out after the board).
+          const auto at = std::chrono::steady_clock::now();
+          if (b->version != last)
+            s->deliver(bt, Frame{std::make_shared<const std::string>(encode_view(*b, ctx.now, f)), at});
+          s->deliver(own, Frame{std::make_shared<const std::string>(encode_view(*pv, ctx.now, f)), at});
+          return done(SubscribeResult{Error::kOk, "", bt, own});
+        }
         std::string topic = patient_topic(*t);
         ctx.hub.add(topic, pv->session_id, s);
         if (pv->version != last)
           s->deliver(topic, Frame{std::make_shared<const std::string>(encode_view(*pv, ctx.now, f)),
                                   std::chrono::steady_clock::now()});
-        done(SubscribeResult{Error::kOk, "", topic});
+        done(SubscribeResult{Error::kOk, "", topic, ""});
       });
       return;
     case ClientRequest::kDisplay: {
@@ -409,7 +428,7 @@ void Service::subscribe(const ClientRequest& req, const std::shared_ptr<Subscrib
         if (v.version != last || last == 0)
           s->deliver(topic, Frame{std::make_shared<const std::string>(encode_view(v, ctx.now, f)),
                                   std::chrono::steady_clock::now()});
-        done(SubscribeResult{Error::kOk, "", topic});
+        done(SubscribeResult{Error::kOk, "", topic, ""});
       });
       return;
     }
@@ -430,7 +449,7 @@ void Service::subscribe(const ClientRequest& req, const std::shared_ptr<Subscrib
         if (v->version != last)
           s->deliver(topic, Frame{std::make_shared<const std::string>(encode_view(*v, ctx.now, f)),
                                   std::chrono::steady_clock::now()});
-        done(SubscribeResult{Error::kOk, "", topic});
+        done(SubscribeResult{Error::kOk, "", topic, ""});
       });
       return;
     }
@@ -445,7 +464,7 @@ void Service::subscribe(const ClientRequest& req, const std::shared_ptr<Subscrib
         if (b->version != last)
           s->deliver(topic, Frame{std::make_shared<const std::string>(encode_view(*b, ctx.now, f)),
                                   std::chrono::steady_clock::now()});
-        done(SubscribeResult{Error::kOk, "", topic});
+        done(SubscribeResult{Error::kOk, "", topic, ""});
       });
       return;
   }
@@ -456,7 +475,8 @@ void Service::unsubscribe(const std::string& topic, const std::weak_ptr<Subscrib
   std::string key = topic.substr(2);
   auto fn = [topic, sub](ShardContext& ctx) { ctx.hub.remove(topic, sub); };
   switch (topic[0]) {
-    case 'p': return runtime_.read_ticket(key, fn);
+    case 'p':
+    case 'o': return runtime_.read_ticket(key, fn);
     case 'd': return runtime_.read_area(key, fn);
     default: return runtime_.read_session(key, fn);
   }

@@ -53,7 +53,9 @@ using Respond = std::function<void(HttpResponse)>;
 struct SubscribeResult {
   Error error = Error::kOk;
   std::string message;
-  std::string topic;  // for unsubscribe()
+  std::string topic;   // for unsubscribe()
+  std::string topic2;  // a second topic ("" if none): a patient following the board has
+                       // the board (`topic`) and the ticket's own view (`topic2`)
 };
 
 class Service {
@@ -68,7 +70,9 @@ class Service {
   bool origin_allowed(std::string_view origin, std::string_view host) const;
 
   // WebSocket: registers `sub` for the view `req` asks for, on the owning
-  // shard; sends the current view at once when req.last_version differs.
+  // shard; sends the current view at once when req.last_version differs (a
+  // patient with req.board: the board when it differs, then the ticket's
+  // own view always).
   void subscribe(const ClientRequest& req, const std::shared_ptr<Subscriber>& sub,
                  std::function<void(SubscribeResult)> done);
   void unsubscribe(const std::string& topic, const std::weak_ptr<Subscriber>& sub);

@@ -258,6 +258,8 @@ void append_json(const Board& v, std::string* out) {
   }
   key(out, "],\"version\":");
   append_u64_string(v.version, out);
+  key(out, ",\"etaOffsetsMs\":");
+  int_list(v.eta_offsets_ms, out);
   key(out, ",\"doctorAvailableAt\":");
   append_json_timestamp(v.doctor_available_at, out);
   key(out, ",\"avgConsult\":");

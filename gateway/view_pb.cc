@@ -223,6 +223,7 @@ void append_proto(const Board& v, std::string* out) {
   timestamp_field(5, v.doctor_available_at, out);
   duration_field(6, v.avg_consult, out);
   uint_field(7, v.version, out);
+  packed_int32_field(8, v.eta_offsets_ms, out);
 }
 
 void append_update_proto(const PatientView& v, Time sent_at, std::string* out) {

@@ -210,7 +210,7 @@ std::size_t display_reserve(const DisplayView& v) { return 128 + 256 * v.rooms.s
 std::size_t staff_reserve(const StaffView& v) {
   return 512 + 320 * v.tickets.size() + 8 * (v.appointment_left.size() + v.walkin_left.size());
 }
-std::size_t board_reserve(const Board& v) { return kBoardReserve + 12 * v.waiting.size(); }
+std::size_t board_reserve(const Board& v) { return kBoardReserve + 24 * v.waiting.size(); }
 
 }  // namespace
 

@@ -554,10 +554,12 @@ class WsConn final : public Subscriber,
     }
     if (!closing_) {
       topic_index_locked(r.topic);
+      if (!r.topic2.empty()) topic_index_locked(r.topic2);
       return;
     }
     lock.unlock();
     shared_.service.unsubscribe(r.topic, weak_from_this());
+    if (!r.topic2.empty()) shared_.service.unsubscribe(r.topic2, weak_from_this());
   }
 
   // ---- Timeouts (the loop's sweep) ----

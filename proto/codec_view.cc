@@ -114,6 +114,8 @@ void to_proto(const Board& v, pb::Board* o) {
   to_proto(v.doctor_available_at, o->mutable_doctor_available_at());
   duration_to_proto(v.avg_consult, o->mutable_avg_consult());
   o->set_version(v.version);
+  o->mutable_eta_offsets_ms()->Reserve(static_cast<int>(v.eta_offsets_ms.size()));
+  for (std::int32_t x : v.eta_offsets_ms) o->add_eta_offsets_ms(x);
 }
 
 Error from_proto(const pb::PatientView& w, PatientView* v, std::string* m) {
@@ -232,6 +234,7 @@ Error from_proto(const pb::Board& w, Board* v, std::string* m) {
   QC_TRY(internal::optional_duration(w.has_avg_consult(), w.avg_consult(), &v->avg_consult, m,
                                      "avg_consult", 0));
   v->version = w.version();
+  v->eta_offsets_ms.assign(w.eta_offsets_ms().begin(), w.eta_offsets_ms().end());
   return Error::kOk;
 }
 

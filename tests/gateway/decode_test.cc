@@ -118,6 +118,25 @@ TEST(DecodeClientMessage, SubscribeAndPing) {
   EXPECT_EQ(r.who, ClientRequest::kPatient);
   EXPECT_EQ(r.token, "abc");
   EXPECT_EQ(r.last_version, 12u);
+  EXPECT_FALSE(r.board);
+  // A phone following the session's board.
+  ASSERT_EQ(decode_client_message(R"({"subscribe":{"patient":{"token":"abc","board":true}}})",
+                                  Format::kJson, &r, &m),
+            Error::kOk)
+      << m;
+  EXPECT_EQ(r.who, ClientRequest::kPatient);
+  EXPECT_TRUE(r.board);
+  EXPECT_EQ(r.token, "abc");
+  EXPECT_EQ(decode_client_message(R"({"subscribe":{"patient":{"token":"abc","board":[1]}}})",
+                                  Format::kJson, &r, &m),
+            Error::kInvalidArgument);
+  // Binary: Subscribe{patient{token "abc", board true}}.
+  ASSERT_EQ(decode_client_message(std::string("\x0a\x09\x0a\x07\x0a\x03" "abc" "\x10\x01", 11),
+                                  Format::kProto, &r, &m),
+            Error::kOk)
+      << m;
+  EXPECT_TRUE(r.board);
+  EXPECT_EQ(r.token, "abc");
   ASSERT_EQ(decode_client_message(R"({"subscribe":{"display":{"area":"a","token":"t"}}})", Format::kJson, &r, &m),
             Error::kOk);
   EXPECT_EQ(r.who, ClientRequest::kDisplay);

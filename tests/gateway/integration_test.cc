@@ -269,6 +269,30 @@ class Ws {
     json::value v = json::parse(beast::buffers_to_string(buf.data()), jec);
     return v;
   }
+  // Like next(), but a timeout leaves the read pending, so the stream stays
+  // usable: for a client that waits for silence. Do not mix with next() on
+  // the same connection while a read is pending.
+  std::optional<json::value> next_or_quiet(std::chrono::milliseconds timeout) {
+    if (!pending_) {
+      pending_ = true;
+      pending_done_ = false;
+      pending_buf_.clear();
+      ws_.async_read(pending_buf_, [this](beast::error_code e, std::size_t) {
+        pending_done_ = true;
+        pending_ec_ = e;
+      });
+    }
+    ioc_.restart();
+    ioc_.run_for(timeout);
+    if (!pending_done_) return std::nullopt;
+    pending_ = false;
+    if (pending_ec_) {
+      closed_ = true;
+      return std::nullopt;
+    }
+    boost::system::error_code jec;
+    return json::parse(beast::buffers_to_string(pending_buf_.data()), jec);
+  }
   // Reads until the server closes; its close code (0 if none within the time).
   int close_code(std::chrono::milliseconds within = 5000ms) {
     auto until = std::chrono::steady_clock::now() + within;
@@ -299,6 +323,10 @@ class Ws {
   bool closed_ = false;
   bool broken_ = false;
   bool last_binary_ = false;
+  bool pending_ = false;
+  bool pending_done_ = false;
+  beast::error_code pending_ec_;
+  beast::flat_buffer pending_buf_;
 };
 
 std::int64_t num(const json::value& v, const char* field) {
@@ -347,6 +375,180 @@ TEST(Integration, PatientsSeeTheirPositionFallAsTheNurseCalls) {
   ASSERT_TRUE(v);
   EXPECT_EQ(v->at("state").as_string(), "TICKET_STATE_CALLED");
   (void)a;
+}
+
+// Every message that arrives until the connection has been quiet for
+// `quiet`: (kind, view) pairs, kind "patient"/"board"/... or "error".
+std::vector<std::pair<std::string, json::value>> drain(Ws& w, std::chrono::milliseconds quiet = 400ms) {
+  std::vector<std::pair<std::string, json::value>> out;
+  while (auto m = w.next_or_quiet(quiet)) {
+    if (!m->is_object()) continue;
+    const json::object& o = m->as_object();
+    if (o.contains("view")) {
+      for (const char* k : {"patient", "board", "display", "staff"})
+        if (o.at("view").as_object().contains(k)) out.emplace_back(k, o.at("view").at(k));
+    } else if (o.contains("error")) {
+      out.emplace_back("error", o.at("error"));
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> kinds(const std::vector<std::pair<std::string, json::value>>& msgs) {
+  std::vector<std::string> k;
+  for (const auto& [kind, v] : msgs) k.push_back(kind);
+  return k;
+}
+
+const json::value* last_of(const std::vector<std::pair<std::string, json::value>>& msgs,
+                           const std::string& kind) {
+  const json::value* v = nullptr;
+  for (const auto& [k, x] : msgs)
+    if (k == kind) v = &x;
+  return v;
+}
+
+// RFC 3339 -> ms (the server's own parser).
+qc::Time ms_of(const json::value& v) {
+  qc::Time t = 0;
+  EXPECT_TRUE(qc::gw::parse_rfc3339(std::string(v.as_string()), &t)) << v;
+  return t;
+}
+
+// A phone's position and estimate, as the page derives them from the board.
+struct Derived {
+  std::int64_t index = -1;
+  qc::Time eta = 0;
+};
+Derived derive(const json::value& board, const std::string& label) {
+  Derived d;
+  const json::array& waiting = board.at("waiting").as_array();
+  const json::array& offsets = board.at("etaOffsetsMs").as_array();
+  EXPECT_EQ(waiting.size(), offsets.size());
+  for (std::size_t i = 0; i < waiting.size() && i < offsets.size(); ++i)
+    if (waiting[i].as_string() == label) {
+      d.index = static_cast<std::int64_t>(i);
+      d.eta = ms_of(board.at("doctorAvailableAt")) + offsets[i].to_number<std::int64_t>();
+    }
+  return d;
+}
+
+TEST(Integration, PhonesOnTheBoardGetOneBoardPerCallAndTheirOwnViewWhenTheirTicketChanges) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-phone-board");
+  Ticket a = walk_in(d.port(), sid, "Zhang San"), b = walk_in(d.port(), sid, "Li Si"),
+         c = walk_in(d.port(), sid, "Wang Wu"), e = walk_in(d.port(), sid, "Zhao Liu");
+  Ws phone(d.port());
+  ASSERT_TRUE(phone.ok());
+  phone.send(R"({"subscribe":{"patient":{"token":")" + c.token + R"(","board":true},"lastVersion":"0"}})");
+  auto first = drain(phone);
+  ASSERT_EQ(kinds(first), (std::vector<std::string>{"board", "patient"}));
+  const json::value& own = *last_of(first, "patient");
+  const json::value& board = *last_of(first, "board");
+  EXPECT_EQ(own.at("ticketId").as_string(), c.id);
+  EXPECT_EQ(own.at("label").as_string(), c.label);
+  EXPECT_EQ(num(own, "ahead"), 2);
+  // The board gives the same position and estimate as the own view.
+  Derived dc = derive(board, c.label);
+  EXPECT_EQ(dc.index, 2);
+  EXPECT_EQ(dc.eta, ms_of(own.at("eta")));
+  EXPECT_EQ(num(board, "version"), num(own, "version"));
+  // No names on the board.
+  std::string bs = json::serialize(board);
+  for (const char* name : {"Zhang San", "Li Si", "Wang Wu", "Zhao Liu"}) EXPECT_EQ(bs.find(name), std::string::npos);
+
+  // Each call: one board, in which the position falls; no own view (the
+  // ticket did not change).
+  for (std::int64_t expected : {1, 0}) {
+    ASSERT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse).status, 200);
+    auto got = drain(phone);
+    ASSERT_EQ(kinds(got), (std::vector<std::string>{"board"})) << expected;
+    Derived x = derive(got[0].second, c.label);
+    EXPECT_EQ(x.index, expected);
+    // The estimate is the one the patient view would give now.
+    Reply pv = get(d.port(), "/v1/me", c.token);
+    ASSERT_EQ(pv.status, 200);
+    if (num(pv.json, "version") == num(got[0].second, "version")) {
+      EXPECT_LE(std::llabs(x.eta - ms_of(pv.json.at("eta"))), 1000);  // /v1/me is read a moment later
+    }
+  }
+  // Its own call: the board and the own view, CALLED.
+  ASSERT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse).status, 200);
+  auto called = drain(phone);
+  ASSERT_NE(last_of(called, "patient"), nullptr);
+  ASSERT_NE(last_of(called, "board"), nullptr);
+  EXPECT_EQ(called.size(), 2u);
+  EXPECT_EQ(last_of(called, "patient")->at("state").as_string(), "TICKET_STATE_CALLED");
+  EXPECT_EQ(last_of(called, "board")->at("calledLabel").as_string(), c.label);
+  EXPECT_EQ(derive(*last_of(called, "board"), c.label).index, -1);
+  // Missed: its own view again.
+  ASSERT_EQ(post(d.port(), "/v1/tickets/" + c.id + "/missed", "", kNurse).status, 200);
+  auto missed = drain(phone);
+  ASSERT_NE(last_of(missed, "patient"), nullptr);
+  EXPECT_EQ(last_of(missed, "patient")->at("state").as_string(), "TICKET_STATE_MISSED");
+  // Another ticket's changes never bring that ticket's view.
+  ASSERT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse).status, 200);  // e
+  ASSERT_EQ(post(d.port(), "/v1/tickets/" + e.id + "/complete", "", kNurse).status, 200);
+  for (const auto& [k, v] : drain(phone)) {
+    EXPECT_EQ(k, "board");
+    if (k == "patient") EXPECT_EQ(v.at("ticketId").as_string(), c.id);
+  }
+  // A reconnect with the current version gets its own view (never the
+  // board's version alone), and a bad token is refused as before.
+  Reply now = get(d.port(), "/v1/sessions/" + sid + "/board");
+  Ws again(d.port());
+  again.send(R"({"subscribe":{"patient":{"token":")" + c.token + R"(","board":true},"lastVersion":")" +
+             std::to_string(num(now.json, "version")) + "\"}}");
+  EXPECT_EQ(kinds(drain(again)), (std::vector<std::string>{"patient"}));
+  again.send(R"({"subscribe":{"patient":{"token":"0123456789abcdef0123456789abcdef","board":true}}})");
+  auto refused = drain(again);
+  ASSERT_EQ(kinds(refused), (std::vector<std::string>{"error"}));
+  EXPECT_EQ(refused[0].second.at("code").as_string(), "unauthorized");
+  (void)a;
+  (void)b;
+}
+
+TEST(Integration, APhoneOnTheBoardNeverGetsAnotherTicketsView) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-phone-scope");
+  Ticket a = walk_in(d.port(), sid, "Zhang San"), b = walk_in(d.port(), sid, "Li Si");
+  Ws pa(d.port()), pb(d.port());
+  pa.send(R"({"subscribe":{"patient":{"token":")" + a.token + R"(","board":true}}})");
+  pb.send(R"({"subscribe":{"patient":{"token":")" + b.token + R"(","board":true}}})");
+  drain(pa);
+  drain(pb);
+  // b is called, missed, returns: b's phone gets b's views, a's phone only boards.
+  ASSERT_EQ(post(d.port(), "/v1/tickets/" + b.id + "/call", "", kNurse).status, 200);
+  ASSERT_EQ(post(d.port(), "/v1/tickets/" + b.id + "/missed", "", kNurse).status, 200);
+  ASSERT_EQ(post(d.port(), "/v1/tickets/" + b.id + "/return", "", kNurse).status, 200);
+  auto ga = drain(pa), gb = drain(pb);
+  EXPECT_FALSE(ga.empty());
+  for (const auto& [k, v] : ga) EXPECT_EQ(k, "board");
+  ASSERT_NE(last_of(gb, "patient"), nullptr);
+  for (const auto& [k, v] : gb)
+    if (k == "patient") EXPECT_EQ(v.at("ticketId").as_string(), b.id);
+  EXPECT_EQ(last_of(gb, "patient")->at("state").as_string(), "TICKET_STATE_WAITING");
+  // The binary protocol: the same subscription and the board's estimates.
+  Ws bin(d.port(), "queuecast.v1.proto");
+  queuecast::v1::ClientMessage m;
+  m.mutable_subscribe()->mutable_patient()->set_token(a.token);
+  m.mutable_subscribe()->mutable_patient()->set_board(true);
+  bin.send_binary(m.SerializeAsString());
+  int boards = 0, patients = 0;
+  while (auto raw = bin.next_raw(400ms)) {
+    queuecast::v1::ServerMessage sm;
+    ASSERT_TRUE(sm.ParseFromString(*raw));
+    if (sm.view().has_board()) {
+      ++boards;
+      EXPECT_EQ(sm.view().board().eta_offsets_ms_size(), sm.view().board().waiting_size());
+    }
+    if (sm.view().has_patient()) {
+      ++patients;
+      EXPECT_EQ(sm.view().patient().ticket_id(), a.id);
+    }
+  }
+  EXPECT_EQ(boards, 1);
+  EXPECT_EQ(patients, 1);
 }
 
 TEST(Integration, AReconnectWithAnOldVersionGetsTheCurrentViewAtOnce) {
