@@ -148,6 +148,7 @@ export function normalizeBoard(b = {}) {
     sessionId: b.sessionId || '', status: enumName(b.status, 'status'), calledLabel: b.calledLabel || '',
     waiting: (b.waiting || []).map(String), doctorAvailableAt: toMs(b.doctorAvailableAt),
     avgConsult: durMs(b.avgConsult), version: int(b.version),
+    etaOffsetsMs: (b.etaOffsetsMs || []).map(Number),
   };
 }
 export function normalizeView(v) {

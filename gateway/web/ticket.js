@@ -1,5 +1,13 @@
 // Patient page: /t/<token>. Optional URL parameters: alert=N (alert when N
 // or fewer people are ahead; default 3, the patient can change it), lang=en|zh.
+//
+// Live data (docs/api.md, "Live push"): the page subscribes as the patient
+// with `board: true`, so it follows the session's public board (one payload
+// shared by every phone of the session) and receives the ticket's own view
+// only when the ticket itself changes. While WAITING, its position is the
+// index of its label in board.waiting and its estimate
+// board.doctorAvailableAt + board.etaOffsetsMs[index]; state, room, doctor
+// and slot come from the own view.
 import { live, endpoints } from './api.js';
 import { t, roomName, hhmm, whenText, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
 
@@ -7,10 +15,14 @@ const params = new URLSearchParams(location.search);
 const token = decodeURIComponent(location.pathname.split('/')[2] || params.get('token') || '');
 const $ = (id) => document.getElementById(id);
 
-const qc = { connection: 'connecting', view: null, alerts: [], version: 0 };
+// view: what the page shows (the own view with the board's newer position,
+// estimate, called label and status); own/board: the newest of each.
+const qc = { connection: 'connecting', view: null, alerts: [], version: 0, own: null, board: null, owns: 0, boards: 0 };
 window.__qc = qc;
 
 let view = null;
+let own = null;
+let board = null;
 let serverOffset = 0;
 let updatedAt = null;
 let alertN = Number(params.get('alert') || localStorage.getItem('qc.alertN') || 3);
@@ -135,14 +147,38 @@ function maybeAlert(prev, v) {
   } catch { /* Android Chrome needs a service worker for this; vibration and the page still alert */ }
 }
 
-function show(v, sentAt) {
+// The view to show from the newest own view and board; null while they
+// disagree (the board already moved the ticket out of the waiting list and
+// the own view saying so follows it in the same write).
+function compose() {
+  if (!own) return null;
+  if (!board || board.sessionId !== own.sessionId || board.version <= own.version) return own;
+  const v = { ...own, calledLabel: board.calledLabel, sessionStatus: board.status, version: board.version };
+  if (own.state === 'waiting') {
+    const i = board.waiting.indexOf(own.label);
+    if (i < 0) return null;
+    v.ahead = i;
+    v.eta = i < board.etaOffsetsMs.length ? board.doctorAvailableAt + board.etaOffsetsMs[i] : own.eta;
+  }
+  return v;
+}
+
+function update(sentAt) {
   if (sentAt) serverOffset = sentAt - Date.now();
+  updatedAt = Date.now();
+  const v = compose();
+  if (!v) { render(); return; }
   const prev = view;
   view = v;
   qc.view = v;
-  updatedAt = Date.now();
   maybeAlert(prev, v);
   render();
+}
+
+function show(v, sentAt) {
+  own = v;
+  qc.own = v;
+  update(sentAt);
 }
 
 $('alertN').addEventListener('change', (e) => {
@@ -171,10 +207,22 @@ if (!token) {
   $('hero').innerHTML = `<div class="lead">${escapeHtml(t('p.badToken'))}</div>`;
 } else {
   live({
-    subscribe: { patient: { token } },
+    subscribe: { patient: { token, board: true } },
     onState: setConnection,
     onServerTime: (ms) => { serverOffset = ms - Date.now(); },
-    onView: (v, meta) => { if (meta.kind === 'patient') { qc.version = meta.version; show(v, meta.sentAt); } },
+    onView: (v, meta) => {
+      if (meta.kind === 'patient') {
+        qc.owns += 1;
+        qc.version = meta.version;
+        show(v, meta.sentAt);
+      } else if (meta.kind === 'board') {
+        qc.boards += 1;
+        qc.version = meta.version;
+        board = v;
+        qc.board = v;
+        update(meta.sentAt);
+      }
+    },
     onError: (e) => {
       if (e.code === 'unauthorized' || e.code === 'forbidden') {
         $('hero').className = 'p-card p-hero final';
@@ -182,7 +230,7 @@ if (!token) {
       }
     },
   });
-  endpoints.me(token).then((v) => { if (!view) show(v); }).catch((e) => {
+  endpoints.me(token).then((v) => { if (!own) show(v); }).catch((e) => {
     if (!view && (e.status === 401 || e.status === 403 || e.status === 404)) {
       $('hero').className = 'p-card p-hero final';
       $('hero').innerHTML = `<div class="lead">${escapeHtml(t('p.badToken'))}</div><div class="sub">${escapeHtml(errorText(e))}</div>`;

@@ -141,13 +141,27 @@ describe('queuecast pages in a real browser', () => {
   it('the patient page counts down as others are called and shows "you are next"', async () => {
     patient = await openPage(`/t/${tickets.W004.token}`, { width: 360, height: 640 });
     const ahead = () => patient.evaluate(() => document.querySelector('[data-testid=ahead]')?.textContent.replace(/\D/g, '') ?? null);
-    await patient.waitForFunction(() => window.__qc.view && window.__qc.view.state === 'waiting');
+    await patient.waitForFunction(() => window.__qc.view && window.__qc.view.state === 'waiting' && window.__qc.board);
     assert.equal(await ahead(), '2');  // W002, W003 ahead; W001 is in the room
     await patient.screenshot({ path: path.join(shots, 'ticket-waiting.png') });
+    // The page follows the session's board: its position and estimate are
+    // the board's, equal to what its own patient view says.
+    const me = await server.api('GET', '/v1/me', null, tickets.W004.token);
+    const shown = await patient.evaluate(() => ({ ...window.__qc.view, board: window.__qc.board }));
+    assert.equal(shown.board.waiting.indexOf('W004'), 2);
+    assert.equal(shown.eta, shown.board.doctorAvailableAt + shown.board.etaOffsetsMs[2]);
+    // (/v1/me is read a moment later; from "now" when the doctor is free already)
+    if (Number(me.version) === shown.board.version) assert.ok(Math.abs(shown.eta - Date.parse(me.eta)) <= 60000);
+    const owns = await patient.evaluate(() => window.__qc.owns);
+    const boards = await patient.evaluate(() => window.__qc.boards);
 
     await consolePage.keyboard.press('n');  // W002
     await patient.waitForFunction(() => window.__qc.view.ahead === 1, null, { timeout: 3000 });
     assert.equal(await ahead(), '1');
+    // The call moved the board, not W004's own view (nothing of W004 changed).
+    assert.equal(await patient.evaluate(() => window.__qc.owns), owns);
+    assert.ok(await patient.evaluate(() => window.__qc.boards) > boards);
+    assert.equal(await patient.evaluate(() => window.__qc.board.waiting.indexOf('W004')), 1);
     // (the console takes one action at a time: wait for its answer)
     await consolePage.waitForFunction(() => /W002/.test(document.getElementById('result').textContent));
     await consolePage.keyboard.press(' ');  // Space also calls next: W003
