@@ -41,7 +41,13 @@
 #include "tests/journal/test_server.h"
 #include "proto/codec.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sched.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <sstream>
 #include <iterator>
@@ -60,6 +66,7 @@ struct Args {
   int io_threads = 1;
   int shards = 1;
   bool proto = false;
+  bool epoll = false;  // e2e: one client thread drives every connection
   int clients = 64;
   double seconds = 5;
   std::uint64_t events = 1'000'000;
@@ -308,6 +315,103 @@ double process_cpu(pid_t pid) {
   return ticks / double(sysconf(_SC_CLK_TCK));
 }
 
+// The e2e clients in ONE thread: `n` keep-alive connections, each with one
+// request outstanding at a time (closed loop, as many concurrent clients as
+// connections), driven by epoll. The same requests and the same latency
+// bookkeeping as the thread-per-client loop, without a context switch per
+// answer on the clients' core (which redis-server shares).
+static void epoll_clients(int port, int n, const std::vector<std::string>& walks,
+                   const std::vector<std::string>& calls, const std::string& auth,
+                   const std::string& content_type, std::atomic<int>& phase,
+                   std::vector<std::vector<double>>& lat, std::vector<std::uint64_t>& failed) {
+  struct C {
+    int fd = -1;
+    std::mt19937 rng;
+    std::string in;
+    Clock::time_point t;
+    int phase = 0;
+  };
+  std::vector<C> cs(static_cast<std::size_t>(n));
+  const int ep = epoll_create1(EPOLL_CLOEXEC);
+  auto request = [&](int i) {
+    C& c = cs[std::size_t(i)];
+    const std::string& body = c.rng() % 10 < 7 ? walks[std::size_t(i)] : calls[std::size_t(i)];
+    std::string req = "POST /v1/commands HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + content_type +
+                      "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
+    c.phase = phase.load(std::memory_order_relaxed);
+    c.t = Clock::now();
+    std::size_t sent = 0;
+    while (sent < req.size()) {
+      ssize_t w = ::send(c.fd, req.data() + sent, req.size() - sent, MSG_NOSIGNAL);
+      if (w <= 0) return false;
+      sent += std::size_t(w);
+    }
+    return true;
+  };
+  int open = 0;
+  for (int i = 0; i < n; ++i) {
+    C& c = cs[std::size_t(i)];
+    c.rng.seed(unsigned(i));
+    c.fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(std::uint16_t(port));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (::connect(c.fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      std::perror("connect");
+      continue;
+    }
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u32 = std::uint32_t(i);
+    epoll_ctl(ep, EPOLL_CTL_ADD, c.fd, &ev);
+    if (request(i)) ++open;
+  }
+  std::vector<epoll_event> evs(static_cast<std::size_t>(n));
+  char buf[65536];
+  while (open > 0 && phase.load(std::memory_order_relaxed) < 2) {
+    const int k = epoll_wait(ep, evs.data(), n, 100);
+    for (int e = 0; e < k; ++e) {
+      const int i = int(evs[std::size_t(e)].data.u32);
+      C& c = cs[std::size_t(i)];
+      const ssize_t r = ::recv(c.fd, buf, sizeof buf, MSG_DONTWAIT);
+      if (r <= 0) {
+        if (r < 0 && (errno == EAGAIN || errno == EINTR)) continue;
+        epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+        --open;
+        continue;
+      }
+      c.in.append(buf, std::size_t(r));
+      const auto head_end = c.in.find("\r\n\r\n");
+      if (head_end == std::string::npos) continue;
+      std::size_t length = 0;
+      for (std::size_t p = c.in.find("\r\n"); p < head_end; p = c.in.find("\r\n", p + 2)) {
+        if (strncasecmp(c.in.c_str() + p + 2, "content-length:", 15) == 0) {
+          length = std::strtoull(c.in.c_str() + p + 17, nullptr, 10);
+          break;
+        }
+      }
+      if (c.in.size() < head_end + 4 + length) continue;
+      const int status = c.in.size() > 12 ? std::atoi(c.in.c_str() + 9) : 0;
+      c.in.erase(0, head_end + 4 + length);
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - c.t).count();
+      if (c.phase == 1) {
+        if (status >= 200 && status < 300) lat[std::size_t(i)].push_back(ms);
+        else ++failed[std::size_t(i)];
+      }
+      if (!request(i)) {
+        epoll_ctl(ep, EPOLL_CTL_DEL, c.fd, nullptr);
+        --open;
+      }
+    }
+  }
+  for (C& c : cs)
+    if (c.fd >= 0) ::close(c.fd);
+  ::close(ep);
+}
+
 // End to end: `clients` threads, each with its own keep-alive connection and
 // its own session, POST /v1/commands (70% walk-ins, 30% call-next) to a real
 // queuecastd, one at a time (closed loop); a 2xx answer is an acknowledged,
@@ -374,7 +478,33 @@ int e2e_bench(const Args& a) {
   std::vector<std::vector<double>> lat(std::size_t(a.clients));
   std::vector<std::uint64_t> failed(std::size_t(a.clients));
   std::vector<std::thread> threads;
-  for (int c = 0; c < a.clients; ++c) {
+  if (a.epoll) {
+    std::vector<std::string> walks, calls;
+    for (int c = 0; c < a.clients; ++c) {
+      const std::string sid = "b" + std::to_string(c);
+      codec::pb::Command pc;
+      RegisterWalkIn w;
+      w.session_id = sid;
+      w.patient_ref = "P";
+      w.patient_name = "N";
+      codec::to_proto(Command{Actor{}, w}, 0, &pc);
+      walks.push_back(a.proto ? pc.SerializeAsString()
+                              : R"({"registerWalkIn":{"sessionId":")" + sid +
+                                    R"(","patientRef":"P","patientName":"N"}})");
+      pc.Clear();
+      codec::to_proto(Command{Actor{}, CallNext{sid}}, 0, &pc);
+      calls.push_back(a.proto ? pc.SerializeAsString()
+                              : R"({"callNext":{"sessionId":")" + sid + R"("}})");
+    }
+    const std::string auth = "Authorization: Bearer crash-nurse\r\n";
+    const std::string type =
+        a.proto ? "Content-Type: application/x-protobuf\r\nAccept: application/x-protobuf\r\n"
+                : "Content-Type: application/json\r\n";
+    threads.emplace_back([&, walks, calls, auth, type] {
+      epoll_clients(server.port(), a.clients, walks, calls, auth, type, phase, lat, failed);
+    });
+  }
+  for (int c = 0; c < a.clients && !a.epoll; ++c) {
     threads.emplace_back([&, c] {
       testing::HttpClient http(server.port());
       std::mt19937 rng{static_cast<unsigned>(c)};
@@ -411,10 +541,15 @@ int e2e_bench(const Args& a) {
   phase = 1;
   const auto t0 = Clock::now();
   const double cpu0 = process_cpu(server.pid());
+  const pid_t redis_pid = store.redis ? store.redis->pid() : -1;
+  const double redis0 = redis_pid > 0 ? process_cpu(redis_pid) : 0;
+  const double self0 = process_cpu(getpid());
   std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
   phase = 2;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   const double server_cpu = process_cpu(server.pid()) - cpu0;
+  const double redis_cpu = redis_pid > 0 ? process_cpu(redis_pid) - redis0 : 0;
+  const double self_cpu = process_cpu(getpid()) - self0;
   for (auto& t : threads) t.join();
   // Group sizes, from the server's own counters.
   double commits = 0, records = 0, commit_seconds = 0;
@@ -443,12 +578,16 @@ int e2e_bench(const Args& a) {
   std::printf("e2e store=%s clients=%d seconds=%.1f server_cpu=%d %s: %.0f acknowledged commands/s "
               "(HTTP, fsync'ed group commits), ack latency p50 %.2f ms p99 %.2f ms "
               "p99.9 %.2f ms, %llu non-2xx; queuecastd CPU %.1f us per acknowledged command; "
-              "whole run: %.1f commands per group commit, append() %.2f ms per commit\n",
+              "whole run: %.1f commands per group commit, append() %.2f ms per commit; "
+              "CPU per command: redis-server %.1f us, clients (%s) %.1f us\n",
               a.store.c_str(), a.clients, secs, a.server_cpu, a.proto ? "protobuf" : "JSON",
               double(all.size()) / secs,
               pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail,
               server_cpu * 1e6 / std::max<double>(1, double(all.size())),
-              records / std::max(1.0, commits), commit_seconds * 1e3 / std::max(1.0, commits));
+              records / std::max(1.0, commits), commit_seconds * 1e3 / std::max(1.0, commits),
+              redis_cpu * 1e6 / std::max<double>(1, double(all.size())),
+              a.epoll ? "epoll, one thread" : "a thread each",
+              self_cpu * 1e6 / std::max<double>(1, double(all.size())));
   return 0;
 }
 
@@ -459,6 +598,11 @@ int main(int argc, char** argv) {
     const std::string k = argv[i];
     if (k == "--proto") {
       a.proto = true;
+      --i;
+      continue;
+    }
+    if (k == "--epoll") {
+      a.epoll = true;
       --i;
       continue;
     }
@@ -486,6 +630,6 @@ int main(int argc, char** argv) {
                "       journal_bench recovery --store sqlite|redis|URL [--events 1000000] "
                "[--snapshot-every N]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
-               "[--seconds 5] [--server-cpu 1] [--proto] [--io-threads 1] [--shards 1]\n");
+               "[--seconds 5] [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]\n");
   return 2;
 }

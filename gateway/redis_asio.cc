@@ -8,7 +8,10 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <atomic>
+#include <boost/asio/post.hpp>
 #include <chrono>
+#include <deque>
 #include <vector>
 
 #include "engine/journal/redis_journal.h"
@@ -129,17 +132,21 @@ struct Conn : std::enable_shared_from_this<Conn> {
   }
 };
 
-// One commit in flight: EXEC's reply or the timer ends it.
-struct Commit {
+// One commit in flight: the EVAL's reply (or, for the connection's end,
+// none) ends it; so does its deadline, checked by complete().
+struct InFlight {
   bool done = false;
   bool ok = false;
-  std::size_t queued = 0;
+  std::size_t records = 0;
+  std::uint64_t last = 0;  // the seq the stream ends at once it landed
+  std::chrono::steady_clock::time_point deadline;
   std::string error;
+  Status status = Status::kUnavailable;  // when it failed
   Conn* conn = nullptr;
 };
 
-void on_exec(redisAsyncContext*, void* reply, void* privdata) {
-  auto* c = static_cast<Commit*>(privdata);
+void on_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* c = static_cast<InFlight*>(privdata);
   if (c->done) return;  // timed out already
   c->done = true;
   auto* r = static_cast<redisReply*>(reply);
@@ -155,15 +162,9 @@ void on_exec(redisAsyncContext*, void* reply, void* privdata) {
     c->error = std::string(r->str, r->len);
     return;
   }
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != c->queued) {
+  if (r->type != REDIS_REPLY_INTEGER || std::size_t(r->integer) != c->records) {
     c->error = "unexpected reply";
     return;
-  }
-  for (std::size_t i = 0; i < r->elements; ++i) {
-    if (r->element[i]->type == REDIS_REPLY_ERROR) {
-      c->error = std::string(r->element[i]->str, r->element[i]->len);
-      return;
-    }
   }
   c->ok = true;
 }
@@ -175,76 +176,95 @@ class AsioRedisJournal final : public journal::Journal {
       : addr_(std::move(a)), opt_(o), sync_(std::move(sync)), timer_(ioc_) {
     if (addr_.key.empty()) addr_.key = o.redis_key;
     conn_ = std::make_shared<Conn>(ioc_);
-    last_ = sync_->last_seq();
+    last_ = sent_ = sync_->last_seq();
   }
   ~AsioRedisJournal() override { conn_->drop(); }
 
+  // One commit: send() it, then wait for it.
   bool append(std::span<const Record> batch, std::string* error) override {
-    if (opt_.read_only) return fail(Status::kInvalidArgument, "journal opened read-only", error);
-    std::uint64_t prev = last_;
+    if (!inflight_.empty())
+      return fail(Status::kInvalidArgument, "append() with commits in flight", error);
+    if (batch.empty())
+      return opt_.read_only ? fail(Status::kInvalidArgument, "journal opened read-only", error) : ok();
+    send(batch);
+    Commit state;
+    while ((state = complete_one(/*block=*/true, /*wakeable=*/false, error)) == Commit::kPending) {
+    }
+    return state == Commit::kDurable;
+  }
+
+  // Pipelined: the group's records as one conditional EVAL
+  // (journal::plan_redis_append_checked(): it lands only if the stream ends
+  // at the previous commit's last seq), written at once; the reply is taken
+  // by complete().
+  void send(std::span<const Record> batch) override {
+    auto c = std::make_shared<InFlight>();
+    c->conn = conn_.get();
+    c->records = batch.size();
+    c->deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(opt_.timeout_ms);
+    inflight_.push_back(c);
+    // Not sent: fails, and so does every commit after it (a later one
+    // would otherwise land without this one).
+    auto refuse = [&](Status s, std::string why) {
+      c->done = true;
+      c->error = std::move(why);
+      c->status = s;
+      broken_ = true;
+    };
+    if (opt_.read_only) return refuse(Status::kInvalidArgument, "journal opened read-only");
+    if (broken_) return refuse(Status::kUnavailable, "an earlier commit failed");
+    std::uint64_t prev = sent_;
     for (const Record& r : batch) {
-      if (r.seq <= prev) return fail(Status::kInvalidArgument, "sequence numbers must increase", error);
+      if (r.seq <= prev) return refuse(Status::kInvalidArgument, "sequence numbers must increase");
       prev = r.seq;
     }
-    if (batch.empty()) return ok();
-    // Whatever happened on the connection while idle (the server closed it,
-    // a reset): handled now, so a dead connection is replaced before use.
-    ioc_.restart();
-    ioc_.poll();
+    if (batch.empty()) {
+      c->done = c->ok = true;
+      c->last = sent_;
+      return;
+    }
+    if (inflight_.size() == 1) {
+      // Whatever happened on the idle connection (the server closed it, a
+      // reset): handled now, so a dead connection is replaced before use.
+      ioc_.restart();
+      ioc_.poll();
+    }
     if (!conn_->ac) {
       std::string why;
-      if (!conn_->connect(addr_, &why)) return fail(Status::kUnavailable, "cannot connect: " + why, error);
+      if (!conn_->connect(addr_, &why)) return refuse(Status::kUnavailable, "cannot connect: " + why);
     }
-    journal::plan_redis_append(addr_.key, batch, ++appends_, &plan_);
-    auto commit = std::make_shared<Commit>();
-    commit->queued = plan_.queued;
-    commit->conn = conn_.get();
-    // Queue the whole group, then write it at once on a connected socket
-    // (no wait for writability: it almost always is).
-    conn_->defer_write = true;
-    for (std::size_t i = 0; i < plan_.commands.size(); ++i) {
-      const auto& cmd = plan_.commands[i];
-      argv_.clear();
-      lens_.clear();
-      for (const std::string& s : cmd) {
-        argv_.push_back(s.data());
-        lens_.push_back(s.size());
-      }
-      const bool exec = i + 1 == plan_.commands.size();
-      if (redisAsyncCommandArgv(conn_->ac, exec ? &on_exec : nullptr, exec ? commit.get() : nullptr,
-                                int(argv_.size()), argv_.data(), lens_.data()) != REDIS_OK) {
-        conn_->defer_write = false;
-        conn_->drop();
-        return fail(Status::kUnavailable, cmd.front() + ": cannot send", error);
-      }
+    journal::plan_redis_append_checked(addr_.key, batch, sent_, ++appends_, &plan_);
+    const auto& cmd = plan_.commands.front();
+    argv_.clear();
+    lens_.clear();
+    for (const std::string& a : cmd) {
+      argv_.push_back(a.data());
+      lens_.push_back(a.size());
     }
-    conn_->defer_write = false;
+    if (redisAsyncCommandArgv(conn_->ac, &on_reply, c.get(), int(argv_.size()), argv_.data(),
+                              lens_.data()) != REDIS_OK) {
+      refuse(Status::kUnavailable, "cannot send");
+      conn_->drop();  // the replies of earlier commits are lost with it
+      return;
+    }
+    c->last = prev;
+    sent_ = prev;
+    // Write it at once on a connected socket (no wait for writability: it
+    // almost always is).
     if (conn_->ac && (conn_->ac->c.flags & REDIS_CONNECTED)) {
-      redisAsyncHandleWrite(conn_->ac);  // may drop the connection: EXEC's callback says
+      redisAsyncHandleWrite(conn_->ac);  // may drop the connection: the reply's callback says
     }
     conn_->arm_write();  // what is left, or the connect still in progress
     conn_->arm_read();
-    timer_.expires_after(std::chrono::milliseconds(opt_.timeout_ms));
-    timer_.async_wait([commit](const boost::system::error_code& ec) {
-      if (ec || commit->done) return;
-      commit->done = true;
-      commit->error = "timed out";
-    });
-    ioc_.restart();  // poll() above may have left it stopped (out of work)
-    while (!commit->done) {
-      if (ioc_.run_one() == 0) break;
-    }
-    timer_.cancel();
-    if (!commit->ok) {
-      // Unknown outcome when the connection broke after EXEC was sent:
-      // sync() (the shard calls it after a failure) tells what landed.
-      conn_->drop();
-      return fail(Status::kUnavailable,
-                  "EXEC: " + (commit->error.empty() ? std::string("connection lost") : commit->error),
-                  error);
-    }
-    last_ = prev;
-    return ok();
+  }
+
+  Commit complete(bool block, std::string* error) override {
+    return complete_one(block, /*wakeable=*/true, error);
+  }
+  std::size_t in_flight() const override { return inflight_.size(); }
+  void wake() override {
+    woken_.store(true, std::memory_order_release);
+    asio::post(ioc_, [] {});  // ends a run_one() that waits
   }
 
   bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
@@ -271,12 +291,66 @@ class AsioRedisJournal final : public journal::Journal {
   bool sync(std::string* error) override {
     if (!track(sync_->sync(error))) return false;
     last_ = sync_->last_seq();
+    if (inflight_.empty()) {
+      sent_ = last_;
+      broken_ = false;
+    }
     return true;
   }
   Status status() const override { return status_; }
   std::string describe() const override { return sync_->describe(); }
 
  private:
+  // The oldest commit's outcome. A failure drops the connection (every
+  // later commit in flight fails with it: their outcome, like the failed
+  // one's after a broken connection, is for sync() to find; the checked
+  // EVAL makes sure none of them landed unless the failed one did) and
+  // refuses new commits until the pipeline is empty again.
+  Commit complete_one(bool block, bool wakeable, std::string* error) {
+    if (inflight_.empty()) return Commit::kPending;
+    std::shared_ptr<InFlight> c = inflight_.front();
+    if (!c->done) {
+      ioc_.restart();
+      ioc_.poll();
+    }
+    if (!c->done && block) {
+      bool timer_armed = false;
+      while (!c->done) {
+        if (wakeable && woken_.exchange(false, std::memory_order_acq_rel)) break;
+        if (std::chrono::steady_clock::now() >= c->deadline) {
+          c->done = true;
+          c->error = "timed out";
+          break;
+        }
+        if (!timer_armed) {
+          timer_.expires_at(c->deadline);
+          timer_.async_wait([](const boost::system::error_code&) {});  // ends run_one() at the deadline
+          timer_armed = true;
+        }
+        ioc_.restart();
+        ioc_.run_one();
+      }
+      if (timer_armed) timer_.cancel();
+    }
+    if (!c->done) return Commit::kPending;
+    inflight_.pop_front();
+    if (c->ok) {
+      last_ = c->last;
+      if (inflight_.empty()) broken_ = false;
+      return ok() ? Commit::kDurable : Commit::kFailed;
+    }
+    if (c->status != Status::kInvalidArgument || !inflight_.empty()) {
+      broken_ = true;
+      conn_->drop();  // later commits' callbacks run now, with no reply
+    }
+    if (inflight_.empty()) {
+      broken_ = false;
+      sent_ = last_;
+    }
+    fail(c->status, c->error.empty() ? std::string("connection lost") : c->error, error);
+    return Commit::kFailed;
+  }
+
   // The reader's idea of where the stream ends follows our appends.
   bool reader_current(std::string* error) {
     if (sync_->last_seq() == last_) return true;
@@ -308,7 +382,11 @@ class AsioRedisJournal final : public journal::Journal {
   std::vector<const char*> argv_;
   std::vector<std::size_t> lens_;
   std::uint64_t appends_ = 0;
-  std::uint64_t last_ = 0;
+  std::uint64_t last_ = 0;  // durable: the last commit that completed, or sync()
+  std::uint64_t sent_ = 0;  // the last seq sent: the next commit's expected stream end
+  bool broken_ = false;     // a commit failed and others are still in flight
+  std::deque<std::shared_ptr<InFlight>> inflight_;
+  std::atomic<bool> woken_{false};
   Status status_ = Status::kOk;
 };
 

@@ -2,9 +2,13 @@
 //
 //   network threads --post--> Shard queue --> shard thread:
 //       take every queued task (a group), apply each command to the engine,
-//       append all their journal records in ONE Journal::append(),
-//       then acknowledge each command, publish the views that changed,
-//       then answer the reads of the group.            (log, then tell)
+//       render the views that changed, send all their journal records as
+//       ONE commit (Journal::send()); while it is in flight, apply and send
+//       the next groups (up to RuntimeOptions::commit_depth commits);
+//       as each commit completes, in order: acknowledge each command of its
+//       group, deliver its views, answer its reads.    (log, then tell)
+//   A group holding reads drains the pipeline (reads see only committed
+//   state); a failed commit fails every group after it too.
 //
 // Ownership and threads
 // - Each Shard owns one Engine, one Journal, one Hub (subscriptions) and
@@ -65,6 +69,11 @@ struct RuntimeOptions {
   EngineOptions engine;
   Duration tick_interval = kSecond;
   std::size_t max_group = 4096;           // commands per group commit at most
+  // Group commits in flight per shard at most (pipelined: group N+1 is
+  // applied and sent while N's commit is on its way; 1 = one at a time).
+  // Stores that commit synchronously (SQLite, memory) complete each commit
+  // in Journal::send(), so this matters for Redis only.
+  std::size_t commit_depth = 3;
   std::uint64_t snapshot_every = 50'000;  // records between snapshots (0: never)
   std::size_t idempotency_max = 1'000'000;
   Duration idempotency_ttl = kDay;

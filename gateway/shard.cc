@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <condition_variable>
 #include <deque>
 #include <mutex>
@@ -135,15 +136,17 @@ class Shard::Impl {
 
   // The shard thread is woken only when the queue was empty (it takes all of
   // it at once), and after the lock is released (so it does not wake up
-  // only to wait for the lock).
+  // only to wait for the lock). While it waits for a commit with room in
+  // the pipeline, the journal's wake() is what wakes it.
   void post_command(CommandRequest r) {
     {
       std::unique_lock lock(mu_);
       if (!stopping_) {
         queue_.push_back(Task{std::move(r), nullptr});
         const bool wake = queue_.size() == 1;
+        const bool journal = waiting_on_journal_;
         lock.unlock();
-        if (wake) cv_.notify_one();
+        if (wake) notify(journal);
         return;
       }
     }
@@ -159,10 +162,11 @@ class Shard::Impl {
       std::unique_lock lock(mu_);
       if (!stopping_) {
         const bool wake = queue_.empty();
+        const bool journal = waiting_on_journal_;
         for (auto& r : rs) queue_.push_back(Task{std::move(r), nullptr});
         lock.unlock();
         rs.clear();
-        if (wake) cv_.notify_one();
+        if (wake) notify(journal);
         return;
       }
     }
@@ -179,8 +183,9 @@ class Shard::Impl {
     std::unique_lock lock(mu_);
     queue_.push_back(Task{{}, std::move(fn)});
     const bool wake = queue_.size() == 1;
+    const bool journal = waiting_on_journal_;
     lock.unlock();
-    if (wake) cv_.notify_one();
+    if (wake) notify(journal);
   }
 
   bool ready() const { return recovered_ && !degraded_; }
@@ -195,40 +200,87 @@ class Shard::Impl {
     CommandOutcome outcome;
     bool applied = false;
   };
+  // One group commit, from its application to its answers. Groups leave
+  // the pipeline in order; one with records has a commit in flight
+  // (Journal::send()), one without (errors, replays, reads only, or every
+  // command refused) waits only for the groups before it.
+  struct Group {
+    std::vector<journal::Record> records;
+    std::vector<Ack> acks;
+    std::vector<Publication> publications;  // rendered after it was applied
+    std::vector<ReadFn> reads;
+    Time now = 0;
+    bool commit = false;
+    Steady::time_point sent_at;
+  };
 
+  void notify(bool journal) {
+    if (journal) journal_->wake();
+    else cv_.notify_one();
+  }
+
+  // Pipelined group commits (docs/durability.md "Group commit"):
+  //   apply group N, render its views, send its commit; while it is in
+  //   flight apply N+1 (up to `depth_` commits in flight); as each commit
+  //   completes, in order, answer its group and deliver its views.
+  // Reads see only durable state: a group holding reads is sent, then the
+  //   pipeline drains (nothing more is applied) and the reads run when it
+  //   completed, with every earlier group committed and no later one applied.
+  // Engine::save() (snapshots, the rollback base) runs with the pipeline
+  //   drained too.
+  // A failed commit fails every group still in the pipeline (fail_all()).
   void run() {
     std::vector<Task> batch;
     auto next_tick = Steady::now() + std::chrono::milliseconds(options_.tick_interval);
     for (;;) {
+      while (finish_front(/*block=*/false)) {
+      }
+      const bool can_apply = !drain_ && pipeline_.size() < depth_;
       bool stopping;
       {
         std::unique_lock lock(mu_);
-        cv_.wait_until(lock, next_tick, [&] { return stopping_ || !queue_.empty(); });
-        std::size_t n = std::min(queue_.size(), options_.max_group);
-        for (std::size_t i = 0; i < n; ++i) {
-          batch.push_back(std::move(queue_.front()));
-          queue_.pop_front();
+        waiting_on_journal_ = false;
+        if (pipeline_.empty())
+          cv_.wait_until(lock, next_tick, [&] { return stopping_ || !queue_.empty(); });
+        if (can_apply) {
+          std::size_t n = std::min(queue_.size(), options_.max_group);
+          for (std::size_t i = 0; i < n; ++i) {
+            batch.push_back(std::move(queue_.front()));
+            queue_.pop_front();
+          }
         }
         stopping = stopping_ && queue_.empty();
+        // Waiting for a commit below, but new commands could start the next
+        // group: the posters wake the journal's wait.
+        if (batch.empty() && can_apply && !pipeline_.empty()) waiting_on_journal_ = true;
       }
-      bool tick = Steady::now() >= next_tick;
+      const bool tick = can_apply && Steady::now() >= next_tick;
       if (tick) next_tick = Steady::now() + std::chrono::milliseconds(options_.tick_interval);
-      process(batch, clock_.now(), tick);
-      batch.clear();
-      if (stopping) break;
+      if (!batch.empty() || tick) {
+        process(batch, clock_.now(), tick);
+        batch.clear();
+      } else if (!pipeline_.empty()) {
+        finish_front(/*block=*/true, /*wakeable=*/can_apply);
+      }
+      if (pipeline_.empty()) {
+        drain_ = false;
+        if (save_due_) save();
+      }
+      if (stopping && pipeline_.empty()) break;
     }
   }
 
+  // Applies a group and sends its commit.
   void process(std::vector<Task>& batch, Time now, bool tick) {
-    if (degraded_ && tick) {
+    if (degraded_ && tick && pipeline_.empty()) {
       std::string err;
       journal_->sync(&err);
       recover(&err);
     }
-    records_.clear();
-    acks_.clear();
+    Group& g = new_group();
+    g_ = &g;
+    g.now = now;
     changes_.clear();
-    std::vector<ReadFn> reads;
     if (tick && !degraded_) {
       CommandRequest t;
       t.command.actor = {ActorKind::kSystem, ""};
@@ -238,68 +290,159 @@ class Shard::Impl {
     }
     for (Task& task : batch) {
       if (task.read) {
-        reads.push_back(std::move(task.read));
+        g.reads.push_back(std::move(task.read));
       } else {
         apply_one(task.cmd, now, false);
       }
     }
-    bool committed = true;
-    if (!records_.empty()) {
-      auto t0 = Steady::now();
+    g_ = nullptr;
+    // The views as this group left them; delivered when it is durable.
+    if (!changes_.empty()) render_views(engine_, hub_, changes_, now, &g.publications);
+    if (!g.records.empty()) {
+      g.commit = true;
+      g.sent_at = Steady::now();
+      journal_->send(g.records);
+    }
+    if (!g.reads.empty()) drain_ = true;
+    while (finish_front(/*block=*/false)) {
+    }
+  }
+
+  // Completes the oldest group when its commit's outcome is known (or it
+  // has none): answers it, delivers its views, runs its reads. With
+  // `block`, waits for the commit (until the journal's wake() when
+  // `wakeable`). False when the front group is still in flight.
+  bool finish_front(bool block, bool wakeable = false) {
+    if (pipeline_.empty()) return false;
+    Group& g = *pipeline_.front();
+    if (g.commit) {
       std::string err;
-      committed = journal_->append(records_, &err);
-      metrics_.commit_latency.observe_us(micros_since(t0));
-      if (committed) {
-        metrics_.commits.fetch_add(1, std::memory_order_relaxed);
-        metrics_.committed_records.fetch_add(records_.size(), std::memory_order_relaxed);
-        since_snapshot_ += records_.size();
-      } else {
-        metrics_.journal_failures.fetch_add(1, std::memory_order_relaxed);
-        log_event("error", "journal_append_failed",
-                  {{"shard", std::to_string(index_)}, {"error", err},
-                   {"records", std::to_string(records_.size())}});
-        // Nothing of the group is durable: undo it at once in memory (reads
-        // never see it, even while the store stays down), then rebuild from
-        // the journal (a group whose reply was lost may have landed).
-        degraded_ = true;
-        std::string rerr;
-        checkpoint_.rollback(&engine_, &rerr);
-        journal_->sync(&rerr);
-        recover(&rerr);
+      journal::Journal::Commit state;
+      for (;;) {
+        state = journal_->complete(block, &err);
+        if (state != journal::Journal::Commit::kPending || !block || wakeable) break;
+      }
+      if (state == journal::Journal::Commit::kPending) return false;
+      metrics_.commit_latency.observe_us(micros_since(g.sent_at));
+      if (state == journal::Journal::Commit::kFailed) {
+        fail_all(err);
+        return false;
+      }
+      metrics_.commits.fetch_add(1, std::memory_order_relaxed);
+      metrics_.committed_records.fetch_add(g.records.size(), std::memory_order_relaxed);
+      since_snapshot_ += g.records.size();
+    }
+    answer(g, /*durable=*/true);
+    if (g.commit) {
+      // The rollback base's tail: committed records only, in order.
+      checkpoint_.committed_records(g.records);
+      if (checkpoint_.snapshot_due() ||
+          (options_.snapshot_every && since_snapshot_ >= options_.snapshot_every)) {
+        save_due_ = true;
+        drain_ = true;
       }
     }
-    // The answers of the group: the network side hands them to its threads
-    // once, at end_group_answers() (runtime.h).
+    recycle();
+    return true;
+  }
+
+  // The answers of a group: the network side hands them to its threads
+  // once, at end_group_answers() (runtime.h).
+  void answer(Group& g, bool durable) {
     begin_group_answers();
-    for (Ack& a : acks_) {
-      if (!committed && a.applied) {
+    for (Ack& a : g.acks) {
+      if (!durable) {
+        // Every answer of a failed group, and of the groups after it, was
+        // computed on state that is gone.
         a.outcome = CommandOutcome{};
         a.outcome.error = Error::kUnavailable;
         a.outcome.message = "the journal did not accept the command; nothing changed";
       }
       if (a.done) a.done(std::move(a.outcome));
     }
-    if (committed && !changes_.empty()) {
-      render_views(engine_, hub_, changes_, now, &publications_);
-      deliver(hub_, &publications_);
-    }
-    if (!reads.empty()) {
-      ShardContext ctx{engine_, now, hub_, index_, metrics_, &holds_};
-      for (auto& r : reads) r(ctx);
+    if (durable) deliver(hub_, &g.publications);
+    else g.publications.clear();
+    if (!g.reads.empty()) {
+      // Only the newest group can hold reads (the pipeline drained before
+      // anything after it was applied), or the engine is back to its
+      // durable state (fail_all()).
+      ShardContext ctx{engine_, g.now, hub_, index_, metrics_, &holds_};
+      for (auto& r : g.reads) r(ctx);
     }
     end_group_answers();
-    // After the answers: the rollback base's bookkeeping, and its occasional
-    // Engine::save(), do not delay them.
-    if (committed && !records_.empty()) checkpoint_.committed_take(records_, engine_, *journal_);
-    if (committed && options_.snapshot_every && since_snapshot_ >= options_.snapshot_every) {
-      // One Engine::save() for the journal's snapshot and the rollback base.
-      std::string err;
+  }
+
+  // The front group's commit failed: so does every group in the pipeline
+  // (the journal lands none of their commits unless the failed one landed).
+  // Nothing of them stays visible: the engine is rolled back to its last
+  // committed record at once, in memory (reads never see them, even while
+  // the store stays down), then rebuilt from the journal (a commit whose
+  // reply was lost may have landed), which also rebuilds the idempotency
+  // keys. Then every group is answered `unavailable`, in order.
+  void fail_all(const std::string& err) {
+    std::size_t records = 0;
+    for (auto& g : pipeline_) records += g->records.size();
+    metrics_.journal_failures.fetch_add(1, std::memory_order_relaxed);
+    log_event("error", "journal_append_failed",
+              {{"shard", std::to_string(index_)}, {"error", err},
+               {"records", std::to_string(records)},
+               {"groups", std::to_string(pipeline_.size())}});
+    for (std::size_t i = 1; i < pipeline_.size(); ++i) {
+      if (!pipeline_[i]->commit) continue;
+      std::string ignored;
+      while (journal_->complete(/*block=*/true, &ignored) == journal::Journal::Commit::kPending) {
+      }
+    }
+    degraded_ = true;
+    std::string rerr;
+    checkpoint_.rollback(&engine_, &rerr);
+    journal_->sync(&rerr);
+    recover(&rerr);
+    while (!pipeline_.empty()) {
+      answer(*pipeline_.front(), /*durable=*/false);
+      recycle();
+    }
+    drain_ = false;
+    save_due_ = false;
+  }
+
+  // With the pipeline drained: one Engine::save() for the journal's
+  // snapshot and the rollback base, or the rollback base alone.
+  void save() {
+    save_due_ = false;
+    std::string err;
+    if (options_.snapshot_every && since_snapshot_ >= options_.snapshot_every) {
       if (checkpoint_.snapshot_now(engine_, *journal_, &err)) {
         since_snapshot_ = 0;
       } else {
         log_event("warn", "snapshot_failed", {{"shard", std::to_string(index_)}, {"error", err}});
       }
+    } else {
+      checkpoint_.committed_take({}, engine_, *journal_);
     }
+  }
+
+  Group& new_group() {
+    std::unique_ptr<Group> g;
+    if (!spare_.empty()) {
+      g = std::move(spare_.back());
+      spare_.pop_back();
+    } else {
+      g = std::make_unique<Group>();
+    }
+    pipeline_.push_back(std::move(g));
+    return *pipeline_.back();
+  }
+  // The front group leaves the pipeline; its vectors keep their capacity.
+  void recycle() {
+    std::unique_ptr<Group> g = std::move(pipeline_.front());
+    pipeline_.pop_front();
+    g->records.clear();
+    g->acks.clear();
+    g->publications.clear();
+    g->reads.clear();
+    g->commit = false;
+    spare_.push_back(std::move(g));
   }
 
   Target target_for(const Command& c) const {
@@ -325,7 +468,7 @@ class Shard::Impl {
       ack.outcome.error = Error::kUnavailable;
       ack.outcome.message = "the journal is unavailable; retry later";
       metrics_.count_command(cmd.body, Error::kUnavailable);
-      acks_.push_back(std::move(ack));
+      g_->acks.push_back(std::move(ack));
       return;
     }
     if (!req.idempotency_key.empty()) {
@@ -333,7 +476,7 @@ class Shard::Impl {
         ack.outcome.response = *r;
         ack.outcome.replayed = true;
         ack.outcome.created = creates(cmd.body);
-        acks_.push_back(std::move(ack));
+        g_->acks.push_back(std::move(ack));
         return;
       }
     }
@@ -350,7 +493,7 @@ class Shard::Impl {
         ack.outcome.message = a == Error::kUnauthorized ? "unknown or missing credential"
                                                         : "this credential may not do that here";
         metrics_.count_command(cmd.body, a);
-        acks_.push_back(std::move(ack));
+        g_->acks.push_back(std::move(ack));
         return;
       }
     }
@@ -361,7 +504,7 @@ class Shard::Impl {
     if (e != Error::kOk) {
       ack.outcome.error = e;
       ack.outcome.message = std::move(msg);
-      acks_.push_back(std::move(ack));
+      g_->acks.push_back(std::move(ack));
       return;
     }
     if (system && events_.empty()) return;  // an idle tick: nothing to journal
@@ -403,7 +546,7 @@ class Shard::Impl {
     ack.applied = true;
 
     // The journal record.
-    journal::Record& r = records_.emplace_back();
+    journal::Record& r = g_->records.emplace_back();
     r.seq = next_seq_++;
     r.at = now;
     r.actor = actor_string(cmd.actor);
@@ -429,7 +572,7 @@ class Shard::Impl {
       resp.events(i).SerializeToString(&row.bytes);
       if (ev.session_id != r.session_id) row.session_id = ev.session_id;
     }
-    acks_.push_back(std::move(ack));
+    g_->acks.push_back(std::move(ack));
   }
 
   // Bookkeeping after an applied command (also during recovery).
@@ -480,6 +623,14 @@ class Shard::Impl {
         .every_records = snapshots_suffice ? std::uint64_t{0} : std::uint64_t{50'000}, .every_ms = 0, .write_snapshots = false};
   }
 
+  // Commits in flight at most: RuntimeOptions::commit_depth, or the
+  // environment's QUEUECASTD_COMMIT_DEPTH (1 = no pipelining).
+  static std::size_t pipeline_depth(const RuntimeOptions& o) {
+    std::size_t d = o.commit_depth;
+    if (const char* e = std::getenv("QUEUECASTD_COMMIT_DEPTH")) d = std::strtoul(e, nullptr, 10);
+    return std::clamp<std::size_t>(d, 1, 64);
+  }
+
   const int index_;
   const RuntimeOptions& options_;
   const Clock& clock_;
@@ -497,13 +648,16 @@ class Shard::Impl {
   // In-memory base (Engine::save() every 50,000 records) + commands since:
   // rollback() after a failed append (engine/journal/checkpoint.h).
   journal::Checkpointer checkpoint_{rollback_options(options_)};
-  std::vector<journal::Record> records_;
-  std::vector<Ack> acks_;
+  std::deque<std::unique_ptr<Group>> pipeline_;  // applied, not yet answered; oldest first
+  std::vector<std::unique_ptr<Group>> spare_;
+  Group* g_ = nullptr;  // the group being applied
+  const std::size_t depth_ = pipeline_depth(options_);
+  bool drain_ = false;     // apply nothing until the pipeline is empty
+  bool save_due_ = false;  // Engine::save() once it is
   std::vector<Event> events_;
   pb::CommandResponse resp_;
   pb::Command command_pb_;
   Changes changes_;
-  std::vector<Publication> publications_;
   std::atomic<bool> degraded_{false};
   std::atomic<bool> recovered_{false};
 
@@ -511,6 +665,7 @@ class Shard::Impl {
   std::condition_variable cv_;
   std::deque<Task> queue_;
   bool stopping_ = false;
+  bool waiting_on_journal_ = false;  // the shard waits in Journal::complete()
   std::thread thread_;
 };
 

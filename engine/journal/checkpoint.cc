@@ -22,18 +22,11 @@ bool Checkpointer::committed(std::span<const Record> batch, const Engine& engine
     t.command = r.command;
     seq_ = r.seq;
   }
-  const auto now = std::chrono::steady_clock::now();
-  const bool due =
-      snapshot_pending_ ||
-      (options_.every_records && tail_.size() >= options_.every_records) ||
-      (options_.every_ms && !tail_.empty() &&
-       now - last_snapshot_at_ >= std::chrono::milliseconds(options_.every_ms));
-  if (!due) return true;
+  if (!snapshot_due()) return true;
   return snapshot(engine, journal, error);
 }
 
-bool Checkpointer::committed_take(std::span<Record> batch, const Engine& engine, Journal& journal,
-                                  std::string* error) {
+void Checkpointer::committed_records(std::span<Record> batch) {
   for (Record& r : batch) {
     Record& t = tail_.emplace_back();
     t.seq = r.seq;
@@ -42,6 +35,19 @@ bool Checkpointer::committed_take(std::span<Record> batch, const Engine& engine,
     t.command = std::move(r.command);
     seq_ = r.seq;
   }
+}
+
+bool Checkpointer::snapshot_due() const {
+  return snapshot_pending_ ||
+         (options_.every_records && tail_.size() >= options_.every_records) ||
+         (options_.every_ms && !tail_.empty() &&
+          std::chrono::steady_clock::now() - last_snapshot_at_ >=
+              std::chrono::milliseconds(options_.every_ms));
+}
+
+bool Checkpointer::committed_take(std::span<Record> batch, const Engine& engine, Journal& journal,
+                                  std::string* error) {
+  committed_records(batch);
   return committed({}, engine, journal, error);
 }
 

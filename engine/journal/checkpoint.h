@@ -63,6 +63,16 @@ class Checkpointer {
   bool committed_take(std::span<Record> batch, const Engine& engine, Journal& journal,
                       std::string* error = nullptr);
 
+  // For pipelined commits (the engine already holds later, uncommitted
+  // groups): keeps the commands of a batch whose commit completed, in
+  // commit order, moving each record's `command`, and does NOT look at the
+  // engine. When snapshot_due(), call committed_take({}, engine, journal)
+  // once the engine holds no uncommitted group (the pipeline drained).
+  void committed_records(std::span<Record> batch);
+  // A snapshot or a new in-memory base is due (by count or time, or a
+  // failed snapshot write to retry).
+  bool snapshot_due() const;
+
   // Takes a new in-memory base now (the engine is in the state after the
   // last committed record) and writes it to the journal as a snapshot,
   // whatever `write_snapshots` says: one Engine::save() serves both. False

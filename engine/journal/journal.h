@@ -102,6 +102,60 @@ class Journal {
   virtual Status status() const { return Status::kOk; }
   // "sqlite:///var/lib/queuecast/journal.db", "redis://127.0.0.1:6379/0 key queuecast"
   virtual std::string describe() const { return "memory:"; }
+
+  // ---- Pipelined commits (additive) ----
+  //
+  // send() starts a commit of `batch` (copied; the caller may reuse it at
+  // once) without waiting for it; complete() gives the outcome of the oldest
+  // commit in flight, in the order they were sent. The store guarantees:
+  //  - commits become durable in the order they were sent, and a commit
+  //    NEVER lands unless every commit sent before it landed (no gap in the
+  //    journal: the Redis store makes each commit conditional on the
+  //    stream's last id being the previous commit's last seq);
+  //  - once a commit failed, complete() reports kFailed for every commit
+  //    sent after it that is still in flight (their outcome, like that of
+  //    the failed one when a connection broke, may be "landed anyway":
+  //    sync() tells; never a later one without the earlier);
+  //  - append() must not be called while commits are in flight.
+  // The defaults (SQLite, memory, tests' wrappers) append() synchronously in
+  // send() and keep the outcome for complete(); a send() after a failed one
+  // whose outcome has not been taken by complete() fails without writing.
+  enum class Commit : std::uint8_t { kPending = 0, kDurable = 1, kFailed = 2 };
+  virtual void send(std::span<const Record> batch) {
+    Sent s;
+    if (!sent_.empty() && !sent_.back().ok) {
+      s.error = "an earlier commit failed";
+    } else {
+      s.ok = append(batch, &s.error);
+    }
+    sent_.push_back(std::move(s));
+  }
+  // The outcome of the oldest commit in flight (*error set when kFailed),
+  // which leaves the pipeline. kPending when none is in flight, or when the
+  // outcome is not known yet and: `block` is false, or wake() was called.
+  // With `block`, waits for it otherwise (each commit has its own timeout,
+  // OpenOptions::timeout_ms, after which it fails).
+  virtual Commit complete(bool block, std::string* error) {
+    (void)block;
+    if (sent_.empty()) return Commit::kPending;
+    Sent s = std::move(sent_.front());
+    sent_.erase(sent_.begin());
+    if (!s.ok && error) *error = std::move(s.error);
+    return s.ok ? Commit::kDurable : Commit::kFailed;
+  }
+  // Commits sent and not yet taken by complete().
+  virtual std::size_t in_flight() const { return sent_.size(); }
+  // Thread-safe (the one exception): makes a complete(block=true) that is
+  // waiting now, or the next one, return kPending soon (the shard calls it
+  // when commands arrive while it waits for a commit).
+  virtual void wake() {}
+
+ private:
+  struct Sent {
+    bool ok = false;
+    std::string error;
+  };
+  std::vector<Sent> sent_;  // the default implementation's outcomes
 };
 
 // In memory: nothing survives the process. For tests and the gateway's

@@ -576,6 +576,73 @@ void plan_redis_append(const std::string& key, std::span<const Record> batch,
   out->commands.push_back({"EXEC"});
 }
 
+namespace {
+
+// KEYS: K:log, K:keys. ARGV[1]: the seq the stream must end at ("0":
+// empty); ARGV[2]: ZREMRANGEBYSCORE's bound, or ""; then 4 per record: the
+// entry id, `r`, `ev` ("" for none), the score of its K:keys entry ("" when
+// it has no idempotency key). The check comes before any write, and a
+// script's writes after its first one are not refused for memory (Redis
+// 7), so it lands whole or not at all; Redis writes its effects to the AOF
+// as one MULTI/EXEC.
+constexpr const char* kCheckedAppendLua = R"lua(
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local last = '0'
+if top[1] then last = string.match(top[1][1], '^(%d+)-') end
+if last ~= ARGV[1] then
+  return redis.error_reply('QCGAP the stream ends at ' .. last .. ', not at ' .. ARGV[1])
+end
+local n = 0
+for i = 3, #ARGV, 4 do
+  if ARGV[i + 2] == '' then
+    redis.call('XADD', KEYS[1], ARGV[i], 'r', ARGV[i + 1])
+  else
+    redis.call('XADD', KEYS[1], ARGV[i], 'r', ARGV[i + 1], 'ev', ARGV[i + 2])
+  end
+  if ARGV[i + 3] ~= '' then
+    redis.call('ZADD', KEYS[2], ARGV[i + 3], string.sub(ARGV[i], 1, -3))
+  end
+  n = n + 1
+end
+if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2]) end
+return n
+)lua";
+
+}  // namespace
+
+void plan_redis_append_checked(const std::string& key, std::span<const Record> batch,
+                               std::uint64_t expected_last, std::uint64_t append_number,
+                               RedisAppend* out) {
+  out->commands.resize(1);
+  out->queued = 0;
+  auto& x = out->commands.front();
+  x.clear();
+  x.reserve(7 + 4 * batch.size());
+  x.push_back("EVAL");
+  x.push_back(kCheckedAppendLua);
+  x.push_back("2");
+  x.push_back(key + ":log");
+  x.push_back(key + ":keys");
+  x.push_back(std::to_string(expected_last));
+  x.push_back(append_number % 4096 == 0 && !batch.empty()
+                  ? "(" + std::to_string(batch.back().at - 7 * kDay)
+                  : std::string());
+  for (const Record& r : batch) {
+    x.push_back(std::to_string(r.seq) + "-0");
+    std::string packed;
+    put_varint(&packed, std::uint64_t(r.at));
+    put_str(&packed, r.session_id);
+    put_str(&packed, r.actor);
+    put_str(&packed, r.command_name);
+    put_str(&packed, r.command);
+    put_str(&packed, r.idempotency_key);
+    put_str(&packed, r.response);
+    x.push_back(std::move(packed));
+    x.push_back(r.events.empty() ? std::string() : pack_events(r.events));
+    x.push_back(r.idempotency_key.empty() ? std::string() : std::to_string(r.at));
+  }
+}
+
 std::unique_ptr<Journal> open_redis(const RedisAddress& address, const OpenOptions& options,
                                     OpenReport* report, std::string* error) {
   auto j = std::make_unique<RedisJournal>(address, options);

@@ -68,4 +68,16 @@ struct RedisAppend {
 void plan_redis_append(const std::string& key, std::span<const Record> batch,
                        std::uint64_t append_number, RedisAppend* out);
 
+// The same records as ONE command, an EVAL of a Lua script that writes them
+// only if the stream ends at `expected_last` (the last seq of the commit
+// sent before; 0: the stream is empty), and otherwise fails with an error
+// reply "QCGAP ..." without writing anything. Pipelined commits use it
+// (gateway/redis_asio.cc): when a commit fails, every commit sent after it
+// fails too, so the journal never has a gap. `commands` holds the EVAL
+// only; its reply is the number of records (an integer). The layout is
+// the same as plan_redis_append()'s.
+void plan_redis_append_checked(const std::string& key, std::span<const Record> batch,
+                               std::uint64_t expected_last, std::uint64_t append_number,
+                               RedisAppend* out);
+
 }  // namespace qc::journal

@@ -5,9 +5,12 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <future>
+#include <thread>
 
 #include "engine/journal/journal.h"
+#include "engine/journal/recovery.h"
 #include "gateway/hub.h"
 #include "queuecast/v1/queuecast.pb.h"
 
@@ -236,6 +239,320 @@ TEST(Runtime, PublishesChangedViewsToSubscribersAfterTheCommit) {
   EXPECT_NE(sub->frames[2].second.find("\"calledLabel\":\"W001\""), std::string::npos);
   EXPECT_NE(sub->frames[3].second.find("\"maskedName\":\"Z*** S.\""), std::string::npos);
   EXPECT_EQ(sub->frames[3].second.find("Zhang San"), std::string::npos);  // displays never see names
+}
+
+// ---- Pipelined group commits ----
+
+// A journal whose commits stay in flight until the test settles them, in
+// order; like the Redis store, a commit lands only if the one before it
+// landed (a failure fails every commit in flight after it).
+class GatedJournal final : public journal::Journal {
+ public:
+  explicit GatedJournal(journal::Journal* inner) : inner_(inner) {}
+  bool append(std::span<const journal::Record> batch, std::string* error) override {
+    return inner_->append(batch, error);
+  }
+  void send(std::span<const journal::Record> batch) override {
+    std::lock_guard lock(mu_);
+    if (open_) {  // no gate: durable at once
+      done_.push_back(inner_->append(batch, nullptr));
+      return;
+    }
+    pending_.emplace_back(batch.begin(), batch.end());
+    cv_.notify_all();
+  }
+  Commit complete(bool block, std::string* error) override {
+    std::unique_lock lock(mu_);
+    for (;;) {
+      if (!done_.empty()) {
+        const bool ok = done_.front();
+        done_.erase(done_.begin());
+        if (!ok && error) *error = "disk on fire";
+        return ok ? Commit::kDurable : Commit::kFailed;
+      }
+      if (pending_.empty() || !block) return Commit::kPending;
+      if (woken_) {
+        woken_ = false;
+        return Commit::kPending;
+      }
+      cv_.wait(lock);
+    }
+  }
+  std::size_t in_flight() const override {
+    std::lock_guard lock(mu_);
+    return pending_.size() + done_.size();
+  }
+  void wake() override {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+    cv_.notify_all();
+  }
+  bool scan(std::uint64_t after, const std::function<bool(const journal::Record&)>& fn,
+            std::string* error) override {
+    return inner_->scan(after, fn, error);
+  }
+  std::uint64_t last_seq() const override { return inner_->last_seq(); }
+  bool save_snapshot(std::uint64_t seq, std::string_view image, std::string* error) override {
+    return inner_->save_snapshot(seq, image, error);
+  }
+  bool load_snapshot(std::uint64_t* seq, std::string* image, std::string* error) override {
+    return inner_->load_snapshot(seq, image, error);
+  }
+
+  // The test's side.
+  void close_gate() {
+    std::lock_guard lock(mu_);
+    open_ = false;
+  }
+  void open_gate() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+  }
+  // Waits until n commits are in flight (held at the gate).
+  bool wait_pending(std::size_t n) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return pending_.size() >= n; });
+  }
+  std::size_t pending() const {
+    std::lock_guard lock(mu_);
+    return pending_.size();
+  }
+  // Settles the oldest commit held: durable (ok) or failed; a failure fails
+  // every commit held after it.
+  void settle(bool ok) {
+    std::lock_guard lock(mu_);
+    if (pending_.empty()) return;
+    if (ok) {
+      done_.push_back(inner_->append(pending_.front(), nullptr));
+      pending_.erase(pending_.begin());
+    } else {
+      for (std::size_t i = 0; i < pending_.size(); ++i) done_.push_back(false);
+      pending_.clear();
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  journal::Journal* inner_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  bool open_ = true;
+  bool woken_ = false;
+  std::vector<std::vector<journal::Record>> pending_;
+  std::vector<bool> done_;
+};
+
+struct Pending {
+  std::future<CommandOutcome> future;
+  bool answered() { return future.wait_for(std::chrono::milliseconds(0)) == std::future_status::ready; }
+  bool answered_within(int ms) {
+    return future.wait_for(std::chrono::milliseconds(ms)) == std::future_status::ready;
+  }
+};
+
+Pending submit(Runtime& rt, CommandBody body, Principal who) {
+  auto p = std::make_shared<std::promise<CommandOutcome>>();
+  Pending out{p->get_future()};
+  CommandRequest r;
+  r.command.actor = who.actor();
+  r.command.body = std::move(body);
+  r.principal = std::move(who);
+  r.done = [p](CommandOutcome o) { p->set_value(std::move(o)); };
+  rt.submit(std::move(r));
+  return out;
+}
+
+std::string label_of(const CommandOutcome& o) {
+  queuecast::v1::CommandResponse resp;
+  EXPECT_TRUE(resp.ParseFromString(o.response));
+  return resp.label();
+}
+
+// The labels of a session's tickets as a read on the shard sees them.
+std::vector<std::string> read_labels(Runtime& rt, const std::string& sid) {
+  std::promise<std::vector<std::string>> p;
+  rt.read_session(sid, [&](ShardContext& ctx) {
+    std::vector<std::string> labels;
+    if (auto v = ctx.engine.staff_view(sid, ctx.now))
+      for (const auto& t : v->tickets) labels.push_back(t.label);
+    p.set_value(std::move(labels));
+  });
+  return p.get_future().get();
+}
+
+struct PipelineFixture {
+  std::unique_ptr<journal::Journal> store = journal::make_memory_journal();
+  VirtualClock clock{kT0, 1.0};
+  Metrics metrics;
+  GatedJournal* journal = nullptr;
+  std::unique_ptr<Runtime> start(std::size_t depth = 3) {
+    auto j = std::make_unique<GatedJournal>(store.get());
+    journal = j.get();
+    RuntimeOptions o;
+    o.commit_depth = depth;
+    auto rt = std::make_unique<Runtime>(o, clock, metrics, std::move(j));
+    std::string err;
+    EXPECT_TRUE(rt->recover(&err)) << err;
+    rt->start();
+    return rt;
+  }
+  std::vector<std::uint64_t> seqs() {
+    std::vector<std::uint64_t> out;
+    store->scan(0, [&](const journal::Record& r) { out.push_back(r.seq); return true; }, nullptr);
+    return out;
+  }
+};
+
+TEST(RuntimePipeline, LaterGroupsAreSentWhileOneIsInFlightAndAnsweredInOrder) {
+  PipelineFixture f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  f.journal->close_gate();
+  Pending a = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(1));
+  Pending b = submit(*rt, RegisterWalkIn{"s1", "P2", "B", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(2));  // sent while the first is in flight
+  Pending c = submit(*rt, RegisterWalkIn{"s1", "P3", "C", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(3));
+  // Depth 3: a fourth group waits for room.
+  Pending d = submit(*rt, RegisterWalkIn{"s1", "P4", "D", "", ""}, admin());
+  EXPECT_FALSE(d.answered_within(50));
+  EXPECT_EQ(f.journal->pending(), 3u);
+  EXPECT_FALSE(a.answered());
+  f.journal->settle(true);
+  ASSERT_TRUE(a.answered_within(5000));
+  EXPECT_FALSE(b.answered_within(20));  // its own commit is still in flight
+  ASSERT_TRUE(f.journal->wait_pending(3));  // the fourth was sent
+  f.journal->settle(true);
+  f.journal->settle(true);
+  f.journal->settle(true);
+  EXPECT_EQ(label_of(a.future.get()), "W001");
+  EXPECT_EQ(label_of(b.future.get()), "W002");
+  EXPECT_EQ(label_of(c.future.get()), "W003");
+  EXPECT_EQ(label_of(d.future.get()), "W004");
+  EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+}
+
+// A failure in the middle: the failed group and every group after it are
+// answered `unavailable`, none of them is visible afterwards, the journal
+// has no gap, and the state equals a replay of the journal.
+TEST(RuntimePipeline, AFailedCommitFailsEveryLaterGroupInFlight) {
+  PipelineFixture f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  f.journal->close_gate();
+  Pending a = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(1));
+  Pending b = submit(*rt, RegisterWalkIn{"s1", "P2", "B", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(2));
+  Pending c = submit(*rt, CallNext{"s1"}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(3));
+  f.journal->settle(true);   // a: durable
+  ASSERT_TRUE(a.answered_within(5000));
+  f.journal->settle(false);  // b fails, and c with it
+  CommandOutcome ob = b.future.get(), oc = c.future.get();
+  EXPECT_EQ(ob.error, Error::kUnavailable) << ob.message;
+  EXPECT_EQ(oc.error, Error::kUnavailable) << oc.message;
+  EXPECT_EQ(label_of(a.future.get()), "W001");
+  f.journal->open_gate();
+  // Nothing of b or c: one ticket, not called; the next walk-in is W002.
+  EXPECT_EQ(read_labels(*rt, "s1"), (std::vector<std::string>{"W001"}));
+  CommandOutcome e = run(*rt, RegisterWalkIn{"s1", "P5", "E", "", ""}, admin());
+  ASSERT_EQ(e.error, Error::kOk) << e.message;
+  EXPECT_EQ(label_of(e), "W002");
+  EXPECT_TRUE(rt->ready());
+  EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2, 3}));  // no gap
+  // The state equals a replay of the journal.
+  std::promise<std::string> live;
+  rt->read_session("s1", [&](ShardContext& ctx) { live.set_value(ctx.engine.save()); });
+  const std::string image = live.get_future().get();
+  rt->stop();
+  Engine replayed;
+  journal::RecoveryReport report;
+  std::string err;
+  ASSERT_TRUE(journal::recover(*f.store, &replayed, {}, &report, &err)) << err;
+  EXPECT_EQ(replayed.save(), image);
+}
+
+// Reads never see a group whose commit is in flight: they wait for it, and
+// after a failure they see the state without it.
+TEST(RuntimePipeline, ReadsNeverSeeAnUncommittedGroup) {
+  PipelineFixture f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  f.journal->close_gate();
+  Pending a = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(1));
+  std::promise<int> seen1;
+  rt->read_session("s1", [&](ShardContext& ctx) {
+    seen1.set_value(int(ctx.engine.staff_view("s1", ctx.now)->tickets.size()));
+  });
+  auto r1 = seen1.get_future();
+  EXPECT_EQ(r1.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  f.journal->settle(true);
+  EXPECT_EQ(r1.get(), 1);  // after a's commit, with a
+  // b in flight, then a read and a command: the read waits; b fails, and
+  // with it anything after it; the read sees a only.
+  Pending b = submit(*rt, RegisterWalkIn{"s1", "P2", "B", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(1));
+  std::promise<int> seen2;
+  rt->read_session("s1", [&](ShardContext& ctx) {
+    seen2.set_value(int(ctx.engine.staff_view("s1", ctx.now)->tickets.size()));
+  });
+  Pending c = submit(*rt, RegisterWalkIn{"s1", "P3", "C", "", ""}, admin());
+  auto r2 = seen2.get_future();
+  EXPECT_EQ(r2.wait_for(std::chrono::milliseconds(50)), std::future_status::timeout);
+  f.journal->settle(false);
+  EXPECT_EQ(b.future.get().error, Error::kUnavailable);
+  EXPECT_EQ(r2.get(), 1);
+  f.journal->open_gate();
+  CommandOutcome oc = c.future.get();  // failed with b, or applied after the rollback
+  if (oc.error == Error::kOk) {
+    EXPECT_EQ(label_of(oc), "W002");
+    EXPECT_EQ(read_labels(*rt, "s1"), (std::vector<std::string>{"W001", "W002"}));
+  } else {
+    EXPECT_EQ(oc.error, Error::kUnavailable);
+    EXPECT_EQ(read_labels(*rt, "s1"), (std::vector<std::string>{"W001"}));
+  }
+}
+
+// Views of a group go out only once it is durable, and never for a failed one.
+TEST(RuntimePipeline, ViewsAreDeliveredWhenTheirGroupIsDurable) {
+  PipelineFixture f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  auto sub = std::make_shared<Collect>();
+  std::promise<void> added;
+  rt->read_session("s1", [&](ShardContext& ctx) {
+    ctx.hub.add(board_topic("s1"), "", sub);
+    added.set_value();
+  });
+  added.get_future().get();
+  auto frames = [&] {
+    std::lock_guard lock(sub->mu);
+    return sub->frames.size();
+  };
+  f.journal->close_gate();
+  Pending a = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(1));
+  Pending b = submit(*rt, RegisterWalkIn{"s1", "P2", "B", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(2));
+  EXPECT_EQ(frames(), 0u);
+  f.journal->settle(true);
+  ASSERT_TRUE(a.answered_within(5000));
+  // Delivered right after the answers (same shard pass).
+  for (int i = 0; i < 500 && frames() == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(frames(), 1u);  // a's board, rendered before b was applied
+  {
+    std::lock_guard lock(sub->mu);
+    EXPECT_NE(sub->frames[0].second.find("W001"), std::string::npos);
+    EXPECT_EQ(sub->frames[0].second.find("W002"), std::string::npos);
+  }
+  f.journal->settle(false);
+  EXPECT_EQ(b.future.get().error, Error::kUnavailable);
+  f.journal->open_gate();
+  read_labels(*rt, "s1");
+  EXPECT_EQ(frames(), 1u);  // nothing of the failed group
 }
 
 }  // namespace

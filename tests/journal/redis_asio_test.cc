@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <thread>
 
 #include "engine/journal/journal.h"
 #include "gateway/redis_asio.h"
@@ -147,6 +148,109 @@ TEST(RedisAsio, BadUrlIsAClearError) {
   std::string error;
   EXPECT_FALSE(gw::open_redis_asio("redis://127.0.0.1:notaport/0", OpenOptions{}, nullptr, &error));
   EXPECT_NE(error.find("bad port"), std::string::npos) << error;
+}
+
+// Pipelined commits: several in flight, completed in order, all durable.
+TEST(RedisAsio, PipelinedCommitsCompleteInOrder) {
+  testing::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  auto j = gw::open_redis_asio(redis.url("pipe"), OpenOptions{}, nullptr, &error);
+  ASSERT_TRUE(j) << error;
+  std::uint64_t s = 1;
+  for (int round = 0; round < 20; ++round) {
+    for (int c = 0; c < 4; ++c) {
+      std::vector<Record> b;
+      for (int i = 0; i < 5; ++i, ++s) b.push_back(rec(s, s % 2 == 0));
+      j->send(b);
+    }
+    EXPECT_EQ(j->in_flight(), 4u);
+    for (int c = 0; c < 4; ++c)
+      ASSERT_EQ(j->complete(true, &error), Journal::Commit::kDurable) << error;
+    EXPECT_EQ(j->in_flight(), 0u);
+    EXPECT_EQ(j->complete(true, &error), Journal::Commit::kPending);
+  }
+  EXPECT_EQ(j->last_seq(), s - 1);
+  auto reader = open(redis.url("pipe"), OpenOptions{}, nullptr, &error);
+  ASSERT_TRUE(reader) << error;
+  EXPECT_EQ(count(*reader), s - 1);
+}
+
+// The first commit in flight fails at Redis; the ones sent after it (which
+// the store would accept on their own) must not land: no gap, ever.
+TEST(RedisAsio, ACommitAfterAFailedOneDoesNotLand) {
+  testing::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  auto j = gw::open_redis_asio(redis.url("gap"), OpenOptions{}, nullptr, &error);
+  ASSERT_TRUE(j) << error;
+  ASSERT_TRUE(j->append(std::vector<Record>{rec(1), rec(2)}, &error)) << error;
+  // Another writer (or a commit whose reply was lost) put record 3 there.
+  auto other = open(redis.url("gap"), OpenOptions{}, nullptr, &error);
+  ASSERT_TRUE(other) << error;
+  ASSERT_TRUE(other->append(std::vector<Record>{rec(3)}, &error)) << error;
+  // In flight: [3,4] (3 exists: fails), then [5,6] and [7] (alone they
+  // would be accepted: 5 > 3).
+  j->send(std::vector<Record>{rec(3), rec(4)});
+  j->send(std::vector<Record>{rec(5), rec(6)});
+  j->send(std::vector<Record>{rec(7)});
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kFailed);
+  EXPECT_EQ(j->status(), Status::kUnavailable);
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kFailed);
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kFailed);
+  EXPECT_EQ(j->in_flight(), 0u);
+  ASSERT_TRUE(other->sync(&error)) << error;
+  EXPECT_EQ(other->last_seq(), 3u);
+  EXPECT_EQ(count(*other), 3u);  // 1, 2, 3 and nothing after
+  // sync() tells where the stream ends; commits go on from there.
+  ASSERT_TRUE(j->sync(&error)) << error;
+  EXPECT_EQ(j->last_seq(), 3u);
+  j->send(std::vector<Record>{rec(4)});
+  j->send(std::vector<Record>{rec(5), rec(6)});
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kDurable) << error;
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kDurable) << error;
+  EXPECT_EQ(count(*other), 6u);
+}
+
+// Without sync(), a writer that believes the stream ends earlier than it
+// does cannot land anything either (the check is on the stream's end).
+TEST(RedisAsio, ACommitExpectingAnotherStreamEndFails) {
+  testing::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  auto j = gw::open_redis_asio(redis.url("end"), OpenOptions{}, nullptr, &error);
+  ASSERT_TRUE(j) << error;
+  auto other = open(redis.url("end"), OpenOptions{}, nullptr, &error);
+  ASSERT_TRUE(other) << error;
+  ASSERT_TRUE(other->append(std::vector<Record>{rec(1)}, &error)) << error;
+  // j expects an empty stream: record 2 alone would fit after 1, but not
+  // where j thinks the stream ends.
+  EXPECT_FALSE(j->append(std::vector<Record>{rec(2)}, &error));
+  EXPECT_NE(error.find("QCGAP"), std::string::npos) << error;
+  EXPECT_EQ(count(*other), 1u);
+}
+
+// complete(block) returns kPending after wake() (another thread's), and the
+// commit completes later.
+TEST(RedisAsio, WakeEndsAWaitForACommit) {
+  testing::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  auto j = gw::open_redis_asio(redis.url("wake"), OpenOptions{}, nullptr, &error);
+  ASSERT_TRUE(j) << error;
+  redis.freeze();  // the commit stays in flight
+  j->send(std::vector<Record>{rec(1)});
+  std::thread waker([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    j->wake();
+  });
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kPending);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(1500));
+  waker.join();
+  redis.thaw();
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kDurable) << error;
+  EXPECT_EQ(j->last_seq(), 1u);
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ class RedisServer {
   void thaw();    // SIGCONT
   bool running() const { return pid_ > 0; }
   int port() const { return port_; }
+  pid_t pid() const { return pid_; }  // -1 when not running
   const std::string& dir() const { return dir_; }
   std::string url(const std::string& key = "") const;
   // The AOF file that receives new writes (Redis 7 multi-part AOF).
