@@ -347,7 +347,7 @@ class AsioRedisJournal final : public journal::Journal {
       broken_ = false;
       sent_ = last_;
     }
-    fail(c->status, c->error.empty() ? std::string("connection lost") : c->error, error);
+    fail(c->status, "EVAL: " + (c->error.empty() ? std::string("connection lost") : c->error), error);
     return Commit::kFailed;
   }
 

@@ -252,7 +252,7 @@ class Shard::Impl {
         stopping = stopping_ && queue_.empty();
         // Waiting for a commit below, but new commands could start the next
         // group: the posters wake the journal's wait.
-        if (batch.empty() && can_apply && !pipeline_.empty()) waiting_on_journal_ = true;
+        if (batch.empty() && can_apply && !pipeline_.empty() && wake_) waiting_on_journal_ = true;
       }
       const bool tick = can_apply && Steady::now() >= next_tick;
       if (tick) next_tick = Steady::now() + std::chrono::milliseconds(options_.tick_interval);
@@ -260,7 +260,7 @@ class Shard::Impl {
         process(batch, clock_.now(), tick);
         batch.clear();
       } else if (!pipeline_.empty()) {
-        finish_front(/*block=*/true, /*wakeable=*/can_apply);
+        finish_front(/*block=*/true, /*wakeable=*/can_apply && wake_);
       }
       if (pipeline_.empty()) {
         drain_ = false;
@@ -652,6 +652,12 @@ class Shard::Impl {
   std::vector<std::unique_ptr<Group>> spare_;
   Group* g_ = nullptr;  // the group being applied
   const std::size_t depth_ = pipeline_depth(options_);
+  // New commands end a wait for a commit (QUEUECASTD_COMMIT_WAKE=0: they
+  // wait for it, and form one group after it).
+  const bool wake_ = [] {
+    const char* e = std::getenv("QUEUECASTD_COMMIT_WAKE");
+    return !e || std::string_view(e) != "0";
+  }();
   bool drain_ = false;     // apply nothing until the pipeline is empty
   bool save_due_ = false;  // Engine::save() once it is
   std::vector<Event> events_;
