@@ -22,9 +22,14 @@
 //   --target pubsub     floor_sender and nginx+Nchan: subscribe GET /sub/s<i>
 //                       (WebSocket), publish POST /pub/s<i>; the body carries
 //                       the publisher's CLOCK_MONOTONIC time in ns ("t").
-//   --target queuecast  queuecastd: subscribe on /v1/ws (queuecast.v1.json) as
-//                       patients, call POST /v1/sessions/{sid}/call-next with a
-//                       staff key. The tickets ahead of the phones are registered
+//   --target queuecast  queuecastd: subscribe on /v1/ws (queuecast.v1.json),
+//                       call POST /v1/sessions/{sid}/call-next with a staff
+//                       key. --qc-sub says how the phones subscribe: "phone"
+//                       as the phone page does (patient token with "board":
+//                       true: the session's shared board per change, the own
+//                       view only when the ticket changes), "patient" (the
+//                       old per-phone patient view per change), "board" (the
+//                       public board alone). The tickets ahead of the phones are registered
 //                       one after the other, so the k-th call of a session calls
 //                       its k-th ticket: a view's "calledLabel" names the call
 //                       that produced it, whose send time is in shared memory.
@@ -87,7 +92,7 @@ struct Options {
   int payload = 400;  // pubsub body size in bytes
   std::vector<int> server_pids;
   std::string admin_key, staff_key;
-  std::string qc_sub = "patient";  // queuecast: subscribe as "patient" (token) or "board" (public)
+  std::string qc_sub = "phone";  // queuecast: "phone" (patient + board flag), "patient" or "board"
   int publishers = 8;       // HTTP keep-alive connections of the driver
   int connect_inflight = 64;  // per child
   double sat_guess = 150000;  // deliveries/s assumed for the ticket budget at rate 0
@@ -99,7 +104,7 @@ struct Options {
       "usage: loadgen --port N [--target pubsub|queuecast] [--host 127.0.0.1]\n"
       "  [--sessions 100] [--per-session 190] [--procs 4] [--src-base 10]\n"
       "  [--rates 40000,0] [--warmup 3] [--duration 10] [--settle 2] [--payload 400]\n"
-      "  [--server-pid P]... [--admin-key K] [--staff-key K] [--qc-sub patient|board]\n"
+      "  [--server-pid P]... [--admin-key K] [--staff-key K] [--qc-sub phone|patient|board]\n"
       "  [--publishers 8]\n"
       "  [--sat-guess 150000] [--max-seconds 300]\n");
   std::exit(2);
@@ -135,7 +140,7 @@ Options parse(int argc, char** argv) {
     else usage();
   }
   if (o.port <= 0 || (o.target != "pubsub" && o.target != "queuecast") || o.procs < 1 ||
-      (o.qc_sub != "patient" && o.qc_sub != "board") ||
+      (o.qc_sub != "phone" && o.qc_sub != "patient" && o.qc_sub != "board") ||
       o.sessions < 1 || o.per_session < 1 || o.publishers < 1)
     usage();
   return o;
@@ -452,10 +457,13 @@ void Subscriber::on_connected() {
       self->owner_.ready();
       return self->read();
     }
-    self->subscribe_msg_ =
-        self->owner_.o_.qc_sub == "board"
-            ? "{\"subscribe\":{\"board\":{\"sessionId\":\"" + self->spec_.sid + "\"},\"lastVersion\":\"0\"}}"
-            : "{\"subscribe\":{\"patient\":{\"token\":\"" + self->spec_.token + "\"},\"lastVersion\":\"0\"}}";
+    const std::string& how = self->owner_.o_.qc_sub;
+    if (how == "board")
+      self->subscribe_msg_ =
+          "{\"subscribe\":{\"board\":{\"sessionId\":\"" + self->spec_.sid + "\"},\"lastVersion\":\"0\"}}";
+    else
+      self->subscribe_msg_ = "{\"subscribe\":{\"patient\":{\"token\":\"" + self->spec_.token + "\"" +
+                             (how == "phone" ? ",\"board\":true" : "") + "},\"lastVersion\":\"0\"}}";
     self->ws_.text(true);
     self->ws_.async_write(asio::buffer(self->subscribe_msg_),
                           [self](beast::error_code ec, std::size_t) {
@@ -760,7 +768,7 @@ bool setup_queuecast(const Options& o, std::uint64_t extra, Setup& out) {
   }
   if (!run_jobs(o, std::move(jobs), "walk-ins for phones")) return false;
   for (auto& s : out.subs)
-    if (s.token.empty() && o.qc_sub == "patient") {
+    if (s.token.empty() && o.qc_sub != "board") {
       std::fprintf(stderr, "loadgen: a walk-in response carried no \"token\"\n");
       return false;
     }

@@ -52,6 +52,7 @@ struct Hub::Entry {
   Sub first;                                    // subscriber 0 (when n > 0)
   std::vector<Sub> rest;                        // subscribers 1..n-1
   std::string session;                          // patient and own topics: the ticket's session
+  bool own_booked = false;                      // own topics: set_own_booked()
 
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
   Sub& at(std::size_t i) { return i == 0 ? first : rest[i - 1]; }
@@ -186,6 +187,13 @@ Hub::BySession* Hub::index_of(std::string_view topic) {
 
 void Hub::erase_if_empty(Entry* e) {
   if (e->n != 0) return;
+  if (e->own_booked) {
+    auto b = booked_by_session_.find(e->session);
+    if (b != booked_by_session_.end()) {
+      b->second.erase(std::string(e->key().substr(2)));
+      if (b->second.empty()) booked_by_session_.erase(b);
+    }
+  }
   BySession* index = index_of(e->key());
   if (index && !e->session.empty()) {
     auto p = index->find(e->session);
@@ -253,6 +261,27 @@ const std::unordered_set<std::string>* Hub::patient_tickets(const std::string& s
 const std::unordered_set<std::string>* Hub::own_tickets(const std::string& session) const {
   auto it = owners_by_session_.find(session);
   return it == owners_by_session_.end() ? nullptr : &it->second;
+}
+
+void Hub::set_own_booked(const std::string& topic, bool booked) {
+  if (topic.rfind("o/", 0) != 0) return;
+  Entry* e = find(topic);
+  if (!e || e->session.empty() || e->own_booked == booked) return;
+  e->own_booked = booked;
+  std::string id = topic.substr(2);
+  if (booked) {
+    booked_by_session_[e->session].insert(std::move(id));
+    return;
+  }
+  auto b = booked_by_session_.find(e->session);
+  if (b == booked_by_session_.end()) return;
+  b->second.erase(id);
+  if (b->second.empty()) booked_by_session_.erase(b);
+}
+
+const std::unordered_set<std::string>* Hub::booked_own_tickets(const std::string& session) const {
+  auto it = booked_by_session_.find(session);
+  return it == booked_by_session_.end() ? nullptr : &it->second;
 }
 
 }  // namespace qc::gw

@@ -104,6 +104,13 @@ class Hub {
   const std::unordered_set<std::string>* patient_tickets(const std::string& session) const;
   // Tickets of `session` with own-view ("o/") subscribers; null when none.
   const std::unordered_set<std::string>* own_tickets(const std::string& session) const;
+  // Whether the ticket of own topic `topic` is BOOKED, as last seen by the
+  // shard (at subscribe, and in every own view it publishes): the own views
+  // of BOOKED tickets are published on every change of their session. No
+  // effect when `topic` has no subscribers.
+  void set_own_booked(const std::string& topic, bool booked);
+  // Tickets of `session` with own-view subscribers marked BOOKED; null when none.
+  const std::unordered_set<std::string>* booked_own_tickets(const std::string& session) const;
   // Subscriptions (live or not yet pruned).
   std::size_t size() const { return count_; }
   std::size_t topics() const { return used_; }
@@ -134,6 +141,7 @@ class Hub {
   BySession* index_of(std::string_view topic);
   BySession patients_by_session_;  // "p/" topics
   BySession owners_by_session_;    // "o/" topics
+  BySession booked_by_session_;    // "o/" topics marked BOOKED
   std::size_t count_ = 0;
   // The shard asks has_any(t), has(t, f) and publish(t, f) for one topic in
   // a row: the last entry found is remembered (reset when entries go).

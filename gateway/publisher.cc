@@ -32,8 +32,21 @@ void render(const Hub& hub, const std::string& topic, const View& v, Time now,
     const auto format = static_cast<Format>(f);
     if (!hub.has(topic, format)) continue;
     out->push_back(Publication{
-        topic, format, Frame{std::make_shared<const std::string>(encode_view(v, now, format)), t}});
+        topic, format, Frame{std::make_shared<const std::string>(encode_view(v, now, format)), t}, -1});
   }
+}
+
+// The own view of ticket `id` if it has own-view subscribers.
+void render_own(const Engine& engine, const Hub& hub, const std::string& id, Time now,
+                std::chrono::steady_clock::time_point t, std::vector<Publication>* out) {
+  const std::string topic = own_topic(id);
+  if (!hub.has_any(topic)) return;
+  std::optional<PatientView> pv = engine.patient_view(id, now);
+  if (!pv) return;
+  const std::size_t from = out->size();
+  render(hub, topic, *pv, now, t, out);
+  for (std::size_t i = from; i < out->size(); ++i)
+    (*out)[i].own_booked = pv->state == TicketState::kBooked ? 1 : 0;
 }
 
 }  // namespace
@@ -72,22 +85,15 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
         }
       }
     }
-    if (const auto* owners = hub.own_tickets(sid)) {
-      const bool all = changes.statuses.count(sid) != 0;
-      std::string ot = "o/";
-      for (const std::string& id : *owners) {
-        if (!all && changes.tickets.count(id) == 0) {
-          std::optional<TicketState> st = engine.ticket_state(id);
-          if (!st || *st != TicketState::kBooked) continue;
-        }
-        if (auto pv = engine.patient_view(id, now)) {
-          ot.resize(2);
-          ot.append(id);
-          render(hub, ot, *pv, now, t, out);
-        }
-      }
+    // Own views beyond the named tickets (those follow below).
+    const auto* owners = changes.statuses.count(sid) != 0 ? hub.own_tickets(sid)
+                                                          : hub.booked_own_tickets(sid);
+    if (owners) {
+      for (const std::string& id : *owners)
+        if (changes.tickets.count(id) == 0) render_own(engine, hub, id, now, t, out);
     }
   }
+  for (const std::string& id : changes.tickets) render_own(engine, hub, id, now, t, out);
   for (const std::string& area : areas) {
     std::string dt = display_topic(area);
     if (hub.has_any(dt)) render(hub, dt, engine.display_view(area, now), now, t, out);
@@ -96,7 +102,10 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
 
 void deliver(Hub& hub, std::vector<Publication>* pubs) {
   DeliveryBatch batch;
-  for (const Publication& p : *pubs) hub.publish(p.topic, p.format, p.frame);
+  for (const Publication& p : *pubs) {
+    hub.publish(p.topic, p.format, p.frame);
+    if (p.own_booked >= 0) hub.set_own_booked(p.topic, p.own_booked == 1);
+  }
   pubs->clear();
 }
 

@@ -10,6 +10,7 @@
 // Engine and the Hub.
 #pragma once
 
+#include <cstdint>
 #include <set>
 #include <string>
 #include <vector>
@@ -37,6 +38,9 @@ struct Publication {
   std::string topic;
   Format format = Format::kJson;
   Frame frame;
+  // Own views ("o/"): 1 if the view is of a BOOKED ticket, else 0 (deliver()
+  // hands it to Hub::set_own_booked); -1 for every other topic.
+  std::int8_t own_booked = -1;
 };
 
 // Appends to *out a frame for every (topic, format) that `hub` has
@@ -45,15 +49,19 @@ struct Publication {
 // displays of their areas. Each payload is encoded once and shared.
 //
 // Own views ("o/", phones that follow the board): only those of the tickets
-// named by an event of the group, of every BOOKED ticket (its projected
-// position and recommended arrival move with every call, and the board does
-// not carry them), and all of a session whose status changed. A WAITING
-// ticket's position, estimate and the called label move with the board.
+// named by an event of the group, of the BOOKED tickets of the changed
+// sessions (a projected position and recommended arrival move with every
+// call, and the board does not carry them; the hub knows which own tickets
+// are BOOKED, Hub::set_own_booked), and all of a session whose status
+// changed. A WAITING ticket's position, estimate and the called label move
+// with the board. No engine lookup per subscribed ticket: the cost per call
+// does not grow with the phones of the session.
 void render_views(const Engine& engine, const Hub& hub, const Changes& changes, Time now,
                   std::vector<Publication>* out);
 
 // Hands every publication to the hub's subscribers (conflated per topic),
-// inside one DeliveryBatch, and clears *pubs.
+// inside one DeliveryBatch, records the BOOKED state of own views in the hub,
+// and clears *pubs.
 void deliver(Hub& hub, std::vector<Publication>* pubs);
 
 }  // namespace qc::gw

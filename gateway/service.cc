@@ -395,6 +395,7 @@ void Service::subscribe(const ClientRequest& req, const std::shared_ptr<Subscrib
           std::string own = own_topic(*t);
           ctx.hub.add(bt, "", s);
           ctx.hub.add(own, pv->session_id, s);
+          ctx.hub.set_own_booked(own, pv->state == TicketState::kBooked);
           // The board when lastVersion differs, as for every view; the own
           // view always: the client's lastVersion is usually a board's, and
           // an own view of that version may have been lost with the old

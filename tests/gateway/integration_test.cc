@@ -528,6 +528,30 @@ TEST(Integration, APhoneOnTheBoardNeverGetsAnotherTicketsView) {
   for (const auto& [k, v] : gb)
     if (k == "patient") EXPECT_EQ(v.at("ticketId").as_string(), b.id);
   EXPECT_EQ(last_of(gb, "patient")->at("state").as_string(), "TICKET_STATE_WAITING");
+  // A BOOKED ticket's phone: its projected position moves with every call,
+  // so its own view comes with each board until it checks in.
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  Reply booked = post(d.port(), "/v1/sessions/" + sid + "/book",
+                      R"({"slot":3,"patientRef":"P-booked","patientName":"Qian Qi"})", kChannel);
+  ASSERT_EQ(booked.status, 201) << booked.body;
+  const std::string btoken(booked.json.at("token").as_string());
+  const std::string bid(booked.json.at("ticketId").as_string());
+  Ws pc(d.port());
+  pc.send(R"({"subscribe":{"patient":{"token":")" + btoken + R"(","board":true}}})");
+  auto gc = drain(pc);
+  ASSERT_NE(last_of(gc, "patient"), nullptr);
+  EXPECT_EQ(last_of(gc, "patient")->at("state").as_string(), "TICKET_STATE_BOOKED");
+  ASSERT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse).status, 200);
+  gc = drain(pc);
+  EXPECT_EQ(kinds(gc), (std::vector<std::string>{"board", "patient"}));
+  ASSERT_EQ(post(d.port(), "/v1/tickets/" + bid + "/check-in", "", kNurse).status, 200);
+  gc = drain(pc);
+  ASSERT_NE(last_of(gc, "patient"), nullptr);
+  EXPECT_EQ(last_of(gc, "patient")->at("state").as_string(), "TICKET_STATE_WAITING");
+  // Checked in: the board alone from now on.
+  ASSERT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse).status, 200);
+  EXPECT_EQ(kinds(drain(pc)), (std::vector<std::string>{"board"}));
   // The binary protocol: the same subscription and the board's estimates.
   Ws bin(d.port(), "queuecast.v1.proto");
   queuecast::v1::ClientMessage m;

@@ -52,6 +52,12 @@ struct Clinic {
     s.walkin_quota.assign(4, 10);
     EXPECT_TRUE(engine.apply(Command{kNurse, CreateSession{s}}, kDay0 - kDay).ok());
   }
+  // A phone subscribes to `id` with the board flag, as Service::subscribe does.
+  void follow_board(const std::string& id, const std::shared_ptr<Subscriber>& s) {
+    hub.add(board_topic("S"), "", s);
+    hub.add(own_topic(id), "S", s);
+    hub.set_own_booked(own_topic(id), engine.ticket_state(id) == TicketState::kBooked);
+  }
   // Applies `body` as one group and publishes what it changed; returns the
   // number of publications (topic, format).
   std::size_t group(CommandBody body) {
@@ -76,8 +82,7 @@ TEST(Publisher, PhonesOnTheBoardGetTheirOwnViewOnlyWhenTheirTicketChanges) {
   std::map<std::string, std::shared_ptr<FakeSub>> phone;
   for (const char* id : {"W3", "W4", "W5", "W6", "B1"}) {
     phone[id] = std::make_shared<FakeSub>();
-    c.hub.add(board_topic("S"), "", phone[id]);
-    c.hub.add(own_topic(id), "S", phone[id]);
+    c.follow_board(id, phone[id]);
   }
   auto old = std::make_shared<FakeSub>();
   c.hub.add(patient_topic("W6"), "S", old);
@@ -126,6 +131,7 @@ TEST(Publisher, NobodyOnTheBoardNoBoardAndNoOwnViews) {
   EXPECT_EQ(c.group(CallNext{"S"}), 0u);
   auto a = std::make_shared<FakeSub>(Format::kProto);
   c.hub.add(own_topic("W3"), "S", a);
+  c.hub.set_own_booked(own_topic("W3"), false);
   EXPECT_EQ(c.group(CallNext{"S"}), 0u);  // W2 called: nothing for W3's own view
   EXPECT_EQ(c.group(CallNext{"S"}), 1u);  // W3 called
   EXPECT_EQ(a->got["o/W3"], 1);

@@ -113,6 +113,26 @@ TEST(Hub, OwnViewTicketsBySessionApartFromPatientTickets) {
   EXPECT_NE(hub.patient_tickets("s1"), nullptr);
 }
 
+TEST(Hub, BookedOwnTicketsBySession) {
+  Hub hub;
+  auto a = std::make_shared<FakeSub>(), b = std::make_shared<FakeSub>();
+  hub.add("o/t1", "s1", a);
+  hub.add("o/t2", "s1", b);
+  hub.set_own_booked("o/t1", true);
+  hub.set_own_booked("o/t2", true);
+  hub.set_own_booked("o/none", true);  // no subscribers: nothing
+  hub.set_own_booked("p/t1", true);    // not an own topic: nothing
+  ASSERT_NE(hub.booked_own_tickets("s1"), nullptr);
+  EXPECT_EQ(*hub.booked_own_tickets("s1"), (std::unordered_set<std::string>{"t1", "t2"}));
+  hub.set_own_booked("o/t1", false);  // checked in
+  EXPECT_EQ(*hub.booked_own_tickets("s1"), (std::unordered_set<std::string>{"t2"}));
+  hub.remove("o/t2", b);  // the last subscriber goes: so does the mark
+  EXPECT_EQ(hub.booked_own_tickets("s1"), nullptr);
+  hub.add("o/t2", "s1", b);  // back: not marked until told
+  EXPECT_EQ(hub.booked_own_tickets("s1"), nullptr);
+  EXPECT_EQ(hub.own_tickets("s1")->size(), 2u);
+}
+
 TEST(Hub, ManyTopicsAddedAndRemovedInRandomOrder) {
   Hub hub;
   std::mt19937 rng(7);
