@@ -3,7 +3,7 @@
 //   journal_bench commit   --store sqlite|redis|URL [--clients 64] [--seconds 5]
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
-//                     [--server-cpu 1] [--proto] [--io-threads 1] [--shards 1]
+//                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -15,6 +15,13 @@
 // recovery: writes a journal holding at least `events` events (clinic
 // mornings), then times recover() into a fresh engine: the snapshot (if
 // --snapshot-every made any) plus the replay of every command after it.
+//
+// e2e: a real queuecastd and `clients` closed-loop HTTP clients, each with
+// its own keep-alive connection and session (one thread each, or with
+// --epoll all of them driven by one thread); reports acknowledged/s, the
+// ack latency percentiles, and the CPU per command of queuecastd,
+// redis-server and the clients. QUEUECASTD_COMMIT_DEPTH=N in the
+// environment reaches queuecastd (commits in flight per shard).
 //
 // "sqlite" uses a fresh file under $TMPDIR; "redis" starts a private
 // redis-server (appendonly yes, appendfsync always) on a free port.
