@@ -516,6 +516,46 @@ TEST(RuntimePipeline, ReadsNeverSeeAnUncommittedGroup) {
   }
 }
 
+// An idempotency key remembered by a group whose commit fails is gone: a
+// retry answered from it while the commit was in flight fails with it, and
+// the next retry runs the command for real.
+TEST(RuntimePipeline, KeysOfAFailedGroupAreForgotten) {
+  PipelineFixture f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  f.journal->close_gate();
+  auto keyed = [&](std::string key) {
+    auto p = std::make_shared<std::promise<CommandOutcome>>();
+    Pending out{p->get_future()};
+    CommandRequest r;
+    r.command.actor = admin().actor();
+    r.command.body = RegisterWalkIn{"s1", "P1", "A", "", ""};
+    r.principal = admin();
+    r.idempotency_key = std::move(key);
+    r.done = [p](CommandOutcome o) { p->set_value(std::move(o)); };
+    rt->submit(std::move(r));
+    return out;
+  };
+  Pending first = keyed("k1");
+  ASSERT_TRUE(f.journal->wait_pending(1));
+  Pending retry = keyed("k1");  // answered from the key, after the first commit
+  EXPECT_FALSE(retry.answered_within(50));
+  f.journal->settle(false);
+  EXPECT_EQ(first.future.get().error, Error::kUnavailable);
+  CommandOutcome r1 = retry.future.get();
+  EXPECT_EQ(r1.error, Error::kUnavailable);
+  EXPECT_FALSE(r1.replayed);
+  f.journal->open_gate();
+  CommandOutcome again = keyed("k1").future.get();
+  ASSERT_EQ(again.error, Error::kOk) << again.message;
+  EXPECT_FALSE(again.replayed);
+  EXPECT_EQ(label_of(again), "W001");
+  CommandOutcome replay = keyed("k1").future.get();
+  EXPECT_TRUE(replay.replayed);
+  EXPECT_EQ(label_of(replay), "W001");
+  EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2}));
+}
+
 // Views of a group go out only once it is durable, and never for a failed one.
 TEST(RuntimePipeline, ViewsAreDeliveredWhenTheirGroupIsDurable) {
   PipelineFixture f;
