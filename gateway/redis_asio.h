@@ -4,14 +4,17 @@
 // hiredis 0.14 has no Asio adapter: this one wraps the connection's file
 // descriptor in an asio::posix::stream_descriptor and turns hiredis's
 // addRead/addWrite/delRead/delWrite/cleanup hooks into async_wait()s on it.
-// append() sends the group's MULTI / XADD... / EXEC pipelined (the same
-// commands as the synchronous store: journal::plan_redis_append()), arms a
-// steady_timer of OpenOptions::timeout_ms, and runs the journal's own
-// io_context on the calling (shard) thread until EXEC's reply or the timer:
-// the shard may acknowledge nothing before the commit is durable, so it has
-// nothing else to do meanwhile (docs/durability.md). A timeout, a refused
-// connection or a reset fails the commit with Status::kUnavailable and drops
-// the connection; the next append() reconnects. A connection that the
+// Pipelined commits (Journal::send() / complete() / wake()): send() writes
+// the group's records as ONE conditional EVAL (journal::
+// plan_redis_append_checked(): it writes only if the stream ends at the
+// previous commit's last seq, so a commit after a failed one never lands:
+// no gap) and returns; complete() runs the journal's own io_context on the
+// calling (shard) thread until the oldest commit's reply, its deadline
+// (OpenOptions::timeout_ms from its send(), one steady_timer), or wake()
+// (thread-safe: an asio::post). append() = send() + complete(). The first
+// failure (a timeout, a refused connection, a reset, an error reply) drops
+// the connection, which fails every later commit in flight; new commits are
+// refused until every outcome was taken; the next one reconnects. A connection that the
 // server closed while idle is noticed before the next commit is sent.
 //
 // Everything else (scans for recovery, snapshots, sync(), the settings check

@@ -23,8 +23,9 @@
 // command (redisSetTimeout) and on connect. A broken connection makes the
 // call fail with Status::kUnavailable; the next call reconnects and re-reads
 // where the stream ends (sync()). queuecastd writes through hiredis's
-// asynchronous client driven by Asio instead (gateway/redis_asio.h, same
-// commands: plan_redis_append() below) and uses this store for the rest.
+// asynchronous client driven by Asio instead (gateway/redis_asio.h, the same
+// records as one conditional EVAL per commit: plan_redis_append_checked()
+// below) and uses this store for the rest.
 //
 // Thread-safety: one thread at a time per instance. A long scan starts a
 // reader thread of its own for its duration (joined before it returns).
