@@ -145,6 +145,10 @@ class WsConn final : public Subscriber,
 
   // The 101 response goes out first; then the connection is open.
   void start(std::string response) {
+    // Pushes go out at once: no Nagle delay behind a not yet acknowledged
+    // frame (the reader's delayed ACK would hold the next view up to 40 ms).
+    beast::error_code nodelay_ec;
+    sock_.set_option(tcp::no_delay(true), nodelay_ec);
     const auto& l = shared_.config.limits;
     std::int64_t shortest = std::min({l.handshake_timeout_ms, l.idle_timeout_ms / 2, l.slow_timeout_ms});
     state_since_ = last_rx_ = steady_ms();
