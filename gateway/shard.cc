@@ -652,11 +652,11 @@ class Shard::Impl {
   std::vector<std::unique_ptr<Group>> spare_;
   Group* g_ = nullptr;  // the group being applied
   const std::size_t depth_ = pipeline_depth(options_);
-  // New commands end a wait for a commit (QUEUECASTD_COMMIT_WAKE=0: they
-  // wait for it, and form one group after it).
-  const bool wake_ = [] {
+  // New commands end a wait for a commit: RuntimeOptions::commit_wake, or
+  // the environment's QUEUECASTD_COMMIT_WAKE=0/1.
+  const bool wake_ = [this] {
     const char* e = std::getenv("QUEUECASTD_COMMIT_WAKE");
-    return !e || std::string_view(e) != "0";
+    return e && *e ? std::string_view(e) != "0" : options_.commit_wake;
   }();
   bool drain_ = false;     // apply nothing until the pipeline is empty
   bool save_due_ = false;  // Engine::save() once it is

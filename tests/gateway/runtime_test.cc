@@ -275,7 +275,10 @@ class GatedJournal final : public journal::Journal {
         woken_ = false;
         return Commit::kPending;
       }
+      ++waiting_;
+      cv_.notify_all();
       cv_.wait(lock);
+      --waiting_;
     }
   }
   std::size_t in_flight() const override {
@@ -313,6 +316,11 @@ class GatedJournal final : public journal::Journal {
     std::unique_lock lock(mu_);
     return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return pending_.size() >= n; });
   }
+  // Waits until the shard waits in complete() for a commit held here.
+  bool wait_shard_waiting() {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, std::chrono::seconds(5), [&] { return waiting_ > 0; });
+  }
   std::size_t pending() const {
     std::lock_guard lock(mu_);
     return pending_.size();
@@ -338,6 +346,7 @@ class GatedJournal final : public journal::Journal {
   std::condition_variable cv_;
   bool open_ = true;
   bool woken_ = false;
+  int waiting_ = 0;
   std::vector<std::vector<journal::Record>> pending_;
   std::vector<bool> done_;
 };
@@ -385,11 +394,12 @@ struct PipelineFixture {
   VirtualClock clock{kT0, 1.0};
   Metrics metrics;
   GatedJournal* journal = nullptr;
-  std::unique_ptr<Runtime> start(std::size_t depth = 3) {
+  std::unique_ptr<Runtime> start(std::size_t depth = 3, bool wake = true) {
     auto j = std::make_unique<GatedJournal>(store.get());
     journal = j.get();
     RuntimeOptions o;
     o.commit_depth = depth;
+    o.commit_wake = wake;
     auto rt = std::make_unique<Runtime>(o, clock, metrics, std::move(j));
     std::string err;
     EXPECT_TRUE(rt->recover(&err)) << err;
@@ -431,6 +441,29 @@ TEST(RuntimePipeline, LaterGroupsAreSentWhileOneIsInFlightAndAnsweredInOrder) {
   EXPECT_EQ(label_of(c.future.get()), "W003");
   EXPECT_EQ(label_of(d.future.get()), "W004");
   EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));
+}
+
+// Without commit_wake, commands that arrive while the shard waits for a
+// commit form one group after it (still sent while the next is in flight).
+TEST(RuntimePipeline, WithoutWakeCommandsWaitForTheCommitInFlight) {
+  PipelineFixture f;
+  auto rt = f.start(3, /*wake=*/false);
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  f.journal->close_gate();
+  Pending a = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin());
+  ASSERT_TRUE(f.journal->wait_pending(1));
+  ASSERT_TRUE(f.journal->wait_shard_waiting());
+  Pending b = submit(*rt, RegisterWalkIn{"s1", "P2", "B", "", ""}, admin());
+  Pending c = submit(*rt, RegisterWalkIn{"s1", "P3", "C", "", ""}, admin());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(f.journal->pending(), 1u);  // b and c wait for a's commit
+  f.journal->settle(true);
+  ASSERT_TRUE(f.journal->wait_pending(1));  // b and c: one group
+  f.journal->settle(true);
+  EXPECT_EQ(label_of(a.future.get()), "W001");
+  EXPECT_EQ(label_of(b.future.get()), "W002");
+  EXPECT_EQ(label_of(c.future.get()), "W003");
+  EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2, 3, 4}));
 }
 
 // A failure in the middle: the failed group and every group after it are
