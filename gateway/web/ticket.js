@@ -163,11 +163,23 @@ function compose() {
   return v;
 }
 
+// If the own view that should follow a board does not come (it always
+// does, in the same write), ask for it after a while rather than stay stale.
+let resyncTimer = null;
+function resyncSoon() {
+  if (resyncTimer) return;
+  resyncTimer = setTimeout(() => {
+    resyncTimer = null;
+    if (compose()) return;
+    endpoints.me(token).then((v) => { if (!compose() && v.version >= own.version) show(v); }).catch(() => {});
+  }, 3000);
+}
+
 function update(sentAt) {
   if (sentAt) serverOffset = sentAt - Date.now();
   updatedAt = Date.now();
   const v = compose();
-  if (!v) { render(); return; }
+  if (!v) { resyncSoon(); render(); return; }
   const prev = view;
   view = v;
   qc.view = v;
