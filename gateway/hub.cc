@@ -171,18 +171,13 @@ void Hub::add(const std::string& topic, const std::string& session, std::shared_
   ++e->n;
   ++e->per_format[static_cast<int>(f)];
   ++count_;
-  BySession* index = index_of(topic);
-  if (index && !session.empty()) {
+  if (session.empty()) return;
+  if (topic.rfind("p/", 0) == 0) {
     e->session = session;
-    (*index)[session].insert(topic.substr(2));
+    patients_by_session_[session].insert(topic.substr(2));
+  } else if (topic.rfind("o/", 0) == 0) {
+    e->session = session;  // for set_own_booked()
   }
-}
-
-Hub::BySession* Hub::index_of(std::string_view topic) {
-  if (topic.size() < 2 || topic[1] != '/') return nullptr;
-  if (topic[0] == 'p') return &patients_by_session_;
-  if (topic[0] == 'o') return &owners_by_session_;
-  return nullptr;
 }
 
 void Hub::erase_if_empty(Entry* e) {
@@ -194,12 +189,11 @@ void Hub::erase_if_empty(Entry* e) {
       if (b->second.empty()) booked_by_session_.erase(b);
     }
   }
-  BySession* index = index_of(e->key());
-  if (index && !e->session.empty()) {
-    auto p = index->find(e->session);
-    if (p != index->end()) {
+  if (!e->session.empty() && e->key().substr(0, 2) == "p/") {
+    auto p = patients_by_session_.find(e->session);
+    if (p != patients_by_session_.end()) {
       p->second.erase(std::string(e->key().substr(2)));
-      if (p->second.empty()) index->erase(p);
+      if (p->second.empty()) patients_by_session_.erase(p);
     }
   }
   erase(e);
@@ -256,11 +250,6 @@ std::size_t Hub::publish(const std::string& topic, Format f, const Frame& frame)
 const std::unordered_set<std::string>* Hub::patient_tickets(const std::string& session) const {
   auto it = patients_by_session_.find(session);
   return it == patients_by_session_.end() ? nullptr : &it->second;
-}
-
-const std::unordered_set<std::string>* Hub::own_tickets(const std::string& session) const {
-  auto it = owners_by_session_.find(session);
-  return it == owners_by_session_.end() ? nullptr : &it->second;
 }
 
 void Hub::set_own_booked(const std::string& topic, bool booked) {

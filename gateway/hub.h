@@ -102,8 +102,6 @@ class Hub {
   std::size_t publish(const std::string& topic, Format f, const Frame& frame);
   // Tickets of `session` with patient ("p/") subscribers; null when none.
   const std::unordered_set<std::string>* patient_tickets(const std::string& session) const;
-  // Tickets of `session` with own-view ("o/") subscribers; null when none.
-  const std::unordered_set<std::string>* own_tickets(const std::string& session) const;
   // Whether the ticket of own topic `topic` is BOOKED, as last seen by the
   // shard (at subscribe, and in every own view it publishes): the own views
   // of BOOKED tickets are published on every change of their session. No
@@ -136,12 +134,12 @@ class Hub {
 
   std::vector<Slot> slots_;  // size: 0 or a power of two
   std::size_t used_ = 0;
+  // Ticket ids by session: of the "p/" topics, and of the "o/" topics marked
+  // BOOKED. (The other "o/" topics are not indexed: nothing looks them up by
+  // session on a call, and an index would cost every phone a set node.)
   using BySession = std::unordered_map<std::string, std::unordered_set<std::string>>;
-  // The per-session ticket index of a "p/" or "o/" topic (null: neither).
-  BySession* index_of(std::string_view topic);
-  BySession patients_by_session_;  // "p/" topics
-  BySession owners_by_session_;    // "o/" topics
-  BySession booked_by_session_;    // "o/" topics marked BOOKED
+  BySession patients_by_session_;
+  BySession booked_by_session_;
   std::size_t count_ = 0;
   // The shard asks has_any(t), has(t, f) and publish(t, f) for one topic in
   // a row: the last entry found is remembered (reset when entries go).

@@ -36,17 +36,22 @@ void render(const Hub& hub, const std::string& topic, const View& v, Time now,
   }
 }
 
+// The own view `pv` if its ticket has own-view subscribers.
+void render_own(const Hub& hub, const PatientView& pv, Time now,
+                std::chrono::steady_clock::time_point t, std::vector<Publication>* out) {
+  const std::string topic = own_topic(pv.ticket_id);
+  if (!hub.has_any(topic)) return;
+  const std::size_t from = out->size();
+  render(hub, topic, pv, now, t, out);
+  for (std::size_t i = from; i < out->size(); ++i)
+    (*out)[i].own_booked = pv.state == TicketState::kBooked ? 1 : 0;
+}
+
 // The own view of ticket `id` if it has own-view subscribers.
 void render_own(const Engine& engine, const Hub& hub, const std::string& id, Time now,
                 std::chrono::steady_clock::time_point t, std::vector<Publication>* out) {
-  const std::string topic = own_topic(id);
-  if (!hub.has_any(topic)) return;
-  std::optional<PatientView> pv = engine.patient_view(id, now);
-  if (!pv) return;
-  const std::size_t from = out->size();
-  render(hub, topic, *pv, now, t, out);
-  for (std::size_t i = from; i < out->size(); ++i)
-    (*out)[i].own_booked = pv->state == TicketState::kBooked ? 1 : 0;
+  if (!hub.has_any(own_topic(id))) return;
+  if (std::optional<PatientView> pv = engine.patient_view(id, now)) render_own(hub, *pv, now, t, out);
 }
 
 }  // namespace
@@ -85,11 +90,15 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
         }
       }
     }
-    // Own views beyond the named tickets (those follow below).
-    const auto* owners = changes.statuses.count(sid) != 0 ? hub.own_tickets(sid)
-                                                          : hub.booked_own_tickets(sid);
-    if (owners) {
-      for (const std::string& id : *owners)
+    // Own views beyond the named tickets (those follow below): every one
+    // of a session whose status changed (rare: one pass over the session),
+    // otherwise those of BOOKED tickets.
+    if (changes.statuses.count(sid) != 0) {
+      engine.patient_views(sid, now, &pvs);
+      for (const PatientView& pv : pvs)
+        if (changes.tickets.count(pv.ticket_id) == 0) render_own(hub, pv, now, t, out);
+    } else if (const auto* booked = hub.booked_own_tickets(sid)) {
+      for (const std::string& id : *booked)
         if (changes.tickets.count(id) == 0) render_own(engine, hub, id, now, t, out);
     }
   }
