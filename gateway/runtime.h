@@ -74,12 +74,13 @@ struct RuntimeOptions {
   // Stores that commit synchronously (SQLite, memory) complete each commit
   // in Journal::send(), so this matters for Redis only.
   std::size_t commit_depth = 3;
-  // Whether commands that arrive while the shard waits for a commit (with
+    // Whether commands that arrive while the shard waits for a commit (with
   // room in the pipeline) end that wait and form the next group at once
-  // (true), or wait for the commit and form one bigger group after it
-  // (false: fewer, bigger commits, less CPU per command for queuecastd and
-  // redis-server, the same throughput in journal_bench e2e).
-  bool commit_wake = false;
+  // (true: the next commit is sent while this one is in flight), or wait
+  // for the commit and form one bigger group after it (false: fewer, bigger
+  // commits and less CPU per command, but then the shard mostly has one
+  // commit in flight at a time, as without pipelining).
+  bool commit_wake = true;
   std::uint64_t snapshot_every = 50'000;  // records between snapshots (0: never)
   std::size_t idempotency_max = 1'000'000;
   Duration idempotency_ttl = kDay;
