@@ -3,13 +3,19 @@
 // alone costs per delivery on this machine.
 //
 // Protocol (the same one the loadgen uses against nginx + Nchan):
-//   GET  /sub/<channel> + WebSocket upgrade  -> 101, then the socket is never
-//        read again; it only receives frames.
+//   GET  /sub/<channel>[,<channel>...] + WebSocket upgrade  -> 101, then the
+//        socket is never read again; it only receives frames. A subscriber
+//        of several channels (comma-separated, at most 16) gets each
+//        channel's publishes.
 //   POST /pub/<channel> (HTTP/1.1 keep-alive, Content-Length body)
 //        -> the body becomes one pre-built unmasked text frame, written to
 //           every subscriber of <channel> with exactly one send() each
 //           (no parsing of the body, no per-subscriber framing or allocation);
 //           then "204 No Content".
+//   POST /pub/<channel>,<channel>... (the floor of one write per subscriber
+//        per flush): the same frame published on every channel listed; a
+//        subscriber gets one copy per listed channel it follows, all in one
+//        send() (the copies are pre-built once per publish).
 // The body carries the publisher's timestamp, so each delivery's latency is
 // measured by the subscriber.
 //
@@ -128,7 +134,21 @@ enum class Kind : std::uint8_t { kHttp, kSubscriber };
 struct Conn {
   Kind kind = Kind::kHttp;
   std::string in;  // unparsed request bytes (HTTP connections only)
+  std::vector<std::string> channels;  // subscribers of several channels
+  std::uint32_t round = 0;            // multi-channel publish: last publish counted
+  std::uint8_t copies = 0;            // ... and how many copies it gets
 };
+
+std::vector<std::string> split_channels(std::string_view list) {
+  std::vector<std::string> out;
+  while (!list.empty()) {
+    std::size_t c = list.find(',');
+    out.emplace_back(list.substr(0, c));
+    if (c == std::string_view::npos) break;
+    list.remove_prefix(c + 1);
+  }
+  return out;
+}
 
 struct Stats {
   std::uint64_t subscribers = 0, publishes = 0, deliveries = 0, dropped = 0;
@@ -201,7 +221,8 @@ class Floor {
       std::string_view head(c.in.data(), end + 2);
       if (head.starts_with("GET /sub/")) {
         std::size_t sp = head.find(' ', 9);
-        std::string ch(head.substr(9, sp - 9));
+        std::vector<std::string> chs = split_channels(head.substr(9, sp - 9));
+        if (chs.empty() || chs.size() > 16) { close_fd(fd); return; }
         std::string key(header(head, "Sec-WebSocket-Key"));
         std::string resp =
             "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
@@ -215,7 +236,8 @@ class Floor {
         epoll_ctl(ep_, EPOLL_CTL_DEL, fd, nullptr);
         c.kind = Kind::kSubscriber;
         std::string().swap(c.in);
-        channels_[ch].push_back(fd);
+        for (const auto& ch : chs) channels_[ch].push_back(fd);
+        if (chs.size() > 1) c.channels = std::move(chs);
         ++st_.subscribers;
         return;
       }
@@ -224,7 +246,10 @@ class Floor {
         if (c.in.size() < end + 4 + len) break;  // body not complete yet
         std::size_t sp = head.find(' ', 10);
         std::string_view ch = head.substr(10, sp - 10);
-        publish(std::string(ch), std::string_view(c.in.data() + end + 4, len));
+        if (ch.find(',') == std::string_view::npos)
+          publish(std::string(ch), std::string_view(c.in.data() + end + 4, len));
+        else
+          publish_many(split_channels(ch), std::string_view(c.in.data() + end + 4, len));
         c.in.erase(0, end + 4 + len);
         out += "HTTP/1.1 204 No Content\r\n\r\n";
         continue;
@@ -237,7 +262,67 @@ class Floor {
 
   void publish(const std::string& ch, std::string_view body) {
     ++st_.publishes;
-    // Build the frame once: FIN + text opcode, unmasked, 7/16/64-bit length.
+    build_frame(body);
+    auto it = channels_.find(ch);
+    if (it == channels_.end()) return;
+    std::vector<int>& subs = it->second;
+    for (std::size_t i = 0; i < subs.size();) {
+      ssize_t w = ::send(subs[i], frame_.data(), frame_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w == ssize_t(frame_.size())) { ++st_.deliveries; ++i; continue; }
+      // Full buffer, partial write or a closed peer: drop this subscriber.
+      drop(subs[i]);  // removes it from `subs` too
+    }
+  }
+
+  // One frame on several channels: each subscriber gets all its copies in
+  // one send().
+  void publish_many(const std::vector<std::string>& chs, std::string_view body) {
+    ++st_.publishes;
+    build_frame(body);
+    copies_.clear();
+    for (std::size_t i = 0; i < chs.size() && i < 16; ++i) copies_ += frame_;
+    ++round_;
+    targets_.clear();
+    for (std::size_t i = 0; i < chs.size() && i < 16; ++i) {
+      auto it = channels_.find(chs[i]);
+      if (it == channels_.end()) continue;
+      for (int fd : it->second) {
+        Conn& c = conns_[fd];
+        if (c.round != round_) { c.round = round_; c.copies = 0; targets_.push_back(fd); }
+        ++c.copies;
+      }
+    }
+    for (int fd : targets_) {
+      std::size_t n = conns_[fd].copies * frame_.size();
+      ssize_t w = ::send(fd, copies_.data(), n, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (w == ssize_t(n)) { st_.deliveries += conns_[fd].copies; continue; }
+      drop(fd);
+    }
+  }
+
+  // Closes a subscriber and removes it from every channel it follows.
+  void drop(int fd) {
+    ++st_.dropped;
+    std::vector<std::string> chs = std::move(conns_[fd].channels);
+    for (const auto& ch : chs) erase_from(ch, fd);
+    ::close(fd);
+    conns_[fd] = Conn{};
+    if (chs.empty()) {  // a subscriber of one channel: find it
+      for (auto& [name, subs] : channels_)
+        for (std::size_t i = 0; i < subs.size(); ++i)
+          if (subs[i] == fd) { subs[i] = subs.back(); subs.pop_back(); return; }
+    }
+  }
+  void erase_from(const std::string& ch, int fd) {
+    auto it = channels_.find(ch);
+    if (it == channels_.end()) return;
+    auto& subs = it->second;
+    for (std::size_t i = 0; i < subs.size(); ++i)
+      if (subs[i] == fd) { subs[i] = subs.back(); subs.pop_back(); return; }
+  }
+
+  // Builds the frame once: FIN + text opcode, unmasked, 7/16/64-bit length.
+  void build_frame(std::string_view body) {
     frame_.clear();
     frame_.push_back(char(0x81));
     if (body.size() < 126) {
@@ -251,19 +336,6 @@ class Floor {
       for (int i = 7; i >= 0; --i) frame_.push_back(char((std::uint64_t(body.size()) >> (8 * i)) & 0xff));
     }
     frame_.append(body);
-    auto it = channels_.find(ch);
-    if (it == channels_.end()) return;
-    std::vector<int>& subs = it->second;
-    for (std::size_t i = 0; i < subs.size();) {
-      ssize_t w = ::send(subs[i], frame_.data(), frame_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (w == ssize_t(frame_.size())) { ++st_.deliveries; ++i; continue; }
-      // Full buffer, partial write or a closed peer: drop this subscriber.
-      ++st_.dropped;
-      ::close(subs[i]);
-      conns_[subs[i]] = Conn{};
-      subs[i] = subs.back();
-      subs.pop_back();
-    }
   }
 
   int lfd_;
@@ -271,6 +343,9 @@ class Floor {
   std::vector<Conn> conns_;
   std::unordered_map<std::string, std::vector<int>> channels_;
   std::string frame_;
+  std::string copies_;        // publish_many: frame_ repeated
+  std::vector<int> targets_;  // publish_many: subscribers reached
+  std::uint32_t round_ = 0;
   Stats st_;
 };
 

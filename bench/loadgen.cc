@@ -36,6 +36,27 @@
 //                       Each view with a new calledLabel is one delivery of
 //                       that call (with conflation, of the newest call); other
 //                       pushes are counted as "other".
+//                       "console": the public boards of --subs-per-conn
+//                       sessions per connection (a department console or a
+//                       waiting-room screen following several rooms); no
+//                       phone tickets are registered (the boards list only
+//                       the tickets ahead), the view's "sessionId" names the
+//                       session.
+//
+// Several subscriptions per connection (--subs-per-conn K, default 1): the
+// sessions are taken in groups of K consecutive ones; each group has
+// --per-session connections, each subscribed to all K sessions of its group
+// (pubsub: GET /sub/s<a>,s<b>,...; queuecast: --qc-sub console). The calls
+// are driven in rounds: the K calls of one group are sent back to back on K
+// publisher connections, so on queuecastd they land in one commit group and
+// a subscriber's K views can leave in one write. A round counts K calls;
+// --rates stays in deliveries/s (a call reaches --per-session connections).
+// --batch-publish (pubsub, the floor only): a round is one POST
+// /pub/s<a>,s<b>,... whose frame the floor writes K times per subscriber in
+// one send() (the floor of one write per subscriber per flush).
+// Each RESULT also says how many TCP data segments the machine sent per
+// delivery in the window (TcpExt TCPOrigDataSent, all of loopback: with
+// TCP_NODELAY about one per server write, plus the calls and their answers).
 //
 // Every process stops by itself: the parent after its work or --max-seconds
 // (SIGALRM), the children when the parent says so or dies (PR_SET_PDEATHSIG).
@@ -92,7 +113,9 @@ struct Options {
   int payload = 400;  // pubsub body size in bytes
   std::vector<int> server_pids;
   std::string admin_key, staff_key;
-  std::string qc_sub = "phone";  // queuecast: "phone" (patient + board flag), "patient" or "board"
+  std::string qc_sub = "phone";  // queuecast: "phone" (patient + board flag), "patient", "board" or "console"
+  int subs_per_conn = 1;         // K sessions per connection (groups of K sessions)
+  bool batch_publish = false;    // pubsub: one POST per round (floor only)
   int publishers = 8;       // HTTP keep-alive connections of the driver
   int connect_inflight = 64;  // per child
   double sat_guess = 150000;  // deliveries/s assumed for the ticket budget at rate 0
@@ -104,8 +127,8 @@ struct Options {
       "usage: loadgen --port N [--target pubsub|queuecast] [--host 127.0.0.1]\n"
       "  [--sessions 100] [--per-session 190] [--procs 4] [--src-base 10]\n"
       "  [--rates 40000,0] [--warmup 3] [--duration 10] [--settle 2] [--payload 400]\n"
-      "  [--server-pid P]... [--admin-key K] [--staff-key K] [--qc-sub phone|patient|board]\n"
-      "  [--publishers 8]\n"
+      "  [--server-pid P]... [--admin-key K] [--staff-key K] [--qc-sub phone|patient|board|console]\n"
+      "  [--publishers 8] [--subs-per-conn 1] [--batch-publish]\n"
       "  [--sat-guess 150000] [--max-seconds 300]\n");
   std::exit(2);
 }
@@ -135,13 +158,18 @@ Options parse(int argc, char** argv) {
     else if (a == "--staff-key") o.staff_key = val();
     else if (a == "--qc-sub") o.qc_sub = val();
     else if (a == "--publishers") o.publishers = std::stoi(val());
+    else if (a == "--subs-per-conn") o.subs_per_conn = std::stoi(val());
+    else if (a == "--batch-publish") o.batch_publish = true;
     else if (a == "--sat-guess") o.sat_guess = std::stod(val());
     else if (a == "--max-seconds") o.max_seconds = std::stoi(val());
     else usage();
   }
   if (o.port <= 0 || (o.target != "pubsub" && o.target != "queuecast") || o.procs < 1 ||
-      (o.qc_sub != "phone" && o.qc_sub != "patient" && o.qc_sub != "board") ||
-      o.sessions < 1 || o.per_session < 1 || o.publishers < 1)
+      (o.qc_sub != "phone" && o.qc_sub != "patient" && o.qc_sub != "board" && o.qc_sub != "console") ||
+      o.sessions < 1 || o.per_session < 1 || o.publishers < 1 || o.subs_per_conn < 1 ||
+      o.subs_per_conn > 16 || o.sessions % o.subs_per_conn != 0 ||
+      (o.batch_publish && o.target != "pubsub") ||
+      (o.target == "queuecast" && o.subs_per_conn > 1 && o.qc_sub != "console"))
     usage();
   return o;
 }
@@ -214,6 +242,18 @@ std::uint64_t read_rss_kb(int pid) {
   std::ifstream f("/proc/" + std::to_string(pid) + "/status");
   for (std::string line; std::getline(f, line);)
     if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6));
+  return 0;
+}
+// TcpExt TCPOrigDataSent of this network namespace (/proc/net/netstat).
+std::uint64_t read_tcp_data_segs() {
+  std::ifstream f("/proc/net/netstat");
+  std::string names, values;
+  while (std::getline(f, names) && std::getline(f, values)) {
+    if (names.rfind("TcpExt:", 0) != 0) continue;
+    std::istringstream n(names), v(values);
+    for (std::string a, b; n >> a && v >> b;)
+      if (a == "TCPOrigDataSent") return std::stoull(b);
+  }
   return 0;
 }
 CpuTicks sum_cpu(const std::vector<int>& pids) {
@@ -348,7 +388,8 @@ class HttpPool {
 
 // ----------------------------------------------------- the subscribers --
 struct SubSpec {
-  int session;
+  int session;                // the first (or only) session followed
+  int count = 1;              // sessions followed: session .. session + count - 1
   std::string token;  // queuecast: patient token
   std::string sid;    // queuecast: session id (board subscriptions)
 };
@@ -373,16 +414,19 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   Child& owner_;
   SubSpec spec_;
   bool ready_ = false;
-  std::uint64_t last_call_ = 0;
-  std::string subscribe_msg_;
+  int initial_ = 0;                      // console: first views received
+  std::uint64_t last_call_[16] = {};     // per session followed
+  std::vector<std::string> subscribe_msgs_;
+  void write_subscribe(std::size_t i);
 };
 
 class Child {
  public:
   Child(const Options& o, int index, std::vector<SubSpec> specs,
-        const std::vector<std::unordered_map<std::string, std::uint64_t>>& call_of_label)
+        const std::vector<std::unordered_map<std::string, std::uint64_t>>& call_of_label,
+        const std::vector<std::string>& session_ids)
       : o_(o), index_(index), shm_(g_shm->child[index]), specs_(std::move(specs)),
-        call_of_label_(call_of_label) {}
+        call_of_label_(call_of_label), session_ids_(session_ids) {}
 
   void run() {
     asio::io_context ioc(1);
@@ -416,6 +460,7 @@ class Child {
   ChildShm& shm_;
   std::vector<SubSpec> specs_;
   const std::vector<std::unordered_map<std::string, std::uint64_t>>& call_of_label_;
+  const std::vector<std::string>& session_ids_;
   std::size_t started_ = 0;
   asio::io_context* ioc_ = nullptr;
   asio::ip::address_v4 src_;
@@ -448,7 +493,12 @@ void Subscriber::on_connected() {
       r.set(http::field::sec_websocket_protocol, "queuecast.v1.json");
     }));
   }
-  std::string path = qc ? "/v1/ws" : "/sub/s" + std::to_string(spec_.session);
+  std::string path = "/v1/ws";
+  if (!qc) {
+    path = "/sub/";
+    for (int i = 0; i < spec_.count; ++i)
+      path += (i ? ",s" : "s") + std::to_string(spec_.session + i);
+  }
   ws_.async_handshake(owner_.o_.host, path, [self = shared_from_this(), qc](beast::error_code ec) {
     if (ec) return self->failed("handshake: " + ec.message());
     beast::get_lowest_layer(self->ws_).expires_never();
@@ -458,20 +508,33 @@ void Subscriber::on_connected() {
       return self->read();
     }
     const std::string& how = self->owner_.o_.qc_sub;
-    if (how == "board")
-      self->subscribe_msg_ =
-          "{\"subscribe\":{\"board\":{\"sessionId\":\"" + self->spec_.sid + "\"},\"lastVersion\":\"0\"}}";
-    else
-      self->subscribe_msg_ = "{\"subscribe\":{\"patient\":{\"token\":\"" + self->spec_.token + "\"" +
-                             (how == "phone" ? ",\"board\":true" : "") + "},\"lastVersion\":\"0\"}}";
+    if (how == "console") {
+      for (int i = 0; i < self->spec_.count; ++i)
+        self->subscribe_msgs_.push_back(
+            "{\"subscribe\":{\"board\":{\"sessionId\":\"" +
+            self->owner_.session_ids_[std::size_t(self->spec_.session + i)] + "\"},\"lastVersion\":\"0\"}}");
+    } else if (how == "board") {
+      self->subscribe_msgs_.push_back(
+          "{\"subscribe\":{\"board\":{\"sessionId\":\"" + self->spec_.sid + "\"},\"lastVersion\":\"0\"}}");
+    } else {
+      self->subscribe_msgs_.push_back("{\"subscribe\":{\"patient\":{\"token\":\"" + self->spec_.token + "\"" +
+                                      (how == "phone" ? ",\"board\":true" : "") + "},\"lastVersion\":\"0\"}}");
+    }
     self->ws_.text(true);
-    self->ws_.async_write(asio::buffer(self->subscribe_msg_),
-                          [self](beast::error_code ec, std::size_t) {
-                            if (ec) return self->failed("subscribe: " + ec.message());
-                            std::string().swap(self->subscribe_msg_);
-                            self->read();  // ready on the first view
-                          });
+    self->write_subscribe(0);
   });
+}
+
+void Subscriber::write_subscribe(std::size_t i) {
+  if (i == subscribe_msgs_.size()) {
+    std::vector<std::string>().swap(subscribe_msgs_);
+    return read();  // ready on the first view (console: of every session)
+  }
+  ws_.async_write(asio::buffer(subscribe_msgs_[i]),
+                  [self = shared_from_this(), i](beast::error_code ec, std::size_t) {
+                    if (ec) return self->failed("subscribe: " + ec.message());
+                    self->write_subscribe(i + 1);
+                  });
 }
 
 void Subscriber::read() {
@@ -517,22 +580,34 @@ void Subscriber::on_message() {
       note_error(c, std::string(msg.substr(0, 200)));
       return;
     }
-    if (!ready_) {  // the view sent at once after subscribe
-      ready_ = true;
+    if (!ready_) {  // the view sent at once after subscribe (console: one per session)
       c.other.fetch_add(1, std::memory_order_relaxed);
+      if (++initial_ < spec_.count) return;
+      ready_ = true;
       owner_.ready();
       return;
     }
-    // The view names the label called last: the call that produced it.
-    const auto& labels = owner_.call_of_label_[std::size_t(spec_.session)];
+    // Which session (console: the board names it), then the call: the view
+    // names the label called last, i.e. the call that produced it.
+    int slot = 0;
+    if (spec_.count > 1) {
+      std::string sid = json_string_field(msg, "sessionId");
+      while (slot < spec_.count && owner_.session_ids_[std::size_t(spec_.session + slot)] != sid) ++slot;
+      if (slot == spec_.count) {
+        c.other.fetch_add(1, std::memory_order_relaxed);
+        return;
+      }
+    }
+    const int session = spec_.session + slot;
+    const auto& labels = owner_.call_of_label_[std::size_t(session)];
     auto it = labels.find(json_string_field(msg, "calledLabel"));
-    if (it == labels.end() || it->second == last_call_) {
+    if (it == labels.end() || it->second == last_call_[slot]) {
       c.other.fetch_add(1, std::memory_order_relaxed);
       return;
     }
     std::uint64_t k = it->second;
-    last_call_ = k;
-    t_sent = g_shm->sent_ns[spec_.session][k % kRing].load(std::memory_order_relaxed);
+    last_call_[slot] = k;
+    t_sent = g_shm->sent_ns[session][k % kRing].load(std::memory_order_relaxed);
   }
   c.deliveries.fetch_add(1, std::memory_order_relaxed);
   if (measuring) {
@@ -560,13 +635,16 @@ class Driver {
          std::vector<std::string> session_ids, std::uint64_t budget)
       : ioc_(ioc), o_(o), pool_(pool), timer_(ioc), sids_(std::move(session_ids)), budget_(budget) {}
 
+  // A round is the calls of one group of --subs-per-conn sessions, sent back
+  // to back (one call when K = 1). Closed loop: --publishers / K rounds in
+  // flight (so about --publishers calls, as with K = 1).
   void set_rate(double rate) {
     rate_ = rate;
     ++epoch_;
     issued_ = 0;
     t0_ = now_ns();
     if (rate == 0) {
-      for (int i = 0; i < o_.publishers; ++i) issue(epoch_);
+      for (int i = 0; i < std::max(1, o_.publishers / o_.subs_per_conn); ++i) issue(epoch_);
     } else {
       tick(epoch_);
     }
@@ -579,8 +657,8 @@ class Driver {
  private:
   void tick(std::uint64_t epoch) {
     if (epoch != epoch_) return;
-    double calls_per_s = rate_ / o_.per_session;
-    auto due = std::uint64_t(double(now_ns() - t0_) * 1e-9 * calls_per_s);
+    double rounds_per_s = rate_ / o_.per_session / o_.subs_per_conn;
+    auto due = std::uint64_t(double(now_ns() - t0_) * 1e-9 * rounds_per_s);
     while (issued_ < due) {
       ++issued_;
       if (pool_.queued() > std::size_t(4 * o_.publishers)) { ++lagged; continue; }
@@ -590,54 +668,71 @@ class Driver {
     timer_.async_wait([this, epoch](beast::error_code ec) { if (!ec) tick(epoch); });
   }
 
+  // One round: picks the next group whose sessions all have tickets left.
   void issue(std::uint64_t epoch) {
-    int s = -1;
-    for (int tries = 0; tries < o_.sessions; ++tries) {
-      int cand = next_session_++ % o_.sessions;
-      if (o_.target != "queuecast" || g_shm->calls[cand].load() < budget_) { s = cand; break; }
+    const int k = o_.subs_per_conn, groups = o_.sessions / k;
+    int g = -1;
+    for (int tries = 0; tries < groups; ++tries) {
+      int cand = next_session_++ % groups;
+      bool ok = true;
+      for (int i = 0; i < k && o_.target == "queuecast"; ++i)
+        if (g_shm->calls[cand * k + i].load() >= budget_) ok = false;
+      if (ok) { g = cand; break; }
     }
-    if (s < 0) { ++exhausted; return; }
-    Job j;
-    if (o_.target == "pubsub") {
-      std::uint64_t k = ++pub_seq_;
-      j.make = [this, s, k](http::request<http::string_body>& r) {
-        r.method(http::verb::post);
-        r.target("/pub/s" + std::to_string(s));
-        r.set(http::field::content_type, "application/json");
-        std::string b = "{\"s\":" + std::to_string(s) + ",\"k\":" + std::to_string(k) +
-                        ",\"t\":" + std::to_string(now_ns()) + ",\"pad\":\"";
-        if (int(b.size()) + 2 < o_.payload) b.append(std::size_t(o_.payload - int(b.size()) - 2), 'x');
-        b += "\"}";
-        r.body() = std::move(b);
-      };
-    } else {
-      j.make = [this, s](http::request<http::string_body>& r) {
-        r.method(http::verb::post);
-        r.target("/v1/sessions/" + sids_[s] + "/call-next");
-        r.set(http::field::authorization, "Bearer " + o_.staff_key);
-        r.set(http::field::content_type, "application/json");
-        r.body() = "{}";
-        std::uint64_t k = g_shm->calls[s].load() + 1;
-        g_shm->sent_ns[s][k % kRing].store(now_ns(), std::memory_order_relaxed);
-        g_shm->calls[s].store(k, std::memory_order_release);
-      };
-    }
-    j.done = [this, epoch](unsigned status, std::string_view body) {
-      if (status >= 200 && status < 300) {
-        ++calls_ok;
+    if (g < 0) { ++exhausted; return; }
+    const int jobs = o_.batch_publish ? 1 : k;
+    auto left = std::make_shared<int>(jobs);
+    auto any_status0 = std::make_shared<bool>(false);
+    for (int i = 0; i < jobs; ++i) {
+      Job j;
+      if (o_.target == "pubsub") {
+        std::uint64_t seq = ++pub_seq_;
+        const int s = g * k + i;
+        const int n = o_.batch_publish ? k : 1;
+        j.make = [this, s, n, seq](http::request<http::string_body>& r) {
+          r.method(http::verb::post);
+          std::string target = "/pub/s" + std::to_string(s);
+          for (int c = 1; c < n; ++c) target += ",s" + std::to_string(s + c);
+          r.target(target);
+          r.set(http::field::content_type, "application/json");
+          std::string b = "{\"s\":" + std::to_string(s) + ",\"k\":" + std::to_string(seq) +
+                          ",\"t\":" + std::to_string(now_ns()) + ",\"pad\":\"";
+          if (int(b.size()) + 2 < o_.payload) b.append(std::size_t(o_.payload - int(b.size()) - 2), 'x');
+          b += "\"}";
+          r.body() = std::move(b);
+        };
       } else {
-        if (calls_failed++ == 0) first_call_error = std::to_string(status) + " " + std::string(body.substr(0, 200));
+        const int s = g * k + i;
+        j.make = [this, s](http::request<http::string_body>& r) {
+          r.method(http::verb::post);
+          r.target("/v1/sessions/" + sids_[s] + "/call-next");
+          r.set(http::field::authorization, "Bearer " + o_.staff_key);
+          r.set(http::field::content_type, "application/json");
+          r.body() = "{}";
+          std::uint64_t c = g_shm->calls[s].load() + 1;
+          g_shm->sent_ns[s][c % kRing].store(now_ns(), std::memory_order_relaxed);
+          g_shm->calls[s].store(c, std::memory_order_release);
+        };
       }
-      if (rate_ == 0 && epoch == epoch_) {
-        if (status == 0) {  // connection trouble: do not spin
-          auto t = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(10));
-          t->async_wait([this, epoch, t](beast::error_code) { if (epoch == epoch_) issue(epoch); });
+      j.done = [this, epoch, left, any_status0](unsigned status, std::string_view body) {
+        if (status >= 200 && status < 300) {
+          ++calls_ok;
         } else {
-          issue(epoch);
+          if (calls_failed++ == 0) first_call_error = std::to_string(status) + " " + std::string(body.substr(0, 200));
+          if (status == 0) *any_status0 = true;
         }
-      }
-    };
-    pool_.submit(std::move(j));
+        if (--*left > 0) return;
+        if (rate_ == 0 && epoch == epoch_) {
+          if (*any_status0) {  // connection trouble: do not spin
+            auto t = std::make_shared<asio::steady_timer>(ioc_, std::chrono::milliseconds(10));
+            t->async_wait([this, epoch, t](beast::error_code) { if (epoch == epoch_) issue(epoch); });
+          } else {
+            issue(epoch);
+          }
+        }
+      };
+      pool_.submit(std::move(j));
+    }
   }
 
   asio::io_context& ioc_;
@@ -751,6 +846,7 @@ bool setup_queuecast(const Options& o, std::uint64_t extra, Setup& out) {
       return false;
     }
   }
+  if (o.qc_sub == "console") return true;  // no phones: the subscribers are consoles
   // Wave 2: the phones, strictly behind them in every queue.
   out.subs.assign(std::size_t(o.sessions) * o.per_session, SubSpec{});
   jobs.clear();
@@ -809,11 +905,15 @@ int main(int argc, char** argv) {
   if (mem == MAP_FAILED) { std::perror("mmap"); return 1; }
   g_shm = new (mem) Shm();
 
-  const std::uint64_t total_subs = std::uint64_t(o.sessions) * o.per_session;
+  // Connections: --per-session per group of --subs-per-conn sessions.
+  const std::uint64_t total_subs = std::uint64_t(o.sessions / o.subs_per_conn) * o.per_session;
   // Calls each session may take before its queue reaches the phones.
   double calls_total = 0;
   for (double r : o.rates) calls_total += (r > 0 ? r : o.sat_guess) / o.per_session * (o.warmup + o.duration);
   std::uint64_t budget = std::uint64_t(std::ceil(calls_total / o.sessions * 1.5)) + 10;
+  // Consoles: no phones behind; at least 200 tickets ahead, so the boards
+  // keep a list of some length whatever the number of subscribers.
+  if (o.target == "queuecast" && o.qc_sub == "console") budget = std::max<std::uint64_t>(budget, 200);
 
   Setup setup;
   if (o.target == "queuecast") {
@@ -821,8 +921,14 @@ int main(int argc, char** argv) {
                 (unsigned long long)budget, o.per_session);
     std::fflush(stdout);
     if (!setup_queuecast(o, budget, setup)) return 1;
-  } else {
-    for (std::uint64_t i = 0; i < total_subs; ++i) setup.subs.push_back(SubSpec{int(i / o.per_session), {}, {}});
+  }
+  if (o.target == "pubsub" || o.qc_sub == "console") {
+    const int k = o.subs_per_conn;
+    for (std::uint64_t i = 0; i < total_subs; ++i) {
+      SubSpec spec{int(i / o.per_session) * k, k, {}, {}};
+      if (o.target == "queuecast") spec.sid = setup.session_ids[std::size_t(spec.session)];
+      setup.subs.push_back(std::move(spec));
+    }
   }
 
   std::uint64_t rss0 = sum_rss_kb(o.server_pids);
@@ -836,7 +942,7 @@ int main(int argc, char** argv) {
     if (pid == 0) {
       prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (getppid() != parent) _exit(1);
-      Child child(o, i, std::move(mine), setup.call_of_label);
+      Child child(o, i, std::move(mine), setup.call_of_label, setup.session_ids);
       child.run();
       _exit(0);
     }
@@ -911,12 +1017,14 @@ int main(int argc, char** argv) {
     }
     std::uint64_t closed0 = child_sum(&ChildShm::closed);
     CpuTicks s0 = sum_cpu(o.server_pids), c0 = sum_cpu(self_pids);
+    std::uint64_t seg0 = read_tcp_data_segs();
     auto t0 = std::chrono::steady_clock::now();
     g_shm->measuring.store(1);
     sleep_s(o.duration);
     g_shm->measuring.store(0);
     auto t1 = std::chrono::steady_clock::now();
     CpuTicks s1 = sum_cpu(o.server_pids), c1 = sum_cpu(self_pids);
+    std::uint64_t seg1 = read_tcp_data_segs();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     double secs = std::chrono::duration<double>(t1 - t0).count();
     std::vector<std::uint64_t> h(kBuckets, 0);
@@ -928,12 +1036,13 @@ int main(int argc, char** argv) {
     double cu = double(c1.user - c0.user) / hz, cs = double(c1.sys - c0.sys) / hz;
     std::printf("RESULT target=%s rate=%s deliveries_per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f "
                 "server_cpu_pct=%.1f server_user_ns=%.0f server_sys_ns=%.0f server_ns=%.0f "
-                "client_cpu_pct=%.1f closed=%llu\n",
+                "client_cpu_pct=%.1f closed=%llu subs_per_conn=%d segs_per_delivery=%.3f\n",
                 o.target.c_str(), rate > 0 ? std::to_string(int(rate)).c_str() : "max", per_s,
                 pct(h, n, 0.5) / 1e3, pct(h, n, 0.99) / 1e3, pct(h, n, 0.999) / 1e3,
                 100.0 * (su + ss) / secs, n ? su * 1e9 / double(n) : 0.0, n ? ss * 1e9 / double(n) : 0.0,
                 n ? (su + ss) * 1e9 / double(n) : 0.0, 100.0 * (cu + cs) / secs,
-                (unsigned long long)(child_sum(&ChildShm::closed) - closed0));
+                (unsigned long long)(child_sum(&ChildShm::closed) - closed0), o.subs_per_conn,
+                n ? double(seg1 - seg0) / double(n) : 0.0);
     std::fflush(stdout);
   }
   asio::post(ioc, [&] { driver.stop(); });
