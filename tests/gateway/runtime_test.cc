@@ -307,9 +307,14 @@ class GatedJournal final : public journal::Journal {
     std::lock_guard lock(mu_);
     open_ = false;
   }
+  // Opens the gate: what it holds goes through too, in order (a commit sent
+  // just before the gate opened must not stay in flight for ever).
   void open_gate() {
     std::lock_guard lock(mu_);
     open_ = true;
+    for (auto& batch : pending_) done_.push_back(inner_->append(batch, nullptr));
+    pending_.clear();
+    cv_.notify_all();
   }
   // Waits until n commits are in flight (held at the gate).
   bool wait_pending(std::size_t n) {
