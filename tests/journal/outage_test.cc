@@ -6,87 +6,23 @@
 #include <sqlite3.h>
 
 #include "engine/journal/journal.h"
+#include "tests/journal/outage_scenarios.h"
 #include "tests/journal/test_redis.h"
 
 namespace qc::journal {
 namespace {
 
-Record rec(std::uint64_t seq) {
-  Record r;
-  r.seq = seq;
-  r.at = 1'795'400'000'000 + std::int64_t(seq);
-  r.actor = "nurse:n1";
-  r.session_id = "s1";
-  r.command_name = "call_next";
-  r.command = "command-" + std::to_string(seq);
-  r.events.push_back(EventRow{"ticket_called", "t", "ev", ""});
-  return r;
+using scenarios::count;
+using scenarios::rec;
+
+std::unique_ptr<Journal> open_sync(const std::string& url, const OpenOptions& o, std::string* error) {
+  return open(url, o, nullptr, error);
 }
 
-std::uint64_t count(Journal& j) {
-  std::uint64_t n = 0, expect = 1;
-  std::string error;
-  EXPECT_TRUE(j.scan(0, [&](const Record& r) {
-    EXPECT_EQ(r.seq, expect++);
-    ++n;
-    return true;
-  }, &error)) << error;
-  return n;
-}
-
-TEST(Outage, RedisKilledAndRestarted) {
-  testing::RedisServer redis;
-  std::string error;
-  ASSERT_TRUE(redis.start(&error)) << error;
-  OpenOptions o;
-  o.timeout_ms = 300;
-  auto j = open(redis.url("out"), o, nullptr, &error);
-  ASSERT_TRUE(j) << error;
-  std::uint64_t acked = 0;
-  for (; acked < 50; ++acked) {
-    std::vector<Record> b = {rec(acked + 1)};
-    ASSERT_TRUE(j->append(b, &error)) << error;
-  }
-  redis.kill9();
-  for (int i = 0; i < 3; ++i) {
-    std::vector<Record> b = {rec(acked + 1)};
-    EXPECT_FALSE(j->append(b, &error));
-    EXPECT_EQ(j->status(), Status::kUnavailable);
-    EXPECT_NE(error.find("redis 127.0.0.1:" + std::to_string(redis.port())), std::string::npos)
-        << error;
-    EXPECT_FALSE(j->sync(&error));
-  }
-  ASSERT_TRUE(redis.start(&error)) << error;  // same port, same AOF
-  std::vector<Record> b = {rec(acked + 1)};
-  ASSERT_TRUE(j->append(b, &error)) << error;  // reconnects by itself
-  ++acked;
-  EXPECT_EQ(j->status(), Status::kOk);
-  EXPECT_EQ(j->last_seq(), acked);
-  EXPECT_EQ(count(*j), acked);
-}
+TEST(Outage, RedisKilledAndRestarted) { scenarios::killed_and_restarted(open_sync); }
 
 TEST(Outage, RedisHangsAndTheOutcomeIsFoundBySync) {
-  testing::RedisServer redis;
-  std::string error;
-  ASSERT_TRUE(redis.start(&error)) << error;
-  OpenOptions o;
-  o.timeout_ms = 200;
-  auto j = open(redis.url("hang"), o, nullptr, &error);
-  ASSERT_TRUE(j) << error;
-  std::vector<Record> b1 = {rec(1), rec(2)};
-  ASSERT_TRUE(j->append(b1, &error)) << error;
-  redis.freeze();
-  std::vector<Record> b2 = {rec(3), rec(4), rec(5)};
-  EXPECT_FALSE(j->append(b2, &error));  // timed out: outcome unknown
-  EXPECT_EQ(j->status(), Status::kUnavailable);
-  EXPECT_NE(error.find("timed out"), std::string::npos) << error;
-  redis.thaw();
-  ASSERT_TRUE(j->sync(&error)) << error;
-  // The transaction is all or nothing; sync() says which.
-  EXPECT_TRUE(j->last_seq() == 2 || j->last_seq() == 5) << j->last_seq();
-  EXPECT_EQ(count(*j), j->last_seq());
-  std::vector<Record> b3 = {rec(j->last_seq() + 1)};
-  ASSERT_TRUE(j->append(b3, &error)) << error;
+  scenarios::hung_then_sync_finds_the_outcome(open_sync);
 }
 
 TEST(Outage, SqliteLockedBeyondTheTimeoutThenFree) {
