@@ -22,6 +22,7 @@
 #include <gtest/gtest.h>
 
 #include "gateway/clock.h"
+#include "tests/gateway/daemon.h"
 #include "queuecast/v1/queuecast.pb.h"
 
 namespace {
@@ -42,65 +43,19 @@ const char* kChannel = "demo-channel-web";
 
 // ------------------------------------------------------------ the server --
 
-class Daemon {
+// queuecastd with the booking rate limits out of the way (a test that
+// wants them passes its own --limit, which wins).
+class Daemon : public qc::test::Daemon {
  public:
-  explicit Daemon(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {QC_QUEUECASTD, "--config",
-                                     std::string(QC_SOURCE_DIR) + "/deploy/queuecast.example.json",
-                                     "--listen", "127.0.0.1:0", "--store", "memory:",
-                                     "--log-level", "warn",
-                                     "--limit", "booking_per_address_per_minute=100000",
-                                     "--limit", "booking_per_patient_per_minute=100000"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive a killed test
-      dup2(out[1], 1);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    FILE* f = fdopen(out[0], "r");
-    char line[256] = {};
-    if (fgets(line, sizeof line, f)) {
-      std::string s(line);
-      auto colon = s.rfind(':');
-      if (s.rfind("listening ", 0) == 0 && colon != std::string::npos) port_ = std::stoi(s.substr(colon + 1));
-    }
-    fclose(f);
-    EXPECT_GT(port_, 0) << "queuecastd did not start";
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  unsigned short port() const { return static_cast<unsigned short>(port_); }
-  // SIGTERM; the exit status (or -1 if it did not exit within 10 s).
-  int terminate() {
-    kill(pid_, SIGTERM);
-    for (int i = 0; i < 1000; ++i) {
-      int st = 0;
-      if (waitpid(pid_, &st, WNOHANG) == pid_) {
-        pid_ = -1;
-        return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-      }
-      std::this_thread::sleep_for(10ms);
-    }
-    return -1;
-  }
+  explicit Daemon(std::vector<std::string> extra = {}) : qc::test::Daemon(with_limits(std::move(extra))) {}
 
  private:
-  pid_t pid_ = -1;
-  int port_ = 0;
+  static std::vector<std::string> with_limits(std::vector<std::string> extra) {
+    std::vector<std::string> a = {"--limit", "booking_per_address_per_minute=100000",
+                                  "--limit", "booking_per_patient_per_minute=100000"};
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  }
 };
 
 // ------------------------------------------------------------------ HTTP --
@@ -491,7 +446,9 @@ TEST(Integration, PhonesOnTheBoardGetOneBoardPerCallAndTheirOwnViewWhenTheirTick
   ASSERT_EQ(post(d.port(), "/v1/tickets/" + e.id + "/complete", "", kNurse).status, 200);
   for (const auto& [k, v] : drain(phone)) {
     EXPECT_EQ(k, "board");
-    if (k == "patient") EXPECT_EQ(v.at("ticketId").as_string(), c.id);
+    if (k == "patient") {
+      EXPECT_EQ(v.at("ticketId").as_string(), c.id);
+    }
   }
   // A reconnect with the current version gets its own view (never the
   // board's version alone), and a bad token is refused as before.
@@ -525,8 +482,11 @@ TEST(Integration, APhoneOnTheBoardNeverGetsAnotherTicketsView) {
   EXPECT_FALSE(ga.empty());
   for (const auto& [k, v] : ga) EXPECT_EQ(k, "board");
   ASSERT_NE(last_of(gb, "patient"), nullptr);
-  for (const auto& [k, v] : gb)
-    if (k == "patient") EXPECT_EQ(v.at("ticketId").as_string(), b.id);
+  for (const auto& [k, v] : gb) {
+    if (k == "patient") {
+      EXPECT_EQ(v.at("ticketId").as_string(), b.id);
+    }
+  }
   EXPECT_EQ(last_of(gb, "patient")->at("state").as_string(), "TICKET_STATE_WAITING");
   // A BOOKED ticket's phone: its projected position moves with every call,
   // so its own view comes with each board until it checks in.

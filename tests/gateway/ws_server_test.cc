@@ -23,56 +23,14 @@
 #include <gtest/gtest.h>
 
 #include "gateway/ws_frame.h"
+#include "tests/gateway/daemon.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 namespace ws = qc::gw::ws;
 
-class Daemon {
- public:
-  explicit Daemon(std::vector<std::string> extra = {}) {
-    std::vector<std::string> args = {QC_QUEUECASTD, "--config",
-                                     std::string(QC_SOURCE_DIR) + "/deploy/queuecast.example.json",
-                                     "--listen", "127.0.0.1:0", "--store", "memory:", "--log-level", "warn"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    int out[2];
-    EXPECT_EQ(pipe(out), 0);
-    pid_ = fork();
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);
-      dup2(out[1], 1);
-      close(out[0]);
-      close(out[1]);
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
-    close(out[1]);
-    FILE* f = fdopen(out[0], "r");
-    char line[256] = {};
-    if (fgets(line, sizeof line, f)) {
-      std::string s(line);
-      auto colon = s.rfind(':');
-      if (s.rfind("listening ", 0) == 0 && colon != std::string::npos) port_ = std::stoi(s.substr(colon + 1));
-    }
-    fclose(f);
-    EXPECT_GT(port_, 0) << "queuecastd did not start";
-  }
-  ~Daemon() {
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
-  }
-  int port() const { return port_; }
-
- private:
-  pid_t pid_ = -1;
-  int port_ = 0;
-};
+using qc::test::Daemon;
 
 // A blocking client socket that reads with a timeout.
 class Raw {
