@@ -47,6 +47,18 @@ bool get_str(std::string_view* in, std::string* s) {
   in->remove_prefix(n);
   return true;
 }
+// A record's "r" field: everything but its events (layout in redis_journal.h).
+std::string pack_record(const Record& r) {
+  std::string packed;
+  put_varint(&packed, std::uint64_t(r.at));
+  put_str(&packed, r.session_id);
+  put_str(&packed, r.actor);
+  put_str(&packed, r.command_name);
+  put_str(&packed, r.command);
+  put_str(&packed, r.idempotency_key);
+  put_str(&packed, r.response);
+  return packed;
+}
 std::string pack_events(const std::vector<EventRow>& events) {
   std::string out;
   for (const EventRow& e : events) {
@@ -546,16 +558,8 @@ void plan_redis_append(const std::string& key, std::span<const Record> batch,
     x.push_back(std::to_string(r.seq) + "-0");
     // Two fields only: hiredis builds one object per field and value, and
     // recovery reads every entry (see the layout in redis_journal.h).
-    std::string packed;
-    put_varint(&packed, std::uint64_t(r.at));
-    put_str(&packed, r.session_id);
-    put_str(&packed, r.actor);
-    put_str(&packed, r.command_name);
-    put_str(&packed, r.command);
-    put_str(&packed, r.idempotency_key);
-    put_str(&packed, r.response);
     x.push_back("r");
-    x.push_back(std::move(packed));
+    x.push_back(pack_record(r));
     if (!r.events.empty()) {
       x.push_back("ev");
       x.push_back(pack_events(r.events));
@@ -629,15 +633,7 @@ void plan_redis_append_checked(const std::string& key, std::span<const Record> b
                   : std::string());
   for (const Record& r : batch) {
     x.push_back(std::to_string(r.seq) + "-0");
-    std::string packed;
-    put_varint(&packed, std::uint64_t(r.at));
-    put_str(&packed, r.session_id);
-    put_str(&packed, r.actor);
-    put_str(&packed, r.command_name);
-    put_str(&packed, r.command);
-    put_str(&packed, r.idempotency_key);
-    put_str(&packed, r.response);
-    x.push_back(std::move(packed));
+    x.push_back(pack_record(r));
     x.push_back(r.events.empty() ? std::string() : pack_events(r.events));
     x.push_back(r.idempotency_key.empty() ? std::string() : std::to_string(r.at));
   }
