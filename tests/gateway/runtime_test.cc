@@ -19,19 +19,11 @@ namespace {
 
 constexpr Time kT0 = 1'795'330'800'000;  // 2026-11-22T08:00:00Z
 
-// Forwards to a journal that outlives the runtime; can be made to fail.
-class SharedJournal final : public journal::Journal {
+// Reads and snapshots go to a journal that outlives the runtime; the
+// subclasses decide what an append does.
+class ForwardingJournal : public journal::Journal {
  public:
-  explicit SharedJournal(journal::Journal* inner, std::atomic<bool>* fail = nullptr)
-      : inner_(inner), fail_(fail) {}
-  bool append(std::span<const journal::Record> batch, std::string* error) override {
-    ++appends;
-    if (fail_ && *fail_) {
-      if (error) *error = "disk on fire";
-      return false;
-    }
-    return inner_->append(batch, error);
-  }
+  explicit ForwardingJournal(journal::Journal* inner) : inner_(inner) {}
   bool scan(std::uint64_t after, const std::function<bool(const journal::Record&)>& fn,
             std::string* error) override {
     return inner_->scan(after, fn, error);
@@ -43,10 +35,27 @@ class SharedJournal final : public journal::Journal {
   bool load_snapshot(std::uint64_t* seq, std::string* image, std::string* error) override {
     return inner_->load_snapshot(seq, image, error);
   }
+
+ protected:
+  journal::Journal* inner_;
+};
+
+// Forwards to a journal that outlives the runtime; can be made to fail.
+class SharedJournal final : public ForwardingJournal {
+ public:
+  explicit SharedJournal(journal::Journal* inner, std::atomic<bool>* fail = nullptr)
+      : ForwardingJournal(inner), fail_(fail) {}
+  bool append(std::span<const journal::Record> batch, std::string* error) override {
+    ++appends;
+    if (fail_ && *fail_) {
+      if (error) *error = "disk on fire";
+      return false;
+    }
+    return inner_->append(batch, error);
+  }
   int appends = 0;
 
  private:
-  journal::Journal* inner_;
   std::atomic<bool>* fail_;
 };
 
@@ -246,9 +255,9 @@ TEST(Runtime, PublishesChangedViewsToSubscribersAfterTheCommit) {
 // A journal whose commits stay in flight until the test settles them, in
 // order; like the Redis store, a commit lands only if the one before it
 // landed (a failure fails every commit in flight after it).
-class GatedJournal final : public journal::Journal {
+class GatedJournal final : public ForwardingJournal {
  public:
-  explicit GatedJournal(journal::Journal* inner) : inner_(inner) {}
+  explicit GatedJournal(journal::Journal* inner) : ForwardingJournal(inner) {}
   bool append(std::span<const journal::Record> batch, std::string* error) override {
     return inner_->append(batch, error);
   }
@@ -289,17 +298,6 @@ class GatedJournal final : public journal::Journal {
     std::lock_guard lock(mu_);
     woken_ = true;
     cv_.notify_all();
-  }
-  bool scan(std::uint64_t after, const std::function<bool(const journal::Record&)>& fn,
-            std::string* error) override {
-    return inner_->scan(after, fn, error);
-  }
-  std::uint64_t last_seq() const override { return inner_->last_seq(); }
-  bool save_snapshot(std::uint64_t seq, std::string_view image, std::string* error) override {
-    return inner_->save_snapshot(seq, image, error);
-  }
-  bool load_snapshot(std::uint64_t* seq, std::string* image, std::string* error) override {
-    return inner_->load_snapshot(seq, image, error);
   }
 
   // The test's side.
@@ -346,7 +344,6 @@ class GatedJournal final : public journal::Journal {
   }
 
  private:
-  journal::Journal* inner_;
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = true;
