@@ -458,20 +458,11 @@ int e2e_bench(const Args& a) {
   }
   const Time now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
-  const Time start = now / kHour * kHour - kHour;
   {
     testing::HttpClient admin(server.port());
     for (int s = 0; s < a.clients; ++s) {
-      SessionSpec spec;
-      spec.session_id = "b" + std::to_string(s);
-      spec.doctor_name = "Dr. " + std::to_string(s);
-      spec.department = "bench";
-      spec.area = "bench";
-      spec.start = start;
-      spec.end = start + 14 * kHour;
-      spec.registration_open = start - kHour;
-      spec.appointment_quota.assign(14, 0);
-      spec.walkin_quota.assign(14, 100000);
+      const SessionSpec spec =
+          testing::load_session("b" + std::to_string(s), "Dr. " + std::to_string(s), "bench", now);
       auto r = admin.request("POST", "/v1/commands",
                              codec::command_to_json(Command{Actor{}, CreateSession{spec}}, 0),
                              "Authorization: Bearer crash-admin\r\n");

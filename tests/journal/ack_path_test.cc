@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "proto/codec.h"
+#include "tests/journal/clinic.h"
 #include "tests/journal/http_client.h"
 #include "tests/journal/test_redis.h"
 #include "tests/journal/test_server.h"
@@ -46,17 +47,7 @@ TEST_P(AckPath, EveryRequestGetsItsOwnAnswer) {
       const std::string sid = "ap" + std::to_string(c);
       const Time now = std::chrono::duration_cast<std::chrono::milliseconds>(
                            std::chrono::system_clock::now().time_since_epoch()).count();
-      const Time start = now / kHour * kHour - kHour;
-      SessionSpec spec;
-      spec.session_id = sid;
-      spec.doctor_name = "Dr. " + sid;
-      spec.department = "d";
-      spec.area = "a";
-      spec.start = start;
-      spec.end = start + 14 * kHour;
-      spec.registration_open = start - kHour;
-      spec.appointment_quota.assign(14, 0);
-      spec.walkin_quota.assign(14, 100000);
+      const SessionSpec spec = testing::load_session(sid, "Dr. " + sid, "d", now);
       auto r = admin.request("POST", "/v1/commands",
                              codec::command_to_json(Command{Actor{}, CreateSession{spec}}, 0),
                              "Authorization: Bearer crash-admin\r\n");

@@ -122,4 +122,20 @@ Record make_record(std::uint64_t seq, const Command& command, Time at,
   return r;
 }
 
+SessionSpec load_session(const std::string& session_id, const std::string& doctor_name,
+                         const std::string& department, Time now) {
+  const Time start = now / kHour * kHour - kHour;
+  SessionSpec spec;
+  spec.session_id = session_id;
+  spec.doctor_name = doctor_name;
+  spec.department = department;
+  spec.area = department;
+  spec.start = start;
+  spec.end = start + 14 * kHour;
+  spec.registration_open = start - kHour;
+  spec.appointment_quota.assign(14, 0);
+  spec.walkin_quota.assign(14, 100000);
+  return spec;
+}
+
 }  // namespace qc::journal::testing

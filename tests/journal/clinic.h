@@ -39,4 +39,10 @@ class Clinic {
 Record make_record(std::uint64_t seq, const Command& command, Time at,
                    const std::vector<Event>& events, std::string idempotency_key = "");
 
+// A walk-in-only session for load tests: fourteen one-hour slots from the
+// hour before `now`, registration open an hour earlier, 100,000 walk-ins a
+// slot, no appointments.
+SessionSpec load_session(const std::string& session_id, const std::string& doctor_name,
+                         const std::string& department, Time now);
+
 }  // namespace qc::journal::testing
