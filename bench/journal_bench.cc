@@ -419,6 +419,29 @@ static void epoll_clients(int port, int n, const std::vector<std::string>& walks
   ::close(ep);
 }
 
+// What a client of session `sid` sends: a walk-in and a call, as binary
+// queuecast.v1.Command (--proto) or JSON.
+struct ClientBodies {
+  std::string walk, call;
+};
+ClientBodies client_bodies(const std::string& sid, bool proto) {
+  if (!proto)
+    return {R"({"registerWalkIn":{"sessionId":")" + sid + R"(","patientRef":"P","patientName":"N"}})",
+            R"({"callNext":{"sessionId":")" + sid + R"("}})"};
+  codec::pb::Command pc;
+  RegisterWalkIn w;
+  w.session_id = sid;
+  w.patient_ref = "P";
+  w.patient_name = "N";
+  codec::to_proto(Command{Actor{}, w}, 0, &pc);
+  ClientBodies b;
+  b.walk = pc.SerializeAsString();
+  pc.Clear();
+  codec::to_proto(Command{Actor{}, CallNext{sid}}, 0, &pc);
+  b.call = pc.SerializeAsString();
+  return b;
+}
+
 // End to end: `clients` threads, each with its own keep-alive connection and
 // its own session, POST /v1/commands (70% walk-ins, 30% call-next) to a real
 // queuecastd, one at a time (closed loop); a 2xx answer is an acknowledged,
@@ -479,20 +502,9 @@ int e2e_bench(const Args& a) {
   if (a.epoll) {
     std::vector<std::string> walks, calls;
     for (int c = 0; c < a.clients; ++c) {
-      const std::string sid = "b" + std::to_string(c);
-      codec::pb::Command pc;
-      RegisterWalkIn w;
-      w.session_id = sid;
-      w.patient_ref = "P";
-      w.patient_name = "N";
-      codec::to_proto(Command{Actor{}, w}, 0, &pc);
-      walks.push_back(a.proto ? pc.SerializeAsString()
-                              : R"({"registerWalkIn":{"sessionId":")" + sid +
-                                    R"(","patientRef":"P","patientName":"N"}})");
-      pc.Clear();
-      codec::to_proto(Command{Actor{}, CallNext{sid}}, 0, &pc);
-      calls.push_back(a.proto ? pc.SerializeAsString()
-                              : R"({"callNext":{"sessionId":")" + sid + R"("}})");
+      ClientBodies b = client_bodies("b" + std::to_string(c), a.proto);
+      walks.push_back(std::move(b.walk));
+      calls.push_back(std::move(b.call));
     }
     const std::string auth = "Authorization: Bearer crash-nurse\r\n";
     const std::string type =
@@ -506,23 +518,10 @@ int e2e_bench(const Args& a) {
     threads.emplace_back([&, c] {
       testing::HttpClient http(server.port());
       std::mt19937 rng{static_cast<unsigned>(c)};
-      const std::string sid = "b" + std::to_string(c);
-      std::string walk = R"({"registerWalkIn":{"sessionId":")" + sid + R"(","patientRef":"P","patientName":"N"}})";
-      std::string call = R"({"callNext":{"sessionId":")" + sid + R"("}})";
+      const auto [walk, call] = client_bodies("b" + std::to_string(c), a.proto);
       std::string auth = "Authorization: Bearer crash-nurse\r\n";
-      if (a.proto) {  // binary queuecast.v1.Command both ways
-        codec::pb::Command pc;
-        RegisterWalkIn w;
-        w.session_id = sid;
-        w.patient_ref = "P";
-        w.patient_name = "N";
-        codec::to_proto(Command{Actor{}, w}, 0, &pc);
-        walk = pc.SerializeAsString();
-        pc.Clear();
-        codec::to_proto(Command{Actor{}, CallNext{sid}}, 0, &pc);
-        call = pc.SerializeAsString();
+      if (a.proto)  // binary queuecast.v1.Command both ways
         auth += "Content-Type: application/x-protobuf\r\nAccept: application/x-protobuf\r\n";
-      }
       int p;
       while ((p = phase.load(std::memory_order_relaxed)) < 2) {
         const auto t = Clock::now();
