@@ -220,10 +220,12 @@ DisplayView Engine::display_view(std::string_view area, Time now) const {
   for (SessionIdx si = 0; si < st.sessions.size(); ++si) {
     const SessionRec& s = st.sessions[si];
     if (s.spec.area != area) continue;
-    // Rooms of the local day of `now` only.
-    if (local_midnight(s.spec.start, s.spec.utc_offset_minutes) !=
-        local_midnight(now, s.spec.utc_offset_minutes))
-      continue;
+    // Rooms of the local day of `now`, and those of an earlier day still
+    // running (an evening clinic past midnight).
+    const bool today = local_midnight(s.spec.start, s.spec.utc_offset_minutes) ==
+                       local_midnight(now, s.spec.utc_offset_minutes);
+    const bool running = s.spec.start <= now && now < s.spec.end;
+    if (!today && !running) continue;
     picked.push_back(si);
   }
   std::sort(picked.begin(), picked.end(), [&](SessionIdx a, SessionIdx b) {

@@ -193,6 +193,34 @@ TEST(Views, DisplayMasksNamesShowsNextAndMissed) {
   EXPECT_EQ(d2.rooms[0].next[0].masked_name, "");
 }
 
+// A session that started before local midnight stays on the screens while
+// it runs; one of an earlier day that has ended does not.
+TEST(Views, DisplayKeepsASessionRunningPastMidnight) {
+  SessionSpec night = example_spec();
+  night.start = day_before("23:00");
+  night.end = at("02:00");
+  night.registration_open = day_before("22:30");
+  night.appointment_quota = {1, 1, 1};
+  night.walkin_quota = {5, 5, 5};
+  SessionSpec evening = example_spec(Policy::kArrival, "E");
+  evening.room = "1";
+  evening.start = day_before("18:00");
+  evening.end = day_before("21:00");
+  evening.registration_open = day_before("17:00");
+  evening.appointment_quota = {1, 1, 1};
+  evening.walkin_quota = {5, 5, 5};
+  Scenario sc(night);
+  sc.run({step(CreateSession{evening}, day_before("10:00")),
+          step(RegisterWalkIn{kSid, "p1", "Li", "W1", ""}, day_before("23:10")),
+          call_next(day_before("23:20"))});
+  DisplayView d = sc.engine.display_view("neuro-2f", at("00:15"));
+  ASSERT_EQ(d.rooms.size(), 1u);
+  EXPECT_EQ(d.rooms[0].session_id, kSid);
+  EXPECT_TRUE(d.rooms[0].has_called);
+  EXPECT_TRUE(sc.engine.display_view("neuro-2f", at("02:00")).rooms.empty());  // ended
+  EXPECT_EQ(sc.engine.display_view("neuro-2f", day_before("23:30")).rooms.size(), 2u);
+}
+
 TEST(Views, BoardHasLabelsOnly) {
   Scenario sc;
   sc.run({walk_in("W1", at("07:00")), walk_in("W2", at("07:01")), walk_in("W3", at("07:02")),
