@@ -254,9 +254,9 @@ bool append_json_timestamp_parts(std::int64_t secs, std::int32_t nanos, std::str
   return true;
 }
 
-void append_json_duration(Duration d, std::string* out) {
+void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis) {
   std::int64_t secs = d / 1000;  // toward zero, as codec::duration_to_proto
-  int ms = static_cast<int>(d % 1000);
+  std::int32_t ms = static_cast<std::int32_t>(d % 1000);
   if (secs > kMaxDurationSeconds) {
     secs = kMaxDurationSeconds;
     ms = 0;
@@ -264,6 +264,14 @@ void append_json_duration(Duration d, std::string* out) {
     secs = -kMaxDurationSeconds;
     ms = 0;
   }
+  *seconds = secs;
+  *millis = ms;
+}
+
+void append_json_duration(Duration d, std::string* out) {
+  std::int64_t secs;
+  std::int32_t ms;
+  duration_parts(d, &secs, &ms);
   char b[40];
   std::size_t n = 0;
   b[n++] = '"';

@@ -34,6 +34,10 @@ void append_json_timestamp(Time t, std::string* out);
 // codec::to_proto(Time) computes it, clamped to the Timestamp's range;
 // (0, 0) for kNoTime. Shared with the binary writers (gateway/view_pb.cc).
 void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis);
+// The google.protobuf.Duration of `d` (seconds, milliseconds, both toward
+// zero) as codec::duration_to_proto computes it, clamped to the Duration's
+// range. Shared with the binary writers.
+void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis);
 // The same from a Timestamp's seconds and nanos (any nanos, printed with 3, 6
 // or 9 digits as protobuf does). False (nothing appended) when outside the
 // Timestamp's range, which protobuf's printer refuses.

@@ -84,7 +84,6 @@ void message_field(std::uint32_t field, std::string* out, Body body) {
   out->replace(at, 1, b, n);
 }
 
-constexpr std::int64_t kMaxDurationSeconds = 315576000000LL;
 
 // google.protobuf.Timestamp, as codec::to_proto(Time) fills it; the field is
 // written even for kNoTime (an empty message), like a mutable_ field.
@@ -103,18 +102,12 @@ void optional_timestamp_field(std::uint32_t field, Time t, std::string* out) {
 }
 
 void duration_field(std::uint32_t field, Duration d, std::string* out) {
-  std::int64_t secs = d / 1000;
-  std::int64_t ms = d % 1000;
-  if (secs > kMaxDurationSeconds) {
-    secs = kMaxDurationSeconds;
-    ms = 0;
-  } else if (secs < -kMaxDurationSeconds) {
-    secs = -kMaxDurationSeconds;
-    ms = 0;
-  }
+  std::int64_t secs;
+  std::int32_t ms;
+  duration_parts(d, &secs, &ms);
   message_field(field, out, [&] {
     int_field(1, secs, out);
-    int_field(2, ms * 1'000'000, out);
+    int_field(2, std::int64_t{ms} * 1'000'000, out);
   });
 }
 

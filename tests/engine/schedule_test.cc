@@ -104,8 +104,9 @@ TEST(Schedule, GeneratedSessionsCarryTheConsultSeedAndArrivalBuffer) {
   ASSERT_TRUE(copy.load(sc.engine.save()));
   sc.run({generate(kDay0, 1)});
   for (Engine* e : {&sc.engine, &copy}) {
-    if (e == &copy)
+    if (e == &copy) {
       ASSERT_TRUE(copy.apply(Command{admin(), GenerateSessions{kDay0, 1}}, kDay0 - 7 * kDay).ok());
+    }
     const SessionSpec* s = e->session_spec("li-mon-20261123");
     ASSERT_NE(s, nullptr);
     EXPECT_EQ(s->avg_consult_seed, 6 * kMinute);
@@ -120,9 +121,9 @@ TEST(Schedule, GeneratedSessionsCarryTheConsultSeedAndArrivalBuffer) {
   const SessionSpec* s = sc.engine.session_spec("li-mon-20261123");
   ASSERT_NE(s, nullptr);
   const Time open = s->registration_open;
-  ASSERT_TRUE(sc.engine.apply(Command{nurse(), RegisterWalkIn{"li-mon-20261123", "p1", "A", "W1"}}, open).ok());
-  ASSERT_TRUE(sc.engine.apply(Command{nurse(), RegisterWalkIn{"li-mon-20261123", "p2", "B", "W2"}}, open).ok());
-  ASSERT_TRUE(sc.engine.apply(Command{nurse(), RegisterWalkIn{"li-mon-20261123", "p3", "C", "W3"}}, open).ok());
+  ASSERT_TRUE(sc.engine.apply(Command{nurse(), RegisterWalkIn{"li-mon-20261123", "p1", "A", "W1", ""}}, open).ok());
+  ASSERT_TRUE(sc.engine.apply(Command{nurse(), RegisterWalkIn{"li-mon-20261123", "p2", "B", "W2", ""}}, open).ok());
+  ASSERT_TRUE(sc.engine.apply(Command{nurse(), RegisterWalkIn{"li-mon-20261123", "p3", "C", "W3", ""}}, open).ok());
   auto v = sc.engine.patient_view("W3", open);
   ASSERT_TRUE(v.has_value());
   EXPECT_EQ(v->ahead, 2);
