@@ -59,6 +59,15 @@ std::string pack_record(const Record& r) {
   put_str(&packed, r.response);
   return packed;
 }
+bool unpack_record(std::string_view in, Record* rec) {
+  std::uint64_t at = 0;
+  if (!get_varint(&in, &at) || !get_str(&in, &rec->session_id) || !get_str(&in, &rec->actor) ||
+      !get_str(&in, &rec->command_name) || !get_str(&in, &rec->command) ||
+      !get_str(&in, &rec->idempotency_key) || !get_str(&in, &rec->response) || !in.empty())
+    return false;
+  rec->at = static_cast<Time>(at);
+  return true;
+}
 std::string pack_events(const std::vector<EventRow>& events) {
   std::string out;
   for (const EventRow& e : events) {
@@ -66,6 +75,17 @@ std::string pack_events(const std::vector<EventRow>& events) {
     put_str(&out, e.ticket_id);
     put_str(&out, e.session_id);
     put_str(&out, e.bytes);
+  }
+  return out;
+}
+// A group entry's "g" field: for each record, varint seq, then its "r" and
+// "ev" fields, each length-prefixed.
+std::string pack_group(std::span<const Record> batch) {
+  std::string out;
+  for (const Record& r : batch) {
+    put_varint(&out, r.seq);
+    put_str(&out, pack_record(r));
+    put_str(&out, pack_events(r.events));
   }
   return out;
 }
@@ -120,50 +140,29 @@ class RedisJournal final : public Journal {
       prev = r.seq;
     }
     if (batch.empty()) return ok();
-    // One pipelined round trip: MULTI, one XADD per record, EXEC
-    // (plan_redis_append()).
-    plan_redis_append(addr_.key, batch, ++appends_, &plan_);
-    const std::size_t queued = plan_.queued;
-    std::vector<const char*> argv;
-    std::vector<std::size_t> lens;
-    for (const auto& cmd : plan_.commands) {
-      argv.clear();
-      lens.clear();
-      for (const std::string& a : cmd) {
-        argv.push_back(a.data());
-        lens.push_back(a.size());
-      }
-      // hiredis copies the arguments into its output buffer here.
-      if (redisAppendCommandArgv(ctx_, int(argv.size()), argv.data(), lens.data()) != REDIS_OK)
-        return io_fail(cmd.front().c_str(), error);
+    // One round trip: the conditional EVAL of plan_redis_append_checked(),
+    // the same command the pipelined writer sends.
+    plan_redis_append_checked(addr_.key, batch, last_, ++appends_, &plan_);
+    const auto& cmd = plan_.commands.front();
+    argv_.clear();
+    lens_.clear();
+    for (const std::string& a : cmd) {
+      argv_.push_back(a.data());
+      lens_.push_back(a.size());
     }
-    // Replies: +OK, +QUEUED per record, then EXEC's array.
-    std::string problem;
-    for (std::size_t i = 0; i < queued + 1; ++i) {
-      Reply r;
-      if (!get_reply(&r, error)) return false;
-      if (r->type == REDIS_REPLY_ERROR && problem.empty()) problem = std::string(str(r.get()));
+    Reply r;
+    if (!command(int(argv_.size()), argv_.data(), lens_.data(), &r, error)) return false;
+    if (r->type == REDIS_REPLY_ERROR) {
+      // QCGAP: another writer shares the key (or the stream was changed
+      // behind our back); nothing was written. Where it ends now is what
+      // the stream says.
+      std::string e = "redis EVAL: " + std::string(str(r.get()));
+      std::string ignored;
+      sync(&ignored);
+      return fail(Status::kUnavailable, e, error);
     }
-    Reply exec;
-    if (!get_reply(&exec, error)) return false;
-    if (exec->type == REDIS_REPLY_ERROR) {
-      return fail(Status::kUnavailable,
-                  "redis EXEC: " + std::string(str(exec.get())) +
-                      (problem.empty() ? "" : " (" + problem + ")"),
-                  error);
-    }
-    if (exec->type != REDIS_REPLY_ARRAY || exec->elements != queued)
-      return fail(Status::kUnavailable, "redis EXEC: unexpected reply", error);
-    for (std::size_t i = 0; i < exec->elements; ++i) {
-      if (exec->element[i]->type == REDIS_REPLY_ERROR) {
-        // Cannot happen after the checks above unless another writer shares
-        // the key; what landed is whatever sync() now finds.
-        std::string e = "redis XADD: " + std::string(str(exec->element[i]));
-        std::string ignored;
-        sync(&ignored);
-        return fail(Status::kUnavailable, e, error);
-      }
-    }
+    if (r->type != REDIS_REPLY_INTEGER || std::size_t(r->integer) != batch.size())
+      return fail(Status::kUnavailable, "redis EVAL: unexpected reply", error);
     last_ = prev;
     return ok();
   }
@@ -279,14 +278,12 @@ class RedisJournal final : public Journal {
         continue;
       }
       chunk.clear();
-      chunk.resize(r->elements);
       for (std::size_t i = 0; i < r->elements; ++i) {
-        if (!decode(r->element[i], &chunk[i], with_events)) {
+        if (!decode(r->element[i], after, with_events, &chunk)) {
           corrupt = true;
-          chunk.resize(i);
           break;
         }
-        corrupt_after = chunk[i].seq;
+        if (!chunk.empty()) corrupt_after = chunk.back().seq;
       }
       r.reset();
       if (!chunk.empty() && !sink(chunk)) stopped = true;
@@ -310,16 +307,29 @@ class RedisJournal final : public Journal {
     Reply r;
     if (!command(4, argv, nullptr, &r, error)) return false;
     if (r->type != REDIS_REPLY_ARRAY) return fail(Status::kUnavailable, "redis ZRANGEBYSCORE: bad reply", error);
-    std::vector<std::uint64_t> seqs;
-    for (std::size_t i = 0; i < r->elements; ++i)
-      seqs.push_back(std::strtoull(std::string(str(r->element[i])).c_str(), nullptr, 10));
-    std::sort(seqs.begin(), seqs.end());
-    // Fetch the entries, pipelined 1000 at a time.
-    Record rec;
-    for (std::size_t i = 0; i < seqs.size(); i += 1000) {
-      const std::size_t n = std::min<std::size_t>(1000, seqs.size() - i);
+    // Members: "<seq>/<entry>" (the group entry holding it), or "<seq>"
+    // (journals written one entry per record: the entry is the seq).
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> keyed;  // (entry, seq)
+    for (std::size_t i = 0; i < r->elements; ++i) {
+      const std::string m(str(r->element[i]));
+      char* end = nullptr;
+      const std::uint64_t seq = std::strtoull(m.c_str(), &end, 10);
+      const std::uint64_t entry = *end == '/' ? std::strtoull(end + 1, nullptr, 10) : seq;
+      keyed.emplace_back(entry, seq);
+    }
+    r.reset();
+    std::sort(keyed.begin(), keyed.end());
+    std::vector<std::uint64_t> entries;
+    for (const auto& k : keyed)
+      if (entries.empty() || entries.back() != k.first) entries.push_back(k.first);
+    // Fetch each entry once, pipelined 1000 at a time, and hand over its
+    // keyed records in seq order.
+    std::vector<Record> recs;
+    std::size_t next = 0;  // into keyed
+    for (std::size_t i = 0; i < entries.size(); i += 1000) {
+      const std::size_t n = std::min<std::size_t>(1000, entries.size() - i);
       for (std::size_t k = 0; k < n; ++k) {
-        const std::string id = std::to_string(seqs[i + k]) + "-0";
+        const std::string id = std::to_string(entries[i + k]) + "-0";
         const char* xargv[] = {"XRANGE", log_key_.c_str(), id.c_str(), id.c_str()};
         if (redisAppendCommandArgv(ctx_, 4, xargv, nullptr) != REDIS_OK) return io_fail("XRANGE", error);
       }
@@ -327,14 +337,22 @@ class RedisJournal final : public Journal {
       for (std::size_t k = 0; k < n; ++k) {  // read every reply, even after a stop
         Reply x;
         if (!get_reply(&x, error)) return false;
+        const std::uint64_t entry = entries[i + k];
+        const std::size_t first = next;
+        while (next < keyed.size() && keyed[next].first == entry) ++next;
         if (stop || corrupt || x->type != REDIS_REPLY_ARRAY || x->elements != 1) continue;
-        if (!decode(x->element[0], &rec)) {
+        recs.clear();
+        if (!decode(x->element[0], 0, /*with_events=*/false, &recs)) {
           corrupt = true;
           continue;
         }
-        rec.command.clear();
-        rec.events.clear();
-        stop = !fn(rec);
+        for (Record& rec : recs) {
+          const bool wanted = std::any_of(keyed.begin() + first, keyed.begin() + next,
+                                          [&](const auto& kv) { return kv.second == rec.seq; });
+          if (!wanted || stop) continue;
+          rec.command.clear();
+          stop = !fn(rec);
+        }
       }
       if (corrupt) return fail(Status::kUnavailable, "redis " + log_key_ + ": corrupt entry", error);
       if (stop) break;
@@ -457,38 +475,60 @@ class RedisJournal final : public Journal {
     return ok();
   }
 
-  bool decode(const redisReply* entry, Record* rec, bool with_events = true) {
+  // Appends the records of one stream entry with seq > `after` to `out`:
+  // one for an "r"/"ev" entry, every record of a "g" entry. All or nothing:
+  // false (a corrupt entry) leaves `out` as it was.
+  bool decode(const redisReply* entry, std::uint64_t after, bool with_events,
+              std::vector<Record>* out) {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return false;
-    if (!parse_id(str(entry->element[0]), &rec->seq)) return false;
+    std::uint64_t id = 0;
+    if (!parse_id(str(entry->element[0]), &id)) return false;
     const redisReply* f = entry->element[1];
     if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0) return false;
-    rec->at = 0;
-    rec->session_id.clear();
-    rec->actor.clear();
-    rec->command_name.clear();
-    rec->command.clear();
-    rec->idempotency_key.clear();
-    rec->response.clear();
-    rec->events.clear();
-    bool have_cmd = false;
+    const std::size_t size = out->size();
+    auto corrupt = [&] {
+      out->resize(size);
+      return false;
+    };
+    std::string_view r, ev, g;
+    bool have_r = false, have_g = false;
     for (std::size_t i = 0; i + 1 < f->elements; i += 2) {
       const std::string_view k = str(f->element[i]);
       const std::string_view v = str(f->element[i + 1]);
-      if (k == "r") {
-        std::string_view in = v;
-        std::uint64_t at = 0;
-        if (!get_varint(&in, &at) || !get_str(&in, &rec->session_id) ||
-            !get_str(&in, &rec->actor) || !get_str(&in, &rec->command_name) ||
-            !get_str(&in, &rec->command) || !get_str(&in, &rec->idempotency_key) ||
-            !get_str(&in, &rec->response) || !in.empty())
-          return false;
-        rec->at = static_cast<Time>(at);
-        have_cmd = true;
-      } else if (k == "ev" && with_events) {
-        if (!unpack_events(v, &rec->events)) return false;
-      }
+      if (k == "r") r = v, have_r = true;
+      else if (k == "ev") ev = v;
+      else if (k == "g") g = v, have_g = true;
     }
-    return have_cmd;
+    if (have_r == have_g) return false;
+    if (have_r) {
+      if (id <= after) return true;
+      Record& rec = out->emplace_back();
+      rec.seq = id;
+      if (!unpack_record(r, &rec) || (with_events && !unpack_events(ev, &rec.events)))
+        return corrupt();
+      return true;
+    }
+    // A group: increasing seqs, the last one the entry's id.
+    std::uint64_t prev = 0;
+    while (!g.empty()) {
+      std::uint64_t seq = 0, n = 0;
+      if (!get_varint(&g, &seq) || seq <= prev || seq > id) return corrupt();
+      prev = seq;
+      std::string_view rv, evv;
+      if (!get_varint(&g, &n) || n > g.size()) return corrupt();
+      rv = g.substr(0, n);
+      g.remove_prefix(n);
+      if (!get_varint(&g, &n) || n > g.size()) return corrupt();
+      evv = g.substr(0, n);
+      g.remove_prefix(n);
+      if (seq <= after) continue;
+      Record& rec = out->emplace_back();
+      rec.seq = seq;
+      if (!unpack_record(rv, &rec) || (with_events && !unpack_events(evv, &rec.events)))
+        return corrupt();
+    }
+    if (prev != id) return corrupt();
+    return true;
   }
 
   bool get_reply(Reply* out, std::string* error) {
@@ -537,6 +577,8 @@ class RedisJournal final : public Journal {
   std::string log_key_, snap_key_, keys_key_;
   std::uint64_t appends_ = 0;
   RedisAppend plan_;
+  std::vector<const char*> argv_;
+  std::vector<std::size_t> lens_;
   redisContext* ctx_ = nullptr;
   std::uint64_t last_ = 0;
   Status status_ = Status::kOk;
@@ -544,51 +586,15 @@ class RedisJournal final : public Journal {
 
 }  // namespace
 
-void plan_redis_append(const std::string& key, std::span<const Record> batch,
-                       std::uint64_t append_number, RedisAppend* out) {
-  out->commands.clear();
-  out->queued = 0;
-  const std::string log_key = key + ":log", keys_key = key + ":keys";
-  out->commands.push_back({"MULTI"});
-  for (const Record& r : batch) {
-    auto& x = out->commands.emplace_back();
-    x.reserve(7);
-    x.push_back("XADD");
-    x.push_back(log_key);
-    x.push_back(std::to_string(r.seq) + "-0");
-    // Two fields only: hiredis builds one object per field and value, and
-    // recovery reads every entry (see the layout in redis_journal.h).
-    x.push_back("r");
-    x.push_back(pack_record(r));
-    if (!r.events.empty()) {
-      x.push_back("ev");
-      x.push_back(pack_events(r.events));
-    }
-    ++out->queued;
-    if (!r.idempotency_key.empty()) {
-      // The keyed records by time, so scan_keys() need not read the stream.
-      out->commands.push_back({"ZADD", keys_key, std::to_string(r.at), std::to_string(r.seq)});
-      ++out->queued;
-    }
-  }
-  if (append_number % 4096 == 0 && !batch.empty()) {
-    // Forget keyed records older than a week (idempotency keys live 24 h).
-    out->commands.push_back({"ZREMRANGEBYSCORE", keys_key, "-inf",
-                             "(" + std::to_string(batch.back().at - 7 * kDay)});
-    ++out->queued;
-  }
-  out->commands.push_back({"EXEC"});
-}
-
 namespace {
 
 // KEYS: K:log, K:keys. ARGV[1]: the seq the stream must end at ("0":
-// empty); ARGV[2]: ZREMRANGEBYSCORE's bound, or ""; then 4 per record: the
-// entry id, `r`, `ev` ("" for none), the score of its K:keys entry ("" when
-// it has no idempotency key). The check comes before any write, and a
-// script's writes after its first one are not refused for memory (Redis
-// 7), so it lands whole or not at all; Redis writes its effects to the AOF
-// as one MULTI/EXEC.
+// empty); ARGV[2]: ZREMRANGEBYSCORE's bound, or ""; ARGV[3]: the entry id
+// (the group's last seq); ARGV[4]: the group (pack_group()); ARGV[5]: the
+// number of records; then pairs (score, member) for K:keys. The check
+// comes before any write, and a script's writes after its first one are
+// not refused for memory (Redis 7), so it lands whole or not at all; Redis
+// writes its effects to the AOF as one MULTI/EXEC.
 constexpr const char* kCheckedAppendLua = R"lua(
 local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
 local last = '0'
@@ -596,20 +602,12 @@ if top[1] then last = string.match(top[1][1], '^(%d+)-') end
 if last ~= ARGV[1] then
   return redis.error_reply('QCGAP the stream ends at ' .. last .. ', not at ' .. ARGV[1])
 end
-local n = 0
-for i = 3, #ARGV, 4 do
-  if ARGV[i + 2] == '' then
-    redis.call('XADD', KEYS[1], ARGV[i], 'r', ARGV[i + 1])
-  else
-    redis.call('XADD', KEYS[1], ARGV[i], 'r', ARGV[i + 1], 'ev', ARGV[i + 2])
-  end
-  if ARGV[i + 3] ~= '' then
-    redis.call('ZADD', KEYS[2], ARGV[i + 3], string.sub(ARGV[i], 1, -3))
-  end
-  n = n + 1
+redis.call('XADD', KEYS[1], ARGV[3], 'g', ARGV[4])
+for i = 6, #ARGV, 2000 do
+  redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
 end
 if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2]) end
-return n
+return tonumber(ARGV[5])
 )lua";
 
 }  // namespace
@@ -618,10 +616,8 @@ void plan_redis_append_checked(const std::string& key, std::span<const Record> b
                                std::uint64_t expected_last, std::uint64_t append_number,
                                RedisAppend* out) {
   out->commands.resize(1);
-  out->queued = 0;
   auto& x = out->commands.front();
   x.clear();
-  x.reserve(7 + 4 * batch.size());
   x.push_back("EVAL");
   x.push_back(kCheckedAppendLua);
   x.push_back("2");
@@ -631,11 +627,14 @@ void plan_redis_append_checked(const std::string& key, std::span<const Record> b
   x.push_back(append_number % 4096 == 0 && !batch.empty()
                   ? "(" + std::to_string(batch.back().at - 7 * kDay)
                   : std::string());
+  x.push_back(batch.empty() ? std::string("0-0") : std::to_string(batch.back().seq) + "-0");
+  x.push_back(pack_group(batch));
+  x.push_back(std::to_string(batch.size()));
+  const std::string entry = batch.empty() ? std::string() : "/" + std::to_string(batch.back().seq);
   for (const Record& r : batch) {
-    x.push_back(std::to_string(r.seq) + "-0");
-    x.push_back(pack_record(r));
-    x.push_back(r.events.empty() ? std::string() : pack_events(r.events));
-    x.push_back(r.idempotency_key.empty() ? std::string() : std::to_string(r.at));
+    if (r.idempotency_key.empty()) continue;
+    x.push_back(std::to_string(r.at));
+    x.push_back(std::to_string(r.seq) + entry);  // "<seq>/<entry>": scan_keys() reads the entry once
   }
 }
 
