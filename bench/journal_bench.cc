@@ -4,6 +4,7 @@
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
+//                     [--snapshot-every N]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -21,7 +22,8 @@
 // --epoll all of them driven by one thread); reports acknowledged/s, the
 // ack latency percentiles, and the CPU per command of queuecastd,
 // redis-server and the clients. QUEUECASTD_COMMIT_DEPTH=N in the
-// environment reaches queuecastd (commits in flight per shard).
+// environment reaches queuecastd (commits in flight per shard);
+// --snapshot-every sets its `snapshot_every` (default: queuecastd's own).
 //
 // "sqlite" uses a fresh file under $TMPDIR; "redis" starts a private
 // redis-server (appendonly yes, appendfsync always) on a free port.
@@ -78,6 +80,7 @@ struct Args {
   double seconds = 5;
   std::uint64_t events = 1'000'000;
   std::uint64_t snapshot_every = 0;
+  bool snapshot_every_set = false;
 };
 
 // Records of applied clinic commands, seq 1..n.
@@ -460,7 +463,9 @@ int e2e_bench(const Args& a) {
   const std::string dir = testing::make_temp_dir("e2e");
   {
     std::ofstream cfg(dir + "/config.json");
-    cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",
+    cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",)";
+    if (a.snapshot_every_set) cfg << R"( "snapshot_every": )" << a.snapshot_every << ",";
+    cfg << R"(
   "limits": {"booking_per_patient_per_minute": 100000000, "booking_per_address_per_minute": 100000000,
              "connections_per_address": 100000},
   "staff": [
@@ -609,7 +614,7 @@ int main(int argc, char** argv) {
     else if (k == "--clients") a.clients = std::stoi(v);
     else if (k == "--seconds") a.seconds = std::stod(v);
     else if (k == "--events") a.events = std::stoull(v);
-    else if (k == "--snapshot-every") a.snapshot_every = std::stoull(v);
+    else if (k == "--snapshot-every") a.snapshot_every = std::stoull(v), a.snapshot_every_set = true;
     else if (k == "--queuecastd") a.queuecastd = v;
     else if (k == "--server-cpu") a.server_cpu = std::stoi(v);
     else if (k == "--io-threads") a.io_threads = std::stoi(v);
@@ -627,6 +632,7 @@ int main(int argc, char** argv) {
                "       journal_bench recovery --store sqlite|redis|URL [--events 1000000] "
                "[--snapshot-every N]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
-               "[--seconds 5] [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]\n");
+               "[--seconds 5] [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1] "
+               "[--snapshot-every N]\n");
   return 2;
 }

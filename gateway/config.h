@@ -47,7 +47,7 @@ struct Config {
   Time clock_start = kNoTime;
   std::string log_level = "info";
   bool demo_clinic = false;          // create today's demo sessions at start
-  std::int64_t snapshot_every = 50'000;
+  std::int64_t snapshot_every = 250'000;
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays

@@ -81,7 +81,7 @@ struct RuntimeOptions {
   // commits and less CPU per command, but then the shard mostly has one
   // commit in flight at a time, as without pipelining).
   bool commit_wake = true;
-  std::uint64_t snapshot_every = 50'000;  // records between snapshots (0: never)
+  std::uint64_t snapshot_every = 250'000;  // records between snapshots (0: never)
   std::size_t idempotency_max = 1'000'000;
   Duration idempotency_ttl = kDay;
 };
