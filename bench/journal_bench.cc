@@ -4,7 +4,7 @@
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
-//                     [--snapshot-every N]
+//                     [--snapshot-every N] [--waiting 200]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -81,7 +81,23 @@ struct Args {
   std::uint64_t events = 1'000'000;
   std::uint64_t snapshot_every = 0;
   bool snapshot_every_set = false;
+  int waiting = 200;  // e2e: the queue each client's session settles at (0: grows)
 };
+
+// The e2e mix: a client registers a walk-in 7 times in 10 while fewer than
+// `steady` patients wait in its session, and calls the next one 7 times in
+// 10 once `steady` or more do, so the queue settles at about `steady` (a
+// clinic in the middle of its morning). `steady` 0: always 7 in 10
+// registrations, the queue grows for the whole run (the mix of the figures
+// before the steady one; the engine's O(queue) insert then costs more and
+// more, so the rate depends on the run's length).
+bool next_is_walk_in(std::mt19937& rng, int* waiting, int steady) {
+  const bool few = steady == 0 || *waiting < steady;
+  const bool walk = (rng() % 10 < 7) == few;
+  if (walk) ++*waiting;
+  else if (*waiting > 0) --*waiting;
+  return walk;
+}
 
 // Records of applied clinic commands, seq 1..n.
 std::vector<Record> prepare(std::size_t n, std::uint64_t* events = nullptr,
@@ -332,7 +348,7 @@ double process_cpu(pid_t pid) {
 // answer on the clients' core (which redis-server shares).
 static void epoll_clients(int port, int n, const std::vector<std::string>& walks,
                    const std::vector<std::string>& calls, const std::string& auth,
-                   const std::string& content_type, std::atomic<int>& phase,
+                   const std::string& content_type, int steady, std::atomic<int>& phase,
                    std::vector<std::vector<double>>& lat, std::vector<std::uint64_t>& failed) {
   struct C {
     int fd = -1;
@@ -340,12 +356,14 @@ static void epoll_clients(int port, int n, const std::vector<std::string>& walks
     std::string in;
     Clock::time_point t;
     int phase = 0;
+    int waiting = 0;
   };
   std::vector<C> cs(static_cast<std::size_t>(n));
   const int ep = epoll_create1(EPOLL_CLOEXEC);
   auto request = [&](int i) {
     C& c = cs[std::size_t(i)];
-    const std::string& body = c.rng() % 10 < 7 ? walks[std::size_t(i)] : calls[std::size_t(i)];
+    const std::string& body =
+        next_is_walk_in(c.rng, &c.waiting, steady) ? walks[std::size_t(i)] : calls[std::size_t(i)];
     std::string req = "POST /v1/commands HTTP/1.1\r\nHost: 127.0.0.1\r\n" + auth + content_type +
                       "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
     c.phase = phase.load(std::memory_order_relaxed);
@@ -516,13 +534,15 @@ int e2e_bench(const Args& a) {
         a.proto ? "Content-Type: application/x-protobuf\r\nAccept: application/x-protobuf\r\n"
                 : "Content-Type: application/json\r\n";
     threads.emplace_back([&, walks, calls, auth, type] {
-      epoll_clients(server.port(), a.clients, walks, calls, auth, type, phase, lat, failed);
+      epoll_clients(server.port(), a.clients, walks, calls, auth, type, a.waiting, phase, lat,
+                    failed);
     });
   }
   for (int c = 0; c < a.clients && !a.epoll; ++c) {
     threads.emplace_back([&, c] {
       testing::HttpClient http(server.port());
       std::mt19937 rng{static_cast<unsigned>(c)};
+      int waiting = 0;
       const auto [walk, call] = client_bodies("b" + std::to_string(c), a.proto);
       std::string auth = "Authorization: Bearer crash-nurse\r\n";
       if (a.proto)  // binary queuecast.v1.Command both ways
@@ -530,7 +550,7 @@ int e2e_bench(const Args& a) {
       int p;
       while ((p = phase.load(std::memory_order_relaxed)) < 2) {
         const auto t = Clock::now();
-        auto r = http.request("POST", "/v1/commands", rng() % 10 < 7 ? walk : call, auth);
+        auto r = http.request("POST", "/v1/commands", next_is_walk_in(rng, &waiting, a.waiting) ? walk : call, auth);
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
         if (p == 1) {
           if (r.status >= 200 && r.status < 300) lat[std::size_t(c)].push_back(ms);
@@ -577,12 +597,12 @@ int e2e_bench(const Args& a) {
     all.insert(all.end(), lat[std::size_t(c)].begin(), lat[std::size_t(c)].end());
     nfail += failed[std::size_t(c)];
   }
-  std::printf("e2e store=%s clients=%d seconds=%.1f server_cpu=%d %s: %.0f acknowledged commands/s "
+  std::printf("e2e store=%s clients=%d seconds=%.1f server_cpu=%d waiting=%d %s: %.0f acknowledged commands/s "
               "(HTTP, fsync'ed group commits), ack latency p50 %.2f ms p99 %.2f ms "
               "p99.9 %.2f ms, %llu non-2xx; queuecastd CPU %.1f us per acknowledged command; "
               "whole run: %.1f commands per group commit, append() %.2f ms per commit; "
               "CPU per command: redis-server %.1f us, clients (%s) %.1f us\n",
-              a.store.c_str(), a.clients, secs, a.server_cpu, a.proto ? "protobuf" : "JSON",
+              a.store.c_str(), a.clients, secs, a.server_cpu, a.waiting, a.proto ? "protobuf" : "JSON",
               double(all.size()) / secs,
               pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail,
               server_cpu * 1e6 / std::max<double>(1, double(all.size())),
@@ -619,6 +639,7 @@ int main(int argc, char** argv) {
     else if (k == "--server-cpu") a.server_cpu = std::stoi(v);
     else if (k == "--io-threads") a.io_threads = std::stoi(v);
     else if (k == "--shards") a.shards = std::stoi(v);
+    else if (k == "--waiting") a.waiting = std::stoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -633,6 +654,6 @@ int main(int argc, char** argv) {
                "[--snapshot-every N]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
                "[--seconds 5] [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1] "
-               "[--snapshot-every N]\n");
+               "[--snapshot-every N] [--waiting 200]\n");
   return 2;
 }
