@@ -2,6 +2,7 @@
 //
 //   journal_bench commit   --store sqlite|redis|URL [--clients 64] [--seconds 5]
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
+//                          [--batch 32]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
 //                     [--snapshot-every N] [--waiting 200]
@@ -14,7 +15,8 @@
 // commands applied by an engine, encoded with the codec (prepared first).
 //
 // recovery: writes a journal holding at least `events` events (clinic
-// mornings), then times recover() into a fresh engine: the snapshot (if
+// mornings), `batch` records per append (the size of the end-to-end
+// benchmark's group commits; a Redis stream entry holds one), then times recover() into a fresh engine: the snapshot (if
 // --snapshot-every made any) plus the replay of every command after it.
 //
 // e2e: a real queuecastd and `clients` closed-loop HTTP clients, each with
@@ -57,6 +59,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <unistd.h>
 #include <sstream>
 #include <iterator>
@@ -82,6 +85,7 @@ struct Args {
   std::uint64_t snapshot_every = 0;
   bool snapshot_every_set = false;
   int waiting = 200;  // e2e: the queue each client's session settles at (0: grows)
+  std::size_t batch = 32;  // recovery: records per append (a group commit's size)
 };
 
 // The e2e mix: a client registers a walk-in 7 times in 10 while fewer than
@@ -282,8 +286,8 @@ int recovery_bench(const Args& a) {
     Command c;
     Time at;
     std::string m;
-    for (std::size_t i = 0; i < records.size(); i += 2000) {
-      const std::size_t n = std::min<std::size_t>(2000, records.size() - i);
+    for (std::size_t i = 0; i < records.size(); i += a.batch) {
+      const std::size_t n = std::min<std::size_t>(a.batch, records.size() - i);
       std::span<const Record> b(records.data() + i, n);
       if (!j->append(b, &error)) {
         std::fprintf(stderr, "append: %s\n", error.c_str());
@@ -314,10 +318,10 @@ int recovery_bench(const Args& a) {
   }
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   const double cpu = cpu_seconds() - c0;
-  std::printf("recovery store=%s: %llu events (%llu commands) in the journal, snapshot at %llu; "
+  std::printf("recovery store=%s: %llu events (%llu commands, %zu per append) in the journal, snapshot at %llu; "
               "recovered in %.2f s, %.2f s CPU of this process (open + snapshot %.2f s, replay %.2f s: %llu commands, "
               "%.0f events/s)%s\n",
-              a.store.c_str(), (unsigned long long)nev, (unsigned long long)report.last_seq,
+              a.store.c_str(), (unsigned long long)nev, (unsigned long long)report.last_seq, a.batch,
               (unsigned long long)report.snapshot_seq, secs, cpu, report.snapshot_seconds,
               report.replay_seconds, (unsigned long long)report.records_replayed,
               double(report.events_replayed) / std::max(1e-9, report.replay_seconds),
@@ -328,6 +332,28 @@ int recovery_bench(const Args& a) {
 }  // namespace
 
 // user+system CPU seconds of a process so far (from /proc).
+// The disk under `dir`: the median time of a 12 KiB append + fdatasync()
+// (about one group commit's AOF write), over 200, in ms. Printed with the
+// e2e figures: on a shared VM it varies from hour to hour, and every
+// fsync'ed commit waits for it.
+double disk_sync_ms(const std::string& dir) {
+  const std::string path = dir + "/disk-probe";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return -1;
+  std::string block(12 * 1024, 'x');
+  std::vector<double> ms;
+  for (int i = 0; i < 200; ++i) {
+    const auto t = Clock::now();
+    if (::write(fd, block.data(), block.size()) != ssize_t(block.size()) || ::fdatasync(fd) != 0) break;
+    ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t).count());
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (ms.empty()) return -1;
+  std::nth_element(ms.begin(), ms.begin() + std::ptrdiff_t(ms.size() / 2), ms.end());
+  return ms[ms.size() / 2];
+}
+
 double process_cpu(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), {});
@@ -479,6 +505,7 @@ int e2e_bench(const Args& a) {
   Store store;
   if (!make_store(a.store, &store)) return 1;
   const std::string dir = testing::make_temp_dir("e2e");
+  const double disk_ms = disk_sync_ms(dir);
   {
     std::ofstream cfg(dir + "/config.json");
     cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",)";
@@ -601,7 +628,8 @@ int e2e_bench(const Args& a) {
               "(HTTP, fsync'ed group commits), ack latency p50 %.2f ms p99 %.2f ms "
               "p99.9 %.2f ms, %llu non-2xx; queuecastd CPU %.1f us per acknowledged command; "
               "whole run: %.1f commands per group commit, append() %.2f ms per commit; "
-              "CPU per command: redis-server %.1f us, clients (%s) %.1f us\n",
+              "CPU per command: redis-server %.1f us, clients (%s) %.1f us; "
+              "disk: 12 KiB append + fdatasync %.2f ms (median of 200, before the run)\n",
               a.store.c_str(), a.clients, secs, a.server_cpu, a.waiting, a.proto ? "protobuf" : "JSON",
               double(all.size()) / secs,
               pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail,
@@ -609,7 +637,7 @@ int e2e_bench(const Args& a) {
               records / std::max(1.0, commits), commit_seconds * 1e3 / std::max(1.0, commits),
               redis_cpu * 1e6 / std::max<double>(1, double(all.size())),
               a.epoll ? "epoll, one thread" : "a thread each",
-              self_cpu * 1e6 / std::max<double>(1, double(all.size())));
+              self_cpu * 1e6 / std::max<double>(1, double(all.size())), disk_ms);
   return 0;
 }
 
@@ -640,6 +668,7 @@ int main(int argc, char** argv) {
     else if (k == "--io-threads") a.io_threads = std::stoi(v);
     else if (k == "--shards") a.shards = std::stoi(v);
     else if (k == "--waiting") a.waiting = std::stoi(v);
+    else if (k == "--batch") a.batch = std::max<std::size_t>(1, std::stoull(v));
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -651,7 +680,7 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "usage: journal_bench commit --store sqlite|redis|URL [--clients 64] [--seconds 5]\n"
                "       journal_bench recovery --store sqlite|redis|URL [--events 1000000] "
-               "[--snapshot-every N]\n"
+               "[--snapshot-every N] [--batch 32]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
                "[--seconds 5] [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1] "
                "[--snapshot-every N] [--waiting 200]\n");
