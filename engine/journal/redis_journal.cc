@@ -452,6 +452,13 @@ class RedisJournal final : public Journal {
     if (fsync != "always")
       notes->push_back("redis appendfsync is '" + fsync +
                        "': up to a second of acknowledged commands may be lost if redis-server dies");
+    // Any policy but noeviction may drop the journal's keys when Redis
+    // reaches maxmemory (volatile-* only drop keys with a TTL, which ours
+    // never have, but a shared instance's policy can change).
+    const std::string policy = get("maxmemory-policy");
+    if (policy != "noeviction" && policy.rfind("volatile-", 0) != 0)
+      notes->push_back("redis maxmemory-policy is '" + policy +
+                       "': at maxmemory Redis may evict the journal itself; use noeviction");
   }
 
  private:

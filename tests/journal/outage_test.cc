@@ -93,6 +93,23 @@ TEST(RedisSettings, WeakFsyncIsReported) {
   ASSERT_TRUE(j2) << error;
   ASSERT_EQ(weak.notes.size(), 1u);
   EXPECT_NE(weak.notes[0].find("appendfsync is 'everysec'"), std::string::npos) << weak.notes[0];
+  // An eviction policy that may drop the journal's own keys.
+  c = redisConnectWithTimeout("127.0.0.1", redis.port(), tv);
+  ASSERT_TRUE(c && !c->err);
+  freeReplyObject(redisCommand(c, "CONFIG SET appendfsync always"));
+  freeReplyObject(redisCommand(c, "CONFIG SET maxmemory-policy volatile-lru"));
+  OpenReport volatile_only;
+  auto j3 = open(redis.url("cfg"), OpenOptions{}, &volatile_only, &error);
+  ASSERT_TRUE(j3) << error;
+  EXPECT_TRUE(volatile_only.notes.empty()) << volatile_only.notes.front();  // our keys have no TTL
+  freeReplyObject(redisCommand(c, "CONFIG SET maxmemory-policy allkeys-lru"));
+  redisFree(c);
+  OpenReport evicting;
+  auto j4 = open(redis.url("cfg"), OpenOptions{}, &evicting, &error);
+  ASSERT_TRUE(j4) << error;
+  ASSERT_EQ(evicting.notes.size(), 1u);
+  EXPECT_NE(evicting.notes[0].find("maxmemory-policy is 'allkeys-lru'"), std::string::npos)
+      << evicting.notes[0];
 }
 
 }  // namespace
