@@ -234,15 +234,8 @@ class AsioRedisJournal final : public journal::Journal {
       if (!conn_->connect(addr_, &why)) return refuse(Status::kUnavailable, "cannot connect: " + why);
     }
     journal::plan_redis_append_checked(addr_.key, batch, sent_, ++appends_, &plan_);
-    const auto& cmd = plan_.commands.front();
-    argv_.clear();
-    lens_.clear();
-    for (const std::string& a : cmd) {
-      argv_.push_back(a.data());
-      lens_.push_back(a.size());
-    }
-    if (redisAsyncCommandArgv(conn_->ac, &on_reply, c.get(), int(argv_.size()), argv_.data(),
-                              lens_.data()) != REDIS_OK) {
+    if (redisAsyncCommandArgv(conn_->ac, &on_reply, c.get(), int(plan_.argv.size()),
+                              plan_.argv.data(), plan_.lens.data()) != REDIS_OK) {
       refuse(Status::kUnavailable, "cannot send");
       conn_->drop();  // the replies of earlier commits are lost with it
       return;
@@ -379,8 +372,6 @@ class AsioRedisJournal final : public journal::Journal {
   asio::steady_timer timer_;
   std::shared_ptr<Conn> conn_;
   journal::RedisAppend plan_;
-  std::vector<const char*> argv_;
-  std::vector<std::size_t> lens_;
   std::uint64_t appends_ = 0;
   std::uint64_t last_ = 0;  // durable: the last commit that completed, or sync()
   std::uint64_t sent_ = 0;  // the last seq sent: the next commit's expected stream end

@@ -143,15 +143,9 @@ class RedisJournal final : public Journal {
     // One round trip: the conditional EVAL of plan_redis_append_checked(),
     // the same command the pipelined writer sends.
     plan_redis_append_checked(addr_.key, batch, last_, ++appends_, &plan_);
-    const auto& cmd = plan_.commands.front();
-    argv_.clear();
-    lens_.clear();
-    for (const std::string& a : cmd) {
-      argv_.push_back(a.data());
-      lens_.push_back(a.size());
-    }
     Reply r;
-    if (!command(int(argv_.size()), argv_.data(), lens_.data(), &r, error)) return false;
+    if (!command(int(plan_.argv.size()), plan_.argv.data(), plan_.lens.data(), &r, error))
+      return false;
     if (r->type == REDIS_REPLY_ERROR) {
       // QCGAP: another writer shares the key (or the stream was changed
       // behind our back); nothing was written. Where it ends now is what
@@ -584,8 +578,6 @@ class RedisJournal final : public Journal {
   std::string log_key_, snap_key_, keys_key_;
   std::uint64_t appends_ = 0;
   RedisAppend plan_;
-  std::vector<const char*> argv_;
-  std::vector<std::size_t> lens_;
   redisContext* ctx_ = nullptr;
   std::uint64_t last_ = 0;
   Status status_ = Status::kOk;
@@ -622,8 +614,7 @@ return tonumber(ARGV[5])
 void plan_redis_append_checked(const std::string& key, std::span<const Record> batch,
                                std::uint64_t expected_last, std::uint64_t append_number,
                                RedisAppend* out) {
-  out->commands.resize(1);
-  auto& x = out->commands.front();
+  auto& x = out->args;
   x.clear();
   x.push_back("EVAL");
   x.push_back(kCheckedAppendLua);
@@ -642,6 +633,12 @@ void plan_redis_append_checked(const std::string& key, std::span<const Record> b
     if (r.idempotency_key.empty()) continue;
     x.push_back(std::to_string(r.at));
     x.push_back(std::to_string(r.seq) + entry);  // "<seq>/<entry>": scan_keys() reads the entry once
+  }
+  out->argv.clear();
+  out->lens.clear();
+  for (const std::string& a : x) {
+    out->argv.push_back(a.data());
+    out->lens.push_back(a.size());
   }
 }
 

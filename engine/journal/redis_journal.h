@@ -73,10 +73,14 @@ bool parse_redis_url(std::string_view url, RedisAddress* address, std::string* e
 // writing anything. So when a pipelined commit fails, every commit sent
 // after it fails too, and the journal never has a gap. Every 4096th append
 // (`append_number` % 4096 == 0) also forgets week-old K:keys entries.
-// `commands` holds the EVAL only; its reply is the number of records (an
-// integer).
+// `args` holds the EVAL's arguments and `argv`/`lens` point into them, in
+// the form hiredis's *CommandArgv() take (valid until the next plan into the
+// same RedisAppend; not after a copy or a move); its reply is the number of
+// records (an integer).
 struct RedisAppend {
-  std::vector<std::vector<std::string>> commands;
+  std::vector<std::string> args;
+  std::vector<const char*> argv;
+  std::vector<std::size_t> lens;
 };
 void plan_redis_append_checked(const std::string& key, std::span<const Record> batch,
                                std::uint64_t expected_last, std::uint64_t append_number,

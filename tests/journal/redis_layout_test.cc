@@ -11,12 +11,15 @@
 
 #include "engine/journal/journal.h"
 #include "tests/journal/outage_scenarios.h"
+#include "tests/journal/record_checks.h"
 #include "tests/journal/test_redis.h"
 
 namespace qc::journal {
 namespace {
 
 using scenarios::rec;
+using testing::all;
+using testing::expect_same;
 
 struct Free {
   void operator()(redisContext* c) const { redisFree(c); }
@@ -88,29 +91,6 @@ std::string pack_group(const std::vector<Record>& records) {
     lp(&g, pack_events(r));
   }
   return g;
-}
-
-std::vector<Record> all(Journal& j, std::uint64_t after = 0) {
-  std::vector<Record> out;
-  std::string error;
-  EXPECT_TRUE(j.scan(after, [&](const Record& r) { out.push_back(r); return true; }, &error)) << error;
-  return out;
-}
-
-void expect_same(const Record& got, const Record& want) {
-  EXPECT_EQ(got.seq, want.seq);
-  EXPECT_EQ(got.at, want.at);
-  EXPECT_EQ(got.session_id, want.session_id);
-  EXPECT_EQ(got.actor, want.actor);
-  EXPECT_EQ(got.command_name, want.command_name);
-  EXPECT_EQ(got.command, want.command);
-  EXPECT_EQ(got.idempotency_key, want.idempotency_key);
-  EXPECT_EQ(got.response, want.response);
-  ASSERT_EQ(got.events.size(), want.events.size());
-  for (std::size_t i = 0; i < got.events.size(); ++i) {
-    EXPECT_EQ(got.events[i].type, want.events[i].type);
-    EXPECT_EQ(got.events[i].ticket_id, want.events[i].ticket_id);
-  }
 }
 
 TEST(RedisLayout, OneStreamEntryPerCommitNamedByItsLastSeq) {

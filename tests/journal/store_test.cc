@@ -7,11 +7,14 @@
 #include <vector>
 
 #include "engine/journal/journal.h"
+#include "tests/journal/record_checks.h"
 #include "tests/journal/test_redis.h"
 
 namespace qc::journal {
 namespace {
 
+using testing::all;
+using testing::expect_same;
 using testing::RedisServer;
 
 Record make_record(std::uint64_t seq, int events) {
@@ -33,33 +36,6 @@ Record make_record(std::uint64_t seq, int events) {
     r.events.push_back(std::move(e));
   }
   return r;
-}
-
-void expect_same(const Record& a, const Record& b, bool with_events = true) {
-  EXPECT_EQ(a.seq, b.seq);
-  EXPECT_EQ(a.at, b.at);
-  EXPECT_EQ(a.actor, b.actor);
-  EXPECT_EQ(a.session_id, b.session_id);
-  EXPECT_EQ(a.command_name, b.command_name);
-  EXPECT_EQ(a.command, b.command);
-  EXPECT_EQ(a.idempotency_key, b.idempotency_key);
-  EXPECT_EQ(a.response, b.response);
-  if (!with_events) return;
-  ASSERT_EQ(a.events.size(), b.events.size()) << "seq " << a.seq;
-  for (std::size_t i = 0; i < a.events.size(); ++i) {
-    EXPECT_EQ(a.events[i].type, b.events[i].type);
-    EXPECT_EQ(a.events[i].ticket_id, b.events[i].ticket_id);
-    EXPECT_EQ(a.events[i].bytes, b.events[i].bytes);
-    EXPECT_EQ(a.events[i].session_id, b.events[i].session_id);
-  }
-}
-
-std::vector<Record> all(Journal& j, std::uint64_t after = 0) {
-  std::vector<Record> out;
-  std::string error;
-  EXPECT_TRUE(j.scan(after, [&](const Record& r) { out.push_back(r); return true; }, &error))
-      << error;
-  return out;
 }
 
 class StoreTest : public ::testing::TestWithParam<std::string> {
