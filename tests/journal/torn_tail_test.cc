@@ -11,6 +11,7 @@
 
 #include "engine/journal/journal.h"
 #include "engine/journal/wal_check.h"
+#include "tests/journal/outage_scenarios.h"
 #include "tests/journal/test_redis.h"
 
 namespace qc::journal {
@@ -18,17 +19,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-Record rec(std::uint64_t seq) {
-  Record r;
-  r.seq = seq;
-  r.at = 1'795'400'000'000 + std::int64_t(seq);
-  r.actor = "nurse:n1";
-  r.session_id = "s1";
-  r.command_name = "call_next";
-  r.command = "command-" + std::to_string(seq);
-  r.events.push_back(EventRow{"ticket_called", "t" + std::to_string(seq), "ev" + std::to_string(seq), ""});
-  return r;
-}
+using scenarios::rec;
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
