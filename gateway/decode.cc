@@ -121,6 +121,7 @@ Route parse_route(std::string_view method, std::string_view target) {
   if (parts[0] == "v1") {
     if (n == 2 && parts[1] == "commands") return result(RouteId::kCommands, post);
     if (n == 2 && parts[1] == "me") return result(RouteId::kMe, get);
+    if (n == 2 && parts[1] == "check-in") return result(RouteId::kCheckInBy, post);
     if (n == 2 && parts[1] == "ws") return result(RouteId::kWebSocket, method == "GET");
     if (n == 2 && parts[1] == "qr.svg") return result(RouteId::kQr, get);
     if (n == 2 && parts[1] == "sessions") {
@@ -131,6 +132,7 @@ Route parse_route(std::string_view method, std::string_view target) {
       if (!id1(parts[2])) return r;
       if (n == 3) return result(RouteId::kSessionGet, get);
       if (n == 4 && parts[3] == "board") return result(RouteId::kBoard, get);
+      if (n == 4 && parts[3] == "check-in") return result(RouteId::kCheckInBy, post);
       static constexpr std::array<std::string_view, 8> kActions = {
           "call-next", "pause", "resume", "suspend", "close", "book", "holds", "walk-ins"};
       if (n == 4) {

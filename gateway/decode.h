@@ -37,6 +37,7 @@ enum class RouteId : std::uint8_t {
   kReadyz,
   kMetrics,
   kPage,           // GET  a static page: `file` names it
+  kCheckInBy,      // POST /v1/check-in, POST /v1/sessions/{sid}/check-in (a CheckInBy body)
 };
 
 struct Route {

@@ -1,9 +1,11 @@
 #include "gateway/service.h"
 
+#include <cctype>
 #include <fstream>
 #include <mutex>
 #include <sstream>
 
+#include "gateway/clock.h"
 #include "gateway/idempotency.h"
 #include "gateway/random.h"
 #include "proto/codec.h"
@@ -73,6 +75,44 @@ std::string mime_of(std::string_view file) {
   return "application/octet-stream";
 }
 
+// A kiosk's answer names no patient: the check-in and walk-in events carry
+// the ticket's patientRef, which the kiosk did not type when it checked a
+// patient in by label or QR code (the journal keeps it; only the answer is
+// stripped).
+void strip_patient_refs(std::string* binary_response) {
+  pb::CommandResponse r;
+  if (!r.ParseFromString(*binary_response)) return;
+  for (pb::Event& ev : *r.mutable_events()) {
+    if (ev.has_checked_in()) ev.mutable_checked_in()->clear_patient_ref();
+    if (ev.has_walk_in_registered()) ev.mutable_walk_in_registered()->clear_patient_ref();
+  }
+  r.SerializeToString(binary_response);
+}
+
+std::string upper_trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  std::string o(s);
+  for (char& c : o) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return o;
+}
+
+// What a check-in by label or patientRef found in one session.
+struct Found {
+  std::vector<std::string> booked;  // BOOKED tickets that match
+  std::string other;                // a matching ticket in another state (the engine says why)
+};
+Found find_in_session(const StaffView& v, const std::string& label, const std::string& ref) {
+  Found f;
+  for (const StaffTicket& t : v.tickets) {
+    const bool match = label.empty() ? t.patient_ref == ref : upper_trimmed(t.label) == label;
+    if (!match) continue;
+    if (t.state == TicketState::kBooked) f.booked.push_back(t.ticket_id);
+    else f.other = t.ticket_id;
+  }
+  return f;
+}
+
 }  // namespace
 
 Format response_format(std::string_view accept) {
@@ -125,8 +165,14 @@ bool Service::origin_allowed(std::string_view origin, std::string_view host) con
   return false;
 }
 
-void Service::handle(HttpRequest req, Respond respond) {
+void Service::handle(HttpRequest req, Respond inner) {
   metrics_.http_requests.fetch_add(1, std::memory_order_relaxed);
+  // Every answer carries the server's clock (virtual in demos), taken when it
+  // is sent: pages show times from it, never from the browser's clock.
+  Respond respond = [inner = std::move(inner), this](HttpResponse r) {
+    r.headers.emplace_back("X-Server-Time", format_rfc3339(runtime_.clock().now()));
+    inner(std::move(r));
+  };
   const Format out = response_format(req.accept);
   Route route = parse_route(req.method, req.target);
   switch (route.id) {
@@ -176,6 +222,8 @@ void Service::handle(HttpRequest req, Respond respond) {
     case RouteId::kHoldCommand:
     case RouteId::kTicketCommand:
       return command(route, req, out, std::move(respond));
+    case RouteId::kCheckInBy:
+      return check_in_by(route, req, out, std::move(respond));
     default:
       return read(route, req, out, std::move(respond));
   }
@@ -188,6 +236,10 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
   std::string msg;
   Error e = decode_command(route, req.body, body_format(req.content_type), &cmd, &msg);
   if (e != Error::kOk) return respond(error_response(e, msg, out));
+  submit(std::move(cmd), req, out, std::move(respond));
+}
+
+void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond) {
   Principal who = principal_of(req);
   if (who.role == Role::kNone)
     return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
@@ -221,12 +273,14 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
     if (auto* w = std::get_if<RegisterWalkIn>(&cmd.body)) w->token = random_token();
   }
   cmd.actor = who.actor();
+  const bool kiosk = who.role == Role::kKiosk;
   CommandRequest cr;
   cr.command = std::move(cmd);
   cr.principal = std::move(who);
   cr.idempotency_key = std::move(key);
-  cr.done = [respond = std::move(respond), out](CommandOutcome o) {
+  cr.done = [respond = std::move(respond), out, kiosk](CommandOutcome o) {
     if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
+    if (kiosk) strip_patient_refs(&o.response);
     HttpResponse r = ok_response(
         out == Format::kProto ? std::move(o.response) : render_response(o.response, out), out,
         o.created ? 201 : 200);
@@ -234,6 +288,109 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
     respond(std::move(r));
   };
   runtime_.submit(std::move(cr));
+}
+
+void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Respond respond) {
+  if (draining_)
+    return respond(error_response(Error::kUnavailable, "server is shutting down", out));
+  pb::CheckInBy by;
+  std::string msg;
+  if (req.body.empty())
+    return respond(error_response(Error::kInvalidArgument,
+                                  "empty body: expected one of label, token, patientRef", out));
+  if (body_format(req.content_type) == Format::kProto) {
+    if (!by.ParseFromArray(req.body.data(), static_cast<int>(req.body.size())))
+      return respond(error_response(Error::kInvalidArgument, "body is not a valid binary CheckInBy", out));
+  } else if (Error e = codec::parse_json(req.body, &by, &msg); e != Error::kOk) {
+    return respond(error_response(e, msg, out));
+  }
+  std::string sid = route.id1;
+  if (!by.session_id().empty() && !sid.empty() && by.session_id() != sid)
+    return respond(error_response(Error::kInvalidArgument, "sessionId in the body differs from the path", out));
+  if (sid.empty()) sid = by.session_id();
+  const std::string label = upper_trimmed(by.label());
+  const std::string ref(by.patient_ref());
+  const std::string token(by.token());
+  const int forms = !label.empty() + !ref.empty() + !token.empty();
+  if (forms != 1)
+    return respond(error_response(Error::kInvalidArgument,
+                                  "give exactly one of label, token, patientRef", out));
+  if (!label.empty() && sid.empty())
+    return respond(error_response(Error::kInvalidArgument, "a label needs the session", out));
+  if (label.size() > 64 || ref.size() > 256 || token.size() > 256 || sid.size() > 256)
+    return respond(error_response(Error::kInvalidArgument, "field too long", out));
+  Principal who = principal_of(req);
+  if (who.role == Role::kNone)
+    return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
+  if (who.role != Role::kKiosk && who.role != Role::kNurse && who.role != Role::kAdmin)
+    return respond(error_response(Error::kForbidden, "a kiosk or staff key checks patients in", out));
+
+  // Resolution reads the state on the owning shard (authorization first:
+  // nothing is looked up in a session the key may not check in), then the
+  // CheckIn goes through submit() like any command; the engine judges the
+  // ticket's state then.
+  auto go = [this, req, out, respond](const std::string& tid) mutable {
+    Command cmd;
+    cmd.body = CheckIn{tid};
+    submit(std::move(cmd), req, out, std::move(respond));
+  };
+  if (!token.empty()) {
+    return runtime_.read_token(token, [who, token, sid, out, respond, go](ShardContext& ctx) mutable {
+      auto tid = ctx.engine.ticket_by_token(token);
+      if (!tid) return respond(error_response(Error::kUnknownTicket, "unknown ticket code", out));
+      Target t = ctx.target_of_ticket(*tid);
+      if (authorize(who, Op::kCheckIn, t) != Error::kOk)
+        return respond(error_response(Error::kForbidden, "this key may not check in this ticket", out));
+      if (!sid.empty() && t.session_id != sid)
+        return respond(error_response(Error::kUnknownTicket, "this code is not an appointment of this session", out));
+      go(*tid);
+    });
+  }
+  if (!sid.empty()) {
+    return runtime_.read_session(sid, [who, sid, label, ref, out, respond, go](ShardContext& ctx) mutable {
+      if (authorize(who, Op::kCheckIn, ctx.target_of_session(sid)) != Error::kOk)
+        return respond(error_response(Error::kForbidden, "this key may not check in patients of this session", out));
+      auto v = ctx.engine.staff_view(sid, ctx.now);
+      if (!v) return respond(error_response(Error::kUnknownSession, "no such session", out));
+      Found f = find_in_session(*v, label, ref);
+      if (f.booked.size() > 1)
+        return respond(error_response(409, "ambiguous", "several appointments match; ask the nurse station", out));
+      if (f.booked.size() == 1) return go(f.booked.front());
+      if (!f.other.empty()) return go(f.other);
+      return respond(error_response(Error::kUnknownTicket,
+                                    label.empty() ? "no appointment of this patient in this session"
+                                                  : "no appointment with this number in this session",
+                                    out));
+    });
+  }
+  // patientRef alone: the BOOKED tickets of this patient in the sessions the
+  // key may check in that have not ended and start within 24 hours. More
+  // than one is `ambiguous` (the kiosk asks for the doctor and asks again
+  // with the session): never a guess.
+  struct Acc {
+    std::mutex mu;
+    std::vector<std::string> booked;
+  };
+  auto acc = std::make_shared<Acc>();
+  runtime_.read_all(
+      [acc, who, ref](ShardContext& ctx) {
+        for (const std::string& s : ctx.engine.session_ids()) {
+          if (authorize(who, Op::kCheckIn, ctx.target_of_session(s)) != Error::kOk) continue;
+          auto v = ctx.engine.staff_view(s, ctx.now);
+          if (!v || v->end <= ctx.now || v->start > ctx.now + 24 * 3600 * 1000LL) continue;
+          Found f = find_in_session(*v, "", ref);
+          std::lock_guard lock(acc->mu);
+          acc->booked.insert(acc->booked.end(), f.booked.begin(), f.booked.end());
+        }
+      },
+      [acc, out, respond, go]() mutable {
+        if (acc->booked.size() > 1)
+          return respond(error_response(409, "ambiguous",
+                                        "this patient has several appointments today; choose the doctor", out));
+        if (acc->booked.empty())
+          return respond(error_response(Error::kUnknownTicket, "no appointment of this patient to check in today", out));
+        go(acc->booked.front());
+      });
 }
 
 void Service::read(const Route& route, HttpRequest& req, Format out, Respond respond) {
@@ -257,18 +414,24 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
         respond(ok_response(encode_plain(*v, out), out));
       });
     case RouteId::kSessionList: {
-      if (who.role != Role::kAdmin && who.role != Role::kNurse)
+      // Staff list the sessions they may read; a kiosk lists the sessions it
+      // may register walk-ins into (its scope), for its doctor choice. Every
+      // list is without tickets (v->tickets.clear() below), so a kiosk
+      // learns doctor, room, times, status and capacity left, no patient.
+      const bool kiosk = who.role == Role::kKiosk;
+      if (who.role != Role::kAdmin && who.role != Role::kNurse && !kiosk)
         return respond(error_response(who.role == Role::kNone ? Error::kUnauthorized : Error::kForbidden,
-                                      "staff only", out));
+                                      "staff or kiosk only", out));
       struct Acc {
         std::mutex mu;
         pb::SessionList list;
       };
       auto acc = std::make_shared<Acc>();
       runtime_.read_all(
-          [acc, who](ShardContext& ctx) {
+          [acc, who, kiosk](ShardContext& ctx) {
             for (const std::string& sid : ctx.engine.session_ids()) {
-              if (authorize(who, Op::kReadStaff, ctx.target_of_session(sid)) != Error::kOk) continue;
+              if (authorize(who, kiosk ? Op::kWalkIn : Op::kReadStaff, ctx.target_of_session(sid)) != Error::kOk)
+                continue;
               auto v = ctx.engine.staff_view(sid, ctx.now);
               if (!v) continue;
               v->tickets.clear();

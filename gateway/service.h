@@ -87,6 +87,12 @@ class Service {
 
  private:
   void command(const Route& route, HttpRequest& req, Format out, Respond respond);
+  // An engine command from `req`'s credential: authorization, idempotency,
+  // rate limits, then the shard.
+  void submit(Command cmd, HttpRequest& req, Format out, Respond respond);
+  // POST /v1/check-in, /v1/sessions/{sid}/check-in: resolves what the
+  // patient holds (label, token, patientRef) to a ticket, then submits CheckIn.
+  void check_in_by(const Route& route, HttpRequest& req, Format out, Respond respond);
   void read(const Route& route, HttpRequest& req, Format out, Respond respond);
   HttpResponse page(const Route& route) const;
   HttpResponse qr(const HttpRequest& req) const;

@@ -739,6 +739,114 @@ TEST(Integration, ACheckInAnswersWithTheTicketAndItsPatientToken) {
   EXPECT_EQ(in.json.at("ticket").at("state").as_string(), "TICKET_STATE_WAITING");
 }
 
+// A patient checks in at the kiosk with what they hold: the number printed
+// on the booking (with the session chosen on screen), the booking's QR code
+// (the /t/<token> link), or their patient id. Never the internal ticket id.
+TEST(Integration, AKioskChecksInByLabelTokenOrPatientRefWithinItsScope) {
+  const char* kKiosk = "demo-kiosk-key";              // kiosk-1f, every department
+  const char* kCardioKiosk = "demo-kiosk-cardio-key";  // kiosk-3f, cardio only
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-kiosk"), sid2 = make_session(d.port(), "it-kiosk2");
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  auto book = [&](const std::string& s, const std::string& ref, int slot) {
+    Reply r = post(d.port(), "/v1/sessions/" + s + "/book",
+                   R"({"slot":)" + std::to_string(slot) + R"(,"patientRef":")" + ref + R"(","patientName":"N"})",
+                   kChannel);
+    EXPECT_EQ(r.status, 201) << r.body;
+    return Ticket{std::string(r.json.at("ticketId").as_string()), std::string(r.json.at("label").as_string()),
+                  std::string(r.json.at("token").as_string())};
+  };
+  Ticket a = book(sid, "P-label", 1), b = book(sid, "P-token", 1), c = book(sid, "P-ref", 2);
+  Ticket two1 = book(sid, "P-two", 2), two2 = book(sid2, "P-two", 2);
+  auto board = [&](const std::string& s) { return get(d.port(), "/v1/sessions/" + s + "/board").body; };
+
+  // A kiosk lists the sessions of its scope (for its doctor choice), without tickets.
+  Reply list = get(d.port(), "/v1/sessions", kKiosk);
+  ASSERT_EQ(list.status, 200) << list.body;
+  ASSERT_EQ(list.json.at("sessions").as_array().size(), 2u);
+  EXPECT_EQ(list.body.find("P-label"), std::string::npos);
+  EXPECT_EQ(list.body.find("ticketId"), std::string::npos);
+  Reply cardio_list = get(d.port(), "/v1/sessions", kCardioKiosk);
+  ASSERT_EQ(cardio_list.status, 200);
+  EXPECT_EQ(cardio_list.body.find("it-kiosk"), std::string::npos);
+
+  // Out of scope: refused before anything is looked up; nothing changes.
+  const std::string before = board(sid);
+  Reply r = post(d.port(), "/v1/sessions/" + sid + "/check-in", R"({"label":")" + a.label + R"("})", kCardioKiosk);
+  EXPECT_EQ(r.status, 403);
+  EXPECT_EQ(r.code(), "forbidden");
+  r = post(d.port(), "/v1/check-in", R"({"token":")" + b.token + R"("})", kCardioKiosk);
+  EXPECT_EQ(r.code(), "forbidden");
+  r = post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kCardioKiosk);
+  EXPECT_EQ(r.code(), "unknown_ticket");  // its scope holds no such patient
+  EXPECT_EQ(board(sid), before);
+
+  // Bad or unknown input: clear errors, nothing changes.
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/check-in", R"({"label":"Z999"})", kKiosk).code(),
+            "unknown_ticket");
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"label":")" + a.label + R"("})", kKiosk).code(),
+            "invalid_argument");  // a label needs the session
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/check-in",
+                 R"({"label":")" + a.label + R"(","patientRef":"P-label"})", kKiosk).code(),
+            "invalid_argument");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/check-in", "", kKiosk).code(), "invalid_argument");
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"token":"0123456789abcdef0123456789abcdef"})", kKiosk).code(),
+            "unknown_ticket");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/nope/check-in", R"({"label":"A001"})", kKiosk).code(),
+            "unknown_session");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/check-in", R"({"label":")" + a.label + R"("})", a.token).code(),
+            "forbidden");  // a patient token checks nobody in
+  EXPECT_EQ(board(sid), before);
+
+  // By the printed number and the chosen session (case and spaces ignored).
+  std::string typed = a.label;
+  for (char& ch : typed) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  r = post(d.port(), "/v1/sessions/" + sid + "/check-in", R"({"label":" )" + typed + R"( "})", kKiosk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json.at("ticketId").as_string(), a.id);
+  EXPECT_EQ(r.json.at("token").as_string(), a.token);
+  EXPECT_EQ(r.json.at("ticket").at("state").as_string(), "TICKET_STATE_WAITING");
+  EXPECT_EQ(r.json.at("ticket").at("doctorName").as_string(), "Dr. Li");
+  EXPECT_EQ(r.json.at("ticket").at("room").as_string(), "3");
+  EXPECT_TRUE(r.json.at("ticket").as_object().contains("eta"));
+  EXPECT_EQ(r.body.find("P-label"), std::string::npos) << "the kiosk's answer names no patient";
+  // Again: the engine says it is already checked in.
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/check-in", R"({"label":")" + a.label + R"("})", kKiosk).code(),
+            "wrong_state");
+
+  // By the booking's QR code: the token of its /t/<token> link.
+  r = post(d.port(), "/v1/check-in", R"({"token":")" + b.token + R"("})", kKiosk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json.at("ticketId").as_string(), b.id);
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid2 + "/check-in", R"({"token":")" + c.token + R"("})", kKiosk).code(),
+            "unknown_ticket");  // not an appointment of that session
+
+  // By patient id: one appointment today is checked in; two are not guessed.
+  r = post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kKiosk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json.at("ticketId").as_string(), c.id);
+  const std::string before2 = board(sid) + board(sid2);
+  r = post(d.port(), "/v1/check-in", R"({"patientRef":"P-two"})", kKiosk);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.code(), "ambiguous");
+  EXPECT_EQ(board(sid) + board(sid2), before2);
+  r = post(d.port(), "/v1/sessions/" + sid2 + "/check-in", R"({"patientRef":"P-two"})", kKiosk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(r.json.at("ticketId").as_string(), two2.id);
+  (void)two1;
+}
+
+// Every answer carries the server's clock (virtual here, years from the
+// real one): pages show it instead of the browser's.
+TEST(Integration, AnswersCarryTheServersClock) {
+  Daemon d({"--clock-start", "2031-03-04T08:16:00+08:00"});
+  Reply r = get(d.port(), "/v1/sessions", kAdmin);
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("X-Server-Time").substr(0, 15), "2031-03-04T00:1") << r.header("X-Server-Time");
+  EXPECT_EQ(get(d.port(), "/v1/sessions/nope/board").header("X-Server-Time").substr(0, 10), "2031-03-04");
+}
+
 TEST(Integration, MetricsHealthAndGracefulShutdown) {
   Daemon d;
   std::string sid = make_session(d.port(), "it-ops");
