@@ -23,6 +23,16 @@ export class ApiError extends Error {
   }
 }
 
+// The server's clock (virtual in demos): every HTTP answer's X-Server-Time,
+// every view's sentAt and every pong set it. Pages show times from it,
+// never from the browser's clock (which may be minutes or hours off).
+let serverOffset = null;
+export const serverClock = {
+  now: () => Date.now() + (serverOffset ?? 0),
+  known: () => serverOffset !== null,
+  set(ms) { if (ms) serverOffset = ms - Date.now(); },
+};
+
 let idemCounter = 0;
 export function newIdempotencyKey() {
   const rnd = crypto.getRandomValues(new Uint32Array(2));
@@ -43,6 +53,7 @@ export async function request(method, path, { body, credential, idempotencyKey }
   } catch (e) {
     throw new ApiError(0, 'network', String(e && e.message || e));
   }
+  serverClock.set(toMs(res.headers.get('X-Server-Time')));
   const text = await res.text();
   let json = null;
   try { json = text ? JSON.parse(text) : {}; } catch { json = null; }
@@ -64,6 +75,10 @@ export const endpoints = {
   sessionAction: (sid, action, cred, body) =>
     request('POST', `/v1/sessions/${enc(sid)}/${action}`, { credential: cred, body }),
   ticketAction: (tid, action, cred) => request('POST', `/v1/tickets/${enc(tid)}/${action}`, { credential: cred }),
+  // Check-in by what the patient holds: {label} with the session, {token}
+  // (the booking's QR code) or {patientRef}, with or without the session.
+  checkInBy: (sid, by, cred) =>
+    request('POST', sid ? `/v1/sessions/${enc(sid)}/check-in` : '/v1/check-in', { credential: cred, body: by }),
   walkIn: (sid, cred, patientRef, patientName) =>
     request('POST', `/v1/sessions/${enc(sid)}/walk-ins`, { credential: cred, body: { patientRef, patientName } }),
   board: (sid) => request('GET', `/v1/sessions/${enc(sid)}/board`).then(normalizeBoard),
@@ -224,11 +239,11 @@ export function live({ subscribe, onView, onState = () => {}, onError = () => {}
         const { kind, view } = normalizeView(msg.view);
         lastVersion = version;
         const sentAt = toMs(msg.view.sentAt);
-        if (sentAt) onServerTime(sentAt);
+        if (sentAt) { serverClock.set(sentAt); onServerTime(sentAt); }
         onView(view, { kind, version, sentAt });
       } else if (msg.pong) {
         const at = toMs(msg.pong.at);
-        if (at) onServerTime(at);
+        if (at) { serverClock.set(at); onServerTime(at); }
       } else if (msg.error) {
         onError(new ApiError(0, msg.error.code, msg.error.message));
       }

@@ -54,6 +54,10 @@ const STRINGS = {
     'k.ticket': '就诊凭条', 'k.slot': '时段 {from}–{to}', 'k.ahead': '前面 {n} 人', 'k.checkedIn': '签到成功',
     'k.noQr': '请使用预约短信中的链接查看排队进度',
     'k.demoted': '已过预约时段，排在本场次末尾',
+    'k.session': '医生', 'k.chooseSession': '请选择医生（按病历号签到可不选）', 'k.apptNoHint': '如 A001，或扫描预约二维码',
+    'k.scanQr': '扫描预约二维码', 'k.scanning': '请将预约短信或凭条上的二维码对准摄像头',
+    'k.orRef': '或输入病历号/证件号', 'k.needSession': '请先选择医生，再输入预约号',
+    'k.needOne': '请输入预约号、扫描预约二维码或输入病历号', 'k.walkinLeft': '现场号余 {n}', 'k.printed': '打印时间 {time}',
     // manager
     'm.title': '门诊概况', 'm.doctor': '医生', 'm.room': '诊室', 'm.time': '时间', 'm.status': '状态',
     'm.quota': '剩余号源 预约/现场', 'm.waiting': '候诊', 'm.booked': '未到', 'm.done': '已诊', 'm.missed': '过号',
@@ -66,6 +70,7 @@ const STRINGS = {
     'err.unknown_ticket': '未找到该号', 'err.unknown_session': '未找到该场次', 'err.not_open_yet': '尚未开始签到',
     'err.session_closed': '场次已结束', 'err.no_capacity': '号源已满', 'err.already_exists': '已存在',
     'err.invalid_argument': '输入有误', 'err.rate_limited': '操作太频繁，请稍后',
+    'err.ambiguous': '您今天有多个预约，请先选择医生',
   },
   en: {
     'app': 'Queue',
@@ -116,6 +121,10 @@ const STRINGS = {
     'k.ticket': 'Ticket', 'k.slot': 'Slot {from}–{to}', 'k.ahead': '{n} ahead', 'k.checkedIn': 'Checked in',
     'k.noQr': 'Use the link in your booking message to follow the queue',
     'k.demoted': 'Past your time slot: placed at the end of the session',
+    'k.session': 'Doctor', 'k.chooseSession': 'Choose the doctor (not needed with a patient ID)', 'k.apptNoHint': 'e.g. A001, or scan the booking QR code',
+    'k.scanQr': 'Scan the booking QR code', 'k.scanning': 'Hold the QR code of your booking message or ticket to the camera',
+    'k.orRef': 'Or your patient ID', 'k.needSession': 'Choose the doctor first, then the appointment number',
+    'k.needOne': 'Enter the appointment number, scan the booking QR code or enter your patient ID', 'k.walkinLeft': '{n} walk-in left', 'k.printed': 'Printed {time}',
     'm.title': 'Clinic overview', 'm.doctor': 'Doctor', 'm.room': 'Room', 'm.time': 'Time', 'm.status': 'Status',
     'm.quota': 'Left appt/walk-in', 'm.waiting': 'Waiting', 'm.booked': 'Not here', 'm.done': 'Seen', 'm.missed': 'Missed',
     'm.avgWait': 'Avg wait', 'm.avgConsult': 'Avg consult', 'm.min': '{n} min',
@@ -126,6 +135,7 @@ const STRINGS = {
     'err.unknown_ticket': 'No such ticket', 'err.unknown_session': 'No such session', 'err.not_open_yet': 'Check-in is not open yet',
     'err.session_closed': 'The session has ended', 'err.no_capacity': 'No places left', 'err.already_exists': 'Already exists',
     'err.invalid_argument': 'Invalid input', 'err.rate_limited': 'Too many requests, please wait',
+    'err.ambiguous': 'You have several appointments today: choose the doctor first',
   },
 };
 
@@ -162,6 +172,12 @@ export function hhmm(ms) {
   if (ms === null || ms === undefined) return '';
   const d = new Date(ms);
   return `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}`;
+}
+
+// "10:20:05".
+export function hhmmss(ms) {
+  if (ms === null || ms === undefined) return '';
+  return `${hhmm(ms)}:${String(new Date(ms).getSeconds()).padStart(2, '0')}`;
 }
 
 // "10:20" when `ms` falls on the day of `today` (ms), else with the date:

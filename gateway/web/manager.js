@@ -1,12 +1,13 @@
 // Clinic manager view: /manager. Today's sessions with their remaining
 // quotas, waiting counts and average waits; refreshed every 15 s.
-import { endpoints } from './api.js';
-import { t, roomName, hhmm, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
+import { endpoints, serverClock } from './api.js';
+import { t, roomName, hhmm, hhmmss, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY_STORE = 'qc.staffKey';
 let key = sessionStorage.getItem(KEY_STORE) || '';
 let data = [];
+let updatedAt = null;
 const qc = { rows: [] };
 window.__qc = qc;
 
@@ -44,7 +45,8 @@ function render() {
   $('sum').innerHTML = [[t('m.waiting'), sum('waiting')], [t('m.done'), sum('done')], [t('m.booked'), sum('booked')],
     [t('m.missed'), sum('missed')], [t('m.avgWait'), minutes(mean(waits))]]
     .map(([k, v]) => `<div class="m-kpi"><span class="muted">${escapeHtml(k)}</span><b>${escapeHtml(String(v))}</b></div>`).join('');
-  $('when').textContent = t('p.updated', { time: new Date().toLocaleTimeString('zh-CN', { hour12: false }) });
+  // The server's clock at the last answer (virtual in demos), not the browser's.
+  if (updatedAt) $('when').textContent = t('p.updated', { time: hhmmss(updatedAt) });
 }
 
 async function refresh() {
@@ -52,6 +54,7 @@ async function refresh() {
     const list = await endpoints.sessions(key);
     data = await Promise.all(list.map((s) => endpoints.session(s.sessionId, key).catch(() => s)));
     data.sort((a, b) => (a.start - b.start) || a.room.localeCompare(b.room));
+    updatedAt = serverClock.now();
     $('err').textContent = '';
     render();
   } catch (e) {

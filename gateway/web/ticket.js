@@ -8,8 +8,8 @@
 // index of its label in board.waiting and its estimate
 // board.doctorAvailableAt + board.etaOffsetsMs[index]; state, room, doctor
 // and slot come from the own view.
-import { live, endpoints } from './api.js';
-import { t, roomName, hhmm, whenText, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
+import { live, endpoints, serverClock } from './api.js';
+import { t, roomName, hhmm, hhmmss, whenText, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
 
 const params = new URLSearchParams(location.search);
 const token = decodeURIComponent(location.pathname.split('/')[2] || params.get('token') || '');
@@ -23,12 +23,11 @@ window.__qc = qc;
 let view = null;
 let own = null;
 let board = null;
-let serverOffset = 0;
 let updatedAt = null;
 let alertN = Number(params.get('alert') || localStorage.getItem('qc.alertN') || 3);
 const alertedKey = `qc.alerted.${token}`;
 
-function serverNow() { return Date.now() + serverOffset; }
+const serverNow = () => serverClock.now();  // the server's clock (virtual in demos)
 
 function hero(v) {
   const room = roomName(v.room);
@@ -84,7 +83,7 @@ function notices(v) {
 function render() {
   applyStatic();
   $('live').textContent = t(`live.${qc.connection === 'live' ? 'ok' : qc.connection}`);
-  $('updated').textContent = updatedAt ? t('p.updated', { time: new Date(updatedAt).toLocaleTimeString('zh-CN', { hour12: false }) }) : '';
+  $('updated').textContent = updatedAt ? t('p.updated', { time: hhmmss(updatedAt) }) : '';
   renderAlertBox();
   if (!view) return;
   const v = view;
@@ -175,9 +174,8 @@ function resyncSoon() {
   }, 3000);
 }
 
-function update(sentAt) {
-  if (sentAt) serverOffset = sentAt - Date.now();
-  updatedAt = Date.now();
+function update() {
+  updatedAt = serverNow();
   const v = compose();
   if (!v) { resyncSoon(); render(); return; }
   const prev = view;
@@ -187,10 +185,10 @@ function update(sentAt) {
   render();
 }
 
-function show(v, sentAt) {
+function show(v) {
   own = v;
   qc.own = v;
-  update(sentAt);
+  update();
 }
 
 $('alertN').addEventListener('change', (e) => {
@@ -221,18 +219,17 @@ if (!token) {
   live({
     subscribe: { patient: { token, board: true } },
     onState: setConnection,
-    onServerTime: (ms) => { serverOffset = ms - Date.now(); },
     onView: (v, meta) => {
       if (meta.kind === 'patient') {
         qc.owns += 1;
         qc.version = meta.version;
-        show(v, meta.sentAt);
+        show(v);
       } else if (meta.kind === 'board') {
         qc.boards += 1;
         qc.version = meta.version;
         board = v;
         qc.board = v;
-        update(meta.sentAt);
+        update();
       }
     },
     onError: (e) => {

@@ -65,7 +65,7 @@ describe('queuecast pages in a real browser', () => {
     const b = await server.api('POST', `/v1/sessions/${SID2}/book`, { slot: 2, patientRef: 'P9', patientName: '吴九' });
     tickets.booked = { ticketId: b.ticketId, token: b.token, label: b.label };
     const today = await server.api('POST', `/v1/sessions/${SID}/book`, { slot: 2, patientRef: 'P10', patientName: '郑十' });
-    tickets.today = { ticketId: today.ticketId, label: today.label };
+    tickets.today = { ticketId: today.ticketId, label: today.label, token: today.token };
 
     udd = await mkdtemp(path.join(tmpdir(), 'qc-e2e-chromium-'));
     ctx = await chromium.launchPersistentContext(udd, {
@@ -268,14 +268,35 @@ describe('queuecast pages in a real browser', () => {
     }
   });
 
-  it('the kiosk registers a walk-in (ticket with a QR code) and checks in an appointment; the manager view lists the session', async () => {
-    const kiosk = await openPage(`/kiosk?key=${KEYS.kiosk}&session=${encodeURIComponent(`${SID}|李医生 3诊室`)}`, { width: 1024, height: 768 });
+  // hh:mm of an epoch ms in the clinic's (the browser's) time zone.
+  const clinicHhmm = (ms) => new Date(ms).toLocaleTimeString('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false });
+  // The printed estimate is the engine's: the ticket's own view read from the server.
+  async function assertEngineEstimate(kiosk, token) {
+    const printed = await kiosk.textContent('[data-testid=ticket-eta]');
+    const v = await server.api('GET', '/v1/me', undefined, token);
+    const engine = Date.parse(v.eta);
+    const near = [engine - 60000, engine, engine + 60000].map(clinicHhmm);  // the engine's now moves on
+    assert.ok(near.some((hm) => printed.includes(`预计 ${hm} 就诊`)), `printed "${printed}", engine eta ${clinicHhmm(engine)}`);
+    return v;
+  }
+
+  it('the kiosk as scripts/run opens it: doctors listed, walk-in and check-in by the printed number with the engine estimate; the manager view lists the session', async () => {
+    const kiosk = await openPage(`/kiosk?key=${KEYS.kiosk}`, { width: 1024, height: 768 });
     await kiosk.click('#tabWalkin');
+    // The kiosk key lists today's sessions of its scope (not tomorrow's).
+    await kiosk.waitForFunction((sid) => [...document.querySelectorAll('#wSession option')].some((o) => o.value === sid), SID);
+    const options = await kiosk.$$eval('#wSession option', (os) => os.map((o) => ({ value: o.value, text: o.textContent })));
+    assert.deepEqual(options.map((o) => o.value), [SID]);
+    assert.match(options[0].text, /李医生 · 3诊室 · 08:00–12:00 · 现场号余 \d+/);
     await kiosk.fill('#wRef', 'P20');
     await kiosk.fill('#wName', '郑十');
     await kiosk.press('#wName', 'Enter');
     await kiosk.waitForSelector('[data-testid=ticket-label]');
     assert.match(await kiosk.textContent('[data-testid=ticket-label]'), /^W\d{3}$/);
+    assert.equal(await kiosk.textContent('[data-testid=ticket-where]'), '李医生 · 3诊室');
+    assert.match(await kiosk.textContent('[data-testid=ticket-slot]'), /时段 \d\d:00–\d\d:00/);
+    const walkinToken = await kiosk.evaluate(() => window.__qc.tickets.at(-1).token);
+    await assertEngineEstimate(kiosk, walkinToken);
     await kiosk.waitForFunction(() => { const i = document.querySelector('.t-qr'); return i && i.complete && i.naturalWidth > 0; }, null, { timeout: 5000 });
     await kiosk.screenshot({ path: path.join(shots, 'kiosk-ticket.png') });
     // Where zbarimg is installed (zbar-tools, optional), the printed QR code
@@ -283,32 +304,47 @@ describe('queuecast pages in a real browser', () => {
     const qrPng = path.join(shots, 'kiosk-qr.png');
     await kiosk.locator('.t-qr').screenshot({ path: qrPng });
     if (existsSync('/usr/bin/zbarimg')) {
-      const token = await kiosk.evaluate(() => window.__qc.tickets.at(-1).token);
       const out = execFileSync('/usr/bin/zbarimg', ['-q', '--raw', qrPng], { stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim();
-      assert.equal(out, `${server.url}/t/${token}`);
+      assert.equal(out, `${server.url}/t/${walkinToken}`);
     } else {
       console.log('zbarimg not installed: the QR code image is checked to load, not decoded');
     }
-    // Check-in of today's appointment by its number.
+    // The internal ticket id is nothing a patient holds: not accepted.
     await kiosk.click('.k-back >> visible=true');
     await kiosk.click('#tabCheckin');
+    await kiosk.selectOption('#cSession', SID);
     await kiosk.fill('#apptNo', tickets.today.ticketId);
+    await kiosk.press('#apptNo', 'Enter');
+    await kiosk.waitForFunction(() => document.getElementById('error').textContent.length > 0);
+    assert.match(await kiosk.textContent('#error'), /未找到该号/);
+    // The number printed on the booking (lower case typed), the doctor chosen on screen.
+    await kiosk.fill('#apptNo', tickets.today.label.toLowerCase());
     await kiosk.press('#apptNo', 'Enter');
     await kiosk.waitForSelector('[data-testid=ticket-label]');
     assert.equal(await kiosk.textContent('[data-testid=ticket-label]'), tickets.today.label);
     assert.match(await kiosk.textContent('[data-testid=ticket]'), /签到成功/);
-    assert.match(await kiosk.textContent('[data-testid=ticket]'), /李医生 3诊室/);
-    assert.match(await kiosk.textContent('[data-testid=ticket]'), /前面 \d+ 人/);  // from the public board
+    assert.equal(await kiosk.textContent('[data-testid=ticket-where]'), '李医生 · 3诊室');
+    assert.equal(await kiosk.textContent('[data-testid=ticket-slot]'), '时段 10:00–11:00');
+    assert.match(await kiosk.textContent('[data-testid=ticket-eta]'), /前面 \d+ 人/);
     const st = await server.api('GET', `/v1/tickets/${tickets.today.ticketId}`);
     assert.equal(st.state, 'TICKET_STATE_WAITING');
+    await assertEngineEstimate(kiosk, tickets.today.token);
+    // Printed at the server's time (its virtual clock is on Nov 23).
+    assert.match(await kiosk.textContent('[data-testid=ticket-printed]'), /打印时间 11月23日 \d\d:\d\d/);
     await kiosk.screenshot({ path: path.join(shots, 'kiosk-checkin.png') });
     // A wrong number is an error on the screen, not a ticket.
     await kiosk.click('.k-back >> visible=true');
     await kiosk.click('#tabCheckin');
-    await kiosk.fill('#apptNo', 'NO-SUCH-TICKET');
+    await kiosk.selectOption('#cSession', SID);
+    await kiosk.fill('#apptNo', 'A999');
     await kiosk.press('#apptNo', 'Enter');
     await kiosk.waitForFunction(() => document.getElementById('error').textContent.length > 0);
     assert.match(await kiosk.textContent('#error'), /未找到该号/);
+    // The booking's QR code, as a scanner types it: the patient page link.
+    await kiosk.fill('#apptNo', `${server.url}/t/${tickets.booked.token}`);
+    await kiosk.press('#apptNo', 'Enter');
+    await kiosk.waitForFunction(() => document.getElementById('error').textContent.length > 0);
+    assert.match(await kiosk.textContent('#error'), /尚未开始签到/);  // tomorrow's appointment: found, not yet open
     await kiosk.close();
 
     const manager = await openPage('/manager', { width: 1280, height: 720 },
@@ -318,5 +354,78 @@ describe('queuecast pages in a real browser', () => {
     assert.ok(row.waiting >= 2, JSON.stringify(row));
     await manager.screenshot({ path: path.join(shots, 'manager.png') });
     await manager.close();
+  });
+});
+
+// Every time a page shows is the server's: a server whose virtual clock is
+// 7 h 17 min ahead of the browser's, and the patient page, the manager view
+// and a kiosk ticket must show its time, not the browser's.
+describe('pages show the server clock', () => {
+  let server;
+  let ctx;
+  let udd;
+  const SID3 = 'e2e-clock-am';
+  const clinicHhmm = (ms) => new Date(ms).toLocaleTimeString('en-GB', { timeZone: 'Asia/Shanghai', hour: '2-digit', minute: '2-digit', hour12: false });
+  // The server's hh:mm now, a minute either side (the test takes time).
+  const serverTimes = () => [-60000, 0, 60000].map((d) => clinicHhmm(server.virtualNow() + d));
+
+  before(async () => {
+    server = new Server({
+      bin: process.env.QC_BIN, webRoot: process.env.QC_WEB_ROOT || path.join(here, '../../gateway/web'),
+      logDir: path.join(shots, 'clock'), clockStart: new Date(Date.now() + (7 * 60 + 17) * 60000).toISOString(),
+    });
+    await server.init();
+    await server.start();
+    const now = server.virtualNow();
+    const iso = (ms) => new Date(ms).toISOString();
+    await server.api('POST', '/v1/sessions', {
+      sessionId: SID3, doctorId: 'li', doctorName: '李医生', department: 'neuro', room: '3', area: AREA,
+      start: iso(now - 30 * 60000), end: iso(now + 210 * 60000), registrationOpen: iso(now - 90 * 60000),
+      walkinConversionTime: iso(now + 150 * 60000), slotMinutes: 60, appointmentQuota: [4, 4, 4, 4], walkinQuota: [4, 6, 6, 4],
+    }, KEYS.admin);
+    udd = await mkdtemp(path.join(tmpdir(), 'qc-e2e-chromium-'));
+    ctx = await chromium.launchPersistentContext(udd, {
+      executablePath: process.env.QC_CHROMIUM || '/usr/bin/chromium', headless: true, timezoneId: 'Asia/Shanghai', locale: 'zh-CN',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--no-first-run'],
+    });
+  });
+  after(async () => {
+    if (ctx) await ctx.close();
+    if (udd) await rm(udd, { recursive: true, force: true });
+    if (server) await server.cleanup();
+  });
+
+  it('the patient page, the manager view and the kiosk ticket show the server time', async () => {
+    const w = await server.api('POST', `/v1/sessions/${SID3}/walk-ins`, { patientRef: 'P1', patientName: '王五' });
+    const browserNow = clinicHhmm(Date.now());
+    assert.ok(!serverTimes().includes(browserNow), 'the clocks must differ for this test to mean anything');
+
+    const patient = await ctx.newPage();
+    await patient.setViewportSize({ width: 360, height: 640 });
+    await patient.goto(`${server.url}/t/${w.token}`);
+    await patient.waitForFunction(() => window.__qc.view && document.getElementById('updated').textContent);
+    const updated = await patient.textContent('#updated');
+    assert.ok(serverTimes().some((hm) => updated.includes(`更新于 ${hm}`)), `patient page "${updated}", server ${serverTimes()}`);
+    await patient.close();
+
+    const manager = await ctx.newPage();
+    await manager.addInitScript((k) => sessionStorage.setItem('qc.staffKey', k), KEYS.nurse);
+    await manager.goto(`${server.url}/manager`);
+    await manager.waitForSelector(`tr[data-session="${SID3}"]`);
+    const when = await manager.textContent('#when');
+    assert.ok(serverTimes().some((hm) => when.includes(`更新于 ${hm}`)), `manager "${when}", server ${serverTimes()}`);
+    await manager.close();
+
+    const kiosk = await ctx.newPage();
+    await kiosk.goto(`${server.url}/kiosk?key=${KEYS.kiosk}`);
+    await kiosk.click('#tabWalkin');
+    await kiosk.waitForFunction((sid) => [...document.querySelectorAll('#wSession option')].some((o) => o.value === sid), SID3);
+    await kiosk.fill('#wRef', 'P2');
+    await kiosk.fill('#wName', '赵六');
+    await kiosk.press('#wName', 'Enter');
+    await kiosk.waitForSelector('[data-testid=ticket-printed]');
+    const printed = await kiosk.textContent('[data-testid=ticket-printed]');
+    assert.ok(serverTimes().some((hm) => printed.includes(hm)), `kiosk "${printed}", server ${serverTimes()}`);
+    await kiosk.close();
   });
 });
