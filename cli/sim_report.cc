@@ -95,7 +95,54 @@ std::string comparison_table(const sim::Scenario& sc, const sim::Comparison& c) 
   return o;
 }
 
-std::string comparison_svg(const sim::Scenario& sc, const sim::Comparison& c) {
+namespace {
+
+// The chart's words in English and Chinese (the pages' languages).
+struct SvgWords {
+  const char* untitled;
+  const char* subtitle;  // "%d" days, "%lld" seed
+  const char* walkins;
+  const char* appointments;
+  const char* all;
+  const char* minutes;
+};
+const SvgWords kSvgEn = {"Simulated clinic days", "Mean wait (minutes) by slot and strategy; %d simulated days, seed %llu",
+                         "Walk-ins (by registered slot)", "Appointments (by booked slot)", "all", "min"};
+const SvgWords kSvgZh = {"模拟门诊日", "各时段平均等候（分钟），按号源方案；模拟 %d 天，随机种子 %llu",
+                         "现场挂号（按挂号时段）", "预约（按预约时段）", "全天", "分钟"};
+
+std::string strategy_name(const std::string& name, bool zh) {
+  if (!zh) {
+    if (name == "baseline") return "even (baseline)";
+    if (name == "paper") return "paper's formula";
+    return name;
+  }
+  if (name == "baseline") return "均分（基线）";
+  if (name == "paper") return "论文公式";
+  if (name == "planner") return "规划器";
+  if (name == "optimizer") return "优化器";
+  return name;
+}
+
+// Approximate width in pixels at font-size 12: ASCII 7, CJK 12.
+int text_width(const std::string& s) {
+  int px = 0;
+  for (unsigned char ch : s) {
+    if (ch < 0x80) px += 7;
+    else if ((ch & 0xC0) != 0x80) px += 12;  // a UTF-8 lead byte: one character
+  }
+  return px;
+}
+
+}  // namespace
+
+std::string comparison_svg(const sim::Scenario& sc, const sim::Comparison& c, const std::string& lang,
+                           const std::string& title) {
+  const bool zh = lang == "zh" || lang == "zh-CN";
+  const SvgWords& w = zh ? kSvgZh : kSvgEn;
+  char subtitle[256];
+  std::snprintf(subtitle, sizeof subtitle, w.subtitle, static_cast<int>(c.replications),
+                static_cast<unsigned long long>(c.seed));
   const int m = sc.slots();
   const int groups = m + 1;  // every slot, then "all"
   const int ns = static_cast<int>(c.strategies.size());
@@ -109,7 +156,8 @@ std::string comparison_svg(const sim::Scenario& sc, const sim::Comparison& c) {
   const double step = ymax > 120 ? 30 : ymax > 60 ? 20 : 10;
   ymax = std::ceil(ymax / step) * step;
 
-  const int width = 960, panel_h = 300, top = 70, left = 60, right = 20, gap = 70;
+  // Title (y 24), subtitle (y 44), the legend on its own line (y 66), then the panels.
+  const int width = 960, panel_h = 300, top = 92, left = 60, right = 20, gap = 70;
   const int plot_w = width - left - right;
   const int height = top + 2 * panel_h + gap + 60;
   std::string o;
@@ -118,21 +166,21 @@ std::string comparison_svg(const sim::Scenario& sc, const sim::Comparison& c) {
        "\" font-family=\"sans-serif\" font-size=\"12\">\n";
   o += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   o += "<text x=\"" + std::to_string(left) + "\" y=\"24\" font-size=\"16\" font-weight=\"bold\">" +
-       escape(sc.name.empty() ? "Simulated clinic days" : sc.name) + "</text>\n";
-  o += "<text x=\"" + std::to_string(left) + "\" y=\"44\" fill=\"#555\">Mean wait (minutes) by slot and strategy; " +
-       std::to_string(c.replications) + " simulated days, seed " + std::to_string(c.seed) + "</text>\n";
-  // Legend.
-  for (int k = 0; k < ns; ++k) {
-    const int x = width - right - 120 * (ns - k);
-    o += "<rect x=\"" + std::to_string(x) + "\" y=\"34\" width=\"12\" height=\"12\" fill=\"" + colors[k % 5] +
-         "\"/><text x=\"" + std::to_string(x + 16) + "\" y=\"44\">" + escape(c.strategies[static_cast<std::size_t>(k)].name) +
-         "</text>\n";
+       escape(!title.empty() ? title : sc.name.empty() ? w.untitled : sc.name) + "</text>\n";
+  o += "<text x=\"" + std::to_string(left) + "\" y=\"44\" fill=\"#555\">" +
+       subtitle + "</text>\n";
+  // Legend: its own line under the subtitle, left to right.
+  for (int k = 0, x = left; k < ns; ++k) {
+    const std::string name = strategy_name(c.strategies[static_cast<std::size_t>(k)].name, zh);
+    o += "<rect x=\"" + std::to_string(x) + "\" y=\"56\" width=\"12\" height=\"12\" fill=\"" + colors[k % 5] +
+         "\"/><text x=\"" + std::to_string(x + 16) + "\" y=\"66\">" + escape(name) + "</text>\n";
+    x += 16 + text_width(name) + 24;
   }
   for (int panel = 0; panel < 2; ++panel) {
     const int y0 = top + panel * (panel_h + gap);
     const int plot_h = panel_h - 30;
     o += "<text x=\"" + std::to_string(left) + "\" y=\"" + std::to_string(y0 + 12) + "\" font-weight=\"bold\">" +
-         (panel == 0 ? "Walk-ins (by registered slot)" : "Appointments (by booked slot)") + "</text>\n";
+         (panel == 0 ? w.walkins : w.appointments) + "</text>\n";
     const int base = y0 + 20 + plot_h;
     for (double v = 0; v <= ymax + 1e-9; v += step) {
       const double y = base - v / ymax * plot_h;
@@ -154,11 +202,12 @@ std::string comparison_svg(const sim::Scenario& sc, const sim::Comparison& c) {
         const double x = gx + k * bw;
         o += "<rect x=\"" + fmt("%.1f", x) + "\" y=\"" + fmt("%.1f", base - h) + "\" width=\"" +
              fmt("%.1f", bw - 2) + "\" height=\"" + fmt("%.1f", h) + "\" fill=\"" + colors[k % 5] + "\"><title>" +
-             escape(c.strategies[static_cast<std::size_t>(k)].name) + ": " + fmt("%.1f", v) + " min</title></rect>";
+             escape(strategy_name(c.strategies[static_cast<std::size_t>(k)].name, zh)) + ": " + fmt("%.1f", v) + " " +
+             w.minutes + "</title></rect>";
         o += "<text x=\"" + fmt("%.1f", x + (bw - 2) / 2) + "\" y=\"" + fmt("%.1f", base - h - 3) +
              "\" text-anchor=\"middle\" font-size=\"10\">" + fmt("%.0f", v) + "</text>\n";
       }
-      const std::string label = g < m ? slot_label(sc, g) : "all";
+      const std::string label = g < m ? slot_label(sc, g) : w.all;
       o += "<text x=\"" + fmt("%.1f", left + g * gw + gw / 2) + "\" y=\"" + std::to_string(base + 16) +
            "\" text-anchor=\"middle\">" + label + "</text>\n";
     }

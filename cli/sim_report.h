@@ -17,6 +17,9 @@ std::string comparison_table(const sim::Scenario& sc, const sim::Comparison& c);
 
 // A self-contained SVG (no scripts, no external resources): two panels,
 // walk-ins and appointments, mean wait per slot grouped by strategy.
-std::string comparison_svg(const sim::Scenario& sc, const sim::Comparison& c);
+// `lang` "en" (default) or "zh" (zh-CN: title, axis texts and strategy
+// names); `title` replaces the scenario's name when not empty.
+std::string comparison_svg(const sim::Scenario& sc, const sim::Comparison& c, const std::string& lang = "en",
+                           const std::string& title = "");
 
 }  // namespace qc::cli

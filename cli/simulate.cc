@@ -34,6 +34,8 @@ constexpr const char kUsage[] =
     "  --replications N      simulated days per strategy (default 1000)\n"
     "  --seed S              random seed (default 1)\n"
     "  --svg FILE            write the chart of waits by strategy and slot\n"
+    "  --svg-lang en|zh      the chart's language (default en)\n"
+    "  --svg-title TEXT      the chart's title (default: the scenario's name)\n"
     "  --opt-replications N  days per optimizer candidate (default 200)\n"
     "  --max-evaluations N   optimizer budget in candidates (default 400)\n"
     "  --history-out FILE    instead: write the visits of --days N (default 21)\n"
@@ -44,7 +46,7 @@ constexpr const char kUsage[] =
 }  // namespace
 
 int run_simulate(int argc, char** argv) {
-  std::string scenario_path, svg_path, history_path;
+  std::string scenario_path, svg_path, history_path, svg_lang = "en", svg_title;
   long long replications = 1000, seed = 1, opt_reps = 200, max_evals = 400, days = 21;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -75,6 +77,16 @@ int run_simulate(int argc, char** argv) {
         return 2;
       }
       history_path = argv[++i];
+    } else if (a == "--svg-lang" || a == "--svg-title") {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "queuecast simulate: %s needs a value\n", a.c_str());
+        return 2;
+      }
+      (a == "--svg-lang" ? svg_lang : svg_title) = argv[++i];
+      if (svg_lang != "en" && svg_lang != "zh") {
+        std::fputs("queuecast simulate: --svg-lang is en or zh\n", stderr);
+        return 2;
+      }
     } else if (a == "--svg") {
       if (i + 1 >= argc) {
         std::fputs("queuecast simulate: --svg needs a file name\n", stderr);
@@ -135,7 +147,7 @@ int run_simulate(int argc, char** argv) {
   std::fputs(qc::cli::comparison_table(sc, c).c_str(), stdout);
   if (!svg_path.empty()) {
     std::ofstream out(svg_path, std::ios::binary | std::ios::trunc);
-    out << qc::cli::comparison_svg(sc, c);
+    out << qc::cli::comparison_svg(sc, c, svg_lang, svg_title);
     out.close();
     if (!out) {
       std::fprintf(stderr, "queuecast simulate: cannot write %s\n", svg_path.c_str());

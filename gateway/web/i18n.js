@@ -63,7 +63,7 @@ const STRINGS = {
     'm.quota': '剩余号源 预约/现场', 'm.waiting': '候诊', 'm.booked': '未到', 'm.done': '已诊', 'm.missed': '过号',
     'm.avgWait': '平均等候', 'm.avgConsult': '平均接诊', 'm.min': '{n} 分',
     'm.plan': '号源规划：各时段平均等候（模拟）',
-    'm.planNote': '基线均分、论文规划与优化器三种号源方案的模拟对比；由 queuecast simulate 生成（见 docs/planning.md）。',
+    'm.planNote': '均分（基线）、论文公式、规划器与优化器四种号源方案在同济医院神经内科专家门诊场景下的模拟对比；由 queuecast simulate 生成（见 docs/planning.md）。',
     // errors
     'err.network': '无法连接服务器', 'err.unauthorized': '密钥无效', 'err.forbidden': '无权限',
     'err.wrong_state': '当前状态不允许此操作', 'err.session_paused': '已暂停接诊',
@@ -129,7 +129,7 @@ const STRINGS = {
     'm.quota': 'Left appt/walk-in', 'm.waiting': 'Waiting', 'm.booked': 'Not here', 'm.done': 'Seen', 'm.missed': 'Missed',
     'm.avgWait': 'Avg wait', 'm.avgConsult': 'Avg consult', 'm.min': '{n} min',
     'm.plan': 'Quota planning: mean wait by slot (simulated)',
-    'm.planNote': 'Even quotas, the paper\'s planner and the optimizer compared in simulation; made by queuecast simulate (see docs/planning.md).',
+    'm.planNote': 'Even quotas (baseline), the paper\'s formula, the planner and the optimizer compared in simulation on the Tongji neurology clinic; made by queuecast simulate (see docs/planning.md).',
     'err.network': 'Cannot reach the server', 'err.unauthorized': 'Invalid key', 'err.forbidden': 'Not allowed',
     'err.wrong_state': 'Not possible in the current state', 'err.session_paused': 'The session is paused',
     'err.unknown_ticket': 'No such ticket', 'err.unknown_session': 'No such session', 'err.not_open_yet': 'Check-in is not open yet',

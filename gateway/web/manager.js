@@ -1,7 +1,7 @@
 // Clinic manager view: /manager. Today's sessions with their remaining
 // quotas, waiting counts and average waits; refreshed every 15 s.
 import { endpoints, serverClock } from './api.js';
-import { t, roomName, hhmm, hhmmss, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
+import { t, lang, roomName, hhmm, hhmmss, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const KEY_STORE = 'qc.staffKey';
@@ -30,8 +30,16 @@ function bars(s) {
     `<i style="height:${Math.max(1, 18 * a / max)}px"></i><i class="w" style="height:${Math.max(1, 18 * (s.walkinLeft[i] || 0) / max)}px"></i>`).join('')}</span>`;
 }
 
+// The planning chart in the page's language (queuecast simulate --svg-lang).
+function renderChart() {
+  const src = `/static/charts/planning${lang === 'zh' ? '.zh' : ''}.svg`;
+  if ($('planChart').getAttribute('src') !== src) $('planChart').setAttribute('src', src);
+  $('planChart').alt = t('m.plan');
+}
+
 function render() {
   applyStatic();
+  renderChart();
   const rows = data.map((s) => ({ s, st: stats(s) }));
   qc.rows = rows.map(({ s, st }) => ({ sessionId: s.sessionId, ...st }));
   $('rows').innerHTML = rows.map(({ s, st }) => `<tr data-session="${escapeHtml(s.sessionId)}">
@@ -79,6 +87,7 @@ $('login').addEventListener('submit', (e) => {
   refresh();
 });
 applyStatic();
+renderChart();
 langButton($('lang'), render);
 if (key) { $('app').classList.remove('hidden'); refresh(); } else login();
 setInterval(() => { if (key) refresh(); }, 15000);

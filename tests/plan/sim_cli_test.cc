@@ -136,6 +136,17 @@ TEST(Report, TableAndSvgShowEveryStrategyAndSlot) {
   EXPECT_NE(svg.find("A &lt;test&gt; &amp; co"), std::string::npos);  // escaped
   EXPECT_EQ(svg.find("<test>"), std::string::npos);
   EXPECT_NE(svg.find(">optimizer</text>"), std::string::npos);
+  // The legend has a line of its own under the subtitle (it was drawn over
+  // the subtitle's end, at the subtitle's height).
+  EXPECT_NE(svg.find("<rect x=\"60\" y=\"56\" width=\"12\""), std::string::npos) << svg.substr(0, 900);
+  EXPECT_EQ(svg.find("y=\"34\" width=\"12\""), std::string::npos);
+  // In Chinese for the Chinese pages, with the page's own title.
+  const std::string zh = comparison_svg(sc, c, "zh", "同济医院 神经内科");
+  for (const char* s : {">同济医院 神经内科</text>", ">现场挂号（按挂号时段）</text>", ">预约（按预约时段）</text>",
+                        ">优化器</text>", ">全天</text>", "模拟 20 天"})
+    EXPECT_NE(zh.find(s), std::string::npos) << s;
+  for (const char* s : {"Walk-ins", "Appointments", "A &lt;test&gt;", ">all<", ">optimizer<"})
+    EXPECT_EQ(zh.find(s), std::string::npos) << s;
   EXPECT_EQ(slot_label(sc, 3), "11:00-12:00");
 }
 
