@@ -24,6 +24,7 @@ const URL_ = args.url || 'http://127.0.0.1:8080';
 const SPEED = Number(args.speed || 60);
 const ADMIN = args['admin-key'] || 'demo-admin';
 const NURSE = args['nurse-key'] || 'demo-nurse';
+const KIOSK = args['kiosk-key'] || 'demo-kiosk';
 const DISPLAY = args['display-token'] || 'demo-display';
 const AREA = args.area || 'demo-2f';
 const quiet = !!args.quiet;
@@ -159,8 +160,7 @@ async function playMorning(round) {
   console.log(`\nqueuecast demo: ${DOCTORS.length} doctors, ${local(first.start)}-${local(first.end)} at ${SPEED}x (1 real second = ${SPEED / 60} virtual min)`);
   console.log(`  display : ${URL_}/display/${AREA}?token=${DISPLAY}`);
   console.log(`  console : ${URL_}/console   (staff key: ${NURSE})`);
-  const kioskSessions = sessions.map((s) => `${s.spec.sessionId}|${s.doctor.name} ${s.doctor.room}诊室`).join(',');
-  console.log(`  kiosk   : ${URL_}/kiosk?key=demo-kiosk&session=${encodeURIComponent(kioskSessions)}`);
+  console.log(`  kiosk   : ${URL_}/kiosk?key=${KIOSK}`);
   console.log(`  manager : ${URL_}/manager   (staff key: ${NURSE})`);
 
   // Book first (the appointments were made days ago), then let the morning run.
@@ -213,9 +213,9 @@ async function bookAppointments(s, tokens) {
       if (arrive >= s.end - 10 * MIN) continue;
       entry.arrives = `${kind}, ${local(arrive)}`;
       const label = r.label;
-      const tid = r.ticketId;
       arrivals.push(() => at(arrive, async () => {
-        const c = await api('POST', `/v1/tickets/${encodeURIComponent(tid)}/check-in`);
+        // At the kiosk, with the number on the booking and the doctor chosen on screen.
+        const c = await api('POST', `/v1/sessions/${encodeURIComponent(s.spec.sessionId)}/check-in`, { label }, KIOSK);
         const ev = c.events?.find((e) => e.checkedIn)?.checkedIn;
         const placement = String(ev?.placement || '').toLowerCase().replace('placement_', '');
         log(s.doctor.name, `${label} checks in (${kind})${placement === 'demoted' ? ' -> demoted to the end' : placement === 'made_next' ? ' -> made next' : ''}`);

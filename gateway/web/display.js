@@ -1,7 +1,7 @@
 // Waiting-room display: /display/<area>?token=...
 // Optional URL parameters: repeat=N (times each call is spoken, default 2),
 // voice=0 (silent), rate=0.9 (speech rate), lang=en|zh.
-import { live, endpoints } from './api.js';
+import { live, endpoints, serverClock } from './api.js';
 import { t, lang, roomName, hhmm, langButton, applyStatic, escapeHtml } from './i18n.js';
 import { Announcer } from './announcer.js';
 
@@ -27,7 +27,6 @@ let view = null;
 let firstView = true;
 const lastCalled = new Map();  // sessionId -> {label, seq}
 const flashing = new Set();
-let serverOffset = 0;          // server clock - browser clock (virtual clock in demos)
 
 function callText(label, room) {
   return t('voice.call', { label, room: roomName(room) });
@@ -127,7 +126,7 @@ function setConnection(state) {
 }
 
 function tickClock() {
-  $('clock').textContent = hhmm(Date.now() + serverOffset);
+  $('clock').textContent = serverClock.known() ? hhmm(serverClock.now()) : '';  // the server's (virtual in demos)
 }
 
 applyStatic();
@@ -140,7 +139,7 @@ setInterval(tickClock, 1000);
 live({
   subscribe: { display: { area, token } },
   onState: setConnection,
-  onServerTime: (ms) => { serverOffset = ms - Date.now(); tickClock(); },
+  onServerTime: tickClock,
   onView: (v, meta) => {
     if (meta.kind !== 'display') return;
     detectCalls(v);
