@@ -66,6 +66,8 @@ describe('queuecast pages in a real browser', () => {
     tickets.booked = { ticketId: b.ticketId, token: b.token, label: b.label };
     const today = await server.api('POST', `/v1/sessions/${SID}/book`, { slot: 2, patientRef: 'P10', patientName: '郑十' });
     tickets.today = { ticketId: today.ticketId, label: today.label, token: today.token };
+    const scanned = await server.api('POST', `/v1/sessions/${SID}/book`, { slot: 3, patientRef: 'P11', patientName: '冯十一' });
+    tickets.scanned = { ticketId: scanned.ticketId, label: scanned.label, token: scanned.token };
 
     udd = await mkdtemp(path.join(tmpdir(), 'qc-e2e-chromium-'));
     ctx = await chromium.launchPersistentContext(udd, {
@@ -346,6 +348,25 @@ describe('queuecast pages in a real browser', () => {
     await kiosk.waitForFunction(() => document.getElementById('error').textContent.length > 0);
     assert.match(await kiosk.textContent('#error'), /尚未开始签到/);  // tomorrow's appointment: found, not yet open
     await kiosk.close();
+
+    // The booking's QR code through the kiosk's camera (BarcodeDetector and
+    // the camera stubbed: the detector "sees" the patient link).
+    const camera = await openPage(`/kiosk?key=${KEYS.kiosk}`, { width: 1024, height: 768 }, {
+      fn: (link) => {
+        window.BarcodeDetector = class { async detect() { window.__detected = (window.__detected || 0) + 1; return [{ rawValue: link }]; } };
+        Object.defineProperty(navigator, 'mediaDevices', { configurable: true, value: {
+          getUserMedia: async () => { const c = document.createElement('canvas'); c.getContext('2d').fillRect(0, 0, 1, 1); return c.captureStream(1); },
+        } });
+      },
+      arg: `${server.url}/t/${tickets.scanned.token}`,
+    });
+    await camera.click('#tabCheckin');
+    await camera.click('#scanBtn');
+    await camera.waitForSelector('[data-testid=ticket-label]');
+    assert.equal(await camera.textContent('[data-testid=ticket-label]'), tickets.scanned.label);
+    assert.equal(await camera.textContent('[data-testid=ticket-slot]'), '时段 11:00–12:00');
+    assert.equal((await server.api('GET', `/v1/tickets/${tickets.scanned.ticketId}`)).state, 'TICKET_STATE_WAITING');
+    await camera.close();
 
     const manager = await openPage('/manager', { width: 1280, height: 720 },
       { fn: (k) => sessionStorage.setItem('qc.staffKey', k), arg: KEYS.nurse });
