@@ -29,6 +29,17 @@ TEST(Route, ApiPaths) {
   EXPECT_EQ(parse_route("GET", "/metrics").id, RouteId::kMetrics);
 }
 
+TEST(Route, CheckInByWhatThePatientHolds) {
+  Route r = parse_route("POST", "/v1/sessions/li%2Dam/check-in");
+  EXPECT_EQ(r.id, RouteId::kCheckInBy);
+  EXPECT_EQ(r.id1, "li-am");
+  r = parse_route("POST", "/v1/check-in");
+  EXPECT_EQ(r.id, RouteId::kCheckInBy);
+  EXPECT_EQ(r.id1, "");
+  EXPECT_EQ(parse_route("GET", "/v1/check-in").id, RouteId::kMethodNotAllowed);
+  EXPECT_EQ(parse_route("GET", "/v1/sessions/s1/check-in").id, RouteId::kMethodNotAllowed);
+}
+
 TEST(Route, WrongMethodUnknownPathAndPages) {
   EXPECT_EQ(parse_route("GET", "/v1/sessions/s1/call-next").id, RouteId::kMethodNotAllowed);
   EXPECT_EQ(parse_route("DELETE", "/v1/commands").id, RouteId::kMethodNotAllowed);
