@@ -122,6 +122,7 @@ function checkInForm(text, ref, sid) {
 }
 
 async function submitCheckIn() {
+  $('error').textContent = '';
   const text = $('apptNo').value.trim();
   const form = checkInForm(text, $('cRef').value.trim(), $('cSession').value);
   if (form.error) { $('error').textContent = form.error; return; }
@@ -136,6 +137,7 @@ async function submitCheckIn() {
   }
 }
 $('checkinForm').addEventListener('submit', (e) => { e.preventDefault(); submitCheckIn(); });
+for (const id of ['apptNo', 'cRef', 'cSession']) $(id).addEventListener('input', () => { $('error').textContent = ''; });
 
 // The booking's QR code through the kiosk's camera where the browser can
 // read barcodes (BarcodeDetector); a handheld scanner types into #apptNo.

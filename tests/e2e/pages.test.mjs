@@ -321,6 +321,7 @@ describe('queuecast pages in a real browser', () => {
     assert.match(await kiosk.textContent('#error'), /未找到该号/);
     // The number printed on the booking (lower case typed), the doctor chosen on screen.
     await kiosk.fill('#apptNo', tickets.today.label.toLowerCase());
+    await kiosk.screenshot({ path: path.join(shots, 'kiosk-form.png') });
     await kiosk.press('#apptNo', 'Enter');
     await kiosk.waitForSelector('[data-testid=ticket-label]');
     assert.equal(await kiosk.textContent('[data-testid=ticket-label]'), tickets.today.label);
