@@ -364,9 +364,9 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
     });
   }
   // patientRef alone: the BOOKED tickets of this patient in the sessions the
-  // key may check in that have not ended and start within 24 hours. More
-  // than one is `ambiguous` (the kiosk asks for the doctor and asks again
-  // with the session): never a guess.
+  // key may check in that are open for check-in now (registration open, not
+  // ended). More than one is `ambiguous` (the kiosk asks for the doctor and
+  // asks again with the session): never a guess.
   struct Acc {
     std::mutex mu;
     std::vector<std::string> booked;
@@ -376,8 +376,10 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
       [acc, who, ref](ShardContext& ctx) {
         for (const std::string& s : ctx.engine.session_ids()) {
           if (authorize(who, Op::kCheckIn, ctx.target_of_session(s)) != Error::kOk) continue;
+          const SessionSpec* spec = ctx.engine.session_spec(s);
+          if (!spec || spec->registration_open > ctx.now || spec->end <= ctx.now) continue;
           auto v = ctx.engine.staff_view(s, ctx.now);
-          if (!v || v->end <= ctx.now || v->start > ctx.now + 24 * 3600 * 1000LL) continue;
+          if (!v) continue;
           Found f = find_in_session(*v, "", ref);
           std::lock_guard lock(acc->mu);
           acc->booked.insert(acc->booked.end(), f.booked.begin(), f.booked.end());

@@ -116,8 +116,9 @@ Reply get(unsigned short port, const std::string& target, const std::string& key
 
 // A session of our own around the server's now: 4 one-hour slots, the first
 // started 30 minutes ago, plenty of walk-in capacity.
-std::string make_session(unsigned short port, const std::string& id, int walkins_per_slot = 50) {
-  qc::Time now = qc::gw::RealClock().now();
+// `shift` moves it (a day later: tomorrow's session).
+std::string make_session(unsigned short port, const std::string& id, int walkins_per_slot = 50, qc::Time shift = 0) {
+  qc::Time now = qc::gw::RealClock().now() + shift;
   auto t = [](qc::Time x) { return qc::gw::format_rfc3339(x); };
   std::string q = std::to_string(walkins_per_slot);
   std::string body = R"({"sessionId":")" + id + R"(","doctorId":"li","doctorName":"Dr. Li","department":"neuro",
@@ -757,7 +758,9 @@ TEST(Integration, AKioskChecksInByLabelTokenOrPatientRefWithinItsScope) {
     return Ticket{std::string(r.json.at("ticketId").as_string()), std::string(r.json.at("label").as_string()),
                   std::string(r.json.at("token").as_string())};
   };
+  std::string tomorrow = make_session(d.port(), "it-kiosk-tomorrow", 50, 24 * 60 * qc::kMinute);
   Ticket a = book(sid, "P-label", 1), b = book(sid, "P-token", 1), c = book(sid, "P-ref", 2);
+  book(tomorrow, "P-ref", 2);  // not open for check-in yet: no ambiguity with today's
   Ticket two1 = book(sid, "P-two", 2), two2 = book(sid2, "P-two", 2);
   // A session's state, as its version (the board's times move with the clock).
   auto board = [&](const std::string& s) {
@@ -767,7 +770,7 @@ TEST(Integration, AKioskChecksInByLabelTokenOrPatientRefWithinItsScope) {
   // A kiosk lists the sessions of its scope (for its doctor choice), without tickets.
   Reply list = get(d.port(), "/v1/sessions", kKiosk);
   ASSERT_EQ(list.status, 200) << list.body;
-  ASSERT_EQ(list.json.at("sessions").as_array().size(), 2u);
+  ASSERT_EQ(list.json.at("sessions").as_array().size(), 3u);
   EXPECT_EQ(list.body.find("P-label"), std::string::npos);
   EXPECT_EQ(list.body.find("ticketId"), std::string::npos);
   Reply cardio_list = get(d.port(), "/v1/sessions", kCardioKiosk);
