@@ -195,12 +195,13 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
     return respond(error_response(Error::kForbidden, "a display token is read-only", out));
   if (std::holds_alternative<Tick>(cmd.body))
     return respond(error_response(Error::kForbidden, "tick is the server's own command", out));
-  std::string key;
+  std::string key, fingerprint;
   if (!req.idempotency_key.empty()) {
     if (!valid_idempotency_key(req.idempotency_key))
       return respond(error_response(Error::kInvalidArgument,
                                     "Idempotency-Key must be 1-128 printable characters", out));
     key = scoped_key(who.name(), req.idempotency_key);
+    fingerprint = request_fingerprint(who.name(), req.method, req.target, req.content_type, req.body);
   }
   if (std::string* ch = channel_of(cmd.body); ch && who.role == Role::kChannel) {
     if (!ch->empty() && *ch != who.id)
@@ -225,6 +226,7 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
   cr.command = std::move(cmd);
   cr.principal = std::move(who);
   cr.idempotency_key = std::move(key);
+  cr.request_fingerprint = std::move(fingerprint);
   cr.done = [respond = std::move(respond), out](CommandOutcome o) {
     if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
     HttpResponse r = ok_response(
