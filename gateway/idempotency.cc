@@ -54,12 +54,34 @@ IdempotencyMap::Match IdempotencyMap::find(const std::string& key, std::string_v
 
 void IdempotencyMap::remember(std::string key, std::string fingerprint, std::string response,
                               Time at) {
-  auto [it, inserted] =
-      map_.try_emplace(key, Entry{std::move(fingerprint), std::move(response), at});
-  if (!inserted) return;  // the first answer stays
+  add(std::move(key), std::move(fingerprint), std::move(response), at, /*pending=*/false);
+}
+
+bool IdempotencyMap::claim(const std::string& key, std::string_view fingerprint, Time now) {
+  if (find(key, fingerprint, now) == Match::kDifferent) return false;
+  add(key, std::string(fingerprint), std::string(), now, /*pending=*/true);
+  return true;
+}
+
+void IdempotencyMap::release(const std::string& key, std::string_view fingerprint) {
+  auto it = map_.find(key);
+  if (it != map_.end() && it->second.pending && it->second.fingerprint == fingerprint) map_.erase(it);
+}
+
+void IdempotencyMap::add(std::string key, std::string fingerprint, std::string response, Time at,
+                         bool pending) {
+  if (auto it = map_.find(key); it != map_.end()) {
+    // The first answer stays; a pending claim of the same request is
+    // answered now.
+    if (!pending && it->second.fingerprint == fingerprint) it->second.pending = false;
+    return;
+  }
+  map_.emplace(key, Entry{std::move(fingerprint), std::move(response), at, pending});
   order_.emplace_back(std::move(key), at);
-  while (map_.size() > max_) {
-    map_.erase(order_.front().first);
+  while (map_.size() > max_ && !order_.empty()) {
+    // Only the entry this item was queued for (a released key may be back).
+    auto old = map_.find(order_.front().first);
+    if (old != map_.end() && old->second.at == order_.front().second) map_.erase(old);
     order_.pop_front();
   }
 }

@@ -39,6 +39,10 @@ std::string request_fingerprint(std::string_view principal, std::string_view met
                                 std::string_view target, std::string_view content_type,
                                 std::string_view body);
 
+// The message of idempotency_key_reused.
+inline constexpr const char* kKeyReusedMessage =
+    "this Idempotency-Key was used for a different request";
+
 class IdempotencyMap {
  public:
   IdempotencyMap(std::size_t max_entries = 1'000'000, Duration ttl = kDay);
@@ -57,12 +61,22 @@ class IdempotencyMap {
   void remember(std::string key, std::string fingerprint, std::string response, Time at);
   std::size_t size() const { return map_.size(); }
 
+  // Claims (Directory, several shards): a key taken for a request not yet
+  // answered. claim() is false when the key stands for another request;
+  // otherwise the key is taken (pending) unless it was already. remember()
+  // of the same key makes a pending claim stay; release() forgets a pending
+  // claim of `fingerprint` (its request changed nothing).
+  bool claim(const std::string& key, std::string_view fingerprint, Time now);
+  void release(const std::string& key, std::string_view fingerprint);
+
  private:
   void evict(Time now);
+  void add(std::string key, std::string fingerprint, std::string response, Time at, bool pending);
   struct Entry {
     std::string fingerprint;
     std::string response;
     Time at;
+    bool pending = false;
   };
   std::size_t max_;
   Duration ttl_;

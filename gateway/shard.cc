@@ -85,6 +85,7 @@ class Shard::Impl {
     ro.key_window = options_.idempotency_ttl;
     ro.on_key = [&](const journal::Record& r) {
       idem_.remember(r.idempotency_key, r.request_fingerprint, r.response, r.at);
+      directory_.remember_key(r.idempotency_key, r.request_fingerprint, r.at);
     };
     ro.on_command = [&](const journal::Record& r, const Command& cmd) {
       after_record(cmd, r.session_id);
@@ -484,7 +485,7 @@ class Shard::Impl {
           return;
         case IdempotencyMap::Match::kDifferent:
           ack.outcome.error = Error::kIdempotencyKeyReused;
-          ack.outcome.message = "this Idempotency-Key was used for a different request";
+          ack.outcome.message = kKeyReusedMessage;
           metrics_.count_command(cmd.body, Error::kIdempotencyKeyReused);
           g_->acks.push_back(std::move(ack));
           return;
