@@ -95,6 +95,23 @@ TEST(Idempotency, AKeyAnswersOnlyItsOwnRequest) {
   EXPECT_EQ(m.find("k1", "", 1), M::kSame);  // a caller inside the server
 }
 
+// Claims (several shards): a key taken for a request in flight refuses
+// another request; released when its request changed nothing, kept once it
+// is remembered (answered, or found in the journal).
+TEST(Idempotency, ClaimsAreReleasedOnlyWhilePending) {
+  IdempotencyMap m;
+  EXPECT_TRUE(m.claim("k1", "walk-in", 0));
+  EXPECT_TRUE(m.claim("k1", "walk-in", 1));  // the same request again
+  EXPECT_FALSE(m.claim("k1", "call-next", 1));
+  m.release("k1", "call-next");  // not its claim
+  EXPECT_FALSE(m.claim("k1", "call-next", 2));
+  m.release("k1", "walk-in");  // the walk-in was refused: the key is free
+  EXPECT_TRUE(m.claim("k1", "call-next", 3));
+  m.remember("k1", "call-next", "", 4);  // applied
+  m.release("k1", "call-next");          // a later answer of a failed retry
+  EXPECT_FALSE(m.claim("k1", "walk-in", 5));
+}
+
 TEST(Idempotency, TheFingerprintIsOfTheRequestAsSent) {
   auto fp = [](std::string_view who, std::string_view method, std::string_view target,
                std::string_view type, std::string_view body) {

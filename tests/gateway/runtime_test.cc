@@ -362,13 +362,18 @@ struct Pending {
   }
 };
 
-Pending submit(Runtime& rt, CommandBody body, Principal who) {
+// With a key, `fingerprint` stands for the request (Service computes it from
+// the HTTP request; any distinct strings stand for distinct requests).
+Pending submit(Runtime& rt, CommandBody body, Principal who, std::string key = "",
+               std::string fingerprint = "") {
   auto p = std::make_shared<std::promise<CommandOutcome>>();
   Pending out{p->get_future()};
   CommandRequest r;
   r.command.actor = who.actor();
   r.command.body = std::move(body);
   r.principal = std::move(who);
+  r.idempotency_key = std::move(key);
+  r.request_fingerprint = std::move(fingerprint);
   r.done = [p](CommandOutcome o) { p->set_value(std::move(o)); };
   rt.submit(std::move(r));
   return out;
@@ -637,22 +642,6 @@ TEST(RuntimePipeline, ViewsAreDeliveredWhenTheirGroupIsDurable) {
 namespace qc::gw {
 namespace {
 
-// A keyed command with its request fingerprint (Service computes it from
-// the HTTP request; here any distinct strings stand for distinct requests).
-Pending keyed(Runtime& rt, CommandBody body, Principal who, std::string key, std::string fingerprint) {
-  auto p = std::make_shared<std::promise<CommandOutcome>>();
-  Pending out{p->get_future()};
-  CommandRequest r;
-  r.command.actor = who.actor();
-  r.command.body = std::move(body);
-  r.principal = std::move(who);
-  r.idempotency_key = std::move(key);
-  r.request_fingerprint = std::move(fingerprint);
-  r.done = [p](CommandOutcome o) { p->set_value(std::move(o)); };
-  rt.submit(std::move(r));
-  return out;
-}
-
 // Two requests with one key while the first is still in flight (its commit
 // not yet durable): the same request is answered after it with its answer;
 // another request gets idempotency_key_reused, after it too; nothing more
@@ -662,10 +651,10 @@ TEST(RuntimePipeline, AKeyInFlightAnswersItsOwnRequestAndRefusesAnother) {
   auto rt = f.start();
   ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
   f.journal->close_gate();
-  Pending first = keyed(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin(), "k1", "walk-in");
+  Pending first = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin(), "k1", "walk-in");
   ASSERT_TRUE(f.journal->wait_pending(1));
-  Pending other = keyed(*rt, CallNext{"s1"}, admin(), "k1", "call-next");
-  Pending same = keyed(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin(), "k1", "walk-in");
+  Pending other = submit(*rt, CallNext{"s1"}, admin(), "k1", "call-next");
+  Pending same = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin(), "k1", "walk-in");
   EXPECT_FALSE(other.answered_within(50));  // not before the first is durable
   EXPECT_FALSE(same.answered());
   f.journal->open_gate();
@@ -680,7 +669,7 @@ TEST(RuntimePipeline, AKeyInFlightAnswersItsOwnRequestAndRefusesAnother) {
   EXPECT_EQ(s.response, a.response);
   EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2}));
   // After it is durable: the same.
-  EXPECT_EQ(keyed(*rt, CallNext{"s1"}, admin(), "k1", "call-next").future.get().error,
+  EXPECT_EQ(submit(*rt, CallNext{"s1"}, admin(), "k1", "call-next").future.get().error,
             Error::kIdempotencyKeyReused);
   EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2}));
 }
@@ -727,22 +716,22 @@ TEST(RuntimeShards, AKeyReusedOnAnotherShardIsRefused) {
     ASSERT_EQ(run(*rt, CreateSession{a}, admin()).error, Error::kOk);
     ASSERT_EQ(run(*rt, CreateSession{b}, admin()).error, Error::kOk);
     ASSERT_EQ(run(*rt, RegisterWalkIn{"sb", "P2", "B", "", ""}, admin()).error, Error::kOk);
-    CommandOutcome w = keyed(*rt, RegisterWalkIn{"sa", "P1", "A", "", ""}, admin(), "k1", "walk-in").future.get();
+    CommandOutcome w = submit(*rt, RegisterWalkIn{"sa", "P1", "A", "", ""}, admin(), "k1", "walk-in").future.get();
     ASSERT_EQ(w.error, Error::kOk) << w.message;
-    EXPECT_EQ(keyed(*rt, CallNext{"sb"}, admin(), "k1", "call-next").future.get().error,
+    EXPECT_EQ(submit(*rt, CallNext{"sb"}, admin(), "k1", "call-next").future.get().error,
               Error::kIdempotencyKeyReused);
     EXPECT_FALSE(called(*rt));
     // A refused request keeps no key: k2 is free for the next one.
-    EXPECT_EQ(keyed(*rt, CallNext{"nosuch"}, admin(), "k2", "bad").future.get().error, Error::kUnknownSession);
-    EXPECT_EQ(keyed(*rt, CallNext{"sb"}, admin(), "k2", "call-next").future.get().error, Error::kOk);
+    EXPECT_EQ(submit(*rt, CallNext{"nosuch"}, admin(), "k2", "bad").future.get().error, Error::kUnknownSession);
+    EXPECT_EQ(submit(*rt, CallNext{"sb"}, admin(), "k2", "call-next").future.get().error, Error::kOk);
     rt->stop();
   }
   auto rt = start();  // the keys come back from both journals
-  EXPECT_EQ(keyed(*rt, CallNext{"sb"}, admin(), "k1", "call-next").future.get().error,
+  EXPECT_EQ(submit(*rt, CallNext{"sb"}, admin(), "k1", "call-next").future.get().error,
             Error::kIdempotencyKeyReused);
-  EXPECT_EQ(keyed(*rt, RegisterWalkIn{"sa", "P3", "C", "", ""}, admin(), "k2", "walk-in").future.get().error,
+  EXPECT_EQ(submit(*rt, RegisterWalkIn{"sa", "P3", "C", "", ""}, admin(), "k2", "walk-in").future.get().error,
             Error::kIdempotencyKeyReused);
-  CommandOutcome again = keyed(*rt, RegisterWalkIn{"sa", "P1", "A", "", ""}, admin(), "k1", "walk-in").future.get();
+  CommandOutcome again = submit(*rt, RegisterWalkIn{"sa", "P1", "A", "", ""}, admin(), "k1", "walk-in").future.get();
   EXPECT_TRUE(again.replayed);
 }
 
