@@ -722,7 +722,7 @@ TEST(Integration, IdempotentRetriesAndBookingRateLimits) {
 // A key reused on another request is refused with 422 and changes nothing:
 // the call-next does not get the walk-in's answer (its patient token), and
 // nobody is called. The same request with the key still gets its first
-// answer, JSON or protobuf answer format alike.
+// answer, in JSON or protobuf as the Accept header asks.
 TEST(Integration, AReusedIdempotencyKeyIsRefusedNotReplayed) {
   Daemon d;
   std::string sid = make_session(d.port(), "it-idem-reuse");
@@ -749,6 +749,14 @@ TEST(Integration, AReusedIdempotencyKeyIsRefusedNotReplayed) {
   EXPECT_EQ(again.status, 201) << again.body;
   EXPECT_EQ(again.body, walk.body);
   EXPECT_EQ(again.header("Idempotency-Replayed"), "true");
+  // The answer's format is not part of the request.
+  Reply pb = post(d.port(), "/v1/sessions/" + sid + "/walk-ins", walk_body, kNurse,
+                  {{"Idempotency-Key", "k1"}, {"Accept", "application/x-protobuf"}});
+  EXPECT_EQ(pb.status, 201);
+  EXPECT_EQ(pb.header("Idempotency-Replayed"), "true");
+  queuecast::v1::CommandResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(pb.body));
+  EXPECT_EQ(resp.token(), token);
   // Another credential's k1 is its own key.
   Reply admin_next = post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kAdmin, {{"Idempotency-Key", "k1"}});
   EXPECT_EQ(admin_next.status, 200) << admin_next.body;
