@@ -37,6 +37,7 @@ constexpr std::array<std::string_view, kErrorCount> kErrorNames = {
     "window_closed",
     "unavailable",
     "unknown_channel",
+    "idempotency_key_reused",
 };
 
 constexpr std::array<std::string_view, kEventTypeCount> kEventNames = {

@@ -7,7 +7,8 @@
 // (which then answers unknown_session/unknown_ticket).
 //
 // Thread-safety: lookups from any thread (shared lock), puts from the shard
-// threads (exclusive lock); no I/O under the lock.
+// threads (exclusive lock); the idempotency keys under their own lock; no
+// I/O under a lock.
 #pragma once
 
 #include <functional>
@@ -17,13 +18,16 @@
 #include <string_view>
 #include <unordered_map>
 
+#include "gateway/idempotency.h"
+
 namespace qc::gw {
 
 // Which shard owns a session, ticket, hold or token. With one shard every
 // lookup is 0 and nothing is stored.
 class Directory {
  public:
-  explicit Directory(int shards) : n_(shards) {}
+  explicit Directory(int shards, std::size_t max_keys = 1'000'000, Duration key_ttl = kDay)
+      : n_(shards), keys_(max_keys, key_ttl) {}
   int shards() const { return n_; }
   int of_area(std::string_view area) const {
     return n_ == 1 ? 0 : static_cast<int>(std::hash<std::string_view>{}(area) % n_);
@@ -41,10 +45,35 @@ class Directory {
   }
   enum { kSession = 0, kTicket = 1, kHold = 2, kToken = 3 };
 
+  // Idempotency keys over all shards (several shards only): a key is
+  // remembered by the shard that applied its request, but the same key may
+  // come with a request for another shard. Runtime::submit() claims the key
+  // for its request first (false: the key stands for another request,
+  // answer idempotency_key_reused); the request's answer releases the claim
+  // when it changed nothing, or keeps it; the shards remember the keys they
+  // recover (journaled keys, after a restart or a failed commit).
+  bool claim_key(const std::string& key, std::string_view fingerprint, Time now) {
+    if (n_ == 1) return true;
+    std::lock_guard lock(keys_mu_);
+    return keys_.claim(key, fingerprint, now);
+  }
+  void release_key(const std::string& key, std::string_view fingerprint) {
+    if (n_ == 1) return;
+    std::lock_guard lock(keys_mu_);
+    keys_.release(key, fingerprint);
+  }
+  void remember_key(const std::string& key, const std::string& fingerprint, Time at) {
+    if (n_ == 1) return;
+    std::lock_guard lock(keys_mu_);
+    keys_.remember(key, fingerprint, std::string(), at);
+  }
+
  private:
   int n_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, int> maps_[4];
+  std::mutex keys_mu_;
+  IdempotencyMap keys_;
 };
 
 }  // namespace qc::gw

@@ -1,5 +1,8 @@
 #include "gateway/idempotency.h"
 
+#include "gateway/decode.h"
+#include "gateway/sha256.h"
+
 namespace qc::gw {
 
 std::string scoped_key(std::string_view principal, std::string_view key) {
@@ -17,22 +20,68 @@ bool valid_idempotency_key(std::string_view key) {
   return true;
 }
 
+std::string request_fingerprint(std::string_view principal, std::string_view method,
+                                std::string_view target, std::string_view content_type,
+                                std::string_view body) {
+  std::string_view raw = target.substr(0, target.find('?'));
+  std::string path;
+  if (!percent_decode(raw, &path)) path = raw;
+  const std::string_view format = body_format(content_type) == Format::kProto ? "proto" : "json";
+  std::string in;
+  in.reserve(principal.size() + method.size() + path.size() + body.size() + 64);
+  for (std::string_view part : {principal, method, std::string_view(path), format, body}) {
+    in += std::to_string(part.size());
+    in += ':';
+    in += part;
+  }
+  const auto digest = sha256(in);
+  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
+}
+
 IdempotencyMap::IdempotencyMap(std::size_t max_entries, Duration ttl)
     : max_(max_entries ? max_entries : 1), ttl_(ttl) {}
 
-const std::string* IdempotencyMap::find(const std::string& key, Time now) {
+IdempotencyMap::Match IdempotencyMap::find(const std::string& key, std::string_view fingerprint,
+                                           Time now, const std::string** response) {
   evict(now);
   auto it = map_.find(key);
-  if (it == map_.end()) return nullptr;
-  return &it->second.response;
+  if (it == map_.end()) return Match::kNone;
+  const std::string& stored = it->second.fingerprint;
+  if (!stored.empty() && !fingerprint.empty() && stored != fingerprint) return Match::kDifferent;
+  if (response) *response = &it->second.response;
+  return Match::kSame;
 }
 
-void IdempotencyMap::remember(std::string key, std::string response, Time at) {
-  auto [it, inserted] = map_.try_emplace(key, Entry{std::move(response), at});
-  if (!inserted) return;  // the first answer stays
+void IdempotencyMap::remember(std::string key, std::string fingerprint, std::string response,
+                              Time at) {
+  add(std::move(key), std::move(fingerprint), std::move(response), at, /*pending=*/false);
+}
+
+bool IdempotencyMap::claim(const std::string& key, std::string_view fingerprint, Time now) {
+  if (find(key, fingerprint, now) == Match::kDifferent) return false;
+  add(key, std::string(fingerprint), std::string(), now, /*pending=*/true);
+  return true;
+}
+
+void IdempotencyMap::release(const std::string& key, std::string_view fingerprint) {
+  auto it = map_.find(key);
+  if (it != map_.end() && it->second.pending && it->second.fingerprint == fingerprint) map_.erase(it);
+}
+
+void IdempotencyMap::add(std::string key, std::string fingerprint, std::string response, Time at,
+                         bool pending) {
+  if (auto it = map_.find(key); it != map_.end()) {
+    // The first answer stays; a pending claim of the same request is
+    // answered now.
+    if (!pending && it->second.fingerprint == fingerprint) it->second.pending = false;
+    return;
+  }
+  map_.emplace(key, Entry{std::move(fingerprint), std::move(response), at, pending});
   order_.emplace_back(std::move(key), at);
-  while (map_.size() > max_) {
-    map_.erase(order_.front().first);
+  while (map_.size() > max_ && !order_.empty()) {
+    // Only the entry this item was queued for (a released key may be back).
+    auto old = map_.find(order_.front().first);
+    if (old != map_.end() && old->second.at == order_.front().second) map_.erase(old);
     order_.pop_front();
   }
 }

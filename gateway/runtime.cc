@@ -63,7 +63,8 @@ Runtime::Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics,
                  JournalFactory journals)
     : options_(std::move(options)), clock_(clock), metrics_(metrics) {
   if (options_.shards < 1) options_.shards = 1;
-  directory_ = std::make_unique<Directory>(options_.shards);
+  directory_ = std::make_unique<Directory>(options_.shards, options_.idempotency_max,
+                                           options_.idempotency_ttl);
   for (int i = 0; i < options_.shards; ++i)
     shards_.push_back(
         std::make_unique<Shard>(i, options_, clock_, metrics_, *directory_, journals(i)));
@@ -148,6 +149,23 @@ void Runtime::submit(CommandRequest request) {
       }
       return;
     }
+  }
+  if (shards_.size() > 1 && !request.idempotency_key.empty()) {
+    // The key may be another shard's (Directory::claim_key()).
+    Directory* dir = directory_.get();
+    if (!dir->claim_key(request.idempotency_key, request.request_fingerprint, clock_.now())) {
+      CommandOutcome o;
+      o.error = Error::kIdempotencyKeyReused;
+      o.message = kKeyReusedMessage;
+      request.done(std::move(o));
+      return;
+    }
+    request.done = [dir, &clock = clock_, key = request.idempotency_key,
+                    fp = request.request_fingerprint, done = std::move(request.done)](CommandOutcome o) {
+      if (o.error == Error::kOk) dir->remember_key(key, fp, clock.now());
+      else dir->release_key(key, fp);
+      done(std::move(o));
+    };
   }
   int s = route(request.command.body);
   if (SubmitBatch* b = t_batch; b && &b->runtime_ == this) {

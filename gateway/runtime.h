@@ -26,7 +26,7 @@
 // start(), recover() calls qc::journal::recover() (engine/journal/
 // recovery.h: newest snapshot + re-applied records) for each shard's
 // journal, and rebuilds from its callbacks the idempotency keys (on_key:
-// records' idempotency_key + response) and the hold/token maps
+// records' idempotency_key + request_fingerprint + response) and the hold/token maps
 // (on_command), then the directory from the engine. A journal that fails
 // an append makes every command of that group fail with `unavailable`; the
 // shard rolls the engine back in memory at once (journal::Checkpointer),
@@ -98,6 +98,9 @@ struct CommandRequest {
   Command command;               // actor already set (patients: filled on the shard)
   Principal principal;
   std::string idempotency_key;   // scoped_key(principal, key), or empty
+  // With a key: request_fingerprint() of the HTTP request. Empty: the key
+  // matches any request (callers inside the server).
+  std::string request_fingerprint;
   std::function<void(CommandOutcome)> done;
 };
 

@@ -247,12 +247,13 @@ void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond)
     return respond(error_response(Error::kForbidden, "a display token is read-only", out));
   if (std::holds_alternative<Tick>(cmd.body))
     return respond(error_response(Error::kForbidden, "tick is the server's own command", out));
-  std::string key;
+  std::string key, fingerprint;
   if (!req.idempotency_key.empty()) {
     if (!valid_idempotency_key(req.idempotency_key))
       return respond(error_response(Error::kInvalidArgument,
                                     "Idempotency-Key must be 1-128 printable characters", out));
     key = scoped_key(who.name(), req.idempotency_key);
+    fingerprint = request_fingerprint(who.name(), req.method, req.target, req.content_type, req.body);
   }
   if (std::string* ch = channel_of(cmd.body); ch && who.role == Role::kChannel) {
     if (!ch->empty() && *ch != who.id)
@@ -278,6 +279,7 @@ void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond)
   cr.command = std::move(cmd);
   cr.principal = std::move(who);
   cr.idempotency_key = std::move(key);
+  cr.request_fingerprint = std::move(fingerprint);
   cr.done = [respond = std::move(respond), out, kiosk](CommandOutcome o) {
     if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
     if (kiosk) strip_patient_refs(&o.response);

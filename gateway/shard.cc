@@ -84,7 +84,8 @@ class Shard::Impl {
     journal::RecoveryOptions ro;
     ro.key_window = options_.idempotency_ttl;
     ro.on_key = [&](const journal::Record& r) {
-      idem_.remember(r.idempotency_key, r.response, r.at);
+      idem_.remember(r.idempotency_key, r.request_fingerprint, r.response, r.at);
+      directory_.remember_key(r.idempotency_key, r.request_fingerprint, r.at);
     };
     ro.on_command = [&](const journal::Record& r, const Command& cmd) {
       after_record(cmd, r.session_id);
@@ -472,12 +473,24 @@ class Shard::Impl {
       return;
     }
     if (!req.idempotency_key.empty()) {
-      if (const std::string* r = idem_.find(req.idempotency_key, now)) {
-        ack.outcome.response = *r;
-        ack.outcome.replayed = true;
-        ack.outcome.created = creates(cmd.body);
-        g_->acks.push_back(std::move(ack));
-        return;
+      // A key remembered by a group still in flight answers after it (groups
+      // are answered in order; a failed commit fails the later ones too).
+      const std::string* r = nullptr;
+      switch (idem_.find(req.idempotency_key, req.request_fingerprint, now, &r)) {
+        case IdempotencyMap::Match::kSame:
+          ack.outcome.response = *r;
+          ack.outcome.replayed = true;
+          ack.outcome.created = creates(cmd.body);
+          g_->acks.push_back(std::move(ack));
+          return;
+        case IdempotencyMap::Match::kDifferent:
+          ack.outcome.error = Error::kIdempotencyKeyReused;
+          ack.outcome.message = kKeyReusedMessage;
+          metrics_.count_command(cmd.body, Error::kIdempotencyKeyReused);
+          g_->acks.push_back(std::move(ack));
+          return;
+        case IdempotencyMap::Match::kNone:
+          break;
       }
     }
     Target target = target_for(cmd);
@@ -561,7 +574,8 @@ class Shard::Impl {
     if (!req.idempotency_key.empty()) {
       r.idempotency_key = req.idempotency_key;
       r.response = ack.outcome.response;
-      idem_.remember(req.idempotency_key, r.response, now);
+      r.request_fingerprint = req.request_fingerprint;
+      idem_.remember(req.idempotency_key, r.request_fingerprint, r.response, now);
     }
     r.events.reserve(events_.size());
     for (int i = 0; i < resp.events_size(); ++i) {

@@ -20,6 +20,7 @@ int http_status(Error e) {
     case Error::kUnknownHold:
     case Error::kUnknownChannel: return 404;
     case Error::kHoldExpired: return 410;
+    case Error::kIdempotencyKeyReused: return 422;
     case Error::kRateLimited: return 429;
     case Error::kUnavailable: return 503;
     case Error::kWrongState:

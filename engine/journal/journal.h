@@ -46,6 +46,10 @@ struct Record {
   std::string command;     // queuecast.v1.Command, binary (carries `at` and `actor`)
   std::string idempotency_key;  // optional
   std::string response;    // optional: the acknowledged response, for retried requests
+  // Optional, with idempotency_key: what the key stands for (the gateway's
+  // request_fingerprint(), 32 bytes). Empty in records written before
+  // fingerprints existed: such a key answers any request with its response.
+  std::string request_fingerprint;
   std::vector<EventRow> events;
 };
 
@@ -84,8 +88,8 @@ class Journal {
     return scan(after, fn, error);
   }
   // Calls fn, in seq order, for every record that has an idempotency_key and
-  // at >= since: seq, at, session_id, actor, command_name, idempotency_key
-  // and response are filled (command and events may be empty). Rebuilds the
+  // at >= since: seq, at, session_id, actor, command_name, idempotency_key,
+  // request_fingerprint and response are filled (command and events may be empty). Rebuilds the
   // gateway's idempotency map after a restart without reading everything.
   virtual bool scan_keys(Time since, const std::function<bool(const Record&)>& fn,
                          std::string* error) {

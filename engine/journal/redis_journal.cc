@@ -57,14 +57,19 @@ std::string pack_record(const Record& r) {
   put_str(&packed, r.command);
   put_str(&packed, r.idempotency_key);
   put_str(&packed, r.response);
+  // Optional trailing field (absent in records without one, and in records
+  // written before fingerprints existed).
+  if (!r.request_fingerprint.empty()) put_str(&packed, r.request_fingerprint);
   return packed;
 }
 bool unpack_record(std::string_view in, Record* rec) {
   std::uint64_t at = 0;
   if (!get_varint(&in, &at) || !get_str(&in, &rec->session_id) || !get_str(&in, &rec->actor) ||
       !get_str(&in, &rec->command_name) || !get_str(&in, &rec->command) ||
-      !get_str(&in, &rec->idempotency_key) || !get_str(&in, &rec->response) || !in.empty())
+      !get_str(&in, &rec->idempotency_key) || !get_str(&in, &rec->response))
     return false;
+  rec->request_fingerprint.clear();
+  if (!in.empty() && (!get_str(&in, &rec->request_fingerprint) || !in.empty())) return false;
   rec->at = static_cast<Time>(at);
   return true;
 }

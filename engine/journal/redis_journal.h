@@ -7,7 +7,10 @@
 //                    part and its packed events, each length-prefixed
 //                    (varint length, bytes). The command part: varint at,
 //                    then length-prefixed session_id, actor, command_name,
-//                    command, idempotency_key, response. The events: for
+//                    command, idempotency_key, response, and, only when
+//                    the record has one, request_fingerprint (records
+//                    written before fingerprints end after response). The
+//                    events: for
 //                    each, length-prefixed type, ticket_id, session_id,
 //                    bytes.
 //               Journals written before groups hold one entry per record,

@@ -21,7 +21,8 @@ CREATE TABLE IF NOT EXISTS commands(
   command_name TEXT NOT NULL,     -- call_next, check_in, ...
   idempotency_key TEXT,
   command BLOB NOT NULL,          -- queuecast.v1.Command
-  response BLOB);                 -- the acknowledged answer (idempotent retries)
+  response BLOB,                  -- the acknowledged answer (idempotent retries)
+  request_fingerprint BLOB);      -- what the key stands for (SHA-256 of the request)
 CREATE TABLE IF NOT EXISTS events(
   seq INTEGER NOT NULL,           -- the command that produced it
   idx INTEGER NOT NULL,           -- its position among that command's events
@@ -110,22 +111,36 @@ class SqliteJournal final : public Journal {
       if (!exec("PRAGMA journal_mode=WAL", error)) return false;
       if (!exec("PRAGMA synchronous=FULL", error)) return false;
       if (!exec(kSchema, error)) return false;
+      // Journals created before request fingerprints: add the column (a
+      // NULL fingerprint matches any request, as before).
+      if (!has_fingerprint_column() &&
+          !exec("ALTER TABLE commands ADD COLUMN request_fingerprint BLOB", error))
+        return false;
     } else {
       // A reader of a live database: the writer keeps the WAL.
       if (!exec("PRAGMA query_only=1", error)) return false;
     }
+    // A read-only opener of an old journal reads NULL fingerprints (and
+    // never inserts).
+    const bool has_fp = has_fingerprint_column();
+    const std::string fp = has_fp ? "request_fingerprint" : "NULL";
+    const std::string ins_cmd = std::string("INSERT INTO commands(seq, at, session_id, actor, "
+                                            "command_name, idempotency_key, command, response") +
+                                (has_fp ? ", request_fingerprint) VALUES(?,?,?,?,?,?,?,?,?)"
+                                        : ") VALUES(?,?,?,?,?,?,?,?)");
+    const std::string sel_cmd = "SELECT seq, at, session_id, actor, command_name, idempotency_key, "
+                                "command, response, " + fp + " FROM commands WHERE seq > ? ORDER BY seq";
+    const std::string sel_keys = "SELECT seq, at, session_id, actor, command_name, idempotency_key, "
+                                 "response, " + fp + " FROM commands WHERE idempotency_key IS NOT NULL "
+                                 "AND at >= ? ORDER BY seq";
     const bool ok =
         begin_.prepare(db_, "BEGIN IMMEDIATE") && commit_.prepare(db_, "COMMIT") &&
         rollback_.prepare(db_, "ROLLBACK") &&
-        ins_cmd_.prepare(db_,
-                         "INSERT INTO commands(seq, at, session_id, actor, command_name, "
-                         "idempotency_key, command, response) VALUES(?,?,?,?,?,?,?,?)") &&
+        ins_cmd_.prepare(db_, ins_cmd.c_str()) &&
         ins_ev_.prepare(db_,
                         "INSERT INTO events(seq, idx, at, session_id, actor, type, ticket_id, "
                         "event) VALUES(?,?,?,?,?,?,?,?)") &&
-        sel_cmd_.prepare(db_,
-                         "SELECT seq, at, session_id, actor, command_name, idempotency_key, "
-                         "command, response FROM commands WHERE seq > ? ORDER BY seq") &&
+        sel_cmd_.prepare(db_, sel_cmd.c_str()) &&
         sel_ev_.prepare(db_,
                         "SELECT seq, type, ticket_id, event, session_id FROM events "
                         "WHERE seq > ? ORDER BY seq, idx") &&
@@ -136,10 +151,7 @@ class SqliteJournal final : public Journal {
                           "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2)") &&
         sel_snap_.prepare(db_, "SELECT seq, image FROM snapshots ORDER BY seq DESC LIMIT 1") &&
         max_seq_.prepare(db_, "SELECT coalesce(max(seq), 0) FROM commands") &&
-        sel_keys_.prepare(db_,
-                          "SELECT seq, at, session_id, actor, command_name, idempotency_key, "
-                          "response FROM commands WHERE idempotency_key IS NOT NULL AND at >= ? "
-                          "ORDER BY seq");
+        sel_keys_.prepare(db_, sel_keys.c_str());
     if (!ok) return fail(sqlite3_errcode(db_), "prepare", error);
     return refresh_last(error);
   }
@@ -163,6 +175,8 @@ class SqliteJournal final : public Journal {
       if (r.idempotency_key.empty()) ins_cmd_.null(6); else ins_cmd_.text(6, r.idempotency_key);
       ins_cmd_.blob(7, r.command);
       if (r.response.empty()) ins_cmd_.null(8); else ins_cmd_.blob(8, r.response);
+      if (r.request_fingerprint.empty()) ins_cmd_.null(9);
+      else ins_cmd_.blob(9, r.request_fingerprint);
       rc = step_done(ins_cmd_);
       if (rc != SQLITE_DONE) return abort(rc, "insert command", error);
       std::int64_t idx = 0;
@@ -210,6 +224,7 @@ class SqliteJournal final : public Journal {
       r.command_name = sel_keys_.col_str(4);
       r.idempotency_key = sel_keys_.col_str(5);
       r.response = sel_keys_.col_str(6);
+      r.request_fingerprint = sel_keys_.col_str(7);
       if (!fn(r)) {
         rc = SQLITE_DONE;
         break;
@@ -277,6 +292,7 @@ class SqliteJournal final : public Journal {
       r.idempotency_key = sel_cmd_.col_str(5);
       r.command = sel_cmd_.col_str(6);
       r.response = sel_cmd_.col_str(7);
+      r.request_fingerprint = sel_cmd_.col_str(8);
       r.events.clear();
       while (erc == SQLITE_ROW && std::uint64_t(sqlite3_column_int64(e, 0)) <= r.seq) {
         if (std::uint64_t(sqlite3_column_int64(e, 0)) == r.seq) {
@@ -302,6 +318,16 @@ class SqliteJournal final : public Journal {
     if (with_events && !stopped && erc != SQLITE_DONE && erc != SQLITE_ROW)
       return fail(erc, "scan events", error);
     return ok();
+  }
+
+  bool has_fingerprint_column() {
+    sqlite3_stmt* st = nullptr;
+    bool found = false;
+    if (sqlite3_prepare_v2(db_, "SELECT 1 FROM pragma_table_info('commands') "
+                                "WHERE name = 'request_fingerprint'", -1, &st, nullptr) == SQLITE_OK)
+      found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
   }
 
   bool refresh_last(std::string* error) {

@@ -720,6 +720,49 @@ TEST(Integration, IdempotentRetriesAndBookingRateLimits) {
   EXPECT_EQ(c.status, 429);
 }
 
+// A key reused on another request is refused with 422 and changes nothing:
+// the call-next does not get the walk-in's answer (its patient token), and
+// nobody is called. The same request with the key still gets its first
+// answer, in JSON or protobuf as the Accept header asks.
+TEST(Integration, AReusedIdempotencyKeyIsRefusedNotReplayed) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-idem-reuse");
+  const std::string walk_body = R"({"patientRef":"P9","patientName":"Sun Qi"})";
+  Reply walk = post(d.port(), "/v1/sessions/" + sid + "/walk-ins", walk_body, kNurse, {{"Idempotency-Key", "k1"}});
+  ASSERT_EQ(walk.status, 201) << walk.body;
+  const std::string token(walk.json.at("token").as_string());
+  Reply next = post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse, {{"Idempotency-Key", "k1"}});
+  EXPECT_EQ(next.status, 422) << next.body;
+  EXPECT_EQ(next.code(), "idempotency_key_reused");
+  EXPECT_EQ(next.body.find(token), std::string::npos) << next.body;
+  EXPECT_EQ(next.header("Idempotency-Replayed"), "");
+  // Nothing changed: the walk-in still waits, nobody was called.
+  Reply s = get(d.port(), "/v1/sessions/" + sid, kNurse);
+  ASSERT_EQ(s.status, 200) << s.body;
+  EXPECT_EQ(s.body.find("TICKET_STATE_CALLED"), std::string::npos) << s.body;
+  EXPECT_NE(s.body.find("TICKET_STATE_WAITING"), std::string::npos) << s.body;
+  // Another body on the same path is another request too.
+  Reply other = post(d.port(), "/v1/sessions/" + sid + "/walk-ins",
+                     R"({"patientRef":"P10","patientName":"Zhou Ba"})", kNurse, {{"Idempotency-Key", "k1"}});
+  EXPECT_EQ(other.status, 422) << other.body;
+  // The first request again: its first answer.
+  Reply again = post(d.port(), "/v1/sessions/" + sid + "/walk-ins", walk_body, kNurse, {{"Idempotency-Key", "k1"}});
+  EXPECT_EQ(again.status, 201) << again.body;
+  EXPECT_EQ(again.body, walk.body);
+  EXPECT_EQ(again.header("Idempotency-Replayed"), "true");
+  // The answer's format is not part of the request.
+  Reply pb = post(d.port(), "/v1/sessions/" + sid + "/walk-ins", walk_body, kNurse,
+                  {{"Idempotency-Key", "k1"}, {"Accept", "application/x-protobuf"}});
+  EXPECT_EQ(pb.status, 201);
+  EXPECT_EQ(pb.header("Idempotency-Replayed"), "true");
+  queuecast::v1::CommandResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(pb.body));
+  EXPECT_EQ(resp.token(), token);
+  // Another credential's k1 is its own key.
+  Reply admin_next = post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kAdmin, {{"Idempotency-Key", "k1"}});
+  EXPECT_EQ(admin_next.status, 200) << admin_next.body;
+}
+
 TEST(Integration, ACheckInAnswersWithTheTicketAndItsPatientToken) {
   Daemon d;
   std::string sid = make_session(d.port(), "it-checkin");

@@ -61,17 +61,80 @@ TEST(Idempotency, ScopedRememberedBoundedAndExpiring) {
   EXPECT_FALSE(valid_idempotency_key(std::string(129, 'k')));
   EXPECT_NE(scoped_key("nurse:a", "k"), scoped_key("nurse:b", "k"));
 
+  using M = IdempotencyMap::Match;
   IdempotencyMap m(2, 1000);
-  m.remember(scoped_key("nurse:a", "k1"), "r1", 0);
-  m.remember(scoped_key("nurse:a", "k1"), "other", 1);  // the first answer stays
-  ASSERT_NE(m.find(scoped_key("nurse:a", "k1"), 10), nullptr);
-  EXPECT_EQ(*m.find(scoped_key("nurse:a", "k1"), 10), "r1");
-  EXPECT_EQ(m.find(scoped_key("nurse:b", "k1"), 10), nullptr);
-  m.remember("k2", "r2", 20);
-  m.remember("k3", "r3", 30);  // evicts the oldest (k1)
-  EXPECT_EQ(m.find(scoped_key("nurse:a", "k1"), 30), nullptr);
-  EXPECT_NE(m.find("k3", 30), nullptr);
-  EXPECT_EQ(m.find("k2", 2000), nullptr);  // expired
+  const std::string* r = nullptr;
+  m.remember(scoped_key("nurse:a", "k1"), "fa", "r1", 0);
+  m.remember(scoped_key("nurse:a", "k1"), "fb", "other", 1);  // the first answer stays
+  ASSERT_EQ(m.find(scoped_key("nurse:a", "k1"), "fa", 10, &r), M::kSame);
+  EXPECT_EQ(*r, "r1");
+  EXPECT_EQ(m.find(scoped_key("nurse:b", "k1"), "fa", 10), M::kNone);
+  m.remember("k2", "f2", "r2", 20);
+  m.remember("k3", "f3", "r3", 30);  // evicts the oldest (k1)
+  EXPECT_EQ(m.find(scoped_key("nurse:a", "k1"), "fa", 30), M::kNone);
+  EXPECT_EQ(m.find("k3", "f3", 30), M::kSame);
+  EXPECT_EQ(m.find("k2", "f2", 2000), M::kNone);  // expired
+}
+
+// The same key on another request is refused, not answered with the first
+// request's response; a key stored without a fingerprint (a journal written
+// before them) answers any request, as before.
+TEST(Idempotency, AKeyAnswersOnlyItsOwnRequest) {
+  using M = IdempotencyMap::Match;
+  IdempotencyMap m;
+  const std::string* r = nullptr;
+  m.remember("k1", "walk-in", "ticket W001, token T", 0);
+  EXPECT_EQ(m.find("k1", "call-next", 1, &r), M::kDifferent);
+  EXPECT_EQ(r, nullptr);  // nothing of the first answer
+  ASSERT_EQ(m.find("k1", "walk-in", 1, &r), M::kSame);
+  EXPECT_EQ(*r, "ticket W001, token T");
+  m.remember("k1", "call-next", "called W001", 2);  // the first request keeps the key
+  EXPECT_EQ(m.find("k1", "call-next", 3), M::kDifferent);
+  m.remember("old", "", "from an old journal", 0);
+  EXPECT_EQ(m.find("old", "anything", 1), M::kSame);
+  EXPECT_EQ(m.find("k1", "", 1), M::kSame);  // a caller inside the server
+}
+
+// Claims (several shards): a key taken for a request in flight refuses
+// another request; released when its request changed nothing, kept once it
+// is remembered (answered, or found in the journal).
+TEST(Idempotency, ClaimsAreReleasedOnlyWhilePending) {
+  IdempotencyMap m;
+  EXPECT_TRUE(m.claim("k1", "walk-in", 0));
+  EXPECT_TRUE(m.claim("k1", "walk-in", 1));  // the same request again
+  EXPECT_FALSE(m.claim("k1", "call-next", 1));
+  m.release("k1", "call-next");  // not its claim
+  EXPECT_FALSE(m.claim("k1", "call-next", 2));
+  m.release("k1", "walk-in");  // the walk-in was refused: the key is free
+  EXPECT_TRUE(m.claim("k1", "call-next", 3));
+  m.remember("k1", "call-next", "", 4);  // applied
+  m.release("k1", "call-next");          // a later answer of a failed retry
+  EXPECT_FALSE(m.claim("k1", "walk-in", 5));
+}
+
+TEST(Idempotency, TheFingerprintIsOfTheRequestAsSent) {
+  auto fp = [](std::string_view who, std::string_view method, std::string_view target,
+               std::string_view type, std::string_view body) {
+    return request_fingerprint(who, method, target, type, body);
+  };
+  const std::string base = fp("nurse:n1", "POST", "/v1/sessions/s1/walk-ins", "application/json", "{}");
+  EXPECT_EQ(base.size(), 32u);
+  // The same request: query (credential), escapes and charset do not matter.
+  EXPECT_EQ(base, fp("nurse:n1", "POST", "/v1/sessions/s1/walk-ins?token=x", "application/json", "{}"));
+  EXPECT_EQ(base, fp("nurse:n1", "POST", "/v1/sessions/%731/walk-ins", "application/json", "{}"));
+  EXPECT_EQ(base, fp("nurse:n1", "POST", "/v1/sessions/s1/walk-ins", "application/json; charset=utf-8", "{}"));
+  EXPECT_EQ(base, fp("nurse:n1", "POST", "/v1/sessions/s1/walk-ins", "", "{}"));
+  // Any other part makes another request.
+  for (const std::string& other :
+       {fp("nurse:n2", "POST", "/v1/sessions/s1/walk-ins", "application/json", "{}"),
+        fp("nurse:n1", "DELETE", "/v1/sessions/s1/walk-ins", "application/json", "{}"),
+        fp("nurse:n1", "POST", "/v1/sessions/s1/call-next", "application/json", "{}"),
+        fp("nurse:n1", "POST", "/v1/sessions/s2/walk-ins", "application/json", "{}"),
+        fp("nurse:n1", "POST", "/v1/sessions/s1/walk-ins", "application/x-protobuf", "{}"),
+        fp("nurse:n1", "POST", "/v1/sessions/s1/walk-ins", "application/json", "{ }"),
+        // Length-prefixed parts: moving bytes between parts changes it.
+        fp("nurse:n1", "POST", "/v1/sessions/s1/walk-ins{", "application/json", "}")})
+    EXPECT_NE(other, base);
 }
 
 Frame frame(std::string s) { return Frame{std::make_shared<const std::string>(std::move(s)), {}}; }

@@ -11,6 +11,7 @@
 
 #include "engine/journal/journal.h"
 #include "engine/journal/recovery.h"
+#include "gateway/directory.h"
 #include "gateway/hub.h"
 #include "queuecast/v1/queuecast.pb.h"
 
@@ -361,13 +362,18 @@ struct Pending {
   }
 };
 
-Pending submit(Runtime& rt, CommandBody body, Principal who) {
+// With a key, `fingerprint` stands for the request (Service computes it from
+// the HTTP request; any distinct strings stand for distinct requests).
+Pending submit(Runtime& rt, CommandBody body, Principal who, std::string key = "",
+               std::string fingerprint = "") {
   auto p = std::make_shared<std::promise<CommandOutcome>>();
   Pending out{p->get_future()};
   CommandRequest r;
   r.command.actor = who.actor();
   r.command.body = std::move(body);
   r.principal = std::move(who);
+  r.idempotency_key = std::move(key);
+  r.request_fingerprint = std::move(fingerprint);
   r.done = [p](CommandOutcome o) { p->set_value(std::move(o)); };
   rt.submit(std::move(r));
   return out;
@@ -628,6 +634,105 @@ TEST(RuntimePipeline, ViewsAreDeliveredWhenTheirGroupIsDurable) {
   f.journal->open_gate();
   read_labels(*rt, "s1");
   EXPECT_EQ(frames(), 1u);  // nothing of the failed group
+}
+
+}  // namespace
+}  // namespace qc::gw
+
+namespace qc::gw {
+namespace {
+
+// Two requests with one key while the first is still in flight (its commit
+// not yet durable): the same request is answered after it with its answer;
+// another request gets idempotency_key_reused, after it too; nothing more
+// is journaled and nobody is called.
+TEST(RuntimePipeline, AKeyInFlightAnswersItsOwnRequestAndRefusesAnother) {
+  PipelineFixture f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  f.journal->close_gate();
+  Pending first = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin(), "k1", "walk-in");
+  ASSERT_TRUE(f.journal->wait_pending(1));
+  Pending other = submit(*rt, CallNext{"s1"}, admin(), "k1", "call-next");
+  Pending same = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin(), "k1", "walk-in");
+  EXPECT_FALSE(other.answered_within(50));  // not before the first is durable
+  EXPECT_FALSE(same.answered());
+  f.journal->open_gate();
+  CommandOutcome a = first.future.get();
+  ASSERT_EQ(a.error, Error::kOk) << a.message;
+  CommandOutcome o = other.future.get();
+  EXPECT_EQ(o.error, Error::kIdempotencyKeyReused);
+  EXPECT_TRUE(o.response.empty());
+  CommandOutcome s = same.future.get();
+  EXPECT_EQ(s.error, Error::kOk);
+  EXPECT_TRUE(s.replayed);
+  EXPECT_EQ(s.response, a.response);
+  EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2}));
+  // After it is durable: the same.
+  EXPECT_EQ(submit(*rt, CallNext{"s1"}, admin(), "k1", "call-next").future.get().error,
+            Error::kIdempotencyKeyReused);
+  EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2}));
+}
+
+// Several shards: the key is remembered by the shard that applied its
+// request, the reused key comes with a command for the other shard. It is
+// refused there too, before and after a restart; a request that changed
+// nothing leaves its key free.
+TEST(RuntimeShards, AKeyReusedOnAnotherShardIsRefused) {
+  // Two areas on different shards.
+  std::string area_a = "area-0", area_b;
+  Directory probe(2);
+  for (int i = 1; area_b.empty(); ++i)
+    if (probe.of_area("area-" + std::to_string(i)) != probe.of_area(area_a)) area_b = "area-" + std::to_string(i);
+  std::unique_ptr<journal::Journal> stores[2] = {journal::make_memory_journal(), journal::make_memory_journal()};
+  VirtualClock clock{kT0, 1.0};
+  Metrics metrics;
+  auto start = [&] {
+    RuntimeOptions o;
+    o.shards = 2;
+    auto rt = std::make_unique<Runtime>(o, clock, metrics, [&](int i) -> std::unique_ptr<journal::Journal> {
+      return std::make_unique<SharedJournal>(stores[i].get());
+    });
+    std::string err;
+    EXPECT_TRUE(rt->recover(&err)) << err;
+    rt->start();
+    return rt;
+  };
+  auto called = [&](Runtime& rt) {
+    std::promise<bool> p;
+    rt.read_session("sb", [&](ShardContext& ctx) {
+      bool any = false;
+      if (auto v = ctx.engine.staff_view("sb", ctx.now))
+        for (const auto& t : v->tickets) any = any || t.state == TicketState::kCalled;
+      p.set_value(any);
+    });
+    return p.get_future().get();
+  };
+  {
+    auto rt = start();
+    SessionSpec a = spec("sa", "neuro"), b = spec("sb", "neuro");
+    a.area = area_a;
+    b.area = area_b;
+    ASSERT_EQ(run(*rt, CreateSession{a}, admin()).error, Error::kOk);
+    ASSERT_EQ(run(*rt, CreateSession{b}, admin()).error, Error::kOk);
+    ASSERT_EQ(run(*rt, RegisterWalkIn{"sb", "P2", "B", "", ""}, admin()).error, Error::kOk);
+    CommandOutcome w = submit(*rt, RegisterWalkIn{"sa", "P1", "A", "", ""}, admin(), "k1", "walk-in").future.get();
+    ASSERT_EQ(w.error, Error::kOk) << w.message;
+    EXPECT_EQ(submit(*rt, CallNext{"sb"}, admin(), "k1", "call-next").future.get().error,
+              Error::kIdempotencyKeyReused);
+    EXPECT_FALSE(called(*rt));
+    // A refused request keeps no key: k2 is free for the next one.
+    EXPECT_EQ(submit(*rt, CallNext{"nosuch"}, admin(), "k2", "bad").future.get().error, Error::kUnknownSession);
+    EXPECT_EQ(submit(*rt, CallNext{"sb"}, admin(), "k2", "call-next").future.get().error, Error::kOk);
+    rt->stop();
+  }
+  auto rt = start();  // the keys come back from both journals
+  EXPECT_EQ(submit(*rt, CallNext{"sb"}, admin(), "k1", "call-next").future.get().error,
+            Error::kIdempotencyKeyReused);
+  EXPECT_EQ(submit(*rt, RegisterWalkIn{"sa", "P3", "C", "", ""}, admin(), "k2", "walk-in").future.get().error,
+            Error::kIdempotencyKeyReused);
+  CommandOutcome again = submit(*rt, RegisterWalkIn{"sa", "P1", "A", "", ""}, admin(), "k1", "walk-in").future.get();
+  EXPECT_TRUE(again.replayed);
 }
 
 }  // namespace

@@ -17,8 +17,8 @@
 
 namespace qc::journal::scenarios {
 
-// A call_next record with one event; `keyed` adds an idempotency key and
-// its response.
+// A call_next record with one event; `keyed` adds an idempotency key, its
+// request fingerprint and its response.
 inline Record rec(std::uint64_t seq, bool keyed = false) {
   Record r;
   r.seq = seq;
@@ -30,6 +30,7 @@ inline Record rec(std::uint64_t seq, bool keyed = false) {
   if (keyed) {
     r.idempotency_key = "nurse:n1\x1fk" + std::to_string(seq);
     r.response = "response-" + std::to_string(seq);
+    r.request_fingerprint = std::string("fp\0", 3) + std::to_string(seq);
   }
   r.events.push_back(EventRow{"ticket_called", "t" + std::to_string(seq), "ev", ""});
   return r;

@@ -25,6 +25,7 @@ inline void expect_same(const Record& got, const Record& want, bool with_events 
   EXPECT_EQ(got.command, want.command);
   EXPECT_EQ(got.idempotency_key, want.idempotency_key);
   EXPECT_EQ(got.response, want.response);
+  EXPECT_EQ(got.request_fingerprint, want.request_fingerprint);
   if (!with_events) return;
   ASSERT_EQ(got.events.size(), want.events.size()) << "seq " << got.seq;
   for (std::size_t i = 0; i < got.events.size(); ++i) {

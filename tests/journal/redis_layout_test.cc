@@ -134,6 +134,7 @@ TEST(RedisLayout, OneStreamEntryPerCommitNamedByItsLastSeq) {
   ASSERT_TRUE(j->scan_keys(0, [&](const Record& k) {
     EXPECT_EQ(k.idempotency_key, "nurse:n1\x1fk" + std::to_string(k.seq));
     EXPECT_EQ(k.response, "response-" + std::to_string(k.seq));
+    EXPECT_EQ(k.request_fingerprint, std::string("fp\0", 3) + std::to_string(k.seq));
     keyed.push_back(k.seq);
     return true;
   }, &error)) << error;
@@ -150,6 +151,7 @@ TEST(RedisLayout, ReadsAJournalWrittenOneEntryPerRecord) {
     ASSERT_TRUE(c);
     for (std::uint64_t s = 1; s <= 5; ++s) {
       written.push_back(rec(s, s % 2 == 0));
+      written.back().request_fingerprint.clear();  // the old format has none
       xadd_per_record(c.get(), "old", written.back());
     }
   }

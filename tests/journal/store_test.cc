@@ -1,6 +1,7 @@
 // Every store behind journal.h behaves the same: memory, SQLite, Redis (a
 // real redis-server on a free port).
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include <memory>
 #include <string>
@@ -27,6 +28,8 @@ Record make_record(std::uint64_t seq, int events) {
   r.command = std::string("cmd\0bytes-", 10) + std::to_string(seq);
   if (seq % 2 == 0) r.idempotency_key = "key-" + std::to_string(seq);
   if (seq % 2 == 0) r.response = std::string("resp\0", 5) + std::to_string(seq);
+  // Some keyed records without a fingerprint (written before there were any).
+  if (seq % 4 == 0) r.request_fingerprint = std::string(31, '\xab') + char(seq);
   for (int i = 0; i < events; ++i) {
     EventRow e;
     e.type = i == 0 ? "ticket_called" : "ticket_completed";
@@ -126,6 +129,44 @@ TEST_P(StoreTest, AppendScanAndReopen) {
   for (std::size_t i = 0; i < got.size(); ++i) expect_same(got[i], written[i]);
 }
 
+// The idempotency keys come back with their request fingerprints after a
+// restart (scan_keys(), what recovery reads), and keys without one stay
+// without one.
+TEST_P(StoreTest, KeysKeepTheirRequestFingerprintsAcrossReopen) {
+  std::vector<Record> written;
+  {
+    auto j = open_journal();
+    ASSERT_TRUE(j);
+    std::string error;
+    for (std::uint64_t seq = 1; seq <= 12; seq += 3) {
+      std::vector<Record> b = {make_record(seq, 1), make_record(seq + 1, 0), make_record(seq + 2, 2)};
+      ASSERT_TRUE(j->append(b, &error)) << error;
+      written.insert(written.end(), b.begin(), b.end());
+    }
+    if (!durable()) {
+      std::vector<Record> keyed;
+      ASSERT_TRUE(j->scan_keys(0, [&](const Record& r) { return keyed.push_back(r), true; }, &error));
+      ASSERT_EQ(keyed.size(), 6u);
+      for (const Record& k : keyed) expect_same(k, written[k.seq - 1], false);
+      return;
+    }
+  }
+  auto j = open_journal();
+  ASSERT_TRUE(j);
+  std::string error;
+  std::vector<Record> keyed;
+  ASSERT_TRUE(j->scan_keys(0, [&](const Record& r) { return keyed.push_back(r), true; }, &error))
+      << error;
+  ASSERT_EQ(keyed.size(), 6u);  // seqs 2, 4, ..., 12
+  for (const Record& k : keyed) {
+    const Record& w = written[k.seq - 1];
+    EXPECT_EQ(k.idempotency_key, w.idempotency_key);
+    EXPECT_EQ(k.response, w.response);
+    EXPECT_EQ(k.request_fingerprint, w.request_fingerprint) << "seq " << k.seq;
+    EXPECT_EQ(k.request_fingerprint.empty(), k.seq % 4 != 0);
+  }
+}
+
 TEST_P(StoreTest, RejectsNonIncreasingSequenceAndWritesNothing) {
   auto j = open_journal();
   ASSERT_TRUE(j);
@@ -197,6 +238,72 @@ TEST(OpenTest, SqliteInMissingDirectoryIsAClearError) {
   std::string error;
   EXPECT_FALSE(open("sqlite:///nonexistent-dir-qc/x/journal.db", &error));
   EXPECT_NE(error.find("sqlite"), std::string::npos) << error;
+}
+
+// A SQLite journal written before request fingerprints (its commands table
+// has no request_fingerprint column): read-only openers read its keys
+// without fingerprints; a writer adds the column and goes on; old and new
+// keyed records both come back after a restart.
+TEST(SqliteUpgrade, AJournalWithoutFingerprintsGainsTheColumn) {
+  const std::string dir = testing::make_temp_dir("sqlite-upgrade");
+  const std::string path = dir + "/old.db";
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    const char* old_schema = R"sql(
+      PRAGMA journal_mode=WAL;
+      CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT) WITHOUT ROWID;
+      CREATE TABLE commands(seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,
+        session_id TEXT NOT NULL, actor TEXT NOT NULL, command_name TEXT NOT NULL,
+        idempotency_key TEXT, command BLOB NOT NULL, response BLOB);
+      CREATE TABLE events(seq INTEGER NOT NULL, idx INTEGER NOT NULL, at INTEGER NOT NULL,
+        session_id TEXT NOT NULL, actor TEXT NOT NULL, type TEXT NOT NULL,
+        ticket_id TEXT NOT NULL, event BLOB NOT NULL, PRIMARY KEY(seq, idx)) WITHOUT ROWID;
+      CREATE TABLE snapshots(seq INTEGER PRIMARY KEY, taken_at INTEGER NOT NULL, image BLOB NOT NULL);
+      INSERT INTO meta VALUES('schema_version', '1');
+      INSERT INTO commands VALUES(1, 1700000000000, 's1', 'nurse:n1', 'call_next',
+        'nurse:n1' || char(31) || 'k1', x'0a00', x'1234');
+    )sql";
+    char* msg = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, old_schema, nullptr, nullptr, &msg), SQLITE_OK) << (msg ? msg : "");
+    sqlite3_close(db);
+  }
+  auto keys_of = [](Journal& j) {
+    std::vector<Record> keyed;
+    std::string error;
+    EXPECT_TRUE(j.scan_keys(0, [&](const Record& r) { return keyed.push_back(r), true; }, &error))
+        << error;
+    return keyed;
+  };
+  std::string error;
+  {
+    OpenOptions ro;
+    ro.read_only = true;
+    auto reader = open("sqlite://" + path, ro, nullptr, &error);
+    ASSERT_TRUE(reader) << error;
+    auto keyed = keys_of(*reader);
+    ASSERT_EQ(keyed.size(), 1u);
+    EXPECT_EQ(keyed[0].response, "\x12\x34");
+    EXPECT_TRUE(keyed[0].request_fingerprint.empty());
+    EXPECT_EQ(all(*reader).size(), 1u);
+  }
+  {
+    auto j = open("sqlite://" + path, &error);
+    ASSERT_TRUE(j) << error;
+    Record r = make_record(4, 1);  // keyed, with a fingerprint
+    ASSERT_FALSE(r.request_fingerprint.empty());
+    ASSERT_TRUE(j->append(std::span<const Record>(&r, 1), &error)) << error;
+  }
+  auto j = open("sqlite://" + path, &error);
+  ASSERT_TRUE(j) << error;
+  auto keyed = keys_of(*j);
+  ASSERT_EQ(keyed.size(), 2u);
+  EXPECT_TRUE(keyed[0].request_fingerprint.empty());
+  EXPECT_EQ(keyed[1].request_fingerprint, make_record(4, 1).request_fingerprint);
+  const auto got = all(*j);
+  ASSERT_EQ(got.size(), 2u);
+  expect_same(got[1], make_record(4, 1));
+  testing::remove_tree(dir);
 }
 
 }  // namespace
