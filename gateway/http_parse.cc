@@ -10,6 +10,9 @@ namespace qc::gw {
 void HeadScanner::feed(std::string_view bytes) {
   for (char c : bytes) {
     switch (state_) {
+      case kStart:
+        if (c != '\r' && c != '\n') state_ = kLine;
+        break;
       case kLine:
         if (c == '\r') state_ = kCr;
         else if (c == '\n') state_ = kLineStart;

@@ -46,8 +46,9 @@ class HeadScanner {
   bool obs_fold() const { return obs_fold_; }
 
  private:
-  enum State : unsigned char { kLine, kCr, kLineStart, kEndCr, kDone };
-  State state_ = kLine;
+  // kStart: before the request line (empty lines there are skipped).
+  enum State : unsigned char { kStart, kLine, kCr, kLineStart, kEndCr, kDone };
+  State state_ = kStart;
   bool obs_fold_ = false;
 };
 

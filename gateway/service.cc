@@ -39,7 +39,7 @@ HttpResponse ok_response(std::string body, Format f, int status = 200) {
 // The request's credential: with an Authorization header, its Bearer token
 // (scheme case-insensitive) and nothing else: another scheme ("Basic ...")
 // is no credential and does NOT fall back to ?token=, which is read only
-// when there is no Authorization header (docs/api.md, "Authentication").
+// when there is no Authorization header (docs/api.md, "Credentials").
 std::string bearer(const HttpRequest& req) {
   std::string_view a = req.authorization;
   auto trim = [](std::string_view v) {

@@ -85,6 +85,7 @@ TEST(HttpWire, OtherFramingFaults) {
        {std::string("POST /v1/commands HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
         std::string("GET /healthz HTTP/1.1\r\n\r\n"),
         std::string("GET /healthz HTTP/1.1\r\n Host: x\r\n\r\n"),
+        std::string("\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nA: 1\r\n b\r\n\r\n"),
         std::string("GET /healthz HTTP/1.1\nHost: x\n\n"),
         std::string("POST /v1/commands HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
         std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n"),
@@ -115,6 +116,11 @@ TEST(HttpWire, HeadScannerFindsObsFoldOnlyInTheHead) {
   s.feed("\n x");  // body bytes
   EXPECT_TRUE(s.done());
   EXPECT_FALSE(s.obs_fold());
+  // Empty lines before the request line do not end the head.
+  HeadScanner u;
+  u.feed("\r\n\r\nGET / HTTP/1.1\r\nA: 1\r\n b\r\n\r\n");
+  EXPECT_TRUE(u.obs_fold());
+  EXPECT_TRUE(u.done());
   HeadScanner t;
   for (char c : std::string("GET / HTTP/1.1\r\nA: 1\r\n\tB\r\n\r\n")) t.feed(std::string_view(&c, 1));
   EXPECT_TRUE(t.obs_fold());
