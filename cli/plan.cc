@@ -39,8 +39,9 @@ constexpr const char kUsage[] =
     "  --no-carry              the paper's formula without carrying the walk-in backlog\n"
     "\n"
     "windows: M/M/N (Erlang C) for N registration windows; lambda = arrivals per\n"
-    "minute, mu = services per window per minute. Prints rho, P0, Lq, Wq (minutes);\n"
-    "with --target-wait T the smallest N with Wq <= T.\n"
+    "minute, mu = services per window per minute. Prints rho, P0, Lq, Wq (minutes)\n"
+    "to 10 significant digits; with --target-wait T (minutes, > 0) the smallest N\n"
+    "with Wq <= T.\n"
     "\n"
     "The history format is documented in docs/planning.md.\n";
 
@@ -70,6 +71,10 @@ int run_windows(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      return 0;
+    }
     if (a == "--lambda") {
       if (!parse_double(v, &lambda) || lambda <= 0) return usage_error("--lambda needs a positive number");
     } else if (a == "--mu") {
@@ -77,7 +82,10 @@ int run_windows(int argc, char** argv) {
     } else if (a == "--n") {
       if (!parse_int(v, 1, 100000, &n)) return usage_error("--n needs an integer between 1 and 100000");
     } else if (a == "--target-wait") {
-      if (!parse_double(v, &target) || target < 0) return usage_error("--target-wait needs a number >= 0");
+      // Wq > 0 for every N: a target of 0 has no answer (it would only
+      // match where the computed Wq underflows to 0).
+      if (!parse_double(v, &target) || target <= 0)
+        return usage_error("--target-wait needs a wait in minutes > 0");
     } else {
       return usage_error("windows: unknown option '" + a + "'");
     }
@@ -93,12 +101,13 @@ int run_windows(int argc, char** argv) {
   const qc::plan::WindowStats w = qc::plan::erlang_c(lambda, mu, static_cast<std::int32_t>(n));
   if (target >= 0) std::printf("smallest N with Wq <= %g min: %lld\n", target, n);
   std::printf("lambda %g/min  mu %g/min  N %lld\n", lambda, mu, n);
-  std::printf("rho %.4f\n", w.rho);
+  std::printf("rho %.10g\n", w.rho);
   if (!w.stable) {
     std::printf("unstable: rho >= 1, the queue grows without bound (P0 = 0, Lq = Wq = infinite)\n");
     return 0;
   }
-  std::printf("P0  %.6f\nLq  %.4f patients\nWq  %.4f min\n", w.p0, w.lq, w.wq);
+  // Full precision: P0 may be 1.7e-10 (four or six decimals would print 0).
+  std::printf("P0  %.10g\nLq  %.10g patients\nWq  %.10g min\n", w.p0, w.lq, w.wq);
   return 0;
 }
 

@@ -2,6 +2,7 @@
 #include "engine/planner.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <map>
 
@@ -158,7 +159,11 @@ bool parse_date(std::string_view s, std::int32_t* out) {
   } else {
     return false;
   }
-  if (y < 1900 || mo < 1 || mo > 12 || d < 1 || d > 31) return false;
+  // A real calendar date: 2018-02-30 and 2019-02-29 are refused.
+  if (y < 1900 || !std::chrono::year_month_day{std::chrono::year{y}, std::chrono::month{static_cast<unsigned>(mo)},
+                                                std::chrono::day{static_cast<unsigned>(d)}}
+                       .ok())
+    return false;
   *out = y * 10000 + mo * 100 + d;
   return true;
 }
@@ -367,7 +372,9 @@ WindowStats erlang_c(double lambda, double mu, std::int32_t n) {
 }
 
 std::int32_t smallest_windows(double lambda, double mu, double target_wait, std::int32_t max_n) {
-  if (!(lambda > 0) || !(mu > 0) || !(target_wait >= 0)) return -1;
+  // A target of 0 (or less) is unreachable: Wq > 0 for every finite n (a
+  // computed 0 would only be floating-point underflow).
+  if (!(lambda > 0) || !(mu > 0) || !(target_wait > 0)) return -1;
   for (std::int32_t n = 1; n <= max_n; ++n) {
     const WindowStats w = erlang_c(lambda, mu, n);
     if (w.stable && w.wq <= target_wait) return n;

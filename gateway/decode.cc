@@ -10,25 +10,46 @@ namespace pb = ::queuecast::v1;
 
 namespace {
 
-std::vector<std::string_view> split_path(std::string_view path) {
-  std::vector<std::string_view> parts;
-  std::size_t i = 0;
-  while (i < path.size() && parts.size() < 8) {
-    if (path[i] == '/') {
-      ++i;
-      continue;
-    }
-    std::size_t j = path.find('/', i);
-    if (j == std::string_view::npos) j = path.size();
-    parts.push_back(path.substr(i, j - i));
-    i = j;
+// Whether one path segment is canonical: not empty, not a dot segment, and
+// no percent-escape that decodes to '/', '\\', a control character or a dot
+// segment (a proxy that normalises the path would route it elsewhere).
+bool canonical_segment(std::string_view seg) {
+  if (seg.empty() || seg == "." || seg == "..") return false;
+  if (seg.find('%') == std::string_view::npos) return true;
+  std::string d;
+  if (!percent_decode(seg, &d) || d == "." || d == "..") return false;
+  for (char c : d) {
+    if (c == '/' || c == '\\' || static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
   }
-  return parts;
+  return true;
+}
+
+// The segments of a canonical path ("/v1/sessions/s1" -> v1, sessions, s1;
+// "/" -> none); false for anything else: no leading '/', an empty segment
+// ("//", a trailing '/'), a dot segment, an encoded '/' or dot segment, or
+// more than 8 segments. Such paths are refused (404), never served as their
+// canonical form, so a proxy rule for "/metrics" cannot be bypassed with
+// "/metrics/" or "//metrics" (docs/api.md, "Paths").
+bool split_path(std::string_view path, std::vector<std::string_view>* parts) {
+  parts->clear();
+  if (path.empty() || path.front() != '/') return false;
+  if (path.size() == 1) return true;
+  std::size_t i = 1;
+  while (true) {
+    std::size_t j = path.find('/', i);
+    std::string_view seg = path.substr(i, j == std::string_view::npos ? std::string_view::npos : j - i);
+    if (!canonical_segment(seg) || parts->size() == 8) return false;
+    parts->push_back(seg);
+    if (j == std::string_view::npos) return true;
+    i = j + 1;
+  }
 }
 
 bool safe_file(std::string_view f) {
   if (f.empty() || f.size() > 200) return false;
-  if (f.find("..") != std::string_view::npos || f.front() == '/') return false;
+  if (f.find("..") != std::string_view::npos || f.front() == '/' || f.front() == '.' ||
+      f.find("/.") != std::string_view::npos)
+    return false;  // no dot files either
   for (char c : f) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_' || c == '/'))
       return false;
@@ -96,8 +117,8 @@ Format body_format(std::string_view ct) {
 Route parse_route(std::string_view method, std::string_view target) {
   Route r;
   std::string_view path = target.substr(0, target.find('?'));
-  if (path.size() > 2048) return r;
-  auto parts = split_path(path);
+  std::vector<std::string_view> parts;
+  if (path.size() > 2048 || !split_path(path, &parts)) return r;
   const bool get = method == "GET" || method == "HEAD";
   const bool post = method == "POST";
   auto result = [&](RouteId id, bool method_ok) {

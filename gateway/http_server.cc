@@ -111,28 +111,34 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   void read() {
     parser_.emplace();
-    parser_->body_limit(shared_.config.limits.http_body_bytes);
-    parser_->header_limit(16 * 1024);
+    configure_parser(*parser_, shared_.config.limits);
+    scanned_.start();
     const auto& l = shared_.config.limits;
     stream_.expires_after(std::chrono::milliseconds(first_ ? l.handshake_timeout_ms
                                                            : l.http_idle_timeout_ms));
     first_ = false;
-    http::async_read(stream_, buffer_, *parser_,
+    http::async_read(stream_, scanned_, *parser_,
                      beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
   }
 
+  // A refused request: answered, then the connection is closed (nothing
+  // after it on this connection is read as a request).
+  void refuse(int status, const std::string& message) {
+    head_ = false;
+    write(error_response(status, status == 400 ? "bad_request" : "invalid_argument", message,
+                         Format::kJson),
+          false, 11);
+  }
+
   void on_read(beast::error_code ec, std::size_t) {
-    if (ec == http::error::body_limit) {
-      HttpResponse r = error_response(413, "invalid_argument", "request body too large",
-                                      Format::kJson);
-      head_ = false;
-      return write(std::move(r), false, 11);
-    }
     if (ec) {
+      std::string message;
+      if (int status = read_error_status(ec, &message)) return refuse(status, message);
       fail(ec, "http read");
       return close();
     }
     http::request<http::string_body> req = parser_->release();
+    if (std::string e = framing_error(req, scanned_.head()); !e.empty()) return refuse(400, e);
     started_ = Steady::now();
     if (websocket::is_upgrade(req)) {
       Route route = parse_route("GET", std::string_view(req.target().data(), req.target().size()));
@@ -153,17 +159,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       start_websocket(shared_, std::move(stream_), std::move(req), std::move(slot_));
       return;
     }
-    HttpRequest hr;
-    hr.method = std::string(req.method_string());
-    hr.target = std::string(req.target());
-    hr.body = std::move(req.body());
-    hr.content_type = std::string(req[http::field::content_type]);
-    hr.accept = std::string(req[http::field::accept]);
-    hr.authorization = std::string(req[http::field::authorization]);
-    hr.idempotency_key = std::string(req["Idempotency-Key"]);
-    hr.origin = std::string(req[http::field::origin]);
-    hr.host = std::string(req[http::field::host]);
-    hr.client = slot_->address();
+    HttpRequest hr = to_http_request(req, slot_->address());
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     head_ = req.method() == http::verb::head;
@@ -239,6 +235,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Replies& replies_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  ScannedBuffer scanned_{buffer_};  // reads go through it (obs-fold check)
   std::string head_buf_;
   std::string body_;
   std::optional<http::request_parser<http::string_body>> parser_;

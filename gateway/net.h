@@ -1,5 +1,5 @@
-// INTERNAL to the Beast translation units (http_server.cc, ws_session.cc):
-// what they share. Nothing else includes Beast.
+// INTERNAL to the Beast translation units (http_server.cc, ws_session.cc,
+// http_parse.cc): what they share. Nothing else includes Beast.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -12,6 +12,7 @@
 #include <string>
 
 #include "gateway/config.h"
+#include "gateway/http_parse.h"
 #include "gateway/metrics.h"
 #include "gateway/rate_limit.h"
 #include "gateway/service.h"
@@ -52,6 +53,52 @@ struct Shared {
   std::set<std::weak_ptr<Closable>, std::owner_less<std::weak_ptr<Closable>>> websockets;
   std::atomic<int> http_inflight{0};
   std::atomic<bool> draining{false};
+};
+
+// Reading requests (http_parse.cc; the rules are in gateway/http_parse.h).
+using RequestParser = http::request_parser<http::string_body>;
+// A fresh parser with the server's limits.
+void configure_parser(RequestParser& parser, const Limits& limits);
+// The error status (400, 413, 431) and message for a failed read, or 0 for
+// an error that is not the client's request (a closed connection, a timeout).
+int read_error_status(beast::error_code ec, std::string* message);
+// The framing rules Beast leaves open, on a parsed request; "" when fine.
+std::string framing_error(const http::request<http::string_body>& req, const HeadScanner& head);
+// The request as Service sees it (the body is moved out of `req`).
+HttpRequest to_http_request(http::request<http::string_body>& req, std::string_view client);
+
+// A DynamicBuffer over a flat_buffer that shows every byte read from the
+// socket to a HeadScanner (http::async_read reads through it).
+class ScannedBuffer {
+ public:
+  using const_buffers_type = beast::flat_buffer::const_buffers_type;
+  using mutable_buffers_type = beast::flat_buffer::mutable_buffers_type;
+  explicit ScannedBuffer(beast::flat_buffer& b) : b_(b) {}
+  // A new request starts with what is already buffered.
+  void start() {
+    head_.reset();
+    feed(b_.data());
+  }
+  const HeadScanner& head() const { return head_; }
+
+  std::size_t size() const { return b_.size(); }
+  std::size_t max_size() const { return b_.max_size(); }
+  std::size_t capacity() const { return b_.capacity(); }
+  const_buffers_type data() const { return b_.data(); }
+  mutable_buffers_type prepare(std::size_t n) { return prepared_ = b_.prepare(n); }
+  void commit(std::size_t n) {
+    feed(asio::const_buffer(prepared_.data(), std::min(n, prepared_.size())));
+    b_.commit(n);
+  }
+  void consume(std::size_t n) { b_.consume(n); }
+
+ private:
+  void feed(asio::const_buffer b) {
+    if (!head_.done()) head_.feed(std::string_view(static_cast<const char*>(b.data()), b.size()));
+  }
+  beast::flat_buffer& b_;
+  asio::mutable_buffer prepared_;
+  HeadScanner head_;
 };
 
 // Takes over an upgraded connection (ws_session.cc).

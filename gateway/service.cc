@@ -1,6 +1,8 @@
 #include "gateway/service.h"
 
+#include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -18,6 +20,11 @@ namespace pb = ::queuecast::v1;
 
 namespace {
 
+constexpr const char kPageCsp[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; media-src 'self'; manifest-src 'self'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
 const char* content_type_of(Format f) {
   return f == Format::kProto ? "application/x-protobuf" : "application/json";
 }
@@ -30,15 +37,26 @@ HttpResponse ok_response(std::string body, Format f, int status = 200) {
   return r;
 }
 
+// The request's credential: with an Authorization header, its Bearer token
+// (scheme case-insensitive) and nothing else: another scheme ("Basic ...")
+// is no credential and does NOT fall back to ?token=, which is read only
+// when there is no Authorization header (docs/api.md, "Credentials").
 std::string bearer(const HttpRequest& req) {
   std::string_view a = req.authorization;
-  if (a.size() > 7 && (a.substr(0, 7) == "Bearer " || a.substr(0, 7) == "bearer ")) {
-    a.remove_prefix(7);
-    while (!a.empty() && a.front() == ' ') a.remove_prefix(1);
-    while (!a.empty() && a.back() == ' ') a.remove_suffix(1);
-    return std::string(a);
+  auto trim = [](std::string_view v) {
+    while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.remove_suffix(1);
+    return v;
+  };
+  a = trim(a);
+  if (a.empty()) return query_param(req.target, "token");
+  constexpr std::string_view kScheme = "bearer";
+  if (a.size() <= kScheme.size() || (a[kScheme.size()] != ' ' && a[kScheme.size()] != '\t'))
+    return {};
+  for (std::size_t i = 0; i < kScheme.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) != kScheme[i]) return {};
   }
-  return query_param(req.target, "token");
+  return std::string(trim(a.substr(kScheme.size())));
 }
 
 bool is_booking(const CommandBody& b) {
@@ -492,9 +510,20 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
 }
 
 HttpResponse Service::page(const Route& route) const {
+  namespace fs = std::filesystem;
   if (config_.web_root.empty())
     return error_response(404, "not_found", "no web root configured", Format::kJson);
-  std::ifstream in(config_.web_root + "/" + route.file, std::ios::binary);
+  // Only a regular file inside the web root (after resolving symlinks and
+  // dot segments): a directory, a socket or a path leading out is 404.
+  std::error_code ec;
+  const fs::path root = fs::canonical(config_.web_root, ec);
+  if (ec) return error_response(404, "not_found", "no such page", Format::kJson);
+  const fs::path file = fs::weakly_canonical(root / route.file, ec);
+  const bool inside =
+      !ec && std::mismatch(root.begin(), root.end(), file.begin(), file.end()).first == root.end();
+  if (!inside || !fs::is_regular_file(file, ec))
+    return error_response(404, "not_found", "no such page", Format::kJson);
+  std::ifstream in(file, std::ios::binary);
   if (!in) return error_response(404, "not_found", "no such page", Format::kJson);
   std::stringstream ss;
   ss << in.rdbuf();
@@ -503,6 +532,11 @@ HttpResponse Service::page(const Route& route) const {
   r.body = ss.str();
   r.headers.emplace_back("Cache-Control", "no-cache");
   r.headers.emplace_back("X-Content-Type-Options", "nosniff");
+  // The pages load scripts, styles and images from the server only and talk
+  // to it only (fetch, WebSocket); no inline script or style (docs/pages.md).
+  r.headers.emplace_back("Content-Security-Policy", kPageCsp);
+  // The patient page's URL carries its token: never send it as a Referer.
+  r.headers.emplace_back("Referrer-Policy", "no-referrer");
   return r;
 }
 

@@ -27,7 +27,12 @@ function stats(s) {
 function bars(s) {
   const max = Math.max(1, ...s.appointmentLeft, ...s.walkinLeft);
   return `<span class="bars" title="A/W per slot">${s.appointmentLeft.map((a, i) =>
-    `<i style="height:${Math.max(1, 18 * a / max)}px"></i><i class="w" style="height:${Math.max(1, 18 * (s.walkinLeft[i] || 0) / max)}px"></i>`).join('')}</span>`;
+    `<i data-h="${Math.max(1, 18 * a / max)}"></i><i class="w" data-h="${Math.max(1, 18 * (s.walkinLeft[i] || 0) / max)}"></i>`).join('')}</span>`;
+}
+
+// Bar heights through the CSSOM: the CSP refuses style attributes in markup.
+function sizeBars(root) {
+  for (const i of root.querySelectorAll('.bars i[data-h]')) i.style.height = `${i.dataset.h}px`;
 }
 
 // The planning chart in the page's language (queuecast simulate --svg-lang).
@@ -47,6 +52,7 @@ function render() {
     <td>${escapeHtml(t(`status.${s.status}`))}</td><td>${st.aLeft} / ${st.wLeft}${bars(s)}</td>
     <td class="num">${st.waiting}</td><td class="num">${st.booked}</td><td class="num">${st.done}</td><td class="num">${st.missed}</td>
     <td class="num">${minutes(st.avgWait)}</td><td class="num">${minutes(st.avgConsult)}</td></tr>`).join('');
+  sizeBars($('rows'));
   const all = rows.map((r) => r.st);
   const sum = (k) => all.reduce((a, b) => a + b[k], 0);
   const waits = data.flatMap((s) => s.tickets.filter((x) => x.checkedInAt && x.calledAt).map((x) => x.calledAt - x.checkedInAt));

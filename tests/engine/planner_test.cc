@@ -106,6 +106,14 @@ TEST(Planner, RejectsMalformedInput) {
   EXPECT_TRUE(plan_quotas(in, 1, 0, &p, &err));
 }
 
+TEST(History, AcceptsEveryCalendarDay) {
+  // Leap days of leap years and month ends are dates.
+  for (const char* d : {"2020-02-29", "2000-02-29", "2018-01-31", "2018-04-30", "2018-12-31"}) {
+    HistoryParse h = parse_history(std::string(d) + ",walk_in,07:12,,\n");
+    EXPECT_TRUE(h.ok) << d << ": " << h.error;
+  }
+}
+
 TEST(History, ParsesRowsHeaderAndComments) {
   const char* csv =
       "# Tongji neurology, November\n"
@@ -132,6 +140,12 @@ TEST(History, BadRowsNameTheirLine) {
   } cases[] = {
       {"date,kind,registration,call,end\n2018-11-01,walk_in,07:12\n", 2, "expected 5 fields"},
       {"2018-11-01,walk_in,07:12,,\n2018-13-01,walk_in,07:12,,\n", 2, "bad date"},
+      // Days that are not on the calendar.
+      {"2018-02-30,walk_in,07:12,,\n", 1, "bad date"},
+      {"2019-02-29,walk_in,07:12,,\n", 1, "bad date"},
+      {"2018-04-31,walk_in,07:12,,\n", 1, "bad date"},
+      {"20180230,walk_in,07:12,,\n", 1, "bad date"},
+      {"2018-00-10,walk_in,07:12,,\n", 1, "bad date"},
       {"\n\n2018-11-01,doctor,07:12,,\n", 3, "bad kind"},
       {"2018-11-01,walk_in,7:6x,,\n", 1, "bad registration time"},
       {"2018-11-01,walk_in,07:12,08:00,\n", 1, "both"},
@@ -298,6 +312,9 @@ TEST(Windows, SmallestNForTargetWait) {
   EXPECT_EQ(smallest_windows(1.0, 0.5, 1.0), 3);
   EXPECT_EQ(smallest_windows(1.0, 0.5, 0.5), 4);
   EXPECT_EQ(smallest_windows(1.0, 0.5, 0.0, 10), -1);
+  // 0 is unreachable for any n (not the n where Wq underflows to 0), nor is a negative wait.
+  EXPECT_EQ(smallest_windows(1.0, 0.5, 0.0), -1);
+  EXPECT_EQ(smallest_windows(1.0, 0.5, -1.0), -1);
   EXPECT_EQ(smallest_windows(0, 0.5, 1.0), -1);
 }
 

@@ -56,6 +56,31 @@ TEST(Route, WrongMethodUnknownPathAndPages) {
   EXPECT_EQ(parse_route("GET", "/static/..%2f..%2fetc").id, RouteId::kNotFound);
 }
 
+// Only canonical paths are served: every other spelling of a route is 404,
+// never the route itself (a proxy rule such as nginx's `location = /metrics`
+// must not be bypassed by another spelling).
+TEST(Route, NonCanonicalPathsAreNotFound) {
+  for (const char* target :
+       {"/metrics/", "/metrics//", "//metrics", "/./metrics", "/metrics/.", "/x/../metrics",
+        "metrics", "", "/metrics%2f", "/metrics%2F", "/%2e/metrics", "/%2E%2E/metrics",
+        "/v1/sessions/", "/v1//sessions", "/v1/sessions/s1/", "/v1/sessions/s1//board",
+        "/v1/sessions/./board", "/v1/sessions/%2e%2e", "/v1/sessions/%2E", "/v1/sessions/a%2fb",
+        "/v1/tickets/t1%2F..", "/v1/tickets/a%5cb", "/v1/tickets/a%00b", "/v1/me/", "/v1/ws/",
+        "/healthz/", "/readyz//", "/console/", "/t/abc/", "/t//abc", "/t/.", "/t/..", "/t/%2e",
+        "/display/a/", "/static/", "/static//app.js", "/static/./app.js", "/static/.hidden",
+        "/.git/config", "/static/x/.env", "/a/b/c/d/e/f/g/h/i"}) {
+    Route r = parse_route("GET", target);
+    EXPECT_EQ(r.id, RouteId::kNotFound) << target;
+    r = parse_route("POST", target);
+    EXPECT_EQ(r.id, RouteId::kNotFound) << "POST " << target;
+  }
+  // The canonical forms (with a query) still work.
+  EXPECT_EQ(parse_route("GET", "/metrics?x=/").id, RouteId::kMetrics);
+  EXPECT_EQ(parse_route("GET", "/t/abc?x=1").file, "ticket.html");
+  EXPECT_EQ(parse_route("GET", "/static/charts/planning.svg").file, "charts/planning.svg");
+  EXPECT_EQ(parse_route("GET", "/v1/sessions/s%201").id1, "s 1");
+}
+
 TEST(Query, Params) {
   EXPECT_EQ(query_param("/x?token=abc&b=2", "token"), "abc");
   EXPECT_EQ(query_param("/x?a=1&text=http%3A%2F%2Fh%2Ft%2F1", "text"), "http://h/t/1");

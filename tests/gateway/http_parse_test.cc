@@ -1,0 +1,131 @@
+// Reading requests off the wire (gateway/http_parse.h), without a socket:
+// framing that a proxy and queuecastd could read differently is refused
+// (400, connection closed), so no request can be smuggled after another.
+#include "gateway/http_parse.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace qc::gw {
+namespace {
+
+WireRead read(const std::string& bytes) { return read_requests(bytes, Limits{}); }
+
+const std::string kSmuggled = "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n";
+
+TEST(HttpWire, PipelinedRequestsAreReadInOrder) {
+  WireRead r = read("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                    "POST /v1/commands HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}"
+                    "POST /v1/commands HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "2\r\n{}\r\n0\r\n\r\n" +
+                    kSmuggled);
+  EXPECT_EQ(r.status, 0) << r.error;
+  ASSERT_EQ(r.requests.size(), 4u);
+  EXPECT_EQ(r.requests[0].request.target, "/healthz");
+  EXPECT_EQ(r.requests[1].request.body, "{}");
+  EXPECT_EQ(r.requests[2].request.body, "{}");
+  EXPECT_EQ(r.requests[3].request.target, "/metrics");
+  // "Chunked" in any case is chunked.
+  r = read("POST /v1/commands HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: ChUnKeD\r\n\r\n0\r\n\r\n");
+  EXPECT_EQ(r.status, 0) << r.error;
+  EXPECT_EQ(r.requests.size(), 1u);
+}
+
+// Every framing a proxy might read otherwise: 400, and the bytes after it
+// are never read as a request.
+TEST(HttpWire, AmbiguousFramingIsRefusedAndNothingAfterItIsRead) {
+  const std::string head = "POST /v1/commands HTTP/1.1\r\nHost: x\r\n";
+  const std::string chunk = "\r\n5\r\nhello\r\n0\r\n\r\n";
+  const char* cases[] = {
+      "Transfer-Encoding: xchunked\r\n",
+      "Transfer-Encoding: chunked, identity\r\n",
+      "Transfer-Encoding: identity, chunked\r\n",
+      "Transfer-Encoding: identity\r\n",
+      "Transfer-Encoding: gzip, chunked\r\n",
+      "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+      "Transfer-Encoding: xchunked\r\nTransfer-Encoding: chunked\r\n",
+      "Transfer-Encoding: chunked\r\nContent-Length: 30\r\n",
+      "Content-Length: 30\r\nTransfer-Encoding: chunked\r\n",
+      "Content-Length: 30\r\nTransfer-Encoding: xchunked\r\n",
+      "Transfer-Encoding: xchunked\r\nContent-Length: 30\r\n",
+      "Transfer-Encoding:\r\n chunked\r\n",        // obs-fold
+      "Transfer-Encoding: chunked\r\n\t, identity\r\n",
+      "X-Pad: a\r\n Transfer-Encoding: chunked\r\n",  // obs-fold hiding a field
+      "Transfer-Encoding : chunked\r\n",           // whitespace before the colon
+      "Transfer-Encoding: \"chunked\"\r\n",
+      "Transfer-Encoding: chunked;q=1\r\n",
+      "Transfer-Encoding: chunked\x0b\r\n",
+      "Content-Length: 3\r\nContent-Length: 30\r\n",
+      "Content-Length: 3\r\nContent-Length: 3\r\n",
+      "Content-Length: 3, 3\r\n",
+      "Content-Length: +3\r\n",
+      "Content-Length: -1\r\n",
+      "Content-Length: 0x3\r\n",
+      "Content-Length: 3 3\r\n",
+      "Content-Length: 99999999999999999999999\r\n",
+      "Content-Length:\r\n 3\r\n",
+      "Host: y\r\n",                                // two Host fields
+      "Transfer-Encoding: chunked\r\nX: \x01\r\n",  // a control character in a value
+  };
+  for (const char* fields : cases) {
+    const std::string bytes = head + fields + chunk + kSmuggled;
+    WireRead r = read(bytes);
+    SCOPED_TRACE(testing::Message() << "fields: " << fields);
+    EXPECT_EQ(r.status, 400) << r.error;
+    EXPECT_FALSE(r.error.empty());
+    EXPECT_TRUE(r.requests.empty()) << r.requests.front().request.target;
+  }
+}
+
+TEST(HttpWire, OtherFramingFaults) {
+  // HTTP/1.0 with Transfer-Encoding; HTTP/1.1 without Host; whitespace
+  // before the first field; a bare LF; a bad chunk size.
+  for (const std::string bytes :
+       {std::string("POST /v1/commands HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\n Host: x\r\n\r\n"),
+        std::string("\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nA: 1\r\n b\r\n\r\n"),
+        std::string("GET /healthz HTTP/1.1\nHost: x\n\n"),
+        std::string("POST /v1/commands HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"),
+        std::string("GET /healthz HTTP/1.1\r\nHost: x\r\nBad Name: 1\r\n\r\n"),
+        std::string("GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n")}) {
+    WireRead r = read(bytes + kSmuggled);
+    EXPECT_EQ(r.status, 400) << bytes;
+    EXPECT_TRUE(r.requests.empty()) << bytes;
+  }
+  // An HTTP/1.0 request needs no Host.
+  WireRead r = read("GET /healthz HTTP/1.0\r\n\r\n");
+  EXPECT_EQ(r.status, 0) << r.error;
+  EXPECT_EQ(r.requests.size(), 1u);
+}
+
+TEST(HttpWire, LimitsAnswer413And431) {
+  Limits l;
+  l.http_body_bytes = 4;
+  WireRead r = read_requests("POST /v1/commands HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", l);
+  EXPECT_EQ(r.status, 413);
+  r = read("GET / HTTP/1.1\r\nHost: x\r\nX: " + std::string(kHttpHeaderLimit, 'a') + "\r\n\r\n");
+  EXPECT_EQ(r.status, 431);
+}
+
+TEST(HttpWire, HeadScannerFindsObsFoldOnlyInTheHead) {
+  HeadScanner s;
+  s.feed("GET / HTTP/1.1\r\nHost: x\r\n");
+  s.feed("\r");
+  s.feed("\n x");  // body bytes
+  EXPECT_TRUE(s.done());
+  EXPECT_FALSE(s.obs_fold());
+  // Empty lines before the request line do not end the head.
+  HeadScanner u;
+  u.feed("\r\n\r\nGET / HTTP/1.1\r\nA: 1\r\n b\r\n\r\n");
+  EXPECT_TRUE(u.obs_fold());
+  EXPECT_TRUE(u.done());
+  HeadScanner t;
+  for (char c : std::string("GET / HTTP/1.1\r\nA: 1\r\n\tB\r\n\r\n")) t.feed(std::string_view(&c, 1));
+  EXPECT_TRUE(t.obs_fold());
+  EXPECT_TRUE(t.done());
+}
+
+}  // namespace
+}  // namespace qc::gw
