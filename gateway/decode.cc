@@ -3,6 +3,7 @@
 #include <array>
 #include <vector>
 
+#include "gateway/patient_ref.h"
 #include "proto/codec.h"
 
 namespace qc::gw {
@@ -236,7 +237,11 @@ Error to_engine(pb::Command& pc, Command* out, std::string* m) {
   pc.mutable_at()->set_nanos(0);
   pc.clear_actor();
   Time at = 0;
-  return codec::from_proto(pc, out, &at, m);
+  if (Error e = codec::from_proto(pc, out, &at, m); e != Error::kOk) return e;
+  // One spelling per patient for every patient limit (patient_ref.h).
+  std::string why;
+  if (!normalize_patient_refs(out, &why)) return bad(m, why);
+  return Error::kOk;
 }
 
 }  // namespace
