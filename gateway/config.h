@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "gateway/auth.h"
+#include "gateway/client_address.h"
 
 namespace qc::gw {
 
@@ -51,6 +52,9 @@ struct Config {
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays
+  // Reverse proxies whose X-Forwarded-For / X-Real-IP name the client
+  // (addresses or networks; empty: the peer is always the client).
+  TrustedProxies trusted_proxies;
 };
 
 // Parses a configuration file's JSON text into *config (fields absent from

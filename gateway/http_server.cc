@@ -121,6 +121,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
                      beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
   }
 
+  // The address the per-address limits count (client_address.h).
+  std::string client_of(const http::request<http::string_body>& req) const {
+    const TrustedProxies& trusted = shared_.config.trusted_proxies;
+    if (trusted.empty()) return slot_->address();
+    std::string forwarded;
+    for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+      if (!forwarded.empty()) forwarded += ',';
+      forwarded += std::string_view(it->value().data(), it->value().size());
+    }
+    return client_address(slot_->address(), forwarded, std::string_view(req["X-Real-IP"]), trusted);
+  }
+
   void on_read(beast::error_code ec, std::size_t) {
     if (ec == http::error::body_limit) {
       HttpResponse r = error_response(413, "invalid_argument", "request body too large",
@@ -163,7 +175,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     hr.idempotency_key = std::string(req["Idempotency-Key"]);
     hr.origin = std::string(req[http::field::origin]);
     hr.host = std::string(req[http::field::host]);
-    hr.client = slot_->address();
+    hr.client = client_of(req);
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     head_ = req.method() == http::verb::head;

@@ -719,6 +719,91 @@ TEST(Integration, IdempotentRetriesAndBookingRateLimits) {
   EXPECT_EQ(c.status, 429);
 }
 
+// Nothing unauthenticated uses up a booking limit: token-shaped strings
+// (which look like patient tokens until the shard looks them up) and
+// patients, who may not book, are not charged; the clinic's channel books on.
+TEST(Integration, UnverifiedCredentialsDoNotUseUpBookingLimits) {
+  Daemon d({"--limit", "booking_per_patient_per_minute=2", "--limit", "booking_per_address_per_minute=3"});
+  std::string sid = make_session(d.port(), "it-unauth");
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  for (int i = 0; i < 12; ++i) {
+    char token[33];
+    std::snprintf(token, sizeof token, "%032x", 0xabc0 + i);
+    Reply r = post(d.port(), "/v1/sessions/" + sid + "/book",
+                   R"({"slot":1,"patientRef":"HIS-42","patientName":"x"})", token);
+    EXPECT_NE(r.code(), "rate_limited") << i;
+    EXPECT_TRUE(r.status == 401 || r.status == 403) << r.body;
+  }
+  Reply ok = post(d.port(), "/v1/sessions/" + sid + "/book",
+                  R"({"slot":1,"patientRef":"HIS-42","patientName":"Zhou"})", kChannel);
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  // The booking's own patient token may not book either, and is not charged.
+  std::string token(ok.json.at("token").as_string());
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/book",
+                   R"({"slot":2,"patientRef":"HIS-43","patientName":"x"})", token).code(),
+              "forbidden");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/book",
+                 R"({"slot":2,"patientRef":"HIS-43","patientName":"Wu"})", kChannel).status,
+            201);
+}
+
+// Behind a proxy the per-address booking limit counts the address the proxy
+// forwards, believed only from a configured trusted proxy.
+TEST(Integration, BookingLimitsPerAddressBehindATrustedProxy) {
+  qc::test::ConfigFile proxies(R"({"trusted_proxies":["127.0.0.1"]})");
+  Daemon d({"--config", proxies.path(), "--limit", "booking_per_address_per_minute=2"});
+  std::string sid = make_session(d.port(), "it-proxy");
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  int n = 0;
+  auto book = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    std::string body = R"({"slot":1,"patientRef":"P-)" + std::to_string(++n) + R"(","patientName":"x"})";
+    return post(d.port(), "/v1/sessions/" + sid + "/book", body, kChannel, std::move(headers));
+  };
+  EXPECT_EQ(book({{"X-Forwarded-For", "203.0.113.1"}}).status, 201);
+  EXPECT_EQ(book({{"X-Forwarded-For", "198.51.100.9, 203.0.113.1"}}).status, 201);
+  EXPECT_EQ(book({{"X-Forwarded-For", "203.0.113.1"}}).code(), "rate_limited");
+  // Another client behind the same proxy is not blocked.
+  EXPECT_EQ(book({{"X-Forwarded-For", "203.0.113.2"}}).status, 201);
+  EXPECT_EQ(book({{"X-Real-IP", "203.0.113.3"}}).status, 201);
+  EXPECT_EQ(book({{"X-Real-IP", "203.0.113.3"}}).status, 201);
+  EXPECT_EQ(book({{"X-Real-IP", "203.0.113.3"}}).code(), "rate_limited");
+
+  // Without trusted proxies the headers are ignored: rotating them escapes nothing.
+  Daemon plain({"--limit", "booking_per_address_per_minute=2"});
+  std::string sid2 = make_session(plain.port(), "it-noproxy");
+  for (int i = 0; i < 3; ++i) {
+    Reply r = post(plain.port(), "/v1/sessions/" + sid2 + "/book",
+                   R"({"slot":1,"patientRef":"Q-)" + std::to_string(i) + R"(","patientName":"x"})", kAdmin,
+                   {{"X-Forwarded-For", "203.0.113." + std::to_string(i)}});
+    if (i < 2) EXPECT_EQ(r.status, 201) << r.body;
+    else EXPECT_EQ(r.code(), "rate_limited");
+  }
+}
+
+// Spellings of one patientRef are one patient for the patient limits, and a
+// refusal does not repeat the reference.
+TEST(Integration, PatientRefSpellingsAreOnePatient) {
+  Daemon d({"--limit", "booking_per_patient_per_minute=3"});
+  std::string sid = make_session(d.port(), "it-ref");
+  std::string path = "/v1/sessions/" + sid + "/book";
+  Reply a = post(d.port(), path, R"({"slot":1,"patientRef":"HIS-42","patientName":"Zhou"})", kAdmin);
+  ASSERT_EQ(a.status, 201) << a.body;
+  for (const char* ref : {"HIS-42 ", " HIS-42", "HIS-42\u200b", "\uff28\uff29\uff33-42"}) {
+    Reply r = post(d.port(), path, std::string(R"({"slot":2,"patientRef":")") + ref + R"(","patientName":"Zhou"})",
+                   kAdmin);
+    EXPECT_TRUE(r.code() == "already_booked" || r.code() == "rate_limited") << ref << " " << r.body;
+    EXPECT_EQ(r.body.find("HIS"), std::string::npos) << r.body;
+  }
+  // The fourth and fifth attempts of this patient within the minute were rate limited.
+  EXPECT_EQ(post(d.port(), path, R"({"slot":2,"patientRef":"his-42","patientName":"Zhou"})", kAdmin).code(),
+            "rate_limited");
+  Reply bad = post(d.port(), path, R"({"slot":2,"patientRef":"\u200b ","patientName":"x"})", kAdmin);
+  EXPECT_EQ(bad.code(), "invalid_argument");
+}
+
 TEST(Integration, ACheckInAnswersWithTheTicketAndItsPatientToken) {
   Daemon d;
   std::string sid = make_session(d.port(), "it-checkin");
