@@ -356,6 +356,13 @@ Error decode_client_message(std::string_view bytes, Format format, ClientRequest
     if (e != Error::kOk) return e;
   }
   *out = ClientRequest{};
+  if (!msg.request_id().empty()) {
+    const std::string& id = msg.request_id();
+    bool printable = id.size() <= 128;
+    for (char c : id) printable = printable && c >= 0x20 && c <= 0x7e;
+    if (!printable) return bad(m, "requestId must be 1-128 printable ASCII characters");
+    out->request_id = id;
+  }
   switch (msg.msg_case()) {
     case pb::ClientMessage::kPing:
       out->kind = ClientRequest::kPing;

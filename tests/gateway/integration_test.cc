@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -168,6 +169,24 @@ class Ws {
   void send(const std::string& text) {
     beast::error_code ec;
     ws_.write(asio::buffer(text), ec);
+  }
+  // Text messages written together in one TCP write, so the server reads
+  // them at once (frames masked with the all-zero key: the bytes as they are).
+  void send_together(const std::vector<std::string>& texts) {
+    std::string bytes;
+    for (const std::string& t : texts) {
+      bytes.push_back(static_cast<char>(0x81));
+      if (t.size() < 126) {
+        bytes.push_back(static_cast<char>(0x80 | t.size()));
+      } else {
+        bytes.push_back(static_cast<char>(0x80 | 126));
+        bytes.push_back(static_cast<char>(t.size() >> 8));
+        bytes.push_back(static_cast<char>(t.size() & 0xff));
+      }
+      bytes.append(4, '\0');
+      bytes += t;
+    }
+    asio::write(ws_.next_layer(), asio::buffer(bytes));
   }
   void send_binary(const std::string& bytes) {
     beast::error_code ec;
@@ -802,6 +821,81 @@ TEST(Integration, PatientRefSpellingsAreOnePatient) {
             "rate_limited");
   Reply bad = post(d.port(), path, R"({"slot":2,"patientRef":"\u200b ","patientName":"x"})", kAdmin);
   EXPECT_EQ(bad.code(), "invalid_argument");
+}
+
+// Subscribes waiting for their shard count against
+// max_subscriptions_per_connection like confirmed ones; every answer to a
+// message with a requestId echoes it (confirmation or error).
+TEST(Integration, PipelinedSubscribesStayUnderTheCapAndAnswersEchoTheRequestId) {
+  Daemon d({"--limit", "max_subscriptions_per_connection=3", "--limit", "ws_message_burst=100"});
+  std::vector<std::string> subs;
+  for (int i = 0; i < 24; ++i) {  // answers stay under the 32 queued control frames
+    std::string sid = make_session(d.port(), "it-cap-" + std::to_string(i));
+    subs.push_back(R"({"subscribe":{"board":{"sessionId":")" + sid + R"("}},"requestId":"s)" +
+                   std::to_string(i) + R"("})");
+  }
+  Ws w(d.port());
+  w.send_together(subs);
+  std::set<std::string> confirmed, refused;
+  while (confirmed.size() + refused.size() < subs.size()) {
+    auto m = w.next();
+    ASSERT_TRUE(m) << confirmed.size() << " confirmed, " << refused.size() << " refused, close " << w.close_code();
+    const auto& o = m->as_object();
+    if (o.contains("view")) {
+      EXPECT_FALSE(o.contains("requestId"));  // pushes carry none
+      continue;
+    }
+    ASSERT_TRUE(o.contains("requestId")) << json::serialize(*m);
+    std::string id(o.at("requestId").as_string());
+    if (o.contains("subscribed")) {
+      confirmed.insert(id);
+    } else {
+      EXPECT_EQ(o.at("error").at("code").as_string(), "invalid_argument");
+      EXPECT_NE(json::serialize(*m).find("too many subscriptions"), std::string::npos);
+      refused.insert(id);
+    }
+  }
+  EXPECT_EQ(confirmed.size(), 3u);
+  EXPECT_EQ(refused.size(), 21u);
+  // A failed subscribe names its request; a message without one gets no id.
+  Ws p(d.port());
+  p.send(R"({"subscribe":{"patient":{"token":"0123456789abcdef0123456789abcdef"}},"requestId":"mine-1"})");
+  auto m = p.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "unauthorized");
+  EXPECT_EQ(m->at("requestId").as_string(), "mine-1");
+  p.send(R"({"subscribe":{"staff":{"key":"x"}},"requestId":"mine-2"})");  // no sessionId
+  m = p.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "invalid_argument");
+  EXPECT_EQ(m->at("requestId").as_string(), "mine-2");
+  p.send(R"({"subscribe":{"board":{"sessionId":"nope"}}})");
+  m = p.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "unknown_session");
+  EXPECT_FALSE(m->as_object().contains("requestId"));
+  p.send(R"({"ping":{},"requestId":"bad\u0001id"})");
+  m = p.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "invalid_argument");
+  // The binary protocol: the same field.
+  Ws b(d.port(), "queuecast.v1.proto");
+  queuecast::v1::ClientMessage cm;
+  cm.mutable_subscribe()->mutable_board()->set_session_id("it-cap-0");
+  cm.set_request_id("bin-7");
+  b.send_binary(cm.SerializeAsString());
+  bool saw = false;
+  for (int i = 0; i < 2 && !saw; ++i) {
+    auto raw = b.next_raw();
+    ASSERT_TRUE(raw);
+    queuecast::v1::ServerMessage sm;
+    ASSERT_TRUE(sm.ParseFromString(*raw));
+    if (sm.has_subscribed()) {
+      EXPECT_EQ(sm.request_id(), "bin-7");
+      saw = true;
+    }
+  }
+  EXPECT_TRUE(saw);
 }
 
 TEST(Integration, ACheckInAnswersWithTheTicketAndItsPatientToken) {
