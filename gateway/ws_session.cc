@@ -30,7 +30,8 @@
 //
 // Limits and close codes (as before, docs/api.md): messages larger than
 // ws_message_bytes 1009; protocol errors 1002; invalid UTF-8 1007; more
-// frames (of any kind, control frames too) than the message rate 4029; the fifth failed subscribe 1008; unsent bytes over
+// frames (of any kind, control frames too) than the message rate 4029; the
+// fifth failed subscribe 1008; unsent bytes over
 // send_backlog_bytes, or one write pending longer than slow_timeout_ms, 4000;
 // shutdown 1001; silent for idle_timeout_ms: closed (pinged at half of it);
 // opening or closing handshake longer than handshake_timeout_ms: closed.
