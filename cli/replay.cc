@@ -14,6 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/args.h"
+#include "gateway/patient_ref.h"
 #include "proto/codec.h"
 
 namespace qc::cli {
@@ -118,6 +119,12 @@ void Replayer::apply_line(std::string_view line, std::string* out) {
   Time now = 0;
   if (Error e = codec::parse_command_json(line, &command, &now, &message_); e != Error::kOk) {
     append_result(e, message_, std::nullopt, out);
+    return;
+  }
+  // The server's spelling of the patientRef, so a file replays what the
+  // server did with the same requests (gateway/patient_ref.h).
+  if (!gw::normalize_patient_refs(&command, &message_)) {
+    append_result(Error::kInvalidArgument, message_, std::nullopt, out);
     return;
   }
   Error e = engine_.apply_into(command, now, &events_, &message_);

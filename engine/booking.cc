@@ -70,12 +70,11 @@ Error check_patient(const State& st, std::string_view ref, SessionIdx si, Time n
   if (pi == kNoPatient) return Error::kOk;
   const PatientRec& p = st.patients[pi];
   if (p.banned_until != kNoTime && now < p.banned_until)
-    return reject(msg, Error::kBlacklisted, "patient is refused bookings (no-shows)", ref);
+    return reject(msg, Error::kBlacklisted, "patient is refused bookings (no-shows)");
   if (p.active.contains(si))
-    return reject(msg, Error::kAlreadyBooked, "patient already has a booking in this session",
-                  ref);
+    return reject(msg, Error::kAlreadyBooked, "patient already has a booking in this session");
   if (static_cast<std::int64_t>(p.active.size()) >= st.options.max_active_bookings)
-    return reject(msg, Error::kBookingLimit, "patient has the maximum of active bookings", ref);
+    return reject(msg, Error::kBookingLimit, "patient has the maximum of active bookings");
   return Error::kOk;
 }
 

@@ -148,6 +148,11 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
     } else if (k == "log_level") ok = get_string(v, &c->log_level);
     else if (k == "demo_clinic") ok = v.is_bool() && (c->demo_clinic = v.as_bool(), true);
     else if (k == "snapshot_every") ok = get_int(v, &c->snapshot_every);
+    else if (k == "trusted_proxies") {
+      std::vector<std::string> list;
+      ok = get_strings(v, &list);
+      if (ok && !c->trusted_proxies.parse(list, error)) return false;
+    }
     else if (k == "engine") {
       if (!v.is_object()) ok = false;
       else

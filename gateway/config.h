@@ -13,6 +13,7 @@
 
 #include "engine/engine.h"
 #include "gateway/auth.h"
+#include "gateway/client_address.h"
 
 namespace qc::gw {
 
@@ -22,7 +23,7 @@ struct Limits {
   std::int64_t handshake_timeout_ms = 10'000;   // HTTP headers and WebSocket handshake
   std::int64_t idle_timeout_ms = 60'000;        // WebSocket: pings at half of it
   std::int64_t http_idle_timeout_ms = 30'000;   // keep-alive HTTP connection
-  double ws_messages_per_second = 20;           // per connection, sustained
+  double ws_messages_per_second = 20;           // frames per connection (control frames too), sustained
   double ws_message_burst = 40;
   int connections_per_address = 1000;           // open connections, HTTP and WebSocket
   std::size_t send_backlog_bytes = 1 << 20;     // unsent bytes per client
@@ -51,6 +52,9 @@ struct Config {
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays
+  // Reverse proxies whose X-Forwarded-For / X-Real-IP name the client
+  // (addresses or networks; empty: the peer is always the client).
+  TrustedProxies trusted_proxies;
 };
 
 // Parses a configuration file's JSON text into *config (fields absent from

@@ -3,6 +3,7 @@
 #include <array>
 #include <vector>
 
+#include "gateway/patient_ref.h"
 #include "proto/codec.h"
 
 namespace qc::gw {
@@ -259,7 +260,11 @@ Error to_engine(pb::Command& pc, Command* out, std::string* m) {
   pc.mutable_at()->set_nanos(0);
   pc.clear_actor();
   Time at = 0;
-  return codec::from_proto(pc, out, &at, m);
+  if (Error e = codec::from_proto(pc, out, &at, m); e != Error::kOk) return e;
+  // One spelling per patient for every patient limit (patient_ref.h).
+  std::string why;
+  if (!normalize_patient_refs(out, &why)) return bad(m, why);
+  return Error::kOk;
 }
 
 }  // namespace
@@ -374,6 +379,13 @@ Error decode_client_message(std::string_view bytes, Format format, ClientRequest
     if (e != Error::kOk) return e;
   }
   *out = ClientRequest{};
+  if (!msg.request_id().empty()) {
+    const std::string& id = msg.request_id();
+    bool printable = id.size() <= 128;
+    for (char c : id) printable = printable && c >= 0x20 && c <= 0x7e;
+    if (!printable) return bad(m, "requestId must be 1-128 printable ASCII characters");
+    out->request_id = id;
+  }
   switch (msg.msg_case()) {
     case pb::ClientMessage::kPing:
       out->kind = ClientRequest::kPing;

@@ -79,6 +79,9 @@ struct ClientRequest {
   // kPatient: follow the session's board; the ticket's own view only when
   // the ticket changes (docs/api.md, "Live push").
   bool board = false;
+  // The client's request id, echoed in the answer ("" if none). Set as soon
+  // as the message could be read, also when a later check refuses it.
+  std::string request_id;
 };
 Error decode_client_message(std::string_view bytes, Format format, ClientRequest* out,
                             std::string* message);

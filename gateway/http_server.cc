@@ -130,6 +130,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
           false, 11);
   }
 
+  // The address the per-address limits count (client_address.h).
+  std::string client_of(const http::request<http::string_body>& req) const {
+    const TrustedProxies& trusted = shared_.config.trusted_proxies;
+    if (trusted.empty()) return slot_->address();
+    std::string forwarded;
+    for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
+      if (!forwarded.empty()) forwarded += ',';
+      forwarded += std::string_view(it->value().data(), it->value().size());
+    }
+    return client_address(slot_->address(), forwarded, std::string_view(req["X-Real-IP"]), trusted);
+  }
+
   void on_read(beast::error_code ec, std::size_t) {
     if (ec) {
       std::string message;
@@ -159,7 +171,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       start_websocket(shared_, std::move(stream_), std::move(req), std::move(slot_));
       return;
     }
-    HttpRequest hr = to_http_request(req, slot_->address());
+    std::string client = client_of(req);
+    HttpRequest hr = to_http_request(req, client);
     const bool keep_alive = req.keep_alive();
     const unsigned version = req.version();
     head_ = req.method() == http::verb::head;

@@ -90,6 +90,25 @@ std::string encode_ws_error(std::string_view code, std::string_view message, For
   return out;
 }
 
+// Answers that carry a request id are rare (errors, confirmations): the
+// protobuf path writes them.
+std::string encode_ws_error(std::string_view code, std::string_view message, Format format,
+                            std::string_view request_id) {
+  if (request_id.empty()) return encode_ws_error(code, message, format);
+  pb::ServerMessage msg;
+  msg.mutable_error()->set_code(std::string(code));
+  msg.mutable_error()->set_message(std::string(message));
+  msg.set_request_id(std::string(request_id));
+  return finish(msg, format);
+}
+
+std::string encode_subscribed(std::string_view request_id, Format format) {
+  pb::ServerMessage msg;
+  msg.mutable_subscribed();
+  msg.set_request_id(std::string(request_id));
+  return finish(msg, format);
+}
+
 std::string encode_pong(Time at, Format format) {
   std::string out;
   if (format == Format::kProto) {

@@ -36,6 +36,11 @@ void append_view(const StaffView& v, Time sent_at, Format format, std::string* o
 void append_view(const Board& v, Time sent_at, Format format, std::string* out);
 // ServerMessage{error{code, message}}.
 std::string encode_ws_error(std::string_view code, std::string_view message, Format format);
+// The same answering a client message with a request id ("": as above).
+std::string encode_ws_error(std::string_view code, std::string_view message, Format format,
+                            std::string_view request_id);
+// ServerMessage{subscribed{}, request_id}: a subscribe was accepted.
+std::string encode_subscribed(std::string_view request_id, Format format);
 // ServerMessage{pong{at}}.
 std::string encode_pong(Time at, Format format);
 

@@ -29,8 +29,9 @@
 // state under `mu_` (outbox, topics, close requests); never I/O under it.
 //
 // Limits and close codes (as before, docs/api.md): messages larger than
-// ws_message_bytes 1009; protocol errors 1002; invalid UTF-8 1007; more than
-// the message rate 4029; the fifth failed subscribe 1008; unsent bytes over
+// ws_message_bytes 1009; protocol errors 1002; invalid UTF-8 1007; more
+// frames (of any kind, control frames too) than the message rate 4029; the
+// fifth failed subscribe 1008; unsent bytes over
 // send_backlog_bytes, or one write pending longer than slow_timeout_ms, 4000;
 // shutdown 1001; silent for idle_timeout_ms: closed (pinged at half of it);
 // opening or closing handshake longer than handshake_timeout_ms: closed.
@@ -454,12 +455,19 @@ class WsConn final : public Subscriber,
       size = spill_->partial.size();
     }
     std::size_t off = 0;
+    const std::int64_t now = steady_ms();
     while (off < size && state_ != State::kDone && !reader_broken_) {
       ws::Event ev;
       std::size_t used = reader_.next(data + off, size - off, &ev);
       off += used;
       if (ev.kind == ws::Event::kError) {
         on_protocol_error(ev);
+        break;
+      }
+      // Every frame the client sends costs one token of its budget: data
+      // frames and fragments, pings, pongs and closes alike.
+      if (used > 0 && !rate_.take(now)) {
+        on_flood();
         break;
       }
       if (ev.kind != ws::Event::kNone) on_event(ev);
@@ -503,6 +511,14 @@ class WsConn final : public Subscriber,
     }
   }
 
+  // Over the frame budget: close 4029 and read nothing more (as after a
+  // protocol error): a flood costs no further work.
+  void on_flood() {
+    shared_.metrics.ws_closed_rate.fetch_add(1, std::memory_order_relaxed);
+    reader_broken_ = true;
+    begin_close(kCloseRate, "too many frames");
+  }
+
   void on_protocol_error(const ws::Event& ev) {
     reader_broken_ = true;
     if (ev.code == ws::kCloseTooBig)
@@ -513,15 +529,12 @@ class WsConn final : public Subscriber,
   }
 
   void on_message(std::string_view bytes) {
-    if (!rate_.take(steady_ms())) {
-      shared_.metrics.ws_closed_rate.fetch_add(1, std::memory_order_relaxed);
-      return begin_close(kCloseRate, "too many messages");
-    }
     ClientRequest req;
     std::string msg;
     Error e = decode_client_message(bytes, format_, &req, &msg);
     if (e != Error::kOk) {
-      send_control(std::make_shared<const std::string>(encode_ws_error(to_string(e), msg, format_)));
+      send_control(std::make_shared<const std::string>(
+          encode_ws_error(to_string(e), msg, format_, req.request_id)));
       return;
     }
     if (req.kind == ClientRequest::kPing) {
@@ -529,27 +542,35 @@ class WsConn final : public Subscriber,
           encode_pong(shared_.service.runtime().clock().now(), format_)));
       return;
     }
-    std::size_t subscribed;
+    // Subscribes still waiting for their shard count as well as confirmed
+    // ones: pipelined subscribes cannot pass the cap while the server is busy.
+    bool full;
     {
       std::lock_guard lock(mu_);
-      subscribed = topics_.size();
+      full = static_cast<int>(topics_.size() + pending_subscribes_) >=
+             shared_.config.limits.max_subscriptions_per_connection;
+      if (!full) ++pending_subscribes_;
     }
-    if (static_cast<int>(subscribed) >= shared_.config.limits.max_subscriptions_per_connection) {
+    if (full) {
       send_control(std::make_shared<const std::string>(
-          encode_ws_error("invalid_argument", "too many subscriptions on one connection", format_)));
+          encode_ws_error("invalid_argument", "too many subscriptions on one connection", format_,
+                          req.request_id)));
       return;
     }
     auto self = shared_from_this();
-    shared_.service.subscribe(req, self, [self](SubscribeResult r) { self->on_subscribed(r); });
+    shared_.service.subscribe(req, self, [self, id = req.request_id](SubscribeResult r) {
+      self->on_subscribed(r, id);
+    });
   }
 
   // Any thread (usually the shard's): the answer to a subscribe.
-  void on_subscribed(const SubscribeResult& r) {
+  void on_subscribed(const SubscribeResult& r, const std::string& request_id) {
     std::unique_lock lock(mu_);
+    --pending_subscribes_;
     if (r.error != Error::kOk) {
       if (closing_) return;
       if (!outbox_.put_control(std::make_shared<const std::string>(
-              encode_ws_error(to_string(r.error), r.message, format_))))
+              encode_ws_error(to_string(r.error), r.message, format_, request_id))))
         too_slow_ = true;
       if ((r.error == Error::kUnauthorized || r.error == Error::kForbidden) &&
           ++failed_subscribes_ >= kMaxFailedSubscribes)
@@ -559,7 +580,10 @@ class WsConn final : public Subscriber,
     if (!closing_) {
       topic_index_locked(r.topic);
       if (!r.topic2.empty()) topic_index_locked(r.topic2);
-      return;
+      if (request_id.empty()) return;
+      if (!outbox_.put_control(std::make_shared<const std::string>(encode_subscribed(request_id, format_))))
+        too_slow_ = true;
+      return wake_locked(lock);
     }
     lock.unlock();
     shared_.service.unsubscribe(r.topic, weak_from_this());
@@ -719,6 +743,7 @@ class WsConn final : public Subscriber,
   std::size_t unsent_bytes_ = 0;
   Outbox outbox_{kMaxControl};
   int failed_subscribes_ = 0;
+  std::size_t pending_subscribes_ = 0;  // sent to a shard, not yet answered
   std::uint16_t close_code_ = 0;
   const char* close_reason_ = nullptr;
 };

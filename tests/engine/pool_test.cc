@@ -370,6 +370,28 @@ TEST_F(Blacklist, ThirdNoShowWithinTheWindowBans) {
   sc.run({book("X1", 0, b.until, "p1", "", "D4")});
 }
 
+// The blacklist is about booking (spec: a patient who does not come loses
+// the right to reserve): a banned patient who turns up is registered as a
+// walk-in. A refusal never repeats the reference (the caller that asks is
+// not told more than the code), nor do the other patient limits.
+TEST_F(Blacklist, ABannedPatientMayWalkInAndRefusalsDoNotEchoTheRef) {
+  no_show_on("D1", 0);
+  no_show_on("D2", 10);
+  no_show_on("D3", 20);
+  const SessionSpec later = spec_on("D4", 60);
+  sc.run({create(later, last_close)});
+  Result r = sc.apply(step(Book{"D4", 0, "p1", "P One", "X1", "", ""}, last_close + kDay));
+  EXPECT_EQ(r.error, Error::kBlacklisted);
+  EXPECT_EQ(r.message.find("p1"), std::string::npos) << r.message;
+  r = sc.run({walk_in("W1", later.registration_open + kMinute, "p1", "D4")});
+  EXPECT_EQ(find_event(r.events, EventType::kWalkInRegistered).patient_ref, "p1");
+  // Already booked in the session, and the cap of active bookings.
+  sc.run({book("Y1", 0, last_close + kDay, "p2", "", "D4")});
+  r = sc.apply(book("Y2", 1, last_close + kDay, "p2", "", "D4"));
+  EXPECT_EQ(r.error, Error::kAlreadyBooked);
+  EXPECT_EQ(r.message.find("p2"), std::string::npos) << r.message;
+}
+
 TEST_F(Blacklist, NoShowsOutsideTheWindowDoNotCount) {
   no_show_on("D1", 0);
   no_show_on("D2", 50);

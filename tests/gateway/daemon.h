@@ -20,6 +20,32 @@
 
 namespace qc::test {
 
+// A configuration file of the test's own, removed with the object: pass
+// {"--config", file.path()} after the example's (a later file overrides the
+// settings it names) for settings that have no flag.
+class ConfigFile {
+ public:
+  explicit ConfigFile(const std::string& json) {
+    char path[] = "/tmp/queuecastd-test-XXXXXX.json";
+    int fd = mkstemps(path, 5);
+    EXPECT_GE(fd, 0);
+    if (fd >= 0) {
+      EXPECT_EQ(write(fd, json.data(), json.size()), static_cast<ssize_t>(json.size()));
+      close(fd);
+      path_ = path;
+    }
+  }
+  ~ConfigFile() {
+    if (!path_.empty()) unlink(path_.c_str());
+  }
+  ConfigFile(const ConfigFile&) = delete;
+  ConfigFile& operator=(const ConfigFile&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 class Daemon {
  public:
   explicit Daemon(std::vector<std::string> extra = {}) {

@@ -7,6 +7,7 @@
 #include "gateway/clock.h"
 #include "gateway/config.h"
 #include "gateway/wire.h"
+#include "queuecast/v1/queuecast.pb.h"
 
 namespace qc::gw {
 namespace {
@@ -143,6 +144,60 @@ TEST(DecodeCommand, BadBodiesAreInvalidArgument) {
   EXPECT_EQ(c.actor.kind, ActorKind::kSystem);  // the client's actor is ignored
 }
 
+// Every spelling of one reference reaches the engine as the same bytes, so
+// the per-patient limits (active bookings, blacklist, booking rate) hold.
+TEST(DecodeCommand, PatientRefsAreNormalizedOnceAtTheEdge) {
+  auto ref_of = [](const std::string& route, const std::string& ref_json, std::string* m) {
+    Command c;
+    std::string body = std::string(route.ends_with("walk-ins") ? "{" : R"({"slot":1,)") +
+                       R"("patientRef":)" + ref_json + R"(,"patientName":"x"})";
+    Error e = decode_command(parse_route("POST", route), body, Format::kJson, &c, m);
+    if (e != Error::kOk) return std::string("error:") + std::string(to_string(e));
+    if (auto* b = std::get_if<Book>(&c.body)) return b->patient_ref;
+    if (auto* h = std::get_if<Hold>(&c.body)) return h->patient_ref;
+    return std::get<RegisterWalkIn>(c.body).patient_ref;
+  };
+  std::string m;
+  for (const std::string route : {"/v1/sessions/s1/book", "/v1/sessions/s1/holds"}) {
+    EXPECT_EQ(ref_of(route, R"("HIS-42")", &m), "HIS-42");
+    EXPECT_EQ(ref_of(route, R"("HIS-42 ")", &m), "HIS-42");
+    EXPECT_EQ(ref_of(route, R"(" HIS-42")", &m), "HIS-42");
+    EXPECT_EQ(ref_of(route, R"("\t HIS-42\n")", &m), "HIS-42");
+    EXPECT_EQ(ref_of(route, R"("HIS-42\u200b")", &m), "HIS-42");          // zero-width space
+    EXPECT_EQ(ref_of(route, R"("H\u00adIS-\u200d42\ufeff")", &m), "HIS-42");  // soft hyphen, ZWJ, BOM
+    EXPECT_EQ(ref_of(route, R"("\uff28\uff29\uff33-42")", &m), "HIS-42");  // fullwidth ＨＩＳ
+    EXPECT_EQ(ref_of(route, R"("\uff28\uff29\uff33\uff0d\uff14\uff12")", &m), "HIS-42");
+    EXPECT_EQ(ref_of(route, R"("his-42")", &m), "HIS-42");  // ASCII letters: upper case
+    EXPECT_EQ(ref_of(route, R"("HIS  \u3000 42")", &m), "HIS 42");  // inner white space: one space
+    EXPECT_EQ(ref_of(route, R"("\u5f20\u4e09-7")", &m), "\u5f20\u4e09-7");  // Han kept
+    // Empty once normalized, look-alike letters of another script, bad UTF-8.
+    EXPECT_EQ(ref_of(route, R"(" \u200b ")", &m), "error:invalid_argument");
+    EXPECT_NE(m.find("patientRef"), std::string::npos);
+    EXPECT_EQ(ref_of(route, R"("\u041dIS-42")", &m), "error:invalid_argument");  // Cyrillic Н
+    EXPECT_EQ(ref_of(route, R"("\ud800")", &m), "error:invalid_argument");
+    EXPECT_EQ(ref_of(route, "\"" + std::string(129, 'A') + "\"", &m), "error:invalid_argument");
+  }
+  EXPECT_EQ(ref_of("/v1/sessions/s1/walk-ins", R"("HIS-42\u200b ")", &m), "HIS-42");
+  // The whole-command endpoint and binary bodies get the same rule.
+  Command c;
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/commands"),
+                           R"({"book":{"sessionId":"s1","slot":1,"patientRef":" \uff48is-42"}})",
+                           Format::kJson, &c, &m),
+            Error::kOk)
+      << m;
+  EXPECT_EQ(std::get<Book>(c.body).patient_ref, "HIS-42");
+  ::queuecast::v1::Command pc;
+  pc.mutable_register_walk_in()->set_session_id("s1");
+  pc.mutable_register_walk_in()->set_patient_ref("HIS-42\xe2\x80\x8b");  // U+200B in UTF-8
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/commands"), pc.SerializeAsString(), Format::kProto, &c, &m),
+            Error::kOk)
+      << m;
+  EXPECT_EQ(std::get<RegisterWalkIn>(c.body).patient_ref, "HIS-42");
+  pc.mutable_register_walk_in()->set_patient_ref("HIS-\xff");
+  EXPECT_EQ(decode_command(parse_route("POST", "/v1/commands"), pc.SerializeAsString(), Format::kProto, &c, &m),
+            Error::kInvalidArgument);
+}
+
 TEST(DecodeClientMessage, SubscribeAndPing) {
   ClientRequest r;
   std::string m;
@@ -243,6 +298,26 @@ TEST(Config, ParsesAndRejectsTypos) {
   EXPECT_TRUE(set_limit("slow_timeout_ms=500", &c.limits, &e));
   EXPECT_EQ(c.limits.slow_timeout_ms, 500);
   EXPECT_FALSE(set_limit("nope=1", &c.limits, &e));
+}
+
+TEST(Config, TrustedProxiesAreAddressesOrNetworks) {
+  Config c;
+  std::string e;
+  EXPECT_TRUE(c.trusted_proxies.empty());
+  ASSERT_TRUE(parse_config_json(R"({"trusted_proxies":["127.0.0.1","10.0.0.0/8","fd00::/8"]})", &c, &e)) << e;
+  EXPECT_TRUE(c.trusted_proxies.contains("127.0.0.1"));
+  EXPECT_TRUE(c.trusted_proxies.contains("10.200.3.4"));
+  EXPECT_TRUE(c.trusted_proxies.contains("::ffff:10.1.1.1"));
+  EXPECT_TRUE(c.trusted_proxies.contains("fd12::1"));
+  EXPECT_FALSE(c.trusted_proxies.contains("127.0.0.2"));
+  EXPECT_FALSE(c.trusted_proxies.contains("11.0.0.1"));
+  EXPECT_FALSE(c.trusted_proxies.contains("fe80::1"));
+  EXPECT_FALSE(parse_config_json(R"({"trusted_proxies":["nginx"]})", &c, &e));
+  EXPECT_NE(e.find("nginx"), std::string::npos);
+  EXPECT_FALSE(parse_config_json(R"({"trusted_proxies":["10.0.0.0/33"]})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"trusted_proxies":["::/129"]})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"trusted_proxies":"127.0.0.1"})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"trusted_proxies":[1]})", &c, &e));
 }
 
 TEST(Config, OutOfRangeNumbersAreRefusedNotConverted) {

@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -169,6 +170,24 @@ class Ws {
   void send(const std::string& text) {
     beast::error_code ec;
     ws_.write(asio::buffer(text), ec);
+  }
+  // Text messages written together in one TCP write, so the server reads
+  // them at once (frames masked with the all-zero key: the bytes as they are).
+  void send_together(const std::vector<std::string>& texts) {
+    std::string bytes;
+    for (const std::string& t : texts) {
+      bytes.push_back(static_cast<char>(0x81));
+      if (t.size() < 126) {
+        bytes.push_back(static_cast<char>(0x80 | t.size()));
+      } else {
+        bytes.push_back(static_cast<char>(0x80 | 126));
+        bytes.push_back(static_cast<char>(t.size() >> 8));
+        bytes.push_back(static_cast<char>(t.size() & 0xff));
+      }
+      bytes.append(4, '\0');
+      bytes += t;
+    }
+    asio::write(ws_.next_layer(), asio::buffer(bytes));
   }
   void send_binary(const std::string& bytes) {
     beast::error_code ec;
@@ -761,6 +780,166 @@ TEST(Integration, AReusedIdempotencyKeyIsRefusedNotReplayed) {
   // Another credential's k1 is its own key.
   Reply admin_next = post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kAdmin, {{"Idempotency-Key", "k1"}});
   EXPECT_EQ(admin_next.status, 200) << admin_next.body;
+}
+
+// Nothing unauthenticated uses up a booking limit: token-shaped strings
+// (which look like patient tokens until the shard looks them up) and
+// patients, who may not book, are not charged; the clinic's channel books on.
+TEST(Integration, UnverifiedCredentialsDoNotUseUpBookingLimits) {
+  Daemon d({"--limit", "booking_per_patient_per_minute=2", "--limit", "booking_per_address_per_minute=3"});
+  std::string sid = make_session(d.port(), "it-unauth");
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  for (int i = 0; i < 12; ++i) {
+    char token[33];
+    std::snprintf(token, sizeof token, "%032x", 0xabc0 + i);
+    Reply r = post(d.port(), "/v1/sessions/" + sid + "/book",
+                   R"({"slot":1,"patientRef":"HIS-42","patientName":"x"})", token);
+    EXPECT_NE(r.code(), "rate_limited") << i;
+    EXPECT_TRUE(r.status == 401 || r.status == 403) << r.body;
+  }
+  Reply ok = post(d.port(), "/v1/sessions/" + sid + "/book",
+                  R"({"slot":1,"patientRef":"HIS-42","patientName":"Zhou"})", kChannel);
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  // The booking's own patient token may not book either, and is not charged.
+  std::string token(ok.json.at("token").as_string());
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/book",
+                   R"({"slot":2,"patientRef":"HIS-43","patientName":"x"})", token).code(),
+              "forbidden");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/book",
+                 R"({"slot":2,"patientRef":"HIS-43","patientName":"Wu"})", kChannel).status,
+            201);
+}
+
+// Behind a proxy the per-address booking limit counts the address the proxy
+// forwards, believed only from a configured trusted proxy.
+TEST(Integration, BookingLimitsPerAddressBehindATrustedProxy) {
+  qc::test::ConfigFile proxies(R"({"trusted_proxies":["127.0.0.1"]})");
+  Daemon d({"--config", proxies.path(), "--limit", "booking_per_address_per_minute=2"});
+  std::string sid = make_session(d.port(), "it-proxy");
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  int n = 0;
+  auto book = [&](std::vector<std::pair<std::string, std::string>> headers) {
+    std::string body = R"({"slot":1,"patientRef":"P-)" + std::to_string(++n) + R"(","patientName":"x"})";
+    return post(d.port(), "/v1/sessions/" + sid + "/book", body, kChannel, std::move(headers));
+  };
+  EXPECT_EQ(book({{"X-Forwarded-For", "203.0.113.1"}}).status, 201);
+  EXPECT_EQ(book({{"X-Forwarded-For", "198.51.100.9, 203.0.113.1"}}).status, 201);
+  EXPECT_EQ(book({{"X-Forwarded-For", "203.0.113.1"}}).code(), "rate_limited");
+  // Another client behind the same proxy is not blocked.
+  EXPECT_EQ(book({{"X-Forwarded-For", "203.0.113.2"}}).status, 201);
+  EXPECT_EQ(book({{"X-Real-IP", "203.0.113.3"}}).status, 201);
+  EXPECT_EQ(book({{"X-Real-IP", "203.0.113.3"}}).status, 201);
+  EXPECT_EQ(book({{"X-Real-IP", "203.0.113.3"}}).code(), "rate_limited");
+
+  // Without trusted proxies the headers are ignored: rotating them escapes nothing.
+  Daemon plain({"--limit", "booking_per_address_per_minute=2"});
+  std::string sid2 = make_session(plain.port(), "it-noproxy");
+  for (int i = 0; i < 3; ++i) {
+    Reply r = post(plain.port(), "/v1/sessions/" + sid2 + "/book",
+                   R"({"slot":1,"patientRef":"Q-)" + std::to_string(i) + R"(","patientName":"x"})", kAdmin,
+                   {{"X-Forwarded-For", "203.0.113." + std::to_string(i)}});
+    if (i < 2) EXPECT_EQ(r.status, 201) << r.body;
+    else EXPECT_EQ(r.code(), "rate_limited");
+  }
+}
+
+// Spellings of one patientRef are one patient for the patient limits, and a
+// refusal does not repeat the reference.
+TEST(Integration, PatientRefSpellingsAreOnePatient) {
+  Daemon d({"--limit", "booking_per_patient_per_minute=3"});
+  std::string sid = make_session(d.port(), "it-ref");
+  std::string path = "/v1/sessions/" + sid + "/book";
+  Reply a = post(d.port(), path, R"({"slot":1,"patientRef":"HIS-42","patientName":"Zhou"})", kAdmin);
+  ASSERT_EQ(a.status, 201) << a.body;
+  for (const char* ref : {"HIS-42 ", " HIS-42", "HIS-42\u200b", "\uff28\uff29\uff33-42"}) {
+    Reply r = post(d.port(), path, std::string(R"({"slot":2,"patientRef":")") + ref + R"(","patientName":"Zhou"})",
+                   kAdmin);
+    EXPECT_TRUE(r.code() == "already_booked" || r.code() == "rate_limited") << ref << " " << r.body;
+    EXPECT_EQ(r.body.find("HIS"), std::string::npos) << r.body;
+  }
+  // The fourth and fifth attempts of this patient within the minute were rate limited.
+  EXPECT_EQ(post(d.port(), path, R"({"slot":2,"patientRef":"his-42","patientName":"Zhou"})", kAdmin).code(),
+            "rate_limited");
+  Reply bad = post(d.port(), path, R"({"slot":2,"patientRef":"\u200b ","patientName":"x"})", kAdmin);
+  EXPECT_EQ(bad.code(), "invalid_argument");
+}
+
+// Subscribes waiting for their shard count against
+// max_subscriptions_per_connection like confirmed ones; every answer to a
+// message with a requestId echoes it (confirmation or error).
+TEST(Integration, PipelinedSubscribesStayUnderTheCapAndAnswersEchoTheRequestId) {
+  Daemon d({"--limit", "max_subscriptions_per_connection=3", "--limit", "ws_message_burst=100"});
+  std::vector<std::string> subs;
+  for (int i = 0; i < 24; ++i) {  // answers stay under the 32 queued control frames
+    std::string sid = make_session(d.port(), "it-cap-" + std::to_string(i));
+    subs.push_back(R"({"subscribe":{"board":{"sessionId":")" + sid + R"("}},"requestId":"s)" +
+                   std::to_string(i) + R"("})");
+  }
+  Ws w(d.port());
+  w.send_together(subs);
+  std::set<std::string> confirmed, refused;
+  while (confirmed.size() + refused.size() < subs.size()) {
+    auto m = w.next();
+    ASSERT_TRUE(m) << confirmed.size() << " confirmed, " << refused.size() << " refused, close " << w.close_code();
+    const auto& o = m->as_object();
+    if (o.contains("view")) {
+      EXPECT_FALSE(o.contains("requestId"));  // pushes carry none
+      continue;
+    }
+    ASSERT_TRUE(o.contains("requestId")) << json::serialize(*m);
+    std::string id(o.at("requestId").as_string());
+    if (o.contains("subscribed")) {
+      confirmed.insert(id);
+    } else {
+      EXPECT_EQ(o.at("error").at("code").as_string(), "invalid_argument");
+      EXPECT_NE(json::serialize(*m).find("too many subscriptions"), std::string::npos);
+      refused.insert(id);
+    }
+  }
+  EXPECT_EQ(confirmed.size(), 3u);
+  EXPECT_EQ(refused.size(), 21u);
+  // A failed subscribe names its request; a message without one gets no id.
+  Ws p(d.port());
+  p.send(R"({"subscribe":{"patient":{"token":"0123456789abcdef0123456789abcdef"}},"requestId":"mine-1"})");
+  auto m = p.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "unauthorized");
+  EXPECT_EQ(m->at("requestId").as_string(), "mine-1");
+  p.send(R"({"subscribe":{"staff":{"key":"x"}},"requestId":"mine-2"})");  // no sessionId
+  m = p.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "invalid_argument");
+  EXPECT_EQ(m->at("requestId").as_string(), "mine-2");
+  p.send(R"({"subscribe":{"board":{"sessionId":"nope"}}})");
+  m = p.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "unknown_session");
+  EXPECT_FALSE(m->as_object().contains("requestId"));
+  p.send(R"({"ping":{},"requestId":"bad\u0001id"})");
+  m = p.next();
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->at("error").at("code").as_string(), "invalid_argument");
+  // The binary protocol: the same field.
+  Ws b(d.port(), "queuecast.v1.proto");
+  queuecast::v1::ClientMessage cm;
+  cm.mutable_subscribe()->mutable_board()->set_session_id("it-cap-0");
+  cm.set_request_id("bin-7");
+  b.send_binary(cm.SerializeAsString());
+  bool saw = false;
+  for (int i = 0; i < 2 && !saw; ++i) {
+    auto raw = b.next_raw();
+    ASSERT_TRUE(raw);
+    queuecast::v1::ServerMessage sm;
+    ASSERT_TRUE(sm.ParseFromString(*raw));
+    if (sm.has_subscribed()) {
+      EXPECT_EQ(sm.request_id(), "bin-7");
+      saw = true;
+    }
+  }
+  EXPECT_TRUE(saw);
 }
 
 TEST(Integration, ACheckInAnswersWithTheTicketAndItsPatientToken) {

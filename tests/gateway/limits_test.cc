@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "gateway/client_address.h"
 #include "gateway/idempotency.h"
 #include "gateway/outbox.h"
 #include "gateway/random.h"
@@ -52,6 +53,44 @@ TEST(ConnectionCounter, CapPerAddress) {
   c.release("1.2.3.4");
   EXPECT_TRUE(c.acquire("1.2.3.4"));
   EXPECT_EQ(c.count("1.2.3.4"), 2);
+}
+
+// Behind a proxy the per-address limits count the client the proxy saw, and
+// only a configured proxy is believed.
+TEST(ClientAddress, ForwardedHeadersOnlyFromTrustedProxies) {
+  TrustedProxies none;
+  TrustedProxies t;
+  std::string e;
+  ASSERT_TRUE(t.parse({"127.0.0.1", "10.0.0.0/8"}, &e)) << e;
+  struct Case {
+    const char* peer;
+    const char* forwarded_for;
+    const char* real_ip;
+    const TrustedProxies& trusted;
+    const char* client;
+  } cases[] = {
+      // No trusted proxies, or a peer that is not one: the peer, headers ignored.
+      {"127.0.0.1", "203.0.113.9", "203.0.113.8", none, "127.0.0.1"},
+      {"198.51.100.7", "203.0.113.9", "203.0.113.8", t, "198.51.100.7"},
+      // From a trusted proxy: the right-most address that is not a proxy.
+      {"127.0.0.1", "203.0.113.9", "", t, "203.0.113.9"},
+      {"127.0.0.1", "1.1.1.1, 203.0.113.9, 10.1.2.3", "", t, "203.0.113.9"},
+      // What the client wrote itself (left of its real address) is not believed.
+      {"127.0.0.1", "10.9.9.9, 203.0.113.9", "", t, "203.0.113.9"},
+      {"127.0.0.1", "garbage, 203.0.113.9", "", t, "203.0.113.9"},
+      // Every hop a proxy: the left-most; a malformed hop ends the walk.
+      {"127.0.0.1", "10.1.1.1, 10.2.2.2", "", t, "10.1.1.1"},
+      {"127.0.0.1", "203.0.113.9, bogus, 10.2.2.2", "", t, "10.2.2.2"},
+      {"127.0.0.1", " , ", "", t, "127.0.0.1"},
+      // X-Real-IP when there is no X-Forwarded-For; canonical forms.
+      {"127.0.0.1", "", "203.0.113.5", t, "203.0.113.5"},
+      {"127.0.0.1", "", "not an address", t, "127.0.0.1"},
+      {"::ffff:127.0.0.1", "[2001:DB8::1]", "", t, "2001:db8::1"},
+      {"::ffff:198.51.100.7", "", "", none, "198.51.100.7"},
+  };
+  for (const Case& c : cases)
+    EXPECT_EQ(client_address(c.peer, c.forwarded_for, c.real_ip, c.trusted), c.client)
+        << c.peer << " | " << c.forwarded_for << " | " << c.real_ip;
 }
 
 TEST(Idempotency, ScopedRememberedBoundedAndExpiring) {

@@ -205,6 +205,54 @@ TEST(WsServer, PingsFragmentsAndBatchedMessages) {
   EXPECT_EQ(app_pongs, 3);
 }
 
+// Every frame costs from the connection's budget (ws_message_burst, then
+// ws_messages_per_second), control frames and fragments too: a flood of
+// pings, pongs or tiny fragments is closed with 4029 and read no further.
+TEST(WsServer, EveryFrameCountsAgainstTheBudget) {
+  Daemon d;  // burst 40
+  auto flood = [&](const std::string& frame, int n) {
+    Raw c(d.port());
+    open(c, d.port());
+    std::string bytes;
+    for (int i = 0; i < n; ++i) bytes += frame;
+    c.send(bytes);
+    int pongs = 0;
+    std::uint16_t code = 0;
+    while (auto f = c.frame()) {
+      if (f->opcode == 0xA) ++pongs;
+      if (f->opcode == 0x8) {
+        code = close_code(*f);
+        break;
+      }
+    }
+    EXPECT_LE(pongs, 40);
+    EXPECT_TRUE(c.eof());  // the server hung up without waiting for our close
+    return code;
+  };
+  EXPECT_EQ(flood(masked(0x9, "p"), 500), 4029);
+  EXPECT_EQ(flood(masked(0xA, ""), 500), 4029);
+  // One message in 200 fragments (small enough for ws_message_bytes).
+  Raw c(d.port());
+  open(c, d.port());
+  std::string bytes = masked(0x1, "{", false);
+  for (int i = 0; i < 200; ++i) bytes += masked(0x0, " ", false);
+  bytes += masked(0x0, R"("ping":{}})");
+  c.send(bytes);
+  auto f = c.frame();
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->opcode, 0x8u);
+  EXPECT_EQ(close_code(*f), 4029);
+  // Under the budget nothing changes: pings are answered.
+  Raw calm(d.port());
+  open(calm, d.port());
+  for (int i = 0; i < 5; ++i) {
+    calm.send(masked(0x9, "k"));
+    auto pong = calm.frame();
+    ASSERT_TRUE(pong);
+    EXPECT_EQ(pong->opcode, 0xAu);
+  }
+}
+
 TEST(WsServer, TheClientsCloseIsEchoedThenTheServerHangsUp) {
   Daemon d;
   Raw c(d.port());

@@ -1,0 +1,118 @@
+#include "gateway/patient_ref.h"
+
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/uspoof.h>
+#include <unicode/ustring.h>
+
+#include <memory>
+#include <vector>
+
+namespace qc::gw {
+namespace {
+
+constexpr std::size_t kMaxRefBytes = 128;  // the engine's limit (docs/engine.md)
+
+bool invisible(UChar32 c) {
+  if (u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) return true;
+  const auto gc = static_cast<UCharCategory>(u_charType(c));
+  return gc == U_CONTROL_CHAR || gc == U_FORMAT_CHAR;
+}
+
+// One checker for the process: the checks are thread-safe once configured.
+const USpoofChecker* spoof_checker() {
+  static const USpoofChecker* checker = [] {
+    UErrorCode st = U_ZERO_ERROR;
+    USpoofChecker* sc = uspoof_open(&st);
+    if (U_FAILURE(st)) return static_cast<USpoofChecker*>(nullptr);
+    uspoof_setChecks(sc, USPOOF_RESTRICTION_LEVEL, &st);
+    uspoof_setRestrictionLevel(sc, USPOOF_HIGHLY_RESTRICTIVE);
+    if (U_FAILURE(st)) {
+      uspoof_close(sc);
+      return static_cast<USpoofChecker*>(nullptr);
+    }
+    return sc;
+  }();
+  return checker;
+}
+
+}  // namespace
+
+bool normalize_patient_ref(std::string_view ref, std::string* out, std::string* why) {
+  out->clear();
+  if (ref.size() > kMaxRefBytes) {
+    *why = "patientRef longer than 128 bytes";
+    return false;
+  }
+  // UTF-8 -> UTF-16, refusing malformed input (no replacement characters).
+  UErrorCode st = U_ZERO_ERROR;
+  UChar u16[kMaxRefBytes * 2];
+  int32_t len = 0;
+  u_strFromUTF8(u16, static_cast<int32_t>(std::size(u16)), &len, ref.data(),
+                static_cast<int32_t>(ref.size()), &st);
+  if (U_FAILURE(st)) {
+    *why = "patientRef is not valid UTF-8";
+    return false;
+  }
+  const icu::Normalizer2* nfkc = icu::Normalizer2::getNFKCInstance(st);
+  if (U_FAILURE(st) || nfkc == nullptr) {
+    *why = "patientRef cannot be normalized";
+    return false;
+  }
+  icu::UnicodeString n = nfkc->normalize(icu::UnicodeString(false, u16, len), st);
+  if (U_FAILURE(st)) {
+    *why = "patientRef cannot be normalized";
+    return false;
+  }
+  icu::UnicodeString clean;
+  bool space = false;
+  for (int32_t i = 0; i < n.length(); i = n.moveIndex32(i, 1)) {
+    UChar32 c = n.char32At(i);
+    if (u_isUWhiteSpace(c)) {
+      space = !clean.isEmpty();
+      continue;
+    }
+    if (invisible(c)) continue;
+    if (u_charType(c) == U_UNASSIGNED) {
+      *why = "patientRef contains an unassigned code point";
+      return false;
+    }
+    if (space) clean.append(static_cast<UChar>(0x20));
+    space = false;
+    if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
+    clean.append(c);
+  }
+  if (clean.isEmpty()) {
+    *why = "patientRef is empty";
+    return false;
+  }
+  if (const USpoofChecker* sc = spoof_checker()) {
+    int32_t checks = uspoof_check2(sc, clean.getBuffer(), clean.length(), nullptr, &st);
+    if (U_SUCCESS(st) && (checks & USPOOF_RESTRICTION_LEVEL) != 0) {
+      *why = "patientRef mixes letters of scripts that are not written together";
+      return false;
+    }
+  }
+  clean.toUTF8String(*out);
+  if (out->size() > kMaxRefBytes) {
+    out->clear();
+    *why = "patientRef longer than 128 bytes once normalized";
+    return false;
+  }
+  return true;
+}
+
+bool normalize_patient_refs(Command* command, std::string* why) {
+  std::string* ref = nullptr;
+  if (auto* c = std::get_if<Book>(&command->body)) ref = &c->patient_ref;
+  else if (auto* c = std::get_if<Hold>(&command->body)) ref = &c->patient_ref;
+  else if (auto* c = std::get_if<RegisterWalkIn>(&command->body)) ref = &c->patient_ref;
+  if (ref == nullptr || ref->empty()) return true;
+  std::string out;
+  if (!normalize_patient_ref(*ref, &out, why)) return false;
+  *ref = std::move(out);
+  return true;
+}
+
+}  // namespace qc::gw
