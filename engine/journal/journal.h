@@ -174,6 +174,11 @@ struct OpenOptions {
   // Redis: fail open() when the server is down (true), or return a journal
   // that keeps retrying (false; append fails with kUnavailable meanwhile).
   bool require_connection = true;
+  // SQLite: open even when the WAL is damaged before later committed
+  // transactions (wal_check.h), accepting the loss of those transactions
+  // (reported in OpenReport::dropped). Without it such a store does not
+  // open (docs/durability.md "A damaged journal").
+  bool truncate_damaged = false;
 };
 
 // What open() found. `dropped` lists what a torn or corrupt tail lost (never

@@ -376,14 +376,39 @@ std::unique_ptr<Journal> open_sqlite(const std::string& path, const OpenOptions&
   }
   // A read-only opener (the replay tool) may run beside a live writer whose
   // WAL legitimately ends in a transaction being written: no report then.
-  const WalCheck wal = options.read_only ? WalCheck{} : check_wal(path + "-wal");
+  // Damage before later commits (below) is reported to it all the same.
+  WalCheck wal = check_wal(path + "-wal");
+  if (options.read_only && !wal.damaged) wal = WalCheck{};
+  // Damage before later commits is not a torn tail: opening would drop
+  // acknowledged commits (SQLite stops at the damaged frame and the next
+  // checkpoint makes that final). Refuse before SQLite touches the file.
+  const std::string damage =
+      wal.damaged ? "sqlite " + path + "-wal: " + wal.problem + " (" +
+                        std::to_string(wal.frames_after) +
+                        " frame(s) after the damage; acknowledged commits)"
+                  : std::string();
+  if (wal.damaged && !options.truncate_damaged && !options.read_only) {
+    if (error) {
+      *error = damage +
+               ": refusing to open. Back up " + path + " and " + path +
+               "-wal, inspect with `queuecast replay --journal sqlite://" + path +
+               "`, then restore a good copy or start queuecastd once with "
+               "--truncate-damaged-journal to drop everything from the damage on "
+               "(docs/durability.md \"A damaged journal\")";
+    }
+    return nullptr;
+  }
   auto j = std::make_unique<SqliteJournal>();
   if (!j->init(path, options, error)) return nullptr;
   if (report) {
     report->store = "sqlite";
     report->location = path;
     report->last_seq = j->last_seq();
-    if (!wal.problem.empty()) {
+    if (wal.damaged) {
+      report->dropped.push_back(damage + (options.read_only
+                                              ? ": this read shows the journal up to the damage"
+                                              : ": dropped as asked (--truncate-damaged-journal)"));
+    } else if (!wal.problem.empty()) {
       report->dropped.push_back(
           "sqlite " + path + "-wal: " + wal.problem + "; dropped " +
           std::to_string(wal.dropped_frames) + " frame(s), " + std::to_string(wal.dropped_bytes) +

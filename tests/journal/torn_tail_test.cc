@@ -116,6 +116,100 @@ TEST(TornTail, SqliteWalTruncatedAtEveryByteOfTheLastRecord) {
   testing::remove_tree(dir);
 }
 
+// A flipped bit in an early, committed frame is not a torn tail: the
+// transactions after it were committed and acknowledged, and SQLite would
+// drop them with it. The store refuses to open, naming the damage; opened
+// with truncate_damaged it drops them and says so; the read-only opener
+// (queuecast replay) reads up to the damage and reports it.
+TEST(TornTail, SqliteWalDamagedBeforeLaterCommitsIsRefused) {
+  const std::string dir = testing::make_temp_dir("damaged-sqlite", /*memory_fs=*/true);
+  const std::string db = dir + "/j.db";
+  {
+    sqlite3* raw = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+    sqlite3_exec(raw, "PRAGMA page_size=1024; VACUUM;", nullptr, nullptr, nullptr);
+    sqlite3_close(raw);
+  }
+  constexpr std::uint64_t kN = 15, kDamaged = 10;
+  std::string db_bytes, wal, wal_before_damaged;
+  {
+    std::string error;
+    auto j = open("sqlite://" + db, &error);
+    ASSERT_TRUE(j) << error;
+    for (std::uint64_t s = 1; s <= kN; ++s) {
+      if (s == kDamaged) wal_before_damaged = slurp(db + "-wal");
+      std::vector<Record> b = {rec(s)};
+      ASSERT_TRUE(j->append(b, &error)) << error;
+    }
+    db_bytes = slurp(db);
+    wal = slurp(db + "-wal");
+  }
+  ASSERT_EQ(wal.substr(0, wal_before_damaged.size()), wal_before_damaged);
+  // A bit in the page of the first frame of record kDamaged's transaction.
+  std::string bad = wal;
+  bad[wal_before_damaged.size() + 24 + 100] ^= 0x10;
+  const std::string work = dir + "/w.db";
+  auto place = [&] {
+    fs::remove(work + "-shm");
+    spit(work, db_bytes);
+    spit(work + "-wal", bad);
+  };
+  place();
+  const WalCheck c = check_wal(work + "-wal");
+  EXPECT_TRUE(c.damaged) << c.problem;
+  EXPECT_EQ(c.damaged_at, wal_before_damaged.size());
+  EXPECT_EQ(c.commits_after, kN - kDamaged);
+  {
+    OpenReport report;
+    std::string error;
+    auto j = open("sqlite://" + work, OpenOptions{}, &report, &error);
+    EXPECT_FALSE(j) << "opened a WAL damaged before 5 acknowledged commits";
+    EXPECT_NE(error.find("damaged"), std::string::npos) << error;
+    EXPECT_NE(error.find(std::to_string(kN - kDamaged) + " committed transaction(s)"),
+              std::string::npos) << error;
+    EXPECT_NE(error.find("--truncate-damaged-journal"), std::string::npos) << error;
+    EXPECT_EQ(error.find("never acknowledged"), std::string::npos) << error;
+  }
+  // Refusing left the files as they were (SQLite did not recover the WAL).
+  EXPECT_EQ(slurp(work + "-wal"), bad);
+  {
+    OpenOptions ro;
+    ro.read_only = true;
+    OpenReport report;
+    std::string error;
+    auto j = open("sqlite://" + work, ro, &report, &error);
+    ASSERT_TRUE(j) << error;
+    EXPECT_EQ(j->last_seq(), kDamaged - 1);
+    ASSERT_EQ(report.dropped.size(), 1u);
+    EXPECT_NE(report.dropped[0].find("damaged"), std::string::npos) << report.dropped[0];
+  }
+  place();
+  {
+    OpenOptions o;
+    o.truncate_damaged = true;
+    OpenReport report;
+    std::string error;
+    auto j = open("sqlite://" + work, o, &report, &error);
+    ASSERT_TRUE(j) << error;
+    EXPECT_EQ(j->last_seq(), kDamaged - 1);
+    expect_records(*j, kDamaged - 1);
+    ASSERT_EQ(report.dropped.size(), 1u);
+    EXPECT_NE(report.dropped[0].find("acknowledged"), std::string::npos) << report.dropped[0];
+    EXPECT_EQ(report.dropped[0].find("never acknowledged"), std::string::npos) << report.dropped[0];
+  }
+  // A damaged WAL header before committed frames: the same.
+  bad = wal;
+  bad[25] ^= 0x01;  // the header's checksum
+  place();
+  EXPECT_TRUE(check_wal(work + "-wal").damaged);
+  {
+    std::string error;
+    EXPECT_FALSE(open("sqlite://" + work, OpenOptions{}, nullptr, &error));
+    EXPECT_NE(error.find("header is damaged"), std::string::npos) << error;
+  }
+  testing::remove_tree(dir);
+}
+
 TEST(TornTail, WalCheckOfAMissingOrCleanWal) {
   EXPECT_FALSE(check_wal("/nonexistent/qc.db-wal").present);
   const std::string dir = testing::make_temp_dir("walcheck");
