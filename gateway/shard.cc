@@ -287,6 +287,12 @@ class Shard::Impl {
       t.command.body = Tick{};
       t.principal.role = Role::kNone;
       apply_one(t, now, /*system=*/true);
+      // Displays whose rooms changed by time alone (local midnight, an
+      // evening session leaving) are pushed although no command changed them.
+      if (last_tick_ != kNoTime)
+        for (std::string& area : engine_.display_areas_changed(last_tick_, now))
+          changes_.areas.insert(std::move(area));
+      last_tick_ = now;
     }
     for (Task& task : batch) {
       if (task.read) {
@@ -664,6 +670,7 @@ class Shard::Impl {
   pb::CommandResponse resp_;
   pb::Command command_pb_;
   Changes changes_;
+  Time last_tick_ = kNoTime;  // `now` of the last tick (display changes by time)
   std::atomic<bool> degraded_{false};
   std::atomic<bool> recovered_{false};
 

@@ -250,6 +250,53 @@ TEST(Runtime, PublishesChangedViewsToSubscribersAfterTheCommit) {
   EXPECT_EQ(sub->frames[3].second.find("Zhang San"), std::string::npos);  // displays never see names
 }
 
+// At local midnight a display's rooms change with no command (yesterday's
+// room leaves): the display is pushed, with a higher version, although no
+// session changed.
+TEST(Runtime, DisplaysArePushedWhenTheDayChanges) {
+  Fixture f;
+  // The next local midnight of the sessions (UTC+8) after kT0.
+  const Time midnight = (kT0 + 8 * kHour) / kDay * kDay + kDay - 8 * kHour;
+  VirtualClock clock{midnight - 3500, 1.0};
+  auto rt = std::make_unique<Runtime>(RuntimeOptions{}, clock, f.metrics,
+                                      std::make_unique<SharedJournal>(f.store.get()));
+  std::string err;
+  ASSERT_TRUE(rt->recover(&err)) << err;
+  rt->start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  // A tick closes the session (it ended at noon): the last change by a command.
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    std::promise<bool> p;
+    rt->read_session("s1", [&](ShardContext& ctx) {
+      p.set_value(ctx.engine.staff_view("s1", ctx.now)->status == SessionStatus::kClosed);
+    });
+    closed = p.get_future().get();
+    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(closed);
+  auto sub = std::make_shared<Collect>();
+  std::promise<std::uint64_t> added;
+  rt->read_area("neuro-2f", [&](ShardContext& ctx) {
+    ctx.hub.add(display_topic("neuro-2f"), "", sub);
+    ASSERT_LT(ctx.now, midnight);
+    added.set_value(ctx.engine.display_view("neuro-2f", ctx.now).version);
+  });
+  const std::uint64_t before = added.get_future().get();
+  std::string frame;
+  for (int i = 0; i < 200 && frame.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::lock_guard lock(sub->mu);
+    for (const auto& [topic, bytes] : sub->frames)
+      if (topic == "d/neuro-2f") frame = bytes;
+  }
+  ASSERT_FALSE(frame.empty()) << "no display pushed at midnight";
+  EXPECT_NE(frame.find("\"rooms\":[]"), std::string::npos) << frame;
+  EXPECT_EQ(frame.find("\"version\":\"" + std::to_string(before) + "\""), std::string::npos)
+      << frame;
+  rt->stop();
+}
+
 // ---- Pipelined group commits ----
 
 // A journal whose commits stay in flight until the test settles them, in
