@@ -136,6 +136,8 @@ class SqliteJournal final : public Journal {
                           "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2)") &&
         sel_snap_.prepare(db_, "SELECT seq, image FROM snapshots ORDER BY seq DESC LIMIT 1") &&
         max_seq_.prepare(db_, "SELECT coalesce(max(seq), 0) FROM commands") &&
+        (o.read_only ||
+         probe_.prepare(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('write_probe', ?)")) &&
         sel_keys_.prepare(db_,
                           "SELECT seq, at, session_id, actor, command_name, idempotency_key, "
                           "response FROM commands WHERE idempotency_key IS NOT NULL AND at >= ? "
@@ -252,6 +254,17 @@ class SqliteJournal final : public Journal {
   }
 
   bool sync(std::string* error) override { return refresh_last(error); }
+  bool probe_write(std::string* error) override {
+    if (read_only_) return invalid("journal opened read-only", error);
+    int rc = step_done(begin_);
+    if (rc != SQLITE_DONE) return fail(rc, "begin", error);
+    probe_.i64(1, wall_ms());
+    rc = step_done(probe_);
+    if (rc != SQLITE_DONE) return abort(rc, "write probe", error);
+    rc = step_done(commit_);
+    if (rc != SQLITE_DONE) return abort(rc, "commit probe", error);
+    return refresh_last(error);
+  }
   Status status() const override { return status_; }
   std::string describe() const override { return "sqlite://" + path_; }
 
@@ -363,7 +376,7 @@ class SqliteJournal final : public Journal {
   std::uint64_t last_ = 0;
   Status status_ = Status::kOk;
   Stmt begin_, commit_, rollback_, ins_cmd_, ins_ev_, sel_cmd_, sel_ev_, ins_snap_, del_snap_,
-      sel_snap_, max_seq_, sel_keys_;
+      sel_snap_, max_seq_, sel_keys_, probe_;
 };
 
 }  // namespace
