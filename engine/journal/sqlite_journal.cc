@@ -254,6 +254,10 @@ class SqliteJournal final : public Journal {
   }
 
   bool sync(std::string* error) override { return refresh_last(error); }
+  // Copies the WAL's valid frames into the database and empties the WAL,
+  // so that frames SQLite dropped (a torn tail, a truncated damage) cannot
+  // be found again after the new ones at the next start. Best effort.
+  void checkpoint_truncate() { exec("PRAGMA wal_checkpoint(TRUNCATE)", nullptr); }
   bool probe_write(std::string* error) override {
     if (read_only_) return invalid("journal opened read-only", error);
     int rc = step_done(begin_);
@@ -412,7 +416,11 @@ std::unique_ptr<Journal> open_sqlite(const std::string& path, const OpenOptions&
     return nullptr;
   }
   auto j = std::make_unique<SqliteJournal>();
-  if (!j->init(path, options, error)) return nullptr;
+  if (!j->init(path, options, error)) {
+    if (wal.damaged && error) *error += " (" + damage + ")";
+    return nullptr;
+  }
+  if (!options.read_only && !wal.problem.empty()) j->checkpoint_truncate();
   if (report) {
     report->store = "sqlite";
     report->location = path;
