@@ -17,6 +17,7 @@
 #include "gateway/redis_asio.h"
 #include "gateway/runtime.h"
 #include "queuecast/v1/queuecast.pb.h"
+#include "tests/journal/clinic.h"
 #include "tests/journal/outage_scenarios.h"
 #include "tests/journal/test_redis.h"
 
@@ -28,24 +29,6 @@ using gw::CommandRequest;
 using gw::Principal;
 using gw::Role;
 using gw::Runtime;
-
-SessionSpec spec() {
-  SessionSpec s;
-  s.session_id = "s1";
-  s.doctor_id = "li";
-  s.doctor_name = "Dr. Li";
-  s.department = "neuro";
-  s.room = "3";
-  s.area = "neuro-2f";
-  s.start = 1'795'330'800'000;
-  s.end = s.start + 4 * kHour;
-  s.registration_open = s.start - kHour;
-  s.slot_minutes = 60;
-  s.appointment_quota = {4, 4, 4, 4};
-  s.walkin_quota = {4, 4, 4, 4};
-  s.walkin_conversion_time = s.end;
-  return s;
-}
 
 CommandOutcome run(Runtime& rt, CommandBody body) {
   std::promise<CommandOutcome> p;
@@ -74,14 +57,16 @@ bool wait_ready(Runtime& rt, bool want = true) {
 // `unblock` gives it back; `reader` reads the journal afterwards.
 void degraded_until_writable(std::unique_ptr<Journal> journal, const std::function<void()>& block,
                              const std::function<void()>& unblock, Journal& reader) {
-  gw::VirtualClock clock{1'795'330'800'000, 1.0};
+  constexpr Time kNow = 1'795'330'800'000;
+  gw::VirtualClock clock{kNow, 1.0};
   gw::Metrics metrics;
   gw::RuntimeOptions o;
   Runtime rt(o, clock, metrics, std::move(journal));
   std::string err;
   ASSERT_TRUE(rt.recover(&err)) << err;
   rt.start();
-  ASSERT_EQ(run(rt, CreateSession{spec()}).error, Error::kOk);
+  ASSERT_EQ(run(rt, CreateSession{testing::load_session("s1", "Dr. Li", "neuro", kNow)}).error,
+            Error::kOk);
   ASSERT_EQ(run(rt, RegisterWalkIn{"s1", "P1", "A", "", ""}).error, Error::kOk);
   ASSERT_TRUE(rt.ready());
   block();

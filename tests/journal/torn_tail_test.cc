@@ -30,6 +30,18 @@ void spit(const std::string& path, std::string_view bytes) {
   out.write(bytes.data(), std::streamsize(bytes.size()));
 }
 
+// An empty database "j.db" in `dir` with 1 KiB pages: small pages keep a
+// transaction's frames (and these tests) short; the WAL rules do not
+// depend on the page size.
+std::string small_page_db(const std::string& dir) {
+  const std::string db = dir + "/j.db";
+  sqlite3* raw = nullptr;
+  EXPECT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_exec(raw, "PRAGMA page_size=1024; VACUUM;", nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  return db;
+}
+
 void expect_records(Journal& j, std::uint64_t n) {
   std::uint64_t next = 1;
   std::string error;
@@ -45,15 +57,7 @@ void expect_records(Journal& j, std::uint64_t n) {
 
 TEST(TornTail, SqliteWalTruncatedAtEveryByteOfTheLastRecord) {
   const std::string dir = testing::make_temp_dir("torn-sqlite", /*memory_fs=*/true);
-  const std::string db = dir + "/j.db";
-  {
-    // Small pages keep the last transaction's frames (and this test) short;
-    // the WAL rules do not depend on the page size.
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-    sqlite3_exec(raw, "PRAGMA page_size=1024; VACUUM;", nullptr, nullptr, nullptr);
-    sqlite3_close(raw);
-  }
+  const std::string db = small_page_db(dir);
   constexpr std::uint64_t kN = 30;
   std::string db_bytes, wal_before, wal_after;
   {
@@ -123,13 +127,7 @@ TEST(TornTail, SqliteWalTruncatedAtEveryByteOfTheLastRecord) {
 // (queuecast replay) reads up to the damage and reports it.
 TEST(TornTail, SqliteWalDamagedBeforeLaterCommitsIsRefused) {
   const std::string dir = testing::make_temp_dir("damaged-sqlite", /*memory_fs=*/true);
-  const std::string db = dir + "/j.db";
-  {
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-    sqlite3_exec(raw, "PRAGMA page_size=1024; VACUUM;", nullptr, nullptr, nullptr);
-    sqlite3_close(raw);
-  }
+  const std::string db = small_page_db(dir);
   constexpr std::uint64_t kN = 15, kDamaged = 10;
   std::string db_bytes, wal, wal_before_damaged;
   {
