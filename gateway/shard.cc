@@ -407,6 +407,9 @@ class Shard::Impl {
     degraded_ = true;
     std::string rerr;
     checkpoint_.rollback(&engine_, &rerr);
+    // Keys of the failed groups must answer nothing while degraded; the
+    // rebuild reloads the durable ones from the journal.
+    idem_ = IdempotencyMap(options_.idempotency_max, options_.idempotency_ttl);
     while (!pipeline_.empty()) {
       answer(*pipeline_.front(), /*durable=*/false);
       recycle();
