@@ -99,6 +99,10 @@ class Engine {
   std::optional<StaffView> staff_view(std::string_view session_id, Time now) const;
   // Every session whose spec.area == area, as rooms. Unknown area: no rooms.
   DisplayView display_view(std::string_view area, Time now) const;
+  // The areas whose display view changes by time alone (a day change, an
+  // evening session leaving) at some moment in (from, to]: the views to push
+  // again although no command changed them.
+  std::vector<std::string> display_areas_changed(Time from, Time to) const;
   std::optional<Board> board(std::string_view session_id, Time now) const;
 
   // ---- Snapshots (recovery) ----

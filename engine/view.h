@@ -59,7 +59,7 @@ struct DisplayRoom {
 struct DisplayView {
   std::string area;
   std::vector<DisplayRoom> rooms;  // ordered by room, then session id
-  std::uint64_t version = 0;       // sum of the rooms' session versions
+  std::uint64_t version = 0;       // only grows (docs/api.md "Versions"); not the rooms' sum
 };
 
 struct StaffTicket {

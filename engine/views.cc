@@ -212,20 +212,37 @@ std::optional<StaffView> Engine::staff_view(std::string_view session_id, Time no
   return v;
 }
 
+namespace {
+// A session is on its area's displays from the local midnight that starts
+// its day until the end of that day, or until it ends if it runs past
+// midnight (an evening clinic): [enter, leave). Equivalent to "of the local
+// day of now, or running now".
+struct OnDisplay {
+  Time enter, leave;
+};
+OnDisplay on_display(const SessionSpec& sp) {
+  const Time enter = local_midnight(sp.start, sp.utc_offset_minutes);
+  return {enter, std::max(enter + kDay, sp.end)};
+}
+}  // namespace
+
 DisplayView Engine::display_view(std::string_view area, Time now) const {
   DisplayView v;
   v.area = std::string(area);
   const State& st = *state_;
   std::vector<SessionIdx> picked;
+  // The version only grows (docs/api.md "Versions"): the versions of every
+  // session of the area (each grows with every change of the session, and
+  // sessions are never removed), plus one for each time a session came onto
+  // the displays or left them. Whatever changes the view (a command, a new
+  // session, a day change) raises it; a restart rebuilds the same state and
+  // so the same number.
   for (SessionIdx si = 0; si < st.sessions.size(); ++si) {
     const SessionRec& s = st.sessions[si];
     if (s.spec.area != area) continue;
-    // Rooms of the local day of `now`, and those of an earlier day still
-    // running (an evening clinic past midnight).
-    const bool today = local_midnight(s.spec.start, s.spec.utc_offset_minutes) ==
-                       local_midnight(now, s.spec.utc_offset_minutes);
-    const bool running = s.spec.start <= now && now < s.spec.end;
-    if (!today && !running) continue;
+    const OnDisplay d = on_display(s.spec);
+    v.version += s.version + (d.enter <= now ? 1 : 0) + (d.leave <= now ? 1 : 0);
+    if (now < d.enter || d.leave <= now) continue;
     picked.push_back(si);
   }
   std::sort(picked.begin(), picked.end(), [&](SessionIdx a, SessionIdx b) {
@@ -249,7 +266,6 @@ DisplayView Engine::display_view(std::string_view area, Time now) const {
     r.doctor_name = s.spec.doctor_name;
     r.status = s.status;
     r.version = s.version;
-    v.version += s.version;
     if (s.called >= 0) {
       r.has_called = true;
       r.called = entry(s.tickets[s.called]);
@@ -262,6 +278,18 @@ DisplayView Engine::display_view(std::string_view area, Time now) const {
       if (t.state == TicketState::kMissed) r.missed.push_back(entry(t));
   }
   return v;
+}
+
+std::vector<std::string> Engine::display_areas_changed(Time from, Time to) const {
+  std::vector<std::string> out;
+  if (to <= from) return out;
+  for (const SessionRec& s : state_->sessions) {
+    const OnDisplay d = on_display(s.spec);
+    const bool crossed = (from < d.enter && d.enter <= to) || (from < d.leave && d.leave <= to);
+    if (crossed && std::find(out.begin(), out.end(), s.spec.area) == out.end())
+      out.push_back(s.spec.area);
+  }
+  return out;
 }
 
 std::optional<Board> Engine::board(std::string_view session_id, Time now) const {

@@ -250,6 +250,8 @@ const char kUsage[] =
     "  --clock-start RFC3339  virtual clock start (default: now)\n"
     "  --limit NAME=VALUE     override one limit (see docs/operations.md)\n"
     "  --demo-clinic          create today's demo sessions at start\n"
+    "  --truncate-damaged-journal  open a journal damaged before later commits, dropping\n"
+    "                         everything from the damage on (docs/durability.md)\n"
     "  --log-level LEVEL      debug | info | warn | error\n"
     "  --hash-key SECRET      print the SHA-256 of SECRET for the configuration, and exit\n";
 }  // namespace
@@ -315,6 +317,8 @@ int parse_flags(int argc, char** argv, Config* c, std::string* error) {
       if (!need(&v) || !set_limit(v, &c->limits, error)) return 1;
     } else if (f == "--demo-clinic") {
       c->demo_clinic = true;
+    } else if (f == "--truncate-damaged-journal") {
+      c->truncate_damaged_journal = true;
     } else if (f == "--log-level") {
       if (!need(&c->log_level)) return 1;
     } else if (f == "--hash-key") {

@@ -48,6 +48,9 @@ struct Config {
   Time clock_start = kNoTime;
   std::string log_level = "info";
   bool demo_clinic = false;          // create today's demo sessions at start
+  // Open a journal damaged before later commits anyway, dropping them
+  // (--truncate-damaged-journal; docs/durability.md "A damaged journal").
+  bool truncate_damaged_journal = false;
   std::int64_t snapshot_every = 250'000;
   EngineOptions engine;
   Limits limits;

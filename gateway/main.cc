@@ -84,10 +84,12 @@ int main(int argc, char** argv) {
   for (int i = 0; i < config.shards; ++i) {
     std::string url = shard_url(config.store, i);
     journal::OpenReport report;
+    journal::OpenOptions oo;
+    oo.truncate_damaged = config.truncate_damaged_journal;
     // Redis: queuecastd writes through the Asio-driven client (redis_asio.h).
     auto j = url.rfind("redis://", 0) == 0 && !std::getenv("QUEUECASTD_REDIS_SYNC")
-                 ? open_redis_asio(url, journal::OpenOptions{}, &report, &error)
-                 : journal::open(url, journal::OpenOptions{}, &report, &error);
+                 ? open_redis_asio(url, oo, &report, &error)
+                 : journal::open(url, oo, &report, &error);
     if (!j) {
       log_event("error", "store_open_failed", {{"store", url}, {"error", error}});
       std::fprintf(stderr, "queuecastd: cannot open store %s: %s\n", url.c_str(), error.c_str());

@@ -59,7 +59,7 @@ void render_own(const Engine& engine, const Hub& hub, const std::string& id, Tim
 void render_views(const Engine& engine, const Hub& hub, const Changes& changes, Time now,
                   std::vector<Publication>* out) {
   const auto t = std::chrono::steady_clock::now();
-  std::set<std::string> areas;
+  std::set<std::string> areas = changes.areas;
   std::vector<PatientView> pvs;
   for (const std::string& sid : changes.sessions) {
     const SessionSpec* spec = engine.session_spec(sid);

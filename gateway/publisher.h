@@ -25,12 +25,15 @@ struct Changes {
   std::set<std::string> sessions;  // sessions named by an event
   std::set<std::string> tickets;   // tickets (and holds) named by an event
   std::set<std::string> statuses;  // sessions paused, resumed, suspended or closed
+  // Areas whose display changed by time alone (Engine::display_areas_changed).
+  std::set<std::string> areas;
   void add(const std::vector<Event>& events);
-  bool empty() const { return sessions.empty(); }
+  bool empty() const { return sessions.empty() && areas.empty(); }
   void clear() {
     sessions.clear();
     tickets.clear();
     statuses.clear();
+    areas.clear();
   }
 };
 
@@ -46,7 +49,7 @@ struct Publication {
 // Appends to *out a frame for every (topic, format) that `hub` has
 // subscribers for and whose view `changes` may have changed: the boards,
 // staff views and patient views ("p/") of the changed sessions, and the
-// displays of their areas. Each payload is encoded once and shared.
+// displays of their areas and of `changes.areas`. Each payload is encoded once and shared.
 //
 // Own views ("o/", phones that follow the board): only those of the tickets
 // named by an event of the group, of the BOOKED tickets of the changed

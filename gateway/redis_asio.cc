@@ -290,6 +290,10 @@ class AsioRedisJournal final : public journal::Journal {
     }
     return true;
   }
+  bool probe_write(std::string* error) override {
+    if (!track(sync_->probe_write(error))) return false;
+    return sync(error);
+  }
   Status status() const override { return status_; }
   std::string describe() const override { return sync_->describe(); }
 

@@ -191,7 +191,7 @@ class Runtime {
 
   int shards() const;
   const Clock& clock() const { return clock_; }
-  bool ready() const;  // recovered, and no shard is rebuilding after a store failure
+  bool ready() const;  // recovered, and no shard degraded (a failed commit, store not writable since)
 
  private:
   friend class SubmitBatch;

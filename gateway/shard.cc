@@ -274,9 +274,11 @@ class Shard::Impl {
   // Applies a group and sends its commit.
   void process(std::vector<Task>& batch, Time now, bool tick) {
     if (degraded_ && tick && pipeline_.empty()) {
+      // Rebuilt from the store (once) only when it takes a write again: a
+      // store that can be read but not written (disk full, maxmemory) keeps
+      // the shard degraded instead of recovering it for every command.
       std::string err;
-      journal_->sync(&err);
-      recover(&err);
+      if (journal_->probe_write(&err)) recover(&err);
     }
     Group& g = new_group();
     g_ = &g;
@@ -288,6 +290,12 @@ class Shard::Impl {
       t.command.body = Tick{};
       t.principal.role = Role::kNone;
       apply_one(t, now, /*system=*/true);
+      // Displays whose rooms changed by time alone (local midnight, an
+      // evening session leaving) are pushed although no command changed them.
+      if (last_tick_ != kNoTime)
+        for (std::string& area : engine_.display_areas_changed(last_tick_, now))
+          changes_.areas.insert(std::move(area));
+      last_tick_ = now;
     }
     for (Task& task : batch) {
       if (task.read) {
@@ -377,9 +385,12 @@ class Shard::Impl {
   // (the journal lands none of their commits unless the failed one landed).
   // Nothing of them stays visible: the engine is rolled back to its last
   // committed record at once, in memory (reads never see them, even while
-  // the store stays down), then rebuilt from the journal (a commit whose
-  // reply was lost may have landed), which also rebuilds the idempotency
-  // keys. Then every group is answered `unavailable`, in order.
+  // the store stays down). Then every group is answered `unavailable`, in
+  // order, and the shard stays degraded (commands answered `unavailable`
+  // without touching the engine, /readyz 503) until a tick finds the store
+  // writable (Journal::probe_write()) and rebuilds the shard from it once
+  // (a commit whose reply was lost may have landed; the idempotency keys
+  // of the failed groups go with the rebuild).
   void fail_all(const std::string& err) {
     std::size_t records = 0;
     for (auto& g : pipeline_) records += g->records.size();
@@ -397,8 +408,9 @@ class Shard::Impl {
     degraded_ = true;
     std::string rerr;
     checkpoint_.rollback(&engine_, &rerr);
-    journal_->sync(&rerr);
-    recover(&rerr);
+    // Keys of the failed groups must answer nothing while degraded; the
+    // rebuild reloads the durable ones from the journal.
+    idem_ = IdempotencyMap(options_.idempotency_max, options_.idempotency_ttl);
     while (!pipeline_.empty()) {
       answer(*pipeline_.front(), /*durable=*/false);
       recycle();
@@ -678,6 +690,7 @@ class Shard::Impl {
   pb::CommandResponse resp_;
   pb::Command command_pb_;
   Changes changes_;
+  Time last_tick_ = kNoTime;  // `now` of the last tick (display changes by time)
   std::atomic<bool> degraded_{false};
   std::atomic<bool> recovered_{false};
 

@@ -102,6 +102,12 @@ class Journal {
   // last_seq() is the truth again after a failed append. False while the
   // store is unreachable.
   virtual bool sync(std::string* error) { return true; }
+  // Whether the store takes a write now, by making a small one outside the
+  // journal's records (SQLite: a row of its meta table; Redis: the key
+  // "<key>:probe"), then sync(). A store that can be read but not written
+  // (disk full, a held lock, Redis maxmemory) answers false: a degraded
+  // shard asks this every tick before it rebuilds and takes commands again.
+  virtual bool probe_write(std::string* error) { return sync(error); }
   // What the last failed call failed of (kOk after a success).
   virtual Status status() const { return Status::kOk; }
   // "sqlite:///var/lib/queuecast/journal.db", "redis://127.0.0.1:6379/0 key queuecast"
@@ -178,6 +184,11 @@ struct OpenOptions {
   // Redis: fail open() when the server is down (true), or return a journal
   // that keeps retrying (false; append fails with kUnavailable meanwhile).
   bool require_connection = true;
+  // SQLite: open even when the WAL is damaged before later committed
+  // transactions (wal_check.h), accepting the loss of those transactions
+  // (reported in OpenReport::dropped). Without it such a store does not
+  // open (docs/durability.md "A damaged journal").
+  bool truncate_damaged = false;
 };
 
 // What open() found. `dropped` lists what a torn or corrupt tail lost (never

@@ -400,6 +400,21 @@ class RedisJournal final : public Journal {
     if (!ensure(error)) return false;
     return read_last(error);
   }
+  bool probe_write(std::string* error) override {
+    if (!ensure(error)) return false;
+    const std::string key = addr_.key + ":probe";
+    const std::string t = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+    const char* argv[] = {"SET", key.c_str(), t.c_str()};
+    Reply r;
+    if (!command(3, argv, nullptr, &r, error)) return false;
+    if (r->type == REDIS_REPLY_ERROR)
+      return fail(Status::kUnavailable,
+                  "redis " + where() + ": SET " + key + ": " + std::string(str(r.get())),
+                  error);
+    return read_last(error);
+  }
   Status status() const override { return status_; }
   std::string describe() const override {
     return "redis://" + addr_.host + ":" + std::to_string(addr_.port) + "/" +

@@ -151,6 +151,8 @@ class SqliteJournal final : public Journal {
                           "(SELECT seq FROM snapshots ORDER BY seq DESC LIMIT 2)") &&
         sel_snap_.prepare(db_, "SELECT seq, image FROM snapshots ORDER BY seq DESC LIMIT 1") &&
         max_seq_.prepare(db_, "SELECT coalesce(max(seq), 0) FROM commands") &&
+        (o.read_only ||
+         probe_.prepare(db_, "INSERT OR REPLACE INTO meta(key, value) VALUES('write_probe', ?)")) &&
         sel_keys_.prepare(db_, sel_keys.c_str());
     if (!ok) return fail(sqlite3_errcode(db_), "prepare", error);
     return refresh_last(error);
@@ -267,6 +269,21 @@ class SqliteJournal final : public Journal {
   }
 
   bool sync(std::string* error) override { return refresh_last(error); }
+  // Copies the WAL's valid frames into the database and empties the WAL,
+  // so that frames SQLite dropped (a torn tail, a truncated damage) cannot
+  // be found again after the new ones at the next start. Best effort.
+  void checkpoint_truncate() { exec("PRAGMA wal_checkpoint(TRUNCATE)", nullptr); }
+  bool probe_write(std::string* error) override {
+    if (read_only_) return invalid("journal opened read-only", error);
+    int rc = step_done(begin_);
+    if (rc != SQLITE_DONE) return fail(rc, "begin", error);
+    probe_.i64(1, wall_ms());
+    rc = step_done(probe_);
+    if (rc != SQLITE_DONE) return abort(rc, "write probe", error);
+    rc = step_done(commit_);
+    if (rc != SQLITE_DONE) return abort(rc, "commit probe", error);
+    return refresh_last(error);
+  }
   Status status() const override { return status_; }
   std::string describe() const override { return "sqlite://" + path_; }
 
@@ -389,7 +406,7 @@ class SqliteJournal final : public Journal {
   std::uint64_t last_ = 0;
   Status status_ = Status::kOk;
   Stmt begin_, commit_, rollback_, ins_cmd_, ins_ev_, sel_cmd_, sel_ev_, ins_snap_, del_snap_,
-      sel_snap_, max_seq_, sel_keys_;
+      sel_snap_, max_seq_, sel_keys_, probe_;
 };
 
 }  // namespace
@@ -402,14 +419,43 @@ std::unique_ptr<Journal> open_sqlite(const std::string& path, const OpenOptions&
   }
   // A read-only opener (the replay tool) may run beside a live writer whose
   // WAL legitimately ends in a transaction being written: no report then.
-  const WalCheck wal = options.read_only ? WalCheck{} : check_wal(path + "-wal");
+  // Damage before later commits (below) is reported to it all the same.
+  WalCheck wal = check_wal(path + "-wal");
+  if (options.read_only && !wal.damaged) wal = WalCheck{};
+  // Damage before later commits is not a torn tail: opening would drop
+  // acknowledged commits (SQLite stops at the damaged frame and the next
+  // checkpoint makes that final). Refuse before SQLite touches the file.
+  const std::string damage =
+      wal.damaged ? "sqlite " + path + "-wal: " + wal.problem + " (" +
+                        std::to_string(wal.frames_after) +
+                        " frame(s) after the damage; acknowledged commits)"
+                  : std::string();
+  if (wal.damaged && !options.truncate_damaged && !options.read_only) {
+    if (error) {
+      *error = damage +
+               ": refusing to open. Back up " + path + " and " + path +
+               "-wal, inspect with `queuecast replay --journal sqlite://" + path +
+               "`, then restore a good copy or start queuecastd once with "
+               "--truncate-damaged-journal to drop everything from the damage on "
+               "(docs/durability.md \"A damaged journal\")";
+    }
+    return nullptr;
+  }
   auto j = std::make_unique<SqliteJournal>();
-  if (!j->init(path, options, error)) return nullptr;
+  if (!j->init(path, options, error)) {
+    if (wal.damaged && error) *error += " (" + damage + ")";
+    return nullptr;
+  }
+  if (!options.read_only && !wal.problem.empty()) j->checkpoint_truncate();
   if (report) {
     report->store = "sqlite";
     report->location = path;
     report->last_seq = j->last_seq();
-    if (!wal.problem.empty()) {
+    if (wal.damaged) {
+      report->dropped.push_back(damage + (options.read_only
+                                              ? ": this read shows the journal up to the damage"
+                                              : ": dropped as asked (--truncate-damaged-journal)"));
+    } else if (!wal.problem.empty()) {
       report->dropped.push_back(
           "sqlite " + path + "-wal: " + wal.problem + "; dropped " +
           std::to_string(wal.dropped_frames) + " frame(s), " + std::to_string(wal.dropped_bytes) +

@@ -31,6 +31,33 @@ void wal_checksum(bool big, const unsigned char* data, std::size_t n, std::uint3
   *s1 = b;
 }
 
+// Frames from `pos` on that chain from (s0, s1) with the header's salts:
+// how many verified commit frames there are, and the frames up to the last.
+struct Chain {
+  std::uint64_t commits = 0;
+  std::uint64_t frames = 0;
+};
+Chain chain_after(const std::vector<unsigned char>& buf, std::size_t pos, std::size_t page_size,
+                  bool big, std::uint32_t salt1, std::uint32_t salt2, std::uint32_t s0,
+                  std::uint32_t s1) {
+  Chain c;
+  std::uint64_t n = 0;
+  const std::size_t frame = 24 + page_size;
+  for (; pos + frame <= buf.size(); pos += frame) {
+    const unsigned char* fh = buf.data() + pos;
+    if (be32(fh + 8) != salt1 || be32(fh + 12) != salt2) break;
+    wal_checksum(big, fh, 8, &s0, &s1);
+    wal_checksum(big, fh + 24, page_size, &s0, &s1);
+    if (s0 != be32(fh + 16) || s1 != be32(fh + 20)) break;
+    ++n;
+    if (be32(fh + 4) != 0) {
+      ++c.commits;
+      c.frames = n;
+    }
+  }
+  return c;
+}
+
 }  // namespace
 
 WalCheck check_wal(const std::string& wal_path) {
@@ -68,6 +95,22 @@ WalCheck check_wal(const std::string& wal_path) {
     // under this header (a WAL header is synced before its first commit).
     out.problem = "WAL header checksum mismatch";
     out.dropped_bytes = buf.size() - 32;
+    // Frames that chain from the header's stored checksum up to a commit
+    // were written under this header, after it was synced: damage.
+    if (page_size >= 512 && page_size <= 65536 && (page_size & (page_size - 1)) == 0) {
+      // Chained from the checksum as stored or as computed (whichever of
+      // the two the damage hit).
+      Chain c = chain_after(buf, 32, page_size, big, salt1, salt2, be32(h + 24), be32(h + 28));
+      if (c.commits == 0) c = chain_after(buf, 32, page_size, big, salt1, salt2, s0, s1);
+      if (c.commits > 0) {
+        out.damaged = true;
+        out.damaged_at = 0;
+        out.commits_after = c.commits;
+        out.frames_after = c.frames;
+        out.problem = "WAL header is damaged (checksum mismatch) and " +
+                      std::to_string(c.commits) + " committed transaction(s) follow it";
+      }
+    }
     return out;
   }
   out.header_valid = true;
@@ -93,6 +136,26 @@ WalCheck check_wal(const std::string& wal_path) {
                     " (an unfinished or corrupt write)";
       out.dropped_frames = pending + 1;
       out.dropped_bytes = pos + frame - out.valid_bytes;
+      // Later frames chaining from this frame's checksum (stored, or as
+      // computed when the stored one is what was damaged): if they
+      // hold a commit after the one that ends this frame's transaction,
+      // committed transactions follow the damage.
+      Chain c = chain_after(buf, pos + frame, page_size, big, salt1, salt2, be32(fh + 16),
+                            be32(fh + 20));
+      if (c.commits == 0) c = chain_after(buf, pos + frame, page_size, big, salt1, salt2, c0, c1);
+      // The first commit after a non-commit frame closes its own transaction.
+      const std::uint64_t own = be32(fh + 4) != 0 ? 0 : 1;
+      if (c.commits > own) {
+        out.damaged = true;
+        out.damaged_at = pos;
+        out.commits_after = c.commits - own;
+        out.frames_after = c.frames;
+        out.problem = "WAL frame at byte " + std::to_string(pos) +
+                      " is damaged (checksum mismatch) and " + std::to_string(out.commits_after) +
+                      " committed transaction(s) follow it";
+        out.dropped_frames += c.frames;
+        out.dropped_bytes += c.frames * frame;
+      }
       return out;
     }
     s0 = c0;

@@ -54,7 +54,22 @@ class SharedJournal final : public ForwardingJournal {
     }
     return inner_->append(batch, error);
   }
+  // Readable while failing (a full disk): reads work, writes do not.
+  bool probe_write(std::string* error) override {
+    ++probes;
+    if (fail_ && *fail_) {
+      if (error) *error = "disk on fire";
+      return false;
+    }
+    return inner_->probe_write(error);
+  }
+  // One per recovery (snapshot + replay).
+  bool load_snapshot(std::uint64_t* seq, std::string* image, std::string* error) override {
+    ++recoveries;
+    return inner_->load_snapshot(seq, image, error);
+  }
   int appends = 0;
+  std::atomic<int> probes{0}, recoveries{0};
 
  private:
   std::atomic<bool>* fail_;
@@ -92,6 +107,14 @@ CommandOutcome run(Runtime& rt, CommandBody body, Principal who, std::string key
   r.done = [&p](CommandOutcome o) { p.set_value(std::move(o)); };
   rt.submit(std::move(r));
   return f.get();
+}
+
+// A degraded shard becomes ready again at a tick once its store takes
+// writes; true when it did within 10 s.
+bool wait_ready(Runtime& rt) {
+  for (int i = 0; i < 500 && !rt.ready(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  return rt.ready();
 }
 
 struct Fixture {
@@ -198,6 +221,45 @@ TEST(Runtime, ScopesAndPatientTokensAreCheckedOnTheShard) {
   EXPECT_EQ(run(*rt, Tick{}, admin()).error, Error::kForbidden);
 }
 
+// A store that can be read but not written (disk full, Redis maxmemory):
+// the shard stays degraded (not ready) and answers every command
+// `unavailable` without touching the engine or replaying the journal; it
+// probes the store every tick, and once the store takes writes it is
+// rebuilt once and ready, with nothing lost and nothing doubled.
+TEST(Runtime, AReadableButFullStoreKeepsTheShardDegradedUntilItTakesWrites) {
+  Fixture f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  ASSERT_EQ(run(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin()).error, Error::kOk);
+  f.fail = true;
+  EXPECT_EQ(run(*rt, RegisterWalkIn{"s1", "P2", "B", "", ""}, admin()).error, Error::kUnavailable);
+  EXPECT_FALSE(rt->ready()) << "a store that takes no writes: /readyz must say 503";
+  const int recoveries = f.journal->recoveries.load();
+  const int appends = f.journal->appends;
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(run(*rt, RegisterWalkIn{"s1", "P3", "C", "", ""}, admin()).error, Error::kUnavailable);
+  EXPECT_FALSE(rt->ready());
+  EXPECT_EQ(f.journal->recoveries.load(), recoveries) << "the journal was replayed for refused commands";
+  EXPECT_EQ(f.journal->appends, appends) << "commands were applied while degraded";
+  // Probed at the ticks, still failing: still degraded.
+  const int probes = f.journal->probes.load();
+  for (int i = 0; i < 200 && f.journal->probes.load() < probes + 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_GE(f.journal->probes.load(), probes + 2);
+  EXPECT_FALSE(rt->ready());
+  f.fail = false;
+  ASSERT_TRUE(wait_ready(*rt));
+  EXPECT_EQ(f.journal->recoveries.load(), recoveries + 1);  // rebuilt once
+  CommandOutcome o = run(*rt, RegisterWalkIn{"s1", "P4", "D", "", ""}, admin());
+  ASSERT_EQ(o.error, Error::kOk) << o.message;
+  queuecast::v1::CommandResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(o.response));
+  EXPECT_EQ(resp.label(), "W002");  // W001 kept, nothing of the refused ones
+  std::vector<std::uint64_t> seqs;
+  f.store->scan(0, [&](const journal::Record& r) { seqs.push_back(r.seq); return true; }, nullptr);
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1, 2, 3}));
+}
+
 TEST(Runtime, AFailingJournalAnswersUnavailableAndChangesNothing) {
   Fixture f;
   auto rt = f.start();
@@ -205,6 +267,7 @@ TEST(Runtime, AFailingJournalAnswersUnavailableAndChangesNothing) {
   f.fail = true;
   EXPECT_EQ(run(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin()).error, Error::kUnavailable);
   f.fail = false;
+  ASSERT_TRUE(wait_ready(*rt));
   // The failed walk-in was undone: the next one is W001 again.
   CommandOutcome o = run(*rt, RegisterWalkIn{"s1", "P2", "B", "", ""}, admin());
   ASSERT_EQ(o.error, Error::kOk) << o.message;
@@ -249,6 +312,53 @@ TEST(Runtime, PublishesChangedViewsToSubscribersAfterTheCommit) {
   EXPECT_NE(sub->frames[2].second.find("\"calledLabel\":\"W001\""), std::string::npos);
   EXPECT_NE(sub->frames[3].second.find("\"maskedName\":\"Z*** S.\""), std::string::npos);
   EXPECT_EQ(sub->frames[3].second.find("Zhang San"), std::string::npos);  // displays never see names
+}
+
+// At local midnight a display's rooms change with no command (yesterday's
+// room leaves): the display is pushed, with a higher version, although no
+// session changed.
+TEST(Runtime, DisplaysArePushedWhenTheDayChanges) {
+  Fixture f;
+  // The next local midnight of the sessions (UTC+8) after kT0.
+  const Time midnight = (kT0 + 8 * kHour) / kDay * kDay + kDay - 8 * kHour;
+  VirtualClock clock{midnight - 3500, 1.0};
+  auto rt = std::make_unique<Runtime>(RuntimeOptions{}, clock, f.metrics,
+                                      std::make_unique<SharedJournal>(f.store.get()));
+  std::string err;
+  ASSERT_TRUE(rt->recover(&err)) << err;
+  rt->start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  // A tick closes the session (it ended at noon): the last change by a command.
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    std::promise<bool> p;
+    rt->read_session("s1", [&](ShardContext& ctx) {
+      p.set_value(ctx.engine.staff_view("s1", ctx.now)->status == SessionStatus::kClosed);
+    });
+    closed = p.get_future().get();
+    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_TRUE(closed);
+  auto sub = std::make_shared<Collect>();
+  std::promise<std::uint64_t> added;
+  rt->read_area("neuro-2f", [&](ShardContext& ctx) {
+    ctx.hub.add(display_topic("neuro-2f"), "", sub);
+    ASSERT_LT(ctx.now, midnight);
+    added.set_value(ctx.engine.display_view("neuro-2f", ctx.now).version);
+  });
+  const std::uint64_t before = added.get_future().get();
+  std::string frame;
+  for (int i = 0; i < 200 && frame.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::lock_guard lock(sub->mu);
+    for (const auto& [topic, bytes] : sub->frames)
+      if (topic == "d/neuro-2f") frame = bytes;
+  }
+  ASSERT_FALSE(frame.empty()) << "no display pushed at midnight";
+  EXPECT_NE(frame.find("\"rooms\":[]"), std::string::npos) << frame;
+  EXPECT_EQ(frame.find("\"version\":\"" + std::to_string(before) + "\""), std::string::npos)
+      << frame;
+  rt->stop();
 }
 
 // ---- Pipelined group commits ----
@@ -496,6 +606,7 @@ TEST(RuntimePipeline, AFailedCommitFailsEveryLaterGroupInFlight) {
   EXPECT_EQ(oc.error, Error::kUnavailable) << oc.message;
   EXPECT_EQ(label_of(a.future.get()), "W001");
   f.journal->open_gate();
+  ASSERT_TRUE(wait_ready(*rt));
   // Nothing of b or c: one ticket, not called; the next walk-in is W002.
   EXPECT_EQ(read_labels(*rt, "s1"), (std::vector<std::string>{"W001"}));
   CommandOutcome e = run(*rt, RegisterWalkIn{"s1", "P5", "E", "", ""}, admin());
@@ -587,6 +698,7 @@ TEST(RuntimePipeline, KeysOfAFailedGroupAreForgotten) {
   EXPECT_EQ(r1.error, Error::kUnavailable);
   EXPECT_FALSE(r1.replayed);
   f.journal->open_gate();
+  ASSERT_TRUE(wait_ready(*rt));
   CommandOutcome again = keyed("k1").future.get();
   ASSERT_EQ(again.error, Error::kOk) << again.message;
   EXPECT_FALSE(again.replayed);

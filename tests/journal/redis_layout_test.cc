@@ -238,5 +238,31 @@ TEST(RedisLayout, ACorruptGroupIsReportedNotTrusted) {
   EXPECT_EQ(all(*j).size(), 2u);
 }
 
+// A corrupt entry before valid later ones is not a torn tail: the scan
+// (and so recovery: queuecastd does not start) fails naming where, and never
+// goes on past it with the later entries as if nothing were missing.
+TEST(RedisLayout, ACorruptEntryBeforeValidOnesStopsTheScan) {
+  testing::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  auto c = connect(redis);
+  ASSERT_TRUE(c);
+  const std::string two = pack_group({rec(2)});
+  run(c.get(), {"XADD", "mid:log", "1-0", "g", pack_group({rec(1)})});
+  run(c.get(), {"XADD", "mid:log", "2-0", "g", two.substr(0, two.size() - 3)});
+  run(c.get(), {"XADD", "mid:log", "3-0", "g", pack_group({rec(3)})});
+  auto j = open(redis.url("mid"), OpenOptions{}, nullptr, &error);
+  ASSERT_TRUE(j) << error;
+  EXPECT_EQ(j->last_seq(), 3u);
+  for (bool with_events : {true, false}) {
+    std::vector<std::uint64_t> seen;
+    auto fn = [&](const Record& r) { seen.push_back(r.seq); return true; };
+    const bool ok = with_events ? j->scan(0, fn, &error) : j->scan_commands(0, fn, &error);
+    EXPECT_FALSE(ok) << "a scan went past a corrupt entry";
+    EXPECT_NE(error.find("corrupt entry after seq 1"), std::string::npos) << error;
+    EXPECT_EQ(seen, (std::vector<std::uint64_t>{1}));
+  }
+}
+
 }  // namespace
 }  // namespace qc::journal

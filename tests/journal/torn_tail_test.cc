@@ -30,6 +30,18 @@ void spit(const std::string& path, std::string_view bytes) {
   out.write(bytes.data(), std::streamsize(bytes.size()));
 }
 
+// An empty database "j.db" in `dir` with 1 KiB pages: small pages keep a
+// transaction's frames (and these tests) short; the WAL rules do not
+// depend on the page size.
+std::string small_page_db(const std::string& dir) {
+  const std::string db = dir + "/j.db";
+  sqlite3* raw = nullptr;
+  EXPECT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
+  sqlite3_exec(raw, "PRAGMA page_size=1024; VACUUM;", nullptr, nullptr, nullptr);
+  sqlite3_close(raw);
+  return db;
+}
+
 void expect_records(Journal& j, std::uint64_t n) {
   std::uint64_t next = 1;
   std::string error;
@@ -45,15 +57,7 @@ void expect_records(Journal& j, std::uint64_t n) {
 
 TEST(TornTail, SqliteWalTruncatedAtEveryByteOfTheLastRecord) {
   const std::string dir = testing::make_temp_dir("torn-sqlite", /*memory_fs=*/true);
-  const std::string db = dir + "/j.db";
-  {
-    // Small pages keep the last transaction's frames (and this test) short;
-    // the WAL rules do not depend on the page size.
-    sqlite3* raw = nullptr;
-    ASSERT_EQ(sqlite3_open(db.c_str(), &raw), SQLITE_OK);
-    sqlite3_exec(raw, "PRAGMA page_size=1024; VACUUM;", nullptr, nullptr, nullptr);
-    sqlite3_close(raw);
-  }
+  const std::string db = small_page_db(dir);
   constexpr std::uint64_t kN = 30;
   std::string db_bytes, wal_before, wal_after;
   {
@@ -112,6 +116,108 @@ TEST(TornTail, SqliteWalTruncatedAtEveryByteOfTheLastRecord) {
     ASSERT_EQ(report.dropped.size(), 1u);
     EXPECT_NE(report.dropped[0].find("checksum"), std::string::npos) << report.dropped[0];
     expect_records(*j, kN - 1);
+  }
+  testing::remove_tree(dir);
+}
+
+// A flipped bit in an early, committed frame is not a torn tail: the
+// transactions after it were committed and acknowledged, and SQLite would
+// drop them with it. The store refuses to open, naming the damage; opened
+// with truncate_damaged it drops them and says so; the read-only opener
+// (queuecast replay) reads up to the damage and reports it.
+TEST(TornTail, SqliteWalDamagedBeforeLaterCommitsIsRefused) {
+  const std::string dir = testing::make_temp_dir("damaged-sqlite", /*memory_fs=*/true);
+  const std::string db = small_page_db(dir);
+  constexpr std::uint64_t kN = 15, kDamaged = 10;
+  std::string db_bytes, wal, wal_before_damaged;
+  {
+    std::string error;
+    auto j = open("sqlite://" + db, &error);
+    ASSERT_TRUE(j) << error;
+    for (std::uint64_t s = 1; s <= kN; ++s) {
+      if (s == kDamaged) wal_before_damaged = slurp(db + "-wal");
+      std::vector<Record> b = {rec(s)};
+      ASSERT_TRUE(j->append(b, &error)) << error;
+    }
+    db_bytes = slurp(db);
+    wal = slurp(db + "-wal");
+  }
+  ASSERT_EQ(wal.substr(0, wal_before_damaged.size()), wal_before_damaged);
+  // A bit in the page of the first frame of record kDamaged's transaction.
+  std::string bad = wal;
+  bad[wal_before_damaged.size() + 24 + 100] ^= 0x10;
+  const std::string work = dir + "/w.db";
+  auto place = [&] {
+    fs::remove(work + "-shm");
+    spit(work, db_bytes);
+    spit(work + "-wal", bad);
+  };
+  place();
+  const WalCheck c = check_wal(work + "-wal");
+  EXPECT_TRUE(c.damaged) << c.problem;
+  EXPECT_EQ(c.damaged_at, wal_before_damaged.size());
+  EXPECT_EQ(c.commits_after, kN - kDamaged);
+  {
+    OpenReport report;
+    std::string error;
+    auto j = open("sqlite://" + work, OpenOptions{}, &report, &error);
+    EXPECT_FALSE(j) << "opened a WAL damaged before 5 acknowledged commits";
+    EXPECT_NE(error.find("damaged"), std::string::npos) << error;
+    EXPECT_NE(error.find(std::to_string(kN - kDamaged) + " committed transaction(s)"),
+              std::string::npos) << error;
+    EXPECT_NE(error.find("--truncate-damaged-journal"), std::string::npos) << error;
+    EXPECT_EQ(error.find("never acknowledged"), std::string::npos) << error;
+  }
+  // Refusing left the files as they were (SQLite did not recover the WAL).
+  EXPECT_EQ(slurp(work + "-wal"), bad);
+  {
+    OpenOptions ro;
+    ro.read_only = true;
+    OpenReport report;
+    std::string error;
+    auto j = open("sqlite://" + work, ro, &report, &error);
+    ASSERT_TRUE(j) << error;
+    EXPECT_EQ(j->last_seq(), kDamaged - 1);
+    ASSERT_EQ(report.dropped.size(), 1u);
+    EXPECT_NE(report.dropped[0].find("damaged"), std::string::npos) << report.dropped[0];
+  }
+  place();
+  {
+    OpenOptions o;
+    o.truncate_damaged = true;
+    OpenReport report;
+    std::string error;
+    auto j = open("sqlite://" + work, o, &report, &error);
+    ASSERT_TRUE(j) << error;
+    EXPECT_EQ(j->last_seq(), kDamaged - 1);
+    expect_records(*j, kDamaged - 1);
+    ASSERT_EQ(report.dropped.size(), 1u);
+    EXPECT_NE(report.dropped[0].find("acknowledged"), std::string::npos) << report.dropped[0];
+    EXPECT_EQ(report.dropped[0].find("never acknowledged"), std::string::npos) << report.dropped[0];
+    // Writing goes on from there; the dropped frames are gone from the WAL,
+    // so a crash now (copies taken while open) is not taken for damage.
+    std::vector<Record> next = {rec(kDamaged)};
+    ASSERT_TRUE(j->append(next, &error)) << error;
+    const std::string db_now = slurp(work), wal_now = slurp(work + "-wal");
+    j.reset();
+    fs::remove(work + "-shm");
+    spit(work, db_now);
+    spit(work + "-wal", wal_now);
+    OpenReport again;
+    auto k = open("sqlite://" + work, OpenOptions{}, &again, &error);
+    ASSERT_TRUE(k) << error;
+    EXPECT_TRUE(again.dropped.empty()) << again.dropped[0];
+    EXPECT_EQ(k->last_seq(), kDamaged);
+  }
+  // A damaged WAL header before committed frames: the same.
+  bad = wal;
+  bad[25] ^= 0x01;  // the header's checksum
+  place();
+  EXPECT_TRUE(check_wal(work + "-wal").damaged);
+  {
+    std::string error;
+    EXPECT_FALSE(open("sqlite://" + work, OpenOptions{}, nullptr, &error));
+    EXPECT_NE(error.find("header is damaged"), std::string::npos) << error;
   }
   testing::remove_tree(dir);
 }
