@@ -62,9 +62,31 @@ TEST(Authorize, RolesAndScopes) {
   EXPECT_EQ(authorize(one, Op::kNurseAction, cardio), Error::kOk);
   EXPECT_EQ(authorize(one, Op::kNurseAction, neuro), Error::kForbidden);
 
-  EXPECT_EQ(authorize(channel, Op::kBook, cardio), Error::kOk);
-  EXPECT_EQ(authorize(channel, Op::kCancel, cardio), Error::kOk);
+  EXPECT_EQ(authorize(channel, Op::kBook, cardio), Error::kOk);  // book, hold: any session
   EXPECT_EQ(authorize(channel, Op::kNurseAction, cardio), Error::kForbidden);
+  // Cancel, confirm, release: only what the channel itself made; another's
+  // and a missing one alike.
+  Target own_ticket = cardio, others_ticket = cardio, missing_ticket;
+  own_ticket.ticket_id = others_ticket.ticket_id = missing_ticket.ticket_id = "t1";
+  own_ticket.owner_channel = "wechat";
+  others_ticket.owner_channel = "web";
+  EXPECT_EQ(authorize(channel, Op::kCancel, own_ticket), Error::kOk);
+  EXPECT_EQ(authorize(channel, Op::kCancel, others_ticket), Error::kForbidden);
+  EXPECT_EQ(authorize(channel, Op::kCancel, cardio), Error::kForbidden);  // a staff booking
+  EXPECT_EQ(authorize(channel, Op::kCancel, missing_ticket), Error::kForbidden);
+  Target own_hold = cardio, others_hold = cardio, missing_hold;
+  own_hold.hold_id = others_hold.hold_id = missing_hold.hold_id = "h1";
+  own_hold.owner_channel = "wechat";
+  others_hold.owner_channel = "web";
+  EXPECT_EQ(authorize(channel, Op::kBook, own_hold), Error::kOk);
+  EXPECT_EQ(authorize(channel, Op::kBook, others_hold), Error::kForbidden);
+  EXPECT_EQ(authorize(channel, Op::kBook, missing_hold), Error::kForbidden);
+  // Staff in scope act on any ticket or hold of their sessions.
+  EXPECT_EQ(authorize(nurse, Op::kCancel, others_ticket), Error::kForbidden);  // cardio
+  Target neuro_ticket = neuro;
+  neuro_ticket.ticket_id = "t2";
+  neuro_ticket.owner_channel = "web";
+  EXPECT_EQ(authorize(nurse, Op::kCancel, neuro_ticket), Error::kOk);
 
   EXPECT_EQ(authorize(kiosk, Op::kWalkIn, neuro), Error::kOk);
   EXPECT_EQ(authorize(kiosk, Op::kCheckIn, neuro), Error::kOk);
@@ -74,6 +96,16 @@ TEST(Authorize, RolesAndScopes) {
   EXPECT_EQ(authorize(display, Op::kReadDisplay, neuro), Error::kOk);
   EXPECT_EQ(authorize(display, Op::kReadDisplay, cardio), Error::kForbidden);
   EXPECT_EQ(authorize(display, Op::kNurseAction, neuro), Error::kForbidden);
+  // Staff read the display of an area where a session of their scope is.
+  Target area;
+  area.area = "neuro-2f";
+  area.area_sessions = {{"s-cardio-9", "cardio"}, {"s-neuro-1", "neuro"}};
+  EXPECT_EQ(authorize(nurse, Op::kReadDisplay, area), Error::kOk);
+  EXPECT_EQ(authorize(admin, Op::kReadDisplay, area), Error::kOk);
+  EXPECT_EQ(authorize(kiosk, Op::kReadDisplay, area), Error::kForbidden);
+  area.area_sessions.pop_back();
+  EXPECT_EQ(authorize(nurse, Op::kReadDisplay, area), Error::kForbidden);
+  EXPECT_EQ(authorize(admin, Op::kReadDisplay, area), Error::kOk);  // unscoped
   EXPECT_EQ(authorize(nobody, Op::kSubscribeBoard, neuro), Error::kOk);
 }
 
@@ -94,6 +126,9 @@ TEST(Authorize, PatientsOnlyTheirOwnTicket) {
   EXPECT_EQ(authorize(p, Op::kCancel, other), Error::kForbidden);
   EXPECT_EQ(authorize(p, Op::kCheckIn, own), Error::kForbidden);
   EXPECT_EQ(authorize(p, Op::kReadPatient, unknown_token), Error::kUnauthorized);
+  // What no patient may do: 403 whether or not the token is known.
+  EXPECT_EQ(authorize(p, Op::kReadStaff, unknown_token), Error::kForbidden);
+  EXPECT_EQ(authorize(p, Op::kNurseAction, unknown_token), Error::kForbidden);
 }
 
 }  // namespace
