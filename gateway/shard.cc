@@ -231,6 +231,9 @@ class Shard::Impl {
     std::vector<Ack> acks;
     std::vector<Publication> publications;  // rendered after it was applied
     std::vector<ReadFn> reads;
+    // Server-wide ids this group claimed (Directory::claim): given back if
+    // its commit fails.
+    std::vector<std::pair<int, std::string>> claims;
     Time now = 0;
     bool commit = false;
     Steady::time_point sent_at;
@@ -420,6 +423,14 @@ class Shard::Impl {
     checkpoint_.rollback(&engine_, &rerr);
     journal_->sync(&rerr);
     recover(&rerr);
+    // Ids claimed by the failed groups are free again, unless their command
+    // landed after all (recover() found it).
+    for (const auto& g : pipeline_)
+      for (const auto& [map, id] : g->claims)
+        if (!(map == Directory::kSession ? engine_.has_session(id)
+              : map == Directory::kHold  ? engine_.hold_session(id).has_value()
+                                         : engine_.ticket_session(id).has_value()))
+          directory_.release(map, id, index_);
     while (!pipeline_.empty()) {
       answer(*pipeline_.front(), /*durable=*/false);
       recycle();
@@ -463,6 +474,7 @@ class Shard::Impl {
     g->acks.clear();
     g->publications.clear();
     g->reads.clear();
+    g->claims.clear();
     g->commit = false;
     spare_.push_back(std::move(g));
   }
@@ -551,6 +563,7 @@ class Shard::Impl {
       g_->acks.push_back(std::move(ack));
       return;
     }
+    if (claim == Directory::Claim::kClaimed) g_->claims.emplace_back(id_map, *new_id);
     if (system && events_.empty()) return;  // an idle tick: nothing to journal
     after_apply(cmd, events_);
     changes_.add(events_);

@@ -646,6 +646,7 @@ struct TwoShards {
                                                   journal::make_memory_journal()};
   VirtualClock clock{kT0 - 30 * kMinute, 1.0};
   Metrics metrics;
+  std::atomic<bool> fail{false};  // every append fails
   // Areas placed on shard 0 and on shard 1 (the hash placement of Directory).
   std::string area[2];
   TwoShards() {
@@ -659,7 +660,7 @@ struct TwoShards {
     RuntimeOptions o;
     o.shards = 2;
     auto rt = std::make_unique<Runtime>(o, clock, metrics, [this](int i) {
-      return std::unique_ptr<journal::Journal>(std::make_unique<SharedJournal>(stores[i].get()));
+      return std::unique_ptr<journal::Journal>(std::make_unique<SharedJournal>(stores[i].get(), &fail));
     });
     std::string err;
     EXPECT_TRUE(rt->recover(&err)) << err;
@@ -685,6 +686,18 @@ TEST(ServerIds, ASessionIdIsUniqueAcrossShards) {
   bad.walkin_quota = {1};  // wrong size: invalid
   EXPECT_EQ(run(*rt, CreateSession{bad}, admin()).error, Error::kInvalidArgument);
   EXPECT_EQ(run(*rt, CreateSession{spec_in("later", "neuro", f.area[0])}, admin()).error, Error::kOk);
+}
+
+// A create whose commit failed (store down) leaves its id free too.
+TEST(ServerIds, AnIdOfAFailedCommitIsFreeAgain) {
+  TwoShards f;
+  auto rt = f.start();
+  f.fail = true;
+  EXPECT_EQ(run(*rt, CreateSession{spec_in("z", "neuro", f.area[1])}, admin()).error,
+            Error::kUnavailable);
+  f.fail = false;
+  CommandOutcome o = run(*rt, CreateSession{spec_in("z", "neuro", f.area[0])}, admin());
+  EXPECT_EQ(o.error, Error::kOk) << o.message;
 }
 
 TEST(ServerIds, ChosenTicketAndHoldIdsAreUniqueAcrossShards) {
