@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -57,19 +58,22 @@ std::pair<int, const std::string*> server_wide_id(const CommandBody& b) {
 Target ShardContext::target_of_session(std::string_view sid) const {
   return session_target(engine, sid);
 }
+// A ticket's or hold's facts: its session's, and the channel that made it.
+Target object_target(const Engine& e, const std::optional<std::string>& sid,
+                     std::optional<std::string> channel) {
+  Target t = sid ? session_target(e, *sid) : Target{};
+  if (channel) t.owner_channel = std::move(*channel);
+  return t;
+}
 Target ShardContext::target_of_ticket(std::string_view tid) const {
-  auto sid = engine.ticket_session(tid);
-  Target t = sid ? session_target(engine, *sid) : Target{};
+  Target t = object_target(engine, engine.ticket_session(tid), engine.ticket_channel(tid));
   t.ticket_id = std::string(tid);
-  if (auto ch = engine.ticket_channel(tid)) t.owner_channel = std::move(*ch);
   return t;
 }
 Target ShardContext::target_of_hold(std::string_view hid) const {
   // Every hold, open or finished, is known to the engine.
-  auto sid = engine.hold_session(hid);
-  Target t = sid ? session_target(engine, *sid) : Target{};
+  Target t = object_target(engine, engine.hold_session(hid), engine.hold_channel(hid));
   t.hold_id = std::string(hid);
-  if (auto ch = engine.hold_channel(hid)) t.owner_channel = std::move(*ch);
   return t;
 }
 Target ShardContext::target_of_area(std::string_view area) const {

@@ -64,23 +64,23 @@ TEST(Authorize, RolesAndScopes) {
 
   EXPECT_EQ(authorize(channel, Op::kBook, cardio), Error::kOk);  // book, hold: any session
   EXPECT_EQ(authorize(channel, Op::kNurseAction, cardio), Error::kForbidden);
-  // Cancel, confirm, release: only what the channel itself made; another's
-  // and a missing one alike.
-  Target own_ticket = cardio, others_ticket = cardio, missing_ticket;
-  own_ticket.ticket_id = others_ticket.ticket_id = missing_ticket.ticket_id = "t1";
-  own_ticket.owner_channel = "wechat";
+  // Cancel (a ticket), confirm and release (a hold, Op::kBook): only what
+  // the channel itself made; another's and a missing one alike.
+  for (Op op : {Op::kCancel, Op::kBook}) {
+    Target own = cardio, others = cardio, missing;
+    std::string Target::*id = op == Op::kCancel ? &Target::ticket_id : &Target::hold_id;
+    Target by_staff = cardio;
+    own.*id = others.*id = missing.*id = by_staff.*id = "x1";
+    own.owner_channel = "wechat";
+    others.owner_channel = "web";
+    EXPECT_EQ(authorize(channel, op, own), Error::kOk);
+    EXPECT_EQ(authorize(channel, op, others), Error::kForbidden);
+    EXPECT_EQ(authorize(channel, op, by_staff), Error::kForbidden);
+    EXPECT_EQ(authorize(channel, op, missing), Error::kForbidden);
+  }
+  Target others_ticket = cardio;
+  others_ticket.ticket_id = "t1";
   others_ticket.owner_channel = "web";
-  EXPECT_EQ(authorize(channel, Op::kCancel, own_ticket), Error::kOk);
-  EXPECT_EQ(authorize(channel, Op::kCancel, others_ticket), Error::kForbidden);
-  EXPECT_EQ(authorize(channel, Op::kCancel, cardio), Error::kForbidden);  // a staff booking
-  EXPECT_EQ(authorize(channel, Op::kCancel, missing_ticket), Error::kForbidden);
-  Target own_hold = cardio, others_hold = cardio, missing_hold;
-  own_hold.hold_id = others_hold.hold_id = missing_hold.hold_id = "h1";
-  own_hold.owner_channel = "wechat";
-  others_hold.owner_channel = "web";
-  EXPECT_EQ(authorize(channel, Op::kBook, own_hold), Error::kOk);
-  EXPECT_EQ(authorize(channel, Op::kBook, others_hold), Error::kForbidden);
-  EXPECT_EQ(authorize(channel, Op::kBook, missing_hold), Error::kForbidden);
   // Staff in scope act on any ticket or hold of their sessions.
   EXPECT_EQ(authorize(nurse, Op::kCancel, others_ticket), Error::kForbidden);  // cardio
   Target neuro_ticket = neuro;

@@ -22,6 +22,7 @@
 #include "gateway/command_facts.h"
 #include "gateway/service.h"
 #include "gateway/sha256.h"
+#include "tests/gateway/test_session.h"
 
 namespace qc::gw {
 namespace {
@@ -33,21 +34,8 @@ const std::string kT3 = "33333333333333333333333333333333";
 const std::string kUnknownToken = "99999999999999999999999999999999";
 
 SessionSpec spec(std::string id, std::string dept, std::string area) {
-  SessionSpec s;
-  s.session_id = std::move(id);
-  s.doctor_id = "li";
-  s.doctor_name = "Dr. Li";
-  s.department = std::move(dept);
-  s.room = "3";
-  s.area = std::move(area);
-  s.start = kT0;
-  s.end = kT0 + 4 * kHour;
-  s.registration_open = kT0 - kHour;
+  SessionSpec s = test_session(std::move(id), std::move(dept), std::move(area), kT0, 8);
   s.cancel_deadline = kT0;
-  s.walkin_conversion_time = s.end;
-  s.slot_minutes = 60;
-  s.appointment_quota = {8, 8, 8, 8};
-  s.walkin_quota = {8, 8, 8, 8};
   return s;
 }
 

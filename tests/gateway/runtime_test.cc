@@ -13,6 +13,7 @@
 #include "engine/journal/recovery.h"
 #include "gateway/command_facts.h"
 #include "gateway/hub.h"
+#include "tests/gateway/test_session.h"
 #include "queuecast/v1/queuecast.pb.h"
 
 namespace qc::gw {
@@ -61,21 +62,7 @@ class SharedJournal final : public ForwardingJournal {
 };
 
 SessionSpec spec(std::string id, std::string dept) {
-  SessionSpec s;
-  s.session_id = std::move(id);
-  s.doctor_id = "li";
-  s.doctor_name = "Dr. Li";
-  s.department = std::move(dept);
-  s.room = "3";
-  s.area = "neuro-2f";
-  s.start = kT0;
-  s.end = kT0 + 4 * kHour;
-  s.registration_open = kT0 - kHour;
-  s.slot_minutes = 60;
-  s.appointment_quota = {4, 4, 4, 4};
-  s.walkin_quota = {4, 4, 4, 4};
-  s.walkin_conversion_time = s.end;
-  return s;
+  return test_session(std::move(id), std::move(dept), "neuro-2f", kT0, 4);
 }
 
 Principal admin() { return Principal{Role::kAdmin, "boss", {}, {}}; }
