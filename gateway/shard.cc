@@ -37,6 +37,14 @@ Target session_target(const Engine& e, std::string_view sid) {
   return t;
 }
 
+// A ticket's or hold's facts: its session's, and the channel that made it.
+Target object_target(const Engine& e, const std::optional<std::string>& sid,
+                     std::optional<std::string> channel) {
+  Target t = sid ? session_target(e, *sid) : Target{};
+  if (channel) t.owner_channel = std::move(*channel);
+  return t;
+}
+
 // The id a command creates that must be unique across the server and is
 // chosen by the caller: a new session id, a chosen ticket or hold id
 // (engine-assigned ids, "<session>-A001", "<session>-H1", derive from their
@@ -57,13 +65,6 @@ std::pair<int, const std::string*> server_wide_id(const CommandBody& b) {
 
 Target ShardContext::target_of_session(std::string_view sid) const {
   return session_target(engine, sid);
-}
-// A ticket's or hold's facts: its session's, and the channel that made it.
-Target object_target(const Engine& e, const std::optional<std::string>& sid,
-                     std::optional<std::string> channel) {
-  Target t = sid ? session_target(e, *sid) : Target{};
-  if (channel) t.owner_channel = std::move(*channel);
-  return t;
 }
 Target ShardContext::target_of_ticket(std::string_view tid) const {
   Target t = object_target(engine, engine.ticket_session(tid), engine.ticket_channel(tid));
