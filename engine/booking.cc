@@ -185,6 +185,7 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   s.booked[slot] += 1;
   t.reservation = reservation;
   t.patient = patient;
+  t.channel = ticket_channel_slot(st, channel);
   index_ticket(st, si, ti);
   if (!token.text.empty()) index_token(st, token, Loc{si, ti});
   add_ticket_event(ev, EventType::kTicketBooked, now, actor, s, t,

@@ -163,6 +163,32 @@ std::optional<std::string> Engine::ticket_session(std::string_view id) const {
   return state_->sessions[loc.session].spec.session_id;
 }
 
+std::optional<std::string> Engine::ticket_channel(std::string_view id) const {
+  Loc loc;
+  if (!find_ticket(*state_, id, &loc)) return std::nullopt;
+  const std::uint32_t c = state_->sessions[loc.session].tickets[loc.index].channel;
+  return c == 0 ? std::string() : state_->ticket_channels[c - 1];
+}
+
+std::optional<std::string> Engine::hold_channel(std::string_view id) const {
+  auto it = state_->hold_index.find(id);
+  if (it == state_->hold_index.end()) return std::nullopt;
+  return state_->sessions[it->second.session].holds[it->second.index].channel;
+}
+
+std::optional<std::string> Engine::hold_session(std::string_view id) const {
+  auto it = state_->hold_index.find(id);
+  if (it == state_->hold_index.end()) return std::nullopt;
+  return state_->sessions[it->second.session].spec.session_id;
+}
+
+std::vector<std::string> Engine::hold_ids() const {
+  std::vector<std::string> out;
+  out.reserve(state_->hold_index.size());
+  for (const auto& [id, loc] : state_->hold_index) out.push_back(id);
+  return out;
+}
+
 std::optional<std::string> Engine::ticket_token(std::string_view id) const {
   Loc loc;
   if (!find_ticket(*state_, id, &loc)) return std::nullopt;

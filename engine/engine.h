@@ -85,6 +85,15 @@ class Engine {
   std::optional<TicketState> ticket_state(std::string_view ticket_id) const;
   // The session a ticket belongs to.
   std::optional<std::string> ticket_session(std::string_view ticket_id) const;
+  // The channel that booked a ticket / placed a hold ("" when none: staff
+  // without a channel, kiosks, walk-ins); nullopt when there is no such
+  // ticket / hold. Authorization: a channel acts on its own only.
+  std::optional<std::string> ticket_channel(std::string_view ticket_id) const;
+  std::optional<std::string> hold_channel(std::string_view hold_id) const;
+  // The session of a hold (open or finished); nullopt when unknown.
+  std::optional<std::string> hold_session(std::string_view hold_id) const;
+  // Every hold id (open or finished), in no particular order.
+  std::vector<std::string> hold_ids() const;
   // The ticket a patient token was issued for (token given in Book/Confirm/RegisterWalkIn).
   std::optional<std::string> ticket_by_token(std::string_view token) const;
   // The inverse: the patient token issued with a ticket, if it has one

@@ -38,6 +38,14 @@ SessionIdx find_session(const Engine::State& st, std::string_view id) {
   return si == nullptr ? kNoSession : *si;
 }
 
+std::uint32_t ticket_channel_slot(Engine::State& st, std::string_view channel) {
+  if (channel.empty()) return 0;
+  for (std::size_t i = 0; i < st.ticket_channels.size(); ++i)
+    if (st.ticket_channels[i] == channel) return static_cast<std::uint32_t>(i + 1);
+  st.ticket_channels.emplace_back(channel);
+  return static_cast<std::uint32_t>(st.ticket_channels.size());
+}
+
 std::uint32_t find_patient(const Engine::State& st, std::string_view ref) {
   const std::uint32_t* p = st.patient_index.find(
       FlatIndex<std::uint32_t>::hash(ref), [&](std::uint32_t x) { return st.patients[x].ref == ref; });

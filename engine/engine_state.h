@@ -121,6 +121,10 @@ struct alignas(64) TicketRec {
   std::uint32_t patient = ~std::uint32_t{0};  // index in State::patients (appointments)
   bool has_token = false;                      // token_bin holds a 32-hex-digit token
   std::array<std::uint8_t, 16> token_bin{};
+  // The channel that booked it: 1 + its index in State::ticket_channels, 0
+  // for none (staff without a channel, kiosks, walk-ins). Authorization
+  // reads it (Engine::ticket_channel): a channel acts on its own tickets only.
+  std::uint32_t channel = 0;
   Time created_at = 0;
   Time checked_in_at = kNoTime;  // entered WAITING the last time
   Time called_at = kNoTime;
@@ -250,6 +254,9 @@ struct Engine::State {
   Chunked<PatientRec> patients;         // first booking order (records never move)
   FlatIndex<std::uint32_t> patient_index;  // patient ref -> index in patients
   std::map<std::string, Channel, std::less<>> channels;
+  // Names of the channels that booked tickets (TicketRec::channel - 1),
+  // in order of first booking.
+  std::vector<std::string> ticket_channels;
   // Weekly templates, by id; owned and used by engine/schedule.cc.
   std::map<std::string, SessionTemplate> templates;
   std::uint64_t command_stamp = 0;  // incremented for every command applied
@@ -264,6 +271,9 @@ struct Engine::State {
 Time session_due(const SessionRec& s);
 
 // ---- Helpers shared by the engine's .cc files (engine_state.cc) ----
+
+// TicketRec::channel of a channel name ("" -> 0), added on first use.
+std::uint32_t ticket_channel_slot(Engine::State& st, std::string_view channel);
 
 // The session index of `id`, or kNoSession.
 SessionIdx find_session(const Engine::State& st, std::string_view id);

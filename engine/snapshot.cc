@@ -15,7 +15,8 @@ namespace {
 // 02 added SessionSpec::first_call_delay, 03 SessionTemplate::first_call_delay,
 // 04 SessionTemplate::avg_consult_seed and arrival_buffer; older images
 // still load (delays 0, the seed and buffer's defaults).
-constexpr std::string_view kMagic = "QCSNAP04";
+constexpr std::string_view kMagic = "QCSNAP05";
+constexpr std::string_view kMagicV4 = "QCSNAP04";
 constexpr std::string_view kMagicV3 = "QCSNAP03";
 constexpr std::string_view kMagicV2 = "QCSNAP02";
 constexpr std::string_view kMagicV1 = "QCSNAP01";
@@ -49,7 +50,7 @@ class Writer {
 class Reader {
  public:
   explicit Reader(std::string_view d, int version) : version(version), d_(d) {}
-  const int version;  // of the image (1 to 4)
+  const int version;  // of the image (1 to 5)
   bool ok() const { return ok_; }
   bool done() const { return ok_ && p_ == d_.size(); }
   void fail() { ok_ = false; }
@@ -283,6 +284,10 @@ bool read_session(Reader& r, State& st) {
     t.has_token = r.u8() != 0;
     if (t.has_token)
       for (auto& b : t.token_bin) b = r.u8();
+    // The booking channel: from the last section (v5); older images know it
+    // only for a ticket of a channel's reserved share.
+    if (r.version < 5 && t.reservation != kNoReservation)
+      t.channel = ticket_channel_slot(st, s.reservations[t.reservation].channel);
     Loc dup;
     if (find_ticket(st, t.id, &dup)) return false;
     index_ticket(st, si, i);
@@ -435,13 +440,28 @@ std::string Engine::save() const {
     w.u32(kv->second.session);
     w.u32(kv->second.index);
   }
+  // v5: the booking channel of every ticket that has one.
+  std::uint32_t booked_by_channel = 0;
+  for (const SessionRec& s : st.sessions)
+    for (const TicketRec& t : s.tickets) booked_by_channel += t.channel != 0;
+  w.u32(booked_by_channel);
+  for (std::uint32_t si = 0; si < st.sessions.size(); ++si) {
+    const SessionRec& s = st.sessions[si];
+    for (std::uint32_t ti = 0; ti < s.tickets.size(); ++ti) {
+      if (s.tickets[ti].channel == 0) continue;
+      w.u32(si);
+      w.u32(ti);
+      w.str(st.ticket_channels[s.tickets[ti].channel - 1]);
+    }
+  }
   return std::move(w.out());
 }
 
 bool Engine::load(std::string_view image) {
   const std::string_view magic = image.substr(0, kMagic.size());
   int version = 0;
-  if (magic == kMagic) version = 4;
+  if (magic == kMagic) version = 5;
+  else if (magic == kMagicV4) version = 4;
   else if (magic == kMagicV3) version = 3;
   else if (magic == kMagicV2) version = 2;
   else if (magic == kMagicV1) version = 1;
@@ -504,6 +524,18 @@ bool Engine::load(std::string_view image) {
     std::array<std::uint8_t, 16> bin;
     if (pack_token(token, &bin)) return false;  // those live in the tickets
     st->other_tokens.emplace(std::move(token), loc);
+  }
+  if (r.version >= 5) {
+    n = r.count(12);
+    for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+      Loc loc{r.u32(), r.u32()};
+      std::string channel = r.str();
+      if (loc.session >= st->sessions.size() ||
+          loc.index >= st->sessions[loc.session].tickets.size() || channel.empty() ||
+          channel.size() > 64)
+        return false;
+      st->sessions[loc.session].tickets[loc.index].channel = ticket_channel_slot(*st, channel);
+    }
   }
   if (!r.done()) return false;
   st->due.clear();

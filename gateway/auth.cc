@@ -88,12 +88,24 @@ Error authorize(const Principal& p, Op op, const Target& t) {
   };
   switch (p.role) {
     case Role::kAdmin:
-      return scoped();
     case Role::kNurse:
-      if (op == Op::kAdminCommand) return Error::kForbidden;
+      if (p.role == Role::kNurse && op == Op::kAdminCommand) return Error::kForbidden;
+      if (op == Op::kReadDisplay) {
+        // Staff read the display of an area where a session of their scope is.
+        if (in_scope(p, "", "")) return Error::kOk;
+        for (const auto& [sid, dept] : t.area_sessions)
+          if (in_scope(p, sid, dept)) return Error::kOk;
+        return Error::kForbidden;
+      }
       return scoped();
     case Role::kChannel:
-      return (op == Op::kBook || op == Op::kCancel) ? Error::kOk : Error::kForbidden;
+      // Book and hold in any session; confirm/release only its own holds and
+      // cancel only its own tickets. Another's and a missing one look alike.
+      if (op == Op::kBook && t.hold_id.empty()) return Error::kOk;
+      if (op == Op::kBook || op == Op::kCancel)
+        return !t.owner_channel.empty() && t.owner_channel == p.id ? Error::kOk
+                                                                     : Error::kForbidden;
+      return Error::kForbidden;
     case Role::kKiosk:
       if (op != Op::kWalkIn && op != Op::kCheckIn) return Error::kForbidden;
       return scoped();
@@ -101,8 +113,9 @@ Error authorize(const Principal& p, Op op, const Target& t) {
       if (op != Op::kReadDisplay) return Error::kForbidden;
       return t.area == p.id ? Error::kOk : Error::kForbidden;
     case Role::kPatient:
-      if (t.token_ticket.empty()) return Error::kUnauthorized;  // token of no ticket
+      // What no patient may do is 403 whether or not the token is known.
       if (op != Op::kReadPatient && op != Op::kCancel) return Error::kForbidden;
+      if (t.token_ticket.empty()) return Error::kUnauthorized;  // token of no ticket
       return t.ticket_id == t.token_ticket ? Error::kOk : Error::kForbidden;
     case Role::kNone:
       break;

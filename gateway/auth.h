@@ -1,5 +1,6 @@
-// Who is asking, and may they? Credentials and the role/scope rules of
-// docs/api.md ("Credentials").
+// Who is asking, and may they? Credentials and the role/scope/ownership
+// rules of docs/api.md ("Credentials"): authorize() is the one place that
+// decides, for every command and read.
 //
 // - KeyStore maps a presented secret to a Principal. Staff, channel, kiosk
 //   and display secrets are configured as SHA-256 hex digests only; a
@@ -16,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "engine/types.h"
@@ -79,6 +81,13 @@ struct Target {
   std::string area;         // for displays
   std::string ticket_id;    // the ticket addressed (patient checks)
   std::string token_ticket; // the ticket the patient's token belongs to ("" unknown)
+  std::string hold_id;      // the hold addressed (confirm, release)
+  // The channel that booked the ticket / placed the hold addressed; ""
+  // when none did (staff, kiosk, walk-in) or it does not exist.
+  std::string owner_channel;
+  // A display's area: the sessions placed in it (id, department), for
+  // staff reading the display of an area they work in.
+  std::vector<std::pair<std::string, std::string>> area_sessions;
 };
 
 // kOk, kUnauthorized (no/unknown credential) or kForbidden (known, not allowed).

@@ -71,6 +71,35 @@ const std::string* token_of(const CommandBody& b) {
   return nullptr;
 }
 
+bool has_assigned_id_form(std::string_view id) {
+  auto digits = [](std::string_view d) {
+    return !d.empty() && d.find_first_not_of("0123456789") == std::string_view::npos;
+  };
+  if (auto dot = id.rfind('.'); dot != std::string_view::npos && digits(id.substr(dot + 1)))
+    id = id.substr(0, dot);  // a ".2" suffix
+  auto dash = id.rfind('-');
+  if (dash == std::string_view::npos || dash + 1 >= id.size()) return false;
+  const char kind = id[dash + 1];
+  return (kind == 'A' || kind == 'W' || kind == 'H') && digits(id.substr(dash + 2));
+}
+
+Error check_chosen_ids(const CommandBody& b, std::string* msg) {
+  const std::string* id = nullptr;
+  const char* what = "ticketId";
+  if (auto* c = std::get_if<Book>(&b)) id = &c->ticket_id;
+  else if (auto* c = std::get_if<Confirm>(&b)) id = &c->ticket_id;
+  else if (auto* c = std::get_if<RegisterWalkIn>(&b)) id = &c->ticket_id;
+  else if (auto* c = std::get_if<Hold>(&b)) id = &c->hold_id, what = "holdId";
+  if (!id || !has_assigned_id_form(*id)) return Error::kOk;
+  if (msg) {
+    *msg = what;
+    *msg += " \"" + *id +
+            "\" has the form of an id the server assigns (<session>-A001, -W001, -H1); "
+            "choose another or leave it out";
+  }
+  return Error::kInvalidArgument;
+}
+
 std::string actor_string(const Actor& a) {
   if (a.kind == ActorKind::kSystem && a.id.empty()) return "system";
   std::string s(to_string(a.kind));

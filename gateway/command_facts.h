@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "engine/command.h"
 #include "gateway/auth.h"
@@ -19,6 +20,13 @@ const std::string* ticket_of(const CommandBody& b);
 const std::string* hold_of(const CommandBody& b);
 // The patient token a command carries (book, confirm, walk-in); null otherwise.
 const std::string* token_of(const CommandBody& b);
+// Whether `id` has the form of an engine-assigned ticket or hold id:
+// "...-A001", "...-W012", "...-H3", optionally made unique with ".2".
+bool has_assigned_id_form(std::string_view id);
+// Ticket and hold ids chosen by a caller never have that form, so they
+// cannot take the place of an id the engine will assign to some session
+// (docs/api.md "Ids"): kInvalidArgument with *msg if one does.
+Error check_chosen_ids(const CommandBody& b, std::string* msg);
 // "nurse:n17", "system": the journal's actor column.
 std::string actor_string(const Actor& a);
 

@@ -399,7 +399,6 @@ Error decode_client_message(std::string_view bytes, Format format, ClientRequest
           out->who = ClientRequest::kPatient;
           out->token = s.patient().token();
           out->board = s.patient().board();
-          if (out->token.empty()) return bad(m, "subscribe.patient.token is required");
           break;
         case pb::Subscribe::kDisplay:
           out->who = ClientRequest::kDisplay;

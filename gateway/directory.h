@@ -68,6 +68,27 @@ class Directory {
     keys_.remember(key, fingerprint, std::string(), at);
   }
 
+  // Ids are unique across the server: before a shard applies a command that
+  // creates a session id or a caller-chosen ticket/hold id, it claims the id
+  // here, atomically. kTaken: another shard has it (the command is refused);
+  // kClaimed: it was free and is now this shard's (release() it if the
+  // command is refused); kOwn: already this shard's, or one shard only (the
+  // engine decides).
+  enum class Claim { kClaimed, kOwn, kTaken };
+  Claim claim(int map, const std::string& key, int shard) {
+    if (n_ == 1 || key.empty()) return Claim::kOwn;
+    std::unique_lock lock(mu_);
+    auto [it, inserted] = maps_[map].try_emplace(key, shard);
+    if (inserted) return Claim::kClaimed;
+    return it->second == shard ? Claim::kOwn : Claim::kTaken;
+  }
+  void release(int map, const std::string& key, int shard) {
+    if (n_ == 1 || key.empty()) return;
+    std::unique_lock lock(mu_);
+    auto it = maps_[map].find(key);
+    if (it != maps_[map].end() && it->second == shard) maps_[map].erase(it);
+  }
+
  private:
   int n_;
   mutable std::shared_mutex mu_;

@@ -18,7 +18,9 @@
 //   do I/O).
 // - Sessions are partitioned over shards by a hash of the session's waiting
 //   area (so one display view never spans shards); tickets, holds and
-//   tokens follow their session (Directory). One shard by default.
+//   tokens follow their session (Directory). One shard by default. Session
+//   ids and caller-chosen ticket/hold ids are unique across all shards: a
+//   shard claims a new one in the Directory before applying its command.
 // - Time comes from a Clock; every command of a group is stamped with the
 //   group's `now`. Each shard applies `tick(now)` every `tick_interval`.
 //
@@ -26,8 +28,8 @@
 // start(), recover() calls qc::journal::recover() (engine/journal/
 // recovery.h: newest snapshot + re-applied records) for each shard's
 // journal, and rebuilds from its callbacks the idempotency keys (on_key:
-// records' idempotency_key + request_fingerprint + response) and the hold/token maps
-// (on_command), then the directory from the engine. A journal that fails
+// records' idempotency_key + request_fingerprint + response) and the token
+// directory (on_command), then the rest of the directory from the engine. A journal that fails
 // an append makes every command of that group fail with `unavailable`; the
 // shard rolls the engine back in memory at once (journal::Checkpointer),
 // then rebuilds from the journal, retrying every tick while the store is
@@ -111,11 +113,12 @@ struct ShardContext {
   Hub& hub;
   int shard;
   Metrics& metrics;
-  // Facts for authorize(): session/department of a session, ticket or hold.
+  // Facts for authorize(): session/department of a session, ticket or hold,
+  // the channel that made the ticket or hold, the sessions of an area.
   Target target_of_session(std::string_view session_id) const;
   Target target_of_ticket(std::string_view ticket_id) const;
   Target target_of_hold(std::string_view hold_id) const;
-  const std::unordered_map<std::string, std::string>* holds;  // hold id -> session id
+  Target target_of_area(std::string_view area) const;
 };
 using ReadFn = std::function<void(ShardContext&)>;
 

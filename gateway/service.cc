@@ -504,15 +504,13 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
       if (who.role == Role::kPatient) return runtime_.read_token(who.id, std::move(fn));
       return runtime_.read_ticket(id, std::move(fn));
     }
-    case RouteId::kDisplay: {
-      Target t;
-      t.area = id;
-      Error e = authorize(who, Op::kReadDisplay, t);
-      if (e != Error::kOk) return respond(error_response(e, "display token of this area needed", out));
-      return runtime_.read_area(id, [id, out, respond](ShardContext& ctx) {
+    case RouteId::kDisplay:
+      return runtime_.read_area(id, [id, out, respond, who](ShardContext& ctx) {
+        Error e = authorize(who, Op::kReadDisplay, ctx.target_of_area(id));
+        if (e != Error::kOk)
+          return respond(error_response(e, "a display token of this area or staff working here needed", out));
         respond(ok_response(encode_plain(ctx.engine.display_view(id, ctx.now), out), out));
       });
-    }
     default:
       return respond(error_response(404, "not_found", "no such endpoint", out));
   }
@@ -589,6 +587,7 @@ void Service::subscribe(const ClientRequest& req, const std::shared_ptr<Subscrib
   };
   switch (req.who) {
     case ClientRequest::kPatient:
+      if (req.token.empty()) return fail(Error::kUnauthorized, "a patient token is needed");
       runtime_.read_token(req.token, [req, weak, f, last, done, fail](ShardContext& ctx) {
         auto s = weak.lock();
         if (!s) return;
@@ -626,13 +625,11 @@ void Service::subscribe(const ClientRequest& req, const std::shared_ptr<Subscrib
       return;
     case ClientRequest::kDisplay: {
       Principal who = keys_.authenticate(req.token);
-      Target t;
-      t.area = req.id;
-      Error e = authorize(who, Op::kReadDisplay, t);
-      if (e != Error::kOk) return fail(e, "display token of this area needed");
-      runtime_.read_area(req.id, [req, weak, f, last, done](ShardContext& ctx) {
+      runtime_.read_area(req.id, [req, who, weak, f, last, done, fail](ShardContext& ctx) {
         auto s = weak.lock();
         if (!s) return;
+        Error e = authorize(who, Op::kReadDisplay, ctx.target_of_area(req.id));
+        if (e != Error::kOk) return fail(e, "a display token of this area or staff working here needed");
         DisplayView v = ctx.engine.display_view(req.id, ctx.now);
         std::string topic = display_topic(req.id);
         ctx.hub.add(topic, "", s);

@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -36,6 +37,29 @@ Target session_target(const Engine& e, std::string_view sid) {
   return t;
 }
 
+// A ticket's or hold's facts: its session's, and the channel that made it.
+Target object_target(const Engine& e, const std::optional<std::string>& sid,
+                     std::optional<std::string> channel) {
+  Target t = sid ? session_target(e, *sid) : Target{};
+  if (channel) t.owner_channel = std::move(*channel);
+  return t;
+}
+
+// The id a command creates that must be unique across the server and is
+// chosen by the caller: a new session id, a chosen ticket or hold id
+// (engine-assigned ids, "<session>-A001", "<session>-H1", derive from their
+// session's). {map, nullptr} when none.
+std::pair<int, const std::string*> server_wide_id(const CommandBody& b) {
+  const std::string* id = nullptr;
+  int map = Directory::kTicket;
+  if (auto* c = std::get_if<CreateSession>(&b)) map = Directory::kSession, id = &c->spec.session_id;
+  else if (auto* h = std::get_if<Hold>(&b)) map = Directory::kHold, id = &h->hold_id;
+  else if (auto* k = std::get_if<Book>(&b)) id = &k->ticket_id;
+  else if (auto* f = std::get_if<Confirm>(&b)) id = &f->ticket_id;
+  else if (auto* w = std::get_if<RegisterWalkIn>(&b)) id = &w->ticket_id;
+  return {map, id && !id->empty() ? id : nullptr};
+}
+
 }  // namespace
 
 
@@ -43,21 +67,24 @@ Target ShardContext::target_of_session(std::string_view sid) const {
   return session_target(engine, sid);
 }
 Target ShardContext::target_of_ticket(std::string_view tid) const {
-  auto sid = engine.ticket_session(tid);
-  Target t = sid ? session_target(engine, *sid) : Target{};
+  Target t = object_target(engine, engine.ticket_session(tid), engine.ticket_channel(tid));
   t.ticket_id = std::string(tid);
   return t;
 }
 Target ShardContext::target_of_hold(std::string_view hid) const {
-  auto it = holds->find(std::string(hid));
-  if (it != holds->end()) return session_target(engine, it->second);
-  // Engine-assigned hold ids are "<session>-H<n>".
-  auto h = hid.rfind("-H");
-  if (h != std::string_view::npos && h + 2 < hid.size() &&
-      hid.find_first_not_of("0123456789", h + 2) == std::string_view::npos &&
-      engine.has_session(hid.substr(0, h)))
-    return session_target(engine, hid.substr(0, h));
-  return Target{};
+  // Every hold, open or finished, is known to the engine.
+  Target t = object_target(engine, engine.hold_session(hid), engine.hold_channel(hid));
+  t.hold_id = std::string(hid);
+  return t;
+}
+Target ShardContext::target_of_area(std::string_view area) const {
+  Target t;
+  t.area = std::string(area);
+  for (const std::string& sid : engine.session_ids()) {
+    const SessionSpec* s = engine.session_spec(sid);
+    if (s && s->area == area) t.area_sessions.emplace_back(sid, s->department);
+  }
+  return t;
 }
 
 class Shard::Impl {
@@ -77,18 +104,17 @@ class Shard::Impl {
 
   // Recovery: the journal's recover() (snapshot + replay, engine/journal/
   // recovery.h) rebuilds the engine; its callbacks rebuild the idempotency
-  // keys and the hold/token maps; the directory is refilled from the engine.
+  // keys and the token map; the directory is refilled from the engine.
   bool recover(std::string* error) {
     idem_ = IdempotencyMap(options_.idempotency_max, options_.idempotency_ttl);
-    holds_.clear();
     journal::RecoveryOptions ro;
     ro.key_window = options_.idempotency_ttl;
     ro.on_key = [&](const journal::Record& r) {
       idem_.remember(r.idempotency_key, r.request_fingerprint, r.response, r.at);
       directory_.remember_key(r.idempotency_key, r.request_fingerprint, r.at);
     };
-    ro.on_command = [&](const journal::Record& r, const Command& cmd) {
-      after_record(cmd, r.session_id);
+    ro.on_command = [&](const journal::Record&, const Command& cmd) {
+      if (const std::string* tok = token_of(cmd.body)) directory_.put(Directory::kToken, *tok, index_);
     };
     journal::RecoveryReport report;
     std::string err;
@@ -107,16 +133,29 @@ class Shard::Impl {
         if (auto v = engine_.staff_view(sid, 0))
           for (const auto& t : v->tickets) directory_.put(Directory::kTicket, t.ticket_id, index_);
       }
+      for (const auto& hid : engine_.hold_ids()) directory_.put(Directory::kHold, hid, index_);
     }
     next_seq_ = std::max(report.last_seq, journal_->last_seq()) + 1;
     checkpoint_.reset(engine_, report.last_seq);  // the rollback base
     since_snapshot_ = report.records_replayed;
+    settle_claims();
     degraded_ = false;
     recovered_ = true;
     log_event("info", "recovered",
               {{"shard", std::to_string(index_)}, {"store", journal_->describe()},
                {"summary", report.summary()}});
     return true;
+  }
+
+  // Ids claimed by groups whose commit failed (fail_all()) are free again
+  // once the rebuild shows their command did not land.
+  void settle_claims() {
+    for (const auto& [map, id] : unsettled_claims_)
+      if (!(map == Directory::kSession ? engine_.has_session(id)
+            : map == Directory::kHold  ? engine_.hold_session(id).has_value()
+                                       : engine_.ticket_session(id).has_value()))
+        directory_.release(map, id, index_);
+    unsettled_claims_.clear();
   }
 
   void start() {
@@ -210,6 +249,9 @@ class Shard::Impl {
     std::vector<Ack> acks;
     std::vector<Publication> publications;  // rendered after it was applied
     std::vector<ReadFn> reads;
+    // Server-wide ids this group claimed (Directory::claim): given back if
+    // its commit fails.
+    std::vector<std::pair<int, std::string>> claims;
     Time now = 0;
     bool commit = false;
     Steady::time_point sent_at;
@@ -375,7 +417,7 @@ class Shard::Impl {
       // Only the newest group can hold reads (the pipeline drained before
       // anything after it was applied), or the engine is back to its
       // durable state (fail_all()).
-      ShardContext ctx{engine_, g.now, hub_, index_, metrics_, &holds_};
+      ShardContext ctx{engine_, g.now, hub_, index_, metrics_};
       for (auto& r : g.reads) r(ctx);
     }
     end_group_answers();
@@ -411,6 +453,10 @@ class Shard::Impl {
     // Keys of the failed groups must answer nothing while degraded; the
     // rebuild reloads the durable ones from the journal.
     idem_ = IdempotencyMap(options_.idempotency_max, options_.idempotency_ttl);
+    // Ids claimed by the failed groups stay claimed until the rebuild tells
+    // whether their command landed after all (settle_claims()).
+    for (const auto& g : pipeline_)
+      unsettled_claims_.insert(unsettled_claims_.end(), g->claims.begin(), g->claims.end());
     while (!pipeline_.empty()) {
       answer(*pipeline_.front(), /*durable=*/false);
       recycle();
@@ -454,12 +500,13 @@ class Shard::Impl {
     g->acks.clear();
     g->publications.clear();
     g->reads.clear();
+    g->claims.clear();
     g->commit = false;
     spare_.push_back(std::move(g));
   }
 
   Target target_for(const Command& c) const {
-    ShardContext ctx{engine_, 0, const_cast<Hub&>(hub_), index_, metrics_, &holds_};
+    ShardContext ctx{engine_, 0, const_cast<Hub&>(hub_), index_, metrics_};
     if (auto* cs = std::get_if<CreateSession>(&c.body)) {
       Target t;
       t.session_id = cs->spec.session_id;
@@ -505,6 +552,12 @@ class Shard::Impl {
           break;
       }
     }
+    if (Error e = check_chosen_ids(cmd.body, &ack.outcome.message); e != Error::kOk) {
+      ack.outcome.error = e;
+      metrics_.count_command(cmd.body, e);
+      g_->acks.push_back(std::move(ack));
+      return;
+    }
     Target target = target_for(cmd);
     if (!system) {
       if (req.principal.role == Role::kPatient) {
@@ -522,16 +575,33 @@ class Shard::Impl {
         return;
       }
     }
+    // Server-wide unique ids: claimed before the command is applied.
+    const auto [id_map, new_id] = server_wide_id(cmd.body);
+    Directory::Claim claim = Directory::Claim::kOwn;
+    if (new_id) {
+      claim = directory_.claim(id_map, *new_id, index_);
+      if (claim == Directory::Claim::kTaken) {
+        ack.outcome.error = Error::kAlreadyExists;
+        ack.outcome.message = (id_map == Directory::kSession ? "session id in use: "
+                               : id_map == Directory::kHold  ? "hold id in use: "
+                                                             : "ticket id in use: ") + *new_id;
+        metrics_.count_command(cmd.body, Error::kAlreadyExists);
+        g_->acks.push_back(std::move(ack));
+        return;
+      }
+    }
     events_.clear();
     std::string msg;
     Error e = engine_.apply_into(cmd, now, &events_, &msg);
     metrics_.count_command(cmd.body, e);
     if (e != Error::kOk) {
+      if (claim == Directory::Claim::kClaimed) directory_.release(id_map, *new_id, index_);
       ack.outcome.error = e;
       ack.outcome.message = std::move(msg);
       g_->acks.push_back(std::move(ack));
       return;
     }
+    if (claim == Directory::Claim::kClaimed) g_->claims.emplace_back(id_map, *new_id);
     if (system && events_.empty()) return;  // an idle tick: nothing to journal
     after_apply(cmd, events_);
     changes_.add(events_);
@@ -613,30 +683,12 @@ class Shard::Impl {
           directory_.put(Directory::kTicket, ev.ticket_id, index_);
           break;
         case EventType::kHoldPlaced:
-          holds_[ev.ticket_id] = ev.session_id;
           directory_.put(Directory::kHold, ev.ticket_id, index_);
-          break;
-        case EventType::kHoldReleased:
-        case EventType::kHoldExpired:
-          holds_.erase(ev.ticket_id);
           break;
         default:
           break;
       }
     }
-    if (auto* c = std::get_if<Confirm>(&cmd.body)) holds_.erase(c->hold_id);
-    if (const std::string* tok = token_of(cmd.body)) directory_.put(Directory::kToken, *tok, index_);
-  }
-
-  // The same from a journal record during recovery (its events may not be
-  // read): client-chosen hold ids and tokens; engine-assigned hold ids are
-  // found by their "<session>-H<n>" form (hold_session()).
-  void after_record(const Command& cmd, const std::string& session_id) {
-    if (auto* h = std::get_if<Hold>(&cmd.body)) {
-      if (!h->hold_id.empty()) holds_[h->hold_id] = session_id;
-    }
-    if (auto* c = std::get_if<Confirm>(&cmd.body)) holds_.erase(c->hold_id);
-    if (auto* r = std::get_if<Release>(&cmd.body)) holds_.erase(r->hold_id);
     if (const std::string* tok = token_of(cmd.body)) directory_.put(Directory::kToken, *tok, index_);
   }
 
@@ -668,7 +720,6 @@ class Shard::Impl {
   Engine engine_;
   Hub hub_;
   IdempotencyMap idem_;
-  std::unordered_map<std::string, std::string> holds_;  // hold id -> session id
   std::uint64_t next_seq_ = 1;
   std::uint64_t since_snapshot_ = 0;
   // In-memory base (Engine::save() every 50,000 records) + commands since:
@@ -692,6 +743,7 @@ class Shard::Impl {
   Changes changes_;
   Time last_tick_ = kNoTime;  // `now` of the last tick (display changes by time)
   std::atomic<bool> degraded_{false};
+  std::vector<std::pair<int, std::string>> unsettled_claims_;  // see settle_claims()
   std::atomic<bool> recovered_{false};
 
   std::mutex mu_;

@@ -4,7 +4,7 @@
 //
 // recover() is the seam for durable stores: it rebuilds the engine with
 // qc::journal::recover() (engine/journal/recovery.h) and, from the records'
-// callbacks, the idempotency keys (on_key) and the hold/token maps
+// callbacks, the idempotency keys (on_key) and the token map
 // (on_record). It runs before start(), and again by the shard itself after a
 // failed append (store down), every tick until it succeeds.
 #pragma once

@@ -147,6 +147,37 @@ TEST(Snapshot, TokensOfEveryFormSurviveSaveLoad) {
   EXPECT_FALSE(c.ticket_token("S-A001").has_value());  // booked without a token
 }
 
+// Authorization asks who booked a ticket or placed a hold (a channel acts on
+// its own only): that survives save/load.
+TEST(Snapshot, BookingChannelsOfTicketsAndHoldsSurviveSaveLoad) {
+  Engine a;
+  a.apply(Command{nurse(), DefineChannel{Channel{"phone", 0, 0}}}, day_before("07:00"));
+  a.apply(Command{nurse(), DefineChannel{Channel{"web", 0, 0}}}, day_before("07:00"));
+  SessionSpec spec = example_spec();
+  spec.reservations = {Reservation{"phone", {1, 0, 0, 0}, day_before("18:00")}};
+  ASSERT_TRUE(a.apply(Command{nurse(), CreateSession{spec}}, day_before("07:00")).ok());
+  for (const Step& s : {book("P1", 0, day_before("09:00"), "", "phone"),
+                        book("P2", 1, day_before("09:00"), "", "phone"),
+                        book("W1", 1, day_before("09:00"), "", "web"),
+                        book("N1", 2, day_before("09:00")),
+                        hold("H1", 3, day_before("09:00"), "q1", "web")})
+    ASSERT_TRUE(a.apply(s.cmd, s.now).ok());
+  Engine b;
+  ASSERT_TRUE(b.load(a.save()));
+  for (Engine* e : {&a, &b}) {
+    EXPECT_EQ(e->ticket_channel("P1"), std::optional<std::string>("phone"));  // reserved share
+    EXPECT_EQ(e->ticket_channel("P2"), std::optional<std::string>("phone"));  // general pool
+    EXPECT_EQ(e->ticket_channel("W1"), std::optional<std::string>("web"));
+    EXPECT_EQ(e->ticket_channel("N1"), std::optional<std::string>(""));
+    EXPECT_FALSE(e->ticket_channel("nope").has_value());
+    EXPECT_EQ(e->hold_channel("H1"), std::optional<std::string>("web"));
+    EXPECT_EQ(e->hold_session("H1"), std::optional<std::string>(kSid));
+    EXPECT_FALSE(e->hold_channel("nope").has_value());
+    EXPECT_EQ(e->hold_ids(), std::vector<std::string>{"H1"});
+  }
+  EXPECT_EQ(b.save(), a.save());
+}
+
 TEST(Determinism, SameCommandsSameEventsAndImages) {
   Engine a = started(), b = started();
   std::vector<Event> ea = run_all(a, day_script());

@@ -62,9 +62,31 @@ TEST(Authorize, RolesAndScopes) {
   EXPECT_EQ(authorize(one, Op::kNurseAction, cardio), Error::kOk);
   EXPECT_EQ(authorize(one, Op::kNurseAction, neuro), Error::kForbidden);
 
-  EXPECT_EQ(authorize(channel, Op::kBook, cardio), Error::kOk);
-  EXPECT_EQ(authorize(channel, Op::kCancel, cardio), Error::kOk);
+  EXPECT_EQ(authorize(channel, Op::kBook, cardio), Error::kOk);  // book, hold: any session
   EXPECT_EQ(authorize(channel, Op::kNurseAction, cardio), Error::kForbidden);
+  // Cancel (a ticket), confirm and release (a hold, Op::kBook): only what
+  // the channel itself made; another's and a missing one alike.
+  for (Op op : {Op::kCancel, Op::kBook}) {
+    Target own = cardio, others = cardio, missing;
+    std::string Target::*id = op == Op::kCancel ? &Target::ticket_id : &Target::hold_id;
+    Target by_staff = cardio;
+    own.*id = others.*id = missing.*id = by_staff.*id = "x1";
+    own.owner_channel = "wechat";
+    others.owner_channel = "web";
+    EXPECT_EQ(authorize(channel, op, own), Error::kOk);
+    EXPECT_EQ(authorize(channel, op, others), Error::kForbidden);
+    EXPECT_EQ(authorize(channel, op, by_staff), Error::kForbidden);
+    EXPECT_EQ(authorize(channel, op, missing), Error::kForbidden);
+  }
+  Target others_ticket = cardio;
+  others_ticket.ticket_id = "t1";
+  others_ticket.owner_channel = "web";
+  // Staff in scope act on any ticket or hold of their sessions.
+  EXPECT_EQ(authorize(nurse, Op::kCancel, others_ticket), Error::kForbidden);  // cardio
+  Target neuro_ticket = neuro;
+  neuro_ticket.ticket_id = "t2";
+  neuro_ticket.owner_channel = "web";
+  EXPECT_EQ(authorize(nurse, Op::kCancel, neuro_ticket), Error::kOk);
 
   EXPECT_EQ(authorize(kiosk, Op::kWalkIn, neuro), Error::kOk);
   EXPECT_EQ(authorize(kiosk, Op::kCheckIn, neuro), Error::kOk);
@@ -74,6 +96,16 @@ TEST(Authorize, RolesAndScopes) {
   EXPECT_EQ(authorize(display, Op::kReadDisplay, neuro), Error::kOk);
   EXPECT_EQ(authorize(display, Op::kReadDisplay, cardio), Error::kForbidden);
   EXPECT_EQ(authorize(display, Op::kNurseAction, neuro), Error::kForbidden);
+  // Staff read the display of an area where a session of their scope is.
+  Target area;
+  area.area = "neuro-2f";
+  area.area_sessions = {{"s-cardio-9", "cardio"}, {"s-neuro-1", "neuro"}};
+  EXPECT_EQ(authorize(nurse, Op::kReadDisplay, area), Error::kOk);
+  EXPECT_EQ(authorize(admin, Op::kReadDisplay, area), Error::kOk);
+  EXPECT_EQ(authorize(kiosk, Op::kReadDisplay, area), Error::kForbidden);
+  area.area_sessions.pop_back();
+  EXPECT_EQ(authorize(nurse, Op::kReadDisplay, area), Error::kForbidden);
+  EXPECT_EQ(authorize(admin, Op::kReadDisplay, area), Error::kOk);  // unscoped
   EXPECT_EQ(authorize(nobody, Op::kSubscribeBoard, neuro), Error::kOk);
 }
 
@@ -94,6 +126,9 @@ TEST(Authorize, PatientsOnlyTheirOwnTicket) {
   EXPECT_EQ(authorize(p, Op::kCancel, other), Error::kForbidden);
   EXPECT_EQ(authorize(p, Op::kCheckIn, own), Error::kForbidden);
   EXPECT_EQ(authorize(p, Op::kReadPatient, unknown_token), Error::kUnauthorized);
+  // What no patient may do: 403 whether or not the token is known.
+  EXPECT_EQ(authorize(p, Op::kReadStaff, unknown_token), Error::kForbidden);
+  EXPECT_EQ(authorize(p, Op::kNurseAction, unknown_token), Error::kForbidden);
 }
 
 }  // namespace

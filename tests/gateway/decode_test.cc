@@ -240,8 +240,12 @@ TEST(DecodeClientMessage, SubscribeAndPing) {
   EXPECT_EQ(decode_client_message("{}", Format::kJson, &r, &m), Error::kInvalidArgument);
   EXPECT_EQ(decode_client_message("nope", Format::kJson, &r, &m), Error::kInvalidArgument);
   EXPECT_EQ(decode_client_message(R"({"subscribe":{}})", Format::kJson, &r, &m), Error::kInvalidArgument);
-  EXPECT_EQ(decode_client_message(R"({"subscribe":{"patient":{}}})", Format::kJson, &r, &m),
-            Error::kInvalidArgument);
+  // A patient subscription without a token decodes; the server answers it
+  // `unauthorized` (a missing credential), see authz_matrix_test.cc.
+  ASSERT_EQ(decode_client_message(R"({"subscribe":{"patient":{}}})", Format::kJson, &r, &m),
+            Error::kOk);
+  EXPECT_EQ(r.who, ClientRequest::kPatient);
+  EXPECT_EQ(r.token, "");
   EXPECT_EQ(decode_client_message(R"({"ping":{},"extra":1})", Format::kJson, &r, &m),
             Error::kInvalidArgument);
   EXPECT_EQ(decode_client_message("\x0a\x03\x0a\x01", Format::kProto, &r, &m), Error::kInvalidArgument);

@@ -11,8 +11,10 @@
 
 #include "engine/journal/journal.h"
 #include "engine/journal/recovery.h"
+#include "gateway/command_facts.h"
 #include "gateway/directory.h"
 #include "gateway/hub.h"
+#include "tests/gateway/test_session.h"
 #include "queuecast/v1/queuecast.pb.h"
 
 namespace qc::gw {
@@ -76,21 +78,7 @@ class SharedJournal final : public ForwardingJournal {
 };
 
 SessionSpec spec(std::string id, std::string dept) {
-  SessionSpec s;
-  s.session_id = std::move(id);
-  s.doctor_id = "li";
-  s.doctor_name = "Dr. Li";
-  s.department = std::move(dept);
-  s.room = "3";
-  s.area = "neuro-2f";
-  s.start = kT0;
-  s.end = kT0 + 4 * kHour;
-  s.registration_open = kT0 - kHour;
-  s.slot_minutes = 60;
-  s.appointment_quota = {4, 4, 4, 4};
-  s.walkin_quota = {4, 4, 4, 4};
-  s.walkin_conversion_time = s.end;
-  return s;
+  return test_session(std::move(id), std::move(dept), "neuro-2f", kT0, 4);
 }
 
 Principal admin() { return Principal{Role::kAdmin, "boss", {}, {}}; }
@@ -746,6 +734,144 @@ TEST(RuntimePipeline, ViewsAreDeliveredWhenTheirGroupIsDurable) {
   f.journal->open_gate();
   read_labels(*rt, "s1");
   EXPECT_EQ(frames(), 1u);  // nothing of the failed group
+}
+
+// ---- Ids are unique across the server (docs/api.md "Ids") ----
+
+SessionSpec spec_in(std::string id, std::string dept, std::string area) {
+  SessionSpec s = spec(std::move(id), std::move(dept));
+  s.area = std::move(area);
+  s.cancel_deadline = kT0;
+  return s;
+}
+
+// Two shards over journals that outlive the runtime (restarts).
+struct TwoShards {
+  std::unique_ptr<journal::Journal> stores[2] = {journal::make_memory_journal(),
+                                                  journal::make_memory_journal()};
+  VirtualClock clock{kT0 - 30 * kMinute, 1.0};
+  Metrics metrics;
+  std::atomic<bool> fail{false};  // every append fails
+  // Areas placed on shard 0 and on shard 1 (the hash placement of Directory).
+  std::string area[2];
+  TwoShards() {
+    for (int i = 0; area[0].empty() || area[1].empty(); ++i) {
+      std::string a = "area-" + std::to_string(i);
+      auto& slot = area[std::hash<std::string_view>{}(a) % 2];
+      if (slot.empty()) slot = a;
+    }
+  }
+  std::unique_ptr<Runtime> start() {
+    RuntimeOptions o;
+    o.shards = 2;
+    auto rt = std::make_unique<Runtime>(o, clock, metrics, [this](int i) {
+      return std::unique_ptr<journal::Journal>(std::make_unique<SharedJournal>(stores[i].get(), &fail));
+    });
+    std::string err;
+    EXPECT_TRUE(rt->recover(&err)) << err;
+    rt->start();
+    return rt;
+  }
+};
+
+TEST(ServerIds, ASessionIdIsUniqueAcrossShards) {
+  TwoShards f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec_in("dup", "neuro", f.area[0])}, admin()).error, Error::kOk);
+  // An admin (here: of another department) re-creating it in an area of the
+  // other shard would have made a second session with that id.
+  Principal cardio_admin{Role::kAdmin, "c", {"cardio"}, {}};
+  CommandOutcome o = run(*rt, CreateSession{spec_in("dup", "cardio", f.area[1])}, cardio_admin);
+  EXPECT_EQ(o.error, Error::kAlreadyExists) << o.message;
+  // The first one still answers for the id.
+  EXPECT_EQ(run(*rt, RegisterWalkIn{"dup", "P1", "A", "", ""}, nurse("neuro")).error, Error::kOk);
+  EXPECT_EQ(run(*rt, CallNext{"dup"}, nurse("cardio")).error, Error::kForbidden);
+  // A refused create leaves the id free.
+  SessionSpec bad = spec_in("later", "neuro", f.area[1]);
+  bad.walkin_quota = {1};  // wrong size: invalid
+  EXPECT_EQ(run(*rt, CreateSession{bad}, admin()).error, Error::kInvalidArgument);
+  EXPECT_EQ(run(*rt, CreateSession{spec_in("later", "neuro", f.area[0])}, admin()).error, Error::kOk);
+}
+
+// A create whose commit failed (store down) leaves its id free too.
+TEST(ServerIds, AnIdOfAFailedCommitIsFreeAgain) {
+  TwoShards f;
+  auto rt = f.start();
+  f.fail = true;
+  EXPECT_EQ(run(*rt, CreateSession{spec_in("z", "neuro", f.area[1])}, admin()).error,
+            Error::kUnavailable);
+  f.fail = false;
+  CommandOutcome o = run(*rt, CreateSession{spec_in("z", "neuro", f.area[0])}, admin());
+  EXPECT_EQ(o.error, Error::kOk) << o.message;
+}
+
+TEST(ServerIds, ChosenTicketAndHoldIdsAreUniqueAcrossShards) {
+  TwoShards f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec_in("s0", "neuro", f.area[0])}, admin()).error, Error::kOk);
+  ASSERT_EQ(run(*rt, CreateSession{spec_in("s1", "neuro", f.area[1])}, admin()).error, Error::kOk);
+  ASSERT_EQ(run(*rt, Book{"s0", 1, "P1", "A", "his-1", "", ""}, admin()).error, Error::kOk);
+  EXPECT_EQ(run(*rt, Book{"s1", 1, "P2", "B", "his-1", "", ""}, admin()).error, Error::kAlreadyExists);
+  EXPECT_EQ(run(*rt, RegisterWalkIn{"s1", "P3", "C", "his-1", ""}, admin()).error,
+            Error::kAlreadyExists);
+  ASSERT_EQ(run(*rt, Hold{"s1", 1, "P4", "D", "", 0, "hold-1"}, admin()).error, Error::kOk);
+  EXPECT_EQ(run(*rt, Hold{"s0", 1, "P5", "E", "", 0, "hold-1"}, admin()).error, Error::kAlreadyExists);
+  // Each id still reaches its one ticket / hold.
+  EXPECT_EQ(run(*rt, Confirm{"hold-1", "his-2", ""}, admin()).error, Error::kOk);
+  EXPECT_EQ(run(*rt, Cancel{"his-1"}, admin()).error, Error::kOk);
+  EXPECT_EQ(run(*rt, Cancel{"his-2"}, admin()).error, Error::kOk);
+}
+
+TEST(ServerIds, HoldsAreFoundOnTheirShardAfterARestart) {
+  TwoShards f;
+  {
+    auto rt = f.start();
+    ASSERT_EQ(run(*rt, CreateSession{spec_in("s1", "neuro", f.area[1])}, admin()).error, Error::kOk);
+    ASSERT_EQ(run(*rt, Hold{"s1", 1, "P1", "A", "", 0, ""}, admin()).error, Error::kOk);  // s1-H1
+    ASSERT_EQ(run(*rt, Hold{"s1", 2, "P2", "B", "", 0, "mine"}, admin()).error, Error::kOk);
+    rt->stop();
+  }
+  auto rt = f.start();
+  CommandOutcome a = run(*rt, Confirm{"s1-H1", "", ""}, admin());
+  EXPECT_EQ(a.error, Error::kOk) << a.message;
+  CommandOutcome b = run(*rt, Release{"mine"}, admin());
+  EXPECT_EQ(b.error, Error::kOk) << b.message;
+}
+
+// Ids a caller chooses never have the form of the ids the engine assigns,
+// so they cannot squat another session's (or their own) first tickets.
+TEST(ServerIds, ChosenIdsOfTheAssignedFormAreRefused) {
+  Fixture f;
+  auto rt = f.start();
+  ASSERT_EQ(run(*rt, CreateSession{spec("X", "neuro")}, admin()).error, Error::kOk);
+  ASSERT_EQ(run(*rt, CreateSession{spec("Y", "neuro")}, admin()).error, Error::kOk);
+  CommandOutcome o = run(*rt, Book{"X", 1, "P1", "A", "Y-A001", "", ""}, admin());
+  EXPECT_EQ(o.error, Error::kInvalidArgument);
+  EXPECT_NE(o.message.find("Y-A001"), std::string::npos);
+  EXPECT_EQ(run(*rt, RegisterWalkIn{"X", "P2", "B", "Y-W001", ""}, admin()).error,
+            Error::kInvalidArgument);
+  EXPECT_EQ(run(*rt, Hold{"X", 1, "P3", "C", "", 0, "Y-H1"}, admin()).error, Error::kInvalidArgument);
+  EXPECT_EQ(run(*rt, Book{"X", 1, "P4", "D", "X-A001.2", "", ""}, admin()).error,
+            Error::kInvalidArgument);
+  ASSERT_EQ(run(*rt, Hold{"X", 1, "P5", "E", "", 0, "h"}, admin()).error, Error::kOk);
+  EXPECT_EQ(run(*rt, Confirm{"h", "Y-A002", ""}, admin()).error, Error::kInvalidArgument);
+  // Y's first ticket is Y-A001, and a nurse addressing it reaches it.
+  CommandOutcome y = run(*rt, Book{"Y", 1, "P6", "F", "", "", ""}, admin());
+  ASSERT_EQ(y.error, Error::kOk) << y.message;
+  queuecast::v1::CommandResponse resp;
+  ASSERT_TRUE(resp.ParseFromString(y.response));
+  EXPECT_EQ(resp.ticket_id(), "Y-A001");
+  // Other chosen ids are fine.
+  EXPECT_EQ(run(*rt, Book{"X", 1, "P7", "G", "his-88120", "", ""}, admin()).error, Error::kOk);
+  EXPECT_EQ(run(*rt, Book{"X", 1, "P8", "H", "A001", "", ""}, admin()).error, Error::kOk);
+}
+
+TEST(ServerIds, TheAssignedForm) {
+  for (const char* id : {"s-A001", "s-W012", "s-H3", "li-20261123-am-A1000", "x-A001.2", "x-H1.17"})
+    EXPECT_TRUE(has_assigned_id_form(id)) << id;
+  for (const char* id : {"A001", "his-88120", "s-A", "s-A01x", "s-B001", "s-a001", "s-A001.", "s-",
+                         "s-A001.x", ""})
+    EXPECT_FALSE(has_assigned_id_form(id)) << id;
 }
 
 }  // namespace
