@@ -31,7 +31,10 @@ int http_status(Error e) {
     case Error::kAlreadyBooked:
     case Error::kAlreadyExists:
     case Error::kBookingLimit:
-    case Error::kWindowClosed: return 409;
+    case Error::kWindowClosed:
+    case Error::kIdempotencyKeyReused:
+    case Error::kNothingToUndo:
+    case Error::kUndoExpired: return 409;
   }
   return 500;
 }
