@@ -49,7 +49,7 @@ struct MsgDef {
   std::uint32_t n;
 };
 
-constexpr std::uint32_t kMaxNumber = 35;  // the largest field number below
+constexpr std::uint32_t kMaxNumber = 36;  // the largest field number below
 
 // ---- enums ----
 
