@@ -367,6 +367,11 @@ TEST(Integration, NurseUndoesACallAndThePhoneFollows) {
   r = post(d.port(), "/v1/sessions/" + sid + "/undo", "", kNurse);  // one level only
   EXPECT_EQ(r.status, 409);
   EXPECT_EQ(r.code(), "nothing_to_undo");
+  Reply m = get(d.port(), "/metrics");
+  EXPECT_NE(m.body.find("queuecast_commands_total{command=\"undo\",code=\"ok\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("queuecast_commands_total{command=\"undo\",code=\"nothing_to_undo\"} 2"),
+            std::string::npos);
   (void)b;
 }
 
