@@ -45,7 +45,7 @@ const ACTIONS = [
   { id: 'checkIn', keys: ['i'], label: 'c.checkIn', needs: 'booked', run: (tk) => ticketCmd(tk, 'check-in') },
   { id: 'walkIn', keys: ['w'], label: 'c.walkIn', run: () => openWalkIn() },
   { id: 'pause', keys: ['p'], label: 'c.pause', run: () => sessionCmd(view && view.status === 'paused' ? 'resume' : 'pause') },
-  { id: 'undo', keys: ['u'], label: 'c.undo', local: true, run: () => sessionCmd('undo') },
+  { id: 'undo', keys: ['u'], label: 'c.undo', run: () => sessionCmd('undo') },
 ];
 
 // Texts of this page that i18n.js does not have.
@@ -361,6 +361,9 @@ async function reload() {
 }
 
 function openSession(id) {
+  // The undo and the double-call guard are about this console's last action
+  // in one session: another session starts afresh.
+  if (id !== sid) { noteUndo({}, null, 0); lastCallAt = -Infinity; }
   sid = id;
   sessionStorage.setItem('qc.session', sid);
   view = null;

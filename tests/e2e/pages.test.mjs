@@ -323,6 +323,11 @@ describe('queuecast pages in a real browser', () => {
     await consolePage.keyboard.press('u');  // nothing to undo: no request, nothing changes
     await consolePage.waitForTimeout(300);
     assert.equal(await now(), 'W004');
+    // The undo is about this session: opening another one drops it.
+    await consolePage.keyboard.press('d');  // W004 completed: undoable
+    await consolePage.waitForSelector('[data-action="undo"]:not(.hidden)');
+    await consolePage.selectOption('#session', SID2);
+    await consolePage.waitForSelector('[data-action="undo"].hidden', { state: 'attached' });
   });
 
   it('the patient page has no horizontal scroll at 360x640', async () => {
