@@ -289,6 +289,7 @@ bool read_undo(Reader& r, SessionRec& s) {
     const TicketRec& t = s.tickets[x.index];
     if (x.state == TicketState::kWaiting) {
       if (t.state != TicketState::kCalled) return false;
+      if ((t.key & ((std::uint64_t{1} << 46) - 1)) >= s.next_seq) return false;
       called_covered = true;
       for (const WaitEntry& e : s.waiting)
         if (e.key == t.key) return false;
