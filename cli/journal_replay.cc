@@ -85,6 +85,8 @@ std::string explain(const Event& e) {
     case EventType::kTicketNoShow: return "never came: counts as a no-show";
     case EventType::kPatientBlacklisted: return "too many no-shows: refused until " + format_time(e.until, 0);
     case EventType::kCapacityConverted: return std::to_string(e.count) + " unbooked unit(s) of slot " + slot + " to walk-ins";
+    case EventType::kActionUndone:
+      return "undo of " + e.reason + ": back to " + std::string(to_string(e.to));
     default: return "";
   }
 }

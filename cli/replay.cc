@@ -31,7 +31,7 @@ std::optional<std::string> Replayer::session_of(const Command& command) const {
                              std::is_same_v<T, RegisterWalkIn> || std::is_same_v<T, CallNext> ||
                              std::is_same_v<T, Pause> || std::is_same_v<T, Resume> ||
                              std::is_same_v<T, SuspendSession> ||
-                             std::is_same_v<T, CloseSession>) {
+                             std::is_same_v<T, CloseSession> || std::is_same_v<T, Undo>) {
           return c.session_id;
         } else if constexpr (std::is_same_v<T, Cancel> || std::is_same_v<T, CheckIn> ||
                              std::is_same_v<T, CallTicket> || std::is_same_v<T, Recall> ||

@@ -111,6 +111,11 @@ struct Pause { std::string session_id; };
 struct Resume { std::string session_id; };
 struct SuspendSession { std::string session_id; std::string reason; };
 struct CloseSession { std::string session_id; };
+// Reverts the session's last call_next / call_ticket / complete / mark_missed
+// (docs/engine.md, "Undo"): only while nothing else changed the session and
+// for kUndoWindow after it; one level.
+struct Undo { std::string session_id; };
+inline constexpr Duration kUndoWindow = 60 * kSecond;
 // Time-driven changes: hold expiry, reserved-share release, walk-in
 // conversion, automatic session close.
 struct Tick {};
@@ -121,7 +126,8 @@ using CommandBody = std::variant<
     MarkMissed, ReturnTicket, MoveToNext, Pause, Resume, SuspendSession,
     CloseSession, Tick,
     // Schedules (engine/schedule.h)
-    DefineTemplate, GenerateSessions, AdjustQuotas, DoctorLeave>;
+    DefineTemplate, GenerateSessions, AdjustQuotas, DoctorLeave,
+    Undo>;
 
 struct Command {
   Actor actor;

@@ -76,6 +76,7 @@ QC_DISPATCH(Resume, op_resume)
 QC_DISPATCH(SuspendSession, op_suspend)
 QC_DISPATCH(CloseSession, op_close)
 QC_DISPATCH(Tick, op_tick)
+QC_DISPATCH(Undo, op_undo)
 QC_DISPATCH(DefineTemplate, apply_define_template)
 #undef QC_DISPATCH
 // Schedule commands that may touch many sessions.

@@ -156,6 +156,32 @@ struct ReservationState {
   bool released = false;
 };
 
+// What an undo needs to restore the session's last undoable action exactly
+// (docs/engine.md, "Undo"): the session's queue bookkeeping and the touched
+// tickets' state and called_at before it. Valid while the session's version
+// is still `version` (nothing else changed the session since).
+enum class UndoAction : std::uint8_t {
+  kNone = 0, kCallNext = 1, kCallTicket = 2, kComplete = 3, kMarkMissed = 4,
+};
+struct UndoTicket {
+  std::uint32_t index = 0;                   // in SessionRec::tickets
+  TicketState state = TicketState::kBooked;  // before the action
+  Time called_at = kNoTime;                  // before the action
+};
+struct UndoRec {
+  UndoAction action = UndoAction::kNone;
+  std::uint64_t version = 0;  // the session's version right after the action
+  Time at = kNoTime;          // the action's now
+  std::int32_t called = -1;
+  std::int32_t serving_slot = -1;
+  Time last_call = kNoTime;
+  Duration consult_sum = 0;
+  std::int64_t consult_n = 0;
+  bool paused_since_call = false;
+  std::uint8_t n = 0;         // tickets touched, in the order they changed
+  UndoTicket tickets[2];
+};
+
 struct SessionRec {
   // Hot: what queue commands read (the first cache lines).
   SessionStatus status = SessionStatus::kOpen;
@@ -193,6 +219,8 @@ struct SessionRec {
 
   std::vector<HoldRec> holds;  // creation order, finished ones included
 
+  UndoRec undo;  // the last undoable action (see UndoRec)
+
   // Label hints, how find_ticket finds engine-assigned ids:
   // label_tickets[k][n - 1] is the index of the ticket labelled A<n> (k = 0)
   // or W<n> (k = 1) whose id is "<session id>-<label>", or kNoTicket. Such a
@@ -204,6 +232,8 @@ struct SessionRec {
   Time slot_start(std::int32_t s) const { return spec.start + s * slot_len; }
   Time slot_end(std::int32_t s) const { return spec.start + (s + 1) * slot_len; }
   Duration avg_consult() const { return (2 * avg_seed + consult_sum) / (2 + consult_n); }
+  // The undo record if it still applies (nothing changed the session since).
+  bool undo_valid() const { return undo.action != UndoAction::kNone && undo.version == version; }
 };
 
 // Up to kInlineActive active bookings are kept inline (no allocation).

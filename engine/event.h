@@ -44,8 +44,10 @@ enum class EventType : std::uint8_t {
   kPatientBlacklisted = 23, // patient_ref, until
   kTemplateDefined = 24,    // ticket_id = template id
   kQuotasAdjusted = 25,     // session_id
+  kActionUndone = 26,       // ticket fields after the undo, from = state before it,
+                            // reason = the undone command (one event per restored ticket)
 };
-inline constexpr int kEventTypeCount = 26;
+inline constexpr int kEventTypeCount = 27;
 
 struct Event {
   EventType type = EventType::kSessionCreated;

@@ -38,6 +38,8 @@ constexpr std::array<std::string_view, kErrorCount> kErrorNames = {
     "unavailable",
     "unknown_channel",
     "idempotency_key_reused",
+    "nothing_to_undo",
+    "undo_expired",
 };
 
 constexpr std::array<std::string_view, kEventTypeCount> kEventNames = {
@@ -47,7 +49,7 @@ constexpr std::array<std::string_view, kEventTypeCount> kEventNames = {
     "ticket_missed",      "ticket_returned",   "moved_to_next",      "nobody_waiting",
     "session_paused",     "session_resumed",   "session_suspended",  "session_closed",
     "ticket_no_show",     "capacity_converted", "reserved_released", "patient_blacklisted",
-    "template_defined",   "quotas_adjusted",
+    "template_defined",   "quotas_adjusted",   "action_undone",
 };
 
 template <class T>
@@ -80,6 +82,7 @@ QC_NAME(DefineTemplate, "define_template")
 QC_NAME(GenerateSessions, "generate_sessions")
 QC_NAME(AdjustQuotas, "adjust_quotas")
 QC_NAME(DoctorLeave, "doctor_leave")
+QC_NAME(Undo, "undo")
 #undef QC_NAME
 
 // Length in bytes of the UTF-8 sequence starting with `c` (1 for invalid bytes).

@@ -114,5 +114,6 @@ Error op_pause(State&, const Actor&, const Pause&, Time, Events*, std::string*);
 Error op_resume(State&, const Actor&, const Resume&, Time, Events*, std::string*);
 Error op_suspend(State&, const Actor&, const SuspendSession&, Time, Events*, std::string*);
 Error op_close(State&, const Actor&, const CloseSession&, Time, Events*, std::string*);
+Error op_undo(State&, const Actor&, const Undo&, Time, Events*, std::string*);
 
 }  // namespace qc

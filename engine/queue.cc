@@ -1,5 +1,5 @@
 // The queue: check_in, call_next, call_ticket, recall, complete,
-// mark_missed, return, move_to_next, pause, resume, suspend, close.
+// mark_missed, return, move_to_next, pause, resume, suspend, close, undo.
 #include <algorithm>
 
 #include "engine/ops.h"
@@ -27,9 +27,53 @@ Error wrong_state(std::string* msg, const TicketRec& t, std::string_view need) {
   return Error::kWrongState;
 }
 
+// Undo records (UndoRec): undo_begin() before an undoable action's first
+// change, undo_ticket() before each ticket it changes, undo_seal() at its end
+// (touches the session and stamps the record with the new version).
+void undo_begin(SessionRec& s, UndoAction action) {
+  UndoRec& u = s.undo;
+  u = UndoRec{};
+  u.action = action;
+  u.called = s.called;
+  u.serving_slot = s.serving_slot;
+  u.last_call = s.last_call;
+  u.consult_sum = s.consult_sum;
+  u.consult_n = s.consult_n;
+  u.paused_since_call = s.paused_since_call;
+}
+
+void undo_ticket(SessionRec& s, std::uint32_t ti) {
+  UndoRec& u = s.undo;
+  const TicketRec& t = s.tickets[ti];
+  u.tickets[u.n++] = UndoTicket{ti, t.state, t.called_at};
+}
+
+void undo_seal(State& st, SessionIdx si, Time now) {
+  touch(st, si);
+  UndoRec& u = st.sessions[si].undo;
+  if (u.n == 0) {  // nothing changed (call_next with nobody called or waiting)
+    u = UndoRec{};
+    return;
+  }
+  u.version = st.sessions[si].version;
+  u.at = now;
+}
+
+std::string_view undo_reason(UndoAction a) {
+  switch (a) {
+    case UndoAction::kCallNext: return "call_next";
+    case UndoAction::kCallTicket: return "call_ticket";
+    case UndoAction::kComplete: return "complete";
+    case UndoAction::kMarkMissed: return "mark_missed";
+    case UndoAction::kNone: break;
+  }
+  return {};
+}
+
 // The CALLED ticket, if any, becomes DONE (reason next_call).
 void complete_called(SessionRec& s, const Actor& actor, Time now, Events* ev) {
   if (s.called < 0) return;
+  undo_ticket(s, static_cast<std::uint32_t>(s.called));
   TicketRec& t = s.tickets[s.called];
   t.state = TicketState::kDone;
   s.called = -1;
@@ -101,16 +145,18 @@ Error op_call_next(State& st, const Actor& actor, const CallNext& c, Time now, E
   // Both tickets are needed below; load them at once.
   if (s.called >= 0) prefetch(&s.tickets[s.called]);
   if (!s.waiting.empty()) prefetch(&s.tickets[s.waiting.back().ticket]);
+  undo_begin(s, UndoAction::kCallNext);
   complete_called(s, actor, now, ev);
   if (s.waiting.empty()) {
     add_event(ev, EventType::kNobodyWaiting, now, actor, s);
   } else {
     WaitEntry next = s.waiting.back();
     s.waiting.pop_back();
+    undo_ticket(s, next.ticket);
     if (next.key >> 63) s.serving_slot = s.tickets[next.ticket].effective_slot;
     call(s, next.ticket, actor, now, "call_next", ev);
   }
-  touch(st, si);
+  undo_seal(st, si, now);
   return Error::kOk;
 }
 
@@ -121,10 +167,12 @@ Error op_call_ticket(State& st, const Actor& actor, const CallTicket& c, Time no
   SessionRec& s = st.sessions[loc.session];
   TicketRec& t = s.tickets[loc.index];
   if (t.state != TicketState::kWaiting) return wrong_state(msg, t, "waiting");
+  undo_begin(s, UndoAction::kCallTicket);
   complete_called(s, actor, now, ev);
   queue_erase(s, t.key);
+  undo_ticket(s, loc.index);
   call(s, loc.index, actor, now, "call_ticket", ev);
-  touch(st, loc.session);
+  undo_seal(st, loc.session, now);
   return Error::kOk;
 }
 
@@ -160,11 +208,13 @@ Error op_complete(State& st, const Actor& actor, const Complete& c, Time now, Ev
   if (Error e = called_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[loc.session];
   TicketRec& t = s.tickets[loc.index];
+  undo_begin(s, UndoAction::kComplete);
+  undo_ticket(s, loc.index);
   t.state = TicketState::kDone;
   s.called = -1;
   add_ticket_event(ev, EventType::kTicketCompleted, now, actor, s, t,
       TicketState::kCalled, {}, "complete");
-  touch(st, loc.session);
+  undo_seal(st, loc.session, now);
   return Error::kOk;
 }
 
@@ -174,10 +224,12 @@ Error op_mark_missed(State& st, const Actor& actor, const MarkMissed& c, Time no
   if (Error e = called_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[loc.session];
   TicketRec& t = s.tickets[loc.index];
+  undo_begin(s, UndoAction::kMarkMissed);
+  undo_ticket(s, loc.index);
   t.state = TicketState::kMissed;
   s.called = -1;
   add_ticket_event(ev, EventType::kTicketMissed, now, actor, s, t, TicketState::kCalled);
-  touch(st, loc.session);
+  undo_seal(st, loc.session, now);
   return Error::kOk;
 }
 
@@ -261,6 +313,47 @@ Error op_close(State& st, const Actor& actor, const CloseSession& c, Time now, E
   if (st.sessions[si].status == SessionStatus::kClosed)
     return reject(msg, Error::kSessionClosed, "session is closed", c.session_id);
   close_session_now(st, si, actor, now, ev);
+  return Error::kOk;
+}
+
+// Undo: the session's last call_next / call_ticket / complete / mark_missed,
+// while nothing else changed the session (its version is the one the action
+// left) and for kUndoWindow after it. Tickets are restored newest change
+// first, each with its state, called_at and (WAITING) its old queue key, so
+// it takes its old place; the session's called ticket, serving slot and
+// consultation statistics return to their values before the action.
+Error op_undo(State& st, const Actor& actor, const Undo& c, Time now, Events* ev,
+              std::string* msg) {
+  SessionIdx si = find_session(st, c.session_id);
+  if (si == kNoSession)
+    return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  SessionRec& s = st.sessions[si];
+  if (!s.undo_valid())
+    return reject(msg, Error::kNothingToUndo,
+                  "nothing to undo: no call, complete or missed since the session last changed",
+                  c.session_id);
+  if (now - s.undo.at > kUndoWindow)
+    return reject(msg, Error::kUndoExpired, "the last action is older than 60 s",
+                  c.session_id);
+  const UndoRec u = s.undo;
+  const std::string_view reason = undo_reason(u.action);
+  for (int i = u.n - 1; i >= 0; --i) {
+    const UndoTicket& x = u.tickets[i];
+    TicketRec& t = s.tickets[x.index];
+    const TicketState from = t.state;
+    t.state = x.state;
+    t.called_at = x.called_at;
+    if (t.state == TicketState::kWaiting) queue_insert(s, x.index, t.key);
+    add_ticket_event(ev, EventType::kActionUndone, now, actor, s, t, from, {}, reason);
+  }
+  s.called = u.called;
+  s.serving_slot = u.serving_slot;
+  s.last_call = u.last_call;
+  s.consult_sum = u.consult_sum;
+  s.consult_n = u.consult_n;
+  s.paused_since_call = u.paused_since_call;
+  s.undo = UndoRec{};
+  touch(st, si);
   return Error::kOk;
 }
 

@@ -13,8 +13,11 @@ namespace qc {
 namespace {
 
 // 02 added SessionSpec::first_call_delay, 03 SessionTemplate::first_call_delay,
-// 04 SessionTemplate::avg_consult_seed and arrival_buffer; older images
-// still load (delays 0, the seed and buffer's defaults).
+// 02 added SessionSpec::first_call_delay, 03 SessionTemplate::first_call_delay,
+// 04 SessionTemplate::avg_consult_seed and arrival_buffer, 05 the booking
+// channel of every ticket and the session's undo record; older images still
+// load (delays 0, the seed and buffer's defaults, channels of reserved-share
+// tickets only, nothing to undo).
 constexpr std::string_view kMagic = "QCSNAP05";
 constexpr std::string_view kMagicV4 = "QCSNAP04";
 constexpr std::string_view kMagicV3 = "QCSNAP03";
@@ -226,6 +229,83 @@ std::vector<const typename Map::value_type*> sorted(const Map& m) {
   for (const auto& kv : m) v.push_back(&kv);
   std::sort(v.begin(), v.end(), [](auto* a, auto* b) { return a->first < b->first; });
   return v;
+}
+
+// The undo record of a session (only while it applies, UndoRec); written
+// after everything else, as (session index, record) pairs.
+void write_undo(Writer& w, const SessionRec& s) {
+  const UndoRec& u = s.undo;
+  w.u8(static_cast<std::uint8_t>(u.action));
+  w.i64(u.at);
+  w.i32(u.called);
+  w.i32(u.serving_slot);
+  w.i64(u.last_call);
+  w.i64(u.consult_sum);
+  w.i64(u.consult_n);
+  w.u8(u.paused_since_call ? 1 : 0);
+  w.u8(u.n);
+  for (std::uint8_t i = 0; i < u.n; ++i) {
+    w.u32(u.tickets[i].index);
+    w.u8(static_cast<std::uint8_t>(u.tickets[i].state));
+    w.i64(u.tickets[i].called_at);
+  }
+}
+
+// Reads and checks the record against the session already read, so that an
+// undo of it can only produce a state the session had: every ticket changed
+// by the action as it would have (WAITING -> CALLED, CALLED -> DONE/MISSED),
+// a restored WAITING ticket's key free, the restored called ticket the one
+// that was CALLED.
+bool read_undo(Reader& r, SessionRec& s) {
+  std::uint8_t action = r.u8();
+  if (action == 0 || action > 4) return false;
+  UndoRec u;
+  u.action = static_cast<UndoAction>(action);
+  u.version = s.version;
+  u.at = r.time();
+  u.called = r.i32();
+  u.serving_slot = r.i32();
+  u.last_call = r.time();
+  u.consult_sum = r.time();
+  u.consult_n = r.i64();
+  u.paused_since_call = r.u8() != 0;
+  u.n = r.u8();
+  if (!r.ok() || u.n < 1 || u.n > 2) return false;
+  if (u.at <= -kMaxTime || u.at >= kMaxTime) return false;
+  if (u.serving_slot < -1 || u.serving_slot >= s.slots) return false;
+  if (u.last_call != kNoTime && (u.last_call <= -kMaxTime || u.last_call >= kMaxTime))
+    return false;
+  if (u.consult_n < 0 || u.consult_n > s.consult_n || u.consult_sum < 0 ||
+      u.consult_sum > s.consult_sum)
+    return false;
+  bool restores_called = false;
+  bool called_covered = s.called < 0;  // the CALLED ticket now is one the undo returns
+  for (std::uint8_t i = 0; i < u.n; ++i) {
+    UndoTicket& x = u.tickets[i];
+    x.index = r.u32();
+    std::uint8_t state = r.u8();
+    x.called_at = r.time();
+    if (!r.ok() || x.index >= s.tickets.size() || (i == 1 && x.index == u.tickets[0].index))
+      return false;
+    x.state = static_cast<TicketState>(state);
+    const TicketRec& t = s.tickets[x.index];
+    if (x.state == TicketState::kWaiting) {
+      if (t.state != TicketState::kCalled) return false;
+      if ((t.key & ((std::uint64_t{1} << 46) - 1)) >= s.next_seq) return false;
+      called_covered = true;
+      for (const WaitEntry& e : s.waiting)
+        if (e.key == t.key) return false;
+    } else if (x.state == TicketState::kCalled) {
+      if (t.state != TicketState::kDone && t.state != TicketState::kMissed) return false;
+      if (u.called != static_cast<std::int32_t>(x.index)) return false;
+      restores_called = true;
+    } else {
+      return false;
+    }
+  }
+  if (!called_covered || (!restores_called && u.called != -1)) return false;
+  s.undo = u;
+  return true;
 }
 
 bool read_session(Reader& r, State& st) {
@@ -454,6 +534,15 @@ std::string Engine::save() const {
       w.str(st.ticket_channels[s.tickets[ti].channel - 1]);
     }
   }
+  // v5: the undo record of every session that has one.
+  std::uint32_t undos = 0;
+  for (const SessionRec& s : st.sessions) undos += s.undo_valid() ? 1 : 0;
+  w.u32(undos);
+  for (SessionIdx si = 0; si < st.sessions.size(); ++si) {
+    if (!st.sessions[si].undo_valid()) continue;
+    w.u32(si);
+    write_undo(w, st.sessions[si]);
+  }
   return std::move(w.out());
 }
 
@@ -535,6 +624,16 @@ bool Engine::load(std::string_view image) {
           channel.size() > 64)
         return false;
       st->sessions[loc.session].tickets[loc.index].channel = ticket_channel_slot(*st, channel);
+    }
+  }
+  if (r.version >= 5) {
+    n = r.count(20);
+    SessionIdx next = 0;  // records in session order, one per session at most
+    for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
+      SessionIdx si = r.u32();
+      if (!r.ok() || si < next || si >= st->sessions.size()) return false;
+      if (!read_undo(r, st->sessions[si])) return false;
+      next = si + 1;
     }
   }
   if (!r.done()) return false;

@@ -50,11 +50,11 @@ enum class Error : std::uint8_t {
   kWindowClosed = 19,    // outside the channel's booking window
   kUnavailable = 20,     // the durable store is down (raised by the gateway, never by the engine)
   kUnknownChannel = 21,  // a booking names a channel that was never defined
-  // An Idempotency-Key reused for a different request (raised by the
-  // gateway, never by the engine).
-  kIdempotencyKeyReused = 22,
+  kIdempotencyKeyReused = 22,  // raised by the gateway, never by the engine
+  kNothingToUndo = 23,   // undo: no undoable action, or the session changed since
+  kUndoExpired = 24,     // undo: the action is older than kUndoWindow
 };
-inline constexpr int kErrorCount = 23;
+inline constexpr int kErrorCount = 25;
 
 enum class TicketKind : std::uint8_t { kAppointment = 0, kWalkIn = 1 };
 

@@ -66,7 +66,7 @@ enum class Op : std::uint8_t {
   kCancel,
   kWalkIn,
   kCheckIn,
-  kNurseAction,   // call_next, call, recall, complete, missed, return, move, pause, resume, suspend, close
+  kNurseAction,   // call_next, call, recall, complete, missed, return, move, pause, resume, suspend, close, undo
   kReadStaff,
   kReadPatient,
   kReadDisplay,

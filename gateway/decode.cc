@@ -155,8 +155,8 @@ Route parse_route(std::string_view method, std::string_view target) {
       if (n == 3) return result(RouteId::kSessionGet, get);
       if (n == 4 && parts[3] == "board") return result(RouteId::kBoard, get);
       if (n == 4 && parts[3] == "check-in") return result(RouteId::kCheckInBy, post);
-      static constexpr std::array<std::string_view, 8> kActions = {
-          "call-next", "pause", "resume", "suspend", "close", "book", "holds", "walk-ins"};
+      static constexpr std::array<std::string_view, 9> kActions = {
+          "call-next", "pause", "resume", "suspend", "close", "book", "holds", "walk-ins", "undo"};
       if (n == 4) {
         for (auto a : kActions) {
           if (parts[3] == a) {
@@ -315,6 +315,10 @@ Error decode_command(const Route& route, std::string_view body, Format format, C
       } else if (a == "holds") {
         auto* c = pc.mutable_hold();
         if (body.empty()) return bad(m, "empty body: expected a Hold");
+        e = parse_body(body, format, c, m);
+        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
+      } else if (a == "undo") {
+        auto* c = pc.mutable_undo();
         e = parse_body(body, format, c, m);
         if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
       } else if (a == "walk-ins") {

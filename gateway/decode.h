@@ -25,7 +25,7 @@ enum class RouteId : std::uint8_t {
   kSessionCreate,  // POST /v1/sessions
   kSessionGet,     // GET  /v1/sessions/{sid}
   kBoard,          // GET  /v1/sessions/{sid}/board
-  kSessionCommand, // POST /v1/sessions/{sid}/{call-next|pause|resume|suspend|close|book|holds|walk-ins}
+  kSessionCommand, // POST /v1/sessions/{sid}/{call-next|pause|resume|suspend|close|book|holds|walk-ins|undo}
   kHoldCommand,    // POST /v1/holds/{hid}/confirm, DELETE /v1/holds/{hid}
   kTicketCommand,  // POST /v1/tickets/{tid}/{check-in|cancel|call|recall|complete|missed|return|move-to-next}
   kTicketGet,      // GET  /v1/tickets/{tid}

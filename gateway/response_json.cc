@@ -49,7 +49,7 @@ struct MsgDef {
   std::uint32_t n;
 };
 
-constexpr std::uint32_t kMaxNumber = 35;  // the largest field number below
+constexpr std::uint32_t kMaxNumber = 36;  // the largest field number below
 
 // ---- enums ----
 
@@ -145,6 +145,9 @@ MSG(kReservedReleased, I(1, "slot"), I(2, "count"), S(3, "channel"));
 MSG(kPatientBlacklisted, S(1, "patientRef"), TS(2, "until"), I(3, "count"));
 MSG(kTemplateDefined, S(1, "templateId"));
 MSG(kQuotasAdjusted, S(1, "reason"));
+MSG(kActionUndone, S(1, "ticketId"), S(2, "label"), S(3, "reason"), E(4, "kind", kTicketKind),
+    I(5, "slot"), I(6, "effectiveSlot"), E(7, "placement", kPlacement),
+    E(8, "from", kTicketState), E(9, "to", kTicketState), S(10, "patientRef"));
 
 MSG(kEvent, TS(1, "at"), M(2, "actor", kActor), S(3, "sessionId"),
     M(10, "sessionCreated", kSessionCreated), M(11, "channelDefined", kChannelDefined),
@@ -160,7 +163,8 @@ MSG(kEvent, TS(1, "at"), M(2, "actor", kActor), S(3, "sessionId"),
     M(30, "ticketNoShow", kTicketNoShow), M(31, "capacityConverted", kCapacityConverted),
     M(32, "reservedReleased", kReservedReleased),
     M(33, "patientBlacklisted", kPatientBlacklisted),
-    M(34, "templateDefined", kTemplateDefined), M(35, "quotasAdjusted", kQuotasAdjusted));
+    M(34, "templateDefined", kTemplateDefined), M(35, "quotasAdjusted", kQuotasAdjusted),
+    M(36, "actionUndone", kActionUndone));
 
 MSG(kPatientView, S(1, "ticketId"), S(2, "sessionId"), S(3, "label"), E(4, "kind", kTicketKind),
     E(5, "state", kTicketState), E(6, "placement", kPlacement),

@@ -32,7 +32,9 @@ int http_status(Error e) {
     case Error::kAlreadyBooked:
     case Error::kAlreadyExists:
     case Error::kBookingLimit:
-    case Error::kWindowClosed: return 409;
+    case Error::kWindowClosed:
+    case Error::kNothingToUndo:
+    case Error::kUndoExpired: return 409;
   }
   return 500;
 }

@@ -287,6 +287,7 @@ Error body_from(const pb::Command& w, CommandBody* body, std::string* m) {
       *body = std::move(d);
       return Error::kOk;
     }
+    case C::kUndo: *body = Undo{w.undo().session_id()}; return Error::kOk;
     case C::BODY_NOT_SET:
       break;
   }
@@ -384,6 +385,7 @@ void to_proto(const Command& command, Time at, pb::Command* out) {
             to_proto(c.to, w->mutable_to());
             w->set_reason(c.reason);
           },
+          [&](const Undo& c) { out->mutable_undo()->set_session_id(c.session_id); },
       },
       command.body);
 }

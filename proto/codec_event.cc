@@ -159,6 +159,7 @@ void to_proto(const Event& e, pb::Event* out) {
       out->mutable_template_defined()->set_template_id(e.ticket_id);
       break;
     case EventType::kQuotasAdjusted: out->mutable_quotas_adjusted()->set_reason(e.reason); break;
+    case EventType::kActionUndone: put_ticket(e, out->mutable_action_undone()); break;
   }
 }
 
@@ -259,6 +260,9 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
       e.type = EventType::kQuotasAdjusted;
       e.reason = in.quotas_adjusted().reason();
       return Error::kOk;
+    case P::kActionUndone:
+      e.type = EventType::kActionUndone;
+      return get_ticket(in.action_undone(), &e, m, "action_undone");
     case P::BODY_NOT_SET: break;
   }
   return invalid(m, "body", "missing: an event needs exactly one of session_created, ...");

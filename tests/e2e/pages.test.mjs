@@ -173,6 +173,10 @@ describe('queuecast pages in a real browser', () => {
     // (the console takes one action at a time: wait for its answer)
     await consolePage.waitForFunction(() => /W002/.test(document.getElementById('result').textContent));
     await consolePage.keyboard.press(' ');  // Space also calls next: W003
+    // (a second call within 3 s asks first; this test is not about that)
+    if (await consolePage.waitForSelector('#confirmCall[open]', { timeout: 500 }).catch(() => null)) {
+      await consolePage.click('#confirmYes');
+    }
     await patient.waitForSelector('[data-testid=next]', { timeout: 3000 });
     assert.equal(await patient.evaluate(() => window.__qc.view.ahead), 0);
     assert.match(await patient.textContent('[data-testid=hero]'), /下一位就是您/);
@@ -255,6 +259,83 @@ describe('queuecast pages in a real browser', () => {
     assert.match(await patient.textContent('#notices'), /医生暂停接诊/);
     await consolePage.keyboard.press('p');
     await consolePage.waitForFunction(() => document.getElementById('sessionStatus').textContent === '接诊中');
+  });
+
+  it('console keys act once: Space on a focused button, Enter on a row, N twice; the last call can be undone', async () => {
+    const now = () => consolePage.textContent('#nowLabel');
+    const state = (label) => consolePage.getAttribute(`tr[data-label="${label}"]`, 'data-state');
+    await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W003');
+    const calls = async () => (await server.api('GET', `/v1/sessions/${SID}`, null, KEYS.nurse)).tickets
+      .filter((x) => /CALLED|DONE/.test(x.state)).map((x) => `${x.label}:${x.state}`).sort().join(' ');
+    const before = await calls();
+
+    // Space on the focused "pause" button pauses (the button's own key), and
+    // does not call the next patient; Space again resumes.
+    await consolePage.focus('[data-action="pause"]');
+    await consolePage.keyboard.press(' ');
+    await consolePage.waitForFunction(() => document.getElementById('sessionStatus').textContent === '暂停接诊'
+      && /已暂停接诊/.test(document.getElementById('result').textContent));
+    await consolePage.keyboard.press(' ');
+    await consolePage.waitForFunction(() => document.getElementById('sessionStatus').textContent === '接诊中'
+      && /已恢复接诊/.test(document.getElementById('result').textContent));
+    assert.equal(await now(), 'W003');
+    assert.equal(await calls(), before);
+    // Letters typed into a field are text, not shortcuts.
+    await consolePage.focus('#filter');
+    await consolePage.keyboard.type('n');
+    await consolePage.keyboard.press('Escape');  // leaves the field
+    await consolePage.fill('#filter', '');
+    await consolePage.dispatchEvent('#filter', 'input');
+    assert.equal(await calls(), before);
+
+    // Enter with a WAITING row selected calls nobody and completes nobody.
+    await consolePage.click('tr[data-label="W005"]');
+    await consolePage.keyboard.press('Enter');
+    await consolePage.waitForFunction(() => /Enter/.test(document.getElementById('result').textContent));
+    await consolePage.waitForTimeout(300);
+    assert.equal(await now(), 'W003');
+    assert.equal(await state('W005'), 'waiting');
+    assert.equal(await calls(), before);
+
+    // N twice in a row: one call; the second asks (focus on "cancel"), and
+    // Enter there cancels.
+    await consolePage.locator('#nowLabel').click();
+    await consolePage.keyboard.press('n');
+    await consolePage.waitForTimeout(120);
+    await consolePage.keyboard.press('n');
+    await consolePage.waitForSelector('#confirmCall[open]');
+    await consolePage.keyboard.press('Enter');
+    await consolePage.waitForFunction(() => !document.getElementById('confirmCall').open);
+    await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W004');
+    await consolePage.waitForTimeout(300);
+    assert.equal(await now(), 'W004');
+    assert.equal(await state('W005'), 'waiting');
+    assert.equal(await calls(), `${before.replace('W003:TICKET_STATE_CALLED', 'W003:TICKET_STATE_DONE')} W004:TICKET_STATE_CALLED`
+      .split(' ').sort().join(' '));
+
+    // Confirmed, the second call goes ahead (W004 done, W005 called) ...
+    await consolePage.keyboard.press('n');
+    await consolePage.waitForSelector('#confirmCall[open]');
+    await consolePage.click('#confirmYes');
+    await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W005');
+    await patient.waitForFunction(() => window.__qc.view.state === 'done', null, { timeout: 3000 });
+    // ... and U undoes it: W004 in the room again (its phone is told), W005 waiting.
+    await consolePage.waitForSelector('[data-action="undo"]:not(.hidden)');
+    await consolePage.keyboard.press('u');
+    await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W004');
+    assert.match(await consolePage.textContent('#result'), /已撤销：W005 恢复为候诊/);
+    assert.match(await consolePage.textContent('#result'), /W004 恢复为/);
+    await patient.waitForFunction(() => window.__qc.view.state === 'called', null, { timeout: 3000 });
+    await consolePage.waitForSelector('tr[data-label="W005"][data-state="waiting"]');
+    await consolePage.waitForSelector('[data-action="undo"].hidden', { state: 'attached' });  // one level
+    await consolePage.keyboard.press('u');  // nothing to undo: no request, nothing changes
+    await consolePage.waitForTimeout(300);
+    assert.equal(await now(), 'W004');
+    // The undo is about this session: opening another one drops it.
+    await consolePage.keyboard.press('d');  // W004 completed: undoable
+    await consolePage.waitForSelector('[data-action="undo"]:not(.hidden)');
+    await consolePage.selectOption('#session', SID2);
+    await consolePage.waitForSelector('[data-action="undo"].hidden', { state: 'attached' });
   });
 
   it('the patient page has no horizontal scroll at 360x640', async () => {

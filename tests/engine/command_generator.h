@@ -171,6 +171,8 @@ inline std::string to_json_line(const Step& st) {
                  "\",\"to\":\"" + rfc3339(c.to) + "\",\"reason\":" + q(c.reason) + "}";
         } else if constexpr (std::is_same_v<T, MoveToNext>) {
           return "\"moveToNext\":{\"ticketId\":" + q(c.ticket_id) + "}";
+        } else if constexpr (std::is_same_v<T, Undo>) {
+          return "\"undo\":{\"sessionId\":" + q(c.session_id) + "}";
         } else {
           return "\"tick\":{},\"_unsupported\":true";
         }
@@ -420,15 +422,15 @@ class Generator {
   enum Kind {
     kBook, kHold, kConfirm, kRelease, kCancel, kWalkIn, kCheckIn, kCallNext, kCallTicket,
     kRecall, kComplete, kMissed, kReturn, kMoveToNext, kPause, kResume, kSuspend, kClose,
-    kTick, kBadCreate, kLeave, kKinds
+    kTick, kBadCreate, kLeave, kUndo, kKinds
   };
 
   CommandBody body(const model::Model& m) {
     double f = static_cast<double>(step_in_day_) / day_length_;
-    //                      book hold conf rel  canc walk chk  next ctkt rcl  comp miss ret  mtn  paus res  susp clos tick bad
-    static constexpr double kBefore[kKinds] = {30, 12, 10, 3, 2, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.05, 0.05, 5, 1, 0.05};
-    static constexpr double kNight[kKinds] = {6, 4, 5, 2, 2, 3, 3, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 1, 0.05, 0.05, 8, 0.5, 0.05};
-    static constexpr double kClinic[kKinds] = {2, 1, 1, 0.5, 2, 12, 15, 15, 3, 2, 6, 5, 5, 2, 2, 2.5, 0.05, 0.08, 5, 0.3, 0.03};
+    //                      book hold conf rel  canc walk chk  next ctkt rcl  comp miss ret  mtn  paus res  susp clos tick bad leave undo
+    static constexpr double kBefore[kKinds] = {30, 12, 10, 3, 2, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.05, 0.05, 5, 1, 0.05, 0.3};
+    static constexpr double kNight[kKinds] = {6, 4, 5, 2, 2, 3, 3, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 1, 0.05, 0.05, 8, 0.5, 0.05, 0.3};
+    static constexpr double kClinic[kKinds] = {2, 1, 1, 0.5, 2, 12, 15, 15, 3, 2, 6, 5, 5, 2, 2, 2.5, 0.05, 0.08, 5, 0.3, 0.03, 4};
     const double* w = f < 0.2 ? kBefore : f < 0.3 ? kNight : kClinic;
     double total = 0;
     for (int i = 0; i < kKinds; ++i) total += w[i];
@@ -482,6 +484,7 @@ class Generator {
       case kTick: return Tick{};
       case kBadCreate: return bad_create();
       case kLeave: return DoctorLeave{"doc" + std::to_string(below(4)), base(), base() + kDay, "leave"};
+      case kUndo: return Undo{session_id(m)};
       case kKinds: break;
     }
     return Tick{};

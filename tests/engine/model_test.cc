@@ -274,7 +274,8 @@ TEST(ReferenceModel, RandomizedSequencesAgreeWithTheEngine) {
   for (const char* name : {"book", "hold", "confirm", "release", "cancel", "register_walk_in",
                            "check_in", "call_next", "call_ticket", "recall", "complete",
                            "mark_missed", "return", "move_to_next", "pause", "resume",
-                           "suspend_session", "close_session", "create_session", "doctor_leave"}) {
+                           "suspend_session", "close_session", "create_session", "doctor_leave",
+                           "undo"}) {
     EXPECT_GT(coverage.commands[name].first, 0) << name << " never accepted";
     EXPECT_GT(coverage.commands[name].second, 0) << name << " never rejected";
   }
@@ -283,7 +284,8 @@ TEST(ReferenceModel, RandomizedSequencesAgreeWithTheEngine) {
                   Error::kNoCapacity, Error::kCancelDeadlinePassed, Error::kAlreadyBooked,
                   Error::kBlacklisted, Error::kHoldExpired, Error::kInvalidArgument,
                   Error::kAlreadyExists, Error::kUnknownHold, Error::kBookingLimit,
-                  Error::kWindowClosed, Error::kUnknownChannel}) {
+                  Error::kWindowClosed, Error::kUnknownChannel, Error::kNothingToUndo,
+                  Error::kUndoExpired}) {
     EXPECT_GT(coverage.results[e], 0) << to_string(e) << " never produced";
   }
 }

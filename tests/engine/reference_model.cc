@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <tuple>
 #include <type_traits>
 #include <variant>
@@ -286,7 +287,76 @@ Error Model::create_session(const SessionSpec& spec) {
 
 // ------------------------------------------------------------------ apply --
 
+std::vector<Hold> Model::holds_of(const std::string& session_id) const {
+  std::vector<Hold> out;
+  for (const Hold& h : holds_)
+    if (h.session_id == session_id) out.push_back(h);
+  return out;
+}
+
+// Everything a command can change in a session; the `converted` and
+// `released` flags alone (a conversion or release that moved no unit) are no
+// change.
+bool Model::same(const Session& a, const Session& b) {
+  if (a.status != b.status || a.a_left != b.a_left || a.w_left != b.w_left ||
+      a.serving_slot != b.serving_slot || a.next_seq != b.next_seq ||
+      a.appointments != b.appointments || a.walkins != b.walkins || a.holds != b.holds ||
+      a.tickets != b.tickets || a.reserves.size() != b.reserves.size())
+    return false;
+  for (std::size_t i = 0; i < a.reserves.size(); ++i)
+    if (a.reserves[i].left != b.reserves[i].left) return false;
+  return true;
+}
+
 Error Model::apply(const Command& command, Time now) {
+  if (const auto* u = std::get_if<qc::Undo>(&command.body)) {
+    Session* s = find_session(u->session_id);
+    if (!s) return Error::kUnknownSession;
+    auto it = undo_.find(u->session_id);
+    if (it == undo_.end()) return Error::kNothingToUndo;
+    if (now - it->second.at > kUndoWindow) return Error::kUndoExpired;
+    *s = it->second.before;
+    undo_.erase(it);
+    return Error::kOk;
+  }
+  // The session an undoable action (or a call_next / recall) concerns.
+  std::string sid;
+  bool undoable = false;
+  std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, CallNext>) {
+          sid = c.session_id;
+          undoable = true;
+        } else if constexpr (std::is_same_v<T, CallTicket> || std::is_same_v<T, Complete> ||
+                             std::is_same_v<T, MarkMissed> || std::is_same_v<T, Recall>) {
+          Session* s = nullptr;
+          if (find_ticket(c.ticket_id, &s)) sid = s->spec.session_id;
+          undoable = !std::is_same_v<T, Recall>;
+        }
+      },
+      command.body);
+  const Session* target = sid.empty() ? nullptr : session(sid);
+  std::optional<Session> before;
+  if (target && undoable) before = *target;
+  Error e = apply_rules(command, now);
+  if (e != Error::kOk) return e;
+  for (auto it = undo_.begin(); it != undo_.end();) {
+    const Session* s = session(it->first);
+    if (it->first == sid || !same(*s, it->second.after) ||
+        holds_of(it->first) != it->second.holds_after)
+      it = undo_.erase(it);
+    else
+      ++it;
+  }
+  if (before) {
+    const Session& after = *session(sid);
+    if (!same(*before, after)) undo_[sid] = UndoMemo{now, *before, after, holds_of(sid)};
+  }
+  return Error::kOk;
+}
+
+Error Model::apply_rules(const Command& command, Time now) {
   return std::visit(
       [&](const auto& c) -> Error {
         using T = std::decay_t<decltype(c)>;
@@ -556,7 +626,8 @@ Error Model::apply(const Command& command, Time now) {
           }
           return any ? Error::kOk : Error::kUnknownSession;
         } else {
-          return Error::kInvalidArgument;  // other schedule commands: not modelled
+          // other schedule commands: not modelled (undo is handled by apply())
+          return Error::kInvalidArgument;
         }
       },
       command.body);

@@ -8,7 +8,7 @@
 // (with reserved shares), define_channel, book, hold, confirm, release,
 // cancel, register_walk_in, check_in, call_next, call_ticket, recall,
 // complete, mark_missed, return, move_to_next, pause, resume,
-// suspend_session, close_session, tick, doctor_leave, and patient tokens
+// suspend_session, close_session, tick, doctor_leave, undo, and patient tokens
 // (their uniqueness only). It does not model views, or the other schedule
 // commands (define_template,
 // generate_sessions, adjust_quotas answer invalid_argument here and the test
@@ -42,6 +42,7 @@ struct Ticket {
   std::int32_t cls = 0;             // 0 or 1 (policy)
   std::uint64_t seq = 0;
   int reservation = -1;             // the reserved share its unit came from
+  bool operator==(const Ticket&) const = default;
 };
 
 struct Hold {
@@ -52,6 +53,7 @@ struct Hold {
   Time expires_at = 0;
   bool open = true;
   int reservation = -1;
+  bool operator==(const Hold&) const = default;
 };
 
 // A channel's reserved share of A (docs/engine.md 14, 15, 18).
@@ -89,6 +91,7 @@ class Model {
   explicit Model(EngineOptions options = {});
 
   // Applies a command; returns kOk or the rejection (and then nothing changed).
+  // Undo is modelled here, around apply_rules(): see UndoMemo.
   Error apply(const Command& command, Time now);
 
   // ---- Reads ----
@@ -128,6 +131,22 @@ class Model {
   void release_holds_of(const Session& s, Time now);
 
   Error create_session(const SessionSpec& spec);
+  Error apply_rules(const Command& command, Time now);
+
+  // Undo (docs/engine.md, "Undo"), modelled by whole copies: the session as
+  // it was before its last call_next / call_ticket / complete / mark_missed
+  // and as that action left it. Any later change of the session (its
+  // tickets, capacity, status, holds), or a call_next or recall on it, ends
+  // the memo; an undo within kUndoWindow puts `before` back.
+  struct UndoMemo {
+    Time at = 0;
+    Session before;
+    Session after;
+    std::vector<Hold> holds_after;
+  };
+  std::vector<Hold> holds_of(const std::string& session_id) const;
+  static bool same(const Session& a, const Session& b);
+  std::map<std::string, UndoMemo> undo_;  // by session id
 
   EngineOptions options_;
   std::vector<Session> sessions_;

@@ -21,6 +21,8 @@ TEST(Route, ApiPaths) {
   EXPECT_EQ(parse_route("GET", "/v1/sessions").id, RouteId::kSessionList);
   EXPECT_EQ(parse_route("POST", "/v1/sessions").id, RouteId::kSessionCreate);
   EXPECT_EQ(parse_route("GET", "/v1/sessions/s1/board").id, RouteId::kBoard);
+  EXPECT_EQ(parse_route("POST", "/v1/sessions/s1/undo").action, "undo");
+  EXPECT_EQ(parse_route("GET", "/v1/sessions/s1/undo").id, RouteId::kMethodNotAllowed);
   EXPECT_EQ(parse_route("POST", "/v1/tickets/t1/move-to-next").action, "move-to-next");
   EXPECT_EQ(parse_route("GET", "/v1/tickets/t1").id, RouteId::kTicketGet);
   EXPECT_EQ(parse_route("DELETE", "/v1/holds/h1").action, "release");

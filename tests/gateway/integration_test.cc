@@ -352,6 +352,49 @@ TEST(Integration, PatientsSeeTheirPositionFallAsTheNurseCalls) {
   (void)a;
 }
 
+TEST(Integration, NurseUndoesACallAndThePhoneFollows) {
+  Daemon d;
+  std::string sid = make_session(d.port(), "it-undo");
+  Ticket a = walk_in(d.port(), sid, "Zhang San"), b = walk_in(d.port(), sid, "Li Si");
+  Ws phone(d.port());
+  ASSERT_TRUE(phone.ok());
+  phone.send(R"({"subscribe":{"patient":{"token":")" + a.token + R"("},"lastVersion":"0"}})");
+  auto v = phone.next_view("patient");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("state").as_string(), "TICKET_STATE_WAITING");
+  // Nothing to undo yet; only a nurse of the department may undo.
+  Reply r = post(d.port(), "/v1/sessions/" + sid + "/undo", "", kNurse);
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.code(), "nothing_to_undo");
+  ASSERT_EQ(post(d.port(), "/v1/sessions/" + sid + "/call-next", "", kNurse).status, 200);
+  v = phone.next_view("patient");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("state").as_string(), "TICKET_STATE_CALLED");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/undo", "", kDisplay).status, 403);
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/undo", "", kCardioNurse).status, 403);
+  r = post(d.port(), "/v1/sessions/" + sid + "/undo", "", kNurse);
+  ASSERT_EQ(r.status, 200) << json::serialize(r.json);
+  std::string body = json::serialize(r.json);
+  EXPECT_NE(body.find("actionUndone"), std::string::npos) << body;
+  EXPECT_NE(body.find(a.id), std::string::npos) << body;
+  // The patient's phone is told: waiting again, next in line.
+  v = phone.next_view("patient");
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->at("state").as_string(), "TICKET_STATE_WAITING");
+  EXPECT_EQ(num(*v, "ahead"), 0);
+  Reply board = get(d.port(), "/v1/sessions/" + sid + "/board");
+  EXPECT_EQ(board.json.at("calledLabel").as_string(), "");
+  r = post(d.port(), "/v1/sessions/" + sid + "/undo", "", kNurse);  // one level only
+  EXPECT_EQ(r.status, 409);
+  EXPECT_EQ(r.code(), "nothing_to_undo");
+  Reply m = get(d.port(), "/metrics");
+  EXPECT_NE(m.body.find("queuecast_commands_total{command=\"undo\",code=\"ok\"} 1"),
+            std::string::npos);
+  EXPECT_NE(m.body.find("queuecast_commands_total{command=\"undo\",code=\"nothing_to_undo\"} 2"),
+            std::string::npos);
+  (void)b;
+}
+
 // Every message that arrives until the connection has been quiet for
 // `quiet`: (kind, view) pairs, kind "patient"/"board"/... or "error".
 std::vector<std::pair<std::string, json::value>> drain(Ws& w, std::chrono::milliseconds quiet = 400ms) {

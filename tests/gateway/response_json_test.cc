@@ -184,6 +184,29 @@ TEST(ResponseJson, MalformedBytesAreRefused) {
   EXPECT_EQ(out, "{\"events\":[],\"ticketId\":\"\",\"label\":\"\",\"token\":\"\",\"holdId\":\"\"}");
 }
 
+// Every event type of the engine renders on the direct way as protobuf does
+// (a new event type must be added to the direct renderer's tables too).
+TEST(ResponseJson, EveryEventTypeMatches) {
+  for (int t = 0; t < kEventTypeCount; ++t) {
+    Event e;
+    e.type = static_cast<EventType>(t);
+    e.at = 1795363200123;
+    e.session_id = "s1";
+    e.ticket_id = "t-7";
+    e.label = "W07";
+    e.reason = "call_next";
+    e.slot = 1;
+    e.to = TicketState::kCalled;
+    pb::CommandResponse r;
+    codec::to_proto(e, r.add_events());
+    std::string bin;
+    ASSERT_TRUE(r.SerializeToString(&bin));
+    EXPECT_TRUE(same_json(bin)) << to_string(e.type);
+    std::string out;
+    EXPECT_TRUE(append_response_json(bin, &out)) << to_string(e.type);
+  }
+}
+
 // A response as the shard builds it: a walk-in's events and its ticket.
 TEST(ResponseJson, EngineResponseMatches) {
   Event e;
