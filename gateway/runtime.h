@@ -31,9 +31,11 @@
 // records' idempotency_key + request_fingerprint + response) and the token
 // directory (on_command), then the rest of the directory from the engine. A journal that fails
 // an append makes every command of that group fail with `unavailable`; the
-// shard rolls the engine back in memory at once (journal::Checkpointer),
-// then rebuilds from the journal, retrying every tick while the store is
-// down (nothing half-applied, nothing unacknowledged ever visible).
+// shard rolls the engine back in memory at once (journal::Checkpointer)
+// and stays degraded (commands answered `unavailable` without touching the
+// engine, /readyz 503) until a tick's Journal::probe_write() succeeds; then
+// it rebuilds from the journal once (nothing half-applied, nothing
+// unacknowledged ever visible).
 //
 // Several processes (later): a process would own a subset of sessions
 // (the same Directory, filled from a shared placement table instead of by

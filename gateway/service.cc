@@ -9,6 +9,7 @@
 
 #include "gateway/clock.h"
 #include "gateway/idempotency.h"
+#include "gateway/patient_ref.h"
 #include "gateway/random.h"
 #include "proto/codec.h"
 #ifdef QC_HAVE_QR
@@ -338,7 +339,10 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
     return respond(error_response(Error::kInvalidArgument, "sessionId in the body differs from the path", out));
   if (sid.empty()) sid = by.session_id();
   const std::string label = upper_trimmed(by.label());
-  const std::string ref(by.patient_ref());
+  // The patientRef in the canonical form the bookings were stored in.
+  std::string ref;
+  if (!by.patient_ref().empty() && !normalize_patient_ref(by.patient_ref(), &ref, &msg))
+    return respond(error_response(Error::kInvalidArgument, msg, out));
   const std::string token(by.token());
   const int forms = !label.empty() + !ref.empty() + !token.empty();
   if (forms != 1)

@@ -218,8 +218,15 @@ const std::vector<Row>& rows() {
        "ASSCDSDDDU"},
       {"check_in", [](Obj o) { return Request{"POST", ticket_path(o, "check-in"), ""}; },
        "ASSCDSDDDU"},
+      {"check_in by label",
+       [](Obj o) { return Request{"POST", session_path(o, "check-in"), R"({"label":"A001"})"}; },
+       "ASSCDSDDDU"},
+      {"check_in by patientRef",
+       [](Obj o) { return Request{"POST", session_path(o, "check-in"), R"({"patientRef":"p-)" + std::string(name(o)) + R"("})"}; },
+       "ASSCDSDDDU"},
       {"call_next", [](Obj o) { return Request{"POST", session_path(o, "call-next"), ""}; },
        "ASSCDDDDDU"},
+      {"undo", [](Obj o) { return Request{"POST", session_path(o, "undo"), ""}; }, "ASSCDDDDDU"},
       {"call", [](Obj o) { return Request{"POST", ticket_path(o, "call"), ""}; }, "ASSCDDDDDU"},
       {"recall", [](Obj o) { return Request{"POST", ticket_path(o, "recall"), ""}; }, "ASSCDDDDDU"},
       {"complete", [](Obj o) { return Request{"POST", ticket_path(o, "complete"), ""}; }, "ASSCDDDDDU"},
@@ -237,7 +244,8 @@ const std::vector<Row>& rows() {
       // Reads.
       {"GET session", [](Obj o) { return Request{"GET", "/v1/sessions/" + session_of(o), ""}; },
        "ASSCDDDDDU"},
-      {"GET sessions", [](Obj) { return Request{"GET", "/v1/sessions", ""}; }, "AAAADDDDDU"},
+      // A kiosk lists the sessions of its scope (its doctor choice), without tickets.
+      {"GET sessions", [](Obj) { return Request{"GET", "/v1/sessions", ""}; }, "AAAADADDDU"},
       {"GET board", [](Obj o) { return Request{"GET", session_path(o, "board"), ""}; }, "AAAAAAAAAA"},
       {"GET ticket", [](Obj o) { return Request{"GET", "/v1/tickets/" + ticket_of(o), ""}; },
        "ASSCDDDOUU"},
@@ -291,7 +299,8 @@ TEST(AuthzMatrix, EveryCredentialEveryCommandAndReadOwnAndOthersObjects) {
         }
         // A refusal never shows another patient's reference or token.
         if (r.status == 401 || r.status == 403) {
-          for (const char* secret : {"p-own", "p-peer", "p-away", "q-own", "q-peer", "q-away"})
+          for (const char* secret : {"p-own", "p-peer", "p-away", "q-own", "q-peer", "q-away",
+                                     "P-OWN", "P-PEER", "P-AWAY", "Q-OWN", "Q-PEER", "Q-AWAY"})
             EXPECT_EQ(r.body.find(secret), std::string::npos);
           for (const std::string& t : {kT1, kT2, kT3}) EXPECT_EQ(r.body.find(t), std::string::npos);
         }

@@ -793,14 +793,20 @@ TEST(ServerIds, ASessionIdIsUniqueAcrossShards) {
   EXPECT_EQ(run(*rt, CreateSession{spec_in("later", "neuro", f.area[0])}, admin()).error, Error::kOk);
 }
 
-// A create whose commit failed (store down) leaves its id free too.
+// A create whose commit failed (store down) leaves its id free too, once
+// the shard has rebuilt from the store (until then the id stays claimed: the
+// commit may have landed with its answer lost).
 TEST(ServerIds, AnIdOfAFailedCommitIsFreeAgain) {
   TwoShards f;
   auto rt = f.start();
   f.fail = true;
   EXPECT_EQ(run(*rt, CreateSession{spec_in("z", "neuro", f.area[1])}, admin()).error,
             Error::kUnavailable);
+  EXPECT_FALSE(rt->ready());
+  EXPECT_EQ(run(*rt, CreateSession{spec_in("z", "neuro", f.area[0])}, admin()).error,
+            Error::kAlreadyExists);
   f.fail = false;
+  ASSERT_TRUE(wait_ready(*rt));
   CommandOutcome o = run(*rt, CreateSession{spec_in("z", "neuro", f.area[0])}, admin());
   EXPECT_EQ(o.error, Error::kOk) << o.message;
 }
