@@ -16,6 +16,8 @@ constexpr std::size_t kMaxRefBytes = 128;  // the engine's limit (docs/engine.md
 
 bool invisible(UChar32 c) {
   if (u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT)) return true;
+  // Blank-looking, yet neither white space nor default-ignorable.
+  if (c == 0x2800 /* braille pattern blank */) return true;
   const auto gc = static_cast<UCharCategory>(u_charType(c));
   return gc == U_CONTROL_CHAR || gc == U_FORMAT_CHAR;
 }
@@ -35,6 +37,55 @@ const USpoofChecker* spoof_checker() {
     return sc;
   }();
   return checker;
+}
+
+// One pass of rules 2-5: invisible code points out (before NFKC too, so
+// that a joiner between a letter and its combining mark cannot keep them
+// apart), NFKC, white space, ASCII upper case, and NFKC again (an upper-case
+// letter may compose with a mark its lower-case one does not: i + U+0307).
+bool normalize_pass(const icu::Normalizer2& nfkc, const icu::UnicodeString& in,
+                    icu::UnicodeString* out, std::string* why) {
+  UErrorCode st = U_ZERO_ERROR;
+  icu::UnicodeString visible;
+  for (int32_t i = 0; i < in.length(); i = in.moveIndex32(i, 1)) {
+    UChar32 c = in.char32At(i);
+    if (!invisible(c) || u_isUWhiteSpace(c)) visible.append(c);
+  }
+  icu::UnicodeString n = nfkc.normalize(visible, st);
+  if (U_FAILURE(st)) {
+    *why = "patientRef cannot be normalized";
+    return false;
+  }
+  icu::UnicodeString clean;
+  bool space = false;
+  for (int32_t i = 0; i < n.length(); i = n.moveIndex32(i, 1)) {
+    UChar32 c = n.char32At(i);
+    if (u_isUWhiteSpace(c)) {
+      space = !clean.isEmpty();
+      continue;
+    }
+    if (invisible(c)) continue;
+    if (u_charType(c) == U_UNASSIGNED) {
+      *why = "patientRef contains an unassigned code point";
+      return false;
+    }
+    if (space) clean.append(static_cast<UChar>(0x20));
+    space = false;
+    if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
+    clean.append(c);
+  }
+  *out = nfkc.normalize(clean, st);
+  if (U_FAILURE(st)) {
+    *why = "patientRef cannot be normalized";
+    return false;
+  }
+  return true;
+}
+
+bool is_ascii(const icu::UnicodeString& s) {
+  for (int32_t i = 0; i < s.length(); ++i)
+    if (s.charAt(i) > 0x7e) return false;
+  return true;
 }
 
 }  // namespace
@@ -60,28 +111,18 @@ bool normalize_patient_ref(std::string_view ref, std::string* out, std::string* 
     *why = "patientRef cannot be normalized";
     return false;
   }
-  icu::UnicodeString n = nfkc->normalize(icu::UnicodeString(false, u16, len), st);
-  if (U_FAILURE(st)) {
-    *why = "patientRef cannot be normalized";
-    return false;
-  }
-  icu::UnicodeString clean;
-  bool space = false;
-  for (int32_t i = 0; i < n.length(); i = n.moveIndex32(i, 1)) {
-    UChar32 c = n.char32At(i);
-    if (u_isUWhiteSpace(c)) {
-      space = !clean.isEmpty();
-      continue;
-    }
-    if (invisible(c)) continue;
-    if (u_charType(c) == U_UNASSIGNED) {
-      *why = "patientRef contains an unassigned code point";
+  // Passes until nothing changes: the result is its own canonical form, so
+  // two spellings that reach one canonical form by any path are one patient.
+  icu::UnicodeString clean(false, u16, len);
+  for (int pass = 0;; ++pass) {
+    icu::UnicodeString next;
+    if (!normalize_pass(*nfkc, clean, &next, why)) return false;
+    if (next == clean) break;
+    if (pass == 4) {
+      *why = "patientRef cannot be normalized";
       return false;
     }
-    if (space) clean.append(static_cast<UChar>(0x20));
-    space = false;
-    if (c >= 'a' && c <= 'z') c -= 'a' - 'A';
-    clean.append(c);
+    clean = std::move(next);
   }
   if (clean.isEmpty()) {
     *why = "patientRef is empty";
@@ -92,6 +133,18 @@ bool normalize_patient_ref(std::string_view ref, std::string* out, std::string* 
     if (U_SUCCESS(st) && (checks & USPOOF_RESTRICTION_LEVEL) != 0) {
       *why = "patientRef mixes letters of scripts that are not written together";
       return false;
+    }
+    // Not ASCII, but looks exactly like an ASCII reference (Cyrillic or
+    // Greek look-alike letters only, a Unicode hyphen or minus sign among
+    // ASCII): it would pass the patient limits as another patient.
+    if (!is_ascii(clean)) {
+      UErrorCode sk = U_ZERO_ERROR;
+      icu::UnicodeString skeleton;
+      uspoof_getSkeletonUnicodeString(sc, 0, clean, skeleton, &sk);
+      if (U_SUCCESS(sk) && is_ascii(skeleton)) {
+        *why = "patientRef looks like a reference in ASCII letters and digits but is not one";
+        return false;
+      }
     }
   }
   clean.toUTF8String(*out);
