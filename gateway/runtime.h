@@ -105,6 +105,11 @@ struct CommandRequest {
   // With a key: request_fingerprint() of the HTTP request. Empty: the key
   // matches any request (callers inside the server).
   std::string request_fingerprint;
+  // Optional: called on the shard once the request is authorized and not
+  // answered from its idempotency key, just before it is applied; false
+  // answers rate_limited and changes nothing (the booking limits: only
+  // what would really run is charged).
+  std::function<bool(Time now)> admit;
   std::function<void(CommandOutcome)> done;
 };
 

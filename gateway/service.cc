@@ -288,13 +288,20 @@ void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond)
       return respond(error_response(Error::kForbidden, "a channel key books under its own channel", out));
     *ch = who.id;
   }
+  std::function<bool(Time)> admit;
   if (is_booking(cmd.body)) {
-    Time now = runtime_.clock().now();
-    const std::string* ref = patient_ref_of(cmd.body);
-    if (may_book(who) && (!booking_by_address_.allow(req.client, now) ||
-                          (ref && !ref->empty() && !booking_by_patient_.allow(*ref, now)))) {
-      metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
-      return respond(error_response(Error::kRateLimited, "too many bookings; retry later", out));
+    // Charged on the shard, after authorization and the idempotency lookup:
+    // a request this credential may not make (another department's
+    // session, an unknown one) and a replay use up no patient's or
+    // address's booking limit.
+    if (may_book(who)) {
+      const std::string* ref = patient_ref_of(cmd.body);
+      admit = [this, client = req.client, ref = ref ? *ref : std::string()](Time now) {
+        if (booking_by_address_.allow(client, now) && (ref.empty() || booking_by_patient_.allow(ref, now)))
+          return true;
+        metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+        return false;
+      };
     }
     // A fresh patient token for the new ticket (the client cannot choose it).
     if (auto* b = std::get_if<Book>(&cmd.body)) b->token = random_token();
@@ -308,6 +315,7 @@ void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond)
   cr.principal = std::move(who);
   cr.idempotency_key = std::move(key);
   cr.request_fingerprint = std::move(fingerprint);
+  cr.admit = std::move(admit);
   cr.done = [respond = std::move(respond), out, kiosk](CommandOutcome o) {
     if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
     if (kiosk) strip_patient_refs(&o.response);

@@ -575,6 +575,12 @@ class Shard::Impl {
         return;
       }
     }
+    if (req.admit && !req.admit(now)) {
+      ack.outcome.error = Error::kRateLimited;
+      ack.outcome.message = "too many bookings; retry later";
+      g_->acks.push_back(std::move(ack));
+      return;
+    }
     // Server-wide unique ids: claimed before the command is applied.
     const auto [id_map, new_id] = server_wide_id(cmd.body);
     Directory::Claim claim = Directory::Claim::kOwn;

@@ -776,10 +776,50 @@ TEST(Integration, IdempotentRetriesAndBookingRateLimits) {
   EXPECT_EQ(b.status, 201);
   EXPECT_EQ(b.body, a.body);
   EXPECT_EQ(b.header("Idempotency-Replayed"), "true");
-  // Another credential with the same key is another request.
+  // Another credential with the same key is another request (the replay
+  // above was not charged: this is P77's second attempt, which runs).
   Reply c = post(d.port(), "/v1/sessions/" + sid + "/book", body, kAdmin, {{"Idempotency-Key", "his-1"}});
-  EXPECT_EQ(c.code(), "rate_limited");  // P77's third booking attempt within the minute
-  EXPECT_EQ(c.status, 429);
+  EXPECT_EQ(c.code(), "already_booked") << c.body;
+  Reply e = post(d.port(), "/v1/sessions/" + sid + "/book", body, kAdmin, {{"Idempotency-Key", "his-2"}});
+  EXPECT_EQ(e.code(), "rate_limited");  // P77's third booking attempt within the minute
+  EXPECT_EQ(e.status, 429);
+}
+
+// The booking limits are charged only for what would really run: a
+// credential that may not book in the session (another department's nurse
+// or kiosk, an unknown session it may not see) and replays of an applied
+// booking use up neither the patient's nor the address's limit.
+TEST(Integration, OnlyAuthorizedBookingsUseUpBookingLimits) {
+  Daemon d({"--limit", "booking_per_patient_per_minute=2", "--limit", "booking_per_address_per_minute=4"});
+  std::string sid = make_session(d.port(), "it-charge");
+  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
+            200);
+  for (int i = 0; i < 6; ++i) {
+    EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/walk-ins", R"({"patientRef":"VICTIM-1","patientName":"x"})",
+                   kCardioNurse).code(),
+              "forbidden") << i;
+    EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/holds", R"({"slot":1,"patientRef":"VICTIM-1"})",
+                   "demo-kiosk-cardio-key").code(),
+              "forbidden") << i;
+  }
+  Reply ok = post(d.port(), "/v1/sessions/" + sid + "/walk-ins", R"({"patientRef":"victim-1","patientName":"Li"})",
+                  kNurse, {{"Idempotency-Key", "w-1"}});
+  EXPECT_EQ(ok.status, 201) << ok.body;
+  for (int i = 0; i < 4; ++i) {
+    Reply again = post(d.port(), "/v1/sessions/" + sid + "/walk-ins",
+                       R"({"patientRef":"victim-1","patientName":"Li"})", kNurse, {{"Idempotency-Key", "w-1"}});
+    EXPECT_EQ(again.status, 201) << again.body;
+    EXPECT_EQ(again.header("Idempotency-Replayed"), "true");
+  }
+  // The patient's second booking attempt of the minute runs (whatever the
+  // engine says of it); the third is over the limit.
+  Reply second = post(d.port(), "/v1/sessions/" + sid + "/book",
+                      R"({"slot":2,"patientRef":"VICTIM-1","patientName":"Li"})", kChannel);
+  EXPECT_NE(second.code(), "rate_limited") << second.body;
+  EXPECT_NE(second.status, 403) << second.body;
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/book", R"({"slot":2,"patientRef":"VICTIM-1","patientName":"Li"})",
+                 kChannel).code(),
+            "rate_limited");
 }
 
 // A key reused on another request is refused with 422 and changes nothing:
