@@ -2,6 +2,7 @@
 #include "gateway/http_parse.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "gateway/net.h"
 
@@ -70,6 +71,18 @@ int read_error_status(beast::error_code ec, std::string* message) {
 
 std::string framing_error(const http::request<http::string_body>& req, const HeadScanner& head) {
   if (head.obs_fold()) return "malformed request: obs-fold (a field line starting with whitespace)";
+  // The request line: a path (origin-form; not "http://host/path", "*" or
+  // "host:port", which a proxy may route by another rule) and one of the
+  // standard methods, case-sensitive ("get" is not GET).
+  const auto target = req.target();
+  if (target.empty() || target.front() != '/')
+    return "malformed request: the request target must be a path starting with /";
+  static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
+                                                  "OPTIONS", "TRACE"};
+  const auto method = req.method_string();
+  if (std::find(std::begin(kMethods), std::end(kMethods),
+                std::string_view(method.data(), method.size())) == std::end(kMethods))
+    return "malformed request: unknown method";
   const std::size_t te = req.count(http::field::transfer_encoding);
   const std::size_t cl = req.count(http::field::content_length);
   if (te > 0) {

@@ -127,5 +127,31 @@ TEST(HttpWire, HeadScannerFindsObsFoldOnlyInTheHead) {
   EXPECT_TRUE(t.done());
 }
 
+// A request line a proxy or another server could route differently: a
+// target that is not a path (absolute-form, asterisk-form, authority-form)
+// or a method that is not an HTTP method token this server knows (methods
+// are case-sensitive: "get" is not GET). 400, and nothing after it is read.
+TEST(HttpWire, RequestLineOdditiesAreRefusedAndNothingAfterItIsRead) {
+  const char* lines[] = {
+      "GET http://x/metrics HTTP/1.1", "GET https://x/healthz HTTP/1.1", "OPTIONS * HTTP/1.1",
+      "CONNECT x:443 HTTP/1.1",        "GET x/metrics HTTP/1.1",         "get /healthz HTTP/1.1",
+      "Get /healthz HTTP/1.1",         "GETS /healthz HTTP/1.1",         "PURGE /healthz HTTP/1.1",
+      "PROPFIND /healthz HTTP/1.1",    "GET ?x HTTP/1.1",
+  };
+  for (const char* line : lines) {
+    WireRead r = read(std::string(line) + "\r\nHost: x\r\n\r\n" + kSmuggled);
+    SCOPED_TRACE(line);
+    EXPECT_EQ(r.status, 400) << r.error;
+    EXPECT_TRUE(r.requests.empty());
+  }
+  // The methods the API and pages use, and the other standard ones (405
+  // where a route does not take them), are read.
+  for (const char* m : {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE"}) {
+    WireRead r = read(std::string(m) + " /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    EXPECT_EQ(r.status, 0) << m << " " << r.error;
+    EXPECT_EQ(r.requests.size(), 1u) << m;
+  }
+}
+
 }  // namespace
 }  // namespace qc::gw
