@@ -100,6 +100,14 @@ std::string framing_error(const http::request<http::string_body>& req, const Hea
   }
   if (req.version() >= 11 && req.count(http::field::host) != 1)
     return "malformed request: an HTTP/1.1 request needs exactly one Host field";
+  // Fields that name one value: twice, the server would read the first and
+  // a proxy or log might read the other (two credentials, two origins).
+  static constexpr std::string_view kSingle[] = {"Authorization", "Origin", "Content-Type",
+                                                 "Idempotency-Key", "X-Real-IP", "Sec-WebSocket-Key",
+                                                 "Sec-WebSocket-Version"};
+  for (std::string_view name : kSingle)
+    if (req.count(beast::string_view(name.data(), name.size())) > 1)
+      return "malformed request: more than one " + std::string(name) + " field";
   return {};
 }
 

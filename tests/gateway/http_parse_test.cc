@@ -153,5 +153,20 @@ TEST(HttpWire, RequestLineOdditiesAreRefusedAndNothingAfterItIsRead) {
   }
 }
 
+// A field that names one value, sent twice: which one counts would depend
+// on who reads it (the server reads the first). 400, nothing after it read.
+TEST(HttpWire, SingleValueFieldsTwiceAreRefused) {
+  for (const char* field : {"Authorization: Bearer a", "authorization: Bearer a", "Origin: http://x",
+                            "Content-Type: application/json", "Idempotency-Key: k", "X-Real-IP: 10.0.0.1"}) {
+    const std::string f = std::string(field) + "\r\n";
+    WireRead r = read("GET /v1/sessions HTTP/1.1\r\nHost: x\r\n" + f + f + "\r\n" + kSmuggled);
+    SCOPED_TRACE(field);
+    EXPECT_EQ(r.status, 400) << r.error;
+    EXPECT_TRUE(r.requests.empty());
+    r = read("GET /v1/sessions HTTP/1.1\r\nHost: x\r\n" + f + "\r\n");
+    EXPECT_EQ(r.status, 0) << r.error;
+  }
+}
+
 }  // namespace
 }  // namespace qc::gw
