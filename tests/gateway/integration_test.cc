@@ -132,6 +132,13 @@ std::string make_session(unsigned short port, const std::string& id, int walkins
   return id;
 }
 
+// make_session() plus the channel "web" (kChannel books under it).
+std::string session_with_channel(unsigned short port, const std::string& id) {
+  std::string sid = make_session(port, id);
+  EXPECT_EQ(post(port, "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status, 200);
+  return sid;
+}
+
 struct Ticket {
   std::string id, label, token;
 };
@@ -791,9 +798,7 @@ TEST(Integration, IdempotentRetriesAndBookingRateLimits) {
 // booking use up neither the patient's nor the address's limit.
 TEST(Integration, OnlyAuthorizedBookingsUseUpBookingLimits) {
   Daemon d({"--limit", "booking_per_patient_per_minute=2", "--limit", "booking_per_address_per_minute=4"});
-  std::string sid = make_session(d.port(), "it-charge");
-  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
-            200);
+  std::string sid = session_with_channel(d.port(), "it-charge");
   for (int i = 0; i < 6; ++i) {
     EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/walk-ins", R"({"patientRef":"VICTIM-1","patientName":"x"})",
                    kCardioNurse).code(),
@@ -870,9 +875,7 @@ TEST(Integration, AReusedIdempotencyKeyIsRefusedNotReplayed) {
 // patients, who may not book, are not charged; the clinic's channel books on.
 TEST(Integration, UnverifiedCredentialsDoNotUseUpBookingLimits) {
   Daemon d({"--limit", "booking_per_patient_per_minute=2", "--limit", "booking_per_address_per_minute=3"});
-  std::string sid = make_session(d.port(), "it-unauth");
-  ASSERT_EQ(post(d.port(), "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin).status,
-            200);
+  std::string sid = session_with_channel(d.port(), "it-unauth");
   for (int i = 0; i < 12; ++i) {
     char token[33];
     std::snprintf(token, sizeof token, "%032x", 0xabc0 + i);
