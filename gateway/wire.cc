@@ -3,6 +3,7 @@
 #include "gateway/response_json.h"
 #include "gateway/view_json.h"
 #include "gateway/view_pb.h"
+#include "gateway/ws_frame.h"
 #include "proto/codec.h"
 
 namespace qc::gw {
@@ -62,6 +63,26 @@ std::string view_message(const View& v, std::uint64_t version, Time sent_at, For
   return finish(msg, format);
 }
 
+// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD: a
+// message may name an id taken from the path (percent-decoded bytes), and
+// an error body is always valid JSON and a valid protobuf string.
+std::string utf8_text(std::string_view s) {
+  if (ws::valid_utf8(s)) return std::string(s);
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    const std::size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
+    if (n != 0 && i + n <= s.size() && ws::valid_utf8(s.substr(i, n))) {
+      out.append(s.substr(i, n));
+      i += n;
+    } else {
+      out.append("\xEF\xBF\xBD");
+      ++i;
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string encode_view_reference(const PatientView& v, Time sent_at, Format format) {
@@ -81,7 +102,8 @@ std::string encode_view_reference(const Board& v, Time sent_at, Format format) {
                       [&](pb::ViewUpdate* u) { codec::to_proto(v, u->mutable_board()); });
 }
 
-std::string encode_ws_error(std::string_view code, std::string_view message, Format format) {
+std::string encode_ws_error(std::string_view code, std::string_view message_bytes, Format format) {
+  const std::string message = utf8_text(message_bytes);
   std::string out;
   out.reserve(48 + code.size() + message.size());
   if (format == Format::kProto) {
@@ -99,7 +121,7 @@ std::string encode_ws_error(std::string_view code, std::string_view message, For
   if (request_id.empty()) return encode_ws_error(code, message, format);
   pb::ServerMessage msg;
   msg.mutable_error()->set_code(std::string(code));
-  msg.mutable_error()->set_message(std::string(message));
+  msg.mutable_error()->set_message(utf8_text(message));
   msg.set_request_id(std::string(request_id));
   return finish(msg, format);
 }
@@ -121,7 +143,8 @@ std::string encode_pong(Time at, Format format) {
   return out;
 }
 
-std::string encode_error_body(std::string_view code, std::string_view message, Format format) {
+std::string encode_error_body(std::string_view code, std::string_view message_bytes, Format format) {
+  const std::string message = utf8_text(message_bytes);
   std::string out;
   out.reserve(48 + code.size() + message.size());
   if (format == Format::kProto) {
@@ -152,7 +175,7 @@ std::string render_response_reference(const std::string& binary_response, Format
 std::string encode_ws_error_reference(std::string_view code, std::string_view message, Format format) {
   pb::ServerMessage msg;
   msg.mutable_error()->set_code(std::string(code));
-  msg.mutable_error()->set_message(std::string(message));
+  msg.mutable_error()->set_message(utf8_text(message));
   return finish(msg, format);
 }
 
@@ -165,7 +188,7 @@ std::string encode_pong_reference(Time at, Format format) {
 std::string encode_error_body_reference(std::string_view code, std::string_view message, Format format) {
   pb::ErrorReply reply;
   reply.mutable_error()->set_code(std::string(code));
-  reply.mutable_error()->set_message(std::string(message));
+  reply.mutable_error()->set_message(utf8_text(message));
   return finish(reply, format);
 }
 

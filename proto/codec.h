@@ -99,7 +99,9 @@ struct JsonOptions {
 
 // One JSON object (protobuf JSON mapping; lowerCamelCase or original field
 // names; RFC 3339 timestamps with any offset) into `out`. Unknown fields are
-// rejected. Error::kInvalidArgument with the parser's text on failure.
+// rejected. Error::kInvalidArgument with the parser's reason on failure,
+// without the excerpt of the input the parser adds (a request body carries
+// patient references and tokens, which error messages never repeat).
 Error parse_json(std::string_view json, google::protobuf::Message* out, std::string* message);
 
 // One line of JSON -> an engine command and its `at`.

@@ -116,7 +116,8 @@ Error parse_json(std::string_view json, google::protobuf::Message* out, std::str
       message->assign("invalid JSON for ");
       message->append(out->GetDescriptor()->full_name());
       message->append(": ");
-      message->append(status.message().data(), status.message().size());
+      std::string_view why(status.message().data(), status.message().size());
+      message->append(why.substr(0, why.find('\n')));  // the excerpt follows the first line
     }
     return Error::kInvalidArgument;
   }
