@@ -310,14 +310,17 @@ struct Server::Impl {
       beast::error_code e2;
       auto ep = socket.remote_endpoint(e2);
       std::string address = e2 ? std::string("?") : ep.address().to_string();
-      if (!shared.counter.acquire(address)) {
+      // A trusted proxy's connections carry many clients: not capped per
+      // address here (the proxy caps its clients, limit_conn).
+      const bool counted = !shared.config.trusted_proxies.contains(address);
+      if (counted && !shared.counter.acquire(address)) {
         shared.metrics.connections_refused.fetch_add(1, std::memory_order_relaxed);
         socket.close(e2);
       } else {
         socket.set_option(tcp::no_delay(true), e2);
         if (shared.config.limits.send_buffer_bytes > 0)
           socket.set_option(asio::socket_base::send_buffer_size(shared.config.limits.send_buffer_bytes), e2);
-        auto slot = std::make_shared<Slot>(shared.counter, address);
+        auto slot = std::make_shared<Slot>(shared.counter, address, counted);
         std::make_shared<HttpSession>(shared, replies, std::move(socket), std::move(slot))->run();
       }
       accept();

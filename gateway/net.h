@@ -25,16 +25,22 @@ namespace http = beast::http;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
 
-// One counted connection of a client address; released when destroyed.
+// One connection of a peer address, counted against connections_per_address
+// unless `counted` is false (a trusted proxy: it carries many clients and
+// caps them itself); released when destroyed.
 class Slot {
  public:
-  Slot(ConnectionCounter& c, std::string address) : c_(c), address_(std::move(address)) {}
-  ~Slot() { c_.release(address_); }
+  Slot(ConnectionCounter& c, std::string address, bool counted = true)
+      : c_(c), address_(std::move(address)), counted_(counted) {}
+  ~Slot() {
+    if (counted_) c_.release(address_);
+  }
   const std::string& address() const { return address_; }
 
  private:
   ConnectionCounter& c_;
   std::string address_;
+  bool counted_;
 };
 
 // Closing WebSockets at shutdown.

@@ -1262,6 +1262,19 @@ TEST(Integration, TwoShardsRouteSessionsTicketsAndTokens) {
   }
 }
 
+// A trusted proxy carries every client: its connections are not capped per
+// address (a phone-full waiting room behind nginx would be refused at the cap).
+TEST(Integration, ATrustedProxysConnectionsAreNotCappedPerAddress) {
+  qc::test::ConfigFile proxies(R"({"trusted_proxies":["127.0.0.1"]})");
+  Daemon d({"--config", proxies.path(), "--limit", "connections_per_address=2"});
+  Ws a(d.port()), b(d.port()), c(d.port()), e(d.port());
+  ASSERT_TRUE(a.ok());
+  ASSERT_TRUE(b.ok());
+  EXPECT_TRUE(c.ok());
+  EXPECT_TRUE(e.ok());
+  EXPECT_EQ(get(d.port(), "/metrics").status, 200);
+}
+
 TEST(Integration, SilentConnectionsTimeOutAndConnectionsPerAddressAreCapped) {
   Daemon d({"--limit", "connections_per_address=2", "--limit", "handshake_timeout_ms=300"});
   {
