@@ -51,6 +51,7 @@ struct DisplayRoom {
   SessionStatus status = SessionStatus::kOpen;
   bool has_called = false;
   DisplayEntry called;                 // the ticket now called
+  Time called_at = kNoTime;            // when it was called (an undo restores an older one)
   std::vector<DisplayEntry> next;      // the next few, in call order
   std::vector<DisplayEntry> missed;    // "please return to the nurse station"
   std::uint64_t version = 0;

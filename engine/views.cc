@@ -269,6 +269,7 @@ DisplayView Engine::display_view(std::string_view area, Time now) const {
     if (s.called >= 0) {
       r.has_called = true;
       r.called = entry(s.tickets[s.called]);
+      r.called_at = s.tickets[s.called].called_at;
     }
     std::int32_t n = 0;
     for (auto it = s.waiting.rbegin();

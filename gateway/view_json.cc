@@ -101,6 +101,10 @@ void room(const DisplayRoom& r, std::string* out) {
   entries(r.missed, out);
   key(out, ",\"version\":");
   append_u64_string(r.version, out);
+  if (r.has_called && r.called_at != kNoTime) {
+    key(out, ",\"calledAt\":");
+    append_json_timestamp(r.called_at, out);
+  }
   out->push_back('}');
 }
 

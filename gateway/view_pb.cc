@@ -133,6 +133,7 @@ void room_body(const DisplayRoom& r, std::string* out) {
   for (const DisplayEntry& e : r.next) message_field(6, out, [&] { entry_body(e, out); });
   for (const DisplayEntry& e : r.missed) message_field(7, out, [&] { entry_body(e, out); });
   uint_field(8, r.version, out);
+  if (r.has_called) optional_timestamp_field(200, r.called_at, out);
 }
 
 void staff_ticket_body(const StaffTicket& t, std::string* out) {

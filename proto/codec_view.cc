@@ -65,6 +65,7 @@ void to_proto(const DisplayView& v, pb::DisplayView* o) {
     for (const DisplayEntry& e : r.next) entry_to(e, w->add_next());
     for (const DisplayEntry& e : r.missed) entry_to(e, w->add_missed());
     w->set_version(r.version);
+    if (r.has_called && r.called_at != kNoTime) to_proto(r.called_at, w->mutable_called_at());
   }
   o->set_version(v.version);
 }
@@ -164,6 +165,9 @@ Error from_proto(const pb::DisplayView& w, DisplayView* v, std::string* m) {
     for (const pb::DisplayEntry& e : wr.next()) r.next.push_back(entry_from(e));
     for (const pb::DisplayEntry& e : wr.missed()) r.missed.push_back(entry_from(e));
     r.version = wr.version();
+    QC_TRY(nested(internal::optional_time(wr.has_called_at(), wr.called_at(), &r.called_at, m,
+                                          "called_at", kNoTime),
+                  m, "rooms[" + std::to_string(i) + "]"));
     v->rooms.push_back(std::move(r));
   }
   v->version = w.version();

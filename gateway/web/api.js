@@ -136,7 +136,7 @@ export function normalizeDisplay(d = {}) {
       status: enumName(r.status, 'status'),
       called: r.called && r.called.label ? entry(r.called) : null,
       next: (r.next || []).map(entry), missed: (r.missed || []).map(entry),
-      version: int(r.version),
+      version: int(r.version), calledAt: toMs(r.calledAt),
       // Announcement counter if the server provides one (see docs/pages.md).
       callSeq: r.callSeq !== undefined ? int(r.callSeq) : (r.recalls !== undefined ? int(r.recalls) : null),
     })),

@@ -25,24 +25,36 @@ window.__qc = qc;
 
 let view = null;
 let firstView = true;
-const lastCalled = new Map();  // sessionId -> {label, seq}
+const lastCalled = new Map();  // sessionId -> {label, seq, at, atLabel}
 const flashing = new Set();
 
 function callText(label, room) {
   return t('voice.call', { label, room: roomName(room) });
 }
 
+// A call is new when its called time (calledAt) is newer than the newest one
+// seen in the room: an undo calls a ticket back with its old time and is not
+// announced again. Without calledAt (older servers), a label that differs
+// from the one shown before is new.
+function isNewCall(prev, label, at) {
+  if (!prev) return true;
+  if (at !== null && prev.at !== null) return at > prev.at || (at === prev.at && label !== prev.atLabel);
+  return prev.label !== label;
+}
+
 function detectCalls(v) {
   for (const r of v.rooms) {
     const label = r.called ? r.called.label : '';
+    const at = label ? r.calledAt : null;
     const prev = lastCalled.get(r.sessionId);
-    const isNew = label && (!prev || prev.label !== label || (r.callSeq !== null && prev.seq !== r.callSeq));
+    const isNew = label && (isNewCall(prev, label, at) || (r.callSeq !== null && prev.seq !== r.callSeq));
     if (isNew && !firstView) {
       announcer.announce(callText(label, r.room), `${r.sessionId}/${label}/${r.callSeq ?? ''}`);
       flashing.add(r.sessionId);
       setTimeout(() => { flashing.delete(r.sessionId); }, 3500);
     }
-    lastCalled.set(r.sessionId, { label, seq: r.callSeq });
+    const newest = prev && prev.at !== null && (at === null || prev.at > at) ? prev : { at, atLabel: label };
+    lastCalled.set(r.sessionId, { label, seq: r.callSeq, at: newest.at, atLabel: newest.atLabel });
   }
   firstView = false;
 }

@@ -3,7 +3,8 @@
 // up, each `repeat` times, and never overlap; a label called again after a
 // miss, and a recall (call counter), announce again; a silent link (no pong)
 // raises the "not live" banner within 5 s, and the page resubscribes with the
-// last version it saw.
+// last version it saw; a ticket called back by an undo (its old called time)
+// is not announced again.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -32,7 +33,9 @@ function stubSpeech() {
 const room = (label, extra = {}) => ({
   area: 'a', version: String(extra.version || 1),
   rooms: [{ sessionId: 's1', room: '3', doctorName: 'D', version: String(extra.version || 1),
-    ...(label ? { called: { label } } : {}), next: [], missed: extra.missed || [], ...(extra.callSeq !== undefined ? { callSeq: String(extra.callSeq) } : {}) }],
+    ...(label ? { called: { label } } : {}), next: extra.next || [], missed: extra.missed || [],
+    ...(extra.callSeq !== undefined ? { callSeq: String(extra.callSeq) } : {}),
+    ...(extra.calledAt ? { calledAt: extra.calledAt } : {}) }],
 });
 
 describe('display announcements and connection watchdog (mock push)', () => {
@@ -138,5 +141,27 @@ describe('display announcements and connection watchdog (mock push)', () => {
     await page.waitForTimeout(500);
     assert.equal(await page.evaluate(() => window.__qc.announcements.length), before + 2);
     assert.equal(await page.evaluate(() => window.__qc.recalls), 1);
+  });
+
+  it('a ticket called back by an undo (its old called time) is not announced again', async () => {
+    const before = await page.evaluate(() => window.__qc.announcements.length);
+    const at = (hhmm) => `2026-12-07T${hhmm}:00Z`;
+    push(room('W004', { version: 30, calledAt: at('08:00') }), 30);
+    push(room('W005', { version: 31, calledAt: at('08:12') }), 31);   // call next by mistake
+    await page.waitForFunction((n) => window.__qc.announcements.length === n + 2, before, { timeout: 3000 });
+    push(room('W004', { version: 32, calledAt: at('08:00'), next: [{ label: 'W005' }] }), 32);  // undo
+    await page.waitForFunction(() => window.__qc.version === 32);
+    assert.equal(await page.textContent('[data-testid=called]'), 'W004');
+    push(room('', { version: 33 }), 33);                               // complete W004
+    push(room('W004', { version: 34, calledAt: at('08:00') }), 34);   // undo of the complete
+    await page.waitForFunction(() => window.__qc.version === 34);
+    await page.waitForTimeout(300);
+    assert.equal(await page.evaluate(() => window.__qc.announcements.length), before + 2);
+    push(room('W005', { version: 35, calledAt: at('08:14') }), 35);   // the real call
+    push(room('W005', { version: 36, calledAt: at('08:15') }), 36);   // missed and called again, conflated
+    await page.waitForFunction((n) => window.__qc.announcements.length === n + 4, before, { timeout: 3000 });
+    await page.waitForTimeout(300);
+    const said = await page.evaluate((n) => window.__qc.announcements.slice(n).map((a) => a.text.match(/W\d+/)[0]), before);
+    assert.deepEqual(said, ['W004', 'W005', 'W005', 'W005']);
   });
 });

@@ -319,10 +319,14 @@ describe('queuecast pages in a real browser', () => {
     await consolePage.click('#confirmYes');
     await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W005');
     await patient.waitForFunction(() => window.__qc.view.state === 'done', null, { timeout: 3000 });
-    // ... and U undoes it: W004 in the room again (its phone is told), W005 waiting.
+    // ... and U undoes it: W004 in the room again (its phone is told), W005
+    // waiting; the display shows W004 again without announcing it.
+    await display.waitForFunction(() => document.querySelector('[data-testid=called]')?.textContent === 'W005', null, { timeout: 3000 });
+    const announced = await display.evaluate(() => window.__qc.announcements.length);
     await consolePage.waitForSelector('[data-action="undo"]:not(.hidden)');
     await consolePage.keyboard.press('u');
     await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W004');
+    await display.waitForFunction(() => document.querySelector('[data-testid=called]')?.textContent === 'W004', null, { timeout: 3000 });
     assert.match(await consolePage.textContent('#result'), /已撤销：W005 恢复为候诊/);
     assert.match(await consolePage.textContent('#result'), /W004 恢复为/);
     await patient.waitForFunction(() => window.__qc.view.state === 'called', null, { timeout: 3000 });
@@ -331,6 +335,7 @@ describe('queuecast pages in a real browser', () => {
     await consolePage.keyboard.press('u');  // nothing to undo: no request, nothing changes
     await consolePage.waitForTimeout(300);
     assert.equal(await now(), 'W004');
+    assert.equal(await display.evaluate(() => window.__qc.announcements.length), announced, 'the undo was announced');
     // The undo is about this session: opening another one drops it.
     await consolePage.keyboard.press('d');  // W004 completed: undoable
     await consolePage.waitForSelector('[data-action="undo"]:not(.hidden)');

@@ -29,6 +29,8 @@ std::string seen(const Engine& e, Time now) {
   o << "board " << b.called_label << " at " << b.doctor_available_at << " avg " << b.avg_consult;
   for (std::size_t i = 0; i < b.waiting.size(); ++i)
     o << " " << b.waiting[i] << "+" << b.eta_offsets_ms[i];
+  for (const DisplayRoom& r : e.display_view("neuro-2f", now).rooms)
+    o << "\ndisplay " << r.called.label << " called " << r.called_at;
   return o.str();
 }
 
@@ -62,7 +64,11 @@ TEST(Undo, CallNextRestoresTheCompletedAndTheCalledTicket) {
   Time t = at("08:20");
   sc.run({call_next(t)});  // W2 done ("next_call"), W3 called, a consult time learned
   EXPECT_EQ(sc.called(), "W3");
+  EXPECT_EQ(sc.engine.display_view("neuro-2f", t).rooms.at(0).called_at, t);
   Result r = sc.run({undo(t + 30 * kSecond)});
+  // The display sees W2 called at its old time: older than W3's call, so the
+  // screens do not announce W2 again (docs/pages.md).
+  EXPECT_EQ(sc.engine.display_view("neuro-2f", t).rooms.at(0).called_at, at("08:12"));
   ASSERT_EQ(r.events.size(), 2u);
   // Newest change first: W3 back to WAITING, then W2 back to CALLED.
   EXPECT_EQ(r.events[0].type, EventType::kActionUndone);

@@ -25,7 +25,7 @@ namespace {
 // view_pb.cc (if it is on the wire) and to Gen, and update the sizes here.
 static_assert(sizeof(void*) != 8 || sizeof(std::string) != 32 ||
                   (sizeof(PatientView) == 256 && sizeof(DisplayEntry) == 64 &&
-                   sizeof(DisplayRoom) == 224 && sizeof(DisplayView) == 64 &&
+                   sizeof(DisplayRoom) == 232 && sizeof(DisplayView) == 64 &&
                    sizeof(StaffTicket) == 176 && sizeof(StaffView) == 272 &&
                    sizeof(Board) == 144),
               "a view changed: update the direct writers and this test's generator");
@@ -203,6 +203,7 @@ class Gen {
       r.status = status();
       r.has_called = !coin(3);
       if (r.has_called || coin(2)) r.called = entry();  // ignored when !has_called
+      r.called_at = coin(4) ? kNoTime : time();         // likewise
       for (std::size_t k = std::min<std::size_t>(count(), 10); k > 0; --k) r.next.push_back(entry());
       for (std::size_t k = std::min<std::size_t>(count(), 6); k > 0; --k) r.missed.push_back(entry());
       r.version = u64();

@@ -72,7 +72,7 @@ function displayView(area) {
   const rooms = Object.values(S.sessions).filter((s) => s.area === area).map((s) => {
     const c = called(s);
     return { sessionId: s.id, room: s.room, doctorName: s.doctor, status: s.status,
-      called: c ? { label: c.label, maskedName: mask(c.name) } : undefined,
+      called: c ? { label: c.label, maskedName: mask(c.name) } : undefined, calledAt: c ? iso(c.calledAt) : undefined,
       next: waiting(s).slice(0, 5).map((t) => ({ label: t.label, maskedName: mask(t.name) })),
       missed: Object.values(S.tickets).filter((t) => t.sid === s.id && t.state === 'MISSED').map((t) => ({ label: t.label, maskedName: mask(t.name) })),
       version: String(s.version), callSeq: String(s.calls) };
