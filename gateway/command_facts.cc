@@ -1,5 +1,7 @@
 #include "gateway/command_facts.h"
 
+#include <algorithm>
+#include <cctype>
 #include <type_traits>
 
 namespace qc::gw {
@@ -90,7 +92,27 @@ Error check_chosen_ids(const CommandBody& b, std::string* msg) {
   else if (auto* c = std::get_if<Confirm>(&b)) id = &c->ticket_id;
   else if (auto* c = std::get_if<RegisterWalkIn>(&b)) id = &c->ticket_id;
   else if (auto* c = std::get_if<Hold>(&b)) id = &c->hold_id, what = "holdId";
-  if (!id || !has_assigned_id_form(*id)) return Error::kOk;
+  if (!id || id->empty()) return Error::kOk;
+  // Only plain ASCII: an id that every path, log and page shows as it is
+  // (no '/', dot segment, percent sign, space, control or look-alike
+  // character such as a fullwidth 'Ａ'), so a chosen id is never
+  // unaddressable by its own path nor mistaken for another.
+  const bool plain = std::isalnum(static_cast<unsigned char>((*id)[0])) &&
+                     std::all_of(id->begin(), id->end(), [](char ch) {
+                       const auto c = static_cast<unsigned char>(ch);
+                       return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+                     });
+  if (!plain) {
+    if (msg) {
+      *msg = what;
+      *msg += " may only hold ASCII letters, digits and . _ : - and must start with a letter or digit";
+    }
+    return Error::kInvalidArgument;
+  }
+  // Not the assigned form in any case: "y-a001" would read as session y's A001.
+  std::string upper(*id);
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (!has_assigned_id_form(upper)) return Error::kOk;
   if (msg) {
     *msg = what;
     *msg += " \"" + *id +

@@ -563,6 +563,10 @@ class Shard::Impl {
       if (req.principal.role == Role::kPatient) {
         auto t = engine_.ticket_by_token(req.principal.id);
         target.token_ticket = t ? *t : std::string();
+        // A token of a ticket on another shard is a known token: another
+        // ticket than this one (403), as with one shard, not "unknown" (401).
+        if (!t && directory_.known(Directory::kToken, req.principal.id))
+          target.token_ticket = "\x01another shard's ticket";
         cmd.actor = {ActorKind::kPatient, target.token_ticket};
       }
       Error a = authorize(req.principal, op_for(cmd.body), target);

@@ -175,6 +175,14 @@ std::string session_path(Obj o, const char* action) {
   return "/v1/sessions/" + session_of(o) + "/" + action;
 }
 
+std::string token_of(Obj o) { return o == Obj::kOwn ? kT1 : o == Obj::kPeer ? kT3 : kT2; }
+// POST /v1/commands with one command: {"<kind>":{<fields>}}.
+Request cmd(const char* kind, const std::string& fields) {
+  return Request{"POST", "/v1/commands", std::string("{\"") + kind + "\":{" + fields + "}}"};
+}
+Request ticket_cmd(const char* kind, Obj o) { return cmd(kind, R"("ticketId":")" + ticket_of(o) + "\""); }
+Request session_cmd(const char* kind, Obj o) { return cmd(kind, R"("sessionId":")" + session_of(o) + "\""); }
+
 const std::vector<Row>& rows() {
   static const std::vector<Row> r = {
       // Commands: administration.
@@ -197,6 +205,22 @@ const std::vector<Row>& rows() {
        [](Obj) {
          return Request{"POST", "/v1/commands",
                         R"({"defineTemplate":{"template":{"templateId":"t","department":"neuro"}}})"};
+       },
+       "ADDDDDDDDU"},
+      {"generate_sessions",
+       [](Obj) { return Request{"POST", "/v1/commands", R"({"generateSessions":{"from":"2026-11-23T00:00:00Z","days":1}})"}; },
+       "ADDDDDDDDU"},
+      {"adjust_quotas",
+       [](Obj) {
+         return Request{"POST", "/v1/commands",
+                        R"({"adjustQuotas":{"doctorId":"d","from":"2026-11-23T00:00:00Z","to":"2026-11-24T00:00:00Z",)"
+                        R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]}})"};
+       },
+       "ADDDDDDDDU"},
+      {"doctor_leave",
+       [](Obj) {
+         return Request{"POST", "/v1/commands",
+                        R"({"doctorLeave":{"doctorId":"d","from":"2026-11-23T00:00:00Z","to":"2026-11-24T00:00:00Z","reason":"x"}})"};
        },
        "ADDDDDDDDU"},
       // Booking.
@@ -241,6 +265,61 @@ const std::vector<Row>& rows() {
       {"close", [](Obj o) { return Request{"POST", session_path(o, "close"), ""}; }, "ASSCDDDDDU"},
       {"tick (POST /v1/commands)", [](Obj) { return Request{"POST", "/v1/commands", R"({"tick":{}})"}; },
        "DDDDDDDDDU"},
+      // Every command kind through POST /v1/commands: the same rule as its
+      // own endpoint.
+      {"/v1/commands createSession",
+       [](Obj o) {
+         bool away = o == Obj::kAway;
+         return Request{"POST", "/v1/commands",
+                        std::string(R"({"createSession":{"spec":{"sessionId":"N","doctorId":"d","doctorName":"D","department":")") +
+                            (away ? "cardio" : "neuro") + R"(","room":"1","area":")" +
+                            (away ? "cardio-1f" : "neuro-2f") +
+                            R"(","start":"2026-11-22T08:00:00Z","end":"2026-11-22T12:00:00Z",)"
+                            R"("registrationOpen":"2026-11-22T07:00:00Z","slotMinutes":60,)"
+                            R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]}}})"};
+       },
+       "ASDDDDDDDU"},
+      {"/v1/commands book",
+       [](Obj o) { return cmd("book", R"("sessionId":")" + session_of(o) + R"(","slot":0,"patientRef":"p-new","patientName":"N")"); },
+       "ASSCADDDDU"},
+      {"/v1/commands hold",
+       [](Obj o) { return cmd("hold", R"("sessionId":")" + session_of(o) + R"(","slot":0,"patientRef":"p-new","patientName":"N")"); },
+       "ASSCADDDDU"},
+      {"/v1/commands confirm", [](Obj o) { return cmd("confirm", R"("holdId":")" + hold_of(o) + "\""); },
+       "ASSCODDDDU"},
+      {"/v1/commands release", [](Obj o) { return cmd("release", R"("holdId":")" + hold_of(o) + "\""); },
+       "ASSCODDDDU"},
+      {"/v1/commands cancel", [](Obj o) { return ticket_cmd("cancel", o); }, "ASSCODDOUU"},
+      {"/v1/commands registerWalkIn",
+       [](Obj o) { return cmd("registerWalkIn", R"("sessionId":")" + session_of(o) + R"(","patientRef":"p-walk","patientName":"W")"); },
+       "ASSCDSDDDU"},
+      {"/v1/commands checkIn", [](Obj o) { return ticket_cmd("checkIn", o); }, "ASSCDSDDDU"},
+      {"/v1/commands callNext", [](Obj o) { return session_cmd("callNext", o); }, "ASSCDDDDDU"},
+      {"/v1/commands undo", [](Obj o) { return session_cmd("undo", o); }, "ASSCDDDDDU"},
+      {"/v1/commands callTicket", [](Obj o) { return ticket_cmd("callTicket", o); }, "ASSCDDDDDU"},
+      {"/v1/commands recall", [](Obj o) { return ticket_cmd("recall", o); }, "ASSCDDDDDU"},
+      {"/v1/commands complete", [](Obj o) { return ticket_cmd("complete", o); }, "ASSCDDDDDU"},
+      {"/v1/commands markMissed", [](Obj o) { return ticket_cmd("markMissed", o); }, "ASSCDDDDDU"},
+      {"/v1/commands return", [](Obj o) { return ticket_cmd("return", o); }, "ASSCDDDDDU"},
+      {"/v1/commands moveToNext", [](Obj o) { return ticket_cmd("moveToNext", o); }, "ASSCDDDDDU"},
+      {"/v1/commands pause", [](Obj o) { return session_cmd("pause", o); }, "ASSCDDDDDU"},
+      {"/v1/commands resume", [](Obj o) { return session_cmd("resume", o); }, "ASSCDDDDDU"},
+      {"/v1/commands suspendSession",
+       [](Obj o) { return cmd("suspendSession", R"("sessionId":")" + session_of(o) + R"(","reason":"ill")"); },
+       "ASSCDDDDDU"},
+      {"/v1/commands closeSession", [](Obj o) { return session_cmd("closeSession", o); }, "ASSCDDDDDU"},
+      // Check-in without the session in the path.
+      {"POST /v1/check-in by token",
+       [](Obj o) { return Request{"POST", "/v1/check-in", R"({"token":")" + token_of(o) + R"("})"}; },
+       "ASSCDSDDDU"},
+      {"POST /v1/check-in by session and label",
+       [](Obj o) { return Request{"POST", "/v1/check-in", R"({"sessionId":")" + session_of(o) + R"(","label":"A001"})"}; },
+       "ASSCDSDDDU"},
+      // By patientRef alone only the key's scope is searched: a patient
+      // outside it is not found (404), never 403 (that would say it exists).
+      {"POST /v1/check-in by patientRef",
+       [](Obj o) { return Request{"POST", "/v1/check-in", R"({"patientRef":"p-)" + std::string(name(o)) + R"("})"}; },
+       "AAAADADDDU"},
       // Reads.
       {"GET session", [](Obj o) { return Request{"GET", "/v1/sessions/" + session_of(o), ""}; },
        "ASSCDDDDDU"},
