@@ -400,9 +400,13 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
   // key may check in that are open for check-in now (registration open, not
   // ended). More than one is `ambiguous` (the kiosk asks for the doctor and
   // asks again with the session): never a guess.
+  // None BOOKED but one in another state (already checked in): the engine
+  // answers for it (wrong_state), and a retry with the first request's
+  // Idempotency-Key gets the first answer, as by label or in a session.
   struct Acc {
     std::mutex mu;
     std::vector<std::string> booked;
+    std::string other;
   };
   auto acc = std::make_shared<Acc>();
   runtime_.read_all(
@@ -416,12 +420,14 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
           Found f = find_in_session(*v, "", ref);
           std::lock_guard lock(acc->mu);
           acc->booked.insert(acc->booked.end(), f.booked.begin(), f.booked.end());
+          if (!f.other.empty()) acc->other = f.other;
         }
       },
       [acc, out, respond, go]() mutable {
         if (acc->booked.size() > 1)
           return respond(error_response(409, "ambiguous",
                                         "this patient has several appointments today; choose the doctor", out));
+        if (acc->booked.empty() && !acc->other.empty()) return go(acc->other);
         if (acc->booked.empty())
           return respond(error_response(Error::kUnknownTicket, "no appointment of this patient to check in today", out));
         go(acc->booked.front());

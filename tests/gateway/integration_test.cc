@@ -1094,9 +1094,15 @@ TEST(Integration, AKioskChecksInByLabelTokenOrPatientRefWithinItsScope) {
             "unknown_ticket");  // not an appointment of that session
 
   // By patient id: one appointment today is checked in; two are not guessed.
-  r = post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kKiosk);
+  r = post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kKiosk, {{"Idempotency-Key", "kiosk-ref-1"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json.at("ticketId").as_string(), c.id);
+  // The kiosk retries (the answer was lost): the same answer, the same
+  // printed ticket; without the key the engine says it is checked in.
+  Reply again = post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kKiosk, {{"Idempotency-Key", "kiosk-ref-1"}});
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body, r.body);
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kKiosk).code(), "wrong_state");
   const std::string before2 = board(sid) + "/" + board(sid2);
   r = post(d.port(), "/v1/check-in", R"({"patientRef":"P-two"})", kKiosk);
   EXPECT_EQ(r.status, 409);
