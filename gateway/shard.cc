@@ -512,6 +512,7 @@ class Shard::Impl {
       t.session_id = cs->spec.session_id;
       t.department = cs->spec.department;
       t.area = cs->spec.area;
+      t.area_sessions = ctx.target_of_area(cs->spec.area).area_sessions;  // (an area is on one shard)
       return t;
     }
     if (const std::string* s = session_of(c.body)) return ctx.target_of_session(*s);

@@ -415,6 +415,32 @@ TEST(AuthzMatrix, OwnersSucceed) {
   }
 }
 
+// A scoped admin's session cannot enter an area used by another department:
+// it would put a room on their screens and open their display (with their
+// patients' masked names) to the admin and its nurses.
+TEST(AuthzMatrix, AScopedAdminCreatesSessionsOnlyInAreasOfItsScope) {
+  auto create = [](Server& s, const std::string& key, const std::string& id, const std::string& dept,
+                   const std::string& area) {
+    return s.http("POST", "/v1/sessions", key,
+                  R"({"sessionId":")" + id + R"(","doctorId":"d","doctorName":"D","department":")" + dept +
+                      R"(","room":"9","area":")" + area +
+                      R"(","start":"2026-11-22T08:00:00Z","end":"2026-11-22T12:00:00Z",)"
+                      R"("registrationOpen":"2026-11-22T07:00:00Z","slotMinutes":60,)"
+                      R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]})");
+  };
+  Server s;
+  HttpResponse r = create(s, "k-admin-neuro", "N1", "neuro", "cardio-1f");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(s.http("GET", "/v1/areas/cardio-1f/display", "k-nurse-neuro").status, 403);
+  EXPECT_EQ(s.http("GET", "/v1/areas/cardio-1f/display", "k-admin-neuro").status, 403);
+  EXPECT_EQ(s.http("GET", "/v1/sessions/N1", "k-admin").status, 404);  // nothing was created
+  // Its own department's area, or a new one: fine.
+  EXPECT_EQ(create(s, "k-admin-neuro", "N2", "neuro", "neuro-2f").status, 201);
+  EXPECT_EQ(create(s, "k-admin-neuro", "N3", "neuro", "neuro-9f").status, 201);
+  // An unscoped admin may mix departments in one area (a shared hall).
+  EXPECT_EQ(create(s, "k-admin", "N4", "neuro", "cardio-1f").status, 201);
+}
+
 // A channel cannot tell another channel's ticket or hold from one that does
 // not exist: both are 403, with the same body; nothing changes.
 TEST(AuthzMatrix, AChannelSeesOthersObjectsAsMissing) {
