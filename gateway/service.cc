@@ -357,6 +357,13 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
     return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
   if (who.role != Role::kKiosk && who.role != Role::kNurse && who.role != Role::kAdmin)
     return respond(error_response(Error::kForbidden, "a kiosk or staff key checks patients in", out));
+  // A label or patientRef can be guessed (a QR token cannot): such lookups
+  // count against the per-address booking limit, so a kiosk key cannot
+  // walk through patient ids or numbers at full speed.
+  if (token.empty() && !booking_by_address_.allow(req.client, runtime_.clock().now())) {
+    metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+    return respond(error_response(Error::kRateLimited, "too many check-ins by number or patient id; retry later", out));
+  }
 
   // Resolution reads the state on the owning shard (authorization first:
   // nothing is looked up in a session the key may not check in), then the

@@ -1114,6 +1114,26 @@ TEST(Integration, AKioskChecksInByLabelTokenOrPatientRefWithinItsScope) {
   (void)two1;
 }
 
+// Check-ins by a guessable identifier (label, patientRef) count against the
+// per-address limit: a kiosk key cannot enumerate patient ids at full
+// speed. A QR token (not guessable) is not counted.
+TEST(Integration, CheckInLookupsByLabelOrPatientRefAreRateLimited) {
+  const char* kKiosk = "demo-kiosk-key";
+  Daemon d({"--limit", "booking_per_address_per_minute=3"});
+  std::string sid = make_session(d.port(), "it-ci-limit");
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"patientRef":"HIS-1"})", kKiosk).code(), "unknown_ticket");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/check-in", R"({"label":"A009"})", kKiosk).code(),
+            "unknown_ticket");
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"patientRef":"HIS-3"})", kKiosk).code(), "unknown_ticket");
+  Reply r = post(d.port(), "/v1/check-in", R"({"patientRef":"HIS-4"})", kKiosk);
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.code(), "rate_limited");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/check-in", R"({"label":"A001"})", kNurse).code(),
+            "rate_limited");
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"token":"0123456789abcdef0123456789abcdef"})", kKiosk).code(),
+            "unknown_ticket");
+}
+
 // Every answer carries the server's clock (virtual here, years from the
 // real one): pages show it instead of the browser's.
 TEST(Integration, AnswersCarryTheServersClock) {
