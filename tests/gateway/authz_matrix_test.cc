@@ -175,6 +175,18 @@ std::string session_path(Obj o, const char* action) {
   return "/v1/sessions/" + session_of(o) + "/" + action;
 }
 
+// A SessionSpec (JSON) of a new session.
+std::string new_session(const std::string& id, const std::string& dept, const std::string& area) {
+  return R"({"sessionId":")" + id + R"(","doctorId":"d","doctorName":"D","department":")" + dept +
+         R"(","room":"1","area":")" + area +
+         R"(","start":"2026-11-22T08:00:00Z","end":"2026-11-22T12:00:00Z",)"
+         R"("registrationOpen":"2026-11-22T07:00:00Z","slotMinutes":60,)"
+         R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]})";
+}
+// A new session "N" in the object's department and area.
+std::string new_session_of(Obj o) {
+  return o == Obj::kAway ? new_session("N", "cardio", "cardio-1f") : new_session("N", "neuro", "neuro-2f");
+}
 std::string token_of(Obj o) { return o == Obj::kOwn ? kT1 : o == Obj::kPeer ? kT3 : kT2; }
 // POST /v1/commands with one command: {"<kind>":{<fields>}}.
 Request cmd(const char* kind, const std::string& fields) {
@@ -186,17 +198,7 @@ Request session_cmd(const char* kind, Obj o) { return cmd(kind, R"("sessionId":"
 const std::vector<Row>& rows() {
   static const std::vector<Row> r = {
       // Commands: administration.
-      {"create_session",
-       [](Obj o) {
-         bool away = o == Obj::kAway;
-         return Request{"POST", "/v1/sessions",
-                        std::string(R"({"sessionId":"N","doctorId":"d","doctorName":"D","department":")") +
-                            (away ? "cardio" : "neuro") + R"(","room":"1","area":")" +
-                            (away ? "cardio-1f" : "neuro-2f") +
-                            R"(","start":"2026-11-22T08:00:00Z","end":"2026-11-22T12:00:00Z",)"
-                            R"("registrationOpen":"2026-11-22T07:00:00Z","slotMinutes":60,)"
-                            R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]})"};
-       },
+      {"create_session", [](Obj o) { return Request{"POST", "/v1/sessions", new_session_of(o)}; },
        "ASDDDDDDDU"},
       {"define_channel",
        [](Obj) { return Request{"POST", "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"app"}}})"}; },
@@ -268,16 +270,7 @@ const std::vector<Row>& rows() {
       // Every command kind through POST /v1/commands: the same rule as its
       // own endpoint.
       {"/v1/commands createSession",
-       [](Obj o) {
-         bool away = o == Obj::kAway;
-         return Request{"POST", "/v1/commands",
-                        std::string(R"({"createSession":{"spec":{"sessionId":"N","doctorId":"d","doctorName":"D","department":")") +
-                            (away ? "cardio" : "neuro") + R"(","room":"1","area":")" +
-                            (away ? "cardio-1f" : "neuro-2f") +
-                            R"(","start":"2026-11-22T08:00:00Z","end":"2026-11-22T12:00:00Z",)"
-                            R"("registrationOpen":"2026-11-22T07:00:00Z","slotMinutes":60,)"
-                            R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]}}})"};
-       },
+       [](Obj o) { return Request{"POST", "/v1/commands", R"({"createSession":{"spec":)" + new_session_of(o) + "}}"}; },
        "ASDDDDDDDU"},
       {"/v1/commands book",
        [](Obj o) { return cmd("book", R"("sessionId":")" + session_of(o) + R"(","slot":0,"patientRef":"p-new","patientName":"N")"); },
@@ -420,14 +413,7 @@ TEST(AuthzMatrix, OwnersSucceed) {
 // patients' masked names) to the admin and its nurses.
 TEST(AuthzMatrix, AScopedAdminCreatesSessionsOnlyInAreasOfItsScope) {
   auto create = [](Server& s, const std::string& key, const std::string& id, const std::string& dept,
-                   const std::string& area) {
-    return s.http("POST", "/v1/sessions", key,
-                  R"({"sessionId":")" + id + R"(","doctorId":"d","doctorName":"D","department":")" + dept +
-                      R"(","room":"9","area":")" + area +
-                      R"(","start":"2026-11-22T08:00:00Z","end":"2026-11-22T12:00:00Z",)"
-                      R"("registrationOpen":"2026-11-22T07:00:00Z","slotMinutes":60,)"
-                      R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]})");
-  };
+                   const std::string& area) { return s.http("POST", "/v1/sessions", key, new_session(id, dept, area)); };
   Server s;
   HttpResponse r = create(s, "k-admin-neuro", "N1", "neuro", "cardio-1f");
   EXPECT_EQ(r.status, 403) << r.body;
