@@ -86,6 +86,20 @@ bool has_assigned_id_form(std::string_view id) {
 }
 
 Error check_chosen_ids(const CommandBody& b, std::string* msg) {
+  if (auto* cs = std::get_if<CreateSession>(&b)) {
+    // A session id is shown in paths: one that no path can name (a '/',
+    // '\\', control character or dot segment: docs/api.md "Paths") would
+    // make the session unreachable. Other characters (spaces, Han) are
+    // percent-encoded in paths and fine.
+    const std::string& sid = cs->spec.session_id;
+    const bool reachable = sid != "." && sid != ".." && std::none_of(sid.begin(), sid.end(), [](char ch) {
+      const auto c = static_cast<unsigned char>(ch);
+      return c < 0x20 || c == 0x7f || c == '/' || c == '\\';
+    });
+    if (reachable) return Error::kOk;
+    if (msg) *msg = "sessionId may not be \".\" or \"..\" nor hold '/', '\\' or control characters";
+    return Error::kInvalidArgument;
+  }
   const std::string* id = nullptr;
   const char* what = "ticketId";
   if (auto* c = std::get_if<Book>(&b)) id = &c->ticket_id;

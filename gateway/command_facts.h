@@ -26,7 +26,8 @@ bool has_assigned_id_form(std::string_view id);
 // Ticket and hold ids chosen by a caller never have that form (in any
 // letter case), so they cannot take the place of an id the engine will
 // assign to some session, and hold only ASCII letters, digits and . _ : -
-// (docs/api.md "Ids"): kInvalidArgument with *msg otherwise.
+// (docs/api.md "Ids"): kInvalidArgument with *msg otherwise. A new session
+// id must be reachable by a path (no '/', '\\', control character, "." or "..").
 Error check_chosen_ids(const CommandBody& b, std::string* msg);
 // "nurse:n17", "system": the journal's actor column.
 std::string actor_string(const Actor& a);

@@ -1048,6 +1048,16 @@ TEST(ServerIds, AChosenIdIsPlainAndNotTheAssignedFormInAnyCase) {
   }
   for (const char* id : {"", "his-88120", "A001", "his:2026.11_3", "S-web-1", "y-a01x", "9"})
     EXPECT_EQ(check_chosen_ids(Book{"S", 1, "P", "N", id, "", ""}, nullptr), Error::kOk) << id;
+  // A session id only has to be reachable by a path.
+  auto session = [](const char* id) {
+    SessionSpec s;
+    s.session_id = id;
+    return CreateSession{s};
+  };
+  for (const char* id : {"x/y", ".", "..", "tab\t", "back\\slash", "del\x7f"})
+    EXPECT_EQ(check_chosen_ids(session(id), nullptr), Error::kInvalidArgument) << id;
+  for (const char* id : {"s 1", "li-20261123-am", "...", "a.b", "%41", "\xe6\x9d\x8e-am"})
+    EXPECT_EQ(check_chosen_ids(session(id), nullptr), Error::kOk) << id;
 }
 
 }  // namespace
