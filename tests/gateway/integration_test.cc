@@ -1132,6 +1132,13 @@ TEST(Integration, CheckInLookupsByLabelOrPatientRefAreRateLimited) {
             "rate_limited");
   EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"token":"0123456789abcdef0123456789abcdef"})", kKiosk).code(),
             "unknown_ticket");
+  // A ticket id (<session>-A001) is as guessable as a label: a kiosk's
+  // check-in by ticket id counts too, on either endpoint; a nurse's (the
+  // console's button; the nurse reads the session anyway) does not.
+  EXPECT_EQ(post(d.port(), "/v1/tickets/" + sid + "-A002/check-in", "", kKiosk).code(), "rate_limited");
+  EXPECT_EQ(post(d.port(), "/v1/commands", R"({"checkIn":{"ticketId":")" + sid + R"(-A002"}})", kKiosk).code(),
+            "rate_limited");
+  EXPECT_EQ(post(d.port(), "/v1/tickets/" + sid + "-A002/check-in", "", kAdmin).code(), "unknown_ticket");
 }
 
 // Every answer carries the server's clock (virtual here, years from the
