@@ -15,6 +15,7 @@
 
 #include <future>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "gateway/service.h"
 #include "gateway/sha256.h"
 #include "tests/gateway/test_session.h"
+#include "queuecast/v1/queuecast.pb.h"
 
 namespace qc::gw {
 namespace {
@@ -380,6 +382,22 @@ TEST(AuthzMatrix, EveryCredentialEveryCommandAndReadOwnAndOthersObjects) {
     }
   }
   EXPECT_EQ(cells, static_cast<int>(rows().size() * creds().size() * 3));
+}
+
+// Every command kind of the proto has a row sending it through POST
+// /v1/commands: a new kind fails here until the matrix says who may send it.
+TEST(AuthzMatrix, EveryCommandKindOfTheProtoHasARow) {
+  std::set<std::string> sent;
+  for (const Row& row : rows()) {
+    Request rq = row.request(Obj::kOwn);
+    if (rq.target != "/v1/commands") continue;
+    ASSERT_EQ(rq.body.rfind("{\"", 0), 0u) << rq.body;
+    sent.insert(rq.body.substr(2, rq.body.find('"', 2) - 2));
+  }
+  const auto* body = queuecast::v1::Command::descriptor()->FindOneofByName("body");
+  ASSERT_NE(body, nullptr);
+  for (int i = 0; i < body->field_count(); ++i)
+    EXPECT_TRUE(sent.count(body->field(i)->json_name())) << "no /v1/commands row for " << body->field(i)->name();
 }
 
 // The allowed cells that matter most really happen (not only "not refused").
