@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 #include <map>
