@@ -90,6 +90,16 @@ Error authorize(const Principal& p, Op op, const Target& t) {
     case Role::kAdmin:
     case Role::kNurse:
       if (p.role == Role::kNurse && op == Op::kAdminCommand) return Error::kForbidden;
+      if (op == Op::kAdminCommand) {
+        // A scoped admin creates sessions of its scope only in an area whose
+        // sessions are all in its scope (or a new one): else its session
+        // would put a room on another department's screens and open their
+        // display to its staff (kReadDisplay below).
+        if (Error e = scoped(); e != Error::kOk) return e;
+        for (const auto& [sid, dept] : t.area_sessions)
+          if (!in_scope(p, sid, dept)) return Error::kForbidden;
+        return Error::kOk;
+      }
       if (op == Op::kReadDisplay) {
         // Staff read the display of an area where a session of their scope is.
         if (in_scope(p, "", "")) return Error::kOk;

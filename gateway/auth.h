@@ -86,7 +86,8 @@ struct Target {
   // when none did (staff, kiosk, walk-in) or it does not exist.
   std::string owner_channel;
   // A display's area: the sessions placed in it (id, department), for
-  // staff reading the display of an area they work in.
+  // staff reading the display of an area they work in; for create_session,
+  // those of the new session's area.
   std::vector<std::pair<std::string, std::string>> area_sessions;
 };
 

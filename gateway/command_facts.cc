@@ -1,5 +1,7 @@
 #include "gateway/command_facts.h"
 
+#include <algorithm>
+#include <cctype>
 #include <type_traits>
 
 namespace qc::gw {
@@ -84,13 +86,47 @@ bool has_assigned_id_form(std::string_view id) {
 }
 
 Error check_chosen_ids(const CommandBody& b, std::string* msg) {
+  if (auto* cs = std::get_if<CreateSession>(&b)) {
+    // A session id is shown in paths: one that no path can name (a '/',
+    // '\\', control character or dot segment: docs/api.md "Paths") would
+    // make the session unreachable. Other characters (spaces, Han) are
+    // percent-encoded in paths and fine.
+    const std::string& sid = cs->spec.session_id;
+    const bool reachable = sid != "." && sid != ".." && std::none_of(sid.begin(), sid.end(), [](char ch) {
+      const auto c = static_cast<unsigned char>(ch);
+      return c < 0x20 || c == 0x7f || c == '/' || c == '\\';
+    });
+    if (reachable) return Error::kOk;
+    if (msg) *msg = "sessionId may not be \".\" or \"..\" nor hold '/', '\\' or control characters";
+    return Error::kInvalidArgument;
+  }
   const std::string* id = nullptr;
   const char* what = "ticketId";
   if (auto* c = std::get_if<Book>(&b)) id = &c->ticket_id;
   else if (auto* c = std::get_if<Confirm>(&b)) id = &c->ticket_id;
   else if (auto* c = std::get_if<RegisterWalkIn>(&b)) id = &c->ticket_id;
   else if (auto* c = std::get_if<Hold>(&b)) id = &c->hold_id, what = "holdId";
-  if (!id || !has_assigned_id_form(*id)) return Error::kOk;
+  if (!id || id->empty()) return Error::kOk;
+  // Only plain ASCII: an id that every path, log and page shows as it is
+  // (no '/', dot segment, percent sign, space, control or look-alike
+  // character such as a fullwidth 'Ａ'), so a chosen id is never
+  // unaddressable by its own path nor mistaken for another.
+  const bool plain = std::isalnum(static_cast<unsigned char>((*id)[0])) &&
+                     std::all_of(id->begin(), id->end(), [](char ch) {
+                       const auto c = static_cast<unsigned char>(ch);
+                       return std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == ':';
+                     });
+  if (!plain) {
+    if (msg) {
+      *msg = what;
+      *msg += " may only hold ASCII letters, digits and . _ : - and must start with a letter or digit";
+    }
+    return Error::kInvalidArgument;
+  }
+  // Not the assigned form in any case: "y-a001" would read as session y's A001.
+  std::string upper(*id);
+  for (char& ch : upper) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  if (!has_assigned_id_form(upper)) return Error::kOk;
   if (msg) {
     *msg = what;
     *msg += " \"" + *id +

@@ -23,9 +23,11 @@ const std::string* token_of(const CommandBody& b);
 // Whether `id` has the form of an engine-assigned ticket or hold id:
 // "...-A001", "...-W012", "...-H3", optionally made unique with ".2".
 bool has_assigned_id_form(std::string_view id);
-// Ticket and hold ids chosen by a caller never have that form, so they
-// cannot take the place of an id the engine will assign to some session
-// (docs/api.md "Ids"): kInvalidArgument with *msg if one does.
+// Ticket and hold ids chosen by a caller never have that form (in any
+// letter case), so they cannot take the place of an id the engine will
+// assign to some session, and hold only ASCII letters, digits and . _ : -
+// (docs/api.md "Ids"): kInvalidArgument with *msg otherwise. A new session
+// id must be reachable by a path (no '/', '\\', control character, "." or "..").
 Error check_chosen_ids(const CommandBody& b, std::string* msg);
 // "nurse:n17", "system": the journal's actor column.
 std::string actor_string(const Actor& a);

@@ -2,8 +2,10 @@
 
 #include <boost/json.hpp>
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -121,6 +123,31 @@ bool parse_keys(const json::value& v, Role role, Config* c, std::string* error) 
   return true;
 }
 
+// One secret is one credential: a hash listed twice (for one role or two)
+// would silently take the last entry's rights. Entries of one actor (role
+// and id: several secrets while a key is rotated) must have one scope: the
+// journal records the actor, and idempotency keys belong to it, so two
+// scopes under one name could not be told apart.
+bool check_keys(const std::vector<KeyEntry>& keys, std::string* error) {
+  std::map<std::string, const KeyEntry*> by_hash;
+  std::map<std::pair<Role, std::string>, const KeyEntry*> by_actor;
+  for (const KeyEntry& k : keys) {
+    std::string h = k.sha256;
+    for (char& ch : h) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!by_hash.emplace(h, &k).second) {
+      *error = "two key entries have the same key_sha256/token_sha256 (\"" + k.id + "\"): one secret, one credential";
+      return false;
+    }
+    auto [it, fresh] = by_actor.emplace(std::make_pair(k.role, k.id), &k);
+    if (!fresh && (it->second->departments != k.departments || it->second->sessions != k.sessions)) {
+      *error = "key entries of " + std::string(to_string(k.role)) + " \"" + k.id +
+               "\" have different departments/sessions: give each scope its own id";
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool parse_config_json(std::string_view text, Config* c, std::string* error) {
@@ -200,7 +227,7 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
       return false;
     }
   }
-  return true;
+  return check_keys(c->keys, error);
 }
 
 bool load_config_file(const std::string& path, Config* c, std::string* error) {

@@ -38,6 +38,12 @@ class Directory {
     auto it = maps_[map].find(std::string(key));
     return it == maps_[map].end() ? 0 : it->second;
   }
+  // Whether some shard recorded `key` (several shards only: false with one).
+  bool known(int map, std::string_view key) const {
+    if (n_ == 1) return false;
+    std::shared_lock lock(mu_);
+    return maps_[map].find(std::string(key)) != maps_[map].end();
+  }
   void put(int map, const std::string& key, int shard) {
     if (n_ == 1 || key.empty()) return;
     std::unique_lock lock(mu_);

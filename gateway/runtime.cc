@@ -118,6 +118,15 @@ void Runtime::submit(CommandRequest request) {
     if (std::holds_alternative<GenerateSessions>(b) || std::holds_alternative<AdjustQuotas>(b) ||
         std::holds_alternative<DoctorLeave>(b) || std::holds_alternative<DefineTemplate>(b)) {
       CommandOutcome o;
+      // Who may not send a schedule at all is told so first (403/401), as
+      // on one shard; only an unscoped admin learns about the shards.
+      o.error = authorize(request.principal, Op::kAdminCommand, Target{});
+      if (o.error != Error::kOk) {
+        o.message = o.error == Error::kUnauthorized ? "unknown or missing credential"
+                                                    : "this credential may not do that here";
+        request.done(std::move(o));
+        return;
+      }
       o.error = Error::kInvalidArgument;
       o.message = "schedule commands need a server with one shard";
       request.done(std::move(o));

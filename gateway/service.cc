@@ -117,6 +117,8 @@ void strip_patient_refs(std::string* binary_response) {
   r.SerializeToString(binary_response);
 }
 
+constexpr std::string_view kLookupsLimited = "too many check-ins by number or patient id; retry later";
+
 std::string upper_trimmed(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -257,6 +259,15 @@ void Service::handle(HttpRequest req, Respond inner) {
   }
 }
 
+// A check-in by label, patientRef or (a kiosk's) ticket id names the ticket
+// by something that can be guessed: it counts against the per-address
+// booking limit (docs/api.md "Check-in at the kiosk").
+bool Service::guessable_lookup_allowed(const HttpRequest& req) {
+  if (booking_by_address_.allow(req.client, runtime_.clock().now())) return true;
+  metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
 void Service::command(const Route& route, HttpRequest& req, Format out, Respond respond) {
   if (draining_)
     return respond(error_response(Error::kUnavailable, "server is shutting down", out));
@@ -264,6 +275,11 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
   std::string msg;
   Error e = decode_command(route, req.body, body_format(req.content_type), &cmd, &msg);
   if (e != Error::kOk) return respond(error_response(e, msg, out));
+  // A ticket id is as guessable as a label (<session>-A001): a kiosk's
+  // check-in by ticket id counts like one by label (check_in_by()).
+  if (std::holds_alternative<CheckIn>(cmd.body) && principal_of(req).role == Role::kKiosk &&
+      !guessable_lookup_allowed(req))
+    return respond(error_response(Error::kRateLimited, kLookupsLimited, out));
   submit(std::move(cmd), req, out, std::move(respond));
 }
 
@@ -365,6 +381,11 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
     return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
   if (who.role != Role::kKiosk && who.role != Role::kNurse && who.role != Role::kAdmin)
     return respond(error_response(Error::kForbidden, "a kiosk or staff key checks patients in", out));
+  // A label or patientRef can be guessed (a QR token cannot): such lookups
+  // count against the per-address booking limit, so a kiosk key cannot
+  // walk through patient ids or numbers at full speed.
+  if (token.empty() && !guessable_lookup_allowed(req))
+    return respond(error_response(Error::kRateLimited, kLookupsLimited, out));
 
   // Resolution reads the state on the owning shard (authorization first:
   // nothing is looked up in a session the key may not check in), then the
@@ -408,9 +429,13 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
   // key may check in that are open for check-in now (registration open, not
   // ended). More than one is `ambiguous` (the kiosk asks for the doctor and
   // asks again with the session): never a guess.
+  // None BOOKED but one in another state (already checked in): the engine
+  // answers for it (wrong_state), and a retry with the first request's
+  // Idempotency-Key gets the first answer, as by label or in a session.
   struct Acc {
     std::mutex mu;
     std::vector<std::string> booked;
+    std::string other;
   };
   auto acc = std::make_shared<Acc>();
   runtime_.read_all(
@@ -424,12 +449,14 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
           Found f = find_in_session(*v, "", ref);
           std::lock_guard lock(acc->mu);
           acc->booked.insert(acc->booked.end(), f.booked.begin(), f.booked.end());
+          if (!f.other.empty()) acc->other = f.other;
         }
       },
       [acc, out, respond, go]() mutable {
         if (acc->booked.size() > 1)
           return respond(error_response(409, "ambiguous",
                                         "this patient has several appointments today; choose the doctor", out));
+        if (acc->booked.empty() && !acc->other.empty()) return go(acc->other);
         if (acc->booked.empty())
           return respond(error_response(Error::kUnknownTicket, "no appointment of this patient to check in today", out));
         go(acc->booked.front());

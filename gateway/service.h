@@ -93,6 +93,7 @@ class Service {
   // POST /v1/check-in, /v1/sessions/{sid}/check-in: resolves what the
   // patient holds (label, token, patientRef) to a ticket, then submits CheckIn.
   void check_in_by(const Route& route, HttpRequest& req, Format out, Respond respond);
+  bool guessable_lookup_allowed(const HttpRequest& req);
   void read(const Route& route, HttpRequest& req, Format out, Respond respond);
   HttpResponse page(const Route& route) const;
   HttpResponse qr(const HttpRequest& req) const;

@@ -512,6 +512,7 @@ class Shard::Impl {
       t.session_id = cs->spec.session_id;
       t.department = cs->spec.department;
       t.area = cs->spec.area;
+      t.area_sessions = ctx.target_of_area(cs->spec.area).area_sessions;  // (an area is on one shard)
       return t;
     }
     if (const std::string* s = session_of(c.body)) return ctx.target_of_session(*s);
@@ -563,6 +564,10 @@ class Shard::Impl {
       if (req.principal.role == Role::kPatient) {
         auto t = engine_.ticket_by_token(req.principal.id);
         target.token_ticket = t ? *t : std::string();
+        // A token of a ticket on another shard is a known token: another
+        // ticket than this one (403), as with one shard, not "unknown" (401).
+        if (!t && directory_.known(Directory::kToken, req.principal.id))
+          target.token_ticket = "\x01another shard's ticket";
         cmd.actor = {ActorKind::kPatient, target.token_ticket};
       }
       Error a = authorize(req.principal, op_for(cmd.body), target);

@@ -15,6 +15,7 @@
 
 #include <future>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "gateway/service.h"
 #include "gateway/sha256.h"
 #include "tests/gateway/test_session.h"
+#include "queuecast/v1/queuecast.pb.h"
 
 namespace qc::gw {
 namespace {
@@ -175,20 +177,30 @@ std::string session_path(Obj o, const char* action) {
   return "/v1/sessions/" + session_of(o) + "/" + action;
 }
 
+// A SessionSpec (JSON) of a new session.
+std::string new_session(const std::string& id, const std::string& dept, const std::string& area) {
+  return R"({"sessionId":")" + id + R"(","doctorId":"d","doctorName":"D","department":")" + dept +
+         R"(","room":"1","area":")" + area +
+         R"(","start":"2026-11-22T08:00:00Z","end":"2026-11-22T12:00:00Z",)"
+         R"("registrationOpen":"2026-11-22T07:00:00Z","slotMinutes":60,)"
+         R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]})";
+}
+// A new session "N" in the object's department and area.
+std::string new_session_of(Obj o) {
+  return o == Obj::kAway ? new_session("N", "cardio", "cardio-1f") : new_session("N", "neuro", "neuro-2f");
+}
+std::string token_of(Obj o) { return o == Obj::kOwn ? kT1 : o == Obj::kPeer ? kT3 : kT2; }
+// POST /v1/commands with one command: {"<kind>":{<fields>}}.
+Request cmd(const char* kind, const std::string& fields) {
+  return Request{"POST", "/v1/commands", std::string("{\"") + kind + "\":{" + fields + "}}"};
+}
+Request ticket_cmd(const char* kind, Obj o) { return cmd(kind, R"("ticketId":")" + ticket_of(o) + "\""); }
+Request session_cmd(const char* kind, Obj o) { return cmd(kind, R"("sessionId":")" + session_of(o) + "\""); }
+
 const std::vector<Row>& rows() {
   static const std::vector<Row> r = {
       // Commands: administration.
-      {"create_session",
-       [](Obj o) {
-         bool away = o == Obj::kAway;
-         return Request{"POST", "/v1/sessions",
-                        std::string(R"({"sessionId":"N","doctorId":"d","doctorName":"D","department":")") +
-                            (away ? "cardio" : "neuro") + R"(","room":"1","area":")" +
-                            (away ? "cardio-1f" : "neuro-2f") +
-                            R"(","start":"2026-11-22T08:00:00Z","end":"2026-11-22T12:00:00Z",)"
-                            R"("registrationOpen":"2026-11-22T07:00:00Z","slotMinutes":60,)"
-                            R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]})"};
-       },
+      {"create_session", [](Obj o) { return Request{"POST", "/v1/sessions", new_session_of(o)}; },
        "ASDDDDDDDU"},
       {"define_channel",
        [](Obj) { return Request{"POST", "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"app"}}})"}; },
@@ -197,6 +209,22 @@ const std::vector<Row>& rows() {
        [](Obj) {
          return Request{"POST", "/v1/commands",
                         R"({"defineTemplate":{"template":{"templateId":"t","department":"neuro"}}})"};
+       },
+       "ADDDDDDDDU"},
+      {"generate_sessions",
+       [](Obj) { return Request{"POST", "/v1/commands", R"({"generateSessions":{"from":"2026-11-23T00:00:00Z","days":1}})"}; },
+       "ADDDDDDDDU"},
+      {"adjust_quotas",
+       [](Obj) {
+         return Request{"POST", "/v1/commands",
+                        R"({"adjustQuotas":{"doctorId":"d","from":"2026-11-23T00:00:00Z","to":"2026-11-24T00:00:00Z",)"
+                        R"("appointmentQuota":[1,1,1,1],"walkinQuota":[1,1,1,1]}})"};
+       },
+       "ADDDDDDDDU"},
+      {"doctor_leave",
+       [](Obj) {
+         return Request{"POST", "/v1/commands",
+                        R"({"doctorLeave":{"doctorId":"d","from":"2026-11-23T00:00:00Z","to":"2026-11-24T00:00:00Z","reason":"x"}})"};
        },
        "ADDDDDDDDU"},
       // Booking.
@@ -241,6 +269,52 @@ const std::vector<Row>& rows() {
       {"close", [](Obj o) { return Request{"POST", session_path(o, "close"), ""}; }, "ASSCDDDDDU"},
       {"tick (POST /v1/commands)", [](Obj) { return Request{"POST", "/v1/commands", R"({"tick":{}})"}; },
        "DDDDDDDDDU"},
+      // Every command kind through POST /v1/commands: the same rule as its
+      // own endpoint.
+      {"/v1/commands createSession",
+       [](Obj o) { return Request{"POST", "/v1/commands", R"({"createSession":{"spec":)" + new_session_of(o) + "}}"}; },
+       "ASDDDDDDDU"},
+      {"/v1/commands book",
+       [](Obj o) { return cmd("book", R"("sessionId":")" + session_of(o) + R"(","slot":0,"patientRef":"p-new","patientName":"N")"); },
+       "ASSCADDDDU"},
+      {"/v1/commands hold",
+       [](Obj o) { return cmd("hold", R"("sessionId":")" + session_of(o) + R"(","slot":0,"patientRef":"p-new","patientName":"N")"); },
+       "ASSCADDDDU"},
+      {"/v1/commands confirm", [](Obj o) { return cmd("confirm", R"("holdId":")" + hold_of(o) + "\""); },
+       "ASSCODDDDU"},
+      {"/v1/commands release", [](Obj o) { return cmd("release", R"("holdId":")" + hold_of(o) + "\""); },
+       "ASSCODDDDU"},
+      {"/v1/commands cancel", [](Obj o) { return ticket_cmd("cancel", o); }, "ASSCODDOUU"},
+      {"/v1/commands registerWalkIn",
+       [](Obj o) { return cmd("registerWalkIn", R"("sessionId":")" + session_of(o) + R"(","patientRef":"p-walk","patientName":"W")"); },
+       "ASSCDSDDDU"},
+      {"/v1/commands checkIn", [](Obj o) { return ticket_cmd("checkIn", o); }, "ASSCDSDDDU"},
+      {"/v1/commands callNext", [](Obj o) { return session_cmd("callNext", o); }, "ASSCDDDDDU"},
+      {"/v1/commands undo", [](Obj o) { return session_cmd("undo", o); }, "ASSCDDDDDU"},
+      {"/v1/commands callTicket", [](Obj o) { return ticket_cmd("callTicket", o); }, "ASSCDDDDDU"},
+      {"/v1/commands recall", [](Obj o) { return ticket_cmd("recall", o); }, "ASSCDDDDDU"},
+      {"/v1/commands complete", [](Obj o) { return ticket_cmd("complete", o); }, "ASSCDDDDDU"},
+      {"/v1/commands markMissed", [](Obj o) { return ticket_cmd("markMissed", o); }, "ASSCDDDDDU"},
+      {"/v1/commands return", [](Obj o) { return ticket_cmd("return", o); }, "ASSCDDDDDU"},
+      {"/v1/commands moveToNext", [](Obj o) { return ticket_cmd("moveToNext", o); }, "ASSCDDDDDU"},
+      {"/v1/commands pause", [](Obj o) { return session_cmd("pause", o); }, "ASSCDDDDDU"},
+      {"/v1/commands resume", [](Obj o) { return session_cmd("resume", o); }, "ASSCDDDDDU"},
+      {"/v1/commands suspendSession",
+       [](Obj o) { return cmd("suspendSession", R"("sessionId":")" + session_of(o) + R"(","reason":"ill")"); },
+       "ASSCDDDDDU"},
+      {"/v1/commands closeSession", [](Obj o) { return session_cmd("closeSession", o); }, "ASSCDDDDDU"},
+      // Check-in without the session in the path.
+      {"POST /v1/check-in by token",
+       [](Obj o) { return Request{"POST", "/v1/check-in", R"({"token":")" + token_of(o) + R"("})"}; },
+       "ASSCDSDDDU"},
+      {"POST /v1/check-in by session and label",
+       [](Obj o) { return Request{"POST", "/v1/check-in", R"({"sessionId":")" + session_of(o) + R"(","label":"A001"})"}; },
+       "ASSCDSDDDU"},
+      // By patientRef alone only the key's scope is searched: a patient
+      // outside it is not found (404), never 403 (that would say it exists).
+      {"POST /v1/check-in by patientRef",
+       [](Obj o) { return Request{"POST", "/v1/check-in", R"({"patientRef":"p-)" + std::string(name(o)) + R"("})"}; },
+       "AAAADADDDU"},
       // Reads.
       {"GET session", [](Obj o) { return Request{"GET", "/v1/sessions/" + session_of(o), ""}; },
        "ASSCDDDDDU"},
@@ -310,6 +384,22 @@ TEST(AuthzMatrix, EveryCredentialEveryCommandAndReadOwnAndOthersObjects) {
   EXPECT_EQ(cells, static_cast<int>(rows().size() * creds().size() * 3));
 }
 
+// Every command kind of the proto has a row sending it through POST
+// /v1/commands: a new kind fails here until the matrix says who may send it.
+TEST(AuthzMatrix, EveryCommandKindOfTheProtoHasARow) {
+  std::set<std::string> sent;
+  for (const Row& row : rows()) {
+    Request rq = row.request(Obj::kOwn);
+    if (rq.target != "/v1/commands") continue;
+    ASSERT_EQ(rq.body.rfind("{\"", 0), 0u) << rq.body;
+    sent.insert(rq.body.substr(2, rq.body.find('"', 2) - 2));
+  }
+  const auto* body = queuecast::v1::Command::descriptor()->FindOneofByName("body");
+  ASSERT_NE(body, nullptr);
+  for (int i = 0; i < body->field_count(); ++i)
+    EXPECT_TRUE(sent.count(body->field(i)->json_name())) << "no /v1/commands row for " << body->field(i)->name();
+}
+
 // The allowed cells that matter most really happen (not only "not refused").
 TEST(AuthzMatrix, OwnersSucceed) {
   {
@@ -334,6 +424,25 @@ TEST(AuthzMatrix, OwnersSucceed) {
     HttpResponse r = s.http("GET", "/v1/areas/neuro-2f/display", "k-nurse-neuro");
     EXPECT_EQ(r.status, 200) << r.body;
   }
+}
+
+// A scoped admin's session cannot enter an area used by another department:
+// it would put a room on their screens and open their display (with their
+// patients' masked names) to the admin and its nurses.
+TEST(AuthzMatrix, AScopedAdminCreatesSessionsOnlyInAreasOfItsScope) {
+  auto create = [](Server& s, const std::string& key, const std::string& id, const std::string& dept,
+                   const std::string& area) { return s.http("POST", "/v1/sessions", key, new_session(id, dept, area)); };
+  Server s;
+  HttpResponse r = create(s, "k-admin-neuro", "N1", "neuro", "cardio-1f");
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_EQ(s.http("GET", "/v1/areas/cardio-1f/display", "k-nurse-neuro").status, 403);
+  EXPECT_EQ(s.http("GET", "/v1/areas/cardio-1f/display", "k-admin-neuro").status, 403);
+  EXPECT_EQ(s.http("GET", "/v1/sessions/N1", "k-admin").status, 404);  // nothing was created
+  // Its own department's area, or a new one: fine.
+  EXPECT_EQ(create(s, "k-admin-neuro", "N2", "neuro", "neuro-2f").status, 201);
+  EXPECT_EQ(create(s, "k-admin-neuro", "N3", "neuro", "neuro-9f").status, 201);
+  // An unscoped admin may mix departments in one area (a shared hall).
+  EXPECT_EQ(create(s, "k-admin", "N4", "neuro", "cardio-1f").status, 201);
 }
 
 // A channel cannot tell another channel's ticket or hold from one that does

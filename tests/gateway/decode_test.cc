@@ -300,6 +300,27 @@ TEST(Config, ParsesAndRejectsTypos) {
   EXPECT_FALSE(parse_config_json(R"({"limits":{"ws_mesage_bytes":1}})", &c, &e));
   EXPECT_FALSE(parse_config_json(R"({"listne":"x"})", &c, &e));
   EXPECT_FALSE(parse_config_json(R"({"staff":[{"id":"x","key_sha256":"short"}]})", &c, &e));
+  {
+    // One secret is one credential; one actor has one scope (its key may
+    // be rotated: two secrets, the same scope).
+    const std::string h1(64, 'a'), h2(64, 'b'), h1_upper(64, 'A');
+    Config k;
+    EXPECT_FALSE(parse_config_json(R"({"staff":[{"id":"x","role":"admin","key_sha256":")" + h1 +
+                                       R"("}],"displays":[{"area":"hall","token_sha256":")" + h1_upper + R"("}]})",
+                                   &k, &e));
+    EXPECT_NE(e.find("same key_sha256"), std::string::npos) << e;
+    Config k2;
+    EXPECT_FALSE(parse_config_json(R"({"staff":[{"id":"n1","departments":["neuro"],"key_sha256":")" + h1 +
+                                       R"("},{"id":"n1","departments":["cardio"],"key_sha256":")" + h2 + R"("}]})",
+                                   &k2, &e));
+    EXPECT_NE(e.find("different departments"), std::string::npos) << e;
+    Config ok;
+    EXPECT_TRUE(parse_config_json(R"({"staff":[{"id":"n1","departments":["neuro"],"key_sha256":")" + h1 +
+                                      R"("},{"id":"n1","departments":["neuro"],"key_sha256":")" + h2 +
+                                      R"("}],"channels":[{"id":"n1","key_sha256":")" + std::string(64, 'c') + R"("}]})",
+                                  &ok, &e))
+        << e;
+  }
   EXPECT_FALSE(parse_config_json("[", &c, &e));
   EXPECT_TRUE(set_limit("slow_timeout_ms=500", &c.limits, &e));
   EXPECT_EQ(c.limits.slow_timeout_ms, 500);

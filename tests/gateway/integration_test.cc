@@ -1137,9 +1137,15 @@ TEST(Integration, AKioskChecksInByLabelTokenOrPatientRefWithinItsScope) {
             "unknown_ticket");  // not an appointment of that session
 
   // By patient id: one appointment today is checked in; two are not guessed.
-  r = post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kKiosk);
+  r = post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kKiosk, {{"Idempotency-Key", "kiosk-ref-1"}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json.at("ticketId").as_string(), c.id);
+  // The kiosk retries (the answer was lost): the same answer, the same
+  // printed ticket; without the key the engine says it is checked in.
+  Reply again = post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kKiosk, {{"Idempotency-Key", "kiosk-ref-1"}});
+  EXPECT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(again.body, r.body);
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"patientRef":"P-ref"})", kKiosk).code(), "wrong_state");
   const std::string before2 = board(sid) + "/" + board(sid2);
   r = post(d.port(), "/v1/check-in", R"({"patientRef":"P-two"})", kKiosk);
   EXPECT_EQ(r.status, 409);
@@ -1149,6 +1155,33 @@ TEST(Integration, AKioskChecksInByLabelTokenOrPatientRefWithinItsScope) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(r.json.at("ticketId").as_string(), two2.id);
   (void)two1;
+}
+
+// Check-ins by a guessable identifier (label, patientRef) count against the
+// per-address limit: a kiosk key cannot enumerate patient ids at full
+// speed. A QR token (not guessable) is not counted.
+TEST(Integration, CheckInLookupsByLabelOrPatientRefAreRateLimited) {
+  const char* kKiosk = "demo-kiosk-key";
+  Daemon d({"--limit", "booking_per_address_per_minute=3"});
+  std::string sid = make_session(d.port(), "it-ci-limit");
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"patientRef":"HIS-1"})", kKiosk).code(), "unknown_ticket");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/check-in", R"({"label":"A009"})", kKiosk).code(),
+            "unknown_ticket");
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"patientRef":"HIS-3"})", kKiosk).code(), "unknown_ticket");
+  Reply r = post(d.port(), "/v1/check-in", R"({"patientRef":"HIS-4"})", kKiosk);
+  EXPECT_EQ(r.status, 429) << r.body;
+  EXPECT_EQ(r.code(), "rate_limited");
+  EXPECT_EQ(post(d.port(), "/v1/sessions/" + sid + "/check-in", R"({"label":"A001"})", kNurse).code(),
+            "rate_limited");
+  EXPECT_EQ(post(d.port(), "/v1/check-in", R"({"token":"0123456789abcdef0123456789abcdef"})", kKiosk).code(),
+            "unknown_ticket");
+  // A ticket id (<session>-A001) is as guessable as a label: a kiosk's
+  // check-in by ticket id counts too, on either endpoint; a nurse's (the
+  // console's button; the nurse reads the session anyway) does not.
+  EXPECT_EQ(post(d.port(), "/v1/tickets/" + sid + "-A002/check-in", "", kKiosk).code(), "rate_limited");
+  EXPECT_EQ(post(d.port(), "/v1/commands", R"({"checkIn":{"ticketId":")" + sid + R"(-A002"}})", kKiosk).code(),
+            "rate_limited");
+  EXPECT_EQ(post(d.port(), "/v1/tickets/" + sid + "-A002/check-in", "", kAdmin).code(), "unknown_ticket");
 }
 
 // Every answer carries the server's clock (virtual here, years from the

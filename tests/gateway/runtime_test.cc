@@ -981,3 +981,84 @@ TEST(RuntimeShards, AKeyReusedOnAnotherShardIsRefused) {
 
 }  // namespace
 }  // namespace qc::gw
+
+namespace qc::gw {
+namespace {
+
+// Several shards: a patient token is known server-wide. A token asking for
+// a ticket on another shard than its own is another patient's ticket (403,
+// as with one shard), not an unknown token (401); and who may not send a
+// schedule at all hears 403 before "needs one shard" (a configuration
+// detail only an unscoped admin learns).
+TEST(RuntimeShards, APatientTokenOfAnotherShardIsKnownAndSchedulesAreAuthorizedFirst) {
+  std::string area_a = "area-0", area_b;
+  Directory probe(2);
+  for (int i = 1; area_b.empty(); ++i)
+    if (probe.of_area("area-" + std::to_string(i)) != probe.of_area(area_a)) area_b = "area-" + std::to_string(i);
+  VirtualClock clock{kT0, 1.0};
+  Metrics metrics;
+  RuntimeOptions o;
+  o.shards = 2;
+  Runtime rt(o, clock, metrics, [](int) { return journal::make_memory_journal(); });
+  std::string err;
+  ASSERT_TRUE(rt.recover(&err)) << err;
+  rt.start();
+  SessionSpec a = spec("sa", "neuro"), b = spec("sb", "neuro");
+  a.area = area_a;
+  b.area = area_b;
+  ASSERT_EQ(run(rt, CreateSession{a}, admin()).error, Error::kOk);
+  ASSERT_EQ(run(rt, CreateSession{b}, admin()).error, Error::kOk);
+  const std::string ta(32, 'a'), tb(32, 'b');
+  ASSERT_EQ(run(rt, RegisterWalkIn{"sa", "P1", "A", "", ta}, admin()).error, Error::kOk);
+  ASSERT_EQ(run(rt, RegisterWalkIn{"sb", "P2", "B", "", tb}, admin()).error, Error::kOk);
+  const Principal pa{Role::kPatient, ta, {}, {}};
+  EXPECT_EQ(run(rt, Cancel{"sb-W001"}, pa).error, Error::kForbidden);
+  EXPECT_EQ(run(rt, Cancel{"sa-W001"}, Principal{Role::kPatient, tb, {}, {}}).error, Error::kForbidden);
+  EXPECT_EQ(run(rt, Cancel{"nothing"}, pa).error, Error::kForbidden);
+  EXPECT_EQ(run(rt, Cancel{"sb-W001"}, Principal{Role::kPatient, std::string(32, 'c'), {}, {}}).error,
+            Error::kUnauthorized);
+  // Its own ticket: authorized (the engine then judges: a walk-in is WAITING).
+  EXPECT_EQ(run(rt, Cancel{"sa-W001"}, pa).error, Error::kWrongState);
+
+  const Principal channel{Role::kChannel, "web", {}, {}};
+  for (CommandBody body : std::vector<CommandBody>{GenerateSessions{}, AdjustQuotas{}, DoctorLeave{},
+                                                   DefineTemplate{}}) {
+    EXPECT_EQ(run(rt, body, channel).error, Error::kForbidden);
+    EXPECT_EQ(run(rt, body, nurse("neuro")).error, Error::kForbidden);
+    EXPECT_EQ(run(rt, body, Principal{Role::kAdmin, "na", {"neuro"}, {}}).error, Error::kForbidden);
+    EXPECT_EQ(run(rt, body, Principal{Role::kPatient, ta, {}, {}}).error, Error::kForbidden);
+    EXPECT_EQ(run(rt, body, Principal{}).error, Error::kUnauthorized);
+    EXPECT_EQ(run(rt, body, admin()).error, Error::kInvalidArgument);
+  }
+  rt.stop();
+}
+
+// A chosen ticket or hold id is plain ASCII and not the assigned form in
+// any letter case: nothing a path cannot address ("x/y", "..", "%2F"),
+// nothing that looks like another id ("y-a001", fullwidth, zero-width).
+TEST(ServerIds, AChosenIdIsPlainAndNotTheAssignedFormInAnyCase) {
+  for (const char* id : {"y-a001", "y-w12", "y-h3.2", "x/y", "..", ".", ".env", "-x", "a b", "his%2F1",
+                         "\xef\xbd\x81-\xef\xbc\xa1" "001", "a-A001\xe2\x80\x8b", "e\xcc\x81", "tab\t",
+                         "nl\n", "q\"", "back\\slash", "a?b", "a#b"}) {
+    std::string msg;
+    EXPECT_EQ(check_chosen_ids(Book{"S", 1, "P", "N", id, "", ""}, &msg), Error::kInvalidArgument) << id;
+    EXPECT_EQ(check_chosen_ids(Hold{"S", 1, "P", "N", "", 0, id}, &msg), Error::kInvalidArgument) << id;
+    EXPECT_EQ(check_chosen_ids(RegisterWalkIn{"S", "P", "N", id, ""}, &msg), Error::kInvalidArgument) << id;
+    EXPECT_EQ(check_chosen_ids(Confirm{"h", id, ""}, &msg), Error::kInvalidArgument) << id;
+  }
+  for (const char* id : {"", "his-88120", "A001", "his:2026.11_3", "S-web-1", "y-a01x", "9"})
+    EXPECT_EQ(check_chosen_ids(Book{"S", 1, "P", "N", id, "", ""}, nullptr), Error::kOk) << id;
+  // A session id only has to be reachable by a path.
+  auto session = [](const char* id) {
+    SessionSpec s;
+    s.session_id = id;
+    return CreateSession{s};
+  };
+  for (const char* id : {"x/y", ".", "..", "tab\t", "back\\slash", "del\x7f"})
+    EXPECT_EQ(check_chosen_ids(session(id), nullptr), Error::kInvalidArgument) << id;
+  for (const char* id : {"s 1", "li-20261123-am", "...", "a.b", "%41", "\xe6\x9d\x8e-am"})
+    EXPECT_EQ(check_chosen_ids(session(id), nullptr), Error::kOk) << id;
+}
+
+}  // namespace
+}  // namespace qc::gw
