@@ -185,7 +185,7 @@ class Worker {
     if (r < 35 || waiting_ < 2) {
       RegisterWalkIn w;
       w.session_id = sid;
-      w.ticket_id = sid + "-w" + std::to_string(++walkins_);
+      w.ticket_id = sid + "-walk" + std::to_string(++walkins_);
       w.patient_ref = "P" + std::to_string(index_) + "-" + std::to_string(walkins_);
       w.patient_name = "Patient " + std::to_string(walkins_);
       c.body = w;
