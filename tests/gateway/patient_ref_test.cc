@@ -3,6 +3,7 @@
 // what only looks like another reference is refused.
 #include "gateway/patient_ref.h"
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -71,6 +72,31 @@ TEST(PatientRef, BlankLookingCharactersAreRemoved) {
   EXPECT_EQ(canon("HIS\xe3\x85\xa4-42"), "HIS-42");        // U+3164 Hangul filler
   EXPECT_EQ(canon("HIS\xef\xbe\xa0-42"), "HIS-42");        // U+FFA0 halfwidth Hangul filler
   EXPECT_EQ(canon("\xe2\xa0\x80"), "refused");             // nothing else: empty
+}
+
+
+// Printable ASCII takes a short path without ICU; it must give what ICU
+// gives. A zero-width space anywhere sends the same reference through ICU
+// (which removes it), so both paths are compared on every input.
+TEST(PatientRef, TheAsciiPathAgreesWithIcu) {
+  std::vector<std::string> inputs = {"HIS-42", "his-42", "  a  b  ", " ", "~!@#$%^&*()_+`{}|[]\\:\";'<>?,./",
+                                     "P7-1", "x y", "Zz09"};
+  std::uint32_t seed = 12345;
+  for (int n = 0; n < 2000; ++n) {
+    std::string s;
+    const int len = 1 + static_cast<int>((seed = seed * 1664525 + 1013904223) >> 28);
+    for (int i = 0; i < len; ++i) s.push_back(static_cast<char>(0x20 + ((seed = seed * 1664525 + 1013904223) >> 8) % 95));
+    inputs.push_back(s);
+  }
+  const std::string zwsp = "\xe2\x80\x8b";
+  for (const std::string& s : inputs) {
+    const std::string ascii = canon(s);
+    EXPECT_EQ(canon(zwsp + s), ascii) << "[" << s << "]";
+    EXPECT_EQ(canon(s + zwsp), ascii) << "[" << s << "]";
+    EXPECT_EQ(canon(s.substr(0, s.size() / 2) + zwsp + s.substr(s.size() / 2)), ascii) << "[" << s << "]";
+  }
+  EXPECT_EQ(canon("  his  42 "), "HIS 42");
+  EXPECT_EQ(canon("   "), "refused");
 }
 
 }  // namespace
