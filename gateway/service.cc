@@ -379,6 +379,9 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
   Principal who = principal_of(req);
   if (who.role == Role::kNone)
     return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
+  // Only roles that may check anyone in go further: the lookup limit below
+  // is never charged to a key that could not use it. Which sessions and
+  // tickets the key may check in is authorize()'s (Op::kCheckIn) on the shard.
   if (who.role != Role::kKiosk && who.role != Role::kNurse && who.role != Role::kAdmin)
     return respond(error_response(Error::kForbidden, "a kiosk or staff key checks patients in", out));
   // A label or patientRef can be guessed (a QR token cannot): such lookups
