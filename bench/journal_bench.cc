@@ -43,9 +43,9 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "engine/journal/checkpoint.h"
-#include "engine/journal/journal.h"
-#include "engine/journal/recovery.h"
+#include "store/checkpoint.h"
+#include "store/journal.h"
+#include "store/recovery.h"
 #include "tests/journal/clinic.h"
 #include "tests/journal/http_client.h"
 #include "tests/journal/test_redis.h"

@@ -2,5 +2,5 @@
 # real engine, on the shipped Tongji scenario (docs/benchmarks.md, "Simulator").
 add_executable(sim_bench ${CMAKE_CURRENT_SOURCE_DIR}/sim_bench.cc
                ${PROJECT_SOURCE_DIR}/cli/sim_scenario.cc ${PROJECT_SOURCE_DIR}/cli/sim_json.cc)
-target_link_libraries(sim_bench PRIVATE queuecast_engine benchmark::benchmark)
+target_link_libraries(sim_bench PRIVATE queuecast_planning benchmark::benchmark)
 target_compile_definitions(sim_bench PRIVATE QC_SOURCE_DIR="${PROJECT_SOURCE_DIR}")

@@ -13,7 +13,7 @@
 #include <sstream>
 
 #include "cli/sim_scenario.h"
-#include "engine/sim_strategy.h"
+#include "planning/sim_strategy.h"
 
 namespace {
 

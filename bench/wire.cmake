@@ -1,7 +1,5 @@
 # bench/wire_bench: encoding of the views queuecastd pushes and answers, the
 # direct writers against the protobuf path (docs/benchmarks.md, "View
 # encoding").
-if(TARGET queuecast_gateway)
-  add_executable(wire_bench ${CMAKE_CURRENT_SOURCE_DIR}/wire_bench.cc)
-  target_link_libraries(wire_bench PRIVATE queuecast_gateway benchmark::benchmark)
-endif()
+add_executable(wire_bench ${CMAKE_CURRENT_SOURCE_DIR}/wire_bench.cc)
+target_link_libraries(wire_bench PRIVATE queuecast_server benchmark::benchmark)

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "gateway/wire.h"
+#include "server/wire/wire.h"
 #include "proto/codec.h"
 
 namespace {
@@ -160,7 +160,7 @@ BENCHMARK(BM_PatientRefresh190)
     ->Unit(benchmark::kMicrosecond);
 
 // The binary answer to `cmd` on a copy of the fixture's engine, as
-// gateway/shard.cc builds it.
+// server/runtime/shard.cc builds it.
 std::string response_to(const Command& cmd) {
   Engine e;
   add_session(e, 0);

@@ -21,8 +21,8 @@
 
 #include "cli/commands.h"
 #include "engine/engine.h"
-#include "engine/journal/journal.h"
-#include "engine/journal/recovery.h"
+#include "store/journal.h"
+#include "store/recovery.h"
 #include "proto/codec.h"
 
 namespace {

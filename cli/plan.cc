@@ -17,7 +17,7 @@
 
 #include "cli/commands.h"
 #include "cli/args.h"
-#include "engine/planner.h"
+#include "planning/planner.h"
 
 namespace {
 

@@ -14,7 +14,7 @@
 
 #include "cli/commands.h"
 #include "cli/args.h"
-#include "gateway/patient_ref.h"
+#include "server/api/patient_ref.h"
 #include "proto/codec.h"
 
 namespace qc::cli {
@@ -122,7 +122,7 @@ void Replayer::apply_line(std::string_view line, std::string* out) {
     return;
   }
   // The server's spelling of the patientRef, so a file replays what the
-  // server did with the same requests (gateway/patient_ref.h).
+  // server did with the same requests (server/api/patient_ref.h).
   if (!gw::normalize_patient_refs(&command, &message_)) {
     append_result(Error::kInvalidArgument, message_, std::nullopt, out);
     return;

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "engine/sim_strategy.h"
+#include "planning/sim_strategy.h"
 
 namespace qc::cli {
 

@@ -7,7 +7,7 @@
 #include <string>
 #include <string_view>
 
-#include "engine/simulator.h"
+#include "planning/simulator.h"
 
 namespace qc::cli {
 

@@ -17,7 +17,7 @@
 #include "cli/args.h"
 #include "cli/sim_report.h"
 #include "cli/sim_scenario.h"
-#include "engine/sim_strategy.h"
+#include "planning/sim_strategy.h"
 
 namespace {
 

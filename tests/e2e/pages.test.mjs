@@ -50,7 +50,7 @@ describe('queuecast pages in a real browser', () => {
   before(async () => {
     await mkdir(shots, { recursive: true });
     server = new Server({
-      bin: process.env.QC_BIN, webRoot: process.env.QC_WEB_ROOT || path.join(here, '../../gateway/web'),
+      bin: process.env.QC_BIN, webRoot: process.env.QC_WEB_ROOT || path.join(here, '../../web'),
       logDir: shots, clockStart: '2026-11-23T09:00:00+08:00',
     });
     await server.init();
@@ -519,7 +519,7 @@ describe('pages show the server clock', () => {
 
   before(async () => {
     server = new Server({
-      bin: process.env.QC_BIN, webRoot: process.env.QC_WEB_ROOT || path.join(here, '../../gateway/web'),
+      bin: process.env.QC_BIN, webRoot: process.env.QC_WEB_ROOT || path.join(here, '../../web'),
       logDir: path.join(shots, 'clock'), clockStart: new Date(Date.now() + (7 * 60 + 17) * 60000).toISOString(),
     });
     await server.init();

@@ -1,5 +1,5 @@
-// qr_svg: the kiosk ticket's QR code (gateway/qr.h).
-#include "gateway/qr.h"
+// qr_svg: the kiosk ticket's QR code (server/api/qr.h).
+#include "server/api/qr.h"
 
 #include <gtest/gtest.h>
 

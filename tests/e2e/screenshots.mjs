@@ -1,6 +1,6 @@
 // Screenshots for the README and docs/pages.md (docs/screenshots/): the
 // display, a patient page, a kiosk ticket (one more walk-in) and the manager
-// view of a running demo (gateway/demo/demo.mjs --tokens-file F).
+// view of a running demo (web/demo/demo.mjs --tokens-file F).
 //   node tests/e2e/screenshots.mjs --url http://127.0.0.1:8080 --tokens F --out docs/screenshots
 import { chromium } from './node_modules/playwright-core/index.mjs';
 import { readFileSync } from 'node:fs';

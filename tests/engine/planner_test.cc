@@ -1,5 +1,5 @@
 // Quota planning (paper 000) and the Erlang C calculator (paper 001).
-#include "engine/planner.h"
+#include "planning/planner.h"
 
 #include <gtest/gtest.h>
 

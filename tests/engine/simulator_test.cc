@@ -1,11 +1,11 @@
-// The clinic-day simulator (engine/simulator.h) and its random numbers.
+// The clinic-day simulator (planning/simulator.h) and its random numbers.
 // Few replications: these tests check mechanics and determinism, not the
 // paper's figures (those are in docs/planning.md, from `queuecast simulate`).
-#include "engine/sim_strategy.h"
+#include "planning/sim_strategy.h"
 
 #include <gtest/gtest.h>
 
-#include "engine/sim_random.h"
+#include "planning/sim_random.h"
 
 namespace qc::sim {
 namespace {

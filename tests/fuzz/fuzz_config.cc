@@ -1,4 +1,4 @@
-// Fuzz target: queuecastd's configuration file (gateway/config.h
+// Fuzz target: queuecastd's configuration file (server/infra/config.h
 // parse_config_json) and one `--limit name=value` assignment (set_limit).
 // Input: a configuration file ("{..."), or "name=value\n" then one.
 // Properties: never crashes; a rejection always says why.
@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/config.h"
+#include "server/infra/config.h"
 #include "tests/fuzz/check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -1,5 +1,5 @@
 // Fuzz target: an HTTP request as the gateway's pure handler sees it
-// (gateway/decode.h): method + target -> Route, query parameters,
+// (server/api/decode.h): method + target -> Route, query parameters,
 // percent-decoding, Content-Type -> format, body -> engine command.
 //
 // Input layout (seeds in corpus/http_request/): "METHOD\nTARGET\nCONTENT-TYPE\nBODY"
@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/decode.h"
+#include "server/api/decode.h"
 #include "proto/codec.h"
 #include "tests/fuzz/check.h"
 

@@ -1,5 +1,5 @@
 // Fuzz target: the raw bytes a client sends on one HTTP connection, read as
-// queuecastd reads them (gateway/http_parse.h: Beast's parser with the
+// queuecastd reads them (server/net/http_parse.h: Beast's parser with the
 // server's settings plus the framing rules), then routed (parse_route).
 //
 // Input: the bytes of the connection (seeds in corpus/http_wire/: pipelined
@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/decode.h"
-#include "gateway/http_parse.h"
+#include "server/api/decode.h"
+#include "server/net/http_parse.h"
 #include "tests/fuzz/check.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// Fuzz target: the gateway's whole request handler (gateway/service.h
+// Fuzz target: the gateway's whole request handler (server/api/service.h
 // Service::handle) behind a real in-process runtime (one shard, memory
 // journal, virtual clock at 2026-11-23 07:30 +08:00): route, query, headers
 // (Authorization, Idempotency-Key, Content-Type, Accept), body -> command ->
@@ -23,14 +23,14 @@
 #include <string>
 #include <string_view>
 
-#include "engine/journal/journal.h"
-#include "gateway/clock.h"
-#include "gateway/config.h"
-#include "gateway/log.h"
-#include "gateway/metrics.h"
-#include "gateway/runtime.h"
-#include "gateway/service.h"
-#include "gateway/sha256.h"
+#include "store/journal.h"
+#include "server/infra/clock.h"
+#include "server/infra/config.h"
+#include "server/infra/log.h"
+#include "server/infra/metrics.h"
+#include "server/runtime/runtime.h"
+#include "server/api/service.h"
+#include "server/infra/sha256.h"
 #include "tests/fuzz/check.h"
 
 namespace {

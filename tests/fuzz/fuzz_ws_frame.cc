@@ -1,5 +1,5 @@
 // Fuzz target: the server's reader of client WebSocket frames
-// (gateway/ws_frame.h ws::Reader), fed as a connection feeds it: in chunks
+// (server/wire/ws_frame.h ws::Reader), fed as a connection feeds it: in chunks
 // (the first input byte picks the chunk size), keeping the bytes of an
 // incomplete frame for the next chunk.
 // Properties: never crashes; never consumes more than it was given; what a
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "gateway/ws_frame.h"
+#include "server/wire/ws_frame.h"
 #include "tests/fuzz/check.h"
 
 namespace {

@@ -1,4 +1,4 @@
-// Fuzz target: a WebSocket client message (gateway/decode.h
+// Fuzz target: a WebSocket client message (server/api/decode.h
 // decode_client_message), decoded both as a JSON text frame
 // (queuecast.v1.json) and as a binary frame (queuecast.v1.proto).
 // Properties: never crashes; a rejection is invalid_argument with a message;
@@ -10,7 +10,7 @@
 #include <string>
 #include <string_view>
 
-#include "gateway/decode.h"
+#include "server/api/decode.h"
 #include "tests/fuzz/check.h"
 
 namespace {

@@ -1,8 +1,8 @@
-#include "gateway/auth.h"
+#include "server/runtime/auth.h"
 
 #include <gtest/gtest.h>
 
-#include "gateway/sha256.h"
+#include "server/infra/sha256.h"
 
 namespace qc::gw {
 namespace {

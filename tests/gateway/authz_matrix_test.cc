@@ -19,10 +19,10 @@
 #include <string>
 #include <vector>
 
-#include "engine/journal/journal.h"
-#include "gateway/command_facts.h"
-#include "gateway/service.h"
-#include "gateway/sha256.h"
+#include "store/journal.h"
+#include "server/runtime/command_facts.h"
+#include "server/api/service.h"
+#include "server/infra/sha256.h"
 #include "tests/gateway/test_session.h"
 #include "queuecast/v1/queuecast.pb.h"
 

@@ -1,12 +1,12 @@
 // Pure decoders: routes, query strings, command bodies, WebSocket messages,
 // configuration and times.
-#include "gateway/decode.h"
+#include "server/api/decode.h"
 
 #include <gtest/gtest.h>
 
-#include "gateway/clock.h"
-#include "gateway/config.h"
-#include "gateway/wire.h"
+#include "server/infra/clock.h"
+#include "server/infra/config.h"
+#include "server/wire/wire.h"
 #include "queuecast/v1/queuecast.pb.h"
 
 namespace qc::gw {

@@ -5,9 +5,9 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/decode.h"
-#include "gateway/wire.h"
-#include "gateway/ws_frame.h"
+#include "server/api/decode.h"
+#include "server/wire/wire.h"
+#include "server/wire/ws_frame.h"
 #include "queuecast/v1/queuecast.pb.h"
 
 namespace qc::gw {

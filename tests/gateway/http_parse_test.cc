@@ -1,7 +1,7 @@
-// Reading requests off the wire (gateway/http_parse.h), without a socket:
+// Reading requests off the wire (server/net/http_parse.h), without a socket:
 // framing that a proxy and queuecastd could read differently is refused
 // (400, connection closed), so no request can be smuggled after another.
-#include "gateway/http_parse.h"
+#include "server/net/http_parse.h"
 
 #include <gtest/gtest.h>
 

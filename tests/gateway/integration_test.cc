@@ -22,7 +22,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/clock.h"
+#include "server/infra/clock.h"
 #include "tests/gateway/daemon.h"
 #include "queuecast/v1/queuecast.pb.h"
 

@@ -4,11 +4,12 @@
 #include <string>
 #include <vector>
 
-#include "gateway/client_address.h"
-#include "gateway/idempotency.h"
-#include "gateway/outbox.h"
-#include "gateway/random.h"
-#include "gateway/rate_limit.h"
+#include "server/infra/client_address.h"
+#include "server/api/decode.h"
+#include "server/runtime/idempotency.h"
+#include "server/live/outbox.h"
+#include "server/infra/random.h"
+#include "server/api/rate_limit.h"
 
 namespace qc::gw {
 namespace {

@@ -1,7 +1,7 @@
-// The canonical patientRef (gateway/patient_ref.h): every spelling of one
+// The canonical patientRef (server/api/patient_ref.h): every spelling of one
 // reference gives the same bytes, the result is its own canonical form, and
 // what only looks like another reference is refused.
-#include "gateway/patient_ref.h"
+#include "server/api/patient_ref.h"
 
 #include <cstdint>
 #include <string>

@@ -1,9 +1,9 @@
-// What the shard publishes after a group (gateway/publisher.h), with a real
+// What the shard publishes after a group (server/live/publisher.h), with a real
 // engine and hub: phones that follow the board get one shared board per
 // change and their own view only when their ticket changes (or while it is
 // BOOKED, or when the session's status changes); the old patient
 // subscriptions get their view on every change.
-#include "gateway/publisher.h"
+#include "server/live/publisher.h"
 
 #include <gtest/gtest.h>
 

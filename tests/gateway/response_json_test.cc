@@ -1,4 +1,4 @@
-// render_response's direct JSON (gateway/response_json.h) against the
+// render_response's direct JSON (server/wire/response_json.h) against the
 // protobuf path it replaces (render_response_reference), byte for byte, on
 // randomized CommandResponses that set every field of every message the
 // response schema holds (filled through protobuf's reflection, so a field
@@ -13,8 +13,8 @@
 #include <random>
 #include <string>
 
-#include "gateway/response_json.h"
-#include "gateway/wire.h"
+#include "server/wire/response_json.h"
+#include "server/wire/wire.h"
 #include "proto/codec.h"
 
 namespace qc::gw {

@@ -1,7 +1,7 @@
 // The runtime: group commit into the journal, acknowledgement after the
 // append, idempotency keys that survive a restart, authorization on the
 // shard, a failing journal, publication to subscribers.
-#include "gateway/runtime.h"
+#include "server/runtime/runtime.h"
 
 #include <gtest/gtest.h>
 
@@ -9,11 +9,11 @@
 #include <future>
 #include <thread>
 
-#include "engine/journal/journal.h"
-#include "engine/journal/recovery.h"
-#include "gateway/command_facts.h"
-#include "gateway/directory.h"
-#include "gateway/hub.h"
+#include "store/journal.h"
+#include "store/recovery.h"
+#include "server/runtime/command_facts.h"
+#include "server/runtime/directory.h"
+#include "server/live/hub.h"
 #include "tests/gateway/test_session.h"
 #include "queuecast/v1/queuecast.pb.h"
 

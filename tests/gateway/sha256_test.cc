@@ -1,4 +1,4 @@
-#include "gateway/sha256.h"
+#include "server/infra/sha256.h"
 
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// The direct view writers (gateway/view_json.h, gateway/view_pb.h, used by
+// The direct view writers (server/wire/view_json.h, server/wire/view_pb.h, used by
 // encode_view / encode_plain) against the protobuf path they replace
 // (encode_view_reference / encode_plain_reference): byte for byte, in both
 // formats, on randomized views and on views of a real engine.
@@ -13,15 +13,15 @@
 #include <vector>
 
 #include "engine/engine.h"
-#include "gateway/view_json.h"
-#include "gateway/wire.h"
+#include "server/wire/view_json.h"
+#include "server/wire/wire.h"
 
 namespace qc::gw {
 namespace {
 
 // A tripwire: the writers name every field of the views, and Gen below fills
 // every field. A field added to engine/view.h changes these sizes (on this
-// platform, x86-64 libstdc++): then add it to gateway/view_json.cc,
+// platform, x86-64 libstdc++): then add it to server/wire/view_json.cc,
 // view_pb.cc (if it is on the wire) and to Gen, and update the sizes here.
 static_assert(sizeof(void*) != 8 || sizeof(std::string) != 32 ||
                   (sizeof(PatientView) == 256 && sizeof(DisplayEntry) == 64 &&

@@ -1,6 +1,6 @@
-// The server's RFC 6455 codec (gateway/ws_frame.h): client frames in every
+// The server's RFC 6455 codec (server/wire/ws_frame.h): client frames in every
 // shape a browser or a hostile client sends, byte by byte and all at once.
-#include "gateway/ws_frame.h"
+#include "server/wire/ws_frame.h"
 
 #include <gtest/gtest.h>
 

@@ -1,7 +1,7 @@
-// The shard's subscription table (gateway/hub.h): topics, formats, dead
+// The shard's subscription table (server/live/hub.h): topics, formats, dead
 // subscribers, patient tickets by session, the open-addressing table under
 // many insertions and removals, and delivery batches.
-#include "gateway/hub.h"
+#include "server/live/hub.h"
 
 #include <gtest/gtest.h>
 

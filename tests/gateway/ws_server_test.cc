@@ -1,4 +1,4 @@
-// queuecastd's own WebSocket server side (gateway/ws_session.cc) against a
+// queuecastd's own WebSocket server side (server/net/ws_session.cc) against a
 // raw socket client that writes exact bytes: the handshake answer, control
 // frames, fragmentation, protocol errors and their close codes, the close
 // handshake, idle pings and the idle timeout. (integration_test.cc covers
@@ -22,7 +22,7 @@
 
 #include <gtest/gtest.h>
 
-#include "gateway/ws_frame.h"
+#include "server/wire/ws_frame.h"
 #include "tests/gateway/daemon.h"
 
 namespace {

@@ -1,6 +1,6 @@
 // The acknowledgement path of a real queuecastd over HTTP with one and with
 // two network threads: commands from many connections go to the shard in
-// batches and their answers come back in batches (gateway/runtime.h,
+// batches and their answers come back in batches (server/runtime/runtime.h,
 // http_server.cc); every request gets exactly its own answer.
 #include <gtest/gtest.h>
 

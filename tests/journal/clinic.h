@@ -15,7 +15,7 @@
 
 #include "engine/command.h"
 #include "engine/event.h"
-#include "engine/journal/journal.h"
+#include "store/journal.h"
 
 namespace qc::journal::testing {
 

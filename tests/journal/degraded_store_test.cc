@@ -12,10 +12,10 @@
 #include <future>
 #include <thread>
 
-#include "engine/journal/journal.h"
-#include "gateway/clock.h"
-#include "gateway/redis_asio.h"
-#include "gateway/runtime.h"
+#include "store/journal.h"
+#include "server/infra/clock.h"
+#include "store/redis_asio.h"
+#include "server/runtime/runtime.h"
 #include "queuecast/v1/queuecast.pb.h"
 #include "tests/journal/clinic.h"
 #include "tests/journal/outage_scenarios.h"

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/journal/journal.h"
+#include "store/journal.h"
 #include "tests/journal/test_redis.h"
 
 namespace qc::journal::scenarios {

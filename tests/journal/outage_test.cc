@@ -5,7 +5,7 @@
 #include <hiredis/hiredis.h>
 #include <sqlite3.h>
 
-#include "engine/journal/journal.h"
+#include "store/journal.h"
 #include "tests/journal/outage_scenarios.h"
 #include "tests/journal/test_redis.h"
 

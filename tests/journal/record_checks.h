@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/journal/journal.h"
+#include "store/journal.h"
 
 namespace qc::journal::testing {
 

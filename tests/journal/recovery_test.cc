@@ -5,8 +5,8 @@
 #include <memory>
 
 #include "engine/engine.h"
-#include "engine/journal/checkpoint.h"
-#include "engine/journal/recovery.h"
+#include "store/checkpoint.h"
+#include "store/recovery.h"
 #include "tests/journal/clinic.h"
 #include "tests/journal/test_redis.h"
 

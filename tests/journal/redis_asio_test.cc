@@ -1,4 +1,4 @@
-// queuecastd's Redis writer (gateway/redis_asio.h: hiredis's asynchronous
+// queuecastd's Redis writer (store/redis_asio.h: hiredis's asynchronous
 // client driven by Asio, our own timer per commit) against a real
 // redis-server: what it appends is what the synchronous store reads, and a
 // killed or hung server fails the commit cleanly, then service resumes.
@@ -7,8 +7,8 @@
 #include <chrono>
 #include <thread>
 
-#include "engine/journal/journal.h"
-#include "gateway/redis_asio.h"
+#include "store/journal.h"
+#include "store/redis_asio.h"
 #include "tests/journal/outage_scenarios.h"
 #include "tests/journal/test_redis.h"
 

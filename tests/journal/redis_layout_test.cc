@@ -1,4 +1,4 @@
-// The Redis store's layout (engine/journal/redis_journal.h) against a real
+// The Redis store's layout (store/redis_journal.h) against a real
 // redis-server: one stream entry per commit, readers that also take the
 // per-record entries of journals written before groups, keyed records found
 // inside groups, and a corrupt entry reported, not trusted.
@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/journal/journal.h"
+#include "store/journal.h"
 #include "tests/journal/outage_scenarios.h"
 #include "tests/journal/record_checks.h"
 #include "tests/journal/test_redis.h"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "engine/engine.h"
-#include "engine/journal/journal.h"
+#include "store/journal.h"
 #include "tests/journal/clinic.h"
 #include "tests/journal/test_redis.h"
 

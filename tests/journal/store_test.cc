@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/journal/journal.h"
+#include "store/journal.h"
 #include "tests/journal/record_checks.h"
 #include "tests/journal/test_redis.h"
 

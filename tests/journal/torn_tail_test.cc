@@ -9,8 +9,8 @@
 #include <fstream>
 #include <iterator>
 
-#include "engine/journal/journal.h"
-#include "engine/journal/wal_check.h"
+#include "store/journal.h"
+#include "store/wal_check.h"
 #include "tests/journal/outage_scenarios.h"
 #include "tests/journal/test_redis.h"
 

@@ -7,7 +7,7 @@
 #include "cli/sim_json.h"
 #include "cli/sim_report.h"
 #include "cli/sim_scenario.h"
-#include "engine/sim_strategy.h"
+#include "planning/sim_strategy.h"
 
 namespace qc::cli {
 namespace {

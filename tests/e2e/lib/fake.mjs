@@ -1,4 +1,4 @@
-// Serve gateway/web to a Playwright context at http://qc.test without a
+// Serve web to a Playwright context at http://qc.test without a
 // server: static files from disk, page routes as queuecastd maps them,
 // /v1 HTTP from a handler, and /v1/ws from a WebSocket handler (a mock).
 import { readFile } from 'node:fs/promises';
@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-export const WEB = path.resolve(here, '../../../gateway/web');
+export const WEB = path.resolve(here, '../../../web');
 export const ORIGIN = 'http://qc.test';
 const PAGES = { display: 'display.html', t: 'ticket.html', console: 'console.html', kiosk: 'kiosk.html', manager: 'manager.html' };
 const TYPES = { '.js': 'text/javascript', '.css': 'text/css', '.html': 'text/html; charset=utf-8', '.svg': 'image/svg+xml' };

@@ -1,5 +1,5 @@
 // Screenshots of the pages against fixture data, without a server: the page
-// files come from gateway/web, /v1 HTTP and the /v1/ws push are answered
+// files come from web, /v1 HTTP and the /v1/ws push are answered
 // from fixtures.mjs. For page development: node tests/e2e/preview/preview.mjs OUTDIR
 import { chromium } from '../node_modules/playwright-core/index.mjs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';

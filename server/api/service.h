@@ -1,0 +1,119 @@
+// Request handling of queuecastd, independent of Beast: an HttpRequest in,
+// an HttpResponse out (through a callback, because most answers come from
+// a shard after its group commit); and the WebSocket subscription logic.
+//
+// The Beast units (http_server.cc, ws_session.cc) only move bytes: they fill
+// an HttpRequest, call handle(), and write what comes back.
+//
+// Thread-safety: handle() and subscribe() may be called from any network
+// thread concurrently; callbacks run on a shard thread or the caller's
+// thread and must only post onward.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/runtime/auth.h"
+#include "server/infra/config.h"
+#include "server/api/decode.h"
+#include "server/live/hub.h"
+#include "server/infra/metrics.h"
+#include "server/api/rate_limit.h"
+#include "server/runtime/runtime.h"
+
+namespace qc::gw {
+
+struct HttpRequest {
+  std::string method;
+  std::string target;  // path and query
+  std::string body;
+  std::string content_type;
+  std::string accept;
+  std::string authorization;
+  std::string idempotency_key;
+  std::string origin;
+  std::string host;
+  std::string client;  // client address ("127.0.0.1")
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+using Respond = std::function<void(HttpResponse)>;
+
+// The result of a WebSocket subscribe, on the shard thread.
+struct SubscribeResult {
+  Error error = Error::kOk;
+  std::string message;
+  std::string topic;   // for unsubscribe()
+  std::string topic2;  // a second topic ("" if none): a patient following the board has
+                       // the board (`topic`) and the ticket's own view (`topic2`)
+};
+
+class Service {
+ public:
+  Service(const Config& config, Runtime& runtime, const KeyStore& keys, Metrics& metrics);
+
+  // Answers one request, exactly once, through `respond`.
+  void handle(HttpRequest request, Respond respond);
+
+  // Whether a request with this Origin (may be empty) to this Host may use
+  // the API / open a WebSocket.
+  bool origin_allowed(std::string_view origin, std::string_view host) const;
+
+  // WebSocket: registers `sub` for the view `req` asks for, on the owning
+  // shard; sends the current view at once when req.last_version differs (a
+  // patient with req.board: the board when it differs, then the ticket's
+  // own view always).
+  void subscribe(const ClientRequest& req, const std::shared_ptr<Subscriber>& sub,
+                 std::function<void(SubscribeResult)> done);
+  void unsubscribe(const std::string& topic, const std::weak_ptr<Subscriber>& sub);
+
+  // Readiness: false once shutting down.
+  void set_draining() { draining_ = true; }
+  bool draining() const { return draining_; }
+
+  const Config& config() const { return config_; }
+  Metrics& metrics() { return metrics_; }
+  Runtime& runtime() { return runtime_; }
+
+ private:
+  void command(const Route& route, HttpRequest& req, Format out, Respond respond);
+  // An engine command from `req`'s credential: authorization, idempotency,
+  // rate limits, then the shard.
+  void submit(Command cmd, HttpRequest& req, Format out, Respond respond);
+  // POST /v1/check-in, /v1/sessions/{sid}/check-in: resolves what the
+  // patient holds (label, token, patientRef) to a ticket, then submits CheckIn.
+  void check_in_by(const Route& route, HttpRequest& req, Format out, Respond respond);
+  bool guessable_lookup_allowed(const HttpRequest& req);
+  void read(const Route& route, HttpRequest& req, Format out, Respond respond);
+  HttpResponse page(const Route& route) const;
+  HttpResponse qr(const HttpRequest& req) const;
+  Principal principal_of(const HttpRequest& req) const;
+
+  const Config& config_;
+  Runtime& runtime_;
+  const KeyStore& keys_;
+  Metrics& metrics_;
+  RateLimiter booking_by_patient_;
+  RateLimiter booking_by_address_;
+  RateLimiter requests_by_address_;
+  std::atomic<bool> draining_{false};
+};
+
+// Error response in the format asked for.
+HttpResponse error_response(Error e, std::string_view message, Format format);
+HttpResponse error_response(int status, std::string_view code, std::string_view message,
+                            Format format);
+// The format a response should use from the request's Accept header.
+Format response_format(std::string_view accept);
+
+}  // namespace qc::gw

@@ -1,0 +1,75 @@
+// queuecastd's configuration: a JSON file (deploy/queuecast.example.json,
+// documented in docs/operations.md) overridden by command-line flags.
+//
+// Secrets never appear in clear: staff, channel, kiosk keys and display
+// tokens are given as SHA-256 hex digests (`queuecastd --hash-key SECRET`).
+// Keys of the JSON starting with "_" are comments and ignored; any other
+// unknown key is an error (a typo must not silently disable a limit).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/engine.h"
+#include "server/infra/client_address.h"
+#include "server/infra/credentials.h"
+
+namespace qc::gw {
+
+struct Limits {
+  std::size_t http_body_bytes = 64 * 1024;
+  std::size_t ws_message_bytes = 4 * 1024;
+  std::int64_t handshake_timeout_ms = 10'000;   // HTTP headers and WebSocket handshake
+  std::int64_t idle_timeout_ms = 60'000;        // WebSocket: pings at half of it
+  std::int64_t http_idle_timeout_ms = 30'000;   // keep-alive HTTP connection
+  double ws_messages_per_second = 20;           // frames per connection (control frames too), sustained
+  double ws_message_burst = 40;
+  int connections_per_address = 1000;           // open connections, HTTP and WebSocket
+  std::size_t send_backlog_bytes = 1 << 20;     // unsent bytes per client
+  std::int64_t slow_timeout_ms = 10'000;        // one write pending longer: too slow
+  int send_buffer_bytes = 0;                    // SO_SNDBUF of accepted sockets (0: OS default)
+  double booking_per_patient_per_minute = 10;   // book/hold/walk-in per patient ref
+  double booking_per_address_per_minute = 120;  // book/hold/walk-in per client address
+  double requests_per_address_per_second = 0;   // every HTTP request (0: unlimited)
+  int max_subscriptions_per_connection = 16;
+  std::vector<std::string> allowed_origins;     // empty: same host only
+};
+
+struct Config {
+  std::string listen = "127.0.0.1:8080";
+  std::string store;                 // empty: default (sqlite under data_dir if built, else memory:)
+  std::string data_dir = "data";
+  std::string web_root;              // empty: no static pages
+  std::string public_url;            // empty: http://<listen>
+  int shards = 1;
+  int io_threads = 1;
+  double clock_speed = 1.0;
+  Time clock_start = kNoTime;
+  std::string log_level = "info";
+  bool demo_clinic = false;          // create today's demo sessions at start
+  // Open a journal damaged before later commits anyway, dropping them
+  // (--truncate-damaged-journal; docs/durability.md "A damaged journal").
+  bool truncate_damaged_journal = false;
+  std::int64_t snapshot_every = 250'000;
+  EngineOptions engine;
+  Limits limits;
+  std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays
+  // Reverse proxies whose X-Forwarded-For / X-Real-IP name the client
+  // (addresses or networks; empty: the peer is always the client).
+  TrustedProxies trusted_proxies;
+};
+
+// Parses a configuration file's JSON text into *config (fields absent from
+// the text keep their current values). False with *error on a bad file.
+bool parse_config_json(std::string_view text, Config* config, std::string* error);
+bool load_config_file(const std::string& path, Config* config, std::string* error);
+// Sets one limit by name ("ws_message_bytes=8192"); false if unknown/bad.
+bool set_limit(std::string_view assignment, Limits* limits, std::string* error);
+
+// argv -> Config (reads --config first, then applies the other flags).
+// Returns 0 to run, 1 on an error (message in *error), 2 when the flags
+// asked for something already done (--help, --hash-key): exit 0.
+int parse_flags(int argc, char** argv, Config* config, std::string* error);
+
+}  // namespace qc::gw

@@ -1,0 +1,176 @@
+// Reading HTTP requests: see server/net/http_parse.h.
+#include "server/net/http_parse.h"
+
+#include <algorithm>
+#include <iterator>
+
+#include "server/net/net.h"
+
+namespace qc::gw {
+
+void HeadScanner::feed(std::string_view bytes) {
+  for (char c : bytes) {
+    switch (state_) {
+      case kStart:
+        if (c != '\r' && c != '\n') state_ = kLine;
+        break;
+      case kLine:
+        if (c == '\r') state_ = kCr;
+        else if (c == '\n') state_ = kLineStart;
+        break;
+      case kCr:
+        state_ = c == '\n' ? kLineStart : c == '\r' ? kCr : kLine;
+        break;
+      case kLineStart:
+        if (c == '\r') {
+          state_ = kEndCr;
+        } else if (c == '\n') {
+          state_ = kDone;
+        } else {
+          // A line starting with whitespace: obs-fold (or whitespace before
+          // the first field, RFC 9112 2.2): refused either way.
+          if (c == ' ' || c == '\t') obs_fold_ = true;
+          state_ = kLine;
+        }
+        break;
+      case kEndCr:
+        state_ = c == '\n' ? kDone : kLine;
+        break;
+      case kDone:
+        return;
+    }
+    if (state_ == kDone) return;
+  }
+}
+
+namespace net {
+
+void configure_parser(RequestParser& parser, const Limits& limits) {
+  parser.body_limit(limits.http_body_bytes);
+  parser.header_limit(static_cast<std::uint32_t>(kHttpHeaderLimit));
+}
+
+int read_error_status(beast::error_code ec, std::string* message) {
+  if (ec == http::error::body_limit) {
+    *message = "request body too large";
+    return 413;
+  }
+  if (ec == http::error::header_limit) {
+    *message = "request head too large";
+    return 431;
+  }
+  // A closed connection (before or in the middle of a request) or a full
+  // buffer is not answered.
+  if (ec.category() != http::make_error_code(http::error::bad_method).category() ||
+      ec == http::error::end_of_stream || ec == http::error::partial_message ||
+      ec == http::error::need_more || ec == http::error::buffer_overflow)
+    return 0;
+  *message = "malformed request: " + ec.message();
+  return 400;
+}
+
+std::string framing_error(const http::request<http::string_body>& req, const HeadScanner& head) {
+  if (head.obs_fold()) return "malformed request: obs-fold (a field line starting with whitespace)";
+  // The request line: a path (origin-form; not "http://host/path", "*" or
+  // "host:port", which a proxy may route by another rule) and one of the
+  // standard methods, case-sensitive ("get" is not GET).
+  const auto target = req.target();
+  if (target.empty() || target.front() != '/')
+    return "malformed request: the request target must be a path starting with /";
+  static constexpr std::string_view kMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH",
+                                                  "OPTIONS", "TRACE"};
+  const auto method = req.method_string();
+  if (std::find(std::begin(kMethods), std::end(kMethods),
+                std::string_view(method.data(), method.size())) == std::end(kMethods))
+    return "malformed request: unknown method";
+  const std::size_t te = req.count(http::field::transfer_encoding);
+  const std::size_t cl = req.count(http::field::content_length);
+  if (te > 0) {
+    if (te > 1) return "malformed request: more than one Transfer-Encoding field";
+    if (!beast::iequals(req[http::field::transfer_encoding], "chunked"))
+      return "malformed request: the only Transfer-Encoding accepted is \"chunked\"";
+    if (cl > 0) return "malformed request: both Transfer-Encoding and Content-Length";
+    if (req.version() < 11) return "malformed request: Transfer-Encoding in an HTTP/1.0 request";
+  }
+  if (cl > 1) return "malformed request: more than one Content-Length field";
+  if (cl == 1) {
+    const auto v = req[http::field::content_length];
+    if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      return "malformed request: Content-Length must be one decimal number";
+  }
+  if (req.version() >= 11 && req.count(http::field::host) != 1)
+    return "malformed request: an HTTP/1.1 request needs exactly one Host field";
+  // Fields that name one value: twice, the server would read the first and
+  // a proxy or log might read the other (two credentials, two origins).
+  static constexpr std::string_view kSingle[] = {"Authorization", "Origin", "Content-Type",
+                                                 "Idempotency-Key", "X-Real-IP", "Sec-WebSocket-Key",
+                                                 "Sec-WebSocket-Version"};
+  for (std::string_view name : kSingle)
+    if (req.count(beast::string_view(name.data(), name.size())) > 1)
+      return "malformed request: more than one " + std::string(name) + " field";
+  return {};
+}
+
+HttpRequest to_http_request(http::request<http::string_body>& req, std::string_view client) {
+  HttpRequest hr;
+  hr.method = std::string(req.method_string());
+  hr.target = std::string(req.target());
+  hr.body = std::move(req.body());
+  hr.content_type = std::string(req[http::field::content_type]);
+  hr.accept = std::string(req[http::field::accept]);
+  hr.authorization = std::string(req[http::field::authorization]);
+  hr.idempotency_key = std::string(req["Idempotency-Key"]);
+  hr.origin = std::string(req[http::field::origin]);
+  hr.host = std::string(req[http::field::host]);
+  hr.client = std::string(client);
+  return hr;
+}
+
+}  // namespace net
+
+WireRead read_requests(std::string_view bytes, const Limits& limits, std::size_t max_requests,
+                       std::string_view client) {
+  using namespace net;
+  WireRead out;
+  while (out.requests.size() < max_requests && out.consumed < bytes.size()) {
+    std::string_view rest = bytes.substr(out.consumed);
+    RequestParser parser;
+    configure_parser(parser, limits);
+    parser.eager(true);  // as http::async_read
+    HeadScanner head;
+    head.feed(rest);
+    beast::error_code ec;
+    std::size_t used = 0;
+    while (!parser.is_done()) {
+      const std::size_t n = parser.put(asio::buffer(rest.data() + used, rest.size() - used), ec);
+      used += n;
+      if (ec || n == 0) break;
+    }
+    if (ec == http::error::need_more || (!ec && !parser.is_done())) {
+      out.incomplete = true;
+      return out;
+    }
+    if (ec) {
+      out.status = read_error_status(ec, &out.error);
+      if (out.status == 0) out.status = 400, out.error = "malformed request: " + ec.message();
+      return out;
+    }
+    http::request<http::string_body> req = parser.release();
+    if (std::string e = framing_error(req, head); !e.empty()) {
+      out.status = 400;
+      out.error = std::move(e);
+      return out;
+    }
+    WireRequest w;
+    w.version = req.version();
+    w.keep_alive = req.keep_alive();
+    w.upgrade = beast::websocket::is_upgrade(req);
+    w.request = to_http_request(req, client);
+    out.consumed += used;
+    out.requests.push_back(std::move(w));
+    if (!out.requests.back().keep_alive || out.requests.back().upgrade) break;
+  }
+  return out;
+}
+
+}  // namespace qc::gw

@@ -1,0 +1,46 @@
+// queuecastd's network side: an Asio acceptor, HTTP/1.1 sessions and
+// WebSocket sessions (Beast), on `io_threads` threads. With several threads
+// every connection has its own strand (with one, the io_context is the
+// strand); requests go to Service (pure handling, no Beast), views come from
+// the shards through Subscriber::deliver().
+//
+// Hand-offs (runtime.h): with one network thread, the commands read in one
+// pass of the event loop go to the shards together (SubmitBatch); answers
+// come back queued, with one post per shard group (defer_to_group_end()),
+// and each is written with one gathered write (head built by hand + body).
+//
+// Lifecycle: listen() binds (port 0 = any free port; port() tells which),
+// run() serves on the calling thread plus io_threads-1 more until the server
+// stopped; shutdown() (SIGTERM) stops accepting, closes WebSockets with 1001
+// ("going away"), lets in-flight HTTP requests finish (their commands are
+// committed and answered by the runtime), then stops.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "server/infra/config.h"
+#include "server/infra/metrics.h"
+#include "server/api/service.h"
+
+namespace qc::gw {
+
+class Server {
+ public:
+  Server(Service& service, const Config& config, Metrics& metrics);
+  ~Server();
+  bool listen(const std::string& address, std::string* error);
+  unsigned short port() const;
+  // Blocks until the server stopped. `on_signal` runs (on an io thread) when
+  // SIGTERM or SIGINT arrives, before the drain.
+  void run(int io_threads, std::function<void()> on_signal);
+  // Thread-safe; idempotent.
+  void shutdown();
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace qc::gw

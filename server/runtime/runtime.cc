@@ -1,0 +1,217 @@
+#include "server/runtime/runtime.h"
+
+#include "server/runtime/command_facts.h"
+#include "server/runtime/directory.h"
+#include "server/runtime/shard.h"
+
+namespace qc::gw {
+
+// ---- Hand-off batching (runtime.h) ----
+
+namespace {
+
+struct GroupAnswers {
+  bool open = false;
+  struct Deferred {
+    const void* key;
+    void (*fn)(void*);
+    void* arg;
+  };
+  std::vector<Deferred> deferred;
+};
+thread_local GroupAnswers t_group;
+thread_local SubmitBatch* t_batch = nullptr;
+
+}  // namespace
+
+bool defer_to_group_end(const void* key, void (*fn)(void*), void* arg) {
+  if (!t_group.open) return false;
+  for (const auto& d : t_group.deferred)
+    if (d.key == key) return true;
+  t_group.deferred.push_back({key, fn, arg});
+  return true;
+}
+
+void begin_group_answers() { t_group.open = true; }
+
+void end_group_answers() {
+  t_group.open = false;
+  // A deferred function may answer more (it runs outside the group).
+  std::vector<GroupAnswers::Deferred> run;
+  run.swap(t_group.deferred);
+  for (const auto& d : run) d.fn(d.arg);
+}
+
+SubmitBatch::SubmitBatch(Runtime& runtime) : runtime_(runtime), previous_(t_batch) {
+  queued_.resize(runtime_.shards_.size());
+  t_batch = this;
+}
+
+SubmitBatch::~SubmitBatch() {
+  flush();
+  t_batch = previous_;
+}
+
+SubmitBatch* SubmitBatch::current() { return t_batch; }
+
+void SubmitBatch::flush() {
+  for (std::size_t i = 0; i < queued_.size(); ++i)
+    if (!queued_[i].empty()) runtime_.shards_[i]->post_commands(queued_[i]);
+}
+
+Runtime::Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics,
+                 JournalFactory journals)
+    : options_(std::move(options)), clock_(clock), metrics_(metrics) {
+  if (options_.shards < 1) options_.shards = 1;
+  directory_ = std::make_unique<Directory>(options_.shards, options_.idempotency_max,
+                                           options_.idempotency_ttl);
+  for (int i = 0; i < options_.shards; ++i)
+    shards_.push_back(
+        std::make_unique<Shard>(i, options_, clock_, metrics_, *directory_, journals(i)));
+}
+
+Runtime::Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics,
+                 std::unique_ptr<journal::Journal> journal)
+    : options_(std::move(options)), clock_(clock), metrics_(metrics) {
+  options_.shards = 1;
+  directory_ = std::make_unique<Directory>(1);
+  shards_.push_back(
+      std::make_unique<Shard>(0, options_, clock_, metrics_, *directory_, std::move(journal)));
+}
+
+Runtime::~Runtime() { stop(); }
+
+bool Runtime::recover(std::string* error) {
+  for (auto& s : shards_)
+    if (!s->recover(error)) return false;
+  return true;
+}
+
+void Runtime::start() {
+  for (auto& s : shards_) s->start();
+}
+
+void Runtime::stop() {
+  for (auto& s : shards_) s->stop();
+}
+
+int Runtime::shards() const { return static_cast<int>(shards_.size()); }
+
+bool Runtime::ready() const {
+  for (auto& s : shards_)
+    if (!s->ready()) return false;
+  return true;
+}
+
+int Runtime::route(const CommandBody& b) const {
+  if (shards_.size() == 1) return 0;
+  if (auto* cs = std::get_if<CreateSession>(&b)) return directory_->of_area(cs->spec.area);
+  if (const std::string* s = session_of(b)) return directory_->find(Directory::kSession, *s);
+  if (const std::string* t = ticket_of(b)) return directory_->find(Directory::kTicket, *t);
+  if (const std::string* h = hold_of(b)) return directory_->find(Directory::kHold, *h);
+  return 0;
+}
+
+void Runtime::submit(CommandRequest request) {
+  if (shards_.size() > 1) {
+    const CommandBody& b = request.command.body;
+    if (std::holds_alternative<GenerateSessions>(b) || std::holds_alternative<AdjustQuotas>(b) ||
+        std::holds_alternative<DoctorLeave>(b) || std::holds_alternative<DefineTemplate>(b)) {
+      CommandOutcome o;
+      // Who may not send a schedule at all is told so first (403/401), as
+      // on one shard; only an unscoped admin learns about the shards.
+      o.error = authorize(request.principal, Op::kAdminCommand, Target{});
+      if (o.error != Error::kOk) {
+        o.message = o.error == Error::kUnauthorized ? "unknown or missing credential"
+                                                    : "this credential may not do that here";
+        request.done(std::move(o));
+        return;
+      }
+      o.error = Error::kInvalidArgument;
+      o.message = "schedule commands need a server with one shard";
+      request.done(std::move(o));
+      return;
+    }
+    if (std::holds_alternative<DefineChannel>(b)) {
+      // Every shard needs the channel: apply it everywhere, answer with shard 0's outcome.
+      struct Join {
+        std::mutex mu;
+        int left;
+        CommandOutcome first;
+        std::function<void(CommandOutcome)> done;
+      };
+      auto join = std::make_shared<Join>();
+      join->left = static_cast<int>(shards_.size());
+      join->done = std::move(request.done);
+      for (std::size_t i = 0; i < shards_.size(); ++i) {
+        CommandRequest r = request;
+        if (!r.idempotency_key.empty()) r.idempotency_key += "#" + std::to_string(i);
+        r.done = [join, i](CommandOutcome o) {
+          std::unique_lock lock(join->mu);
+          if (i == 0) join->first = std::move(o);
+          if (--join->left == 0) {
+            lock.unlock();
+            join->done(std::move(join->first));
+          }
+        };
+        shards_[i]->post_command(std::move(r));
+      }
+      return;
+    }
+  }
+  if (shards_.size() > 1 && !request.idempotency_key.empty()) {
+    // The key may be another shard's (Directory::claim_key()).
+    Directory* dir = directory_.get();
+    if (!dir->claim_key(request.idempotency_key, request.request_fingerprint, clock_.now())) {
+      CommandOutcome o;
+      o.error = Error::kIdempotencyKeyReused;
+      o.message = kKeyReusedMessage;
+      request.done(std::move(o));
+      return;
+    }
+    request.done = [dir, &clock = clock_, key = request.idempotency_key,
+                    fp = request.request_fingerprint, done = std::move(request.done)](CommandOutcome o) {
+      if (o.error == Error::kOk) dir->remember_key(key, fp, clock.now());
+      else dir->release_key(key, fp);
+      done(std::move(o));
+    };
+  }
+  int s = route(request.command.body);
+  if (SubmitBatch* b = t_batch; b && &b->runtime_ == this) {
+    b->queued_[static_cast<std::size_t>(s)].push_back(std::move(request));
+    return;
+  }
+  shards_[static_cast<std::size_t>(s)]->post_command(std::move(request));
+}
+
+void Runtime::read_session(std::string_view sid, ReadFn fn) {
+  shards_[static_cast<std::size_t>(directory_->find(Directory::kSession, sid))]->post_read(std::move(fn));
+}
+void Runtime::read_ticket(std::string_view tid, ReadFn fn) {
+  shards_[static_cast<std::size_t>(directory_->find(Directory::kTicket, tid))]->post_read(std::move(fn));
+}
+void Runtime::read_token(std::string_view token, ReadFn fn) {
+  shards_[static_cast<std::size_t>(directory_->find(Directory::kToken, token))]->post_read(std::move(fn));
+}
+void Runtime::read_area(std::string_view area, ReadFn fn) {
+  shards_[static_cast<std::size_t>(directory_->of_area(area))]->post_read(std::move(fn));
+}
+
+void Runtime::read_all(std::function<void(ShardContext&)> fn, std::function<void()> after_all) {
+  struct Join {
+    std::atomic<int> left;
+    std::function<void()> after;
+  };
+  auto join = std::make_shared<Join>();
+  join->left = static_cast<int>(shards_.size());
+  join->after = std::move(after_all);
+  auto shared_fn = std::make_shared<std::function<void(ShardContext&)>>(std::move(fn));
+  for (auto& s : shards_) {
+    s->post_read([join, shared_fn](ShardContext& ctx) {
+      (*shared_fn)(ctx);
+      if (join->left.fetch_sub(1) == 1) join->after();
+    });
+  }
+}
+
+}  // namespace qc::gw

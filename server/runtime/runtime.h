@@ -1,0 +1,216 @@
+// The runtime: engine shards, group commit, ticks and view publication.
+//
+//   network threads --post--> Shard queue --> shard thread:
+//       take every queued task (a group), apply each command to the engine,
+//       render the views that changed, send all their journal records as
+//       ONE commit (Journal::send()); while it is in flight, apply and send
+//       the next groups (up to RuntimeOptions::commit_depth commits);
+//       as each commit completes, in order: acknowledge each command of its
+//       group, deliver its views, answer its reads.    (log, then tell)
+//   A group holding reads drains the pipeline (reads see only committed
+//   state); a failed commit fails every group after it too.
+//
+// Ownership and threads
+// - Each Shard owns one Engine, one Journal, one Hub (subscriptions) and
+//   one thread. Only that thread touches them. Everything else talks to a
+//   shard by posting a task (submit/read/subscribe); completion callbacks
+//   run on the shard thread and must only post onward (never block, never
+//   do I/O).
+// - Sessions are partitioned over shards by a hash of the session's waiting
+//   area (so one display view never spans shards); tickets, holds and
+//   tokens follow their session (Directory). One shard by default. Session
+//   ids and caller-chosen ticket/hold ids are unique across all shards: a
+//   shard claims a new one in the Directory before applying its command.
+// - Time comes from a Clock; every command of a group is stamped with the
+//   group's `now`. Each shard applies `tick(now)` every `tick_interval`.
+//
+// Recovery (the seam for the durable stores, server/runtime/shard.h): before
+// start(), recover() calls qc::journal::recover() (store/
+// recovery.h: newest snapshot + re-applied records) for each shard's
+// journal, and rebuilds from its callbacks the idempotency keys (on_key:
+// records' idempotency_key + request_fingerprint + response) and the token
+// directory (on_command), then the rest of the directory from the engine. A journal that fails
+// an append makes every command of that group fail with `unavailable`; the
+// shard rolls the engine back in memory at once (journal::Checkpointer)
+// and stays degraded (commands answered `unavailable` without touching the
+// engine, /readyz 503) until a tick's Journal::probe_write() succeeds; then
+// it rebuilds from the journal once (nothing half-applied, nothing
+// unacknowledged ever visible).
+//
+// Several processes (later): a process would own a subset of sessions
+// (the same Directory, filled from a shared placement table instead of by
+// hash), forward commands for sessions it does not own, and fan views out
+// through Redis pub/sub to the processes holding the subscribers: Hub is
+// the only place that would change (publish -> PUBLISH, and a subscriber
+// loop delivering into the local Hub).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "engine/engine.h"
+#include "store/journal.h"
+#include "server/runtime/auth.h"
+#include "server/infra/clock.h"
+#include "server/live/hub.h"
+#include "server/runtime/idempotency.h"
+#include "server/infra/metrics.h"
+
+namespace qc::gw {
+
+struct RuntimeOptions {
+  int shards = 1;
+  EngineOptions engine;
+  Duration tick_interval = kSecond;
+  std::size_t max_group = 4096;           // commands per group commit at most
+  // Group commits in flight per shard at most (pipelined: group N+1 is
+  // applied and sent while N's commit is on its way; 1 = one at a time).
+  // Stores that commit synchronously (SQLite, memory) complete each commit
+  // in Journal::send(), so this matters for Redis only.
+  std::size_t commit_depth = 3;
+    // Whether commands that arrive while the shard waits for a commit (with
+  // room in the pipeline) end that wait and form the next group at once
+  // (true: the next commit is sent while this one is in flight), or wait
+  // for the commit and form one bigger group after it (false: fewer, bigger
+  // commits and less CPU per command, but then the shard mostly has one
+  // commit in flight at a time, as without pipelining).
+  bool commit_wake = true;
+  std::uint64_t snapshot_every = 250'000;  // records between snapshots (0: never)
+  std::size_t idempotency_max = 1'000'000;
+  Duration idempotency_ttl = kDay;
+};
+
+struct CommandOutcome {
+  Error error = Error::kOk;
+  std::string message;
+  std::string response;  // binary queuecast.v1.CommandResponse when ok
+  bool replayed = false; // answered from the idempotency map
+  bool created = false;  // a session, ticket or hold was created (201)
+};
+
+struct CommandRequest {
+  Command command;               // actor already set (patients: filled on the shard)
+  Principal principal;
+  std::string idempotency_key;   // scoped_key(principal, key), or empty
+  // With a key: request_fingerprint() of the HTTP request. Empty: the key
+  // matches any request (callers inside the server).
+  std::string request_fingerprint;
+  // Optional: called on the shard once the request is authorized and not
+  // answered from its idempotency key, just before it is applied; false
+  // answers rate_limited and changes nothing (the booking limits: only
+  // what would really run is charged).
+  std::function<bool(Time now)> admit;
+  std::function<void(CommandOutcome)> done;
+};
+
+// What a read or a subscription sees, on the shard thread.
+struct ShardContext {
+  const Engine& engine;
+  Time now;
+  Hub& hub;
+  int shard;
+  Metrics& metrics;
+  // Facts for authorize(): session/department of a session, ticket or hold,
+  // the channel that made the ticket or hold, the sessions of an area.
+  Target target_of_session(std::string_view session_id) const;
+  Target target_of_ticket(std::string_view ticket_id) const;
+  Target target_of_hold(std::string_view hold_id) const;
+  Target target_of_area(std::string_view area) const;
+};
+using ReadFn = std::function<void(ShardContext&)>;
+
+class Directory;
+class Shard;
+class Runtime;
+
+// ---- Batching of the hand-offs between threads ----
+//
+// Each wake-up of another thread costs several microseconds here, more than
+// most commands cost to apply; so both directions move in batches.
+//
+// Shard -> network: while a shard answers the commands and reads of one group
+// (on the shard thread), an answer callback may defer work to the end of the
+// group: defer_to_group_end(key, fn, arg) registers fn(arg) to run once,
+// after the group's last answer (several calls with the same key: once), and
+// returns true; outside a group's answers it returns false and does nothing.
+// The network side queues its answers and posts them to its threads once per
+// group (http_server.cc).
+bool defer_to_group_end(const void* key, void (*fn)(void*), void* arg);
+
+// Network -> shard: while a SubmitBatch is open on a thread, Runtime::submit()
+// from that thread queues the commands, and closing the batch hands each
+// shard its commands under one lock with at most one wake-up. Not nested;
+// commands submitted on other threads are not affected. The network side
+// opens one when a pass of its event loop starts reading requests and closes
+// it after the pass (http_server.cc).
+class SubmitBatch {
+ public:
+  explicit SubmitBatch(Runtime& runtime);
+  ~SubmitBatch();
+  SubmitBatch(const SubmitBatch&) = delete;
+  SubmitBatch& operator=(const SubmitBatch&) = delete;
+  // Hands everything queued so far to the shards (the batch stays open).
+  void flush();
+  // The batch open on this thread, if any.
+  static SubmitBatch* current();
+
+ private:
+  friend class Runtime;
+  Runtime& runtime_;
+  std::vector<std::vector<CommandRequest>> queued_;  // by shard
+  SubmitBatch* previous_;
+};
+
+class Runtime {
+ public:
+  using JournalFactory = std::function<std::unique_ptr<journal::Journal>(int shard)>;
+
+  // One journal per shard: factory(i) for shard i.
+  Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics, JournalFactory journals);
+  // One shard with the given journal.
+  Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics,
+          std::unique_ptr<journal::Journal> journal);
+  ~Runtime();
+
+  // Rebuilds every shard from its journal. Call once before start().
+  bool recover(std::string* error);
+  void start();
+  // Finishes every queued task (in-flight commands are committed and
+  // answered), then stops the shard threads. Idempotent.
+  void stop();
+
+  // Thread-safe. `done` runs on a shard thread.
+  void submit(CommandRequest request);
+  // Runs `fn` on the shard that owns the key, after that shard's next commit.
+  void read_session(std::string_view session_id, ReadFn fn);
+  void read_ticket(std::string_view ticket_id, ReadFn fn);
+  void read_token(std::string_view token, ReadFn fn);
+  void read_area(std::string_view area, ReadFn fn);
+  // Runs `fn` on every shard (e.g. listing sessions); `fn` gets each context.
+  void read_all(std::function<void(ShardContext&)> fn, std::function<void()> after_all);
+
+  int shards() const;
+  const Clock& clock() const { return clock_; }
+  bool ready() const;  // recovered, and no shard degraded (a failed commit, store not writable since)
+
+ private:
+  friend class SubmitBatch;
+  int route(const CommandBody& body) const;
+  RuntimeOptions options_;
+  const Clock& clock_;
+  Metrics& metrics_;
+  std::unique_ptr<Directory> directory_;
+  std::vector<std::unique_ptr<Shard>> shards_;
+};
+
+}  // namespace qc::gw

@@ -1,0 +1,684 @@
+#include "store/redis_journal.h"
+
+#include <hiredis/hiredis.h>
+#include <sys/time.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace qc::journal {
+namespace {
+
+// ---- Packed events: for each event, four length-prefixed strings
+// (varint length, bytes): type, ticket_id, session_id, bytes. ----
+
+void put_varint(std::string* out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(char(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(char(v));
+}
+void put_str(std::string* out, std::string_view s) {
+  put_varint(out, s.size());
+  out->append(s);
+}
+bool get_varint(std::string_view* in, std::uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    const auto b = static_cast<unsigned char>(in->front());
+    in->remove_prefix(1);
+    *v |= std::uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+bool get_str(std::string_view* in, std::string* s) {
+  std::uint64_t n;
+  if (!get_varint(in, &n) || n > in->size()) return false;
+  s->assign(in->data(), n);
+  in->remove_prefix(n);
+  return true;
+}
+// A record's "r" field: everything but its events (layout in redis_journal.h).
+std::string pack_record(const Record& r) {
+  std::string packed;
+  put_varint(&packed, std::uint64_t(r.at));
+  put_str(&packed, r.session_id);
+  put_str(&packed, r.actor);
+  put_str(&packed, r.command_name);
+  put_str(&packed, r.command);
+  put_str(&packed, r.idempotency_key);
+  put_str(&packed, r.response);
+  // Optional trailing field (absent in records without one, and in records
+  // written before fingerprints existed).
+  if (!r.request_fingerprint.empty()) put_str(&packed, r.request_fingerprint);
+  return packed;
+}
+bool unpack_record(std::string_view in, Record* rec) {
+  std::uint64_t at = 0;
+  if (!get_varint(&in, &at) || !get_str(&in, &rec->session_id) || !get_str(&in, &rec->actor) ||
+      !get_str(&in, &rec->command_name) || !get_str(&in, &rec->command) ||
+      !get_str(&in, &rec->idempotency_key) || !get_str(&in, &rec->response))
+    return false;
+  rec->request_fingerprint.clear();
+  if (!in.empty() && (!get_str(&in, &rec->request_fingerprint) || !in.empty())) return false;
+  rec->at = static_cast<Time>(at);
+  return true;
+}
+std::string pack_events(const std::vector<EventRow>& events) {
+  std::string out;
+  for (const EventRow& e : events) {
+    put_str(&out, e.type);
+    put_str(&out, e.ticket_id);
+    put_str(&out, e.session_id);
+    put_str(&out, e.bytes);
+  }
+  return out;
+}
+// A group entry's "g" field: for each record, varint seq, then its "r" and
+// "ev" fields, each length-prefixed.
+std::string pack_group(std::span<const Record> batch) {
+  std::string out;
+  for (const Record& r : batch) {
+    put_varint(&out, r.seq);
+    put_str(&out, pack_record(r));
+    put_str(&out, pack_events(r.events));
+  }
+  return out;
+}
+bool unpack_events(std::string_view in, std::vector<EventRow>* events) {
+  events->clear();
+  while (!in.empty()) {
+    EventRow e;
+    if (!get_str(&in, &e.type) || !get_str(&in, &e.ticket_id) || !get_str(&in, &e.session_id) ||
+        !get_str(&in, &e.bytes))
+      return false;
+    events->push_back(std::move(e));
+  }
+  return true;
+}
+
+struct ReplyDeleter {
+  void operator()(redisReply* r) const { freeReplyObject(r); }
+};
+using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
+
+std::string_view str(const redisReply* r) {
+  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+               r->type == REDIS_REPLY_ERROR)
+             ? std::string_view(r->str, r->len)
+             : std::string_view();
+}
+
+// "<seq>-<n>" -> seq
+bool parse_id(std::string_view id, std::uint64_t* seq) {
+  *seq = 0;
+  std::size_t i = 0;
+  for (; i < id.size() && id[i] >= '0' && id[i] <= '9'; ++i) *seq = *seq * 10 + (id[i] - '0');
+  return i > 0 && i < id.size() && id[i] == '-';
+}
+
+class RedisJournal final : public Journal {
+ public:
+  RedisJournal(RedisAddress a, const OpenOptions& o) : addr_(std::move(a)), opt_(o) {
+    if (addr_.key.empty()) addr_.key = o.redis_key;
+    log_key_ = addr_.key + ":log";
+    snap_key_ = addr_.key + ":snapshot";
+    keys_key_ = addr_.key + ":keys";
+  }
+  ~RedisJournal() override { drop(); }
+
+  bool append(std::span<const Record> batch, std::string* error) override {
+    if (opt_.read_only) return invalid("journal opened read-only", error);
+    if (!ensure(error)) return false;
+    std::uint64_t prev = last_;
+    for (const Record& r : batch) {
+      if (r.seq <= prev) return invalid("sequence numbers must increase", error);
+      prev = r.seq;
+    }
+    if (batch.empty()) return ok();
+    // One round trip: the conditional EVAL of plan_redis_append_checked(),
+    // the same command the pipelined writer sends.
+    plan_redis_append_checked(addr_.key, batch, last_, ++appends_, &plan_);
+    Reply r;
+    if (!command(int(plan_.argv.size()), plan_.argv.data(), plan_.lens.data(), &r, error))
+      return false;
+    if (r->type == REDIS_REPLY_ERROR) {
+      // QCGAP: another writer shares the key (or the stream was changed
+      // behind our back); nothing was written. Where it ends now is what
+      // the stream says.
+      std::string e = "redis EVAL: " + std::string(str(r.get()));
+      std::string ignored;
+      sync(&ignored);
+      return fail(Status::kUnavailable, e, error);
+    }
+    if (r->type != REDIS_REPLY_INTEGER || std::size_t(r->integer) != batch.size())
+      return fail(Status::kUnavailable, "redis EVAL: unexpected reply", error);
+    last_ = prev;
+    return ok();
+  }
+
+  // Windows of kWindow seqs, kInFlight requests pipelined ahead, so Redis
+  // serializes the next window while this thread decodes and the caller
+  // applies the current one. Seq gaps just give shorter windows.
+  bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+            std::string* error) override {
+    return scan_impl(after, fn, /*with_events=*/true, error);
+  }
+  bool scan_commands(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+                     std::string* error) override {
+    return scan_impl(after, fn, /*with_events=*/false, error);
+  }
+
+  bool scan_impl(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+                 bool with_events, std::string* error) {
+    if (!ensure(error) || !read_last(error)) return false;
+    if (last_ <= after + 20'000) {
+      // Short (a resync, the tail after a snapshot): on this thread.
+      return fetch(after, with_events, [&](std::vector<Record>& chunk) {
+        for (const Record& r : chunk)
+          if (!fn(r)) return false;
+        return true;
+      }, error);
+    }
+    // Long (recovery without a recent snapshot): a reader thread receives
+    // and decodes the replies while this one applies the records, so
+    // redis-server, hiredis's parser and the caller overlap. The reader
+    // owns the connection until it is joined.
+    std::mutex mu;
+    std::condition_variable cv;
+    std::deque<std::vector<Record>> chunks;
+    bool done = false, stop = false;
+    std::string reader_error;
+    bool reader_ok = true;
+    std::thread reader([&] {
+      reader_ok = fetch(after, with_events, [&](std::vector<Record>& chunk) {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return chunks.size() < 4 || stop; });
+        if (stop) return false;
+        chunks.push_back(std::move(chunk));
+        cv.notify_all();
+        return true;
+      }, &reader_error);
+      std::lock_guard lock(mu);
+      done = true;
+      cv.notify_all();
+    });
+    for (;;) {
+      std::vector<Record> chunk;
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return !chunks.empty() || done; });
+        if (chunks.empty()) break;
+        chunk = std::move(chunks.front());
+        chunks.pop_front();
+        cv.notify_all();
+      }
+      bool more = true;
+      for (const Record& r : chunk)
+        if (!(more = fn(r))) break;
+      if (!more) {
+        std::lock_guard lock(mu);
+        stop = true;
+        cv.notify_all();
+        break;
+      }
+    }
+    reader.join();
+    if (!reader_ok) {
+      if (error) *error = reader_error;
+      return false;
+    }
+    return ok();
+  }
+
+  // Reads the records after `after` in windows of kWindow seqs, kInFlight
+  // XRANGE requests pipelined ahead; hands each window's records to `sink`
+  // (false: stop; the replies in flight are still read, so the connection
+  // stays usable). Seq gaps just give shorter windows.
+  bool fetch(std::uint64_t after, bool with_events,
+             const std::function<bool(std::vector<Record>&)>& sink, std::string* error) {
+    constexpr std::uint64_t kWindow = 2000;
+    constexpr int kInFlight = 4;
+    const std::uint64_t end = last_;
+    std::uint64_t next = after + 1;  // first seq not yet requested
+    int in_flight = 0;
+    auto request = [&]() -> bool {
+      const std::string lo = std::to_string(next) + "-0";
+      const std::string hi = std::to_string(next + kWindow - 1) + "-0";
+      const char* argv[] = {"XRANGE", log_key_.c_str(), lo.c_str(), hi.c_str()};
+      if (redisAppendCommandArgv(ctx_, 4, argv, nullptr) != REDIS_OK) return false;
+      next += kWindow;
+      ++in_flight;
+      return true;
+    };
+    std::vector<Record> chunk;
+    bool stopped = false, corrupt = false;
+    std::uint64_t corrupt_after = after;
+    while (next <= end && in_flight < kInFlight)
+      if (!request()) return io_fail("XRANGE", error);
+    while (in_flight > 0) {
+      Reply r;
+      if (!get_reply(&r, error)) return false;
+      --in_flight;
+      if (!stopped && !corrupt && next <= end)
+        if (!request()) return io_fail("XRANGE", error);
+      if (stopped || corrupt) continue;  // drain what is in flight
+      if (r->type != REDIS_REPLY_ARRAY) {
+        corrupt = true;
+        continue;
+      }
+      chunk.clear();
+      for (std::size_t i = 0; i < r->elements; ++i) {
+        if (!decode(r->element[i], after, with_events, &chunk)) {
+          corrupt = true;
+          break;
+        }
+        if (!chunk.empty()) corrupt_after = chunk.back().seq;
+      }
+      r.reset();
+      if (!chunk.empty() && !sink(chunk)) stopped = true;
+    }
+    if (corrupt) {
+      return fail(Status::kUnavailable,
+                  "redis " + log_key_ + ": bad reply or corrupt entry after seq " +
+                      std::to_string(corrupt_after),
+                  error);
+    }
+    return ok();
+  }
+
+  std::uint64_t last_seq() const override { return last_; }
+
+  bool scan_keys(Time since, const std::function<bool(const Record&)>& fn,
+                 std::string* error) override {
+    if (!ensure(error)) return false;
+    const std::string min = std::to_string(since);
+    const char* argv[] = {"ZRANGEBYSCORE", keys_key_.c_str(), min.c_str(), "+inf"};
+    Reply r;
+    if (!command(4, argv, nullptr, &r, error)) return false;
+    if (r->type != REDIS_REPLY_ARRAY) return fail(Status::kUnavailable, "redis ZRANGEBYSCORE: bad reply", error);
+    // Members: "<seq>/<entry>" (the group entry holding it), or "<seq>"
+    // (journals written one entry per record: the entry is the seq).
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> keyed;  // (entry, seq)
+    for (std::size_t i = 0; i < r->elements; ++i) {
+      const std::string m(str(r->element[i]));
+      char* end = nullptr;
+      const std::uint64_t seq = std::strtoull(m.c_str(), &end, 10);
+      const std::uint64_t entry = *end == '/' ? std::strtoull(end + 1, nullptr, 10) : seq;
+      keyed.emplace_back(entry, seq);
+    }
+    r.reset();
+    std::sort(keyed.begin(), keyed.end());
+    std::vector<std::uint64_t> entries;
+    for (const auto& k : keyed)
+      if (entries.empty() || entries.back() != k.first) entries.push_back(k.first);
+    // Fetch each entry once, pipelined 1000 at a time, and hand over its
+    // keyed records in seq order.
+    std::vector<Record> recs;
+    std::size_t next = 0;  // into keyed
+    for (std::size_t i = 0; i < entries.size(); i += 1000) {
+      const std::size_t n = std::min<std::size_t>(1000, entries.size() - i);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::string id = std::to_string(entries[i + k]) + "-0";
+        const char* xargv[] = {"XRANGE", log_key_.c_str(), id.c_str(), id.c_str()};
+        if (redisAppendCommandArgv(ctx_, 4, xargv, nullptr) != REDIS_OK) return io_fail("XRANGE", error);
+      }
+      bool corrupt = false, stop = false;
+      for (std::size_t k = 0; k < n; ++k) {  // read every reply, even after a stop
+        Reply x;
+        if (!get_reply(&x, error)) return false;
+        const std::uint64_t entry = entries[i + k];
+        const std::size_t first = next;
+        while (next < keyed.size() && keyed[next].first == entry) ++next;
+        if (stop || corrupt || x->type != REDIS_REPLY_ARRAY || x->elements != 1) continue;
+        recs.clear();
+        if (!decode(x->element[0], 0, /*with_events=*/false, &recs)) {
+          corrupt = true;
+          continue;
+        }
+        for (Record& rec : recs) {
+          const bool wanted = std::any_of(keyed.begin() + first, keyed.begin() + next,
+                                          [&](const auto& kv) { return kv.second == rec.seq; });
+          if (!wanted || stop) continue;
+          rec.command.clear();
+          stop = !fn(rec);
+        }
+      }
+      if (corrupt) return fail(Status::kUnavailable, "redis " + log_key_ + ": corrupt entry", error);
+      if (stop) break;
+    }
+    return ok();
+  }
+
+  bool save_snapshot(std::uint64_t seq, std::string_view image, std::string* error) override {
+    if (opt_.read_only) return invalid("journal opened read-only", error);
+    if (!ensure(error)) return false;
+    const std::string s = std::to_string(seq);
+    const std::string t = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+    const char* argv[] = {"HSET", snap_key_.c_str(), "seq", s.c_str(), "image", image.data(),
+                          "taken_at", t.c_str()};
+    const std::size_t lens[] = {4, snap_key_.size(), 3, s.size(), 5, image.size(), 8, t.size()};
+    Reply r;
+    if (!command(8, argv, lens, &r, error)) return false;
+    if (r->type == REDIS_REPLY_ERROR)
+      return fail(Status::kUnavailable, "redis HSET: " + std::string(str(r.get())), error);
+    return ok();
+  }
+
+  bool load_snapshot(std::uint64_t* seq, std::string* image, std::string* error) override {
+    *seq = 0;
+    image->clear();
+    if (!ensure(error)) return false;
+    const char* argv[] = {"HMGET", snap_key_.c_str(), "seq", "image"};
+    Reply r;
+    if (!command(4, argv, nullptr, &r, error)) return false;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+      return fail(Status::kUnavailable, "redis HMGET: bad reply", error);
+    if (r->element[0]->type != REDIS_REPLY_STRING || r->element[1]->type != REDIS_REPLY_STRING) {
+      if (error) error->clear();
+      status_ = Status::kOk;
+      return false;  // none
+    }
+    *seq = std::strtoull(r->element[0]->str, nullptr, 10);
+    image->assign(r->element[1]->str, r->element[1]->len);
+    status_ = Status::kOk;
+    return *seq != 0;
+  }
+
+  bool sync(std::string* error) override {
+    if (!ensure(error)) return false;
+    return read_last(error);
+  }
+  bool probe_write(std::string* error) override {
+    if (!ensure(error)) return false;
+    const std::string key = addr_.key + ":probe";
+    const std::string t = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                              std::chrono::system_clock::now().time_since_epoch())
+                                              .count());
+    const char* argv[] = {"SET", key.c_str(), t.c_str()};
+    Reply r;
+    if (!command(3, argv, nullptr, &r, error)) return false;
+    if (r->type == REDIS_REPLY_ERROR)
+      return fail(Status::kUnavailable,
+                  "redis " + where() + ": SET " + key + ": " + std::string(str(r.get())),
+                  error);
+    return read_last(error);
+  }
+  Status status() const override { return status_; }
+  std::string describe() const override {
+    return "redis://" + addr_.host + ":" + std::to_string(addr_.port) + "/" +
+           std::to_string(addr_.db) + " key " + addr_.key;
+  }
+
+  // Connects (first use or after a failure). Public for open().
+  bool ensure(std::string* error) {
+    if (ctx_) return true;
+    timeval tv{opt_.timeout_ms / 1000, (opt_.timeout_ms % 1000) * 1000};
+    ctx_ = redisConnectWithTimeout(addr_.host.c_str(), addr_.port, tv);
+    if (!ctx_ || ctx_->err) {
+      std::string why = ctx_ ? ctx_->errstr : "out of memory";
+      drop();
+      return fail(Status::kUnavailable, "redis " + where() + ": cannot connect: " + why, error);
+    }
+    redisSetTimeout(ctx_, tv);
+    redisEnableKeepAlive(ctx_);
+    if (addr_.db != 0) {
+      const std::string db = std::to_string(addr_.db);
+      const char* argv[] = {"SELECT", db.c_str()};
+      Reply r;
+      if (!command(2, argv, nullptr, &r, error)) return false;
+      if (r->type == REDIS_REPLY_ERROR) {
+        std::string e = "redis SELECT " + db + ": " + std::string(str(r.get()));
+        drop();
+        return fail(Status::kUnavailable, e, error);
+      }
+    }
+    // Whatever happened while we were away (an append whose answer was
+    // lost may have landed): the stream says where the journal ends.
+    return read_last(error);
+  }
+
+  // Notes on server settings that weaken the guarantee.
+  void check_settings(std::vector<std::string>* notes) {
+    auto get = [&](const char* name) -> std::string {
+      const char* argv[] = {"CONFIG", "GET", name};
+      Reply r;
+      std::string e;
+      if (!command(3, argv, nullptr, &r, &e) || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
+        return "?";
+      return std::string(str(r->element[1]));
+    };
+    const std::string aof = get("appendonly"), fsync = get("appendfsync");
+    if (aof != "yes")
+      notes->push_back("redis appendonly is '" + aof +
+                       "': acknowledged commands do not survive a redis-server crash");
+    if (fsync != "always")
+      notes->push_back("redis appendfsync is '" + fsync +
+                       "': up to a second of acknowledged commands may be lost if redis-server dies");
+    // Any policy but noeviction may drop the journal's keys when Redis
+    // reaches maxmemory (volatile-* only drop keys with a TTL, which ours
+    // never have, but a shared instance's policy can change).
+    const std::string policy = get("maxmemory-policy");
+    if (policy != "noeviction" && policy.rfind("volatile-", 0) != 0)
+      notes->push_back("redis maxmemory-policy is '" + policy +
+                       "': at maxmemory Redis may evict the journal itself; use noeviction");
+  }
+
+ private:
+  std::string where() const {
+    return addr_.host + ":" + std::to_string(addr_.port) + "/" + std::to_string(addr_.db);
+  }
+
+  bool read_last(std::string* error) {
+    const char* argv[] = {"XREVRANGE", log_key_.c_str(), "+", "-", "COUNT", "1"};
+    Reply r;
+    if (!command(6, argv, nullptr, &r, error)) return false;
+    if (r->type == REDIS_REPLY_ERROR)
+      return fail(Status::kUnavailable, "redis XREVRANGE: " + std::string(str(r.get())), error);
+    std::uint64_t seq = 0;
+    if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
+      const redisReply* e = r->element[0];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 || !parse_id(str(e->element[0]), &seq))
+        return fail(Status::kUnavailable, "redis " + log_key_ + ": bad stream id", error);
+    }
+    last_ = seq;
+    return ok();
+  }
+
+  // Appends the records of one stream entry with seq > `after` to `out`:
+  // one for an "r"/"ev" entry, every record of a "g" entry. All or nothing:
+  // false (a corrupt entry) leaves `out` as it was.
+  bool decode(const redisReply* entry, std::uint64_t after, bool with_events,
+              std::vector<Record>* out) {
+    if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return false;
+    std::uint64_t id = 0;
+    if (!parse_id(str(entry->element[0]), &id)) return false;
+    const redisReply* f = entry->element[1];
+    if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0) return false;
+    const std::size_t size = out->size();
+    auto corrupt = [&] {
+      out->resize(size);
+      return false;
+    };
+    std::string_view r, ev, g;
+    bool have_r = false, have_g = false;
+    for (std::size_t i = 0; i + 1 < f->elements; i += 2) {
+      const std::string_view k = str(f->element[i]);
+      const std::string_view v = str(f->element[i + 1]);
+      if (k == "r") r = v, have_r = true;
+      else if (k == "ev") ev = v;
+      else if (k == "g") g = v, have_g = true;
+    }
+    if (have_r == have_g) return false;
+    if (have_r) {
+      if (id <= after) return true;
+      Record& rec = out->emplace_back();
+      rec.seq = id;
+      if (!unpack_record(r, &rec) || (with_events && !unpack_events(ev, &rec.events)))
+        return corrupt();
+      return true;
+    }
+    // A group: increasing seqs, the last one the entry's id.
+    std::uint64_t prev = 0;
+    while (!g.empty()) {
+      std::uint64_t seq = 0, n = 0;
+      if (!get_varint(&g, &seq) || seq <= prev || seq > id) return corrupt();
+      prev = seq;
+      std::string_view rv, evv;
+      if (!get_varint(&g, &n) || n > g.size()) return corrupt();
+      rv = g.substr(0, n);
+      g.remove_prefix(n);
+      if (!get_varint(&g, &n) || n > g.size()) return corrupt();
+      evv = g.substr(0, n);
+      g.remove_prefix(n);
+      if (seq <= after) continue;
+      Record& rec = out->emplace_back();
+      rec.seq = seq;
+      if (!unpack_record(rv, &rec) || (with_events && !unpack_events(evv, &rec.events)))
+        return corrupt();
+    }
+    if (prev != id) return corrupt();
+    return true;
+  }
+
+  bool get_reply(Reply* out, std::string* error) {
+    void* raw = nullptr;
+    if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) return io_fail("reply", error);
+    out->reset(static_cast<redisReply*>(raw));
+    return true;
+  }
+
+  bool command(int argc, const char** argv, const std::size_t* lens, Reply* out,
+               std::string* error) {
+    void* raw = redisCommandArgv(ctx_, argc, argv, lens);
+    if (!raw) return io_fail(argv[0], error);
+    out->reset(static_cast<redisReply*>(raw));
+    return true;
+  }
+
+  // A broken connection: the context is unusable; the next call reconnects.
+  bool io_fail(const char* what, std::string* error) {
+    std::string why = ctx_ && ctx_->err ? ctx_->errstr : "connection lost";
+    if (why.empty() || why == "Resource temporarily unavailable") why = "timed out";
+    drop();
+    return fail(Status::kUnavailable, "redis " + where() + ": " + what + ": " + why, error);
+  }
+  void drop() {
+    if (ctx_) redisFree(ctx_);
+    ctx_ = nullptr;
+  }
+  bool ok() {
+    status_ = Status::kOk;
+    return true;
+  }
+  bool invalid(const char* what, std::string* error) {
+    status_ = Status::kInvalidArgument;
+    if (error) *error = what;
+    return false;
+  }
+  bool fail(Status s, std::string what, std::string* error) {
+    status_ = s;
+    if (error) *error = std::move(what);
+    return false;
+  }
+
+  RedisAddress addr_;
+  OpenOptions opt_;
+  std::string log_key_, snap_key_, keys_key_;
+  std::uint64_t appends_ = 0;
+  RedisAppend plan_;
+  redisContext* ctx_ = nullptr;
+  std::uint64_t last_ = 0;
+  Status status_ = Status::kOk;
+};
+
+}  // namespace
+
+namespace {
+
+// KEYS: K:log, K:keys. ARGV[1]: the seq the stream must end at ("0":
+// empty); ARGV[2]: ZREMRANGEBYSCORE's bound, or ""; ARGV[3]: the entry id
+// (the group's last seq); ARGV[4]: the group (pack_group()); ARGV[5]: the
+// number of records; then pairs (score, member) for K:keys. The check
+// comes before any write, and a script's writes after its first one are
+// not refused for memory (Redis 7), so it lands whole or not at all; Redis
+// writes its effects to the AOF as one MULTI/EXEC.
+constexpr const char* kCheckedAppendLua = R"lua(
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local last = '0'
+if top[1] then last = string.match(top[1][1], '^(%d+)-') end
+if last ~= ARGV[1] then
+  return redis.error_reply('QCGAP the stream ends at ' .. last .. ', not at ' .. ARGV[1])
+end
+redis.call('XADD', KEYS[1], ARGV[3], 'g', ARGV[4])
+for i = 6, #ARGV, 2000 do
+  redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
+end
+if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2]) end
+return tonumber(ARGV[5])
+)lua";
+
+}  // namespace
+
+void plan_redis_append_checked(const std::string& key, std::span<const Record> batch,
+                               std::uint64_t expected_last, std::uint64_t append_number,
+                               RedisAppend* out) {
+  auto& x = out->args;
+  x.clear();
+  x.push_back("EVAL");
+  x.push_back(kCheckedAppendLua);
+  x.push_back("2");
+  x.push_back(key + ":log");
+  x.push_back(key + ":keys");
+  x.push_back(std::to_string(expected_last));
+  x.push_back(append_number % 4096 == 0 && !batch.empty()
+                  ? "(" + std::to_string(batch.back().at - 7 * kDay)
+                  : std::string());
+  x.push_back(batch.empty() ? std::string("0-0") : std::to_string(batch.back().seq) + "-0");
+  x.push_back(pack_group(batch));
+  x.push_back(std::to_string(batch.size()));
+  const std::string entry = batch.empty() ? std::string() : "/" + std::to_string(batch.back().seq);
+  for (const Record& r : batch) {
+    if (r.idempotency_key.empty()) continue;
+    x.push_back(std::to_string(r.at));
+    x.push_back(std::to_string(r.seq) + entry);  // "<seq>/<entry>": scan_keys() reads the entry once
+  }
+  out->argv.clear();
+  out->lens.clear();
+  for (const std::string& a : x) {
+    out->argv.push_back(a.data());
+    out->lens.push_back(a.size());
+  }
+}
+
+std::unique_ptr<Journal> open_redis(const RedisAddress& address, const OpenOptions& options,
+                                    OpenReport* report, std::string* error) {
+  auto j = std::make_unique<RedisJournal>(address, options);
+  std::string e;
+  const bool up = j->ensure(&e);
+  if (!up && options.require_connection) {
+    if (error) *error = e;
+    return nullptr;
+  }
+  if (report) {
+    report->store = "redis";
+    report->location = j->describe();
+    report->last_seq = j->last_seq();
+    if (up) j->check_settings(&report->notes);
+    else report->notes.push_back(e);
+  }
+  return j;
+}
+
+}  // namespace qc::journal

@@ -1,0 +1,38 @@
+#!/bin/sh
+# scripts/check-layers: the real tree passes, and each kind of forbidden
+# include in a scratch tree is reported (file:line) and fails the check.
+set -u
+CHECK=$1
+SRC=$2
+"$CHECK" "$SRC" || { echo "FAIL: the tree breaks the layer rule"; exit 1; }
+
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+bad() {  # bad <file> <include line> <expected message part>
+  rm -rf "$tmp/t"; mkdir -p "$tmp/t/$(dirname "$1")"
+  printf '#include <vector>\n%s\n' "$2" > "$tmp/t/$1"
+  out=$("$CHECK" "$tmp/t" 2>&1) && { echo "FAIL: $1 with $2 passed"; exit 1; }
+  case "$out" in
+    *"$1:2:"*"$3"*) ;;
+    *) echo "FAIL: $1 with $2: unexpected report: $out"; exit 1 ;;
+  esac
+}
+bad engine/a.cc '#include "store/journal.h"' 'engine/ must not include'
+bad engine/a.h '#include "server/infra/log.h"' 'engine/ must not include'
+bad engine/a.cc '#include <boost/asio.hpp>' 'only the standard library'
+bad engine/a.cc '#include <sqlite3.h>' 'only the standard library'
+bad planning/a.cc '#include "proto/codec.h"' 'planning/ must not include'
+bad proto/a.cc '#include "store/journal.h"' 'proto/ must not include'
+bad store/a.cc '#include "server/runtime/shard.h"' 'store/ must not include'
+bad server/net/a.cc '#include "engine/engine.h"' 'server/net/ must not include'
+bad server/wire/a.cc '#include "server/live/hub.h"' 'server/wire/ must not include'
+bad server/runtime/a.cc '#include "server/api/service.h"' 'server/runtime/ must not include'
+bad server/infra/a.cc '#include "server/runtime/auth.h"' 'server/infra/ must not include'
+bad cli/a.cc '#include "server/runtime/shard.h"' 'cli/ must not include'
+bad server/api/a.cc '#include "../../engine/engine.h"' "climbs with '..'"
+
+# Allowed includes pass.
+rm -rf "$tmp/t"; mkdir -p "$tmp/t/planning" "$tmp/t/server/api"
+printf '#include <vector>\n#include "engine/engine.h"\n#include "planning/x.h"\n' > "$tmp/t/planning/a.cc"
+printf '#include "server/runtime/shard.h"\n#include "proto/codec.h"\n#include <boost/json.hpp>\n' > "$tmp/t/server/api/a.cc"
+"$CHECK" "$tmp/t" || { echo "FAIL: allowed includes refused"; exit 1; }
+echo "ok"
