@@ -12,8 +12,8 @@
 // Thread-safety: none. One Engine is owned by one thread (a shard); other
 // threads post commands to it. Copyable (the simulator forks engines).
 //
-// The rules are those of ../shared/spec/queue-rules.md plus the decisions
-// written down in docs/engine.md.
+// The rules it applies, and the decisions the queue-rules contract leaves
+// open, are written down in docs/engine.md.
 #pragma once
 
 #include <cstdint>
