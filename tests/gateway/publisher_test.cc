@@ -22,7 +22,10 @@ class FakeSub : public Subscriber {
  public:
   explicit FakeSub(Format f = Format::kJson) : f_(f) {}
   Format format() const override { return f_; }
-  void deliver(const std::string& topic, Frame frame) override { ++got[topic]; last[topic] = *frame.bytes; }
+  void deliver(const Topic& topic, Frame frame) override {
+    ++got[to_string(topic)];
+    last[to_string(topic)] = *frame.bytes;
+  }
   void send_control(std::shared_ptr<const std::string>) override {}
   std::map<std::string, int> got;
   std::map<std::string, std::string> last;
