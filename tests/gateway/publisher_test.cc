@@ -55,7 +55,7 @@ struct Clinic {
     s.walkin_quota.assign(4, 10);
     EXPECT_TRUE(engine.apply(Command{kNurse, CreateSession{s}}, kDay0 - kDay).ok());
   }
-  // A phone subscribes to `id` with the board flag, as Service::subscribe does.
+  // A phone subscribes to `id` with the board flag, as follow() does (server/live/subscriptions.h).
   void follow_board(const std::string& id, const std::shared_ptr<Subscriber>& s) {
     hub.add(board_topic("S"), "", s);
     hub.add(own_topic(id), "S", s);
