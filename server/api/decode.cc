@@ -433,6 +433,21 @@ Error decode_client_message(std::string_view bytes, Format format, ClientRequest
   }
 }
 
+FollowRequest follow_request(const ClientRequest& r) {
+  FollowRequest f;
+  switch (r.who) {
+    case ClientRequest::kPatient: f.kind = TopicKind::kPatient; break;
+    case ClientRequest::kDisplay: f.kind = TopicKind::kDisplay; break;
+    case ClientRequest::kStaff: f.kind = TopicKind::kStaff; break;
+    case ClientRequest::kBoard: f.kind = TopicKind::kBoard; break;
+  }
+  f.id = r.id;
+  f.token = r.token;
+  f.with_board = r.board;
+  f.last_version = r.last_version;
+  return f;
+}
+
 std::string request_fingerprint(std::string_view principal, std::string_view method,
                                 std::string_view target, std::string_view content_type,
                                 std::string_view body) {

@@ -13,6 +13,7 @@
 
 #include "engine/command.h"
 #include "engine/types.h"
+#include "server/live/subscriptions.h"
 #include "server/wire/wire.h"
 
 namespace qc::gw {
@@ -85,6 +86,8 @@ struct ClientRequest {
 };
 Error decode_client_message(std::string_view bytes, Format format, ClientRequest* out,
                             std::string* message);
+// What a subscribe asks to follow (server/live/subscriptions.h).
+FollowRequest follow_request(const ClientRequest& subscribe);
 
 // The idempotency fingerprint of a request (server/runtime/idempotency.h).
 // What a key stands for: SHA-256 (32 raw bytes) of the request as the

@@ -1,6 +1,7 @@
 // Request handling of queuecastd, independent of Beast: an HttpRequest in,
 // an HttpResponse out (through a callback, because most answers come from
-// a shard after its group commit); and the WebSocket subscription logic.
+// a shard after its group commit); and the WebSocket subscriptions, handed
+// on to server/runtime/subscribe.h.
 //
 // The Beast units (http_server.cc, ws_session.cc) only move bytes: they fill
 // an HttpRequest, call handle(), and write what comes back.
@@ -24,6 +25,7 @@
 #include "server/infra/metrics.h"
 #include "server/api/rate_limit.h"
 #include "server/runtime/runtime.h"
+#include "server/runtime/subscribe.h"
 
 namespace qc::gw {
 
@@ -49,15 +51,6 @@ struct HttpResponse {
 
 using Respond = std::function<void(HttpResponse)>;
 
-// The result of a WebSocket subscribe, on the shard thread.
-struct SubscribeResult {
-  Error error = Error::kOk;
-  std::string message;
-  std::string topic;   // for unsubscribe()
-  std::string topic2;  // a second topic ("" if none): a patient following the board has
-                       // the board (`topic`) and the ticket's own view (`topic2`)
-};
-
 class Service {
  public:
   Service(const Config& config, Runtime& runtime, const KeyStore& keys, Metrics& metrics);
@@ -69,13 +62,15 @@ class Service {
   // the API / open a WebSocket.
   bool origin_allowed(std::string_view origin, std::string_view host) const;
 
-  // WebSocket: registers `sub` for the view `req` asks for, on the owning
-  // shard; sends the current view at once when req.last_version differs (a
-  // patient with req.board: the board when it differs, then the ticket's
-  // own view always).
+  // WebSocket: live push, server/runtime/subscribe.h (routing and
+  // authorization) and server/live/subscriptions.h (the subscription).
   void subscribe(const ClientRequest& req, const std::shared_ptr<Subscriber>& sub,
-                 std::function<void(SubscribeResult)> done);
-  void unsubscribe(const std::string& topic, const std::weak_ptr<Subscriber>& sub);
+                 std::function<void(SubscribeResult)> done) {
+    live_subscribe(runtime_, keys_, follow_request(req), sub, std::move(done));
+  }
+  void unsubscribe(const Topic& topic, const std::weak_ptr<Subscriber>& sub) {
+    live_unsubscribe(runtime_, topic, sub);
+  }
 
   // Readiness: false once shutting down.
   void set_draining() { draining_ = true; }

@@ -1,67 +1,34 @@
 #include "server/live/hub.h"
 
+#include "server/infra/batch.h"
+
 #include <algorithm>
 #include <cstring>
-#include <functional>
 #include <new>
 
 namespace qc::gw {
-
-// ------------------------------------------------------------- batches --
-
-namespace {
-struct BatchState {
-  int depth = 0;
-  std::vector<DeliveryBatch::Flusher*> deferred;
-};
-thread_local BatchState t_batch;
-}  // namespace
-
-DeliveryBatch::DeliveryBatch() { ++t_batch.depth; }
-
-DeliveryBatch::~DeliveryBatch() {
-  if (--t_batch.depth > 0) return;
-  // A flusher may publish again (it does not today); loop until none left.
-  while (!t_batch.deferred.empty()) {
-    std::vector<Flusher*> run;
-    run.swap(t_batch.deferred);
-    for (Flusher* f : run) f->flush_deferred();
-  }
-}
-
-bool DeliveryBatch::defer(Flusher* f) {
-  if (t_batch.depth == 0) return false;
-  auto& d = t_batch.deferred;
-  if (std::find(d.begin(), d.end(), f) == d.end()) d.push_back(f);
-  return true;
-}
-
-// -------------------------------------------------------------- topics --
-
-std::string patient_topic(std::string_view id) { return "p/" + std::string(id); }
-std::string own_topic(std::string_view id) { return "o/" + std::string(id); }
-std::string board_topic(std::string_view id) { return "b/" + std::string(id); }
-std::string staff_topic(std::string_view id) { return "s/" + std::string(id); }
-std::string display_topic(std::string_view id) { return "d/" + std::string(id); }
 
 struct Hub::Entry {
   std::uint64_t hash = 0;
   std::uint32_t key_len = 0;
   std::uint32_t n = 0;                          // subscribers
   std::uint32_t per_format[kFormatCount] = {};  // subscribers by format
+  TopicKind kind = TopicKind::kBoard;
   Sub first;                                    // subscriber 0 (when n > 0)
   std::vector<Sub> rest;                        // subscribers 1..n-1
   std::string session;                          // patient and own topics: the ticket's session
   bool own_booked = false;                      // own topics: set_own_booked()
 
   std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_len}; }
+  bool is(TopicKind k, std::string_view s) const { return kind == k && key() == s; }
   Sub& at(std::size_t i) { return i == 0 ? first : rest[i - 1]; }
 
-  // One allocation: the entry, then the topic's bytes.
-  static Entry* make(std::string_view key, std::uint64_t hash) {
+  // One allocation: the entry, then the topic key's bytes.
+  static Entry* make(TopicKind kind, std::string_view key, std::uint64_t hash) {
     void* p = ::operator new(sizeof(Entry) + key.size());
     auto* e = new (p) Entry();
     e->hash = hash;
+    e->kind = kind;
     e->key_len = static_cast<std::uint32_t>(key.size());
     if (!key.empty()) std::memcpy(static_cast<void*>(e + 1), key.data(), key.size());
     return e;
@@ -72,28 +39,24 @@ struct Hub::Entry {
   }
 };
 
-namespace {
-std::uint64_t hash_of(std::string_view s) { return std::hash<std::string_view>{}(s); }
-}  // namespace
-
 Hub::~Hub() {
   for (Slot& s : slots_)
     if (s.entry) Entry::destroy(s.entry);
 }
 
-Hub::Entry* Hub::find(std::string_view topic, std::uint64_t hash) const {
+Hub::Entry* Hub::find(TopicKind kind, std::string_view key, std::uint64_t hash) const {
   if (slots_.empty()) return nullptr;
   const std::size_t mask = slots_.size() - 1;
   for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (!s.entry) return nullptr;
-    if (s.hash == hash && s.entry->key() == topic) return s.entry;
+    if (s.hash == hash && s.entry->is(kind, key)) return s.entry;
   }
 }
 
-Hub::Entry* Hub::find(std::string_view topic) const {
-  if (last_ && last_->key() == topic) return last_;
-  Entry* e = find(topic, hash_of(topic));
+Hub::Entry* Hub::find(const Topic& topic) const {
+  if (last_ && last_->is(topic.kind, topic.key)) return last_;
+  Entry* e = find(topic.kind, topic.key, topic_hash(topic.kind, topic.key));
   if (e) last_ = e;
   return e;
 }
@@ -111,12 +74,12 @@ void Hub::grow() {
   }
 }
 
-Hub::Entry* Hub::insert(std::string_view topic, std::uint64_t hash) {
+Hub::Entry* Hub::insert(const Topic& topic, std::uint64_t hash) {
   if ((used_ + 1) * 2 > slots_.size()) grow();
   const std::size_t mask = slots_.size() - 1;
   std::size_t i = hash & mask;
   while (slots_[i].entry) i = (i + 1) & mask;
-  slots_[i] = Slot{hash, Entry::make(topic, hash)};
+  slots_[i] = Slot{hash, Entry::make(topic.kind, topic.key, hash)};
   ++used_;
   return slots_[i].entry;
 }
@@ -154,9 +117,9 @@ void Hub::drop_sub(Entry* e, std::size_t i, std::size_t* count) {
   --*count;
 }
 
-void Hub::add(const std::string& topic, const std::string& session, std::shared_ptr<Subscriber> s) {
-  const std::uint64_t h = hash_of(topic);
-  Entry* e = find(topic, h);
+void Hub::add(const Topic& topic, const std::string& session, std::shared_ptr<Subscriber> s) {
+  const std::uint64_t h = topic_hash(topic.kind, topic.key);
+  Entry* e = find(topic.kind, topic.key, h);
   if (!e) e = insert(topic, h);
   for (std::size_t i = 0; i < e->n; ++i) {
     const auto& w = e->at(i).w;
@@ -171,13 +134,9 @@ void Hub::add(const std::string& topic, const std::string& session, std::shared_
   ++e->n;
   ++e->per_format[static_cast<int>(f)];
   ++count_;
-  if (session.empty()) return;
-  if (topic.rfind("p/", 0) == 0) {
-    e->session = session;
-    patients_by_session_[session].insert(topic.substr(2));
-  } else if (topic.rfind("o/", 0) == 0) {
-    e->session = session;  // for set_own_booked()
-  }
+  if (session.empty() || !topic.of_ticket()) return;
+  e->session = session;  // own topics: for set_own_booked()
+  if (topic.kind == TopicKind::kPatient) patients_by_session_[session].insert(topic.key);
 }
 
 void Hub::erase_if_empty(Entry* e) {
@@ -185,21 +144,21 @@ void Hub::erase_if_empty(Entry* e) {
   if (e->own_booked) {
     auto b = booked_by_session_.find(e->session);
     if (b != booked_by_session_.end()) {
-      b->second.erase(std::string(e->key().substr(2)));
+      b->second.erase(std::string(e->key()));
       if (b->second.empty()) booked_by_session_.erase(b);
     }
   }
-  if (!e->session.empty() && e->key().substr(0, 2) == "p/") {
+  if (!e->session.empty() && e->kind == TopicKind::kPatient) {
     auto p = patients_by_session_.find(e->session);
     if (p != patients_by_session_.end()) {
-      p->second.erase(std::string(e->key().substr(2)));
+      p->second.erase(std::string(e->key()));
       if (p->second.empty()) patients_by_session_.erase(p);
     }
   }
   erase(e);
 }
 
-void Hub::remove(const std::string& topic, const std::weak_ptr<Subscriber>& s) {
+void Hub::remove(const Topic& topic, const std::weak_ptr<Subscriber>& s) {
   Entry* e = find(topic);
   if (!e) return;
   for (std::size_t i = 0; i < e->n;) {
@@ -213,17 +172,17 @@ void Hub::remove(const std::string& topic, const std::weak_ptr<Subscriber>& s) {
   erase_if_empty(e);
 }
 
-bool Hub::has(const std::string& topic, Format f) const {
+bool Hub::has(const Topic& topic, Format f) const {
   Entry* e = find(topic);
   return e && e->per_format[static_cast<int>(f)] > 0;
 }
 
-bool Hub::has_any(const std::string& topic) const { return find(topic) != nullptr; }
+bool Hub::has_any(const Topic& topic) const { return find(topic) != nullptr; }
 
-std::size_t Hub::publish(const std::string& topic, Format f, const Frame& frame) {
+std::size_t Hub::publish(const Topic& topic, Format f, const Frame& frame) {
   Entry* e = find(topic);
   if (!e || e->per_format[static_cast<int>(f)] == 0) return 0;
-  DeliveryBatch batch;  // one wake-up per network thread for all of them
+  Batch batch;  // one wake-up per network thread for all of them
   std::size_t n = 0;
   for (std::size_t i = 0; i < e->n;) {
     Sub& sub = e->at(i);
@@ -252,19 +211,18 @@ const std::unordered_set<std::string>* Hub::patient_tickets(const std::string& s
   return it == patients_by_session_.end() ? nullptr : &it->second;
 }
 
-void Hub::set_own_booked(const std::string& topic, bool booked) {
-  if (topic.rfind("o/", 0) != 0) return;
+void Hub::set_own_booked(const Topic& topic, bool booked) {
+  if (topic.kind != TopicKind::kOwn) return;
   Entry* e = find(topic);
   if (!e || e->session.empty() || e->own_booked == booked) return;
   e->own_booked = booked;
-  std::string id = topic.substr(2);
   if (booked) {
-    booked_by_session_[e->session].insert(std::move(id));
+    booked_by_session_[e->session].insert(topic.key);
     return;
   }
   auto b = booked_by_session_.find(e->session);
   if (b == booked_by_session_.end()) return;
-  b->second.erase(id);
+  b->second.erase(topic.key);
   if (b->second.empty()) booked_by_session_.erase(b);
 }
 

@@ -3,6 +3,8 @@
 #include <chrono>
 #include <memory>
 
+#include "server/infra/batch.h"
+
 namespace qc::gw {
 
 void Changes::add(const std::vector<Event>& events) {
@@ -26,7 +28,7 @@ void Changes::add(const std::vector<Event>& events) {
 namespace {
 
 template <typename View>
-void render(const Hub& hub, const std::string& topic, const View& v, Time now,
+void render(const Hub& hub, const Topic& topic, const View& v, Time now,
             std::chrono::steady_clock::time_point t, std::vector<Publication>* out) {
   for (int f = 0; f < kFormatCount; ++f) {
     const auto format = static_cast<Format>(f);
@@ -39,7 +41,7 @@ void render(const Hub& hub, const std::string& topic, const View& v, Time now,
 // The own view `pv` if its ticket has own-view subscribers.
 void render_own(const Hub& hub, const PatientView& pv, Time now,
                 std::chrono::steady_clock::time_point t, std::vector<Publication>* out) {
-  const std::string topic = own_topic(pv.ticket_id);
+  const Topic topic = own_topic(pv.ticket_id);
   if (!hub.has_any(topic)) return;
   const std::size_t from = out->size();
   render(hub, topic, pv, now, t, out);
@@ -65,11 +67,11 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
     const SessionSpec* spec = engine.session_spec(sid);
     if (!spec) continue;
     areas.insert(spec->area);
-    std::string bt = board_topic(sid);
+    const Topic bt = board_topic(sid);
     if (hub.has_any(bt)) {
       if (auto b = engine.board(sid, now)) render(hub, bt, *b, now, t, out);
     }
-    std::string st = staff_topic(sid);
+    const Topic st = staff_topic(sid);
     if (hub.has_any(st)) {
       if (auto v = engine.staff_view(sid, now)) render(hub, st, *v, now, t, out);
     }
@@ -78,10 +80,9 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
         // One pass over the session; the topic's buffer is reused (no
         // allocation per ticket).
         engine.patient_views(sid, now, &pvs);
-        std::string pt = "p/";
+        Topic pt{TopicKind::kPatient, {}};
         for (const PatientView& pv : pvs) {
-          pt.resize(2);
-          pt.append(pv.ticket_id);
+          pt.key.assign(pv.ticket_id);
           if (hub.has_any(pt)) render(hub, pt, pv, now, t, out);
         }
       } else {
@@ -104,13 +105,13 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
   }
   for (const std::string& id : changes.tickets) render_own(engine, hub, id, now, t, out);
   for (const std::string& area : areas) {
-    std::string dt = display_topic(area);
+    const Topic dt = display_topic(area);
     if (hub.has_any(dt)) render(hub, dt, engine.display_view(area, now), now, t, out);
   }
 }
 
 void deliver(Hub& hub, std::vector<Publication>* pubs) {
-  DeliveryBatch batch;
+  Batch batch;
   for (const Publication& p : *pubs) {
     hub.publish(p.topic, p.format, p.frame);
     if (p.own_booked >= 0) hub.set_own_booked(p.topic, p.own_booked == 1);

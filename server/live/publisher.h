@@ -38,20 +38,20 @@ struct Changes {
 };
 
 struct Publication {
-  std::string topic;
+  Topic topic;
   Format format = Format::kJson;
   Frame frame;
-  // Own views ("o/"): 1 if the view is of a BOOKED ticket, else 0 (deliver()
+  // Own views (TopicKind::kOwn): 1 if the view is of a BOOKED ticket, else 0 (deliver()
   // hands it to Hub::set_own_booked); -1 for every other topic.
   std::int8_t own_booked = -1;
 };
 
 // Appends to *out a frame for every (topic, format) that `hub` has
 // subscribers for and whose view `changes` may have changed: the boards,
-// staff views and patient views ("p/") of the changed sessions, and the
+// staff views and patient views (kPatient) of the changed sessions, and the
 // displays of their areas and of `changes.areas`. Each payload is encoded once and shared.
 //
-// Own views ("o/", phones that follow the board): only those of the tickets
+// Own views (kOwn, phones that follow the board): only those of the tickets
 // named by an event of the group, of the BOOKED tickets of the changed
 // sessions (a projected position and recommended arrival move with every
 // call, and the board does not carry them; the hub knows which own tickets
@@ -63,7 +63,7 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
                   std::vector<Publication>* out);
 
 // Hands every publication to the hub's subscribers (conflated per topic),
-// inside one DeliveryBatch, records the BOOKED state of own views in the hub,
+// inside one Batch (server/infra/batch.h), records the BOOKED state of own views in the hub,
 // and clears *pubs.
 void deliver(Hub& hub, std::vector<Publication>* pubs);
 

@@ -7,6 +7,7 @@
 #include <thread>
 #include <vector>
 
+#include "server/infra/batch.h"
 #include "server/infra/log.h"
 #include "server/net/net.h"
 
@@ -30,13 +31,13 @@ class HttpSession;
 
 // Answers on their way back to the network threads. A shard answers a whole
 // group at once; each answer is queued here and the queue is handed to the
-// io_context with ONE post per group (defer_to_group_end(), runtime.h), not
+// io_context with ONE post per group (Batch, server/infra/batch.h), not
 // one per answer: each post from a shard thread may wake a network thread,
 // which costs more than writing the answer. Answers given on a network thread
 // (errors found before a shard is involved) are queued the same way.
 class Replies {
  public:
-  Replies(asio::io_context& ioc, Runtime& runtime) : ioc_(ioc), runtime_(runtime) {}
+  explicit Replies(asio::io_context& ioc) : ioc_(ioc) {}
   void set_threads(int n) { threads_ = n; }
   int threads() const { return threads_; }
 
@@ -50,7 +51,7 @@ class Replies {
       post = !posted_ && items_.size() == 1;
     }
     if (!post) return;
-    if (defer_to_group_end(this, &Replies::flush_fn, this)) return;
+    if (Batch::defer(this, &Replies::flush_fn, this)) return;
     flush();
   }
 
@@ -58,7 +59,7 @@ class Replies {
   // (Runtime::submit() batches them, one hand-off per shard per pass).
   void start_pass() {
     if (pass_) return;
-    pass_.emplace(runtime_);
+    pass_.emplace();
     asio::post(ioc_, [this] { pass_.reset(); });
   }
   // Hands what the open pass queued to the shards now (on the network
@@ -87,12 +88,11 @@ class Replies {
   void drain();
 
   asio::io_context& ioc_;
-  Runtime& runtime_;
   int threads_ = 1;
   std::mutex mu_;
   std::vector<Item> items_;
   bool posted_ = false;
-  std::optional<SubmitBatch> pass_;  // the network thread's (one thread only)
+  std::optional<Batch> pass_;  // the network thread's (one thread only)
 };
 
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
@@ -286,7 +286,7 @@ using namespace net;
 struct Server::Impl {
   Impl(Service& service, const Config& config, Metrics& metrics)
       : shared{service, config, metrics, ConnectionCounter(config.limits.connections_per_address)},
-        replies(ioc, service.runtime()),
+        replies(ioc),
         acceptor(ioc),
         signals(ioc, SIGTERM, SIGINT) {}
 

@@ -4,9 +4,10 @@
 // strand); requests go to Service (pure handling, no Beast), views come from
 // the shards through Subscriber::deliver().
 //
-// Hand-offs (runtime.h): with one network thread, the commands read in one
-// pass of the event loop go to the shards together (SubmitBatch); answers
-// come back queued, with one post per shard group (defer_to_group_end()),
+// Hand-offs (server/infra/batch.h): with one network thread, the commands
+// read in one pass of the event loop go to the shards together (a Batch
+// open for the pass); answers come back queued, with one post per shard
+// group (the shard's Batch),
 // and each is written with one gathered write (head built by hand + body).
 //
 // Lifecycle: listen() binds (port 0 = any free port; port() tells which),

@@ -4,11 +4,11 @@
 //
 // - The wake-up queue. A connection that got something to send while no
 //   network thread works on it queues itself here (wake(), any thread); one
-//   post() to the io_context drains the whole queue. While a shard answers a
-//   group (runtime.h defer_to_group_end: its commands' answers, publications
-//   and subscribe reads), or else inside a DeliveryBatch (hub.h), the shard
-//   thread only collects the connections and queues them all at the group's
-//   or batch's end: one post (one thread hand-off) per group, not one per
+//   post() to the io_context drains the whole queue. While a Batch is open
+//   on the waking thread (server/infra/batch.h: a shard answering a group,
+//   its commands' answers, publications and subscribe reads; a delivery
+//   pass), that thread only collects the connections and queues them all at
+//   the batch's end: one post (one thread hand-off) per group, not one per
 //   subscriber.
 // - The sweep. Instead of a timer per connection (memory, and a timer
 //   operation per write), one timer per io_context looks at every connection's
@@ -29,6 +29,7 @@
 #include <utility>
 #include <vector>
 
+#include "server/infra/batch.h"
 #include "server/live/hub.h"
 #include "server/net/net.h"
 #include "server/runtime/runtime.h"
@@ -61,7 +62,7 @@ inline std::int64_t steady_ms() {
       .count();
 }
 
-class WsLoop final : public asio::execution_context::service, public DeliveryBatch::Flusher {
+class WsLoop final : public asio::execution_context::service {
  public:
   inline static asio::execution_context::id id;
 
@@ -96,7 +97,7 @@ class WsLoop final : public asio::execution_context::service, public DeliveryBat
 
   // Queues `m` for a kFlush run on a network thread.
   void wake(std::shared_ptr<LoopMember> m) {
-    if (defer_to_group_end(this, &WsLoop::flush_fn, this) || DeliveryBatch::defer(this)) {
+    if (Batch::defer(this, &WsLoop::flush_fn, this)) {
       deferred().emplace_back(this, std::move(m));
       return;
     }
@@ -110,8 +111,8 @@ class WsLoop final : public asio::execution_context::service, public DeliveryBat
     if (post) asio::post(ioc_, [this] { drain(); });
   }
 
-  // DeliveryBatch::Flusher: the end of a batch on this thread.
-  void flush_deferred() override {
+  // The end of a batch on this thread (Batch::defer()).
+  void flush_deferred() {
     auto& d = deferred();
     bool post;
     {

@@ -17,7 +17,7 @@
 // - Deliveries: the shard thread stores the frame in the connection's
 //   outbox (conflation: only the newest per topic) and, unless a network
 //   thread already works on the connection, queues it on its loop (one post
-//   per shard group or DeliveryBatch, ws_loop.h). The network thread then
+//   per shard group or Batch, ws_loop.h). The network thread then
 //   writes everything pending for the connection with one sendmsg(): a 2-10
 //   byte header built on the spot next to the shared payload (gather write;
 //   the payload is never copied), at once without waiting for writability.
@@ -84,38 +84,44 @@ Scratch& scratch() {
 }
 
 // A connection's subscribed topics; a topic's index is its outbox key. Every
-// delivery looks its topic up here: the first topic's bytes are kept inline
-// (in the connection's object, next to its mutex) when short, so the usual
-// connection, which follows one topic, compares without another cache miss.
+// delivery looks its topic up here: the first topic's kind and key are kept
+// inline (in the connection's object, next to its mutex) when short, so the
+// usual connection, which follows one topic, compares without another cache
+// miss.
 class Topics {
  public:
-  std::uint32_t find_or_add(std::string_view t, bool* added) {
-    if (first_len_ != 0 && t.size() == first_len_ && std::memcmp(first_, t.data(), t.size()) == 0) return 0;
+  std::uint32_t find_or_add(const Topic& t, bool* added) {
+    const std::string& k = t.key;
+    if (first_len_ != 0 && t.kind == first_kind_ && k.size() == first_len_ &&
+        std::memcmp(first_, k.data(), k.size()) == 0)
+      return 0;
     const std::uint32_t base = first_len_ != 0 ? 1 : 0;
     for (std::size_t i = 0; i < rest_.size(); ++i)
       if (rest_[i] == t) return base + static_cast<std::uint32_t>(i);
     *added = true;
-    if (first_len_ == 0 && rest_.empty() && !t.empty() && t.size() <= kInline) {
-      std::memcpy(first_, t.data(), t.size());
-      first_len_ = static_cast<std::uint8_t>(t.size());
+    if (first_len_ == 0 && rest_.empty() && !k.empty() && k.size() <= kInline) {
+      std::memcpy(first_, k.data(), k.size());
+      first_len_ = static_cast<std::uint8_t>(k.size());
+      first_kind_ = t.kind;
       return 0;
     }
-    rest_.emplace_back(t);
+    rest_.push_back(t);
     return base + static_cast<std::uint32_t>(rest_.size() - 1);
   }
   std::size_t size() const { return (first_len_ != 0 ? 1 : 0) + rest_.size(); }
-  std::vector<std::string> all() const {
-    std::vector<std::string> out;
-    if (first_len_ != 0) out.emplace_back(first_, first_len_);
+  std::vector<Topic> all() const {
+    std::vector<Topic> out;
+    if (first_len_ != 0) out.push_back(Topic{first_kind_, std::string(first_, first_len_)});
     out.insert(out.end(), rest_.begin(), rest_.end());
     return out;
   }
 
  private:
-  static constexpr std::size_t kInline = 46;
+  static constexpr std::size_t kInline = 45;
   std::uint8_t first_len_ = 0;  // 0: none inline
+  TopicKind first_kind_ = TopicKind::kBoard;
   char first_[kInline];
-  std::vector<std::string> rest_;
+  std::vector<Topic> rest_;
 };
 
 class WsConn final : public Subscriber,
@@ -167,7 +173,7 @@ class WsConn final : public Subscriber,
 
   // ---- Subscriber (shard threads) ----
 
-  void deliver(const std::string& topic, Frame frame) override {
+  void deliver(const Topic& topic, Frame frame) override {
     std::unique_lock lock(mu_);
     if (closing_) return;
     if (outbox_.put(topic_index_locked(topic), std::move(frame)))
@@ -230,7 +236,7 @@ class WsConn final : public Subscriber,
 
   // ---- Mailbox (under mu_) ----
 
-  std::uint32_t topic_index_locked(const std::string& topic) {
+  std::uint32_t topic_index_locked(const Topic& topic) {
     bool added = false;
     std::uint32_t i = topics_.find_or_add(topic, &added);
     if (added) metrics_.subscriptions.fetch_add(1, std::memory_order_relaxed);
@@ -578,16 +584,14 @@ class WsConn final : public Subscriber,
       return wake_locked(lock);
     }
     if (!closing_) {
-      topic_index_locked(r.topic);
-      if (!r.topic2.empty()) topic_index_locked(r.topic2);
+      for (const Topic& t : r.topics) topic_index_locked(t);
       if (request_id.empty()) return;
       if (!outbox_.put_control(std::make_shared<const std::string>(encode_subscribed(request_id, format_))))
         too_slow_ = true;
       return wake_locked(lock);
     }
     lock.unlock();
-    shared_.service.unsubscribe(r.topic, weak_from_this());
-    if (!r.topic2.empty()) shared_.service.unsubscribe(r.topic2, weak_from_this());
+    for (const Topic& t : r.topics) shared_.service.unsubscribe(t, weak_from_this());
   }
 
   // ---- Timeouts (the loop's sweep) ----
@@ -677,7 +681,7 @@ class WsConn final : public Subscriber,
   void unregister() {
     if (unregistered_) return;
     unregistered_ = true;
-    std::vector<std::string> topics;
+    std::vector<Topic> topics;
     {
       std::lock_guard lock(mu_);
       topics = topics_.all();

@@ -6,57 +6,30 @@
 
 namespace qc::gw {
 
-// ---- Hand-off batching (runtime.h) ----
+// ---- Commands queued in a Batch (runtime.h) ----
 
 namespace {
 
-struct GroupAnswers {
-  bool open = false;
-  struct Deferred {
-    const void* key;
-    void (*fn)(void*);
-    void* arg;
-  };
-  std::vector<Deferred> deferred;
+// The commands this thread submitted in its open batch, by runtime (one,
+// except in tests) and shard.
+struct Queued {
+  const Runtime* runtime;
+  std::vector<std::vector<CommandRequest>> by_shard;
 };
-thread_local GroupAnswers t_group;
-thread_local SubmitBatch* t_batch = nullptr;
+thread_local std::vector<Queued> t_queued;
 
 }  // namespace
 
-bool defer_to_group_end(const void* key, void (*fn)(void*), void* arg) {
-  if (!t_group.open) return false;
-  for (const auto& d : t_group.deferred)
-    if (d.key == key) return true;
-  t_group.deferred.push_back({key, fn, arg});
-  return true;
-}
-
-void begin_group_answers() { t_group.open = true; }
-
-void end_group_answers() {
-  t_group.open = false;
-  // A deferred function may answer more (it runs outside the group).
-  std::vector<GroupAnswers::Deferred> run;
-  run.swap(t_group.deferred);
-  for (const auto& d : run) d.fn(d.arg);
-}
-
-SubmitBatch::SubmitBatch(Runtime& runtime) : runtime_(runtime), previous_(t_batch) {
-  queued_.resize(runtime_.shards_.size());
-  t_batch = this;
-}
-
-SubmitBatch::~SubmitBatch() {
-  flush();
-  t_batch = previous_;
-}
-
-SubmitBatch* SubmitBatch::current() { return t_batch; }
-
-void SubmitBatch::flush() {
-  for (std::size_t i = 0; i < queued_.size(); ++i)
-    if (!queued_[i].empty()) runtime_.shards_[i]->post_commands(queued_[i]);
+void Runtime::post_queued(void* self) {
+  auto* rt = static_cast<Runtime*>(self);
+  for (std::size_t i = 0; i < t_queued.size(); ++i) {
+    if (t_queued[i].runtime != rt) continue;
+    std::vector<std::vector<CommandRequest>> q = std::move(t_queued[i].by_shard);
+    t_queued.erase(t_queued.begin() + static_cast<std::ptrdiff_t>(i));
+    for (std::size_t s = 0; s < q.size(); ++s)
+      if (!q[s].empty()) rt->shards_[s]->post_commands(q[s]);
+    return;
+  }
 }
 
 Runtime::Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics,
@@ -177,8 +150,12 @@ void Runtime::submit(CommandRequest request) {
     };
   }
   int s = route(request.command.body);
-  if (SubmitBatch* b = t_batch; b && &b->runtime_ == this) {
-    b->queued_[static_cast<std::size_t>(s)].push_back(std::move(request));
+  if (Batch::defer(this, &Runtime::post_queued, this)) {
+    Queued* q = nullptr;
+    for (Queued& e : t_queued)
+      if (e.runtime == this) q = &e;
+    if (!q) q = &t_queued.emplace_back(Queued{this, std::vector<std::vector<CommandRequest>>(shards_.size())});
+    q->by_shard[static_cast<std::size_t>(s)].push_back(std::move(request));
     return;
   }
   shards_[static_cast<std::size_t>(s)]->post_command(std::move(request));

@@ -61,6 +61,7 @@
 #include "engine/engine.h"
 #include "store/journal.h"
 #include "server/runtime/auth.h"
+#include "server/infra/batch.h"
 #include "server/infra/clock.h"
 #include "server/live/hub.h"
 #include "server/runtime/idempotency.h"
@@ -133,43 +134,12 @@ class Directory;
 class Shard;
 class Runtime;
 
-// ---- Batching of the hand-offs between threads ----
-//
-// Each wake-up of another thread costs several microseconds here, more than
-// most commands cost to apply; so both directions move in batches.
-//
-// Shard -> network: while a shard answers the commands and reads of one group
-// (on the shard thread), an answer callback may defer work to the end of the
-// group: defer_to_group_end(key, fn, arg) registers fn(arg) to run once,
-// after the group's last answer (several calls with the same key: once), and
-// returns true; outside a group's answers it returns false and does nothing.
-// The network side queues its answers and posts them to its threads once per
-// group (http_server.cc).
-bool defer_to_group_end(const void* key, void (*fn)(void*), void* arg);
-
-// Network -> shard: while a SubmitBatch is open on a thread, Runtime::submit()
-// from that thread queues the commands, and closing the batch hands each
-// shard its commands under one lock with at most one wake-up. Not nested;
-// commands submitted on other threads are not affected. The network side
-// opens one when a pass of its event loop starts reading requests and closes
-// it after the pass (http_server.cc).
-class SubmitBatch {
- public:
-  explicit SubmitBatch(Runtime& runtime);
-  ~SubmitBatch();
-  SubmitBatch(const SubmitBatch&) = delete;
-  SubmitBatch& operator=(const SubmitBatch&) = delete;
-  // Hands everything queued so far to the shards (the batch stays open).
-  void flush();
-  // The batch open on this thread, if any.
-  static SubmitBatch* current();
-
- private:
-  friend class Runtime;
-  Runtime& runtime_;
-  std::vector<std::vector<CommandRequest>> queued_;  // by shard
-  SubmitBatch* previous_;
-};
+// Network -> shard: while a Batch (server/infra/batch.h) is open on the
+// calling thread, Runtime::submit() queues the command on that thread, and
+// the end of the batch hands each shard its queued commands under one lock
+// with at most one wake-up (Shard::post_commands). The network side opens
+// one for each pass of its event loop over new requests (http_server.cc);
+// the shard thread has one open while it answers a group.
 
 class Runtime {
  public:
@@ -204,8 +174,9 @@ class Runtime {
   bool ready() const;  // recovered, and no shard degraded (a failed commit, store not writable since)
 
  private:
-  friend class SubmitBatch;
   int route(const CommandBody& body) const;
+  // Batch::defer()'s function: hands this thread's queued commands over.
+  static void post_queued(void* runtime);
   RuntimeOptions options_;
   const Clock& clock_;
   Metrics& metrics_;

@@ -397,10 +397,10 @@ class Shard::Impl {
     return true;
   }
 
-  // The answers of a group: the network side hands them to its threads
-  // once, at end_group_answers() (runtime.h).
+  // The answers of a group, inside one Batch (server/infra/batch.h): the
+  // network side hands them to its threads once, at the end of the group.
   void answer(Group& g, bool durable) {
-    begin_group_answers();
+    Batch batch;
     for (Ack& a : g.acks) {
       if (!durable) {
         // Every answer of a failed group, and of the groups after it, was
@@ -420,7 +420,6 @@ class Shard::Impl {
       ShardContext ctx{engine_, g.now, hub_, index_, metrics_};
       for (auto& r : g.reads) r(ctx);
     }
-    end_group_answers();
   }
 
   // The front group's commit failed: so does every group in the pipeline

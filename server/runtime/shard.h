@@ -21,11 +21,6 @@
 
 namespace qc::gw {
 
-// The shard thread's side of defer_to_group_end() (runtime.h): it opens the
-// answers of a group, then closes them, which runs what was deferred.
-void begin_group_answers();
-void end_group_answers();
-
 class Shard {
  public:
   Shard(int index, const RuntimeOptions& options, const Clock& clock, Metrics& metrics,

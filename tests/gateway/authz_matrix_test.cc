@@ -478,7 +478,7 @@ TEST(AuthzMatrix, AConfirmedHoldsTicketBelongsToTheHoldsChannel) {
 class FakeSub final : public Subscriber {
  public:
   Format format() const override { return Format::kJson; }
-  void deliver(const std::string&, Frame) override {}
+  void deliver(const Topic&, Frame) override {}
   void send_control(std::shared_ptr<const std::string>) override {}
 };
 
@@ -486,7 +486,7 @@ SubscribeResult subscribe(Server& s, std::string_view json) {
   ClientRequest req;
   std::string msg;
   Error e = decode_client_message(json, Format::kJson, &req, &msg);
-  if (e != Error::kOk) return SubscribeResult{e, msg, "", ""};
+  if (e != Error::kOk) return SubscribeResult{e, msg, {}};
   auto sub = std::make_shared<FakeSub>();
   std::promise<SubscribeResult> p;
   s.service().subscribe(req, sub, [&p](SubscribeResult r) { p.set_value(std::move(r)); });

@@ -22,7 +22,10 @@ class FakeSub : public Subscriber {
  public:
   explicit FakeSub(Format f = Format::kJson) : f_(f) {}
   Format format() const override { return f_; }
-  void deliver(const std::string& topic, Frame frame) override { ++got[topic]; last[topic] = *frame.bytes; }
+  void deliver(const Topic& topic, Frame frame) override {
+    ++got[to_string(topic)];
+    last[to_string(topic)] = *frame.bytes;
+  }
   void send_control(std::shared_ptr<const std::string>) override {}
   std::map<std::string, int> got;
   std::map<std::string, std::string> last;
@@ -52,7 +55,7 @@ struct Clinic {
     s.walkin_quota.assign(4, 10);
     EXPECT_TRUE(engine.apply(Command{kNurse, CreateSession{s}}, kDay0 - kDay).ok());
   }
-  // A phone subscribes to `id` with the board flag, as Service::subscribe does.
+  // A phone subscribes to `id` with the board flag, as follow() does (server/live/subscriptions.h).
   void follow_board(const std::string& id, const std::shared_ptr<Subscriber>& s) {
     hub.add(board_topic("S"), "", s);
     hub.add(own_topic(id), "S", s);

@@ -268,9 +268,9 @@ TEST(Runtime, AFailingJournalAnswersUnavailableAndChangesNothing) {
 class Collect final : public Subscriber {
  public:
   Format format() const override { return Format::kJson; }
-  void deliver(const std::string& topic, Frame frame) override {
+  void deliver(const Topic& topic, Frame frame) override {
     std::lock_guard lock(mu);
-    frames.emplace_back(topic, *frame.bytes);
+    frames.emplace_back(to_string(topic), *frame.bytes);
   }
   void send_control(std::shared_ptr<const std::string>) override {}
   std::mutex mu;

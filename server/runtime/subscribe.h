@@ -1,0 +1,28 @@
+// Live-push subscriptions, routed and authorized: a subscribe goes to the
+// shard that owns what it names (a patient's token, a session, an area);
+// authorize() (auth.h) decides there whether the credential may follow it;
+// then server/live/subscriptions.h follow() registers the subscriber and
+// sends its first views. An unsubscribe goes to the shard that owns the
+// topic. (The subscription itself lives in server/live/; this file is only
+// what needs the runtime: shards and authorization.)
+//
+// Thread-safety: both may be called from any thread; `done` runs on a shard
+// thread (or the caller's, for a request refused before any shard) and must
+// only post onward.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include "server/live/subscriptions.h"
+#include "server/live/topic.h"
+#include "server/runtime/auth.h"
+#include "server/runtime/runtime.h"
+
+namespace qc::gw {
+
+void live_subscribe(Runtime& runtime, const KeyStore& keys, const FollowRequest& req,
+                    const std::shared_ptr<Subscriber>& sub, std::function<void(SubscribeResult)> done);
+void live_unsubscribe(Runtime& runtime, const Topic& topic, const std::weak_ptr<Subscriber>& sub);
+
+}  // namespace qc::gw
