@@ -62,10 +62,7 @@ bool WsMailbox::reserve_subscribe(int max) {
   return true;
 }
 
-bool WsMailbox::subscribe_failed(std::shared_ptr<const std::string> error, bool auth_failure) {
-  std::lock_guard lock(mu_);
-  --pending_subscribes_;
-  if (closing_) return false;
+bool WsMailbox::failed_locked(std::shared_ptr<const std::string> error, bool auth_failure) {
   if (!outbox_.put_control(std::move(error))) too_slow_ = true;
   if (auth_failure && ++failed_subscribes_ >= kMaxFailedSubscribes)
     request_close_locked(ws::kClosePolicy, "too many failed subscriptions");

@@ -63,9 +63,17 @@ class WsMailbox {
   // the topics and the pending subscribes already reach `max`.
   bool reserve_subscribe(int max);
   // The answers to a reserved subscribe:
-  // - refused: `error` queued (unless closing); an `auth_failure` counts,
-  //   and the kMaxFailedSubscribes-th requests a close 1008.
-  bool subscribe_failed(std::shared_ptr<const std::string> error, bool auth_failure);
+  // - refused: the error frame (`encode_error()`, called under the mutex
+  //   unless closing, as the answer's whole handling is one step) queued; an
+  //   `auth_failure` counts, and the kMaxFailedSubscribes-th requests a close
+  //   1008.
+  template <class EncodeError>
+  bool subscribe_failed(EncodeError&& encode_error, bool auth_failure) {
+    std::lock_guard lock(mu_);
+    --pending_subscribes_;
+    if (closing_) return false;
+    return failed_locked(std::make_shared<const std::string>(encode_error()), auth_failure);
+  }
   // - accepted: the topics are added and `confirmation` queued (null: none;
   //   *wake stays false). False when the connection is closing: the caller
   //   unsubscribes the topics.
@@ -102,6 +110,7 @@ class WsMailbox {
 
  private:
   // Under mu_.
+  bool failed_locked(std::shared_ptr<const std::string> error, bool auth_failure);
   bool wake_locked();
   void check_backlog_locked(std::size_t backlog_bytes);
   void request_close_locked(std::uint16_t code, const char* reason);

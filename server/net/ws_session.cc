@@ -24,9 +24,16 @@
 //   Only when the socket buffer is full does it keep the unsent rest and
 //   wait (async_wait) for the socket to take more.
 //
-// Threads: a connection is run by one network thread at a time (`busy_`
-// under `mu_`, a strand without allocation). Shard threads only touch the
-// state under `mu_` (outbox, topics, close requests); never I/O under it.
+// The pieces (Beast-free, unit-tested without sockets): ws_handshake.h (the
+// 101), ws_mailbox.h (what shard threads leave: conflated views, control
+// frames, close requests; who runs the connection), ws_reader.h (frames in:
+// reassembly, size and rate limits), ws_writer.h (frames out: the gather
+// write, the rest of a blocked write), ws_state.h (open/closing/draining/done
+// and the timeouts). WsConn below ties them to the socket and the loop.
+//
+// Threads: a connection is run by one network thread at a time (the
+// mailbox's claim()/next(), a strand without allocation). Shard threads only
+// touch the mailbox (under its mutex); never I/O under it.
 //
 // Limits and close codes (as before, docs/api.md): messages larger than
 // ws_message_bytes 1009; protocol errors 1002; invalid UTF-8 1007; more
@@ -105,7 +112,7 @@ class WsConn final : public Subscriber,
     beast::error_code nodelay_ec;
     sock_.set_option(tcp::no_delay(true), nodelay_ec);
     state_.start(steady_ms());
-    spill().proto = std::move(response);
+    out_.add_protocol(response);
     {
       std::lock_guard lock(shared_.mu);
       shared_.websockets.insert(weak_from_this());
@@ -161,8 +168,7 @@ class WsConn final : public Subscriber,
         if (state_.open()) on_message(ev.payload);
         return;
       case ws::Event::kPing:
-        if (state_.open() && spill().proto.size() < kMaxProtocolBytes)
-          spill_->proto += ws::encode_frame(ws::Opcode::kPong, ev.payload);
+        if (state_.open()) out_.add_protocol(ws::encode_frame(ws::Opcode::kPong, ev.payload), kMaxProtocolBytes);
         return;
       case ws::Event::kPong:
         return;
@@ -202,7 +208,7 @@ class WsConn final : public Subscriber,
   }
   std::size_t backlog() const { return shared_.config.limits.send_backlog_bytes; }
   // Frames are taken from the mailbox only while open and nothing waits.
-  bool wants_frames() const { return state_.open() && !has_unsent(); }
+  bool wants_frames() const { return state_.open() && !out_.has_unsent(); }
 
   // Queues the connection on its loop (the mailbox said no thread runs it).
   void wake() { loop_.wake(shared_from_this()); }
@@ -224,70 +230,25 @@ class WsConn final : public Subscriber,
   // the mailbox, all in one sendmsg() when the socket takes them.
   void pump(Scratch& s) {
     if (state_.done()) return;
-    if (has_unsent()) {
-      if (write_waiting_ || !write(spill_->unsent, spill_->unsent_off)) return;
+    if (write_waiting_ && out_.has_unsent()) return;
+    const WsOutput::Progress p = out_.write(sock_.native_handle(), s.frames, op_, s.items, shared_.metrics);
+    if (p.status == WsOutput::Progress::kFailed) return abort_io();
+    if (p.unblocked) {
+      state_.unblocked();
+      mailbox_.clear_unsent();
     }
-    auto& items = s.items;
-    if (has_proto()) {
-      items.push_back(OutFrame::raw(std::make_shared<const std::string>(std::move(spill_->proto))));
-      std::string().swap(spill_->proto);
-    }
-    for (Frame& f : s.frames) {
-      if (!f.bytes) continue;
-      items.push_back(OutFrame::framed(op_, std::move(f.bytes), f.published));
-    }
-    s.frames.clear();
-    if (!items.empty()) {
-      std::size_t off = 0;
-      write(items, off);
-      items.clear();
-      if (state_.done() || has_unsent()) return;
+    if (p.status == WsOutput::Progress::kBlocked) {
+      state_.blocked(steady_ms());
+      mailbox_.set_unsent(p.unsent_bytes, backlog());
+      return wait_write();
     }
     state_.opened();  // the 101 is out
-    release_spill();
-    if (!has_proto() && state_.may_shut_down(input_.broken())) {
+    if (!out_.has_protocol() && state_.may_shut_down(input_.broken())) {
       // Our close frame is out and theirs came (or cannot be read): send our
       // FIN and wait for theirs (Beast's teardown).
       ::shutdown(sock_.native_handle(), SHUT_WR);
       state_.draining();
     }
-  }
-
-  // Writes items (from `off` bytes into the first). True when all are
-  // written; otherwise the rest is in the spill's unsent and a write wait is
-  // armed (or the connection is done).
-  bool write(std::vector<OutFrame>& items, std::size_t& off) {
-    GatherResult r = gather_write(sock_.native_handle(), items, off, shared_.metrics);
-    if (r.failed) {
-      abort_io();
-      return false;
-    }
-    const std::size_t first = r.done;
-    off = r.off;
-    if (first == items.size()) {
-      if (spill_ && &items == &spill_->unsent) {
-        std::vector<OutFrame>().swap(spill_->unsent);
-        spill_->unsent_off = 0;
-        state_.unblocked();
-        mailbox_.clear_unsent();
-      }
-      return true;
-    }
-    // Blocked: keep the rest (whole frames: they are already committed).
-    Spill& sp = spill();
-    if (&items != &sp.unsent) {
-      sp.unsent.assign(std::make_move_iterator(items.begin() + static_cast<std::ptrdiff_t>(first)),
-                       std::make_move_iterator(items.end()));
-      sp.unsent_off = off;
-    } else {
-      sp.unsent.erase(sp.unsent.begin(), sp.unsent.begin() + static_cast<std::ptrdiff_t>(first));
-    }
-    state_.blocked(steady_ms());
-    std::size_t bytes = 0;
-    for (const OutFrame& o : sp.unsent) bytes += o.size();
-    mailbox_.set_unsent(bytes - sp.unsent_off, backlog());
-    wait_write();
-    return false;
   }
 
   void wait_write() {
@@ -315,10 +276,8 @@ class WsConn final : public Subscriber,
     }
     const std::int64_t now = steady_ms();
     state_.received(now);
-    if (!input_.broken() && state_.phase() != WsState::Phase::kDraining) {
+    if (!input_.broken() && state_.phase() != WsState::Phase::kDraining)
       input_.feed(s.read, static_cast<std::size_t>(n), now, *this);
-      release_spill();
-    }
     if (!state_.done()) wait_read();
   }
 
@@ -344,25 +303,27 @@ class WsConn final : public Subscriber,
                           req.request_id)));
       return;
     }
+    // The confirmation is encoded now: its answer then takes the mailbox's
+    // lock at once (between the first view's delivery, which adds the topic,
+    // and the answer, the subscribe counts twice against the cap).
+    std::shared_ptr<const std::string> confirmation;
+    if (!req.request_id.empty())
+      confirmation = std::make_shared<const std::string>(encode_subscribed(req.request_id, format_));
     auto self = shared_from_this();
-    shared_.service.subscribe(req, self, [self, id = req.request_id](SubscribeResult r) {
-      self->on_subscribed(r, id);
+    shared_.service.subscribe(req, self, [self, id = req.request_id, confirmation](SubscribeResult r) {
+      self->on_subscribed(r, id, confirmation);
     });
   }
 
   // Any thread (usually the shard's): the answer to a subscribe.
-  void on_subscribed(const SubscribeResult& r, const std::string& request_id) {
+  void on_subscribed(const SubscribeResult& r, const std::string& request_id,
+                     std::shared_ptr<const std::string> confirmation) {
     if (r.error != Error::kOk) {
       const bool auth = r.error == Error::kUnauthorized || r.error == Error::kForbidden;
-      if (mailbox_.subscribe_failed(std::make_shared<const std::string>(encode_ws_error(
-                                        to_string(r.error), r.message, format_, request_id)),
-                                    auth))
-        wake();
+      auto encode = [&] { return encode_ws_error(to_string(r.error), r.message, format_, request_id); };
+      if (mailbox_.subscribe_failed(encode, auth)) wake();
       return;
     }
-    std::shared_ptr<const std::string> confirmation;
-    if (!request_id.empty())
-      confirmation = std::make_shared<const std::string>(encode_subscribed(request_id, format_));
     bool wake_now = false;
     if (mailbox_.subscribe_ok(r.topic, r.topic2, std::move(confirmation), &wake_now)) {
       if (wake_now) wake();
@@ -384,7 +345,7 @@ class WsConn final : public Subscriber,
         shared_.metrics.ws_closed_slow.fetch_add(1, std::memory_order_relaxed);
         return begin_close(kCloseTooSlow, "too slow: a write stayed pending");
       case WsState::Due::kPing:
-        if (spill().proto.size() < kMaxProtocolBytes) spill_->proto += ws::encode_frame(ws::Opcode::kPing, "");
+        out_.add_protocol(ws::encode_frame(ws::Opcode::kPing, ""), kMaxProtocolBytes);
         return;
     }
   }
@@ -401,7 +362,7 @@ class WsConn final : public Subscriber,
   void start_closing(std::string close_body) {
     mailbox_.close();
     unregister();
-    spill().proto += ws::encode_frame(ws::Opcode::kClose, close_body);
+    out_.add_protocol(ws::encode_frame(ws::Opcode::kClose, close_body));
     state_.closing(steady_ms());
   }
 
@@ -414,7 +375,7 @@ class WsConn final : public Subscriber,
     unregister();
     beast::error_code ec;
     sock_.close(ec);  // ends the pending waits
-    spill_.reset();
+    out_.reset();
     input_.reset();
   }
 
@@ -438,23 +399,7 @@ class WsConn final : public Subscriber,
   bool write_waiting_ = false;
   bool unregistered_ = false;
   WsInput input_;
-  // Bytes a connection holds only for a while (an idle one has none).
-  struct Spill {
-    std::string proto;             // protocol frames to write (101, pong, ping, close; raw)
-    std::vector<OutFrame> unsent;  // the rest of a blocked write
-    std::size_t unsent_off = 0;    // bytes of unsent[0] already written
-    bool empty() const { return proto.empty() && unsent.empty(); }
-  };
-  Spill& spill() {
-    if (!spill_) spill_ = std::make_unique<Spill>();
-    return *spill_;
-  }
-  void release_spill() {
-    if (spill_ && spill_->empty()) spill_.reset();
-  }
-  bool has_unsent() const { return spill_ && !spill_->unsent.empty(); }
-  bool has_proto() const { return spill_ && !spill_->proto.empty(); }
-  std::unique_ptr<Spill> spill_;
+  WsOutput out_;
 
   // Shared with the shard threads (its own mutex).
   WsMailbox mailbox_;

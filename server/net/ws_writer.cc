@@ -73,4 +73,63 @@ GatherResult gather_write(int fd, std::vector<OutFrame>& items, std::size_t off,
   return {first, off, false};
 }
 
+void WsOutput::add_protocol(std::string_view frame, std::size_t limit) {
+  Held& h = held();
+  if (h.proto.size() < limit) h.proto += frame;
+}
+
+WsOutput::Progress WsOutput::write(int fd, std::vector<Frame>& views, ws::Opcode op,
+                                   std::vector<OutFrame>& scratch, Metrics& metrics) {
+  Progress p;
+  if (has_unsent()) {
+    p = write_items(fd, held_->unsent, held_->unsent_off, metrics);
+    if (p.status != Progress::kWritten) return p;
+    p.unblocked = true;
+  }
+  auto& items = scratch;
+  if (has_protocol()) {
+    items.push_back(OutFrame::raw(std::make_shared<const std::string>(std::move(held_->proto))));
+    std::string().swap(held_->proto);
+  }
+  for (Frame& f : views) {
+    if (!f.bytes) continue;
+    items.push_back(OutFrame::framed(op, std::move(f.bytes), f.published));
+  }
+  views.clear();
+  if (!items.empty()) {
+    Progress q = write_items(fd, items, 0, metrics);
+    items.clear();
+    q.unblocked = p.unblocked;
+    p = q;
+  }
+  if (p.status == Progress::kWritten) held_.reset();
+  return p;
+}
+
+WsOutput::Progress WsOutput::write_items(int fd, std::vector<OutFrame>& items, std::size_t off,
+                                         Metrics& metrics) {
+  GatherResult r = gather_write(fd, items, off, metrics);
+  if (r.failed) return {Progress::kFailed, false, 0};
+  Held* h = held_.get();
+  if (r.done == items.size()) {
+    if (h && &items == &h->unsent) {
+      std::vector<OutFrame>().swap(h->unsent);
+      h->unsent_off = 0;
+    }
+    return {};
+  }
+  // Blocked: keep the rest (whole frames: they are already committed).
+  h = &held();
+  const auto first = static_cast<std::ptrdiff_t>(r.done);
+  if (&items != &h->unsent) {
+    h->unsent.assign(std::make_move_iterator(items.begin() + first), std::make_move_iterator(items.end()));
+  } else {
+    h->unsent.erase(h->unsent.begin(), h->unsent.begin() + first);
+  }
+  h->unsent_off = r.off;
+  std::size_t bytes = 0;
+  for (const OutFrame& o : h->unsent) bytes += o.size();
+  return {Progress::kBlocked, false, bytes - h->unsent_off};
+}
+
 }  // namespace qc::gw::net

@@ -144,7 +144,7 @@ TEST(WsMailbox, TheFifthFailedSubscribeClosesWithPolicy) {
   WsMailbox box(metrics);
   for (int i = 0; i < WsMailbox::kMaxFailedSubscribes; ++i) {
     box.reserve_subscribe(100);
-    box.subscribe_failed(bytes("e"), /*auth_failure=*/true);
+    box.subscribe_failed([] { return std::string("e"); }, /*auth_failure=*/true);
   }
   std::vector<Frame> frames;
   WsMailbox::Mail mail;
@@ -154,7 +154,7 @@ TEST(WsMailbox, TheFifthFailedSubscribeClosesWithPolicy) {
   WsMailbox other(metrics);
   for (int i = 0; i < 10; ++i) {
     other.reserve_subscribe(100);
-    other.subscribe_failed(bytes("e"), /*auth_failure=*/false);
+    other.subscribe_failed([] { return std::string("e"); }, /*auth_failure=*/false);
   }
   ASSERT_TRUE(other.claim(0, true, &frames, &mail));
   EXPECT_EQ(mail.close, 0);
@@ -170,6 +170,10 @@ TEST(WsMailbox, AnAnswerAfterTheCloseIsLeftToTheCaller) {
   EXPECT_FALSE(box.subscribe_ok("p:1", "", bytes("ok"), &wake));
   EXPECT_FALSE(wake);
   EXPECT_EQ(box.topic_count(), 0u);
+  box.reserve_subscribe(10);
+  bool encoded = false;
+  EXPECT_FALSE(box.subscribe_failed([&] { encoded = true; return std::string("e"); }, true));
+  EXPECT_FALSE(encoded);  // nothing is queued for a closing connection
 }
 
 TEST(WsMailbox, LongTopicsAndManyOfThem) {

@@ -146,5 +146,87 @@ TEST(WsWriter, AClosedPeerFails) {
   EXPECT_EQ(metrics.ws_frames_sent.load(), 0u);
 }
 
+Frame view(std::string payload) { return Frame{shared(std::move(payload)), {}}; }
+std::string text_frame(const std::string& payload) {
+  return wire(OutFrame::framed(ws::Opcode::kText, shared(payload), {}));
+}
+
+TEST(WsOutput, ProtocolFramesGoOutBeforeViews) {
+  Pair p;
+  Metrics metrics;
+  WsOutput out;
+  out.add_protocol("HTTP/1.1 101\r\n\r\n");
+  out.add_protocol(ws::encode_frame(ws::Opcode::kPong, "x"));
+  EXPECT_TRUE(out.has_protocol());
+  std::vector<Frame> views{view("v1"), Frame{}, view("v2")};  // an empty slot is skipped
+  std::vector<OutFrame> scratch;
+  WsOutput::Progress r = out.write(p.writer(), views, ws::Opcode::kText, scratch, metrics);
+  EXPECT_EQ(r.status, WsOutput::Progress::kWritten);
+  EXPECT_FALSE(r.unblocked);
+  EXPECT_TRUE(views.empty());
+  EXPECT_TRUE(scratch.empty());
+  EXPECT_FALSE(out.has_protocol());
+  EXPECT_EQ(p.drain(), "HTTP/1.1 101\r\n\r\n" + ws::encode_frame(ws::Opcode::kPong, "x") +
+                           text_frame("v1") + text_frame("v2"));
+}
+
+TEST(WsOutput, ProtocolFramesBeyondTheLimitAreDropped) {
+  Pair p;
+  Metrics metrics;
+  WsOutput out;
+  out.add_protocol("abcd", 4);
+  out.add_protocol("efgh", 4);  // 4 bytes already wait: dropped
+  out.add_protocol("ijkl");     // no limit (a close frame)
+  std::vector<Frame> none;
+  std::vector<OutFrame> scratch;
+  out.write(p.writer(), none, ws::Opcode::kText, scratch, metrics);
+  EXPECT_EQ(p.drain(), "abcdijkl");
+}
+
+TEST(WsOutput, KeepsTheRestOfABlockedWriteAndSendsItFirst) {
+  Pair p;
+  Metrics metrics;
+  WsOutput out;
+  std::vector<OutFrame> scratch;
+  const std::string big(400000, 'b');
+  std::vector<Frame> views{view(big), view(big), view(big), view(big)};
+  WsOutput::Progress r = out.write(p.writer(), views, ws::Opcode::kBinary, scratch, metrics);
+  ASSERT_EQ(r.status, WsOutput::Progress::kBlocked);
+  EXPECT_TRUE(out.has_unsent());
+  EXPECT_GT(r.unsent_bytes, 0u);
+  std::string got = p.drain();
+  EXPECT_EQ(got.size() + r.unsent_bytes, 4 * (big.size() + 10));  // 64-bit length headers
+
+  // Meanwhile a pong and a view are queued; they follow the rest.
+  out.add_protocol(ws::encode_frame(ws::Opcode::kPong, ""));
+  std::vector<Frame> later{view("late")};
+  bool unblocked = false;
+  for (int round = 0; round < 1000 && out.has_unsent(); ++round) {
+    r = out.write(p.writer(), later, ws::Opcode::kBinary, scratch, metrics);
+    ASSERT_NE(r.status, WsOutput::Progress::kFailed);
+    unblocked = unblocked || r.unblocked;
+    got += p.drain();
+  }
+  EXPECT_TRUE(unblocked);
+  EXPECT_EQ(r.status, WsOutput::Progress::kWritten);
+  EXPECT_TRUE(later.empty());
+  const std::string one = wire(OutFrame::framed(ws::Opcode::kBinary, shared(big), {}));
+  EXPECT_EQ(got, one + one + one + one + ws::encode_frame(ws::Opcode::kPong, "") +
+                     wire(OutFrame::framed(ws::Opcode::kBinary, shared("late"), {})));
+  EXPECT_EQ(metrics.ws_frames_sent.load(), 5u);
+}
+
+TEST(WsOutput, AClosedPeerFails) {
+  Pair p;
+  Metrics metrics;
+  p.close_reader();
+  WsOutput out;
+  out.add_protocol("x");
+  std::vector<Frame> none;
+  std::vector<OutFrame> scratch;
+  EXPECT_EQ(out.write(p.writer(), none, ws::Opcode::kText, scratch, metrics).status,
+            WsOutput::Progress::kFailed);
+}
+
 }  // namespace
 }  // namespace qc::gw::net
