@@ -395,9 +395,9 @@ class WsConn final : public Subscriber,
   const ws::Opcode op_;
 
   // The running network thread only.
-  WsState state_;
-  bool write_waiting_ = false;
+  bool write_waiting_ = false;  // (next to the two bytes above: no padding)
   bool unregistered_ = false;
+  WsState state_;
   WsInput input_;
   WsOutput out_;
 
