@@ -12,6 +12,14 @@ using Phase = WsState::Phase;
 
 const WsTimeouts kT{/*handshake_ms=*/5000, /*idle_ms=*/60000, /*slow_ms=*/10000};
 
+// A connection started at `at` whose 101 is out.
+WsState opened_at(std::int64_t at) {
+  WsState s;
+  s.start(at);
+  s.opened();
+  return s;
+}
+
 TEST(WsState, SweepPeriodIsAQuarterOfTheShortestTimeoutWithinBounds) {
   EXPECT_EQ(kT.sweep_period_ms(), 1000);  // 5000 / 4 = 1250, at most 1000
   EXPECT_EQ((WsTimeouts{400, 60000, 10000}.sweep_period_ms()), 100);
@@ -26,17 +34,13 @@ TEST(WsState, HandshakeTimeoutUntilThe101IsOut) {
   EXPECT_EQ(s.sweep(5999, kT), Due::kNothing);
   EXPECT_EQ(s.sweep(6000, kT), Due::kAbort);
 
-  WsState t;
-  t.start(1000);
-  t.opened();
+  WsState t = opened_at(1000);
   EXPECT_EQ(t.deadline(kT), 31000);  // the ping at idle / 2
   EXPECT_EQ(t.sweep(6000, kT), Due::kNothing);
 }
 
 TEST(WsState, PingsOnceAtHalfTheIdleTimeoutThenAborts) {
-  WsState s;
-  s.start(0);
-  s.opened();
+  WsState s = opened_at(0);
   EXPECT_EQ(s.sweep(29999, kT), Due::kNothing);
   EXPECT_EQ(s.sweep(30000, kT), Due::kPing);
   EXPECT_EQ(s.sweep(30001, kT), Due::kNothing);  // once per silence
@@ -45,9 +49,7 @@ TEST(WsState, PingsOnceAtHalfTheIdleTimeoutThenAborts) {
 }
 
 TEST(WsState, ReceivingRestartsTheIdleTimerAndAllowsAnotherPing) {
-  WsState s;
-  s.start(0);
-  s.opened();
+  WsState s = opened_at(0);
   EXPECT_EQ(s.sweep(30000, kT), Due::kPing);
   s.received(40000);
   EXPECT_EQ(s.deadline(kT), 70000);
@@ -56,9 +58,7 @@ TEST(WsState, ReceivingRestartsTheIdleTimerAndAllowsAnotherPing) {
 }
 
 TEST(WsState, AWritePendingTooLongIsTooSlow) {
-  WsState s;
-  s.start(0);
-  s.opened();
+  WsState s = opened_at(0);
   s.blocked(1000);
   s.blocked(5000);  // still the first time
   EXPECT_EQ(s.deadline(kT), 11000);
@@ -69,9 +69,7 @@ TEST(WsState, AWritePendingTooLongIsTooSlow) {
 }
 
 TEST(WsState, ClosingAndDrainingEndAfterTheHandshakeTimeout) {
-  WsState s;
-  s.start(0);
-  s.opened();
+  WsState s = opened_at(0);
   EXPECT_TRUE(s.open());
   EXPECT_FALSE(s.may_shut_down(true));  // only while closing
   s.closing(2000);
