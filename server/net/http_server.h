@@ -17,14 +17,17 @@
 // committed and answered by the runtime), then stops.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 
-#include "server/infra/config.h"
-#include "server/infra/metrics.h"
-#include "server/api/service.h"
-
 namespace qc::gw {
+
+// Declared only: this header (what queuecastd's main sees of the network)
+// includes nothing of the engine.
+class Service;
+struct Config;
+struct Metrics;
 
 class Server {
  public:

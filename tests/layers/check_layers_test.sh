@@ -29,9 +29,13 @@ bad server/runtime/a.cc '#include "server/api/service.h"' 'server/runtime/ must 
 bad server/infra/a.cc '#include "server/runtime/auth.h"' 'server/infra/ must not include'
 bad cli/a.cc '#include "server/runtime/shard.h"' 'cli/ must not include'
 bad server/api/a.cc '#include "../../engine/engine.h"' "climbs with '..'"
+bad server/net/ws_x.h '#include <boost/beast/core.hpp>' 'Beast/Asio only in'
+bad server/net/ws_x.cc '#include "server/net/net.h"' 'Beast/Asio only in'
+bad server/api/a.cc '#include <boost/asio.hpp>' 'Beast/Asio only in'
 
 # Allowed includes pass.
-rm -rf "$tmp/t"; mkdir -p "$tmp/t/planning" "$tmp/t/server/api"
+rm -rf "$tmp/t"; mkdir -p "$tmp/t/planning" "$tmp/t/server/api" "$tmp/t/server/net"
+printf '#include <boost/beast/core.hpp>\n#include "server/net/net.h"\n' > "$tmp/t/server/net/ws_session.cc"
 printf '#include <vector>\n#include "engine/engine.h"\n#include "planning/x.h"\n' > "$tmp/t/planning/a.cc"
 printf '#include "server/runtime/shard.h"\n#include "proto/codec.h"\n#include <boost/json.hpp>\n' > "$tmp/t/server/api/a.cc"
 "$CHECK" "$tmp/t" || { echo "FAIL: allowed includes refused"; exit 1; }
