@@ -99,6 +99,11 @@ TEST(Runtime, ManyConcurrentCommandsShareGroupCommits) {
   auto rt = f.start();
   ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
   int before = f.journal->appends;
+  // A slow disk: every append waits until all the commands are queued, so
+  // the commands behind the first commit are at hand together. A shard that
+  // grouped nothing would still append once per applied command (16 appends
+  // of one record each); grouping carries many in one append.
+  f.journal->hold_appends();
   constexpr int kN = 200;
   std::vector<std::promise<CommandOutcome>> ps(kN);
   for (int i = 0; i < kN; ++i) {
@@ -109,11 +114,13 @@ TEST(Runtime, ManyConcurrentCommandsShareGroupCommits) {
     r.done = [&ps, i](CommandOutcome o) { ps[i].set_value(std::move(o)); };
     rt->submit(std::move(r));
   }
+  f.journal->release_appends();
   int ok = 0;
   for (auto& p : ps) ok += p.get_future().get().error == Error::kOk;
   EXPECT_EQ(ok, 16);  // W = 4 x 4
   EXPECT_EQ(f.store->last_seq(), 1u + 16u);
-  EXPECT_LE(f.journal->appends - before, 16);  // never more than one append per applied command
+  EXPECT_LT(f.journal->appends - before, 16);  // fewer appends than applied commands
+  EXPECT_GT(f.journal->largest_batch.load(), 1u);  // an append carried several commands
 }
 
 TEST(Runtime, IdempotencyKeysSurviveARestart) {
