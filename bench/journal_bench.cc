@@ -46,10 +46,10 @@
 #include "store/checkpoint.h"
 #include "store/journal.h"
 #include "store/recovery.h"
-#include "tests/journal/clinic.h"
-#include "tests/journal/http_client.h"
-#include "tests/journal/test_redis.h"
-#include "tests/journal/test_server.h"
+#include "tests/support/clinic.h"
+#include "tests/support/http_client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/daemon.h"
 #include "proto/codec.h"
 
 #include <arpa/inet.h>
@@ -520,11 +520,11 @@ int e2e_bench(const Args& a) {
   }
   std::vector<std::string> prefix;
   if (a.server_cpu >= 0) prefix = {"taskset", "-c", std::to_string(a.server_cpu)};
-  testing::ServerProcess server(a.queuecastd,
-                                {"--config", dir + "/config.json", "--store", store.url,
-                                 "--data-dir", dir, "--io-threads", std::to_string(a.io_threads),
-                                 "--shards", std::to_string(a.shards)},
-                                dir + "/queuecastd.log", prefix);
+  qc::test::Daemon server(a.queuecastd,
+                          {"--config", dir + "/config.json", "--store", store.url,
+                           "--data-dir", dir, "--io-threads", std::to_string(a.io_threads),
+                           "--shards", std::to_string(a.shards)},
+                          dir + "/queuecastd.log", prefix);
   if (!server.start()) {
     std::fprintf(stderr, "queuecastd did not start (%s/queuecastd.log)\n", dir.c_str());
     return 1;
@@ -535,7 +535,7 @@ int e2e_bench(const Args& a) {
     testing::HttpClient admin(server.port());
     for (int s = 0; s < a.clients; ++s) {
       const SessionSpec spec =
-          testing::load_session("b" + std::to_string(s), "Dr. " + std::to_string(s), "bench", now);
+          qc::test::load_session("b" + std::to_string(s), "Dr. " + std::to_string(s), "bench", now);
       auto r = admin.request("POST", "/v1/commands",
                              codec::command_to_json(Command{Actor{}, CreateSession{spec}}, 0),
                              "Authorization: Bearer crash-admin\r\n");

@@ -1,0 +1,445 @@
+// Randomized test of the engine against the reference model
+// (reference_model.h): long seeded sequences of commands of every kind,
+// valid and invalid, with moving time, several sessions per day over several
+// days, booking-pool commands included. After every command the two must
+// agree on: accepted or rejected (and the error code), the call order and
+// the CALLED ticket of every session of the day, and every ticket's state.
+//
+// QC_SEED=<n> chooses another seed (default fixed for CI); QC_MODEL_COMMANDS
+// the total number of commands (default 100,000). On a disagreement the test
+// prints the seed and the shortest failing prefix it could find, as JSON
+// Lines that `queuecast replay` reads.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <map>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <variant>
+#include <vector>
+
+#include "engine/engine.h"
+#include "tests/support/command_generator.h"
+#include "tests/support/reference_model.h"
+
+namespace qc::model_test {
+namespace {
+
+// ------------------------------------------------------------ comparison --
+
+std::string state_name(std::optional<TicketState> s) {
+  return s ? std::string(to_string(*s)) : std::string("(none)");
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + v[i];
+  return out + "]";
+}
+
+
+std::string ints_of(const std::vector<std::int32_t>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? " " : "") + std::to_string(v[i]);
+  return out + "]";
+}
+
+// Compares one session; empty string when they agree. With `capacity`, also
+// the units left per slot (docs/engine.md "Views": appointment_left is the
+// general pool, reserved_left the unreleased reserved shares, walkin_left
+// the free walk-in units).
+std::string compare_session(const Engine& engine, const model::Model& m, const model::Session& s,
+                            bool capacity, Time now) {
+  const std::string& sid = s.spec.session_id;
+  if (capacity) {
+    std::optional<StaffView> v = engine.staff_view(sid, now);
+    if (!v) return "session " + sid + ": no staff view";
+    const std::vector<std::int32_t>& a = s.a_left;
+    std::vector<std::int32_t> r(a.size(), 0);
+    for (const model::Reserve& res : s.reserves)
+      if (!res.released)
+        for (std::size_t i = 0; i < r.size(); ++i) r[i] += res.left[i];
+    if (v->appointment_left != a || v->reserved_left != r || v->walkin_left != s.w_left)
+      return "session " + sid + ": units left engine A" + ints_of(v->appointment_left) + " R" +
+             ints_of(v->reserved_left) + " W" + ints_of(v->walkin_left) + ", model A" + ints_of(a) +
+             " R" + ints_of(r) + " W" + ints_of(s.w_left);
+  }
+  std::vector<std::string> eo = engine.waiting_order(sid);
+  std::vector<std::string> mo = m.waiting_order(sid);
+  if (eo != mo) return "session " + sid + ": call order engine " + join(eo) + " model " + join(mo);
+  std::optional<std::string> ec = engine.called_ticket(sid);
+  std::optional<std::string> mc = m.called_ticket(sid);
+  if (ec != mc)
+    return "session " + sid + ": CALLED engine " + ec.value_or("(none)") + " model " + mc.value_or("(none)");
+  for (const model::Ticket& t : s.tickets) {
+    std::optional<TicketState> es = engine.ticket_state(t.id);
+    if (es != std::optional<TicketState>(t.state))
+      return "ticket " + t.id + ": engine " + state_name(es) + " model " + state_name(t.state);
+  }
+  return "";
+}
+
+// The engine and the model side by side.
+class Pair {
+ public:
+  explicit Pair(EngineOptions options = {}) : engine_(options), model_(options) {}
+
+  // Applies one step to both; returns a description of the first
+  // disagreement, or "" when they agree. `full` compares every session,
+  // otherwise the sessions not closed in the model (closed ones never change)
+  // and those this step closed; `capacity` adds the units left per slot.
+  std::string apply(const Step& st, bool full, bool capacity) {
+    events_.clear();
+    Error ee = engine_.apply_into(st.cmd, st.now, &events_, &message_);
+    Error me = model_.apply(st.cmd, st.now);
+    last_error_ = ee;
+    if (ee != me) {
+      return std::string("result: engine ") + std::string(to_string(ee)) +
+             (ee != Error::kOk ? " (" + message_ + ")" : "") + ", model " +
+             std::string(to_string(me));
+    }
+    for (const model::Session& s : model_.sessions()) {
+      if (!full && s.status == SessionStatus::kClosed && !just_closed(s)) continue;
+      std::string d = compare_session(engine_, model_, s, capacity, st.now);
+      if (!d.empty()) return d;
+    }
+    if (engine_.session_ids().size() != model_.sessions().size())
+      return "session count: engine " + std::to_string(engine_.session_ids().size()) + " model " +
+             std::to_string(model_.sessions().size());
+    return "";
+  }
+  const model::Model& model() const { return model_; }
+  const Engine& engine() const { return engine_; }
+  const std::vector<Event>& events() const { return events_; }
+  Error last_error() const { return last_error_; }
+
+ private:
+  // A session closed by this step still gets compared once.
+  bool just_closed(const model::Session& s) const {
+    for (const Event& e : events_)
+      if (e.session_id == s.spec.session_id) return true;
+    return false;
+  }
+
+  Engine engine_;
+  model::Model model_;
+  std::vector<Event> events_;
+  std::string message_;
+  Error last_error_ = Error::kOk;
+};
+
+struct Failure {
+  std::size_t index = 0;  // the step that disagreed
+  std::string what;
+};
+
+// Replays `steps` on a fresh pair; the first disagreement, if any.
+std::optional<Failure> run_steps(const std::vector<Step>& steps, const EngineOptions& options) {
+  Pair p(options);
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    std::string d = p.apply(steps[i], /*full=*/false, /*capacity=*/true);  // every step
+    if (!d.empty()) return Failure{i, d};
+  }
+  return std::nullopt;
+}
+
+// Shrinks a failing sequence: cut after the first failing step, then drop
+// earlier steps one by one (last to first) while that step still fails.
+std::vector<Step> shrink(std::vector<Step> steps, Failure* failure, const EngineOptions& options) {
+  // The run checks some things only now and then; with every check at every
+  // step the first failing command may come earlier.
+  if (std::optional<Failure> exact = run_steps(steps, options)) *failure = *exact;
+  steps.resize(failure->index + 1);
+  // Only the quality of the report depends on this deadline, never the verdict.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  for (bool changed = true; changed;) {  // passes until nothing more can go
+    changed = false;
+    for (std::size_t j = steps.size() - 1; j-- > 0;) {
+      if (std::chrono::steady_clock::now() > deadline) return steps;  // keep what we have
+      std::vector<Step> trial = steps;
+      trial.erase(trial.begin() + static_cast<std::ptrdiff_t>(j));
+      // Keep the removal only if the same (last) command still fails.
+      std::optional<Failure> f = run_steps(trial, options);
+      if (f && f->index + 1 == trial.size()) {
+        steps = std::move(trial);
+        *failure = *f;
+        changed = true;
+      }
+    }
+  }
+  return steps;
+}
+
+constexpr std::size_t kSequenceLength = 2000;
+
+// Engine options of sequence k: every third sequence the defaults, the
+// others small limits and short windows so that booking limits, bans and
+// their expiry, hold expiry and the automatic close all happen often.
+EngineOptions options_for(std::uint64_t seed, std::uint64_t k) {
+  EngineOptions o;
+  if (k % 3 == 0) return o;
+  std::mt19937_64 rng(seed ^ 0x5eed);
+  o.max_active_bookings = 1 + static_cast<std::int32_t>(rng() % 3);
+  o.noshow_threshold = 1 + static_cast<std::int32_t>(rng() % 3);
+  o.noshow_window = (rng() % 2 ? 5 : 90) * kDay;
+  o.ban = (rng() % 2 ? 3 : 30) * kDay;
+  o.default_hold_ttl = (rng() % 2 ? 40 : 15) * kMinute;
+  o.auto_close_grace = (rng() % 2 ? 30 : 240) * kMinute;
+  return o;
+}
+
+std::string replay_flags(const EngineOptions& o) {
+  return "--max-active-bookings " + std::to_string(o.max_active_bookings) +
+         " --noshow-threshold " + std::to_string(o.noshow_threshold) +
+         " --noshow-window-days " + std::to_string(o.noshow_window / kDay) + " --ban-days " +
+         std::to_string(o.ban / kDay) + " --hold-ttl-minutes " +
+         std::to_string(o.default_hold_ttl / kMinute) + " --auto-close-grace-minutes " +
+         std::to_string(o.auto_close_grace / kMinute);
+}
+
+// What the run exercised (a generator that only produces rejections, or
+// never reaches a rule, tests little).
+struct Coverage {
+  std::map<std::string, std::pair<int, int>> commands;  // name -> (accepted, rejected)
+  std::map<Error, int> results;
+  std::size_t accepted = 0;
+};
+
+// Generates one sequence against a fresh pair; on a disagreement returns the
+// steps up to and including the failing one.
+std::optional<std::pair<std::vector<Step>, Failure>> run_sequence(std::uint64_t seed,
+                                                                  std::size_t length,
+                                                                  const EngineOptions& options,
+                                                                  Coverage* coverage) {
+  Generator gen(seed);
+  Pair pair(options);
+  std::vector<Step> steps;
+  steps.reserve(length);
+  for (std::size_t i = 0; i < length; ++i) {
+    steps.push_back(gen.next(pair.model()));
+    bool full = (i % 500 == 499) || i + 1 == length;
+    bool capacity = (i % 100 == 99) || i + 1 == length;
+    std::string d = pair.apply(steps.back(), full, capacity);
+    if (!d.empty()) return std::make_pair(std::move(steps), Failure{i, d});
+    Error e = pair.last_error();
+    auto& c = coverage->commands[std::string(command_name(steps.back().cmd.body))];
+    (e == Error::kOk ? c.first : c.second)++;
+    coverage->results[e]++;
+    if (e == Error::kOk) ++coverage->accepted;
+  }
+  return std::nullopt;
+}
+
+// ------------------------------------------------------------------ tests --
+
+TEST(ReferenceModel, RandomizedSequencesAgreeWithTheEngine) {
+  const std::uint64_t seed = env_u64("QC_SEED", 20261123);
+  const std::size_t total = env_u64("QC_MODEL_COMMANDS", 100000);
+  std::size_t done = 0;
+  Coverage coverage;
+  for (std::uint64_t k = 0; done < total; ++k) {
+    std::size_t length = std::min(kSequenceLength, total - done);
+    std::uint64_t sub = mix(seed ^ mix(k));
+    EngineOptions options = options_for(sub, k);
+    auto failed = run_sequence(sub, length, options, &coverage);
+    done += length;
+    if (!failed) continue;
+    Failure f = failed->second;
+    std::string first = f.what;
+    std::size_t first_index = f.index;
+    std::vector<Step> shortest = shrink(std::move(failed->first), &f, options);
+    std::ostringstream out;
+    out << "engine and reference model disagree.\n  QC_SEED=" << seed << " sequence " << k
+        << ", command " << first_index << ": " << first << "\n  shortest failing prefix ("
+        << shortest.size() << " commands; the last one fails: " << f.what
+        << "), replay with `queuecast replay " << replay_flags(options) << "`:\n";
+    for (const Step& st : shortest) out << to_json_line(st) << "\n";
+    FAIL() << out.str();
+  }
+  if (std::getenv("QC_MODEL_STATS")) {
+    for (auto& [name, c] : coverage.commands)
+      std::printf("%-18s ok %7d rejected %7d\n", name.c_str(), c.first, c.second);
+    for (auto& [e, n] : coverage.results)
+      std::printf("%-24s %7d\n", std::string(to_string(e)).c_str(), n);
+  }
+  if (total < 50000) return;  // a short run (QC_MODEL_COMMANDS) proves nothing about coverage
+  EXPECT_GT(coverage.accepted, total / 3) << "too few commands were accepted";
+  for (const char* name : {"book", "hold", "confirm", "release", "cancel", "register_walk_in",
+                           "check_in", "call_next", "call_ticket", "recall", "complete",
+                           "mark_missed", "return", "move_to_next", "pause", "resume",
+                           "suspend_session", "close_session", "create_session", "doctor_leave",
+                           "undo"}) {
+    EXPECT_GT(coverage.commands[name].first, 0) << name << " never accepted";
+    EXPECT_GT(coverage.commands[name].second, 0) << name << " never rejected";
+  }
+  for (Error e : {Error::kUnknownSession, Error::kUnknownTicket, Error::kWrongState,
+                  Error::kNotOpenYet, Error::kSessionClosed, Error::kSessionPaused,
+                  Error::kNoCapacity, Error::kCancelDeadlinePassed, Error::kAlreadyBooked,
+                  Error::kBlacklisted, Error::kHoldExpired, Error::kInvalidArgument,
+                  Error::kAlreadyExists, Error::kUnknownHold, Error::kBookingLimit,
+                  Error::kWindowClosed, Error::kUnknownChannel, Error::kNothingToUndo,
+                  Error::kUndoExpired}) {
+    EXPECT_GT(coverage.results[e], 0) << to_string(e) << " never produced";
+  }
+}
+
+}  // namespace
+}  // namespace qc::model_test
+
+namespace qc::model_test {
+namespace {
+
+// ---------------------------------------------- the model on the spec's examples --
+// The model must itself follow the spec: its worked examples, on the model alone.
+
+constexpr Time kD = kBaseDay;  // 2026-11-23 00:00 local
+Time local(int h, int m) { return kD + h * kHour + m * kMinute; }
+
+class ModelExamples : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SessionSpec s;
+    s.session_id = "S";
+    s.start = local(8, 0);
+    s.end = local(12, 0);
+    s.registration_open = local(7, 0);
+    s.slot_minutes = 60;
+    s.appointment_quota = {5, 5, 5, 5};
+    s.walkin_quota = {5, 5, 5, 5};
+    spec = s;
+  }
+  void create() { ASSERT_EQ(ok(CreateSession{spec}, local(8, 0) - kDay), Error::kOk); }
+  Error ok(CommandBody b, Time now) { return m.apply(Command{Actor{}, std::move(b)}, now); }
+  void book(const std::string& id, int slot, const std::string& patient) {
+    ASSERT_EQ(ok(Book{"S", slot, patient, "", id, "", ""}, local(10, 0) - kDay), Error::kOk);
+  }
+  std::vector<std::string> order() { return m.waiting_order("S"); }
+  using V = std::vector<std::string>;
+
+  SessionSpec spec;
+  model::Model m;
+};
+
+TEST_F(ModelExamples, Example1ArrivalOrder) {
+  create();
+  book("A1", 1, "p1");
+  book("A2", 0, "p2");
+  ASSERT_EQ(ok(RegisterWalkIn{"S", "w1", "", "W1", ""}, local(7, 10)), Error::kOk);
+  ASSERT_EQ(ok(CheckIn{"A1"}, local(7, 20)), Error::kOk);
+  ASSERT_EQ(ok(CheckIn{"A2"}, local(7, 30)), Error::kOk);
+  EXPECT_EQ(order(), (V{"W1", "A2", "A1"}));
+}
+
+TEST_F(ModelExamples, Example2LateArrivalIsDemotedBehindAppointmentsFirst) {
+  spec.policy = Policy::kAppointmentsFirst;
+  create();
+  book("A3", 0, "p3");
+  book("A9", 3, "p9");
+  ASSERT_EQ(ok(CheckIn{"A3"}, local(9, 10)), Error::kOk);  // late: slot 3, walk-in class
+  ASSERT_EQ(ok(RegisterWalkIn{"S", "w1", "", "W1", ""}, local(11, 1)), Error::kOk);  // slot 3 too
+  ASSERT_EQ(ok(CheckIn{"A9"}, local(11, 5)), Error::kOk);
+  EXPECT_EQ(order(), (V{"A9", "A3", "W1"}));
+}
+
+TEST_F(ModelExamples, Example3OnTimeButPassedIsNext) {
+  create();
+  book("A4", 1, "p4");
+  book("A5", 2, "p5");
+  book("A6", 2, "p6");
+  ASSERT_EQ(ok(CheckIn{"A5"}, local(9, 0)), Error::kOk);
+  ASSERT_EQ(ok(CheckIn{"A6"}, local(9, 1)), Error::kOk);
+  ASSERT_EQ(ok(CallNext{"S"}, local(9, 35)), Error::kOk);  // takes A5 (slot 2)
+  ASSERT_EQ(ok(CheckIn{"A4"}, local(9, 40)), Error::kOk);
+  EXPECT_EQ(order(), (V{"A4", "A6"}));
+}
+
+TEST_F(ModelExamples, Example4ReturnOfAMissedTicket) {
+  create();
+  for (int i = 0; i < 5; ++i)  // fill W[0] so that W5 lands in slot 1
+    ASSERT_EQ(ok(RegisterWalkIn{"S", "x", "", "X" + std::to_string(i), ""}, local(7, 0)), Error::kOk);
+  ASSERT_EQ(ok(RegisterWalkIn{"S", "w5", "", "W5", ""}, local(7, 5)), Error::kOk);
+  book("A7", 3, "p7");
+  ASSERT_EQ(ok(CheckIn{"A7"}, local(7, 6)), Error::kOk);
+  ASSERT_EQ(ok(CallTicket{"W5"}, local(9, 15)), Error::kOk);
+  ASSERT_EQ(ok(MarkMissed{"W5"}, local(9, 17)), Error::kOk);
+  model::Model late = m;
+  ASSERT_EQ(ok(ReturnTicket{"W5"}, local(9, 40)), Error::kOk);
+  EXPECT_EQ(order().front(), "W5");
+  ASSERT_EQ(late.apply(Command{Actor{}, ReturnTicket{"W5"}}, local(10, 20)), Error::kOk);
+  EXPECT_EQ(late.waiting_order("S").back(), "W5");  // demoted behind A7 (slot 3)
+}
+
+TEST_F(ModelExamples, Example5NoShowAtClose) {
+  create();
+  book("A6", 2, "p6");
+  ASSERT_EQ(ok(CallNext{"S"}, local(8, 0)), Error::kOk);
+  EXPECT_EQ(m.called_ticket("S"), std::nullopt);
+  ASSERT_EQ(ok(CloseSession{"S"}, local(12, 0)), Error::kOk);
+  EXPECT_EQ(m.ticket_state("A6"), TicketState::kNoShow);
+}
+
+TEST_F(ModelExamples, Example6CancelDeadline) {
+  create();
+  book("A7", 1, "p7");
+  book("A8", 1, "p8");
+  ASSERT_EQ(ok(Cancel{"A7"}, local(6, 30)), Error::kOk);
+  EXPECT_EQ(m.ticket_state("A7"), TicketState::kCancelled);
+  EXPECT_EQ(m.session("S")->w_left[1], 6);  // after the conversion time: to W[s]
+  EXPECT_EQ(m.session("S")->a_left[1], 3);
+  EXPECT_EQ(ok(Cancel{"A8"}, local(7, 30)), Error::kCancelDeadlinePassed);
+}
+
+}  // namespace
+}  // namespace qc::model_test
+
+namespace qc::model_test {
+namespace {
+
+// The engine is deterministic: the same commands at the same times give the
+// same events, byte for byte; a copy taken half-way continues identically.
+TEST(EngineDeterminism, SameCommandsSameEventsAndCopiesAgree) {
+  Generator gen(mix(env_u64("QC_SEED", 20261123) + 1));
+  model::Model steering;  // the generator aims with the model's state
+  std::vector<Step> steps;
+  for (int i = 0; i < 6000; ++i) {
+    steps.push_back(gen.next(steering));
+    steering.apply(steps.back().cmd, steps.back().now);
+  }
+  Engine a, b;
+  std::optional<Engine> copy;
+  std::vector<Event> ea, eb, ec;
+  std::string ma, mb, mc;
+  std::size_t events = 0;
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    if (i == steps.size() / 2) copy.emplace(a);
+    ea.clear();
+    eb.clear();
+    Error ra = a.apply_into(steps[i].cmd, steps[i].now, &ea, &ma);
+    Error rb = b.apply_into(steps[i].cmd, steps[i].now, &eb, &mb);
+    ASSERT_EQ(ra, rb) << "command " << i;
+    ASSERT_EQ(ma, mb) << "command " << i;
+    ASSERT_EQ(ea, eb) << "command " << i << ": " << to_json_line(steps[i]);
+    if (copy) {
+      ec.clear();
+      Error rc = copy->apply_into(steps[i].cmd, steps[i].now, &ec, &mc);
+      ASSERT_EQ(ra, rc) << "command " << i;
+      ASSERT_EQ(ea, ec) << "command " << i;
+    }
+    events += ea.size();
+  }
+  EXPECT_GT(events, steps.size() / 4);  // the run did things
+  for (const std::string& sid : a.session_ids()) {
+    EXPECT_EQ(a.waiting_order(sid), copy->waiting_order(sid));
+    EXPECT_EQ(a.called_ticket(sid), copy->called_ticket(sid));
+  }
+}
+
+}  // namespace
+}  // namespace qc::model_test
