@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "server/infra/clock.h"
+#include "server/runtime/authorizer.h"
 #include "server/runtime/idempotency.h"
 #include "server/api/patient_ref.h"
 #include "server/infra/random.h"
@@ -283,12 +284,9 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
 
 void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond) {
   Principal who = principal_of(req);
-  if (who.role == Role::kNone)
-    return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
-  if (who.role == Role::kDisplay)
-    return respond(error_response(Error::kForbidden, "a display token is read-only", out));
-  if (std::holds_alternative<Tick>(cmd.body))
-    return respond(error_response(Error::kForbidden, "tick is the server's own command", out));
+  std::string_view why;
+  if (Error e = may_submit(who, cmd.body, &why); e != Error::kOk)
+    return respond(error_response(e, why, out));
   std::string key, fingerprint;
   if (!req.idempotency_key.empty()) {
     if (!valid_idempotency_key(req.idempotency_key))
@@ -375,13 +373,11 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
   if (label.size() > 64 || ref.size() > 256 || token.size() > 256 || sid.size() > 256)
     return respond(error_response(Error::kInvalidArgument, "field too long", out));
   Principal who = principal_of(req);
-  if (who.role == Role::kNone)
-    return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
   // Only roles that may check anyone in go further: the lookup limit below
-  // is never charged to a key that could not use it. Which sessions and
-  // tickets the key may check in is authorize()'s (Op::kCheckIn) on the shard.
-  if (who.role != Role::kKiosk && who.role != Role::kNurse && who.role != Role::kAdmin)
-    return respond(error_response(Error::kForbidden, "a kiosk or staff key checks patients in", out));
+  // is never charged to a key that could not use it.
+  std::string_view why;
+  if (Error e = may_ask(who, Ask::kCheckInBy, &why); e != Error::kOk)
+    return respond(error_response(e, why, out));
   // A label or patientRef can be guessed (a QR token cannot): such lookups
   // count against the per-address booking limit, so a kiosk key cannot
   // walk through patient ids or numbers at full speed.
@@ -401,8 +397,9 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
     return runtime_.read_token(token, [who, token, sid, out, respond, go](ShardContext& ctx) mutable {
       auto tid = ctx.engine.ticket_by_token(token);
       if (!tid) return respond(error_response(Error::kUnknownTicket, "unknown ticket code", out));
-      Target t = ctx.target_of_ticket(*tid);
-      if (authorize(who, Op::kCheckIn, t) != Error::kOk)
+      const Authorizer az(ctx.engine);
+      Target t = az.ticket(*tid);
+      if (az.check(who, Op::kCheckIn, t) != Error::kOk)
         return respond(error_response(Error::kForbidden, "this key may not check in this ticket", out));
       if (!sid.empty() && t.session_id != sid)
         return respond(error_response(Error::kUnknownTicket, "this code is not an appointment of this session", out));
@@ -411,7 +408,7 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
   }
   if (!sid.empty()) {
     return runtime_.read_session(sid, [who, sid, label, ref, out, respond, go](ShardContext& ctx) mutable {
-      if (authorize(who, Op::kCheckIn, ctx.target_of_session(sid)) != Error::kOk)
+      if (Authorizer(ctx.engine).session_op(who, Op::kCheckIn, sid) != Error::kOk)
         return respond(error_response(Error::kForbidden, "this key may not check in patients of this session", out));
       auto v = ctx.engine.staff_view(sid, ctx.now);
       if (!v) return respond(error_response(Error::kUnknownSession, "no such session", out));
@@ -441,8 +438,9 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
   auto acc = std::make_shared<Acc>();
   runtime_.read_all(
       [acc, who, ref](ShardContext& ctx) {
+        const Authorizer az(ctx.engine);
         for (const std::string& s : ctx.engine.session_ids()) {
-          if (authorize(who, Op::kCheckIn, ctx.target_of_session(s)) != Error::kOk) continue;
+          if (az.session_op(who, Op::kCheckIn, s) != Error::kOk) continue;
           const SessionSpec* spec = ctx.engine.session_spec(s);
           if (!spec || spec->registration_open > ctx.now || spec->end <= ctx.now) continue;
           auto v = ctx.engine.staff_view(s, ctx.now);
@@ -467,6 +465,7 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
 void Service::read(const Route& route, HttpRequest& req, Format out, Respond respond) {
   Principal who = principal_of(req);
   const std::string id = route.id1;
+  std::string_view why;
   switch (route.id) {
     case RouteId::kBoard:
       return runtime_.read_session(id, [id, out, respond](ShardContext& ctx) {
@@ -475,10 +474,10 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
         respond(ok_response(encode_plain(*b, out), out));
       });
     case RouteId::kSessionGet:
-      if (who.role == Role::kNone)
-        return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
+      if (Error e = may_ask(who, Ask::kReadSession, &why); e != Error::kOk)
+        return respond(error_response(e, why, out));
       return runtime_.read_session(id, [id, out, respond, who](ShardContext& ctx) {
-        Error e = authorize(who, Op::kReadStaff, ctx.target_of_session(id));
+        Error e = Authorizer(ctx.engine).session_op(who, Op::kReadStaff, id);
         if (e != Error::kOk) return respond(error_response(e, "not allowed to read this session", out));
         auto v = ctx.engine.staff_view(id, ctx.now);
         if (!v) return respond(error_response(Error::kUnknownSession, "no such session", out));
@@ -489,10 +488,9 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
       // may register walk-ins into (its scope), for its doctor choice. Every
       // list is without tickets (v->tickets.clear() below), so a kiosk
       // learns doctor, room, times, status and capacity left, no patient.
+      if (Error e = may_ask(who, Ask::kListSessions, &why); e != Error::kOk)
+        return respond(error_response(e, why, out));
       const bool kiosk = who.role == Role::kKiosk;
-      if (who.role != Role::kAdmin && who.role != Role::kNurse && !kiosk)
-        return respond(error_response(who.role == Role::kNone ? Error::kUnauthorized : Error::kForbidden,
-                                      "staff or kiosk only", out));
       struct Acc {
         std::mutex mu;
         pb::SessionList list;
@@ -500,9 +498,9 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
       auto acc = std::make_shared<Acc>();
       runtime_.read_all(
           [acc, who, kiosk](ShardContext& ctx) {
+            const Authorizer az(ctx.engine);
             for (const std::string& sid : ctx.engine.session_ids()) {
-              if (authorize(who, kiosk ? Op::kWalkIn : Op::kReadStaff, ctx.target_of_session(sid)) != Error::kOk)
-                continue;
+              if (az.session_op(who, kiosk ? Op::kWalkIn : Op::kReadStaff, sid) != Error::kOk) continue;
               auto v = ctx.engine.staff_view(sid, ctx.now);
               if (!v) continue;
               v->tickets.clear();
@@ -520,23 +518,14 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
     }
     case RouteId::kTicketGet:
     case RouteId::kMe: {
-      if (who.role == Role::kNone)
-        return respond(error_response(Error::kUnauthorized, "missing or unknown credential", out));
       bool me = route.id == RouteId::kMe;
-      if (me && who.role != Role::kPatient)
-        return respond(error_response(Error::kForbidden, "/v1/me needs a patient token", out));
+      if (Error e = may_ask(who, me ? Ask::kMe : Ask::kReadTicket, &why); e != Error::kOk)
+        return respond(error_response(e, why, out));
       auto fn = [id, me, out, respond, who](ShardContext& ctx) {
-        std::string token_ticket;
-        if (who.role == Role::kPatient) {
-          auto t = ctx.engine.ticket_by_token(who.id);
-          if (!t) return respond(error_response(Error::kUnauthorized, "unknown patient token", out));
-          token_ticket = *t;
-        }
-        std::string tid = me ? token_ticket : id;
-        Target target = ctx.target_of_ticket(tid);
-        target.token_ticket = token_ticket;
-        Error e = authorize(who, Op::kReadPatient, target);
-        if (e != Error::kOk) return respond(error_response(e, "not allowed to read this ticket", out));
+        std::string tid;
+        std::string_view why = "not allowed to read this ticket";
+        Error e = Authorizer(ctx.engine).read_ticket(who, id, me, &tid, &why);
+        if (e != Error::kOk) return respond(error_response(e, why, out));
         auto pv = ctx.engine.patient_view(tid, ctx.now);
         if (!pv) return respond(error_response(Error::kUnknownTicket, "no such ticket", out));
         respond(ok_response(encode_plain(*pv, out), out));
@@ -546,7 +535,8 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
     }
     case RouteId::kDisplay:
       return runtime_.read_area(id, [id, out, respond, who](ShardContext& ctx) {
-        Error e = authorize(who, Op::kReadDisplay, ctx.target_of_area(id));
+        const Authorizer az(ctx.engine);
+        Error e = az.check(who, Op::kReadDisplay, az.area(id));
         if (e != Error::kOk)
           return respond(error_response(e, "a display token of this area or staff working here needed", out));
         respond(ok_response(encode_plain(ctx.engine.display_view(id, ctx.now), out), out));
