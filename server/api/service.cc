@@ -106,14 +106,20 @@ std::string mime_of(std::string_view file) {
 // the ticket's patientRef, which the kiosk did not type when it checked a
 // patient in by label or QR code (the journal keeps it; only the answer is
 // stripped).
-void strip_patient_refs(std::string* binary_response) {
+void strip_patient_refs(CommandOutcome* o) {
+  if (!o->replayed) {
+    for (Event& ev : o->reply.events)
+      if (ev.type == EventType::kCheckedIn || ev.type == EventType::kWalkInRegistered)
+        ev.patient_ref.clear();
+    return;
+  }
   pb::CommandResponse r;
-  if (!r.ParseFromString(*binary_response)) return;
+  if (!r.ParseFromString(o->stored)) return;
   for (pb::Event& ev : *r.mutable_events()) {
     if (ev.has_checked_in()) ev.mutable_checked_in()->clear_patient_ref();
     if (ev.has_walk_in_registered()) ev.mutable_walk_in_registered()->clear_patient_ref();
   }
-  r.SerializeToString(binary_response);
+  r.SerializeToString(&o->stored);
 }
 
 constexpr std::string_view kLookupsLimited = "too many check-ins by number or patient id; retry later";
@@ -330,10 +336,8 @@ void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond)
   cr.admit = std::move(admit);
   cr.done = [respond = std::move(respond), out, kiosk](CommandOutcome o) {
     if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
-    if (kiosk) strip_patient_refs(&o.response);
-    HttpResponse r = ok_response(
-        out == Format::kProto ? std::move(o.response) : render_response(o.response, out), out,
-        o.created ? 201 : 200);
+    if (kiosk) strip_patient_refs(&o);
+    HttpResponse r = ok_response(o.encode(out), out, o.created ? 201 : 200);
     if (o.replayed) r.headers.emplace_back("Idempotency-Replayed", "true");
     respond(std::move(r));
   };

@@ -88,7 +88,7 @@ bool CommandApplier::answered_before_apply(CommandRequest& req, Time now, bool s
     const std::string* r = nullptr;
     switch (s_.idem.find(req.idempotency_key, req.request_fingerprint, now, &r)) {
       case IdempotencyMap::Match::kSame:
-        o->response = *r;
+        o->stored = *r;
         o->replayed = true;
         o->created = creates(cmd.body);
         return true;
@@ -127,35 +127,27 @@ bool CommandApplier::answered_before_apply(CommandRequest& req, Time now, bool s
 }
 
 void CommandApplier::reply(const Command& cmd, Time now, CommandOutcome* o) {
-  pb::CommandResponse& resp = resp_;
-  resp.Clear();
-  std::string new_ticket;
+  CommandReply& reply = o->reply;
   for (const Event& ev : events_) {
-    codec::to_proto(ev, resp.add_events());
-    if (ev.type == EventType::kTicketBooked || ev.type == EventType::kWalkInRegistered) {
-      new_ticket = ev.ticket_id;
-      resp.set_ticket_id(ev.ticket_id);
-      resp.set_label(ev.label);
-      resp.set_slot(ev.slot);
-    } else if (ev.type == EventType::kCheckedIn) {
-      // A kiosk's or nurse's check-in: answer with the ticket and its
+    if (ev.type == EventType::kTicketBooked || ev.type == EventType::kWalkInRegistered ||
+        ev.type == EventType::kCheckedIn) {
+      // A kiosk's or nurse's check-in too: answer with the ticket and its
       // patient token so the printed ticket carries the patient page's QR.
-      new_ticket = ev.ticket_id;
-      resp.set_ticket_id(ev.ticket_id);
-      resp.set_label(ev.label);
-      resp.set_slot(ev.slot);
+      reply.ticket_id = ev.ticket_id;
+      reply.label = ev.label;
+      reply.slot = ev.slot;
     } else if (ev.type == EventType::kHoldPlaced) {
-      resp.set_hold_id(ev.ticket_id);
-      resp.set_slot(ev.slot);
-      if (ev.until != kNoTime) codec::to_proto(ev.until, resp.mutable_expires_at());
+      reply.hold_id = ev.ticket_id;
+      reply.slot = ev.slot;
+      if (ev.until != kNoTime) reply.expires_at = ev.until;
     }
   }
-  if (!new_ticket.empty()) {
-    if (const std::string* tok = token_of(cmd.body)) resp.set_token(*tok);
-    else if (auto tok = s_.engine.ticket_token(new_ticket)) resp.set_token(*tok);
-    if (auto pv = s_.engine.patient_view(new_ticket, now)) codec::to_proto(*pv, resp.mutable_ticket());
+  if (!reply.ticket_id.empty()) {
+    if (const std::string* tok = token_of(cmd.body)) reply.token = *tok;
+    else if (auto tok = s_.engine.ticket_token(reply.ticket_id)) reply.token = *tok;
+    reply.ticket = s_.engine.patient_view(reply.ticket_id, now);
   }
-  resp.SerializeToString(&o->response);
+  reply.events = events_;
   o->created = creates(cmd.body);
 }
 
@@ -175,18 +167,20 @@ void CommandApplier::record(const CommandRequest& req, const Target& target, Tim
   codec::to_proto(cmd, now, &pc);
   pc.SerializeToString(&r.command);
   if (!req.idempotency_key.empty()) {
+    // The stored answer stays the binary CommandResponse: journals written
+    // before keep answering their replays byte for byte.
     r.idempotency_key = req.idempotency_key;
-    r.response = o.response;
+    serialize_reply(o.reply, &resp_, &r.response);
     r.request_fingerprint = req.request_fingerprint;
     s_.idem.remember(req.idempotency_key, r.request_fingerprint, r.response, now);
   }
   r.events.reserve(events_.size());
-  for (int i = 0; i < resp_.events_size(); ++i) {
-    const Event& ev = events_[static_cast<std::size_t>(i)];
+  for (const Event& ev : events_) {
     journal::EventRow& row = r.events.emplace_back();
     row.type = std::string(to_string(ev.type));
     row.ticket_id = ev.ticket_id;
-    resp_.events(i).SerializeToString(&row.bytes);
+    codec::to_proto(ev, &event_pb_);
+    event_pb_.SerializeToString(&row.bytes);
     if (ev.session_id != r.session_id) row.session_id = ev.session_id;
   }
 }

@@ -31,7 +31,7 @@ class CommandApplier {
                              CommandOutcome* o);
   // The reply to an applied command: its events, and what it created.
   void reply(const Command& cmd, Time now, CommandOutcome* o);
-  // Its journal record (events_ and resp_ as reply() left them).
+  // Its journal record (with its idempotency key: the reply as stored).
   void record(const CommandRequest& req, const Target& target, Time now,
               const CommandOutcome& o, Group& g);
   // Directory bookkeeping after an applied command.
@@ -41,6 +41,7 @@ class CommandApplier {
   // Reused between commands (Clear() keeps the allocations).
   std::vector<Event> events_;
   ::queuecast::v1::CommandResponse resp_;
+  ::queuecast::v1::Event event_pb_;
   ::queuecast::v1::Command command_pb_;
 };
 
