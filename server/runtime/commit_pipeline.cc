@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstdlib>
-#include <string_view>
 
 #include "server/infra/log.h"
 #include "server/runtime/shard.h"  // begin/end_group_answers()
@@ -18,19 +16,9 @@ double micros_since(Steady::time_point t0) {
   return std::chrono::duration<double, std::micro>(Steady::now() - t0).count();
 }
 
-// Commits in flight at most: RuntimeOptions::commit_depth, or the
-// environment's QUEUECASTD_COMMIT_DEPTH (1 = no pipelining).
+// Commits in flight at most: RuntimeOptions::commit_depth (1 = no pipelining).
 std::size_t pipeline_depth(const RuntimeOptions& o) {
-  std::size_t d = o.commit_depth;
-  if (const char* e = std::getenv("QUEUECASTD_COMMIT_DEPTH")) d = std::strtoul(e, nullptr, 10);
-  return std::clamp<std::size_t>(d, 1, 64);
-}
-
-// New commands end a wait for a commit: RuntimeOptions::commit_wake, or the
-// environment's QUEUECASTD_COMMIT_WAKE=0/1.
-bool commit_wake(const RuntimeOptions& o) {
-  const char* e = std::getenv("QUEUECASTD_COMMIT_WAKE");
-  return e && *e ? std::string_view(e) != "0" : o.commit_wake;
+  return std::clamp<std::size_t>(o.commit_depth, 1, 64);
 }
 
 }  // namespace
@@ -42,7 +30,7 @@ journal::CheckpointOptions rollback_options(const RuntimeOptions& o) {
 }
 
 CommitPipeline::CommitPipeline(ShardState& s)
-    : s_(s), depth_(pipeline_depth(s.options)), wake_(commit_wake(s.options)) {}
+    : s_(s), depth_(pipeline_depth(s.options)), wake_(s.options.commit_wake) {}
 
 Group& CommitPipeline::open(Time now) {
   std::unique_ptr<Group> g;
