@@ -195,22 +195,17 @@ void append_value(const Event& e, Src src, std::string* out) {
 void append_body(const Event& e, const MsgDef& def, std::string* out) {
   out->push_back('{');
   bool first = true;
-  for (std::uint32_t i = 0; i < def.n; ++i) {
-    const Field& f = def.fields[i];
-    if (f.src == Src::kUntil) continue;  // a Timestamp: after the others
+  auto field = [&](const Field& f) {
     if (!first) out->push_back(',');
     first = false;
     out->append(f.key);
     append_value(e, f.src, out);
-  }
-  for (std::uint32_t i = 0; i < def.n; ++i) {
-    const Field& f = def.fields[i];
-    if (f.src != Src::kUntil || e.until == kNoTime) continue;
-    if (!first) out->push_back(',');
-    first = false;
-    out->append(f.key);
-    append_value(e, f.src, out);
-  }
+  };
+  for (std::uint32_t i = 0; i < def.n; ++i)
+    if (def.fields[i].src != Src::kUntil) field(def.fields[i]);
+  // A Timestamp after the others, when set.
+  for (std::uint32_t i = 0; i < def.n; ++i)
+    if (def.fields[i].src == Src::kUntil && e.until != kNoTime) field(def.fields[i]);
   out->push_back('}');
 }
 

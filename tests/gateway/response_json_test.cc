@@ -21,6 +21,9 @@ namespace {
 namespace gp = google::protobuf;
 namespace pb = ::queuecast::v1;
 
+// Random values as view_json_test.cc's Gen draws them (the same pools and
+// edges, deliberately: each test file stays readable alone until tests/support
+// holds one generator).
 class Filler {
  public:
   explicit Filler(std::uint64_t seed, bool invalid_utf8 = false)
