@@ -68,7 +68,6 @@ void CommandApplier::apply(CommandRequest& req, Time now, bool system, Group& g)
   note_ids(cmd);
   s_.changes.add(events_);
   reply(cmd, now, &ack.outcome);
-  ack.applied = true;
   record(req, target, now, ack.outcome, g);
   g.acks.push_back(std::move(ack));
 }

@@ -38,7 +38,6 @@ namespace qc::gw {
 struct Ack {
   std::function<void(CommandOutcome)> done;
   CommandOutcome outcome;
-  bool applied = false;
 };
 
 // One group commit, from its application to its answers. Groups leave the
