@@ -5,7 +5,7 @@
 //                          [--batch 32]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
-//                     [--snapshot-every N] [--waiting 200]
+//                     [--snapshot-every N] [--commit-depth N] [--waiting 200]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -23,9 +23,9 @@
 // its own keep-alive connection and session (one thread each, or with
 // --epoll all of them driven by one thread); reports acknowledged/s, the
 // ack latency percentiles, and the CPU per command of queuecastd,
-// redis-server and the clients. QUEUECASTD_COMMIT_DEPTH=N in the
-// environment reaches queuecastd (commits in flight per shard);
-// --snapshot-every sets its `snapshot_every` (default: queuecastd's own).
+// redis-server and the clients. --commit-depth N sets queuecastd's
+// `commit_depth` (commits in flight per shard) and --snapshot-every its
+// `snapshot_every` (default: queuecastd's own).
 //
 // "sqlite" uses a fresh file under $TMPDIR; "redis" starts a private
 // redis-server (appendonly yes, appendfsync always) on a free port.
@@ -84,6 +84,7 @@ struct Args {
   std::uint64_t events = 1'000'000;
   std::uint64_t snapshot_every = 0;
   bool snapshot_every_set = false;
+  int commit_depth = 0;  // 0: queuecastd's own
   int waiting = 200;  // e2e: the queue each client's session settles at (0: grows)
   std::size_t batch = 32;  // recovery: records per append (a group commit's size)
 };
@@ -510,6 +511,7 @@ int e2e_bench(const Args& a) {
     std::ofstream cfg(dir + "/config.json");
     cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",)";
     if (a.snapshot_every_set) cfg << R"( "snapshot_every": )" << a.snapshot_every << ",";
+    if (a.commit_depth > 0) cfg << R"( "commit_depth": )" << a.commit_depth << ",";
     cfg << R"(
   "limits": {"booking_per_patient_per_minute": 100000000, "booking_per_address_per_minute": 100000000,
              "connections_per_address": 100000},
@@ -663,6 +665,7 @@ int main(int argc, char** argv) {
     else if (k == "--seconds") a.seconds = std::stod(v);
     else if (k == "--events") a.events = std::stoull(v);
     else if (k == "--snapshot-every") a.snapshot_every = std::stoull(v), a.snapshot_every_set = true;
+    else if (k == "--commit-depth") a.commit_depth = std::stoi(v);
     else if (k == "--queuecastd") a.queuecastd = v;
     else if (k == "--server-cpu") a.server_cpu = std::stoi(v);
     else if (k == "--io-threads") a.io_threads = std::stoi(v);

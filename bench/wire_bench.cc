@@ -12,18 +12,19 @@
 //   the 190 phones of one session: Engine::patient_views() of the session,
 //   then one encode_view per phone (path 0: protobuf, 1: direct; path 2:
 //   patient_views() alone). Counter `per_delivery` = CPU time / 190.
-// - BM_RenderResponse/walkin:W/direct:D: render_response (binary
-//   CommandResponse -> JSON) of the answer to call_next (walkin:0: the events
+// - BM_RenderResponse/walkin:W/direct:D: the JSON of the answer
+//   (CommandReply, server/wire/reply.h) to call_next (walkin:0: the events
 //   of the call) or to a walk-in registration (walkin:1: its event, the
 //   ticket, its token and patient view), built as the shard builds them; by
-//   the protobuf path (direct:0, render_response_reference) or the direct
-//   reader (direct:1).
+//   the protobuf path (direct:0, to_proto + protobuf's JSON printer) or the
+//   direct writer (direct:1, encode_reply).
 #include <benchmark/benchmark.h>
 
 #include <string>
 #include <vector>
 
 #include "engine/engine.h"
+#include "server/wire/reply.h"
 #include "server/wire/wire.h"
 #include "proto/codec.h"
 
@@ -159,39 +160,43 @@ BENCHMARK(BM_PatientRefresh190)
     ->ArgsProduct({{0, 1}, {0, 1, 2}})
     ->Unit(benchmark::kMicrosecond);
 
-// The binary answer to `cmd` on a copy of the fixture's engine, as
-// server/runtime/shard.cc builds it.
-std::string response_to(const Command& cmd) {
+// The answer to `cmd` on a copy of the fixture's engine, as
+// server/runtime/command_applier.cc builds it.
+gw::CommandReply response_to(const Command& cmd) {
   Engine e;
   add_session(e, 0);
   const Time now = fixture().now;
   Result r = e.apply(cmd, now);
-  queuecast::v1::CommandResponse resp;
+  gw::CommandReply reply;
+  reply.events = r.events;
   for (const Event& ev : r.events) {
-    codec::to_proto(ev, resp.add_events());
     if (ev.type == EventType::kWalkInRegistered) {
-      resp.set_ticket_id(ev.ticket_id);
-      resp.set_label(ev.label);
-      resp.set_slot(ev.slot);
-      resp.set_token("0123456789abcdef0123456789abcdef");
-      if (auto pv = e.patient_view(ev.ticket_id, now)) codec::to_proto(*pv, resp.mutable_ticket());
+      reply.ticket_id = ev.ticket_id;
+      reply.label = ev.label;
+      reply.slot = ev.slot;
+      reply.token = "0123456789abcdef0123456789abcdef";
+      reply.ticket = e.patient_view(ev.ticket_id, now);
     }
   }
-  std::string bin;
-  resp.SerializeToString(&bin);
-  return bin;
+  return reply;
 }
 
 void BM_RenderResponse(benchmark::State& state) {
   const bool walkin = state.range(0) != 0;
   const bool direct = state.range(1) != 0;
-  const std::string bin =
+  const gw::CommandReply reply =
       walkin ? response_to(Command{nurse(), RegisterWalkIn{"s0", "wx", "赵六", "", ""}})
              : response_to(Command{nurse(), CallNext{"s0"}});
   std::size_t bytes = 0;
   for (auto _ : state) {
-    std::string s = direct ? gw::render_response(bin, Format::kJson)
-                           : gw::render_response_reference(bin, Format::kJson);
+    std::string s;
+    if (direct) {
+      s = gw::encode_reply(reply, Format::kJson);
+    } else {
+      queuecast::v1::CommandResponse m;
+      gw::to_proto(reply, &m);
+      codec::to_json(m, &s);
+    }
     bytes = s.size();
     benchmark::DoNotOptimize(s.data());
   }

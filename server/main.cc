@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
     journal::OpenOptions oo;
     oo.truncate_damaged = config.truncate_damaged_journal;
     // Redis: queuecastd writes through the Asio-driven client (redis_asio.h).
-    auto j = url.rfind("redis://", 0) == 0 && !std::getenv("QUEUECASTD_REDIS_SYNC")
+    auto j = url.rfind("redis://", 0) == 0 && !config.redis_sync
                  ? open_redis_asio(url, oo, &report, &error)
                  : journal::open(url, oo, &report, &error);
     if (!j) {
@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
   ro.shards = config.shards;
   ro.engine = config.engine;
   ro.snapshot_every = static_cast<std::uint64_t>(config.snapshot_every);
+  ro.commit_depth = static_cast<std::size_t>(config.commit_depth);
+  ro.commit_wake = config.commit_wake;
   Runtime runtime(ro, *clock, metrics,
                   [&journals](int i) { return std::move(journals[static_cast<std::size_t>(i)]); });
   if (!runtime.recover(&error)) {

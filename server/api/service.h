@@ -104,6 +104,8 @@ class Service {
   std::atomic<bool> draining_{false};
 };
 
+// A 2xx answer of `body`, written in format `f`.
+HttpResponse ok_response(std::string body, Format f, int status = 200);
 // Error response in the format asked for.
 HttpResponse error_response(Error e, std::string_view message, Format format);
 HttpResponse error_response(int status, std::string_view code, std::string_view message,

@@ -175,6 +175,9 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
     } else if (k == "log_level") ok = get_string(v, &c->log_level);
     else if (k == "demo_clinic") ok = v.is_bool() && (c->demo_clinic = v.as_bool(), true);
     else if (k == "snapshot_every") ok = get_int(v, &c->snapshot_every);
+    else if (k == "commit_depth") ok = get_int(v, &c->commit_depth) && c->commit_depth >= 1 && c->commit_depth <= 64;
+    else if (k == "commit_wake") ok = v.is_bool() && (c->commit_wake = v.as_bool(), true);
+    else if (k == "redis_sync") ok = v.is_bool() && (c->redis_sync = v.as_bool(), true);
     else if (k == "trusted_proxies") {
       std::vector<std::string> list;
       ok = get_strings(v, &list);
@@ -273,6 +276,9 @@ const char kUsage[] =
     "  --public-url URL       the address patients reach (QR codes)\n"
     "  --shards N             engine shards (default 1)\n"
     "  --io-threads N         network threads (default 1)\n"
+    "  --commit-depth N       group commits in flight per shard, 1..64 (default 3)\n"
+    "  --commit-wake 0|1      new commands end a wait for a commit (default 1)\n"
+    "  --redis-sync           Redis: write through the synchronous client\n"
     "  --clock-speed X        virtual clock: simulated ms per real ms (default 1)\n"
     "  --clock-start RFC3339  virtual clock start (default: now)\n"
     "  --limit NAME=VALUE     override one limit (see docs/operations.md)\n"
@@ -319,14 +325,23 @@ int parse_flags(int argc, char** argv, Config* c, std::string* error) {
       if (!need(&c->web_root)) return 1;
     } else if (f == "--public-url") {
       if (!need(&c->public_url)) return 1;
-    } else if (f == "--shards" || f == "--io-threads") {
+    } else if (f == "--shards" || f == "--io-threads" || f == "--commit-depth") {
       if (!need(&v)) return 1;
       int n = std::atoi(v.c_str());
       if (n < 1 || n > 64) {
         *error = std::string(f) + " wants 1..64";
         return 1;
       }
-      (f == "--shards" ? c->shards : c->io_threads) = n;
+      (f == "--shards" ? c->shards : f == "--io-threads" ? c->io_threads : c->commit_depth) = n;
+    } else if (f == "--commit-wake") {
+      if (!need(&v)) return 1;
+      if (v != "0" && v != "1") {
+        *error = "--commit-wake wants 0 or 1";
+        return 1;
+      }
+      c->commit_wake = v == "1";
+    } else if (f == "--redis-sync") {
+      c->redis_sync = true;
     } else if (f == "--clock-speed") {
       if (!need(&v)) return 1;
       c->clock_speed = std::atof(v.c_str());

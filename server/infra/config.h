@@ -14,27 +14,10 @@
 #include "engine/engine.h"
 #include "server/infra/client_address.h"
 #include "server/infra/credentials.h"
+#include "server/infra/limits.h"
 
 namespace qc::gw {
 
-struct Limits {
-  std::size_t http_body_bytes = 64 * 1024;
-  std::size_t ws_message_bytes = 4 * 1024;
-  std::int64_t handshake_timeout_ms = 10'000;   // HTTP headers and WebSocket handshake
-  std::int64_t idle_timeout_ms = 60'000;        // WebSocket: pings at half of it
-  std::int64_t http_idle_timeout_ms = 30'000;   // keep-alive HTTP connection
-  double ws_messages_per_second = 20;           // frames per connection (control frames too), sustained
-  double ws_message_burst = 40;
-  int connections_per_address = 1000;           // open connections, HTTP and WebSocket
-  std::size_t send_backlog_bytes = 1 << 20;     // unsent bytes per client
-  std::int64_t slow_timeout_ms = 10'000;        // one write pending longer: too slow
-  int send_buffer_bytes = 0;                    // SO_SNDBUF of accepted sockets (0: OS default)
-  double booking_per_patient_per_minute = 10;   // book/hold/walk-in per patient ref
-  double booking_per_address_per_minute = 120;  // book/hold/walk-in per client address
-  double requests_per_address_per_second = 0;   // every HTTP request (0: unlimited)
-  int max_subscriptions_per_connection = 16;
-  std::vector<std::string> allowed_origins;     // empty: same host only
-};
 
 struct Config {
   std::string listen = "127.0.0.1:8080";
@@ -52,6 +35,15 @@ struct Config {
   // (--truncate-damaged-journal; docs/durability.md "A damaged journal").
   bool truncate_damaged_journal = false;
   std::int64_t snapshot_every = 250'000;
+  // Group commits in flight per shard (RuntimeOptions::commit_depth, 1..64;
+  // 1 = one at a time): docs/durability.md "Pipelined commits".
+  int commit_depth = 3;
+  // Whether commands that arrive while a shard waits for a commit form the
+  // next group at once (RuntimeOptions::commit_wake).
+  bool commit_wake = true;
+  // Redis: write through the synchronous client instead of the Asio-driven
+  // one (a fallback; same layout, same guarantee).
+  bool redis_sync = false;
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays

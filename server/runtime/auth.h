@@ -8,8 +8,9 @@
 //   candidate (the shard resolves it to a ticket through the engine).
 // - authorize() is a pure function of (principal, operation, target facts).
 //   The target facts that need engine state (a ticket's session and
-//   department, the ticket a token belongs to) are looked up by the caller
-//   on the shard thread.
+//   department, the ticket a token belongs to) are looked up on the shard
+//   thread by Authorizer (server/runtime/authorizer.h), which every command
+//   and read asks.
 //
 // Thread-safety: a KeyStore is immutable after construction; share it.
 #pragma once

@@ -6,6 +6,11 @@
 
 namespace qc::gw {
 
+std::string CommandOutcome::encode(Format format) const {
+  if (error != Error::kOk) return {};
+  return replayed ? render_stored_response(stored, format) : encode_reply(reply, format);
+}
+
 // ---- Commands queued in a Batch (runtime.h) ----
 
 namespace {

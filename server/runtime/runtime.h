@@ -66,6 +66,7 @@
 #include "server/live/hub.h"
 #include "server/runtime/idempotency.h"
 #include "server/infra/metrics.h"
+#include "server/wire/reply.h"
 
 namespace qc::gw {
 
@@ -91,12 +92,19 @@ struct RuntimeOptions {
   Duration idempotency_ttl = kDay;
 };
 
+// A command's answer. The network side encodes it once, in the format its
+// client asked for (server/wire/reply.h): `reply` when the command was
+// applied now, `stored` (the binary CommandResponse its idempotency record
+// keeps) when it is a replay.
 struct CommandOutcome {
   Error error = Error::kOk;
   std::string message;
-  std::string response;  // binary queuecast.v1.CommandResponse when ok
+  CommandReply reply;    // ok and not replayed
+  std::string stored;    // replayed: binary queuecast.v1.CommandResponse
   bool replayed = false; // answered from the idempotency map
   bool created = false;  // a session, ticket or hold was created (201)
+  // The answer of an ok outcome in `format` ("" for an error).
+  std::string encode(Format format) const;
 };
 
 struct CommandRequest {
@@ -121,12 +129,6 @@ struct ShardContext {
   Hub& hub;
   int shard;
   Metrics& metrics;
-  // Facts for authorize(): session/department of a session, ticket or hold,
-  // the channel that made the ticket or hold, the sessions of an area.
-  Target target_of_session(std::string_view session_id) const;
-  Target target_of_ticket(std::string_view ticket_id) const;
-  Target target_of_hold(std::string_view hold_id) const;
-  Target target_of_area(std::string_view area) const;
 };
 using ReadFn = std::function<void(ShardContext&)>;
 

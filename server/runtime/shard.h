@@ -1,6 +1,7 @@
 // One engine shard: the thread that owns an Engine, its Journal and its Hub,
 // and applies commands in group commits (see runtime.h for the whole
-// picture). Used by Runtime only.
+// picture). Used by Runtime only. Its pieces: shard_state.h (what it owns),
+// task_queue.h, command_applier.h, commit_pipeline.h, shard_recovery.h.
 //
 // recover() is the seam for durable stores: it rebuilds the engine with
 // qc::journal::recover() (store/recovery.h) and, from the records'

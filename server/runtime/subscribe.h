@@ -1,6 +1,7 @@
 // Live-push subscriptions, routed and authorized: a subscribe goes to the
 // shard that owns what it names (a patient's token, a session, an area);
-// authorize() (auth.h) decides there whether the credential may follow it;
+// the Authorizer (authorizer.h: may_follow() before, Authorizer::follow()
+// there) decides whether the credential may follow it;
 // then server/live/subscriptions.h follow() registers the subscriber and
 // sends its first views. An unsubscribe goes to the shard that owns the
 // topic. (The subscription itself lives in server/live/; this file is only

@@ -1,6 +1,6 @@
 // JSON text pieces as protobuf 3.21's JSON printer writes them: string
 // literals, Timestamps and Durations. Shared by the direct writers
-// (server/wire/view_json.h, server/wire/response_json.h), whose output must be
+// (server/wire/view_json.h, server/wire/reply.h), whose output must be
 // byte-identical to that printer's.
 //
 // Pure functions; thread-safe (append_json_timestamp keeps the date text of

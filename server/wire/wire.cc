@@ -1,6 +1,5 @@
 #include "server/wire/wire.h"
 
-#include "server/wire/response_json.h"
 #include "server/wire/view_json.h"
 #include "server/wire/view_pb.h"
 #include "server/wire/ws_frame.h"
@@ -153,21 +152,6 @@ std::string encode_error_body(std::string_view code, std::string_view message_by
     append_error_reply_json(code, message, &out);
   }
   return out;
-}
-
-std::string render_response(const std::string& binary_response, Format format) {
-  if (format == Format::kProto) return binary_response;
-  std::string out;
-  out.reserve(64 + 3 * binary_response.size());
-  if (append_response_json(binary_response, &out)) return out;
-  return render_response_reference(binary_response, format);  // not from SerializeToString
-}
-
-std::string render_response_reference(const std::string& binary_response, Format format) {
-  if (format == Format::kProto) return binary_response;
-  pb::CommandResponse r;
-  r.ParseFromString(binary_response);
-  return finish(r, format);
 }
 
 // ---- the protobuf path, kept as the reference ----

@@ -1,7 +1,8 @@
 // Encoding of what queuecastd sends: views as WebSocket ServerMessages,
-// errors, command responses; and the HTTP status of each error code.
-// Everything is written directly (server/wire/view_json.h, server/wire/view_pb.h,
-// server/wire/response_json.h), with the bytes protobuf would produce for the
+// errors; and the HTTP status of each error code (command replies:
+// server/wire/reply.h).
+// Everything is written directly (server/wire/view_json.h, server/wire/view_pb.h),
+// with the bytes protobuf would produce for the
 // codec's message (proto/codec.h: protobuf JSON mapping or binary); the
 // protobuf path itself stays below as the *_reference functions.
 //
@@ -46,9 +47,6 @@ std::string encode_pong(Time at, Format format);
 
 // HTTP error body: ErrorReply {"error":{"code","message"}}.
 std::string encode_error_body(std::string_view code, std::string_view message, Format format);
-// Binary CommandResponse -> the format asked for (JSON re-rendered, directly
-// by server/wire/response_json.h; bytes it does not accept go the protobuf way).
-std::string render_response(const std::string& binary_response, Format format);
 
 // Any view as a bare message (HTTP GET answers).
 std::string encode_plain(const PatientView& v, Format format);
@@ -58,8 +56,8 @@ std::string encode_plain(const Board& v, Format format);
 
 // The protobuf path the functions above replace (codec::to_proto or
 // ParseFromString, then protobuf's JSON printer via codec::to_json, or
-// SerializeToString): the reference that tests/gateway/view_json_test.cc,
-// response_json_test.cc and bench/wire_bench.cc compare them with. Same
+// SerializeToString): the reference that tests/gateway/view_json_test.cc
+// and bench/wire_bench.cc compare them with. Same
 // output, many times the cost; not for serving.
 std::string encode_view_reference(const PatientView& v, Time sent_at, Format format);
 std::string encode_view_reference(const DisplayView& v, Time sent_at, Format format);
@@ -69,7 +67,6 @@ std::string encode_plain_reference(const PatientView& v, Format format);
 std::string encode_plain_reference(const DisplayView& v, Format format);
 std::string encode_plain_reference(const StaffView& v, Format format);
 std::string encode_plain_reference(const Board& v, Format format);
-std::string render_response_reference(const std::string& binary_response, Format format);
 std::string encode_ws_error_reference(std::string_view code, std::string_view message,
                                       Format format);
 std::string encode_pong_reference(Time at, Format format);

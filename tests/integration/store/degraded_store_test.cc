@@ -44,7 +44,7 @@ CommandOutcome run(Runtime& rt, CommandBody body) {
 
 std::string label_of(const CommandOutcome& o) {
   queuecast::v1::CommandResponse resp;
-  return resp.ParseFromString(o.response) ? resp.label() : std::string();
+  return resp.ParseFromString(o.encode(gw::Format::kProto)) ? resp.label() : std::string();
 }
 
 bool wait_ready(Runtime& rt, bool want = true) {

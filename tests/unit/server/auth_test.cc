@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "server/infra/sha256.h"
+#include "server/runtime/authorizer.h"
 
 namespace qc::gw {
 namespace {
@@ -129,6 +130,34 @@ TEST(Authorize, PatientsOnlyTheirOwnTicket) {
   // What no patient may do: 403 whether or not the token is known.
   EXPECT_EQ(authorize(p, Op::kReadStaff, unknown_token), Error::kForbidden);
   EXPECT_EQ(authorize(p, Op::kNurseAction, unknown_token), Error::kForbidden);
+}
+
+// What the credential alone decides before a request reaches a shard.
+TEST(Authorizer, RoleChecksBeforeTheShard) {
+  auto role = [](Role r) {
+    Principal p;
+    p.role = r;
+    p.id = "x";
+    return p;
+  };
+  std::string_view why;
+  EXPECT_EQ(may_submit(role(Role::kNone), CallNext{"s1"}, &why), Error::kUnauthorized);
+  EXPECT_EQ(may_submit(role(Role::kDisplay), CallNext{"s1"}, &why), Error::kForbidden);
+  EXPECT_EQ(why, "a display token is read-only");
+  EXPECT_EQ(may_submit(role(Role::kAdmin), Tick{}, &why), Error::kForbidden);
+  // A patient's command goes on: the shard knows whose ticket the token is.
+  EXPECT_EQ(may_submit(role(Role::kPatient), Cancel{"t1"}, &why), Error::kOk);
+  EXPECT_EQ(may_submit(role(Role::kChannel), CallNext{"s1"}, &why), Error::kOk);
+
+  EXPECT_EQ(may_ask(role(Role::kNone), Ask::kReadSession, &why), Error::kUnauthorized);
+  EXPECT_EQ(may_ask(role(Role::kDisplay), Ask::kReadTicket, &why), Error::kOk);
+  EXPECT_EQ(may_ask(role(Role::kNurse), Ask::kMe, &why), Error::kForbidden);
+  EXPECT_EQ(may_ask(role(Role::kPatient), Ask::kMe, &why), Error::kOk);
+  EXPECT_EQ(may_ask(role(Role::kNone), Ask::kListSessions, &why), Error::kUnauthorized);
+  EXPECT_EQ(may_ask(role(Role::kChannel), Ask::kListSessions, &why), Error::kForbidden);
+  EXPECT_EQ(may_ask(role(Role::kKiosk), Ask::kListSessions, &why), Error::kOk);
+  EXPECT_EQ(may_ask(role(Role::kPatient), Ask::kCheckInBy, &why), Error::kForbidden);
+  EXPECT_EQ(may_ask(role(Role::kKiosk), Ask::kCheckInBy, &why), Error::kOk);
 }
 
 }  // namespace

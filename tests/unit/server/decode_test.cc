@@ -361,5 +361,30 @@ TEST(Config, OutOfRangeNumbersAreRefusedNotConverted) {
   EXPECT_EQ(c.limits.http_body_bytes, 65536u);
 }
 
+// The runtime's tuning knobs: configuration keys, and flags over them.
+TEST(Config, CommitKnobsFromTheFileAndFlags) {
+  Config c;
+  std::string e;
+  EXPECT_EQ(c.commit_depth, 3);
+  EXPECT_TRUE(c.commit_wake);
+  EXPECT_FALSE(c.redis_sync);
+  ASSERT_TRUE(parse_config_json(R"({"commit_depth":1,"commit_wake":false,"redis_sync":true})", &c, &e)) << e;
+  EXPECT_EQ(c.commit_depth, 1);
+  EXPECT_FALSE(c.commit_wake);
+  EXPECT_TRUE(c.redis_sync);
+  EXPECT_FALSE(parse_config_json(R"({"commit_depth":0})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"commit_depth":65})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"commit_wake":1})", &c, &e));
+
+  Config f;
+  const char* argv[] = {"queuecastd", "--commit-depth", "8", "--commit-wake", "0", "--redis-sync"};
+  ASSERT_EQ(parse_flags(6, const_cast<char**>(argv), &f, &e), 0) << e;
+  EXPECT_EQ(f.commit_depth, 8);
+  EXPECT_FALSE(f.commit_wake);
+  EXPECT_TRUE(f.redis_sync);
+  const char* bad[] = {"queuecastd", "--commit-wake", "yes"};
+  EXPECT_EQ(parse_flags(3, const_cast<char**>(bad), &f, &e), 1);
+}
+
 }  // namespace
 }  // namespace qc::gw

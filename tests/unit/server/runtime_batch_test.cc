@@ -59,7 +59,7 @@ TEST(RuntimeBatch, SubmitsWaitForTheEndOfTheBatchAndKeepTheirOrder) {
     CommandOutcome o = fs[i].get();
     ASSERT_EQ(o.error, Error::kOk) << o.message;
     queuecast::v1::CommandResponse resp;
-    ASSERT_TRUE(resp.ParseFromString(o.response));
+    ASSERT_TRUE(resp.ParseFromString(o.encode(Format::kProto)));
     char label[8];
     std::snprintf(label, sizeof label, "W%03d", i + 1);
     EXPECT_EQ(resp.label(), label);  // applied in the order submitted

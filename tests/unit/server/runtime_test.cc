@@ -79,7 +79,7 @@ TEST(Runtime, AcknowledgesAfterTheJournalAndRecordsTheActor) {
   ASSERT_EQ(o.error, Error::kOk) << o.message;
   EXPECT_TRUE(o.created);
   queuecast::v1::CommandResponse resp;
-  ASSERT_TRUE(resp.ParseFromString(o.response));
+  ASSERT_TRUE(resp.ParseFromString(o.encode(Format::kProto)));
   EXPECT_EQ(resp.label(), "W001");
   EXPECT_EQ(resp.token(), "tok1");
   EXPECT_EQ(resp.ticket().ahead(), 0);
@@ -133,14 +133,14 @@ TEST(Runtime, IdempotencyKeysSurviveARestart) {
     ASSERT_EQ(a.error, Error::kOk) << a.message;
     CommandOutcome b = run(*rt, Book{"s1", 1, "P1", "Zhang", "", "", "tokB"}, admin(), "admin:boss\x1fk1");
     EXPECT_TRUE(b.replayed);
-    EXPECT_EQ(b.response, a.response);  // same ticket, same token
-    first = a.response;
+    EXPECT_EQ(b.encode(Format::kProto), a.encode(Format::kProto));  // same ticket, same token
+    first = a.encode(Format::kProto);
     rt->stop();
   }
   auto rt = f.start();  // recovery from the same journal
   CommandOutcome c = run(*rt, Book{"s1", 1, "P1", "Zhang", "", "", "tokC"}, admin(), "admin:boss\x1fk1");
   EXPECT_TRUE(c.replayed);
-  EXPECT_EQ(c.response, first);
+  EXPECT_EQ(c.encode(Format::kProto), first);
   EXPECT_EQ(f.store->last_seq(), 2u);  // nothing booked twice
   // The state came back too: the patient already holds a booking.
   CommandOutcome d = run(*rt, Book{"s1", 2, "P1", "Zhang", "", "", "tokD"}, admin());
@@ -197,7 +197,7 @@ TEST(Runtime, AReadableButFullStoreKeepsTheShardDegradedUntilItTakesWrites) {
   CommandOutcome o = run(*rt, RegisterWalkIn{"s1", "P4", "D", "", ""}, admin());
   ASSERT_EQ(o.error, Error::kOk) << o.message;
   queuecast::v1::CommandResponse resp;
-  ASSERT_TRUE(resp.ParseFromString(o.response));
+  ASSERT_TRUE(resp.ParseFromString(o.encode(Format::kProto)));
   EXPECT_EQ(resp.label(), "W002");  // W001 kept, nothing of the refused ones
   std::vector<std::uint64_t> seqs;
   f.store->scan(0, [&](const journal::Record& r) { seqs.push_back(r.seq); return true; }, nullptr);
@@ -216,7 +216,7 @@ TEST(Runtime, AFailingJournalAnswersUnavailableAndChangesNothing) {
   CommandOutcome o = run(*rt, RegisterWalkIn{"s1", "P2", "B", "", ""}, admin());
   ASSERT_EQ(o.error, Error::kOk) << o.message;
   queuecast::v1::CommandResponse resp;
-  ASSERT_TRUE(resp.ParseFromString(o.response));
+  ASSERT_TRUE(resp.ParseFromString(o.encode(Format::kProto)));
   EXPECT_EQ(resp.label(), "W001");
   EXPECT_TRUE(rt->ready());
 }
@@ -435,7 +435,7 @@ Pending submit(Runtime& rt, CommandBody body, Principal who, std::string key = "
 
 std::string label_of(const CommandOutcome& o) {
   queuecast::v1::CommandResponse resp;
-  EXPECT_TRUE(resp.ParseFromString(o.response));
+  EXPECT_TRUE(resp.ParseFromString(o.encode(Format::kProto)));
   return resp.label();
 }
 
@@ -821,7 +821,7 @@ TEST(ServerIds, ChosenIdsOfTheAssignedFormAreRefused) {
   CommandOutcome y = run(*rt, Book{"Y", 1, "P6", "F", "", "", ""}, admin());
   ASSERT_EQ(y.error, Error::kOk) << y.message;
   queuecast::v1::CommandResponse resp;
-  ASSERT_TRUE(resp.ParseFromString(y.response));
+  ASSERT_TRUE(resp.ParseFromString(y.encode(Format::kProto)));
   EXPECT_EQ(resp.ticket_id(), "Y-A001");
   // Other chosen ids are fine.
   EXPECT_EQ(run(*rt, Book{"X", 1, "P7", "G", "his-88120", "", ""}, admin()).error, Error::kOk);
@@ -862,11 +862,11 @@ TEST(RuntimePipeline, AKeyInFlightAnswersItsOwnRequestAndRefusesAnother) {
   ASSERT_EQ(a.error, Error::kOk) << a.message;
   CommandOutcome o = other.future.get();
   EXPECT_EQ(o.error, Error::kIdempotencyKeyReused);
-  EXPECT_TRUE(o.response.empty());
+  EXPECT_TRUE(o.reply.events.empty() && o.stored.empty());
   CommandOutcome s = same.future.get();
   EXPECT_EQ(s.error, Error::kOk);
   EXPECT_TRUE(s.replayed);
-  EXPECT_EQ(s.response, a.response);
+  EXPECT_EQ(s.encode(Format::kProto), a.encode(Format::kProto));
   EXPECT_EQ(f.seqs(), (std::vector<std::uint64_t>{1, 2}));
   // After it is durable: the same.
   EXPECT_EQ(submit(*rt, CallNext{"s1"}, admin(), "k1", "call-next").future.get().error,

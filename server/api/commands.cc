@@ -1,0 +1,296 @@
+// Service: engine commands (POST), and the check-in by what the patient
+// holds (label, token, patientRef), which resolves to a CheckIn command.
+#include <cctype>
+#include <memory>
+#include <mutex>
+
+#include "proto/codec.h"
+#include "server/api/patient_ref.h"
+#include "server/api/service.h"
+#include "server/infra/random.h"
+#include "server/runtime/authorizer.h"
+#include "server/runtime/idempotency.h"
+
+namespace qc::gw {
+namespace pb = ::queuecast::v1;
+
+namespace {
+
+bool is_booking(const CommandBody& b) {
+  return std::holds_alternative<Book>(b) || std::holds_alternative<Hold>(b) ||
+         std::holds_alternative<RegisterWalkIn>(b) || std::holds_alternative<Confirm>(b);
+}
+
+// Whether this credential may book at all: only those are charged the
+// booking limits. A patient token may not book, and a token-shaped string is
+// not yet known to be a real token here: neither may use up a limit that
+// the clinic's channels and staff need.
+bool may_book(const Principal& p) {
+  return p.role == Role::kAdmin || p.role == Role::kNurse || p.role == Role::kChannel ||
+         p.role == Role::kKiosk;
+}
+
+const std::string* patient_ref_of(const CommandBody& b) {
+  if (auto* c = std::get_if<Book>(&b)) return &c->patient_ref;
+  if (auto* c = std::get_if<Hold>(&b)) return &c->patient_ref;
+  if (auto* c = std::get_if<RegisterWalkIn>(&b)) return &c->patient_ref;
+  return nullptr;
+}
+
+std::string* channel_of(CommandBody& b) {
+  if (auto* c = std::get_if<Book>(&b)) return &c->channel;
+  if (auto* c = std::get_if<Hold>(&b)) return &c->channel;
+  return nullptr;
+}
+
+// A kiosk's answer names no patient: the check-in and walk-in events carry
+// the ticket's patientRef, which the kiosk did not type when it checked a
+// patient in by label or QR code (the journal keeps it; only the answer is
+// stripped).
+void strip_patient_refs(CommandOutcome* o) {
+  if (!o->replayed) {
+    for (Event& ev : o->reply.events)
+      if (ev.type == EventType::kCheckedIn || ev.type == EventType::kWalkInRegistered)
+        ev.patient_ref.clear();
+    return;
+  }
+  pb::CommandResponse r;
+  if (!r.ParseFromString(o->stored)) return;
+  for (pb::Event& ev : *r.mutable_events()) {
+    if (ev.has_checked_in()) ev.mutable_checked_in()->clear_patient_ref();
+    if (ev.has_walk_in_registered()) ev.mutable_walk_in_registered()->clear_patient_ref();
+  }
+  r.SerializeToString(&o->stored);
+}
+
+constexpr std::string_view kLookupsLimited = "too many check-ins by number or patient id; retry later";
+
+std::string upper_trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  std::string o(s);
+  for (char& c : o) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return o;
+}
+
+// What a check-in by label or patientRef found in one session.
+struct Found {
+  std::vector<std::string> booked;  // BOOKED tickets that match
+  std::string other;                // a matching ticket in another state (the engine says why)
+};
+Found find_in_session(const StaffView& v, const std::string& label, const std::string& ref) {
+  Found f;
+  for (const StaffTicket& t : v.tickets) {
+    const bool match = label.empty() ? t.patient_ref == ref : upper_trimmed(t.label) == label;
+    if (!match) continue;
+    if (t.state == TicketState::kBooked) f.booked.push_back(t.ticket_id);
+    else f.other = t.ticket_id;
+  }
+  return f;
+}
+
+}  // namespace
+
+// A check-in by label, patientRef or (a kiosk's) ticket id names the ticket
+// by something that can be guessed: it counts against the per-address
+// booking limit (docs/api.md "Check-in at the kiosk").
+bool Service::guessable_lookup_allowed(const HttpRequest& req) {
+  if (booking_by_address_.allow(req.client, runtime_.clock().now())) return true;
+  metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+  return false;
+}
+
+void Service::command(const Route& route, HttpRequest& req, Format out, Respond respond) {
+  if (draining_)
+    return respond(error_response(Error::kUnavailable, "server is shutting down", out));
+  Command cmd;
+  std::string msg;
+  Error e = decode_command(route, req.body, body_format(req.content_type), &cmd, &msg);
+  if (e != Error::kOk) return respond(error_response(e, msg, out));
+  // A ticket id is as guessable as a label (<session>-A001): a kiosk's
+  // check-in by ticket id counts like one by label (check_in_by()).
+  if (std::holds_alternative<CheckIn>(cmd.body) && principal_of(req).role == Role::kKiosk &&
+      !guessable_lookup_allowed(req))
+    return respond(error_response(Error::kRateLimited, kLookupsLimited, out));
+  submit(std::move(cmd), req, out, std::move(respond));
+}
+
+void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond) {
+  Principal who = principal_of(req);
+  std::string_view why;
+  if (Error e = may_submit(who, cmd.body, &why); e != Error::kOk)
+    return respond(error_response(e, why, out));
+  std::string key, fingerprint;
+  if (!req.idempotency_key.empty()) {
+    if (!valid_idempotency_key(req.idempotency_key))
+      return respond(error_response(Error::kInvalidArgument,
+                                    "Idempotency-Key must be 1-128 printable characters", out));
+    key = scoped_key(who.name(), req.idempotency_key);
+    fingerprint = request_fingerprint(who.name(), req.method, req.target, req.content_type, req.body);
+  }
+  if (std::string* ch = channel_of(cmd.body); ch && who.role == Role::kChannel) {
+    if (!ch->empty() && *ch != who.id)
+      return respond(error_response(Error::kForbidden, "a channel key books under its own channel", out));
+    *ch = who.id;
+  }
+  std::function<bool(Time)> admit;
+  if (is_booking(cmd.body)) {
+    // Charged on the shard, after authorization and the idempotency lookup:
+    // a request this credential may not make (another department's
+    // session, an unknown one) and a replay use up no patient's or
+    // address's booking limit.
+    if (may_book(who)) {
+      const std::string* ref = patient_ref_of(cmd.body);
+      admit = [this, client = req.client, ref = ref ? *ref : std::string()](Time now) {
+        if (booking_by_address_.allow(client, now) && (ref.empty() || booking_by_patient_.allow(ref, now)))
+          return true;
+        metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
+        return false;
+      };
+    }
+    // A fresh patient token for the new ticket (the client cannot choose it).
+    if (auto* b = std::get_if<Book>(&cmd.body)) b->token = random_token();
+    if (auto* c = std::get_if<Confirm>(&cmd.body)) c->token = random_token();
+    if (auto* w = std::get_if<RegisterWalkIn>(&cmd.body)) w->token = random_token();
+  }
+  cmd.actor = who.actor();
+  const bool kiosk = who.role == Role::kKiosk;
+  CommandRequest cr;
+  cr.command = std::move(cmd);
+  cr.principal = std::move(who);
+  cr.idempotency_key = std::move(key);
+  cr.request_fingerprint = std::move(fingerprint);
+  cr.admit = std::move(admit);
+  cr.done = [respond = std::move(respond), out, kiosk](CommandOutcome o) {
+    if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
+    if (kiosk) strip_patient_refs(&o);
+    HttpResponse r = ok_response(o.encode(out), out, o.created ? 201 : 200);
+    if (o.replayed) r.headers.emplace_back("Idempotency-Replayed", "true");
+    respond(std::move(r));
+  };
+  runtime_.submit(std::move(cr));
+}
+
+void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Respond respond) {
+  if (draining_)
+    return respond(error_response(Error::kUnavailable, "server is shutting down", out));
+  pb::CheckInBy by;
+  std::string msg;
+  if (req.body.empty())
+    return respond(error_response(Error::kInvalidArgument,
+                                  "empty body: expected one of label, token, patientRef", out));
+  if (body_format(req.content_type) == Format::kProto) {
+    if (!by.ParseFromArray(req.body.data(), static_cast<int>(req.body.size())))
+      return respond(error_response(Error::kInvalidArgument, "body is not a valid binary CheckInBy", out));
+  } else if (Error e = codec::parse_json(req.body, &by, &msg); e != Error::kOk) {
+    return respond(error_response(e, msg, out));
+  }
+  std::string sid = route.id1;
+  if (!by.session_id().empty() && !sid.empty() && by.session_id() != sid)
+    return respond(error_response(Error::kInvalidArgument, "sessionId in the body differs from the path", out));
+  if (sid.empty()) sid = by.session_id();
+  const std::string label = upper_trimmed(by.label());
+  // The patientRef in the canonical form the bookings were stored in.
+  std::string ref;
+  if (!by.patient_ref().empty() && !normalize_patient_ref(by.patient_ref(), &ref, &msg))
+    return respond(error_response(Error::kInvalidArgument, msg, out));
+  const std::string token(by.token());
+  const int forms = !label.empty() + !ref.empty() + !token.empty();
+  if (forms != 1)
+    return respond(error_response(Error::kInvalidArgument,
+                                  "give exactly one of label, token, patientRef", out));
+  if (!label.empty() && sid.empty())
+    return respond(error_response(Error::kInvalidArgument, "a label needs the session", out));
+  if (label.size() > 64 || ref.size() > 256 || token.size() > 256 || sid.size() > 256)
+    return respond(error_response(Error::kInvalidArgument, "field too long", out));
+  Principal who = principal_of(req);
+  // Only roles that may check anyone in go further: the lookup limit below
+  // is never charged to a key that could not use it.
+  std::string_view why;
+  if (Error e = may_ask(who, Ask::kCheckInBy, &why); e != Error::kOk)
+    return respond(error_response(e, why, out));
+  // A label or patientRef can be guessed (a QR token cannot): such lookups
+  // count against the per-address booking limit, so a kiosk key cannot
+  // walk through patient ids or numbers at full speed.
+  if (token.empty() && !guessable_lookup_allowed(req))
+    return respond(error_response(Error::kRateLimited, kLookupsLimited, out));
+
+  // Resolution reads the state on the owning shard (authorization first:
+  // nothing is looked up in a session the key may not check in), then the
+  // CheckIn goes through submit() like any command; the engine judges the
+  // ticket's state then.
+  auto go = [this, req, out, respond](const std::string& tid) mutable {
+    Command cmd;
+    cmd.body = CheckIn{tid};
+    submit(std::move(cmd), req, out, std::move(respond));
+  };
+  if (!token.empty()) {
+    return runtime_.read_token(token, [who, token, sid, out, respond, go](ShardContext& ctx) mutable {
+      auto tid = ctx.engine.ticket_by_token(token);
+      if (!tid) return respond(error_response(Error::kUnknownTicket, "unknown ticket code", out));
+      const Authorizer az(ctx.engine);
+      Target t = az.ticket(*tid);
+      if (az.check(who, Op::kCheckIn, t) != Error::kOk)
+        return respond(error_response(Error::kForbidden, "this key may not check in this ticket", out));
+      if (!sid.empty() && t.session_id != sid)
+        return respond(error_response(Error::kUnknownTicket, "this code is not an appointment of this session", out));
+      go(*tid);
+    });
+  }
+  if (!sid.empty()) {
+    return runtime_.read_session(sid, [who, sid, label, ref, out, respond, go](ShardContext& ctx) mutable {
+      if (Authorizer(ctx.engine).session_op(who, Op::kCheckIn, sid) != Error::kOk)
+        return respond(error_response(Error::kForbidden, "this key may not check in patients of this session", out));
+      auto v = ctx.engine.staff_view(sid, ctx.now);
+      if (!v) return respond(error_response(Error::kUnknownSession, "no such session", out));
+      Found f = find_in_session(*v, label, ref);
+      if (f.booked.size() > 1)
+        return respond(error_response(409, "ambiguous", "several appointments match; ask the nurse station", out));
+      if (f.booked.size() == 1) return go(f.booked.front());
+      if (!f.other.empty()) return go(f.other);
+      return respond(error_response(Error::kUnknownTicket,
+                                    label.empty() ? "no appointment of this patient in this session"
+                                                  : "no appointment with this number in this session",
+                                    out));
+    });
+  }
+  // patientRef alone: the BOOKED tickets of this patient in the sessions the
+  // key may check in that are open for check-in now (registration open, not
+  // ended). More than one is `ambiguous` (the kiosk asks for the doctor and
+  // asks again with the session): never a guess.
+  // None BOOKED but one in another state (already checked in): the engine
+  // answers for it (wrong_state), and a retry with the first request's
+  // Idempotency-Key gets the first answer, as by label or in a session.
+  struct Acc {
+    std::mutex mu;
+    std::vector<std::string> booked;
+    std::string other;
+  };
+  auto acc = std::make_shared<Acc>();
+  runtime_.read_all(
+      [acc, who, ref](ShardContext& ctx) {
+        const Authorizer az(ctx.engine);
+        for (const std::string& s : ctx.engine.session_ids()) {
+          if (az.session_op(who, Op::kCheckIn, s) != Error::kOk) continue;
+          const SessionSpec* spec = ctx.engine.session_spec(s);
+          if (!spec || spec->registration_open > ctx.now || spec->end <= ctx.now) continue;
+          auto v = ctx.engine.staff_view(s, ctx.now);
+          if (!v) continue;
+          Found f = find_in_session(*v, "", ref);
+          std::lock_guard lock(acc->mu);
+          acc->booked.insert(acc->booked.end(), f.booked.begin(), f.booked.end());
+          if (!f.other.empty()) acc->other = f.other;
+        }
+      },
+      [acc, out, respond, go]() mutable {
+        if (acc->booked.size() > 1)
+          return respond(error_response(409, "ambiguous",
+                                        "this patient has several appointments today; choose the doctor", out));
+        if (acc->booked.empty() && !acc->other.empty()) return go(acc->other);
+        if (acc->booked.empty())
+          return respond(error_response(Error::kUnknownTicket, "no appointment of this patient to check in today", out));
+        go(acc->booked.front());
+      });
+}
+
+}  // namespace qc::gw

@@ -1,0 +1,207 @@
+#include "server/runtime/command_applier.h"
+
+#include <optional>
+#include <utility>
+
+#include "server/runtime/authorizer.h"
+#include "server/runtime/command_facts.h"
+
+namespace qc::gw {
+namespace pb = ::queuecast::v1;
+
+namespace {
+
+// The id a command creates that must be unique across the server and is
+// chosen by the caller: a new session id, a chosen ticket or hold id
+// (engine-assigned ids, "<session>-A001", "<session>-H1", derive from their
+// session's). {map, nullptr} when none.
+std::pair<int, const std::string*> server_wide_id(const CommandBody& b) {
+  const std::string* id = nullptr;
+  int map = Directory::kTicket;
+  if (auto* c = std::get_if<CreateSession>(&b)) map = Directory::kSession, id = &c->spec.session_id;
+  else if (auto* h = std::get_if<Hold>(&b)) map = Directory::kHold, id = &h->hold_id;
+  else if (auto* k = std::get_if<Book>(&b)) id = &k->ticket_id;
+  else if (auto* f = std::get_if<Confirm>(&b)) id = &f->ticket_id;
+  else if (auto* w = std::get_if<RegisterWalkIn>(&b)) id = &w->ticket_id;
+  return {map, id && !id->empty() ? id : nullptr};
+}
+
+}  // namespace
+
+void CommandApplier::apply(CommandRequest& req, Time now, bool system, Group& g) {
+  Ack ack;
+  ack.done = std::move(req.done);
+  Command& cmd = req.command;
+  Target target;
+  if (answered_before_apply(req, now, system, &target, &ack.outcome)) {
+    g.acks.push_back(std::move(ack));
+    return;
+  }
+  // Server-wide unique ids: claimed before the command is applied.
+  const auto [id_map, new_id] = server_wide_id(cmd.body);
+  Directory::Claim claim = Directory::Claim::kOwn;
+  if (new_id) {
+    claim = s_.directory.claim(id_map, *new_id, s_.index);
+    if (claim == Directory::Claim::kTaken) {
+      ack.outcome.error = Error::kAlreadyExists;
+      ack.outcome.message = (id_map == Directory::kSession ? "session id in use: "
+                             : id_map == Directory::kHold  ? "hold id in use: "
+                                                           : "ticket id in use: ") + *new_id;
+      s_.metrics.count_command(cmd.body, Error::kAlreadyExists);
+      g.acks.push_back(std::move(ack));
+      return;
+    }
+  }
+  events_.clear();
+  std::string msg;
+  Error e = s_.engine.apply_into(cmd, now, &events_, &msg);
+  s_.metrics.count_command(cmd.body, e);
+  if (e != Error::kOk) {
+    if (claim == Directory::Claim::kClaimed) s_.directory.release(id_map, *new_id, s_.index);
+    ack.outcome.error = e;
+    ack.outcome.message = std::move(msg);
+    g.acks.push_back(std::move(ack));
+    return;
+  }
+  if (claim == Directory::Claim::kClaimed) g.claims.emplace_back(id_map, *new_id);
+  if (system && events_.empty()) return;  // an idle tick: nothing to journal
+  note_ids(cmd);
+  s_.changes.add(events_);
+  reply(cmd, now, &ack.outcome);
+  record(req, target, now, ack.outcome, g);
+  g.acks.push_back(std::move(ack));
+}
+
+bool CommandApplier::answered_before_apply(CommandRequest& req, Time now, bool system,
+                                           Target* target, CommandOutcome* o) {
+  Command& cmd = req.command;
+  if (s_.degraded) {
+    o->error = Error::kUnavailable;
+    o->message = "the journal is unavailable; retry later";
+    s_.metrics.count_command(cmd.body, Error::kUnavailable);
+    return true;
+  }
+  if (!req.idempotency_key.empty()) {
+    // A key remembered by a group still in flight answers after it (groups
+    // are answered in order; a failed commit fails the later ones too).
+    const std::string* r = nullptr;
+    switch (s_.idem.find(req.idempotency_key, req.request_fingerprint, now, &r)) {
+      case IdempotencyMap::Match::kSame:
+        o->stored = *r;
+        o->replayed = true;
+        o->created = creates(cmd.body);
+        return true;
+      case IdempotencyMap::Match::kDifferent:
+        o->error = Error::kIdempotencyKeyReused;
+        o->message = kKeyReusedMessage;
+        s_.metrics.count_command(cmd.body, Error::kIdempotencyKeyReused);
+        return true;
+      case IdempotencyMap::Match::kNone:
+        break;
+    }
+  }
+  if (Error e = check_chosen_ids(cmd.body, &o->message); e != Error::kOk) {
+    o->error = e;
+    s_.metrics.count_command(cmd.body, e);
+    return true;
+  }
+  if (!system) {
+    const Error a = Authorizer(s_.engine, &s_.directory).command(req.principal, cmd, target);
+    if (a != Error::kOk) {
+      o->error = a;
+      o->message = a == Error::kUnauthorized ? "unknown or missing credential"
+                                             : "this credential may not do that here";
+      s_.metrics.count_command(cmd.body, a);
+      return true;
+    }
+  } else {
+    *target = Authorizer(s_.engine).of_command(cmd);
+  }
+  if (req.admit && !req.admit(now)) {
+    o->error = Error::kRateLimited;
+    o->message = "too many bookings; retry later";
+    return true;
+  }
+  return false;
+}
+
+void CommandApplier::reply(const Command& cmd, Time now, CommandOutcome* o) {
+  CommandReply& reply = o->reply;
+  for (const Event& ev : events_) {
+    if (ev.type == EventType::kTicketBooked || ev.type == EventType::kWalkInRegistered ||
+        ev.type == EventType::kCheckedIn) {
+      // A kiosk's or nurse's check-in too: answer with the ticket and its
+      // patient token so the printed ticket carries the patient page's QR.
+      reply.ticket_id = ev.ticket_id;
+      reply.label = ev.label;
+      reply.slot = ev.slot;
+    } else if (ev.type == EventType::kHoldPlaced) {
+      reply.hold_id = ev.ticket_id;
+      reply.slot = ev.slot;
+      if (ev.until != kNoTime) reply.expires_at = ev.until;
+    }
+  }
+  if (!reply.ticket_id.empty()) {
+    if (const std::string* tok = token_of(cmd.body)) reply.token = *tok;
+    else if (auto tok = s_.engine.ticket_token(reply.ticket_id)) reply.token = *tok;
+    reply.ticket = s_.engine.patient_view(reply.ticket_id, now);
+  }
+  reply.events = events_;
+  o->created = creates(cmd.body);
+}
+
+void CommandApplier::record(const CommandRequest& req, const Target& target, Time now,
+                            const CommandOutcome& o, Group& g) {
+  const Command& cmd = req.command;
+  journal::Record& r = g.records.emplace_back();
+  r.seq = s_.next_seq++;
+  r.at = now;
+  r.actor = actor_string(cmd.actor);
+  r.session_id = !target.session_id.empty() ? target.session_id
+                 : !events_.empty()         ? events_.front().session_id
+                                            : std::string();
+  r.command_name = std::string(command_name(cmd.body));
+  pb::Command& pc = command_pb_;
+  pc.Clear();
+  codec::to_proto(cmd, now, &pc);
+  pc.SerializeToString(&r.command);
+  if (!req.idempotency_key.empty()) {
+    // The stored answer stays the binary CommandResponse: journals written
+    // before keep answering their replays byte for byte.
+    r.idempotency_key = req.idempotency_key;
+    serialize_reply(o.reply, &resp_, &r.response);
+    r.request_fingerprint = req.request_fingerprint;
+    s_.idem.remember(req.idempotency_key, r.request_fingerprint, r.response, now);
+  }
+  r.events.reserve(events_.size());
+  for (const Event& ev : events_) {
+    journal::EventRow& row = r.events.emplace_back();
+    row.type = std::string(to_string(ev.type));
+    row.ticket_id = ev.ticket_id;
+    codec::to_proto(ev, &event_pb_);
+    event_pb_.SerializeToString(&row.bytes);
+    if (ev.session_id != r.session_id) row.session_id = ev.session_id;
+  }
+}
+
+void CommandApplier::note_ids(const Command& cmd) {
+  for (const Event& ev : events_) {
+    switch (ev.type) {
+      case EventType::kSessionCreated:
+        s_.directory.put(Directory::kSession, ev.session_id, s_.index);
+        break;
+      case EventType::kTicketBooked:
+      case EventType::kWalkInRegistered:
+        s_.directory.put(Directory::kTicket, ev.ticket_id, s_.index);
+        break;
+      case EventType::kHoldPlaced:
+        s_.directory.put(Directory::kHold, ev.ticket_id, s_.index);
+        break;
+      default:
+        break;
+    }
+  }
+  if (const std::string* tok = token_of(cmd.body)) s_.directory.put(Directory::kToken, *tok, s_.index);
+}
+
+}  // namespace qc::gw
