@@ -81,12 +81,23 @@ Error from_proto(const pb::DisplayView& in, DisplayView* out, std::string* messa
 Error from_proto(const pb::StaffView& in, StaffView* out, std::string* message);
 Error from_proto(const pb::Board& in, Board* out, std::string* message);
 
-// View -> binary protobuf, appended to nothing: *out is replaced. Reuses a
+// View -> binary protobuf (SerializeToString of to_proto's message):
+// serialize replaces *out, append_serialized appends to it. Reuse a
 // thread_local scratch message (no per-call message allocation).
 void serialize(const PatientView& v, std::string* out);
 void serialize(const DisplayView& v, std::string* out);
 void serialize(const StaffView& v, std::string* out);
 void serialize(const Board& v, std::string* out);
+void append_serialized(const PatientView& v, std::string* out);
+void append_serialized(const DisplayView& v, std::string* out);
+void append_serialized(const StaffView& v, std::string* out);
+void append_serialized(const Board& v, std::string* out);
+// ServerMessage{view{<v>, version = v.version, sent_at}} in binary, appended
+// to *out; the same scratch reuse. (The push of a view to a subscriber.)
+void append_serialized_update(const PatientView& v, Time sent_at, std::string* out);
+void append_serialized_update(const DisplayView& v, Time sent_at, std::string* out);
+void append_serialized_update(const StaffView& v, Time sent_at, std::string* out);
+void append_serialized_update(const Board& v, Time sent_at, std::string* out);
 
 // ---- JSON ----
 

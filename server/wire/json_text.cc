@@ -165,6 +165,10 @@ void append_json_string_pb(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
+namespace {
+// The google.protobuf.Timestamp of `t` (seconds, milliseconds) as
+// codec::to_proto(Time) computes it, clamped to the Timestamp's range;
+// (0, 0) for kNoTime.
 void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis) {
   std::int64_t secs = 0;
   std::int32_t ms = 0;
@@ -186,6 +190,7 @@ void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis) {
   *seconds = secs;
   *millis = ms;
 }
+}  // namespace
 
 void append_json_timestamp(Time t, std::string* out) {
   std::int64_t secs = 0;
@@ -254,6 +259,9 @@ bool append_json_timestamp_parts(std::int64_t secs, std::int32_t nanos, std::str
   return true;
 }
 
+namespace {
+// The google.protobuf.Duration of `d` (seconds, milliseconds, both toward
+// zero) as codec::duration_to_proto computes it, clamped to its range.
 void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis) {
   std::int64_t secs = d / 1000;  // toward zero, as codec::duration_to_proto
   std::int32_t ms = static_cast<std::int32_t>(d % 1000);
@@ -267,6 +275,7 @@ void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis) {
   *seconds = secs;
   *millis = ms;
 }
+}  // namespace
 
 void append_json_duration(Duration d, std::string* out) {
   std::int64_t secs;

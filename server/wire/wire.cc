@@ -2,7 +2,6 @@
 
 #include "server/wire/response_json.h"
 #include "server/wire/view_json.h"
-#include "server/wire/view_pb.h"
 #include "server/wire/ws_frame.h"
 #include "proto/codec.h"
 
@@ -83,6 +82,26 @@ std::string utf8_text(std::string_view s) {
   return out;
 }
 
+pb::ServerMessage ws_error_message(std::string_view code, std::string_view message) {
+  pb::ServerMessage msg;
+  msg.mutable_error()->set_code(std::string(code));
+  msg.mutable_error()->set_message(utf8_text(message));
+  return msg;
+}
+
+pb::ErrorReply error_reply(std::string_view code, std::string_view message) {
+  pb::ErrorReply reply;
+  reply.mutable_error()->set_code(std::string(code));
+  reply.mutable_error()->set_message(utf8_text(message));
+  return reply;
+}
+
+pb::ServerMessage pong_message(Time at) {
+  pb::ServerMessage msg;
+  codec::to_proto(at, msg.mutable_pong()->mutable_at());
+  return msg;
+}
+
 }  // namespace
 
 std::string encode_view_reference(const PatientView& v, Time sent_at, Format format) {
@@ -103,14 +122,11 @@ std::string encode_view_reference(const Board& v, Time sent_at, Format format) {
 }
 
 std::string encode_ws_error(std::string_view code, std::string_view message_bytes, Format format) {
+  if (format == Format::kProto) return finish(ws_error_message(code, message_bytes), format);
   const std::string message = utf8_text(message_bytes);
   std::string out;
   out.reserve(48 + code.size() + message.size());
-  if (format == Format::kProto) {
-    append_ws_error_proto(code, message, &out);
-  } else {
-    append_ws_error_json(code, message, &out);
-  }
+  append_ws_error_json(code, message, &out);
   return out;
 }
 
@@ -119,9 +135,7 @@ std::string encode_ws_error(std::string_view code, std::string_view message_byte
 std::string encode_ws_error(std::string_view code, std::string_view message, Format format,
                             std::string_view request_id) {
   if (request_id.empty()) return encode_ws_error(code, message, format);
-  pb::ServerMessage msg;
-  msg.mutable_error()->set_code(std::string(code));
-  msg.mutable_error()->set_message(utf8_text(message));
+  pb::ServerMessage msg = ws_error_message(code, message);
   msg.set_request_id(std::string(request_id));
   return finish(msg, format);
 }
@@ -134,24 +148,18 @@ std::string encode_subscribed(std::string_view request_id, Format format) {
 }
 
 std::string encode_pong(Time at, Format format) {
+  if (format == Format::kProto) return finish(pong_message(at), format);
   std::string out;
-  if (format == Format::kProto) {
-    append_pong_proto(at, &out);
-  } else {
-    append_pong_json(at, &out);
-  }
+  append_pong_json(at, &out);
   return out;
 }
 
 std::string encode_error_body(std::string_view code, std::string_view message_bytes, Format format) {
+  if (format == Format::kProto) return finish(error_reply(code, message_bytes), format);
   const std::string message = utf8_text(message_bytes);
   std::string out;
   out.reserve(48 + code.size() + message.size());
-  if (format == Format::kProto) {
-    append_error_reply_proto(code, message, &out);
-  } else {
-    append_error_reply_json(code, message, &out);
-  }
+  append_error_reply_json(code, message, &out);
   return out;
 }
 
@@ -173,23 +181,13 @@ std::string render_response_reference(const std::string& binary_response, Format
 // ---- the protobuf path, kept as the reference ----
 
 std::string encode_ws_error_reference(std::string_view code, std::string_view message, Format format) {
-  pb::ServerMessage msg;
-  msg.mutable_error()->set_code(std::string(code));
-  msg.mutable_error()->set_message(utf8_text(message));
-  return finish(msg, format);
+  return finish(ws_error_message(code, message), format);
 }
 
-std::string encode_pong_reference(Time at, Format format) {
-  pb::ServerMessage msg;
-  codec::to_proto(at, msg.mutable_pong()->mutable_at());
-  return finish(msg, format);
-}
+std::string encode_pong_reference(Time at, Format format) { return finish(pong_message(at), format); }
 
 std::string encode_error_body_reference(std::string_view code, std::string_view message, Format format) {
-  pb::ErrorReply reply;
-  reply.mutable_error()->set_code(std::string(code));
-  reply.mutable_error()->set_message(utf8_text(message));
-  return finish(reply, format);
+  return finish(error_reply(code, message), format);
 }
 
 std::string encode_plain_reference(const PatientView& v, Format format) {
@@ -214,7 +212,7 @@ std::string encode_plain_reference(const Board& v, Format format) {
 }
 
 
-// ---- the direct writers ----
+// ---- the direct JSON writers; binary through the codec ----
 
 namespace {
 
@@ -225,7 +223,7 @@ constexpr std::size_t kBoardReserve = 256;
 template <typename View>
 void append_update(const View& v, Time sent_at, Format format, std::string* out) {
   if (format == Format::kProto) {
-    append_update_proto(v, sent_at, out);
+    codec::append_serialized_update(v, sent_at, out);
   } else {
     append_update_json(v, sent_at, out);
   }
@@ -244,7 +242,7 @@ std::string direct_plain(const View& v, Format format, std::size_t reserve) {
   std::string out;
   out.reserve(reserve);
   if (format == Format::kProto) {
-    append_proto(v, &out);
+    codec::append_serialized(v, &out);
   } else {
     append_json(v, &out);
   }
