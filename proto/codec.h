@@ -42,6 +42,19 @@ namespace pb = ::queuecast::v1;
 
 // ---- Time ----
 
+// google.protobuf.Timestamp's range (0001-01-01 .. 9999-12-31) and
+// google.protobuf.Duration's (+-10,000 years), in seconds.
+inline constexpr std::int64_t kMinTimestampSeconds = -62135596800LL;
+inline constexpr std::int64_t kMaxTimestampSeconds = 253402300799LL;
+inline constexpr std::int64_t kMaxDurationSeconds = 315576000000LL;
+
+// The Timestamp of `t`: seconds (floor) and milliseconds, clamped to the
+// Timestamp's range; (0, 0) for kNoTime. Pure arithmetic: the direct JSON
+// writers (server/wire/json_text.h) convert with it too.
+void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis);
+// The Duration of `d`: seconds and milliseconds, both toward zero, clamped.
+void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis);
+
 // kNoTime clears *out (the caller leaves the field absent instead).
 void to_proto(Time t, google::protobuf::Timestamp* out);
 Error from_proto(const google::protobuf::Timestamp& in, Time* out, std::string* message);

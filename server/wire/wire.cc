@@ -2,7 +2,7 @@
 
 #include "server/wire/response_json.h"
 #include "server/wire/view_json.h"
-#include "server/wire/ws_frame.h"
+#include "server/infra/utf8.h"
 #include "proto/codec.h"
 
 namespace qc::gw {
@@ -60,26 +60,6 @@ std::string view_message(const View& v, std::uint64_t version, Time sent_at, For
   u->set_version(version);
   codec::to_proto(sent_at, u->mutable_sent_at());
   return finish(msg, format);
-}
-
-// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD: a
-// message may name an id taken from the path (percent-decoded bytes), and
-// an error body is always valid JSON and a valid protobuf string.
-std::string utf8_text(std::string_view s) {
-  if (ws::valid_utf8(s)) return std::string(s);
-  std::string out;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    const std::size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-    if (n != 0 && i + n <= s.size() && ws::valid_utf8(s.substr(i, n))) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      ++i;
-    }
-  }
-  return out;
 }
 
 pb::ServerMessage ws_error_message(std::string_view code, std::string_view message) {
