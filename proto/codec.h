@@ -49,11 +49,44 @@ inline constexpr std::int64_t kMaxTimestampSeconds = 253402300799LL;
 inline constexpr std::int64_t kMaxDurationSeconds = 315576000000LL;
 
 // The Timestamp of `t`: seconds (floor) and milliseconds, clamped to the
-// Timestamp's range; (0, 0) for kNoTime. Pure arithmetic: the direct JSON
-// writers (server/wire/json_text.h) convert with it too.
-void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis);
+// Timestamp's range; (0, 0) for kNoTime. Pure arithmetic, inline: the direct
+// JSON writers (server/wire/json_text.h) convert with it too.
+inline void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis) {
+  std::int64_t secs = 0;
+  std::int32_t ms = 0;
+  if (t != kNoTime) {
+    secs = t / 1000;  // floor division, without overflow near the int64 limits
+    ms = static_cast<std::int32_t>(t % 1000);
+    if (ms < 0) {
+      --secs;
+      ms += 1000;
+    }
+    if (secs < kMinTimestampSeconds) {
+      secs = kMinTimestampSeconds;
+      ms = 0;
+    } else if (secs > kMaxTimestampSeconds) {
+      secs = kMaxTimestampSeconds;
+      ms = 999;
+    }
+  }
+  *seconds = secs;
+  *millis = ms;
+}
+
 // The Duration of `d`: seconds and milliseconds, both toward zero, clamped.
-void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis);
+inline void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis) {
+  std::int64_t secs = d / 1000;  // truncates toward zero: secs and millis share the sign
+  std::int32_t ms = static_cast<std::int32_t>(d % 1000);
+  if (secs > kMaxDurationSeconds) {
+    secs = kMaxDurationSeconds;
+    ms = 0;
+  } else if (secs < -kMaxDurationSeconds) {
+    secs = -kMaxDurationSeconds;
+    ms = 0;
+  }
+  *seconds = secs;
+  *millis = ms;
+}
 
 // kNoTime clears *out (the caller leaves the field absent instead).
 void to_proto(Time t, google::protobuf::Timestamp* out);

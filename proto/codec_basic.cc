@@ -8,42 +8,6 @@
 
 namespace qc::codec {
 
-void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis) {
-  std::int64_t secs = 0;
-  std::int32_t ms = 0;
-  if (t != kNoTime) {
-    secs = t / 1000;  // floor division, without overflow near the int64 limits
-    ms = static_cast<std::int32_t>(t % 1000);
-    if (ms < 0) {
-      --secs;
-      ms += 1000;
-    }
-    if (secs < kMinTimestampSeconds) {
-      secs = kMinTimestampSeconds;
-      ms = 0;
-    } else if (secs > kMaxTimestampSeconds) {
-      secs = kMaxTimestampSeconds;
-      ms = 999;
-    }
-  }
-  *seconds = secs;
-  *millis = ms;
-}
-
-void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis) {
-  std::int64_t secs = d / 1000;  // truncates toward zero: secs and millis share the sign
-  std::int32_t ms = static_cast<std::int32_t>(d % 1000);
-  if (secs > kMaxDurationSeconds) {
-    secs = kMaxDurationSeconds;
-    ms = 0;
-  } else if (secs < -kMaxDurationSeconds) {
-    secs = -kMaxDurationSeconds;
-    ms = 0;
-  }
-  *seconds = secs;
-  *millis = ms;
-}
-
 void to_proto(Time t, google::protobuf::Timestamp* out) {
   if (t == kNoTime) {
     out->Clear();

@@ -54,7 +54,7 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int* out) {
 
 }  // namespace
 
-void append_rfc3339(std::int64_t seconds, std::int32_t nanos, int fraction_digits, std::string* out) {
+char* write_rfc3339(std::int64_t seconds, std::int32_t nanos, int fraction_digits, char* b) {
   std::int64_t days = seconds / 86400;
   std::int64_t rem = seconds % 86400;
   if (rem < 0) {
@@ -74,35 +74,38 @@ void append_rfc3339(std::int64_t seconds, std::int32_t nanos, int fraction_digit
     cached_size = static_cast<std::size_t>(n);
     cached_days = days;
   }
-  char b[48];
-  std::memcpy(b, cached_date, cached_size);
-  std::size_t n = cached_size;
-  b[n++] = 'T';
-  put2(b + n, static_cast<int>(rem / 3600));
-  b[n + 2] = ':';
-  put2(b + n + 3, static_cast<int>(rem / 60 % 60));
-  b[n + 5] = ':';
-  put2(b + n + 6, static_cast<int>(rem % 60));
-  n += 8;
+  if (cached_size == 10) {
+    std::memcpy(b, cached_date, 10);  // the usual case, at a fixed size
+    b += 10;
+  } else {
+    std::memcpy(b, cached_date, cached_size);
+    b += cached_size;
+  }
+  b[0] = 'T';
+  put2(b + 1, static_cast<int>(rem / 3600));
+  b[3] = ':';
+  put2(b + 4, static_cast<int>(rem / 60 % 60));
+  b[6] = ':';
+  put2(b + 7, static_cast<int>(rem % 60));
+  b += 9;
   if (fraction_digits > 0) {
     std::int32_t v = nanos;
     for (int k = fraction_digits; k < 9; ++k) v /= 10;
-    b[n++] = '.';
+    *b++ = '.';
     for (int k = fraction_digits - 1; k >= 0; --k) {
-      b[n + static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
+      b[k] = static_cast<char>('0' + v % 10);
       v /= 10;
     }
-    n += static_cast<std::size_t>(fraction_digits);
+    b += fraction_digits;
   }
-  b[n++] = 'Z';
-  out->append(b, n);
+  *b++ = 'Z';
+  return b;
 }
 
 std::string format_rfc3339(Time t) {
   std::int64_t ms = ((t % 1000) + 1000) % 1000;
-  std::string out;
-  append_rfc3339((t - ms) / 1000, static_cast<std::int32_t>(ms * 1'000'000), 3, &out);
-  return out;
+  char b[kRfc3339Max];
+  return std::string(b, write_rfc3339((t - ms) / 1000, static_cast<std::int32_t>(ms * 1'000'000), 3, b));
 }
 
 bool parse_rfc3339(std::string_view s, Time* out) {

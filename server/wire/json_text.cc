@@ -170,9 +170,11 @@ bool append_json_timestamp_parts(std::int64_t secs, std::int32_t nanos, std::str
     return false;
   // No fraction, or 3, 6 or 9 digits, as protobuf's FormatNanos.
   const int digits = nanos == 0 ? 0 : nanos % 1'000'000 == 0 ? 3 : nanos % 1'000 == 0 ? 6 : 9;
-  out->push_back('"');
-  append_rfc3339(secs, nanos, digits, out);
-  out->push_back('"');
+  char b[kRfc3339Max + 2];
+  b[0] = '"';
+  char* end = write_rfc3339(secs, nanos, digits, b + 1);
+  *end++ = '"';
+  out->append(b, static_cast<std::size_t>(end - b));
   return true;
 }
 

@@ -291,13 +291,15 @@ TEST(Clock, Rfc3339RoundTripAndVirtualClock) {
   EXPECT_EQ(format_rfc3339(t), "2026-03-03T00:00:00.000Z");
   // The fraction's digits, as the JSON Timestamps print them.
   std::string s;
-  append_rfc3339(951782400, 0, 0, &s);  // 2000-02-29
-  s += ' ';
-  append_rfc3339(-1, 5'000'000, 3, &s);
-  s += ' ';
-  append_rfc3339(0, 123'456'789, 6, &s);
-  s += ' ';
-  append_rfc3339(0, 123'456'789, 9, &s);
+  auto add = [&](std::int64_t seconds, std::int32_t nanos, int digits) {
+    char b[kRfc3339Max];
+    if (!s.empty()) s += ' ';
+    s.append(b, write_rfc3339(seconds, nanos, digits, b));
+  };
+  add(951782400, 0, 0);  // 2000-02-29
+  add(-1, 5'000'000, 3);
+  add(0, 123'456'789, 6);
+  add(0, 123'456'789, 9);
   EXPECT_EQ(s, "2000-02-29T00:00:00Z 1969-12-31T23:59:59.005Z 1970-01-01T00:00:00.123456Z "
                "1970-01-01T00:00:00.123456789Z");
   VirtualClock c(1000, 1000.0);
