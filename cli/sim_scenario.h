@@ -11,8 +11,9 @@
 
 namespace qc::cli {
 
-// Parses and validates; on failure returns false with *error naming the
-// line/column (syntax) or the key (values).
+// Parses (Boost.JSON; a key given twice is an error) and validates; on
+// failure returns false with *error naming the line/column (syntax) or the
+// key (values).
 bool parse_scenario(std::string_view json, sim::Scenario* out, std::string* error);
 
 }  // namespace qc::cli

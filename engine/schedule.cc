@@ -5,6 +5,7 @@
 // Every handler validates everything first and only then mutates, so a
 // rejected command changes nothing.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 
 #include "engine/ops.h"
@@ -23,21 +24,6 @@ Error bad(std::string* msg, std::string_view why) {
 
 bool valid_quotas(const std::vector<std::int32_t>& q) {
   return std::all_of(q.begin(), q.end(), [](std::int32_t v) { return v >= 0 && v <= kMaxQuota; });
-}
-
-// Days since 1970-01-01 -> (y, m, d) (H. Hinnant's civil_from_days).
-void civil_from_days(std::int64_t z, std::int32_t* y, std::int32_t* m, std::int32_t* d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  const std::int64_t dd = doy - (153 * mp + 2) / 5 + 1;
-  const std::int64_t mm = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<std::int32_t>(yoe + era * 400 + (mm <= 2));
-  *m = static_cast<std::int32_t>(mm);
-  *d = static_cast<std::int32_t>(dd);
 }
 
 // The local day number (days since 1970-01-01 local) of local midnight `midnight`.
@@ -140,10 +126,10 @@ Error apply_generate_sessions(Engine::State& st, const Actor& actor, const Gener
       const std::int64_t day = local_day_number(midnight, t.utc_offset_minutes);
       const std::int32_t weekday = static_cast<std::int32_t>(((day % 7) + 7 + 4) % 7);  // 1970-01-01: Thursday
       if (weekday != t.weekday) continue;
-      std::int32_t y = 0, m = 0, d = 0;
-      civil_from_days(day, &y, &m, &d);
+      const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
       char date[16];
-      std::snprintf(date, sizeof date, "%04d%02d%02d", y, m, d);
+      std::snprintf(date, sizeof date, "%04d%02u%02u", static_cast<int>(ymd.year()),
+                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
       std::string sid = id + "-" + date;
       if (find_session(st, sid) != kNoSession) continue;  // generated before: skipped
       specs.push_back(spec_from_template(t, midnight, sid));

@@ -3,6 +3,7 @@
 #include "planning/simulator.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -15,32 +16,15 @@ namespace {
 
 constexpr Time kInf = std::numeric_limits<Time>::max();
 
-// Days since 1970-01-01 of a civil date (H. Hinnant's days_from_civil).
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int32_t* y, std::int32_t* m, std::int32_t* d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const std::int64_t doe = z - era * 146097;
-  const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const std::int64_t mp = (5 * doy + 2) / 153;
-  *d = static_cast<std::int32_t>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<std::int32_t>(mp < 10 ? mp + 3 : mp - 9);
-  *y = static_cast<std::int32_t>(yoe + era * 400 + (*m <= 2));
+// Days since 1970-01-01 of a civil date.
+std::int64_t days_from_civil(std::chrono::year_month_day date) {
+  return std::chrono::sys_days{date}.time_since_epoch().count();
 }
 
 // Every simulated day is Monday 2018-11-05 (local UTC+8): the engine only
 // sees times, and a fresh engine per day.
 constexpr std::int32_t kUtcOffset = 480;
-const Time kMidnight = days_from_civil(2018, 11, 5) * kDay - Time{kUtcOffset} * kMinute;
+const Time kMidnight = days_from_civil(std::chrono::year{2018} / 11 / 5) * kDay - Time{kUtcOffset} * kMinute;
 
 Duration minutes(double m) { return static_cast<Duration>(std::llround(m * 60000.0)); }
 double to_minutes(Duration d) { return static_cast<double>(d) / 60000.0; }
@@ -92,6 +76,8 @@ struct TicketInfo {
 };
 
 struct Accumulator {
+  explicit Accumulator(std::size_t slots)
+      : walkin_slot_sum(slots, 0), appt_slot_sum(slots, 0), walkin_slot_n(slots, 0), appt_slot_n(slots, 0) {}
   std::vector<double> walkin_waits, appt_waits;
   std::vector<double> walkin_slot_sum, appt_slot_sum;
   std::vector<std::int64_t> walkin_slot_n, appt_slot_n;
@@ -414,11 +400,7 @@ bool simulate(const Scenario& sc, const Quotas& q, std::int32_t replications, st
     if (error) *error = "replications must be at least 1";
     return false;
   }
-  Accumulator acc;
-  acc.walkin_slot_sum.assign(m, 0);
-  acc.appt_slot_sum.assign(m, 0);
-  acc.walkin_slot_n.assign(m, 0);
-  acc.appt_slot_n.assign(m, 0);
+  Accumulator acc(m);
   for (std::int32_t r = 0; r < replications; ++r) {
     const World w = make_world(sc, seed, r);
     if (!run_day(sc, q, w, seed, r, &acc, error)) return false;
@@ -458,20 +440,17 @@ bool simulate_history(const Scenario& sc, const Quotas& q, std::int32_t days, st
     if (error) *error = days < 1 ? "days must be at least 1" : "quotas must have one entry per slot";
     return false;
   }
-  Accumulator acc;
-  acc.walkin_slot_sum.assign(m, 0);
-  acc.appt_slot_sum.assign(m, 0);
-  acc.walkin_slot_n.assign(m, 0);
-  acc.appt_slot_n.assign(m, 0);
+  Accumulator acc(m);
   out->clear();
   acc.visits = out;
   // Weekdays from Thursday 2018-11-01 on.
-  std::int64_t day = days_from_civil(2018, 11, 1);
+  std::int64_t day = days_from_civil(std::chrono::year{2018} / 11 / 1);
   for (std::int32_t r = 0; r < days; ++r, ++day) {
     while ((day + 4) % 7 == 0 || (day + 4) % 7 == 6) ++day;  // skip Sunday (0) and Saturday (6)
-    std::int32_t y = 0, mo = 0, d = 0;
-    civil_from_days(day, &y, &mo, &d);
-    acc.date = y * 10000 + mo * 100 + d;
+    const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day}}};
+    acc.date = static_cast<std::int32_t>(static_cast<int>(ymd.year()) * 10000 +
+                                         static_cast<int>(static_cast<unsigned>(ymd.month())) * 100 +
+                                         static_cast<int>(static_cast<unsigned>(ymd.day())));
     const World w = make_world(sc, seed, r);
     if (!run_day(sc, q, w, seed, r, &acc, error)) return false;
   }

@@ -42,6 +42,52 @@ namespace pb = ::queuecast::v1;
 
 // ---- Time ----
 
+// google.protobuf.Timestamp's range (0001-01-01 .. 9999-12-31) and
+// google.protobuf.Duration's (+-10,000 years), in seconds.
+inline constexpr std::int64_t kMinTimestampSeconds = -62135596800LL;
+inline constexpr std::int64_t kMaxTimestampSeconds = 253402300799LL;
+inline constexpr std::int64_t kMaxDurationSeconds = 315576000000LL;
+
+// The Timestamp of `t`: seconds (floor) and milliseconds, clamped to the
+// Timestamp's range; (0, 0) for kNoTime. Pure arithmetic, inline: the direct
+// JSON writers (server/wire/json_text.h) convert with it too.
+inline void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis) {
+  std::int64_t secs = 0;
+  std::int32_t ms = 0;
+  if (t != kNoTime) {
+    secs = t / 1000;  // floor division, without overflow near the int64 limits
+    ms = static_cast<std::int32_t>(t % 1000);
+    if (ms < 0) {
+      --secs;
+      ms += 1000;
+    }
+    if (secs < kMinTimestampSeconds) {
+      secs = kMinTimestampSeconds;
+      ms = 0;
+    } else if (secs > kMaxTimestampSeconds) {
+      secs = kMaxTimestampSeconds;
+      ms = 999;
+    }
+  }
+  *seconds = secs;
+  *millis = ms;
+}
+
+// The Duration of `d`: seconds and milliseconds, both toward zero, clamped.
+inline void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis) {
+  std::int64_t secs = d / 1000;  // truncates toward zero: secs and millis share the sign
+  std::int32_t ms = static_cast<std::int32_t>(d % 1000);
+  if (secs > kMaxDurationSeconds) {
+    secs = kMaxDurationSeconds;
+    ms = 0;
+  } else if (secs < -kMaxDurationSeconds) {
+    secs = -kMaxDurationSeconds;
+    ms = 0;
+  }
+  *seconds = secs;
+  *millis = ms;
+}
+
 // kNoTime clears *out (the caller leaves the field absent instead).
 void to_proto(Time t, google::protobuf::Timestamp* out);
 Error from_proto(const google::protobuf::Timestamp& in, Time* out, std::string* message);
@@ -81,12 +127,23 @@ Error from_proto(const pb::DisplayView& in, DisplayView* out, std::string* messa
 Error from_proto(const pb::StaffView& in, StaffView* out, std::string* message);
 Error from_proto(const pb::Board& in, Board* out, std::string* message);
 
-// View -> binary protobuf, appended to nothing: *out is replaced. Reuses a
+// View -> binary protobuf (SerializeToString of to_proto's message):
+// serialize replaces *out, append_serialized appends to it. Reuse a
 // thread_local scratch message (no per-call message allocation).
 void serialize(const PatientView& v, std::string* out);
 void serialize(const DisplayView& v, std::string* out);
 void serialize(const StaffView& v, std::string* out);
 void serialize(const Board& v, std::string* out);
+void append_serialized(const PatientView& v, std::string* out);
+void append_serialized(const DisplayView& v, std::string* out);
+void append_serialized(const StaffView& v, std::string* out);
+void append_serialized(const Board& v, std::string* out);
+// ServerMessage{view{<v>, version = v.version, sent_at}} in binary, appended
+// to *out; the same scratch reuse. (The push of a view to a subscriber.)
+void append_serialized_update(const PatientView& v, Time sent_at, std::string* out);
+void append_serialized_update(const DisplayView& v, Time sent_at, std::string* out);
+void append_serialized_update(const StaffView& v, Time sent_at, std::string* out);
+void append_serialized_update(const Board& v, Time sent_at, std::string* out);
 
 // ---- JSON ----
 

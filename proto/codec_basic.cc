@@ -8,42 +8,20 @@
 
 namespace qc::codec {
 
-namespace {
-
-// google.protobuf.Timestamp's valid range: 0001-01-01 .. 9999-12-31.
-constexpr std::int64_t kMinSeconds = -62135596800LL;
-constexpr std::int64_t kMaxSeconds = 253402300799LL;
-// google.protobuf.Duration's valid range: +-10,000 years.
-constexpr std::int64_t kMaxDurationSeconds = 315576000000LL;
-
-std::int64_t floor_div(std::int64_t a, std::int64_t b) {
-  std::int64_t q = a / b;
-  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-  return q;
-}
-
-}  // namespace
-
 void to_proto(Time t, google::protobuf::Timestamp* out) {
   if (t == kNoTime) {
     out->Clear();
     return;
   }
-  std::int64_t secs = floor_div(t, 1000);
-  std::int64_t ms = t - secs * 1000;
-  if (secs < kMinSeconds) {
-    secs = kMinSeconds;
-    ms = 0;
-  } else if (secs > kMaxSeconds) {
-    secs = kMaxSeconds;
-    ms = 999;
-  }
+  std::int64_t secs;
+  std::int32_t ms;
+  timestamp_parts(t, &secs, &ms);
   out->set_seconds(secs);
-  out->set_nanos(static_cast<std::int32_t>(ms * 1'000'000));
+  out->set_nanos(ms * 1'000'000);
 }
 
 Error from_proto(const google::protobuf::Timestamp& in, Time* out, std::string* message) {
-  if (in.seconds() < kMinSeconds || in.seconds() > kMaxSeconds)
+  if (in.seconds() < kMinTimestampSeconds || in.seconds() > kMaxTimestampSeconds)
     return internal::invalid(message, "seconds", "timestamp out of range");
   if (in.nanos() < 0 || in.nanos() > 999'999'999)
     return internal::invalid(message, "nanos", "must be in [0, 999999999]");
@@ -52,17 +30,11 @@ Error from_proto(const google::protobuf::Timestamp& in, Time* out, std::string* 
 }
 
 void duration_to_proto(Duration d, google::protobuf::Duration* out) {
-  std::int64_t secs = d / 1000;  // truncates toward zero: secs and nanos share the sign
-  std::int64_t ms = d % 1000;
-  if (secs > kMaxDurationSeconds) {
-    secs = kMaxDurationSeconds;
-    ms = 0;
-  } else if (secs < -kMaxDurationSeconds) {
-    secs = -kMaxDurationSeconds;
-    ms = 0;
-  }
+  std::int64_t secs;
+  std::int32_t ms;
+  duration_parts(d, &secs, &ms);
   out->set_seconds(secs);
-  out->set_nanos(static_cast<std::int32_t>(ms * 1'000'000));
+  out->set_nanos(ms * 1'000'000);
 }
 
 Error duration_from_proto(const google::protobuf::Duration& in, Duration* out,

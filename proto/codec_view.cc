@@ -242,21 +242,51 @@ Error from_proto(const pb::Board& w, Board* v, std::string* m) {
   return Error::kOk;
 }
 
-// ---- view -> bytes, with one reused scratch message per thread ----
+// ---- view -> bytes, with reused scratch messages (one per thread and type) ----
 
 namespace {
 template <typename View, typename Wire>
-void serialize_with(const View& v, std::string* out) {
+void append_with(const View& v, std::string* out) {
   thread_local Wire scratch;
   to_proto(v, &scratch);  // Clear() keeps the allocated sub-objects for reuse
-  out->clear();
-  scratch.SerializeToString(out);
+  scratch.AppendToString(out);
+}
+
+template <typename View, typename Wire>
+void append_update_with(const View& v, Time sent_at, Wire* (pb::ViewUpdate::*view)(),
+                        std::string* out) {
+  // One message per view type: its oneofs always hold the same members, so
+  // their sub-messages are reused too.
+  thread_local pb::ServerMessage scratch;
+  pb::ViewUpdate* u = scratch.mutable_view();
+  to_proto(v, (u->*view)());
+  u->set_version(v.version);
+  to_proto(sent_at, u->mutable_sent_at());
+  scratch.AppendToString(out);
 }
 }  // namespace
 
-void serialize(const PatientView& v, std::string* out) { serialize_with<PatientView, pb::PatientView>(v, out); }
-void serialize(const DisplayView& v, std::string* out) { serialize_with<DisplayView, pb::DisplayView>(v, out); }
-void serialize(const StaffView& v, std::string* out) { serialize_with<StaffView, pb::StaffView>(v, out); }
-void serialize(const Board& v, std::string* out) { serialize_with<Board, pb::Board>(v, out); }
+void serialize(const PatientView& v, std::string* out) { out->clear(); append_serialized(v, out); }
+void serialize(const DisplayView& v, std::string* out) { out->clear(); append_serialized(v, out); }
+void serialize(const StaffView& v, std::string* out) { out->clear(); append_serialized(v, out); }
+void serialize(const Board& v, std::string* out) { out->clear(); append_serialized(v, out); }
+
+void append_serialized(const PatientView& v, std::string* out) { append_with<PatientView, pb::PatientView>(v, out); }
+void append_serialized(const DisplayView& v, std::string* out) { append_with<DisplayView, pb::DisplayView>(v, out); }
+void append_serialized(const StaffView& v, std::string* out) { append_with<StaffView, pb::StaffView>(v, out); }
+void append_serialized(const Board& v, std::string* out) { append_with<Board, pb::Board>(v, out); }
+
+void append_serialized_update(const PatientView& v, Time sent_at, std::string* out) {
+  append_update_with(v, sent_at, &pb::ViewUpdate::mutable_patient, out);
+}
+void append_serialized_update(const DisplayView& v, Time sent_at, std::string* out) {
+  append_update_with(v, sent_at, &pb::ViewUpdate::mutable_display, out);
+}
+void append_serialized_update(const StaffView& v, Time sent_at, std::string* out) {
+  append_update_with(v, sent_at, &pb::ViewUpdate::mutable_staff, out);
+}
+void append_serialized_update(const Board& v, Time sent_at, std::string* out) {
+  append_update_with(v, sent_at, &pb::ViewUpdate::mutable_board, out);
+}
 
 }  // namespace qc::codec

@@ -1,5 +1,6 @@
 #include "server/demo_clinic.h"
 
+#include <chrono>
 #include <cstdio>
 
 namespace qc::gw {
@@ -11,19 +12,10 @@ std::vector<Command> demo_clinic_commands(Time now) {
   const Time hour_local = local - ((local % kHour) + kHour) % kHour;
   const Time start = hour_local - kHour - kOffset * kMinute;  // UTC
   // YYYYMMDD of the local day.
-  std::int64_t days = day_start_local / kDay;
-  // civil_from_days (H. Hinnant)
-  days += 719468;
-  std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-  unsigned doe = static_cast<unsigned>(days - era * 146097);
-  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  unsigned mp = (5 * doy + 2) / 153;
-  unsigned d = doy - (153 * mp + 2) / 5 + 1;
-  unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  long long y = static_cast<long long>(yoe) + era * 400 + (m <= 2);
-  char date[32];  // room for any year the arithmetic can give
-  std::snprintf(date, sizeof date, "%04lld%02u%02u", y, m, d);
+  const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{day_start_local / kDay}}};
+  char date[32];
+  std::snprintf(date, sizeof date, "%04d%02u%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
 
   std::vector<Command> out;
   Command ch;

@@ -1,6 +1,8 @@
 #include "server/infra/clock.h"
 
 #include <cstdio>
+#include <cstring>
+#include <limits>
 #include <string>
 
 namespace qc::gw {
@@ -33,26 +35,9 @@ std::unique_ptr<Clock> make_clock(Time start, double speed) {
 
 namespace {
 
-// Days from 1970-01-01 to y-m-d (proleptic Gregorian), H. Hinnant's algorithm.
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t* y, unsigned* m, unsigned* d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = doy - (153 * mp + 2) / 5 + 1;
-  *m = mp < 10 ? mp + 3 : mp - 9;
-  *y = static_cast<std::int64_t>(yoe) + era * 400 + (*m <= 2);
+void put2(char* p, int v) {
+  p[0] = static_cast<char>('0' + v / 10);
+  p[1] = static_cast<char>('0' + v % 10);
 }
 
 bool digits(std::string_view s, std::size_t pos, std::size_t n, int* out) {
@@ -69,20 +54,58 @@ bool digits(std::string_view s, std::size_t pos, std::size_t n, int* out) {
 
 }  // namespace
 
+char* write_rfc3339(std::int64_t seconds, std::int32_t nanos, int fraction_digits, char* b) {
+  std::int64_t days = seconds / 86400;
+  std::int64_t rem = seconds % 86400;
+  if (rem < 0) {
+    rem += 86400;
+    --days;
+  }
+  // Times printed one after the other mostly fall on one day: each thread
+  // keeps the date text of the last day it printed.
+  thread_local std::int64_t cached_days = std::numeric_limits<std::int64_t>::min();
+  thread_local char cached_date[16];  // "YYYY-MM-DD", longer for years outside 0..9999
+  thread_local std::size_t cached_size = 0;
+  if (days != cached_days) {
+    const std::chrono::year_month_day ymd{std::chrono::sys_days{std::chrono::days{days}}};
+    const int year = static_cast<int>(ymd.year());
+    const int n = std::snprintf(cached_date, sizeof cached_date, "%04d-%02u-%02u", year,
+                                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+    cached_size = static_cast<std::size_t>(n);
+    cached_days = days;
+  }
+  if (cached_size == 10) {
+    std::memcpy(b, cached_date, 10);  // the usual case, at a fixed size
+    b += 10;
+  } else {
+    std::memcpy(b, cached_date, cached_size);
+    b += cached_size;
+  }
+  b[0] = 'T';
+  put2(b + 1, static_cast<int>(rem / 3600));
+  b[3] = ':';
+  put2(b + 4, static_cast<int>(rem / 60 % 60));
+  b[6] = ':';
+  put2(b + 7, static_cast<int>(rem % 60));
+  b += 9;
+  if (fraction_digits > 0) {
+    std::int32_t v = nanos;
+    for (int k = fraction_digits; k < 9; ++k) v /= 10;
+    *b++ = '.';
+    for (int k = fraction_digits - 1; k >= 0; --k) {
+      b[k] = static_cast<char>('0' + v % 10);
+      v /= 10;
+    }
+    b += fraction_digits;
+  }
+  *b++ = 'Z';
+  return b;
+}
+
 std::string format_rfc3339(Time t) {
   std::int64_t ms = ((t % 1000) + 1000) % 1000;
-  std::int64_t secs = (t - ms) / 1000;
-  std::int64_t days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
-  std::int64_t sod = secs - days * 86400;
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, &y, &m, &d);
-  char buf[40];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%03lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(sod / 3600),
-                static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60),
-                static_cast<long long>(ms));
-  return buf;
+  char b[kRfc3339Max];
+  return std::string(b, write_rfc3339((t - ms) / 1000, static_cast<std::int32_t>(ms * 1'000'000), 3, b));
 }
 
 bool parse_rfc3339(std::string_view s, Time* out) {
@@ -122,7 +145,10 @@ bool parse_rfc3339(std::string_view s, Time* out) {
     return false;
   }
   if (pos != s.size()) return false;
-  std::int64_t days = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+  // Days from 1970-01-01; a day past the month's end counts on into the next
+  // month (2026-02-31 is 2026-03-03), as sys_days does for y/m/1 + (d - 1).
+  const std::int64_t days =
+      (std::chrono::sys_days{std::chrono::year{y} / mo / 1} + std::chrono::days{d - 1}).time_since_epoch().count();
   *out = ((days * 86400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + ms;
   return true;
 }

@@ -4,8 +4,10 @@
 
 #include <atomic>
 
+#include <boost/json/serialize.hpp>
+
 #include "server/infra/clock.h"
-#include "proto/codec.h"
+#include "server/infra/utf8.h"
 
 namespace qc::gw {
 namespace {
@@ -16,6 +18,11 @@ int level_rank(std::string_view l) {
   if (l == "warn") return 2;
   return 3;
 }
+// A JSON string literal: bytes that are not UTF-8 become U+FFFD, then
+// Boost.JSON escapes quotes, backslashes and control characters.
+void append_quoted(std::string_view s, std::string* out) {
+  out->append(boost::json::serialize(boost::json::string_view(utf8_text(s))));
+}
 }  // namespace
 
 void set_log_level(std::string_view level) { g_min_level = level_rank(level); }
@@ -24,14 +31,14 @@ void log_event(std::string_view level, std::string_view event,
                std::initializer_list<LogField> fields) {
   if (level_rank(level) < g_min_level.load(std::memory_order_relaxed)) return;
   std::string line = "{\"ts\":\"" + format_rfc3339(RealClock().now()) + "\",\"level\":";
-  codec::append_json_string(level, &line);
+  append_quoted(level, &line);
   line += ",\"event\":";
-  codec::append_json_string(event, &line);
+  append_quoted(event, &line);
   for (const auto& [k, v] : fields) {
     line += ',';
-    codec::append_json_string(k, &line);
+    append_quoted(k, &line);
     line += ':';
-    codec::append_json_string(v, &line);
+    append_quoted(v, &line);
   }
   line += "}\n";
   std::size_t off = 0;

@@ -3,7 +3,9 @@
 
 #include <charconv>
 #include <cstring>
-#include <limits>
+
+#include "proto/codec.h"
+#include "server/infra/clock.h"
 
 namespace qc::gw {
 
@@ -69,16 +71,6 @@ std::size_t escape_code_point(std::uint32_t cp, char* b) {
 
 
 // ---- times ----
-
-// google.protobuf.Timestamp's range, as proto/codec_basic.cc clamps to it.
-constexpr std::int64_t kMinSeconds = -62135596800LL;
-constexpr std::int64_t kMaxSeconds = 253402300799LL;
-constexpr std::int64_t kMaxDurationSeconds = 315576000000LL;
-
-void put2(char* p, int v) {
-  p[0] = static_cast<char>('0' + v / 10);
-  p[1] = static_cast<char>('0' + v % 10);
-}
 
 void append_ms_fraction(int ms, char* b, std::size_t* n) {  // ".250"
   b[(*n)++] = '.';
@@ -165,113 +157,31 @@ void append_json_string_pb(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis) {
-  std::int64_t secs = 0;
-  std::int32_t ms = 0;
-  if (t != kNoTime) {
-    secs = t / 1000;  // floor division, without overflow near the int64 limits
-    ms = static_cast<std::int32_t>(t % 1000);
-    if (ms < 0) {
-      --secs;
-      ms += 1000;
-    }
-    if (secs < kMinSeconds) {
-      secs = kMinSeconds;
-      ms = 0;
-    } else if (secs > kMaxSeconds) {
-      secs = kMaxSeconds;
-      ms = 999;
-    }
-  }
-  *seconds = secs;
-  *millis = ms;
-}
-
 void append_json_timestamp(Time t, std::string* out) {
   std::int64_t secs = 0;
   std::int32_t ms = 0;
-  timestamp_parts(t, &secs, &ms);
+  codec::timestamp_parts(t, &secs, &ms);
   append_json_timestamp_parts(secs, ms * 1'000'000, out);
 }
 
 bool append_json_timestamp_parts(std::int64_t secs, std::int32_t nanos, std::string* out) {
-  if (secs < kMinSeconds || secs > kMaxSeconds || nanos < 0 || nanos > 999'999'999) return false;
-  std::int64_t days = secs / 86400;
-  std::int64_t rem = secs % 86400;
-  if (rem < 0) {
-    rem += 86400;
-    --days;
-  }
-  // The times of one view (and of one thread's views) mostly fall on one day:
-  // the date text of the last day is kept.
-  thread_local std::int64_t cached_days = std::numeric_limits<std::int64_t>::min();
-  thread_local char cached_date[10];  // "YYYY-MM-DD"
-  if (days != cached_days) {
-    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
-    const std::int64_t z = days + 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const std::int64_t doe = z - era * 146097;
-    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const std::int64_t mp = (5 * doy + 2) / 153;
-    const int day = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-    const int month = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-    const int year = static_cast<int>(yoe + era * 400 + (month <= 2 ? 1 : 0));
-    char* c = cached_date;
-    c[0] = static_cast<char>('0' + year / 1000);
-    c[1] = static_cast<char>('0' + year / 100 % 10);
-    put2(c + 2, year % 100);
-    c[4] = '-';
-    put2(c + 5, month);
-    c[7] = '-';
-    put2(c + 8, day);
-    cached_days = days;
-  }
-  const int hh = static_cast<int>(rem / 3600);
-  const int mi = static_cast<int>(rem / 60 % 60);
-  const int ss = static_cast<int>(rem % 60);
-
-  char b[40] = "\"0000-00-00T00:00:00";
-  std::memcpy(b + 1, cached_date, 10);
-  put2(b + 12, hh);
-  put2(b + 15, mi);
-  put2(b + 18, ss);
-  std::size_t n = 20;
-  if (nanos != 0) {
-    // 3, 6 or 9 digits, as protobuf's FormatNanos.
-    int digits = nanos % 1'000'000 == 0 ? 3 : nanos % 1'000 == 0 ? 6 : 9;
-    std::int32_t v = nanos / (digits == 3 ? 1'000'000 : digits == 6 ? 1'000 : 1);
-    b[n++] = '.';
-    for (int k = digits - 1; k >= 0; --k) {
-      b[n + static_cast<std::size_t>(k)] = static_cast<char>('0' + v % 10);
-      v /= 10;
-    }
-    n += static_cast<std::size_t>(digits);
-  }
-  b[n++] = 'Z';
-  b[n++] = '"';
-  out->append(b, n);
+  if (secs < codec::kMinTimestampSeconds || secs > codec::kMaxTimestampSeconds || nanos < 0 ||
+      nanos > 999'999'999)
+    return false;
+  // No fraction, or 3, 6 or 9 digits, as protobuf's FormatNanos.
+  const int digits = nanos == 0 ? 0 : nanos % 1'000'000 == 0 ? 3 : nanos % 1'000 == 0 ? 6 : 9;
+  char b[kRfc3339Max + 2];
+  b[0] = '"';
+  char* end = write_rfc3339(secs, nanos, digits, b + 1);
+  *end++ = '"';
+  out->append(b, static_cast<std::size_t>(end - b));
   return true;
-}
-
-void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis) {
-  std::int64_t secs = d / 1000;  // toward zero, as codec::duration_to_proto
-  std::int32_t ms = static_cast<std::int32_t>(d % 1000);
-  if (secs > kMaxDurationSeconds) {
-    secs = kMaxDurationSeconds;
-    ms = 0;
-  } else if (secs < -kMaxDurationSeconds) {
-    secs = -kMaxDurationSeconds;
-    ms = 0;
-  }
-  *seconds = secs;
-  *millis = ms;
 }
 
 void append_json_duration(Duration d, std::string* out) {
   std::int64_t secs;
   std::int32_t ms;
-  duration_parts(d, &secs, &ms);
+  codec::duration_parts(d, &secs, &ms);
   char b[40];
   std::size_t n = 0;
   b[n++] = '"';

@@ -30,14 +30,6 @@ void append_json_string_pb(std::string_view s, std::string* out);
 // engine milliseconds (converted exactly as codec::to_proto /
 // codec::duration_to_proto convert it; kNoTime prints the epoch).
 void append_json_timestamp(Time t, std::string* out);
-// The google.protobuf.Timestamp of `t` (seconds, milliseconds) as
-// codec::to_proto(Time) computes it, clamped to the Timestamp's range;
-// (0, 0) for kNoTime. Shared with the binary writers (server/wire/view_pb.cc).
-void timestamp_parts(Time t, std::int64_t* seconds, std::int32_t* millis);
-// The google.protobuf.Duration of `d` (seconds, milliseconds, both toward
-// zero) as codec::duration_to_proto computes it, clamped to the Duration's
-// range. Shared with the binary writers.
-void duration_parts(Duration d, std::int64_t* seconds, std::int32_t* millis);
 // The same from a Timestamp's seconds and nanos (any nanos, printed with 3, 6
 // or 9 digits as protobuf does). False (nothing appended) when outside the
 // Timestamp's range, which protobuf's printer refuses.

@@ -1,8 +1,7 @@
 #include "server/wire/wire.h"
 
 #include "server/wire/view_json.h"
-#include "server/wire/view_pb.h"
-#include "server/wire/ws_frame.h"
+#include "server/infra/utf8.h"
 #include "proto/codec.h"
 
 namespace qc::gw {
@@ -62,24 +61,24 @@ std::string view_message(const View& v, std::uint64_t version, Time sent_at, For
   return finish(msg, format);
 }
 
-// `s` with every byte that is not part of valid UTF-8 replaced by U+FFFD: a
-// message may name an id taken from the path (percent-decoded bytes), and
-// an error body is always valid JSON and a valid protobuf string.
-std::string utf8_text(std::string_view s) {
-  if (ws::valid_utf8(s)) return std::string(s);
-  std::string out;
-  for (std::size_t i = 0; i < s.size();) {
-    const auto b = static_cast<unsigned char>(s[i]);
-    const std::size_t n = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 0;
-    if (n != 0 && i + n <= s.size() && ws::valid_utf8(s.substr(i, n))) {
-      out.append(s.substr(i, n));
-      i += n;
-    } else {
-      out.append("\xEF\xBF\xBD");
-      ++i;
-    }
-  }
-  return out;
+pb::ServerMessage ws_error_message(std::string_view code, std::string_view message) {
+  pb::ServerMessage msg;
+  msg.mutable_error()->set_code(std::string(code));
+  msg.mutable_error()->set_message(utf8_text(message));
+  return msg;
+}
+
+pb::ErrorReply error_reply(std::string_view code, std::string_view message) {
+  pb::ErrorReply reply;
+  reply.mutable_error()->set_code(std::string(code));
+  reply.mutable_error()->set_message(utf8_text(message));
+  return reply;
+}
+
+pb::ServerMessage pong_message(Time at) {
+  pb::ServerMessage msg;
+  codec::to_proto(at, msg.mutable_pong()->mutable_at());
+  return msg;
 }
 
 }  // namespace
@@ -102,14 +101,11 @@ std::string encode_view_reference(const Board& v, Time sent_at, Format format) {
 }
 
 std::string encode_ws_error(std::string_view code, std::string_view message_bytes, Format format) {
+  if (format == Format::kProto) return finish(ws_error_message(code, message_bytes), format);
   const std::string message = utf8_text(message_bytes);
   std::string out;
   out.reserve(48 + code.size() + message.size());
-  if (format == Format::kProto) {
-    append_ws_error_proto(code, message, &out);
-  } else {
-    append_ws_error_json(code, message, &out);
-  }
+  append_ws_error_json(code, message, &out);
   return out;
 }
 
@@ -118,9 +114,7 @@ std::string encode_ws_error(std::string_view code, std::string_view message_byte
 std::string encode_ws_error(std::string_view code, std::string_view message, Format format,
                             std::string_view request_id) {
   if (request_id.empty()) return encode_ws_error(code, message, format);
-  pb::ServerMessage msg;
-  msg.mutable_error()->set_code(std::string(code));
-  msg.mutable_error()->set_message(utf8_text(message));
+  pb::ServerMessage msg = ws_error_message(code, message);
   msg.set_request_id(std::string(request_id));
   return finish(msg, format);
 }
@@ -133,47 +127,31 @@ std::string encode_subscribed(std::string_view request_id, Format format) {
 }
 
 std::string encode_pong(Time at, Format format) {
+  if (format == Format::kProto) return finish(pong_message(at), format);
   std::string out;
-  if (format == Format::kProto) {
-    append_pong_proto(at, &out);
-  } else {
-    append_pong_json(at, &out);
-  }
+  append_pong_json(at, &out);
   return out;
 }
 
 std::string encode_error_body(std::string_view code, std::string_view message_bytes, Format format) {
+  if (format == Format::kProto) return finish(error_reply(code, message_bytes), format);
   const std::string message = utf8_text(message_bytes);
   std::string out;
   out.reserve(48 + code.size() + message.size());
-  if (format == Format::kProto) {
-    append_error_reply_proto(code, message, &out);
-  } else {
-    append_error_reply_json(code, message, &out);
-  }
+  append_error_reply_json(code, message, &out);
   return out;
 }
 
 // ---- the protobuf path, kept as the reference ----
 
 std::string encode_ws_error_reference(std::string_view code, std::string_view message, Format format) {
-  pb::ServerMessage msg;
-  msg.mutable_error()->set_code(std::string(code));
-  msg.mutable_error()->set_message(utf8_text(message));
-  return finish(msg, format);
+  return finish(ws_error_message(code, message), format);
 }
 
-std::string encode_pong_reference(Time at, Format format) {
-  pb::ServerMessage msg;
-  codec::to_proto(at, msg.mutable_pong()->mutable_at());
-  return finish(msg, format);
-}
+std::string encode_pong_reference(Time at, Format format) { return finish(pong_message(at), format); }
 
 std::string encode_error_body_reference(std::string_view code, std::string_view message, Format format) {
-  pb::ErrorReply reply;
-  reply.mutable_error()->set_code(std::string(code));
-  reply.mutable_error()->set_message(utf8_text(message));
-  return finish(reply, format);
+  return finish(error_reply(code, message), format);
 }
 
 std::string encode_plain_reference(const PatientView& v, Format format) {
@@ -198,7 +176,7 @@ std::string encode_plain_reference(const Board& v, Format format) {
 }
 
 
-// ---- the direct writers ----
+// ---- the direct JSON writers; binary through the codec ----
 
 namespace {
 
@@ -209,7 +187,7 @@ constexpr std::size_t kBoardReserve = 256;
 template <typename View>
 void append_update(const View& v, Time sent_at, Format format, std::string* out) {
   if (format == Format::kProto) {
-    append_update_proto(v, sent_at, out);
+    codec::append_serialized_update(v, sent_at, out);
   } else {
     append_update_json(v, sent_at, out);
   }
@@ -228,7 +206,7 @@ std::string direct_plain(const View& v, Format format, std::size_t reserve) {
   std::string out;
   out.reserve(reserve);
   if (format == Format::kProto) {
-    append_proto(v, &out);
+    codec::append_serialized(v, &out);
   } else {
     append_json(v, &out);
   }

@@ -1,10 +1,10 @@
 // Encoding of what queuecastd sends: views as WebSocket ServerMessages,
 // errors; and the HTTP status of each error code (command replies:
-// server/wire/reply.h).
-// Everything is written directly (server/wire/view_json.h, server/wire/view_pb.h),
-// with the bytes protobuf would produce for the
-// codec's message (proto/codec.h: protobuf JSON mapping or binary); the
-// protobuf path itself stays below as the *_reference functions.
+// server/wire/reply.h). JSON is written directly (server/wire/view_json.h),
+// with the bytes protobuf's JSON printer would produce for the codec's
+// message (proto/codec.h); binary is the codec's message through
+// SerializeToString (views: codec::append_serialized*, with reused scratch
+// messages). The protobuf JSON path stays below as the *_reference functions.
 //
 // Pure functions; thread-safe.
 #pragma once

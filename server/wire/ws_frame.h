@@ -28,6 +28,8 @@
 #include <string>
 #include <string_view>
 
+#include "server/infra/utf8.h"
+
 namespace qc::gw::ws {
 
 enum class Opcode : std::uint8_t {
@@ -103,7 +105,7 @@ std::string encode_frame(Opcode op, std::string_view payload);
 std::string close_payload(std::uint16_t code, std::string_view reason);
 
 // RFC 3629 UTF-8 (no overlong forms, no surrogates, at most U+10FFFF).
-bool valid_utf8(std::string_view s);
+using gw::valid_utf8;  // server/infra/utf8.h
 
 // Whether a peer may send `code` in a close frame (RFC 6455 7.4).
 bool valid_close_code(std::uint16_t code);

@@ -1,10 +1,10 @@
-// The scenario files, the JSON reader and the report of `queuecast simulate`.
+// The scenario files (read with Boost.JSON) and the report of `queuecast simulate`.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
-#include "cli/sim_json.h"
 #include "cli/sim_report.h"
 #include "cli/sim_scenario.h"
 #include "planning/sim_strategy.h"
@@ -19,34 +19,38 @@ std::string read(const std::string& path) {
   return ss.str();
 }
 
-TEST(Json, ParsesValuesAndEscapes) {
-  JsonValue v;
-  std::string err;
-  ASSERT_TRUE(parse_json(R"({"a": [1, -2.5e1, true, null], "s": "\u5f20\"\n\ud83d\ude00"})", &v, &err)) << err;
-  ASSERT_EQ(v.type, JsonValue::Type::kObject);
-  const JsonValue* a = v.find("a");
-  ASSERT_NE(a, nullptr);
-  ASSERT_EQ(a->array.size(), 4u);
-  EXPECT_EQ(a->array[1].number, -25);
-  EXPECT_TRUE(a->array[2].boolean);
-  EXPECT_EQ(a->array[3].type, JsonValue::Type::kNull);
-  EXPECT_EQ(v.find("s")->string, "\xe5\xbc\xa0\"\n\xf0\x9f\x98\x80");
-  EXPECT_EQ(v.find("missing"), nullptr);
+// The smallest valid scenario, with `extra` members first.
+std::string minimal(const std::string& extra) {
+  return "{" + extra + R"("walkinRatePerMinute": [0, 0, 0, 0, 0], "consultMeanMinutes": [5, 5, 5, 5]})";
 }
 
-TEST(Json, ErrorsNameLineAndColumn) {
-  JsonValue v;
+TEST(Scenario, ReadsJsonValuesAndEscapes) {
+  sim::Scenario sc;
   std::string err;
-  EXPECT_FALSE(parse_json("{\n  \"a\": 1,\n  \"b\": x\n}", &v, &err));
+  ASSERT_TRUE(parse_scenario(minimal(R"("name": "\u5f20\"\n\ud83d\ude00", "_c": [1, -2.5e1, true, null, {}],)"), &sc,
+                             &err)) << err;
+  EXPECT_EQ(sc.name, "\xe5\xbc\xa0\"\n\xf0\x9f\x98\x80");
+  ASSERT_TRUE(parse_scenario(minimal(R"("noShowRate": 1e-1, "consultCv": 0.96649511920467688, "slotMinutes": 6e1,)"),
+                             &sc, &err)) << err;
+  EXPECT_EQ(sc.noshow_rate, 0.1);
+  // Correctly rounded, as strtod reads it (Boost 1.81 alone gives 0.96649511920467679).
+  EXPECT_EQ(sc.consult_cv, std::strtod("0.96649511920467688", nullptr));
+  EXPECT_EQ(sc.slot_minutes, 60);
+}
+
+TEST(Scenario, SyntaxErrorsNameLineAndColumn) {
+  sim::Scenario sc;
+  std::string err;
+  EXPECT_FALSE(parse_scenario("{\n  \"a\": 1,\n  \"b\": x\n}", &sc, &err));
   EXPECT_EQ(err.rfind("line 3, column 8: ", 0), 0u) << err;
-  EXPECT_FALSE(parse_json("{\"a\": 1, \"a\": 2}", &v, &err));
-  EXPECT_NE(err.find("duplicate key"), std::string::npos);
-  for (const char* bad : {"", "[1,]", "{\"a\" 1}", "\"abc", "01x", "[1] 2", "\"\\ud800\"", "1e999"}) {
-    EXPECT_FALSE(parse_json(bad, &v, &err)) << bad;
-    EXPECT_FALSE(err.empty());
+  EXPECT_FALSE(parse_scenario(minimal("\"noShowRate\": 0.1, \"noShowRate\": 0.2,"), &sc, &err));
+  EXPECT_NE(err.find("duplicate key \"noShowRate\""), std::string::npos) << err;
+  for (const char* bad : {"", "[1,]", "{\"a\" 1}", "\"abc", "01x", "[1] 2", "\"\\ud800\"", "{\"_x\": 1e999}"}) {
+    EXPECT_FALSE(parse_scenario(bad, &sc, &err)) << bad;
+    EXPECT_EQ(err.rfind("line 1, column ", 0), 0u) << bad << ": " << err;
   }
-  std::string deep(100, '[');
-  EXPECT_FALSE(parse_json(deep, &v, &err));
+  EXPECT_FALSE(parse_scenario(std::string(100, '['), &sc, &err));
+  EXPECT_EQ(err.rfind("line 1, column ", 0), 0u) << err;
 }
 
 TEST(Scenario, TheShippedTongjiScenarioParses) {

@@ -27,6 +27,7 @@ bad server/net/a.cc '#include "engine/engine.h"' 'server/net/ must not include'
 bad server/wire/a.cc '#include "server/live/hub.h"' 'server/wire/ must not include'
 bad server/runtime/a.cc '#include "server/api/service.h"' 'server/runtime/ must not include'
 bad server/infra/a.cc '#include "server/runtime/auth.h"' 'server/infra/ must not include'
+bad server/infra/a.cc '#include "proto/codec.h"' 'server/infra/ must not include'
 bad cli/a.cc '#include "server/runtime/shard.h"' 'cli/ must not include'
 bad server/api/a.cc '#include "../../engine/engine.h"' "climbs with '..'"
 bad server/net/ws_x.h '#include <boost/beast/core.hpp>' 'Beast/Asio only in'

@@ -279,6 +279,29 @@ TEST(Clock, Rfc3339RoundTripAndVirtualClock) {
   EXPECT_EQ(t, 1500);
   EXPECT_FALSE(parse_rfc3339("2026-11-23 08:00", &t));
   EXPECT_FALSE(parse_rfc3339("2026-13-01T00:00:00Z", &t));
+  // Civil dates either side of the epoch, leap days, a day past the month's end.
+  ASSERT_TRUE(parse_rfc3339("2024-02-29T23:59:59.999Z", &t));
+  EXPECT_EQ(format_rfc3339(t), "2024-02-29T23:59:59.999Z");
+  ASSERT_TRUE(parse_rfc3339("1969-12-31T23:59:59.001-00:30", &t));
+  EXPECT_EQ(t, 1'799'001);
+  EXPECT_EQ(format_rfc3339(-1), "1969-12-31T23:59:59.999Z");
+  EXPECT_EQ(format_rfc3339(-62135596800000), "0001-01-01T00:00:00.000Z");
+  EXPECT_EQ(format_rfc3339(253402300799999), "9999-12-31T23:59:59.999Z");
+  ASSERT_TRUE(parse_rfc3339("2026-02-31T00:00:00Z", &t));
+  EXPECT_EQ(format_rfc3339(t), "2026-03-03T00:00:00.000Z");
+  // The fraction's digits, as the JSON Timestamps print them.
+  std::string s;
+  auto add = [&](std::int64_t seconds, std::int32_t nanos, int digits) {
+    char b[kRfc3339Max];
+    if (!s.empty()) s += ' ';
+    s.append(b, write_rfc3339(seconds, nanos, digits, b));
+  };
+  add(951782400, 0, 0);  // 2000-02-29
+  add(-1, 5'000'000, 3);
+  add(0, 123'456'789, 6);
+  add(0, 123'456'789, 9);
+  EXPECT_EQ(s, "2000-02-29T00:00:00Z 1969-12-31T23:59:59.005Z 1970-01-01T00:00:00.123456Z "
+               "1970-01-01T00:00:00.123456789Z");
   VirtualClock c(1000, 1000.0);
   Time a = c.now();
   EXPECT_GE(a, 1000);

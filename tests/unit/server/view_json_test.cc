@@ -1,5 +1,6 @@
-// The direct view writers (server/wire/view_json.h, server/wire/view_pb.h, used by
-// encode_view / encode_plain) against the protobuf path they replace
+// The view encoders (JSON: server/wire/view_json.h; binary: the codec's
+// scratch messages, proto/codec.h; used by encode_view / encode_plain)
+// against the protobuf path (fresh messages)
 // (encode_view_reference / encode_plain_reference): byte for byte, in both
 // formats, on randomized views and on views of a real engine.
 #include <google/protobuf/stubs/logging.h>
@@ -22,7 +23,7 @@ namespace {
 // A tripwire: the writers name every field of the views, and Gen below fills
 // every field. A field added to engine/view.h changes these sizes (on this
 // platform, x86-64 libstdc++): then add it to server/wire/view_json.cc,
-// view_pb.cc (if it is on the wire) and to Gen, and update the sizes here.
+// proto/codec_view.cc (if it is on the wire) and to Gen, and update the sizes here.
 static_assert(sizeof(void*) != 8 || sizeof(std::string) != 32 ||
                   (sizeof(PatientView) == 256 && sizeof(DisplayEntry) == 64 &&
                    sizeof(DisplayRoom) == 232 && sizeof(DisplayView) == 64 &&
