@@ -119,7 +119,7 @@ int main(int argc, char** argv) {
   if (config.demo_clinic) create_demo_clinic(runtime);
 
   Service service(config, runtime, keys, metrics);
-  Server server(service, config, metrics);
+  Server server(service, config.limits, config.trusted_proxies, metrics);
   if (!server.listen(config.listen, &error)) {
     std::fprintf(stderr, "queuecastd: %s\n", error.c_str());
     runtime.stop();

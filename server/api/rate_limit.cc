@@ -1,8 +1,13 @@
 #include "server/api/rate_limit.h"
 
 #include <algorithm>
+#include <type_traits>
+
+#include "engine/types.h"
 
 namespace qc::gw {
+
+static_assert(std::is_same_v<Time, std::int64_t>, "rate_limit.h takes Time as std::int64_t");
 
 TokenBucket::TokenBucket(double rate_per_second, double burst)
     : rate_(rate_per_second), burst_(std::max(1.0, burst)), tokens_(std::max(1.0, burst)) {}

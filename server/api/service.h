@@ -4,7 +4,8 @@
 // on to server/runtime/subscribe.h.
 //
 // The Beast units (http_server.cc, ws_session.cc) only move bytes: they fill
-// an HttpRequest, call handle(), and write what comes back.
+// an HttpRequest, call handle(), and write what comes back; they see Service
+// only as a Handler (server/api/handler.h, which names no engine type).
 //
 // Thread-safety: handle() and subscribe() may be called from any network
 // thread concurrently; callbacks run on a shard thread or the caller's
@@ -21,6 +22,7 @@
 #include "server/runtime/auth.h"
 #include "server/infra/config.h"
 #include "server/api/decode.h"
+#include "server/api/handler.h"
 #include "server/live/hub.h"
 #include "server/infra/metrics.h"
 #include "server/api/rate_limit.h"
@@ -29,38 +31,23 @@
 
 namespace qc::gw {
 
-struct HttpRequest {
-  std::string method;
-  std::string target;  // path and query
-  std::string body;
-  std::string content_type;
-  std::string accept;
-  std::string authorization;
-  std::string idempotency_key;
-  std::string origin;
-  std::string host;
-  std::string client;  // client address ("127.0.0.1")
-};
-
-struct HttpResponse {
-  int status = 200;
-  std::string content_type = "application/json";
-  std::string body;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-using Respond = std::function<void(HttpResponse)>;
-
-class Service {
+class Service final : public Handler {
  public:
   Service(const Config& config, Runtime& runtime, const KeyStore& keys, Metrics& metrics);
 
   // Answers one request, exactly once, through `respond`.
-  void handle(HttpRequest request, Respond respond);
+  void handle(HttpRequest request, Respond respond) override;
 
   // Whether a request with this Origin (may be empty) to this Host may use
   // the API / open a WebSocket.
   bool origin_allowed(std::string_view origin, std::string_view host) const;
+
+  // Handler: the network side's own error answers (JSON), WebSocket
+  // upgrades and client messages (ping, subscribe; ws_messages.cc).
+  HttpResponse refusal(int status, std::string_view code, std::string_view message) const override;
+  std::optional<HttpResponse> refuse_upgrade(std::string_view target, std::string_view origin,
+                                             std::string_view host) const override;
+  void client_message(std::string_view bytes, const std::shared_ptr<WsClient>& client) override;
 
   // WebSocket: live push, server/runtime/subscribe.h (routing and
   // authorization) and server/live/subscriptions.h (the subscription).
@@ -68,12 +55,12 @@ class Service {
                  std::function<void(SubscribeResult)> done) {
     live_subscribe(runtime_, keys_, follow_request(req), sub, std::move(done));
   }
-  void unsubscribe(const Topic& topic, const std::weak_ptr<Subscriber>& sub) {
+  void unsubscribe(const Topic& topic, const std::weak_ptr<Subscriber>& sub) override {
     live_unsubscribe(runtime_, topic, sub);
   }
 
   // Readiness: false once shutting down.
-  void set_draining() { draining_ = true; }
+  void set_draining() override { draining_ = true; }
   bool draining() const { return draining_; }
 
   const Config& config() const { return config_; }

@@ -1,6 +1,11 @@
 #include "server/infra/metrics.h"
 
 #include <cstdio>
+#include <utility>
+#include <variant>
+
+#include "engine/command.h"
+#include "engine/types.h"
 
 namespace qc::gw {
 
@@ -30,10 +35,13 @@ void Histogram::render(const std::string& name, const std::string& help, std::st
   *out += buf;
 }
 
-void Metrics::count_command(const CommandBody& body, Error e) {
-  auto k = body.index();
-  auto c = static_cast<std::size_t>(e);
-  if (k < commands.size() && c < kErrorCount) commands[k][c].fetch_add(1, std::memory_order_relaxed);
+static_assert(kCommandKinds == std::variant_size_v<CommandBody>,
+              "kCommandKinds (metrics.h) must be the number of CommandBody alternatives");
+static_assert(kErrorKinds == kErrorCount, "kErrorKinds (metrics.h) must be kErrorCount");
+
+void Metrics::count_command(std::size_t k, std::size_t c) {
+  if (k < commands.size() && c < commands[k].size())
+    commands[k][c].fetch_add(1, std::memory_order_relaxed);
 }
 
 namespace {

@@ -6,11 +6,8 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <cstddef>
 #include <string>
-#include <variant>
-
-#include "engine/command.h"
-#include "engine/types.h"
 
 namespace qc::gw {
 
@@ -30,11 +27,16 @@ class Histogram {
   std::atomic<std::uint64_t> sum_us_{0};
 };
 
-inline constexpr int kCommandKinds = std::variant_size_v<CommandBody>;
+// The engine's command kinds (alternatives of CommandBody, engine/command.h)
+// and error codes (Error, engine/types.h): numbers here, so that this header
+// (which the network layer sees) names no engine type; metrics.cc checks
+// that they match the engine.
+inline constexpr int kCommandKinds = 26;
+inline constexpr int kErrorKinds = 25;
 
 struct Metrics {
   // commands[kind][error]: kOk = applied.
-  std::array<std::array<std::atomic<std::uint64_t>, kErrorCount>, kCommandKinds> commands{};
+  std::array<std::array<std::atomic<std::uint64_t>, kErrorKinds>, kCommandKinds> commands{};
   std::atomic<std::uint64_t> http_requests{0};
   std::array<std::atomic<std::uint64_t>, 6> http_by_class{};  // 1xx..5xx by status/100
   std::atomic<std::int64_t> http_connections{0};
@@ -54,7 +56,12 @@ struct Metrics {
   Histogram push_latency;    // view published -> frame written to the socket
   Histogram request_latency; // HTTP request read -> response ready
 
-  void count_command(const CommandBody& body, Error e);
+  // A command of `body`'s kind ended with `e` (a CommandBody and an Error).
+  template <class Body, class Code>
+  void count_command(const Body& body, Code e) {
+    count_command(body.index(), static_cast<std::size_t>(e));
+  }
+  void count_command(std::size_t kind, std::size_t error);
   std::string render() const;
 };
 

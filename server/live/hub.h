@@ -29,25 +29,11 @@
 #include <unordered_set>
 #include <vector>
 
+#include "server/live/subscriber.h"
 #include "server/live/topic.h"
 #include "server/wire/wire.h"
 
 namespace qc::gw {
-
-struct Frame {
-  std::shared_ptr<const std::string> bytes;
-  std::chrono::steady_clock::time_point published{};
-};
-
-class Subscriber {
- public:
-  virtual ~Subscriber() = default;
-  virtual Format format() const = 0;
-  // Conflated: replaces a pending frame of the same topic. Thread-safe.
-  virtual void deliver(const Topic& topic, Frame frame) = 0;
-  // Not conflated (errors, pongs); bounded by the connection. Thread-safe.
-  virtual void send_control(std::shared_ptr<const std::string> bytes) = 0;
-};
 
 // Topics -> subscribers, for one shard's thread (no lock).
 //

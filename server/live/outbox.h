@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "server/live/hub.h"
+#include "server/live/subscriber.h"
 
 namespace qc::gw {
 

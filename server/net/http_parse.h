@@ -26,8 +26,8 @@
 #include <string_view>
 #include <vector>
 
-#include "server/infra/config.h"
-#include "server/api/service.h"
+#include "server/api/handler.h"
+#include "server/infra/limits.h"
 
 namespace qc::gw {
 
@@ -53,7 +53,7 @@ class HeadScanner {
 };
 
 // One request read by read_requests(), as the server would hand it to
-// Service::handle.
+// Handler::handle.
 struct WireRequest {
   HttpRequest request;
   unsigned version = 11;  // 10 or 11

@@ -111,9 +111,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
  private:
   void read() {
     parser_.emplace();
-    configure_parser(*parser_, shared_.config.limits);
+    configure_parser(*parser_, shared_.limits);
     scanned_.start();
-    const auto& l = shared_.config.limits;
+    const auto& l = shared_.limits;
     stream_.expires_after(std::chrono::milliseconds(first_ ? l.handshake_timeout_ms
                                                            : l.http_idle_timeout_ms));
     first_ = false;
@@ -125,14 +125,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   // after it on this connection is read as a request).
   void refuse(int status, const std::string& message) {
     head_ = false;
-    write(error_response(status, status == 400 ? "bad_request" : "invalid_argument", message,
-                         Format::kJson),
+    write(shared_.handler.refusal(status, status == 400 ? "bad_request" : "invalid_argument",
+                                  message),
           false, 11);
   }
 
   // The address the per-address limits count (client_address.h).
   std::string client_of(const http::request<http::string_body>& req) const {
-    const TrustedProxies& trusted = shared_.config.trusted_proxies;
+    const TrustedProxies& trusted = shared_.trusted_proxies;
     if (trusted.empty()) return slot_->address();
     std::string forwarded;
     for (auto [it, end] = req.equal_range("X-Forwarded-For"); it != end; ++it) {
@@ -153,19 +153,14 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (std::string e = framing_error(req, scanned_.head()); !e.empty()) return refuse(400, e);
     started_ = Steady::now();
     if (websocket::is_upgrade(req)) {
-      Route route = parse_route("GET", std::string_view(req.target().data(), req.target().size()));
-      if (route.id != RouteId::kWebSocket) {
-        return write(error_response(404, "not_found", "WebSocket only at /v1/ws", Format::kJson),
-                     false, req.version());
-      }
-      std::string origin(req[http::field::origin]);
-      if (!shared_.service.origin_allowed(origin, std::string(req[http::field::host]))) {
-        return write(error_response(Error::kForbidden, "origin not allowed", Format::kJson), false,
-                     req.version());
+      if (auto refused = shared_.handler.refuse_upgrade(
+              std::string_view(req.target().data(), req.target().size()),
+              std::string_view(req[http::field::origin]), std::string_view(req[http::field::host]))) {
+        return write(std::move(*refused), false, req.version());
       }
       if (shared_.draining) {
-        return write(error_response(Error::kUnavailable, "server is shutting down", Format::kJson),
-                     false, req.version());
+        return write(shared_.handler.refusal(503, "unavailable", "server is shutting down"), false,
+                     req.version());
       }
       stream_.expires_never();
       start_websocket(shared_, std::move(stream_), std::move(req), std::move(slot_));
@@ -178,7 +173,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     head_ = req.method() == http::verb::head;
     shared_.http_inflight.fetch_add(1);
     if (replies_.batch_submits()) replies_.start_pass();
-    shared_.service.handle(std::move(hr),
+    shared_.handler.handle(std::move(hr),
                            [self = shared_from_this(), keep_alive, version](HttpResponse r) {
                              self->replies_.push(self, std::move(r), keep_alive, version);
                            });
@@ -225,7 +220,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     if (started_ != Steady::time_point{})
       shared_.metrics.request_latency.observe_us(
           std::chrono::duration<double, std::micro>(Steady::now() - started_).count());
-    stream_.expires_after(std::chrono::milliseconds(shared_.config.limits.slow_timeout_ms));
+    stream_.expires_after(std::chrono::milliseconds(shared_.limits.slow_timeout_ms));
     std::array<asio::const_buffer, 2> bufs{asio::buffer(head_buf_), asio::buffer(body_)};
     asio::async_write(stream_, bufs,
                       [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
@@ -284,8 +279,8 @@ void Replies::drain() {
 using namespace net;
 
 struct Server::Impl {
-  Impl(Service& service, const Config& config, Metrics& metrics)
-      : shared{service, config, metrics, ConnectionCounter(config.limits.connections_per_address)},
+  Impl(Handler& handler, const Limits& limits, const TrustedProxies& trusted, Metrics& metrics)
+      : shared{handler, limits, trusted, metrics, ConnectionCounter(limits.connections_per_address)},
         replies(ioc),
         acceptor(ioc),
         signals(ioc, SIGTERM, SIGINT) {}
@@ -312,14 +307,14 @@ struct Server::Impl {
       std::string address = e2 ? std::string("?") : ep.address().to_string();
       // A trusted proxy's connections carry many clients: not capped per
       // address here (the proxy caps its clients, limit_conn).
-      const bool counted = !shared.config.trusted_proxies.contains(address);
+      const bool counted = !shared.trusted_proxies.contains(address);
       if (counted && !shared.counter.acquire(address)) {
         shared.metrics.connections_refused.fetch_add(1, std::memory_order_relaxed);
         socket.close(e2);
       } else {
         socket.set_option(tcp::no_delay(true), e2);
-        if (shared.config.limits.send_buffer_bytes > 0)
-          socket.set_option(asio::socket_base::send_buffer_size(shared.config.limits.send_buffer_bytes), e2);
+        if (shared.limits.send_buffer_bytes > 0)
+          socket.set_option(asio::socket_base::send_buffer_size(shared.limits.send_buffer_bytes), e2);
         auto slot = std::make_shared<Slot>(shared.counter, address, counted);
         std::make_shared<HttpSession>(shared, replies, std::move(socket), std::move(slot))->run();
       }
@@ -329,7 +324,7 @@ struct Server::Impl {
 
   void drain() {
     if (shared.draining.exchange(true)) return;
-    shared.service.set_draining();
+    shared.handler.set_draining();
     beast::error_code ec;
     acceptor.close(ec);
     std::vector<std::shared_ptr<Closable>> ws;
@@ -367,8 +362,9 @@ struct Server::Impl {
   std::chrono::steady_clock::time_point drain_started;
 };
 
-Server::Server(Service& service, const Config& config, Metrics& metrics)
-    : impl_(std::make_unique<Impl>(service, config, metrics)) {}
+Server::Server(Handler& handler, const Limits& limits, const TrustedProxies& trusted_proxies,
+               Metrics& metrics)
+    : impl_(std::make_unique<Impl>(handler, limits, trusted_proxies, metrics)) {}
 Server::~Server() = default;
 
 bool Server::listen(const std::string& address, std::string* error) {

@@ -1,7 +1,8 @@
 // queuecastd's network side: an Asio acceptor, HTTP/1.1 sessions and
 // WebSocket sessions (Beast), on `io_threads` threads. With several threads
 // every connection has its own strand (with one, the io_context is the
-// strand); requests go to Service (pure handling, no Beast), views come from
+// strand); requests go to a Handler (server/api/handler.h: Service, pure
+// handling, no Beast), views come from
 // the shards through Subscriber::deliver().
 //
 // Hand-offs (server/infra/batch.h): with one network thread, the commands
@@ -25,13 +26,17 @@ namespace qc::gw {
 
 // Declared only: this header (what queuecastd's main sees of the network)
 // includes nothing of the engine.
-class Service;
-struct Config;
+class Handler;
+struct Limits;
+class TrustedProxies;
 struct Metrics;
 
 class Server {
  public:
-  Server(Service& service, const Config& config, Metrics& metrics);
+  // `limits`: of clients; `trusted_proxies`: whose X-Forwarded-For names the
+  // client (server/infra/client_address.h). All must outlive the server.
+  Server(Handler& handler, const Limits& limits, const TrustedProxies& trusted_proxies,
+         Metrics& metrics);
   ~Server();
   bool listen(const std::string& address, std::string* error);
   unsigned short port() const;

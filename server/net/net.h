@@ -11,11 +11,12 @@
 #include <set>
 #include <string>
 
-#include "server/infra/config.h"
-#include "server/net/http_parse.h"
-#include "server/infra/metrics.h"
+#include "server/api/handler.h"
 #include "server/api/rate_limit.h"
-#include "server/api/service.h"
+#include "server/infra/client_address.h"
+#include "server/infra/limits.h"
+#include "server/infra/metrics.h"
+#include "server/net/http_parse.h"
 
 namespace qc::gw::net {
 
@@ -51,8 +52,9 @@ class Closable {
 };
 
 struct Shared {
-  Service& service;
-  const Config& config;
+  Handler& handler;
+  const Limits& limits;
+  const TrustedProxies& trusted_proxies;
   Metrics& metrics;
   ConnectionCounter counter;
   std::mutex mu;
@@ -70,7 +72,7 @@ void configure_parser(RequestParser& parser, const Limits& limits);
 int read_error_status(beast::error_code ec, std::string* message);
 // The framing rules Beast leaves open, on a parsed request; "" when fine.
 std::string framing_error(const http::request<http::string_body>& req, const HeadScanner& head);
-// The request as Service sees it (the body is moved out of `req`).
+// The request as the Handler sees it (the body is moved out of `req`).
 HttpRequest to_http_request(http::request<http::string_body>& req, std::string_view client);
 
 // A DynamicBuffer over a flat_buffer that shows every byte read from the

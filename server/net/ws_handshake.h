@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "server/wire/wire.h"
+#include "server/wire/format.h"
 
 namespace qc::gw::net {
 

@@ -30,9 +30,7 @@
 #include <vector>
 
 #include "server/infra/batch.h"
-#include "server/live/hub.h"
 #include "server/net/net.h"
-#include "server/runtime/runtime.h"
 
 namespace qc::gw::net {
 

@@ -81,7 +81,7 @@ Scratch& scratch() {
 // One WebSocket connection: the socket and what ties the pieces together
 // (ws_mailbox.h: what shard threads leave; ws_reader.h: frames in;
 // ws_writer.h: frames out; ws_state.h: the states and timeouts).
-class WsConn final : public Subscriber,
+class WsConn final : public WsClient,
                      public Closable,
                      public LoopMember,
                      public std::enable_shared_from_this<WsConn> {
@@ -93,8 +93,8 @@ class WsConn final : public Subscriber,
         slot_(std::move(slot)),
         format_(format),
         op_(format == Format::kProto ? ws::Opcode::kBinary : ws::Opcode::kText),
-        input_(shared.config.limits.ws_message_bytes, shared.config.limits.ws_messages_per_second,
-               shared.config.limits.ws_message_burst),
+        input_(shared.limits.ws_message_bytes, shared.limits.ws_messages_per_second,
+               shared.limits.ws_message_burst),
         mailbox_(shared.metrics) {
     shared_.metrics.ws_connections.fetch_add(1, std::memory_order_relaxed);
   }
@@ -203,10 +203,10 @@ class WsConn final : public Subscriber,
 
  private:
   WsTimeouts timeouts() const {
-    const auto& l = shared_.config.limits;
+    const auto& l = shared_.limits;
     return {l.handshake_timeout_ms, l.idle_timeout_ms, l.slow_timeout_ms};
   }
-  std::size_t backlog() const { return shared_.config.limits.send_backlog_bytes; }
+  std::size_t backlog() const { return shared_.limits.send_backlog_bytes; }
   // Frames are taken from the mailbox only while open and nothing waits.
   bool wants_frames() const { return state_.open() && !out_.has_unsent(); }
 
@@ -281,55 +281,27 @@ class WsConn final : public Subscriber,
     if (!state_.done()) wait_read();
   }
 
-  void on_message(std::string_view bytes) {
-    ClientRequest req;
-    std::string msg;
-    Error e = decode_client_message(bytes, format_, &req, &msg);
-    if (e != Error::kOk) {
-      send_control(std::make_shared<const std::string>(
-          encode_ws_error(to_string(e), msg, format_, req.request_id)));
-      return;
-    }
-    if (req.kind == ClientRequest::kPing) {
-      send_control(std::make_shared<const std::string>(
-          encode_pong(shared_.service.runtime().clock().now(), format_)));
-      return;
-    }
-    // Subscribes still waiting for their shard count as well as confirmed
-    // ones: pipelined subscribes cannot pass the cap while the server is busy.
-    if (!mailbox_.reserve_subscribe(shared_.config.limits.max_subscriptions_per_connection)) {
-      send_control(std::make_shared<const std::string>(
-          encode_ws_error("invalid_argument", "too many subscriptions on one connection", format_,
-                          req.request_id)));
-      return;
-    }
-    // The confirmation is encoded now: its answer then takes the mailbox's
-    // lock at once (between the first view's delivery, which adds the topic,
-    // and the answer, the subscribe counts twice against the cap).
-    std::shared_ptr<const std::string> confirmation;
-    if (!req.request_id.empty())
-      confirmation = std::make_shared<const std::string>(encode_subscribed(req.request_id, format_));
-    auto self = shared_from_this();
-    shared_.service.subscribe(req, self, [self, id = req.request_id, confirmation](SubscribeResult r) {
-      self->on_subscribed(r, id, confirmation);
-    });
+  // A client message: the handler decodes and answers it (WsClient below).
+  void on_message(std::string_view bytes) { shared_.handler.client_message(bytes, shared_from_this()); }
+
+  // ---- WsClient (the handler: any thread, usually the shard's) ----
+
+  // Subscribes still waiting for their shard count as well as confirmed
+  // ones: pipelined subscribes cannot pass the cap while the server is busy.
+  bool reserve_subscribe() override {
+    return mailbox_.reserve_subscribe(shared_.limits.max_subscriptions_per_connection);
   }
 
-  // Any thread (usually the shard's): the answer to a subscribe.
-  void on_subscribed(const SubscribeResult& r, const std::string& request_id,
-                     std::shared_ptr<const std::string> confirmation) {
-    if (r.error != Error::kOk) {
-      const bool auth = r.error == Error::kUnauthorized || r.error == Error::kForbidden;
-      auto encode = [&] { return encode_ws_error(to_string(r.error), r.message, format_, request_id); };
-      if (mailbox_.subscribe_failed(encode, auth)) wake();
-      return;
-    }
+  void subscribe_failed(const std::function<std::string()>& encode_error, bool auth_failure) override {
+    if (mailbox_.subscribe_failed(encode_error, auth_failure)) wake();
+  }
+
+  bool subscribe_ok(const std::vector<Topic>& topics,
+                    std::shared_ptr<const std::string> confirmation) override {
     bool wake_now = false;
-    if (mailbox_.subscribe_ok(r.topics, std::move(confirmation), &wake_now)) {
-      if (wake_now) wake();
-      return;
-    }
-    for (const Topic& t : r.topics) shared_.service.unsubscribe(t, weak_from_this());
+    if (!mailbox_.subscribe_ok(topics, std::move(confirmation), &wake_now)) return false;
+    if (wake_now) wake();
+    return true;
   }
 
   // ---- Timeouts (the loop's sweep) ----
@@ -381,7 +353,7 @@ class WsConn final : public Subscriber,
   void unregister() {
     if (unregistered_) return;
     unregistered_ = true;
-    for (const auto& t : mailbox_.topics()) shared_.service.unsubscribe(t, weak_from_this());
+    for (const auto& t : mailbox_.topics()) shared_.handler.unsubscribe(t, weak_from_this());
     std::lock_guard lock(shared_.mu);
     shared_.websockets.erase(weak_from_this());
   }
@@ -431,9 +403,10 @@ void start_websocket(Shared& shared, beast::tcp_stream stream,
   if (!pick_protocol(std::string_view(request[http::field::sec_websocket_protocol]), &protocol,
                      &format)) {
     return refuse(std::move(stream), http::status::bad_request, request.version(),
-                  encode_error_body("invalid_argument",
-                                    "subprotocol must be queuecast.v1.json or queuecast.v1.proto",
-                                    Format::kJson),
+                  shared.handler
+                      .refusal(400, "invalid_argument",
+                               "subprotocol must be queuecast.v1.json or queuecast.v1.proto")
+                      .body,
                   true);
   }
   // The checks of Beast's accept (http_server.cc has checked the method,

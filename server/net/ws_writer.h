@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "server/infra/metrics.h"
-#include "server/live/hub.h"
+#include "server/live/subscriber.h"
 #include "server/wire/ws_frame.h"
 
 namespace qc::gw::net {

@@ -15,11 +15,9 @@
 
 #include "engine/types.h"
 #include "engine/view.h"
+#include "server/wire/format.h"
 
 namespace qc::gw {
-
-enum class Format : std::uint8_t { kJson = 0, kProto = 1 };
-inline constexpr int kFormatCount = 2;
 
 // HTTP status for an engine error code (docs/api.md, "Errors").
 int http_status(Error e);
