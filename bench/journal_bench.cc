@@ -153,6 +153,14 @@ bool make_store(const std::string& kind, Store* s) {
   return true;
 }
 
+// The store's journal, or null after printing why it did not open.
+std::unique_ptr<Journal> open_journal(const Store& s) {
+  std::string error;
+  auto j = open(s.url, &error);
+  if (!j) std::fprintf(stderr, "%s\n", error.c_str());
+  return j;
+}
+
 double cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -172,12 +180,9 @@ int commit_bench(const Args& a) {
   std::vector<Record> records = prepare(n);
   Store store;
   if (!make_store(a.store, &store)) return 1;
+  auto j = open_journal(store);
+  if (!j) return 1;
   std::string error;
-  auto j = open(store.url, &error);
-  if (!j) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 1;
-  }
   struct Pending {
     std::size_t index;
     bool done = false;
@@ -275,11 +280,8 @@ int recovery_bench(const Args& a) {
   if (!make_store(a.store, &store)) return 1;
   std::string error;
   {
-    auto j = open(store.url, &error);
-    if (!j) {
-      std::fprintf(stderr, "%s\n", error.c_str());
-      return 1;
-    }
+    auto j = open_journal(store);
+    if (!j) return 1;
     const auto w0 = Clock::now();
     Engine live;
     Checkpointer cp(CheckpointOptions{.every_records = a.snapshot_every, .every_ms = 0});

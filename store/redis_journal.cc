@@ -126,7 +126,7 @@ bool parse_id(std::string_view id, std::uint64_t* seq) {
   return i > 0 && i < id.size() && id[i] == '-';
 }
 
-class RedisJournal final : public Journal {
+class RedisJournal final : public RecordScanJournal {
  public:
   RedisJournal(RedisAddress a, const OpenOptions& o) : addr_(std::move(a)), opt_(o) {
     if (addr_.key.empty()) addr_.key = o.redis_key;
@@ -169,17 +169,8 @@ class RedisJournal final : public Journal {
   // Windows of kWindow seqs, kInFlight requests pipelined ahead, so Redis
   // serializes the next window while this thread decodes and the caller
   // applies the current one. Seq gaps just give shorter windows.
-  bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-            std::string* error) override {
-    return scan_impl(after, fn, /*with_events=*/true, error);
-  }
-  bool scan_commands(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-                     std::string* error) override {
-    return scan_impl(after, fn, /*with_events=*/false, error);
-  }
-
-  bool scan_impl(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-                 bool with_events, std::string* error) {
+  bool scan_records(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+                    bool with_events, std::string* error) override {
     if (!ensure(error) || !read_last(error)) return false;
     if (last_ <= after + 20'000) {
       // Short (a resync, the tail after a snapshot): on this thread.
