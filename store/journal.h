@@ -168,26 +168,6 @@ class Journal {
   std::vector<Sent> sent_;  // the default implementation's outcomes
 };
 
-// A store that reads records with or without their events through one
-// primitive (SQLite, Redis): scan() and scan_commands() both call it.
-class RecordScanJournal : public Journal {
- public:
-  bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-            std::string* error) final {
-    return scan_records(after, fn, /*with_events=*/true, error);
-  }
-  bool scan_commands(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-                     std::string* error) final {
-    return scan_records(after, fn, /*with_events=*/false, error);
-  }
-
- protected:
-  // Calls fn for every record with seq > after, in order, its events
-  // filled only when with_events; fn returns false to stop.
-  virtual bool scan_records(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-                            bool with_events, std::string* error) = 0;
-};
-
 // In memory: nothing survives the process. For tests and the gateway's
 // --store memory.
 std::unique_ptr<Journal> make_memory_journal();

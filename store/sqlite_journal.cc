@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "store/store_journal.h"
 #include "store/wal_check.h"
 
 namespace qc::journal {
@@ -108,7 +109,7 @@ std::int64_t wall_ms() {
       .count();
 }
 
-class SqliteJournal final : public RecordScanJournal {
+class SqliteJournal final : public StoreJournal {
  public:
   bool init(const std::string& path, const OpenOptions& o, std::string* error) {
     path_ = path;
@@ -284,7 +285,6 @@ class SqliteJournal final : public RecordScanJournal {
     if (rc != SQLITE_DONE) return abort(rc, "commit probe", error);
     return refresh_last(error);
   }
-  Status status() const override { return status_; }
   std::string describe() const override { return "sqlite://" + path_; }
 
  private:
@@ -363,15 +363,6 @@ class SqliteJournal final : public RecordScanJournal {
     }
     return true;
   }
-  bool ok() {
-    status_ = Status::kOk;
-    return true;
-  }
-  bool invalid(const char* what, std::string* error) {
-    status_ = Status::kInvalidArgument;
-    if (error) *error = what;
-    return false;
-  }
   bool fail(int rc, const char* what, std::string* error) {
     status_ = status_of(rc);
     if (error) {
@@ -396,7 +387,6 @@ class SqliteJournal final : public RecordScanJournal {
   bool read_only_ = false;
   Db db_;
   std::uint64_t last_ = 0;
-  Status status_ = Status::kOk;
   Stmt begin_, commit_, rollback_, ins_cmd_, ins_ev_, sel_cmd_, sel_ev_, ins_snap_, del_snap_,
       sel_snap_, max_seq_, sel_keys_, probe_;
 };
