@@ -19,6 +19,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "engine/engine.h"
 #include "store/journal.h"

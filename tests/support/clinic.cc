@@ -107,7 +107,7 @@ journal::Record make_record(std::uint64_t seq, const Command& command, Time at,
   pc.SerializeToString(&r.command);
   codec::pb::Event pe;
   for (const Event& e : events) {
-    EventRow row;
+    journal::EventRow row;
     row.type = std::string(to_string(e.type));
     row.ticket_id = e.ticket_id;
     if (e.session_id != r.session_id) row.session_id = e.session_id;
