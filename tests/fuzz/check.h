@@ -23,3 +23,14 @@ inline void fuzz_debug(std::string_view what, std::string_view detail = {}) {
   static const bool on = std::getenv("QC_FUZZ_DEBUG") != nullptr;
   if (on) std::fprintf(stderr, "%.*s %.*s\n", int(what.size()), what.data(), int(detail.size()), detail.data());
 }
+
+// A decoder's verdict: a rejection must be Error::kInvalidArgument with a
+// reason. True when the input was accepted.
+template <typename Error>
+bool fuzz_accepted(Error e, std::string_view msg) {
+  if (e == Error::kOk) return true;
+  fuzz_debug("rejected:", msg);
+  FUZZ_CHECK(e == Error::kInvalidArgument);
+  FUZZ_CHECK(!msg.empty());
+  return false;
+}
