@@ -17,22 +17,13 @@
 #include "proto/codec.h"
 #include "tests/fuzz/check.h"
 
-namespace {
-std::string_view line(std::string_view* rest) {
-  std::size_t nl = rest->find('\n');
-  std::string_view l = rest->substr(0, nl);
-  rest->remove_prefix(nl == std::string_view::npos ? rest->size() : nl + 1);
-  return l;
-}
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   static const bool quiet = (google::protobuf::SetLogHandler(nullptr), true);
   (void)quiet;
   std::string_view rest(reinterpret_cast<const char*>(data), size);
-  std::string_view method = line(&rest);
-  std::string_view target = line(&rest);
-  std::string_view content_type = line(&rest);
+  std::string_view method = fuzz_line(&rest);
+  std::string_view target = fuzz_line(&rest);
+  std::string_view content_type = fuzz_line(&rest);
   std::string_view body = rest;
 
   qc::gw::Route route = qc::gw::parse_route(method, target);
