@@ -108,7 +108,7 @@ bool next_is_walk_in(std::mt19937& rng, int* waiting, int steady) {
 std::vector<Record> prepare(std::size_t n, std::uint64_t* events = nullptr,
                             std::uint64_t min_events = 0) {
   std::vector<Record> out;
-  testing::Clinic clinic(42, 20, 80);
+  test::Clinic clinic(42, 20, 80);
   Engine engine;
   std::vector<Event> ev;
   std::uint64_t nev = 0;
@@ -118,7 +118,7 @@ std::vector<Record> prepare(std::size_t n, std::uint64_t* events = nullptr,
     ev.clear();
     if (engine.apply_into(c, at, &ev) != Error::kOk || ev.empty()) continue;
     nev += ev.size();
-    out.push_back(testing::make_record(out.size() + 1, c, at, ev,
+    out.push_back(test::make_record(out.size() + 1, c, at, ev,
                                        out.size() % 4 == 0 ? "k" + std::to_string(out.size()) : ""));
   }
   if (events) *events = nev;
@@ -127,20 +127,20 @@ std::vector<Record> prepare(std::size_t n, std::uint64_t* events = nullptr,
 
 struct Store {
   std::string dir;
-  std::unique_ptr<testing::RedisServer> redis;
+  std::unique_ptr<test::RedisServer> redis;
   std::string url;
   ~Store() {
     redis.reset();
-    testing::remove_tree(dir);
+    test::remove_tree(dir);
   }
 };
 
 bool make_store(const std::string& kind, Store* s) {
   if (kind == "sqlite") {
-    s->dir = testing::make_temp_dir("bench");
+    s->dir = test::make_temp_dir("bench");
     s->url = "sqlite://" + s->dir + "/journal.db";
   } else if (kind == "redis") {
-    s->redis = std::make_unique<testing::RedisServer>();
+    s->redis = std::make_unique<test::RedisServer>();
     std::string error;
     if (!s->redis->start(&error)) {
       std::fprintf(stderr, "%s\n", error.c_str());
@@ -151,6 +151,14 @@ bool make_store(const std::string& kind, Store* s) {
     s->url = kind;
   }
   return true;
+}
+
+// The store's journal, or null after printing why it did not open.
+std::unique_ptr<Journal> open_journal(const Store& s) {
+  std::string error;
+  auto j = open(s.url, &error);
+  if (!j) std::fprintf(stderr, "%s\n", error.c_str());
+  return j;
 }
 
 double cpu_seconds() {
@@ -172,12 +180,9 @@ int commit_bench(const Args& a) {
   std::vector<Record> records = prepare(n);
   Store store;
   if (!make_store(a.store, &store)) return 1;
+  auto j = open_journal(store);
+  if (!j) return 1;
   std::string error;
-  auto j = open(store.url, &error);
-  if (!j) {
-    std::fprintf(stderr, "%s\n", error.c_str());
-    return 1;
-  }
   struct Pending {
     std::size_t index;
     bool done = false;
@@ -275,11 +280,8 @@ int recovery_bench(const Args& a) {
   if (!make_store(a.store, &store)) return 1;
   std::string error;
   {
-    auto j = open(store.url, &error);
-    if (!j) {
-      std::fprintf(stderr, "%s\n", error.c_str());
-      return 1;
-    }
+    auto j = open_journal(store);
+    if (!j) return 1;
     const auto w0 = Clock::now();
     Engine live;
     Checkpointer cp(CheckpointOptions{.every_records = a.snapshot_every, .every_ms = 0});
@@ -505,7 +507,7 @@ int e2e_bench(const Args& a) {
   }
   Store store;
   if (!make_store(a.store, &store)) return 1;
-  const std::string dir = testing::make_temp_dir("e2e");
+  const std::string dir = test::make_temp_dir("e2e");
   const double disk_ms = disk_sync_ms(dir);
   {
     std::ofstream cfg(dir + "/config.json");
@@ -534,7 +536,7 @@ int e2e_bench(const Args& a) {
   const Time now = std::chrono::duration_cast<std::chrono::milliseconds>(
                        std::chrono::system_clock::now().time_since_epoch()).count();
   {
-    testing::HttpClient admin(server.port());
+    test::HttpClient admin(server.port());
     for (int s = 0; s < a.clients; ++s) {
       const SessionSpec spec =
           qc::test::load_session("b" + std::to_string(s), "Dr. " + std::to_string(s), "bench", now);
@@ -569,7 +571,7 @@ int e2e_bench(const Args& a) {
   }
   for (int c = 0; c < a.clients && !a.epoll; ++c) {
     threads.emplace_back([&, c] {
-      testing::HttpClient http(server.port());
+      test::HttpClient http(server.port());
       std::mt19937 rng{static_cast<unsigned>(c)};
       int waiting = 0;
       const auto [walk, call] = client_bodies("b" + std::to_string(c), a.proto);
@@ -605,7 +607,7 @@ int e2e_bench(const Args& a) {
   // Group sizes, from the server's own counters.
   double commits = 0, records = 0, commit_seconds = 0;
   {
-    testing::HttpClient http(server.port());
+    test::HttpClient http(server.port());
     const auto m = http.request("GET", "/metrics");
     std::istringstream lines(m.body);
     std::string line;
@@ -619,7 +621,7 @@ int e2e_bench(const Args& a) {
     }
   }
   server.kill9();
-  testing::remove_tree(dir);
+  test::remove_tree(dir);
   std::vector<double> all;
   std::uint64_t nfail = 0;
   for (int c = 0; c < a.clients; ++c) {

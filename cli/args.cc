@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -37,6 +38,13 @@ bool read_file(const std::string& path, std::string* out) {
   ss << in.rdbuf();
   *out = ss.str();
   return !in.bad();
+}
+
+bool is_help(std::string_view arg) { return arg == "--help" || arg == "-h"; }
+
+int print_usage(const char* usage) {
+  std::fputs(usage, stdout);
+  return 0;
 }
 
 }  // namespace qc::cli

@@ -19,6 +19,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "engine/engine.h"
 #include "store/journal.h"
@@ -124,10 +125,8 @@ int run_journal_replay(int argc, char** argv) {
   bool do_check = false;
   for (int i = 1; i < argc; ++i) {
     const std::string_view a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--journal" && i + 1 < argc) {
+    if (qc::cli::is_help(a)) return qc::cli::print_usage(kUsage);
+    if (a == "--journal" && i + 1 < argc) {
       url = argv[++i];
     } else if (a == "--session" && i + 1 < argc) {
       session = argv[++i];

@@ -71,10 +71,7 @@ int run_windows(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    }
+    if (qc::cli::is_help(a)) return qc::cli::print_usage(kUsage);
     if (a == "--lambda") {
       if (!parse_double(v, &lambda) || lambda <= 0) return usage_error("--lambda needs a positive number");
     } else if (a == "--mu") {
@@ -122,10 +119,8 @@ int run_plan(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     const char* v = i + 1 < argc ? argv[i + 1] : nullptr;
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--no-carry") {
+    if (qc::cli::is_help(a)) return qc::cli::print_usage(kUsage);
+    if (a == "--no-carry") {
       carry = false;
       continue;
     } else if (a == "--slot-minutes") {

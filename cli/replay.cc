@@ -177,10 +177,7 @@ int run_replay(int argc, char** argv) {
   const char* file = nullptr;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "--help" || a == "-h") {
-      std::fputs(kReplayUsage, stdout);
-      return 0;
-    }
+    if (qc::cli::is_help(a)) return qc::cli::print_usage(kReplayUsage);
     if (a == "--journal") return run_journal_replay(argc, argv);
     if (a == "--no-display-names") {
       options.display_names = false;

@@ -58,10 +58,8 @@ int run_simulate(int argc, char** argv) {
       ++i;
       return true;
     };
-    if (a == "--help" || a == "-h") {
-      std::fputs(kUsage, stdout);
-      return 0;
-    } else if (a == "--replications") {
+    if (qc::cli::is_help(a)) return qc::cli::print_usage(kUsage);
+    if (a == "--replications") {
       if (!value(1, 10000000, &replications)) return 2;
     } else if (a == "--seed") {
       if (!value(0, 9007199254740991LL, &seed)) return 2;

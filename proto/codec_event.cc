@@ -1,7 +1,7 @@
 // Codec: events (queuecast.v1.Event <-> qc::Event). Every field the engine
 // sets for an event type has a place in that type's message, so
 // from_proto(to_proto(e)) == e for every event the engine produces
-// (tests/cli/codec_test.cc checks it on randomized runs).
+// (tests/unit/proto/codec_test.cc checks it on randomized runs).
 #include "proto/codec.h"
 #include "proto/codec_internal.h"
 

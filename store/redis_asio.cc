@@ -41,28 +41,28 @@ struct Conn : std::enable_shared_from_this<Conn> {
   std::string error;  // why the connection went away
 
   void arm_read() {
-    if (!ac || !want_read || read_armed) return;
-    read_armed = true;
-    fd->async_wait(asio::posix::stream_descriptor::wait_read,
-                   [self = shared_from_this(), g = generation](const boost::system::error_code& ec) {
-                     if (g != self->generation) return;
-                     self->read_armed = false;
-                     if (ec || !self->ac) return;
-                     redisAsyncHandleRead(self->ac);  // may drop the connection
-                     self->arm_read();
-                   });
+    // redisAsyncHandleRead may drop the connection.
+    arm(want_read, &Conn::read_armed, asio::posix::stream_descriptor::wait_read,
+        &redisAsyncHandleRead, &Conn::arm_read);
   }
   void arm_write() {
-    if (!ac || !want_write || write_armed) return;
-    write_armed = true;
-    fd->async_wait(asio::posix::stream_descriptor::wait_write,
-                   [self = shared_from_this(), g = generation](const boost::system::error_code& ec) {
-                     if (g != self->generation) return;
-                     self->write_armed = false;
-                     if (ec || !self->ac) return;
-                     redisAsyncHandleWrite(self->ac);
-                     self->arm_write();
-                   });
+    arm(want_write, &Conn::write_armed, asio::posix::stream_descriptor::wait_write,
+        &redisAsyncHandleWrite, &Conn::arm_write);
+  }
+  // One wait for readiness `w`; then `handle` lets hiredis act and `again`
+  // waits for the next one while hiredis still wants it.
+  void arm(bool want, bool Conn::*armed, asio::posix::stream_descriptor::wait_type w,
+           void (*handle)(redisAsyncContext*), void (Conn::*again)()) {
+    if (!ac || !want || this->*armed) return;
+    this->*armed = true;
+    fd->async_wait(w, [self = shared_from_this(), g = generation, armed, handle,
+                       again](const boost::system::error_code& ec) {
+      if (g != self->generation) return;
+      self.get()->*armed = false;
+      if (ec || !self->ac) return;
+      handle(self->ac);
+      (self.get()->*again)();
+    });
   }
 
   static Conn* of(void* p) { return static_cast<Conn*>(p); }

@@ -13,6 +13,8 @@
 #include <thread>
 #include <vector>
 
+#include "store/store_journal.h"
+
 namespace qc::journal {
 namespace {
 
@@ -126,7 +128,7 @@ bool parse_id(std::string_view id, std::uint64_t* seq) {
   return i > 0 && i < id.size() && id[i] == '-';
 }
 
-class RedisJournal final : public Journal {
+class RedisJournal final : public StoreJournal {
  public:
   RedisJournal(RedisAddress a, const OpenOptions& o) : addr_(std::move(a)), opt_(o) {
     if (addr_.key.empty()) addr_.key = o.redis_key;
@@ -169,17 +171,8 @@ class RedisJournal final : public Journal {
   // Windows of kWindow seqs, kInFlight requests pipelined ahead, so Redis
   // serializes the next window while this thread decodes and the caller
   // applies the current one. Seq gaps just give shorter windows.
-  bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-            std::string* error) override {
-    return scan_impl(after, fn, /*with_events=*/true, error);
-  }
-  bool scan_commands(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-                     std::string* error) override {
-    return scan_impl(after, fn, /*with_events=*/false, error);
-  }
-
-  bool scan_impl(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-                 bool with_events, std::string* error) {
+  bool scan_records(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+                    bool with_events, std::string* error) override {
     if (!ensure(error) || !read_last(error)) return false;
     if (last_ <= after + 20'000) {
       // Short (a resync, the tail after a snapshot): on this thread.
@@ -415,7 +408,6 @@ class RedisJournal final : public Journal {
                   error);
     return read_last(error);
   }
-  Status status() const override { return status_; }
   std::string describe() const override {
     return "redis://" + addr_.host + ":" + std::to_string(addr_.port) + "/" +
            std::to_string(addr_.db) + " key " + addr_.key;
@@ -578,15 +570,6 @@ class RedisJournal final : public Journal {
     if (ctx_) redisFree(ctx_);
     ctx_ = nullptr;
   }
-  bool ok() {
-    status_ = Status::kOk;
-    return true;
-  }
-  bool invalid(const char* what, std::string* error) {
-    status_ = Status::kInvalidArgument;
-    if (error) *error = what;
-    return false;
-  }
   bool fail(Status s, std::string what, std::string* error) {
     status_ = s;
     if (error) *error = std::move(what);
@@ -600,7 +583,6 @@ class RedisJournal final : public Journal {
   RedisAppend plan_;
   redisContext* ctx_ = nullptr;
   std::uint64_t last_ = 0;
-  Status status_ = Status::kOk;
 };
 
 }  // namespace

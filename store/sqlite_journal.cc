@@ -6,6 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "store/store_journal.h"
 #include "store/wal_check.h"
 
 namespace qc::journal {
@@ -89,13 +90,26 @@ class Stmt {
   sqlite3_stmt* s_ = nullptr;
 };
 
+// One row of sel_cmd_ or sel_keys_ (the same columns) into *r; events untouched.
+void read_command(const Stmt& s, Record* r) {
+  r->seq = std::uint64_t(sqlite3_column_int64(s.get(), 0));
+  r->at = sqlite3_column_int64(s.get(), 1);
+  r->session_id = s.col_str(2);
+  r->actor = s.col_str(3);
+  r->command_name = s.col_str(4);
+  r->idempotency_key = s.col_str(5);
+  r->command = s.col_str(6);
+  r->response = s.col_str(7);
+  r->request_fingerprint = s.col_str(8);
+}
+
 std::int64_t wall_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-class SqliteJournal final : public Journal {
+class SqliteJournal final : public StoreJournal {
  public:
   bool init(const std::string& path, const OpenOptions& o, std::string* error) {
     path_ = path;
@@ -128,10 +142,13 @@ class SqliteJournal final : public Journal {
                                             "command_name, idempotency_key, command, response") +
                                 (has_fp ? ", request_fingerprint) VALUES(?,?,?,?,?,?,?,?,?)"
                                         : ") VALUES(?,?,?,?,?,?,?,?)");
-    const std::string sel_cmd = "SELECT seq, at, session_id, actor, command_name, idempotency_key, "
-                                "command, response, " + fp + " FROM commands WHERE seq > ? ORDER BY seq";
-    const std::string sel_keys = "SELECT seq, at, session_id, actor, command_name, idempotency_key, "
-                                 "response, " + fp + " FROM commands WHERE idempotency_key IS NOT NULL "
+    // Both selects return the columns read_command() reads; the keys scan
+    // leaves the command out (NULL).
+    const std::string cols = "SELECT seq, at, session_id, actor, command_name, idempotency_key, ";
+    const std::string sel_cmd =
+        cols + "command, response, " + fp + " FROM commands WHERE seq > ? ORDER BY seq";
+    const std::string sel_keys = cols + "NULL, response, " + fp +
+                                 " FROM commands WHERE idempotency_key IS NOT NULL "
                                  "AND at >= ? ORDER BY seq";
     const bool ok =
         begin_.prepare(db_, "BEGIN IMMEDIATE") && commit_.prepare(db_, "COMMIT") &&
@@ -201,15 +218,6 @@ class SqliteJournal final : public Journal {
     return ok();
   }
 
-  bool scan(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-            std::string* error) override {
-    return scan_impl(after, fn, /*with_events=*/true, error);
-  }
-  bool scan_commands(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-                     std::string* error) override {
-    return scan_impl(after, fn, /*with_events=*/false, error);
-  }
-
   std::uint64_t last_seq() const override { return last_; }
 
   bool scan_keys(Time since, const std::function<bool(const Record&)>& fn,
@@ -219,14 +227,7 @@ class SqliteJournal final : public Journal {
     Record r;
     int rc;
     while ((rc = sqlite3_step(c)) == SQLITE_ROW) {
-      r.seq = std::uint64_t(sqlite3_column_int64(c, 0));
-      r.at = sqlite3_column_int64(c, 1);
-      r.session_id = sel_keys_.col_str(2);
-      r.actor = sel_keys_.col_str(3);
-      r.command_name = sel_keys_.col_str(4);
-      r.idempotency_key = sel_keys_.col_str(5);
-      r.response = sel_keys_.col_str(6);
-      r.request_fingerprint = sel_keys_.col_str(7);
+      read_command(sel_keys_, &r);
       if (!fn(r)) {
         rc = SQLITE_DONE;
         break;
@@ -284,12 +285,11 @@ class SqliteJournal final : public Journal {
     if (rc != SQLITE_DONE) return abort(rc, "commit probe", error);
     return refresh_last(error);
   }
-  Status status() const override { return status_; }
   std::string describe() const override { return "sqlite://" + path_; }
 
  private:
-  bool scan_impl(std::uint64_t after, const std::function<bool(const Record&)>& fn,
-                 bool with_events, std::string* error) {
+  bool scan_records(std::uint64_t after, const std::function<bool(const Record&)>& fn,
+                    bool with_events, std::string* error) override {
     // Both cursors in one read transaction, so they see the same commit.
     if (!exec("BEGIN", error)) return false;
     sqlite3_stmt* c = sel_cmd_.get();
@@ -301,15 +301,7 @@ class SqliteJournal final : public Journal {
     int rc;
     bool stopped = false;
     while ((rc = sqlite3_step(c)) == SQLITE_ROW) {
-      r.seq = std::uint64_t(sqlite3_column_int64(c, 0));
-      r.at = sqlite3_column_int64(c, 1);
-      r.session_id = sel_cmd_.col_str(2);
-      r.actor = sel_cmd_.col_str(3);
-      r.command_name = sel_cmd_.col_str(4);
-      r.idempotency_key = sel_cmd_.col_str(5);
-      r.command = sel_cmd_.col_str(6);
-      r.response = sel_cmd_.col_str(7);
-      r.request_fingerprint = sel_cmd_.col_str(8);
+      read_command(sel_cmd_, &r);
       r.events.clear();
       while (erc == SQLITE_ROW && std::uint64_t(sqlite3_column_int64(e, 0)) <= r.seq) {
         if (std::uint64_t(sqlite3_column_int64(e, 0)) == r.seq) {
@@ -371,15 +363,6 @@ class SqliteJournal final : public Journal {
     }
     return true;
   }
-  bool ok() {
-    status_ = Status::kOk;
-    return true;
-  }
-  bool invalid(const char* what, std::string* error) {
-    status_ = Status::kInvalidArgument;
-    if (error) *error = what;
-    return false;
-  }
   bool fail(int rc, const char* what, std::string* error) {
     status_ = status_of(rc);
     if (error) {
@@ -404,7 +387,6 @@ class SqliteJournal final : public Journal {
   bool read_only_ = false;
   Db db_;
   std::uint64_t last_ = 0;
-  Status status_ = Status::kOk;
   Stmt begin_, commit_, rollback_, ins_cmd_, ins_ev_, sel_cmd_, sel_ev_, ins_snap_, del_snap_,
       sel_snap_, max_seq_, sel_keys_, probe_;
 };

@@ -255,6 +255,14 @@ Error same_id(std::string* field, const std::string& path_id, const char* name, 
   return Error::kOk;
 }
 
+// The command body a path addresses (a session, a hold or a ticket action).
+struct Addressed {
+  google::protobuf::Message* msg = nullptr;
+  std::string* id = nullptr;        // the body's id field, set from the path
+  const char* id_name = nullptr;    // its JSON name, for the mismatch message
+  const char* required = nullptr;   // the body's type when an empty body is an error
+};
+
 Error to_engine(pb::Command& pc, Command* out, std::string* m) {
   // The server stamps `at` and sets the actor: whatever the client sent is ignored.
   pc.mutable_at()->set_seconds(0);
@@ -276,6 +284,13 @@ Error decode_command(const Route& route, std::string_view body, Format format, C
   Error e = Error::kOk;
   const std::string& id = route.id1;
   const std::string& a = route.action;
+  // A path-addressed command: its body message and the id the path gives it.
+  Addressed t;
+  auto session = [&t](auto* c, const char* required = nullptr) {
+    t = Addressed{c, c->mutable_session_id(), "sessionId", required};
+  };
+  auto hold = [&t](auto* c) { t = Addressed{c, c->mutable_hold_id(), "holdId", nullptr}; };
+  auto ticket = [&t](auto* c) { t = Addressed{c, c->mutable_ticket_id(), "ticketId", nullptr}; };
   switch (route.id) {
     case RouteId::kCommands:
       if (body.empty()) return bad(m, "empty body: expected a queuecast.v1.Command");
@@ -288,84 +303,39 @@ Error decode_command(const Route& route, std::string_view body, Format format, C
       e = parse_body(body, format, pc.mutable_create_session()->mutable_spec(), m);
       break;
     case RouteId::kSessionCommand:
-      if (a == "call-next") {
-        auto* c = pc.mutable_call_next();
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
-      } else if (a == "pause") {
-        auto* c = pc.mutable_pause();
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
-      } else if (a == "resume") {
-        auto* c = pc.mutable_resume();
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
-      } else if (a == "suspend") {
-        auto* c = pc.mutable_suspend_session();
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
-      } else if (a == "close") {
-        auto* c = pc.mutable_close_session();
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
-      } else if (a == "book") {
-        auto* c = pc.mutable_book();
-        if (body.empty()) return bad(m, "empty body: expected a Book");
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
-      } else if (a == "holds") {
-        auto* c = pc.mutable_hold();
-        if (body.empty()) return bad(m, "empty body: expected a Hold");
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
-      } else if (a == "undo") {
-        auto* c = pc.mutable_undo();
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
-      } else if (a == "walk-ins") {
-        auto* c = pc.mutable_register_walk_in();
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_session_id(), id, "sessionId", m);
-      } else {
-        return bad(m, "unknown session action");
-      }
+      if (a == "call-next") session(pc.mutable_call_next());
+      else if (a == "pause") session(pc.mutable_pause());
+      else if (a == "resume") session(pc.mutable_resume());
+      else if (a == "suspend") session(pc.mutable_suspend_session());
+      else if (a == "close") session(pc.mutable_close_session());
+      else if (a == "book") session(pc.mutable_book(), "Book");
+      else if (a == "holds") session(pc.mutable_hold(), "Hold");
+      else if (a == "undo") session(pc.mutable_undo());
+      else if (a == "walk-ins") session(pc.mutable_register_walk_in());
+      else return bad(m, "unknown session action");
       break;
     case RouteId::kHoldCommand:
-      if (a == "confirm") {
-        auto* c = pc.mutable_confirm();
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_hold_id(), id, "holdId", m);
-      } else {
-        auto* c = pc.mutable_release();
-        e = parse_body(body, format, c, m);
-        if (e == Error::kOk) e = same_id(c->mutable_hold_id(), id, "holdId", m);
-      }
+      if (a == "confirm") hold(pc.mutable_confirm());
+      else hold(pc.mutable_release());
       break;
-    case RouteId::kTicketCommand: {
-      google::protobuf::Message* msg = nullptr;
-      std::string* tid = nullptr;
-#define QC_TICKET_ACTION(NAME, FIELD)        \
-  if (a == NAME) {                           \
-    auto* c = pc.mutable_##FIELD();          \
-    msg = c;                                 \
-    tid = c->mutable_ticket_id();            \
-  }
-      QC_TICKET_ACTION("check-in", check_in)
-      QC_TICKET_ACTION("cancel", cancel)
-      QC_TICKET_ACTION("call", call_ticket)
-      QC_TICKET_ACTION("recall", recall)
-      QC_TICKET_ACTION("complete", complete)
-      QC_TICKET_ACTION("missed", mark_missed)
-      QC_TICKET_ACTION("return", return_)
-      QC_TICKET_ACTION("move-to-next", move_to_next)
-#undef QC_TICKET_ACTION
-      if (!msg) return bad(m, "unknown ticket action");
-      e = parse_body(body, format, msg, m);
-      if (e == Error::kOk) e = same_id(tid, id, "ticketId", m);
+    case RouteId::kTicketCommand:
+      if (a == "check-in") ticket(pc.mutable_check_in());
+      else if (a == "cancel") ticket(pc.mutable_cancel());
+      else if (a == "call") ticket(pc.mutable_call_ticket());
+      else if (a == "recall") ticket(pc.mutable_recall());
+      else if (a == "complete") ticket(pc.mutable_complete());
+      else if (a == "missed") ticket(pc.mutable_mark_missed());
+      else if (a == "return") ticket(pc.mutable_return_());
+      else if (a == "move-to-next") ticket(pc.mutable_move_to_next());
+      else return bad(m, "unknown ticket action");
       break;
-    }
     default:
       return bad(m, "not a command endpoint");
+  }
+  if (t.msg) {
+    if (t.required && body.empty()) return bad(m, std::string("empty body: expected a ") + t.required);
+    e = parse_body(body, format, t.msg, m);
+    if (e == Error::kOk) e = same_id(t.id, id, t.id_name, m);
   }
   if (e != Error::kOk) return e;
   return to_engine(pc, out, m);

@@ -7,7 +7,7 @@
 //   to_proto(reply) (codec::to_json with its default options: the rules listed
 //   in server/wire/view_json.h; in addition the proto3 `optional` scalar
 //   CommandResponse.slot is printed only when present and, like the
-//   Timestamps, after the other fields). tests/gateway/response_json_test.cc
+//   Timestamps, after the other fields). tests/unit/server/response_json_test.cc
 //   checks it on randomized replies that set every field of every event.
 // - A stored response (binary CommandResponse bytes, as the idempotency
 //   records keep them: serialize_reply()) is answered by

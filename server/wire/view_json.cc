@@ -64,20 +64,13 @@ void entry(const DisplayEntry& e, std::string* out) {
   out->push_back('}');
 }
 
-void entries(const std::vector<DisplayEntry>& list, std::string* out) {
+// A JSON array of `list`, each element written by write(element, out).
+template <typename T, typename Write>
+void array(const std::vector<T>& list, Write write, std::string* out) {
   out->push_back('[');
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (i) out->push_back(',');
-    entry(list[i], out);
-  }
-  out->push_back(']');
-}
-
-void int_list(const std::vector<std::int32_t>& list, std::string* out) {
-  out->push_back('[');
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    if (i) out->push_back(',');
-    append_i64(list[i], out);
+    write(list[i], out);
   }
   out->push_back(']');
 }
@@ -96,9 +89,9 @@ void room(const DisplayRoom& r, std::string* out) {
     entry(r.called, out);
   }
   key(out, ",\"next\":");
-  entries(r.next, out);
+  array(r.next, entry, out);
   key(out, ",\"missed\":");
-  entries(r.missed, out);
+  array(r.missed, entry, out);
   key(out, ",\"version\":");
   append_u64_string(r.version, out);
   if (r.has_called && r.called_at != kNoTime) {
@@ -203,12 +196,9 @@ void append_json(const PatientView& v, std::string* out) {
 void append_json(const DisplayView& v, std::string* out) {
   key(out, "{\"area\":");
   append_json_string_pb(v.area, out);
-  key(out, ",\"rooms\":[");
-  for (std::size_t i = 0; i < v.rooms.size(); ++i) {
-    if (i) out->push_back(',');
-    room(v.rooms[i], out);
-  }
-  key(out, "],\"version\":");
+  key(out, ",\"rooms\":");
+  array(v.rooms, room, out);
+  key(out, ",\"version\":");
   append_u64_string(v.version, out);
   out->push_back('}');
 }
@@ -229,15 +219,12 @@ void append_json(const StaffView& v, std::string* out) {
   key(out, ",\"servingSlot\":");
   append_i64(v.serving_slot, out);
   key(out, ",\"appointmentLeft\":");
-  int_list(v.appointment_left, out);
+  array(v.appointment_left, append_i64, out);
   key(out, ",\"walkinLeft\":");
-  int_list(v.walkin_left, out);
-  key(out, ",\"tickets\":[");
-  for (std::size_t i = 0; i < v.tickets.size(); ++i) {
-    if (i) out->push_back(',');
-    staff_ticket(v.tickets[i], out);
-  }
-  key(out, "],\"version\":");
+  array(v.walkin_left, append_i64, out);
+  key(out, ",\"tickets\":");
+  array(v.tickets, staff_ticket, out);
+  key(out, ",\"version\":");
   append_u64_string(v.version, out);
   key(out, ",\"start\":");
   append_json_timestamp(v.start, out);
@@ -255,15 +242,12 @@ void append_json(const Board& v, std::string* out) {
   append_enum(v.status, kSessionStatus, out);
   key(out, ",\"calledLabel\":");
   append_json_string_pb(v.called_label, out);
-  key(out, ",\"waiting\":[");
-  for (std::size_t i = 0; i < v.waiting.size(); ++i) {
-    if (i) out->push_back(',');
-    append_json_string_pb(v.waiting[i], out);
-  }
-  key(out, "],\"version\":");
+  key(out, ",\"waiting\":");
+  array(v.waiting, append_json_string_pb, out);
+  key(out, ",\"version\":");
   append_u64_string(v.version, out);
   key(out, ",\"etaOffsetsMs\":");
-  int_list(v.eta_offsets_ms, out);
+  array(v.eta_offsets_ms, append_i64, out);
   key(out, ",\"doctorAvailableAt\":");
   append_json_timestamp(v.doctor_available_at, out);
   key(out, ",\"avgConsult\":");

@@ -16,7 +16,7 @@
 //   Timestamp's range exactly as codec::to_proto does; a field the codec
 //   always sets prints kNoTime as the epoch), Durations as "900s" / "-1.500s",
 //   strings escaped exactly as that printer escapes them (the pieces are in
-//   server/wire/json_text.h). tests/gateway/view_json_test.cc checks the
+//   server/wire/json_text.h). tests/unit/server/view_json_test.cc checks the
 //   equality on randomized views.
 // - No protobuf, no reflection, no allocation besides the output string's
 //   growth. Functions append to *out (they never clear it).

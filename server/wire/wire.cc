@@ -154,25 +154,27 @@ std::string encode_error_body_reference(std::string_view code, std::string_view 
   return finish(error_reply(code, message), format);
 }
 
-std::string encode_plain_reference(const PatientView& v, Format format) {
-  pb::PatientView m;
+namespace {
+// A view through its protobuf message `Pb`.
+template <class Pb, class View>
+std::string plain_reference(const View& v, Format format) {
+  Pb m;
   codec::to_proto(v, &m);
   return finish(m, format);
+}
+}  // namespace
+
+std::string encode_plain_reference(const PatientView& v, Format format) {
+  return plain_reference<pb::PatientView>(v, format);
 }
 std::string encode_plain_reference(const DisplayView& v, Format format) {
-  pb::DisplayView m;
-  codec::to_proto(v, &m);
-  return finish(m, format);
+  return plain_reference<pb::DisplayView>(v, format);
 }
 std::string encode_plain_reference(const StaffView& v, Format format) {
-  pb::StaffView m;
-  codec::to_proto(v, &m);
-  return finish(m, format);
+  return plain_reference<pb::StaffView>(v, format);
 }
 std::string encode_plain_reference(const Board& v, Format format) {
-  pb::Board m;
-  codec::to_proto(v, &m);
-  return finish(m, format);
+  return plain_reference<pb::Board>(v, format);
 }
 
 

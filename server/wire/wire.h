@@ -54,7 +54,7 @@ std::string encode_plain(const Board& v, Format format);
 
 // The protobuf path the functions above replace (codec::to_proto or
 // ParseFromString, then protobuf's JSON printer via codec::to_json, or
-// SerializeToString): the reference that tests/gateway/view_json_test.cc
+// SerializeToString): the reference that tests/unit/server/view_json_test.cc
 // and bench/wire_bench.cc compare them with. Same
 // output, many times the cost; not for serving.
 std::string encode_view_reference(const PatientView& v, Time sent_at, Format format);

@@ -72,13 +72,6 @@ struct Env {
 };
 Env* g_env = nullptr;
 
-std::string_view line(std::string_view* rest) {
-  std::size_t nl = rest->find('\n');
-  std::string_view l = rest->substr(0, nl);
-  rest->remove_prefix(nl == std::string_view::npos ? rest->size() : nl + 1);
-  return l;
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -91,12 +84,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }();
   std::string_view rest(reinterpret_cast<const char*>(data), size);
   qc::gw::HttpRequest req;
-  req.method = line(&rest);
-  req.target = line(&rest);
-  req.content_type = line(&rest);
-  req.authorization = line(&rest);
-  req.idempotency_key = line(&rest);
-  req.accept = line(&rest);
+  req.method = fuzz_line(&rest);
+  req.target = fuzz_line(&rest);
+  req.content_type = fuzz_line(&rest);
+  req.authorization = fuzz_line(&rest);
+  req.idempotency_key = fuzz_line(&rest);
+  req.accept = fuzz_line(&rest);
   req.body = rest;
   req.host = "127.0.0.1:8080";
   req.client = "127.0.0.1";

@@ -5,10 +5,8 @@
 #include "proto/codec.h"
 #include "tests/support/sessions.h"
 
-namespace qc::journal::testing {
+namespace qc::test {
 namespace {
-
-using qc::test::kDay0;  // 2026-11-23 00:00 at UTC+8
 
 Actor nurse(int s) { return Actor{ActorKind::kNurse, "n" + std::to_string(s)}; }
 
@@ -92,9 +90,9 @@ Command Clinic::next(Time* at) {
   return std::move(c.second);
 }
 
-Record make_record(std::uint64_t seq, const Command& command, Time at,
-                   const std::vector<Event>& events, std::string idempotency_key) {
-  Record r;
+journal::Record make_record(std::uint64_t seq, const Command& command, Time at,
+                            const std::vector<Event>& events, std::string idempotency_key) {
+  journal::Record r;
   r.seq = seq;
   r.at = at;
   r.actor = std::string(to_string(command.actor.kind)) +
@@ -109,7 +107,7 @@ Record make_record(std::uint64_t seq, const Command& command, Time at,
   pc.SerializeToString(&r.command);
   codec::pb::Event pe;
   for (const Event& e : events) {
-    EventRow row;
+    journal::EventRow row;
     row.type = std::string(to_string(e.type));
     row.ticket_id = e.ticket_id;
     if (e.session_id != r.session_id) row.session_id = e.session_id;
@@ -123,4 +121,4 @@ Record make_record(std::uint64_t seq, const Command& command, Time at,
   return r;
 }
 
-}  // namespace qc::journal::testing
+}  // namespace qc::test

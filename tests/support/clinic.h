@@ -18,7 +18,7 @@
 #include "store/journal.h"
 #include "tests/support/sessions.h"  // load_session()
 
-namespace qc::journal::testing {
+namespace qc::test {
 
 class Clinic {
  public:
@@ -37,7 +37,7 @@ class Clinic {
 
 // A journal record for an applied command (command and events encoded with
 // the codec), as the gateway writes it.
-Record make_record(std::uint64_t seq, const Command& command, Time at,
-                   const std::vector<Event>& events, std::string idempotency_key = "");
+journal::Record make_record(std::uint64_t seq, const Command& command, Time at,
+                            const std::vector<Event>& events, std::string idempotency_key = "");
 
-}  // namespace qc::journal::testing
+}  // namespace qc::test

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <strings.h>
 
-namespace qc::journal::testing {
+namespace qc::test {
 
 HttpClient::~HttpClient() { close(); }
 
@@ -108,4 +108,4 @@ HttpResponse HttpClient::request(const std::string& method, const std::string& p
   return out;
 }
 
-}  // namespace qc::journal::testing
+}  // namespace qc::test

@@ -10,7 +10,7 @@
 #include <map>
 #include <string>
 
-namespace qc::journal::testing {
+namespace qc::test {
 
 struct HttpResponse {
   int status = 0;            // 0: no answer (connection failed, reset, timed out)
@@ -41,4 +41,4 @@ class HttpClient {
   int fd_ = -1;
 };
 
-}  // namespace qc::journal::testing
+}  // namespace qc::test

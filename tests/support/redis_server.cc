@@ -16,7 +16,7 @@
 #include <thread>
 #include <vector>
 
-namespace qc::journal::testing {
+namespace qc::test {
 
 std::string make_temp_dir(const std::string& tag, bool memory_fs) {
   const char* base = std::getenv("TMPDIR");
@@ -138,4 +138,4 @@ void RedisServer::kill9() {
   pid_ = -1;
 }
 
-}  // namespace qc::journal::testing
+}  // namespace qc::test

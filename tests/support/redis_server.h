@@ -8,7 +8,7 @@
 #include <string>
 #include <sys/types.h>
 
-namespace qc::journal::testing {
+namespace qc::test {
 
 // A fresh empty directory under $TMPDIR (or /tmp); removed by remove_tree().
 // memory_fs: under /dev/shm when it exists (fsync is free there: for tests
@@ -46,4 +46,4 @@ class RedisServer {
   pid_t pid_ = -1;
 };
 
-}  // namespace qc::journal::testing
+}  // namespace qc::test

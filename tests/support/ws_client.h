@@ -72,23 +72,10 @@ class WsClient {
     ws_.binary(true);
     ws_.write(asio::buffer(bytes), ec);
   }
-  // The next message's bytes, or nullopt on timeout/close.
+  // The next message's bytes, or nullopt on timeout/close (then closed()).
   std::optional<std::string> next_raw(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
     beast::flat_buffer buf;
-    bool done = false;
-    beast::error_code ec;
-    ws_.async_read(buf, [&](beast::error_code e, std::size_t) {
-      done = true;
-      ec = e;
-    });
-    ioc_.restart();
-    ioc_.run_for(timeout);
-    if (!done || ec) {
-      beast::get_lowest_layer(ws_).cancel();
-      ioc_.restart();
-      ioc_.run_for(std::chrono::milliseconds(1000));
-      return std::nullopt;
-    }
+    if (!read_message(&buf, timeout)) return std::nullopt;
     last_binary_ = ws_.got_binary();
     return beast::buffers_to_string(buf.data());
   }
@@ -96,28 +83,7 @@ class WsClient {
   // The next message as JSON, or nullopt on timeout/close (then closed()).
   std::optional<json::value> next(std::chrono::milliseconds timeout = std::chrono::milliseconds(3000)) {
     beast::flat_buffer buf;
-    bool done = false;
-    beast::error_code ec;
-    ws_.async_read(buf, [&](beast::error_code e, std::size_t) {
-      done = true;
-      ec = e;
-    });
-    ioc_.restart();
-    ioc_.run_for(timeout);
-    if (!done) {
-      // Timed out: cancel the read and let it finish.
-      beast::get_lowest_layer(ws_).cancel();
-      ioc_.restart();
-      ioc_.run_for(std::chrono::milliseconds(1000));
-      if (ws_.is_open() && ec == asio::error::operation_aborted) {
-        broken_ = true;  // a cancelled read leaves the stream unusable
-      }
-      return std::nullopt;
-    }
-    if (ec) {
-      closed_ = true;
-      return std::nullopt;
-    }
+    if (!read_message(&buf, timeout)) return std::nullopt;
     boost::system::error_code jec;
     json::value v = json::parse(beast::buffers_to_string(buf.data()), jec);
     return v;
@@ -169,6 +135,34 @@ class WsClient {
   }
 
  private:
+  // Reads the next message into *buf within timeout. False on a timeout
+  // (the read is cancelled) or a close (closed_).
+  bool read_message(beast::flat_buffer* buf, std::chrono::milliseconds timeout) {
+    bool done = false;
+    beast::error_code ec;
+    ws_.async_read(*buf, [&](beast::error_code e, std::size_t) {
+      done = true;
+      ec = e;
+    });
+    ioc_.restart();
+    ioc_.run_for(timeout);
+    if (!done) {
+      // Timed out: cancel the read and let it finish.
+      beast::get_lowest_layer(ws_).cancel();
+      ioc_.restart();
+      ioc_.run_for(std::chrono::milliseconds(1000));
+      if (ws_.is_open() && ec == asio::error::operation_aborted) {
+        broken_ = true;  // a cancelled read leaves the stream unusable
+      }
+      return false;
+    }
+    if (ec) {
+      closed_ = true;
+      return false;
+    }
+    return true;
+  }
+
   asio::io_context ioc_;
   websocket::stream<tcp::socket> ws_;
   beast::error_code ec_;

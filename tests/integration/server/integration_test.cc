@@ -84,7 +84,7 @@ Reply call(unsigned short port, http::verb method, const std::string& target,
   std::string extra;
   if (!key.empty()) extra += "Authorization: Bearer " + key + "\r\n";
   for (auto& [k, v] : headers) extra += k + ": " + v + "\r\n";
-  qc::journal::testing::HttpClient client(port);
+  qc::test::HttpClient client(port);
   auto res = client.request(std::string(http::to_string(method)), target, body, extra);
   Reply r;
   if (res.status == 0) return r;

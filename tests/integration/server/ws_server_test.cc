@@ -32,7 +32,11 @@ namespace ws = qc::gw::ws;
 
 using qc::test::Daemon;
 
-// A blocking client socket that reads with a timeout.
+// A blocking client socket that reads with a timeout. Deliberately not
+// tests/support/ws_client.h's WsClient: these tests write bytes no WebSocket
+// client library sends (a bad handshake, unmasked or oversized frames,
+// fragments, reserved opcodes) and read the server's frames and close codes
+// one by one, which Beast's client stream does not let a test do.
 class Raw {
  public:
   explicit Raw(int port) {

@@ -24,7 +24,7 @@ namespace {
 class AckPath : public ::testing::TestWithParam<int> {};
 
 TEST_P(AckPath, EveryRequestGetsItsOwnAnswer) {
-  const std::string dir = testing::make_temp_dir("ackpath");
+  const std::string dir = test::make_temp_dir("ackpath");
   {
     std::ofstream cfg(dir + "/config.json");
     cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",
@@ -42,7 +42,7 @@ TEST_P(AckPath, EveryRequestGetsItsOwnAnswer) {
   ASSERT_TRUE(server.start());
   constexpr int kClients = 12, kRequests = 120;
   {
-    testing::HttpClient admin(server.port());
+    test::HttpClient admin(server.port());
     for (int c = 0; c < kClients; ++c) {
       const std::string sid = "ap" + std::to_string(c);
       const Time now = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -58,7 +58,7 @@ TEST_P(AckPath, EveryRequestGetsItsOwnAnswer) {
   std::vector<std::thread> threads;
   for (int c = 0; c < kClients; ++c) {
     threads.emplace_back([&, c] {
-      testing::HttpClient http(server.port());
+      test::HttpClient http(server.port());
       const std::string sid = "ap" + std::to_string(c);
       for (int i = 0; i < kRequests; ++i) {
         if (i % 5 == 4) {
@@ -79,7 +79,7 @@ TEST_P(AckPath, EveryRequestGetsItsOwnAnswer) {
   for (auto& t : threads) t.join();
   EXPECT_EQ(wrong.load(), 0);
   server.kill9();
-  testing::remove_tree(dir);
+  test::remove_tree(dir);
 }
 
 INSTANTIATE_TEST_SUITE_P(NetworkThreads, AckPath, ::testing::Values(1, 2));

@@ -53,7 +53,7 @@
 namespace {
 
 using namespace qc;
-using namespace qc::journal::testing;
+using namespace qc::test;
 using Steady = std::chrono::steady_clock;
 namespace pb = ::queuecast::v1;
 

@@ -89,7 +89,7 @@ void degraded_until_writable(std::unique_ptr<Journal> journal, const std::functi
 }
 
 TEST(DegradedStore, SqliteWriteLockedButReadable) {
-  const std::string dir = testing::make_temp_dir("degraded");
+  const std::string dir = test::make_temp_dir("degraded");
   const std::string url = "sqlite://" + dir + "/j.db";
   OpenOptions o;
   o.timeout_ms = 100;
@@ -104,11 +104,11 @@ TEST(DegradedStore, SqliteWriteLockedButReadable) {
       [&] { sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr); },
       *open(url, OpenOptions{.read_only = true}, nullptr, &error));
   sqlite3_close(other);
-  testing::remove_tree(dir);
+  test::remove_tree(dir);
 }
 
 TEST(DegradedStore, RedisAtMaxmemoryButReadable) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   OpenOptions o;

@@ -23,9 +23,9 @@ namespace {
 class IdempotencyRestart : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = testing::make_temp_dir("idem-restart");
+    dir_ = test::make_temp_dir("idem-restart");
     if (GetParam() == "redis") {
-      redis_ = std::make_unique<testing::RedisServer>(dir_);
+      redis_ = std::make_unique<test::RedisServer>(dir_);
       std::string error;
       ASSERT_TRUE(redis_->start(&error)) << error;
       url_ = redis_->url("idem");
@@ -41,7 +41,7 @@ class IdempotencyRestart : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override {
     redis_.reset();
-    testing::remove_tree(dir_);
+    test::remove_tree(dir_);
   }
   std::unique_ptr<qc::test::Daemon> start() {
     auto s = std::make_unique<qc::test::Daemon>(
@@ -53,7 +53,7 @@ class IdempotencyRestart : public ::testing::TestWithParam<std::string> {
   }
 
   std::string dir_, url_;
-  std::unique_ptr<testing::RedisServer> redis_;
+  std::unique_ptr<test::RedisServer> redis_;
 };
 
 const std::string kNurse = "Authorization: Bearer crash-nurse\r\n";
@@ -64,7 +64,7 @@ TEST_P(IdempotencyRestart, AReusedKeyIsRefusedBeforeAndAfterARestart) {
   std::string first_body;
   {
     auto server = start();
-    testing::HttpClient http(server->port());
+    test::HttpClient http(server->port());
     const Time now = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::system_clock::now().time_since_epoch()).count();
     auto created = http.request("POST", "/v1/commands",
@@ -82,7 +82,7 @@ TEST_P(IdempotencyRestart, AReusedKeyIsRefusedBeforeAndAfterARestart) {
     server->kill9();
   }
   auto server = start();
-  testing::HttpClient http(server->port());
+  test::HttpClient http(server->port());
   // Another request with the key: refused, and nobody is called.
   auto other = http.request("POST", "/v1/sessions/s1/call-next", "", kNurse + key);
   EXPECT_EQ(other.status, 422) << other.body;

@@ -55,7 +55,7 @@ using Opener = std::function<std::unique_ptr<Journal>(const std::string& url, co
 // `unavailable` naming the server, sync() fails; once it is back on the same
 // port and AOF, the next append reconnects by itself and nothing is lost.
 inline void killed_and_restarted(const Opener& open_journal) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   OpenOptions o;
@@ -89,7 +89,7 @@ inline void killed_and_restarted(const Opener& open_journal) {
 // the store's timeout (outcome unknown), and once it thaws sync() finds
 // whether the all-or-nothing commit landed; appends go on from there.
 inline void hung_then_sync_finds_the_outcome(const Opener& open_journal) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   OpenOptions o;

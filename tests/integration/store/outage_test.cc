@@ -26,7 +26,7 @@ TEST(Outage, RedisHangsAndTheOutcomeIsFoundBySync) {
 }
 
 TEST(Outage, SqliteLockedBeyondTheTimeoutThenFree) {
-  const std::string dir = testing::make_temp_dir("outage");
+  const std::string dir = test::make_temp_dir("outage");
   const std::string db = dir + "/j.db";
   OpenOptions o;
   o.timeout_ms = 100;
@@ -50,11 +50,11 @@ TEST(Outage, SqliteLockedBeyondTheTimeoutThenFree) {
   EXPECT_EQ(j->last_seq(), 3u);
   EXPECT_EQ(count(*j), 3u);
   j.reset();
-  testing::remove_tree(dir);
+  test::remove_tree(dir);
 }
 
 TEST(Outage, RedisDownAtStartWithoutRequireConnection) {
-  const int port = testing::free_port();
+  const int port = test::free_port();
   OpenOptions o;
   o.timeout_ms = 200;
   o.require_connection = false;
@@ -76,7 +76,7 @@ namespace {
 
 // Settings that weaken the guarantee are reported at open.
 TEST(RedisSettings, WeakFsyncIsReported) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   OpenReport report;

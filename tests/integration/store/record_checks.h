@@ -12,11 +12,12 @@
 
 #include "store/journal.h"
 
-namespace qc::journal::testing {
+namespace qc::test {
 
 // Every field of `got` equals `want`'s; events too unless `with_events` is
 // false (scan_commands() leaves them out).
-inline void expect_same(const Record& got, const Record& want, bool with_events = true) {
+inline void expect_same(const journal::Record& got, const journal::Record& want,
+                        bool with_events = true) {
   EXPECT_EQ(got.seq, want.seq);
   EXPECT_EQ(got.at, want.at);
   EXPECT_EQ(got.actor, want.actor);
@@ -37,12 +38,13 @@ inline void expect_same(const Record& got, const Record& want, bool with_events 
 }
 
 // The records after `after`, in order (a failed scan fails the test).
-inline std::vector<Record> all(Journal& j, std::uint64_t after = 0) {
-  std::vector<Record> out;
+inline std::vector<journal::Record> all(journal::Journal& j, std::uint64_t after = 0) {
+  std::vector<journal::Record> out;
   std::string error;
-  EXPECT_TRUE(j.scan(after, [&](const Record& r) { out.push_back(r); return true; }, &error))
+  EXPECT_TRUE(j.scan(
+      after, [&](const journal::Record& r) { out.push_back(r); return true; }, &error))
       << error;
   return out;
 }
 
-}  // namespace qc::journal::testing
+}  // namespace qc::test

@@ -14,7 +14,7 @@
 namespace qc::journal {
 namespace {
 
-using testing::Clinic;
+using test::Clinic;
 
 // Fails on demand (tests/support/fault_journal.h): `down` fails every call;
 // `lose_reply` writes the next append but reports failure.
@@ -36,7 +36,7 @@ struct Driver {
       events.clear();
       if (engine->apply_into(c, at, &events) != Error::kOk) continue;
       ++seq;
-      batch.push_back(testing::make_record(seq, c, at, events,
+      batch.push_back(test::make_record(seq, c, at, events,
                                            seq % 5 == 0 ? "key-" + std::to_string(seq) : ""));
     }
     return batch;
@@ -55,16 +55,16 @@ struct Driver {
 class RecoveryTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = testing::make_temp_dir("recovery");
+    dir_ = test::make_temp_dir("recovery");
     if (GetParam() == "redis") {
-      redis_ = std::make_unique<testing::RedisServer>();
+      redis_ = std::make_unique<test::RedisServer>();
       std::string error;
       ASSERT_TRUE(redis_->start(&error)) << error;
     }
   }
   void TearDown() override {
     redis_.reset();
-    testing::remove_tree(dir_);
+    test::remove_tree(dir_);
   }
   std::unique_ptr<Journal> open_journal() {
     std::string url = GetParam() == "memory" ? "memory:"
@@ -76,7 +76,7 @@ class RecoveryTest : public ::testing::TestWithParam<std::string> {
     return j;
   }
   std::string dir_;
-  std::unique_ptr<testing::RedisServer> redis_;
+  std::unique_ptr<test::RedisServer> redis_;
 };
 
 TEST_P(RecoveryTest, ReplayGivesTheSameState) {

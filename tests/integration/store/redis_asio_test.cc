@@ -23,7 +23,7 @@ std::unique_ptr<Journal> open_asio(const std::string& url, const OpenOptions& o,
 }
 
 TEST(RedisAsio, WritesWhatTheSynchronousStoreReads) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   auto j = gw::open_redis_asio(redis.url("asio"), OpenOptions{}, nullptr, &error);
@@ -83,7 +83,7 @@ TEST(RedisAsio, BadUrlIsAClearError) {
 
 // Pipelined commits: several in flight, completed in order, all durable.
 TEST(RedisAsio, PipelinedCommitsCompleteInOrder) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   auto j = gw::open_redis_asio(redis.url("pipe"), OpenOptions{}, nullptr, &error);
@@ -110,7 +110,7 @@ TEST(RedisAsio, PipelinedCommitsCompleteInOrder) {
 // The first commit in flight fails at Redis; the ones sent after it (which
 // the store would accept on their own) must not land: no gap, ever.
 TEST(RedisAsio, ACommitAfterAFailedOneDoesNotLand) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   auto j = gw::open_redis_asio(redis.url("gap"), OpenOptions{}, nullptr, &error);
@@ -146,7 +146,7 @@ TEST(RedisAsio, ACommitAfterAFailedOneDoesNotLand) {
 // Without sync(), a writer that believes the stream ends earlier than it
 // does cannot land anything either (the check is on the stream's end).
 TEST(RedisAsio, ACommitExpectingAnotherStreamEndFails) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   auto j = gw::open_redis_asio(redis.url("end"), OpenOptions{}, nullptr, &error);
@@ -164,7 +164,7 @@ TEST(RedisAsio, ACommitExpectingAnotherStreamEndFails) {
 // complete(block) returns kPending after wake() (another thread's), and the
 // commit completes later.
 TEST(RedisAsio, WakeEndsAWaitForACommit) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   auto j = gw::open_redis_asio(redis.url("wake"), OpenOptions{}, nullptr, &error);

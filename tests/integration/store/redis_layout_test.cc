@@ -18,8 +18,8 @@ namespace qc::journal {
 namespace {
 
 using scenarios::rec;
-using testing::all;
-using testing::expect_same;
+using test::all;
+using test::expect_same;
 
 struct Free {
   void operator()(redisContext* c) const { redisFree(c); }
@@ -28,7 +28,7 @@ struct Free {
 using Ctx = std::unique_ptr<redisContext, Free>;
 using Reply = std::unique_ptr<redisReply, Free>;
 
-Ctx connect(const testing::RedisServer& redis) {
+Ctx connect(const test::RedisServer& redis) {
   Ctx c(redisConnect("127.0.0.1", redis.port()));
   if (c && c->err) c.reset();
   return c;
@@ -94,7 +94,7 @@ std::string pack_group(const std::vector<Record>& records) {
 }
 
 TEST(RedisLayout, OneStreamEntryPerCommitNamedByItsLastSeq) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   auto j = open(redis.url("grp"), OpenOptions{}, nullptr, &error);
@@ -142,7 +142,7 @@ TEST(RedisLayout, OneStreamEntryPerCommitNamedByItsLastSeq) {
 }
 
 TEST(RedisLayout, ReadsAJournalWrittenOneEntryPerRecord) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   std::vector<Record> written;
@@ -177,7 +177,7 @@ TEST(RedisLayout, ReadsAJournalWrittenOneEntryPerRecord) {
 }
 
 TEST(RedisLayout, ABigCommitIsOneEntryWithAllItsKeys) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   auto j = open(redis.url("big"), OpenOptions{}, nullptr, &error);
@@ -197,7 +197,7 @@ TEST(RedisLayout, ABigCommitIsOneEntryWithAllItsKeys) {
 }
 
 TEST(RedisLayout, ACorruptGroupIsReportedNotTrusted) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   auto j = open(redis.url("bad"), OpenOptions{}, nullptr, &error);
@@ -242,7 +242,7 @@ TEST(RedisLayout, ACorruptGroupIsReportedNotTrusted) {
 // (and so recovery: queuecastd does not start) fails naming where, and never
 // goes on past it with the later entries as if nothing were missing.
 TEST(RedisLayout, ACorruptEntryBeforeValidOnesStopsTheScan) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   auto c = connect(redis);

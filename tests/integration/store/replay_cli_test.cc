@@ -31,14 +31,14 @@ std::string run(const std::string& cmd, int* status) {
 }
 
 TEST(ReplayCli, PrintsASessionsHistoryWithTheRules) {
-  const std::string dir = testing::make_temp_dir("replay-cli");
+  const std::string dir = test::make_temp_dir("replay-cli");
   const std::string db = dir + "/j.db";
   std::uint64_t demoted = 0;
   {
     std::string error;
     auto j = open("sqlite://" + db, &error);
     ASSERT_TRUE(j) << error;
-    testing::Clinic clinic(3, 2, 40);
+    test::Clinic clinic(3, 2, 40);
     Engine engine;
     std::vector<Event> events;
     std::uint64_t seq = 0;
@@ -49,7 +49,7 @@ TEST(ReplayCli, PrintsASessionsHistoryWithTheRules) {
       if (engine.apply_into(c, at, &events) != Error::kOk) continue;
       for (const Event& e : events)
         if (e.session_id == "d0-s1" && e.placement == Placement::kDemoted) ++demoted;
-      std::vector<Record> b = {testing::make_record(++seq, c, at, events)};
+      std::vector<Record> b = {test::make_record(++seq, c, at, events)};
       ASSERT_TRUE(j->append(b, &error)) << error;
     }
   }
@@ -75,7 +75,7 @@ TEST(ReplayCli, PrintsASessionsHistoryWithTheRules) {
   EXPECT_EQ(status, 1);
   run(std::string(QC_CLI_PATH) + " replay --journal 2>/dev/null", &status);
   EXPECT_EQ(status, 2);
-  testing::remove_tree(dir);
+  test::remove_tree(dir);
 }
 
 }  // namespace

@@ -14,9 +14,9 @@
 namespace qc::journal {
 namespace {
 
-using testing::all;
-using testing::expect_same;
-using testing::RedisServer;
+using test::all;
+using test::expect_same;
+using test::RedisServer;
 
 Record make_record(std::uint64_t seq, int events) {
   Record r;
@@ -44,7 +44,7 @@ Record make_record(std::uint64_t seq, int events) {
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    dir_ = testing::make_temp_dir("store");
+    dir_ = test::make_temp_dir("store");
     if (GetParam() == "redis") {
       redis_ = std::make_unique<RedisServer>();
       std::string error;
@@ -53,7 +53,7 @@ class StoreTest : public ::testing::TestWithParam<std::string> {
   }
   void TearDown() override {
     redis_.reset();
-    testing::remove_tree(dir_);
+    test::remove_tree(dir_);
   }
   std::string url() const {
     if (GetParam() == "memory") return "memory:";
@@ -229,7 +229,7 @@ TEST(OpenTest, RejectsMalformedUrls) {
 
 TEST(OpenTest, RedisDownIsAClearError) {
   std::string error;
-  const int port = testing::free_port();
+  const int port = test::free_port();
   EXPECT_FALSE(open("redis://127.0.0.1:" + std::to_string(port) + "/0", &error));
   EXPECT_NE(error.find("cannot connect"), std::string::npos) << error;
 }
@@ -245,7 +245,7 @@ TEST(OpenTest, SqliteInMissingDirectoryIsAClearError) {
 // without fingerprints; a writer adds the column and goes on; old and new
 // keyed records both come back after a restart.
 TEST(SqliteUpgrade, AJournalWithoutFingerprintsGainsTheColumn) {
-  const std::string dir = testing::make_temp_dir("sqlite-upgrade");
+  const std::string dir = test::make_temp_dir("sqlite-upgrade");
   const std::string path = dir + "/old.db";
   {
     sqlite3* db = nullptr;
@@ -303,7 +303,7 @@ TEST(SqliteUpgrade, AJournalWithoutFingerprintsGainsTheColumn) {
   const auto got = all(*j);
   ASSERT_EQ(got.size(), 2u);
   expect_same(got[1], make_record(4, 1));
-  testing::remove_tree(dir);
+  test::remove_tree(dir);
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ void expect_records(Journal& j, std::uint64_t n) {
 }
 
 TEST(TornTail, SqliteWalTruncatedAtEveryByteOfTheLastRecord) {
-  const std::string dir = testing::make_temp_dir("torn-sqlite", /*memory_fs=*/true);
+  const std::string dir = test::make_temp_dir("torn-sqlite", /*memory_fs=*/true);
   const std::string db = small_page_db(dir);
   constexpr std::uint64_t kN = 30;
   std::string db_bytes, wal_before, wal_after;
@@ -117,7 +117,7 @@ TEST(TornTail, SqliteWalTruncatedAtEveryByteOfTheLastRecord) {
     EXPECT_NE(report.dropped[0].find("checksum"), std::string::npos) << report.dropped[0];
     expect_records(*j, kN - 1);
   }
-  testing::remove_tree(dir);
+  test::remove_tree(dir);
 }
 
 // A flipped bit in an early, committed frame is not a torn tail: the
@@ -126,7 +126,7 @@ TEST(TornTail, SqliteWalTruncatedAtEveryByteOfTheLastRecord) {
 // with truncate_damaged it drops them and says so; the read-only opener
 // (queuecast replay) reads up to the damage and reports it.
 TEST(TornTail, SqliteWalDamagedBeforeLaterCommitsIsRefused) {
-  const std::string dir = testing::make_temp_dir("damaged-sqlite", /*memory_fs=*/true);
+  const std::string dir = test::make_temp_dir("damaged-sqlite", /*memory_fs=*/true);
   const std::string db = small_page_db(dir);
   constexpr std::uint64_t kN = 15, kDamaged = 10;
   std::string db_bytes, wal, wal_before_damaged;
@@ -219,21 +219,21 @@ TEST(TornTail, SqliteWalDamagedBeforeLaterCommitsIsRefused) {
     EXPECT_FALSE(open("sqlite://" + work, OpenOptions{}, nullptr, &error));
     EXPECT_NE(error.find("header is damaged"), std::string::npos) << error;
   }
-  testing::remove_tree(dir);
+  test::remove_tree(dir);
 }
 
 TEST(TornTail, WalCheckOfAMissingOrCleanWal) {
   EXPECT_FALSE(check_wal("/nonexistent/qc.db-wal").present);
-  const std::string dir = testing::make_temp_dir("walcheck");
+  const std::string dir = test::make_temp_dir("walcheck");
   spit(dir + "/x-wal", "short");
   const WalCheck c = check_wal(dir + "/x-wal");
   EXPECT_TRUE(c.present);
   EXPECT_FALSE(c.problem.empty());
-  testing::remove_tree(dir);
+  test::remove_tree(dir);
 }
 
 TEST(TornTail, RedisAofTruncatedAtEveryByteOfTheLastRecord) {
-  testing::RedisServer redis;
+  test::RedisServer redis;
   std::string error;
   ASSERT_TRUE(redis.start(&error)) << error;
   constexpr std::uint64_t kN = 12;
