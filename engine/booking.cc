@@ -130,8 +130,7 @@ Error check_booking(const State& st, SessionIdx si, std::int32_t slot, std::stri
 Error check_booking_ids(const State& st, const std::string& session_id, std::int32_t slot,
                         const std::string& ref, const std::string& channel, SessionIdx* si,
                         std::string* msg) {
-  *si = find_session(st, session_id);
-  if (*si == kNoSession) return reject(msg, Error::kUnknownSession, "unknown session", session_id);
+  if (Error e = known_session(st, session_id, si, msg); e != Error::kOk) return e;
   if (!channel.empty() && st.channels.find(channel) == st.channels.end())
     return reject(msg, Error::kUnknownChannel, "unknown channel", channel);
   if (slot < 0 || slot >= st.sessions[*si].slots)
@@ -366,10 +365,8 @@ Error op_release(State& st, const Actor& actor, const Release& c, Time now, Even
 Error op_cancel(State& st, const Actor& actor, const Cancel& c, Time now, Events* ev,
                 std::string* msg) {
   Loc loc;
-  if (!find_ticket(st, c.ticket_id, &loc))
-    return reject(msg, Error::kUnknownTicket, "unknown ticket", c.ticket_id);
+  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[loc.session];
-  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
   TicketRec& t = s.tickets[loc.index];
   if (t.state != TicketState::kBooked)
     return reject(msg, Error::kWrongState, "only a booked ticket can be cancelled", c.ticket_id);
@@ -388,9 +385,8 @@ Error op_cancel(State& st, const Actor& actor, const Cancel& c, Time now, Events
 
 Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c, Time now,
                           Events* ev, std::string* msg) {
-  SessionIdx si = find_session(st, c.session_id);
-  if (si == kNoSession)
-    return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  SessionIdx si;
+  if (Error e = known_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
   const TokenKey token(c.token);
   prefetch_new_ticket(st, st.sessions[si], token, {});
   if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);

@@ -238,6 +238,24 @@ Error check_not_closed(const SessionRec& s, std::string* msg) {
   return Error::kOk;
 }
 
+Error known_session(const Engine::State& st, std::string_view id, SessionIdx* si,
+                    std::string* msg) {
+  *si = find_session(st, id);
+  if (*si == kNoSession) return reject(msg, Error::kUnknownSession, "unknown session", id);
+  return Error::kOk;
+}
+
+Error open_session(const Engine::State& st, std::string_view id, SessionIdx* si,
+                   std::string* msg) {
+  if (Error e = known_session(st, id, si, msg); e != Error::kOk) return e;
+  return check_not_closed(st.sessions[*si], msg);
+}
+
+Error open_ticket(const Engine::State& st, std::string_view id, Loc* loc, std::string* msg) {
+  if (!find_ticket(st, id, loc)) return reject(msg, Error::kUnknownTicket, "unknown ticket", id);
+  return check_not_closed(st.sessions[loc->session], msg);
+}
+
 Time local_midnight(Time t, std::int32_t utc_offset_minutes) {
   Time off = Time{utc_offset_minutes} * kMinute;
   Time local = t + off;

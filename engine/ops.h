@@ -47,6 +47,17 @@ inline int kind_class(const SessionRec& s, TicketKind kind) {
 // session_closed when the session is closed or suspended.
 Error check_not_closed(const SessionRec& s, std::string* msg);
 
+// The lookups that open most commands, with their rejections in the spec's
+// rule order. On kOk *si / *loc is set.
+// unknown_session.
+Error known_session(const Engine::State& st, std::string_view id, SessionIdx* si,
+                    std::string* msg);
+// unknown_session, then session_closed (check_not_closed).
+Error open_session(const Engine::State& st, std::string_view id, SessionIdx* si,
+                   std::string* msg);
+// unknown_ticket, then session_closed (check_not_closed) for its session.
+Error open_ticket(const Engine::State& st, std::string_view id, Loc* loc, std::string* msg);
+
 // Waiting-queue primitives (descending vector, next at back()).
 void queue_insert(SessionRec& s, std::uint32_t ticket, std::uint64_t key);
 void queue_erase(SessionRec& s, std::uint64_t key);
