@@ -301,17 +301,24 @@ Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev
   s.open_holds += 1;
   st.hold_index.emplace(h.id, Loc{si, hi});
   st.due[si] = std::min(st.due[si], h.expires_at);
-  Event& e = add_event(ev, EventType::kHoldPlaced, now, actor, s);
-  e.ticket_id = h.id;
-  e.slot = h.slot;
-  e.patient_ref = h.patient_ref;
-  e.until = h.expires_at;
-  e.reason = h.channel;
+  add_hold_event(ev, EventType::kHoldPlaced, now, actor, s, h, h.channel, 0).until = h.expires_at;
   touch(st, si);
   return Error::kOk;
 }
 
 namespace {
+// Release and expiry: open hold `hi` ends and its unit goes back
+// (return_appointment_unit); event `type` with `reason` says where (count).
+void give_back_hold(State& st, SessionIdx si, std::uint32_t hi, const Actor& actor,
+                    EventType type, std::string_view reason, Time now, Events* ev) {
+  SessionRec& s = st.sessions[si];
+  finish_hold(st, si, hi);
+  const HoldRec& h = s.holds[hi];
+  std::int32_t to = return_appointment_unit(s, h.slot, h.reservation, now);
+  add_hold_event(ev, type, now, actor, s, h, reason, to);
+  touch(st, si);
+}
+
 Error find_hold(const State& st, const std::string& id, Loc* loc, std::string* msg) {
   auto it = st.hold_index.find(std::string_view(id));
   if (it == st.hold_index.end()) return reject(msg, Error::kUnknownHold, "unknown hold", id);
@@ -348,17 +355,8 @@ Error op_release(State& st, const Actor& actor, const Release& c, Time now, Even
                  std::string* msg) {
   Loc loc;
   if (Error e = find_hold(st, c.hold_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  finish_hold(st, loc.session, loc.index);
-  const HoldRec& h = s.holds[loc.index];
-  std::int32_t to = return_appointment_unit(s, h.slot, h.reservation, now);
-  Event& e = add_event(ev, EventType::kHoldReleased, now, actor, s);
-  e.ticket_id = h.id;
-  e.slot = h.slot;
-  e.patient_ref = h.patient_ref;
-  e.reason = "released";
-  e.count = to;
-  touch(st, loc.session);
+  give_back_hold(st, loc.session, loc.index, actor, EventType::kHoldReleased, "released", now,
+                 ev);
   return Error::kOk;
 }
 
@@ -447,15 +445,7 @@ Error op_tick(State& st, const Actor& actor, const Tick&, Time now, Events* ev, 
       if (s.open_holds > 0) {
         for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
           if (!s.holds[hi].open || s.holds[hi].expires_at > now) continue;
-          finish_hold(st, si, hi);
-          const HoldRec& h = s.holds[hi];
-          std::int32_t to = return_appointment_unit(s, h.slot, h.reservation, now);
-          Event& e = add_event(ev, EventType::kHoldExpired, now, actor, s);
-          e.ticket_id = h.id;
-          e.slot = h.slot;
-          e.patient_ref = h.patient_ref;
-          e.count = to;
-          touch(st, si);
+          give_back_hold(st, si, hi, actor, EventType::kHoldExpired, {}, now, ev);
         }
       }
       // 2. Reserved shares released to every channel.

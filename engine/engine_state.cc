@@ -457,6 +457,20 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
   return si;
 }
 
+namespace {
+// Suspension and close: every open hold ends (kHoldReleased with `reason`,
+// count 0: its unit stays where it is).
+void release_open_holds(Engine::State& st, SessionIdx si, const Actor& actor,
+                        std::string_view reason, Time now, std::vector<Event>* ev) {
+  SessionRec& s = st.sessions[si];
+  for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
+    if (!s.holds[hi].open) continue;
+    finish_hold(st, si, hi);
+    add_hold_event(ev, EventType::kHoldReleased, now, actor, s, s.holds[hi], reason, 0);
+  }
+}
+}  // namespace
+
 void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
                      std::string_view reason, std::string_view cancel_reason, Time now,
                      std::vector<Event>* events) {
@@ -478,17 +492,7 @@ void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
     e.count = 0;
   }
   s.waiting.clear();
-  for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
-    if (!s.holds[hi].open) continue;
-    finish_hold(st, si, hi);
-    const HoldRec& h = s.holds[hi];
-    Event& e = add_event(events, EventType::kHoldReleased, now, actor, s);
-    e.ticket_id = h.id;
-    e.slot = h.slot;
-    e.patient_ref = h.patient_ref;
-    e.reason = why;
-    e.count = 0;
-  }
+  release_open_holds(st, si, actor, why, now, events);
   s.status = SessionStatus::kSuspended;
   Event& e = add_event(events, EventType::kSessionSuspended, now, actor, s);
   e.reason = reason;
@@ -543,17 +547,7 @@ void close_session_now(Engine::State& st, SessionIdx si, const Actor& actor, Tim
   }
   s.waiting.clear();
   s.called = -1;
-  for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
-    if (!s.holds[hi].open) continue;
-    finish_hold(st, si, hi);
-    const HoldRec& h = s.holds[hi];
-    Event& e = add_event(ev, EventType::kHoldReleased, now, actor, s);
-    e.ticket_id = h.id;
-    e.slot = h.slot;
-    e.patient_ref = h.patient_ref;
-    e.reason = "session_closed";
-    e.count = 0;
-  }
+  release_open_holds(st, si, actor, "session_closed", now, ev);
   s.status = SessionStatus::kClosed;
   add_event(ev, EventType::kSessionClosed, now, actor, s);
   touch(st, si);

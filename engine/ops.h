@@ -35,6 +35,19 @@ inline Event& add_ticket_event(std::vector<Event>* ev, EventType type, Time now,
                           t.effective_slot);
 }
 
+// A hold event: ticket_id = the hold's id, slot, patient_ref, reason, count.
+inline Event& add_hold_event(std::vector<Event>* ev, EventType type, Time now,
+                             const Actor& actor, const SessionRec& s, const HoldRec& h,
+                             std::string_view reason, std::int32_t count) {
+  Event& e = ev->emplace_back(type, now, actor, s.spec.session_id);
+  e.ticket_id = h.id;
+  e.slot = h.slot;
+  e.patient_ref = h.patient_ref;
+  e.reason = reason;
+  e.count = count;
+  return e;
+}
+
 // Sets ticket_id, label, kind, slot, effective_slot, placement, to (= state).
 void fill_ticket(Event& e, const TicketRec& t);
 
