@@ -37,16 +37,23 @@ Error on_ticket(State& st, const std::string& id, TicketState need, std::string*
 // Undo records (UndoRec): undo_begin() before an undoable action's first
 // change, undo_ticket() before each ticket it changes, undo_seal() at its end
 // (touches the session and stamps the record with the new version).
+// The session's queue bookkeeping that an undo restores, from a SessionRec
+// to an UndoRec (undo_begin) or back (op_undo).
+template <class From, class To>
+void copy_undone_fields(const From& from, To& to) {
+  to.called = from.called;
+  to.serving_slot = from.serving_slot;
+  to.last_call = from.last_call;
+  to.consult_sum = from.consult_sum;
+  to.consult_n = from.consult_n;
+  to.paused_since_call = from.paused_since_call;
+}
+
 void undo_begin(SessionRec& s, UndoAction action) {
   UndoRec& u = s.undo;
   u = UndoRec{};
   u.action = action;
-  u.called = s.called;
-  u.serving_slot = s.serving_slot;
-  u.last_call = s.last_call;
-  u.consult_sum = s.consult_sum;
-  u.consult_n = s.consult_n;
-  u.paused_since_call = s.paused_since_call;
+  copy_undone_fields(s, u);
 }
 
 void undo_ticket(SessionRec& s, std::uint32_t ti) {
@@ -326,12 +333,7 @@ Error op_undo(State& st, const Actor& actor, const Undo& c, Time now, Events* ev
     if (t.state == TicketState::kWaiting) queue_insert(s, x.index, t.key);
     add_ticket_event(ev, EventType::kActionUndone, now, actor, s, t, from, {}, reason);
   }
-  s.called = u.called;
-  s.serving_slot = u.serving_slot;
-  s.last_call = u.last_call;
-  s.consult_sum = u.consult_sum;
-  s.consult_n = u.consult_n;
-  s.paused_since_call = u.paused_since_call;
+  copy_undone_fields(u, s);
   s.undo = UndoRec{};
   touch(st, si);
   return Error::kOk;
