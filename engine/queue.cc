@@ -34,9 +34,6 @@ Error on_ticket(State& st, const std::string& id, TicketState need, std::string*
   return body(s, t, loc);
 }
 
-// Undo records (UndoRec): undo_begin() before an undoable action's first
-// change, undo_ticket() before each ticket it changes, undo_seal() at its end
-// (touches the session and stamps the record with the new version).
 // The session's queue bookkeeping that an undo restores, from a SessionRec
 // to an UndoRec (undo_begin) or back (op_undo).
 template <class From, class To>
@@ -49,6 +46,9 @@ void copy_undone_fields(const From& from, To& to) {
   to.paused_since_call = from.paused_since_call;
 }
 
+// Undo records (UndoRec): undo_begin() before an undoable action's first
+// change, undo_ticket() before each ticket it changes, undo_seal() at its end
+// (touches the session and stamps the record with the new version).
 void undo_begin(SessionRec& s, UndoAction action) {
   UndoRec& u = s.undo;
   u = UndoRec{};
