@@ -126,20 +126,6 @@ Error check_booking(const State& st, SessionIdx si, std::int32_t slot, std::stri
   return Error::kOk;
 }
 
-// Unknown session/channel, then malformed fields of book and hold.
-Error check_booking_ids(const State& st, const std::string& session_id, std::int32_t slot,
-                        const std::string& ref, const std::string& channel, SessionIdx* si,
-                        std::string* msg) {
-  *si = find_session(st, session_id);
-  if (*si == kNoSession) return reject(msg, Error::kUnknownSession, "unknown session", session_id);
-  if (!channel.empty() && st.channels.find(channel) == st.channels.end())
-    return reject(msg, Error::kUnknownChannel, "unknown channel", channel);
-  if (slot < 0 || slot >= st.sessions[*si].slots)
-    return reject(msg, Error::kInvalidArgument, "slot out of range", session_id);
-  if (ref.empty()) return reject(msg, Error::kInvalidArgument, "patient_ref is required");
-  return Error::kOk;
-}
-
 // Field sizes (docs/engine.md, rule 25).
 Error check_lengths(std::string_view id, std::string_view token, std::string_view ref,
                     std::string_view name, std::string* msg) {
@@ -153,6 +139,35 @@ Error check_lengths(std::string_view id, std::string_view token, std::string_vie
   return Error::kOk;
 }
 
+// The first checks of book and hold (`c` a Book or a Hold): unknown
+// session/channel, malformed fields, then field sizes (`id` the ticket or
+// hold id, `token` empty for a hold).
+template <class C>
+Error check_booking_ids(const State& st, const C& c, std::string_view id, std::string_view token,
+                        SessionIdx* si, std::string* msg) {
+  if (Error e = known_session(st, c.session_id, si, msg); e != Error::kOk) return e;
+  if (!c.channel.empty() && st.channels.find(c.channel) == st.channels.end())
+    return reject(msg, Error::kUnknownChannel, "unknown channel", c.channel);
+  if (c.slot < 0 || c.slot >= st.sessions[*si].slots)
+    return reject(msg, Error::kInvalidArgument, "slot out of range", c.session_id);
+  if (c.patient_ref.empty())
+    return reject(msg, Error::kInvalidArgument, "patient_ref is required");
+  return check_lengths(id, token, c.patient_ref, c.patient_name, msg);
+}
+
+// The last step of book and hold: check_booking, then the unit is taken and
+// the patient's active booking added (*patient its index).
+template <class C>
+Error take_booking(State& st, SessionIdx si, const C& c, Time now, std::uint8_t* reservation,
+                   std::uint32_t* patient, std::string* msg) {
+  if (Error e = check_booking(st, si, c.slot, c.patient_ref, c.channel, now, reservation, msg);
+      e != Error::kOk)
+    return e;
+  take_unit(st.sessions[si], c.slot, *reservation);
+  *patient = patient_add_active(st, c.patient_ref, si);
+  return Error::kOk;
+}
+
 Error check_new_ids(const State& st, const std::string& ticket_id, const TokenKey& token,
                     std::string* msg) {
   Loc loc;
@@ -163,16 +178,20 @@ Error check_new_ids(const State& st, const std::string& ticket_id, const TokenKe
   return Error::kOk;
 }
 
-// Creates a BOOKED appointment (the unit is already taken).
-void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
-                const std::string& ref, const std::string& name, const std::string& ticket_id,
-                const TokenKey& token, const std::string& channel, std::uint8_t reservation,
-                std::uint32_t patient, Time now, Events* ev) {
+// Appends a ticket of `kind` in `slot` (also its effective slot), labelled
+// A<n> or W<n> with the session's next number of that kind, with id
+// `ticket_id` or, if empty, "<session>-<label>" made unique; indexes its id
+// and token. The caller sets its state. Returns its index.
+std::uint32_t add_ticket(State& st, SessionIdx si, TicketKind kind, std::int32_t slot,
+                         const std::string& ticket_id, const TokenKey& token,
+                         const std::string& ref, const std::string& name, Time now) {
   SessionRec& s = st.sessions[si];
+  const bool walk_in = kind == TicketKind::kWalkIn;
   std::uint32_t ti = static_cast<std::uint32_t>(s.tickets.size());
   reserve_ticket(s);
   TicketRec& t = s.tickets.emplace_back();
-  std::string label = make_label('A', ++s.appt_labels);
+  std::string label =
+      make_label(walk_in ? 'W' : 'A', walk_in ? ++s.walkin_labels : ++s.appt_labels);
   t.label.assign(label);
   t.id = ticket_id.empty() ? unique_ticket_id(st, s.spec.session_id, label) : ticket_id;
   t.patient_ref = ref;
@@ -180,14 +199,25 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   t.created_at = now;
   t.slot = slot;
   t.effective_slot = slot;
-  t.kind = TicketKind::kAppointment;
+  t.kind = kind;
+  index_ticket(st, si, ti);
+  if (!token.text.empty()) index_token(st, token, Loc{si, ti});
+  return ti;
+}
+
+// Creates a BOOKED appointment (the unit is already taken).
+void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
+                const std::string& ref, const std::string& name, const std::string& ticket_id,
+                const TokenKey& token, const std::string& channel, std::uint8_t reservation,
+                std::uint32_t patient, Time now, Events* ev) {
+  SessionRec& s = st.sessions[si];
+  TicketRec& t = s.tickets[add_ticket(st, si, TicketKind::kAppointment, slot, ticket_id, token,
+                                      ref, name, now)];
   t.state = TicketState::kBooked;
   s.booked[slot] += 1;
   t.reservation = reservation;
   t.patient = patient;
   t.channel = ticket_channel_slot(st, channel);
-  index_ticket(st, si, ti);
-  if (!token.text.empty()) index_token(st, token, Loc{si, ti});
   add_ticket_event(ev, EventType::kTicketBooked, now, actor, s, t,
       TicketState::kBooked, ref, channel);
   touch(st, si);
@@ -243,21 +273,14 @@ void prefetch_new_ticket(const State& st, const SessionRec& s, const TokenKey& t
 Error op_book(State& st, const Actor& actor, const Book& c, Time now, Events* ev,
               std::string* msg) {
   SessionIdx si;
-  if (Error e = check_booking_ids(st, c.session_id, c.slot, c.patient_ref, c.channel, &si, msg);
-      e != Error::kOk)
+  if (Error e = check_booking_ids(st, c, c.ticket_id, c.token, &si, msg); e != Error::kOk)
     return e;
   const TokenKey token(c.token);
   prefetch_new_ticket(st, st.sessions[si], token, c.patient_ref);
-  if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
-      e != Error::kOk)
-    return e;
   if (Error e = check_new_ids(st, c.ticket_id, token, msg); e != Error::kOk) return e;
   std::uint8_t res;
-  if (Error e = check_booking(st, si, c.slot, c.patient_ref, c.channel, now, &res, msg);
-      e != Error::kOk)
-    return e;
-  take_unit(st.sessions[si], c.slot, res);
-  std::uint32_t patient = patient_add_active(st, c.patient_ref, si);
+  std::uint32_t patient;
+  if (Error e = take_booking(st, si, c, now, &res, &patient, msg); e != Error::kOk) return e;
   add_booked(st, si, actor, c.slot, c.patient_ref, c.patient_name, c.ticket_id, token,
              c.channel, res, patient, now, ev);
   return Error::kOk;
@@ -266,23 +289,15 @@ Error op_book(State& st, const Actor& actor, const Book& c, Time now, Events* ev
 Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev,
               std::string* msg) {
   SessionIdx si;
-  if (Error e = check_booking_ids(st, c.session_id, c.slot, c.patient_ref, c.channel, &si, msg);
-      e != Error::kOk)
-    return e;
-  if (Error e = check_lengths(c.hold_id, {}, c.patient_ref, c.patient_name, msg);
-      e != Error::kOk)
-    return e;
+  if (Error e = check_booking_ids(st, c, c.hold_id, {}, &si, msg); e != Error::kOk) return e;
   if (c.ttl < 0 || c.ttl > kMaxSpan)
     return reject(msg, Error::kInvalidArgument, "ttl must be between 0 and 366 days");
   if (!c.hold_id.empty() && st.hold_index.count(std::string_view(c.hold_id)))
     return reject(msg, Error::kAlreadyExists, "hold id in use", c.hold_id);
   std::uint8_t res;
-  if (Error e = check_booking(st, si, c.slot, c.patient_ref, c.channel, now, &res, msg);
-      e != Error::kOk)
-    return e;
+  std::uint32_t patient;
+  if (Error e = take_booking(st, si, c, now, &res, &patient, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
-  take_unit(s, c.slot, res);
-  std::uint32_t patient = patient_add_active(st, c.patient_ref, si);
   std::uint32_t hi = static_cast<std::uint32_t>(s.holds.size());
   HoldRec& h = s.holds.emplace_back();
   ++s.holds_made;
@@ -302,17 +317,24 @@ Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev
   s.open_holds += 1;
   st.hold_index.emplace(h.id, Loc{si, hi});
   st.due[si] = std::min(st.due[si], h.expires_at);
-  Event& e = add_event(ev, EventType::kHoldPlaced, now, actor, s);
-  e.ticket_id = h.id;
-  e.slot = h.slot;
-  e.patient_ref = h.patient_ref;
-  e.until = h.expires_at;
-  e.reason = h.channel;
+  add_hold_event(ev, EventType::kHoldPlaced, now, actor, s, h, h.channel, 0).until = h.expires_at;
   touch(st, si);
   return Error::kOk;
 }
 
 namespace {
+// Release and expiry: open hold `hi` ends and its unit goes back
+// (return_appointment_unit); event `type` with `reason` says where (count).
+void give_back_hold(State& st, SessionIdx si, std::uint32_t hi, const Actor& actor,
+                    EventType type, std::string_view reason, Time now, Events* ev) {
+  SessionRec& s = st.sessions[si];
+  finish_hold(st, si, hi);
+  const HoldRec& h = s.holds[hi];
+  std::int32_t to = return_appointment_unit(s, h.slot, h.reservation, now);
+  add_hold_event(ev, type, now, actor, s, h, reason, to);
+  touch(st, si);
+}
+
 Error find_hold(const State& st, const std::string& id, Loc* loc, std::string* msg) {
   auto it = st.hold_index.find(std::string_view(id));
   if (it == st.hold_index.end()) return reject(msg, Error::kUnknownHold, "unknown hold", id);
@@ -349,27 +371,16 @@ Error op_release(State& st, const Actor& actor, const Release& c, Time now, Even
                  std::string* msg) {
   Loc loc;
   if (Error e = find_hold(st, c.hold_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  finish_hold(st, loc.session, loc.index);
-  const HoldRec& h = s.holds[loc.index];
-  std::int32_t to = return_appointment_unit(s, h.slot, h.reservation, now);
-  Event& e = add_event(ev, EventType::kHoldReleased, now, actor, s);
-  e.ticket_id = h.id;
-  e.slot = h.slot;
-  e.patient_ref = h.patient_ref;
-  e.reason = "released";
-  e.count = to;
-  touch(st, loc.session);
+  give_back_hold(st, loc.session, loc.index, actor, EventType::kHoldReleased, "released", now,
+                 ev);
   return Error::kOk;
 }
 
 Error op_cancel(State& st, const Actor& actor, const Cancel& c, Time now, Events* ev,
                 std::string* msg) {
   Loc loc;
-  if (!find_ticket(st, c.ticket_id, &loc))
-    return reject(msg, Error::kUnknownTicket, "unknown ticket", c.ticket_id);
+  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[loc.session];
-  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
   TicketRec& t = s.tickets[loc.index];
   if (t.state != TicketState::kBooked)
     return reject(msg, Error::kWrongState, "only a booked ticket can be cancelled", c.ticket_id);
@@ -388,9 +399,8 @@ Error op_cancel(State& st, const Actor& actor, const Cancel& c, Time now, Events
 
 Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c, Time now,
                           Events* ev, std::string* msg) {
-  SessionIdx si = find_session(st, c.session_id);
-  if (si == kNoSession)
-    return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  SessionIdx si;
+  if (Error e = known_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
   const TokenKey token(c.token);
   prefetch_new_ticket(st, st.sessions[si], token, {});
   if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
@@ -413,25 +423,14 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   if (slot < 0) return reject(msg, Error::kNoCapacity, "no walk-in capacity left", c.session_id);
   s.w_free[slot] -= 1;
   s.w_used[slot] += 1;
-  std::uint32_t ti = static_cast<std::uint32_t>(s.tickets.size());
-  reserve_ticket(s);
-  TicketRec& t = s.tickets.emplace_back();
-  std::string label = make_label('W', ++s.walkin_labels);
-  t.label.assign(label);
-  t.id = c.ticket_id.empty() ? unique_ticket_id(st, s.spec.session_id, label) : c.ticket_id;
-  t.patient_ref = c.patient_ref;
-  t.patient_name = c.patient_name;
-  t.created_at = now;
+  std::uint32_t ti = add_ticket(st, si, TicketKind::kWalkIn, slot, c.ticket_id, token,
+                                c.patient_ref, c.patient_name, now);
+  TicketRec& t = s.tickets[ti];
   t.checked_in_at = now;
-  t.slot = slot;
-  t.effective_slot = slot;
-  t.kind = TicketKind::kWalkIn;
   t.state = TicketState::kWaiting;
   t.placement = Placement::kNormal;
   t.key = make_key(1, slot, kind_class(s, TicketKind::kWalkIn), s.next_seq++);
   queue_insert(s, ti, t.key);
-  index_ticket(st, si, ti);
-  if (!c.token.empty()) index_token(st, token, Loc{si, ti});
   add_ticket_event(ev, EventType::kWalkInRegistered, now, actor, s, t,
       TicketState::kWaiting, t.patient_ref);
   touch(st, si);
@@ -451,15 +450,7 @@ Error op_tick(State& st, const Actor& actor, const Tick&, Time now, Events* ev, 
       if (s.open_holds > 0) {
         for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
           if (!s.holds[hi].open || s.holds[hi].expires_at > now) continue;
-          finish_hold(st, si, hi);
-          const HoldRec& h = s.holds[hi];
-          std::int32_t to = return_appointment_unit(s, h.slot, h.reservation, now);
-          Event& e = add_event(ev, EventType::kHoldExpired, now, actor, s);
-          e.ticket_id = h.id;
-          e.slot = h.slot;
-          e.patient_ref = h.patient_ref;
-          e.count = to;
-          touch(st, si);
+          give_back_hold(st, si, hi, actor, EventType::kHoldExpired, {}, now, ev);
         }
       }
       // 2. Reserved shares released to every channel.

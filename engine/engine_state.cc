@@ -238,6 +238,24 @@ Error check_not_closed(const SessionRec& s, std::string* msg) {
   return Error::kOk;
 }
 
+Error known_session(const Engine::State& st, std::string_view id, SessionIdx* si,
+                    std::string* msg) {
+  *si = find_session(st, id);
+  if (*si == kNoSession) return reject(msg, Error::kUnknownSession, "unknown session", id);
+  return Error::kOk;
+}
+
+Error open_session(const Engine::State& st, std::string_view id, SessionIdx* si,
+                   std::string* msg) {
+  if (Error e = known_session(st, id, si, msg); e != Error::kOk) return e;
+  return check_not_closed(st.sessions[*si], msg);
+}
+
+Error open_ticket(const Engine::State& st, std::string_view id, Loc* loc, std::string* msg) {
+  if (!find_ticket(st, id, loc)) return reject(msg, Error::kUnknownTicket, "unknown ticket", id);
+  return check_not_closed(st.sessions[loc->session], msg);
+}
+
 Time local_midnight(Time t, std::int32_t utc_offset_minutes) {
   Time off = Time{utc_offset_minutes} * kMinute;
   Time local = t + off;
@@ -439,6 +457,20 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
   return si;
 }
 
+namespace {
+// Suspension and close: every open hold ends (kHoldReleased with `reason`,
+// count 0: its unit stays where it is).
+void release_open_holds(Engine::State& st, SessionIdx si, const Actor& actor,
+                        std::string_view reason, Time now, std::vector<Event>* ev) {
+  SessionRec& s = st.sessions[si];
+  for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
+    if (!s.holds[hi].open) continue;
+    finish_hold(st, si, hi);
+    add_hold_event(ev, EventType::kHoldReleased, now, actor, s, s.holds[hi], reason, 0);
+  }
+}
+}  // namespace
+
 void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
                      std::string_view reason, std::string_view cancel_reason, Time now,
                      std::vector<Event>* events) {
@@ -460,17 +492,7 @@ void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
     e.count = 0;
   }
   s.waiting.clear();
-  for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
-    if (!s.holds[hi].open) continue;
-    finish_hold(st, si, hi);
-    const HoldRec& h = s.holds[hi];
-    Event& e = add_event(events, EventType::kHoldReleased, now, actor, s);
-    e.ticket_id = h.id;
-    e.slot = h.slot;
-    e.patient_ref = h.patient_ref;
-    e.reason = why;
-    e.count = 0;
-  }
+  release_open_holds(st, si, actor, why, now, events);
   s.status = SessionStatus::kSuspended;
   Event& e = add_event(events, EventType::kSessionSuspended, now, actor, s);
   e.reason = reason;
@@ -525,17 +547,7 @@ void close_session_now(Engine::State& st, SessionIdx si, const Actor& actor, Tim
   }
   s.waiting.clear();
   s.called = -1;
-  for (std::uint32_t hi = 0; hi < s.holds.size(); ++hi) {
-    if (!s.holds[hi].open) continue;
-    finish_hold(st, si, hi);
-    const HoldRec& h = s.holds[hi];
-    Event& e = add_event(ev, EventType::kHoldReleased, now, actor, s);
-    e.ticket_id = h.id;
-    e.slot = h.slot;
-    e.patient_ref = h.patient_ref;
-    e.reason = "session_closed";
-    e.count = 0;
-  }
+  release_open_holds(st, si, actor, "session_closed", now, ev);
   s.status = SessionStatus::kClosed;
   add_event(ev, EventType::kSessionClosed, now, actor, s);
   touch(st, si);

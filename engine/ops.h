@@ -35,6 +35,19 @@ inline Event& add_ticket_event(std::vector<Event>* ev, EventType type, Time now,
                           t.effective_slot);
 }
 
+// A hold event: ticket_id = the hold's id, slot, patient_ref, reason, count.
+inline Event& add_hold_event(std::vector<Event>* ev, EventType type, Time now,
+                             const Actor& actor, const SessionRec& s, const HoldRec& h,
+                             std::string_view reason, std::int32_t count) {
+  Event& e = ev->emplace_back(type, now, actor, s.spec.session_id);
+  e.ticket_id = h.id;
+  e.slot = h.slot;
+  e.patient_ref = h.patient_ref;
+  e.reason = reason;
+  e.count = count;
+  return e;
+}
+
 // Sets ticket_id, label, kind, slot, effective_slot, placement, to (= state).
 void fill_ticket(Event& e, const TicketRec& t);
 
@@ -46,6 +59,17 @@ inline int kind_class(const SessionRec& s, TicketKind kind) {
 
 // session_closed when the session is closed or suspended.
 Error check_not_closed(const SessionRec& s, std::string* msg);
+
+// The lookups that open most commands, with their rejections in the spec's
+// rule order. On kOk *si / *loc is set.
+// unknown_session.
+Error known_session(const Engine::State& st, std::string_view id, SessionIdx* si,
+                    std::string* msg);
+// unknown_session, then session_closed (check_not_closed).
+Error open_session(const Engine::State& st, std::string_view id, SessionIdx* si,
+                   std::string* msg);
+// unknown_ticket, then session_closed (check_not_closed) for its session.
+Error open_ticket(const Engine::State& st, std::string_view id, Loc* loc, std::string* msg);
 
 // Waiting-queue primitives (descending vector, next at back()).
 void queue_insert(SessionRec& s, std::uint32_t ticket, std::uint64_t key);

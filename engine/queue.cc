@@ -8,23 +8,42 @@ namespace qc {
 
 namespace {
 
-// Looks up a ticket and its session; rejects unknown tickets and tickets of
-// closed or suspended sessions.
-Error open_ticket(State& st, const std::string& id, Loc* loc, std::string* msg) {
-  if (!find_ticket(st, id, loc)) return reject(msg, Error::kUnknownTicket, "unknown ticket", id);
-  return check_not_closed(st.sessions[loc->session], msg);
-}
-
-Error wrong_state(std::string* msg, const TicketRec& t, std::string_view need) {
+Error wrong_state(std::string* msg, const TicketRec& t, TicketState need) {
   if (msg) {
     msg->assign("ticket ");
     msg->append(t.id);
     msg->append(" is ");
     msg->append(to_string(t.state));
     msg->append(", needs ");
-    msg->append(need);
+    msg->append(to_string(need));
   }
   return Error::kWrongState;
+}
+
+// The preamble of a ticket command, in the spec's rule order: unknown_ticket,
+// session_closed (closed or suspended session), wrong_state unless the ticket
+// is in state `need`; then `body(s, t, loc)` runs and returns the result.
+template <class Body>
+Error on_ticket(State& st, const std::string& id, TicketState need, std::string* msg,
+                Body&& body) {
+  Loc loc;
+  if (Error e = open_ticket(st, id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  if (t.state != need) return wrong_state(msg, t, need);
+  return body(s, t, loc);
+}
+
+// The session's queue bookkeeping that an undo restores, from a SessionRec
+// to an UndoRec (undo_begin) or back (op_undo).
+template <class From, class To>
+void copy_undone_fields(const From& from, To& to) {
+  to.called = from.called;
+  to.serving_slot = from.serving_slot;
+  to.last_call = from.last_call;
+  to.consult_sum = from.consult_sum;
+  to.consult_n = from.consult_n;
+  to.paused_since_call = from.paused_since_call;
 }
 
 // Undo records (UndoRec): undo_begin() before an undoable action's first
@@ -34,12 +53,7 @@ void undo_begin(SessionRec& s, UndoAction action) {
   UndoRec& u = s.undo;
   u = UndoRec{};
   u.action = action;
-  u.called = s.called;
-  u.serving_slot = s.serving_slot;
-  u.last_call = s.last_call;
-  u.consult_sum = s.consult_sum;
-  u.consult_n = s.consult_n;
-  u.paused_since_call = s.paused_since_call;
+  copy_undone_fields(s, u);
 }
 
 void undo_ticket(SessionRec& s, std::uint32_t ti) {
@@ -115,31 +129,27 @@ void present(SessionRec& s, std::uint32_t ti, bool missed, Time now) {
 
 Error op_check_in(State& st, const Actor& actor, const CheckIn& c, Time now, Events* ev,
                   std::string* msg) {
-  Loc loc;
-  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  if (t.state != TicketState::kBooked) return wrong_state(msg, t, "booked");
-  if (now < s.spec.registration_open)
-    return reject(msg, Error::kNotOpenYet, "check-in is not open yet", c.ticket_id);
-  if (now >= s.spec.end)
-    return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
-  if (t.patient < st.patients.size()) prefetch(&st.patients[t.patient]);
-  s.booked[t.slot] -= 1;
-  present(s, loc.index, false, now);
-  patient_remove_active(st, t.patient, loc.session);
-  add_ticket_event(ev, EventType::kCheckedIn, now, actor, s, t, TicketState::kBooked);
-  touch(st, loc.session);
-  return Error::kOk;
+  return on_ticket(st, c.ticket_id, TicketState::kBooked, msg,
+                   [&](SessionRec& s, TicketRec& t, Loc loc) {
+    if (now < s.spec.registration_open)
+      return reject(msg, Error::kNotOpenYet, "check-in is not open yet", c.ticket_id);
+    if (now >= s.spec.end)
+      return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
+    if (t.patient < st.patients.size()) prefetch(&st.patients[t.patient]);
+    s.booked[t.slot] -= 1;
+    present(s, loc.index, false, now);
+    patient_remove_active(st, t.patient, loc.session);
+    add_ticket_event(ev, EventType::kCheckedIn, now, actor, s, t, TicketState::kBooked);
+    touch(st, loc.session);
+    return Error::kOk;
+  });
 }
 
 Error op_call_next(State& st, const Actor& actor, const CallNext& c, Time now, Events* ev,
                    std::string* msg) {
-  SessionIdx si = find_session(st, c.session_id);
-  if (si == kNoSession)
-    return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  SessionIdx si;
+  if (Error e = open_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
-  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
   if (s.status == SessionStatus::kPaused)
     return reject(msg, Error::kSessionPaused, "session is paused", c.session_id);
   // Both tickets are needed below; load them at once.
@@ -162,139 +172,118 @@ Error op_call_next(State& st, const Actor& actor, const CallNext& c, Time now, E
 
 Error op_call_ticket(State& st, const Actor& actor, const CallTicket& c, Time now, Events* ev,
                      std::string* msg) {
-  Loc loc;
-  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  if (t.state != TicketState::kWaiting) return wrong_state(msg, t, "waiting");
-  undo_begin(s, UndoAction::kCallTicket);
-  complete_called(s, actor, now, ev);
-  queue_erase(s, t.key);
-  undo_ticket(s, loc.index);
-  call(s, loc.index, actor, now, "call_ticket", ev);
-  undo_seal(st, loc.session, now);
-  return Error::kOk;
+  return on_ticket(st, c.ticket_id, TicketState::kWaiting, msg,
+                   [&](SessionRec& s, TicketRec& t, Loc loc) {
+    undo_begin(s, UndoAction::kCallTicket);
+    complete_called(s, actor, now, ev);
+    queue_erase(s, t.key);
+    undo_ticket(s, loc.index);
+    call(s, loc.index, actor, now, "call_ticket", ev);
+    undo_seal(st, loc.session, now);
+    return Error::kOk;
+  });
 }
 
 Error op_recall(State& st, const Actor& actor, const Recall& c, Time now, Events* ev,
                 std::string* msg) {
-  Loc loc;
-  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  if (t.state != TicketState::kCalled) return wrong_state(msg, t, "called");
-  add_ticket_event(ev, EventType::kTicketRecalled, now, actor, s, t, TicketState::kCalled);
-  touch(st, loc.session);
-  return Error::kOk;
+  return on_ticket(st, c.ticket_id, TicketState::kCalled, msg,
+                   [&](SessionRec& s, TicketRec& t, Loc loc) {
+    add_ticket_event(ev, EventType::kTicketRecalled, now, actor, s, t, TicketState::kCalled);
+    touch(st, loc.session);
+    return Error::kOk;
+  });
 }
 
 namespace {
-// complete and mark_missed: allowed on a suspended session for its CALLED ticket.
-Error called_ticket(State& st, const std::string& id, Loc* loc, std::string* msg) {
-  if (!find_ticket(st, id, loc)) return reject(msg, Error::kUnknownTicket, "unknown ticket", id);
-  const SessionRec& s = st.sessions[loc->session];
-  const TicketRec& t = s.tickets[loc->index];
+// complete and mark_missed (allowed on a suspended session for its CALLED
+// ticket): the CALLED ticket becomes `to` with event `type` (reason
+// "complete" for a completion).
+Error finish_called(State& st, const Actor& actor, const std::string& id, UndoAction action,
+                    TicketState to, EventType type, std::string_view reason, Time now,
+                    Events* ev, std::string* msg) {
+  Loc loc;
+  if (!find_ticket(st, id, &loc)) return reject(msg, Error::kUnknownTicket, "unknown ticket", id);
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
   if (s.status == SessionStatus::kClosed ||
       (s.status == SessionStatus::kSuspended && t.state != TicketState::kCalled))
     return check_not_closed(s, msg);
-  if (t.state != TicketState::kCalled) return wrong_state(msg, t, "called");
+  if (t.state != TicketState::kCalled) return wrong_state(msg, t, TicketState::kCalled);
+  undo_begin(s, action);
+  undo_ticket(s, loc.index);
+  t.state = to;
+  s.called = -1;
+  add_ticket_event(ev, type, now, actor, s, t, TicketState::kCalled, {}, reason);
+  undo_seal(st, loc.session, now);
   return Error::kOk;
 }
 }  // namespace
 
 Error op_complete(State& st, const Actor& actor, const Complete& c, Time now, Events* ev,
                   std::string* msg) {
-  Loc loc;
-  if (Error e = called_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  undo_begin(s, UndoAction::kComplete);
-  undo_ticket(s, loc.index);
-  t.state = TicketState::kDone;
-  s.called = -1;
-  add_ticket_event(ev, EventType::kTicketCompleted, now, actor, s, t,
-      TicketState::kCalled, {}, "complete");
-  undo_seal(st, loc.session, now);
-  return Error::kOk;
+  return finish_called(st, actor, c.ticket_id, UndoAction::kComplete, TicketState::kDone,
+                       EventType::kTicketCompleted, "complete", now, ev, msg);
 }
 
 Error op_mark_missed(State& st, const Actor& actor, const MarkMissed& c, Time now, Events* ev,
                      std::string* msg) {
-  Loc loc;
-  if (Error e = called_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  undo_begin(s, UndoAction::kMarkMissed);
-  undo_ticket(s, loc.index);
-  t.state = TicketState::kMissed;
-  s.called = -1;
-  add_ticket_event(ev, EventType::kTicketMissed, now, actor, s, t, TicketState::kCalled);
-  undo_seal(st, loc.session, now);
-  return Error::kOk;
+  return finish_called(st, actor, c.ticket_id, UndoAction::kMarkMissed, TicketState::kMissed,
+                       EventType::kTicketMissed, {}, now, ev, msg);
 }
 
 Error op_return(State& st, const Actor& actor, const ReturnTicket& c, Time now, Events* ev,
                 std::string* msg) {
-  Loc loc;
-  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  if (t.state != TicketState::kMissed) return wrong_state(msg, t, "missed");
-  if (now >= s.spec.end)
-    return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
-  present(s, loc.index, true, now);
-  add_ticket_event(ev, EventType::kTicketReturned, now, actor, s, t, TicketState::kMissed);
-  touch(st, loc.session);
-  return Error::kOk;
+  return on_ticket(st, c.ticket_id, TicketState::kMissed, msg,
+                   [&](SessionRec& s, TicketRec& t, Loc loc) {
+    if (now >= s.spec.end)
+      return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
+    present(s, loc.index, true, now);
+    add_ticket_event(ev, EventType::kTicketReturned, now, actor, s, t, TicketState::kMissed);
+    touch(st, loc.session);
+    return Error::kOk;
+  });
 }
 
 Error op_move_to_next(State& st, const Actor& actor, const MoveToNext& c, Time now, Events* ev,
                       std::string* msg) {
-  Loc loc;
-  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  if (t.state != TicketState::kWaiting) return wrong_state(msg, t, "waiting");
-  queue_erase(s, t.key);
-  t.key = make_key(0, 0, 0, s.next_seq++);
-  t.placement = Placement::kMadeNext;
-  queue_insert(s, loc.index, t.key);
-  add_ticket_event(ev, EventType::kMovedToNext, now, actor, s, t, TicketState::kWaiting);
-  touch(st, loc.session);
-  return Error::kOk;
+  return on_ticket(st, c.ticket_id, TicketState::kWaiting, msg,
+                   [&](SessionRec& s, TicketRec& t, Loc loc) {
+    queue_erase(s, t.key);
+    t.key = make_key(0, 0, 0, s.next_seq++);
+    t.placement = Placement::kMadeNext;
+    queue_insert(s, loc.index, t.key);
+    add_ticket_event(ev, EventType::kMovedToNext, now, actor, s, t, TicketState::kWaiting);
+    touch(st, loc.session);
+    return Error::kOk;
+  });
 }
 
 namespace {
-Error open_session(State& st, const std::string& id, SessionIdx* si, std::string* msg) {
-  *si = find_session(st, id);
-  if (*si == kNoSession) return reject(msg, Error::kUnknownSession, "unknown session", id);
-  return check_not_closed(st.sessions[*si], msg);
+// pause and resume: the session (open or paused) takes status `to`; nothing
+// happens if it has it already.
+Error set_paused(State& st, const Actor& actor, const std::string& id, bool paused, Time now,
+                 Events* ev, std::string* msg) {
+  SessionIdx si;
+  if (Error e = open_session(st, id, &si, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[si];
+  const SessionStatus to = paused ? SessionStatus::kPaused : SessionStatus::kOpen;
+  if (s.status == to) return Error::kOk;
+  s.status = to;
+  if (paused) s.paused_since_call = true;
+  add_event(ev, paused ? EventType::kSessionPaused : EventType::kSessionResumed, now, actor, s);
+  touch(st, si);
+  return Error::kOk;
 }
 }  // namespace
 
 Error op_pause(State& st, const Actor& actor, const Pause& c, Time now, Events* ev,
                std::string* msg) {
-  SessionIdx si;
-  if (Error e = open_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[si];
-  if (s.status == SessionStatus::kPaused) return Error::kOk;
-  s.status = SessionStatus::kPaused;
-  s.paused_since_call = true;
-  add_event(ev, EventType::kSessionPaused, now, actor, s);
-  touch(st, si);
-  return Error::kOk;
+  return set_paused(st, actor, c.session_id, true, now, ev, msg);
 }
 
 Error op_resume(State& st, const Actor& actor, const Resume& c, Time now, Events* ev,
                 std::string* msg) {
-  SessionIdx si;
-  if (Error e = open_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[si];
-  if (s.status == SessionStatus::kOpen) return Error::kOk;
-  s.status = SessionStatus::kOpen;
-  add_event(ev, EventType::kSessionResumed, now, actor, s);
-  touch(st, si);
-  return Error::kOk;
+  return set_paused(st, actor, c.session_id, false, now, ev, msg);
 }
 
 Error op_suspend(State& st, const Actor& actor, const SuspendSession& c, Time now, Events* ev,
@@ -307,9 +296,8 @@ Error op_suspend(State& st, const Actor& actor, const SuspendSession& c, Time no
 
 Error op_close(State& st, const Actor& actor, const CloseSession& c, Time now, Events* ev,
                std::string* msg) {
-  SessionIdx si = find_session(st, c.session_id);
-  if (si == kNoSession)
-    return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  SessionIdx si;
+  if (Error e = known_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
   if (st.sessions[si].status == SessionStatus::kClosed)
     return reject(msg, Error::kSessionClosed, "session is closed", c.session_id);
   close_session_now(st, si, actor, now, ev);
@@ -324,9 +312,8 @@ Error op_close(State& st, const Actor& actor, const CloseSession& c, Time now, E
 // consultation statistics return to their values before the action.
 Error op_undo(State& st, const Actor& actor, const Undo& c, Time now, Events* ev,
               std::string* msg) {
-  SessionIdx si = find_session(st, c.session_id);
-  if (si == kNoSession)
-    return reject(msg, Error::kUnknownSession, "unknown session", c.session_id);
+  SessionIdx si;
+  if (Error e = known_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
   if (!s.undo_valid())
     return reject(msg, Error::kNothingToUndo,
@@ -346,12 +333,7 @@ Error op_undo(State& st, const Actor& actor, const Undo& c, Time now, Events* ev
     if (t.state == TicketState::kWaiting) queue_insert(s, x.index, t.key);
     add_ticket_event(ev, EventType::kActionUndone, now, actor, s, t, from, {}, reason);
   }
-  s.called = u.called;
-  s.serving_slot = u.serving_slot;
-  s.last_call = u.last_call;
-  s.consult_sum = u.consult_sum;
-  s.consult_n = u.consult_n;
-  s.paused_since_call = u.paused_since_call;
+  copy_undone_fields(u, s);
   s.undo = UndoRec{};
   touch(st, si);
   return Error::kOk;

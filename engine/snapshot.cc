@@ -13,7 +13,6 @@ namespace qc {
 namespace {
 
 // 02 added SessionSpec::first_call_delay, 03 SessionTemplate::first_call_delay,
-// 02 added SessionSpec::first_call_delay, 03 SessionTemplate::first_call_delay,
 // 04 SessionTemplate::avg_consult_seed and arrival_buffer, 05 the booking
 // channel of every ticket and the session's undo record; older images still
 // load (delays 0, the seed and buffer's defaults, channels of reserved-share
@@ -25,8 +24,13 @@ constexpr std::string_view kMagicV2 = "QCSNAP02";
 constexpr std::string_view kMagicV1 = "QCSNAP01";
 constexpr std::int64_t kTimeBound = std::int64_t{1} << 62;
 
+// Writer and Reader have the same field methods (str, i32, time, vec, ...),
+// so that one function template per record (spec_fields, ticket_fields, ...)
+// lists its fields once, in image order, for both save and load: given a
+// Writer and a const record it writes, given a Reader and a record it reads.
 class Writer {
  public:
+  static constexpr int version = 5;  // writes the newest format only
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
   void u32(std::uint32_t v) {
     for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
@@ -36,13 +40,25 @@ class Writer {
   }
   void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
   void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
+  void time(std::int64_t v) { i64(v); }
+  void flag(bool v) { u8(v ? 1 : 0); }
+  // An enum as one byte (at most `max`).
+  template <class E>
+  void code(E v, int /*max*/) { u8(static_cast<std::uint8_t>(v)); }
   void str(std::string_view s) {
     u32(static_cast<std::uint32_t>(s.size()));
     out_.append(s);
   }
+  void label(const Label& l) { str(l.view()); }
   void vec(const std::vector<std::int32_t>& v) {
     u32(static_cast<std::uint32_t>(v.size()));
     for (std::int32_t x : v) i32(x);
+  }
+  // A vector of records: its size, then `item` of each.
+  template <class V, class F>
+  void seq(const V& v, std::size_t /*min_bytes*/, F&& item) {
+    u32(static_cast<std::uint32_t>(v.size()));
+    for (const auto& x : v) item(x);
   }
   std::string& out() { return out_; }
 
@@ -94,6 +110,34 @@ class Reader {
     return v;
   }
 
+  // The field methods of Writer, reading into their argument.
+  void u8(std::uint8_t& x) { x = u8(); }
+  void u32(std::uint32_t& x) { x = u32(); }
+  void u64(std::uint64_t& x) { x = u64(); }
+  void i32(std::int32_t& x) { x = i32(); }
+  void i64(std::int64_t& x) { x = i64(); }
+  void time(std::int64_t& x) { x = time(); }
+  void flag(bool& x) { x = u8() != 0; }
+  template <class E>
+  void code(E& x, int max) {
+    std::uint8_t v = u8();
+    if (v > max) ok_ = false;
+    x = static_cast<E>(v);
+  }
+  void str(std::string& x) { x = str(); }
+  // At most 11 bytes.
+  void label(Label& x) {
+    std::string s = str();
+    if (s.size() > 11) ok_ = false;
+    x.assign(s);
+  }
+  void vec(std::vector<std::int32_t>& x) { x = vec(); }
+  template <class V, class F>
+  void seq(V& v, std::size_t min_bytes, F&& item) {
+    std::uint32_t n = count(min_bytes);
+    for (std::uint32_t i = 0; i < n && ok_; ++i) item(v.emplace_back());
+  }
+
  private:
   std::uint64_t take(int n) {
     if (!ok_ || d_.size() - p_ < static_cast<std::size_t>(n)) {
@@ -111,115 +155,156 @@ class Reader {
   bool ok_ = true;
 };
 
-void write_spec(Writer& w, const SessionSpec& s) {
-  w.str(s.session_id);
-  w.str(s.doctor_id);
-  w.str(s.doctor_name);
-  w.str(s.department);
-  w.str(s.room);
-  w.str(s.area);
-  w.i64(s.start);
-  w.i64(s.end);
-  w.i64(s.registration_open);
-  w.i32(s.slot_minutes);
-  w.vec(s.appointment_quota);
-  w.vec(s.walkin_quota);
-  w.u8(static_cast<std::uint8_t>(s.policy));
-  w.i64(s.late_grace);
-  w.i64(s.cancel_deadline);
-  w.i64(s.walkin_conversion_time);
-  w.i32(s.utc_offset_minutes);
-  w.i64(s.avg_consult_seed);
-  w.i64(s.arrival_buffer);
-  w.i64(s.first_call_delay);
-  w.u32(static_cast<std::uint32_t>(s.reservations.size()));
-  for (const Reservation& r : s.reservations) {
-    w.str(r.channel);
-    w.vec(r.units);
-    w.i64(r.release_at);
+// The record field lists. IO is Writer (with const records) or Reader.
+
+template <class IO, class O>
+void options_fields(IO& io, O& o) {
+  io.i32(o.max_active_bookings);
+  io.i32(o.noshow_threshold);
+  io.time(o.noshow_window);
+  io.time(o.ban);
+  io.time(o.default_hold_ttl);
+  io.time(o.auto_close_grace);
+  io.i32(o.display_next_count);
+  io.flag(o.display_names);
+}
+
+template <class IO, class C>
+void channel_fields(IO& io, C& ch) {
+  io.str(ch.channel_id);
+  io.time(ch.window_opens_before);
+  io.time(ch.window_closes_before);
+}
+
+// The doctor of a session or template: the fields after its id.
+template <class IO, class T>
+void doctor_fields(IO& io, T& t) {
+  io.str(t.doctor_id);
+  io.str(t.doctor_name);
+  io.str(t.department);
+  io.str(t.room);
+  io.str(t.area);
+}
+
+template <class IO, class S>
+void spec_fields(IO& io, S& s) {
+  io.str(s.session_id);
+  doctor_fields(io, s);
+  io.time(s.start);
+  io.time(s.end);
+  io.time(s.registration_open);
+  io.i32(s.slot_minutes);
+  io.vec(s.appointment_quota);
+  io.vec(s.walkin_quota);
+  io.code(s.policy, 1);
+  io.time(s.late_grace);
+  io.time(s.cancel_deadline);
+  io.time(s.walkin_conversion_time);
+  io.i32(s.utc_offset_minutes);
+  io.time(s.avg_consult_seed);
+  io.time(s.arrival_buffer);
+  if (io.version >= 2) io.time(s.first_call_delay);
+  io.seq(s.reservations, 12, [&](auto& x) {
+    io.str(x.channel);
+    io.vec(x.units);
+    io.time(x.release_at);
+  });
+}
+
+template <class IO, class T>
+void template_fields(IO& io, T& t) {
+  io.str(t.template_id);
+  doctor_fields(io, t);
+  io.i32(t.weekday);
+  io.i32(t.start_minute);
+  io.i32(t.end_minute);
+  io.i32(t.registration_open_minute);
+  io.i32(t.slot_minutes);
+  io.vec(t.appointment_quota);
+  io.vec(t.walkin_quota);
+  io.code(t.policy, 1);
+  io.i32(t.utc_offset_minutes);
+  if (io.version >= 3) io.time(t.first_call_delay);
+  if (io.version >= 4) {
+    io.time(t.avg_consult_seed);
+    io.time(t.arrival_buffer);
   }
 }
 
-SessionSpec read_spec(Reader& r) {
-  SessionSpec s;
-  s.session_id = r.str();
-  s.doctor_id = r.str();
-  s.doctor_name = r.str();
-  s.department = r.str();
-  s.room = r.str();
-  s.area = r.str();
-  s.start = r.time();
-  s.end = r.time();
-  s.registration_open = r.time();
-  s.slot_minutes = r.i32();
-  s.appointment_quota = r.vec();
-  s.walkin_quota = r.vec();
-  std::uint8_t policy = r.u8();
-  if (policy > 1) r.fail();
-  s.policy = static_cast<Policy>(policy);
-  s.late_grace = r.time();
-  s.cancel_deadline = r.time();
-  s.walkin_conversion_time = r.time();
-  s.utc_offset_minutes = r.i32();
-  s.avg_consult_seed = r.time();
-  s.arrival_buffer = r.time();
-  if (r.version >= 2) s.first_call_delay = r.time();
-  std::uint32_t n = r.count(12);
-  for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
-    Reservation& x = s.reservations.emplace_back();
-    x.channel = r.str();
-    x.units = r.vec();
-    x.release_at = r.time();
-  }
-  return s;
+// A session's reserved share as it stands (the spec has the rest).
+template <class IO, class R>
+void reservation_fields(IO& io, R& x) {
+  io.str(x.channel);
+  io.vec(x.left);
+  io.time(x.release_at);
+  io.flag(x.released);
 }
 
-void write_template(Writer& w, const SessionTemplate& t) {
-  w.str(t.template_id);
-  w.str(t.doctor_id);
-  w.str(t.doctor_name);
-  w.str(t.department);
-  w.str(t.room);
-  w.str(t.area);
-  w.i32(t.weekday);
-  w.i32(t.start_minute);
-  w.i32(t.end_minute);
-  w.i32(t.registration_open_minute);
-  w.i32(t.slot_minutes);
-  w.vec(t.appointment_quota);
-  w.vec(t.walkin_quota);
-  w.u8(static_cast<std::uint8_t>(t.policy));
-  w.i32(t.utc_offset_minutes);
-  w.i64(t.first_call_delay);
-  w.i64(t.avg_consult_seed);
-  w.i64(t.arrival_buffer);
+template <class IO, class T>
+void ticket_fields(IO& io, T& t) {
+  io.str(t.id);
+  io.label(t.label);
+  io.str(t.patient_ref);
+  io.str(t.patient_name);
+  io.time(t.created_at);
+  io.time(t.checked_in_at);
+  io.time(t.called_at);
+  io.u64(t.key);
+  io.i32(t.slot);
+  io.i32(t.effective_slot);
+  io.code(t.kind, 1);
+  io.code(t.state, 6);
+  io.code(t.placement, 3);
+  io.u8(t.reservation);
+  io.flag(t.has_token);
+  if (t.has_token)
+    for (auto& b : t.token_bin) io.u8(b);
 }
 
-SessionTemplate read_template(Reader& r) {
-  SessionTemplate t;
-  t.template_id = r.str();
-  t.doctor_id = r.str();
-  t.doctor_name = r.str();
-  t.department = r.str();
-  t.room = r.str();
-  t.area = r.str();
-  t.weekday = r.i32();
-  t.start_minute = r.i32();
-  t.end_minute = r.i32();
-  t.registration_open_minute = r.i32();
-  t.slot_minutes = r.i32();
-  t.appointment_quota = r.vec();
-  t.walkin_quota = r.vec();
-  std::uint8_t policy = r.u8();
-  if (policy > 1) r.fail();
-  t.policy = static_cast<Policy>(policy);
-  t.utc_offset_minutes = r.i32();
-  if (r.version >= 3) t.first_call_delay = r.time();
-  if (r.version >= 4) {
-    t.avg_consult_seed = r.time();
-    t.arrival_buffer = r.time();
+// The session's queue bookkeeping, after its tickets.
+template <class IO, class S>
+void queue_fields(IO& io, S& s) {
+  io.i32(s.serving_slot);
+  io.u64(s.next_seq);
+  io.i32(s.appt_labels);
+  io.i32(s.walkin_labels);
+  io.i32(s.holds_made);
+  io.time(s.last_call);
+  io.flag(s.paused_since_call);
+  io.time(s.consult_sum);
+  io.i64(s.consult_n);
+}
+
+template <class IO, class H>
+void hold_fields(IO& io, H& h) {
+  io.str(h.id);
+  io.str(h.patient_ref);
+  io.str(h.patient_name);
+  io.str(h.channel);
+  io.time(h.placed_at);
+  io.time(h.expires_at);
+  io.i32(h.slot);
+  io.u8(h.reservation);
+  io.flag(h.open);
+}
+
+// An undo record (UndoRec); its tickets (at most 2) follow.
+template <class IO, class U>
+void undo_fields(IO& io, U& u) {
+  io.code(u.action, 4);
+  io.time(u.at);
+  io.i32(u.called);
+  io.i32(u.serving_slot);
+  io.time(u.last_call);
+  io.time(u.consult_sum);
+  io.i64(u.consult_n);
+  io.flag(u.paused_since_call);
+  io.u8(u.n);
+  for (std::uint8_t i = 0; i < u.n && i < 2; ++i) {
+    io.u32(u.tickets[i].index);
+    io.code(u.tickets[i].state, 6);
+    io.time(u.tickets[i].called_at);
   }
-  return t;
 }
 
 template <class Map>
@@ -231,46 +316,18 @@ std::vector<const typename Map::value_type*> sorted(const Map& m) {
   return v;
 }
 
-// The undo record of a session (only while it applies, UndoRec); written
-// after everything else, as (session index, record) pairs.
-void write_undo(Writer& w, const SessionRec& s) {
-  const UndoRec& u = s.undo;
-  w.u8(static_cast<std::uint8_t>(u.action));
-  w.i64(u.at);
-  w.i32(u.called);
-  w.i32(u.serving_slot);
-  w.i64(u.last_call);
-  w.i64(u.consult_sum);
-  w.i64(u.consult_n);
-  w.u8(u.paused_since_call ? 1 : 0);
-  w.u8(u.n);
-  for (std::uint8_t i = 0; i < u.n; ++i) {
-    w.u32(u.tickets[i].index);
-    w.u8(static_cast<std::uint8_t>(u.tickets[i].state));
-    w.i64(u.tickets[i].called_at);
-  }
-}
-
+// The undo record of a session (only while it applies, UndoRec) is written
+// after everything else, as (session index, undo_fields) pairs.
 // Reads and checks the record against the session already read, so that an
 // undo of it can only produce a state the session had: every ticket changed
 // by the action as it would have (WAITING -> CALLED, CALLED -> DONE/MISSED),
 // a restored WAITING ticket's key free, the restored called ticket the one
 // that was CALLED.
 bool read_undo(Reader& r, SessionRec& s) {
-  std::uint8_t action = r.u8();
-  if (action == 0 || action > 4) return false;
   UndoRec u;
-  u.action = static_cast<UndoAction>(action);
+  undo_fields(r, u);
   u.version = s.version;
-  u.at = r.time();
-  u.called = r.i32();
-  u.serving_slot = r.i32();
-  u.last_call = r.time();
-  u.consult_sum = r.time();
-  u.consult_n = r.i64();
-  u.paused_since_call = r.u8() != 0;
-  u.n = r.u8();
-  if (!r.ok() || u.n < 1 || u.n > 2) return false;
+  if (!r.ok() || u.action == UndoAction::kNone || u.n < 1 || u.n > 2) return false;
   if (u.at <= -kMaxTime || u.at >= kMaxTime) return false;
   if (u.serving_slot < -1 || u.serving_slot >= s.slots) return false;
   if (u.last_call != kNoTime && (u.last_call <= -kMaxTime || u.last_call >= kMaxTime))
@@ -281,13 +338,8 @@ bool read_undo(Reader& r, SessionRec& s) {
   bool restores_called = false;
   bool called_covered = s.called < 0;  // the CALLED ticket now is one the undo returns
   for (std::uint8_t i = 0; i < u.n; ++i) {
-    UndoTicket& x = u.tickets[i];
-    x.index = r.u32();
-    std::uint8_t state = r.u8();
-    x.called_at = r.time();
-    if (!r.ok() || x.index >= s.tickets.size() || (i == 1 && x.index == u.tickets[0].index))
-      return false;
-    x.state = static_cast<TicketState>(state);
+    const UndoTicket& x = u.tickets[i];
+    if (x.index >= s.tickets.size() || (i == 1 && x.index == u.tickets[0].index)) return false;
     const TicketRec& t = s.tickets[x.index];
     if (x.state == TicketState::kWaiting) {
       if (t.state != TicketState::kCalled) return false;
@@ -309,7 +361,8 @@ bool read_undo(Reader& r, SessionRec& s) {
 }
 
 bool read_session(Reader& r, State& st) {
-  SessionSpec spec = read_spec(r);
+  SessionSpec spec;
+  spec_fields(r, spec);
   if (!r.ok()) return false;
   if (validate_session_spec(st, spec, nullptr) != Error::kOk) return false;
   std::vector<Event> scratch;
@@ -328,10 +381,7 @@ bool read_session(Reader& r, State& st) {
   std::uint32_t nres = r.count(13);
   if (!r.ok() || nres != s.reservations.size()) return false;
   for (ReservationState& x : s.reservations) {
-    x.channel = r.str();
-    x.left = r.vec();
-    x.release_at = r.time();
-    x.released = r.u8() != 0;
+    reservation_fields(r, x);
     if (x.left.size() != m) return false;
   }
   s.converted = r.u8() != 0;
@@ -339,31 +389,11 @@ bool read_session(Reader& r, State& st) {
   s.tickets.reserve(nt);
   for (std::uint32_t i = 0; i < nt && r.ok(); ++i) {
     TicketRec& t = s.tickets.emplace_back();
-    t.id = r.str();
-    std::string label = r.str();
-    if (label.size() > 11) return false;
-    t.label.assign(label);
-    t.patient_ref = r.str();
-    t.patient_name = r.str();
-    t.created_at = r.time();
-    t.checked_in_at = r.time();
-    t.called_at = r.time();
-    t.key = r.u64();
-    t.slot = r.i32();
-    t.effective_slot = r.i32();
-    std::uint8_t kind = r.u8(), state = r.u8(), placement = r.u8();
-    t.reservation = r.u8();
-    if (kind > 1 || state > 6 || placement > 3) return false;
-    t.kind = static_cast<TicketKind>(kind);
-    t.state = static_cast<TicketState>(state);
-    t.placement = static_cast<Placement>(placement);
-    if (t.id.empty() || t.slot < 0 || t.slot >= s.slots || t.effective_slot < 0 ||
+    ticket_fields(r, t);
+    if (!r.ok() || t.id.empty() || t.slot < 0 || t.slot >= s.slots || t.effective_slot < 0 ||
         t.effective_slot >= s.slots)
       return false;
     if (t.reservation != kNoReservation && t.reservation >= nres) return false;
-    t.has_token = r.u8() != 0;
-    if (t.has_token)
-      for (auto& b : t.token_bin) b = r.u8();
     // The booking channel: from the last section (v5); older images know it
     // only for a ticket of a channel's reserved share.
     if (r.version < 5 && t.reservation != kNoReservation)
@@ -386,15 +416,7 @@ bool read_session(Reader& r, State& st) {
             [](const WaitEntry& a, const WaitEntry& b) { return a.key > b.key; });
   for (std::size_t i = 1; i < s.waiting.size(); ++i)
     if (s.waiting[i].key == s.waiting[i - 1].key) return false;
-  s.serving_slot = r.i32();
-  s.next_seq = r.u64();
-  s.appt_labels = r.i32();
-  s.walkin_labels = r.i32();
-  s.holds_made = r.i32();
-  s.last_call = r.time();
-  s.paused_since_call = r.u8() != 0;
-  s.consult_sum = r.time();
-  s.consult_n = r.i64();
+  queue_fields(r, s);
   if (s.serving_slot < -1 || s.serving_slot >= s.slots) return false;
   if (s.next_seq >= (std::uint64_t{1} << 46) || s.consult_n < 0 ||
       s.consult_n > (std::int64_t{1} << 32) || s.consult_sum < 0 ||
@@ -407,15 +429,7 @@ bool read_session(Reader& r, State& st) {
   std::uint32_t nh = r.count(40);
   for (std::uint32_t i = 0; i < nh && r.ok(); ++i) {
     HoldRec& h = s.holds.emplace_back();
-    h.id = r.str();
-    h.patient_ref = r.str();
-    h.patient_name = r.str();
-    h.channel = r.str();
-    h.placed_at = r.time();
-    h.expires_at = r.time();
-    h.slot = r.i32();
-    h.reservation = r.u8();
-    h.open = r.u8() != 0;
+    hold_fields(r, h);
     if (h.id.empty() || h.slot < 0 || h.slot >= s.slots || h.expires_at == kNoTime) return false;
     if (h.reservation != kNoReservation && h.reservation >= nres) return false;
     if (!st.hold_index.emplace(h.id, Loc{si, i}).second) return false;
@@ -430,78 +444,23 @@ std::string Engine::save() const {
   const State& st = *state_;
   Writer w;
   w.out().append(kMagic);
-  const EngineOptions& o = st.options;
-  w.i32(o.max_active_bookings);
-  w.i32(o.noshow_threshold);
-  w.i64(o.noshow_window);
-  w.i64(o.ban);
-  w.i64(o.default_hold_ttl);
-  w.i64(o.auto_close_grace);
-  w.i32(o.display_next_count);
-  w.u8(o.display_names ? 1 : 0);
+  options_fields(w, st.options);
   w.u32(static_cast<std::uint32_t>(st.channels.size()));
-  for (const auto& [id, ch] : st.channels) {
-    w.str(ch.channel_id);
-    w.i64(ch.window_opens_before);
-    w.i64(ch.window_closes_before);
-  }
+  for (const auto& [id, ch] : st.channels) channel_fields(w, ch);
   w.u32(static_cast<std::uint32_t>(st.templates.size()));
-  for (const auto& [id, t] : st.templates) write_template(w, t);
+  for (const auto& [id, t] : st.templates) template_fields(w, t);
   w.u32(static_cast<std::uint32_t>(st.sessions.size()));
   for (const SessionRec& s : st.sessions) {
-    write_spec(w, s.spec);
+    spec_fields(w, s.spec);
     w.u8(static_cast<std::uint8_t>(s.status));
     w.u64(s.version);
     for (auto* v : {&s.a_quota, &s.w_quota, &s.a_free, &s.w_free, &s.a_used, &s.w_used}) w.vec(*v);
     w.u32(static_cast<std::uint32_t>(s.reservations.size()));
-    for (const ReservationState& x : s.reservations) {
-      w.str(x.channel);
-      w.vec(x.left);
-      w.i64(x.release_at);
-      w.u8(x.released ? 1 : 0);
-    }
-    w.u8(s.converted ? 1 : 0);
-    w.u32(static_cast<std::uint32_t>(s.tickets.size()));
-    for (const TicketRec& t : s.tickets) {
-      w.str(t.id);
-      w.str(t.label.view());
-      w.str(t.patient_ref);
-      w.str(t.patient_name);
-      w.i64(t.created_at);
-      w.i64(t.checked_in_at);
-      w.i64(t.called_at);
-      w.u64(t.key);
-      w.i32(t.slot);
-      w.i32(t.effective_slot);
-      w.u8(static_cast<std::uint8_t>(t.kind));
-      w.u8(static_cast<std::uint8_t>(t.state));
-      w.u8(static_cast<std::uint8_t>(t.placement));
-      w.u8(t.reservation);
-      w.u8(t.has_token ? 1 : 0);
-      if (t.has_token)
-        for (std::uint8_t b : t.token_bin) w.u8(b);
-    }
-    w.i32(s.serving_slot);
-    w.u64(s.next_seq);
-    w.i32(s.appt_labels);
-    w.i32(s.walkin_labels);
-    w.i32(s.holds_made);
-    w.i64(s.last_call);
-    w.u8(s.paused_since_call ? 1 : 0);
-    w.i64(s.consult_sum);
-    w.i64(s.consult_n);
-    w.u32(static_cast<std::uint32_t>(s.holds.size()));
-    for (const HoldRec& h : s.holds) {
-      w.str(h.id);
-      w.str(h.patient_ref);
-      w.str(h.patient_name);
-      w.str(h.channel);
-      w.i64(h.placed_at);
-      w.i64(h.expires_at);
-      w.i32(h.slot);
-      w.u8(h.reservation);
-      w.u8(h.open ? 1 : 0);
-    }
+    for (const ReservationState& x : s.reservations) reservation_fields(w, x);
+    w.flag(s.converted);
+    w.seq(s.tickets, 40, [&](const TicketRec& t) { ticket_fields(w, t); });
+    queue_fields(w, s);
+    w.seq(s.holds, 40, [&](const HoldRec& h) { hold_fields(w, h); });
   }
   w.u32(static_cast<std::uint32_t>(st.patients.size()));
   for (std::size_t pi = 0; pi < st.patients.size(); ++pi) {
@@ -541,7 +500,7 @@ std::string Engine::save() const {
   for (SessionIdx si = 0; si < st.sessions.size(); ++si) {
     if (!st.sessions[si].undo_valid()) continue;
     w.u32(si);
-    write_undo(w, st.sessions[si]);
+    undo_fields(w, st.sessions[si].undo);
   }
   return std::move(w.out());
 }
@@ -558,27 +517,19 @@ bool Engine::load(std::string_view image) {
   Reader r(image.substr(kMagic.size()), version);
   auto st = std::make_unique<State>();
   EngineOptions& o = st->options;
-  o.max_active_bookings = r.i32();
-  o.noshow_threshold = r.i32();
-  o.noshow_window = r.time();
-  o.ban = r.time();
-  o.default_hold_ttl = r.time();
-  o.auto_close_grace = r.time();
-  o.display_next_count = r.i32();
-  o.display_names = r.u8() != 0;
+  options_fields(r, o);
   if (o.noshow_window < 0 || o.ban < 0 || o.default_hold_ttl < 0 || o.auto_close_grace < 0)
     return false;
   std::uint32_t n = r.count(20);
   for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
     Channel ch;
-    ch.channel_id = r.str();
-    ch.window_opens_before = r.time();
-    ch.window_closes_before = r.time();
+    channel_fields(r, ch);
     if (!st->channels.emplace(ch.channel_id, ch).second) return false;
   }
   n = r.count(40);
   for (std::uint32_t i = 0; i < n && r.ok(); ++i) {
-    SessionTemplate t = read_template(r);
+    SessionTemplate t;
+    template_fields(r, t);
     if (!st->templates.emplace(t.template_id, t).second) return false;
   }
   n = r.count(64);
