@@ -46,14 +46,10 @@ std::string* channel_of(CommandBody& b) {
 // A kiosk's answer names no patient: the check-in and walk-in events carry
 // the ticket's patientRef, which the kiosk did not type when it checked a
 // patient in by label or QR code (the journal keeps it; only the answer is
-// stripped).
+// stripped: by the shard for a fresh answer, CommandRequest::
+// strip_patient_refs; here for a replayed one).
 void strip_patient_refs(CommandOutcome* o) {
-  if (!o->replayed) {
-    for (Event& ev : o->reply.events)
-      if (ev.type == EventType::kCheckedIn || ev.type == EventType::kWalkInRegistered)
-        ev.patient_ref.clear();
-    return;
-  }
+  if (!o->replayed) return;
   pb::CommandResponse r;
   if (!r.ParseFromString(o->stored)) return;
   for (pb::Event& ev : *r.mutable_events()) {
@@ -161,6 +157,8 @@ void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond)
   cr.idempotency_key = std::move(key);
   cr.request_fingerprint = std::move(fingerprint);
   cr.admit = std::move(admit);
+  cr.format = out;
+  cr.strip_patient_refs = kiosk;
   cr.done = [respond = std::move(respond), out, kiosk](CommandOutcome o) {
     if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
     if (kiosk) strip_patient_refs(&o);

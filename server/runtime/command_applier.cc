@@ -67,8 +67,9 @@ void CommandApplier::apply(CommandRequest& req, Time now, bool system, Group& g)
   if (system && events_.empty()) return;  // an idle tick: nothing to journal
   note_ids(cmd);
   s_.changes.add(events_);
-  reply(cmd, now, &ack.outcome);
-  record(req, target, now, ack.outcome, g);
+  std::string stored;
+  reply(req, now, &ack.outcome, &stored);
+  record(req, target, now, std::move(stored), g);
   g.acks.push_back(std::move(ack));
 }
 
@@ -125,8 +126,17 @@ bool CommandApplier::answered_before_apply(CommandRequest& req, Time now, bool s
   return false;
 }
 
-void CommandApplier::reply(const Command& cmd, Time now, CommandOutcome* o) {
-  CommandReply& reply = o->reply;
+void CommandApplier::reply(const CommandRequest& req, Time now, CommandOutcome* o,
+                           std::string* stored) {
+  const Command& cmd = req.command;
+  CommandReply& reply = reply_;
+  reply.ticket_id.clear();
+  reply.label.clear();
+  reply.token.clear();
+  reply.hold_id.clear();
+  reply.expires_at = kNoTime;
+  reply.slot.reset();
+  reply.ticket.reset();
   for (const Event& ev : events_) {
     if (ev.type == EventType::kTicketBooked || ev.type == EventType::kWalkInRegistered ||
         ev.type == EventType::kCheckedIn) {
@@ -146,12 +156,42 @@ void CommandApplier::reply(const Command& cmd, Time now, CommandOutcome* o) {
     else if (auto tok = s_.engine.ticket_token(reply.ticket_id)) reply.token = *tok;
     reply.ticket = s_.engine.patient_view(reply.ticket_id, now);
   }
-  reply.events = events_;
   o->created = creates(cmd.body);
+  // The events are lent to the reply, not copied (record() needs them after).
+  reply.events.swap(events_);
+  resp_has_events_ = false;
+  if (!req.idempotency_key.empty()) {
+    serialize_reply(reply, &resp_, stored);
+    resp_has_events_ = true;
+  }
+  bool stripped = false;
+  if (req.strip_patient_refs) {
+    for (Event& ev : reply.events) {
+      if ((ev.type == EventType::kCheckedIn || ev.type == EventType::kWalkInRegistered) &&
+          !ev.patient_ref.empty()) {
+        if (!stripped) events_ = reply.events;  // the journal keeps them
+        stripped = true;
+        ev.patient_ref.clear();
+      }
+    }
+  }
+  if (req.format == Format::kProto) {
+    if (resp_has_events_ && !stripped) {
+      o->body = *stored;
+    } else {
+      serialize_reply(reply, &resp_, &o->body);
+      resp_has_events_ = !stripped;
+    }
+  } else {
+    o->body.reserve(256 + 192 * reply.events.size());
+    append_reply_json(reply, &o->body);
+  }
+  if (stripped) reply.events.clear();
+  else reply.events.swap(events_);
 }
 
 void CommandApplier::record(const CommandRequest& req, const Target& target, Time now,
-                            const CommandOutcome& o, Group& g) {
+                            std::string stored, Group& g) {
   const Command& cmd = req.command;
   journal::Record& r = g.records.emplace_back();
   r.seq = s_.next_seq++;
@@ -169,17 +209,25 @@ void CommandApplier::record(const CommandRequest& req, const Target& target, Tim
     // The stored answer stays the binary CommandResponse: journals written
     // before keep answering their replays byte for byte.
     r.idempotency_key = req.idempotency_key;
-    serialize_reply(o.reply, &resp_, &r.response);
+    r.response = std::move(stored);
     r.request_fingerprint = req.request_fingerprint;
     s_.idem.remember(req.idempotency_key, r.request_fingerprint, r.response, now);
   }
   r.events.reserve(events_.size());
-  for (const Event& ev : events_) {
+  // The events as protobuf: those of the reply when it was just built from
+  // them (resp_), else converted here.
+  const bool reuse = resp_has_events_ && resp_.events_size() == static_cast<int>(events_.size());
+  for (std::size_t i = 0; i < events_.size(); ++i) {
+    const Event& ev = events_[i];
     journal::EventRow& row = r.events.emplace_back();
     row.type = std::string(to_string(ev.type));
     row.ticket_id = ev.ticket_id;
-    codec::to_proto(ev, &event_pb_);
-    event_pb_.SerializeToString(&row.bytes);
+    if (reuse) {
+      resp_.events(static_cast<int>(i)).SerializeToString(&row.bytes);
+    } else {
+      codec::to_proto(ev, &event_pb_);
+      event_pb_.SerializeToString(&row.bytes);
+    }
     if (ev.session_id != r.session_id) row.session_id = ev.session_id;
   }
 }

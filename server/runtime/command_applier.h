@@ -29,17 +29,25 @@ class CommandApplier {
   // The answers that come before the engine is asked; true when `o` holds one.
   bool answered_before_apply(CommandRequest& req, Time now, bool system, Target* target,
                              CommandOutcome* o);
-  // The reply to an applied command: its events, and what it created.
-  void reply(const Command& cmd, Time now, CommandOutcome* o);
+  // The reply to an applied command (its events, and what it created),
+  // encoded in the request's format into o->body; with an idempotency key
+  // also as stored (binary, patientRefs kept) into *stored. Encoded here,
+  // once, from the engine's structs: handing the structs to the network
+  // thread to encode there cost ~1.5 us more per command (copies allocated
+  // here and freed there, the events converted to protobuf twice;
+  // docs/bench-log/2026-12-06-house.md).
+  void reply(const CommandRequest& req, Time now, CommandOutcome* o, std::string* stored);
   // Its journal record (with its idempotency key: the reply as stored).
-  void record(const CommandRequest& req, const Target& target, Time now,
-              const CommandOutcome& o, Group& g);
+  void record(const CommandRequest& req, const Target& target, Time now, std::string stored,
+              Group& g);
   // Directory bookkeeping after an applied command.
   void note_ids(const Command& cmd);
 
   ShardState& s_;
   // Reused between commands (Clear() keeps the allocations).
   std::vector<Event> events_;
+  CommandReply reply_;
+  bool resp_has_events_ = false;  // resp_ holds events_ as protobuf (record() reuses them)
   ::queuecast::v1::CommandResponse resp_;
   ::queuecast::v1::Event event_pb_;
   ::queuecast::v1::Command command_pb_;

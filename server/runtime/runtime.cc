@@ -8,7 +8,7 @@ namespace qc::gw {
 
 std::string CommandOutcome::encode(Format format) const {
   if (error != Error::kOk) return {};
-  return replayed ? render_stored_response(stored, format) : encode_reply(reply, format);
+  return replayed ? render_stored_response(stored, format) : body;
 }
 
 // ---- Commands queued in a Batch (runtime.h) ----

@@ -99,11 +99,14 @@ struct RuntimeOptions {
 struct CommandOutcome {
   Error error = Error::kOk;
   std::string message;
-  CommandReply reply;    // ok and not replayed
+  // ok and not replayed: the reply (server/wire/reply.h), encoded once on
+  // the shard in CommandRequest::format from the engine's structs.
+  std::string body;
   std::string stored;    // replayed: binary queuecast.v1.CommandResponse
   bool replayed = false; // answered from the idempotency map
   bool created = false;  // a session, ticket or hold was created (201)
-  // The answer of an ok outcome in `format` ("" for an error).
+  // The answer of an ok outcome in `format` ("" for an error): `body`
+  // (`format` is the request's), or the stored reply in `format`.
   std::string encode(Format format) const;
 };
 
@@ -114,6 +117,11 @@ struct CommandRequest {
   // With a key: request_fingerprint() of the HTTP request. Empty: the key
   // matches any request (callers inside the server).
   std::string request_fingerprint;
+  // The reply's format, and whether it names no patient (a kiosk's answer:
+  // the patientRef of check-in and walk-in events is left out; the journal
+  // keeps it).
+  Format format = Format::kProto;
+  bool strip_patient_refs = false;
   // Optional: called on the shard once the request is authorized and not
   // answered from its idempotency key, just before it is applied; false
   // answers rate_limited and changes nothing (the booking limits: only

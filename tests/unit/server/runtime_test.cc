@@ -862,7 +862,7 @@ TEST(RuntimePipeline, AKeyInFlightAnswersItsOwnRequestAndRefusesAnother) {
   ASSERT_EQ(a.error, Error::kOk) << a.message;
   CommandOutcome o = other.future.get();
   EXPECT_EQ(o.error, Error::kIdempotencyKeyReused);
-  EXPECT_TRUE(o.reply.events.empty() && o.stored.empty());
+  EXPECT_TRUE(o.body.empty() && o.stored.empty());
   CommandOutcome s = same.future.get();
   EXPECT_EQ(s.error, Error::kOk);
   EXPECT_TRUE(s.replayed);
