@@ -1,6 +1,7 @@
 // The answer to an applied command (queuecast.v1.CommandResponse) as the
-// engine's structs, and its encodings. The shard fills a CommandReply; the
-// network side encodes it once, in the format the client asked for.
+// engine's structs, and its encodings. The shard fills a CommandReply and
+// encodes it once, in the format the client asked for
+// (server/runtime/command_applier.h says why there).
 //
 // Contract
 // - append_reply_json() is byte-identical to protobuf's JSON printer on
