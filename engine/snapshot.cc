@@ -32,12 +32,10 @@ class Writer {
  public:
   static constexpr int version = 5;  // writes the newest format only
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
-  void u32(std::uint32_t v) {
-    for (int i = 0; i < 4; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  }
-  void u64(std::uint64_t v) {
-    for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>((v >> (8 * i)) & 0xFF));
-  }
+  // Little-endian, one append each (a snapshot of a busy day is millions
+  // of these: the shard saves its rollback base every 50,000 records).
+  void u32(std::uint32_t v) { le(v, 4); }
+  void u64(std::uint64_t v) { le(v, 8); }
   void i32(std::int32_t v) { u32(static_cast<std::uint32_t>(v)); }
   void i64(std::int64_t v) { u64(static_cast<std::uint64_t>(v)); }
   void time(std::int64_t v) { i64(v); }
@@ -63,6 +61,11 @@ class Writer {
   std::string& out() { return out_; }
 
  private:
+  void le(std::uint64_t v, int n) {
+    char b[8];
+    for (int i = 0; i < n; ++i) b[i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+    out_.append(b, static_cast<std::size_t>(n));
+  }
   std::string out_;
 };
 
