@@ -133,6 +133,14 @@ Error Authorizer::read_ticket(const Principal& p, std::string_view ticket_id, bo
   return authorize(p, Op::kReadPatient, target);
 }
 
+Error may_send_schedules(const Principal& p, std::string* message) {
+  const Error e = authorize(p, Op::kAdminCommand, Target{});
+  if (e != Error::kOk)
+    *message = e == Error::kUnauthorized ? "unknown or missing credential"
+                                         : "this credential may not do that here";
+  return e;
+}
+
 // ---- Live-push subscriptions (server/runtime/subscribe.h) ----
 
 Error may_follow(const FollowRequest& req, const KeyStore& keys, Principal* who, std::string* message) {

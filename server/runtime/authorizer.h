@@ -40,6 +40,9 @@ enum class Ask : std::uint8_t {
   kCheckInBy,     // POST .../check-in: kiosk or staff
 };
 Error may_ask(const Principal& p, Ask what, std::string_view* why);
+// Before any shard: whether `p` may send schedule commands at all (an
+// unscoped admin); *message says why not.
+Error may_send_schedules(const Principal& p, std::string* message);
 // Before the shard: a live-push subscription. Authenticates the key of a
 // staff or display subscription into *who; *message says why when not kOk.
 Error may_follow(const FollowRequest& req, const KeyStore& keys, Principal* who, std::string* message);

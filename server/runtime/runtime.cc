@@ -1,5 +1,6 @@
 #include "server/runtime/runtime.h"
 
+#include "server/runtime/authorizer.h"
 #include "server/runtime/command_facts.h"
 #include "server/runtime/directory.h"
 #include "server/runtime/shard.h"
@@ -98,10 +99,8 @@ void Runtime::submit(CommandRequest request) {
       CommandOutcome o;
       // Who may not send a schedule at all is told so first (403/401), as
       // on one shard; only an unscoped admin learns about the shards.
-      o.error = authorize(request.principal, Op::kAdminCommand, Target{});
+      o.error = may_send_schedules(request.principal, &o.message);
       if (o.error != Error::kOk) {
-        o.message = o.error == Error::kUnauthorized ? "unknown or missing credential"
-                                                    : "this credential may not do that here";
         request.done(std::move(o));
         return;
       }
