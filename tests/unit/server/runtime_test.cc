@@ -33,6 +33,14 @@ SessionSpec spec(std::string id, std::string dept) {
 Principal admin() { return Principal{Role::kAdmin, "boss", {}, {}}; }
 Principal nurse(std::string dept) { return Principal{Role::kNurse, "n1", {std::move(dept)}, {}}; }
 
+// A runtime recovered from its journals and started (every fixture's last step).
+std::unique_ptr<Runtime> recovered_and_started(std::unique_ptr<Runtime> rt) {
+  std::string err;
+  EXPECT_TRUE(rt->recover(&err)) << err;
+  rt->start();
+  return rt;
+}
+
 CommandOutcome run(Runtime& rt, CommandBody body, Principal who, std::string key = "") {
   std::promise<CommandOutcome> p;
   auto f = p.get_future();
@@ -64,10 +72,7 @@ struct Fixture {
     auto j = std::make_unique<FaultJournal>(store.get(), &fail);
     journal = j.get();
     auto rt = std::make_unique<Runtime>(RuntimeOptions{}, clock, metrics, std::move(j));
-    std::string err;
-    EXPECT_TRUE(rt->recover(&err)) << err;
-    rt->start();
-    return rt;
+    return recovered_and_started(std::move(rt));
   }
 };
 
@@ -233,18 +238,22 @@ class Collect final : public Subscriber {
   std::vector<std::pair<std::string, std::string>> frames;
 };
 
+// `sub` follows `topics` in the hub of the shard that owns session `sid`.
+void follow(Runtime& rt, const char* sid, std::vector<Topic> topics, std::shared_ptr<Subscriber> sub) {
+  std::promise<void> added;
+  rt.read_session(sid, [&](ShardContext& ctx) {
+    for (const Topic& t : topics) ctx.hub.add(t, "", sub);
+    added.set_value();
+  });
+  added.get_future().get();
+}
+
 TEST(Runtime, PublishesChangedViewsToSubscribersAfterTheCommit) {
   Fixture f;
   auto rt = f.start();
   ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
   auto sub = std::make_shared<Collect>();
-  std::promise<void> added;
-  rt->read_session("s1", [&](ShardContext& ctx) {
-    ctx.hub.add(board_topic("s1"), "", sub);
-    ctx.hub.add(display_topic("neuro-2f"), "", sub);
-    added.set_value();
-  });
-  added.get_future().get();
+  follow(*rt, "s1", {board_topic("s1"), display_topic("neuro-2f")}, sub);
   ASSERT_EQ(run(*rt, RegisterWalkIn{"s1", "P1", "Zhang San", "", ""}, admin()).error, Error::kOk);
   ASSERT_EQ(run(*rt, CallNext{"s1"}, admin()).error, Error::kOk);
   std::promise<void> done;
@@ -463,10 +472,7 @@ struct PipelineFixture {
     o.commit_depth = depth;
     o.commit_wake = wake;
     auto rt = std::make_unique<Runtime>(o, clock, metrics, std::move(j));
-    std::string err;
-    EXPECT_TRUE(rt->recover(&err)) << err;
-    rt->start();
-    return rt;
+    return recovered_and_started(std::move(rt));
   }
   std::vector<std::uint64_t> seqs() {
     std::vector<std::uint64_t> out;
@@ -659,12 +665,7 @@ TEST(RuntimePipeline, ViewsAreDeliveredWhenTheirGroupIsDurable) {
   auto rt = f.start();
   ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
   auto sub = std::make_shared<Collect>();
-  std::promise<void> added;
-  rt->read_session("s1", [&](ShardContext& ctx) {
-    ctx.hub.add(board_topic("s1"), "", sub);
-    added.set_value();
-  });
-  added.get_future().get();
+  follow(*rt, "s1", {board_topic("s1")}, sub);
   auto frames = [&] {
     std::lock_guard lock(sub->mu);
     return sub->frames.size();
@@ -723,10 +724,7 @@ struct TwoShards {
     auto rt = std::make_unique<Runtime>(o, clock, metrics, [this](int i) {
       return std::unique_ptr<journal::Journal>(std::make_unique<FaultJournal>(stores[i].get(), &fail));
     });
-    std::string err;
-    EXPECT_TRUE(rt->recover(&err)) << err;
-    rt->start();
-    return rt;
+    return recovered_and_started(std::move(rt));
   }
 };
 
@@ -893,10 +891,7 @@ TEST(RuntimeShards, AKeyReusedOnAnotherShardIsRefused) {
     auto rt = std::make_unique<Runtime>(o, clock, metrics, [&](int i) -> std::unique_ptr<journal::Journal> {
       return std::make_unique<FaultJournal>(stores[i].get());
     });
-    std::string err;
-    EXPECT_TRUE(rt->recover(&err)) << err;
-    rt->start();
-    return rt;
+    return recovered_and_started(std::move(rt));
   };
   auto called = [&](Runtime& rt) {
     std::promise<bool> p;
