@@ -162,7 +162,7 @@ void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond)
   cr.done = [respond = std::move(respond), out, kiosk](CommandOutcome o) {
     if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
     if (kiosk) strip_patient_refs(&o);
-    HttpResponse r = ok_response(o.encode(out), out, o.created ? 201 : 200);
+    HttpResponse r = ok_response(std::move(o).encode(out), out, o.created ? 201 : 200);
     if (o.replayed) r.headers.emplace_back("Idempotency-Replayed", "true");
     respond(std::move(r));
   };

@@ -1,5 +1,7 @@
 #include "server/runtime/runtime.h"
 
+#include <utility>
+
 #include "server/runtime/authorizer.h"
 #include "server/runtime/command_facts.h"
 #include "server/runtime/directory.h"
@@ -7,9 +9,14 @@
 
 namespace qc::gw {
 
-std::string CommandOutcome::encode(Format format) const {
+std::string CommandOutcome::encode(Format format) const& {
   if (error != Error::kOk) return {};
   return replayed ? render_stored_response(stored, format) : body;
+}
+
+std::string CommandOutcome::encode(Format format) && {
+  if (error != Error::kOk || replayed) return std::as_const(*this).encode(format);
+  return std::move(body);
 }
 
 // ---- Commands queued in a Batch (runtime.h) ----

@@ -92,10 +92,10 @@ struct RuntimeOptions {
   Duration idempotency_ttl = kDay;
 };
 
-// A command's answer. The network side encodes it once, in the format its
-// client asked for (server/wire/reply.h): `reply` when the command was
-// applied now, `stored` (the binary CommandResponse its idempotency record
-// keeps) when it is a replay.
+// A command's answer: `body`, the reply the shard encoded in the format the
+// client asked for (server/wire/reply.h), when the command was applied now;
+// `stored` (the binary CommandResponse its idempotency record keeps) when it
+// is a replay.
 struct CommandOutcome {
   Error error = Error::kOk;
   std::string message;
@@ -107,7 +107,9 @@ struct CommandOutcome {
   bool created = false;  // a session, ticket or hold was created (201)
   // The answer of an ok outcome in `format` ("" for an error): `body`
   // (`format` is the request's), or the stored reply in `format`.
-  std::string encode(Format format) const;
+  std::string encode(Format format) const&;
+  // The same, taking `body` instead of copying it (the network side's last use).
+  std::string encode(Format format) &&;
 };
 
 struct CommandRequest {
