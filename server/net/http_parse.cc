@@ -126,47 +126,82 @@ HttpRequest to_http_request(http::request<http::string_body>& req, std::string_v
   return hr;
 }
 
+RequestReader::Step RequestReader::next(std::string_view bytes, std::size_t* used) {
+  *used = 0;
+  if (!parser_) {
+    parser_.emplace();
+    configure_parser(*parser_, limits_);
+    parser_->eager(true);  // as http::async_read
+    head_.reset();
+    scanned_ = 0;
+  }
+  // The parser takes no byte of a head until the whole head is there, so
+  // the head's bytes come again at the start of `bytes` until then.
+  if (!head_.done() && bytes.size() > scanned_) {
+    head_.feed(bytes.substr(scanned_));
+    scanned_ = bytes.size();
+  }
+  beast::error_code ec;
+  while (!parser_->is_done()) {
+    const std::size_t n = parser_->put(asio::buffer(bytes.data() + *used, bytes.size() - *used), ec);
+    *used += n;
+    if (!head_.done()) scanned_ -= std::min(scanned_, n);
+    if (ec || n == 0) break;
+  }
+  if (ec == http::error::need_more || (!ec && !parser_->is_done())) return Step::kNeedMore;
+  if (ec) {
+    status_ = read_error_status(ec, &error_);
+    if (status_ == 0) error_ = "malformed request: " + ec.message();
+    parser_.reset();
+    return Step::kError;
+  }
+  if (std::string e = framing_error(parser_->get(), head_); !e.empty()) {
+    status_ = 400;
+    error_ = std::move(e);
+    parser_.reset();
+    return Step::kError;
+  }
+  return Step::kRequest;
+}
+
+http::request<http::string_body> RequestReader::take() {
+  http::request<http::string_body> req = parser_->release();
+  parser_.reset();
+  return req;
+}
+
 }  // namespace net
 
 WireRead read_requests(std::string_view bytes, const Limits& limits, std::size_t max_requests,
                        std::string_view client) {
   using namespace net;
   WireRead out;
+  RequestReader reader(limits);
   while (out.requests.size() < max_requests && out.consumed < bytes.size()) {
-    std::string_view rest = bytes.substr(out.consumed);
-    RequestParser parser;
-    configure_parser(parser, limits);
-    parser.eager(true);  // as http::async_read
-    HeadScanner head;
-    head.feed(rest);
-    beast::error_code ec;
-    std::size_t used = 0;
-    while (!parser.is_done()) {
-      const std::size_t n = parser.put(asio::buffer(rest.data() + used, rest.size() - used), ec);
-      used += n;
-      if (ec || n == 0) break;
-    }
-    if (ec == http::error::need_more || (!ec && !parser.is_done())) {
+    std::size_t at = out.consumed, used = 0;
+    RequestReader::Step step;
+    // One request may take several steps (a body the parser takes in parts).
+    do {
+      step = reader.next(bytes.substr(at), &used);
+      at += used;
+    } while (step == RequestReader::Step::kNeedMore && used > 0 && at < bytes.size());
+    if (step == RequestReader::Step::kNeedMore) {
       out.incomplete = true;
       return out;
     }
-    if (ec) {
-      out.status = read_error_status(ec, &out.error);
-      if (out.status == 0) out.status = 400, out.error = "malformed request: " + ec.message();
+    if (step == RequestReader::Step::kError) {
+      out.status = reader.status();
+      out.error = reader.error();
+      if (out.status == 0) out.status = 400;
       return out;
     }
-    http::request<http::string_body> req = parser.release();
-    if (std::string e = framing_error(req, head); !e.empty()) {
-      out.status = 400;
-      out.error = std::move(e);
-      return out;
-    }
+    http::request<http::string_body> req = reader.take();
     WireRequest w;
     w.version = req.version();
     w.keep_alive = req.keep_alive();
     w.upgrade = beast::websocket::is_upgrade(req);
     w.request = to_http_request(req, client);
-    out.consumed += used;
+    out.consumed = at;
     out.requests.push_back(std::move(w));
     if (!out.requests.back().keep_alive || out.requests.back().upgrade) break;
   }

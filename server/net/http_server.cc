@@ -2,6 +2,9 @@
 #include "server/net/http_server.h"
 
 #include <array>
+#include <cstdio>
+#include <cstring>
+#include <deque>
 #include <chrono>
 #include <optional>
 #include <thread>
@@ -42,12 +45,11 @@ class Replies {
   int threads() const { return threads_; }
 
   // Thread-safe.
-  void push(std::shared_ptr<HttpSession> session, HttpResponse response, bool keep_alive,
-            unsigned version) {
+  void push(std::shared_ptr<HttpSession> session, std::uint64_t number, HttpResponse response) {
     bool post;
     {
       std::lock_guard lock(mu_);
-      items_.push_back(Item{std::move(session), std::move(response), keep_alive, version});
+      items_.push_back(Item{std::move(session), number, std::move(response)});
       post = !posted_ && items_.size() == 1;
     }
     if (!post) return;
@@ -72,9 +74,8 @@ class Replies {
  private:
   struct Item {
     std::shared_ptr<HttpSession> session;
+    std::uint64_t number;  // the request's, on its connection
     HttpResponse response;
-    bool keep_alive;
-    unsigned version;
   };
   static void flush_fn(void* self) { static_cast<Replies*>(self)->flush(); }
   void flush() {
@@ -95,39 +96,140 @@ class Replies {
   std::optional<Batch> pass_;  // the network thread's (one thread only)
 };
 
+// One HTTP/1.1 connection, on the raw socket (no Beast stream or composed
+// operation: a request costs one read, one parse and, for all the answers
+// ready at once, one gathered write):
+//   - reading: whatever the socket has is read into `in_` and every whole
+//     request in it is parsed (RequestReader) and handed to the Handler in
+//     this pass, up to kMaxInFlight requests awaiting their answers
+//     (pipelining); reading stops there and resumes as answers go out;
+//   - answers come back in any order (Replies) and are written in the order
+//     of their requests: all the answers ready at the front of the queue are
+//     formatted into one buffer and sent with one write while the next ones
+//     queue behind it;
+//   - deadlines without a timer operation per request: `read_since_` (when
+//     the wait for a request began, while none is in flight: the handshake
+//     timeout for the first, the idle timeout after) and `write_since_` (the
+//     write in flight: slow_timeout); one timer per connection checks them
+//     when it fires and sets itself again for the earliest.
+// A refused request (400/413/431) is answered after the answers before it,
+// and the connection closes; so it does after a request that asks to close
+// or an upgrade (the WebSocket session takes the socket once every answer
+// before the upgrade is written).
 class HttpSession : public std::enable_shared_from_this<HttpSession> {
  public:
   HttpSession(Shared& shared, Replies& replies, tcp::socket socket, std::shared_ptr<Slot> slot)
-      : shared_(shared), replies_(replies), stream_(std::move(socket)), slot_(std::move(slot)) {
+      : shared_(shared),
+        replies_(replies),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        reader_(shared.limits),
+        slot_(std::move(slot)) {
     shared_.metrics.http_connections.fetch_add(1, std::memory_order_relaxed);
   }
   ~HttpSession() { shared_.metrics.http_connections.fetch_sub(1, std::memory_order_relaxed); }
 
   void run() {
-    asio::dispatch(stream_.get_executor(),
-                   beast::bind_front_handler(&HttpSession::read, shared_from_this()));
+    asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      self->read_since_ = Steady::now();
+      self->arm_timer(self->read_since_ + self->read_timeout());
+      self->read();
+    });
   }
+
+  // An answer from Replies: on this connection's strand, or on the only
+  // network thread.
+  void answer(std::uint64_t number, HttpResponse r) {
+    shared_.http_inflight.fetch_sub(1);
+    if (number < first_ || number - first_ >= queue_.size()) return;  // closed meanwhile
+    Pending& p = queue_[number - first_];
+    p.response = std::move(r);
+    p.ready = true;
+    flush();
+  }
+  auto executor() { return socket_.get_executor(); }
 
  private:
-  void read() {
-    parser_.emplace();
-    configure_parser(*parser_, shared_.limits);
-    scanned_.start();
+  // Requests read and not yet answered on one connection, at most.
+  static constexpr std::size_t kMaxInFlight = 64;
+  // The buffer's first size; it doubles while a read would find less than
+  // a quarter of it free (bounded: the parser refuses a head over 16 KiB and
+  // takes a body as it comes, and reading stops at kMaxInFlight).
+  static constexpr std::size_t kReadSize = 4 * 1024;
+
+  struct Pending {
+    HttpResponse response;
+    Steady::time_point started;
+    unsigned version = 11;
+    bool keep_alive = true;
+    bool head = false;
+    bool ready = false;
+  };
+
+  std::chrono::milliseconds read_timeout() const {
     const auto& l = shared_.limits;
-    stream_.expires_after(std::chrono::milliseconds(first_ ? l.handshake_timeout_ms
-                                                           : l.http_idle_timeout_ms));
-    first_ = false;
-    http::async_read(stream_, scanned_, *parser_,
-                     beast::bind_front_handler(&HttpSession::on_read, shared_from_this()));
+    return std::chrono::milliseconds(first_request_ ? l.handshake_timeout_ms : l.http_idle_timeout_ms);
   }
 
-  // A refused request: answered, then the connection is closed (nothing
-  // after it on this connection is read as a request).
-  void refuse(int status, const std::string& message) {
-    head_ = false;
-    write(shared_.handler.refusal(status, status == 400 ? "bad_request" : "invalid_argument",
-                                  message),
-          false, 11);
+  void read() {
+    if (reading_ || closing_ || close_after_ || queue_.size() >= kMaxInFlight) return;
+    // Used bytes go; the rest moves to the front when it is most of the buffer.
+    if (begin_ == end_) {
+      begin_ = end_ = 0;
+    } else if (begin_ > in_.size() / 2) {
+      std::memmove(in_.data(), in_.data() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+    }
+    if (in_.size() - end_ < std::max(kReadSize, in_.size()) / 4) in_.resize(std::max(in_.size() * 2, kReadSize));
+    reading_ = true;
+    socket_.async_read_some(asio::buffer(in_.data() + end_, in_.size() - end_),
+                            [self = shared_from_this()](beast::error_code ec, std::size_t n) {
+                              self->on_read(ec, n);
+                            });
+  }
+
+  void on_read(beast::error_code ec, std::size_t n) {
+    reading_ = false;
+    if (closing_) return;
+    if (ec) {
+      // The peer is gone (or half-closed): the answers already owed are
+      // still written, then the connection closes.
+      if (ec != asio::error::eof) fail(ec, "http read");
+      if (ec == asio::error::eof && !queue_.empty()) {
+        close_after_ = true;
+        return;
+      }
+      return close();
+    }
+    end_ += n;
+    parse();
+    read();
+  }
+
+  // Every whole request in the buffer, to the handler.
+  void parse() {
+    bool pass = false;
+    while (!close_after_ && !upgrade_ && queue_.size() < kMaxInFlight && begin_ < end_) {
+      std::size_t used = 0;
+      const auto step =
+          reader_.next(std::string_view(in_.data() + begin_, end_ - begin_), &used);
+      begin_ += used;
+      if (step == RequestReader::Step::kNeedMore) break;
+      if (step == RequestReader::Step::kError) {
+        if (reader_.status() == 0) return close();  // not a request: no answer
+        refuse(reader_.status(), reader_.error());
+        break;
+      }
+      http::request<http::string_body> req = reader_.take();
+      if (!pass && replies_.batch_submits()) {
+        replies_.start_pass();
+        pass = true;
+      }
+      handle(std::move(req));
+    }
+    // Bytes past a request after which the connection closes are not read.
+    if (close_after_ || upgrade_) begin_ = end_;
   }
 
   // The address the per-address limits count (client_address.h).
@@ -142,115 +244,200 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     return client_address(slot_->address(), forwarded, std::string_view(req["X-Real-IP"]), trusted);
   }
 
-  void on_read(beast::error_code ec, std::size_t) {
-    if (ec) {
-      std::string message;
-      if (int status = read_error_status(ec, &message)) return refuse(status, message);
-      fail(ec, "http read");
-      return close();
-    }
-    http::request<http::string_body> req = parser_->release();
-    if (std::string e = framing_error(req, scanned_.head()); !e.empty()) return refuse(400, e);
-    started_ = Steady::now();
+  void handle(http::request<http::string_body> req) {
+    first_request_ = false;
+    Pending& p = queue_.emplace_back();
+    const std::uint64_t number = first_ + queue_.size() - 1;
+    p.started = Steady::now();
+    p.version = req.version();
+    p.keep_alive = req.keep_alive();
+    p.head = req.method() == http::verb::head;
+    if (!p.keep_alive) close_after_ = true;
     if (websocket::is_upgrade(req)) {
-      if (auto refused = shared_.handler.refuse_upgrade(
-              std::string_view(req.target().data(), req.target().size()),
-              std::string_view(req[http::field::origin]), std::string_view(req[http::field::host]))) {
-        return write(std::move(*refused), false, req.version());
+      p.keep_alive = false;
+      close_after_ = true;
+      std::optional<HttpResponse> refused = shared_.handler.refuse_upgrade(
+          std::string_view(req.target().data(), req.target().size()),
+          std::string_view(req[http::field::origin]), std::string_view(req[http::field::host]));
+      if (!refused && shared_.draining)
+        refused = shared_.handler.refusal(503, "unavailable", "server is shutting down");
+      if (refused) {
+        p.response = std::move(*refused);
+        p.ready = true;
+        return flush();
       }
-      if (shared_.draining) {
-        return write(shared_.handler.refusal(503, "unavailable", "server is shutting down"), false,
-                     req.version());
-      }
-      stream_.expires_never();
-      start_websocket(shared_, std::move(stream_), std::move(req), std::move(slot_));
-      return;
+      // Taken over once every answer before it is written (flush()).
+      queue_.pop_back();
+      upgrade_.emplace(std::move(req));
+      return flush();
     }
     std::string client = client_of(req);
     HttpRequest hr = to_http_request(req, client);
-    const bool keep_alive = req.keep_alive();
-    const unsigned version = req.version();
-    head_ = req.method() == http::verb::head;
     shared_.http_inflight.fetch_add(1);
-    if (replies_.batch_submits()) replies_.start_pass();
-    shared_.handler.handle(std::move(hr),
-                           [self = shared_from_this(), keep_alive, version](HttpResponse r) {
-                             self->replies_.push(self, std::move(r), keep_alive, version);
-                           });
+    shared_.handler.handle(std::move(hr), [self = shared_from_this(), number](HttpResponse r) {
+      self->replies_.push(self, number, std::move(r));
+    });
   }
 
- public:
-  // An answer from Replies: on this connection's strand, or on the only
-  // network thread.
-  void answer(HttpResponse r, bool keep_alive, unsigned version) {
-    shared_.http_inflight.fetch_sub(1);
-    write(std::move(r), keep_alive, version);
+  // A refused request: answered after the ones before it, then the
+  // connection is closed (nothing after it is read as a request).
+  void refuse(int status, const std::string& message) {
+    Pending& p = queue_.emplace_back();
+    p.response = shared_.handler.refusal(status, status == 400 ? "bad_request" : "invalid_argument",
+                                         message);
+    p.keep_alive = false;
+    p.ready = true;
+    close_after_ = true;
+    flush();
   }
-  auto executor() { return stream_.get_executor(); }
 
- private:
-  // The response head is written by hand (status line, Server, Content-Type,
-  // the response's own headers, Content-Length, Connection) and sent with
-  // the body in one gathered write.
-  void write(HttpResponse r, bool keep_alive, unsigned version) {
-    if (shared_.draining) keep_alive = false;
-    head_buf_.clear();
-    head_buf_ += version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
-    head_buf_ += std::to_string(r.status);
-    head_buf_ += ' ';
-    const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
-    head_buf_.append(reason.data(), reason.size());
-    head_buf_ += "\r\nServer: queuecastd\r\nContent-Type: ";
-    head_buf_ += r.content_type;
-    for (auto& [k, v] : r.headers) {
-      head_buf_ += "\r\n";
-      head_buf_ += k;
-      head_buf_ += ": ";
-      head_buf_ += v;
+  // Formats the answers ready at the front of the queue into `out_` and
+  // writes them, unless a write is in flight (its completion comes back
+  // here).
+  void flush() {
+    if (closing_) return;
+    while (!queue_.empty() && queue_.front().ready) {
+      Pending& p = queue_.front();
+      format(p);
+      const bool last = !p.keep_alive;
+      queue_.pop_front();
+      ++first_;
+      if (last) {
+        // Nothing after a closing answer is sent.
+        first_ += queue_.size();
+        queue_.clear();
+        close_after_ = true;
+        break;
+      }
     }
-    head_buf_ += "\r\nContent-Length: ";
-    head_buf_ += std::to_string(r.body.size());
-    if (version >= 11 && !keep_alive) head_buf_ += "\r\nConnection: close";
-    if (version < 11 && keep_alive) head_buf_ += "\r\nConnection: keep-alive";
-    head_buf_ += "\r\n\r\n";
-    body_ = std::move(r.body);
-    if (head_) body_.clear();
-    int cls = r.status / 100;
-    if (cls >= 1 && cls <= 5) shared_.metrics.http_by_class[cls].fetch_add(1, std::memory_order_relaxed);
-    if (started_ != Steady::time_point{})
-      shared_.metrics.request_latency.observe_us(
-          std::chrono::duration<double, std::micro>(Steady::now() - started_).count());
-    stream_.expires_after(std::chrono::milliseconds(shared_.limits.slow_timeout_ms));
-    std::array<asio::const_buffer, 2> bufs{asio::buffer(head_buf_), asio::buffer(body_)};
-    asio::async_write(stream_, bufs,
-                      [self = shared_from_this(), keep_alive](beast::error_code ec, std::size_t) {
+    if (writing_) return;
+    if (out_.empty()) {
+      if (queue_.empty()) {
+        if (upgrade_) return take_over();
+        if (close_after_) return close();
+        // Waiting for the next request again: the idle timeout runs (the
+        // timer is set again only if it would fire after it).
+        read_since_ = Steady::now();
+        if (read_since_ + read_timeout() < timer_at_) arm_timer(read_since_ + read_timeout());
+      }
+      return read();
+    }
+    writing_ = true;
+    sending_.swap(out_);
+    out_.clear();
+    write_since_ = Steady::now();
+    asio::async_write(socket_, asio::buffer(sending_),
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                        self->writing_ = false;
+                        self->write_since_ = {};
                         if (ec) {
                           fail(ec, "http write");
                           return self->close();
                         }
-                        if (!keep_alive) return self->close();
-                        self->read();
+                        self->flush();
                       });
   }
 
-  void close() {
+  // The response head is written by hand (status line, Server,
+  // Content-Type, the response's own headers, Content-Length, Connection),
+  // followed by the body.
+  void format(Pending& p) {
+    HttpResponse& r = p.response;
+    bool keep_alive = p.keep_alive;
+    if (shared_.draining) keep_alive = p.keep_alive = false;
+    out_ += p.version == 10 ? "HTTP/1.0 " : "HTTP/1.1 ";
+    char status[8];
+    const int len = std::snprintf(status, sizeof status, "%d ", r.status);
+    out_.append(status, static_cast<std::size_t>(len));
+    const auto reason = http::obsolete_reason(static_cast<http::status>(r.status));
+    out_.append(reason.data(), reason.size());
+    out_ += "\r\nServer: queuecastd\r\nContent-Type: ";
+    out_ += r.content_type;
+    for (auto& [k, v] : r.headers) {
+      out_ += "\r\n";
+      out_ += k;
+      out_ += ": ";
+      out_ += v;
+    }
+    out_ += "\r\nContent-Length: ";
+    out_ += std::to_string(r.body.size());
+    if (p.version >= 11 && !keep_alive) out_ += "\r\nConnection: close";
+    if (p.version < 11 && keep_alive) out_ += "\r\nConnection: keep-alive";
+    out_ += "\r\n\r\n";
+    if (!p.head) out_ += r.body;
+    int cls = r.status / 100;
+    if (cls >= 1 && cls <= 5) shared_.metrics.http_by_class[cls].fetch_add(1, std::memory_order_relaxed);
+    if (p.started != Steady::time_point{})
+      shared_.metrics.request_latency.observe_us(
+          std::chrono::duration<double, std::micro>(Steady::now() - p.started).count());
+  }
+
+  void take_over() {
+    closing_ = true;
     beast::error_code ec;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
-    stream_.socket().close(ec);
+    timer_.cancel(ec);
+    start_websocket(shared_, beast::tcp_stream(std::move(socket_)), std::move(*upgrade_),
+                    std::move(slot_));
+  }
+
+  // The deadline check: on a timer that fires at the earliest deadline
+  // known when it was set, and sets itself again; a deadline that moved
+  // later since costs nothing per request.
+  void arm_timer(Steady::time_point at) {
+    timer_at_ = at;
+    timer_.expires_at(at);
+    timer_.async_wait([self = shared_from_this()](beast::error_code ec) {
+      if (!ec) self->on_timer();
+    });
+  }
+  void on_timer() {
+    if (closing_) return;
+    const auto now = Steady::now();
+    const auto& l = shared_.limits;
+    Steady::time_point next = now + std::chrono::milliseconds(l.slow_timeout_ms);
+    if (writing_) {
+      const auto due = write_since_ + std::chrono::milliseconds(l.slow_timeout_ms);
+      if (now >= due) return close();
+      next = std::min(next, due);
+    } else if (queue_.empty()) {
+      // Waiting for a request (or for the rest of one).
+      const auto due = read_since_ + read_timeout();
+      if (now >= due) return close();
+      next = std::min(next, due);
+    }
+    arm_timer(next);
+  }
+
+  void close() {
+    if (closing_) return;
+    closing_ = true;
+    beast::error_code ec;
+    timer_.cancel(ec);
+    socket_.shutdown(tcp::socket::shutdown_send, ec);
+    socket_.close(ec);
   }
 
   Shared& shared_;
   Replies& replies_;
-  beast::tcp_stream stream_;
-  beast::flat_buffer buffer_;
-  ScannedBuffer scanned_{buffer_};  // reads go through it (obs-fold check)
-  std::string head_buf_;
-  std::string body_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  tcp::socket socket_;
+  asio::steady_timer timer_;
+  RequestReader reader_;
   std::shared_ptr<Slot> slot_;
-  bool first_ = true;
-  bool head_ = false;
-  Steady::time_point started_{};
+  std::string in_;            // bytes read; [begin_, end_) not yet parsed
+  std::size_t begin_ = 0, end_ = 0;
+  std::deque<Pending> queue_;  // requests awaiting their answer, in order
+  std::uint64_t first_ = 0;    // the number of queue_.front()
+  std::string out_;            // answers formatted, not yet written
+  std::string sending_;        // the write in flight
+  std::optional<http::request<http::string_body>> upgrade_;
+  Steady::time_point read_since_{};
+  Steady::time_point write_since_{};
+  Steady::time_point timer_at_{};
+  bool first_request_ = true;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool close_after_ = false;  // after the answers owed
+  bool closing_ = false;
 };
 
 void Replies::drain() {
@@ -264,11 +451,11 @@ void Replies::drain() {
   for (Item& it : taken) {
     if (threads_ == 1) {
       // One network thread: every connection's handlers run on it, not now.
-      it.session->answer(std::move(it.response), it.keep_alive, it.version);
+      it.session->answer(it.number, std::move(it.response));
     } else {
       auto ex = it.session->executor();  // before the session moves into the handler
-      asio::dispatch(ex, [s = std::move(it.session), r = std::move(it.response), k = it.keep_alive,
-                          v = it.version]() mutable { s->answer(std::move(r), k, v); });
+      asio::dispatch(ex, [s = std::move(it.session), n = it.number,
+                          r = std::move(it.response)]() mutable { s->answer(n, std::move(r)); });
     }
   }
 }

@@ -8,6 +8,7 @@
 #include <boost/beast/websocket.hpp>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 
@@ -75,38 +76,36 @@ std::string framing_error(const http::request<http::string_body>& req, const Hea
 // The request as the Handler sees it (the body is moved out of `req`).
 HttpRequest to_http_request(http::request<http::string_body>& req, std::string_view client);
 
-// A DynamicBuffer over a flat_buffer that shows every byte read from the
-// socket to a HeadScanner (http::async_read reads through it).
-class ScannedBuffer {
+// Reads the requests of one connection from its bytes as they arrive
+// (sans-I/O): Beast's parser with the server's limits, the obs-fold scan of
+// each head and framing_error(). The HTTP session (http_server.cc) and
+// read_requests() (tests, fuzz) both read through it.
+class RequestReader {
  public:
-  using const_buffers_type = beast::flat_buffer::const_buffers_type;
-  using mutable_buffers_type = beast::flat_buffer::mutable_buffers_type;
-  explicit ScannedBuffer(beast::flat_buffer& b) : b_(b) {}
-  // A new request starts with what is already buffered.
-  void start() {
-    head_.reset();
-    feed(b_.data());
-  }
-  const HeadScanner& head() const { return head_; }
-
-  std::size_t size() const { return b_.size(); }
-  std::size_t max_size() const { return b_.max_size(); }
-  std::size_t capacity() const { return b_.capacity(); }
-  const_buffers_type data() const { return b_.data(); }
-  mutable_buffers_type prepare(std::size_t n) { return prepared_ = b_.prepare(n); }
-  void commit(std::size_t n) {
-    feed(asio::const_buffer(prepared_.data(), std::min(n, prepared_.size())));
-    b_.commit(n);
-  }
-  void consume(std::size_t n) { b_.consume(n); }
+  enum class Step : unsigned char {
+    kNeedMore,  // every byte given is used or kept; call again with more
+    kRequest,   // a whole request: take() it
+    kError,     // refused or broken: status() (0: close without an answer), error()
+  };
+  explicit RequestReader(const Limits& limits) : limits_(limits) {}
+  // `bytes`: the connection's bytes not yet used, starting where the last
+  // call left off (bytes kept from a call come again). Sets *used to the
+  // bytes now used (they are not given again).
+  Step next(std::string_view bytes, std::size_t* used);
+  // The request of a kRequest step; the reader starts the next request.
+  http::request<http::string_body> take();
+  int status() const { return status_; }
+  const std::string& error() const { return error_; }
+  // True between the first byte of a request and its end.
+  bool in_request() const { return parser_.has_value(); }
 
  private:
-  void feed(asio::const_buffer b) {
-    if (!head_.done()) head_.feed(std::string_view(static_cast<const char*>(b.data()), b.size()));
-  }
-  beast::flat_buffer& b_;
-  asio::mutable_buffer prepared_;
+  const Limits& limits_;
+  std::optional<RequestParser> parser_;
   HeadScanner head_;
+  std::size_t scanned_ = 0;  // bytes of the current head fed to head_
+  int status_ = 0;
+  std::string error_;
 };
 
 // Takes over an upgraded connection (ws_session.cc).
