@@ -27,9 +27,10 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Sends `bytes` on one connection and returns everything the server sends
-// until it closes (or 3 s of silence).
-std::string raw_exchange(unsigned short port, const std::string& bytes) {
+// Sends `bytes` on one connection (then, with `half_close`, shuts down its
+// sending side) and returns everything the server sends until it closes (or
+// 3 s of silence).
+std::string raw_exchange(unsigned short port, const std::string& bytes, bool half_close = false) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -46,6 +47,7 @@ std::string raw_exchange(unsigned short port, const std::string& bytes) {
     if (n <= 0) break;
     off += static_cast<std::size_t>(n);
   }
+  if (half_close) shutdown(fd, SHUT_WR);
   std::string out;
   char buf[4096];
   for (;;) {
@@ -112,6 +114,62 @@ TEST(HttpEdges, AmbiguousFramingGets400AndTheRestIsNeverAnswered) {
   // The command itself may be refused, not its framing.
   EXPECT_EQ(wire.find("bad_request"), std::string::npos) << wire;
   EXPECT_EQ(s[1], 200);
+}
+
+// The Content-Type of each response in `wire`, in order.
+std::vector<std::string> content_types(const std::string& wire) {
+  std::vector<std::string> t;
+  static const std::regex field("\r\nContent-Type: ([^\r]*)\r\n");
+  for (auto it = std::sregex_iterator(wire.begin(), wire.end(), field); it != std::sregex_iterator(); ++it)
+    t.push_back((*it)[1]);
+  return t;
+}
+
+const std::string kDefineChannel =
+    "POST /v1/commands HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer demo-admin-key\r\n"
+    "Content-Type: application/json\r\nContent-Length: 47\r\n\r\n"
+    R"({"defineChannel":{"channel":{"channelId":"w"}}})";
+const std::string kHealthz = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+
+TEST(HttpEdges, PipelinedRequestsAreAnsweredInTheirOrder) {
+  qc::test::Daemon d;
+  ASSERT_EQ(kDefineChannel.size() - kDefineChannel.find("\r\n\r\n") - 4, 47u);
+  // A command (answered by a shard, after its commit) before a health check
+  // (answered at once by the network thread): the answers keep the order.
+  std::string wire = raw_exchange(
+      d.port(), kDefineChannel + kHealthz + kDefineChannel + kHealthz +
+                    "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+  // (the same channel twice: the second is a conflict)
+  EXPECT_EQ(statuses(wire), (std::vector<int>{200, 200, 409, 200, 200})) << wire;
+  EXPECT_EQ(content_types(wire), (std::vector<std::string>{"application/json", "text/plain",
+                                                           "application/json", "text/plain",
+                                                           "text/plain"}))
+      << wire;
+}
+
+TEST(HttpEdges, ARefusedRequestIsAnsweredAfterThoseBeforeItThenTheConnectionCloses) {
+  qc::test::Daemon d;
+  std::string wire = raw_exchange(d.port(), kDefineChannel + kHealthz +
+                                                "GET /healthz HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n" +
+                                                kHealthz);
+  EXPECT_EQ(statuses(wire), (std::vector<int>{200, 200, 400})) << wire;
+  EXPECT_NE(wire.find("Connection: close"), std::string::npos) << wire;
+}
+
+TEST(HttpEdges, AClientThatStopsSendingStillGetsTheAnswersItIsOwed) {
+  qc::test::Daemon d;
+  std::string wire = raw_exchange(d.port(), kDefineChannel + kHealthz, /*half_close=*/true);
+  EXPECT_EQ(statuses(wire), (std::vector<int>{200, 200})) << wire;
+}
+
+TEST(HttpEdges, AnIdleKeepAliveConnectionClosesAfterTheIdleTimeout) {
+  qc::test::Daemon d({"--limit", "http_idle_timeout_ms=400"});
+  const auto t0 = std::chrono::steady_clock::now();
+  std::string wire = raw_exchange(d.port(), kHealthz);  // keep-alive: the server closes it
+  const auto waited = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(statuses(wire), (std::vector<int>{200})) << wire;
+  EXPECT_GE(waited, std::chrono::milliseconds(350));
+  EXPECT_LT(waited, std::chrono::milliseconds(2500));  // not the client's 3 s of silence
 }
 
 TEST(HttpEdges, NonCanonicalPathsAre404) {
