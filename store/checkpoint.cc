@@ -9,17 +9,14 @@ void Checkpointer::reset(const Engine& engine, std::uint64_t seq) {
   image_ = engine.save();
   base_seq_ = seq_ = seq;
   tail_.clear();
+  tail_bytes_ = 0;
   last_snapshot_at_ = std::chrono::steady_clock::now();
 }
 
 bool Checkpointer::committed(std::span<const Record> batch, const Engine& engine,
                              Journal& journal, std::string* error) {
   for (const Record& r : batch) {
-    Record& t = tail_.emplace_back();
-    t.seq = r.seq;
-    t.at = r.at;
-    t.command_name = r.command_name;
-    t.command = r.command;
+    keep(r, r.command);
     seq_ = r.seq;
   }
   if (!snapshot_due()) return true;
@@ -28,18 +25,24 @@ bool Checkpointer::committed(std::span<const Record> batch, const Engine& engine
 
 void Checkpointer::committed_records(std::span<Record> batch) {
   for (Record& r : batch) {
-    Record& t = tail_.emplace_back();
-    t.seq = r.seq;
-    t.at = r.at;
-    t.command_name = r.command_name;
-    t.command = std::move(r.command);
+    keep(r, std::move(r.command));
     seq_ = r.seq;
   }
 }
 
+void Checkpointer::keep(const Record& r, std::string command) {
+  Record& t = tail_.emplace_back();
+  t.seq = r.seq;
+  t.at = r.at;
+  t.command_name = r.command_name;
+  t.command = std::move(command);
+  tail_bytes_ += t.command.size();
+}
+
 bool Checkpointer::snapshot_due() const {
   return snapshot_pending_ ||
-         (options_.every_records && tail_.size() >= options_.every_records) ||
+         (options_.every_records && tail_.size() >= options_.every_records &&
+          (!options_.by_count_at_least_image || tail_bytes_ >= image_.size())) ||
          (options_.every_ms && !tail_.empty() &&
           std::chrono::steady_clock::now() - last_snapshot_at_ >=
               std::chrono::milliseconds(options_.every_ms));
@@ -55,6 +58,7 @@ void Checkpointer::rebase(const Engine& engine, std::chrono::steady_clock::time_
   image_ = engine.save();
   base_seq_ = seq_;
   tail_.clear();
+  tail_bytes_ = 0;
   last_snapshot_at_ = t0;
   snapshot_pending_ = false;
 }
@@ -118,13 +122,7 @@ bool Checkpointer::resync(Journal& journal, Engine* engine, std::string* error,
   }
   // Keep what landed for a later rollback.
   RecoveryOptions o;
-  o.on_record = [&](const Record& r) {
-    Record& t = tail_.emplace_back();
-    t.seq = r.seq;
-    t.at = r.at;
-    t.command_name = r.command_name;
-    t.command = r.command;
-  };
+  o.on_record = [&](const Record& r) { keep(r, r.command); };
   if (!catch_up(journal, engine, seq_, o, rep, error)) return false;
   seq_ = rep->last_seq;
   return true;

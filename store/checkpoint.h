@@ -42,6 +42,11 @@ struct CheckpointOptions {
   std::uint64_t every_records = 100'000;  // 0: never by count
   std::int64_t every_ms = 5 * 60'000;     // 0: never by time
   bool write_snapshots = true;            // false: in-memory rollback base only
+  // By count, also wait until the commands kept since the last image weigh
+  // as much as that image: an image costs time in proportion to the state,
+  // so its cost per record stays bounded however large the state grows (a
+  // rollback then replays at most about an image's worth of commands).
+  bool by_count_at_least_image = false;
 };
 
 class Checkpointer {
@@ -104,7 +109,10 @@ class Checkpointer {
   std::string image_;            // Engine::save() at base_seq_
   std::uint64_t base_seq_ = 0;
   std::uint64_t seq_ = 0;
+  // Keeps a committed record's command (moved from `r` or copied) for rollback.
+  void keep(const Record& r, std::string command);
   std::vector<Record> tail_;     // committed since base_seq_ (command only)
+  std::size_t tail_bytes_ = 0;   // of the commands in tail_
   bool snapshot_pending_ = false;  // the base is newer than the stored snapshot
   std::chrono::steady_clock::time_point last_snapshot_at_;
   std::uint64_t snapshots_ = 0;

@@ -26,7 +26,8 @@ std::size_t pipeline_depth(const RuntimeOptions& o) {
 journal::CheckpointOptions rollback_options(const RuntimeOptions& o) {
   const bool snapshots_suffice = o.snapshot_every > 0 && o.snapshot_every <= 50'000;
   return journal::CheckpointOptions{
-      .every_records = snapshots_suffice ? std::uint64_t{0} : std::uint64_t{50'000}, .every_ms = 0, .write_snapshots = false};
+      .every_records = snapshots_suffice ? std::uint64_t{0} : std::uint64_t{50'000}, .every_ms = 0,
+      .write_snapshots = false, .by_count_at_least_image = true};
 }
 
 CommitPipeline::CommitPipeline(ShardState& s)

@@ -130,6 +130,37 @@ TEST_P(RecoveryTest, SnapshotsShortenReplayAndKeepKeys) {
   EXPECT_EQ(keys, d.seq / 5);  // also those before the snapshot
 }
 
+TEST_P(RecoveryTest, ByCountAtLeastImageWaitsUntilTheCommandsKeptWeighAsMuchAsTheImage) {
+  auto j = open_journal();
+  ASSERT_TRUE(j);
+  Engine live;
+  Driver d;
+  d.run(&live, *j, 600, nullptr);  // a state whose image outweighs 100 commands
+  const std::size_t image = live.save().size();
+  Checkpointer plain(CheckpointOptions{.every_records = 100, .every_ms = 0});
+  Checkpointer weighed(CheckpointOptions{.every_records = 100, .every_ms = 0,
+                                         .by_count_at_least_image = true});
+  plain.reset(live, d.seq);
+  weighed.reset(live, d.seq);
+  std::size_t kept = 0, records = 0;
+  while (weighed.snapshots_written() == 0 && records < 20'000) {
+    auto b = d.next_batch(&live, 10);
+    std::string error;
+    ASSERT_TRUE(j->append(b, &error)) << error;
+    for (const Record& r : b) kept += r.command.size();
+    records += b.size();
+    ASSERT_TRUE(plain.committed(b, live, *j, &error)) << error;
+    ASSERT_TRUE(weighed.committed(b, live, *j, &error)) << error;
+    if (weighed.snapshots_written() == 0) EXPECT_LT(kept, image + 1) << records;
+  }
+  // The plain one took an image every 100 records; the weighed one only once
+  // the commands kept reached the size of the image it started from.
+  EXPECT_EQ(weighed.snapshots_written(), 1u);
+  EXPECT_GE(kept, image);
+  EXPECT_GT(records, 100u);
+  EXPECT_GE(plain.snapshots_written(), records / 100 - 1);
+}
+
 TEST_P(RecoveryTest, RollbackAfterFailedAppendAndResyncAfterLostReply) {
   auto flaky = std::make_unique<FaultJournal>(open_journal());
   FaultJournal& j = *flaky;
