@@ -2,6 +2,7 @@
 #include "server/net/http_parse.h"
 
 #include <algorithm>
+#include <cstring>
 #include <iterator>
 
 #include "server/net/net.h"
@@ -9,17 +10,24 @@
 namespace qc::gw {
 
 void HeadScanner::feed(std::string_view bytes) {
-  for (char c : bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size() && state_ != kDone) {
+    if (state_ == kLine || state_ == kCr) {
+      // Inside a line only its end matters: the next LF (after a CR or bare)
+      // starts a line; a CR elsewhere continues the line.
+      const void* lf = std::memchr(bytes.data() + i, '\n', bytes.size() - i);
+      if (lf == nullptr) {
+        state_ = bytes.back() == '\r' ? kCr : kLine;
+        return;
+      }
+      i = static_cast<std::size_t>(static_cast<const char*>(lf) - bytes.data()) + 1;
+      state_ = kLineStart;
+      continue;
+    }
+    const char c = bytes[i++];
     switch (state_) {
       case kStart:
         if (c != '\r' && c != '\n') state_ = kLine;
-        break;
-      case kLine:
-        if (c == '\r') state_ = kCr;
-        else if (c == '\n') state_ = kLineStart;
-        break;
-      case kCr:
-        state_ = c == '\n' ? kLineStart : c == '\r' ? kCr : kLine;
         break;
       case kLineStart:
         if (c == '\r') {
@@ -36,10 +44,9 @@ void HeadScanner::feed(std::string_view bytes) {
       case kEndCr:
         state_ = c == '\n' ? kDone : kLine;
         break;
-      case kDone:
-        return;
+      default:
+        break;
     }
-    if (state_ == kDone) return;
   }
 }
 

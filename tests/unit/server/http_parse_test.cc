@@ -3,6 +3,8 @@
 // (400, connection closed), so no request can be smuggled after another.
 #include "server/net/http_parse.h"
 
+#include <random>
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -131,6 +133,45 @@ TEST(HttpWire, HeadScannerFindsObsFoldOnlyInTheHead) {
 // target that is not a path (absolute-form, asterisk-form, authority-form)
 // or a method that is not an HTTP method token this server knows (methods
 // are case-sensitive: "get" is not GET). 400, and nothing after it is read.
+// The scanner jumps from line end to line end; the model reads byte by byte
+// (RFC 9112's lines: LF ends a line, CRLF too; a head ends with an empty line).
+TEST(HttpWire, HeadScannerAgreesWithAByteByByteModelOnAnyChunking) {
+  struct Model {
+    enum { kStart, kLine, kCr, kLineStart, kEndCr, kDone } state = kStart;
+    bool fold = false;
+    void feed(char c) {
+      switch (state) {
+        case kStart: if (c != '\r' && c != '\n') state = kLine; break;
+        case kLine: if (c == '\r') state = kCr; else if (c == '\n') state = kLineStart; break;
+        case kCr: state = c == '\n' ? kLineStart : c == '\r' ? kCr : kLine; break;
+        case kLineStart:
+          if (c == '\r') state = kEndCr;
+          else if (c == '\n') state = kDone;
+          else { fold = fold || c == ' ' || c == '\t'; state = kLine; }
+          break;
+        case kEndCr: state = c == '\n' ? kDone : kLine; break;
+        case kDone: break;
+      }
+    }
+  };
+  std::mt19937 rng(14);
+  const std::string alphabet = "\r\n\r\n \tab:";
+  for (int round = 0; round < 20000; ++round) {
+    std::string bytes(rng() % 40, ' ');
+    for (char& c : bytes) c = alphabet[rng() % alphabet.size()];
+    Model m;
+    HeadScanner s;
+    for (std::size_t at = 0; at < bytes.size();) {
+      const std::size_t n = std::min<std::size_t>(bytes.size() - at, 1 + rng() % 8);
+      s.feed(std::string_view(bytes).substr(at, n));
+      for (std::size_t i = at; i < at + n; ++i) m.feed(bytes[i]);
+      at += n;
+      ASSERT_EQ(s.done(), m.state == Model::kDone) << testing::PrintToString(bytes) << " at " << at;
+      ASSERT_EQ(s.obs_fold(), m.fold) << testing::PrintToString(bytes) << " at " << at;
+    }
+  }
+}
+
 TEST(HttpWire, RequestLineOdditiesAreRefusedAndNothingAfterItIsRead) {
   const char* lines[] = {
       "GET http://x/metrics HTTP/1.1", "GET https://x/healthz HTTP/1.1", "OPTIONS * HTTP/1.1",
