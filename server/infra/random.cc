@@ -4,23 +4,43 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 
 #include "server/infra/sha256.h"
 
 namespace qc::gw {
 
-std::string random_token() {
-  char buf[16];
+namespace {
+
+void fill(char* buf, std::size_t size) {
   std::size_t got = 0;
-  while (got < sizeof buf) {
-    ssize_t n = getrandom(buf + got, sizeof buf - got, 0);
+  while (got < size) {
+    ssize_t n = getrandom(buf + got, size - got, 0);
     if (n < 0) {
       if (errno == EINTR) continue;
       std::abort();
     }
     got += static_cast<std::size_t>(n);
   }
-  return to_hex(std::string_view(buf, sizeof buf));
+}
+
+}  // namespace
+
+std::string random_token() {
+  // The kernel's bytes, 32 tokens' worth per getrandom(2) call, each byte
+  // handed out once and wiped as it is.
+  constexpr std::size_t kToken = 16, kPool = 32 * kToken;
+  thread_local char pool[kPool];
+  thread_local std::size_t used = kPool;
+  if (used == kPool) {
+    fill(pool, kPool);
+    used = 0;
+  }
+  char* bytes = pool + used;
+  used += kToken;
+  std::string token = to_hex(std::string_view(bytes, kToken));
+  std::memset(bytes, 0, kToken);
+  return token;
 }
 
 bool is_token_shaped(std::string_view s) {

@@ -1,4 +1,5 @@
-// Secrets from the kernel's CSPRNG (getrandom(2)): patient tokens.
+// Secrets from the kernel's CSPRNG (getrandom(2), a pool of them per
+// thread): patient tokens.
 //
 // Thread-safe. Aborts the process if the kernel cannot give randomness
 // (never happens on Linux >= 3.17 once the pool is initialized).

@@ -38,12 +38,23 @@ KeyStore::KeyStore(const std::vector<KeyEntry>& entries) {
 Principal KeyStore::authenticate(std::string_view secret) const {
   Principal p;
   if (secret.empty() || secret.size() > 256) return p;
-  auto it = by_hash_.find(sha256_hex(secret));
-  if (it != by_hash_.end()) {
-    p.role = it->second.role;
-    p.id = it->second.id;
-    p.departments = it->second.departments;
-    p.sessions = it->second.sessions;
+  const KeyEntry* key = nullptr;
+  {
+    std::lock_guard lock(seen_mu_);
+    if (auto s = seen_.find(std::string(secret)); s != seen_.end()) key = s->second;
+  }
+  if (key == nullptr) {
+    if (auto it = by_hash_.find(sha256_hex(secret)); it != by_hash_.end()) {
+      key = &it->second;
+      std::lock_guard lock(seen_mu_);
+      seen_.emplace(std::string(secret), key);
+    }
+  }
+  if (key != nullptr) {
+    p.role = key->role;
+    p.id = key->id;
+    p.departments = key->departments;
+    p.sessions = key->sessions;
     return p;
   }
   if (is_token_shaped(secret)) {

@@ -12,9 +12,11 @@
 //   thread by Authorizer (server/runtime/authorizer.h), which every command
 //   and read asks.
 //
-// Thread-safety: a KeyStore is immutable after construction; share it.
+// Thread-safety: a KeyStore's keys are fixed at construction; share it (its
+// cache of staff secrets already seen has its own lock).
 #pragma once
 
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -49,6 +51,11 @@ class KeyStore {
 
  private:
   std::unordered_map<std::string, KeyEntry> by_hash_;
+  // Secrets that matched a key, so that a staff request costs a lookup, not
+  // a SHA-256 (every configured key has one secret: at most size() entries;
+  // a secret that matches nothing is never kept).
+  mutable std::mutex seen_mu_;
+  mutable std::unordered_map<std::string, const KeyEntry*> seen_;
 };
 
 // What is asked.

@@ -43,6 +43,21 @@ TEST(KeyStore, AuthenticatesByHashOnly) {
   EXPECT_EQ(k.authenticate("0123456789ABCDEF0123456789ABCDEF").role, Role::kNone);
 }
 
+TEST(KeyStore, ASecretSeenBeforeAuthenticatesAsTheFirstTime) {
+  KeyStore k = store();
+  for (int round = 0; round < 3; ++round) {  // the first time by hash, then remembered
+    Principal nurse = k.authenticate("nurse-neuro");
+    EXPECT_EQ(nurse.role, Role::kNurse);
+    EXPECT_EQ(nurse.id, "n17");
+    EXPECT_EQ(nurse.departments, std::vector<std::string>{"neuro"});
+    EXPECT_EQ(k.authenticate("nurse-one-session").sessions, std::vector<std::string>{"s-cardio-1"});
+    EXPECT_EQ(k.authenticate("wrong").role, Role::kNone);
+    EXPECT_EQ(k.authenticate("nurse-neuro ").role, Role::kNone);  // not a prefix match
+    EXPECT_EQ(k.authenticate("nurse-neur").role, Role::kNone);
+    EXPECT_EQ(k.authenticate("0123456789abcdef0123456789abcdef").role, Role::kPatient);
+  }
+}
+
 TEST(Authorize, RolesAndScopes) {
   KeyStore k = store();
   Principal admin = k.authenticate("admin-secret"), nurse = k.authenticate("nurse-neuro"),

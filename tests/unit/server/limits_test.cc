@@ -1,4 +1,6 @@
 // Rate limits, connection caps, idempotency keys, the outbox (conflation).
+#include <set>
+#include <thread>
 #include <gtest/gtest.h>
 
 #include <string>
@@ -245,6 +247,21 @@ TEST(Random, TokensAre128BitHex) {
   EXPECT_EQ(a.size(), 32u);
   EXPECT_NE(a, b);
   EXPECT_FALSE(is_token_shaped("xyz"));
+}
+
+TEST(Random, TokensStayDistinctAcrossManyPoolRefillsAndThreads) {
+  // Tokens come from a per-thread pool of kernel bytes refilled every 32:
+  // no byte is handed out twice, in one thread or across threads.
+  std::vector<std::string> a, b;
+  std::thread other([&] {
+    for (int i = 0; i < 2000; ++i) b.push_back(random_token());
+  });
+  for (int i = 0; i < 2000; ++i) a.push_back(random_token());
+  other.join();
+  std::set<std::string> all(a.begin(), a.end());
+  all.insert(b.begin(), b.end());
+  EXPECT_EQ(all.size(), 4000u);
+  for (const std::string& t : all) ASSERT_TRUE(is_token_shaped(t)) << t;
 }
 
 }  // namespace
