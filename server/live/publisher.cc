@@ -11,7 +11,10 @@ void Changes::add(const std::vector<Event>& events) {
   for (const Event& ev : events) {
     if (ev.session_id.empty()) continue;
     sessions.insert(ev.session_id);
-    if (!ev.ticket_id.empty()) tickets.insert(ev.ticket_id);
+    if (!ev.ticket_id.empty()) {
+      auto at = std::lower_bound(tickets.begin(), tickets.end(), ev.ticket_id);
+      if (at == tickets.end() || *at != ev.ticket_id) tickets.insert(at, ev.ticket_id);
+    }
     switch (ev.type) {
       case EventType::kSessionPaused:
       case EventType::kSessionResumed:
@@ -23,6 +26,10 @@ void Changes::add(const std::vector<Event>& events) {
         break;
     }
   }
+}
+
+bool Changes::names_ticket(const std::string& id) const {
+  return std::binary_search(tickets.begin(), tickets.end(), id);
 }
 
 namespace {
@@ -97,10 +104,10 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
     if (changes.statuses.count(sid) != 0) {
       engine.patient_views(sid, now, &pvs);
       for (const PatientView& pv : pvs)
-        if (changes.tickets.count(pv.ticket_id) == 0) render_own(hub, pv, now, t, out);
+        if (!changes.names_ticket(pv.ticket_id)) render_own(hub, pv, now, t, out);
     } else if (const auto* booked = hub.booked_own_tickets(sid)) {
       for (const std::string& id : *booked)
-        if (changes.tickets.count(id) == 0) render_own(engine, hub, id, now, t, out);
+        if (!changes.names_ticket(id)) render_own(engine, hub, id, now, t, out);
     }
   }
   for (const std::string& id : changes.tickets) render_own(engine, hub, id, now, t, out);

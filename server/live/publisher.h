@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <algorithm>
 #include <set>
 #include <string>
 #include <vector>
@@ -23,11 +24,14 @@ namespace qc::gw {
 // What one group changed.
 struct Changes {
   std::set<std::string> sessions;  // sessions named by an event
-  std::set<std::string> tickets;   // tickets (and holds) named by an event
+  // Tickets (and holds) named by an event: sorted, unique (a group names a
+  // few dozen, mostly new: a vector, not a node per ticket).
+  std::vector<std::string> tickets;
   std::set<std::string> statuses;  // sessions paused, resumed, suspended or closed
   // Areas whose display changed by time alone (Engine::display_areas_changed).
   std::set<std::string> areas;
   void add(const std::vector<Event>& events);
+  bool names_ticket(const std::string& id) const;
   bool empty() const { return sessions.empty() && areas.empty(); }
   void clear() {
     sessions.clear();
