@@ -357,7 +357,8 @@ double disk_sync_ms(const std::string& dir) {
   return ms[ms.size() / 2];
 }
 
-double process_cpu(pid_t pid) {
+// user (`kernel` false) or kernel CPU seconds of a process so far (from /proc).
+double process_cpu_part(pid_t pid, bool kernel) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
   std::string stat((std::istreambuf_iterator<char>(in)), {});
   const auto close = stat.rfind(')');
@@ -366,9 +367,11 @@ double process_cpu(pid_t pid) {
   std::string field;
   double ticks = 0;
   for (int i = 3; i <= 15 && rest >> field; ++i)
-    if (i == 14 || i == 15) ticks += std::stod(field);
+    if (i == (kernel ? 15 : 14)) ticks += std::stod(field);
   return ticks / double(sysconf(_SC_CLK_TCK));
 }
+
+double process_cpu(pid_t pid) { return process_cpu_part(pid, false) + process_cpu_part(pid, true); }
 
 // The e2e clients in ONE thread: `n` keep-alive connections, each with one
 // request outstanding at a time (closed loop, as many concurrent clients as
@@ -594,6 +597,7 @@ int e2e_bench(const Args& a) {
   phase = 1;
   const auto t0 = Clock::now();
   const double cpu0 = process_cpu(server.pid());
+  const double user0 = process_cpu_part(server.pid(), false);
   const pid_t redis_pid = store.redis ? store.redis->pid() : -1;
   const double redis0 = redis_pid > 0 ? process_cpu(redis_pid) : 0;
   const double self0 = process_cpu(getpid());
@@ -601,6 +605,7 @@ int e2e_bench(const Args& a) {
   phase = 2;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   const double server_cpu = process_cpu(server.pid()) - cpu0;
+  const double server_user = process_cpu_part(server.pid(), false) - user0;
   const double redis_cpu = redis_pid > 0 ? process_cpu(redis_pid) - redis0 : 0;
   const double self_cpu = process_cpu(getpid()) - self0;
   for (auto& t : threads) t.join();
@@ -630,7 +635,8 @@ int e2e_bench(const Args& a) {
   }
   std::printf("e2e store=%s clients=%d seconds=%.1f server_cpu=%d waiting=%d %s: %.0f acknowledged commands/s "
               "(HTTP, fsync'ed group commits), ack latency p50 %.2f ms p99 %.2f ms "
-              "p99.9 %.2f ms, %llu non-2xx; queuecastd CPU %.1f us per acknowledged command; "
+              "p99.9 %.2f ms, %llu non-2xx; queuecastd CPU %.1f us per acknowledged command "
+              "(user %.1f us + kernel %.1f us); "
               "whole run: %.1f commands per group commit, append() %.2f ms per commit; "
               "CPU per command: redis-server %.1f us, clients (%s) %.1f us; "
               "disk: 12 KiB append + fdatasync %.2f ms (median of 200, before the run)\n",
@@ -638,6 +644,8 @@ int e2e_bench(const Args& a) {
               double(all.size()) / secs,
               pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail,
               server_cpu * 1e6 / std::max<double>(1, double(all.size())),
+              server_user * 1e6 / std::max<double>(1, double(all.size())),
+              (server_cpu - server_user) * 1e6 / std::max<double>(1, double(all.size())),
               records / std::max(1.0, commits), commit_seconds * 1e3 / std::max(1.0, commits),
               redis_cpu * 1e6 / std::max<double>(1, double(all.size())),
               a.epoll ? "epoll, one thread" : "a thread each",
