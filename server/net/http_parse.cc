@@ -76,6 +76,52 @@ int read_error_status(beast::error_code ec, std::string* message) {
   return 400;
 }
 
+namespace {
+
+// The fields the server reads, found in one pass over the request's fields
+// (instead of a lookup per name).
+struct Fields {
+  // Fields that name one value: twice, the server would read the first and
+  // a proxy or log might read the other (two credentials, two origins).
+  enum Single { kAuthorization, kOrigin, kContentType, kIdempotencyKey, kRealIp, kWsKey, kWsVersion, kSingles };
+  static constexpr std::string_view kSingleNames[kSingles] = {
+      "Authorization", "Origin", "Content-Type", "Idempotency-Key", "X-Real-IP",
+      "Sec-WebSocket-Key", "Sec-WebSocket-Version"};
+  std::size_t count[kSingles] = {};
+  std::string_view value[kSingles];
+  std::size_t transfer_encoding = 0, content_length = 0, host = 0;
+  std::string_view transfer_encoding_value, content_length_value, host_value, accept;
+
+  explicit Fields(const http::request<http::string_body>& req) {
+    for (const auto& f : req) {
+      const std::string_view v(f.value().data(), f.value().size());
+      switch (f.name()) {
+        case http::field::transfer_encoding: ++transfer_encoding, transfer_encoding_value = v; break;
+        case http::field::content_length: ++content_length, content_length_value = v; break;
+        case http::field::host: if (host++ == 0) host_value = v; break;
+        case http::field::accept: if (accept.empty()) accept = v; break;
+        case http::field::authorization: see(kAuthorization, v); break;
+        case http::field::origin: see(kOrigin, v); break;
+        case http::field::content_type: see(kContentType, v); break;
+        case http::field::sec_websocket_key: see(kWsKey, v); break;
+        case http::field::sec_websocket_version: see(kWsVersion, v); break;
+        case http::field::unknown: {
+          const auto n = f.name_string();
+          if (beast::iequals(n, "Idempotency-Key")) see(kIdempotencyKey, v);
+          else if (beast::iequals(n, "X-Real-IP")) see(kRealIp, v);
+          break;
+        }
+        default: break;
+      }
+    }
+  }
+  void see(Single s, std::string_view v) {
+    if (count[s]++ == 0) value[s] = v;
+  }
+};
+
+}  // namespace
+
 std::string framing_error(const http::request<http::string_body>& req, const HeadScanner& head) {
   if (head.obs_fold()) return "malformed request: obs-fold (a field line starting with whitespace)";
   // The request line: a path (origin-form; not "http://host/path", "*" or
@@ -90,45 +136,40 @@ std::string framing_error(const http::request<http::string_body>& req, const Hea
   if (std::find(std::begin(kMethods), std::end(kMethods),
                 std::string_view(method.data(), method.size())) == std::end(kMethods))
     return "malformed request: unknown method";
-  const std::size_t te = req.count(http::field::transfer_encoding);
-  const std::size_t cl = req.count(http::field::content_length);
-  if (te > 0) {
-    if (te > 1) return "malformed request: more than one Transfer-Encoding field";
-    if (!beast::iequals(req[http::field::transfer_encoding], "chunked"))
+  const Fields f(req);
+  if (f.transfer_encoding > 0) {
+    if (f.transfer_encoding > 1) return "malformed request: more than one Transfer-Encoding field";
+    if (!beast::iequals(f.transfer_encoding_value, "chunked"))
       return "malformed request: the only Transfer-Encoding accepted is \"chunked\"";
-    if (cl > 0) return "malformed request: both Transfer-Encoding and Content-Length";
+    if (f.content_length > 0) return "malformed request: both Transfer-Encoding and Content-Length";
     if (req.version() < 11) return "malformed request: Transfer-Encoding in an HTTP/1.0 request";
   }
-  if (cl > 1) return "malformed request: more than one Content-Length field";
-  if (cl == 1) {
-    const auto v = req[http::field::content_length];
+  if (f.content_length > 1) return "malformed request: more than one Content-Length field";
+  if (f.content_length == 1) {
+    const std::string_view v = f.content_length_value;
     if (v.empty() || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }))
       return "malformed request: Content-Length must be one decimal number";
   }
-  if (req.version() >= 11 && req.count(http::field::host) != 1)
+  if (req.version() >= 11 && f.host != 1)
     return "malformed request: an HTTP/1.1 request needs exactly one Host field";
-  // Fields that name one value: twice, the server would read the first and
-  // a proxy or log might read the other (two credentials, two origins).
-  static constexpr std::string_view kSingle[] = {"Authorization", "Origin", "Content-Type",
-                                                 "Idempotency-Key", "X-Real-IP", "Sec-WebSocket-Key",
-                                                 "Sec-WebSocket-Version"};
-  for (std::string_view name : kSingle)
-    if (req.count(beast::string_view(name.data(), name.size())) > 1)
-      return "malformed request: more than one " + std::string(name) + " field";
+  for (int i = 0; i < Fields::kSingles; ++i)
+    if (f.count[i] > 1)
+      return "malformed request: more than one " + std::string(Fields::kSingleNames[i]) + " field";
   return {};
 }
 
 HttpRequest to_http_request(http::request<http::string_body>& req, std::string_view client) {
+  const Fields f(req);
   HttpRequest hr;
   hr.method = std::string(req.method_string());
   hr.target = std::string(req.target());
   hr.body = std::move(req.body());
-  hr.content_type = std::string(req[http::field::content_type]);
-  hr.accept = std::string(req[http::field::accept]);
-  hr.authorization = std::string(req[http::field::authorization]);
-  hr.idempotency_key = std::string(req["Idempotency-Key"]);
-  hr.origin = std::string(req[http::field::origin]);
-  hr.host = std::string(req[http::field::host]);
+  hr.content_type = f.value[Fields::kContentType];
+  hr.accept = f.accept;
+  hr.authorization = f.value[Fields::kAuthorization];
+  hr.idempotency_key = f.value[Fields::kIdempotencyKey];
+  hr.origin = f.value[Fields::kOrigin];
+  hr.host = f.host_value;
   hr.client = std::string(client);
   return hr;
 }

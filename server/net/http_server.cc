@@ -322,8 +322,23 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       }
       return read();
     }
+    // Most answers fit the socket's buffer: written now, without an
+    // asynchronous operation (and its completion handler); the rest, if
+    // any, goes out asynchronously.
+    beast::error_code ec;
+    std::size_t sent = 0;
+    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+    if (!ec) sent = socket_.write_some(asio::buffer(out_), ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+      fail(ec, "http write");
+      return close();
+    }
+    if (sent == out_.size()) {
+      out_.clear();
+      return flush();  // reads on, or closes
+    }
     writing_ = true;
-    sending_.swap(out_);
+    sending_.assign(out_, sent);
     out_.clear();
     write_since_ = Steady::now();
     asio::async_write(socket_, asio::buffer(sending_),
@@ -376,6 +391,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     closing_ = true;
     beast::error_code ec;
     timer_.cancel(ec);
+    socket_.non_blocking(false, ec);  // as the WebSocket session expects it
     start_websocket(shared_, beast::tcp_stream(std::move(socket_)), std::move(*upgrade_),
                     std::move(slot_));
   }
