@@ -16,6 +16,10 @@
 //        per flush): the same frame published on every channel listed; a
 //        subscriber gets one copy per listed channel it follows, all in one
 //        send() (the copies are pre-built once per publish).
+//   POST /v1/commands (HTTP/1.1 keep-alive, Content-Length body) -> "200 OK"
+//        with a fixed 256-byte body, answers of one read written with one
+//        send(): the floor of a request/response pair (journal_bench e2e
+//        --floor), with nothing done per request but finding its end.
 // The body carries the publisher's timestamp, so each delivery's latency is
 // measured by the subscriber.
 //
@@ -252,6 +256,16 @@ class Floor {
           publish_many(split_channels(ch), std::string_view(c.in.data() + end + 4, len));
         c.in.erase(0, end + 4 + len);
         out += "HTTP/1.1 204 No Content\r\n\r\n";
+        continue;
+      }
+      if (head.starts_with("POST /v1/commands ")) {
+        std::size_t len = std::strtoul(std::string(header(head, "Content-Length")).c_str(), nullptr, 10);
+        if (c.in.size() < end + 4 + len) break;  // body not complete yet
+        c.in.erase(0, end + 4 + len);
+        static const std::string answer =
+            "HTTP/1.1 200 OK\r\nServer: floor\r\nContent-Type: application/x-protobuf\r\n"
+            "Content-Length: 256\r\n\r\n" + std::string(256, 'x');
+        out += answer;
         continue;
       }
       close_fd(fd);  // anything else: not part of the benchmark protocol

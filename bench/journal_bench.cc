@@ -4,6 +4,7 @@
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
 //                          [--batch 32]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
+//   journal_bench e2e --floor PATH_TO_floor_sender [--clients 64] [--seconds 5] [--proto]
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
 //                     [--snapshot-every N] [--commit-depth N] [--waiting 200]
 //
@@ -26,6 +27,11 @@
 // redis-server and the clients. --commit-depth N sets queuecastd's
 // `commit_depth` (commits in flight per shard) and --snapshot-every its
 // `snapshot_every` (default: queuecastd's own).
+//
+// e2e --floor: the same clients and requests against bench/floor_sender,
+// which answers each POST /v1/commands with a fixed 256-byte body and does
+// nothing else: what the kernel alone costs per request/response pair here
+// (its CPU per request, user and kernel), the floor of queuecastd's.
 //
 // "sqlite" uses a fresh file under $TMPDIR; "redis" starts a private
 // redis-server (appendonly yes, appendfsync always) on a free port.
@@ -87,6 +93,7 @@ struct Args {
   int commit_depth = 0;  // 0: queuecastd's own
   int waiting = 200;  // e2e: the queue each client's session settles at (0: grows)
   std::size_t batch = 32;  // recovery: records per append (a group commit's size)
+  std::string floor;  // e2e: the request/response floor (floor_sender) instead of queuecastd
 };
 
 // The e2e mix: a client registers a walk-in 7 times in 10 while fewer than
@@ -495,6 +502,59 @@ ClientBodies client_bodies(const std::string& sid, bool proto) {
   return b;
 }
 
+// The request/response floor: floor_sender answering the e2e clients'
+// requests (one epoll thread of clients, as e2e --epoll).
+int floor_bench(const Args& a) {
+  qc::test::Daemon server(a.floor, {"--port", "0", "--max-seconds", std::to_string(int(a.seconds) + 30)},
+                          "/dev/null");
+  if (!server.start()) {
+    std::fprintf(stderr, "%s did not start\n", a.floor.c_str());
+    return 1;
+  }
+  std::vector<std::string> walks, calls;
+  for (int c = 0; c < a.clients; ++c) {
+    ClientBodies b = client_bodies("b" + std::to_string(c), a.proto);
+    walks.push_back(std::move(b.walk));
+    calls.push_back(std::move(b.call));
+  }
+  const std::string type =
+      a.proto ? "Content-Type: application/x-protobuf\r\nAccept: application/x-protobuf\r\n"
+              : "Content-Type: application/json\r\n";
+  std::atomic<int> phase{0};
+  std::vector<std::vector<double>> lat(std::size_t(a.clients));
+  std::vector<std::uint64_t> failed(std::size_t(a.clients));
+  std::thread clients([&] {
+    epoll_clients(server.port(), a.clients, walks, calls, "Authorization: Bearer crash-nurse\r\n", type,
+                  a.waiting, phase, lat, failed);
+  });
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  phase = 1;
+  const auto t0 = Clock::now();
+  const double cpu0 = process_cpu(server.pid()), user0 = process_cpu_part(server.pid(), false);
+  const double self0 = process_cpu(getpid());
+  std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
+  phase = 2;
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  const double cpu = process_cpu(server.pid()) - cpu0, user = process_cpu_part(server.pid(), false) - user0;
+  const double self_cpu = process_cpu(getpid()) - self0;
+  clients.join();
+  server.kill9();
+  std::vector<double> all;
+  std::uint64_t nfail = 0;
+  for (int c = 0; c < a.clients; ++c) {
+    all.insert(all.end(), lat[std::size_t(c)].begin(), lat[std::size_t(c)].end());
+    nfail += failed[std::size_t(c)];
+  }
+  const double n = std::max<double>(1, double(all.size()));
+  std::printf("e2e floor clients=%d seconds=%.1f %s: %.0f answered requests/s, latency p50 %.2f ms "
+              "p99 %.2f ms, %llu non-2xx; floor CPU %.1f us per request (user %.1f us + kernel %.1f us); "
+              "clients (epoll, one thread) %.1f us\n",
+              a.clients, secs, a.proto ? "protobuf" : "JSON", double(all.size()) / secs, pct(all, 50),
+              pct(all, 99), (unsigned long long)nfail, cpu * 1e6 / n, user * 1e6 / n, (cpu - user) * 1e6 / n,
+              self_cpu * 1e6 / n);
+  return 0;
+}
+
 // End to end: `clients` threads, each with its own keep-alive connection and
 // its own session, POST /v1/commands (70% walk-ins, 30% call-next) to a real
 // queuecastd, one at a time (closed loop); a 2xx answer is an acknowledged,
@@ -677,6 +737,7 @@ int main(int argc, char** argv) {
     else if (k == "--snapshot-every") a.snapshot_every = std::stoull(v), a.snapshot_every_set = true;
     else if (k == "--commit-depth") a.commit_depth = std::stoi(v);
     else if (k == "--queuecastd") a.queuecastd = v;
+    else if (k == "--floor") a.floor = v;
     else if (k == "--server-cpu") a.server_cpu = std::stoi(v);
     else if (k == "--io-threads") a.io_threads = std::stoi(v);
     else if (k == "--shards") a.shards = std::stoi(v);
@@ -689,6 +750,7 @@ int main(int argc, char** argv) {
   }
   if (a.mode == "commit") return commit_bench(a);
   if (a.mode == "recovery") return recovery_bench(a);
+  if (a.mode == "e2e" && !a.floor.empty()) return floor_bench(a);
   if (a.mode == "e2e" && !a.queuecastd.empty()) return e2e_bench(a);
   std::fprintf(stderr,
                "usage: journal_bench commit --store sqlite|redis|URL [--clients 64] [--seconds 5]\n"
