@@ -12,8 +12,8 @@ void Changes::add(const std::vector<Event>& events) {
     if (ev.session_id.empty()) continue;
     sessions.insert(ev.session_id);
     if (!ev.ticket_id.empty()) {
-      auto at = std::lower_bound(tickets.begin(), tickets.end(), ev.ticket_id);
-      if (at == tickets.end() || *at != ev.ticket_id) tickets.insert(at, ev.ticket_id);
+      tickets_.push_back(ev.ticket_id);
+      sorted_ = false;
     }
     switch (ev.type) {
       case EventType::kSessionPaused:
@@ -28,8 +28,18 @@ void Changes::add(const std::vector<Event>& events) {
   }
 }
 
+const std::vector<std::string>& Changes::tickets() const {
+  if (!sorted_) {
+    std::sort(tickets_.begin(), tickets_.end());
+    tickets_.erase(std::unique(tickets_.begin(), tickets_.end()), tickets_.end());
+    sorted_ = true;
+  }
+  return tickets_;
+}
+
 bool Changes::names_ticket(const std::string& id) const {
-  return std::binary_search(tickets.begin(), tickets.end(), id);
+  const auto& t = tickets();
+  return std::binary_search(t.begin(), t.end(), id);
 }
 
 namespace {
@@ -110,7 +120,7 @@ void render_views(const Engine& engine, const Hub& hub, const Changes& changes, 
         if (!changes.names_ticket(id)) render_own(engine, hub, id, now, t, out);
     }
   }
-  for (const std::string& id : changes.tickets) render_own(engine, hub, id, now, t, out);
+  for (const std::string& id : changes.tickets()) render_own(engine, hub, id, now, t, out);
   for (const std::string& area : areas) {
     const Topic dt = display_topic(area);
     if (hub.has_any(dt)) render(hub, dt, engine.display_view(area, now), now, t, out);

@@ -24,9 +24,10 @@ namespace qc::gw {
 // What one group changed.
 struct Changes {
   std::set<std::string> sessions;  // sessions named by an event
-  // Tickets (and holds) named by an event: sorted, unique (a group names a
-  // few dozen, mostly new: a vector, not a node per ticket).
-  std::vector<std::string> tickets;
+  // Tickets (and holds) named by an event: a group names a few dozen, mostly
+  // new (a vector, not a node per ticket), sorted and made unique when first
+  // read.
+  const std::vector<std::string>& tickets() const;
   std::set<std::string> statuses;  // sessions paused, resumed, suspended or closed
   // Areas whose display changed by time alone (Engine::display_areas_changed).
   std::set<std::string> areas;
@@ -35,10 +36,15 @@ struct Changes {
   bool empty() const { return sessions.empty() && areas.empty(); }
   void clear() {
     sessions.clear();
-    tickets.clear();
+    tickets_.clear();
+    sorted_ = true;
     statuses.clear();
     areas.clear();
   }
+
+ private:
+  mutable std::vector<std::string> tickets_;
+  mutable bool sorted_ = true;
 };
 
 struct Publication {
