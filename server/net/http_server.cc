@@ -8,6 +8,7 @@
 #include <chrono>
 #include <optional>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "server/infra/batch.h"
@@ -143,6 +144,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     shared_.http_inflight.fetch_sub(1);
     if (number < first_ || number - first_ >= queue_.size()) return;  // closed meanwhile
     Pending& p = queue_[number - first_];
+    body_bytes_ -= std::exchange(p.body_bytes, 0);
     p.response = std::move(r);
     p.ready = true;
     flush();
@@ -150,7 +152,10 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   auto executor() { return socket_.get_executor(); }
 
  private:
-  // Requests read and not yet answered on one connection, at most.
+  // Requests read and not yet answered on one connection, at most; and no
+  // new one while those hold a whole body limit's worth of bodies (a
+  // connection holds about what one request may hold, as without
+  // pipelining).
   static constexpr std::size_t kMaxInFlight = 64;
   // The buffer's first size; it doubles while a read would find less than
   // a quarter of it free (bounded: the parser refuses a head over 16 KiB and
@@ -160,11 +165,17 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   struct Pending {
     HttpResponse response;
     Steady::time_point started;
+    std::size_t body_bytes = 0;  // of the request, while it is in flight
     unsigned version = 11;
     bool keep_alive = true;
     bool head = false;
     bool ready = false;
   };
+
+  bool full() const {
+    return queue_.size() >= kMaxInFlight ||
+           (!queue_.empty() && body_bytes_ >= shared_.limits.http_body_bytes);
+  }
 
   std::chrono::milliseconds read_timeout() const {
     const auto& l = shared_.limits;
@@ -172,7 +183,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   }
 
   void read() {
-    if (reading_ || closing_ || close_after_ || queue_.size() >= kMaxInFlight) return;
+    if (reading_ || closing_ || close_after_ || full()) return;
     // Used bytes go; the rest moves to the front when it is most of the buffer.
     if (begin_ == end_) {
       begin_ = end_ = 0;
@@ -209,15 +220,20 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   // Every whole request in the buffer, to the handler.
   void parse() {
+    // flush() may run inside (an answer ready at once): it must not parse.
+    parsing_ = true;
     bool pass = false;
-    while (!close_after_ && !upgrade_ && queue_.size() < kMaxInFlight && begin_ < end_) {
+    while (!closing_ && !close_after_ && !upgrade_ && !full() && begin_ < end_) {
       std::size_t used = 0;
       const auto step =
           reader_.next(std::string_view(in_.data() + begin_, end_ - begin_), &used);
       begin_ += used;
       if (step == RequestReader::Step::kNeedMore) break;
       if (step == RequestReader::Step::kError) {
-        if (reader_.status() == 0) return close();  // not a request: no answer
+        if (reader_.status() == 0) {  // not a request: no answer
+          parsing_ = false;
+          return close();
+        }
         refuse(reader_.status(), reader_.error());
         break;
       }
@@ -230,6 +246,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     // Bytes past a request after which the connection closes are not read.
     if (close_after_ || upgrade_) begin_ = end_;
+    parsing_ = false;
   }
 
   // The address the per-address limits count (client_address.h).
@@ -273,6 +290,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     }
     std::string client = client_of(req);
     HttpRequest hr = to_http_request(req, client);
+    p.body_bytes = hr.body.size();
+    body_bytes_ += p.body_bytes;
     shared_.http_inflight.fetch_add(1);
     shared_.handler.handle(std::move(hr), [self = shared_from_this(), number](HttpResponse r) {
       self->replies_.push(self, number, std::move(r));
@@ -320,6 +339,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
         read_since_ = Steady::now();
         if (read_since_ + read_timeout() < timer_at_) arm_timer(read_since_ + read_timeout());
       }
+      // Requests already read wait in the buffer while the connection is
+      // full: taken now that answers went out, before the socket is read.
+      if (begin_ < end_ && !full() && !parsing_) parse();
       return read();
     }
     // Most answers fit the socket's buffer: written now, without an
@@ -443,6 +465,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   std::size_t begin_ = 0, end_ = 0;
   std::deque<Pending> queue_;  // requests awaiting their answer, in order
   std::uint64_t first_ = 0;    // the number of queue_.front()
+  std::size_t body_bytes_ = 0;  // of the requests in flight
   std::string out_;            // answers formatted, not yet written
   std::string sending_;        // the write in flight
   std::optional<http::request<http::string_body>> upgrade_;
@@ -450,6 +473,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Steady::time_point write_since_{};
   Steady::time_point timer_at_{};
   bool first_request_ = true;
+  bool parsing_ = false;
   bool reading_ = false;
   bool writing_ = false;
   bool close_after_ = false;  // after the answers owed

@@ -147,6 +147,38 @@ TEST(HttpEdges, PipelinedRequestsAreAnsweredInTheirOrder) {
       << wire;
 }
 
+TEST(HttpEdges, ManyPipelinedRequestsBeyondTheInFlightCapAreAllAnsweredInOrder) {
+  qc::test::Daemon d;
+  // 300 requests in one write, more than a connection keeps in flight (64):
+  // reading pauses and resumes; every one is answered, in order.
+  std::string bytes;
+  for (int i = 0; i < 150; ++i) bytes += kDefineChannel + kHealthz;
+  bytes += "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
+  std::string wire = raw_exchange(d.port(), bytes);
+  const std::vector<int> s = statuses(wire);
+  ASSERT_EQ(s.size(), 301u) << wire.substr(0, 2000);
+  const std::vector<std::string> types = content_types(wire);
+  ASSERT_EQ(types.size(), 301u);
+  for (std::size_t i = 0; i < 300; ++i)
+    ASSERT_EQ(types[i], i % 2 == 0 ? "application/json" : "text/plain") << i;
+  EXPECT_EQ(s[0], 200);
+  EXPECT_EQ(s[2], 409);  // the same channel again
+  EXPECT_EQ(s[300], 200);
+}
+
+TEST(HttpEdges, PipelinedRequestsAlreadyReadAreAnsweredWithoutMoreBytes) {
+  qc::test::Daemon d;
+  // 100 small requests arrive in one read: the first 64 go in flight, the
+  // rest wait in the connection's buffer and are taken as answers go out,
+  // although the client sends nothing more.
+  std::string bytes;
+  for (int i = 0; i < 100; ++i) bytes += "GET /healthz HTTP/1.1\r\nHost: a\r\n\r\n";
+  bytes += "GET /healthz HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n";
+  ASSERT_LT(bytes.size(), 4096u);
+  std::string wire = raw_exchange(d.port(), bytes);
+  EXPECT_EQ(statuses(wire).size(), 101u);
+}
+
 TEST(HttpEdges, ARefusedRequestIsAnsweredAfterThoseBeforeItThenTheConnectionCloses) {
   qc::test::Daemon d;
   std::string wire = raw_exchange(d.port(), kDefineChannel + kHealthz +

@@ -64,6 +64,12 @@ class Raw {
     }
     return true;
   }
+  // The next `n` bytes (after fill(n)).
+  std::string take(std::size_t n) {
+    std::string t = buf_.substr(0, n);
+    buf_.erase(0, n);
+    return t;
+  }
   // The HTTP answer head.
   std::string head() {
     while (buf_.find("\r\n\r\n") == std::string::npos)
@@ -157,6 +163,30 @@ void open(Raw& c, int port) {
   c.send(upgrade(port, "Sec-WebSocket-Protocol: queuecast.v1.json\r\n"));
   std::string h = c.head();
   ASSERT_EQ(h.rfind("HTTP/1.1 101", 0), 0u) << h;
+}
+
+TEST(WsServer, AnUpgradeAfterPipelinedRequestsComesAfterTheirAnswers) {
+  Daemon d;
+  Raw c(d.port());
+  // Two requests and the upgrade in one write: both answered, in order, then
+  // the 101, then the connection is a WebSocket.
+  c.send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+         "GET /readyz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n" +
+         upgrade(d.port(), "Sec-WebSocket-Protocol: queuecast.v1.json\r\n"));
+  std::string a = c.head();
+  EXPECT_EQ(a.rfind("HTTP/1.1 200", 0), 0u) << a;
+  ASSERT_TRUE(c.fill(3));
+  EXPECT_EQ(c.take(3), "ok\n");
+  std::string b = c.head();
+  EXPECT_EQ(b.rfind("HTTP/1.1 200", 0), 0u) << b;
+  ASSERT_TRUE(c.fill(6));
+  EXPECT_EQ(c.take(6), "ready\n");
+  std::string h = c.head();
+  ASSERT_EQ(h.rfind("HTTP/1.1 101", 0), 0u) << h;
+  c.send(masked(1, R"({"ping":{}})"));
+  auto f = c.frame();
+  ASSERT_TRUE(f);
+  EXPECT_NE(f->payload.find("pong"), std::string::npos) << f->payload;
 }
 
 TEST(WsServer, HandshakeAnswersAsRfc6455Says) {
