@@ -13,6 +13,10 @@
 #include <cstdint>
 #include <iterator>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "server/infra/utf8.h"
 #include "server/wire/json_text.h"
 #include "server/wire/view_json.h"
 #include "proto/codec.h"
@@ -286,6 +290,67 @@ std::string encode_reply(const CommandReply& r, Format format) {
     append_reply_json(r, &out);
   }
   return out;
+}
+
+void append_batch_result(const std::vector<BatchItemReply>& items, Format format,
+                         std::string* out) {
+  if (format == Format::kProto) {
+    // CommandBatchResult{repeated Item results = 1}: each item is
+    // length-delimited, its CommandResponse (field 2) is the body's bytes.
+    std::string item;
+    google::protobuf::io::StringOutputStream stream(out);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    for (const BatchItemReply& r : items) {
+      item.clear();
+      {
+        google::protobuf::io::StringOutputStream is(&item);
+        google::protobuf::io::CodedOutputStream c(&is);
+        if (r.status != 0) {
+          c.WriteTag(1 << 3 | 0);
+          c.WriteVarint32SignExtended(r.status);
+        }
+        if (r.code.empty()) {
+          c.WriteTag(2 << 3 | 2);
+          c.WriteVarint32(static_cast<std::uint32_t>(r.body.size()));
+          c.WriteString(r.body);
+        } else {
+          pb::Error e;
+          e.set_code(r.code);
+          e.set_message(utf8_text(r.message));
+          c.WriteTag(3 << 3 | 2);
+          c.WriteVarint32(static_cast<std::uint32_t>(e.ByteSizeLong()));
+          e.SerializeWithCachedSizes(&c);
+        }
+        if (r.replayed) {
+          c.WriteTag(4 << 3 | 0);
+          c.WriteVarint32(1);
+        }
+      }
+      coded.WriteTag(1 << 3 | 2);
+      coded.WriteVarint32(static_cast<std::uint32_t>(item.size()));
+      coded.WriteString(item);
+    }
+    return;
+  }
+  out->append("{\"results\":[");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const BatchItemReply& r = items[i];
+    if (i) out->push_back(',');
+    out->append("{\"status\":");
+    append_int(r.status, out);
+    if (r.code.empty()) {
+      out->append(",\"response\":");
+      out->append(r.body);
+    } else {
+      out->append(",\"error\":{\"code\":");
+      append_json_string_pb(r.code, out);
+      out->append(",\"message\":");
+      append_json_string_pb(utf8_text(r.message), out);
+      out->push_back('}');
+    }
+    out->append(r.replayed ? ",\"replayed\":true}" : ",\"replayed\":false}");
+  }
+  out->append("]}");
 }
 
 std::string render_stored_response(const std::string& binary_response, Format format) {
