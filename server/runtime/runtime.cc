@@ -121,10 +121,15 @@ void Runtime::submit(CommandRequest request) {
 
 void Runtime::submit_batch(std::vector<CommandRequest> requests) {
   std::vector<std::vector<CommandRequest>> by_shard(shards_.size());
-  for (CommandRequest& r : requests)
-    dispatch(std::move(r), [&by_shard](std::size_t s, CommandRequest&& x) {
-      by_shard[s].push_back(std::move(x));
-    });
+  if (shards_.size() == 1) {
+    // dispatch() on one shard refuses nothing and routes everything to it.
+    by_shard[0] = std::move(requests);
+  } else {
+    for (CommandRequest& r : requests)
+      dispatch(std::move(r), [&by_shard](std::size_t s, CommandRequest&& x) {
+        by_shard[s].push_back(std::move(x));
+      });
+  }
   const bool deferred = Batch::defer(this, &Runtime::post_queued, this);
   for (std::size_t s = 0; s < by_shard.size(); ++s) {
     std::vector<CommandRequest>& mine = by_shard[s];
@@ -136,7 +141,8 @@ void Runtime::submit_batch(std::vector<CommandRequest> requests) {
     }
     // Behind what this thread queued before it, in order.
     auto& q = queued_for(this, shards_.size())[s];
-    q.insert(q.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
+    if (q.empty()) q = std::move(mine);
+    else q.insert(q.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
   }
 }
 

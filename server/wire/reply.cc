@@ -294,6 +294,10 @@ std::string encode_reply(const CommandReply& r, Format format) {
 
 void append_batch_result(const std::vector<BatchItemReply>& items, Format format,
                          std::string* out) {
+  // One allocation for the whole answer (it holds every reply's bytes).
+  std::size_t size = out->size() + 16;
+  for (const BatchItemReply& r : items) size += r.body.size() + r.message.size() + 64;
+  out->reserve(size);
   if (format == Format::kProto) {
     // CommandBatchResult{repeated Item results = 1}: each item is
     // length-delimited, its CommandResponse (field 2) is the body's bytes.
