@@ -50,6 +50,13 @@ struct BatchAnswer {
 void Service::command_batch(HttpRequest& req, Format out, Respond respond) {
   if (draining_)
     return respond(error_response(Error::kUnavailable, "server is shutting down", out));
+  // A retry of the batch must not run its commands again: each command
+  // carries its own key, a key for the whole batch would protect nothing.
+  if (!req.idempotency_key.empty())
+    return respond(error_response(Error::kInvalidArgument,
+                                  "a batch takes an idempotencyKey per command, not the "
+                                  "Idempotency-Key header",
+                                  out));
   std::vector<BatchCommand> cmds;
   std::string msg;
   if (std::string_view code = decode_batch(req.body, body_format(req.content_type),

@@ -263,6 +263,10 @@ TEST(CommandBatch, TheLimitsAndMalformedBodiesRefuseTheWholeBatch) {
   pb::ErrorReply e;
   ASSERT_TRUE(e.ParseFromString(r.body));
   EXPECT_EQ(e.error().code(), "invalid_argument");
+  // Keys go with the commands: the header would protect nothing.
+  r = s.post("/v1/commands:batch", batch_of({w}), "k-admin", false, "whole-batch");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(code(r), "invalid_argument");
   // GET is not a batch.
   EXPECT_EQ(parse_route("GET", "/v1/commands:batch").id, RouteId::kMethodNotAllowed);
   EXPECT_EQ(parse_route("POST", "/v1/commands:batch").id, RouteId::kCommandBatch);
