@@ -108,9 +108,9 @@ int Runtime::route(const CommandBody& b) const {
 
 void Runtime::submit(CommandRequest request) {
   if (Batch::defer(this, &Runtime::post_queued, this)) {
-    auto& queued = queued_for(this, shards_.size());
-    dispatch(std::move(request), [&queued](std::size_t s, CommandRequest&& r) {
-      queued[s].push_back(std::move(r));
+    // Looked up at each post: a refusal's `done` runs before it (and might submit).
+    dispatch(std::move(request), [this](std::size_t s, CommandRequest&& r) {
+      queued_for(this, shards_.size())[s].push_back(std::move(r));
     });
     return;
   }
