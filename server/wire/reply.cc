@@ -300,39 +300,35 @@ void append_batch_result(const std::vector<BatchItemReply>& items, Format format
   out->reserve(size);
   if (format == Format::kProto) {
     // CommandBatchResult{repeated Item results = 1}: each item is
-    // length-delimited, its CommandResponse (field 2) is the body's bytes.
-    std::string item;
+    // length-delimited, its CommandResponse (field 2) is the body's bytes,
+    // written once.
+    using google::protobuf::io::CodedOutputStream;
     google::protobuf::io::StringOutputStream stream(out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
+    CodedOutputStream coded(&stream);
+    pb::Error e;
     for (const BatchItemReply& r : items) {
-      item.clear();
-      {
-        google::protobuf::io::StringOutputStream is(&item);
-        google::protobuf::io::CodedOutputStream c(&is);
-        if (r.status != 0) {
-          c.WriteTag(1 << 3 | 0);
-          c.WriteVarint32SignExtended(r.status);
-        }
-        if (r.code.empty()) {
-          c.WriteTag(2 << 3 | 2);
-          c.WriteVarint32(static_cast<std::uint32_t>(r.body.size()));
-          c.WriteString(r.body);
-        } else {
-          pb::Error e;
-          e.set_code(r.code);
-          e.set_message(utf8_text(r.message));
-          c.WriteTag(3 << 3 | 2);
-          c.WriteVarint32(static_cast<std::uint32_t>(e.ByteSizeLong()));
-          e.SerializeWithCachedSizes(&c);
-        }
-        if (r.replayed) {
-          c.WriteTag(4 << 3 | 0);
-          c.WriteVarint32(1);
-        }
+      std::size_t field = r.body.size();  // the response, or the error
+      if (!r.code.empty()) {
+        e.set_code(r.code);
+        e.set_message(utf8_text(r.message));
+        field = e.ByteSizeLong();
       }
+      const std::size_t size = (r.status != 0 ? 1 + CodedOutputStream::VarintSize32SignExtended(r.status) : 0) +
+                               1 + CodedOutputStream::VarintSize64(field) + field + (r.replayed ? 2 : 0);
       coded.WriteTag(1 << 3 | 2);
-      coded.WriteVarint32(static_cast<std::uint32_t>(item.size()));
-      coded.WriteString(item);
+      coded.WriteVarint64(size);
+      if (r.status != 0) {
+        coded.WriteTag(1 << 3 | 0);
+        coded.WriteVarint32SignExtended(r.status);
+      }
+      coded.WriteTag((r.code.empty() ? 2 : 3) << 3 | 2);
+      coded.WriteVarint64(field);
+      if (r.code.empty()) coded.WriteString(r.body);
+      else e.SerializeWithCachedSizes(&coded);
+      if (r.replayed) {
+        coded.WriteTag(4 << 3 | 0);
+        coded.WriteVarint32(1);
+      }
     }
     return;
   }

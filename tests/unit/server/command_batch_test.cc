@@ -384,5 +384,43 @@ TEST(CommandBatch, OnSeveralShardsEachShardCommitsItsShareOnceAndResultsKeepTheO
   EXPECT_EQ(d0 + d1, 2) << "16 areas all on one shard?";
 }
 
+// The answer's encoders against protobuf's own: the binary form is what
+// SerializeToString gives for the same results, the JSON what its printer
+// gives (errors, replays, a message that is not UTF-8).
+TEST(CommandBatch, TheAnswerIsTheProtobufEncodingOfItsResults) {
+  pb::CommandResponse resp;
+  resp.set_ticket_id("S-W001");
+  resp.set_label("W001");
+  resp.set_slot(0);
+  resp.add_events()->set_session_id("S");
+  std::vector<BatchItemReply> items(4);
+  items[0].status = 201;
+  items[0].body = resp.SerializeAsString();
+  items[1].status = 409;
+  items[1].code = "no_capacity";
+  items[1].message = "slot 2 is full \xff";
+  items[2].status = 200;
+  items[2].body = resp.SerializeAsString();
+  items[2].replayed = true;
+  items[3].status = 200;  // an empty CommandResponse
+  std::string bin;
+  append_batch_result(items, Format::kProto, &bin);
+  pb::CommandBatchResult parsed;
+  ASSERT_TRUE(parsed.ParseFromString(bin));
+  ASSERT_EQ(parsed.results_size(), 4);
+  EXPECT_EQ(parsed.SerializeAsString(), bin);
+  EXPECT_EQ(parsed.results(1).error().message(), "slot 2 is full \xef\xbf\xbd");
+  EXPECT_TRUE(parsed.results(2).replayed());
+  EXPECT_TRUE(parsed.results(3).has_response());
+  // The JSON of the same results, with each response as JSON.
+  for (BatchItemReply& r : items)
+    if (r.code.empty()) r.body = render_stored_response(r.body, Format::kJson);
+  std::string json;
+  append_batch_result(items, Format::kJson, &json);
+  std::string printed;
+  codec::to_json(parsed, &printed);
+  EXPECT_EQ(json, printed);
+}
+
 }  // namespace
 }  // namespace qc::gw
