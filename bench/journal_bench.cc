@@ -7,6 +7,7 @@
 //   journal_bench e2e --floor PATH_TO_floor_sender [--clients 64] [--seconds 5] [--proto]
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
 //                     [--snapshot-every N] [--commit-depth N] [--waiting 200]
+//                     [--batch-size N]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -26,7 +27,10 @@
 // ack latency percentiles, and the CPU per command of queuecastd,
 // redis-server and the clients. --commit-depth N sets queuecastd's
 // `commit_depth` (commits in flight per shard) and --snapshot-every its
-// `snapshot_every` (default: queuecastd's own).
+// `snapshot_every` (default: queuecastd's own). --batch-size N: each client
+// POSTs batches of N commands (the same mix) to /v1/commands:batch instead;
+// the rate counts acknowledged commands (2xx items), the latency is the
+// batch's (threads only, not with --epoll).
 //
 // e2e --floor: the same clients and requests against bench/floor_sender,
 // which answers each POST /v1/commands with a fixed 256-byte body and does
@@ -57,6 +61,8 @@
 #include "tests/support/redis_server.h"
 #include "tests/support/daemon.h"
 #include "proto/codec.h"
+
+#include <google/protobuf/io/coded_stream.h>
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -94,6 +100,7 @@ struct Args {
   int waiting = 200;  // e2e: the queue each client's session settles at (0: grows)
   std::size_t batch = 32;  // recovery: records per append (a group commit's size)
   std::string floor;  // e2e: the request/response floor (floor_sender) instead of queuecastd
+  int batch_size = 0;      // e2e: commands per POST /v1/commands:batch (0: POST /v1/commands)
 };
 
 // The e2e mix: a client registers a walk-in 7 times in 10 while fewer than
@@ -555,6 +562,62 @@ int floor_bench(const Args& a) {
   return 0;
 }
 
+void put_varint(std::uint64_t v, std::string* out) {
+  for (; v >= 0x80; v >>= 7) out->push_back(char(v | 0x80));
+  out->push_back(char(v));
+}
+
+// A CommandBatch of `n` commands of a client (the e2e mix), JSON or binary
+// (written around the prepared Command bytes: the clients share the cores).
+std::string batch_body(const ClientBodies& b, int n, bool proto, std::mt19937& rng, int* waiting,
+                       int steady) {
+  std::string out;
+  if (proto) {
+    for (int i = 0; i < n; ++i) {
+      const std::string& cmd = next_is_walk_in(rng, waiting, steady) ? b.walk : b.call;
+      std::string len;
+      put_varint(cmd.size(), &len);
+      out.push_back(0x0a);  // commands (1): Item{command (2)}
+      put_varint(1 + len.size() + cmd.size(), &out);
+      out.push_back(0x12);
+      out += len;
+      out += cmd;
+    }
+    return out;
+  }
+  out = R"({"commands":[)";
+  for (int i = 0; i < n; ++i) {
+    if (i) out += ',';
+    out += R"({"command":)";
+    out += next_is_walk_in(rng, waiting, steady) ? b.walk : b.call;
+    out += '}';
+  }
+  out += "]}";
+  return out;
+}
+
+// The acknowledged (2xx) commands of a CommandBatchResult. In its JSON the
+// only number named "status" is an item's (views print SessionStatus as a name).
+std::uint64_t acknowledged_items(const std::string& body, bool proto) {
+  std::uint64_t n = 0;
+  if (proto) {  // each result's status (its field 1, written first), without parsing the rest
+    google::protobuf::io::CodedInputStream in(reinterpret_cast<const std::uint8_t*>(body.data()),
+                                              int(body.size()));
+    std::uint32_t len = 0, status = 0;
+    while (in.ReadTag() == 0x0a && in.ReadVarint32(&len)) {
+      const auto limit = in.PushLimit(int(len));
+      if (in.ReadTag() == 0x08 && in.ReadVarint32(&status)) n += status >= 200 && status < 300;
+      in.Skip(in.BytesUntilLimit());
+      in.PopLimit(limit);
+    }
+    return n;
+  }
+  for (std::size_t p = body.find(R"({"status":2)"); p != std::string::npos;
+       p = body.find(R"({"status":2)", p + 1))
+    ++n;
+  return n;
+}
+
 // End to end: `clients` threads, each with its own keep-alive connection and
 // its own session, POST /v1/commands (70% walk-ins, 30% call-next) to a real
 // queuecastd, one at a time (closed loop); a 2xx answer is an acknowledged,
@@ -615,6 +678,7 @@ int e2e_bench(const Args& a) {
   std::atomic<int> phase{0};  // 0 warm-up, 1 measuring, 2 stop
   std::vector<std::vector<double>> lat(std::size_t(a.clients));
   std::vector<std::uint64_t> failed(std::size_t(a.clients));
+  std::vector<std::uint64_t> acked(std::size_t(a.clients));  // --batch-size: commands
   std::vector<std::thread> threads;
   if (a.epoll) {
     std::vector<std::string> walks, calls;
@@ -642,7 +706,20 @@ int e2e_bench(const Args& a) {
       if (a.proto)  // binary queuecast.v1.Command both ways
         auth += "Content-Type: application/x-protobuf\r\nAccept: application/x-protobuf\r\n";
       int p;
-      while ((p = phase.load(std::memory_order_relaxed)) < 2) {
+      while (a.batch_size > 0 && (p = phase.load(std::memory_order_relaxed)) < 2) {
+        const std::string body =
+            batch_body({walk, call}, a.batch_size, a.proto, rng, &waiting, a.waiting);
+        const auto t = Clock::now();
+        auto r = http.request("POST", "/v1/commands:batch", body, auth);
+        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+        if (p == 1) {
+          const std::uint64_t ok = r.status == 200 ? acknowledged_items(r.body, a.proto) : 0;
+          lat[std::size_t(c)].push_back(ms);
+          acked[std::size_t(c)] += ok;
+          failed[std::size_t(c)] += std::uint64_t(a.batch_size) - ok;
+        }
+      }
+      while (a.batch_size == 0 && (p = phase.load(std::memory_order_relaxed)) < 2) {
         const auto t = Clock::now();
         auto r = http.request("POST", "/v1/commands", next_is_walk_in(rng, &waiting, a.waiting) ? walk : call, auth);
         const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
@@ -688,10 +765,27 @@ int e2e_bench(const Args& a) {
   server.kill9();
   test::remove_tree(dir);
   std::vector<double> all;
-  std::uint64_t nfail = 0;
+  std::uint64_t nfail = 0, nacked = 0;
   for (int c = 0; c < a.clients; ++c) {
     all.insert(all.end(), lat[std::size_t(c)].begin(), lat[std::size_t(c)].end());
     nfail += failed[std::size_t(c)];
+    nacked += acked[std::size_t(c)];
+  }
+  if (a.batch_size > 0) {
+    const double n = std::max<double>(1, double(nacked));
+    std::printf("e2e store=%s clients=%d seconds=%.1f server_cpu=%d waiting=%d %s batch-size=%d: "
+                "%.0f acknowledged commands/s in %.0f batches/s (POST /v1/commands:batch, fsync'ed "
+                "group commits), batch latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms, %llu commands "
+                "not 2xx; queuecastd CPU %.2f us per acknowledged command; whole run: %.1f commands "
+                "per group commit, append() %.2f ms per commit; CPU per command: redis-server %.2f us, "
+                "clients (a thread each) %.2f us; disk: 12 KiB append + fdatasync %.2f ms\n",
+                a.store.c_str(), a.clients, secs, a.server_cpu, a.waiting,
+                a.proto ? "protobuf" : "JSON", a.batch_size, double(nacked) / secs,
+                double(all.size()) / secs, pct(all, 50), pct(all, 99), pct(all, 99.9),
+                (unsigned long long)nfail, server_cpu * 1e6 / n, records / std::max(1.0, commits),
+                commit_seconds * 1e3 / std::max(1.0, commits), redis_cpu * 1e6 / n,
+                self_cpu * 1e6 / n, disk_ms);
+    return 0;
   }
   std::printf("e2e store=%s clients=%d seconds=%.1f server_cpu=%d waiting=%d %s: %.0f acknowledged commands/s "
               "(HTTP, fsync'ed group commits), ack latency p50 %.2f ms p99 %.2f ms "
@@ -743,6 +837,7 @@ int main(int argc, char** argv) {
     else if (k == "--shards") a.shards = std::stoi(v);
     else if (k == "--waiting") a.waiting = std::stoi(v);
     else if (k == "--batch") a.batch = std::max<std::size_t>(1, std::stoull(v));
+    else if (k == "--batch-size") a.batch_size = std::max(0, std::stoi(v));
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -751,6 +846,10 @@ int main(int argc, char** argv) {
   if (a.mode == "commit") return commit_bench(a);
   if (a.mode == "recovery") return recovery_bench(a);
   if (a.mode == "e2e" && !a.floor.empty()) return floor_bench(a);
+  if (a.mode == "e2e" && a.epoll && a.batch_size > 0) {
+    std::fprintf(stderr, "--batch-size runs the clients in threads (not with --epoll)\n");
+    return 2;
+  }
   if (a.mode == "e2e" && !a.queuecastd.empty()) return e2e_bench(a);
   std::fprintf(stderr,
                "usage: journal_bench commit --store sqlite|redis|URL [--clients 64] [--seconds 5]\n"
@@ -758,6 +857,6 @@ int main(int argc, char** argv) {
                "[--snapshot-every N] [--batch 32]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
                "[--seconds 5] [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1] "
-               "[--snapshot-every N] [--waiting 200]\n");
+               "[--snapshot-every N] [--waiting 200] [--batch-size N]\n");
   return 2;
 }

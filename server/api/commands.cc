@@ -59,7 +59,24 @@ void strip_patient_refs(CommandOutcome* o) {
   r.SerializeToString(&o->stored);
 }
 
-constexpr std::string_view kLookupsLimited = "too many check-ins by number or patient id; retry later";
+}  // namespace
+
+BatchItemReply command_answer(CommandOutcome o, Format out, bool kiosk) {
+  BatchItemReply a;
+  if (o.error != Error::kOk) {
+    a.status = http_status(o.error);
+    a.code = to_string(o.error);
+    a.message = std::move(o.message);
+    return a;
+  }
+  if (kiosk) strip_patient_refs(&o);
+  a.status = o.created ? 201 : 200;
+  a.replayed = o.replayed;
+  a.body = std::move(o).encode(out);
+  return a;
+}
+
+namespace {
 
 std::string upper_trimmed(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -103,30 +120,60 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
   std::string msg;
   Error e = decode_command(route, req.body, body_format(req.content_type), &cmd, &msg);
   if (e != Error::kOk) return respond(error_response(e, msg, out));
-  // A ticket id is as guessable as a label (<session>-A001): a kiosk's
-  // check-in by ticket id counts like one by label (check_in_by()).
-  if (std::holds_alternative<CheckIn>(cmd.body) && principal_of(req).role == Role::kKiosk &&
-      !guessable_lookup_allowed(req))
+  if (!kiosk_lookup_allowed(cmd, principal_of(req), req))
     return respond(error_response(Error::kRateLimited, kLookupsLimited, out));
   submit(std::move(cmd), req, out, std::move(respond));
 }
 
+// A ticket id is as guessable as a label (<session>-A001).
+bool Service::kiosk_lookup_allowed(const Command& cmd, const Principal& who, const HttpRequest& req) {
+  return !std::holds_alternative<CheckIn>(cmd.body) || who.role != Role::kKiosk ||
+         guessable_lookup_allowed(req);
+}
+
 void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond) {
   Principal who = principal_of(req);
-  std::string_view why;
-  if (Error e = may_submit(who, cmd.body, &why); e != Error::kOk)
-    return respond(error_response(e, why, out));
-  std::string key, fingerprint;
-  if (!req.idempotency_key.empty()) {
-    if (!valid_idempotency_key(req.idempotency_key))
-      return respond(error_response(Error::kInvalidArgument,
-                                    "Idempotency-Key must be 1-128 printable characters", out));
-    key = scoped_key(who.name(), req.idempotency_key);
+  std::string fingerprint;
+  if (!req.idempotency_key.empty())
     fingerprint = request_fingerprint(who.name(), req.method, req.target, req.content_type, req.body);
+  CommandRequest cr;
+  std::string why;
+  if (Error e = prepare(std::move(cmd), std::move(who), req.client, req.idempotency_key,
+                        std::move(fingerprint), out, &cr, &why);
+      e != Error::kOk)
+    return respond(error_response(e, why, out));
+  cr.done = [respond = std::move(respond), out, kiosk = cr.strip_patient_refs](CommandOutcome o) {
+    BatchItemReply a = command_answer(std::move(o), out, kiosk);
+    if (!a.code.empty()) return respond(error_response(a.status, a.code, a.message, out));
+    HttpResponse r = ok_response(std::move(a.body), out, a.status);
+    if (a.replayed) r.headers.emplace_back("Idempotency-Replayed", "true");
+    respond(std::move(r));
+  };
+  runtime_.submit(std::move(cr));
+}
+
+Error Service::prepare(Command cmd, Principal who, const std::string& client, std::string_view key,
+                       std::string fingerprint, Format out, CommandRequest* cr, std::string* message) {
+  std::string_view why;
+  if (Error e = may_submit(who, cmd.body, &why); e != Error::kOk) {
+    message->assign(why);
+    return e;
+  }
+  std::string scoped;
+  if (!key.empty()) {
+    if (!valid_idempotency_key(key)) {
+      *message = "Idempotency-Key must be 1-128 printable characters";
+      return Error::kInvalidArgument;
+    }
+    scoped = scoped_key(who.name(), key);
+  } else {
+    fingerprint.clear();
   }
   if (std::string* ch = channel_of(cmd.body); ch && who.role == Role::kChannel) {
-    if (!ch->empty() && *ch != who.id)
-      return respond(error_response(Error::kForbidden, "a channel key books under its own channel", out));
+    if (!ch->empty() && *ch != who.id) {
+      *message = "a channel key books under its own channel";
+      return Error::kForbidden;
+    }
     *ch = who.id;
   }
   std::function<bool(Time)> admit;
@@ -137,7 +184,7 @@ void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond)
     // address's booking limit.
     if (may_book(who)) {
       const std::string* ref = patient_ref_of(cmd.body);
-      admit = [this, client = req.client, ref = ref ? *ref : std::string()](Time now) {
+      admit = [this, client, ref = ref ? *ref : std::string()](Time now) {
         if (booking_by_address_.allow(client, now) && (ref.empty() || booking_by_patient_.allow(ref, now)))
           return true;
         metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
@@ -150,23 +197,14 @@ void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond)
     if (auto* w = std::get_if<RegisterWalkIn>(&cmd.body)) w->token = random_token();
   }
   cmd.actor = who.actor();
-  const bool kiosk = who.role == Role::kKiosk;
-  CommandRequest cr;
-  cr.command = std::move(cmd);
-  cr.principal = std::move(who);
-  cr.idempotency_key = std::move(key);
-  cr.request_fingerprint = std::move(fingerprint);
-  cr.admit = std::move(admit);
-  cr.format = out;
-  cr.strip_patient_refs = kiosk;
-  cr.done = [respond = std::move(respond), out, kiosk](CommandOutcome o) {
-    if (o.error != Error::kOk) return respond(error_response(o.error, o.message, out));
-    if (kiosk) strip_patient_refs(&o);
-    HttpResponse r = ok_response(std::move(o).encode(out), out, o.created ? 201 : 200);
-    if (o.replayed) r.headers.emplace_back("Idempotency-Replayed", "true");
-    respond(std::move(r));
-  };
-  runtime_.submit(std::move(cr));
+  cr->strip_patient_refs = who.role == Role::kKiosk;
+  cr->command = std::move(cmd);
+  cr->principal = std::move(who);
+  cr->idempotency_key = std::move(scoped);
+  cr->request_fingerprint = std::move(fingerprint);
+  cr->admit = std::move(admit);
+  cr->format = out;
+  return Error::kOk;
 }
 
 void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Respond respond) {

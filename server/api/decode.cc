@@ -143,6 +143,7 @@ Route parse_route(std::string_view method, std::string_view target) {
   if (parts[0] == "metrics" && n == 1) return result(RouteId::kMetrics, get);
   if (parts[0] == "v1") {
     if (n == 2 && parts[1] == "commands") return result(RouteId::kCommands, post);
+    if (n == 2 && parts[1] == "commands:batch") return result(RouteId::kCommandBatch, post);
     if (n == 2 && parts[1] == "me") return result(RouteId::kMe, get);
     if (n == 2 && parts[1] == "check-in") return result(RouteId::kCheckInBy, post);
     if (n == 2 && parts[1] == "ws") return result(RouteId::kWebSocket, method == "GET");
@@ -276,6 +277,12 @@ Error to_engine(pb::Command& pc, Command* out, std::string* m) {
   return Error::kOk;
 }
 
+// A whole queuecast.v1.Command (POST /v1/commands, an item of a batch).
+Error whole_command(pb::Command& pc, Command* out, std::string* m) {
+  if (pc.body_case() == pb::Command::BODY_NOT_SET) return bad(m, "the command has no body");
+  return to_engine(pc, out, m);
+}
+
 }  // namespace
 
 Error decode_command(const Route& route, std::string_view body, Format format, Command* out,
@@ -296,8 +303,7 @@ Error decode_command(const Route& route, std::string_view body, Format format, C
       if (body.empty()) return bad(m, "empty body: expected a queuecast.v1.Command");
       e = parse_body(body, format, &pc, m);
       if (e != Error::kOk) return e;
-      if (pc.body_case() == pb::Command::BODY_NOT_SET) return bad(m, "the command has no body");
-      break;
+      return whole_command(pc, out, m);
     case RouteId::kSessionCreate:
       if (body.empty()) return bad(m, "empty body: expected a SessionSpec");
       e = parse_body(body, format, pc.mutable_create_session()->mutable_spec(), m);
@@ -339,6 +345,36 @@ Error decode_command(const Route& route, std::string_view body, Format format, C
   }
   if (e != Error::kOk) return e;
   return to_engine(pc, out, m);
+}
+
+std::string_view decode_batch(std::string_view body, Format format, std::size_t max_commands,
+                              std::vector<BatchCommand>* out, std::string* m) {
+  out->clear();
+  if (body.empty()) {
+    *m = "empty body: expected a queuecast.v1.CommandBatch";
+    return "invalid_argument";
+  }
+  pb::CommandBatch batch;
+  if (parse_body(body, format, &batch, m) != Error::kOk) return "invalid_argument";
+  const std::size_t n = static_cast<std::size_t>(batch.commands_size());
+  if (n == 0) {
+    *m = "the batch has no commands";
+    return "batch_empty";
+  }
+  if (n > max_commands) {
+    *m = "a batch holds at most " + std::to_string(max_commands) + " commands, this one " +
+         std::to_string(n);
+    return "batch_too_large";
+  }
+  out->resize(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    pb::CommandBatch::Item& item = *batch.mutable_commands(static_cast<int>(i));
+    BatchCommand& c = (*out)[i];
+    c.idempotency_key = std::move(*item.mutable_idempotency_key());
+    if (!c.idempotency_key.empty()) item.command().SerializeToString(&c.bytes);
+    c.error = whole_command(*item.mutable_command(), &c.command, &c.message);
+  }
+  return {};
 }
 
 Error decode_client_message(std::string_view bytes, Format format, ClientRequest* out,

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/command.h"
 #include "engine/types.h"
@@ -22,6 +23,7 @@ enum class RouteId : std::uint8_t {
   kNotFound,
   kMethodNotAllowed,
   kCommands,       // POST /v1/commands
+  kCommandBatch,   // POST /v1/commands:batch
   kSessionList,    // GET  /v1/sessions
   kSessionCreate,  // POST /v1/sessions
   kSessionGet,     // GET  /v1/sessions/{sid}
@@ -69,6 +71,26 @@ Format body_format(std::string_view content_type);
 // session/ticket/hold than the path is invalid_argument.
 Error decode_command(const Route& route, std::string_view body, Format format, Command* out,
                      std::string* message);
+
+// One command of a POST /v1/commands:batch body.
+struct BatchCommand {
+  std::string idempotency_key;  // as sent ("" when none)
+  // The command's decoding, exactly as a POST /v1/commands body's: kOk
+  // (`command` is set) or the error a bad command gets there.
+  Error error = Error::kOk;
+  std::string message;
+  Command command;
+  // With an idempotency key: the command as binary queuecast.v1.Command,
+  // what request_fingerprint() hashes for it.
+  std::string bytes;
+};
+// A POST /v1/commands:batch body: a queuecast.v1.CommandBatch (JSON or
+// binary). Returns "" and fills *out (one entry per item, in order), or the
+// error code that refuses the whole batch (400): "invalid_argument" (not a
+// CommandBatch), "batch_empty", "batch_too_large" (more than `max_commands`),
+// with *message. A command that is not valid fails its own item only.
+std::string_view decode_batch(std::string_view body, Format format, std::size_t max_commands,
+                              std::vector<BatchCommand>* out, std::string* message);
 
 // A WebSocket client message.
 struct ClientRequest {

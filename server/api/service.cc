@@ -147,7 +147,7 @@ void Service::handle(HttpRequest req, Respond inner) {
     return respond(error_response(Error::kForbidden, "origin not allowed", out));
   if (!requests_by_address_.allow(req.client, runtime_.clock().now())) {
     metrics_.rate_limited.fetch_add(1, std::memory_order_relaxed);
-    return respond(error_response(Error::kRateLimited, "too many requests from this address", out));
+    return respond(error_response(Error::kRateLimited, kTooManyRequests, out));
   }
   switch (route.id) {
     case RouteId::kCommands:
@@ -156,6 +156,8 @@ void Service::handle(HttpRequest req, Respond inner) {
     case RouteId::kHoldCommand:
     case RouteId::kTicketCommand:
       return command(route, req, out, std::move(respond));
+    case RouteId::kCommandBatch:
+      return command_batch(req, out, std::move(respond));
     case RouteId::kCheckInBy:
       return check_in_by(route, req, out, std::move(respond));
     default:

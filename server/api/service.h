@@ -72,6 +72,18 @@ class Service final : public Handler {
   // An engine command from `req`'s credential: authorization, idempotency,
   // rate limits, then the shard.
   void submit(Command cmd, HttpRequest& req, Format out, Respond respond);
+  // What submit() checks before any shard, for a command of `who` from
+  // `client` with this Idempotency-Key (may be empty) and, with a key, the
+  // request's fingerprint: what the credential alone decides, the key, the
+  // channel, the booking limits (charged on the shard), the patient token.
+  // kOk: *cr is ready for the runtime but for its `done`; else *message.
+  Error prepare(Command cmd, Principal who, const std::string& client, std::string_view key,
+                std::string fingerprint, Format out, CommandRequest* cr, std::string* message);
+  // A kiosk's check-in by ticket id counts like one by label (check_in_by()):
+  // false when the per-address lookup limit refuses it.
+  bool kiosk_lookup_allowed(const Command& cmd, const Principal& who, const HttpRequest& req);
+  // POST /v1/commands:batch (command_batch.cc).
+  void command_batch(HttpRequest& req, Format out, Respond respond);
   // POST /v1/check-in, /v1/sessions/{sid}/check-in: resolves what the
   // patient holds (label, token, patientRef) to a ticket, then submits CheckIn.
   void check_in_by(const Route& route, HttpRequest& req, Format out, Respond respond);
@@ -90,6 +102,15 @@ class Service final : public Handler {
   RateLimiter requests_by_address_;
   std::atomic<bool> draining_{false};
 };
+
+// The messages of the per-address limits.
+inline constexpr std::string_view kTooManyRequests = "too many requests from this address";
+inline constexpr std::string_view kLookupsLimited =
+    "too many check-ins by number or patient id; retry later";
+
+// What POST /v1/commands answers for `o` (status, body or error, replayed),
+// the reply in format `out`; `kiosk`: with no patientRef.
+BatchItemReply command_answer(CommandOutcome o, Format out, bool kiosk);
 
 // A 2xx answer of `body`, written in format `f`.
 HttpResponse ok_response(std::string body, Format f, int status = 200);

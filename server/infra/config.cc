@@ -63,6 +63,7 @@ bool get_strings(const json::value& v, std::vector<std::string>* out) {
 bool set_limit_value(std::string_view name, const json::value& v, Limits* l) {
   if (name == "http_body_bytes") return get_int(v, &l->http_body_bytes);
   if (name == "ws_message_bytes") return get_int(v, &l->ws_message_bytes);
+  if (name == "batch_commands") return get_int(v, &l->batch_commands);
   if (name == "handshake_timeout_ms") return get_int(v, &l->handshake_timeout_ms);
   if (name == "idle_timeout_ms") return get_int(v, &l->idle_timeout_ms);
   if (name == "http_idle_timeout_ms") return get_int(v, &l->http_idle_timeout_ms);

@@ -13,6 +13,7 @@ namespace qc::gw {
 
 struct Limits {
   std::size_t http_body_bytes = 64 * 1024;
+  std::size_t batch_commands = 1000;            // commands per POST /v1/commands:batch
   std::size_t ws_message_bytes = 4 * 1024;
   std::int64_t handshake_timeout_ms = 10'000;   // HTTP headers and WebSocket handshake
   std::int64_t idle_timeout_ms = 60'000;        // WebSocket: pings at half of it

@@ -111,6 +111,9 @@ std::string Metrics::render() const {
   counter("queuecast_commits_total", "Group commits.", commits.load());
   counter("queuecast_committed_records_total", "Journal records committed.",
           committed_records.load());
+  counter("queuecast_batches_total", "POST /v1/commands:batch requests read.", batches.load());
+  counter("queuecast_batch_commands_total", "Commands those batches carried.",
+          batch_commands.load());
   commit_latency.render("queuecast_commit_latency_seconds", "Journal append of one group commit.", &out);
   push_latency.render("queuecast_push_latency_seconds", "View published to frame written.", &out);
   request_latency.render("queuecast_http_request_seconds", "HTTP request handling time.", &out);

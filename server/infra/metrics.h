@@ -52,6 +52,8 @@ struct Metrics {
   std::atomic<std::uint64_t> journal_failures{0};
   std::atomic<std::uint64_t> commits{0};
   std::atomic<std::uint64_t> committed_records{0};
+  std::atomic<std::uint64_t> batches{0};          // POST /v1/commands:batch read
+  std::atomic<std::uint64_t> batch_commands{0};   // their commands
   Histogram commit_latency;  // journal append of one group
   Histogram push_latency;    // view published -> frame written to the socket
   Histogram request_latency; // HTTP request read -> response ready

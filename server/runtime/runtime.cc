@@ -1,5 +1,6 @@
 #include "server/runtime/runtime.h"
 
+#include <iterator>
 #include <utility>
 
 #include "server/runtime/authorizer.h"
@@ -30,6 +31,13 @@ struct Queued {
   std::vector<std::vector<CommandRequest>> by_shard;
 };
 thread_local std::vector<Queued> t_queued;
+
+// This thread's queue of `rt`'s commands (a batch is open).
+std::vector<std::vector<CommandRequest>>& queued_for(const Runtime* rt, std::size_t shards) {
+  for (Queued& e : t_queued)
+    if (e.runtime == rt) return e.by_shard;
+  return t_queued.emplace_back(Queued{rt, std::vector<std::vector<CommandRequest>>(shards)}).by_shard;
+}
 
 }  // namespace
 
@@ -99,6 +107,47 @@ int Runtime::route(const CommandBody& b) const {
 }
 
 void Runtime::submit(CommandRequest request) {
+  if (Batch::defer(this, &Runtime::post_queued, this)) {
+    // Looked up at each post: a refusal's `done` runs before it (and might submit).
+    dispatch(std::move(request), [this](std::size_t s, CommandRequest&& r) {
+      queued_for(this, shards_.size())[s].push_back(std::move(r));
+    });
+    return;
+  }
+  dispatch(std::move(request), [this](std::size_t s, CommandRequest&& r) {
+    shards_[s]->post_command(std::move(r));
+  });
+}
+
+void Runtime::submit_batch(std::vector<CommandRequest> requests) {
+  std::vector<std::vector<CommandRequest>> by_shard(shards_.size());
+  if (shards_.size() == 1) {
+    // dispatch() on one shard refuses nothing and routes everything to it.
+    by_shard[0] = std::move(requests);
+  } else {
+    for (CommandRequest& r : requests)
+      dispatch(std::move(r), [&by_shard](std::size_t s, CommandRequest&& x) {
+        by_shard[s].push_back(std::move(x));
+      });
+  }
+  const bool deferred = Batch::defer(this, &Runtime::post_queued, this);
+  for (std::size_t s = 0; s < by_shard.size(); ++s) {
+    std::vector<CommandRequest>& mine = by_shard[s];
+    if (mine.empty()) continue;
+    mine.front().batch_rest = static_cast<std::uint32_t>(mine.size() - 1);
+    if (!deferred) {
+      shards_[s]->post_commands(mine);
+      continue;
+    }
+    // Behind what this thread queued before it, in order.
+    auto& q = queued_for(this, shards_.size())[s];
+    if (q.empty()) q = std::move(mine);
+    else q.insert(q.end(), std::make_move_iterator(mine.begin()), std::make_move_iterator(mine.end()));
+  }
+}
+
+template <class Post>
+void Runtime::dispatch(CommandRequest request, Post&& post) {
   if (shards_.size() > 1) {
     const CommandBody& b = request.command.body;
     if (std::holds_alternative<GenerateSessions>(b) || std::holds_alternative<AdjustQuotas>(b) ||
@@ -138,7 +187,7 @@ void Runtime::submit(CommandRequest request) {
             join->done(std::move(join->first));
           }
         };
-        shards_[i]->post_command(std::move(r));
+        post(i, std::move(r));
       }
       return;
     }
@@ -160,16 +209,7 @@ void Runtime::submit(CommandRequest request) {
       done(std::move(o));
     };
   }
-  int s = route(request.command.body);
-  if (Batch::defer(this, &Runtime::post_queued, this)) {
-    Queued* q = nullptr;
-    for (Queued& e : t_queued)
-      if (e.runtime == this) q = &e;
-    if (!q) q = &t_queued.emplace_back(Queued{this, std::vector<std::vector<CommandRequest>>(shards_.size())});
-    q->by_shard[static_cast<std::size_t>(s)].push_back(std::move(request));
-    return;
-  }
-  shards_[static_cast<std::size_t>(s)]->post_command(std::move(request));
+  post(static_cast<std::size_t>(route(request.command.body)), std::move(request));
 }
 
 void Runtime::read_session(std::string_view sid, ReadFn fn) {

@@ -130,6 +130,10 @@ struct CommandRequest {
   // what would really run is charged).
   std::function<bool(Time now)> admit;
   std::function<void(CommandOutcome)> done;
+  // Set by Runtime::submit_batch() (callers leave it 0): how many requests
+  // follow this one in its shard's queue as part of the same batch. The
+  // shard takes them into the same group commit (TaskQueue::take()).
+  std::uint32_t batch_rest = 0;
 };
 
 // What a read or a subscription sees, on the shard thread.
@@ -173,6 +177,11 @@ class Runtime {
 
   // Thread-safe. `done` runs on a shard thread.
   void submit(CommandRequest request);
+  // Several commands as one (POST /v1/commands:batch): each is routed and
+  // answered as by submit(), and each shard gets its share in one hand-off,
+  // in order, applied and committed in ONE group commit (several shards:
+  // one group commit on each). Thread-safe.
+  void submit_batch(std::vector<CommandRequest> requests);
   // Runs `fn` on the shard that owns the key, after that shard's next commit.
   void read_session(std::string_view session_id, ReadFn fn);
   void read_ticket(std::string_view ticket_id, ReadFn fn);
@@ -187,6 +196,11 @@ class Runtime {
 
  private:
   int route(const CommandBody& body) const;
+  // Answers `request` at once (a refusal before any shard), or hands it to
+  // post(shard index, CommandRequest&&): once, or once per shard for a
+  // channel definition on several shards.
+  template <class Post>
+  void dispatch(CommandRequest request, Post&& post);
   // Batch::defer()'s function: hands this thread's queued commands over.
   static void post_queued(void* runtime);
   RuntimeOptions options_;

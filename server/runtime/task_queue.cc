@@ -71,9 +71,14 @@ bool TaskQueue::take(std::vector<Task>* batch, std::size_t max, bool take, bool 
   waiting_on_journal_ = false;
   if (wait) cv_.wait_until(lock, deadline, [&] { return stopping_ || !queue_.empty(); });
   if (take) {
-    std::size_t n = std::min(queue_.size(), max);
-    for (std::size_t i = 0; i < n; ++i) {
-      batch->push_back(std::move(queue_.front()));
+    // Up to `max` tasks, and never only a part of a batch
+    // (CommandRequest::batch_rest): it is applied in one group.
+    std::size_t rest = 0;  // requests of the batch being taken still to take
+    for (std::size_t n = 0; !queue_.empty() && (n < max || rest > 0); ++n) {
+      Task& t = queue_.front();
+      if (rest > 0) --rest;
+      else if (!t.read) rest = t.cmd.batch_rest;
+      batch->push_back(std::move(t));
       queue_.pop_front();
     }
   }

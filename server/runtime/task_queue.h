@@ -41,8 +41,9 @@ class TaskQueue {
 
   // On the shard thread. With `wait`, first waits until a task comes, close()
   // is called, or `deadline`. Then, with `take`, moves up to `max` tasks to
-  // *batch. When nothing was taken and `journal_wakes_if_idle`, the next
-  // posters wake the journal's wait instead of the condition variable.
+  // *batch (more to take a batch whole: CommandRequest::batch_rest). When
+  // nothing was taken and `journal_wakes_if_idle`, the next posters wake the
+  // journal's wait instead of the condition variable.
   // Returns whether close() was called and the queue is empty.
   bool take(std::vector<Task>* batch, std::size_t max, bool take, bool wait,
             std::chrono::steady_clock::time_point deadline, bool journal_wakes_if_idle);

@@ -13,6 +13,10 @@
 #include <cstdint>
 #include <iterator>
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "server/infra/utf8.h"
 #include "server/wire/json_text.h"
 #include "server/wire/view_json.h"
 #include "proto/codec.h"
@@ -286,6 +290,67 @@ std::string encode_reply(const CommandReply& r, Format format) {
     append_reply_json(r, &out);
   }
   return out;
+}
+
+void append_batch_result(const std::vector<BatchItemReply>& items, Format format,
+                         std::string* out) {
+  // One allocation for the whole answer (it holds every reply's bytes).
+  std::size_t size = out->size() + 16;
+  for (const BatchItemReply& r : items) size += r.body.size() + r.message.size() + 64;
+  out->reserve(size);
+  if (format == Format::kProto) {
+    // CommandBatchResult{repeated Item results = 1}: each item is
+    // length-delimited, its CommandResponse (field 2) is the body's bytes,
+    // written once.
+    using google::protobuf::io::CodedOutputStream;
+    google::protobuf::io::StringOutputStream stream(out);
+    CodedOutputStream coded(&stream);
+    pb::Error e;
+    for (const BatchItemReply& r : items) {
+      std::size_t field = r.body.size();  // the response, or the error
+      if (!r.code.empty()) {
+        e.set_code(r.code);
+        e.set_message(utf8_text(r.message));
+        field = e.ByteSizeLong();
+      }
+      const std::size_t size = (r.status != 0 ? 1 + CodedOutputStream::VarintSize32SignExtended(r.status) : 0) +
+                               1 + CodedOutputStream::VarintSize64(field) + field + (r.replayed ? 2 : 0);
+      coded.WriteTag(1 << 3 | 2);
+      coded.WriteVarint64(size);
+      if (r.status != 0) {
+        coded.WriteTag(1 << 3 | 0);
+        coded.WriteVarint32SignExtended(r.status);
+      }
+      coded.WriteTag((r.code.empty() ? 2 : 3) << 3 | 2);
+      coded.WriteVarint64(field);
+      if (r.code.empty()) coded.WriteString(r.body);
+      else e.SerializeWithCachedSizes(&coded);
+      if (r.replayed) {
+        coded.WriteTag(4 << 3 | 0);
+        coded.WriteVarint32(1);
+      }
+    }
+    return;
+  }
+  out->append("{\"results\":[");
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    const BatchItemReply& r = items[i];
+    if (i) out->push_back(',');
+    out->append("{\"status\":");
+    append_int(r.status, out);
+    if (r.code.empty()) {
+      out->append(",\"response\":");
+      out->append(r.body);
+    } else {
+      out->append(",\"error\":{\"code\":");
+      append_json_string_pb(r.code, out);
+      out->append(",\"message\":");
+      append_json_string_pb(utf8_text(r.message), out);
+      out->push_back('}');
+    }
+    out->append(r.replayed ? ",\"replayed\":true}" : ",\"replayed\":false}");
+  }
+  out->append("]}");
 }
 
 std::string render_stored_response(const std::string& binary_response, Format format) {

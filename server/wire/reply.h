@@ -53,4 +53,19 @@ std::string encode_reply(const CommandReply& r, Format format);
 // A stored binary CommandResponse in `format` (protobuf's JSON printer).
 std::string render_stored_response(const std::string& binary_response, Format format);
 
+// One result of POST /v1/commands:batch (queuecast.v1.CommandBatchResult.Item):
+// what POST /v1/commands would answer for the command.
+struct BatchItemReply {
+  int status = 200;      // its HTTP status
+  std::string body;      // 2xx: the CommandResponse, in the batch answer's format
+  std::string code;      // else: the error (code non-empty)
+  std::string message;
+  bool replayed = false; // answered from its idempotency key
+};
+// The CommandBatchResult of `items`, in `format`. The JSON is byte-identical
+// to protobuf's JSON printer on the binary form (the same options as the
+// reply above: `"replayed":false` is printed); the binary form is written
+// around the bodies without parsing them again.
+void append_batch_result(const std::vector<BatchItemReply>& items, Format format, std::string* out);
+
 }  // namespace qc::gw

@@ -25,6 +25,7 @@
 #include "server/infra/sha256.h"
 #include "tests/support/sessions.h"
 #include "queuecast/v1/queuecast.pb.h"
+#include <google/protobuf/util/json_util.h>
 
 namespace qc::gw {
 namespace {
@@ -345,6 +346,21 @@ Want want(char rule, Obj o) {
   return Want::kForbidden;
 }
 
+void expect_status(Want w, int status) {
+  switch (w) {
+    case Want::kAllowed:
+      EXPECT_NE(status, 401);
+      EXPECT_NE(status, 403);
+      break;
+    case Want::kForbidden:
+      EXPECT_EQ(status, 403);
+      break;
+    case Want::kUnauthorized:
+      EXPECT_EQ(status, 401);
+      break;
+  }
+}
+
 TEST(AuthzMatrix, EveryCredentialEveryCommandAndReadOwnAndOthersObjects) {
   ASSERT_EQ(creds().size(), 10u);
   int cells = 0;
@@ -359,18 +375,7 @@ TEST(AuthzMatrix, EveryCredentialEveryCommandAndReadOwnAndOthersObjects) {
         SCOPED_TRACE(std::string(row.what) + " by " + creds()[c].name + " on " + name(o) +
                      " object: " + std::to_string(r.status) + " " + r.body);
         ++cells;
-        switch (w) {
-          case Want::kAllowed:
-            EXPECT_NE(r.status, 401);
-            EXPECT_NE(r.status, 403);
-            break;
-          case Want::kForbidden:
-            EXPECT_EQ(r.status, 403);
-            break;
-          case Want::kUnauthorized:
-            EXPECT_EQ(r.status, 401);
-            break;
-        }
+        expect_status(w, r.status);
         // A refusal never shows another patient's reference or token.
         if (r.status == 401 || r.status == 403) {
           for (const char* secret : {"p-own", "p-peer", "p-away", "q-own", "q-peer", "q-away",
@@ -382,6 +387,32 @@ TEST(AuthzMatrix, EveryCredentialEveryCommandAndReadOwnAndOthersObjects) {
     }
   }
   EXPECT_EQ(cells, static_cast<int>(rows().size() * creds().size() * 3));
+}
+
+// A command sent in a batch (POST /v1/commands:batch) is authorized as
+// through POST /v1/commands: every /v1/commands row, as the one command of
+// a batch, gets the row's answer in its result (the batch itself is 200).
+TEST(AuthzMatrix, ACommandInABatchIsAuthorizedAsThroughCommands) {
+  int cells = 0;
+  for (const Row& row : rows()) {
+    if (row.request(Obj::kOwn).target != "/v1/commands") continue;
+    for (std::size_t c = 0; c < creds().size(); ++c) {
+      for (Obj o : {Obj::kOwn, Obj::kPeer, Obj::kAway}) {
+        Server server;
+        const std::string body = R"({"commands":[{"command":)" + row.request(o).body + "}]}";
+        HttpResponse r = server.http("POST", "/v1/commands:batch", creds()[c].secret, body);
+        SCOPED_TRACE(std::string(row.what) + " in a batch by " + creds()[c].name + " on " +
+                     name(o) + " object: " + std::to_string(r.status) + " " + r.body);
+        ASSERT_EQ(r.status, 200);
+        queuecast::v1::CommandBatchResult result;
+        ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &result).ok());
+        ASSERT_EQ(result.results_size(), 1);
+        expect_status(want(row.rule[c], o), result.results(0).status());
+        ++cells;
+      }
+    }
+  }
+  EXPECT_GT(cells, 20 * 30);
 }
 
 // Every command kind of the proto has a row sending it through POST
