@@ -258,7 +258,7 @@ TEST(CommandBatch, TheLimitsAndMalformedBodiesRefuseTheWholeBatch) {
     EXPECT_EQ(r.status, 400) << bad;
     EXPECT_EQ(code(r), "invalid_argument") << bad;
   }
-  r = s.post("/v1/commands:batch", std::string("\x0a\x05ab", 4), "k-admin", /*proto=*/true);
+  r = s.post("/v1/commands:batch", std::string("\x0a\x05" "ab", 4), "k-admin", /*proto=*/true);
   EXPECT_EQ(r.status, 400);
   pb::ErrorReply e;
   ASSERT_TRUE(e.ParseFromString(r.body));
