@@ -97,6 +97,7 @@ class Checkpointer {
 
   std::uint64_t seq() const { return seq_; }            // last committed record
   std::uint64_t base_seq() const { return base_seq_; }  // in-memory image's record
+  std::size_t image_bytes() const { return image_.size(); }
   std::uint64_t snapshots_written() const { return snapshots_; }
   double last_snapshot_ms() const { return last_snapshot_ms_; }
 

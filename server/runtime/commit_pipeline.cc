@@ -82,13 +82,13 @@ bool CommitPipeline::finish_front(bool block, bool wakeable) {
     s_.metrics.commits.fetch_add(1, std::memory_order_relaxed);
     s_.metrics.committed_records.fetch_add(g.records.size(), std::memory_order_relaxed);
     s_.since_snapshot += g.records.size();
+    for (const journal::Record& r : g.records) s_.since_snapshot_bytes += r.command.size();
   }
   answer(g, /*durable=*/true);
   if (g.commit) {
     // The rollback base's tail: committed records only, in order.
     s_.checkpoint.committed_records(g.records);
-    if (s_.checkpoint.snapshot_due() ||
-        (s_.options.snapshot_every && s_.since_snapshot >= s_.options.snapshot_every)) {
+    if (s_.checkpoint.snapshot_due() || journal_snapshot_due()) {
       save_due_ = true;
       drain_ = true;
     }
@@ -169,15 +169,21 @@ void CommitPipeline::fail_all(const std::string& err) {
 void CommitPipeline::save() {
   save_due_ = false;
   std::string err;
-  if (s_.options.snapshot_every && s_.since_snapshot >= s_.options.snapshot_every) {
+  if (journal_snapshot_due()) {
     if (s_.checkpoint.snapshot_now(s_.engine, *s_.journal, &err)) {
       s_.since_snapshot = 0;
+      s_.since_snapshot_bytes = 0;
     } else {
       log_event("warn", "snapshot_failed", {{"shard", std::to_string(s_.index)}, {"error", err}});
     }
   } else {
     s_.checkpoint.committed_take({}, s_.engine, *s_.journal);
   }
+}
+
+bool CommitPipeline::journal_snapshot_due() const {
+  return s_.options.snapshot_every && s_.since_snapshot >= s_.options.snapshot_every &&
+         s_.since_snapshot_bytes >= s_.checkpoint.image_bytes();
 }
 
 // The front group leaves the pipeline; its vectors keep their capacity.

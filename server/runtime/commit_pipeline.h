@@ -50,6 +50,10 @@ class CommitPipeline {
   void answer(Group& g, bool durable);
   void fail_all(const std::string& err);
   void save();
+  // The journal's snapshot is due: `snapshot_every` records since the last
+  // one, and their commands weigh at least as much as the engine's image
+  // (docs/durability.md, "Snapshots").
+  bool journal_snapshot_due() const;
   void recycle();
 
   ShardState& s_;

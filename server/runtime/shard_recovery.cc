@@ -41,6 +41,8 @@ bool rebuild(ShardState& s, std::string* error) {
   s.next_seq = std::max(report.last_seq, s.journal->last_seq()) + 1;
   s.checkpoint.reset(s.engine, report.last_seq);  // the rollback base
   s.since_snapshot = report.records_replayed;
+  // As if they weighed enough: by count alone, a snapshot is due as before.
+  s.since_snapshot_bytes = s.checkpoint.image_bytes();
   settle_claims(s);
   s.degraded = false;
   s.recovered = true;

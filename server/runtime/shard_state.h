@@ -86,7 +86,8 @@ struct ShardState {
   Hub hub;
   IdempotencyMap idem;
   std::uint64_t next_seq = 1;
-  std::uint64_t since_snapshot = 0;
+  std::uint64_t since_snapshot = 0;        // records committed since the journal's snapshot
+  std::uint64_t since_snapshot_bytes = 0;  // their commands' bytes
   // In-memory base (Engine::save() every 50,000 records) + commands since:
   // rollback() after a failed append (store/checkpoint.h).
   journal::Checkpointer checkpoint;

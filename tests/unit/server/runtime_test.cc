@@ -99,6 +99,57 @@ TEST(Runtime, AcknowledgesAfterTheJournalAndRecordsTheActor) {
   EXPECT_EQ(records[1].events[0].type, "walk_in_registered");
 }
 
+// The journal's snapshot: after `snapshot_every` records, once their commands
+// weigh as much as the engine's image (docs/durability.md, "Snapshots").
+TEST(Runtime, AJournalSnapshotWaitsForItsCountAndForTheCommandsToWeighAsMuchAsTheImage) {
+  std::unique_ptr<journal::Journal> store = journal::make_memory_journal();
+  VirtualClock clock{kT0, 1.0};
+  Metrics metrics;
+  RuntimeOptions o;
+  o.snapshot_every = 20;
+  auto rt = recovered_and_started(
+      std::make_unique<Runtime>(o, clock, metrics, std::make_unique<FaultJournal>(store.get())));
+  auto snapshot = [&] {
+    std::uint64_t seq = 0;
+    std::string image, err;
+    store->load_snapshot(&seq, &image, &err);
+    return std::make_pair(seq, image.size());
+  };
+  // The snapshot is written after the group's answer, once the shard is idle.
+  auto snapshot_after = [&](std::uint64_t seq) {
+    for (int i = 0; i < 200 && snapshot().first <= seq; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return snapshot();
+  };
+  auto bytes_after = [&](std::uint64_t seq) {
+    std::size_t n = 0;
+    store->scan(seq, [&](const journal::Record& r) { n += r.command.size(); return true; }, nullptr);
+    return n;
+  };
+  int tickets = 0;
+  auto walk_in = [&] {
+    const std::string n = std::to_string(++tickets);
+    ASSERT_EQ(run(*rt, RegisterWalkIn{"s1", "P" + n, "Patient " + n, "", "tok" + n}, nurse("neuro")).error,
+              Error::kOk);
+  };
+  ASSERT_EQ(run(*rt, CreateSession{qc::test::test_session("s1", "neuro", "neuro-2f", kT0, 500)}, admin())
+                .error,
+            Error::kOk);
+  for (int i = 0; i < 19; ++i) walk_in();
+  // 20 records, and the image they are weighed against was the empty engine's.
+  const auto [first, image] = snapshot_after(0);
+  ASSERT_EQ(first, 20u);
+  // 20 more records, lighter than the image: no snapshot yet.
+  for (int i = 0; i < 20; ++i) walk_in();
+  ASSERT_LT(bytes_after(first), image);
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(snapshot().first, first);
+  // Once they weigh as much, the next commit takes it.
+  while (bytes_after(first) < image) walk_in();
+  walk_in();
+  EXPECT_GT(snapshot_after(first).first, first);
+}
+
 TEST(Runtime, ManyConcurrentCommandsShareGroupCommits) {
   Fixture f;
   auto rt = f.start();
