@@ -69,7 +69,12 @@ void CommandApplier::apply(CommandRequest& req, Time now, bool system, Group& g)
   s_.changes.add(events_);
   std::string stored;
   reply(req, now, &ack.outcome, &stored);
-  record(req, target, now, std::move(stored), g);
+  // The reply's binary form, when it was built from events_ (record() takes
+  // each event's bytes from it).
+  const std::string_view binary_reply =
+      !resp_has_events_ ? std::string_view() : !stored.empty() ? std::string_view(stored)
+                                                                : std::string_view(ack.outcome.body);
+  record(req, target, now, std::move(stored), binary_reply, g);
   g.acks.push_back(std::move(ack));
 }
 
@@ -191,7 +196,7 @@ void CommandApplier::reply(const CommandRequest& req, Time now, CommandOutcome* 
 }
 
 void CommandApplier::record(const CommandRequest& req, const Target& target, Time now,
-                            std::string stored, Group& g) {
+                            std::string stored, std::string_view binary_reply, Group& g) {
   const Command& cmd = req.command;
   journal::Record& r = g.records.emplace_back();
   r.seq = s_.next_seq++;
@@ -214,16 +219,17 @@ void CommandApplier::record(const CommandRequest& req, const Target& target, Tim
     s_.idem.remember(req.idempotency_key, r.request_fingerprint, r.response, now);
   }
   r.events.reserve(events_.size());
-  // The events as protobuf: those of the reply when it was just built from
-  // them (resp_), else converted here.
-  const bool reuse = resp_has_events_ && resp_.events_size() == static_cast<int>(events_.size());
+  // The events as protobuf: those of the reply's bytes when it was just
+  // built from them, else converted here.
+  const bool reuse = !binary_reply.empty() && reply_event_bytes(binary_reply, &event_bytes_) &&
+                     event_bytes_.size() == events_.size();
   for (std::size_t i = 0; i < events_.size(); ++i) {
     const Event& ev = events_[i];
     journal::EventRow& row = r.events.emplace_back();
     row.type = std::string(to_string(ev.type));
     row.ticket_id = ev.ticket_id;
     if (reuse) {
-      resp_.events(static_cast<int>(i)).SerializeToString(&row.bytes);
+      row.bytes.assign(event_bytes_[i]);
     } else {
       codec::to_proto(ev, &event_pb_);
       event_pb_.SerializeToString(&row.bytes);

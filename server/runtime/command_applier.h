@@ -8,6 +8,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "proto/codec.h"
@@ -37,9 +38,11 @@ class CommandApplier {
   // here and freed there, the events converted to protobuf twice;
   // docs/bench-log/2026-12-06-house.md).
   void reply(const CommandRequest& req, Time now, CommandOutcome* o, std::string* stored);
-  // Its journal record (with its idempotency key: the reply as stored).
+  // Its journal record (with its idempotency key: the reply as stored). The
+  // events' bytes are taken from `binary_reply` (the reply's binary form
+  // built from them, or empty).
   void record(const CommandRequest& req, const Target& target, Time now, std::string stored,
-              Group& g);
+              std::string_view binary_reply, Group& g);
   // Directory bookkeeping after an applied command.
   void note_ids(const Command& cmd);
 
@@ -47,7 +50,8 @@ class CommandApplier {
   // Reused between commands (Clear() keeps the allocations).
   std::vector<Event> events_;
   CommandReply reply_;
-  bool resp_has_events_ = false;  // resp_ holds events_ as protobuf (record() reuses them)
+  bool resp_has_events_ = false;  // the reply's binary form holds events_ (record() reuses them)
+  std::vector<std::string_view> event_bytes_;
   ::queuecast::v1::CommandResponse resp_;
   ::queuecast::v1::Event event_pb_;
   ::queuecast::v1::Command command_pb_;

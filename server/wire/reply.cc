@@ -15,6 +15,7 @@
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 
 #include "server/infra/utf8.h"
 #include "server/wire/json_text.h"
@@ -244,6 +245,26 @@ void to_proto(const CommandReply& r, pb::CommandResponse* out) {
   if (r.expires_at != kNoTime) codec::to_proto(r.expires_at, out->mutable_expires_at());
   if (r.slot) out->set_slot(*r.slot);
   if (r.ticket) codec::to_proto(*r.ticket, out->mutable_ticket());
+}
+
+bool reply_event_bytes(std::string_view binary_response, std::vector<std::string_view>* out) {
+  using google::protobuf::internal::WireFormatLite;
+  out->clear();
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const std::uint8_t*>(binary_response.data()), static_cast<int>(binary_response.size()));
+  for (std::uint32_t tag; (tag = in.ReadTag()) != 0;) {
+    if (tag == WireFormatLite::MakeTag(1, WireFormatLite::WIRETYPE_LENGTH_DELIMITED)) {
+      std::uint32_t len = 0;
+      if (!in.ReadVarint32(&len)) return false;
+      const int at = in.CurrentPosition();
+      if (len > binary_response.size() - static_cast<std::size_t>(at) || !in.Skip(static_cast<int>(len)))
+        return false;
+      out->push_back(binary_response.substr(static_cast<std::size_t>(at), len));
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      return false;
+    }
+  }
+  return in.ConsumedEntireMessage();
 }
 
 void serialize_reply(const CommandReply& r, pb::CommandResponse* scratch, std::string* out) {

@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "engine/event.h"
@@ -48,6 +49,11 @@ void to_proto(const CommandReply& r, ::queuecast::v1::CommandResponse* out);
 void serialize_reply(const CommandReply& r, ::queuecast::v1::CommandResponse* scratch,
                      std::string* out);
 void append_reply_json(const CommandReply& r, std::string* out);
+// The bytes of each event (field 1) of a binary CommandResponse, in order,
+// as views into `binary_response` (each is the event's own serialization:
+// the journal's event rows take them as they are). False if the bytes are
+// not a CommandResponse.
+bool reply_event_bytes(std::string_view binary_response, std::vector<std::string_view>* out);
 // The reply in `format`.
 std::string encode_reply(const CommandReply& r, Format format);
 // A stored binary CommandResponse in `format` (protobuf's JSON printer).

@@ -83,6 +83,28 @@ TEST(ResponseJson, StoredRepliesAnswerAsTheFirstTime) {
   }
 }
 
+// The journal's event rows take each event's bytes out of the binary reply:
+// the same bytes as the event serialized alone.
+TEST(ResponseJson, EventBytesOfABinaryReplyAreEachEventsOwnSerialization) {
+  test::Gen g(17);
+  pb::CommandResponse scratch;
+  std::vector<std::string_view> slices;
+  for (int i = 0; i < 1000; ++i) {
+    const CommandReply r = random_reply(g);
+    std::string stored;
+    serialize_reply(r, &scratch, &stored);
+    ASSERT_TRUE(reply_event_bytes(stored, &slices)) << "round " << i;
+    ASSERT_EQ(slices.size(), r.events.size());
+    for (std::size_t e = 0; e < slices.size(); ++e)
+      ASSERT_EQ(slices[e], scratch.events(static_cast<int>(e)).SerializeAsString()) << i << " " << e;
+  }
+  // Not a CommandResponse: a length past the end, a truncated tag.
+  EXPECT_FALSE(reply_event_bytes(std::string("\x0a\x05" "ab", 4), &slices));
+  EXPECT_FALSE(reply_event_bytes(std::string("\x12", 1), &slices));
+  EXPECT_TRUE(reply_event_bytes("", &slices));
+  EXPECT_TRUE(slices.empty());
+}
+
 // Strings that are not UTF-8 are dropped as protobuf's printer drops them.
 void quiet(gp::LogLevel, const char*, int, const std::string&) {}
 
