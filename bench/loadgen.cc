@@ -54,12 +54,18 @@
 // --batch-publish (pubsub, the floor only): a round is one POST
 // /pub/s<a>,s<b>,... whose frame the floor writes K times per subscriber in
 // one send() (the floor of one write per subscriber per flush).
+// Each RESULT also says how long the server's and the load generator's
+// threads waited on a run queue while runnable (/proc/<pid>/task/*/schedstat:
+// percent of the window, microseconds per time given a CPU, times per
+// second): what contention with other work on their cores costs them; a
+// wait of the load generator's threads inflates the latency of every target.
 // Each RESULT also says how many TCP data segments the machine sent per
 // delivery in the window (TcpExt TCPOrigDataSent, all of loopback: with
 // TCP_NODELAY about one per server write, plus the calls and their answers).
 //
 // Every process stops by itself: the parent after its work or --max-seconds
 // (SIGALRM), the children when the parent says so or dies (PR_SET_PDEATHSIG).
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -255,6 +261,27 @@ std::uint64_t read_tcp_data_segs() {
       if (a == "TCPOrigDataSent") return std::stoull(b);
   }
   return 0;
+}
+// Scheduler statistics of every thread of the processes (/proc/<pid>/task/*/
+// schedstat): time run, time waited on a run queue while runnable, and
+// the number of times a thread was given a CPU. The wait is what contention
+// costs: a thread woken up that waits behind another one.
+struct SchedStat { std::uint64_t run_ns = 0, wait_ns = 0, runs = 0; };
+SchedStat sum_schedstat(const std::vector<int>& pids) {
+  SchedStat t;
+  for (int p : pids) {
+    std::string dir = "/proc/" + std::to_string(p) + "/task";
+    DIR* d = opendir(dir.c_str());
+    if (!d) continue;
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::ifstream f(dir + "/" + e->d_name + "/schedstat");
+      std::uint64_t a = 0, b = 0, c = 0;
+      if (f >> a >> b >> c) { t.run_ns += a; t.wait_ns += b; t.runs += c; }
+    }
+    closedir(d);
+  }
+  return t;
 }
 CpuTicks sum_cpu(const std::vector<int>& pids) {
   CpuTicks t;
@@ -1017,6 +1044,7 @@ int main(int argc, char** argv) {
     }
     std::uint64_t closed0 = child_sum(&ChildShm::closed);
     CpuTicks s0 = sum_cpu(o.server_pids), c0 = sum_cpu(self_pids);
+    SchedStat ss0 = sum_schedstat(o.server_pids), cs0 = sum_schedstat(self_pids);
     std::uint64_t seg0 = read_tcp_data_segs();
     auto t0 = std::chrono::steady_clock::now();
     g_shm->measuring.store(1);
@@ -1024,6 +1052,7 @@ int main(int argc, char** argv) {
     g_shm->measuring.store(0);
     auto t1 = std::chrono::steady_clock::now();
     CpuTicks s1 = sum_cpu(o.server_pids), c1 = sum_cpu(self_pids);
+    SchedStat ss1 = sum_schedstat(o.server_pids), cs1 = sum_schedstat(self_pids);
     std::uint64_t seg1 = read_tcp_data_segs();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     double secs = std::chrono::duration<double>(t1 - t0).count();
@@ -1036,13 +1065,20 @@ int main(int argc, char** argv) {
     double cu = double(c1.user - c0.user) / hz, cs = double(c1.sys - c0.sys) / hz;
     std::printf("RESULT target=%s rate=%s deliveries_per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f "
                 "server_cpu_pct=%.1f server_user_ns=%.0f server_sys_ns=%.0f server_ns=%.0f "
-                "client_cpu_pct=%.1f closed=%llu subs_per_conn=%d segs_per_delivery=%.3f\n",
+                "client_cpu_pct=%.1f closed=%llu subs_per_conn=%d segs_per_delivery=%.3f "
+                "server_runq_pct=%.1f server_runq_us_per_run=%.1f server_runs_per_s=%.0f "
+                "client_runq_pct=%.1f client_runq_us_per_run=%.1f client_runs_per_s=%.0f\n",
                 o.target.c_str(), rate > 0 ? std::to_string(int(rate)).c_str() : "max", per_s,
                 pct(h, n, 0.5) / 1e3, pct(h, n, 0.99) / 1e3, pct(h, n, 0.999) / 1e3,
                 100.0 * (su + ss) / secs, n ? su * 1e9 / double(n) : 0.0, n ? ss * 1e9 / double(n) : 0.0,
                 n ? (su + ss) * 1e9 / double(n) : 0.0, 100.0 * (cu + cs) / secs,
                 (unsigned long long)(child_sum(&ChildShm::closed) - closed0), o.subs_per_conn,
-                n ? double(seg1 - seg0) / double(n) : 0.0);
+                n ? double(seg1 - seg0) / double(n) : 0.0,
+                1e-7 * double(ss1.wait_ns - ss0.wait_ns) / secs,
+                ss1.runs > ss0.runs ? 1e-3 * double(ss1.wait_ns - ss0.wait_ns) / double(ss1.runs - ss0.runs) : 0.0,
+                double(ss1.runs - ss0.runs) / secs, 1e-7 * double(cs1.wait_ns - cs0.wait_ns) / secs,
+                cs1.runs > cs0.runs ? 1e-3 * double(cs1.wait_ns - cs0.wait_ns) / double(cs1.runs - cs0.runs) : 0.0,
+                double(cs1.runs - cs0.runs) / secs);
     std::fflush(stdout);
   }
   asio::post(ioc, [&] { driver.stop(); });
