@@ -282,7 +282,7 @@ const char kUsage[] =
     "  --commit-depth N       group commits in flight per shard, 1..64 (default 3)\n"
     "  --commit-wake 0|1      new commands end a wait for a commit (default 1)\n"
     "  --redis-sync           Redis: write through the synchronous client\n"
-    "  --push-backlog N       views waiting for the network above which shards hold new commands (default 4096; 0: none)\n"
+    "  --push-backlog N       views waiting for the network above which shards hold new commands (default 1024; 0: none)\n"
     "  --sched-slice-us N     scheduler slice of the threads, 0..100000 us (default 100; 0: the kernel's)\n"
     "  --clock-speed X        virtual clock: simulated ms per real ms (default 1)\n"
     "  --clock-start RFC3339  virtual clock start (default: now)\n"

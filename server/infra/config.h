@@ -52,7 +52,7 @@ struct Config {
   int sched_slice_us = 100;
   // Views waiting for the network threads above which the shards apply no
   // new group (RuntimeOptions::push_backlog; 0: no bound).
-  std::int64_t push_backlog = 4096;
+  std::int64_t push_backlog = 1024;
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays

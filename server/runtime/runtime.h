@@ -94,7 +94,7 @@ struct RuntimeOptions {
   // follow, the callers are slowed down instead of every subscriber's view
   // queueing behind a sweep over all connections: the push latency stays
   // bounded. 0: no bound.
-  std::size_t push_backlog = 4096;
+  std::size_t push_backlog = 1024;
   std::uint64_t snapshot_every = 250'000;  // records between snapshots (0: never)
   std::size_t idempotency_max = 1'000'000;
   Duration idempotency_ttl = kDay;

@@ -54,7 +54,7 @@ TEST(Sched, AThreadGetsTheSliceItAsksForAndKeepsItsNiceValue) {
 TEST(Sched, TheSliceAndThePushBacklogAreConfigured) {
   Config c;
   EXPECT_EQ(c.sched_slice_us, 100);
-  EXPECT_EQ(c.push_backlog, 4096);
+  EXPECT_EQ(c.push_backlog, 1024);
   std::string e;
   ASSERT_TRUE(parse_config_json(R"({"sched_slice_us": 0, "push_backlog": 500})", &c, &e)) << e;
   EXPECT_EQ(c.sched_slice_us, 0);
