@@ -8,4 +8,4 @@ add_executable(floor_sender ${CMAKE_CURRENT_SOURCE_DIR}/floor_sender.cc)
 
 # The load generator: Beast WebSocket/HTTP clients, one translation unit.
 add_executable(loadgen ${CMAKE_CURRENT_SOURCE_DIR}/loadgen.cc)
-target_link_libraries(loadgen PRIVATE Boost::headers Threads::Threads)
+target_link_libraries(loadgen PRIVATE queuecast_infra Boost::headers Threads::Threads)

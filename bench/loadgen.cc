@@ -54,12 +54,26 @@
 // --batch-publish (pubsub, the floor only): a round is one POST
 // /pub/s<a>,s<b>,... whose frame the floor writes K times per subscriber in
 // one send() (the floor of one write per subscriber per flush).
+// Receive times: each subscriber reads its socket itself (recvmsg) after
+// Beast's handshake, with SO_TIMESTAMPING: p50/p99/p999 use the time after
+// the read (what a client sees, including the load generator's own wait for
+// a CPU), kp50/kp99/kp999 the time the kernel stamped on the last segment
+// read (on loopback: when the server's send() handed it over), which leaves
+// the load generator's wait out. Both are printed.
+// Each RESULT also says how long the server's and the load generator's
+// threads waited on a run queue while runnable (/proc/<pid>/task/*/schedstat:
+// percent of the window, microseconds per time given a CPU, times per
+// second): what contention with other work on their cores costs them; a
+// wait of the load generator's threads inflates the latency of every target.
 // Each RESULT also says how many TCP data segments the machine sent per
 // delivery in the window (TcpExt TCPOrigDataSent, all of loopback: with
 // TCP_NODELAY about one per server write, plus the calls and their answers).
 //
 // Every process stops by itself: the parent after its work or --max-seconds
 // (SIGALRM), the children when the parent says so or dies (PR_SET_PDEATHSIG).
+#include <dirent.h>
+#include <linux/net_tstamp.h>
+#include <sys/socket.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
@@ -91,6 +105,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "server/infra/sched.h"
+
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -120,6 +136,9 @@ struct Options {
   int connect_inflight = 64;  // per child
   double sat_guess = 150000;  // deliveries/s assumed for the ticket budget at rate 0
   int max_seconds = 300;
+  // The scheduler slice asked for every thread of the load generator (0: the
+  // kernel's default): see main().
+  int slice_us = 100;
 };
 
 [[noreturn]] void usage() {
@@ -129,7 +148,7 @@ struct Options {
       "  [--rates 40000,0] [--warmup 3] [--duration 10] [--settle 2] [--payload 400]\n"
       "  [--server-pid P]... [--admin-key K] [--staff-key K] [--qc-sub phone|patient|board|console]\n"
       "  [--publishers 8] [--subs-per-conn 1] [--batch-publish]\n"
-      "  [--sat-guess 150000] [--max-seconds 300]\n");
+      "  [--sat-guess 150000] [--max-seconds 300] [--slice-us 100]\n");
   std::exit(2);
 }
 
@@ -162,6 +181,7 @@ Options parse(int argc, char** argv) {
     else if (a == "--batch-publish") o.batch_publish = true;
     else if (a == "--sat-guess") o.sat_guess = std::stod(val());
     else if (a == "--max-seconds") o.max_seconds = std::stoi(val());
+    else if (a == "--slice-us") o.slice_us = std::stoi(val());
     else usage();
   }
   if (o.port <= 0 || (o.target != "pubsub" && o.target != "queuecast") || o.procs < 1 ||
@@ -206,6 +226,10 @@ constexpr int kMaxProcs = 16;
 struct ChildShm {
   std::atomic<std::uint64_t> ready, failed, deliveries, measured, other, errors, closed;
   std::atomic<std::uint64_t> hist[kBuckets];
+  // The same deliveries, received at the time the kernel stamped on their
+  // last segment (SO_TIMESTAMPING): without the load generator's own wait
+  // between the segment's arrival and its read.
+  std::atomic<std::uint64_t> khist[kBuckets];
   char first_error[256];
 };
 
@@ -255,6 +279,27 @@ std::uint64_t read_tcp_data_segs() {
       if (a == "TCPOrigDataSent") return std::stoull(b);
   }
   return 0;
+}
+// Scheduler statistics of every thread of the processes (/proc/<pid>/task/*/
+// schedstat): time run, time waited on a run queue while runnable, and
+// the number of times a thread was given a CPU. The wait is what contention
+// costs: a thread woken up that waits behind another one.
+struct SchedStat { std::uint64_t run_ns = 0, wait_ns = 0, runs = 0; };
+SchedStat sum_schedstat(const std::vector<int>& pids) {
+  SchedStat t;
+  for (int p : pids) {
+    std::string dir = "/proc/" + std::to_string(p) + "/task";
+    DIR* d = opendir(dir.c_str());
+    if (!d) continue;
+    while (dirent* e = readdir(d)) {
+      if (e->d_name[0] == '.') continue;
+      std::ifstream f(dir + "/" + e->d_name + "/schedstat");
+      std::uint64_t a = 0, b = 0, c = 0;
+      if (f >> a >> b >> c) { t.run_ns += a; t.wait_ns += b; t.runs += c; }
+    }
+    closedir(d);
+  }
+  return t;
 }
 CpuTicks sum_cpu(const std::vector<int>& pids) {
   CpuTicks t;
@@ -406,11 +451,16 @@ class Subscriber : public std::enable_shared_from_this<Subscriber> {
   void on_connected();
   void on_handshake();
   void read();
-  void on_message();
+  void on_readable();
+  void on_message(std::string_view msg, std::int64_t t_kernel);
   void failed(const std::string& what);
+  void closed(const std::string& what);
 
   websocket::stream<beast::tcp_stream> ws_;
-  beast::flat_buffer buf_;
+  // Frames are read from the socket directly (recvmsg with the kernel's
+  // receive time stamp), after Beast's handshake and subscribe writes.
+  std::vector<char> rbuf_;
+  bool stamping_ = false;
   Child& owner_;
   SubSpec spec_;
   bool ready_ = false;
@@ -537,21 +587,110 @@ void Subscriber::write_subscribe(std::size_t i) {
                   });
 }
 
+// Reading: the socket's receive time stamps on (SO_TIMESTAMPING, software,
+// CLOCK_REALTIME), then recvmsg() whenever it is readable; every complete
+// WebSocket frame in the buffer is handled with the stamp of the last
+// segment read (on loopback the kernel stamps a segment when the server's
+// send() hands it over), so a frame is never stamped before it arrived.
 void Subscriber::read() {
-  ws_.async_read(buf_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
-    if (ec) {
-      if (self->ready_) {
-        self->owner_.shm_.closed.fetch_add(1);
-        note_error(self->owner_.shm_, "closed: " + ec.message() + " " +
-                                          self->ws_.reason().reason.c_str());
-        return;
-      }
-      return self->failed("read: " + ec.message());
-    }
-    self->on_message();
-    self->buf_.consume(self->buf_.size());
-    self->read();
+  auto& sock = beast::get_lowest_layer(ws_).socket();
+  if (!stamping_) {
+    stamping_ = true;
+    int flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
+    ::setsockopt(sock.native_handle(), SOL_SOCKET, SO_TIMESTAMPING, &flags, sizeof flags);
+  }
+  sock.async_wait(tcp::socket::wait_read, [self = shared_from_this()](beast::error_code ec) {
+    if (ec) return self->closed("wait: " + ec.message());
+    self->on_readable();
   });
+}
+
+void Subscriber::on_readable() {
+  const int fd = beast::get_lowest_layer(ws_).socket().native_handle();
+  std::int64_t t_kernel = -1;
+  for (;;) {
+    char chunk[16384];
+    iovec iov{chunk, sizeof chunk};
+    alignas(cmsghdr) char control[256];
+    msghdr mh{};
+    mh.msg_iov = &iov;
+    mh.msg_iovlen = 1;
+    mh.msg_control = control;
+    mh.msg_controllen = sizeof control;
+    const ssize_t n = ::recvmsg(fd, &mh, MSG_DONTWAIT);
+    if (n > 0) rbuf_.insert(rbuf_.end(), chunk, chunk + n);
+    if (n == 0) return closed("closed by the server");
+    if (n < 0) {
+      if (errno == EAGAIN || errno == EWOULDBLOCK) break;
+      return closed(std::string("recvmsg: ") + std::strerror(errno));
+    }
+    for (cmsghdr* c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+      if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_TIMESTAMPING) continue;
+      timespec ts[3];
+      std::memcpy(ts, CMSG_DATA(c), sizeof ts);
+      if (ts[0].tv_sec == 0 && ts[0].tv_nsec == 0) continue;
+      timespec real, mono;
+      clock_gettime(CLOCK_REALTIME, &real);
+      clock_gettime(CLOCK_MONOTONIC, &mono);
+      const std::int64_t offset = (std::int64_t(real.tv_sec) - mono.tv_sec) * 1'000'000'000 + (real.tv_nsec - mono.tv_nsec);
+      t_kernel = std::int64_t(ts[0].tv_sec) * 1'000'000'000 + ts[0].tv_nsec - offset;
+    }
+    if (std::size_t(n) < sizeof chunk) break;
+  }
+  // Complete frames (server frames: unmasked, unfragmented).
+  std::size_t pos = 0;
+  while (rbuf_.size() - pos >= 2) {
+    const auto* b = reinterpret_cast<const unsigned char*>(rbuf_.data() + pos);
+    const std::size_t avail = rbuf_.size() - pos;
+    const unsigned opcode = b[0] & 0x0f;
+    const bool masked = (b[1] & 0x80) != 0;
+    std::uint64_t len = b[1] & 0x7f;
+    std::size_t head = 2;
+    if (len == 126) {
+      if (avail < 4) break;
+      len = (std::uint64_t(b[2]) << 8) | b[3];
+      head = 4;
+    } else if (len == 127) {
+      if (avail < 10) break;
+      len = 0;
+      for (int i = 0; i < 8; ++i) len = (len << 8) | b[2 + i];
+      head = 10;
+    }
+    if (masked) head += 4;
+    if (avail < head + len) break;
+    std::string_view payload(rbuf_.data() + pos + head, std::size_t(len));
+    std::string unmasked;
+    if (masked) {
+      unmasked.assign(payload);
+      for (std::size_t i = 0; i < unmasked.size(); ++i) unmasked[i] = char(unmasked[i] ^ b[head - 4 + i % 4]);
+      payload = unmasked;
+    }
+    pos += head + std::size_t(len);
+    if (opcode == 0x1 || opcode == 0x2) {
+      on_message(payload, t_kernel);
+    } else if (opcode == 0x9) {  // ping: a masked pong with the same payload (short, control frames are <= 125 bytes)
+      std::string pong;
+      pong.push_back(char(0x8a));
+      pong.push_back(char(0x80 | payload.size()));
+      pong.append(4, '\0');  // mask key 0: the payload goes as it is
+      pong.append(payload);
+      ::send(fd, pong.data(), pong.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } else if (opcode == 0x8) {
+      rbuf_.clear();
+      return closed("close frame from the server");
+    }
+  }
+  rbuf_.erase(rbuf_.begin(), rbuf_.begin() + std::ptrdiff_t(pos));
+  read();
+}
+
+void Subscriber::closed(const std::string& what) {
+  if (ready_) {
+    owner_.shm_.closed.fetch_add(1);
+    note_error(owner_.shm_, "closed: " + what);
+    return;
+  }
+  failed("read: " + what);
 }
 
 // Extracts the integer after "key": in a JSON text; -1 when absent.
@@ -565,9 +704,8 @@ std::int64_t int_field(std::string_view s, std::string_view key) {
   return any ? v : -1;
 }
 
-void Subscriber::on_message() {
+void Subscriber::on_message(std::string_view msg, std::int64_t t_kernel) {
   std::int64_t t_recv = now_ns();
-  std::string_view msg(static_cast<const char*>(buf_.data().data()), buf_.size());
   ChildShm& c = owner_.shm_;
   bool measuring = g_shm->measuring.load(std::memory_order_relaxed) != 0;
   std::int64_t t_sent = -1;
@@ -614,6 +752,9 @@ void Subscriber::on_message() {
     c.measured.fetch_add(1, std::memory_order_relaxed);
     std::int64_t lat = std::max<std::int64_t>(0, t_recv - t_sent);
     c.hist[bucket_of(std::uint64_t(lat))].fetch_add(1, std::memory_order_relaxed);
+    // No stamp (not supported): the user-space time stands in.
+    std::int64_t klat = t_kernel >= 0 ? std::max<std::int64_t>(0, std::min(t_kernel, t_recv) - t_sent) : lat;
+    c.khist[bucket_of(std::uint64_t(klat))].fetch_add(1, std::memory_order_relaxed);
   }
 }
 
@@ -900,6 +1041,17 @@ int main(int argc, char** argv) {
   signal(SIGTERM, on_term);
   signal(SIGINT, on_term);
   alarm(unsigned(o.max_seconds));  // default action: terminate; children follow (PDEATHSIG)
+  // A short scheduler slice (server/infra/sched.h), inherited by the
+  // subscriber processes and the driver's thread: a subscriber woken by a
+  // delivery runs before other work on the client core has used up its
+  // slice, so that the time stamped at receipt is not the load generator's
+  // own wait on a run queue (which would count against every target).
+  {
+    bool applied = false;
+    std::string err;
+    if (!qc::gw::set_thread_slice(o.slice_us, &applied, &err))
+      std::fprintf(stderr, "loadgen: --slice-us %d: %s\n", o.slice_us, err.c_str());
+  }
 
   void* mem = mmap(nullptr, sizeof(Shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (mem == MAP_FAILED) { std::perror("mmap"); return 1; }
@@ -1013,10 +1165,12 @@ int main(int argc, char** argv) {
     sleep_s(o.warmup);
     for (int i = 0; i < o.procs; ++i) {
       for (auto& b : g_shm->child[i].hist) b.store(0);
+      for (auto& b : g_shm->child[i].khist) b.store(0);
       g_shm->child[i].measured.store(0);
     }
     std::uint64_t closed0 = child_sum(&ChildShm::closed);
     CpuTicks s0 = sum_cpu(o.server_pids), c0 = sum_cpu(self_pids);
+    SchedStat ss0 = sum_schedstat(o.server_pids), cs0 = sum_schedstat(self_pids);
     std::uint64_t seg0 = read_tcp_data_segs();
     auto t0 = std::chrono::steady_clock::now();
     g_shm->measuring.store(1);
@@ -1024,25 +1178,38 @@ int main(int argc, char** argv) {
     g_shm->measuring.store(0);
     auto t1 = std::chrono::steady_clock::now();
     CpuTicks s1 = sum_cpu(o.server_pids), c1 = sum_cpu(self_pids);
+    SchedStat ss1 = sum_schedstat(o.server_pids), cs1 = sum_schedstat(self_pids);
     std::uint64_t seg1 = read_tcp_data_segs();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     double secs = std::chrono::duration<double>(t1 - t0).count();
-    std::vector<std::uint64_t> h(kBuckets, 0);
-    std::uint64_t n = 0;
+    std::vector<std::uint64_t> h(kBuckets, 0), kh(kBuckets, 0);
+    std::uint64_t n = 0, kn = 0;
     for (int i = 0; i < o.procs; ++i)
-      for (int b = 0; b < kBuckets; ++b) { std::uint64_t v = g_shm->child[i].hist[b].load(); h[b] += v; n += v; }
+      for (int b = 0; b < kBuckets; ++b) {
+        std::uint64_t v = g_shm->child[i].hist[b].load(); h[b] += v; n += v;
+        std::uint64_t k = g_shm->child[i].khist[b].load(); kh[b] += k; kn += k;
+      }
     double per_s = double(n) / secs;
     double su = double(s1.user - s0.user) / hz, ss = double(s1.sys - s0.sys) / hz;
     double cu = double(c1.user - c0.user) / hz, cs = double(c1.sys - c0.sys) / hz;
     std::printf("RESULT target=%s rate=%s deliveries_per_s=%.0f p50_us=%.1f p99_us=%.1f p999_us=%.1f "
                 "server_cpu_pct=%.1f server_user_ns=%.0f server_sys_ns=%.0f server_ns=%.0f "
-                "client_cpu_pct=%.1f closed=%llu subs_per_conn=%d segs_per_delivery=%.3f\n",
+                "client_cpu_pct=%.1f closed=%llu subs_per_conn=%d segs_per_delivery=%.3f "
+                "server_runq_pct=%.1f server_runq_us_per_run=%.1f server_runs_per_s=%.0f "
+                "client_runq_pct=%.1f client_runq_us_per_run=%.1f client_runs_per_s=%.0f "
+                "kp50_us=%.1f kp99_us=%.1f kp999_us=%.1f\n",
                 o.target.c_str(), rate > 0 ? std::to_string(int(rate)).c_str() : "max", per_s,
                 pct(h, n, 0.5) / 1e3, pct(h, n, 0.99) / 1e3, pct(h, n, 0.999) / 1e3,
                 100.0 * (su + ss) / secs, n ? su * 1e9 / double(n) : 0.0, n ? ss * 1e9 / double(n) : 0.0,
                 n ? (su + ss) * 1e9 / double(n) : 0.0, 100.0 * (cu + cs) / secs,
                 (unsigned long long)(child_sum(&ChildShm::closed) - closed0), o.subs_per_conn,
-                n ? double(seg1 - seg0) / double(n) : 0.0);
+                n ? double(seg1 - seg0) / double(n) : 0.0,
+                1e-7 * double(ss1.wait_ns - ss0.wait_ns) / secs,
+                ss1.runs > ss0.runs ? 1e-3 * double(ss1.wait_ns - ss0.wait_ns) / double(ss1.runs - ss0.runs) : 0.0,
+                double(ss1.runs - ss0.runs) / secs, 1e-7 * double(cs1.wait_ns - cs0.wait_ns) / secs,
+                cs1.runs > cs0.runs ? 1e-3 * double(cs1.wait_ns - cs0.wait_ns) / double(cs1.runs - cs0.runs) : 0.0,
+                double(cs1.runs - cs0.runs) / secs, pct(kh, kn, 0.5) / 1e3, pct(kh, kn, 0.99) / 1e3,
+                pct(kh, kn, 0.999) / 1e3);
     std::fflush(stdout);
   }
   asio::post(ioc, [&] { driver.stop(); });

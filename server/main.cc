@@ -14,6 +14,7 @@
 #include "server/net/http_server.h"
 #include "server/infra/log.h"
 #include "server/infra/metrics.h"
+#include "server/infra/sched.h"
 #include "store/redis_asio.h"
 #include "server/runtime/runtime.h"
 #include "server/api/service.h"
@@ -73,6 +74,13 @@ int main(int argc, char** argv) {
     return 2;
   }
   set_log_level(config.log_level);
+  // Before any thread starts (they inherit it): server/infra/sched.h.
+  {
+    bool applied = false;
+    std::string serr;
+    if (!set_thread_slice(config.sched_slice_us, &applied, &serr))
+      log_event("warn", "sched_slice_refused", {{"sched_slice_us", std::to_string(config.sched_slice_us)}, {"error", serr}});
+  }
 
   if (config.store.empty()) config.store = "sqlite://" + config.data_dir + "/queuecast.db";
   if (config.store.rfind("sqlite://", 0) == 0) {
@@ -109,6 +117,7 @@ int main(int argc, char** argv) {
   ro.snapshot_every = static_cast<std::uint64_t>(config.snapshot_every);
   ro.commit_depth = static_cast<std::size_t>(config.commit_depth);
   ro.commit_wake = config.commit_wake;
+  ro.push_backlog = static_cast<std::size_t>(config.push_backlog);
   Runtime runtime(ro, *clock, metrics,
                   [&journals](int i) { return std::move(journals[static_cast<std::size_t>(i)]); });
   if (!runtime.recover(&error)) {
@@ -130,6 +139,7 @@ int main(int argc, char** argv) {
   log_event("info", "listening",
             {{"address", bound}, {"store", config.store}, {"shards", std::to_string(config.shards)},
              {"keys", std::to_string(keys.size())}, {"clock_speed", std::to_string(config.clock_speed)},
+             {"sched_slice_us", std::to_string(thread_slice_us())},
              {"now", format_rfc3339(clock->now())}});
   std::printf("listening %s\n", bound.c_str());
   std::fflush(stdout);

@@ -7,6 +7,7 @@
 #include <limits>
 #include <map>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -179,6 +180,8 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
     else if (k == "commit_depth") ok = get_int(v, &c->commit_depth) && c->commit_depth >= 1 && c->commit_depth <= 64;
     else if (k == "commit_wake") ok = v.is_bool() && (c->commit_wake = v.as_bool(), true);
     else if (k == "redis_sync") ok = v.is_bool() && (c->redis_sync = v.as_bool(), true);
+    else if (k == "push_backlog") ok = get_int(v, &c->push_backlog) && c->push_backlog >= 0 && c->push_backlog <= 100'000'000;
+    else if (k == "sched_slice_us") ok = get_int(v, &c->sched_slice_us) && c->sched_slice_us >= 0 && c->sched_slice_us <= 100000;
     else if (k == "trusted_proxies") {
       std::vector<std::string> list;
       ok = get_strings(v, &list);
@@ -280,6 +283,8 @@ const char kUsage[] =
     "  --commit-depth N       group commits in flight per shard, 1..64 (default 3)\n"
     "  --commit-wake 0|1      new commands end a wait for a commit (default 1)\n"
     "  --redis-sync           Redis: write through the synchronous client\n"
+    "  --push-backlog N       views waiting for the network above which shards hold new commands (default 1024; 0: none)\n"
+    "  --sched-slice-us N     scheduler slice of the threads, 0..100000 us (default 100; 0: the kernel's)\n"
     "  --clock-speed X        virtual clock: simulated ms per real ms (default 1)\n"
     "  --clock-start RFC3339  virtual clock start (default: now)\n"
     "  --limit NAME=VALUE     override one limit (see docs/operations.md)\n"
@@ -343,6 +348,24 @@ int parse_flags(int argc, char** argv, Config* c, std::string* error) {
       c->commit_wake = v == "1";
     } else if (f == "--redis-sync") {
       c->redis_sync = true;
+    } else if (f == "--sched-slice-us") {
+      if (!need(&v)) return 1;
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0 || n > 100000) {
+        *error = "--sched-slice-us wants 0..100000";
+        return 1;
+      }
+      c->sched_slice_us = static_cast<int>(n);
+    } else if (f == "--push-backlog") {
+      if (!need(&v)) return 1;
+      char* end = nullptr;
+      const long long n = std::strtoll(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0 || n > 100'000'000) {
+        *error = "--push-backlog wants 0..100000000";
+        return 1;
+      }
+      c->push_backlog = n;
     } else if (f == "--clock-speed") {
       if (!need(&v)) return 1;
       c->clock_speed = std::atof(v.c_str());

@@ -44,6 +44,15 @@ struct Config {
   // Redis: write through the synchronous client instead of the Asio-driven
   // one (a fallback; same layout, same guarantee).
   bool redis_sync = false;
+  // The scheduler slice asked for queuecastd's threads, microseconds (0: the
+  // kernel's default; the kernel clamps to 100..100,000): a short slice lets
+  // a woken network or shard thread run before CPU-bound work sharing its
+  // core has used up its own slice (server/infra/sched.h, docs/operations.md
+  // "Scheduling"). No privilege needed; the CPU share does not change.
+  int sched_slice_us = 100;
+  // Views waiting for the network threads above which the shards apply no
+  // new group (RuntimeOptions::push_backlog; 0: no bound).
+  std::int64_t push_backlog = 1024;
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays

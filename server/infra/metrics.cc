@@ -94,6 +94,10 @@ std::string Metrics::render() const {
   gauge("queuecast_http_connections", "Open HTTP connections.", http_connections.load());
   gauge("queuecast_ws_connections", "Open WebSocket connections.", ws_connections.load());
   gauge("queuecast_subscriptions", "Live view subscriptions.", subscriptions.load());
+  gauge("queuecast_ws_frames_pending", "Views waiting for a network thread (the push backlog).",
+        ws_frames_pending.load());
+  counter("queuecast_push_throttled_total", "Times a shard held its next group back for the push backlog.",
+          push_throttled.load());
   counter("queuecast_ws_frames_sent_total", "View and control frames written.", ws_frames_sent.load());
   counter("queuecast_ws_frames_conflated_total", "Views replaced by a newer one before sending.",
           ws_frames_conflated.load());

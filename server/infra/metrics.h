@@ -44,6 +44,11 @@ struct Metrics {
   std::atomic<std::int64_t> subscriptions{0};
   std::atomic<std::uint64_t> ws_frames_sent{0};
   std::atomic<std::uint64_t> ws_frames_conflated{0};  // replaced before being sent
+  // Views waiting in the connections' outboxes for a network thread (the
+  // push backlog; the shards bound it: RuntimeOptions::push_backlog).
+  std::atomic<std::int64_t> ws_frames_pending{0};
+  // Times a shard held its next group back for the push backlog.
+  std::atomic<std::uint64_t> push_throttled{0};
   std::atomic<std::uint64_t> ws_closed_slow{0};
   std::atomic<std::uint64_t> ws_closed_rate{0};
   std::atomic<std::uint64_t> ws_closed_too_big{0};

@@ -34,13 +34,23 @@ std::vector<Topic> WsMailbox::Topics::all() const {
 
 WsMailbox::~WsMailbox() {
   metrics_.subscriptions.fetch_sub(static_cast<std::int64_t>(topics_.size()), std::memory_order_relaxed);
+  metrics_.ws_frames_pending.fetch_sub(static_cast<std::int64_t>(outbox_.views()), std::memory_order_relaxed);
+}
+
+void WsMailbox::count_pending_locked(std::size_t before) {
+  const std::size_t after = outbox_.views();
+  if (after != before)
+    metrics_.ws_frames_pending.fetch_add(static_cast<std::int64_t>(after) - static_cast<std::int64_t>(before),
+                                         std::memory_order_relaxed);
 }
 
 bool WsMailbox::deliver(const Topic& topic, Frame frame, std::size_t backlog_bytes) {
   std::lock_guard lock(mu_);
   if (closing_) return false;
+  const std::size_t before = outbox_.views();
   if (outbox_.put(topic_index_locked(topic), std::move(frame)))
     metrics_.ws_frames_conflated.fetch_add(1, std::memory_order_relaxed);
+  count_pending_locked(before);
   check_backlog_locked(backlog_bytes);
   return wake_locked();
 }
@@ -122,7 +132,9 @@ bool WsMailbox::next(bool take_frames, std::vector<Frame>* frames, Mail* mail, u
 void WsMailbox::close() {
   std::lock_guard lock(mu_);
   closing_ = true;
+  const std::size_t before = outbox_.views();
   outbox_.clear();
+  count_pending_locked(before);
 }
 
 void WsMailbox::set_unsent(std::size_t bytes, std::size_t backlog_bytes) {
@@ -177,7 +189,9 @@ void WsMailbox::take_locked(bool take_frames, std::vector<Frame>* frames, Mail* 
     close_code_ = 0;
     mail->any = true;
   } else if (take_frames && !outbox_.empty()) {
+    const std::size_t before = outbox_.views();
     outbox_.take_all(frames);
+    count_pending_locked(before);
     mail->any = true;
   }
 }

@@ -14,6 +14,9 @@
 //   strand without allocation). A put while no thread runs the connection and
 //   it is not queued yet returns true: the caller queues it on its loop
 //   (ws_loop.h), after the mutex is released.
+// - The push backlog: the views pending here count in
+//   Metrics::ws_frames_pending (added when put, not when they replace one;
+//   removed when taken, dropped or destroyed), which the shards bound.
 //
 // Thread-safety: every member function may be called from any thread (one
 // mutex); claim(), next(), close(), set_unsent() and clear_unsent() only by
@@ -117,6 +120,9 @@ class WsMailbox {
   void request_close_locked(std::uint16_t code, const char* reason);
   std::uint32_t topic_index_locked(const Topic& topic);
   void take_locked(bool take_frames, std::vector<Frame>* frames, Mail* mail);
+  // Moves Metrics::ws_frames_pending by the change of pending views since
+  // `before` (outbox_.views() then).
+  void count_pending_locked(std::size_t before);
 
   // A connection's subscribed topics; a topic's index is its outbox key.
   // Every delivery looks its topic up here: the first topic's kind and key

@@ -87,6 +87,14 @@ struct RuntimeOptions {
   // commits and less CPU per command, but then the shard mostly has one
   // commit in flight at a time, as without pipelining).
   bool commit_wake = true;
+  // The push backlog's bound: while more views than this wait for the
+  // network threads (Metrics::ws_frames_pending, all shards together), a
+  // shard applies no new group (its commands wait in its queue), for at most
+  // kPushThrottleMax per group. Under a load the network threads cannot
+  // follow, the callers are slowed down instead of every subscriber's view
+  // queueing behind a sweep over all connections: the push latency stays
+  // bounded. 0: no bound.
+  std::size_t push_backlog = 1024;
   std::uint64_t snapshot_every = 250'000;  // records between snapshots (0: never)
   std::size_t idempotency_max = 1'000'000;
   Duration idempotency_ttl = kDay;

@@ -4,6 +4,7 @@
 #include "server/runtime/shard.h"
 
 #include <chrono>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,22 +50,47 @@ class Shard::Impl {
     for (;;) {
       while (pipeline_.finish_front(/*block=*/false)) {
       }
-      const bool can_apply = pipeline_.can_apply();
+      // Idle: wait for a task (or the tick) before deciding whether to take
+      // it, so that the push backlog is looked at when the task is there.
+      if (pipeline_.empty())
+        queue_.take(&batch, 0, /*take=*/false, /*wait=*/true, next_tick, /*journal_wakes_if_idle=*/false);
+      const bool throttled = pipeline_.can_apply() && push_throttled();
+      const bool can_apply = pipeline_.can_apply() && !throttled;
       const bool stopping =
-          queue_.take(&batch, state_.options.max_group, /*take=*/can_apply,
-                      /*wait=*/pipeline_.empty(), next_tick,
+          queue_.take(&batch, state_.options.max_group, /*take=*/can_apply, /*wait=*/false, next_tick,
                       /*journal_wakes_if_idle=*/can_apply && !pipeline_.empty() && pipeline_.wake());
       const bool tick = can_apply && Steady::now() >= next_tick;
       if (tick) next_tick = Steady::now() + interval;
       if (!batch.empty() || tick) {
         process(batch, state_.clock.now(), tick);
         batch.clear();
+        throttled_since_.reset();
       } else if (!pipeline_.empty()) {
         pipeline_.finish_front(/*block=*/true, /*wakeable=*/can_apply && pipeline_.wake());
+      } else if (throttled) {
+        std::this_thread::sleep_for(kPushThrottlePoll);
       }
       pipeline_.when_empty();
       if (stopping && pipeline_.empty()) break;
     }
+  }
+
+  // Whether the next group waits for the network threads to send the push
+  // backlog (RuntimeOptions::push_backlog): while the backlog is over its
+  // bound, for at most kPushThrottleMax since the last group.
+  bool push_throttled() {
+    const std::size_t bound = state_.options.push_backlog;
+    if (bound == 0 ||
+        state_.metrics.ws_frames_pending.load(std::memory_order_relaxed) <= static_cast<std::int64_t>(bound)) {
+      throttled_since_.reset();
+      return false;
+    }
+    const auto now = Steady::now();
+    if (!throttled_since_) {
+      throttled_since_ = now;
+      state_.metrics.push_throttled.fetch_add(1, std::memory_order_relaxed);
+    }
+    return now - *throttled_since_ < kPushThrottleMax;
   }
 
   // Applies a group and sends its commit.
@@ -106,6 +132,10 @@ class Shard::Impl {
   CommitPipeline pipeline_;
   CommandApplier applier_;
   Time last_tick_ = kNoTime;  // `now` of the last tick (display changes by time)
+  // Since when the next group waits for the push backlog (push_throttled()).
+  std::optional<Steady::time_point> throttled_since_;
+  static constexpr auto kPushThrottleMax = std::chrono::milliseconds(50);
+  static constexpr auto kPushThrottlePoll = std::chrono::microseconds(250);
   std::thread thread_;
 };
 

@@ -754,6 +754,63 @@ SessionSpec spec_in(std::string id, std::string dept, std::string area) {
 }
 
 // Two shards over journals that outlive the runtime (restarts).
+// The push backlog's bound (RuntimeOptions::push_backlog): while more views
+// wait for the network threads than the bound, a shard applies no new group;
+// for at most 50 ms per group; with no bound, never.
+struct BacklogFixture {
+  std::unique_ptr<journal::Journal> store = journal::make_memory_journal();
+  VirtualClock clock{kT0, 1.0};
+  Metrics metrics;
+  std::unique_ptr<Runtime> start(std::size_t bound) {
+    RuntimeOptions o;
+    o.push_backlog = bound;
+    return recovered_and_started(std::make_unique<Runtime>(o, clock, metrics,
+                                                           std::make_unique<GatedJournal>(store.get())));
+  }
+};
+
+TEST(RuntimePushBacklog, NewGroupsWaitWhileThePushBacklogIsOverItsBound) {
+  BacklogFixture f;
+  auto rt = f.start(10);
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  f.metrics.ws_frames_pending.store(11);
+  const auto t0 = std::chrono::steady_clock::now();
+  Pending a = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin());
+  const bool early = a.answered_within(15);
+  // (Unless this thread itself waited past the 50 ms a group is held at most.)
+  if (std::chrono::steady_clock::now() - t0 < std::chrono::milliseconds(45)) EXPECT_FALSE(early);
+  for (int i = 0; i < 500 && f.metrics.push_throttled.load() == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(f.metrics.push_throttled.load(), 1u);
+  f.metrics.ws_frames_pending.store(10);  // at the bound: sent enough
+  ASSERT_TRUE(a.answered_within(5000));
+  EXPECT_EQ(label_of(a.future.get()), "W001");
+}
+
+TEST(RuntimePushBacklog, AGroupWaitsForTheBacklogAtMostFiftyMilliseconds) {
+  BacklogFixture f;
+  auto rt = f.start(10);
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  f.metrics.ws_frames_pending.store(1000);  // network threads that never catch up
+  const auto t0 = std::chrono::steady_clock::now();
+  Pending a = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin());
+  ASSERT_TRUE(a.answered_within(5000));
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(45));
+  EXPECT_EQ(a.future.get().error, Error::kOk);
+  f.metrics.ws_frames_pending.store(0);
+}
+
+TEST(RuntimePushBacklog, WithoutABoundTheBacklogHoldsNothing) {
+  BacklogFixture f;
+  auto rt = f.start(0);
+  f.metrics.ws_frames_pending.store(1'000'000);
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  Pending a = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin());
+  ASSERT_TRUE(a.answered_within(5000));
+  EXPECT_EQ(f.metrics.push_throttled.load(), 0u);
+  f.metrics.ws_frames_pending.store(0);
+}
+
 struct TwoShards {
   std::unique_ptr<journal::Journal> stores[2] = {journal::make_memory_journal(),
                                                   journal::make_memory_journal()};

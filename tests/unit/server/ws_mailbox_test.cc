@@ -210,5 +210,39 @@ TEST(WsMailbox, DeliveriesFromManyThreadsWakeTheConnectionOnce) {
   EXPECT_EQ(metrics.ws_frames_conflated.load(), 4u * 999u);
 }
 
+// The push backlog (Metrics::ws_frames_pending): views waiting here, not
+// those replaced by a newer one, until a network thread takes them or the
+// connection closes or goes.
+TEST(WsMailbox, CountsItsPendingViewsInThePushBacklog) {
+  Metrics metrics;
+  {
+    WsMailbox box(metrics);
+    box.deliver(patient_topic("1"), frame("v1"), kBacklog);
+    box.deliver(patient_topic("1"), frame("v2"), kBacklog);  // replaces v1
+    box.deliver(board_topic("9"), frame("w1"), kBacklog);
+    box.put_control(bytes("err"), kBacklog);                 // not a view
+    EXPECT_EQ(metrics.ws_frames_pending.load(), 2);
+    std::vector<Frame> frames;
+    WsMailbox::Mail mail;
+    ASSERT_TRUE(box.claim(0, /*take_frames=*/true, &frames, &mail));
+    EXPECT_EQ(frames.size(), 3u);
+    EXPECT_EQ(metrics.ws_frames_pending.load(), 0);
+    unsigned events = 0;
+    EXPECT_FALSE(box.next(true, &frames, &mail, &events));
+    box.deliver(board_topic("9"), frame("w2"), kBacklog);
+    EXPECT_EQ(metrics.ws_frames_pending.load(), 1);
+    box.close();  // drops it
+    EXPECT_EQ(metrics.ws_frames_pending.load(), 0);
+    box.deliver(board_topic("9"), frame("w3"), kBacklog);  // ignored once closing
+    EXPECT_EQ(metrics.ws_frames_pending.load(), 0);
+  }
+  {
+    WsMailbox box(metrics);
+    box.deliver(patient_topic("2"), frame("v1"), kBacklog);
+    EXPECT_EQ(metrics.ws_frames_pending.load(), 1);
+  }  // destroyed with a view pending
+  EXPECT_EQ(metrics.ws_frames_pending.load(), 0);
+}
+
 }  // namespace
 }  // namespace qc::gw::net
