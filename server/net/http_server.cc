@@ -152,10 +152,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   auto executor() { return socket_.get_executor(); }
 
  private:
-  // Requests read and not yet answered on one connection, at most; and no
-  // new one while those hold a whole body limit's worth of bodies (a
-  // connection holds about what one request may hold, as without
-  // pipelining).
+  // Requests read and not yet answered on one connection, at most (full()).
   static constexpr std::size_t kMaxInFlight = 64;
   // The buffer's first size; it doubles while a read would find less than
   // a quarter of it free (bounded: the parser refuses a head over 16 KiB and
@@ -172,8 +169,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     bool ready = false;
   };
 
+  // No new request while: 64 are in flight, their bodies reach the body
+  // limit, or answers wait for the socket (a client that does not read
+  // what it asked for gets nothing more read: its answers never pile up).
   bool full() const {
-    return queue_.size() >= kMaxInFlight ||
+    return writing_ || queue_.size() >= kMaxInFlight ||
            (!queue_.empty() && body_bytes_ >= shared_.limits.http_body_bytes);
   }
 
@@ -363,6 +363,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     sending_.assign(out_, sent);
     out_.clear();
     write_since_ = Steady::now();
+    const auto due = write_since_ + std::chrono::milliseconds(shared_.limits.slow_timeout_ms);
+    if (due < timer_at_) arm_timer(due);
     asio::async_write(socket_, asio::buffer(sending_),
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                         self->writing_ = false;

@@ -179,6 +179,53 @@ TEST(HttpEdges, PipelinedRequestsAlreadyReadAreAnsweredWithoutMoreBytes) {
   EXPECT_EQ(statuses(wire).size(), 101u);
 }
 
+// The resident memory of a process, in KiB (/proc).
+long rss_kib(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::atol(line.c_str() + 6);
+  return -1;
+}
+
+TEST(HttpEdges, AClientThatDoesNotReadItsAnswersGetsNothingMoreReadThenIsClosed) {
+  qc::test::Daemon d({"--limit", "slow_timeout_ms=500"});
+  const long before = rss_kib(d.pid());
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  int small = 4096;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(d.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{0, 200'000};
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  // Thousands of requests for the metrics page (kilobytes each), never read.
+  std::string many;
+  for (int i = 0; i < 200; ++i) many += "GET /metrics HTTP/1.1\r\nHost: a\r\n\r\n";
+  std::size_t sent = 0;
+  for (int round = 0; round < 1000; ++round) {  // up to 7.4 MB of requests
+    ssize_t n = send(fd, many.data(), many.size(), MSG_NOSIGNAL);
+    if (n <= 0) break;  // the server stopped reading: its buffers are full
+    sent += std::size_t(n);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  // What it read it answered into the socket, and then it read nothing more:
+  // no pile of answers in memory.
+  EXPECT_LT(rss_kib(d.pid()) - before, 16 * 1024) << "sent " << sent << " bytes";
+  // The write that waits longer than slow_timeout_ms closes the connection.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  char buf[65536];
+  ssize_t r;
+  timeval rtv{2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &rtv, sizeof rtv);
+  while ((r = recv(fd, buf, sizeof buf, 0)) > 0) {
+  }
+  EXPECT_TRUE(r == 0 || errno == ECONNRESET) << "errno " << errno;
+  close(fd);
+  EXPECT_EQ(status_of(get(d.port(), "/healthz")), 200);  // the server is fine
+}
+
 TEST(HttpEdges, ARefusedRequestIsAnsweredAfterThoseBeforeItThenTheConnectionCloses) {
   qc::test::Daemon d;
   std::string wire = raw_exchange(d.port(), kDefineChannel + kHealthz +
