@@ -178,6 +178,7 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
     else if (k == "commit_depth") ok = get_int(v, &c->commit_depth) && c->commit_depth >= 1 && c->commit_depth <= 64;
     else if (k == "commit_wake") ok = v.is_bool() && (c->commit_wake = v.as_bool(), true);
     else if (k == "redis_sync") ok = v.is_bool() && (c->redis_sync = v.as_bool(), true);
+    else if (k == "sqlite_sync") ok = v.is_bool() && (c->sqlite_sync = v.as_bool(), true);
     else if (k == "trusted_proxies") {
       std::vector<std::string> list;
       ok = get_strings(v, &list);
@@ -279,6 +280,7 @@ const char kUsage[] =
     "  --commit-depth N       group commits in flight per shard, 1..64 (default 3)\n"
     "  --commit-wake 0|1      new commands end a wait for a commit (default 1)\n"
     "  --redis-sync           Redis: write through the synchronous client\n"
+    "  --sqlite-sync          SQLite: commit on the shard thread, not a commit thread\n"
     "  --clock-speed X        virtual clock: simulated ms per real ms (default 1)\n"
     "  --clock-start RFC3339  virtual clock start (default: now)\n"
     "  --limit NAME=VALUE     override one limit (see docs/operations.md)\n"
@@ -342,6 +344,8 @@ int parse_flags(int argc, char** argv, Config* c, std::string* error) {
       c->commit_wake = v == "1";
     } else if (f == "--redis-sync") {
       c->redis_sync = true;
+    } else if (f == "--sqlite-sync") {
+      c->sqlite_sync = true;
     } else if (f == "--clock-speed") {
       if (!need(&v)) return 1;
       c->clock_speed = std::atof(v.c_str());

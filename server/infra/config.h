@@ -44,6 +44,9 @@ struct Config {
   // Redis: write through the synchronous client instead of the Asio-driven
   // one (a fallback; same layout, same guarantee).
   bool redis_sync = false;
+  // SQLite: append on the shard thread instead of the commit thread
+  // (store/threaded_journal.h; same guarantee).
+  bool sqlite_sync = false;
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays
