@@ -16,6 +16,7 @@
 #include "server/infra/metrics.h"
 #include "server/infra/sched.h"
 #include "store/redis_asio.h"
+#include "store/threaded_journal.h"
 #include "server/runtime/runtime.h"
 #include "server/api/service.h"
 
@@ -103,6 +104,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "queuecastd: cannot open store %s: %s\n", url.c_str(), error.c_str());
       return 1;
     }
+    // SQLite's append() blocks (inserts, WAL fsync): its commits run on a
+    // thread of their own, so the shard applies and answers meanwhile.
+    if (report.store == "sqlite" && !config.sqlite_sync) j = journal::with_commit_thread(std::move(j));
     for (const auto& d : report.dropped) log_event("warn", "store_dropped_tail", {{"store", url}, {"detail", d}});
     for (const auto& n : report.notes) log_event("warn", "store_note", {{"store", url}, {"detail", n}});
     journals.push_back(std::move(j));

@@ -53,6 +53,9 @@ struct Config {
   // Views waiting for the network threads above which the shards apply no
   // new group (RuntimeOptions::push_backlog; 0: no bound).
   std::int64_t push_backlog = 1024;
+  // SQLite: append on the shard thread instead of the commit thread
+  // (store/threaded_journal.h; same guarantee).
+  bool sqlite_sync = false;
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays

@@ -11,6 +11,7 @@
 
 #include "store/journal.h"
 #include "store/recovery.h"
+#include "store/threaded_journal.h"
 #include "server/runtime/command_facts.h"
 #include "server/runtime/directory.h"
 #include "server/live/hub.h"
@@ -625,6 +626,61 @@ TEST(RuntimePipeline, AFailedCommitFailsEveryLaterGroupInFlight) {
   std::string err;
   ASSERT_TRUE(journal::recover(*f.store, &replayed, {}, &report, &err)) << err;
   EXPECT_EQ(replayed.save(), image);
+}
+
+// Over the commit thread (store/threaded_journal.h, queuecastd's SQLite
+// store): groups are sent while one is written and answered in order; a
+// failure answers the failed group and every one behind it `unavailable`,
+// nothing of them stays, the journal has no gap, and service resumes.
+TEST(RuntimePipeline, OverACommitThreadGroupsAreAnsweredInOrderAndAFailureFailsTheLaterOnes) {
+  std::unique_ptr<journal::Journal> store = journal::make_memory_journal();
+  std::atomic<bool> fail{false};
+  FaultJournal faults(store.get(), &fail);
+  VirtualClock clock{kT0, 1.0};
+  Metrics metrics;
+  auto rt = recovered_and_started(std::make_unique<Runtime>(
+      RuntimeOptions{}, clock, metrics,
+      journal::with_commit_thread(std::make_unique<FaultJournal>(&faults))));
+  auto wait_appends = [&](int n) {
+    for (int i = 0; i < 500 && faults.appends < n; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    return faults.appends >= n;
+  };
+  ASSERT_EQ(run(*rt, CreateSession{spec("s1", "neuro")}, admin()).error, Error::kOk);
+  faults.hold_appends();
+  int n = faults.appends;
+  Pending a = submit(*rt, RegisterWalkIn{"s1", "P1", "A", "", ""}, admin());
+  ASSERT_TRUE(wait_appends(n + 1));  // a's commit is being written
+  Pending b = submit(*rt, RegisterWalkIn{"s1", "P2", "B", "", ""}, admin());
+  Pending c = submit(*rt, RegisterWalkIn{"s1", "P3", "C", "", ""}, admin());
+  EXPECT_FALSE(b.answered_within(50));
+  EXPECT_FALSE(a.answered());
+  faults.release_appends();
+  EXPECT_EQ(label_of(a.future.get()), "W001");
+  EXPECT_EQ(label_of(b.future.get()), "W002");
+  EXPECT_EQ(label_of(c.future.get()), "W003");
+
+  faults.hold_appends();
+  n = faults.appends;
+  Pending d = submit(*rt, RegisterWalkIn{"s1", "P4", "D", "", ""}, admin());
+  ASSERT_TRUE(wait_appends(n + 1));
+  Pending e = submit(*rt, CallNext{"s1"}, admin());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  fail = true;
+  faults.release_appends();
+  CommandOutcome od = d.future.get(), oe = e.future.get();
+  EXPECT_EQ(od.error, Error::kUnavailable) << od.message;
+  EXPECT_EQ(oe.error, Error::kUnavailable) << oe.message;
+  fail = false;
+  ASSERT_TRUE(wait_ready(*rt));
+  EXPECT_EQ(read_labels(*rt, "s1"), (std::vector<std::string>{"W001", "W002", "W003"}));
+  CommandOutcome f = run(*rt, RegisterWalkIn{"s1", "P5", "E", "", ""}, admin());
+  ASSERT_EQ(f.error, Error::kOk) << f.message;
+  EXPECT_EQ(label_of(f), "W004");
+  rt->stop();
+  std::vector<std::uint64_t> seqs;
+  store->scan(0, [&](const journal::Record& r) { seqs.push_back(r.seq); return true; }, nullptr);
+  EXPECT_EQ(seqs, (std::vector<std::uint64_t>{1, 2, 3, 4, 5}));  // no gap
 }
 
 // Reads never see a group whose commit is in flight: they wait for it, and
