@@ -5,6 +5,7 @@
 //                          [--batch 32]
 //   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
 //   journal_bench e2e --floor PATH_TO_floor_sender [--clients 64] [--seconds 5] [--proto]
+//   (e2e: --qc-arg FLAG, repeatable, passes FLAG to queuecastd, e.g. --qc-arg --sqlite-commit-thread)
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
 //                     [--snapshot-every N] [--commit-depth N] [--waiting 200]
 //                     [--batch-size N]
@@ -100,6 +101,7 @@ struct Args {
   int waiting = 200;  // e2e: the queue each client's session settles at (0: grows)
   std::size_t batch = 32;  // recovery: records per append (a group commit's size)
   std::string floor;  // e2e: the request/response floor (floor_sender) instead of queuecastd
+  std::vector<std::string> qc_args;  // e2e: more queuecastd flags (--qc-arg, repeatable)
   int batch_size = 0;      // e2e: commands per POST /v1/commands:batch (0: POST /v1/commands)
 };
 
@@ -650,11 +652,11 @@ int e2e_bench(const Args& a) {
   }
   std::vector<std::string> prefix;
   if (a.server_cpu >= 0) prefix = {"taskset", "-c", std::to_string(a.server_cpu)};
-  qc::test::Daemon server(a.queuecastd,
-                          {"--config", dir + "/config.json", "--store", store.url,
-                           "--data-dir", dir, "--io-threads", std::to_string(a.io_threads),
-                           "--shards", std::to_string(a.shards)},
-                          dir + "/queuecastd.log", prefix);
+  std::vector<std::string> args = {"--config", dir + "/config.json", "--store", store.url,
+                                    "--data-dir", dir, "--io-threads", std::to_string(a.io_threads),
+                                    "--shards", std::to_string(a.shards)};
+  args.insert(args.end(), a.qc_args.begin(), a.qc_args.end());
+  qc::test::Daemon server(a.queuecastd, args, dir + "/queuecastd.log", prefix);
   if (!server.start()) {
     std::fprintf(stderr, "queuecastd did not start (%s/queuecastd.log)\n", dir.c_str());
     return 1;
@@ -832,6 +834,7 @@ int main(int argc, char** argv) {
     else if (k == "--commit-depth") a.commit_depth = std::stoi(v);
     else if (k == "--queuecastd") a.queuecastd = v;
     else if (k == "--floor") a.floor = v;
+    else if (k == "--qc-arg") a.qc_args.push_back(v);
     else if (k == "--server-cpu") a.server_cpu = std::stoi(v);
     else if (k == "--io-threads") a.io_threads = std::stoi(v);
     else if (k == "--shards") a.shards = std::stoi(v);

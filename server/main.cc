@@ -106,7 +106,7 @@ int main(int argc, char** argv) {
     }
     // SQLite's append() blocks (inserts, WAL fsync): its commits run on a
     // thread of their own, so the shard applies and answers meanwhile.
-    if (report.store == "sqlite" && !config.sqlite_sync) j = journal::with_commit_thread(std::move(j));
+    if (report.store == "sqlite" && config.sqlite_commit_thread) j = journal::with_commit_thread(std::move(j));
     for (const auto& d : report.dropped) log_event("warn", "store_dropped_tail", {{"store", url}, {"detail", d}});
     for (const auto& n : report.notes) log_event("warn", "store_note", {{"store", url}, {"detail", n}});
     journals.push_back(std::move(j));

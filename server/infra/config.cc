@@ -182,7 +182,7 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
     else if (k == "redis_sync") ok = v.is_bool() && (c->redis_sync = v.as_bool(), true);
     else if (k == "push_backlog") ok = get_int(v, &c->push_backlog) && c->push_backlog >= 0 && c->push_backlog <= 100'000'000;
     else if (k == "sched_slice_us") ok = get_int(v, &c->sched_slice_us) && c->sched_slice_us >= 0 && c->sched_slice_us <= 100000;
-    else if (k == "sqlite_sync") ok = v.is_bool() && (c->sqlite_sync = v.as_bool(), true);
+    else if (k == "sqlite_commit_thread") ok = v.is_bool() && (c->sqlite_commit_thread = v.as_bool(), true);
     else if (k == "trusted_proxies") {
       std::vector<std::string> list;
       ok = get_strings(v, &list);
@@ -286,7 +286,7 @@ const char kUsage[] =
     "  --redis-sync           Redis: write through the synchronous client\n"
     "  --push-backlog N       views waiting for the network above which shards hold new commands (default 1024; 0: none)\n"
     "  --sched-slice-us N     scheduler slice of the threads, 0..100000 us (default 100; 0: the kernel's)\n"
-    "  --sqlite-sync          SQLite: commit on the shard thread, not a commit thread\n"
+    "  --sqlite-commit-thread SQLite: commit on a thread of its own, not the shard's\n"
     "  --clock-speed X        virtual clock: simulated ms per real ms (default 1)\n"
     "  --clock-start RFC3339  virtual clock start (default: now)\n"
     "  --limit NAME=VALUE     override one limit (see docs/operations.md)\n"
@@ -368,8 +368,8 @@ int parse_flags(int argc, char** argv, Config* c, std::string* error) {
         return 1;
       }
       c->push_backlog = n;
-    } else if (f == "--sqlite-sync") {
-      c->sqlite_sync = true;
+    } else if (f == "--sqlite-commit-thread") {
+      c->sqlite_commit_thread = true;
     } else if (f == "--clock-speed") {
       if (!need(&v)) return 1;
       c->clock_speed = std::atof(v.c_str());

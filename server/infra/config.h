@@ -53,9 +53,12 @@ struct Config {
   // Views waiting for the network threads above which the shards apply no
   // new group (RuntimeOptions::push_backlog; 0: no bound).
   std::int64_t push_backlog = 1024;
-  // SQLite: append on the shard thread instead of the commit thread
-  // (store/threaded_journal.h; same guarantee).
-  bool sqlite_sync = false;
+  // SQLite: commit on a thread of its own (store/threaded_journal.h; same
+  // guarantee) instead of on the shard thread. Off by default: on the
+  // reference machine's two cores it costs more CPU per command than the
+  // fsync wait it overlaps (docs/benchmarks.md); a machine with spare cores
+  // and a slow disk may gain.
+  bool sqlite_commit_thread = false;
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays

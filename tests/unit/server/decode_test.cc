@@ -391,27 +391,27 @@ TEST(Config, CommitKnobsFromTheFileAndFlags) {
   EXPECT_EQ(c.commit_depth, 3);
   EXPECT_TRUE(c.commit_wake);
   EXPECT_FALSE(c.redis_sync);
-  EXPECT_FALSE(c.sqlite_sync);
+  EXPECT_FALSE(c.sqlite_commit_thread);
   ASSERT_TRUE(parse_config_json(
-      R"({"commit_depth":1,"commit_wake":false,"redis_sync":true,"sqlite_sync":true})", &c, &e))
+      R"({"commit_depth":1,"commit_wake":false,"redis_sync":true,"sqlite_commit_thread":true})", &c, &e))
       << e;
   EXPECT_EQ(c.commit_depth, 1);
   EXPECT_FALSE(c.commit_wake);
   EXPECT_TRUE(c.redis_sync);
-  EXPECT_TRUE(c.sqlite_sync);
-  EXPECT_FALSE(parse_config_json(R"({"sqlite_sync":"yes"})", &c, &e));
+  EXPECT_TRUE(c.sqlite_commit_thread);
+  EXPECT_FALSE(parse_config_json(R"({"sqlite_commit_thread":"yes"})", &c, &e));
   EXPECT_FALSE(parse_config_json(R"({"commit_depth":0})", &c, &e));
   EXPECT_FALSE(parse_config_json(R"({"commit_depth":65})", &c, &e));
   EXPECT_FALSE(parse_config_json(R"({"commit_wake":1})", &c, &e));
 
   Config f;
   const char* argv[] = {"queuecastd", "--commit-depth", "8", "--commit-wake", "0", "--redis-sync",
-                        "--sqlite-sync"};
+                        "--sqlite-commit-thread"};
   ASSERT_EQ(parse_flags(7, const_cast<char**>(argv), &f, &e), 0) << e;
   EXPECT_EQ(f.commit_depth, 8);
   EXPECT_FALSE(f.commit_wake);
   EXPECT_TRUE(f.redis_sync);
-  EXPECT_TRUE(f.sqlite_sync);
+  EXPECT_TRUE(f.sqlite_commit_thread);
   const char* bad[] = {"queuecastd", "--commit-wake", "yes"};
   EXPECT_EQ(parse_flags(3, const_cast<char**>(bad), &f, &e), 1);
 }
