@@ -147,8 +147,11 @@ TEST(HttpEdges, PipelinedRequestsAreAnsweredInTheirOrder) {
       << wire;
 }
 
-TEST(HttpEdges, ManyPipelinedRequestsBeyondTheInFlightCapAreAllAnsweredInOrder) {
-  qc::test::Daemon d;
+class PipelinedOnThreads : public ::testing::TestWithParam<int> {};
+
+// With one network thread and with several (each connection on its strand).
+TEST_P(PipelinedOnThreads, ManyPipelinedRequestsBeyondTheInFlightCapAreAllAnsweredInOrder) {
+  qc::test::Daemon d({"--io-threads", std::to_string(GetParam())});
   // 300 requests in one write, more than a connection keeps in flight (64):
   // reading pauses and resumes; every one is answered, in order.
   std::string bytes;
@@ -165,6 +168,8 @@ TEST(HttpEdges, ManyPipelinedRequestsBeyondTheInFlightCapAreAllAnsweredInOrder) 
   EXPECT_EQ(s[2], 409);  // the same channel again
   EXPECT_EQ(s[300], 200);
 }
+
+INSTANTIATE_TEST_SUITE_P(NetworkThreads, PipelinedOnThreads, ::testing::Values(1, 2));
 
 TEST(HttpEdges, PipelinedRequestsAlreadyReadAreAnsweredWithoutMoreBytes) {
   qc::test::Daemon d;
