@@ -212,6 +212,12 @@ RequestReader::Step RequestReader::next(std::string_view bytes, std::size_t* use
   return Step::kRequest;
 }
 
+bool RequestReader::wants_continue() const {
+  if (!parser_ || !parser_->is_header_done() || parser_->is_done()) return false;
+  const auto& req = parser_->get();
+  return req.version() >= 11 && beast::iequals(req[http::field::expect], "100-continue");
+}
+
 http::request<http::string_body> RequestReader::take() {
   http::request<http::string_body> req = parser_->release();
   parser_.reset();

@@ -228,7 +228,11 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
       const auto step =
           reader_.next(std::string_view(in_.data() + begin_, end_ - begin_), &used);
       begin_ += used;
-      if (step == RequestReader::Step::kNeedMore) break;
+      if (step == RequestReader::Step::kNeedMore) {
+        continue_interim();
+        break;
+      }
+      continued_ = false;
       if (step == RequestReader::Step::kError) {
         if (reader_.status() == 0) {  // not a request: no answer
           parsing_ = false;
@@ -247,6 +251,24 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // Bytes past a request after which the connection closes are not read.
     if (close_after_ || upgrade_) begin_ = end_;
     parsing_ = false;
+  }
+
+  // A client that asked to be told before it sends its body (curl does for
+  // bodies over 1 KiB) gets "100 Continue" at once when nothing is owed
+  // before it on the connection (otherwise it sends the body after its own
+  // wait, a second for curl).
+  void continue_interim() {
+    if (continued_ || !reader_.wants_continue() || !queue_.empty() || writing_ || !out_.empty())
+      return;
+    continued_ = true;
+    static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
+    beast::error_code ec;
+    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
+    std::size_t sent = ec ? 0 : socket_.write_some(asio::buffer(k100.data(), k100.size()), ec);
+    // Tiny, into an idle socket: it goes at once; if not, the rest goes
+    // ahead of the answer.
+    if (sent < k100.size() && (!ec || ec == asio::error::would_block || ec == asio::error::try_again))
+      out_.assign(k100.substr(sent));
   }
 
   // The address the per-address limits count (client_address.h).
@@ -476,6 +498,7 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
   Steady::time_point timer_at_{};
   bool first_request_ = true;
   bool parsing_ = false;
+  bool continued_ = false;  // "100 Continue" sent for the request being read
   bool reading_ = false;
   bool writing_ = false;
   bool close_after_ = false;  // after the answers owed

@@ -98,6 +98,10 @@ class RequestReader {
   const std::string& error() const { return error_; }
   // True between the first byte of a request and its end.
   bool in_request() const { return parser_.has_value(); }
+  // The current request's head is in, it is HTTP/1.1 with
+  // "Expect: 100-continue", and its body is not: the client waits for an
+  // interim "100 Continue" before sending the body (RFC 9110 10.1.1).
+  bool wants_continue() const;
 
  private:
   const Limits& limits_;

@@ -240,6 +240,36 @@ TEST(HttpEdges, ARefusedRequestIsAnsweredAfterThoseBeforeItThenTheConnectionClos
   EXPECT_NE(wire.find("Connection: close"), std::string::npos) << wire;
 }
 
+TEST(HttpEdges, AClientThatExpects100ContinueIsToldToSendItsBody) {
+  qc::test::Daemon d;
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(d.port());
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  timeval tv{0, 500'000};  // curl waits a second before it sends the body anyway
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const std::string head = kDefineChannel.substr(0, kDefineChannel.find("\r\n\r\n") + 2) +
+                           "Expect: 100-continue\r\n\r\n";
+  const std::string body = kDefineChannel.substr(kDefineChannel.find("\r\n\r\n") + 4);
+  ASSERT_EQ(send(fd, head.data(), head.size(), MSG_NOSIGNAL), ssize_t(head.size()));
+  char buf[4096];
+  ssize_t n = recv(fd, buf, sizeof buf, 0);
+  ASSERT_GT(n, 0) << "no interim answer within 0.5 s";
+  EXPECT_EQ(std::string(buf, std::size_t(n)), "HTTP/1.1 100 Continue\r\n\r\n");
+  ASSERT_EQ(send(fd, body.data(), body.size(), MSG_NOSIGNAL), ssize_t(body.size()));
+  std::string answer;
+  while (answer.find("\r\n\r\n") == std::string::npos && (n = recv(fd, buf, sizeof buf, 0)) > 0)
+    answer.append(buf, std::size_t(n));
+  EXPECT_EQ(status_of(answer), 200) << answer;
+  close(fd);
+  // With the body in the same write: no interim answer, just the answer.
+  std::string wire = raw_exchange(d.port(), head + body + kHealthz.substr(0, kHealthz.size() - 2) +
+                                                "Connection: close\r\n\r\n");
+  EXPECT_EQ(statuses(wire), (std::vector<int>{409, 200})) << wire;  // the channel exists now
+}
+
 TEST(HttpEdges, AClientThatStopsSendingStillGetsTheAnswersItIsOwed) {
   qc::test::Daemon d;
   std::string wire = raw_exchange(d.port(), kDefineChannel + kHealthz, /*half_close=*/true);
