@@ -1,5 +1,7 @@
 #include "server/runtime/runtime.h"
 
+#include <unordered_map>
+
 #include <iterator>
 #include <utility>
 
@@ -125,10 +127,20 @@ void Runtime::submit_batch(std::vector<CommandRequest> requests) {
     // dispatch() on one shard refuses nothing and routes everything to it.
     by_shard[0] = std::move(requests);
   } else {
-    for (CommandRequest& r : requests)
+    // A session created by an earlier command of the batch is not in the
+    // directory yet: the commands naming it follow it to its shard.
+    std::unordered_map<std::string, int> created;
+    for (CommandRequest& r : requests) {
+      int shard = -1;
+      if (const auto* cs = std::get_if<CreateSession>(&r.command.body)) {
+        created[cs->spec.session_id] = directory_->of_area(cs->spec.area);
+      } else if (const std::string* sid = session_of(r.command.body)) {
+        if (auto it = created.find(*sid); it != created.end()) shard = it->second;
+      }
       dispatch(std::move(r), [&by_shard](std::size_t s, CommandRequest&& x) {
         by_shard[s].push_back(std::move(x));
-      });
+      }, shard);
+    }
   }
   const bool deferred = Batch::defer(this, &Runtime::post_queued, this);
   for (std::size_t s = 0; s < by_shard.size(); ++s) {
@@ -147,7 +159,7 @@ void Runtime::submit_batch(std::vector<CommandRequest> requests) {
 }
 
 template <class Post>
-void Runtime::dispatch(CommandRequest request, Post&& post) {
+void Runtime::dispatch(CommandRequest request, Post&& post, int shard) {
   if (shards_.size() > 1) {
     const CommandBody& b = request.command.body;
     if (std::holds_alternative<GenerateSessions>(b) || std::holds_alternative<AdjustQuotas>(b) ||
@@ -209,7 +221,7 @@ void Runtime::dispatch(CommandRequest request, Post&& post) {
       done(std::move(o));
     };
   }
-  post(static_cast<std::size_t>(route(request.command.body)), std::move(request));
+  post(static_cast<std::size_t>(shard >= 0 ? shard : route(request.command.body)), std::move(request));
 }
 
 void Runtime::read_session(std::string_view sid, ReadFn fn) {

@@ -206,9 +206,10 @@ class Runtime {
   int route(const CommandBody& body) const;
   // Answers `request` at once (a refusal before any shard), or hands it to
   // post(shard index, CommandRequest&&): once, or once per shard for a
-  // channel definition on several shards.
+  // channel definition on several shards. `shard` >= 0 overrides the route
+  // (a session created earlier in the same batch, not yet in the directory).
   template <class Post>
-  void dispatch(CommandRequest request, Post&& post);
+  void dispatch(CommandRequest request, Post&& post, int shard = -1);
   // Batch::defer()'s function: hands this thread's queued commands over.
   static void post_queued(void* runtime);
   RuntimeOptions options_;

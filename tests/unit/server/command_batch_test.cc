@@ -384,6 +384,32 @@ TEST(CommandBatch, OnSeveralShardsEachShardCommitsItsShareOnceAndResultsKeepTheO
   EXPECT_EQ(d0 + d1, 2) << "16 areas all on one shard?";
 }
 
+TEST(CommandBatch, OnSeveralShardsACommandFollowsTheSessionAnEarlierCommandOfTheBatchCreates) {
+  Server s({}, 1000, /*shards=*/2);
+  // 16 new sessions (their areas hash onto both shards), each followed in
+  // the same batch by a walk-in: every walk-in reaches its session.
+  std::vector<std::string> items;
+  for (int i = 0; i < 16; ++i) {
+    pb::Command pc;
+    codec::to_proto(Command{Actor{}, CreateSession{test::test_session("n" + std::to_string(i), "neuro",
+                                                                      "area-" + std::to_string(i), kT0, 8)}},
+                    0, &pc);
+    std::string json;
+    codec::to_json(pc, &json);
+    items.push_back(item(json));
+    items.push_back(item(walk_in("n" + std::to_string(i), "P" + std::to_string(i))));
+  }
+  const int a0 = s.journal(0).appends, a1 = s.journal(1).appends;
+  pb::CommandBatchResult r = s.batch(batch_of(items));
+  ASSERT_EQ(r.results_size(), 32);
+  for (int i = 0; i < 16; ++i) {
+    EXPECT_EQ(r.results(2 * i).status(), 201) << i;
+    EXPECT_EQ(r.results(2 * i + 1).status(), 201) << i << " " << r.results(2 * i + 1).error().message();
+    EXPECT_EQ(r.results(2 * i + 1).response().ticket_id(), "n" + std::to_string(i) + "-W001");
+  }
+  EXPECT_EQ(s.journal(0).appends - a0 + s.journal(1).appends - a1, 2) << "16 areas all on one shard?";
+}
+
 // The answer's encoders against protobuf's own: the binary form is what
 // SerializeToString gives for the same results, the JSON what its printer
 // gives (errors, replays, a message that is not UTF-8).
