@@ -36,11 +36,12 @@ struct BatchAnswer {
     delete this;
     r(ok_response(std::move(body), format, 200));
   }
+  // Refused before any shard: answered as /v1/commands answers the error.
   void refuse(std::size_t i, Error e, std::string message) {
-    BatchItemReply& a = items[i];
-    a.status = http_status(e);
-    a.code = to_string(e);
-    a.message = std::move(message);
+    CommandOutcome o;
+    o.error = e;
+    o.message = std::move(message);
+    items[i] = command_answer(std::move(o), format, kiosk);
     arrived();
   }
 };

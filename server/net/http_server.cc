@@ -132,6 +132,9 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
 
   void run() {
     asio::dispatch(socket_.get_executor(), [self = shared_from_this()] {
+      // Answers are written at once when the socket takes them (send_now()).
+      beast::error_code ec;
+      self->socket_.non_blocking(true, ec);
       self->read_since_ = Steady::now();
       self->arm_timer(self->read_since_ + self->read_timeout());
       self->read();
@@ -263,12 +266,18 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     continued_ = true;
     static constexpr std::string_view k100 = "HTTP/1.1 100 Continue\r\n\r\n";
     beast::error_code ec;
-    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
-    std::size_t sent = ec ? 0 : socket_.write_some(asio::buffer(k100.data(), k100.size()), ec);
+    const std::size_t sent = send_now(k100, &ec);
     // Tiny, into an idle socket: it goes at once; if not, the rest goes
-    // ahead of the answer.
-    if (sent < k100.size() && (!ec || ec == asio::error::would_block || ec == asio::error::try_again))
-      out_.assign(k100.substr(sent));
+    // ahead of the answer (a broken socket shows at the next read).
+    if (!ec && sent < k100.size()) out_.assign(k100.substr(sent));
+  }
+
+  // What the socket takes of `bytes` now (non-blocking); *ec only for a
+  // broken connection, not for a full socket buffer.
+  std::size_t send_now(std::string_view bytes, beast::error_code* ec) {
+    const std::size_t sent = socket_.write_some(asio::buffer(bytes.data(), bytes.size()), *ec);
+    if (*ec == asio::error::would_block || *ec == asio::error::try_again) ec->clear();
+    return *ec ? 0 : sent;
   }
 
   // The address the per-address limits count (client_address.h).
@@ -370,10 +379,8 @@ class HttpSession : public std::enable_shared_from_this<HttpSession> {
     // asynchronous operation (and its completion handler); the rest, if
     // any, goes out asynchronously.
     beast::error_code ec;
-    std::size_t sent = 0;
-    if (!socket_.non_blocking()) socket_.non_blocking(true, ec);
-    if (!ec) sent = socket_.write_some(asio::buffer(out_), ec);
-    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) {
+    const std::size_t sent = send_now(out_, &ec);
+    if (ec) {
       fail(ec, "http write");
       return close();
     }

@@ -1,8 +1,7 @@
 #include "server/runtime/runtime.h"
 
-#include <unordered_map>
-
 #include <iterator>
+#include <unordered_map>
 #include <utility>
 
 #include "server/runtime/authorizer.h"
