@@ -51,6 +51,12 @@ struct Record {
   // fingerprints existed: such a key answers any request with its response.
   std::string request_fingerprint;
   std::vector<EventRow> events;
+  // Optional: the global ids this record takes ("s:<session>", "t:<ticket>",
+  // "h:<hold>", "k:<token>"). A fenced commit (Journal::set_fence()) records
+  // them in the fence's ids hash (field -> partition) atomically with the
+  // append, and fails with Status::kConflict when another partition holds
+  // one. Unfenced stores ignore them; they are not stored in the record.
+  std::vector<std::string> claims;
 };
 
 // Why the last operation failed (additive: stores that do not tell say kOk
@@ -59,7 +65,26 @@ enum class Status : std::uint8_t {
   kOk = 0,
   kUnavailable = 1,      // store down, unreachable, full, I/O error: retry later
   kInvalidArgument = 2,  // the caller's fault (e.g. seq not increasing): a bug, do not retry
+  kFenced = 3,           // the journal's fence epoch is no longer ours (another node took the
+                         // partition): never retry as this writer
+  kConflict = 4,         // an id the commit claims belongs to another partition (the error
+                         // text holds "QCID <field> <partition>": parse_conflict())
 };
+
+// A partition's fence (docs/design/cluster.md section 3): every commit and
+// snapshot checks, in the same atomic step as its write, that the epoch key
+// still holds `epoch`, and records the batch's Record::claims in the hash
+// `ids_key` (field -> `partition`). epoch 0 = no fence (a single node).
+struct Fence {
+  std::uint64_t epoch = 0;
+  std::string epoch_key;  // "<prefix>:{p<N>}:epoch"
+  std::string ids_key;    // "<prefix>:ids"
+  int partition = -1;
+};
+
+// Reads the field and the owning partition out of a kConflict failure's
+// error text ("... QCID <field> <partition>"). False when it holds none.
+bool parse_conflict(std::string_view error, std::string* field, int* partition);
 
 class Journal {
  public:
@@ -108,6 +133,9 @@ class Journal {
   // (disk full, a held lock, Redis maxmemory) answers false: a degraded
   // shard asks this every tick before it rebuilds and takes commands again.
   virtual bool probe_write(std::string* error) { return sync(error); }
+  // Fences every later commit and snapshot (see Fence). Stores without a
+  // shared storage (memory, SQLite) ignore it. Not while commits are in flight.
+  virtual void set_fence(const Fence& fence) { (void)fence; }
   // What the last failed call failed of (kOk after a success).
   virtual Status status() const { return Status::kOk; }
   // "sqlite:///var/lib/queuecast/journal.db", "redis://127.0.0.1:6379/0 key queuecast"

@@ -160,6 +160,7 @@ void on_reply(redisAsyncContext*, void* reply, void* privdata) {
   }
   if (r->type == REDIS_REPLY_ERROR) {
     c->error = std::string(r->str, r->len);
+    c->status = journal::redis_error_status(c->error);  // QCFENCED, QCID: kFenced, kConflict
     return;
   }
   if (r->type != REDIS_REPLY_INTEGER || std::size_t(r->integer) != c->records) {
@@ -212,7 +213,7 @@ class AsioRedisJournal final : public journal::Journal {
       broken_ = true;
     };
     if (opt_.read_only) return refuse(Status::kInvalidArgument, "journal opened read-only");
-    if (broken_) return refuse(Status::kUnavailable, "an earlier commit failed");
+    if (broken_) return refuse(broken_status_, "an earlier commit failed");
     std::uint64_t prev = sent_;
     for (const Record& r : batch) {
       if (r.seq <= prev) return refuse(Status::kInvalidArgument, "sequence numbers must increase");
@@ -233,7 +234,7 @@ class AsioRedisJournal final : public journal::Journal {
       std::string why;
       if (!conn_->connect(addr_, &why)) return refuse(Status::kUnavailable, "cannot connect: " + why);
     }
-    journal::plan_redis_append_checked(addr_.key, batch, sent_, ++appends_, &plan_);
+    journal::plan_redis_append_checked(addr_.key, batch, sent_, ++appends_, &plan_, fence_);
     if (redisAsyncCommandArgv(conn_->ac, &on_reply, c.get(), int(plan_.argv.size()),
                               plan_.argv.data(), plan_.lens.data()) != REDIS_OK) {
       refuse(Status::kUnavailable, "cannot send");
@@ -287,8 +288,14 @@ class AsioRedisJournal final : public journal::Journal {
     if (inflight_.empty()) {
       sent_ = last_;
       broken_ = false;
+      broken_status_ = Status::kUnavailable;
     }
     return true;
+  }
+  // Commits through this connection, snapshots through the synchronous one.
+  void set_fence(const journal::Fence& fence) override {
+    fence_ = fence;
+    sync_->set_fence(fence);
   }
   bool probe_write(std::string* error) override {
     if (!track(sync_->probe_write(error))) return false;
@@ -333,15 +340,24 @@ class AsioRedisJournal final : public journal::Journal {
     inflight_.pop_front();
     if (c->ok) {
       last_ = c->last;
-      if (inflight_.empty()) broken_ = false;
+      if (inflight_.empty()) broken_ = false, broken_status_ = Status::kUnavailable;
       return ok() ? Commit::kDurable : Commit::kFailed;
     }
     if (c->status != Status::kInvalidArgument || !inflight_.empty()) {
       broken_ = true;
       conn_->drop();  // later commits' callbacks run now, with no reply
+      if (c->status == Status::kFenced) {
+        // Deposed: the commits behind it could not land either (the epoch
+        // never goes back); they and every new one until the pipeline is
+        // empty say so.
+        broken_status_ = Status::kFenced;
+        for (const auto& later : inflight_)
+          if (!later->ok) later->status = Status::kFenced;
+      }
     }
     if (inflight_.empty()) {
       broken_ = false;
+      broken_status_ = Status::kUnavailable;
       sent_ = last_;
     }
     fail(c->status, "EVAL: " + (c->error.empty() ? std::string("connection lost") : c->error), error);
@@ -380,6 +396,8 @@ class AsioRedisJournal final : public journal::Journal {
   std::uint64_t last_ = 0;  // durable: the last commit that completed, or sync()
   std::uint64_t sent_ = 0;  // the last seq sent: the next commit's expected stream end
   bool broken_ = false;     // a commit failed and others are still in flight
+  Status broken_status_ = Status::kUnavailable;  // what the commits behind it report
+  journal::Fence fence_;    // epoch 0: unfenced
   std::deque<std::shared_ptr<InFlight>> inflight_;
   std::atomic<bool> woken_{false};
   Status status_ = Status::kOk;

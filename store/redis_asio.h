@@ -16,6 +16,11 @@
 // the connection, which fails every later commit in flight; new commits are
 // refused until every outcome was taken; the next one reconnects. A connection that the
 // server closed while idle is noticed before the next commit is sent.
+// With a fence (Journal::set_fence(), also passed to the synchronous store
+// below for snapshots) the EVAL is the fenced one: a commit refused with
+// QCFENCED fails with Status::kFenced, and so does every commit in flight
+// behind it; QCID fails with kConflict (the error text keeps "QCID <field>
+// <partition>").
 //
 // Everything else (scans for recovery, snapshots, sync(), the settings check
 // at open) goes through the synchronous store (store/

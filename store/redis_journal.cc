@@ -1,7 +1,6 @@
 #include "store/redis_journal.h"
 
 #include <hiredis/hiredis.h>
-#include <sys/time.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -13,6 +12,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/redis_connection.h"
 #include "store/store_journal.h"
 
 namespace qc::journal {
@@ -108,17 +108,7 @@ bool unpack_events(std::string_view in, std::vector<EventRow>* events) {
   return true;
 }
 
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Reply = std::unique_ptr<redisReply, ReplyDeleter>;
-
-std::string_view str(const redisReply* r) {
-  return r && (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
-               r->type == REDIS_REPLY_ERROR)
-             ? std::string_view(r->str, r->len)
-             : std::string_view();
-}
+using Reply = RedisReply;
 
 // "<seq>-<n>" -> seq
 bool parse_id(std::string_view id, std::uint64_t* seq) {
@@ -128,9 +118,85 @@ bool parse_id(std::string_view id, std::uint64_t* seq) {
   return i > 0 && i < id.size() && id[i] == '-';
 }
 
+// KEYS: K:log, K:keys. ARGV[1]: the seq the stream must end at ("0":
+// empty); ARGV[2]: ZREMRANGEBYSCORE's bound, or ""; ARGV[3]: the entry id
+// (the group's last seq); ARGV[4]: the group (pack_group()); ARGV[5]: the
+// number of records; then pairs (score, member) for K:keys. The check
+// comes before any write, and a script's writes after its first one are
+// not refused for memory (Redis 7), so it lands whole or not at all; Redis
+// writes its effects to the AOF as one MULTI/EXEC.
+constexpr const char* kCheckedAppendLua = R"lua(
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local last = '0'
+if top[1] then last = string.match(top[1][1], '^(%d+)-') end
+if last ~= ARGV[1] then
+  return redis.error_reply('QCGAP the stream ends at ' .. last .. ', not at ' .. ARGV[1])
+end
+redis.call('XADD', KEYS[1], ARGV[3], 'g', ARGV[4])
+for i = 6, #ARGV, 2000 do
+  redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
+end
+if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2]) end
+return tonumber(ARGV[5])
+)lua";
+
+
+// The same with the partition's fence (docs/design/cluster.md section 3).
+// KEYS: K:log, K:keys, the epoch key, the ids hash. ARGV[1..5] as above;
+// ARGV[6]: the epoch; ARGV[7]: the partition; ARGV[8]: n, the number of
+// claimed id fields, ARGV[9..8+n]; then the (score, member) pairs. Every
+// check (epoch, stream end, ids) before any write.
+constexpr const char* kFencedAppendLua = R"lua(
+local epoch = redis.call('GET', KEYS[3])
+if epoch ~= ARGV[6] then
+  return redis.error_reply('QCFENCED epoch is ' .. (epoch or 'none') .. ', not ' .. ARGV[6])
+end
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local last = '0'
+if top[1] then last = string.match(top[1][1], '^(%d+)-') end
+if last ~= ARGV[1] then
+  return redis.error_reply('QCGAP the stream ends at ' .. last .. ', not at ' .. ARGV[1])
+end
+local n = tonumber(ARGV[8])
+local new = {}
+for i = 9, 8 + n do
+  local o = redis.call('HGET', KEYS[4], ARGV[i])
+  if not o then
+    new[#new + 1] = ARGV[i]
+    new[#new + 1] = ARGV[7]
+  elseif o ~= ARGV[7] then
+    return redis.error_reply('QCID ' .. ARGV[i] .. ' ' .. o)
+  end
+end
+redis.call('XADD', KEYS[1], ARGV[3], 'g', ARGV[4], 'e', ARGV[6])
+for i = 1, #new, 2000 do
+  redis.call('HSET', KEYS[4], unpack(new, i, math.min(i + 1999, #new)))
+end
+for i = 9 + n, #ARGV, 2000 do
+  redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
+end
+if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2]) end
+return tonumber(ARGV[5])
+)lua";
+
+// A fenced snapshot. KEYS: K:snapshot, the epoch key. ARGV: epoch, seq,
+// image, taken_at. Replaces the snapshot only with a newer seq (1), else
+// keeps it (0).
+constexpr const char* kFencedSnapshotLua = R"lua(
+local epoch = redis.call('GET', KEYS[2])
+if epoch ~= ARGV[1] then
+  return redis.error_reply('QCFENCED epoch is ' .. (epoch or 'none') .. ', not ' .. ARGV[1])
+end
+local cur = redis.call('HGET', KEYS[1], 'seq')
+if cur and tonumber(cur) >= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'image', ARGV[3], 'taken_at', ARGV[4])
+return 1
+)lua";
+
 class RedisJournal final : public StoreJournal {
  public:
-  RedisJournal(RedisAddress a, const OpenOptions& o) : addr_(std::move(a)), opt_(o) {
+  RedisJournal(RedisAddress a, const OpenOptions& o)
+      : addr_(std::move(a)), opt_(o), conn_(addr_, o.timeout_ms) {
     if (addr_.key.empty()) addr_.key = o.redis_key;
     log_key_ = addr_.key + ":log";
     snap_key_ = addr_.key + ":snapshot";
@@ -149,7 +215,7 @@ class RedisJournal final : public StoreJournal {
     if (batch.empty()) return ok();
     // One round trip: the conditional EVAL of plan_redis_append_checked(),
     // the same command the pipelined writer sends.
-    plan_redis_append_checked(addr_.key, batch, last_, ++appends_, &plan_);
+    plan_redis_append_checked(addr_.key, batch, last_, ++appends_, &plan_, fence_);
     Reply r;
     if (!command(int(plan_.argv.size()), plan_.argv.data(), plan_.lens.data(), &r, error))
       return false;
@@ -157,10 +223,13 @@ class RedisJournal final : public StoreJournal {
       // QCGAP: another writer shares the key (or the stream was changed
       // behind our back); nothing was written. Where it ends now is what
       // the stream says.
-      std::string e = "redis EVAL: " + std::string(str(r.get()));
+      // QCFENCED (kFenced): another node took the partition; QCID
+      // (kConflict): an id of the batch is another partition's.
+      const Status why = redis_error_status(reply_text(r.get()));
+      std::string e = "redis EVAL: " + std::string(reply_text(r.get()));
       std::string ignored;
       sync(&ignored);
-      return fail(Status::kUnavailable, e, error);
+      return fail(why, e, error);
     }
     if (r->type != REDIS_REPLY_INTEGER || std::size_t(r->integer) != batch.size())
       return fail(Status::kUnavailable, "redis EVAL: unexpected reply", error);
@@ -248,7 +317,7 @@ class RedisJournal final : public StoreJournal {
       const std::string lo = std::to_string(next) + "-0";
       const std::string hi = std::to_string(next + kWindow - 1) + "-0";
       const char* argv[] = {"XRANGE", log_key_.c_str(), lo.c_str(), hi.c_str()};
-      if (redisAppendCommandArgv(ctx_, 4, argv, nullptr) != REDIS_OK) return false;
+      if (!conn_.append(4, argv, nullptr, error)) return false;
       next += kWindow;
       ++in_flight;
       return true;
@@ -257,13 +326,13 @@ class RedisJournal final : public StoreJournal {
     bool stopped = false, corrupt = false;
     std::uint64_t corrupt_after = after;
     while (next <= end && in_flight < kInFlight)
-      if (!request()) return io_fail("XRANGE", error);
+      if (!request()) return unavailable();
     while (in_flight > 0) {
       Reply r;
       if (!get_reply(&r, error)) return false;
       --in_flight;
       if (!stopped && !corrupt && next <= end)
-        if (!request()) return io_fail("XRANGE", error);
+        if (!request()) return unavailable();
       if (stopped || corrupt) continue;  // drain what is in flight
       if (r->type != REDIS_REPLY_ARRAY) {
         corrupt = true;
@@ -290,6 +359,7 @@ class RedisJournal final : public StoreJournal {
   }
 
   std::uint64_t last_seq() const override { return last_; }
+  void set_fence(const Fence& fence) override { fence_ = fence; }
 
   bool scan_keys(Time since, const std::function<bool(const Record&)>& fn,
                  std::string* error) override {
@@ -303,7 +373,7 @@ class RedisJournal final : public StoreJournal {
     // (journals written one entry per record: the entry is the seq).
     std::vector<std::pair<std::uint64_t, std::uint64_t>> keyed;  // (entry, seq)
     for (std::size_t i = 0; i < r->elements; ++i) {
-      const std::string m(str(r->element[i]));
+      const std::string m(reply_text(r->element[i]));
       char* end = nullptr;
       const std::uint64_t seq = std::strtoull(m.c_str(), &end, 10);
       const std::uint64_t entry = *end == '/' ? std::strtoull(end + 1, nullptr, 10) : seq;
@@ -323,7 +393,7 @@ class RedisJournal final : public StoreJournal {
       for (std::size_t k = 0; k < n; ++k) {
         const std::string id = std::to_string(entries[i + k]) + "-0";
         const char* xargv[] = {"XRANGE", log_key_.c_str(), id.c_str(), id.c_str()};
-        if (redisAppendCommandArgv(ctx_, 4, xargv, nullptr) != REDIS_OK) return io_fail("XRANGE", error);
+        if (!conn_.append(4, xargv, nullptr, error)) return unavailable();
       }
       bool corrupt = false, stop = false;
       for (std::size_t k = 0; k < n; ++k) {  // read every reply, even after a stop
@@ -359,13 +429,28 @@ class RedisJournal final : public StoreJournal {
     const std::string t = std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
                                               std::chrono::system_clock::now().time_since_epoch())
                                               .count());
-    const char* argv[] = {"HSET", snap_key_.c_str(), "seq", s.c_str(), "image", image.data(),
-                          "taken_at", t.c_str()};
-    const std::size_t lens[] = {4, snap_key_.size(), 3, s.size(), 5, image.size(), 8, t.size()};
     Reply r;
-    if (!command(8, argv, lens, &r, error)) return false;
+    if (fence_.epoch == 0) {
+      const char* argv[] = {"HSET", snap_key_.c_str(), "seq", s.c_str(), "image", image.data(),
+                            "taken_at", t.c_str()};
+      const std::size_t lens[] = {4, snap_key_.size(), 3, s.size(), 5, image.size(), 8, t.size()};
+      if (!command(8, argv, lens, &r, error)) return false;
+      if (r->type == REDIS_REPLY_ERROR)
+        return fail(Status::kUnavailable, "redis HSET: " + std::string(reply_text(r.get())), error);
+      return ok();
+    }
+    // Fenced: the epoch is checked in the same script; an older seq than
+    // the stored one leaves the stored snapshot.
+    const std::string e = std::to_string(fence_.epoch);
+    const char* argv[] = {"EVAL", kFencedSnapshotLua, "2", snap_key_.c_str(),
+                          fence_.epoch_key.c_str(), e.c_str(), s.c_str(), image.data(), t.c_str()};
+    const std::size_t lens[] = {4, std::strlen(kFencedSnapshotLua), 1, snap_key_.size(),
+                                fence_.epoch_key.size(), e.size(), s.size(), image.size(),
+                                t.size()};
+    if (!command(9, argv, lens, &r, error)) return false;
     if (r->type == REDIS_REPLY_ERROR)
-      return fail(Status::kUnavailable, "redis HSET: " + std::string(str(r.get())), error);
+      return fail(redis_error_status(reply_text(r.get())),
+                  "redis EVAL: " + std::string(reply_text(r.get())), error);
     return ok();
   }
 
@@ -404,7 +489,7 @@ class RedisJournal final : public StoreJournal {
     if (!command(3, argv, nullptr, &r, error)) return false;
     if (r->type == REDIS_REPLY_ERROR)
       return fail(Status::kUnavailable,
-                  "redis " + where() + ": SET " + key + ": " + std::string(str(r.get())),
+                  "redis " + where() + ": SET " + key + ": " + std::string(reply_text(r.get())),
                   error);
     return read_last(error);
   }
@@ -415,30 +500,11 @@ class RedisJournal final : public StoreJournal {
 
   // Connects (first use or after a failure). Public for open().
   bool ensure(std::string* error) {
-    if (ctx_) return true;
-    timeval tv{opt_.timeout_ms / 1000, (opt_.timeout_ms % 1000) * 1000};
-    ctx_ = redisConnectWithTimeout(addr_.host.c_str(), addr_.port, tv);
-    if (!ctx_ || ctx_->err) {
-      std::string why = ctx_ ? ctx_->errstr : "out of memory";
-      drop();
-      return fail(Status::kUnavailable, "redis " + where() + ": cannot connect: " + why, error);
-    }
-    redisSetTimeout(ctx_, tv);
-    redisEnableKeepAlive(ctx_);
-    if (addr_.db != 0) {
-      const std::string db = std::to_string(addr_.db);
-      const char* argv[] = {"SELECT", db.c_str()};
-      Reply r;
-      if (!command(2, argv, nullptr, &r, error)) return false;
-      if (r->type == REDIS_REPLY_ERROR) {
-        std::string e = "redis SELECT " + db + ": " + std::string(str(r.get()));
-        drop();
-        return fail(Status::kUnavailable, e, error);
-      }
-    }
+    bool fresh = false;
+    if (!conn_.ensure(error, &fresh)) return unavailable();
     // Whatever happened while we were away (an append whose answer was
     // lost may have landed): the stream says where the journal ends.
-    return read_last(error);
+    return !fresh || read_last(error);
   }
 
   // Notes on server settings that weaken the guarantee.
@@ -449,7 +515,7 @@ class RedisJournal final : public StoreJournal {
       std::string e;
       if (!command(3, argv, nullptr, &r, &e) || r->type != REDIS_REPLY_ARRAY || r->elements != 2)
         return "?";
-      return std::string(str(r->element[1]));
+      return std::string(reply_text(r->element[1]));
     };
     const std::string aof = get("appendonly"), fsync = get("appendfsync");
     if (aof != "yes")
@@ -468,20 +534,18 @@ class RedisJournal final : public StoreJournal {
   }
 
  private:
-  std::string where() const {
-    return addr_.host + ":" + std::to_string(addr_.port) + "/" + std::to_string(addr_.db);
-  }
+  std::string where() const { return conn_.where(); }
 
   bool read_last(std::string* error) {
     const char* argv[] = {"XREVRANGE", log_key_.c_str(), "+", "-", "COUNT", "1"};
     Reply r;
     if (!command(6, argv, nullptr, &r, error)) return false;
     if (r->type == REDIS_REPLY_ERROR)
-      return fail(Status::kUnavailable, "redis XREVRANGE: " + std::string(str(r.get())), error);
+      return fail(Status::kUnavailable, "redis XREVRANGE: " + std::string(reply_text(r.get())), error);
     std::uint64_t seq = 0;
     if (r->type == REDIS_REPLY_ARRAY && r->elements > 0) {
       const redisReply* e = r->element[0];
-      if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 || !parse_id(str(e->element[0]), &seq))
+      if (e->type != REDIS_REPLY_ARRAY || e->elements < 1 || !parse_id(reply_text(e->element[0]), &seq))
         return fail(Status::kUnavailable, "redis " + log_key_ + ": bad stream id", error);
     }
     last_ = seq;
@@ -495,7 +559,7 @@ class RedisJournal final : public StoreJournal {
               std::vector<Record>* out) {
     if (entry->type != REDIS_REPLY_ARRAY || entry->elements != 2) return false;
     std::uint64_t id = 0;
-    if (!parse_id(str(entry->element[0]), &id)) return false;
+    if (!parse_id(reply_text(entry->element[0]), &id)) return false;
     const redisReply* f = entry->element[1];
     if (f->type != REDIS_REPLY_ARRAY || f->elements % 2 != 0) return false;
     const std::size_t size = out->size();
@@ -506,8 +570,8 @@ class RedisJournal final : public StoreJournal {
     std::string_view r, ev, g;
     bool have_r = false, have_g = false;
     for (std::size_t i = 0; i + 1 < f->elements; i += 2) {
-      const std::string_view k = str(f->element[i]);
-      const std::string_view v = str(f->element[i + 1]);
+      const std::string_view k = reply_text(f->element[i]);
+      const std::string_view v = reply_text(f->element[i + 1]);
       if (k == "r") r = v, have_r = true;
       else if (k == "ev") ev = v;
       else if (k == "g") g = v, have_g = true;
@@ -545,31 +609,18 @@ class RedisJournal final : public StoreJournal {
   }
 
   bool get_reply(Reply* out, std::string* error) {
-    void* raw = nullptr;
-    if (redisGetReply(ctx_, &raw) != REDIS_OK || !raw) return io_fail("reply", error);
-    out->reset(static_cast<redisReply*>(raw));
-    return true;
+    return conn_.get_reply(out, error) || unavailable();
   }
-
   bool command(int argc, const char** argv, const std::size_t* lens, Reply* out,
                std::string* error) {
-    void* raw = redisCommandArgv(ctx_, argc, argv, lens);
-    if (!raw) return io_fail(argv[0], error);
-    out->reset(static_cast<redisReply*>(raw));
-    return true;
+    return conn_.command(argc, argv, lens, out, error) || unavailable();
   }
-
-  // A broken connection: the context is unusable; the next call reconnects.
-  bool io_fail(const char* what, std::string* error) {
-    std::string why = ctx_ && ctx_->err ? ctx_->errstr : "connection lost";
-    if (why.empty() || why == "Resource temporarily unavailable") why = "timed out";
-    drop();
-    return fail(Status::kUnavailable, "redis " + where() + ": " + what + ": " + why, error);
+  // The connection failed (and was dropped; *error says why).
+  bool unavailable() {
+    status_ = Status::kUnavailable;
+    return false;
   }
-  void drop() {
-    if (ctx_) redisFree(ctx_);
-    ctx_ = nullptr;
-  }
+  void drop() { conn_.drop(); }
   bool fail(Status s, std::string what, std::string* error) {
     status_ = s;
     if (error) *error = std::move(what);
@@ -581,48 +632,28 @@ class RedisJournal final : public StoreJournal {
   std::string log_key_, snap_key_, keys_key_;
   std::uint64_t appends_ = 0;
   RedisAppend plan_;
-  redisContext* ctx_ = nullptr;
+  RedisConnection conn_;
+  Fence fence_;  // epoch 0: unfenced
   std::uint64_t last_ = 0;
 };
 
 }  // namespace
 
-namespace {
-
-// KEYS: K:log, K:keys. ARGV[1]: the seq the stream must end at ("0":
-// empty); ARGV[2]: ZREMRANGEBYSCORE's bound, or ""; ARGV[3]: the entry id
-// (the group's last seq); ARGV[4]: the group (pack_group()); ARGV[5]: the
-// number of records; then pairs (score, member) for K:keys. The check
-// comes before any write, and a script's writes after its first one are
-// not refused for memory (Redis 7), so it lands whole or not at all; Redis
-// writes its effects to the AOF as one MULTI/EXEC.
-constexpr const char* kCheckedAppendLua = R"lua(
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local last = '0'
-if top[1] then last = string.match(top[1][1], '^(%d+)-') end
-if last ~= ARGV[1] then
-  return redis.error_reply('QCGAP the stream ends at ' .. last .. ', not at ' .. ARGV[1])
-end
-redis.call('XADD', KEYS[1], ARGV[3], 'g', ARGV[4])
-for i = 6, #ARGV, 2000 do
-  redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
-end
-if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2]) end
-return tonumber(ARGV[5])
-)lua";
-
-}  // namespace
-
 void plan_redis_append_checked(const std::string& key, std::span<const Record> batch,
                                std::uint64_t expected_last, std::uint64_t append_number,
-                               RedisAppend* out) {
+                               RedisAppend* out, const Fence& fence) {
+  const bool fenced = fence.epoch != 0;
   auto& x = out->args;
   x.clear();
   x.push_back("EVAL");
-  x.push_back(kCheckedAppendLua);
-  x.push_back("2");
+  x.push_back(fenced ? kFencedAppendLua : kCheckedAppendLua);
+  x.push_back(fenced ? "4" : "2");
   x.push_back(key + ":log");
   x.push_back(key + ":keys");
+  if (fenced) {
+    x.push_back(fence.epoch_key);
+    x.push_back(fence.ids_key);
+  }
   x.push_back(std::to_string(expected_last));
   x.push_back(append_number % 4096 == 0 && !batch.empty()
                   ? "(" + std::to_string(batch.back().at - 7 * kDay)
@@ -630,6 +661,19 @@ void plan_redis_append_checked(const std::string& key, std::span<const Record> b
   x.push_back(batch.empty() ? std::string("0-0") : std::to_string(batch.back().seq) + "-0");
   x.push_back(pack_group(batch));
   x.push_back(std::to_string(batch.size()));
+  if (fenced) {
+    x.push_back(std::to_string(fence.epoch));
+    x.push_back(std::to_string(fence.partition));
+    const std::size_t count_at = x.size();
+    x.emplace_back();
+    const std::size_t first = x.size();
+    for (const Record& r : batch)
+      for (const std::string& c : r.claims) x.push_back(c);
+    // Each field once (a batch may create a session and claim it again).
+    std::sort(x.begin() + std::ptrdiff_t(first), x.end());
+    x.erase(std::unique(x.begin() + std::ptrdiff_t(first), x.end()), x.end());
+    x[count_at] = std::to_string(x.size() - first);
+  }
   const std::string entry = batch.empty() ? std::string() : "/" + std::to_string(batch.back().seq);
   for (const Record& r : batch) {
     if (r.idempotency_key.empty()) continue;
@@ -642,6 +686,30 @@ void plan_redis_append_checked(const std::string& key, std::span<const Record> b
     out->argv.push_back(a.data());
     out->lens.push_back(a.size());
   }
+}
+
+Status redis_error_status(std::string_view reply) {
+  if (reply.starts_with("QCFENCED")) return Status::kFenced;
+  if (reply.starts_with("QCID")) return Status::kConflict;
+  return Status::kUnavailable;
+}
+
+bool parse_conflict(std::string_view error, std::string* field, int* partition) {
+  const std::size_t at = error.find("QCID ");
+  if (at == std::string_view::npos) return false;
+  std::string_view rest = error.substr(at + 5);
+  // "<field> <partition>": fields hold no spaces; the partition is the
+  // number after the last space.
+  const std::size_t space = rest.rfind(' ');
+  if (space == std::string_view::npos || space == 0 || space + 1 >= rest.size()) return false;
+  int p = 0;
+  for (char c : rest.substr(space + 1)) {
+    if (c < '0' || c > '9' || p > 100'000'000) return false;
+    p = p * 10 + (c - '0');
+  }
+  if (field) field->assign(rest.substr(0, space));
+  if (partition) *partition = p;
+  return true;
 }
 
 std::unique_ptr<Journal> open_redis(const RedisAddress& address, const OpenOptions& options,

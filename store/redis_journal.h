@@ -13,6 +13,9 @@
 //                    events: for
 //                    each, length-prefixed type, ticket_id, session_id,
 //                    bytes.
+//               A fenced commit (Journal::set_fence()) adds a field
+//               e = the partition's epoch that wrote it (readers ignore it;
+//               entries without it were written unfenced).
 //               Journals written before groups hold one entry per record,
 //               id "<seq>-0", fields r (the command part) and ev (the
 //               events, when any); readers take both kinds of entry.
@@ -22,6 +25,8 @@
 //               group's size; `queuecast replay --journal redis://...`
 //               prints the stream for people.)
 //   K:snapshot  a hash {seq, image, taken_at}: the newest snapshot
+//               (A fenced save_snapshot() replaces it only with a newer
+//               seq, and only while the epoch is ours.)
 //   K:keys      a sorted set: the records with an idempotency key, by `at`;
 //               members "<seq>/<entry>" (the group entry holding it; just
 //               "<seq>" in journals written one entry per record)
@@ -85,8 +90,22 @@ struct RedisAppend {
   std::vector<const char*> argv;
   std::vector<std::size_t> lens;
 };
+//
+// With a fence (fence.epoch != 0; docs/design/cluster.md section 3) it is
+// another script, KEYS K:log, K:keys, fence.epoch_key, fence.ids_key, which
+// checks before writing anything that the epoch key holds fence.epoch (else
+// the error reply "QCFENCED epoch is X, not Y"), then the stream end
+// (QCGAP), then that every field of the records' claims is absent from the
+// ids hash or holds fence.partition (else "QCID <field> <partition>"); then
+// it writes the entry with a second field `e` = the epoch, the new claims
+// (field -> partition), and K:keys as above. Epoch 0: exactly the script
+// above.
 void plan_redis_append_checked(const std::string& key, std::span<const Record> batch,
                                std::uint64_t expected_last, std::uint64_t append_number,
-                               RedisAppend* out);
+                               RedisAppend* out, const Fence& fence = Fence{});
+
+// The status an error reply of those scripts stands for: QCFENCED ->
+// kFenced, QCID -> kConflict, anything else (QCGAP, OOM...) -> kUnavailable.
+Status redis_error_status(std::string_view reply);
 
 }  // namespace qc::journal
