@@ -34,6 +34,10 @@ struct HttpRequest {
   std::string origin;
   std::string host;
   std::string client;  // client address ("127.0.0.1")
+  // Queuecast-Forwarded: set when a peer node forwarded the request to this
+  // node, the partition's owner (docs/design/cluster.md section 5); "" when
+  // it came from a client.
+  std::string forwarded;
 };
 
 struct HttpResponse {

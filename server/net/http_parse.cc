@@ -83,10 +83,13 @@ namespace {
 struct Fields {
   // Fields that name one value: twice, the server would read the first and
   // a proxy or log might read the other (two credentials, two origins).
-  enum Single { kAuthorization, kOrigin, kContentType, kIdempotencyKey, kRealIp, kWsKey, kWsVersion, kSingles };
+  enum Single {
+    kAuthorization, kOrigin, kContentType, kIdempotencyKey, kRealIp, kWsKey, kWsVersion, kForwarded,
+    kSingles
+  };
   static constexpr std::string_view kSingleNames[kSingles] = {
       "Authorization", "Origin", "Content-Type", "Idempotency-Key", "X-Real-IP",
-      "Sec-WebSocket-Key", "Sec-WebSocket-Version"};
+      "Sec-WebSocket-Key", "Sec-WebSocket-Version", "Queuecast-Forwarded"};
   std::size_t count[kSingles] = {};
   std::string_view value[kSingles];
   std::size_t transfer_encoding = 0, content_length = 0, host = 0;
@@ -109,6 +112,7 @@ struct Fields {
           const auto n = f.name_string();
           if (beast::iequals(n, "Idempotency-Key")) see(kIdempotencyKey, v);
           else if (beast::iequals(n, "X-Real-IP")) see(kRealIp, v);
+          else if (beast::iequals(n, "Queuecast-Forwarded")) see(kForwarded, v);
           break;
         }
         default: break;
@@ -171,6 +175,7 @@ HttpRequest to_http_request(http::request<http::string_body>& req, std::string_v
   hr.origin = f.value[Fields::kOrigin];
   hr.host = f.host_value;
   hr.client = std::string(client);
+  hr.forwarded = f.value[Fields::kForwarded];
   return hr;
 }
 

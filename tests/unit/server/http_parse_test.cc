@@ -198,7 +198,8 @@ TEST(HttpWire, RequestLineOdditiesAreRefusedAndNothingAfterItIsRead) {
 // on who reads it (the server reads the first). 400, nothing after it read.
 TEST(HttpWire, SingleValueFieldsTwiceAreRefused) {
   for (const char* field : {"Authorization: Bearer a", "authorization: Bearer a", "Origin: http://x",
-                            "Content-Type: application/json", "Idempotency-Key: k", "X-Real-IP: 10.0.0.1"}) {
+                            "Content-Type: application/json", "Idempotency-Key: k", "X-Real-IP: 10.0.0.1",
+                            "Queuecast-Forwarded: qc-a 7 3"}) {
     const std::string f = std::string(field) + "\r\n";
     WireRead r = read("GET /v1/sessions HTTP/1.1\r\nHost: x\r\n" + f + f + "\r\n" + kSmuggled);
     SCOPED_TRACE(field);
@@ -207,6 +208,22 @@ TEST(HttpWire, SingleValueFieldsTwiceAreRefused) {
     r = read("GET /v1/sessions HTTP/1.1\r\nHost: x\r\n" + f + "\r\n");
     EXPECT_EQ(r.status, 0) << r.error;
   }
+}
+
+// A request a peer node forwarded (docs/design/cluster.md section 5) names
+// itself in Queuecast-Forwarded, in any case; a client's request has none.
+TEST(HttpWire, QueuecastForwardedIsRead) {
+  WireRead r = read("POST /v1/commands HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k1\r\n"
+                    "Queuecast-Forwarded: qc-a 7 3\r\nContent-Length: 2\r\n\r\n{}"
+                    "GET /v1/sessions HTTP/1.1\r\nHost: x\r\nqueuecast-forwarded:  qc-b 0 12 \r\n\r\n"
+                    "GET /v1/sessions HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_EQ(r.status, 0) << r.error;
+  ASSERT_EQ(r.requests.size(), 3u);
+  EXPECT_EQ(r.requests[0].request.forwarded, "qc-a 7 3");
+  EXPECT_EQ(r.requests[0].request.idempotency_key, "k1");
+  EXPECT_EQ(r.requests[0].request.body, "{}");
+  EXPECT_EQ(r.requests[1].request.forwarded, "qc-b 0 12");  // surrounding whitespace is not the value
+  EXPECT_EQ(r.requests[2].request.forwarded, "");
 }
 
 }  // namespace
