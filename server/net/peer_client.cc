@@ -183,9 +183,11 @@ class PeerOp : public std::enable_shared_from_this<PeerOp> {
   std::string build_head(const HttpRequest& req, const Headers& headers) {
     if (!is_token(req.method)) return "invalid method for a peer request";
     if (!is_target(req.target)) return "invalid target for a peer request";
-    std::size_t size = req.method.size() + req.target.size() + 64 + req.host.size() +
-                       req.content_type.size() + req.accept.size() + req.authorization.size() +
-                       req.idempotency_key.size() + req.origin.size() + req.client.size() + 160;
+    // The values, plus the names and separators (~200 bytes).
+    std::size_t size = 256 + req.method.size() + req.target.size() + req.host.size() +
+                       address_.size() + req.content_type.size() + req.accept.size() +
+                       req.authorization.size() + req.idempotency_key.size() + req.origin.size() +
+                       req.client.size();
     for (const auto& [k, v] : headers) size += k.size() + v.size() + 4;
     head_.reserve(size);
     head_ += req.method;

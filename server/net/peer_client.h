@@ -4,7 +4,10 @@
 //
 // - HTTP/1.1 with keep-alive: per address a pool of idle connections (at
 //   most PeerOptions::max_idle_per_peer kept); one request at a time per
-//   connection (no pipelining).
+//   connection (no pipelining). A forward finding no idle connection opens
+//   one, so the open connections to a peer follow the forwards in flight to
+//   it; beyond max_idle_per_peer they are closed after their answer (set it
+//   to the concurrency expected, or connections churn under load).
 // - At most once: a request whose bytes were (maybe) written is never sent
 //   again by this client, since a POST could apply twice: the result says
 //   ok=false, maybe_sent=true, and the caller decides (a keyed command may
