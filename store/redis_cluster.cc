@@ -89,6 +89,15 @@ bool eval(RedisConnection& conn, const char* script, const std::vector<std::stri
   return true;
 }
 
+// `verb` (HGET, HDEL) of one field of the hash `key`.
+bool hash_command(RedisConnection& conn, const char* verb, const std::string& key,
+                  const std::string& field, RedisReply* out, std::string* error) {
+  if (!conn.ensure(error)) return false;
+  const char* argv[] = {verb, key.c_str(), field.c_str()};
+  const std::size_t lens[] = {std::strlen(verb), key.size(), field.size()};
+  return conn.command(3, argv, lens, out, error);
+}
+
 bool bad_reply(const char* what, std::string* error) {
   if (error) *error = std::string("redis ") + what + ": unexpected reply";
   return false;
@@ -291,12 +300,8 @@ bool RedisCluster::members(std::vector<Member>* out, std::string* error) {
 }
 
 bool RedisCluster::leave(const std::string& node, std::string* error) {
-  if (!conn_->ensure(error)) return false;
-  const std::string key = prefix_ + ":members";
-  const char* argv[] = {"HDEL", key.c_str(), node.c_str()};
-  const std::size_t lens[] = {4, key.size(), node.size()};
   RedisReply r;
-  if (!conn_->command(3, argv, lens, &r, error)) return false;
+  if (!hash_command(*conn_, "HDEL", prefix_ + ":members", node, &r, error)) return false;
   if (r->type != REDIS_REPLY_INTEGER) return bad_reply("HDEL", error);
   return true;
 }
@@ -304,12 +309,8 @@ bool RedisCluster::leave(const std::string& node, std::string* error) {
 bool RedisCluster::lookup_id(const std::string& field, bool* found, int* partition,
                              std::string* error) {
   *found = false;
-  if (!conn_->ensure(error)) return false;
-  const std::string key = prefix_ + ":ids";
-  const char* argv[] = {"HGET", key.c_str(), field.c_str()};
-  const std::size_t lens[] = {4, key.size(), field.size()};
   RedisReply r;
-  if (!conn_->command(3, argv, lens, &r, error)) return false;
+  if (!hash_command(*conn_, "HGET", prefix_ + ":ids", field, &r, error)) return false;
   if (r->type == REDIS_REPLY_NIL) return true;
   std::uint64_t p = 0;
   if (r->type != REDIS_REPLY_STRING || !parse_u64(reply_text(r.get()), &p) || p > 1'000'000)

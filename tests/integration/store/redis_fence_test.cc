@@ -45,6 +45,16 @@ struct Fixture {
     fence = partition_fence("qc", 3, 5);
   }
   std::string xlen() { return redis_text(c.get(), {"XLEN", key + ":log"}); }
+  // The synchronous store (or queuecastd's pipelined writer) on partition
+  // 3's journal key, fenced with epoch 5.
+  std::unique_ptr<Journal> fenced_journal(bool pipelined = false) {
+    std::string error;
+    auto j = pipelined ? gw::open_redis_asio(redis.url(key), OpenOptions{}, nullptr, &error)
+                       : open(redis.url(key), OpenOptions{}, nullptr, &error);
+    EXPECT_TRUE(j) << error;
+    if (j) j->set_fence(fence);
+    return j;
+  }
 };
 
 TEST(RedisFence, PartitionKeysFollowTheLayout) {
@@ -60,9 +70,8 @@ TEST(RedisFence, ACommitLandsWithItsEpochThenAnotherTakeOverFencesIt) {
   Fixture f;
   ASSERT_NO_FATAL_FAILURE(f.start());
   std::string error;
-  auto j = open(f.redis.url(f.key), OpenOptions{}, nullptr, &error);
-  ASSERT_TRUE(j) << error;
-  j->set_fence(f.fence);
+  auto j = f.fenced_journal();
+  ASSERT_TRUE(j);
   ASSERT_TRUE(j->append(std::vector<Record>{claiming(1, {"s:s1", "t:A001"}), rec(2, true)},
                         &error))
       << error;
@@ -101,9 +110,8 @@ TEST(RedisFence, AClaimOfAnotherPartitionIsAConflictAndWritesNothing) {
   Fixture f;
   ASSERT_NO_FATAL_FAILURE(f.start());
   std::string error;
-  auto j = open(f.redis.url(f.key), OpenOptions{}, nullptr, &error);
-  ASSERT_TRUE(j) << error;
-  j->set_fence(f.fence);
+  auto j = f.fenced_journal();
+  ASSERT_TRUE(j);
   ASSERT_EQ(redis_text(f.c.get(), {"HSET", "qc:ids", "t:A007", "11", "s:mine", "3"}), "2");
   EXPECT_FALSE(j->append(std::vector<Record>{claiming(1, {"s:new"}),
                                              claiming(2, {"t:A007", "h:h1"})},
@@ -147,9 +155,8 @@ TEST(RedisFence, ASnapshotNeedsTheEpochAndNeverGoesBack) {
   Fixture f;
   ASSERT_NO_FATAL_FAILURE(f.start());
   std::string error;
-  auto j = open(f.redis.url(f.key), OpenOptions{}, nullptr, &error);
-  ASSERT_TRUE(j) << error;
-  j->set_fence(f.fence);
+  auto j = f.fenced_journal();
+  ASSERT_TRUE(j);
   std::uint64_t seq = 0;
   std::string image;
   ASSERT_TRUE(j->save_snapshot(10, "ten", &error)) << error;
@@ -198,9 +205,8 @@ TEST(RedisFence, PipelinedCommitsAfterATakeOverAllFail) {
   Fixture f;
   ASSERT_NO_FATAL_FAILURE(f.start());
   std::string error;
-  auto j = gw::open_redis_asio(f.redis.url(f.key), OpenOptions{}, nullptr, &error);
-  ASSERT_TRUE(j) << error;
-  j->set_fence(f.fence);
+  auto j = f.fenced_journal(/*pipelined=*/true);
+  ASSERT_TRUE(j);
   j->send(std::vector<Record>{claiming(1, {"s:s1"})});
   j->send(std::vector<Record>{rec(2), rec(3)});
   ASSERT_EQ(j->complete(true, &error), Journal::Commit::kDurable) << error;
@@ -235,9 +241,8 @@ TEST(RedisFence, ATakeOverWhileCommitsAreInFlightLeavesAPrefix) {
   Fixture f;
   ASSERT_NO_FATAL_FAILURE(f.start());
   std::string error;
-  auto j = gw::open_redis_asio(f.redis.url(f.key), OpenOptions{}, nullptr, &error);
-  ASSERT_TRUE(j) << error;
-  j->set_fence(f.fence);
+  auto j = f.fenced_journal(/*pipelined=*/true);
+  ASSERT_TRUE(j);
   ASSERT_TRUE(j->append(std::vector<Record>{rec(1)}, &error)) << error;  // connected
   std::uint64_t seq = 2;
   for (int c = 0; c < 50; ++c) {
