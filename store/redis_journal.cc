@@ -125,39 +125,50 @@ bool parse_id(std::string_view id, std::uint64_t* seq) {
 // comes before any write, and a script's writes after its first one are
 // not refused for memory (Redis 7), so it lands whole or not at all; Redis
 // writes its effects to the AOF as one MULTI/EXEC.
-constexpr const char* kCheckedAppendLua = R"lua(
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local last = '0'
-if top[1] then last = string.match(top[1][1], '^(%d+)-') end
-if last ~= ARGV[1] then
-  return redis.error_reply('QCGAP the stream ends at ' .. last .. ', not at ' .. ARGV[1])
-end
-redis.call('XADD', KEYS[1], ARGV[3], 'g', ARGV[4])
-for i = 6, #ARGV, 2000 do
-  redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
-end
-if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2]) end
-return tonumber(ARGV[5])
-)lua";
+// Pieces the scripts share (macros, so that each script stays one literal).
+// The stream must end at ARGV[1]:
+#define QC_LUA_STREAM_END_CHECK                                                        \
+  "local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)\n"              \
+  "local last = '0'\n"                                                                \
+  "if top[1] then last = string.match(top[1][1], '^(%d+)-') end\n"                    \
+  "if last ~= ARGV[1] then\n"                                                         \
+  "  return redis.error_reply('QCGAP the stream ends at ' .. last .. ', not at ' .. " \
+  "ARGV[1])\n"                                                                        \
+  "end\n"
+// The (score, member) pairs from ARGV[first] into K:keys, the trim, the count:
+#define QC_LUA_KEYS_AND_TRIM(first)                                                   \
+  "for i = " first ", #ARGV, 2000 do\n"                                               \
+  "  redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 1999, #ARGV)))\n"       \
+  "end\n"                                                                             \
+  "if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2]) end\n" \
+  "return tonumber(ARGV[5])\n"
+// The epoch key `key` must hold ARGV[arg]:
+#define QC_LUA_EPOCH_CHECK(key, arg)                                                   \
+  "local epoch = redis.call('GET', " key ")\n"                                        \
+  "if epoch ~= " arg " then\n"                                                        \
+  "  return redis.error_reply('QCFENCED epoch is ' .. (epoch or 'none') .. ', not ' .. " \
+  arg ")\n"                                                                           \
+  "end\n"
 
+// KEYS: K:log, K:keys. ARGV[1]: the seq the stream must end at ("0":
+// empty); ARGV[2]: ZREMRANGEBYSCORE's bound, or ""; ARGV[3]: the entry id
+// (the group's last seq); ARGV[4]: the group (pack_group()); ARGV[5]: the
+// number of records; then pairs (score, member) for K:keys. The check
+// comes before any write, and a script's writes after its first one are
+// not refused for memory (Redis 7), so it lands whole or not at all; Redis
+// writes its effects to the AOF as one MULTI/EXEC.
+constexpr const char* kCheckedAppendLua =
+    "\n" QC_LUA_STREAM_END_CHECK
+    "redis.call('XADD', KEYS[1], ARGV[3], 'g', ARGV[4])\n"
+    QC_LUA_KEYS_AND_TRIM("6");
 
 // The same with the partition's fence (docs/design/cluster.md section 3).
 // KEYS: K:log, K:keys, the epoch key, the ids hash. ARGV[1..5] as above;
 // ARGV[6]: the epoch; ARGV[7]: the partition; ARGV[8]: n, the number of
 // claimed id fields, ARGV[9..8+n]; then the (score, member) pairs. Every
 // check (epoch, stream end, ids) before any write.
-constexpr const char* kFencedAppendLua = R"lua(
-local epoch = redis.call('GET', KEYS[3])
-if epoch ~= ARGV[6] then
-  return redis.error_reply('QCFENCED epoch is ' .. (epoch or 'none') .. ', not ' .. ARGV[6])
-end
-local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
-local last = '0'
-if top[1] then last = string.match(top[1][1], '^(%d+)-') end
-if last ~= ARGV[1] then
-  return redis.error_reply('QCGAP the stream ends at ' .. last .. ', not at ' .. ARGV[1])
-end
-local n = tonumber(ARGV[8])
+constexpr const char* kFencedAppendLua =
+    "\n" QC_LUA_EPOCH_CHECK("KEYS[3]", "ARGV[6]") QC_LUA_STREAM_END_CHECK R"lua(local n = tonumber(ARGV[8])
 local new = {}
 for i = 9, 8 + n do
   local o = redis.call('HGET', KEYS[4], ARGV[i])
@@ -172,22 +183,13 @@ redis.call('XADD', KEYS[1], ARGV[3], 'g', ARGV[4], 'e', ARGV[6])
 for i = 1, #new, 2000 do
   redis.call('HSET', KEYS[4], unpack(new, i, math.min(i + 1999, #new)))
 end
-for i = 9 + n, #ARGV, 2000 do
-  redis.call('ZADD', KEYS[2], unpack(ARGV, i, math.min(i + 1999, #ARGV)))
-end
-if ARGV[2] ~= '' then redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', ARGV[2]) end
-return tonumber(ARGV[5])
-)lua";
+)lua" QC_LUA_KEYS_AND_TRIM("9 + n");
 
 // A fenced snapshot. KEYS: K:snapshot, the epoch key. ARGV: epoch, seq,
 // image, taken_at. Replaces the snapshot only with a newer seq (1), else
 // keeps it (0).
-constexpr const char* kFencedSnapshotLua = R"lua(
-local epoch = redis.call('GET', KEYS[2])
-if epoch ~= ARGV[1] then
-  return redis.error_reply('QCFENCED epoch is ' .. (epoch or 'none') .. ', not ' .. ARGV[1])
-end
-local cur = redis.call('HGET', KEYS[1], 'seq')
+constexpr const char* kFencedSnapshotLua =
+    "\n" QC_LUA_EPOCH_CHECK("KEYS[2]", "ARGV[1]") R"lua(local cur = redis.call('HGET', KEYS[1], 'seq')
 if cur and tonumber(cur) >= tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'image', ARGV[3], 'taken_at', ARGV[4])
 return 1

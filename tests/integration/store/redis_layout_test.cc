@@ -11,6 +11,7 @@
 
 #include "store/journal.h"
 #include "tests/integration/store/outage_scenarios.h"
+#include "tests/integration/store/redis_client.h"
 #include "tests/integration/store/record_checks.h"
 #include "tests/support/redis_server.h"
 
@@ -21,28 +22,11 @@ using scenarios::rec;
 using test::all;
 using test::expect_same;
 
-struct Free {
-  void operator()(redisContext* c) const { redisFree(c); }
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using Ctx = std::unique_ptr<redisContext, Free>;
-using Reply = std::unique_ptr<redisReply, Free>;
+using Ctx = test::RedisCtx;
+using Reply = test::RedisReplyPtr;
 
-Ctx connect(const test::RedisServer& redis) {
-  Ctx c(redisConnect("127.0.0.1", redis.port()));
-  if (c && c->err) c.reset();
-  return c;
-}
-
-Reply run(redisContext* c, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<std::size_t> lens;
-  for (const auto& a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
-  return Reply(static_cast<redisReply*>(redisCommandArgv(c, int(argv.size()), argv.data(), lens.data())));
-}
+Ctx connect(const test::RedisServer& redis) { return test::redis_connect(redis); }
+Reply run(redisContext* c, const std::vector<std::string>& args) { return test::redis_run(c, args); }
 
 // The per-record entry of journals written before groups (the format is
 // fixed: this is what such a journal holds on disk).
