@@ -109,23 +109,12 @@ bool valid_node(const std::string& node, std::string* error) {
   return false;
 }
 
-// "<digits>" -> value; false otherwise.
-bool parse_u64(std::string_view s, std::uint64_t* v) {
-  if (s.empty() || s.size() > 19) return false;
-  *v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    *v = *v * 10 + std::uint64_t(c - '0');
-  }
-  return true;
-}
-
 // "<node> <epoch>" (a lease's value).
 bool parse_lease(std::string_view v, std::string* node, std::uint64_t* epoch) {
   const std::size_t space = v.rfind(' ');
   if (space == std::string_view::npos || space == 0) return false;
   node->assign(v.substr(0, space));
-  return parse_u64(v.substr(space + 1), epoch);
+  return parse_decimal(v.substr(space + 1), epoch);
 }
 
 }  // namespace
@@ -263,7 +252,7 @@ bool RedisCluster::leases(int partitions, std::vector<Lease>* out, std::string* 
     if (!value.empty() && !parse_lease(value, &l.node, &l.epoch)) return bad_reply("leases", error);
     if (r->element[i + 1]->type != REDIS_REPLY_INTEGER) return bad_reply("leases", error);
     l.ttl_ms = value.empty() ? -2 : r->element[i + 1]->integer;
-    if (!parse_u64(reply_text(r->element[i + 2]), &l.current_epoch))
+    if (!parse_decimal(reply_text(r->element[i + 2]), &l.current_epoch))
       return bad_reply("leases", error);
   }
   return true;
@@ -287,7 +276,7 @@ bool RedisCluster::members(std::vector<Member>* out, std::string* error) {
     const std::string_view v = reply_text(all->element[i + 1]);
     const std::size_t space = v.rfind(' ');
     std::uint64_t expires = 0;
-    if (space == std::string_view::npos || !parse_u64(v.substr(space + 1), &expires)) continue;
+    if (space == std::string_view::npos || !parse_decimal(v.substr(space + 1), &expires)) continue;
     if (std::int64_t(expires) <= now) continue;
     Member& m = out->emplace_back();
     m.node.assign(reply_text(all->element[i]));
@@ -313,7 +302,7 @@ bool RedisCluster::lookup_id(const std::string& field, bool* found, int* partiti
   if (!hash_command(*conn_, "HGET", prefix_ + ":ids", field, &r, error)) return false;
   if (r->type == REDIS_REPLY_NIL) return true;
   std::uint64_t p = 0;
-  if (r->type != REDIS_REPLY_STRING || !parse_u64(reply_text(r.get()), &p) || p > 1'000'000)
+  if (r->type != REDIS_REPLY_STRING || !parse_decimal(reply_text(r.get()), &p) || p > 1'000'000)
     return bad_reply("HGET", error);
   *found = true;
   if (partition) *partition = int(p);
