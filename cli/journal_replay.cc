@@ -182,7 +182,8 @@ int run_journal_replay(int argc, char** argv) {
     const auto off = offsets.find(sid);
     // A fenced commit (a cluster's partition) tells the owner's epoch.
     const std::string epoch = r.epoch ? "  [epoch " + std::to_string(r.epoch) + "]" : "";
-    std::printf("%s  #%llu  %s  %s %s%s\n", format_time(r.at, off == offsets.end() ? 0 : off->second).c_str(),
+    std::printf("%s  #%llu  %s  %s %s%s\n",
+                format_time(r.at, off == offsets.end() ? 0 : off->second).c_str(),
                 static_cast<unsigned long long>(r.seq), r.actor.c_str(), r.command_name.c_str(),
                 decoded ? target_of(command).c_str() : "(undecodable command)", epoch.c_str());
     for (const Event& e : events) {

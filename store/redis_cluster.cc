@@ -24,12 +24,13 @@ return {1, e}
 constexpr const char* kRenewLua = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expires = string.format('%.0f', now + tonumber(ARGV[1]))
 local lost = {}
 for i = 2, #KEYS do
   if redis.call('GET', KEYS[i]) == ARGV[i + 2] then redis.call('PEXPIRE', KEYS[i], ARGV[1])
   else lost[#lost + 1] = i - 1 end
 end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3] .. ' ' .. string.format('%.0f', now + tonumber(ARGV[1])))
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3] .. ' ' .. expires)
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local expires = tonumber(string.match(all[i + 1], ' (%d+)$'))
@@ -62,8 +63,9 @@ constexpr const char* kInitLua = R"lua(
 local p = redis.call('HGET', KEYS[1], 'partitions')
 if not p then
   local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   redis.call('HSET', KEYS[1], 'partitions', ARGV[1], 'hash', 'fnv1a64', 'version', '1',
-             'created', string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+             'created', string.format('%.0f', now))
   return {ARGV[1], 'fnv1a64'}
 end
 return {p, redis.call('HGET', KEYS[1], 'hash') or ''}

@@ -168,7 +168,8 @@ constexpr const char* kCheckedAppendLua =
 // claimed id fields, ARGV[9..8+n]; then the (score, member) pairs. Every
 // check (epoch, stream end, ids) before any write.
 constexpr const char* kFencedAppendLua =
-    "\n" QC_LUA_EPOCH_CHECK("KEYS[3]", "ARGV[6]") QC_LUA_STREAM_END_CHECK R"lua(local n = tonumber(ARGV[8])
+    "\n" QC_LUA_EPOCH_CHECK("KEYS[3]", "ARGV[6]") QC_LUA_STREAM_END_CHECK
+    R"lua(local n = tonumber(ARGV[8])
 local new = {}
 for i = 9, 8 + n do
   local o = redis.call('HGET', KEYS[4], ARGV[i])
@@ -189,7 +190,8 @@ end
 // image, taken_at. Replaces the snapshot only with a newer seq (1), else
 // keeps it (0).
 constexpr const char* kFencedSnapshotLua =
-    "\n" QC_LUA_EPOCH_CHECK("KEYS[2]", "ARGV[1]") R"lua(local cur = redis.call('HGET', KEYS[1], 'seq')
+    "\n" QC_LUA_EPOCH_CHECK("KEYS[2]", "ARGV[1]")
+    R"lua(local cur = redis.call('HGET', KEYS[1], 'seq')
 if cur and tonumber(cur) >= tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'image', ARGV[3], 'taken_at', ARGV[4])
 return 1
