@@ -105,6 +105,13 @@ bool bad_reply(const char* what, std::string* error) {
   return false;
 }
 
+// A lease length Redis takes (PX 0 is refused, PEXPIRE 0 deletes the key).
+bool valid_lease(int lease_ms, std::string* error) {
+  if (lease_ms > 0) return true;
+  if (error) *error = "lease_ms must be > 0, not " + std::to_string(lease_ms);
+  return false;
+}
+
 bool valid_node(const std::string& node, std::string* error) {
   if (!node.empty() && node.find_first_of(" \t\r\n") == std::string::npos) return true;
   if (error) *error = "node name \"" + node + "\" must be non-empty without spaces";
@@ -183,7 +190,7 @@ bool RedisCluster::init(int partitions, std::string* error) {
 bool RedisCluster::acquire(int p, const std::string& node, int lease_ms, bool* acquired,
                            std::uint64_t* epoch, std::string* holder, std::string* error) {
   *acquired = false;
-  if (!valid_node(node, error)) return false;
+  if (!valid_node(node, error) || !valid_lease(lease_ms, error)) return false;
   RedisReply r;
   if (!eval(*conn_, kAcquireLua, {lease_key(p), epoch_key(p)}, {node, std::to_string(lease_ms)},
             &r, error))
@@ -207,7 +214,7 @@ bool RedisCluster::renew(const std::string& node, const std::string& address,
                          const std::vector<std::pair<int, std::uint64_t>>& held, int lease_ms,
                          std::vector<int>* lost, std::string* error) {
   lost->clear();
-  if (!valid_node(node, error)) return false;
+  if (!valid_node(node, error) || !valid_lease(lease_ms, error)) return false;
   std::vector<std::string> keys = {prefix_ + ":members"};
   std::vector<std::string> args = {std::to_string(lease_ms), node, address};
   for (const auto& [p, e] : held) {
