@@ -34,7 +34,8 @@ constexpr const char kUsage[] =
     "usage: queuecast replay --journal PATH_OR_URL [--session ID] [--check]\n"
     "\n"
     "Prints the history kept in a queuecastd journal, one line per command\n"
-    "(time, seq, actor, command) and one per event with the rule that applied.\n"
+    "(time, seq, actor, command; a cluster partition's journal adds the\n"
+    "epoch of the node that wrote it) and one per event with the rule that applied.\n"
     "  PATH_OR_URL  sqlite:///abs/path.db, sqlite://relative.db, a bare path,\n"
     "               or redis://host:port/db[?key=NAME]\n"
     "  --session ID only what concerns that session\n"
@@ -179,9 +180,12 @@ int run_journal_replay(int argc, char** argv) {
     ++shown;
     const std::string sid = !session.empty() ? session : r.session_id;
     const auto off = offsets.find(sid);
-    std::printf("%s  #%llu  %s  %s %s\n", format_time(r.at, off == offsets.end() ? 0 : off->second).c_str(),
+    // A fenced commit (a cluster's partition) tells the owner's epoch.
+    const std::string epoch = r.epoch ? "  [epoch " + std::to_string(r.epoch) + "]" : "";
+    std::printf("%s  #%llu  %s  %s %s%s\n",
+                format_time(r.at, off == offsets.end() ? 0 : off->second).c_str(),
                 static_cast<unsigned long long>(r.seq), r.actor.c_str(), r.command_name.c_str(),
-                decoded ? target_of(command).c_str() : "(undecodable command)");
+                decoded ? target_of(command).c_str() : "(undecodable command)", epoch.c_str());
     for (const Event& e : events) {
       if (!session.empty() && !e.session_id.empty() && e.session_id != session) continue;
       std::string line = "    " + std::string(to_string(e.type));

@@ -57,6 +57,10 @@ struct Record {
   // append, and fails with Status::kConflict when another partition holds
   // one. Unfenced stores ignore them; they are not stored in the record.
   std::vector<std::string> claims;
+  // Read only: the fence epoch of the commit that wrote it (Redis: the
+  // group entry's `e`; 0 when written unfenced). Scans fill it; append()
+  // ignores it.
+  std::uint64_t epoch = 0;
 };
 
 // Why the last operation failed (additive: stores that do not tell say kOk

@@ -24,12 +24,13 @@ return {1, e}
 constexpr const char* kRenewLua = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local expires = string.format('%.0f', now + tonumber(ARGV[1]))
 local lost = {}
 for i = 2, #KEYS do
   if redis.call('GET', KEYS[i]) == ARGV[i + 2] then redis.call('PEXPIRE', KEYS[i], ARGV[1])
   else lost[#lost + 1] = i - 1 end
 end
-redis.call('HSET', KEYS[1], ARGV[2], ARGV[3] .. ' ' .. string.format('%.0f', now + tonumber(ARGV[1])))
+redis.call('HSET', KEYS[1], ARGV[2], ARGV[3] .. ' ' .. expires)
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
   local expires = tonumber(string.match(all[i + 1], ' (%d+)$'))
@@ -62,8 +63,9 @@ constexpr const char* kInitLua = R"lua(
 local p = redis.call('HGET', KEYS[1], 'partitions')
 if not p then
   local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
   redis.call('HSET', KEYS[1], 'partitions', ARGV[1], 'hash', 'fnv1a64', 'version', '1',
-             'created', string.format('%.0f', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)))
+             'created', string.format('%.0f', now))
   return {ARGV[1], 'fnv1a64'}
 end
 return {p, redis.call('HGET', KEYS[1], 'hash') or ''}
@@ -103,21 +105,17 @@ bool bad_reply(const char* what, std::string* error) {
   return false;
 }
 
+// A lease length Redis takes (PX 0 is refused, PEXPIRE 0 deletes the key).
+bool valid_lease(int lease_ms, std::string* error) {
+  if (lease_ms > 0) return true;
+  if (error) *error = "lease_ms must be > 0, not " + std::to_string(lease_ms);
+  return false;
+}
+
 bool valid_node(const std::string& node, std::string* error) {
   if (!node.empty() && node.find_first_of(" \t\r\n") == std::string::npos) return true;
   if (error) *error = "node name \"" + node + "\" must be non-empty without spaces";
   return false;
-}
-
-// "<digits>" -> value; false otherwise.
-bool parse_u64(std::string_view s, std::uint64_t* v) {
-  if (s.empty() || s.size() > 19) return false;
-  *v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return false;
-    *v = *v * 10 + std::uint64_t(c - '0');
-  }
-  return true;
 }
 
 // "<node> <epoch>" (a lease's value).
@@ -125,7 +123,7 @@ bool parse_lease(std::string_view v, std::string* node, std::uint64_t* epoch) {
   const std::size_t space = v.rfind(' ');
   if (space == std::string_view::npos || space == 0) return false;
   node->assign(v.substr(0, space));
-  return parse_u64(v.substr(space + 1), epoch);
+  return parse_decimal(v.substr(space + 1), epoch);
 }
 
 }  // namespace
@@ -192,7 +190,7 @@ bool RedisCluster::init(int partitions, std::string* error) {
 bool RedisCluster::acquire(int p, const std::string& node, int lease_ms, bool* acquired,
                            std::uint64_t* epoch, std::string* holder, std::string* error) {
   *acquired = false;
-  if (!valid_node(node, error)) return false;
+  if (!valid_node(node, error) || !valid_lease(lease_ms, error)) return false;
   RedisReply r;
   if (!eval(*conn_, kAcquireLua, {lease_key(p), epoch_key(p)}, {node, std::to_string(lease_ms)},
             &r, error))
@@ -216,7 +214,7 @@ bool RedisCluster::renew(const std::string& node, const std::string& address,
                          const std::vector<std::pair<int, std::uint64_t>>& held, int lease_ms,
                          std::vector<int>* lost, std::string* error) {
   lost->clear();
-  if (!valid_node(node, error)) return false;
+  if (!valid_node(node, error) || !valid_lease(lease_ms, error)) return false;
   std::vector<std::string> keys = {prefix_ + ":members"};
   std::vector<std::string> args = {std::to_string(lease_ms), node, address};
   for (const auto& [p, e] : held) {
@@ -263,7 +261,7 @@ bool RedisCluster::leases(int partitions, std::vector<Lease>* out, std::string* 
     if (!value.empty() && !parse_lease(value, &l.node, &l.epoch)) return bad_reply("leases", error);
     if (r->element[i + 1]->type != REDIS_REPLY_INTEGER) return bad_reply("leases", error);
     l.ttl_ms = value.empty() ? -2 : r->element[i + 1]->integer;
-    if (!parse_u64(reply_text(r->element[i + 2]), &l.current_epoch))
+    if (!parse_decimal(reply_text(r->element[i + 2]), &l.current_epoch))
       return bad_reply("leases", error);
   }
   return true;
@@ -287,7 +285,7 @@ bool RedisCluster::members(std::vector<Member>* out, std::string* error) {
     const std::string_view v = reply_text(all->element[i + 1]);
     const std::size_t space = v.rfind(' ');
     std::uint64_t expires = 0;
-    if (space == std::string_view::npos || !parse_u64(v.substr(space + 1), &expires)) continue;
+    if (space == std::string_view::npos || !parse_decimal(v.substr(space + 1), &expires)) continue;
     if (std::int64_t(expires) <= now) continue;
     Member& m = out->emplace_back();
     m.node.assign(reply_text(all->element[i]));
@@ -313,7 +311,7 @@ bool RedisCluster::lookup_id(const std::string& field, bool* found, int* partiti
   if (!hash_command(*conn_, "HGET", prefix_ + ":ids", field, &r, error)) return false;
   if (r->type == REDIS_REPLY_NIL) return true;
   std::uint64_t p = 0;
-  if (r->type != REDIS_REPLY_STRING || !parse_u64(reply_text(r.get()), &p) || p > 1'000'000)
+  if (r->type != REDIS_REPLY_STRING || !parse_decimal(reply_text(r.get()), &p) || p > 1'000'000)
     return bad_reply("HGET", error);
   *found = true;
   if (partition) *partition = int(p);

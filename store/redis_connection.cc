@@ -11,6 +11,16 @@ std::string_view reply_text(const redisReply* r) {
              : std::string_view();
 }
 
+bool parse_decimal(std::string_view s, std::uint64_t* v) {
+  if (s.empty() || s.size() > 19) return false;
+  *v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+    *v = *v * 10 + std::uint64_t(c - '0');
+  }
+  return true;
+}
+
 bool RedisConnection::ensure(std::string* error, bool* connected_now) {
   if (connected_now) *connected_now = false;
   if (ctx_) return true;

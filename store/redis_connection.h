@@ -11,6 +11,7 @@
 #include <hiredis/hiredis.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -26,6 +27,9 @@ using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
 
 // The text of a string, status or error reply ("" otherwise).
 std::string_view reply_text(const redisReply* r);
+
+// "<decimal digits>" (at most 19) -> *v; false otherwise.
+bool parse_decimal(std::string_view s, std::uint64_t* v);
 
 class RedisConnection {
  public:

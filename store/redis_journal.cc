@@ -168,7 +168,8 @@ constexpr const char* kCheckedAppendLua =
 // claimed id fields, ARGV[9..8+n]; then the (score, member) pairs. Every
 // check (epoch, stream end, ids) before any write.
 constexpr const char* kFencedAppendLua =
-    "\n" QC_LUA_EPOCH_CHECK("KEYS[3]", "ARGV[6]") QC_LUA_STREAM_END_CHECK R"lua(local n = tonumber(ARGV[8])
+    "\n" QC_LUA_EPOCH_CHECK("KEYS[3]", "ARGV[6]") QC_LUA_STREAM_END_CHECK
+    R"lua(local n = tonumber(ARGV[8])
 local new = {}
 for i = 9, 8 + n do
   local o = redis.call('HGET', KEYS[4], ARGV[i])
@@ -189,7 +190,8 @@ end
 // image, taken_at. Replaces the snapshot only with a newer seq (1), else
 // keeps it (0).
 constexpr const char* kFencedSnapshotLua =
-    "\n" QC_LUA_EPOCH_CHECK("KEYS[2]", "ARGV[1]") R"lua(local cur = redis.call('HGET', KEYS[1], 'seq')
+    "\n" QC_LUA_EPOCH_CHECK("KEYS[2]", "ARGV[1]")
+    R"lua(local cur = redis.call('HGET', KEYS[1], 'seq')
 if cur and tonumber(cur) >= tonumber(ARGV[2]) then return 0 end
 redis.call('HSET', KEYS[1], 'seq', ARGV[2], 'image', ARGV[3], 'taken_at', ARGV[4])
 return 1
@@ -571,12 +573,14 @@ class RedisJournal final : public StoreJournal {
     };
     std::string_view r, ev, g;
     bool have_r = false, have_g = false;
+    std::uint64_t epoch = 0;  // `e`: the fence epoch of a fenced commit
     for (std::size_t i = 0; i + 1 < f->elements; i += 2) {
       const std::string_view k = reply_text(f->element[i]);
       const std::string_view v = reply_text(f->element[i + 1]);
       if (k == "r") r = v, have_r = true;
       else if (k == "ev") ev = v;
       else if (k == "g") g = v, have_g = true;
+      else if (k == "e" && !parse_decimal(v, &epoch)) return false;
     }
     if (have_r == have_g) return false;
     if (have_r) {
@@ -603,6 +607,7 @@ class RedisJournal final : public StoreJournal {
       if (seq <= after) continue;
       Record& rec = out->emplace_back();
       rec.seq = seq;
+      rec.epoch = epoch;
       if (!unpack_record(rv, &rec) || (with_events && !unpack_events(evv, &rec.events)))
         return corrupt();
     }
@@ -704,13 +709,10 @@ bool parse_conflict(std::string_view error, std::string* field, int* partition) 
   // number after the last space.
   const std::size_t space = rest.rfind(' ');
   if (space == std::string_view::npos || space == 0 || space + 1 >= rest.size()) return false;
-  int p = 0;
-  for (char c : rest.substr(space + 1)) {
-    if (c < '0' || c > '9' || p > 100'000'000) return false;
-    p = p * 10 + (c - '0');
-  }
+  std::uint64_t p = 0;
+  if (!parse_decimal(rest.substr(space + 1), &p) || p > 1'000'000) return false;
   if (field) field->assign(rest.substr(0, space));
-  if (partition) *partition = p;
+  if (partition) *partition = int(p);
   return true;
 }
 

@@ -123,6 +123,10 @@ class ThreadedJournal final : public Journal {
     Claim c(*this);
     return inner_->probe_write(error);
   }
+  void set_fence(const Fence& fence) override {
+    Claim c(*this);
+    inner_->set_fence(fence);
+  }
   Status status() const override {
     Claim c(*this);
     return inner_->status();

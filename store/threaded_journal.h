@@ -18,7 +18,7 @@
 //    until wake() (any thread), which makes a waiting complete(), or the
 //    next one, return kPending. in_flight(): sent and not yet taken.
 //  - Every other call (append, scan, scan_commands, scan_keys, last_seq,
-//    snapshots, sync, probe_write, status, describe) runs on the caller's
+//    snapshots, sync, probe_write, set_fence, status, describe) runs on the caller's
 //    thread, after the commit thread has finished every commit sent (a
 //    commit sent meanwhile waits until the call returns).
 //  - The destructor lets the commit being written finish, fails the ones

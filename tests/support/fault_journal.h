@@ -55,6 +55,7 @@ class FaultJournal : public journal::Journal {
   bool load_snapshot(std::uint64_t* seq, std::string* image, std::string* error) override;
   bool sync(std::string* error) override;
   bool probe_write(std::string* error) override;
+  void set_fence(const journal::Fence& fence) override { inner_->set_fence(fence); }
 
  protected:
   journal::Journal* inner_;

@@ -95,6 +95,11 @@ TEST(RedisCluster, OneHolderAtATimeAndEachTakeOverRaisesTheEpoch) {
   EXPECT_EQ(epoch, 1u);
   EXPECT_FALSE(f.cluster->acquire(5, "bad name", 5000, &acquired, &epoch, &holder, &error));
   EXPECT_NE(error.find("without spaces"), std::string::npos) << error;
+  EXPECT_FALSE(f.cluster->acquire(5, "n1", 0, &acquired, &epoch, &holder, &error));
+  EXPECT_NE(error.find("lease_ms must be > 0"), std::string::npos) << error;
+  std::vector<RedisCluster::Lease> leases;
+  ASSERT_TRUE(f.cluster->leases(6, &leases, &error)) << error;
+  EXPECT_EQ(leases[5].current_epoch, 0u);  // refused before anything was written
 }
 
 TEST(RedisCluster, ALeaseExpiresUnlessRenewed) {

@@ -12,6 +12,7 @@
 #include "store/redis_asio.h"
 #include "store/redis_cluster.h"
 #include "store/redis_journal.h"
+#include "store/threaded_journal.h"
 #include "tests/integration/store/outage_scenarios.h"
 #include "tests/integration/store/redis_client.h"
 #include "tests/support/redis_server.h"
@@ -233,6 +234,22 @@ TEST(RedisFence, PipelinedCommitsAfterATakeOverAllFail) {
   next->set_fence(partition_fence("qc", 3, 6));
   ASSERT_TRUE(next->append(std::vector<Record>{claiming(4, {"s:s1"})}, &error)) << error;
   EXPECT_EQ(count(*next), 4u);
+}
+
+// store/threaded_journal.h passes the fence on to the store it wraps.
+TEST(RedisFence, ACommitThreadPassesTheFenceOn) {
+  Fixture f;
+  ASSERT_NO_FATAL_FAILURE(f.start());
+  std::string error;
+  auto j = with_commit_thread(open(f.redis.url(f.key), OpenOptions{}, nullptr, &error));
+  j->set_fence(f.fence);
+  j->send(std::vector<Record>{claiming(1, {"s:s1"})});
+  ASSERT_EQ(j->complete(true, &error), Journal::Commit::kDurable) << error;
+  ASSERT_EQ(redis_text(f.c.get(), {"INCR", f.key + ":epoch"}), "6");
+  j->send(std::vector<Record>{rec(2)});
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kFailed);
+  EXPECT_EQ(j->status(), Status::kFenced) << error;
+  EXPECT_EQ(f.xlen(), "1");
 }
 
 // The epoch changes while commits are in flight: whatever landed before the

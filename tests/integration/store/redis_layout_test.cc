@@ -26,7 +26,9 @@ using Ctx = test::RedisCtx;
 using Reply = test::RedisReplyPtr;
 
 Ctx connect(const test::RedisServer& redis) { return test::redis_connect(redis); }
-Reply run(redisContext* c, const std::vector<std::string>& args) { return test::redis_run(c, args); }
+Reply run(redisContext* c, const std::vector<std::string>& args) {
+  return test::redis_run(c, args);
+}
 
 // The per-record entry of journals written before groups (the format is
 // fixed: this is what such a journal holds on disk).

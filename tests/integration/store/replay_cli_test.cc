@@ -7,6 +7,8 @@
 
 #include "engine/engine.h"
 #include "store/journal.h"
+#include "store/redis_cluster.h"
+#include "tests/integration/store/redis_client.h"
 #include "tests/support/clinic.h"
 #include "tests/support/redis_server.h"
 
@@ -76,6 +78,53 @@ TEST(ReplayCli, PrintsASessionsHistoryWithTheRules) {
   run(std::string(QC_CLI_PATH) + " replay --journal 2>/dev/null", &status);
   EXPECT_EQ(status, 2);
   test::remove_tree(dir);
+}
+
+// A partition's journal written by two owners in turn: each command's line
+// tells the epoch that wrote it (unfenced commits tell none).
+TEST(ReplayCli, ShowsTheEpochOfFencedCommits) {
+  test::RedisServer redis;
+  std::string error;
+  ASSERT_TRUE(redis.start(&error)) << error;
+  const std::string key = partition_key("qc", 2);
+  auto j = open(redis.url(key), &error);
+  ASSERT_TRUE(j) << error;
+  auto c = test::redis_connect(redis);
+  ASSERT_TRUE(c);
+  test::Clinic clinic(1, 1, 10);
+  Engine engine;
+  std::vector<Event> events;
+  std::uint64_t seq = 0;
+  for (int step = 0; seq < 6 && step < 200; ++step) {
+    Time at;
+    Command command = clinic.next(&at);
+    events.clear();
+    if (engine.apply_into(command, at, &events) != Error::kOk) continue;
+    // Commits 1-2 unfenced, 3-4 by epoch 7, 5-6 by epoch 8.
+    if (seq == 2 || seq == 4) {
+      const std::string epoch = seq == 2 ? "7" : "8";
+      ASSERT_EQ(test::redis_text(c.get(), {"SET", key + ":epoch", epoch}), "OK");
+      j->set_fence(partition_fence("qc", 2, std::stoull(epoch)));
+    }
+    std::vector<Record> b = {test::make_record(++seq, command, at, events)};
+    ASSERT_TRUE(j->append(b, &error)) << error;
+  }
+  ASSERT_EQ(seq, 6u);
+  int status = -1;
+  const std::string out =
+      run(std::string(QC_CLI_PATH) + " replay --journal '" + redis.url(key) + "'", &status);
+  EXPECT_EQ(status, 0) << out;
+  std::vector<std::string> lines;
+  for (std::size_t at = 0, nl; (nl = out.find('\n', at)) != std::string::npos; at = nl + 1)
+    if (out.compare(at, 4, "    ") != 0) lines.push_back(out.substr(at, nl - at));  // commands
+  ASSERT_EQ(lines.size(), 6u) << out;
+  for (std::size_t i = 0; i < 6; ++i) {
+    const std::string want = i < 2 ? "" : i < 4 ? "  [epoch 7]" : "  [epoch 8]";
+    EXPECT_NE(lines[i].find("  #" + std::to_string(i + 1) + "  "), std::string::npos) << lines[i];
+    const std::size_t where =
+        want.empty() ? std::string::npos : lines[i].size() - want.size() + 2;  // at the end
+    EXPECT_EQ(lines[i].find("[epoch"), where) << lines[i];
+  }
 }
 
 }  // namespace
