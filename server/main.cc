@@ -12,6 +12,10 @@
 #include "server/infra/config.h"
 #include "server/demo_clinic.h"
 #include "server/net/http_server.h"
+#include "server/net/peer_client.h"
+#include "server/api/cluster_handler.h"
+#include "server/runtime/cluster_member.h"
+#include "store/redis_cluster.h"
 #include "server/infra/log.h"
 #include "server/infra/metrics.h"
 #include "server/infra/sched.h"
@@ -57,6 +61,119 @@ void create_demo_clinic(Runtime& runtime) {
   log_event("info", "demo_clinic_ready", {});
 }
 
+RuntimeOptions runtime_options(const Config& config) {
+  RuntimeOptions ro;
+  ro.shards = config.shards;
+  ro.engine = config.engine;
+  ro.snapshot_every = static_cast<std::uint64_t>(config.snapshot_every);
+  ro.commit_depth = static_cast<std::size_t>(config.commit_depth);
+  ro.commit_wake = config.commit_wake;
+  ro.push_backlog = static_cast<std::size_t>(config.push_backlog);
+  return ro;
+}
+
+// Cluster mode (docs/cluster.md): one journal per partition in the
+// cluster's Redis, served while this node holds the partition's lease;
+// requests for partitions served elsewhere are forwarded there.
+int run_cluster_node(Config& config) {
+  const ClusterConfig& cc = config.cluster;
+  const char* secret = std::getenv("QUEUECAST_CLUSTER_SECRET");
+  if (!secret || std::string_view(secret).size() < 16) {
+    std::fprintf(stderr, "queuecastd: cluster mode needs QUEUECAST_CLUSTER_SECRET (16 characters or more), "
+                         "the same on every node\n");
+    return 2;
+  }
+  if (!config.store.empty() || config.shards != 1) {
+    std::fprintf(stderr, "queuecastd: in cluster mode the partitions are the store and the shards: "
+                         "leave \"store\" and \"shards\" out\n");
+    return 2;
+  }
+  std::string error;
+  std::vector<std::unique_ptr<journal::Journal>> journals;
+  for (int p = 0; p < cc.partitions; ++p) {
+    const std::string url = cc.redis + "?key=" + journal::partition_key(cc.key, p);
+    journal::OpenReport report;
+    journal::OpenOptions oo;
+    auto j = open_redis_asio(url, oo, &report, &error);
+    if (!j) {
+      std::fprintf(stderr, "queuecastd: cannot open partition %d at %s: %s\n", p, url.c_str(), error.c_str());
+      return 1;
+    }
+    if (p == 0)
+      for (const auto& n : report.notes) log_event("warn", "store_note", {{"store", url}, {"detail", n}});
+    journals.push_back(std::move(j));
+  }
+  auto clock = make_clock(config.clock_start, config.clock_speed);
+  KeyStore keys(config.keys);
+  Metrics metrics;
+  RuntimeOptions ro = runtime_options(config);
+  ro.shards = cc.partitions;
+  ro.cluster = true;
+  ro.cluster_prefix = cc.key;
+  Runtime runtime(ro, *clock, metrics,
+                  [&journals](int i) { return std::move(journals[static_cast<std::size_t>(i)]); });
+  if (!runtime.recover(&error)) {
+    std::fprintf(stderr, "queuecastd: %s\n", error.c_str());
+    return 1;
+  }
+  runtime.start();
+  Service service(config, runtime, keys, metrics);
+  ClusterOptions co;
+  co.redis = cc.redis;
+  co.prefix = cc.key;
+  co.node_id = cc.node_id;
+  co.partitions = cc.partitions;
+  co.lease_ms = cc.lease_ms;
+  co.renew_ms = cc.renew_ms;
+  co.forward_wait_ms = cc.forward_wait_ms;
+  ClusterMember member(co, runtime, metrics);
+  PeerClient peers;
+  ClusterHandler handler(
+      service, member,
+      [&peers](const std::string& address, HttpRequest req,
+               std::vector<std::pair<std::string, std::string>> headers,
+               std::function<void(ForwardResult)> done) {
+        peers.forward(address, std::move(req), std::move(headers),
+                      [done = std::move(done)](PeerClient::Result r) {
+                        ForwardResult f;
+                        f.ok = r.ok;
+                        f.maybe_sent = r.maybe_sent;
+                        f.why = std::move(r.why);
+                        f.response = std::move(r.response);
+                        done(std::move(f));
+                      });
+      },
+      secret);
+  Server server(handler, config.limits, config.trusted_proxies, metrics);
+  if (!server.listen(config.listen, &error)) {
+    std::fprintf(stderr, "queuecastd: %s\n", error.c_str());
+    runtime.stop();
+    return 1;
+  }
+  std::string host = config.listen.substr(0, config.listen.rfind(':'));
+  std::string bound = host + ":" + std::to_string(server.port());
+  co.advertise = cc.advertise_address.empty() ? bound : cc.advertise_address;
+  // The member learns its address only now (port 0 = any free port).
+  if (!member.start(co.advertise, &error)) {
+    std::fprintf(stderr, "queuecastd: cluster: %s\n", error.c_str());
+    runtime.stop();
+    return 1;
+  }
+  log_event("info", "listening",
+            {{"address", bound}, {"node", cc.node_id}, {"advertise", co.advertise},
+             {"cluster", cc.redis}, {"partitions", std::to_string(cc.partitions)},
+             {"keys", std::to_string(keys.size())}, {"now", format_rfc3339(clock->now())}});
+  std::printf("listening %s\n", bound.c_str());
+  std::fflush(stdout);
+  // SIGTERM: hand the partitions over first (their successors take them at
+  // once), then drain the connections.
+  server.run(config.io_threads, [&member] { member.stop(); });
+  member.stop();
+  runtime.stop();
+  log_event("info", "stopped", {});
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -83,6 +200,7 @@ int main(int argc, char** argv) {
       log_event("warn", "sched_slice_refused", {{"sched_slice_us", std::to_string(config.sched_slice_us)}, {"error", serr}});
   }
 
+  if (config.cluster.enabled()) return run_cluster_node(config);
   if (config.store.empty()) config.store = "sqlite://" + config.data_dir + "/queuecast.db";
   if (config.store.rfind("sqlite://", 0) == 0) {
     std::error_code ec;
@@ -115,13 +233,7 @@ int main(int argc, char** argv) {
   auto clock = make_clock(config.clock_start, config.clock_speed);
   KeyStore keys(config.keys);
   Metrics metrics;
-  RuntimeOptions ro;
-  ro.shards = config.shards;
-  ro.engine = config.engine;
-  ro.snapshot_every = static_cast<std::uint64_t>(config.snapshot_every);
-  ro.commit_depth = static_cast<std::size_t>(config.commit_depth);
-  ro.commit_wake = config.commit_wake;
-  ro.push_backlog = static_cast<std::size_t>(config.push_backlog);
+  RuntimeOptions ro = runtime_options(config);
   Runtime runtime(ro, *clock, metrics,
                   [&journals](int i) { return std::move(journals[static_cast<std::size_t>(i)]); });
   if (!runtime.recover(&error)) {

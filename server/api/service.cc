@@ -11,13 +11,11 @@
 
 namespace qc::gw {
 
-namespace {
-
 // The request's credential: with an Authorization header, its Bearer token
 // (scheme case-insensitive) and nothing else: another scheme ("Basic ...")
 // is no credential and does NOT fall back to ?token=, which is read only
 // when there is no Authorization header (docs/api.md, "Credentials").
-std::string bearer(const HttpRequest& req) {
+std::string bearer_credential(const HttpRequest& req) {
   std::string_view a = req.authorization;
   auto trim = [](std::string_view v) {
     while (!v.empty() && (v.front() == ' ' || v.front() == '\t')) v.remove_prefix(1);
@@ -34,6 +32,8 @@ std::string bearer(const HttpRequest& req) {
   }
   return std::string(trim(a.substr(kScheme.size())));
 }
+
+namespace {
 
 const char* content_type_of(Format f) {
   return f == Format::kProto ? "application/x-protobuf" : "application/json";
@@ -82,7 +82,7 @@ Service::Service(const Config& config, Runtime& runtime, const KeyStore& keys, M
                            std::max(1.0, config.limits.requests_per_address_per_second * 2)) {}
 
 Principal Service::principal_of(const HttpRequest& req) const {
-  return keys_.authenticate(bearer(req));
+  return keys_.authenticate(bearer_credential(req));
 }
 
 bool Service::origin_allowed(std::string_view origin, std::string_view host) const {

@@ -65,6 +65,8 @@ class Service final : public Handler {
 
   const Config& config() const { return config_; }
   Metrics& metrics() { return metrics_; }
+  // The principal of the request's credential (kNone: none or unknown).
+  Principal authenticate(const HttpRequest& req) const { return principal_of(req); }
   Runtime& runtime() { return runtime_; }
 
  private:
@@ -118,6 +120,9 @@ HttpResponse ok_response(std::string body, Format f, int status = 200);
 HttpResponse error_response(Error e, std::string_view message, Format format);
 HttpResponse error_response(int status, std::string_view code, std::string_view message,
                             Format format);
+// The request's credential: its Authorization Bearer token, or ?token=
+// when it has no Authorization header (docs/api.md, "Credentials").
+std::string bearer_credential(const HttpRequest& req);
 // The format a response should use from the request's Accept header.
 Format response_format(std::string_view accept);
 

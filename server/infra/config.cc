@@ -208,6 +208,29 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
           }
           if (!ok) break;
         }
+    } else if (k == "cluster") {
+      if (!v.is_object()) ok = false;
+      else
+        for (const auto& [ck, cv] : v.as_object()) {
+          if (ck.starts_with("_")) continue;
+          ClusterConfig& cc = c->cluster;
+          if (ck == "redis") ok = get_string(cv, &cc.redis) && cc.redis.rfind("redis://", 0) == 0;
+          else if (ck == "key") ok = get_string(cv, &cc.key) && !cc.key.empty();
+          else if (ck == "node_id") ok = get_string(cv, &cc.node_id);
+          else if (ck == "advertise_address") ok = get_string(cv, &cc.advertise_address);
+          else if (ck == "partitions") ok = get_int(cv, &cc.partitions) && cc.partitions >= 1 && cc.partitions <= 1024;
+          else if (ck == "lease_ms") ok = get_int(cv, &cc.lease_ms) && cc.lease_ms >= 500 && cc.lease_ms <= 600'000;
+          else if (ck == "renew_ms") ok = get_int(cv, &cc.renew_ms) && cc.renew_ms >= 50;
+          else if (ck == "forward_wait_ms") ok = get_int(cv, &cc.forward_wait_ms) && cc.forward_wait_ms >= 0 && cc.forward_wait_ms <= 60'000;
+          else {
+            *error = "unknown cluster option \"" + std::string(ck) + "\"";
+            return false;
+          }
+          if (!ok) {
+            *error = "bad value for cluster option \"" + std::string(ck) + "\"";
+            return false;
+          }
+        }
     } else if (k == "limits") {
       if (!v.is_object()) ok = false;
       else
@@ -291,6 +314,9 @@ const char kUsage[] =
     "  --clock-start RFC3339  virtual clock start (default: now)\n"
     "  --limit NAME=VALUE     override one limit (see docs/operations.md)\n"
     "  --demo-clinic          create today's demo sessions at start\n"
+    "  --cluster-redis URL    cluster mode: the Redis shared by the nodes (docs/cluster.md)\n"
+    "  --node-id ID           cluster mode: this node's id (unique, no spaces)\n"
+    "  --advertise-address HOST:PORT  cluster mode: where other nodes reach this one\n"
     "  --truncate-damaged-journal  open a journal damaged before later commits, dropping\n"
     "                         everything from the damage on (docs/durability.md)\n"
     "  --log-level LEVEL      debug | info | warn | error\n"
@@ -387,6 +413,12 @@ int parse_flags(int argc, char** argv, Config* c, std::string* error) {
       if (!need(&v) || !set_limit(v, &c->limits, error)) return 1;
     } else if (f == "--demo-clinic") {
       c->demo_clinic = true;
+    } else if (f == "--cluster-redis") {
+      if (!need(&c->cluster.redis)) return 1;
+    } else if (f == "--node-id") {
+      if (!need(&c->cluster.node_id)) return 1;
+    } else if (f == "--advertise-address") {
+      if (!need(&c->cluster.advertise_address)) return 1;
     } else if (f == "--truncate-damaged-journal") {
       c->truncate_damaged_journal = true;
     } else if (f == "--log-level") {
@@ -397,6 +429,16 @@ int parse_flags(int argc, char** argv, Config* c, std::string* error) {
       return 2;
     } else {
       *error = "unknown option " + std::string(f) + " (see --help)";
+      return 1;
+    }
+  }
+  if (c->cluster.enabled()) {
+    if (c->cluster.node_id.empty() || c->cluster.node_id.find_first_of(" \t") != std::string::npos) {
+      *error = "cluster mode needs --node-id (no spaces)";
+      return 1;
+    }
+    if (c->cluster.renew_ms * 2 > c->cluster.lease_ms) {
+      *error = "cluster renew_ms must be at most half of lease_ms";
       return 1;
     }
   }

@@ -19,6 +19,20 @@
 namespace qc::gw {
 
 
+// Cluster mode (docs/cluster.md): several nodes share one Redis; the
+// partitions are the shards. Empty `redis`: one process (no cluster).
+struct ClusterConfig {
+  std::string redis;              // "redis://host:port/db"
+  std::string key = "qc";         // prefix of every cluster key
+  std::string node_id;            // unique per node (--node-id)
+  std::string advertise_address;  // host:port other nodes reach this one at (--advertise-address)
+  int partitions = 16;
+  int lease_ms = 3000;
+  int renew_ms = 1000;
+  int forward_wait_ms = 2000;
+  bool enabled() const { return !redis.empty(); }
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string store;                 // empty: default (sqlite under data_dir if built, else memory:)
@@ -59,6 +73,7 @@ struct Config {
   // fsync wait it overlaps (docs/benchmarks.md); a machine with spare cores
   // and a slow disk may gain.
   bool sqlite_commit_thread = false;
+  ClusterConfig cluster;
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays

@@ -118,6 +118,18 @@ std::string Metrics::render() const {
   counter("queuecast_batches_total", "POST /v1/commands:batch requests read.", batches.load());
   counter("queuecast_batch_commands_total", "Commands those batches carried.",
           batch_commands.load());
+  gauge("queuecast_partitions_served", "Cluster: partitions this node serves.", partitions_served.load());
+  counter("queuecast_takeovers_total", "Cluster: partitions this node started serving.", takeovers.load());
+  counter("queuecast_stepdowns_total", "Cluster: partitions this node stopped serving.", stepdowns.load());
+  counter("queuecast_cluster_conflicts_total",
+          "Cluster: commits refused because an id they create belongs to another partition.",
+          cluster_conflicts.load());
+  counter("queuecast_forwarded_requests_total", "Cluster: requests forwarded to the owner node.",
+          forwarded.load());
+  counter("queuecast_forward_failures_total", "Cluster: forwarded requests that got no answer.",
+          forward_failures.load());
+  counter("queuecast_lease_renew_failures_total", "Cluster: lease renewals that failed.",
+          lease_renew_failures.load());
   commit_latency.render("queuecast_commit_latency_seconds", "Journal append of one group commit.", &out);
   push_latency.render("queuecast_push_latency_seconds", "View published to frame written.", &out);
   request_latency.render("queuecast_http_request_seconds", "HTTP request handling time.", &out);

@@ -59,6 +59,14 @@ struct Metrics {
   std::atomic<std::uint64_t> committed_records{0};
   std::atomic<std::uint64_t> batches{0};          // POST /v1/commands:batch read
   std::atomic<std::uint64_t> batch_commands{0};   // their commands
+  // Cluster mode (docs/cluster.md).
+  std::atomic<std::uint64_t> takeovers{0};          // partitions this node started serving
+  std::atomic<std::uint64_t> stepdowns{0};          // partitions it stopped serving
+  std::atomic<std::uint64_t> cluster_conflicts{0};  // commits refused: an id of another partition
+  std::atomic<std::uint64_t> forwarded{0};          // requests forwarded to the owner node
+  std::atomic<std::uint64_t> forward_failures{0};   // forwards that got no answer
+  std::atomic<std::uint64_t> lease_renew_failures{0};
+  std::atomic<std::int64_t> partitions_served{0};
   Histogram commit_latency;  // journal append of one group
   Histogram push_latency;    // view published -> frame written to the socket
   Histogram request_latency; // HTTP request read -> response ready

@@ -44,6 +44,21 @@ Hub::~Hub() {
     if (s.entry) Entry::destroy(s.entry);
 }
 
+void Hub::disconnect_all() {
+  for (Slot& s : slots_) {
+    if (!s.entry) continue;
+    for (std::size_t i = 0; i < s.entry->n; ++i)
+      if (auto sub = s.entry->at(i).w.lock()) sub->reconnect_elsewhere();
+    Entry::destroy(s.entry);
+    s = Slot{};
+  }
+  used_ = 0;
+  count_ = 0;
+  patients_by_session_.clear();
+  booked_by_session_.clear();
+  last_ = nullptr;
+}
+
 Hub::Entry* Hub::find(TopicKind kind, std::string_view key, std::uint64_t hash) const {
   if (slots_.empty()) return nullptr;
   const std::size_t mask = slots_.size() - 1;

@@ -68,6 +68,10 @@ class Hub {
   void set_own_booked(const Topic& topic, bool booked);
   // Tickets of `session` with own-view subscribers marked BOOKED; null when none.
   const std::unordered_set<std::string>* booked_own_tickets(const std::string& session) const;
+  // Cluster mode, when the shard steps down: asks every subscriber to
+  // reconnect elsewhere (Subscriber::reconnect_elsewhere()) and forgets
+  // every subscription.
+  void disconnect_all();
   // Subscriptions (live or not yet pruned).
   std::size_t size() const { return count_; }
   std::size_t topics() const { return used_; }

@@ -25,6 +25,11 @@ class Subscriber {
   virtual void deliver(const Topic& topic, Frame frame) = 0;
   // Not conflated (errors, pongs); bounded by the connection. Thread-safe.
   virtual void send_control(std::shared_ptr<const std::string> bytes) = 0;
+  // Cluster mode: the partition this subscriber follows is no longer served
+  // here; the connection is closed (WebSocket 1012, "service restart") so
+  // that the client reconnects and resubscribes with its versions where it
+  // is served now. Thread-safe.
+  virtual void reconnect_elsewhere() {}
 };
 
 }  // namespace qc::gw

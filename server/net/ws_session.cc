@@ -134,6 +134,10 @@ class WsConn final : public WsClient,
     if (mailbox_.put_control(std::move(bytes), backlog())) wake();
   }
 
+  void reconnect_elsewhere() override {
+    if (mailbox_.request_close(ws::kCloseServiceRestart, "partition moved; reconnect")) wake();
+  }
+
   // ---- Closable (any thread) ----
 
   void close_going_away() override {

@@ -81,6 +81,12 @@ void CommandApplier::apply(CommandRequest& req, Time now, bool system, Group& g)
 bool CommandApplier::answered_before_apply(CommandRequest& req, Time now, bool system,
                                            Target* target, CommandOutcome* o) {
   Command& cmd = req.command;
+  if (!s_.serving()) {
+    o->error = Error::kUnavailable;
+    o->message = "partition " + std::to_string(s_.index) + " is not served by this node; retry";
+    s_.metrics.count_command(cmd.body, Error::kUnavailable);
+    return true;
+  }
   if (s_.degraded) {
     o->error = Error::kUnavailable;
     o->message = "the journal is unavailable; retry later";
@@ -236,6 +242,31 @@ void CommandApplier::record(const CommandRequest& req, const Target& target, Tim
     }
     if (ev.session_id != r.session_id) row.session_id = ev.session_id;
   }
+  if (s_.own) cluster_claims(cmd, &r.claims);
+}
+
+// Cluster mode: the ids this record creates, which its commit records in
+// the cluster's id map ("<prefix>:ids") atomically with the append, and
+// which the commit refuses when another partition has one (docs/cluster.md,
+// "Global ids").
+void CommandApplier::cluster_claims(const Command& cmd, std::vector<std::string>* claims) const {
+  for (const Event& ev : events_) {
+    switch (ev.type) {
+      case EventType::kSessionCreated:
+        claims->push_back("s:" + ev.session_id);
+        break;
+      case EventType::kTicketBooked:
+      case EventType::kWalkInRegistered:
+        claims->push_back("t:" + ev.ticket_id);
+        break;
+      case EventType::kHoldPlaced:
+        claims->push_back("h:" + ev.ticket_id);
+        break;
+      default:
+        break;
+    }
+  }
+  if (const std::string* tok = token_of(cmd.body)) claims->push_back("k:" + *tok);
 }
 
 void CommandApplier::note_ids(const Command& cmd) {

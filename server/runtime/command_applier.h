@@ -45,6 +45,7 @@ class CommandApplier {
               std::string_view binary_reply, Group& g);
   // Directory bookkeeping after an applied command.
   void note_ids(const Command& cmd);
+  void cluster_claims(const Command& cmd, std::vector<std::string>* claims) const;
 
   ShardState& s_;
   // Reused between commands (Clear() keeps the allocations).

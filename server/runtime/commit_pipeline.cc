@@ -12,6 +12,10 @@ using Steady = std::chrono::steady_clock;
 
 namespace {
 
+constexpr std::string_view kLeaseExpired =
+    "this node's lease on the partition ran out before the answer; the command may have been "
+    "applied: retry with the same Idempotency-Key";
+
 double micros_since(Steady::time_point t0) {
   return std::chrono::duration<double, std::micro>(Steady::now() - t0).count();
 }
@@ -84,7 +88,14 @@ bool CommitPipeline::finish_front(bool block, bool wakeable) {
     s_.since_snapshot += g.records.size();
     for (const journal::Record& r : g.records) s_.since_snapshot_bytes += r.command.size();
   }
-  answer(g, /*durable=*/true);
+  if (s_.own && s_.own->expired()) {
+    // Past the local lease deadline another node may serve the partition
+    // already: nothing is answered from here, not even this durable commit
+    // (the retry with its key gets the stored answer from the next owner).
+    answer(g, /*durable=*/false, kLeaseExpired);
+  } else {
+    answer(g, /*durable=*/true);
+  }
   if (g.commit) {
     // The rollback base's tail: committed records only, in order.
     s_.checkpoint.committed_records(g.records);
@@ -99,7 +110,7 @@ bool CommitPipeline::finish_front(bool block, bool wakeable) {
 
 // The answers of a group, inside one Batch (server/infra/batch.h): the
 // network side hands them to its threads once, at the end of the group.
-void CommitPipeline::answer(Group& g, bool durable) {
+void CommitPipeline::answer(Group& g, bool durable, std::string_view failure) {
   Batch batch;
   for (Ack& a : g.acks) {
     if (!durable) {
@@ -107,7 +118,9 @@ void CommitPipeline::answer(Group& g, bool durable) {
       // computed on state that is gone.
       a.outcome = CommandOutcome{};
       a.outcome.error = Error::kUnavailable;
-      a.outcome.message = "the journal did not accept the command; nothing changed";
+      a.outcome.message = failure.empty()
+                              ? std::string("the journal did not accept the command; nothing changed")
+                              : std::string(failure);
     }
     if (a.done) a.done(std::move(a.outcome));
   }
@@ -147,6 +160,21 @@ void CommitPipeline::fail_all(const std::string& err) {
     }
   }
   s_.degraded = true;
+  if (s_.own) {
+    // Cluster mode: another node took the partition (its epoch fences our
+    // commits): the shard steps down. An id another partition holds: the
+    // directory learns whose it is, so the retried command is refused.
+    if (s_.journal->status() == journal::Status::kFenced) s_.own->fenced.store(true, std::memory_order_release);
+    std::string field;
+    int owner = -1;
+    if (s_.journal->status() == journal::Status::kConflict &&
+        journal::parse_conflict(err, &field, &owner) && field.size() > 2 && field[1] == ':') {
+      const int map = field[0] == 's' ? Directory::kSession : field[0] == 't' ? Directory::kTicket
+                      : field[0] == 'h' ? Directory::kHold : Directory::kToken;
+      s_.directory.put(map, field.substr(2), owner);
+      s_.metrics.cluster_conflicts.fetch_add(1, std::memory_order_relaxed);
+    }
+  }
   std::string rerr;
   s_.checkpoint.rollback(&s_.engine, &rerr);
   // Keys of the failed groups must answer nothing while degraded; the
@@ -158,6 +186,21 @@ void CommitPipeline::fail_all(const std::string& err) {
     s_.unsettled_claims.insert(s_.unsettled_claims.end(), g->claims.begin(), g->claims.end());
   while (!pipeline_.empty()) {
     answer(*pipeline_.front(), /*durable=*/false);
+    recycle();
+  }
+  drain_ = false;
+  save_due_ = false;
+}
+
+void CommitPipeline::abandon(const std::string& why) {
+  for (auto& g : pipeline_) {
+    if (!g->commit) continue;
+    std::string ignored;
+    while (s_.journal->complete(/*block=*/true, &ignored) == journal::Journal::Commit::kPending) {
+    }
+  }
+  while (!pipeline_.empty()) {
+    answer(*pipeline_.front(), /*durable=*/false, why);
     recycle();
   }
   drain_ = false;

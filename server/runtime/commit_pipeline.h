@@ -45,9 +45,15 @@ class CommitPipeline {
   bool finish_front(bool block, bool wakeable = false);
   // Once the pipeline is empty: ends a drain, and takes the due snapshot.
   void when_empty();
+  // Cluster mode, stepping down: waits for the outcome of every commit in
+  // flight and answers every group `unavailable` with `why` (a commit may
+  // have landed; the next owner has it). The caller drops the state.
+  void abandon(const std::string& why);
 
  private:
-  void answer(Group& g, bool durable);
+  // `failure`: the message of a group that is not durable (default: its
+  // commit failed and nothing of it stays).
+  void answer(Group& g, bool durable, std::string_view failure = {});
   void fail_all(const std::string& err);
   void save();
   // The journal's snapshot is due: `snapshot_every` records since the last

@@ -19,6 +19,7 @@
 #include <unordered_map>
 
 #include "server/runtime/idempotency.h"
+#include "server/runtime/partition.h"
 
 namespace qc::gw {
 
@@ -26,11 +27,24 @@ namespace qc::gw {
 // lookup is 0 and nothing is stored.
 class Directory {
  public:
-  explicit Directory(int shards, std::size_t max_keys = 1'000'000, Duration key_ttl = kDay)
-      : n_(shards), keys_(max_keys, key_ttl) {}
+  // `stable_hash`: areas map to shards by fnv1a64, the same on every node and
+  // build (cluster mode); else by std::hash (one process: where shards of
+  // existing journals already put their areas).
+  explicit Directory(int shards, std::size_t max_keys = 1'000'000, Duration key_ttl = kDay,
+                     bool stable_hash = false)
+      : n_(shards), stable_(stable_hash), keys_(max_keys, key_ttl) {}
   int shards() const { return n_; }
   int of_area(std::string_view area) const {
-    return n_ == 1 ? 0 : static_cast<int>(std::hash<std::string_view>{}(area) % n_);
+    if (n_ == 1) return 0;
+    const std::uint64_t h = stable_ ? fnv1a64(area) : std::hash<std::string_view>{}(area);
+    return static_cast<int>(h % static_cast<std::uint64_t>(n_));
+  }
+  // Like find(), but -1 for a key no shard recorded.
+  int lookup(int map, std::string_view key) const {
+    if (n_ == 1) return 0;
+    std::shared_lock lock(mu_);
+    auto it = maps_[map].find(std::string(key));
+    return it == maps_[map].end() ? -1 : it->second;
   }
   int find(int map, std::string_view key) const {
     if (n_ == 1) return 0;
@@ -97,6 +111,7 @@ class Directory {
 
  private:
   int n_;
+  bool stable_;
   mutable std::shared_mutex mu_;
   std::unordered_map<std::string, int> maps_[4];
   std::mutex keys_mu_;

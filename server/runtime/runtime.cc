@@ -7,6 +7,7 @@
 #include "server/runtime/authorizer.h"
 #include "server/runtime/command_facts.h"
 #include "server/runtime/directory.h"
+#include "server/runtime/partition.h"
 #include "server/runtime/shard.h"
 
 namespace qc::gw {
@@ -59,19 +60,23 @@ Runtime::Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics,
     : options_(std::move(options)), clock_(clock), metrics_(metrics) {
   if (options_.shards < 1) options_.shards = 1;
   directory_ = std::make_unique<Directory>(options_.shards, options_.idempotency_max,
-                                           options_.idempotency_ttl);
-  for (int i = 0; i < options_.shards; ++i)
-    shards_.push_back(
-        std::make_unique<Shard>(i, options_, clock_, metrics_, *directory_, journals(i)));
+                                           options_.idempotency_ttl, options_.cluster);
+  for (int i = 0; i < options_.shards; ++i) {
+    if (options_.cluster) own_.push_back(std::make_unique<Ownership>());
+    shards_.push_back(std::make_unique<Shard>(i, options_, clock_, metrics_, *directory_,
+                                              journals(i),
+                                              options_.cluster ? own_.back().get() : nullptr));
+  }
 }
 
 Runtime::Runtime(RuntimeOptions options, const Clock& clock, Metrics& metrics,
                  std::unique_ptr<journal::Journal> journal)
     : options_(std::move(options)), clock_(clock), metrics_(metrics) {
   options_.shards = 1;
+  options_.cluster = false;
   directory_ = std::make_unique<Directory>(1);
-  shards_.push_back(
-      std::make_unique<Shard>(0, options_, clock_, metrics_, *directory_, std::move(journal)));
+  shards_.push_back(std::make_unique<Shard>(0, options_, clock_, metrics_, *directory_,
+                                            std::move(journal), nullptr));
 }
 
 Runtime::~Runtime() { stop(); }
@@ -92,6 +97,32 @@ void Runtime::stop() {
 
 int Runtime::shards() const { return static_cast<int>(shards_.size()); }
 
+Ownership* Runtime::ownership(int p) const {
+  if (own_.empty() || p < 0 || p >= static_cast<int>(own_.size())) return nullptr;
+  return own_[static_cast<std::size_t>(p)].get();
+}
+
+void Runtime::wake(int p) {
+  if (p < 0 || p >= static_cast<int>(shards_.size())) return;
+  shards_[static_cast<std::size_t>(p)]->post_read([](ShardContext&) {});
+}
+
+int Runtime::partition_of_area(std::string_view area) const { return directory_->of_area(area); }
+
+int Runtime::known_partition(int map, std::string_view id) const {
+  return directory_->lookup(map, id);
+}
+
+void Runtime::note_partition(int map, const std::string& id, int p) { directory_->put(map, id, p); }
+
+int Runtime::unknown_route() const {
+  // Cluster mode: a key no partition recorded goes to a partition this node
+  // serves, whose engine answers unknown_session/unknown_ticket.
+  for (std::size_t i = 0; i < own_.size(); ++i)
+    if (own_[i]->serving.load(std::memory_order_acquire) != 0) return static_cast<int>(i);
+  return 0;
+}
+
 bool Runtime::ready() const {
   for (auto& s : shards_)
     if (!s->ready()) return false;
@@ -101,10 +132,16 @@ bool Runtime::ready() const {
 int Runtime::route(const CommandBody& b) const {
   if (shards_.size() == 1) return 0;
   if (auto* cs = std::get_if<CreateSession>(&b)) return directory_->of_area(cs->spec.area);
-  if (const std::string* s = session_of(b)) return directory_->find(Directory::kSession, *s);
-  if (const std::string* t = ticket_of(b)) return directory_->find(Directory::kTicket, *t);
-  if (const std::string* h = hold_of(b)) return directory_->find(Directory::kHold, *h);
-  return 0;
+  int p = -1;
+  if (const std::string* s = session_of(b)) p = directory_->lookup(Directory::kSession, *s);
+  else if (const std::string* t = ticket_of(b)) p = directory_->lookup(Directory::kTicket, *t);
+  else if (const std::string* h = hold_of(b)) p = directory_->lookup(Directory::kHold, *h);
+  return p >= 0 ? p : unknown_route();
+}
+
+int Runtime::read_route(int map, std::string_view key) const {
+  const int p = directory_->lookup(map, key);
+  return p >= 0 ? p : unknown_route();
 }
 
 void Runtime::submit(CommandRequest request) {
@@ -177,7 +214,19 @@ void Runtime::dispatch(CommandRequest request, Post&& post, int shard) {
       return;
     }
     if (std::holds_alternative<DefineChannel>(b)) {
-      // Every shard needs the channel: apply it everywhere, answer with shard 0's outcome.
+      // Every shard needs the channel: apply it everywhere, answer with the
+      // first shard's outcome. Cluster mode: every partition served here
+      // (the cluster's entry node sends it to every node: cluster_handler.h).
+      std::vector<std::size_t> targets;
+      for (std::size_t i = 0; i < shards_.size(); ++i)
+        if (own_.empty() || own_[i]->serving.load(std::memory_order_acquire) != 0) targets.push_back(i);
+      if (targets.empty()) {
+        CommandOutcome o;
+        o.error = Error::kUnavailable;
+        o.message = "this node serves no partition yet; retry";
+        request.done(std::move(o));
+        return;
+      }
       struct Join {
         std::mutex mu;
         int left;
@@ -185,14 +234,14 @@ void Runtime::dispatch(CommandRequest request, Post&& post, int shard) {
         std::function<void(CommandOutcome)> done;
       };
       auto join = std::make_shared<Join>();
-      join->left = static_cast<int>(shards_.size());
+      join->left = static_cast<int>(targets.size());
       join->done = std::move(request.done);
-      for (std::size_t i = 0; i < shards_.size(); ++i) {
+      for (std::size_t i : targets) {
         CommandRequest r = request;
         if (!r.idempotency_key.empty()) r.idempotency_key += "#" + std::to_string(i);
-        r.done = [join, i](CommandOutcome o) {
+        r.done = [join, i, first = targets.front()](CommandOutcome o) {
           std::unique_lock lock(join->mu);
-          if (i == 0) join->first = std::move(o);
+          if (i == first) join->first = std::move(o);
           if (--join->left == 0) {
             lock.unlock();
             join->done(std::move(join->first));
@@ -224,13 +273,13 @@ void Runtime::dispatch(CommandRequest request, Post&& post, int shard) {
 }
 
 void Runtime::read_session(std::string_view sid, ReadFn fn) {
-  shards_[static_cast<std::size_t>(directory_->find(Directory::kSession, sid))]->post_read(std::move(fn));
+  shards_[static_cast<std::size_t>(read_route(Directory::kSession, sid))]->post_read(std::move(fn));
 }
 void Runtime::read_ticket(std::string_view tid, ReadFn fn) {
-  shards_[static_cast<std::size_t>(directory_->find(Directory::kTicket, tid))]->post_read(std::move(fn));
+  shards_[static_cast<std::size_t>(read_route(Directory::kTicket, tid))]->post_read(std::move(fn));
 }
 void Runtime::read_token(std::string_view token, ReadFn fn) {
-  shards_[static_cast<std::size_t>(directory_->find(Directory::kToken, token))]->post_read(std::move(fn));
+  shards_[static_cast<std::size_t>(read_route(Directory::kToken, token))]->post_read(std::move(fn));
 }
 void Runtime::read_area(std::string_view area, ReadFn fn) {
   shards_[static_cast<std::size_t>(directory_->of_area(area))]->post_read(std::move(fn));

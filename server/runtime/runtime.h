@@ -96,6 +96,13 @@ struct RuntimeOptions {
   // bounded. 0: no bound.
   std::size_t push_backlog = 1024;
   std::uint64_t snapshot_every = 250'000;  // records between snapshots (0: never)
+  // Cluster mode (docs/cluster.md): the shards are the cluster's partitions,
+  // each served only while this node holds its lease (Ownership, set by a
+  // ClusterMember); areas map to partitions by fnv1a64 (the same on every
+  // node); each commit is fenced by the partition's epoch and records the
+  // ids it creates in "<cluster_prefix>:ids".
+  bool cluster = false;
+  std::string cluster_prefix = "qc";
   std::size_t idempotency_max = 1'000'000;
   Duration idempotency_ttl = kDay;
 };
@@ -157,6 +164,7 @@ using ReadFn = std::function<void(ShardContext&)>;
 class Directory;
 class Shard;
 class Runtime;
+struct Ownership;
 
 // Network -> shard: while a Batch (server/infra/batch.h) is open on the
 // calling thread, Runtime::submit() queues the command on that thread, and
@@ -200,10 +208,30 @@ class Runtime {
 
   int shards() const;
   const Clock& clock() const { return clock_; }
+  const RuntimeOptions& options() const { return options_; }
+
+  // ---- Cluster mode (RuntimeOptions::cluster) ----
+  // Partition p's ownership (null on a single node).
+  Ownership* ownership(int p) const;
+  // Makes partition p's shard look at its ownership now (not at its next tick).
+  void wake(int p);
+  // The partition of an area (fnv1a64 in cluster mode).
+  int partition_of_area(std::string_view area) const;
+  // Where this node's directory puts a session, ticket, hold or token
+  // (Directory::kSession...): -1 when it does not know it.
+  int known_partition(int map, std::string_view id) const;
+  // Records that `id` belongs to partition p (learnt from the cluster's id
+  // map): a command of this node creating it is refused as already_exists.
+  void note_partition(int map, const std::string& id, int p);
   bool ready() const;  // recovered, and no shard degraded (a failed commit, store not writable since)
 
  private:
   int route(const CommandBody& body) const;
+  // A read's shard: where the directory puts `key`, else unknown_route().
+  int read_route(int map, std::string_view key) const;
+  // Where a key no shard recorded goes: shard 0, or in cluster mode a
+  // partition this node serves.
+  int unknown_route() const;
   // Answers `request` at once (a refusal before any shard), or hands it to
   // post(shard index, CommandRequest&&): once, or once per shard for a
   // channel definition on several shards. `shard` >= 0 overrides the route
@@ -216,6 +244,7 @@ class Runtime {
   const Clock& clock_;
   Metrics& metrics_;
   std::unique_ptr<Directory> directory_;
+  std::vector<std::unique_ptr<Ownership>> own_;  // cluster mode: one per shard
   std::vector<std::unique_ptr<Shard>> shards_;
 };
 

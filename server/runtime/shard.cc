@@ -9,7 +9,9 @@
 #include <thread>
 #include <vector>
 
+#include "server/infra/log.h"
 #include "server/live/publisher.h"
+#include "store/redis_cluster.h"
 #include "server/runtime/command_applier.h"
 #include "server/runtime/commit_pipeline.h"
 #include "server/runtime/shard_recovery.h"
@@ -22,15 +24,22 @@ using Steady = std::chrono::steady_clock;
 class Shard::Impl {
  public:
   Impl(int index, const RuntimeOptions& options, const Clock& clock, Metrics& metrics,
-       Directory& directory, std::unique_ptr<journal::Journal> journal)
-      : state_(index, options, clock, metrics, directory, std::move(journal)),
+       Directory& directory, std::unique_ptr<journal::Journal> journal, Ownership* own)
+      : state_(index, options, clock, metrics, directory, std::move(journal), own),
         queue_(*state_.journal),
         pipeline_(state_),
         applier_(state_) {}
 
   ~Impl() { stop(); }
 
-  bool recover(std::string* error) { return rebuild(state_, error); }
+  // Cluster mode: nothing to recover before the partition's lease is taken.
+  bool recover(std::string* error) {
+    if (state_.own) {
+      state_.recovered = true;
+      return true;
+    }
+    return rebuild(state_, error);
+  }
   void start() { thread_ = std::thread([this] { run(); }); }
   void stop() {
     queue_.close();
@@ -39,7 +48,10 @@ class Shard::Impl {
   void post_command(CommandRequest r) { queue_.post_command(std::move(r)); }
   void post_commands(std::vector<CommandRequest>& rs) { queue_.post_commands(rs); }
   void post_read(ReadFn fn) { queue_.post_read(std::move(fn)); }
-  bool ready() const { return state_.recovered && !state_.degraded; }
+  bool ready() const {
+    return state_.recovered && !state_.degraded &&
+           (!state_.own || state_.own->wanted.load() == state_.own->serving.load());
+  }
 
  private:
   // The shard thread (see commit_pipeline.h for the pipeline it drives).
@@ -48,6 +60,7 @@ class Shard::Impl {
     const auto interval = std::chrono::milliseconds(state_.options.tick_interval);
     auto next_tick = Steady::now() + interval;
     for (;;) {
+      if (state_.own) manage_ownership();
       while (pipeline_.finish_front(/*block=*/false)) {
       }
       // Idle: wait for a task (or the tick) before deciding whether to take
@@ -95,7 +108,8 @@ class Shard::Impl {
 
   // Applies a group and sends its commit.
   void process(std::vector<Task>& batch, Time now, bool tick) {
-    if (state_.degraded && tick && pipeline_.empty()) {
+    if (state_.degraded && tick && pipeline_.empty() && state_.serving() &&
+        !(state_.own && state_.own->fenced.load())) {
       // Rebuilt from the store (once) only when it takes a write again: a
       // store that can be read but not written (disk full, maxmemory) keeps
       // the shard degraded instead of recovering it for every command.
@@ -104,7 +118,7 @@ class Shard::Impl {
     }
     Group& g = pipeline_.open(now);
     state_.changes.clear();
-    if (tick && !state_.degraded) {
+    if (tick && !state_.degraded && state_.serving()) {
       CommandRequest t;
       t.command.actor = {ActorKind::kSystem, ""};
       t.command.body = Tick{};
@@ -127,7 +141,64 @@ class Shard::Impl {
     pipeline_.close(g);
   }
 
+  // ---- Cluster mode (server/runtime/partition.h) ----
+
+  // Follows what the ClusterMember wants: takes the partition over
+  // (recovers it from its journal, fenced by the new epoch), or steps down.
+  void manage_ownership() {
+    Ownership& o = *state_.own;
+    const std::uint64_t wanted = o.wanted.load(std::memory_order_acquire);
+    const bool fenced = o.fenced.load(std::memory_order_acquire);
+    if (serving_ != 0 && (wanted != serving_ || fenced))
+      step_down(fenced ? "fenced" : wanted == 0 ? "released" : "new_epoch");
+    if (serving_ == 0 && wanted != 0 && !fenced && Steady::now() >= retry_take_over_) take_over(wanted);
+  }
+
+  void take_over(std::uint64_t epoch) {
+    state_.journal->set_fence(journal::partition_fence(state_.options.cluster_prefix, state_.index, epoch));
+    std::string err;
+    const auto t0 = Steady::now();
+    if (!rebuild(state_, &err)) {
+      retry_take_over_ = Steady::now() + std::chrono::milliseconds(250);
+      log_event("warn", "takeover_failed",
+                {{"partition", std::to_string(state_.index)}, {"epoch", std::to_string(epoch)}, {"error", err}});
+      return;
+    }
+    serving_ = epoch;
+    state_.own->serving.store(epoch, std::memory_order_release);
+    state_.metrics.takeovers.fetch_add(1, std::memory_order_relaxed);
+    log_event("info", "partition_served",
+              {{"partition", std::to_string(state_.index)}, {"epoch", std::to_string(epoch)},
+               {"recovery_ms", std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                  Steady::now() - t0).count())}});
+  }
+
+  // Stops serving: every command in the pipeline is answered `unavailable`
+  // (a commit in flight may have landed: a retry with its key gets the
+  // stored answer from the next owner), the queue's commands likewise (not
+  // serving), the state is dropped (the next owner rebuilds it from the
+  // journal), and the partition's WebSocket followers are disconnected so
+  // that they reconnect and resubscribe (with their versions) where it is
+  // served now.
+  void step_down(const char* reason) {
+    pipeline_.abandon("this node stopped serving the partition (" + std::string(reason) +
+                      "); the command may have been applied: retry with the same Idempotency-Key");
+    serving_ = 0;
+    state_.own->serving.store(0, std::memory_order_release);
+    state_.engine = Engine(state_.options.engine);
+    state_.idem = IdempotencyMap(state_.options.idempotency_max, state_.options.idempotency_ttl);
+    state_.unsettled_claims.clear();
+    state_.degraded = false;
+    state_.hub.disconnect_all();
+    last_tick_ = kNoTime;
+    state_.metrics.stepdowns.fetch_add(1, std::memory_order_relaxed);
+    log_event(std::string_view(reason) == "released" ? "info" : "warn", "stepped_down",
+              {{"partition", std::to_string(state_.index)}, {"reason", reason}});
+  }
+
   ShardState state_;
+  std::uint64_t serving_ = 0;  // cluster mode: the epoch served (0: none)
+  Steady::time_point retry_take_over_{};
   TaskQueue queue_;
   CommitPipeline pipeline_;
   CommandApplier applier_;
@@ -140,8 +211,9 @@ class Shard::Impl {
 };
 
 Shard::Shard(int index, const RuntimeOptions& options, const Clock& clock, Metrics& metrics,
-             Directory& directory, std::unique_ptr<journal::Journal> journal)
-    : impl_(std::make_unique<Impl>(index, options, clock, metrics, directory, std::move(journal))) {}
+             Directory& directory, std::unique_ptr<journal::Journal> journal, Ownership* own)
+    : impl_(std::make_unique<Impl>(index, options, clock, metrics, directory, std::move(journal),
+                                   own)) {}
 Shard::~Shard() = default;
 bool Shard::recover(std::string* error) { return impl_->recover(error); }
 void Shard::start() { impl_->start(); }

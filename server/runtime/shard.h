@@ -17,6 +17,7 @@
 #include "store/journal.h"
 #include "server/infra/clock.h"
 #include "server/runtime/directory.h"
+#include "server/runtime/partition.h"
 #include "server/infra/metrics.h"
 #include "server/runtime/runtime.h"
 
@@ -24,8 +25,9 @@ namespace qc::gw {
 
 class Shard {
  public:
+  // `own`: cluster mode (server/runtime/partition.h), else null.
   Shard(int index, const RuntimeOptions& options, const Clock& clock, Metrics& metrics,
-        Directory& directory, std::unique_ptr<journal::Journal> journal);
+        Directory& directory, std::unique_ptr<journal::Journal> journal, Ownership* own);
   ~Shard();
   bool recover(std::string* error);
   void start();

@@ -30,6 +30,7 @@
 #include "server/live/publisher.h"
 #include "server/runtime/directory.h"
 #include "server/runtime/idempotency.h"
+#include "server/runtime/partition.h"
 #include "server/runtime/runtime.h"
 
 namespace qc::gw {
@@ -64,7 +65,7 @@ journal::CheckpointOptions rollback_options(const RuntimeOptions& o);
 
 struct ShardState {
   ShardState(int index, const RuntimeOptions& options, const Clock& clock, Metrics& metrics,
-             Directory& directory, std::unique_ptr<journal::Journal> journal)
+             Directory& directory, std::unique_ptr<journal::Journal> journal, Ownership* own)
       : index(index),
         options(options),
         clock(clock),
@@ -73,7 +74,8 @@ struct ShardState {
         journal(std::move(journal)),
         engine(options.engine),
         idem(options.idempotency_max, options.idempotency_ttl),
-        checkpoint(rollback_options(options)) {}
+        checkpoint(rollback_options(options)),
+        own(own) {}
 
   const int index;
   const RuntimeOptions& options;
@@ -97,6 +99,10 @@ struct ShardState {
   std::vector<std::pair<int, std::string>> unsettled_claims;
   std::atomic<bool> degraded{false};
   std::atomic<bool> recovered{false};
+  // Cluster mode: this partition's ownership (server/runtime/partition.h),
+  // else null. The shard serves it only while `own->serving` is non-zero.
+  Ownership* const own;
+  bool serving() const { return !own || own->serving.load(std::memory_order_relaxed) != 0; }
 };
 
 }  // namespace qc::gw

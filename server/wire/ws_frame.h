@@ -44,6 +44,7 @@ enum class Opcode : std::uint8_t {
 // Close codes (RFC 6455 section 7.4, plus ours: see docs/api.md).
 inline constexpr std::uint16_t kCloseNormal = 1000;
 inline constexpr std::uint16_t kCloseGoingAway = 1001;
+inline constexpr std::uint16_t kCloseServiceRestart = 1012;  // cluster: reconnect elsewhere
 inline constexpr std::uint16_t kCloseProtocol = 1002;
 inline constexpr std::uint16_t kCloseNoStatus = 1005;  // never sent: "the close had no code"
 inline constexpr std::uint16_t kCloseBadData = 1007;

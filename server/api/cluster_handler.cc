@@ -1,0 +1,331 @@
+#include "server/api/cluster_handler.h"
+
+#include <algorithm>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <unordered_map>
+
+#include "proto/codec.h"
+#include "server/api/decode.h"
+#include "server/runtime/command_facts.h"
+#include "server/runtime/directory.h"
+#include "server/runtime/partition.h"
+#include "server/wire/wire.h"
+
+namespace qc::gw {
+
+namespace pb = ::queuecast::v1;
+
+namespace {
+
+using Steady = std::chrono::steady_clock;
+
+bool same_secret(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  unsigned char diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i]);
+  return diff == 0;
+}
+
+HttpResponse retry_later(int status, std::string_view code, std::string_view message, Format f) {
+  HttpResponse r = error_response(status, code, message, f);
+  r.headers.emplace_back("Retry-After", "1");
+  return r;
+}
+
+bool is_not_owner(const HttpResponse& r) {
+  return r.status == 503 && r.body.find("not_owner") != std::string::npos;
+}
+
+}  // namespace
+
+struct ClusterHandler::Pending {
+  HttpRequest req;
+  Respond respond;
+  int partition = 0;
+  Steady::time_point until;
+  bool resend_ok = false;  // keyed or a read: may be sent again after a broken forward
+};
+
+ClusterHandler::ClusterHandler(Service& inner, ClusterMember& member, ForwardFn forward,
+                               std::string secret)
+    : inner_(inner),
+      member_(member),
+      forward_(std::move(forward)),
+      secret_(std::move(secret)),
+      metrics_(inner.metrics()) {}
+
+int ClusterHandler::lookup(int map, char kind, const std::string& id) {
+  if (id.empty()) return kAny;
+  const int known = inner_.runtime().known_partition(map, id);
+  if (known >= 0) return known;
+  const int p = member_.lookup(kind, id);
+  return p >= 0 && p < member_.partitions() ? p : kAny;
+}
+
+int ClusterHandler::partition_of(const HttpRequest& req) {
+  const Route route = parse_route(req.method, req.target);
+  Runtime& rt = inner_.runtime();
+  // The partition of one command; sessions created earlier in the same
+  // batch are in `created`.
+  auto of_body = [&](const CommandBody& b, std::unordered_map<std::string, int>* created) -> int {
+    if (const auto* cs = std::get_if<CreateSession>(&b)) {
+      const int p = rt.partition_of_area(cs->spec.area);
+      if (created) (*created)[cs->spec.session_id] = p;
+      return p;
+    }
+    if (const std::string* s = session_of(b)) {
+      if (created)
+        if (auto it = created->find(*s); it != created->end()) return it->second;
+      return lookup(Directory::kSession, 's', *s);
+    }
+    if (const std::string* t = ticket_of(b)) return lookup(Directory::kTicket, 't', *t);
+    if (const std::string* h = hold_of(b)) return lookup(Directory::kHold, 'h', *h);
+    return kAny;
+  };
+  switch (route.id) {
+    case RouteId::kSessionGet:
+    case RouteId::kBoard:
+      return lookup(Directory::kSession, 's', route.id1);
+    case RouteId::kSessionCommand: {
+      const int p = lookup(Directory::kSession, 's', route.id1);
+      Command cmd;
+      std::string msg;
+      if (p >= 0 && decode_command(route, req.body, body_format(req.content_type), &cmd, &msg) == Error::kOk)
+        note_ids_elsewhere(cmd.body, p);
+      return p;
+    }
+    case RouteId::kHoldCommand:
+      return lookup(Directory::kHold, 'h', route.id1);
+    case RouteId::kTicketCommand:
+    case RouteId::kTicketGet:
+      return lookup(Directory::kTicket, 't', route.id1);
+    case RouteId::kDisplay:
+      return rt.partition_of_area(route.id1);
+    case RouteId::kMe:
+      return lookup(Directory::kToken, 'k', bearer_credential(req));
+    case RouteId::kCheckInBy: {
+      if (!route.id1.empty()) return lookup(Directory::kSession, 's', route.id1);
+      pb::CheckInBy by;
+      std::string msg;
+      if (body_format(req.content_type) == Format::kProto) {
+        if (!by.ParseFromArray(req.body.data(), static_cast<int>(req.body.size()))) return kAny;
+      } else if (codec::parse_json(req.body, &by, &msg) != Error::kOk) {
+        return kAny;
+      }
+      if (!by.token().empty()) return lookup(Directory::kToken, 'k', by.token());
+      if (!by.session_id().empty()) return lookup(Directory::kSession, 's', by.session_id());
+      return kAny;
+    }
+    case RouteId::kCommands:
+    case RouteId::kSessionCreate: {
+      Command cmd;
+      std::string msg;
+      if (decode_command(route, req.body, body_format(req.content_type), &cmd, &msg) != Error::kOk)
+        return kAny;
+      const int p = of_body(cmd.body, nullptr);
+      if (p >= 0) note_ids_elsewhere(cmd.body, p);
+      return p;
+    }
+    case RouteId::kCommandBatch: {
+      std::vector<BatchCommand> items;
+      std::string msg;
+      if (!decode_batch(req.body, body_format(req.content_type), inner_.config().limits.batch_commands,
+                        &items, &msg)
+               .empty())
+        return kAny;
+      std::unordered_map<std::string, int> created;
+      int p = kAny;
+      for (const BatchCommand& c : items) {
+        if (c.error != Error::kOk) continue;
+        const int q = of_body(c.command.body, &created);
+        if (q == kAny) continue;
+        if (p == kAny) p = q;
+        else if (p != q) return kSpans;
+      }
+      return p;
+    }
+    default:
+      return kAny;
+  }
+}
+
+// A command that creates a chosen id (a session, ticket or hold id) which
+// the cluster's id map gives to another partition: this node's directory
+// learns it, so the shard refuses the command (409 already_exists) instead
+// of its commit being refused by the fence script (QCID, a 503).
+void ClusterHandler::note_ids_elsewhere(const CommandBody& b, int partition) {
+  auto check = [&](int map, char kind, const std::string& id) {
+    if (id.empty() || inner_.runtime().known_partition(map, id) >= 0) return;
+    const int other = member_.lookup(kind, id);
+    if (other >= 0 && other != partition) inner_.runtime().note_partition(map, id, other);
+  };
+  if (const auto* c = std::get_if<CreateSession>(&b)) check(Directory::kSession, 's', c->spec.session_id);
+  else if (const auto* h = std::get_if<Hold>(&b)) check(Directory::kHold, 'h', h->hold_id);
+  else if (const auto* k = std::get_if<Book>(&b)) check(Directory::kTicket, 't', k->ticket_id);
+  else if (const auto* f = std::get_if<Confirm>(&b)) check(Directory::kTicket, 't', f->ticket_id);
+  else if (const auto* w = std::get_if<RegisterWalkIn>(&b)) check(Directory::kTicket, 't', w->ticket_id);
+}
+
+bool ClusterHandler::forwarded_by_peer(HttpRequest& req) const {
+  // "<node> <secret> <client>"
+  std::string_view v = req.forwarded;
+  const auto a = v.find(' ');
+  if (a == std::string_view::npos) return false;
+  const auto b = v.find(' ', a + 1);
+  const std::string_view secret = v.substr(a + 1, b == std::string_view::npos ? v.npos : b - a - 1);
+  if (secret_.empty() || !same_secret(secret, secret_)) return false;
+  if (b != std::string_view::npos && b + 1 < v.size()) req.client.assign(v.substr(b + 1));
+  return true;
+}
+
+void ClusterHandler::local(HttpRequest req, Respond respond, int partition) {
+  std::string epoch;
+  if (partition >= 0)
+    if (const Ownership* own = inner_.runtime().ownership(partition))
+      epoch = std::to_string(own->serving.load(std::memory_order_acquire));
+  inner_.handle(std::move(req), [respond = std::move(respond), node = member_.options().node_id,
+                                 epoch = std::move(epoch)](HttpResponse r) {
+    r.headers.emplace_back("Queuecast-Node", node);
+    if (!epoch.empty()) r.headers.emplace_back("Queuecast-Epoch", epoch);
+    respond(std::move(r));
+  });
+}
+
+void ClusterHandler::handle(HttpRequest req, Respond respond) {
+  const Format out = response_format(req.accept);
+  if (req.method == "GET" && (req.target == "/v1/cluster" || req.target.rfind("/v1/cluster?", 0) == 0)) {
+    // Admins only: which node serves what (docs/cluster.md, "Operations").
+    const Principal who = inner_.authenticate(req);
+    if (who.role == Role::kNone)
+      return respond(error_response(Error::kUnauthorized, "a credential is required", out));
+    if (who.role != Role::kAdmin || !who.departments.empty() || !who.sessions.empty())
+      return respond(error_response(Error::kForbidden, "only an unscoped admin key may read the cluster", out));
+    HttpResponse r;
+    r.body = member_.status_json();
+    r.headers.emplace_back("Queuecast-Node", member_.options().node_id);
+    return respond(std::move(r));
+  }
+  if (!req.forwarded.empty()) {
+    if (!forwarded_by_peer(req))
+      return respond(error_response(Error::kForbidden, "not a cluster peer", out));
+    // Never forwarded again: served here, or the entry node asks again.
+    const int p = partition_of(req);
+    if (p >= 0 && !member_.owner(p).local)
+      return respond(retry_later(503, "not_owner", "this node does not serve the partition", out));
+    return local(std::move(req), std::move(respond), p);
+  }
+  if (defines_channel(req)) return to_every_node(std::move(req), std::move(respond));
+  const int p = partition_of(req);
+  if (p == kSpans)
+    return respond(error_response(400, "batch_spans_partitions",
+                                  "in a cluster a batch addresses the sessions of one partition "
+                                  "(one waiting area); send one batch per area",
+                                  out));
+  if (p == kAny || member_.owner(p).local) return local(std::move(req), std::move(respond), p);
+  auto pending = std::make_shared<Pending>();
+  pending->partition = p;
+  pending->until = Steady::now() + std::chrono::milliseconds(member_.options().forward_wait_ms);
+  pending->resend_ok = req.method == "GET" || !req.idempotency_key.empty();
+  pending->req = std::move(req);
+  pending->respond = std::move(respond);
+  attempt(std::move(pending));
+}
+
+bool ClusterHandler::defines_channel(const HttpRequest& req) const {
+  const Route route = parse_route(req.method, req.target);
+  if (route.id != RouteId::kCommands) return false;
+  Command cmd;
+  std::string msg;
+  return decode_command(route, req.body, body_format(req.content_type), &cmd, &msg) == Error::kOk &&
+         std::holds_alternative<DefineChannel>(cmd.body);
+}
+
+// A channel definition goes into every partition's journal: each node
+// applies it to the partitions it serves. The answer is the first error,
+// else one node's answer.
+void ClusterHandler::to_every_node(HttpRequest req, Respond respond) {
+  const Format out = response_format(req.accept);
+  std::vector<std::string> remote;
+  bool here = false;
+  for (int p = 0; p < member_.partitions(); ++p) {
+    const ClusterMember::Owner o = member_.owner(p);
+    if (o.local) {
+      here = true;
+    } else if (o.address.empty()) {
+      return respond(retry_later(503, "unavailable",
+                                 "a partition is being taken over; retry the channel definition", out));
+    } else if (std::find(remote.begin(), remote.end(), o.address) == remote.end()) {
+      remote.push_back(o.address);
+    }
+  }
+  struct Join {
+    std::mutex mu;
+    std::size_t left = 0;
+    std::optional<HttpResponse> error, ok;
+    Respond respond;
+  };
+  auto join = std::make_shared<Join>();
+  join->left = remote.size() + (here ? 1 : 0);
+  join->respond = std::move(respond);
+  auto answer = [join](HttpResponse r) {
+    std::unique_lock lock(join->mu);
+    if (r.status >= 300) {
+      if (!join->error) join->error = std::move(r);
+    } else if (!join->ok) {
+      join->ok = std::move(r);
+    }
+    if (--join->left != 0) return;
+    HttpResponse final = join->error ? std::move(*join->error) : std::move(*join->ok);
+    lock.unlock();
+    join->respond(std::move(final));
+  };
+  for (const std::string& address : remote) {
+    metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
+    std::vector<std::pair<std::string, std::string>> headers;
+    headers.emplace_back("Queuecast-Forwarded", member_.options().node_id + " " + secret_ + " " + req.client);
+    forward_(address, req, std::move(headers), [answer, out](ForwardResult f) {
+      answer(f.ok ? std::move(f.response)
+                  : retry_later(503, "unavailable", "a node did not answer; retry the channel definition", out));
+    });
+  }
+  if (here) local(std::move(req), answer, kAny);
+}
+
+void ClusterHandler::attempt(std::shared_ptr<Pending> p) {
+  const Format out = response_format(p->req.accept);
+  const ClusterMember::Owner o = member_.owner(p->partition);
+  if (o.local) return local(std::move(p->req), std::move(p->respond), p->partition);
+  auto again = [this](std::shared_ptr<Pending> q, const char* code, const char* message) {
+    if (Steady::now() + std::chrono::milliseconds(50) < q->until) {
+      member_.defer(std::chrono::milliseconds(50), [this, q] { attempt(q); });
+      return;
+    }
+    q->respond(retry_later(503, code, message, response_format(q->req.accept)));
+  };
+  if (o.address.empty())
+    return again(std::move(p), "unavailable",
+                 "the partition is being taken over by another node; retry with the same Idempotency-Key");
+  metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
+  std::vector<std::pair<std::string, std::string>> headers;
+  headers.emplace_back("Queuecast-Forwarded",
+                       member_.options().node_id + " " + secret_ + " " + p->req.client);
+  forward_(o.address, p->req, std::move(headers), [this, p, again, out](ForwardResult r) mutable {
+    if (r.ok) {
+      if (is_not_owner(r.response))
+        return again(std::move(p), "unavailable", "the partition moved to another node; retry");
+      return p->respond(std::move(r.response));
+    }
+    metrics_.forward_failures.fetch_add(1, std::memory_order_relaxed);
+    if (!r.maybe_sent || p->resend_ok)
+      return again(std::move(p), "unavailable",
+                   "the node serving the partition did not answer; retry with the same Idempotency-Key");
+    p->respond(retry_later(503, "unavailable",
+                           "the node serving the partition did not answer; the command may have "
+                           "been applied (send an Idempotency-Key to retry safely)",
+                           out));
+  });
+}
+
+}  // namespace qc::gw

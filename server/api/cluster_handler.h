@@ -1,0 +1,97 @@
+// Cluster mode: any node serves any client (docs/cluster.md, "Forwarding").
+//
+// ClusterHandler stands in front of Service. For each request it finds the
+// partition the request addresses (the area's hash; a session, ticket,
+// hold or patient token through this node's directory, else the cluster's
+// id map in Redis) and:
+//   - served here: Service answers it, with Queuecast-Node and
+//     Queuecast-Epoch headers;
+//   - served by another node: the request is forwarded as it came (same
+//     credential, key and bytes: the owner authenticates, scopes the key and
+//     fingerprints it itself) and the owner's answer relayed as is;
+//   - no owner yet (a take-over in progress): the request waits for one up
+//     to forward_wait_ms, then gets 503 with Retry-After.
+// A forwarded request carries `Queuecast-Forwarded: <node> <secret> <client>`
+// and is never forwarded again: a node that does not serve its partition
+// answers 503 `not_owner`, and the entry node asks again. A keyed request
+// whose forward broke after it was sent is re-sent within the wait (the
+// owner answers it from its journal or applies it once); an unkeyed one is
+// not (503).
+//
+// Not (yet) across nodes: WebSocket subscriptions follow partitions served
+// by the node they connect to; lists over all sessions and check-in by
+// patientRef alone see the partitions served here (docs/cluster.md).
+//
+// Thread-safety: as Handler.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "server/api/handler.h"
+#include "server/api/service.h"
+#include "server/runtime/cluster_member.h"
+
+namespace qc::gw {
+
+// What a forward to another node gave (server/net/peer_client.h fills it).
+struct ForwardResult {
+  bool ok = false;          // an HTTP answer came back
+  bool maybe_sent = false;  // !ok: the request may have reached the peer
+  std::string why;
+  HttpResponse response;
+};
+using ForwardFn = std::function<void(const std::string& address, HttpRequest req,
+                                     std::vector<std::pair<std::string, std::string>> headers,
+                                     std::function<void(ForwardResult)> done)>;
+
+class ClusterHandler final : public Handler {
+ public:
+  // `secret`: shared by the nodes (QUEUECAST_CLUSTER_SECRET); a request
+  // claiming to be forwarded without it is refused.
+  ClusterHandler(Service& inner, ClusterMember& member, ForwardFn forward, std::string secret);
+
+  void handle(HttpRequest request, Respond respond) override;
+  void set_draining() override { inner_.set_draining(); }
+  HttpResponse refusal(int status, std::string_view code, std::string_view message) const override {
+    return inner_.refusal(status, code, message);
+  }
+  std::optional<HttpResponse> refuse_upgrade(std::string_view target, std::string_view origin,
+                                             std::string_view host) const override {
+    return inner_.refuse_upgrade(target, origin, host);
+  }
+  void client_message(std::string_view bytes, const std::shared_ptr<WsClient>& client) override {
+    inner_.client_message(bytes, client);
+  }
+  void unsubscribe(const Topic& topic, const std::weak_ptr<Subscriber>& sub) override {
+    inner_.unsubscribe(topic, sub);
+  }
+
+  // The partition `req` addresses: >= 0; kAny (no partition: pages,
+  // health, lists, unknown ids: answered here); kSpans (a batch over
+  // several partitions). Public for tests.
+  static constexpr int kAny = -1;
+  static constexpr int kSpans = -2;
+  int partition_of(const HttpRequest& req);
+
+ private:
+  struct Pending;
+  void local(HttpRequest req, Respond respond, int partition);
+  void attempt(std::shared_ptr<Pending> p);
+  bool defines_channel(const HttpRequest& req) const;
+  void to_every_node(HttpRequest req, Respond respond);
+  bool forwarded_by_peer(HttpRequest& req) const;
+  int lookup(int map, char kind, const std::string& id);
+  void note_ids_elsewhere(const CommandBody& b, int partition);
+
+  Service& inner_;
+  ClusterMember& member_;
+  ForwardFn forward_;
+  std::string secret_;
+  Metrics& metrics_;
+};
+
+}  // namespace qc::gw

@@ -1,0 +1,527 @@
+// queuecast on several machines (docs/cluster.md), on loopback: one real
+// redis-server and three queuecastd nodes started by the test. Each test is
+// one of the cluster's promises:
+//   1. commands sent round-robin apply exactly once; reads through any node
+//      see the owner's state (forwarding);
+//   2. kill -9 of a partition's owner under keyed load: nothing acknowledged
+//      lost or applied twice; the failover time is measured;
+//   3. split brain (SIGSTOP past the lease): the old owner's commits are
+//      fenced, it never answers 2xx for the partition again;
+//   4. a node cut off from Redis stops answering for its partitions before
+//      Redis gives them to another node;
+//   5. rolling restart (SIGTERM each node in turn) under load: only
+//      retriable 503s, nothing lost; partition counts balanced again.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "proto/codec.h"
+#include "server/infra/clock.h"
+#include "tests/support/daemon.h"
+#include "tests/support/http_client.h"
+#include "tests/support/redis_server.h"
+#include "tests/support/sessions.h"
+
+namespace {
+
+using namespace std::chrono_literals;
+using Steady = std::chrono::steady_clock;
+
+const std::string kAdmin = "Authorization: Bearer demo-admin-key\r\n";
+constexpr int kPartitions = 8;
+
+std::string json_field(const std::string& body, const std::string& name) {
+  const std::string key = "\"" + name + "\":\"";
+  const auto a = body.find(key);
+  if (a == std::string::npos) return {};
+  const auto b = body.find('"', a + key.size());
+  return body.substr(a + key.size(), b - a - key.size());
+}
+
+// A TCP relay between a node and redis-server that the test can cut: the
+// bytes stop flowing both ways (the connections stay open, as when a
+// network drops packets), so the node's Redis calls time out.
+class Relay {
+ public:
+  explicit Relay(int target_port) : target_(target_port) {
+    lfd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    ::setsockopt(lfd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(lfd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    ::listen(lfd_, 64);
+    socklen_t len = sizeof a;
+    ::getsockname(lfd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~Relay() {
+    stop_ = true;
+    thread_.join();
+    for (auto& [a, b] : pairs_) {
+      ::close(a);
+      ::close(b);
+    }
+    ::close(lfd_);
+  }
+  int port() const { return port_; }
+  void cut() { cut_ = true; }
+
+ private:
+  void run() {
+    while (!stop_) {
+      std::vector<pollfd> fds{{lfd_, POLLIN, 0}};
+      for (auto& [a, b] : pairs_) {
+        fds.push_back({a, static_cast<short>(cut_ ? 0 : POLLIN), 0});
+        fds.push_back({b, static_cast<short>(cut_ ? 0 : POLLIN), 0});
+      }
+      if (::poll(fds.data(), fds.size(), 20) <= 0) continue;
+      if (fds[0].revents & POLLIN) {
+        const int c = ::accept4(lfd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c >= 0) {
+          const int u = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+          sockaddr_in a{};
+          a.sin_family = AF_INET;
+          a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+          a.sin_port = htons(static_cast<unsigned short>(target_));
+          if (cut_ || ::connect(u, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+            // Cut: accepted, never answered (as a dropped link).
+            pairs_.emplace_back(c, u);
+          } else {
+            pairs_.emplace_back(c, u);
+          }
+        }
+      }
+      if (cut_) continue;
+      for (std::size_t i = 0; i < pairs_.size(); ++i) {
+        for (int side = 0; side < 2; ++side) {
+          const pollfd& f = fds[1 + 2 * i + side];
+          if (!(f.revents & (POLLIN | POLLHUP | POLLERR))) continue;
+          char buf[65536];
+          const ssize_t n = ::read(f.fd, buf, sizeof buf);
+          const int to = side == 0 ? pairs_[i].second : pairs_[i].first;
+          if (n > 0) {
+            ssize_t off = 0;
+            while (off < n) {
+              const ssize_t w = ::write(to, buf + off, static_cast<std::size_t>(n - off));
+              if (w <= 0) break;
+              off += w;
+            }
+          }
+        }
+      }
+    }
+  }
+  int target_;
+  int lfd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false}, cut_{false};
+  std::vector<std::pair<int, int>> pairs_;
+  std::thread thread_;
+};
+
+// Three nodes (or `n`) and one redis-server.
+class Cluster {
+ public:
+  explicit Cluster(int nodes = 3, int lease_ms = 1500) : lease_ms_(lease_ms) {
+    ::setenv("QUEUECAST_CLUSTER_SECRET", "test-cluster-secret-0123456789", 1);
+    std::string err;
+    if (!redis_.start(&err)) ADD_FAILURE() << err;
+    config_ = std::make_unique<qc::test::ConfigFile>(
+        R"({"cluster":{"redis":"redis://127.0.0.1:)" + std::to_string(redis_.port()) +
+        R"(/0","partitions":)" + std::to_string(kPartitions) + R"(,"lease_ms":)" + std::to_string(lease_ms) +
+        R"(,"renew_ms":)" + std::to_string(lease_ms / 3) + R"(,"forward_wait_ms":3000},)" +
+        R"("limits":{"booking_per_address_per_minute":1000000,"booking_per_patient_per_minute":1000000}})");
+    for (int i = 0; i < nodes; ++i) add_node();
+  }
+
+  // Starts node `i` (a new one when i == size()). `redis_port`: where it
+  // reaches Redis (a Relay), 0 = directly.
+  void add_node(int redis_port = 0) { start_node(static_cast<int>(nodes_.size()), redis_port); }
+  void start_node(int i, int redis_port = 0) {
+    std::vector<std::string> args{"--config", std::string(QC_SOURCE_DIR) + "/deploy/queuecast.example.json",
+                                  "--config", config_->path(), "--listen", "127.0.0.1:0",
+                                  "--log-level", "warn", "--node-id", "n" + std::to_string(i)};
+    if (redis_port) {
+      args.push_back("--cluster-redis");
+      args.push_back("redis://127.0.0.1:" + std::to_string(redis_port) + "/0");
+    }
+    auto d = std::make_unique<qc::test::Daemon>(QC_QUEUECASTD, args, "");
+    EXPECT_TRUE(d->start()) << "node " << i << " did not start";
+    if (i == static_cast<int>(nodes_.size())) nodes_.push_back(std::move(d));
+    else nodes_[static_cast<std::size_t>(i)] = std::move(d);
+  }
+  qc::test::Daemon& node(int i) { return *nodes_[static_cast<std::size_t>(i)]; }
+  int size() const { return static_cast<int>(nodes_.size()); }
+  int lease_ms() const { return lease_ms_; }
+  qc::test::RedisServer& redis() { return redis_; }
+
+  // Partition -> owner node id, as node `via` reports it (GET /v1/cluster).
+  std::map<int, std::string> owners(int via = 0) {
+    qc::test::HttpClient http(node(via).port(), 2000);
+    auto r = http.request("GET", "/v1/cluster", "", kAdmin);
+    std::map<int, std::string> out;
+    for (std::size_t at = 0; (at = r.body.find("{\"partition\":", at)) != std::string::npos; ++at) {
+      const int p = std::atoi(r.body.c_str() + at + 13);
+      const std::string owner = json_field(r.body.substr(at, 200), "owner");
+      if (!owner.empty()) out[p] = owner;
+    }
+    return out;
+  }
+  // Waits until every partition has an owner among `live` (node ids) and
+  // every live node serves at most one more than any other.
+  bool settled(const std::set<std::string>& live, std::chrono::milliseconds within, int via = 0) {
+    const auto until = Steady::now() + within;
+    while (Steady::now() < until) {
+      auto o = owners(via);
+      std::map<std::string, int> counts;
+      for (const auto& n : live) counts[n] = 0;
+      bool all = static_cast<int>(o.size()) == kPartitions;
+      for (auto& [p, n] : o) {
+        if (!live.count(n)) all = false;
+        ++counts[n];
+      }
+      int lo = 1 << 30, hi = 0;
+      for (auto& [n, c] : counts) lo = std::min(lo, c), hi = std::max(hi, c);
+      if (all && hi - lo <= 1) return true;
+      std::this_thread::sleep_for(100ms);
+    }
+    return false;
+  }
+  std::set<std::string> ids() const {
+    std::set<std::string> s;
+    for (std::size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i]) s.insert("n" + std::to_string(i));
+    return s;
+  }
+
+ private:
+  qc::test::RedisServer redis_;
+  std::unique_ptr<qc::test::ConfigFile> config_;
+  std::vector<std::unique_ptr<qc::test::Daemon>> nodes_;
+  int lease_ms_;
+};
+
+// A session in `area` (started 30 minutes ago) and the channel "web".
+void create_session(int port, const std::string& sid, const std::string& area) {
+  qc::test::HttpClient http(port);
+  const qc::Time start = qc::gw::RealClock().now() - 30 * qc::kMinute;
+  const qc::SessionSpec spec = qc::test::test_session(sid, "neuro", area, start, 200);
+  auto r = http.request("POST", "/v1/commands",
+                        qc::codec::command_to_json(qc::Command{qc::Actor{}, qc::CreateSession{spec}}, 0), kAdmin);
+  ASSERT_EQ(r.status, 201) << r.body;
+}
+
+void define_web_channel(int port) {
+  qc::test::HttpClient http(port);
+  for (int i = 0; i < 50; ++i) {
+    auto r = http.request("POST", "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})", kAdmin);
+    if (r.status == 200) return;
+    std::this_thread::sleep_for(100ms);
+  }
+  ADD_FAILURE() << "defineChannel never succeeded";
+}
+
+std::string walk_in(const std::string& sid, const std::string& id) {
+  return R"({"registerWalkIn":{"sessionId":")" + sid + R"(","patientRef":"P-)" + id +
+         R"(","patientName":"N","ticketId":")" + id + R"("}})";
+}
+
+// Sends a keyed command until it is answered 2xx, rotating over `ports`
+// on failures. Returns the last answer; *first_failure / *recovered tell
+// when failures started and ended.
+struct Sent {
+  qc::test::HttpResponse answer;
+  int attempts = 0;
+  std::set<int> statuses;  // non-2xx statuses seen (0: no answer)
+  std::string unexpected;  // the last answer that was neither 2xx nor 503 nor none
+};
+Sent send_until_done(const std::vector<int>& ports, std::size_t start, const std::string& key,
+                     const std::string& body, std::chrono::seconds budget = 20s) {
+  Sent s;
+  const auto until = Steady::now() + budget;
+  for (std::size_t i = start; Steady::now() < until; ++i) {
+    qc::test::HttpClient http(ports[i % ports.size()], 3000);
+    ++s.attempts;
+    s.answer = http.request("POST", "/v1/commands", body, kAdmin + "Idempotency-Key: " + key + "\r\n");
+    if (s.answer.status >= 200 && s.answer.status < 300) return s;
+    s.statuses.insert(s.answer.status);
+    if (s.answer.status != 503 && s.answer.status != 0)
+      s.unexpected = key + " via " + std::to_string(ports[i % ports.size()]) + " (attempt " +
+                     std::to_string(s.attempts) + "): " + std::to_string(s.answer.status) + " " + s.answer.body;
+    std::this_thread::sleep_for(50ms);
+  }
+  return s;
+}
+
+int tickets_in(int port, const std::string& sid, const std::string& prefix) {
+  qc::test::HttpClient http(port);
+  auto r = http.request("GET", "/v1/sessions/" + sid, "", kAdmin);
+  int n = 0;
+  const std::string needle = "\"ticketId\":\"" + prefix;
+  for (std::size_t at = 0; (at = r.body.find(needle, at)) != std::string::npos; ++at) ++n;
+  return n;
+}
+
+TEST(Cluster, CommandsRoundRobinApplyOnceAndReadsThroughAnyNodeSeeTheOwner) {
+  Cluster c;
+  ASSERT_TRUE(c.settled(c.ids(), 20s));
+  define_web_channel(c.node(0).port());
+  // Sessions in several areas: several partitions, several owners.
+  std::vector<std::string> sids;
+  for (int a = 0; a < 6; ++a) {
+    sids.push_back("rr" + std::to_string(a));
+    create_session(c.node(a % 3).port(), sids.back(), "area-" + std::to_string(a));
+  }
+  std::vector<int> ports{c.node(0).port(), c.node(1).port(), c.node(2).port()};
+  std::set<std::string> nodes_seen;
+  for (int i = 0; i < 60; ++i) {
+    const std::string sid = sids[static_cast<std::size_t>(i) % sids.size()];
+    const std::string id = sid + "-t" + std::to_string(i);
+    qc::test::HttpClient http(ports[static_cast<std::size_t>(i) % 3]);
+    auto r = http.request("POST", "/v1/commands", walk_in(sid, id), kAdmin + "Idempotency-Key: k-" + id + "\r\n");
+    ASSERT_EQ(r.status, 201) << r.body;
+    EXPECT_FALSE(r.headers["Queuecast-Node"].empty());
+    EXPECT_FALSE(r.headers["Queuecast-Epoch"].empty());
+    nodes_seen.insert(r.headers["Queuecast-Node"]);
+    // The same key through another node: the stored answer, not a second ticket.
+    qc::test::HttpClient other(ports[static_cast<std::size_t>(i + 1) % 3]);
+    auto again = other.request("POST", "/v1/commands", walk_in(sid, id),
+                               kAdmin + "Idempotency-Key: k-" + id + "\r\n");
+    EXPECT_EQ(again.status, 201);
+    EXPECT_TRUE(again.replayed);
+  }
+  EXPECT_GE(nodes_seen.size(), 2u) << "the sessions' partitions should be served by several nodes";
+  for (const auto& sid : sids) {
+    const int n = tickets_in(ports[0], sid, sid + "-t");
+    EXPECT_EQ(n, 10) << sid;
+    for (int port : ports) EXPECT_EQ(tickets_in(port, sid, sid + "-t"), n) << sid << " via " << port;
+  }
+  // A ticket read through every node.
+  for (int port : ports) {
+    qc::test::HttpClient http(port);
+    auto r = http.request("GET", "/v1/tickets/rr0-t0", "", kAdmin);
+    EXPECT_EQ(r.status, 200) << r.body;
+  }
+  // A session id is unique across partitions: creating rr0 again in another
+  // area (another partition) is refused.
+  {
+    qc::test::HttpClient http(ports[1]);
+    const qc::SessionSpec spec =
+        qc::test::test_session("rr0", "neuro", "area-other", qc::gw::RealClock().now(), 10);
+    auto r = http.request("POST", "/v1/commands",
+                          qc::codec::command_to_json(qc::Command{qc::Actor{}, qc::CreateSession{spec}}, 0), kAdmin);
+    EXPECT_EQ(r.status, 409) << r.body;
+  }
+}
+
+// The owner of `sid`'s partition (node index), as a command's answer says.
+int owner_of(Cluster& c, const std::string& sid) {
+  qc::test::HttpClient http(c.node(0).port());
+  auto r = http.request("GET", "/v1/sessions/" + sid, "", kAdmin);
+  const std::string n = r.headers["Queuecast-Node"];
+  return n.empty() ? -1 : std::atoi(n.c_str() + 1);
+}
+
+TEST(Cluster, KillingAnOwnerUnderKeyedLoadLosesNothingAndAppliesNothingTwice) {
+  Cluster c;
+  ASSERT_TRUE(c.settled(c.ids(), 20s));
+  define_web_channel(c.node(0).port());
+  create_session(c.node(0).port(), "kl", "area-kill");
+  const int victim = owner_of(c, "kl");
+  ASSERT_GE(victim, 0);
+  std::vector<int> survivors;
+  for (int i = 0; i < 3; ++i)
+    if (i != victim) survivors.push_back(c.node(i).port());
+  std::vector<int> all{c.node(0).port(), c.node(1).port(), c.node(2).port()};
+  std::atomic<bool> killed{false};
+  std::mutex mu;
+  std::vector<std::string> acknowledged;
+  Steady::time_point kill_at{}, back_at{};
+  std::atomic<int> failed{0};
+  std::thread load([&] {
+    for (int i = 0; i < 120; ++i) {
+      const std::string id = "kl-t" + std::to_string(i);
+      const bool after_kill = killed;
+      Sent s = send_until_done(after_kill ? survivors : all, static_cast<std::size_t>(i), "k-" + id,
+                               walk_in("kl", id));
+      if (s.answer.status != 201) {
+        ++failed;
+        continue;
+      }
+      std::lock_guard lock(mu);
+      acknowledged.push_back(id);
+      // The first command sent after the kill succeeds once a survivor
+      // serves the partition (it waits at the entry node meanwhile).
+      if (after_kill && back_at == Steady::time_point{}) back_at = Steady::now();
+    }
+  });
+  std::this_thread::sleep_for(500ms);
+  kill_at = Steady::now();
+  c.node(victim).kill9();
+  killed = true;
+  load.join();
+  EXPECT_EQ(failed.load(), 0);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(acknowledged.size(), 120u);
+  // Every acknowledged walk-in exactly once, seen through every survivor.
+  for (int port : survivors) EXPECT_EQ(tickets_in(port, "kl", "kl-t"), 120);
+  if (back_at != Steady::time_point{}) {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(back_at - kill_at).count();
+    std::printf("failover: commands on the partition succeeded again %lld ms after the kill (lease %d ms)\n",
+                static_cast<long long>(ms), c.lease_ms());
+    EXPECT_LT(ms, 5000);
+  }
+}
+
+TEST(Cluster, AnOwnerPausedPastItsLeaseIsFencedAndNeverAnswersForThePartitionAgain) {
+  Cluster c;
+  ASSERT_TRUE(c.settled(c.ids(), 20s));
+  define_web_channel(c.node(0).port());
+  create_session(c.node(0).port(), "sb", "area-split");
+  const int old = owner_of(c, "sb");
+  ASSERT_GE(old, 0);
+  const std::string old_id = "n" + std::to_string(old);
+  const int other = (old + 1) % 3;
+  ::kill(c.node(old).pid(), SIGSTOP);
+  // A command sent to the paused owner sits in its socket until it resumes.
+  qc::test::HttpResponse late;
+  std::thread stalled([&] {
+    qc::test::HttpClient http(c.node(old).port(), 15000);
+    late = http.request("POST", "/v1/commands", walk_in("sb", "sb-late"), kAdmin + "Idempotency-Key: k-sb-late\r\n");
+  });
+  // A successor takes the partition over and applies commands.
+  std::this_thread::sleep_for(std::chrono::milliseconds(c.lease_ms() + 500));
+  for (int i = 0; i < 5; ++i) {
+    Sent s = send_until_done({c.node(other).port()}, 0, "k-sb-" + std::to_string(i), walk_in("sb", "sb-t" + std::to_string(i)));
+    ASSERT_EQ(s.answer.status, 201) << s.answer.body;
+    EXPECT_NE(s.answer.headers["Queuecast-Node"], old_id);
+  }
+  ::kill(c.node(old).pid(), SIGCONT);
+  stalled.join();
+  // Whatever the old owner answered, it was not a success of its own.
+  if (late.status >= 200 && late.status < 300) EXPECT_NE(late.headers["Queuecast-Node"], old_id) << late.body;
+  // After it resumed, commands through it are served by the successor.
+  for (int i = 5; i < 10; ++i) {
+    Sent s = send_until_done({c.node(old).port()}, 0, "k-sb-" + std::to_string(i), walk_in("sb", "sb-t" + std::to_string(i)));
+    ASSERT_EQ(s.answer.status, 201) << s.answer.body;
+    EXPECT_NE(s.answer.headers["Queuecast-Node"], old_id);
+  }
+  // One history: every acknowledged walk-in once (sb-late at most once).
+  EXPECT_EQ(tickets_in(c.node(other).port(), "sb", "sb-t"), 10);
+  EXPECT_LE(tickets_in(c.node(other).port(), "sb", "sb-late"), 1);
+}
+
+TEST(Cluster, ANodeCutOffFromRedisStopsAnsweringBeforeAnotherNodeTakesOver) {
+  Cluster c(2);
+  Relay relay(c.redis().port());
+  c.add_node(relay.port());  // n2 reaches Redis through the relay
+  ASSERT_TRUE(c.settled(c.ids(), 20s));
+  define_web_channel(c.node(0).port());
+  // A session on a partition n2 serves.
+  std::string sid;
+  for (int a = 0; a < 40 && sid.empty(); ++a) {
+    const std::string s = "cut" + std::to_string(a);
+    create_session(c.node(0).port(), s, "area-cut-" + std::to_string(a));
+    if (owner_of(c, s) == 2) sid = s;
+  }
+  ASSERT_FALSE(sid.empty()) << "no partition on n2";
+  // Answers for the partition, with their times, as each node gives them.
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::vector<std::pair<Steady::time_point, std::string>> successes;  // (answered at, node)
+  auto client = [&](int port, const std::string& tag) {
+    for (int i = 0; !stop; ++i) {
+      qc::test::HttpClient http(port, 1000);
+      const std::string id = sid + "-" + tag + std::to_string(i);
+      auto r = http.request("POST", "/v1/commands", walk_in(sid, id), kAdmin);
+      const auto at = Steady::now();
+      if (r.status == 201) {
+        std::lock_guard lock(mu);
+        successes.emplace_back(at, r.headers["Queuecast-Node"]);
+      }
+      std::this_thread::sleep_for(20ms);
+    }
+  };
+  std::thread direct(client, c.node(2).port(), "d");
+  std::thread through(client, c.node(0).port(), "f");
+  std::this_thread::sleep_for(500ms);
+  relay.cut();
+  std::this_thread::sleep_for(std::chrono::milliseconds(c.lease_ms() * 3));
+  stop = true;
+  direct.join();
+  through.join();
+  std::lock_guard lock(mu);
+  Steady::time_point last_n2{}, first_other{};
+  for (auto& [at, node] : successes) {
+    if (node == "n2") last_n2 = std::max(last_n2, at);
+    else if (first_other == Steady::time_point{} || at < first_other) first_other = at;
+  }
+  ASSERT_NE(first_other, Steady::time_point{}) << "no other node took the partition over";
+  EXPECT_LT(last_n2, first_other) << "two nodes answered for one partition at the same time";
+}
+
+TEST(Cluster, RollingRestartUnderLoadGivesOnlyRetriableErrorsAndLosesNothing) {
+  Cluster c;
+  ASSERT_TRUE(c.settled(c.ids(), 20s));
+  define_web_channel(c.node(0).port());
+  std::vector<std::string> sids;
+  for (int a = 0; a < 4; ++a) {
+    sids.push_back("rs" + std::to_string(a));
+    create_session(c.node(0).port(), sids.back(), "area-roll-" + std::to_string(a));
+  }
+  std::atomic<bool> stop{false};
+  std::mutex mu;
+  std::set<int> statuses;
+  int acknowledged = 0;
+  std::atomic<int> ports[3] = {c.node(0).port(), c.node(1).port(), c.node(2).port()};
+  std::thread load([&] {
+    for (int i = 0; !stop; ++i) {
+      const std::string sid = sids[static_cast<std::size_t>(i) % sids.size()];
+      const std::string id = sid + "-t" + std::to_string(i);
+      std::vector<int> now{ports[0].load(), ports[1].load(), ports[2].load()};
+      Sent s = send_until_done(now, static_cast<std::size_t>(i), "k-" + id, walk_in(sid, id));
+      std::lock_guard lock(mu);
+      statuses.insert(s.statuses.begin(), s.statuses.end());
+      if (!s.unexpected.empty()) ADD_FAILURE() << s.unexpected;
+      if (s.answer.status == 201) ++acknowledged;
+      std::this_thread::sleep_for(20ms);  // a steady load, within the sessions' walk-in capacity
+    }
+  });
+  for (int i = 0; i < 3; ++i) {
+    std::this_thread::sleep_for(1s);
+    EXPECT_EQ(c.node(i).terminate(), 0);
+    c.start_node(i);
+    ports[i] = c.node(i).port();
+  }
+  std::this_thread::sleep_for(1s);
+  stop = true;
+  load.join();
+  std::lock_guard lock(mu);
+  for (int s : statuses) EXPECT_TRUE(s == 503 || s == 0) << "status " << s;
+  int total = 0;
+  for (const auto& sid : sids) total += tickets_in(c.node(0).port(), sid, sid + "-t");
+  EXPECT_EQ(total, acknowledged);
+  EXPECT_TRUE(c.settled(c.ids(), 30s)) << "partition counts not balanced within 30 s";
+}
+
+}  // namespace
