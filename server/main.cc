@@ -16,6 +16,8 @@
 #include "server/api/cluster_handler.h"
 #include "server/runtime/cluster_member.h"
 #include "store/redis_cluster.h"
+#include "store/redis_pubsub.h"
+#include "server/live/mirror.h"
 #include "server/infra/log.h"
 #include "server/infra/metrics.h"
 #include "server/infra/sched.h"
@@ -106,10 +108,30 @@ int run_cluster_node(Config& config) {
   auto clock = make_clock(config.clock_start, config.clock_speed);
   KeyStore keys(config.keys);
   Metrics metrics;
+  // Views across nodes: each owner publishes the views other nodes follow
+  // (one message per group) to its partition's channel; every node takes
+  // all channels into its mirror (server/live/relay.h, mirror.h).
+  journal::RedisAddress redis_address;
+  if (!journal::parse_redis_url(cc.redis, &redis_address, &error)) {
+    std::fprintf(stderr, "queuecastd: %s\n", error.c_str());
+    return 2;
+  }
+  journal::RedisPublisher publisher(redis_address, 1000);
+  Mirror mirror(cc.partitions);
+  journal::RedisSubscriber subscriber(
+      redis_address, cc.key + ":{p*}:views", 1000,
+      [&mirror](std::string_view, std::string_view message) { mirror.on_message(message); },
+      [&mirror] {
+        log_event("warn", "pubsub_resync", {{"reason", "subscription lost"}});
+        mirror.reset_all();
+      });
   RuntimeOptions ro = runtime_options(config);
   ro.shards = cc.partitions;
   ro.cluster = true;
   ro.cluster_prefix = cc.key;
+  ro.publish_views = [&publisher, prefix = cc.key](int p, std::string message) {
+    publisher.publish(journal::partition_key(prefix, p) + ":views", std::move(message));
+  };
   Runtime runtime(ro, *clock, metrics,
                   [&journals](int i) { return std::move(journals[static_cast<std::size_t>(i)]); });
   if (!runtime.recover(&error)) {
@@ -127,6 +149,14 @@ int run_cluster_node(Config& config) {
   co.renew_ms = cc.renew_ms;
   co.forward_wait_ms = cc.forward_wait_ms;
   ClusterMember member(co, runtime, metrics);
+  member.on_owner_change = [&mirror](int p, std::uint64_t epoch) { mirror.reset(p, epoch); };
+  member.on_member_left = [&runtime](const std::string& node) {
+    runtime.read_all(
+        [node](ShardContext& ctx) {
+          if (ctx.relays) ctx.relays->forget_node(ctx.hub, node);
+        },
+        [] {});
+  };
   PeerClient peers;
   ClusterHandler handler(
       service, member,
@@ -143,7 +173,7 @@ int run_cluster_node(Config& config) {
                         done(std::move(f));
                       });
       },
-      secret);
+      secret, &mirror);
   Server server(handler, config.limits, config.trusted_proxies, metrics);
   if (!server.listen(config.listen, &error)) {
     std::fprintf(stderr, "queuecastd: %s\n", error.c_str());

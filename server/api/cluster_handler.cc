@@ -11,6 +11,7 @@
 #include "server/runtime/command_facts.h"
 #include "server/runtime/directory.h"
 #include "server/runtime/partition.h"
+#include "server/runtime/subscribe.h"
 #include "server/wire/wire.h"
 
 namespace qc::gw {
@@ -49,12 +50,17 @@ struct ClusterHandler::Pending {
 };
 
 ClusterHandler::ClusterHandler(Service& inner, ClusterMember& member, ForwardFn forward,
-                               std::string secret)
+                               std::string secret, Mirror* mirror)
     : inner_(inner),
       member_(member),
       forward_(std::move(forward)),
       secret_(std::move(secret)),
-      metrics_(inner.metrics()) {}
+      metrics_(inner.metrics()),
+      mirror_(mirror) {}
+
+std::vector<std::pair<std::string, std::string>> ClusterHandler::peer_headers(const std::string& client) const {
+  return {{"Queuecast-Forwarded", member_.options().node_id + " " + secret_ + " " + client}};
+}
 
 int ClusterHandler::lookup(int map, char kind, const std::string& id) {
   if (id.empty()) return kAny;
@@ -207,6 +213,13 @@ void ClusterHandler::handle(HttpRequest req, Respond respond) {
     r.headers.emplace_back("Queuecast-Node", member_.options().node_id);
     return respond(std::move(r));
   }
+  if (req.target.rfind("/internal/", 0) == 0) {
+    if (req.forwarded.empty() || req.method != "POST" || !forwarded_by_peer(req))
+      return respond(error_response(404, "not_found", "no such endpoint", out));
+    if (req.target == "/internal/v1/follow") return follow_for_peer(req, std::move(respond));
+    if (req.target == "/internal/v1/unfollow") return unfollow_for_peer(req, std::move(respond));
+    return respond(error_response(404, "not_found", "no such endpoint", out));
+  }
   if (!req.forwarded.empty()) {
     if (!forwarded_by_peer(req))
       return respond(error_response(Error::kForbidden, "not a cluster peer", out));
@@ -283,9 +296,7 @@ void ClusterHandler::to_every_node(HttpRequest req, Respond respond) {
   };
   for (const std::string& address : remote) {
     metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
-    std::vector<std::pair<std::string, std::string>> headers;
-    headers.emplace_back("Queuecast-Forwarded", member_.options().node_id + " " + secret_ + " " + req.client);
-    forward_(address, req, std::move(headers), [answer, out](ForwardResult f) {
+    forward_(address, req, peer_headers(req.client), [answer, out](ForwardResult f) {
       answer(f.ok ? std::move(f.response)
                   : retry_later(503, "unavailable", "a node did not answer; retry the channel definition", out));
     });
@@ -308,10 +319,7 @@ void ClusterHandler::attempt(std::shared_ptr<Pending> p) {
     return again(std::move(p), "unavailable",
                  "the partition is being taken over by another node; retry with the same Idempotency-Key");
   metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
-  std::vector<std::pair<std::string, std::string>> headers;
-  headers.emplace_back("Queuecast-Forwarded",
-                       member_.options().node_id + " " + secret_ + " " + p->req.client);
-  forward_(o.address, p->req, std::move(headers), [this, p, again, out](ForwardResult r) mutable {
+  forward_(o.address, p->req, peer_headers(p->req.client), [this, p, again, out](ForwardResult r) mutable {
     if (r.ok) {
       if (is_not_owner(r.response))
         return again(std::move(p), "unavailable", "the partition moved to another node; retry");
@@ -326,6 +334,143 @@ void ClusterHandler::attempt(std::shared_ptr<Pending> p) {
                            "been applied (send an Idempotency-Key to retry safely)",
                            out));
   });
+}
+
+// ---- Live views across nodes ----
+
+namespace {
+
+const char* content_type_of(Format f) {
+  return f == Format::kProto ? "application/x-protobuf" : "application/json";
+}
+
+}  // namespace
+
+void ClusterHandler::client_message(std::string_view bytes, const std::shared_ptr<WsClient>& client) {
+  ClientRequest req;
+  std::string msg;
+  if (!mirror_ || decode_client_message(bytes, client->format(), &req, &msg) != Error::kOk ||
+      req.kind != ClientRequest::kSubscribe)
+    return inner_.client_message(bytes, client);
+  const FollowRequest fr = follow_request(req);
+  int p = kAny;
+  switch (fr.kind) {
+    case TopicKind::kPatient:
+    case TopicKind::kOwn:
+      p = lookup(Directory::kToken, 'k', fr.token);
+      break;
+    case TopicKind::kBoard:
+    case TopicKind::kStaff:
+      p = lookup(Directory::kSession, 's', fr.id);
+      break;
+    case TopicKind::kDisplay:
+      p = inner_.runtime().partition_of_area(fr.id);
+      break;
+  }
+  if (p < 0 || member_.owner(p).local) return inner_.client_message(bytes, client);
+  remote_subscribe(p, std::string(bytes), req.request_id, client);
+}
+
+void ClusterHandler::remote_subscribe(int p, std::string bytes, std::string request_id,
+                                      const std::shared_ptr<WsClient>& client) {
+  const Format format = client->format();
+  if (!client->reserve_subscribe()) {
+    client->send_control(std::make_shared<const std::string>(encode_ws_error(
+        "invalid_argument", "too many subscriptions on one connection", format, request_id)));
+    return;
+  }
+  std::shared_ptr<const std::string> confirmation;
+  if (!request_id.empty())
+    confirmation = std::make_shared<const std::string>(encode_subscribed(request_id, format));
+  auto fail = [client, format, request_id](const std::string& code, const std::string& message) {
+    client->subscribe_failed([&] { return encode_ws_error(code, message, format, request_id); },
+                             code == "unauthorized" || code == "forbidden");
+  };
+  const ClusterMember::Owner o = member_.owner(p);
+  if (o.address.empty())
+    return fail("unavailable", "the view's partition is being taken over; subscribe again");
+  mirror_->expect(p, o.epoch);
+  HttpRequest fr;
+  fr.method = "POST";
+  fr.target = "/internal/v1/follow";
+  fr.body = std::move(bytes);
+  fr.content_type = content_type_of(format);
+  fr.host = o.address;
+  metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
+  forward_(o.address, std::move(fr), peer_headers(""),
+           [this, p, client, confirmation, fail, format, owner = o.address](ForwardResult r) mutable {
+             FollowAnswer a;
+             if (!r.ok || r.response.status != 200 || !decode_follow_answer(r.response.body, &a)) {
+               metrics_.forward_failures.fetch_add(1, std::memory_order_relaxed);
+               return fail("unavailable", "the node serving this view did not answer; subscribe again");
+             }
+             if (!a.error.empty()) return fail(a.error, a.message);
+             if (!mirror_->add(p, a, client)) {
+               for (const Topic& t : a.topics) send_unfollow(owner, t, format);
+               return fail("unavailable", "the view's partition moved; subscribe again");
+             }
+             if (client->subscribe_ok(a.topics, std::move(confirmation))) return;
+             std::weak_ptr<Subscriber> weak = client;
+             for (const Topic& t : a.topics) unsubscribe(t, weak);
+           });
+}
+
+void ClusterHandler::send_unfollow(const std::string& address, const Topic& topic, Format format) {
+  HttpRequest req;
+  req.method = "POST";
+  req.target = "/internal/v1/unfollow";
+  req.body = encode_unfollow(topic, format);
+  req.content_type = "application/octet-stream";
+  req.host = address;
+  forward_(address, std::move(req), peer_headers(""), [](ForwardResult) {});
+}
+
+void ClusterHandler::unsubscribe(const Topic& topic, const std::weak_ptr<Subscriber>& sub) {
+  int p = -1;
+  Format format = Format::kJson;
+  bool last = false;
+  if (mirror_ && mirror_->remove(topic, sub, &p, &format, &last)) {
+    if (!last) return;
+    const ClusterMember::Owner o = member_.owner(p);
+    if (!o.local && !o.address.empty()) send_unfollow(o.address, topic, format);
+    return;
+  }
+  inner_.unsubscribe(topic, sub);
+}
+
+void ClusterHandler::follow_for_peer(HttpRequest& req, Respond respond) {
+  const Format format = body_format(req.content_type);
+  const std::string node = req.forwarded.substr(0, req.forwarded.find(' '));
+  ClientRequest cr;
+  std::string msg;
+  FollowAnswer a;
+  if (Error e = decode_client_message(req.body, format, &cr, &msg); e != Error::kOk) {
+    a.error = std::string(to_string(e));
+    a.message = std::move(msg);
+  } else if (cr.kind != ClientRequest::kSubscribe) {
+    a.error = "invalid_argument";
+    a.message = "not a subscribe";
+  }
+  auto answer = [respond = std::move(respond)](FollowAnswer a) {
+    HttpResponse r;
+    r.content_type = "application/octet-stream";
+    r.body = encode_follow_answer(a);
+    respond(std::move(r));
+  };
+  if (!a.error.empty()) return answer(std::move(a));
+  inner_.relay_subscribe(follow_request(cr), format, node, std::move(answer));
+}
+
+void ClusterHandler::unfollow_for_peer(HttpRequest& req, Respond respond) {
+  const std::string node = req.forwarded.substr(0, req.forwarded.find(' '));
+  Topic t;
+  Format f;
+  if (!decode_unfollow(req.body, &t, &f))
+    return respond(error_response(400, "invalid_argument", "not an unfollow", Format::kJson));
+  relay_unsubscribe(inner_.runtime(), t, f, node);
+  HttpResponse r;
+  r.status = 204;
+  respond(std::move(r));
 }
 
 }  // namespace qc::gw

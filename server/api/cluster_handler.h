@@ -18,9 +18,11 @@
 // owner answers it from its journal or applies it once); an unkeyed one is
 // not (503).
 //
-// Not (yet) across nodes: WebSocket subscriptions follow partitions served
-// by the node they connect to; lists over all sessions and check-in by
-// patientRef alone see the partitions served here (docs/cluster.md).
+// WebSocket subscriptions work on any node: one for a partition served
+// elsewhere is authorized by the owner, which then publishes the topic's
+// views to Redis for this node (server/live/relay.h, mirror.h).
+// Not across nodes: lists over all sessions and check-in by patientRef alone
+// see the partitions served here (docs/cluster.md).
 //
 // Thread-safety: as Handler.
 #pragma once
@@ -33,6 +35,7 @@
 
 #include "server/api/handler.h"
 #include "server/api/service.h"
+#include "server/live/mirror.h"
 #include "server/runtime/cluster_member.h"
 
 namespace qc::gw {
@@ -52,7 +55,10 @@ class ClusterHandler final : public Handler {
  public:
   // `secret`: shared by the nodes (QUEUECAST_CLUSTER_SECRET); a request
   // claiming to be forwarded without it is refused.
-  ClusterHandler(Service& inner, ClusterMember& member, ForwardFn forward, std::string secret);
+  // `mirror`: the views of partitions served elsewhere (null: WebSocket
+  // subscriptions are served only for partitions served here).
+  ClusterHandler(Service& inner, ClusterMember& member, ForwardFn forward, std::string secret,
+                 Mirror* mirror = nullptr);
 
   void handle(HttpRequest request, Respond respond) override;
   void set_draining() override { inner_.set_draining(); }
@@ -63,12 +69,11 @@ class ClusterHandler final : public Handler {
                                              std::string_view host) const override {
     return inner_.refuse_upgrade(target, origin, host);
   }
-  void client_message(std::string_view bytes, const std::shared_ptr<WsClient>& client) override {
-    inner_.client_message(bytes, client);
-  }
-  void unsubscribe(const Topic& topic, const std::weak_ptr<Subscriber>& sub) override {
-    inner_.unsubscribe(topic, sub);
-  }
+  // A subscribe to a partition served elsewhere is asked of its owner
+  // (POST /internal/v1/follow); the client then follows the partition's
+  // mirror here (server/live/mirror.h).
+  void client_message(std::string_view bytes, const std::shared_ptr<WsClient>& client) override;
+  void unsubscribe(const Topic& topic, const std::weak_ptr<Subscriber>& sub) override;
 
   // The partition `req` addresses: >= 0; kAny (no partition: pages,
   // health, lists, unknown ids: answered here); kSpans (a batch over
@@ -86,12 +91,20 @@ class ClusterHandler final : public Handler {
   bool forwarded_by_peer(HttpRequest& req) const;
   int lookup(int map, char kind, const std::string& id);
   void note_ids_elsewhere(const CommandBody& b, int partition);
+  void remote_subscribe(int partition, std::string bytes, std::string request_id,
+                        const std::shared_ptr<WsClient>& client);
+  // The internal endpoints another node calls (peer-authenticated).
+  void follow_for_peer(HttpRequest& req, Respond respond);
+  void send_unfollow(const std::string& address, const Topic& topic, Format format);
+  void unfollow_for_peer(HttpRequest& req, Respond respond);
+  std::vector<std::pair<std::string, std::string>> peer_headers(const std::string& client) const;
 
   Service& inner_;
   ClusterMember& member_;
   ForwardFn forward_;
   std::string secret_;
   Metrics& metrics_;
+  Mirror* mirror_;
 };
 
 }  // namespace qc::gw

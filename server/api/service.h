@@ -58,6 +58,12 @@ class Service final : public Handler {
   void unsubscribe(const Topic& topic, const std::weak_ptr<Subscriber>& sub) override {
     live_unsubscribe(runtime_, topic, sub);
   }
+  // Cluster mode: another node follows `req` for one of its clients
+  // (server/runtime/subscribe.h relay_subscribe()).
+  void relay_subscribe(const FollowRequest& req, Format f, const std::string& node,
+                       std::function<void(FollowAnswer)> done) {
+    qc::gw::relay_subscribe(runtime_, keys_, req, f, node, std::move(done));
+  }
 
   // Readiness: false once shutting down.
   void set_draining() override { draining_ = true; }

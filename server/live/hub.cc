@@ -44,6 +44,11 @@ Hub::~Hub() {
     if (s.entry) Entry::destroy(s.entry);
 }
 
+std::string Hub::session_of(const Topic& topic) const {
+  const Entry* e = find(topic);
+  return e ? e->session : std::string();
+}
+
 void Hub::disconnect_all() {
   for (Slot& s : slots_) {
     if (!s.entry) continue;

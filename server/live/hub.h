@@ -68,6 +68,8 @@ class Hub {
   void set_own_booked(const Topic& topic, bool booked);
   // Tickets of `session` with own-view subscribers marked BOOKED; null when none.
   const std::unordered_set<std::string>* booked_own_tickets(const std::string& session) const;
+  // The session a ticket topic was added with ("" when none or unknown).
+  std::string session_of(const Topic& topic) const;
   // Cluster mode, when the shard steps down: asks every subscriber to
   // reconnect elsewhere (Subscriber::reconnect_elsewhere()) and forgets
   // every subscription.

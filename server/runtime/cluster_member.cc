@@ -210,11 +210,24 @@ void ClusterMember::scan(Steady::time_point now) {
                                     [](const auto& a, const auto& b) { return a.node < b.node; }),
                    self);
   }
+  std::vector<std::pair<int, std::uint64_t>> changed;
+  std::vector<std::string> left;
   {
     std::lock_guard lock(mu_);
+    for (std::size_t p = 0; p < leases.size(); ++p)
+      if (leases[p].current_epoch != 0 &&
+          (p >= leases_.size() || leases_[p].current_epoch != leases[p].current_epoch))
+        changed.emplace_back(static_cast<int>(p), leases[p].current_epoch);
+    for (const auto& m : members_)
+      if (std::none_of(members.begin(), members.end(), [&](const auto& x) { return x.node == m.node; }))
+        left.push_back(m.node);
     leases_ = leases;
     members_ = members;
   }
+  if (on_owner_change)
+    for (auto& [p, e] : changed) on_owner_change(p, e);
+  if (on_member_left)
+    for (const auto& n : left) on_member_left(n);
   // This node's fair share: members sorted by id, P / n each, the first
   // P % n one more.
   const int n = static_cast<int>(members.size());

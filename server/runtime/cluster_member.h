@@ -87,6 +87,11 @@ class ClusterMember {
   // Runs `fn` on the member thread after `delay` (for requests waiting for
   // an owner). Thread-safe.
   void defer(std::chrono::milliseconds delay, std::function<void()> fn);
+  // Hooks, set before start() (called on the member thread): a partition's
+  // epoch changed (a take-over anywhere), a member left (its lease entry
+  // expired or it left).
+  std::function<void(int partition, std::uint64_t epoch)> on_owner_change;
+  std::function<void(const std::string& node)> on_member_left;
   // GET /v1/cluster's body: members, and per partition owner, epoch, lease.
   std::string status_json() const;
   const ClusterOptions& options() const { return o_; }

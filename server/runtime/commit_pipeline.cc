@@ -124,15 +124,36 @@ void CommitPipeline::answer(Group& g, bool durable, std::string_view failure) {
     }
     if (a.done) a.done(std::move(a.outcome));
   }
-  if (durable) deliver(s_.hub, &g.publications);
-  else g.publications.clear();
+  if (durable) {
+    deliver(s_.hub, &g.publications);
+    if (s_.own && s_.options.publish_views) publish_relayed(g);
+  } else {
+    g.publications.clear();
+  }
   if (!g.reads.empty()) {
     // Only the newest group can hold reads (the pipeline drained before
     // anything after it was applied), or the engine is back to its durable
     // state (fail_all()).
     ShardContext ctx{s_.engine, g.now, s_.hub, s_.index, s_.metrics};
+    if (s_.own) {
+      ctx.relays = &s_.relays;
+      ctx.epoch = s_.own->serving.load(std::memory_order_relaxed);
+      ctx.last_seq = s_.views_published;
+    }
     for (auto& r : g.reads) r(ctx);
   }
+}
+
+// Cluster mode: the views of a durable group that other nodes follow, in
+// one message to the partition's channel (server/live/relay.h).
+void CommitPipeline::publish_relayed(const Group& g) {
+  ViewsMessage m;
+  if (!s_.relays.take(&m.views)) return;
+  m.partition = s_.index;
+  m.epoch = s_.own->serving.load(std::memory_order_relaxed);
+  m.seq = ++s_.views_published;
+  (void)g;
+  s_.options.publish_views(s_.index, encode_views(m));
 }
 
 // The front group's commit failed: so does every group in the pipeline (the

@@ -55,6 +55,7 @@ class CommitPipeline {
   // commit failed and nothing of it stays).
   void answer(Group& g, bool durable, std::string_view failure = {});
   void fail_all(const std::string& err);
+  void publish_relayed(const Group& g);
   void save();
   // The journal's snapshot is due: `snapshot_every` records since the last
   // one, and their commands weigh at least as much as the engine's image

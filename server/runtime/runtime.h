@@ -70,6 +70,8 @@
 
 namespace qc::gw {
 
+class Relays;
+
 struct RuntimeOptions {
   int shards = 1;
   EngineOptions engine;
@@ -103,6 +105,10 @@ struct RuntimeOptions {
   // ids it creates in "<cluster_prefix>:ids".
   bool cluster = false;
   std::string cluster_prefix = "qc";
+  // Cluster mode: sends partition p's views for other nodes (one message
+  // per group, server/live/relay.h) to Redis PUB/SUB. Called on the shard
+  // thread; must not block.
+  std::function<void(int partition, std::string message)> publish_views;
   std::size_t idempotency_max = 1'000'000;
   Duration idempotency_ttl = kDay;
 };
@@ -158,6 +164,12 @@ struct ShardContext {
   Hub& hub;
   int shard;
   Metrics& metrics;
+  // Cluster mode: the follows of other nodes (server/live/relay.h), the
+  // epoch the partition is served with and the seq of its last view message
+  // to other nodes; null and 0 otherwise.
+  Relays* relays = nullptr;
+  std::uint64_t epoch = 0;
+  std::uint64_t last_seq = 0;
 };
 using ReadFn = std::function<void(ShardContext&)>;
 

@@ -165,6 +165,8 @@ class Shard::Impl {
       return;
     }
     serving_ = epoch;
+    state_.views_published = 0;
+    state_.relays.clear();
     state_.own->serving.store(epoch, std::memory_order_release);
     state_.metrics.takeovers.fetch_add(1, std::memory_order_relaxed);
     log_event("info", "partition_served",
@@ -190,6 +192,7 @@ class Shard::Impl {
     state_.unsettled_claims.clear();
     state_.degraded = false;
     state_.hub.disconnect_all();
+    state_.relays.clear();
     last_tick_ = kNoTime;
     state_.metrics.stepdowns.fetch_add(1, std::memory_order_relaxed);
     log_event(std::string_view(reason) == "released" ? "info" : "warn", "stepped_down",

@@ -28,6 +28,7 @@
 #include "server/infra/metrics.h"
 #include "server/live/hub.h"
 #include "server/live/publisher.h"
+#include "server/live/relay.h"
 #include "server/runtime/directory.h"
 #include "server/runtime/idempotency.h"
 #include "server/runtime/partition.h"
@@ -102,6 +103,10 @@ struct ShardState {
   // Cluster mode: this partition's ownership (server/runtime/partition.h),
   // else null. The shard serves it only while `own->serving` is non-zero.
   Ownership* const own;
+  // Cluster mode: other nodes' follows of this partition's topics, and the
+  // number of view messages published for them (their seq).
+  Relays relays;
+  std::uint64_t views_published = 0;
   bool serving() const { return !own || own->serving.load(std::memory_order_relaxed) != 0; }
 };
 

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 
+#include "server/live/relay.h"
 #include "server/live/subscriptions.h"
 #include "server/live/topic.h"
 #include "server/runtime/auth.h"
@@ -25,5 +26,14 @@ namespace qc::gw {
 void live_subscribe(Runtime& runtime, const KeyStore& keys, const FollowRequest& req,
                     const std::shared_ptr<Subscriber>& sub, std::function<void(SubscribeResult)> done);
 void live_unsubscribe(Runtime& runtime, const Topic& topic, const std::weak_ptr<Subscriber>& sub);
+
+// Cluster mode (server/live/relay.h): node `node` asks, for one of its
+// clients, to follow `req` in format `f` on this node's partition. The same
+// routing and authorization as live_subscribe(); then the partition's relay
+// follows the topics for that node, and `done` gets the topics and the
+// first views (or the refusal), the partition's epoch and views seq.
+void relay_subscribe(Runtime& runtime, const KeyStore& keys, const FollowRequest& req, Format f,
+                     std::string node, std::function<void(FollowAnswer)> done);
+void relay_unsubscribe(Runtime& runtime, const Topic& topic, Format f, std::string node);
 
 }  // namespace qc::gw

@@ -112,6 +112,8 @@ class WsClient {
     boost::system::error_code jec;
     return json::parse(beast::buffers_to_string(pending_buf_.data()), jec);
   }
+  // Whether the connection was closed (by the server or a failed read).
+  bool closed() const { return closed_ || broken_; }
   // Reads until the server closes; its close code (0 if none within the time).
   int close_code(std::chrono::milliseconds within = std::chrono::milliseconds(5000)) {
     auto until = std::chrono::steady_clock::now() + within;

@@ -38,6 +38,7 @@
 #include "tests/support/http_client.h"
 #include "tests/support/redis_server.h"
 #include "tests/support/sessions.h"
+#include "tests/support/ws_client.h"
 
 namespace {
 
@@ -391,6 +392,78 @@ TEST(Cluster, KillingAnOwnerUnderKeyedLoadLosesNothingAndAppliesNothingTwice) {
                 static_cast<long long>(ms), c.lease_ms());
     EXPECT_LT(ms, 5000);
   }
+}
+
+std::uint64_t version_of(const boost::json::value& v) {
+  const auto& x = v.at("version");
+  return x.is_string() ? std::stoull(std::string(x.as_string())) : x.to_number<std::uint64_t>();
+}
+std::int64_t ahead_of(const boost::json::value& v) { return v.at("ahead").to_number<std::int64_t>(); }
+
+// A phone on `port` following the patient view of `token`, from `last`.
+std::unique_ptr<qc::test::ws_client::WsClient> phone(int port, const std::string& token, std::uint64_t last) {
+  auto ws = std::make_unique<qc::test::ws_client::WsClient>(static_cast<unsigned short>(port));
+  ws->send(R"({"subscribe":{"patient":{"token":")" + token + R"("},"lastVersion":")" + std::to_string(last) + R"("}})");
+  return ws;
+}
+
+TEST(Cluster, PhonesOnAnyNodeFollowTheOwnerAndKeepFollowingAcrossItsLoss) {
+  Cluster c;
+  ASSERT_TRUE(c.settled(c.ids(), 20s));
+  define_web_channel(c.node(0).port());
+  create_session(c.node(0).port(), "ph", "area-phones");
+  const int owner = owner_of(c, "ph");
+  ASSERT_GE(owner, 0);
+  const int other = (owner + 1) % 3, third = (owner + 2) % 3;
+  std::string token;
+  for (int i = 0; i < 4; ++i) {
+    qc::test::HttpClient http(c.node(third).port());
+    auto r = http.request("POST", "/v1/commands", walk_in("ph", "ph-t" + std::to_string(i)), kAdmin);
+    ASSERT_EQ(r.status, 201) << r.body;
+    token = json_field(r.body, "token");
+  }
+  ASSERT_FALSE(token.empty());
+  // The phone is on a node that does not serve the partition.
+  auto ws = phone(c.node(other).port(), token, 0);
+  auto v = ws->next_view("patient", 5s);
+  ASSERT_TRUE(v) << "no first view through a node that does not serve the partition";
+  EXPECT_EQ(ahead_of(*v), 3);
+  std::uint64_t last = version_of(*v);
+  // A call made through the third node reaches it.
+  {
+    qc::test::HttpClient http(c.node(third).port());
+    ASSERT_EQ(http.request("POST", "/v1/sessions/ph/call-next", "", kAdmin).status, 200);
+  }
+  v = ws->next_view("patient", 5s);
+  ASSERT_TRUE(v) << "the call's view did not reach the phone";
+  EXPECT_EQ(ahead_of(*v), 2);
+  EXPECT_GT(version_of(*v), last);
+  last = version_of(*v);
+  // The owner dies; a survivor takes the partition over; the phone is told
+  // to reconnect (1012), does so with its version, and gets the views made
+  // after the take-over, never an older one.
+  c.node(owner).kill9();
+  const auto killed = Steady::now();
+  for (;;) {
+    qc::test::HttpClient http(c.node(third).port(), 5000);
+    auto r = http.request("POST", "/v1/sessions/ph/call-next", "", kAdmin + "Idempotency-Key: k-ph-call-2\r\n");
+    if (r.status == 200) break;
+    ASSERT_LT(Steady::now() - killed, 15s) << r.status << " " << r.body;
+    std::this_thread::sleep_for(100ms);
+  }
+  const auto taken = Steady::now();
+  std::optional<boost::json::value> after;
+  while (!after && Steady::now() - taken < 5s) {
+    auto got = ws->next_view("patient", 500ms);
+    if (got) {
+      EXPECT_GE(version_of(*got), last) << "a version went down";
+      last = std::max(last, version_of(*got));
+      if (ahead_of(*got) == 1) after = got;
+      continue;
+    }
+    if (ws->closed()) ws = phone(c.node(other).port(), token, last);
+  }
+  ASSERT_TRUE(after) << "the phone did not get the view made after the take-over within 5 s";
 }
 
 TEST(Cluster, AnOwnerPausedPastItsLeaseIsFencedAndNeverAnswersForThePartitionAgain) {

@@ -1,0 +1,224 @@
+#include "server/live/relay.h"
+
+#include <utility>
+
+namespace qc::gw {
+
+namespace {
+
+void put_varint(std::string* out, std::uint64_t v) {
+  while (v >= 0x80) {
+    out->push_back(static_cast<char>(v | 0x80));
+    v >>= 7;
+  }
+  out->push_back(static_cast<char>(v));
+}
+void put_str(std::string* out, std::string_view s) {
+  put_varint(out, s.size());
+  out->append(s);
+}
+bool get_varint(std::string_view* in, std::uint64_t* v) {
+  *v = 0;
+  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
+    const auto b = static_cast<unsigned char>(in->front());
+    in->remove_prefix(1);
+    *v |= std::uint64_t(b & 0x7f) << shift;
+    if (!(b & 0x80)) return true;
+  }
+  return false;
+}
+bool get_str(std::string_view* in, std::string_view* s) {
+  std::uint64_t n;
+  if (!get_varint(in, &n) || n > in->size()) return false;
+  *s = in->substr(0, n);
+  in->remove_prefix(n);
+  return true;
+}
+bool get_kind(std::string_view* in, TopicKind* k) {
+  std::uint64_t v;
+  if (!get_varint(in, &v) || v > static_cast<std::uint64_t>(TopicKind::kDisplay)) return false;
+  *k = static_cast<TopicKind>(v);
+  return true;
+}
+bool get_format(std::string_view* in, Format* f) {
+  std::uint64_t v;
+  if (!get_varint(in, &v) || v >= static_cast<std::uint64_t>(kFormatCount)) return false;
+  *f = static_cast<Format>(v);
+  return true;
+}
+void put_view(std::string* out, const RelayView& v) {
+  put_varint(out, static_cast<std::uint64_t>(v.topic.kind));
+  put_varint(out, static_cast<std::uint64_t>(v.format));
+  put_str(out, v.topic.key);
+  put_str(out, v.bytes ? std::string_view(*v.bytes) : std::string_view());
+}
+bool get_view(std::string_view* in, RelayView* v) {
+  std::string_view key, bytes;
+  if (!get_kind(in, &v->topic.kind) || !get_format(in, &v->format) || !get_str(in, &key) ||
+      !get_str(in, &bytes))
+    return false;
+  v->topic.key.assign(key);
+  v->bytes = std::make_shared<const std::string>(bytes);
+  return true;
+}
+bool magic(std::string_view* in, std::string_view m) {
+  if (in->substr(0, m.size()) != m) return false;
+  in->remove_prefix(m.size());
+  return true;
+}
+
+}  // namespace
+
+std::string encode_views(const ViewsMessage& m) {
+  std::string out = "QV1";
+  put_varint(&out, static_cast<std::uint64_t>(m.partition));
+  put_varint(&out, m.epoch);
+  put_varint(&out, m.seq);
+  for (const RelayView& v : m.views) put_view(&out, v);
+  return out;
+}
+
+bool decode_views(std::string_view in, ViewsMessage* m) {
+  std::uint64_t p;
+  if (!magic(&in, "QV1") || !get_varint(&in, &p) || p > 1u << 20 || !get_varint(&in, &m->epoch) ||
+      !get_varint(&in, &m->seq))
+    return false;
+  m->partition = static_cast<int>(p);
+  m->views.clear();
+  while (!in.empty()) {
+    RelayView v;
+    if (!get_view(&in, &v)) return false;
+    m->views.push_back(std::move(v));
+  }
+  return true;
+}
+
+std::string encode_follow_answer(const FollowAnswer& a) {
+  std::string out = "QF1";
+  put_str(&out, a.error);
+  put_str(&out, a.message);
+  put_varint(&out, a.epoch);
+  put_varint(&out, a.seq);
+  put_varint(&out, a.topics.size());
+  for (const Topic& t : a.topics) {
+    put_varint(&out, static_cast<std::uint64_t>(t.kind));
+    put_str(&out, t.key);
+  }
+  for (const RelayView& v : a.views) put_view(&out, v);
+  return out;
+}
+
+bool decode_follow_answer(std::string_view in, FollowAnswer* a) {
+  std::string_view error, message;
+  std::uint64_t n;
+  if (!magic(&in, "QF1") || !get_str(&in, &error) || !get_str(&in, &message) ||
+      !get_varint(&in, &a->epoch) || !get_varint(&in, &a->seq) || !get_varint(&in, &n) || n > in.size())
+    return false;
+  a->error.assign(error);
+  a->message.assign(message);
+  a->topics.clear();
+  for (std::uint64_t i = 0; i < n; ++i) {
+    Topic t;
+    std::string_view key;
+    if (!get_kind(&in, &t.kind) || !get_str(&in, &key)) return false;
+    t.key.assign(key);
+    a->topics.push_back(std::move(t));
+  }
+  a->views.clear();
+  while (!in.empty()) {
+    RelayView v;
+    if (!get_view(&in, &v)) return false;
+    a->views.push_back(std::move(v));
+  }
+  return true;
+}
+
+std::string encode_unfollow(const Topic& t, Format f) {
+  std::string out = "QU1";
+  put_varint(&out, static_cast<std::uint64_t>(t.kind));
+  put_varint(&out, static_cast<std::uint64_t>(f));
+  put_str(&out, t.key);
+  return out;
+}
+
+bool decode_unfollow(std::string_view in, Topic* t, Format* f) {
+  std::string_view key;
+  if (!magic(&in, "QU1") || !get_kind(&in, &t->kind) || !get_format(&in, f) || !get_str(&in, &key) ||
+      !in.empty())
+    return false;
+  t->key.assign(key);
+  return true;
+}
+
+// The relay of one format: the Hub delivers to it like to a phone; it keeps
+// the views until the shard takes them.
+class Relays::Out final : public Subscriber {
+ public:
+  explicit Out(Format f) : format_(f) {}
+  Format format() const override { return format_; }
+  // A group publishes each (topic, format) once, and the shard takes the
+  // views after every group: nothing to conflate here.
+  void deliver(const Topic& topic, Frame frame) override {
+    pending_.push_back({topic, format_, std::move(frame.bytes)});
+  }
+  void send_control(std::shared_ptr<const std::string>) override {}
+  std::vector<RelayView> pending_;
+
+ private:
+  Format format_;
+};
+
+Relays::Relays() {
+  for (int f = 0; f < kFormatCount; ++f) out_[f] = std::make_shared<Out>(static_cast<Format>(f));
+}
+
+void Relays::follow(Hub& hub, const Topic& topic, const std::string& session, Format f,
+                    const std::string& node) {
+  const Key k{topic.kind, topic.key, static_cast<int>(f)};
+  ++by_node_[{node, k}];
+  if (totals_[k]++ == 0) hub.add(topic, session, out_[static_cast<int>(f)]);
+}
+
+void Relays::unfollow(Hub& hub, const Topic& topic, Format f, const std::string& node) {
+  const Key k{topic.kind, topic.key, static_cast<int>(f)};
+  auto it = by_node_.find({node, k});
+  if (it == by_node_.end()) return;
+  if (--it->second == 0) by_node_.erase(it);
+  auto t = totals_.find(k);
+  if (t != totals_.end() && --t->second == 0) {
+    totals_.erase(t);
+    hub.remove(topic, out_[static_cast<int>(f)]);
+  }
+}
+
+void Relays::forget_node(Hub& hub, const std::string& node) {
+  for (auto it = by_node_.lower_bound({node, Key{}}); it != by_node_.end() && it->first.first == node;) {
+    const auto& [kind, key, f] = it->first.second;
+    const int n = it->second;
+    auto t = totals_.find(it->first.second);
+    if (t != totals_.end() && (t->second -= n) <= 0) {
+      hub.remove(Topic{kind, key}, out_[f]);
+      totals_.erase(t);
+    }
+    it = by_node_.erase(it);
+  }
+}
+
+bool Relays::take(std::vector<RelayView>* out) {
+  bool any = false;
+  for (auto& o : out_) {
+    if (o->pending_.empty()) continue;
+    any = true;
+    for (RelayView& v : o->pending_) out->push_back(std::move(v));
+    o->pending_.clear();
+  }
+  return any;
+}
+
+void Relays::clear() {
+  for (auto& o : out_) o->pending_.clear();
+  by_node_.clear();
+  totals_.clear();
+}
+
+}  // namespace qc::gw
