@@ -150,6 +150,18 @@ int run_cluster_node(Config& config) {
   co.forward_wait_ms = cc.forward_wait_ms;
   ClusterMember member(co, runtime, metrics);
   member.on_owner_change = [&mirror](int p, std::uint64_t epoch) { mirror.reset(p, epoch); };
+  metrics.extra = [&member, &mirror, &publisher](std::string* out) {
+    member.render_metrics(out);
+    *out += "# HELP queuecast_stale_views_dropped_total Views from other nodes dropped as not newer.\n"
+            "# TYPE queuecast_stale_views_dropped_total counter\nqueuecast_stale_views_dropped_total " +
+            std::to_string(mirror.stale_dropped()) + "\n";
+    *out += "# HELP queuecast_views_published_total View messages published for other nodes.\n"
+            "# TYPE queuecast_views_published_total counter\nqueuecast_views_published_total " +
+            std::to_string(publisher.published()) + "\n";
+    *out += "# HELP queuecast_views_publish_dropped_total View messages that could not be published.\n"
+            "# TYPE queuecast_views_publish_dropped_total counter\nqueuecast_views_publish_dropped_total " +
+            std::to_string(publisher.dropped()) + "\n";
+  };
   member.on_member_left = [&runtime](const std::string& node) {
     runtime.read_all(
         [node](ShardContext& ctx) {

@@ -8,6 +8,7 @@
 
 #include "proto/codec.h"
 #include "server/api/decode.h"
+#include "server/runtime/authorizer.h"
 #include "server/runtime/command_facts.h"
 #include "server/runtime/directory.h"
 #include "server/runtime/partition.h"
@@ -203,11 +204,9 @@ void ClusterHandler::handle(HttpRequest req, Respond respond) {
   const Format out = response_format(req.accept);
   if (req.method == "GET" && (req.target == "/v1/cluster" || req.target.rfind("/v1/cluster?", 0) == 0)) {
     // Admins only: which node serves what (docs/cluster.md, "Operations").
-    const Principal who = inner_.authenticate(req);
-    if (who.role == Role::kNone)
-      return respond(error_response(Error::kUnauthorized, "a credential is required", out));
-    if (who.role != Role::kAdmin || !who.departments.empty() || !who.sessions.empty())
-      return respond(error_response(Error::kForbidden, "only an unscoped admin key may read the cluster", out));
+    std::string_view why;
+    if (Error e = may_ask(inner_.authenticate(req), Ask::kCluster, &why); e != Error::kOk)
+      return respond(error_response(e, why, out));
     HttpResponse r;
     r.body = member_.status_json();
     r.headers.emplace_back("Queuecast-Node", member_.options().node_id);

@@ -133,6 +133,7 @@ std::string Metrics::render() const {
   commit_latency.render("queuecast_commit_latency_seconds", "Journal append of one group commit.", &out);
   push_latency.render("queuecast_push_latency_seconds", "View published to frame written.", &out);
   request_latency.render("queuecast_http_request_seconds", "HTTP request handling time.", &out);
+  if (extra) extra(&out);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <array>
+#include <functional>
 #include <atomic>
 #include <cstdint>
 #include <cstddef>
@@ -78,6 +79,9 @@ struct Metrics {
   }
   void count_command(std::size_t kind, std::size_t error);
   std::string render() const;
+  // Appended by render(): metrics of parts that register later (cluster
+  // mode: per partition). Set before the server starts.
+  std::function<void(std::string* out)> extra;
 };
 
 }  // namespace qc::gw

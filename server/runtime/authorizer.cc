@@ -53,6 +53,11 @@ Error may_ask(const Principal& p, Ask what, std::string_view* why) {
       if (p.role != Role::kKiosk && p.role != Role::kNurse && p.role != Role::kAdmin)
         return *why = "a kiosk or staff key checks patients in", Error::kForbidden;
       return Error::kOk;
+    case Ask::kCluster:
+      if (p.role == Role::kNone) return *why = "missing or unknown credential", Error::kUnauthorized;
+      if (p.role != Role::kAdmin || !p.departments.empty() || !p.sessions.empty())
+        return *why = "only an unscoped admin key reads the cluster", Error::kForbidden;
+      return Error::kOk;
   }
   return Error::kForbidden;
 }

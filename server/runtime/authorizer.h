@@ -38,6 +38,7 @@ enum class Ask : std::uint8_t {
   kMe,            // GET /v1/me: a patient token
   kListSessions,  // GET /v1/sessions: staff or kiosk
   kCheckInBy,     // POST .../check-in: kiosk or staff
+  kCluster,       // GET /v1/cluster (cluster mode): an unscoped admin
 };
 Error may_ask(const Principal& p, Ask what, std::string_view* why);
 // Before any shard: whether `p` may send schedule commands at all (an

@@ -314,6 +314,20 @@ int ClusterMember::lookup(char kind, std::string_view id) {
   return p;
 }
 
+void ClusterMember::render_metrics(std::string* out) const {
+  *out += "# HELP queuecast_partition_served Whether this node serves the partition.\n"
+          "# TYPE queuecast_partition_served gauge\n";
+  for (int p = 0; p < o_.partitions; ++p)
+    *out += "queuecast_partition_served{partition=\"" + std::to_string(p) + "\"} " +
+            (runtime_.ownership(p)->serving.load() != 0 ? "1\n" : "0\n");
+  *out += "# HELP queuecast_partition_epoch The partition's epoch as this node last read it.\n"
+          "# TYPE queuecast_partition_epoch gauge\n";
+  std::lock_guard lock(mu_);
+  for (std::size_t p = 0; p < leases_.size(); ++p)
+    *out += "queuecast_partition_epoch{partition=\"" + std::to_string(p) + "\"} " +
+            std::to_string(leases_[p].current_epoch) + "\n";
+}
+
 std::string ClusterMember::status_json() const {
   std::string out = "{\"node\":";
   append_json_string_pb(o_.node_id, &out);

@@ -94,6 +94,8 @@ class ClusterMember {
   std::function<void(const std::string& node)> on_member_left;
   // GET /v1/cluster's body: members, and per partition owner, epoch, lease.
   std::string status_json() const;
+  // Per partition: queuecast_partition_served{partition}, queuecast_partition_epoch{partition}.
+  void render_metrics(std::string* out) const;
   const ClusterOptions& options() const { return o_; }
   int partitions() const { return o_.partitions; }
 

@@ -323,6 +323,25 @@ TEST(Cluster, CommandsRoundRobinApplyOnceAndReadsThroughAnyNodeSeeTheOwner) {
     auto r = http.request("GET", "/v1/tickets/rr0-t0", "", kAdmin);
     EXPECT_EQ(r.status, 200) << r.body;
   }
+  // Which node serves what: an unscoped admin only; the nodes' internal
+  // endpoints and the forwarded header need the cluster's secret.
+  {
+    qc::test::HttpClient http(ports[2]);
+    EXPECT_EQ(http.request("GET", "/v1/cluster").status, 401);
+    EXPECT_EQ(http.request("GET", "/v1/cluster", "", "Authorization: Bearer demo-nurse-key\r\n").status, 403);
+    auto r = http.request("GET", "/v1/cluster", "", kAdmin);
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("\"partitionTable\""), std::string::npos) << r.body;
+    EXPECT_EQ(http.request("POST", "/internal/v1/follow", "{}", kAdmin).status, 404);
+    EXPECT_EQ(http.request("POST", "/internal/v1/follow", "{}",
+                           kAdmin + "Queuecast-Forwarded: n9 wrong-secret 127.0.0.1\r\n").status, 404);
+    r = http.request("POST", "/v1/commands", walk_in("rr0", "forged"),
+                     kAdmin + "Queuecast-Forwarded: n9 wrong-secret 127.0.0.1\r\n");
+    EXPECT_EQ(r.status, 403) << r.body;
+    r = http.request("GET", "/metrics");
+    EXPECT_NE(r.body.find("queuecast_partition_served{partition=\"0\"}"), std::string::npos);
+    EXPECT_NE(r.body.find("queuecast_forwarded_requests_total"), std::string::npos);
+  }
   // A session id is unique across partitions: creating rr0 again in another
   // area (another partition) is refused.
   {

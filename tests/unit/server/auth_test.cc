@@ -173,6 +173,14 @@ TEST(Authorizer, RoleChecksBeforeTheShard) {
   EXPECT_EQ(may_ask(role(Role::kKiosk), Ask::kListSessions, &why), Error::kOk);
   EXPECT_EQ(may_ask(role(Role::kPatient), Ask::kCheckInBy, &why), Error::kForbidden);
   EXPECT_EQ(may_ask(role(Role::kKiosk), Ask::kCheckInBy, &why), Error::kOk);
+  // The cluster's status: an unscoped admin only.
+  EXPECT_EQ(may_ask(role(Role::kNone), Ask::kCluster, &why), Error::kUnauthorized);
+  EXPECT_EQ(may_ask(role(Role::kNurse), Ask::kCluster, &why), Error::kForbidden);
+  EXPECT_EQ(may_ask(role(Role::kChannel), Ask::kCluster, &why), Error::kForbidden);
+  EXPECT_EQ(may_ask(role(Role::kAdmin), Ask::kCluster, &why), Error::kOk);
+  Principal scoped = role(Role::kAdmin);
+  scoped.departments = {"neuro"};
+  EXPECT_EQ(may_ask(scoped, Ask::kCluster, &why), Error::kForbidden);
 }
 
 }  // namespace
