@@ -84,11 +84,19 @@ struct Fence {
   std::string epoch_key;  // "<prefix>:{p<N>}:epoch"
   std::string ids_key;    // "<prefix>:ids"
   int partition = -1;
+  // "<prefix>:ik:": each keyed record's idempotency key is claimed for the
+  // partition as "<keys_prefix><key>" (24 h) in the same commit; a key
+  // another partition took refuses the commit (QCKEY). Empty: not claimed.
+  std::string keys_prefix;
 };
 
 // Reads the field and the owning partition out of a kConflict failure's
 // error text ("... QCID <field> <partition>"). False when it holds none.
 bool parse_conflict(std::string_view error, std::string* field, int* partition);
+// The same for an idempotency key another partition took ("... QCKEY
+// <keys_prefix><key> <partition>"): *key without the prefix.
+bool parse_key_conflict(std::string_view error, std::string_view keys_prefix, std::string* key,
+                        int* partition);
 
 class Journal {
  public:

@@ -138,6 +138,7 @@ Fence partition_fence(const std::string& prefix, int p, std::uint64_t epoch) {
   f.epoch_key = partition_key(prefix, p) + ":epoch";
   f.ids_key = prefix + ":ids";
   f.partition = p;
+  f.keys_prefix = prefix + ":ik:";
   return f;
 }
 

@@ -163,10 +163,11 @@ constexpr const char* kCheckedAppendLua =
     QC_LUA_KEYS_AND_TRIM("6");
 
 // The same with the partition's fence (docs/design/cluster.md section 3).
-// KEYS: K:log, K:keys, the epoch key, the ids hash. ARGV[1..5] as above;
+// KEYS: K:log, K:keys, the epoch key, the ids hash, then one key per keyed
+// record ("<prefix>:ik:<key>"). ARGV[1..5] as above;
 // ARGV[6]: the epoch; ARGV[7]: the partition; ARGV[8]: n, the number of
 // claimed id fields, ARGV[9..8+n]; then the (score, member) pairs. Every
-// check (epoch, stream end, ids) before any write.
+// check (epoch, stream end, ids, keys) before any write.
 constexpr const char* kFencedAppendLua =
     "\n" QC_LUA_EPOCH_CHECK("KEYS[3]", "ARGV[6]") QC_LUA_STREAM_END_CHECK
     R"lua(local n = tonumber(ARGV[8])
@@ -180,10 +181,15 @@ for i = 9, 8 + n do
     return redis.error_reply('QCID ' .. ARGV[i] .. ' ' .. o)
   end
 end
+for k = 5, #KEYS do
+  local o = redis.call('GET', KEYS[k])
+  if o and o ~= ARGV[7] then return redis.error_reply('QCKEY ' .. KEYS[k] .. ' ' .. o) end
+end
 redis.call('XADD', KEYS[1], ARGV[3], 'g', ARGV[4], 'e', ARGV[6])
 for i = 1, #new, 2000 do
   redis.call('HSET', KEYS[4], unpack(new, i, math.min(i + 1999, #new)))
 end
+for k = 5, #KEYS do redis.call('SET', KEYS[k], ARGV[7], 'PX', 86400000) end
 )lua" QC_LUA_KEYS_AND_TRIM("9 + n");
 
 // A fenced snapshot. KEYS: K:snapshot, the epoch key. ARGV: epoch, seq,
@@ -654,12 +660,22 @@ void plan_redis_append_checked(const std::string& key, std::span<const Record> b
   x.clear();
   x.push_back("EVAL");
   x.push_back(fenced ? kFencedAppendLua : kCheckedAppendLua);
+  const std::size_t numkeys_at = x.size();
   x.push_back(fenced ? "4" : "2");
   x.push_back(key + ":log");
   x.push_back(key + ":keys");
   if (fenced) {
     x.push_back(fence.epoch_key);
     x.push_back(fence.ids_key);
+    if (!fence.keys_prefix.empty()) {
+      // The group's idempotency keys, each once.
+      const std::size_t first = x.size();
+      for (const Record& r : batch)
+        if (!r.idempotency_key.empty()) x.push_back(fence.keys_prefix + r.idempotency_key);
+      std::sort(x.begin() + std::ptrdiff_t(first), x.end());
+      x.erase(std::unique(x.begin() + std::ptrdiff_t(first), x.end()), x.end());
+      x[numkeys_at] = std::to_string(x.size() - numkeys_at - 1);
+    }
   }
   x.push_back(std::to_string(expected_last));
   x.push_back(append_number % 4096 == 0 && !batch.empty()
@@ -697,7 +713,7 @@ void plan_redis_append_checked(const std::string& key, std::span<const Record> b
 
 Status redis_error_status(std::string_view reply) {
   if (reply.starts_with("QCFENCED")) return Status::kFenced;
-  if (reply.starts_with("QCID")) return Status::kConflict;
+  if (reply.starts_with("QCID") || reply.starts_with("QCKEY")) return Status::kConflict;
   return Status::kUnavailable;
 }
 
@@ -712,6 +728,24 @@ bool parse_conflict(std::string_view error, std::string* field, int* partition) 
   std::uint64_t p = 0;
   if (!parse_decimal(rest.substr(space + 1), &p) || p > 1'000'000) return false;
   if (field) field->assign(rest.substr(0, space));
+  if (partition) *partition = int(p);
+  return true;
+}
+
+bool parse_key_conflict(std::string_view error, std::string_view keys_prefix, std::string* key,
+                        int* partition) {
+  const std::size_t at = error.find("QCKEY ");
+  if (at == std::string_view::npos) return false;
+  std::string_view rest = error.substr(at + 6);
+  // "<keys_prefix><key> <partition>": the key may hold spaces; the
+  // partition is the number after the last space.
+  const std::size_t space = rest.rfind(' ');
+  if (space == std::string_view::npos || space + 1 >= rest.size()) return false;
+  std::uint64_t p = 0;
+  if (!parse_decimal(rest.substr(space + 1), &p) || p > 1'000'000) return false;
+  std::string_view k = rest.substr(0, space);
+  if (!k.starts_with(keys_prefix)) return false;
+  if (key) key->assign(k.substr(keys_prefix.size()));
   if (partition) *partition = int(p);
   return true;
 }

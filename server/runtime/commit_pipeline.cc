@@ -195,6 +195,14 @@ void CommitPipeline::fail_all(const std::string& err) {
       s_.directory.put(map, field.substr(2), owner);
       s_.metrics.cluster_conflicts.fetch_add(1, std::memory_order_relaxed);
     }
+    // An idempotency key another partition took for its request: the
+    // retry here is answered idempotency_key_reused (Directory::claim_key()).
+    std::string key;
+    if (s_.journal->status() == journal::Status::kConflict &&
+        journal::parse_key_conflict(err, s_.options.cluster_prefix + ":ik:", &key, &owner)) {
+      s_.directory.key_taken_elsewhere(key, s_.clock.now());
+      s_.metrics.cluster_conflicts.fetch_add(1, std::memory_order_relaxed);
+    }
   }
   std::string rerr;
   s_.checkpoint.rollback(&s_.engine, &rerr);

@@ -82,6 +82,12 @@ class Directory {
     std::lock_guard lock(keys_mu_);
     keys_.release(key, fingerprint);
   }
+  // Cluster mode: another partition took the key (QCKEY).
+  void key_taken_elsewhere(const std::string& key, Time at) {
+    if (n_ == 1) return;
+    std::lock_guard lock(keys_mu_);
+    keys_.taken_elsewhere(key, at);
+  }
   void remember_key(const std::string& key, const std::string& fingerprint, Time at) {
     if (n_ == 1) return;
     std::lock_guard lock(keys_mu_);

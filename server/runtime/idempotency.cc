@@ -49,6 +49,16 @@ void IdempotencyMap::release(const std::string& key, std::string_view fingerprin
   if (it != map_.end() && it->second.pending && it->second.fingerprint == fingerprint) map_.erase(it);
 }
 
+void IdempotencyMap::taken_elsewhere(const std::string& key, Time at) {
+  if (auto it = map_.find(key); it != map_.end()) {
+    if (!it->second.pending) return;
+    map_.erase(it);
+  }
+  // No request's fingerprint is empty with a key (request_fingerprint() is a
+  // SHA-256): nothing matches it.
+  add(key, std::string(1, '\0'), std::string(), at, /*pending=*/false);
+}
+
 void IdempotencyMap::add(std::string key, std::string fingerprint, std::string response, Time at,
                          bool pending) {
   if (auto it = map_.find(key); it != map_.end()) {

@@ -56,6 +56,10 @@ class IdempotencyMap {
   // claim of `fingerprint` (its request changed nothing).
   bool claim(const std::string& key, std::string_view fingerprint, Time now);
   void release(const std::string& key, std::string_view fingerprint);
+  // The key stands for another request than any sent here (cluster mode:
+  // another partition took it): replaces a pending claim, so that every
+  // request with the key is answered idempotency_key_reused.
+  void taken_elsewhere(const std::string& key, Time at);
 
  private:
   void evict(Time now);

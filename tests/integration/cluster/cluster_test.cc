@@ -34,6 +34,7 @@
 
 #include "proto/codec.h"
 #include "server/infra/clock.h"
+#include "server/runtime/partition.h"
 #include "tests/support/daemon.h"
 #include "tests/support/http_client.h"
 #include "tests/support/redis_server.h"
@@ -352,6 +353,39 @@ TEST(Cluster, CommandsRoundRobinApplyOnceAndReadsThroughAnyNodeSeeTheOwner) {
                           qc::codec::command_to_json(qc::Command{qc::Actor{}, qc::CreateSession{spec}}, 0), kAdmin);
     EXPECT_EQ(r.status, 409) << r.body;
   }
+}
+
+TEST(Cluster, AnIdempotencyKeyTakenOnOnePartitionIsRefusedOnAnother) {
+  Cluster c;
+  ASSERT_TRUE(c.settled(c.ids(), 20s));
+  define_web_channel(c.node(0).port());
+  // Two areas on two partitions.
+  const std::string a1 = "area-key-a";
+  std::string a2;
+  for (int i = 0; a2.empty(); ++i) {
+    const std::string a = "area-key-" + std::to_string(i);
+    if (qc::gw::fnv1a64(a) % kPartitions != qc::gw::fnv1a64(a1) % kPartitions) a2 = a;
+  }
+  create_session(c.node(0).port(), "ka", a1);
+  create_session(c.node(0).port(), "kb", a2);
+  qc::test::HttpClient http(c.node(1).port());
+  auto r = http.request("POST", "/v1/commands", walk_in("ka", "ka-1"), kAdmin + "Idempotency-Key: shared-key\r\n");
+  ASSERT_EQ(r.status, 201) << r.body;
+  // The same key for another request, whose session is on another partition:
+  // refused (the first attempt may meet the key in Redis and fail with 503).
+  int status = 0;
+  for (int i = 0; i < 20 && status != 422; ++i) {
+    r = http.request("POST", "/v1/commands", walk_in("kb", "kb-1"), kAdmin + "Idempotency-Key: shared-key\r\n");
+    status = r.status;
+    if (status == 503) std::this_thread::sleep_for(200ms);
+    else break;
+  }
+  EXPECT_EQ(status, 422) << r.body;
+  EXPECT_EQ(tickets_in(c.node(0).port(), "kb", "kb-"), 0);
+  // The first request's retry is still answered from its partition.
+  r = http.request("POST", "/v1/commands", walk_in("ka", "ka-1"), kAdmin + "Idempotency-Key: shared-key\r\n");
+  EXPECT_EQ(r.status, 201);
+  EXPECT_TRUE(r.replayed);
 }
 
 // The owner of `sid`'s partition (node index), as a command's answer says.

@@ -137,6 +137,36 @@ TEST(RedisFence, AClaimOfAnotherPartitionIsAConflictAndWritesNothing) {
   EXPECT_EQ(f.xlen(), "1");
 }
 
+TEST(RedisFence, AnIdempotencyKeyOfAnotherPartitionIsAConflictAndWritesNothing) {
+  Fixture f;
+  ASSERT_NO_FATAL_FAILURE(f.start());
+  std::string error;
+  auto j = f.fenced_journal();
+  ASSERT_TRUE(j);
+  Record keyed = rec(1);
+  keyed.idempotency_key = "nurse:n1\x1fk 1";
+  ASSERT_TRUE(j->append(std::vector<Record>{keyed}, &error)) << error;
+  EXPECT_EQ(redis_text(f.c.get(), {"GET", "qc:ik:nurse:n1\x1fk 1"}), "3");
+  const std::string ttl = redis_text(f.c.get(), {"PTTL", "qc:ik:nurse:n1\x1fk 1"});
+  EXPECT_GT(std::stoll(ttl), 86'000'000);  // about a day
+  // Another partition took a key: the commit carrying it writes nothing.
+  ASSERT_EQ(redis_text(f.c.get(), {"SET", "qc:ik:nurse:n1\x1fk 2", "9"}), "OK");
+  Record other = rec(3);
+  other.idempotency_key = "nurse:n1\x1fk 2";
+  EXPECT_FALSE(j->append(std::vector<Record>{rec(2), other}, &error));
+  EXPECT_EQ(j->status(), Status::kConflict);
+  std::string key;
+  int partition = -1;
+  ASSERT_TRUE(parse_key_conflict(error, "qc:ik:", &key, &partition)) << error;
+  EXPECT_EQ(key, "nurse:n1\x1fk 2");
+  EXPECT_EQ(partition, 9);
+  EXPECT_EQ(f.xlen(), "1");
+  // Our own key again (a retry after a take-over) passes.
+  Record again = rec(2);
+  again.idempotency_key = "nurse:n1\x1fk 1";
+  EXPECT_TRUE(j->append(std::vector<Record>{again}, &error)) << error;
+}
+
 TEST(RedisFence, ParseConflictReadsFieldAndPartition) {
   std::string field;
   int p = -1;
