@@ -193,9 +193,13 @@ void ClusterHandler::local(HttpRequest req, Respond respond, int partition) {
     if (const Ownership* own = inner_.runtime().ownership(partition))
       epoch = std::to_string(own->serving.load(std::memory_order_acquire));
   inner_.handle(std::move(req), [respond = std::move(respond), node = member_.options().node_id,
-                                 epoch = std::move(epoch)](HttpResponse r) {
+                                 epoch = std::move(epoch),
+                                 partition = std::to_string(partition)](HttpResponse r) {
     r.headers.emplace_back("Queuecast-Node", node);
-    if (!epoch.empty()) r.headers.emplace_back("Queuecast-Epoch", epoch);
+    if (!epoch.empty()) {
+      r.headers.emplace_back("Queuecast-Epoch", epoch);
+      r.headers.emplace_back("Queuecast-Partition", partition);
+    }
     respond(std::move(r));
   });
 }

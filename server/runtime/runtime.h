@@ -37,12 +37,12 @@
 // it rebuilds from the journal once (nothing half-applied, nothing
 // unacknowledged ever visible).
 //
-// Several processes (later): a process would own a subset of sessions
-// (the same Directory, filled from a shared placement table instead of by
-// hash), forward commands for sessions it does not own, and fan views out
-// through Redis pub/sub to the processes holding the subscribers: Hub is
-// the only place that would change (publish -> PUBLISH, and a subscriber
-// loop delivering into the local Hub).
+// Several processes (cluster mode, docs/cluster.md): the shards are the
+// cluster's partitions; each is served only while this node holds its lease
+// (server/runtime/partition.h Ownership, set by cluster_member.h), its
+// commits fenced by the partition's epoch; the network side forwards what
+// other nodes serve (server/api/cluster_handler.h), and the views other
+// nodes follow leave through the shard's Relays (server/live/relay.h).
 #pragma once
 
 #include <atomic>

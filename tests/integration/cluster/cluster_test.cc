@@ -304,6 +304,8 @@ TEST(Cluster, CommandsRoundRobinApplyOnceAndReadsThroughAnyNodeSeeTheOwner) {
     ASSERT_EQ(r.status, 201) << r.body;
     EXPECT_FALSE(r.headers["Queuecast-Node"].empty());
     EXPECT_FALSE(r.headers["Queuecast-Epoch"].empty());
+    EXPECT_EQ(r.headers["Queuecast-Partition"],
+              std::to_string(qc::gw::fnv1a64("area-" + std::to_string(i % sids.size())) % kPartitions));
     nodes_seen.insert(r.headers["Queuecast-Node"]);
     // The same key through another node: the stored answer, not a second ticket.
     qc::test::HttpClient other(ports[static_cast<std::size_t>(i + 1) % 3]);
@@ -406,17 +408,19 @@ TEST(Cluster, KillingAnOwnerUnderKeyedLoadLosesNothingAndAppliesNothingTwice) {
   std::vector<int> survivors;
   for (int i = 0; i < 3; ++i)
     if (i != victim) survivors.push_back(c.node(i).port());
-  std::vector<int> all{c.node(0).port(), c.node(1).port(), c.node(2).port()};
-  std::atomic<bool> killed{false};
+  const std::vector<int> all{c.node(0).port(), c.node(1).port(), c.node(2).port()};
+  std::atomic<bool> killed{false}, stop{false};
   std::mutex mu;
   std::vector<std::string> acknowledged;
-  Steady::time_point kill_at{}, back_at{};
+  Steady::time_point back_at{};
   std::atomic<int> failed{0};
-  std::thread load([&] {
-    for (int i = 0; i < 120; ++i) {
-      const std::string id = "kl-t" + std::to_string(i);
+  // Two clients, each sending keyed walk-ins one after the other (10 ms
+  // apart), retrying each until it is answered.
+  auto client = [&](int who) {
+    for (int i = 0; !stop; ++i) {
+      const std::string id = "kl-t" + std::to_string(who) + "-" + std::to_string(i);
       const bool after_kill = killed;
-      Sent s = send_until_done(after_kill ? survivors : all, static_cast<std::size_t>(i), "k-" + id,
+      Sent s = send_until_done(after_kill ? survivors : all, static_cast<std::size_t>(i + who), "k-" + id,
                                walk_in("kl", id));
       if (s.answer.status != 201) {
         ++failed;
@@ -424,27 +428,38 @@ TEST(Cluster, KillingAnOwnerUnderKeyedLoadLosesNothingAndAppliesNothingTwice) {
       }
       std::lock_guard lock(mu);
       acknowledged.push_back(id);
-      // The first command sent after the kill succeeds once a survivor
-      // serves the partition (it waits at the entry node meanwhile).
+      // A command sent after the kill succeeds once a survivor serves the
+      // partition (it waits at the entry node meanwhile).
       if (after_kill && back_at == Steady::time_point{}) back_at = Steady::now();
+      std::this_thread::sleep_for(10ms);
     }
-  });
-  std::this_thread::sleep_for(500ms);
-  kill_at = Steady::now();
+  };
+  std::thread a(client, 0), b(client, 1);
+  std::this_thread::sleep_for(700ms);
+  const auto kill_at = Steady::now();
   c.node(victim).kill9();
   killed = true;
-  load.join();
+  // Until commands succeed again, and a second more of load.
+  while (Steady::now() - kill_at < 20s) {
+    {
+      std::lock_guard lock(mu);
+      if (back_at != Steady::time_point{} && Steady::now() - back_at > 1s) break;
+    }
+    std::this_thread::sleep_for(50ms);
+  }
+  stop = true;
+  a.join();
+  b.join();
   EXPECT_EQ(failed.load(), 0);
   std::lock_guard lock(mu);
-  EXPECT_EQ(acknowledged.size(), 120u);
+  ASSERT_NE(back_at, Steady::time_point{}) << "commands on the partition never succeeded again";
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(back_at - kill_at).count();
+  std::printf("failover: commands on the partition succeeded again %lld ms after the kill (lease %d ms), "
+              "%zu acknowledged\n",
+              static_cast<long long>(ms), c.lease_ms(), acknowledged.size());
+  EXPECT_LT(ms, 5000);
   // Every acknowledged walk-in exactly once, seen through every survivor.
-  for (int port : survivors) EXPECT_EQ(tickets_in(port, "kl", "kl-t"), 120);
-  if (back_at != Steady::time_point{}) {
-    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(back_at - kill_at).count();
-    std::printf("failover: commands on the partition succeeded again %lld ms after the kill (lease %d ms)\n",
-                static_cast<long long>(ms), c.lease_ms());
-    EXPECT_LT(ms, 5000);
-  }
+  for (int port : survivors) EXPECT_EQ(tickets_in(port, "kl", "kl-t"), static_cast<int>(acknowledged.size()));
 }
 
 std::uint64_t version_of(const boost::json::value& v) {
