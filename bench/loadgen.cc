@@ -1255,7 +1255,10 @@ int main(int argc, char** argv) {
     std::printf("setup: %d sessions, %llu tickets ahead + %d phones each\n", o.sessions,
                 (unsigned long long)budget, o.per_session);
     std::fflush(stdout);
+    const auto t_setup = std::chrono::steady_clock::now();
     if (!setup_queuecast(o, budget, setup)) return 1;
+    std::printf("setup done in %.1f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count());
   }
   if (o.target == "pubsub" || o.qc_sub == "console") {
     const int k = o.subs_per_conn;
