@@ -18,6 +18,22 @@
 //      server's resident memory per idle connection (VmRSS delta / subscribers,
 //      sampled before the subscribers connect and --settle s after).
 //
+// Several queuecastd nodes of one cluster (--ports P0,P1,...; docs/cluster.md):
+// the setup goes through the first node; the owner of each session is read
+// from the Queuecast-Node header of GET /v1/sessions/<id> (the nodes' ports
+// from GET /v1/cluster's members, with --admin-key). --phones-on says where
+// each phone connects: "any" (round-robin over the nodes by connection),
+// "remote" (a node that does not own the session's partition, the least
+// loaded of them: every delivery crosses Redis PUB/SUB) or "owner" (the
+// owner: no hop). --calls-to sends each call to the session's owner
+// ("owner"), to the nodes in turn ("any": forwarded when not the owner) or to
+// the first node ("first"). --max-per-node refuses a placement that gives a
+// node more phones than that (its file limit). --server-pid names every
+// node (their CPU is summed; RESULT also gives each node's share) and
+// --redis-pid the redis-server, whose CPU RESULT reports apart. The owners
+// are read once, before the phones connect: the run assumes they do not
+// change (scripts/bench-fanout compares the partition table before and after).
+//
 // Targets:
 //   --target pubsub     floor_sender and nginx+Nchan: subscribe GET /sub/s<i>
 //                       (WebSocket), publish POST /pub/s<i>; the body carries
@@ -120,6 +136,12 @@ struct Options {
   std::string target = "pubsub";  // pubsub | queuecast
   std::string host = "127.0.0.1";
   int port = 0;
+  std::vector<int> ports;              // --ports: the nodes of a cluster (ports[0] == port)
+  std::string phones_on = "any";       // several nodes: any | remote | owner
+  std::string calls_to = "owner";      // several nodes: owner | any | first
+  std::uint64_t max_per_node = 0;      // 0: no bound
+  int redis_pid = 0;                   // reported apart from the servers
+  double connect_timeout = 120;        // seconds for every subscriber to be ready
   int sessions = 100;
   int per_session = 190;
   int procs = 4;
@@ -143,12 +165,14 @@ struct Options {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-      "usage: loadgen --port N [--target pubsub|queuecast] [--host 127.0.0.1]\n"
+      "usage: loadgen --port N | --ports N,N,... [--target pubsub|queuecast] [--host 127.0.0.1]\n"
       "  [--sessions 100] [--per-session 190] [--procs 4] [--src-base 10]\n"
       "  [--rates 40000,0] [--warmup 3] [--duration 10] [--settle 2] [--payload 400]\n"
       "  [--server-pid P]... [--admin-key K] [--staff-key K] [--qc-sub phone|patient|board|console]\n"
       "  [--publishers 8] [--subs-per-conn 1] [--batch-publish]\n"
-      "  [--sat-guess 150000] [--max-seconds 300] [--slice-us 100]\n");
+      "  [--sat-guess 150000] [--max-seconds 300] [--slice-us 100]\n"
+      "  [--phones-on any|remote|owner] [--calls-to owner|any|first] [--max-per-node N]\n"
+      "  [--redis-pid P] [--connect-timeout 120]\n");
   std::exit(2);
 }
 
@@ -160,6 +184,15 @@ Options parse(int argc, char** argv) {
     if (a == "--target") o.target = val();
     else if (a == "--host") o.host = val();
     else if (a == "--port") o.port = std::stoi(val());
+    else if (a == "--ports") {
+      o.ports.clear();
+      std::stringstream ss(val());
+      for (std::string p; std::getline(ss, p, ',');) o.ports.push_back(std::stoi(p));
+    } else if (a == "--phones-on") o.phones_on = val();
+    else if (a == "--calls-to") o.calls_to = val();
+    else if (a == "--max-per-node") o.max_per_node = std::stoull(val());
+    else if (a == "--redis-pid") o.redis_pid = std::stoi(val());
+    else if (a == "--connect-timeout") o.connect_timeout = std::stod(val());
     else if (a == "--sessions") o.sessions = std::stoi(val());
     else if (a == "--per-session") o.per_session = std::stoi(val());
     else if (a == "--procs") o.procs = std::stoi(val());
@@ -184,6 +217,16 @@ Options parse(int argc, char** argv) {
     else if (a == "--slice-us") o.slice_us = std::stoi(val());
     else usage();
   }
+  if (o.ports.empty() && o.port > 0) o.ports.push_back(o.port);
+  if (!o.ports.empty()) o.port = o.ports[0];
+  for (int p : o.ports)
+    if (p <= 0) usage();
+  if ((o.phones_on != "any" && o.phones_on != "remote" && o.phones_on != "owner") ||
+      (o.calls_to != "owner" && o.calls_to != "any" && o.calls_to != "first") ||
+      (o.ports.size() > 1 && o.target != "queuecast") ||
+      (o.phones_on == "remote" && o.ports.size() < 2) || o.connect_timeout <= 0 ||
+      (o.qc_sub == "console" && o.phones_on != "any"))
+    usage();
   if (o.port <= 0 || (o.target != "pubsub" && o.target != "queuecast") || o.procs < 1 ||
       (o.qc_sub != "phone" && o.qc_sub != "patient" && o.qc_sub != "board" && o.qc_sub != "console") ||
       o.sessions < 1 || o.per_session < 1 || o.publishers < 1 || o.subs_per_conn < 1 ||
@@ -306,6 +349,15 @@ CpuTicks sum_cpu(const std::vector<int>& pids) {
   for (int p : pids) { CpuTicks c = read_cpu(p); t.user += c.user; t.sys += c.sys; }
   return t;
 }
+std::size_t count_fds(int pid) {
+  std::size_t n = 0;
+  if (DIR* d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str())) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    closedir(d);
+  }
+  return n;
+}
 std::uint64_t sum_rss_kb(const std::vector<int>& pids) {
   std::uint64_t r = 0;
   for (int p : pids) r += read_rss_kb(p);
@@ -338,6 +390,8 @@ std::string rfc3339(std::chrono::system_clock::time_point tp) {
 struct Job {
   std::function<void(http::request<http::string_body>&)> make;
   std::function<void(unsigned status, std::string_view body)> done;
+  // Optional: the response's header fields, before `done` (not on failure).
+  std::function<void(const http::fields&)> fields = nullptr;
 };
 
 class HttpPool {
@@ -413,6 +467,7 @@ class HttpPool {
           c->stream.socket().close(ig);
           c->connected = false;
         }
+        if (c->job.fields) c->job.fields(c->res.base());
         auto done = std::move(c->job.done);
         unsigned status = c->res.result_int();
         std::string body = std::move(c->res.body());
@@ -437,6 +492,7 @@ struct SubSpec {
   int count = 1;              // sessions followed: session .. session + count - 1
   std::string token;  // queuecast: patient token
   std::string sid;    // queuecast: session id (board subscriptions)
+  int node = 0;       // index into --ports: the node the subscriber connects to
 };
 
 class Child;
@@ -482,7 +538,7 @@ class Child {
     asio::io_context ioc(1);
     ioc_ = &ioc;
     src_ = asio::ip::make_address_v4("127.0.0." + std::to_string(o_.src_base + index_));
-    server_ = tcp::endpoint(asio::ip::make_address(o_.host), std::uint16_t(o_.port));
+    for (int port : o_.ports) servers_.emplace_back(asio::ip::make_address(o_.host), std::uint16_t(port));
     for (int i = 0; i < o_.connect_inflight; ++i) next();
     asio::steady_timer poll(ioc);
     std::function<void()> tick = [&] {
@@ -514,7 +570,7 @@ class Child {
   std::size_t started_ = 0;
   asio::io_context* ioc_ = nullptr;
   asio::ip::address_v4 src_;
-  tcp::endpoint server_;
+  std::vector<tcp::endpoint> servers_;  // per node (--ports)
 };
 
 void Subscriber::start() {
@@ -530,7 +586,7 @@ void Subscriber::start() {
   if (ec) return failed("bind: " + ec.message());
   beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(30));
   beast::get_lowest_layer(ws_).async_connect(
-      owner_.server_, [self = shared_from_this()](beast::error_code ec) {
+      owner_.servers_[std::size_t(spec_.node)], [self = shared_from_this()](beast::error_code ec) {
         if (ec) return self->failed("connect: " + ec.message());
         self->on_connected();
       });
@@ -772,9 +828,12 @@ void Subscriber::failed(const std::string& what) {
 // 4 x publishers are queued), or closed loop when rate == 0.
 class Driver {
  public:
-  Driver(asio::io_context& ioc, const Options& o, HttpPool& pool,
-         std::vector<std::string> session_ids, std::uint64_t budget)
-      : ioc_(ioc), o_(o), pool_(pool), timer_(ioc), sids_(std::move(session_ids)), budget_(budget) {}
+  // `pools`: one per node (--ports); `owner`: per session, the index of the
+  // node that owns it (empty with one node).
+  Driver(asio::io_context& ioc, const Options& o, std::vector<HttpPool*> pools,
+         std::vector<std::string> session_ids, std::vector<int> owner, std::uint64_t budget)
+      : ioc_(ioc), o_(o), pools_(std::move(pools)), timer_(ioc), sids_(std::move(session_ids)),
+        owner_(std::move(owner)), budget_(budget) {}
 
   // A round is the calls of one group of --subs-per-conn sessions, sent back
   // to back (one call when K = 1). Closed loop: --publishers / K rounds in
@@ -802,7 +861,9 @@ class Driver {
     auto due = std::uint64_t(double(now_ns() - t0_) * 1e-9 * rounds_per_s);
     while (issued_ < due) {
       ++issued_;
-      if (pool_.queued() > std::size_t(4 * o_.publishers)) { ++lagged; continue; }
+      std::size_t queued = 0;
+      for (HttpPool* p : pools_) queued += p->queued();
+      if (queued > std::size_t(4 * o_.publishers) * pools_.size()) { ++lagged; continue; }
       issue(epoch);
     }
     timer_.expires_after(std::chrono::milliseconds(1));
@@ -872,15 +933,24 @@ class Driver {
           }
         }
       };
-      pool_.submit(std::move(j));
+      pool_for(g * k + i).submit(std::move(j));
     }
+  }
+
+  // Where the call of session `s` goes (--calls-to).
+  HttpPool& pool_for(int s) {
+    if (pools_.size() == 1 || o_.calls_to == "first") return *pools_[0];
+    if (o_.calls_to == "any") return *pools_[next_pool_++ % pools_.size()];
+    return *pools_[std::size_t(owner_[std::size_t(s)])];
   }
 
   asio::io_context& ioc_;
   const Options& o_;
-  HttpPool& pool_;
+  std::vector<HttpPool*> pools_;
   asio::steady_timer timer_;
   std::vector<std::string> sids_;
+  std::vector<int> owner_;
+  std::size_t next_pool_ = 0;
   std::uint64_t budget_;
   double rate_ = 0;
   std::uint64_t epoch_ = 0, issued_ = 0, pub_seq_ = 0;
@@ -896,6 +966,8 @@ struct Setup {
   // (1-based) of the call that calls it (they are registered one after the
   // other, so the k-th call of a session calls its k-th ticket).
   std::vector<std::unordered_map<std::string, std::uint64_t>> call_of_label;
+  // Several nodes: per session, the index (into --ports) of its owner.
+  std::vector<int> owner;
 };
 
 // Runs `jobs` through a pool and waits; returns false on any failure.
@@ -917,6 +989,109 @@ bool run_jobs(const Options& o, std::vector<Job> jobs, const char* what) {
   ioc.run();
   if (failed) std::fprintf(stderr, "loadgen: %s: %zu of %zu failed; first: %s\n", what, failed, jobs.size(), first.c_str());
   return failed == 0;
+}
+
+// Several nodes: which node owns each session. The nodes' ids and addresses
+// come from GET /v1/cluster ("members"), each session's owner from the
+// Queuecast-Node header of GET /v1/sessions/<id> (the node that answered
+// it, whichever node the request arrived at), both through the first node.
+bool find_owners(const Options& o, Setup& out) {
+  std::unordered_map<std::string, int> node_index;  // node id -> index into --ports
+  {
+    std::string body;
+    unsigned status = 0;
+    std::vector<Job> jobs;
+    jobs.push_back(Job{[&o](http::request<http::string_body>& r) {
+                         r.method(http::verb::get);
+                         r.target("/v1/cluster");
+                         r.set(http::field::authorization, "Bearer " + o.admin_key);
+                       },
+                       [&](unsigned st, std::string_view b) { status = st; body = b; }});
+    if (!run_jobs(o, std::move(jobs), "GET /v1/cluster")) return false;
+    const std::size_t from = body.find("\"members\":[");
+    const std::size_t to = from == std::string::npos ? from : body.find(']', from);
+    for (std::size_t at = from; at != std::string::npos && at < to;) {
+      at = body.find("{\"node\":", at + 1);
+      if (at == std::string::npos || at > to) break;
+      const std::string entry = body.substr(at, body.find('}', at) - at);
+      const std::string node = json_string_field(entry, "node"), address = json_string_field(entry, "address");
+      const std::size_t colon = address.rfind(':');
+      const int port = colon == std::string::npos ? 0 : std::atoi(address.c_str() + colon + 1);
+      for (std::size_t i = 0; i < o.ports.size(); ++i)
+        if (o.ports[i] == port) node_index[node] = int(i);
+    }
+    if (node_index.size() != o.ports.size()) {
+      std::fprintf(stderr, "loadgen: GET /v1/cluster (status %u) names %zu of the %zu nodes of --ports: %s\n",
+                   status, node_index.size(), o.ports.size(), body.substr(0, 400).c_str());
+      return false;
+    }
+  }
+  out.owner.assign(out.session_ids.size(), -1);
+  std::vector<Job> jobs;
+  for (std::size_t s = 0; s < out.session_ids.size(); ++s) {
+    Job j{[&o, target = "/v1/sessions/" + out.session_ids[s]](http::request<http::string_body>& r) {
+            r.method(http::verb::get);
+            r.target(target);
+            r.set(http::field::authorization, "Bearer " + o.admin_key);
+          },
+          nullptr};
+    j.fields = [&out, &node_index, s](const http::fields& f) {
+      auto it = node_index.find(std::string(f["Queuecast-Node"]));
+      if (it != node_index.end()) out.owner[s] = it->second;
+    };
+    jobs.push_back(std::move(j));
+  }
+  if (!run_jobs(o, std::move(jobs), "find the owners")) return false;
+  std::vector<int> sessions_on(o.ports.size(), 0);
+  for (std::size_t s = 0; s < out.owner.size(); ++s) {
+    if (out.owner[s] < 0) {
+      std::fprintf(stderr, "loadgen: GET /v1/sessions/%s named no node of --ports (Queuecast-Node)\n",
+                   out.session_ids[s].c_str());
+      return false;
+    }
+    ++sessions_on[std::size_t(out.owner[s])];
+  }
+  std::printf("owners: sessions per node");
+  for (std::size_t i = 0; i < sessions_on.size(); ++i) std::printf("%s%d", i ? "/" : " ", sessions_on[i]);
+  std::printf(" (nodes in the order of --ports)\n");
+  return true;
+}
+
+// Several nodes: the node of each subscriber (--phones-on). "any": by
+// connection in turn; "owner": its session's owner; "remote": the least
+// loaded node that does not own the session (ties: the next after the
+// owner). Refuses a node with more than --max-per-node subscribers.
+bool place_subscribers(const Options& o, Setup& setup) {
+  const std::size_t n = o.ports.size();
+  std::vector<std::uint64_t> on(n, 0);
+  for (std::size_t k = 0; k < setup.subs.size(); ++k) {
+    SubSpec& spec = setup.subs[k];
+    if (o.phones_on == "any") {
+      spec.node = int(k % n);
+    } else {
+      const int owner = setup.owner[std::size_t(spec.session)];
+      spec.node = owner;
+      if (o.phones_on == "remote") {
+        int best = -1;
+        for (std::size_t d = 1; d < n; ++d) {
+          const int c = int((std::size_t(owner) + d) % n);
+          if (best < 0 || on[std::size_t(c)] < on[std::size_t(best)]) best = c;
+        }
+        spec.node = best;
+      }
+    }
+    ++on[std::size_t(spec.node)];
+  }
+  std::printf("phones on: %s; subscribers per node", o.phones_on.c_str());
+  for (std::size_t i = 0; i < n; ++i) std::printf("%s%llu", i ? "/" : " ", (unsigned long long)on[i]);
+  std::printf("; calls to: %s\n", o.calls_to.c_str());
+  for (std::size_t i = 0; i < n; ++i)
+    if (o.max_per_node && on[i] > o.max_per_node) {
+      std::fprintf(stderr, "loadgen: node %zu (port %d) would hold %llu subscribers, more than --max-per-node %llu\n",
+                   i, o.ports[i], (unsigned long long)on[i], (unsigned long long)o.max_per_node);
+      return false;
+    }
+  return true;
 }
 
 bool setup_queuecast(const Options& o, std::uint64_t extra, Setup& out) {
@@ -948,6 +1123,7 @@ bool setup_queuecast(const Options& o, std::uint64_t extra, Setup& out) {
                        }, nullptr});
   }
   if (!run_jobs(o, std::move(jobs), "create sessions")) return false;
+  if (o.ports.size() > 1 && !find_owners(o, out)) return false;
   auto walk_in = [&o, &out](int s, const std::string& ref) {
     std::string target = "/v1/sessions/" + out.session_ids[s] + "/walk-ins";
     std::string body = "{\"patientRef\":\"" + ref + "\",\"patientName\":\"Bench Patient\"}";
@@ -1021,6 +1197,13 @@ void sleep_s(double s) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
 }
 
+// The largest value recorded (its bucket's middle, about 3%).
+double hist_max(const std::vector<std::uint64_t>& h) {
+  for (int b = kBuckets - 1; b >= 0; --b)
+    if (h[std::size_t(b)]) return bucket_mid(b);
+  return 0;
+}
+
 double pct(const std::vector<std::uint64_t>& h, std::uint64_t total, double q) {
   if (total == 0) return 0;
   auto want = std::uint64_t(std::ceil(q * double(total)));
@@ -1072,7 +1255,10 @@ int main(int argc, char** argv) {
     std::printf("setup: %d sessions, %llu tickets ahead + %d phones each\n", o.sessions,
                 (unsigned long long)budget, o.per_session);
     std::fflush(stdout);
+    const auto t_setup = std::chrono::steady_clock::now();
     if (!setup_queuecast(o, budget, setup)) return 1;
+    std::printf("setup done in %.1f s\n",
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - t_setup).count());
   }
   if (o.target == "pubsub" || o.qc_sub == "console") {
     const int k = o.subs_per_conn;
@@ -1082,6 +1268,7 @@ int main(int argc, char** argv) {
       setup.subs.push_back(std::move(spec));
     }
   }
+  if (o.ports.size() > 1 && !place_subscribers(o, setup)) return 1;
 
   std::uint64_t rss0 = sum_rss_kb(o.server_pids);
   std::vector<pid_t> kids;
@@ -1118,12 +1305,12 @@ int main(int argc, char** argv) {
     return t;
   };
 
-  // Wait for every subscriber (at most 120 s).
+  // Wait for every subscriber (at most --connect-timeout s).
   auto t_conn = std::chrono::steady_clock::now();
   for (;;) {
     std::uint64_t done = child_sum(&ChildShm::ready) + child_sum(&ChildShm::failed);
     if (done >= total_subs || g_interrupted ||
-        std::chrono::steady_clock::now() - t_conn > std::chrono::seconds(120))
+        std::chrono::steady_clock::now() - t_conn > std::chrono::duration<double>(o.connect_timeout))
       break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -1146,14 +1333,25 @@ int main(int argc, char** argv) {
     std::printf("MEM subscribers=%llu rss_before_kb=%llu rss_after_kb=%llu bytes_per_conn=%.0f\n",
                 (unsigned long long)total_subs, (unsigned long long)rss0, (unsigned long long)rss1,
                 (double(rss1) - double(rss0)) * 1024.0 / double(total_subs));
+    if (o.server_pids.size() > 1) {  // a cluster: how close each node is to its file limit
+      std::printf("FDS open files per server:");
+      for (int p : o.server_pids) std::printf(" %zu", count_fds(p));
+      std::printf("\n");
+    }
   }
   std::fflush(stdout);
 
   // The driver runs on its own thread with its own io_context.
   asio::io_context ioc(1);
   auto guard = asio::make_work_guard(ioc);
-  HttpPool pool(ioc, tcp::endpoint(asio::ip::make_address(o.host), std::uint16_t(o.port)), o.publishers);
-  Driver driver(ioc, o, pool, setup.session_ids, budget);
+  std::vector<std::unique_ptr<HttpPool>> pools;
+  std::vector<HttpPool*> pool_ptrs;
+  for (int port : o.ports) {
+    pools.push_back(std::make_unique<HttpPool>(
+        ioc, tcp::endpoint(asio::ip::make_address(o.host), std::uint16_t(port)), o.publishers));
+    pool_ptrs.push_back(pools.back().get());
+  }
+  Driver driver(ioc, o, pool_ptrs, setup.session_ids, setup.owner, budget);
   std::thread io([&] { ioc.run(); });
   const long hz = sysconf(_SC_CLK_TCK);
   std::vector<int> self_pids(kids.begin(), kids.end());
@@ -1170,6 +1368,9 @@ int main(int argc, char** argv) {
     }
     std::uint64_t closed0 = child_sum(&ChildShm::closed);
     CpuTicks s0 = sum_cpu(o.server_pids), c0 = sum_cpu(self_pids);
+    std::vector<CpuTicks> each0;
+    for (int p : o.server_pids) each0.push_back(read_cpu(p));
+    CpuTicks r0 = o.redis_pid ? read_cpu(o.redis_pid) : CpuTicks{};
     SchedStat ss0 = sum_schedstat(o.server_pids), cs0 = sum_schedstat(self_pids);
     std::uint64_t seg0 = read_tcp_data_segs();
     auto t0 = std::chrono::steady_clock::now();
@@ -1178,6 +1379,9 @@ int main(int argc, char** argv) {
     g_shm->measuring.store(0);
     auto t1 = std::chrono::steady_clock::now();
     CpuTicks s1 = sum_cpu(o.server_pids), c1 = sum_cpu(self_pids);
+    std::vector<CpuTicks> each1;
+    for (int p : o.server_pids) each1.push_back(read_cpu(p));
+    CpuTicks r1 = o.redis_pid ? read_cpu(o.redis_pid) : CpuTicks{};
     SchedStat ss1 = sum_schedstat(o.server_pids), cs1 = sum_schedstat(self_pids);
     std::uint64_t seg1 = read_tcp_data_segs();
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -1197,7 +1401,7 @@ int main(int argc, char** argv) {
                 "client_cpu_pct=%.1f closed=%llu subs_per_conn=%d segs_per_delivery=%.3f "
                 "server_runq_pct=%.1f server_runq_us_per_run=%.1f server_runs_per_s=%.0f "
                 "client_runq_pct=%.1f client_runq_us_per_run=%.1f client_runs_per_s=%.0f "
-                "kp50_us=%.1f kp99_us=%.1f kp999_us=%.1f\n",
+                "kp50_us=%.1f kp99_us=%.1f kp999_us=%.1f max_us=%.1f kmax_us=%.1f",
                 o.target.c_str(), rate > 0 ? std::to_string(int(rate)).c_str() : "max", per_s,
                 pct(h, n, 0.5) / 1e3, pct(h, n, 0.99) / 1e3, pct(h, n, 0.999) / 1e3,
                 100.0 * (su + ss) / secs, n ? su * 1e9 / double(n) : 0.0, n ? ss * 1e9 / double(n) : 0.0,
@@ -1209,7 +1413,20 @@ int main(int argc, char** argv) {
                 double(ss1.runs - ss0.runs) / secs, 1e-7 * double(cs1.wait_ns - cs0.wait_ns) / secs,
                 cs1.runs > cs0.runs ? 1e-3 * double(cs1.wait_ns - cs0.wait_ns) / double(cs1.runs - cs0.runs) : 0.0,
                 double(cs1.runs - cs0.runs) / secs, pct(kh, kn, 0.5) / 1e3, pct(kh, kn, 0.99) / 1e3,
-                pct(kh, kn, 0.999) / 1e3);
+                pct(kh, kn, 0.999) / 1e3, hist_max(h) / 1e3, hist_max(kh) / 1e3);
+    // Several servers (a cluster): each one's CPU, percent of a core.
+    if (o.server_pids.size() > 1) {
+      std::printf(" servers=%zu server_cpu_pct_each=", o.server_pids.size());
+      for (std::size_t i = 0; i < each0.size(); ++i)
+        std::printf("%s%.1f", i ? "/" : "",
+                    100.0 * double(each1[i].user + each1[i].sys - each0[i].user - each0[i].sys) / hz / secs);
+    }
+    // redis-server apart: percent of a core and ns per delivery.
+    if (o.redis_pid) {
+      const double rs = double(r1.user + r1.sys - r0.user - r0.sys) / hz;
+      std::printf(" redis_cpu_pct=%.1f redis_ns=%.0f", 100.0 * rs / secs, n ? rs * 1e9 / double(n) : 0.0);
+    }
+    std::printf("\n");
     std::fflush(stdout);
   }
   asio::post(ioc, [&] { driver.stop(); });
@@ -1227,7 +1444,9 @@ int main(int argc, char** argv) {
   for (int i = 0; i < o.procs; ++i)
     if (g_shm->child[i].errors.load())
       std::printf("  child %d first error: %s\n", i, g_shm->child[i].first_error);
-  if (driver.calls_failed || pool.failures()) rc = 1;
+  for (auto& p : pools)
+    if (p->failures()) rc = 1;
+  if (driver.calls_failed) rc = 1;
   stop_children();
   return rc;
 }
