@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "store/redis_connection.h"
+#include "proto/varint.h"
 #include "store/store_journal.h"
 
 namespace qc::journal {
@@ -21,32 +22,13 @@ namespace {
 // ---- Packed events: for each event, four length-prefixed strings
 // (varint length, bytes): type, ticket_id, session_id, bytes. ----
 
-void put_varint(std::string* out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(char(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(char(v));
-}
-void put_str(std::string* out, std::string_view s) {
-  put_varint(out, s.size());
-  out->append(s);
-}
-bool get_varint(std::string_view* in, std::uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
-    const auto b = static_cast<unsigned char>(in->front());
-    in->remove_prefix(1);
-    *v |= std::uint64_t(b & 0x7f) << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;
-}
+void put_varint(std::string* out, std::uint64_t v) { varint::put(out, v); }
+void put_str(std::string* out, std::string_view s) { varint::put_str(out, s); }
+bool get_varint(std::string_view* in, std::uint64_t* v) { return varint::get(in, v); }
 bool get_str(std::string_view* in, std::string* s) {
-  std::uint64_t n;
-  if (!get_varint(in, &n) || n > in->size()) return false;
-  s->assign(in->data(), n);
-  in->remove_prefix(n);
+  std::string_view v;
+  if (!varint::get_str(in, &v)) return false;
+  s->assign(v);
   return true;
 }
 // A record's "r" field: everything but its events (layout in redis_journal.h).

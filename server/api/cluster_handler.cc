@@ -405,9 +405,13 @@ void ClusterHandler::remote_subscribe(int p, std::string bytes, std::string requ
              FollowAnswer a;
              if (!r.ok || r.response.status != 200 || !decode_follow_answer(r.response.body, &a)) {
                metrics_.forward_failures.fetch_add(1, std::memory_order_relaxed);
+               mirror_->abandon(p);
                return fail("unavailable", "the node serving this view did not answer; subscribe again");
              }
-             if (!a.error.empty()) return fail(a.error, a.message);
+             if (!a.error.empty()) {
+               mirror_->abandon(p);
+               return fail(a.error, a.message);
+             }
              if (!mirror_->add(p, a, client)) {
                for (const Topic& t : a.topics) send_unfollow(owner, t, format);
                return fail("unavailable", "the view's partition moved; subscribe again");

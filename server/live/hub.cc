@@ -197,6 +197,11 @@ bool Hub::has(const Topic& topic, Format f) const {
   return e && e->per_format[static_cast<int>(f)] > 0;
 }
 
+bool Hub::has(TopicKind kind, std::string_view key, Format f) const {
+  Entry* e = find(kind, key, topic_hash(kind, key));
+  return e && e->per_format[static_cast<int>(f)] > 0;
+}
+
 bool Hub::has_any(const Topic& topic) const { return find(topic) != nullptr; }
 
 std::size_t Hub::publish(const Topic& topic, Format f, const Frame& frame) {

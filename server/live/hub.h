@@ -55,6 +55,7 @@ class Hub {
   // Removes `s` (compared by owner, so safe after the subscriber died).
   void remove(const Topic& topic, const std::weak_ptr<Subscriber>& s);
   bool has(const Topic& topic, Format f) const;
+  bool has(TopicKind kind, std::string_view key, Format f) const;
   bool has_any(const Topic& topic) const;
   // Delivers `frame` to every live subscriber of (topic, f); prunes dead ones.
   // Returns the number of deliveries.

@@ -9,29 +9,38 @@ Mirror::Mirror(int partitions) {
 }
 
 void Mirror::on_message(std::string_view bytes) {
-  ViewsMessage m;
-  if (!decode_views(bytes, &m) || m.partition < 0 || m.partition >= static_cast<int>(parts_.size())) return;
-  Part& part = *parts_[static_cast<std::size_t>(m.partition)];
+  int p = 0;
+  std::uint64_t epoch = 0, seq = 0;
+  if (!read_views_header(&bytes, &p, &epoch, &seq) || p < 0 || p >= static_cast<int>(parts_.size())) return;
+  Part& part = *parts_[static_cast<std::size_t>(p)];
   std::lock_guard lock(part.mu);
-  if (m.epoch < part.epoch || (m.epoch == part.epoch && m.seq <= part.seq)) {
+  if (epoch < part.epoch || (epoch == part.epoch && seq <= part.seq)) {
     ++part.stale;  // a deposed owner's late message, or a duplicate
     return;
   }
-  if (m.epoch > part.epoch) {
-    reset_locked(part, m.epoch);  // a new owner
-  } else if (part.seq != 0 && m.seq != part.seq + 1) {
+  if (epoch > part.epoch) {
+    reset_locked(part, epoch);  // a new owner
+  } else if (part.seq != 0 && seq != part.seq + 1) {
     // Messages were lost (the owner could not publish them): the followers
     // here resubscribe rather than keep a view that may be stale.
-    reset_locked(part, m.epoch);
+    reset_locked(part, epoch);
     ++part.gaps;
-    part.seq = m.seq;
+    part.seq = seq;
     return;
   }
-  part.seq = m.seq;
+  part.seq = seq;
+  // A message holds the views every node follows: only those followed here
+  // are copied (and, while a follow is on its way, kept for it).
   const auto now = std::chrono::steady_clock::now();
-  for (RelayView& v : m.views) {
-    part.latest[{v.topic.kind, v.topic.key, static_cast<int>(v.format)}] = {m.seq, v.bytes};
-    part.hub.publish(v.topic, v.format, Frame{std::move(v.bytes), now});
+  TopicKind kind;
+  Format format;
+  std::string_view key, view;
+  while (!bytes.empty() && read_view(&bytes, &kind, &format, &key, &view)) {
+    const bool followed = part.hub.has(kind, key, format);
+    if (!followed && part.pending == 0) continue;
+    auto shared = std::make_shared<const std::string>(view);
+    if (part.pending > 0) part.latest[{kind, std::string(key), static_cast<int>(format)}] = {seq, shared};
+    if (followed) part.hub.publish(Topic{kind, std::string(key)}, format, Frame{std::move(shared), now});
   }
   if (part.latest.size() > 200'000) part.latest.clear();  // bounded; followers' views come again
 }
@@ -41,12 +50,29 @@ void Mirror::expect(int p, std::uint64_t epoch) {
   Part& part = *parts_[static_cast<std::size_t>(p)];
   std::lock_guard lock(part.mu);
   if (epoch > part.epoch) reset_locked(part, epoch);
+  ++part.pending;
+}
+
+void Mirror::done_waiting(Part& part) {
+  if (part.pending > 0 && --part.pending == 0) part.latest.clear();
+}
+
+void Mirror::abandon(int p) {
+  if (p < 0 || p >= static_cast<int>(parts_.size())) return;
+  Part& part = *parts_[static_cast<std::size_t>(p)];
+  std::lock_guard lock(part.mu);
+  done_waiting(part);
 }
 
 bool Mirror::add(int p, const FollowAnswer& a, const std::shared_ptr<Subscriber>& client) {
   if (p < 0 || p >= static_cast<int>(parts_.size())) return false;
   Part& part = *parts_[static_cast<std::size_t>(p)];
   std::lock_guard lock(part.mu);
+  struct Done {
+    Mirror* m;
+    Part& part;
+    ~Done() { m->done_waiting(part); }
+  } done{this, part};
   if (a.epoch > part.epoch) reset_locked(part, a.epoch);
   if (a.epoch != part.epoch) return false;
   const int f = static_cast<int>(client->format());

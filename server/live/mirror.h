@@ -35,8 +35,10 @@ class Mirror {
 
   // A message from the partitions' channels.
   void on_message(std::string_view bytes);
-  // Before asking partition p's owner (of `epoch`) for a follow.
+  // Before asking partition p's owner (of `epoch`) for a follow; each is
+  // ended by add() or, when the follow failed, abandon().
   void expect(int p, std::uint64_t epoch);
+  void abandon(int p);
   // The owner's answer to a follow: `client` follows its topics here and
   // gets its views (or newer ones received meanwhile). False when the
   // answer is of another epoch than the mirror's now (the client retries).
@@ -58,15 +60,17 @@ class Mirror {
     Hub hub;
     std::uint64_t epoch = 0;
     std::uint64_t seq = 0;
-    // The newest view received per (kind, key, format), with its seq: a
-    // follow answered before it gets it too.
+    // While follows are pending: the newest view received per (kind, key,
+    // format), with its seq, so that a follow answered before it gets it too.
     std::map<std::tuple<TopicKind, std::string, int>, std::pair<std::uint64_t, std::shared_ptr<const std::string>>> latest;
     // Followers here per (kind, key, format).
     std::map<std::tuple<TopicKind, std::string, int>, int> followers;
     std::uint64_t stale = 0;
     std::uint64_t gaps = 0;
+    int pending = 0;  // follows asked of the owner, not answered yet
   };
   void reset_locked(Part& part, std::uint64_t new_epoch);
+  void done_waiting(Part& part);
   std::vector<std::unique_ptr<Part>> parts_;
   // Which partition's mirror a subscriber follows a topic in, and in which
   // format (found by owner, also once the subscriber is gone).

@@ -2,38 +2,16 @@
 
 #include <utility>
 
+#include "server/wire/binary.h"
+
 namespace qc::gw {
 
 namespace {
 
-void put_varint(std::string* out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out->push_back(static_cast<char>(v | 0x80));
-    v >>= 7;
-  }
-  out->push_back(static_cast<char>(v));
-}
-void put_str(std::string* out, std::string_view s) {
-  put_varint(out, s.size());
-  out->append(s);
-}
-bool get_varint(std::string_view* in, std::uint64_t* v) {
-  *v = 0;
-  for (int shift = 0; shift < 64 && !in->empty(); shift += 7) {
-    const auto b = static_cast<unsigned char>(in->front());
-    in->remove_prefix(1);
-    *v |= std::uint64_t(b & 0x7f) << shift;
-    if (!(b & 0x80)) return true;
-  }
-  return false;
-}
-bool get_str(std::string_view* in, std::string_view* s) {
-  std::uint64_t n;
-  if (!get_varint(in, &n) || n > in->size()) return false;
-  *s = in->substr(0, n);
-  in->remove_prefix(n);
-  return true;
-}
+using binary::get_str;
+using binary::get_varint;
+using binary::put_str;
+using binary::put_varint;
 bool get_kind(std::string_view* in, TopicKind* k) {
   std::uint64_t v;
   if (!get_varint(in, &v) || v > static_cast<std::uint64_t>(TopicKind::kDisplay)) return false;
@@ -52,11 +30,13 @@ void put_view(std::string* out, const RelayView& v) {
   put_str(out, v.topic.key);
   put_str(out, v.bytes ? std::string_view(*v.bytes) : std::string_view());
 }
+bool read_view_parts(std::string_view* in, TopicKind* kind, Format* format, std::string_view* key,
+                     std::string_view* bytes) {
+  return get_kind(in, kind) && get_format(in, format) && get_str(in, key) && get_str(in, bytes);
+}
 bool get_view(std::string_view* in, RelayView* v) {
   std::string_view key, bytes;
-  if (!get_kind(in, &v->topic.kind) || !get_format(in, &v->format) || !get_str(in, &key) ||
-      !get_str(in, &bytes))
-    return false;
+  if (!read_view_parts(in, &v->topic.kind, &v->format, &key, &bytes)) return false;
   v->topic.key.assign(key);
   v->bytes = std::make_shared<const std::string>(bytes);
   return true;
@@ -78,12 +58,22 @@ std::string encode_views(const ViewsMessage& m) {
   return out;
 }
 
-bool decode_views(std::string_view in, ViewsMessage* m) {
+bool read_views_header(std::string_view* in, int* partition, std::uint64_t* epoch, std::uint64_t* seq) {
   std::uint64_t p;
-  if (!magic(&in, "QV1") || !get_varint(&in, &p) || p > 1u << 20 || !get_varint(&in, &m->epoch) ||
-      !get_varint(&in, &m->seq))
+  if (!magic(in, "QV1") || !get_varint(in, &p) || p > 1u << 20 || !get_varint(in, epoch) ||
+      !get_varint(in, seq))
     return false;
-  m->partition = static_cast<int>(p);
+  *partition = static_cast<int>(p);
+  return true;
+}
+
+bool read_view(std::string_view* in, TopicKind* kind, Format* format, std::string_view* key,
+               std::string_view* bytes) {
+  return read_view_parts(in, kind, format, key, bytes);
+}
+
+bool decode_views(std::string_view in, ViewsMessage* m) {
+  if (!read_views_header(&in, &m->partition, &m->epoch, &m->seq)) return false;
   m->views.clear();
   while (!in.empty()) {
     RelayView v;

@@ -49,6 +49,11 @@ struct ViewsMessage {
 };
 std::string encode_views(const ViewsMessage& m);
 bool decode_views(std::string_view in, ViewsMessage* m);
+// The same piece by piece, without copying: the header, then each view
+// (key and bytes point into *in). False on malformed input.
+bool read_views_header(std::string_view* in, int* partition, std::uint64_t* epoch, std::uint64_t* seq);
+bool read_view(std::string_view* in, TopicKind* kind, Format* format, std::string_view* key,
+               std::string_view* bytes);
 
 struct FollowAnswer {
   std::string error;    // "" = ok, else the error code ("unauthorized", ...)
