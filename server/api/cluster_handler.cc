@@ -312,10 +312,10 @@ void ClusterHandler::attempt(std::shared_ptr<Pending> p) {
   const ClusterMember::Owner o = member_.owner(p->partition);
   if (o.local) return local(std::move(p->req), std::move(p->respond), p->partition);
   auto again = [this](std::shared_ptr<Pending> q, const char* code, const char* message) {
-    if (Steady::now() + std::chrono::milliseconds(50) < q->until) {
-      member_.defer(std::chrono::milliseconds(50), [this, q] { attempt(q); });
+    // Waits for an owner within the budget, unless this node is stopping.
+    if (Steady::now() + std::chrono::milliseconds(50) < q->until &&
+        member_.defer(std::chrono::milliseconds(50), [this, q] { attempt(q); }))
       return;
-    }
     q->respond(retry_later(503, code, message, response_format(q->req.accept)));
   };
   if (o.address.empty())

@@ -75,15 +75,11 @@ void ClusterMember::stop() {
   for (auto& d : left) d.second();
 }
 
-void ClusterMember::defer(std::chrono::milliseconds delay, std::function<void()> fn) {
-  {
-    std::lock_guard lock(mu_);
-    if (!stopping_) {
-      deferred_.emplace_back(Steady::now() + delay, std::move(fn));
-      return;
-    }
-  }
-  fn();  // stopping: at once
+bool ClusterMember::defer(std::chrono::milliseconds delay, std::function<void()> fn) {
+  std::lock_guard lock(mu_);
+  if (stopping_) return false;
+  deferred_.emplace_back(Steady::now() + delay, std::move(fn));
+  return true;
 }
 
 void ClusterMember::run_deferred(Steady::time_point now) {

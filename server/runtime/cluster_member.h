@@ -85,8 +85,8 @@ class ClusterMember {
   // Redis (cached; an id never changes partition). -1: unknown.
   int lookup(char kind, std::string_view id);
   // Runs `fn` on the member thread after `delay` (for requests waiting for
-  // an owner). Thread-safe.
-  void defer(std::chrono::milliseconds delay, std::function<void()> fn);
+  // an owner); false (nothing done) once the member is stopping. Thread-safe.
+  bool defer(std::chrono::milliseconds delay, std::function<void()> fn);
   // Hooks, set before start() (called on the member thread): a partition's
   // epoch changed (a take-over anywhere), a member left (its lease entry
   // expired or it left).
