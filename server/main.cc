@@ -117,7 +117,7 @@ int run_cluster_node(Config& config) {
     return 2;
   }
   journal::RedisPublisher publisher(redis_address, 1000);
-  Mirror mirror(cc.partitions);
+  Mirror mirror(cc.partitions, &metrics.pubsub_lag);
   journal::RedisSubscriber subscriber(
       redis_address, cc.key + ":{p*}:views", 1000,
       [&mirror](std::string_view, std::string_view message) { mirror.on_message(message); },

@@ -133,6 +133,9 @@ std::string Metrics::render() const {
   commit_latency.render("queuecast_commit_latency_seconds", "Journal append of one group commit.", &out);
   push_latency.render("queuecast_push_latency_seconds", "View published to frame written.", &out);
   request_latency.render("queuecast_http_request_seconds", "HTTP request handling time.", &out);
+  if (pubsub_lag.count() > 0)
+    pubsub_lag.render("queuecast_pubsub_lag_seconds",
+                      "Cluster: a view message from its owner's publication to its arrival here.", &out);
   if (extra) extra(&out);
   return out;
 }

@@ -71,6 +71,7 @@ struct Metrics {
   Histogram commit_latency;  // journal append of one group
   Histogram push_latency;    // view published -> frame written to the socket
   Histogram request_latency; // HTTP request read -> response ready
+  Histogram pubsub_lag;      // cluster: a view message published by its owner -> received here
 
   // A command of `body`'s kind ended with `e` (a CommandBody and an Error).
   template <class Body, class Code>

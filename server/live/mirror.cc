@@ -1,17 +1,26 @@
 #include "server/live/mirror.h"
 
+#include <algorithm>
 #include <chrono>
 
 namespace qc::gw {
 
-Mirror::Mirror(int partitions) {
+Mirror::Mirror(int partitions, Histogram* lag) : lag_(lag) {
   for (int p = 0; p < partitions; ++p) parts_.push_back(std::make_unique<Part>());
 }
 
 void Mirror::on_message(std::string_view bytes) {
   int p = 0;
-  std::uint64_t epoch = 0, seq = 0;
-  if (!read_views_header(&bytes, &p, &epoch, &seq) || p < 0 || p >= static_cast<int>(parts_.size())) return;
+  std::uint64_t epoch = 0, seq = 0, published_us = 0;
+  if (!read_views_header(&bytes, &p, &epoch, &seq, &published_us) || p < 0 ||
+      p >= static_cast<int>(parts_.size()))
+    return;
+  if (lag_) {
+    const auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                            std::chrono::system_clock::now().time_since_epoch())
+                            .count();
+    lag_->observe_us(static_cast<double>(std::max<std::int64_t>(0, now_us - static_cast<std::int64_t>(published_us))));
+  }
   Part& part = *parts_[static_cast<std::size_t>(p)];
   std::lock_guard lock(part.mu);
   if (epoch < part.epoch || (epoch == part.epoch && seq <= part.seq)) {

@@ -24,6 +24,7 @@
 #include <tuple>
 #include <vector>
 
+#include "server/infra/metrics.h"
 #include "server/live/hub.h"
 #include "server/live/relay.h"
 
@@ -31,7 +32,9 @@ namespace qc::gw {
 
 class Mirror {
  public:
-  explicit Mirror(int partitions);
+  // `lag` (optional): observes, per message, its publication to its
+  // arrival here (the nodes' wall clocks; chronyd keeps them close).
+  explicit Mirror(int partitions, Histogram* lag = nullptr);
 
   // A message from the partitions' channels.
   void on_message(std::string_view bytes);
@@ -72,6 +75,7 @@ class Mirror {
   void reset_locked(Part& part, std::uint64_t new_epoch);
   void done_waiting(Part& part);
   std::vector<std::unique_ptr<Part>> parts_;
+  Histogram* lag_;
   // Which partition's mirror a subscriber follows a topic in, and in which
   // format (found by owner, also once the subscriber is gone).
   std::mutex subs_mu_;

@@ -54,14 +54,16 @@ std::string encode_views(const ViewsMessage& m) {
   put_varint(&out, static_cast<std::uint64_t>(m.partition));
   put_varint(&out, m.epoch);
   put_varint(&out, m.seq);
+  put_varint(&out, m.published_us);
   for (const RelayView& v : m.views) put_view(&out, v);
   return out;
 }
 
-bool read_views_header(std::string_view* in, int* partition, std::uint64_t* epoch, std::uint64_t* seq) {
+bool read_views_header(std::string_view* in, int* partition, std::uint64_t* epoch, std::uint64_t* seq,
+                       std::uint64_t* published_us) {
   std::uint64_t p;
   if (!magic(in, "QV1") || !get_varint(in, &p) || p > 1u << 20 || !get_varint(in, epoch) ||
-      !get_varint(in, seq))
+      !get_varint(in, seq) || !get_varint(in, published_us))
     return false;
   *partition = static_cast<int>(p);
   return true;
@@ -73,7 +75,7 @@ bool read_view(std::string_view* in, TopicKind* kind, Format* format, std::strin
 }
 
 bool decode_views(std::string_view in, ViewsMessage* m) {
-  if (!read_views_header(&in, &m->partition, &m->epoch, &m->seq)) return false;
+  if (!read_views_header(&in, &m->partition, &m->epoch, &m->seq, &m->published_us)) return false;
   m->views.clear();
   while (!in.empty()) {
     RelayView v;

@@ -10,7 +10,7 @@
 //
 // The messages between nodes (binary; every string varint-length-prefixed):
 //   views:   "QV1", partition, epoch, seq (the partition's message count in
-//            this epoch), then per
+//            this epoch), published at (us since 1970), then per
 //            view: kind, format, key, bytes
 //   answer to a follow: "QF1", error code, message, epoch, seq, topics
 //            (kind, key), views (kind, format, key, bytes)
@@ -45,13 +45,15 @@ struct ViewsMessage {
   int partition = 0;
   std::uint64_t epoch = 0;
   std::uint64_t seq = 0;
+  std::uint64_t published_us = 0;  // the owner's wall clock, microseconds since 1970 (lag metric)
   std::vector<RelayView> views;
 };
 std::string encode_views(const ViewsMessage& m);
 bool decode_views(std::string_view in, ViewsMessage* m);
 // The same piece by piece, without copying: the header, then each view
 // (key and bytes point into *in). False on malformed input.
-bool read_views_header(std::string_view* in, int* partition, std::uint64_t* epoch, std::uint64_t* seq);
+bool read_views_header(std::string_view* in, int* partition, std::uint64_t* epoch, std::uint64_t* seq,
+                       std::uint64_t* published_us);
 bool read_view(std::string_view* in, TopicKind* kind, Format* format, std::string_view* key,
                std::string_view* bytes);
 

@@ -152,6 +152,9 @@ void CommitPipeline::publish_relayed(const Group& g) {
   m.partition = s_.index;
   m.epoch = s_.own->serving.load(std::memory_order_relaxed);
   m.seq = ++s_.views_published;
+  m.published_us = static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                  std::chrono::system_clock::now().time_since_epoch())
+                                                  .count());
   (void)g;
   s_.options.publish_views(s_.index, encode_views(m));
 }
