@@ -385,9 +385,14 @@ void ClusterHandler::remote_subscribe(int p, std::string bytes, std::string requ
   std::shared_ptr<const std::string> confirmation;
   if (!request_id.empty())
     confirmation = std::make_shared<const std::string>(encode_subscribed(request_id, format));
+  // A refusal is told as on one node; a transient failure (no owner yet,
+  // the owner did not answer, the partition moved) also closes the
+  // connection with 1012, so that the client reconnects and subscribes again
+  // (web/api.js does) instead of staying without its view.
   auto fail = [client, format, request_id](const std::string& code, const std::string& message) {
     client->subscribe_failed([&] { return encode_ws_error(code, message, format, request_id); },
                              code == "unauthorized" || code == "forbidden");
+    if (code == "unavailable") client->reconnect_elsewhere();
   };
   const ClusterMember::Owner o = member_.owner(p);
   if (o.address.empty())
