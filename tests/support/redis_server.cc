@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -82,6 +83,24 @@ bool RedisServer::start(std::string* error) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (port_ == 0 || attempt > 0) port_ = free_port();
     const std::string port = std::to_string(port_);
+    std::vector<std::string> argv{"redis-server"};
+    if (!sentinel_.empty()) {
+      const std::string conf = dir_ + "/sentinel.conf";
+      if (std::FILE* f = std::fopen(conf.c_str(), "w")) {
+        for (const std::string& l : sentinel_) std::fprintf(f, "%s\n", l.c_str());
+        std::fclose(f);
+      }
+      argv.insert(argv.end(), {conf, "--sentinel", "--port", port, "--bind", "127.0.0.1", "--dir", dir_,
+                               "--daemonize", "no", "--loglevel", "warning"});
+    } else {
+      argv.insert(argv.end(), {"--port", port, "--bind", "127.0.0.1", "--dir", dir_, "--appendonly", "yes",
+                               "--appendfsync", "always", "--save", "", "--daemonize", "no",
+                               "--protected-mode", "yes", "--loglevel", "warning"});
+    }
+    argv.insert(argv.end(), args_.begin(), args_.end());
+    std::vector<char*> cargv;
+    for (std::string& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
     const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -91,10 +110,7 @@ bool RedisServer::start(std::string* error) {
       const int null = ::open("/dev/null", O_WRONLY);
       ::dup2(null, 1);
       ::dup2(null, 2);
-      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-               "--dir", dir_.c_str(), "--appendonly", "yes", "--appendfsync", "always", "--save",
-               "", "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning",
-               static_cast<char*>(nullptr));
+      ::execvp("redis-server", cargv.data());
       ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
