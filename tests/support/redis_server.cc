@@ -139,6 +139,28 @@ bool RedisServer::start(std::string* error) {
   return false;
 }
 
+bool RedisServer::start_replica(int primary_port, std::string* error) {
+  set_args({"--replicaof", "127.0.0.1 " + std::to_string(primary_port)});
+  if (!start(error)) return false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    timeval tv{0, 200000};
+    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
+    bool up = false;
+    if (c && !c->err) {
+      auto* r = static_cast<redisReply*>(redisCommand(c, "INFO replication"));
+      up = r && r->type == REDIS_REPLY_STRING && std::string(r->str, r->len).find("master_link_status:up") !=
+                                                    std::string::npos;
+      if (r) freeReplyObject(r);
+    }
+    if (c) redisFree(c);
+    if (up) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  if (error) *error = "the replica never linked to the primary on port " + std::to_string(primary_port);
+  return false;
+}
+
 void RedisServer::freeze() {
   if (pid_ > 0) ::kill(pid_, SIGSTOP);
 }

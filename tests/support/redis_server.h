@@ -37,6 +37,9 @@ class RedisServer {
   // Starts redis-server (on the same port as before after a stop). True once
   // it answers PING.
   bool start(std::string* error);
+  // start() as a replica of the server on `primary_port` (set_args()
+  // --replicaof); true once its link to the primary is up.
+  bool start_replica(int primary_port, std::string* error);
   void kill9();  // SIGKILL and reap
   void freeze();  // SIGSTOP: the server hangs (connections stay open)
   void thaw();    // SIGCONT

@@ -26,22 +26,6 @@ namespace {
 
 using namespace qc::test::cluster;
 
-// `replica` replicating the server on `primary_port`, its link up.
-void start_replica(qc::test::RedisServer& replica, int primary_port) {
-  replica.set_args({"--replicaof", "127.0.0.1 " + std::to_string(primary_port)});
-  std::string error;
-  ASSERT_TRUE(replica.start(&error)) << error;
-  auto c = qc::test::redis_connect(replica);
-  ASSERT_TRUE(c);
-  for (int i = 0; i < 400; ++i) {
-    if (qc::test::redis_text(c.get(), {"INFO", "replication"}).find("master_link_status:up") !=
-        std::string::npos)
-      return;
-    std::this_thread::sleep_for(25ms);
-  }
-  FAIL() << "the replica never linked to the primary";
-}
-
 // Field `name` of SENTINEL MASTER's reply (a flat field/value array).
 std::string master_field(redisContext* c, const std::string& name) {
   auto r = qc::test::redis_run(c, {"SENTINEL", "MASTER", "queuecast"});
@@ -63,10 +47,7 @@ struct RedisSet {
   void start() {
     std::string error;
     ASSERT_TRUE(primary.start(&error)) << error;
-    for (auto& r : replicas) {
-      start_replica(r, primary.port());
-      if (::testing::Test::HasFatalFailure()) return;
-    }
+    for (auto& r : replicas) ASSERT_TRUE(r.start_replica(primary.port(), &error)) << error;
     for (auto& s : sentinels) {
       s.set_sentinel({"sentinel monitor queuecast 127.0.0.1 " + std::to_string(primary.port()) + " 2",
                       "sentinel down-after-milliseconds queuecast 1000",
@@ -166,8 +147,7 @@ TEST(RedisFailover, WithWaitAndTheReplicaStoppedCommandsFailAndNothingIsAcknowle
   qc::test::RedisServer primary, replica;
   std::string error;
   ASSERT_TRUE(primary.start(&error)) << error;
-  start_replica(replica, primary.port());
-  if (HasFatalFailure()) return;
+  ASSERT_TRUE(replica.start_replica(primary.port(), &error)) << error;
   Cluster c(3, 1500, primary.url(), R"("wait_replicas":1,"wait_timeout_ms":500,)");
   ASSERT_TRUE(c.settled(c.ids(), 20s));
   define_web_channel(c.node(0).port());

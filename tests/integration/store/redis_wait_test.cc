@@ -21,21 +21,6 @@ namespace {
 using scenarios::rec;
 using Steady = std::chrono::steady_clock;
 
-// `replica` replicating `primary`, its link up.
-void start_replica(test::RedisServer& replica, const test::RedisServer& primary) {
-  replica.set_args({"--replicaof", "127.0.0.1 " + std::to_string(primary.port())});
-  std::string error;
-  ASSERT_TRUE(replica.start(&error)) << error;
-  auto c = test::redis_connect(replica);
-  ASSERT_TRUE(c);
-  for (int i = 0; i < 200; ++i) {
-    if (test::redis_text(c.get(), {"INFO", "replication"}).find("master_link_status:up") != std::string::npos)
-      return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(25));
-  }
-  FAIL() << "the replica never linked to the primary";
-}
-
 TEST(RedisUrl, ParsesSentinelUrls) {
   RedisAddress a;
   std::string error;
@@ -91,6 +76,13 @@ TEST(RedisSentinel, ResolvesThePrimaryAndReportsWhenNoSentinelKnowsIt) {
   EXPECT_NE(error.find("no Sentinel named the primary of \"other\""), std::string::npos) << error;
 }
 
+// The lease client on `server`, prefix "qc", 500 ms timeout.
+std::unique_ptr<RedisCluster> cluster_on(const test::RedisServer& server, std::string* error) {
+  RedisAddress a;
+  if (!parse_redis_url(server.url(), &a, error)) return nullptr;
+  return RedisCluster::open(a, "qc", 500, error);
+}
+
 OpenOptions wait_one() {
   OpenOptions o;
   o.redis_wait_replicas = 1;
@@ -102,7 +94,7 @@ TEST(RedisWait, CommitsAreDurableOnceTheReplicaHasThemAndFailWhileItIsStopped) {
   test::RedisServer primary, replica;
   std::string error;
   ASSERT_TRUE(primary.start(&error)) << error;
-  start_replica(replica, primary);
+  ASSERT_TRUE(replica.start_replica(primary.port(), &error)) << error;
   auto j = gw::open_redis_asio(primary.url("w"), wait_one(), nullptr, &error);
   ASSERT_TRUE(j) << error;
   // Pipelined: several commits in flight, each EVAL followed by its WAIT.
@@ -162,9 +154,7 @@ TEST(RedisWait, WithoutAReplicaAnAcquireIsNotConfirmedAndItsLeaseIsReleased) {
   test::RedisServer primary, replica;
   std::string error;
   ASSERT_TRUE(primary.start(&error)) << error;
-  RedisAddress a;
-  ASSERT_TRUE(parse_redis_url(primary.url(), &a, &error));
-  auto cluster = RedisCluster::open(a, "qc", 500, &error);
+  auto cluster = cluster_on(primary, &error);
   ASSERT_TRUE(cluster) << error;
   bool acquired = true;
   std::uint64_t epoch = 0;
@@ -175,7 +165,7 @@ TEST(RedisWait, WithoutAReplicaAnAcquireIsNotConfirmedAndItsLeaseIsReleased) {
   std::vector<RedisCluster::Lease> leases;
   ASSERT_TRUE(cluster->leases(1, &leases, &error)) << error;
   EXPECT_TRUE(leases[0].node.empty()) << "the unconfirmed lease stays taken";
-  start_replica(replica, primary);
+  ASSERT_TRUE(replica.start_replica(primary.port(), &error)) << error;
   ASSERT_TRUE(cluster->acquire(0, "n1", 3000, &acquired, &epoch, &holder, &error, 1, 200)) << error;
   EXPECT_TRUE(acquired);
   EXPECT_EQ(epoch, 2u);
@@ -187,9 +177,7 @@ TEST(RedisCluster, TheServerIdChangesWhenRedisIsAnotherServer) {
   test::RedisServer primary;
   std::string error;
   ASSERT_TRUE(primary.start(&error)) << error;
-  RedisAddress a;
-  ASSERT_TRUE(parse_redis_url(primary.url(), &a, &error));
-  auto cluster = RedisCluster::open(a, "qc", 500, &error);
+  auto cluster = cluster_on(primary, &error);
   ASSERT_TRUE(cluster) << error;
   std::string first, again;
   ASSERT_TRUE(cluster->server_id(&first, &error)) << error;
