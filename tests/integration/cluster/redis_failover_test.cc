@@ -3,9 +3,11 @@
 //      primary under keyed load: Sentinel promotes a replica, the nodes take
 //      their partitions again on it, and every acknowledged command is
 //      there exactly once;
-//   and with `wait_replicas: 1` and the replica stopped (SIGSTOP), commands
+//   with `wait_replicas: 1` and the replica stopped (SIGSTOP), commands
 //   fail with 503 after wait_timeout_ms: nothing is acknowledged that the
-//   replica lacks.
+//   replica lacks;
+//   and a new Redis server behind the address (another run_id) makes every
+//   node step down and take its partitions again with new epochs.
 // Real redis-servers and Sentinels (`redis-server conf --sentinel`) on
 // loopback, three queuecastd nodes.
 #include <gtest/gtest.h>
@@ -13,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -185,6 +188,58 @@ TEST(RedisFailover, WithWaitAndTheReplicaStoppedCommandsFailAndNothingIsAcknowle
     }
   }
   for (int i = 0; i <= 6; ++i) EXPECT_NE(all.find("ws-" + std::to_string(i)), std::string::npos) << i;
+}
+
+// Partition -> the epoch its key holds, as GET /v1/cluster on `port` says.
+std::map<int, long long> epochs(int port) {
+  qc::test::HttpClient http(port, 2000);
+  auto r = http.request("GET", "/v1/cluster", "", kAdmin);
+  std::map<int, long long> out;
+  for (std::size_t at = 0; (at = r.body.find("{\"partition\":", at)) != std::string::npos; ++at) {
+    const int p = std::atoi(r.body.c_str() + at + 13);
+    const auto e = r.body.find("\"epoch\":", at);
+    if (e != std::string::npos) out[p] = std::atoll(r.body.c_str() + e + 8);
+  }
+  return out;
+}
+
+// Another Redis server behind the same address (here redis-server
+// restarted from its AOF, with the leases still unexpired in it): the
+// nodes see a new run_id, step down from every partition, release it and
+// take it again with a new epoch, well before the leases would expire.
+TEST(RedisFailover, ANewRedisServerMakesEveryNodeTakeItsPartitionsAgain) {
+  Cluster c(3, 8000);
+  ASSERT_TRUE(c.settled(c.ids(), 30s));
+  define_web_channel(c.node(0).port());
+  create_session(c.node(0).port(), "rs", "area-rs");
+  const std::vector<int> ports{c.node(0).port(), c.node(1).port(), c.node(2).port()};
+  ASSERT_EQ(send_until_done(ports, 0, "k-rs-0", walk_in("rs", "rs-0")).answer.status, 201);
+  const auto before = epochs(ports[0]);
+  ASSERT_EQ(before.size(), static_cast<std::size_t>(kPartitions));
+  c.redis().kill9();
+  std::string error;
+  ASSERT_TRUE(c.redis().start(&error)) << error;
+  const auto restarted = Steady::now();
+  // Every partition taken again (a new epoch, an owner), within less than
+  // the 8 s lease: released, not expired.
+  bool again = false;
+  while (!again && Steady::now() - restarted < 7s) {
+    std::this_thread::sleep_for(200ms);
+    const auto now = epochs(ports[0]);
+    const auto owners = c.owners();
+    again = now.size() == before.size() && owners.size() == before.size();
+    for (const auto& [p, e] : before) again = again && now.count(p) && now.at(p) > e;
+  }
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - restarted).count();
+  EXPECT_TRUE(again) << "the partitions were not all taken again within 7 s";
+  std::printf("new redis server: every partition taken again within %lld ms (lease 8000 ms)\n",
+              static_cast<long long>(ms));
+  for (int i = 1; i <= 5; ++i) {
+    Sent s = send_until_done(ports, static_cast<std::size_t>(i), "k-rs-" + std::to_string(i),
+                             walk_in("rs", "rs-" + std::to_string(i)));
+    EXPECT_EQ(s.answer.status, 201) << s.answer.body;
+  }
+  for (int i = 0; i <= 5; ++i) EXPECT_EQ(copies(ports[1], "rs", "rs-" + std::to_string(i)), 1) << i;
 }
 
 }  // namespace
