@@ -509,8 +509,10 @@ class RedisJournal final : public StoreJournal {
     return wait_replicas(error) && read_last(error);
   }
   std::string describe() const override {
-    return "redis://" + addr_.host + ":" + std::to_string(addr_.port) + "/" +
-           std::to_string(addr_.db) + " key " + addr_.key;
+    // The server connected last (sentinel://: the primary found then).
+    const RedisAddress& a = conn_.address();
+    return "redis://" + a.host + ":" + std::to_string(a.port) + "/" + std::to_string(a.db) + " key " +
+           addr_.key + (a.master.empty() ? "" : " (primary of sentinel master " + a.master + ")");
   }
 
   // Connects (first use or after a failure). Public for open().

@@ -67,6 +67,8 @@ TEST(RedisSentinel, ResolvesThePrimaryAndReportsWhenNoSentinelKnowsIt) {
   // The journal opens through it and writes to the primary.
   auto j = gw::open_redis_asio("sentinel://" + hosts + "/qm?key=s", OpenOptions{}, nullptr, &error);
   ASSERT_TRUE(j) << error;
+  EXPECT_EQ(j->describe(), "redis://127.0.0.1:" + std::to_string(primary.port()) +
+                               "/0 key s (primary of sentinel master qm)");
   std::vector<Record> b = {rec(1)};
   ASSERT_TRUE(j->append(b, &error)) << error;
   auto c = test::redis_connect(primary);
