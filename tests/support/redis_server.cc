@@ -140,6 +140,17 @@ bool RedisServer::start(std::string* error) {
 }
 
 bool RedisServer::start_replica(int primary_port, std::string* error) {
+  // The primary starts the first sync at once (its default waits 5 s for
+  // more replicas to share a diskless transfer).
+  {
+    timeval tv{1, 0};
+    if (redisContext* p = redisConnectWithTimeout("127.0.0.1", primary_port, tv)) {
+      if (!p->err)
+        if (auto* r = static_cast<redisReply*>(redisCommand(p, "CONFIG SET repl-diskless-sync-delay 0")))
+          freeReplyObject(r);
+      redisFree(p);
+    }
+  }
   set_args({"--replicaof", "127.0.0.1 " + std::to_string(primary_port)});
   if (!start(error)) return false;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -38,7 +38,8 @@ class RedisServer {
   // it answers PING.
   bool start(std::string* error);
   // start() as a replica of the server on `primary_port` (set_args()
-  // --replicaof); true once its link to the primary is up.
+  // --replicaof; the primary's repl-diskless-sync-delay set to 0 so the
+  // first sync starts at once); true once its link to the primary is up.
   bool start_replica(int primary_port, std::string* error);
   void kill9();  // SIGKILL and reap
   void freeze();  // SIGSTOP: the server hangs (connections stay open)

@@ -152,6 +152,38 @@ TEST(RedisWait, CommitsAreDurableOnceTheReplicaHasThemAndFailWhileItIsStopped) {
   replica.thaw();
 }
 
+// An EVAL refused (fenced) with its WAIT pipelined behind it: the refusal
+// is the outcome (kFenced, not an unconfirmed WAIT), for the commits behind
+// it too; the WAIT's late reply changes nothing.
+TEST(RedisWait, AFencedCommitIsFencedNotUnconfirmed) {
+  test::RedisServer primary, replica;
+  std::string error;
+  ASSERT_TRUE(primary.start(&error)) << error;
+  ASSERT_TRUE(replica.start_replica(primary.port(), &error)) << error;
+  auto c = test::redis_connect(primary);
+  ASSERT_EQ(test::redis_text(c.get(), {"SET", "qc:{p1}:epoch", "4"}), "OK");
+  auto j = gw::open_redis_asio(primary.url("qc:{p1}"), wait_one(), nullptr, &error);
+  ASSERT_TRUE(j) << error;
+  j->set_fence(partition_fence("qc", 1, 4));
+  std::vector<Record> b1 = {rec(1)};
+  ASSERT_TRUE(j->append(b1, &error)) << error;
+  ASSERT_EQ(test::redis_text(c.get(), {"INCR", "qc:{p1}:epoch"}), "5");
+  std::vector<Record> b2 = {rec(2)}, b3 = {rec(3)};
+  j->send(b2);
+  j->send(b3);
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kFailed);
+  EXPECT_EQ(j->status(), Status::kFenced);
+  EXPECT_NE(error.find("QCFENCED"), std::string::npos) << error;
+  EXPECT_EQ(j->complete(true, &error), Journal::Commit::kFailed);
+  EXPECT_EQ(j->status(), Status::kFenced);
+  EXPECT_EQ(test::redis_text(c.get(), {"XLEN", "qc:{p1}:log"}), "1");
+  // With the epoch back (as a new owner would hold it), commits go on.
+  j->set_fence(partition_fence("qc", 1, 5));
+  ASSERT_TRUE(j->sync(&error)) << error;
+  std::vector<Record> b4 = {rec(2)};
+  ASSERT_TRUE(j->append(b4, &error)) << error;
+}
+
 TEST(RedisWait, WithoutAReplicaAnAcquireIsNotConfirmedAndItsLeaseIsReleased) {
   test::RedisServer primary, replica;
   std::string error;
