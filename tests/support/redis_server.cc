@@ -165,8 +165,23 @@ bool RedisServer::start_replica(int primary_port, std::string* error) {
       if (r) freeReplyObject(r);
     }
     if (c) redisFree(c);
-    if (up) return true;
+    if (up) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  // Linked is not yet counted: the primary counts a replica for WAIT once
+  // it has acknowledged (up to a second later). WAIT with nothing written
+  // answers how many have.
+  while (std::chrono::steady_clock::now() < deadline) {
+    timeval tv{1, 0};
+    redisContext* p = redisConnectWithTimeout("127.0.0.1", primary_port, tv);
+    long long n = 0;
+    if (p && !p->err)
+      if (auto* r = static_cast<redisReply*>(redisCommand(p, "WAIT 1 200"))) {
+        if (r->type == REDIS_REPLY_INTEGER) n = r->integer;
+        freeReplyObject(r);
+      }
+    if (p) redisFree(p);
+    if (n >= 1) return true;
   }
   if (error) *error = "the replica never linked to the primary on port " + std::to_string(primary_port);
   return false;

@@ -39,7 +39,8 @@ class RedisServer {
   bool start(std::string* error);
   // start() as a replica of the server on `primary_port` (set_args()
   // --replicaof; the primary's repl-diskless-sync-delay set to 0 so the
-  // first sync starts at once); true once its link to the primary is up.
+  // first sync starts at once); true once its link to the primary is up
+  // and the primary counts it (WAIT 1 answers 1).
   bool start_replica(int primary_port, std::string* error);
   void kill9();  // SIGKILL and reap
   void freeze();  // SIGSTOP: the server hangs (connections stay open)
