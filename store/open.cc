@@ -56,7 +56,8 @@ bool parse_redis(std::string_view url, RedisAddress* a, std::string* error) {
 bool parse_sentinel(std::string_view url, RedisAddress* a, std::string* error) {
   std::string_view rest = url.substr(11);
   const auto slash = rest.find('/');
-  if (slash == std::string_view::npos) return bad(url, "no master name (sentinel://HOSTS/NAME)", error);
+  if (slash == std::string_view::npos)
+    return bad(url, "no master name (sentinel://HOSTS/NAME)", error);
   std::string_view hosts = rest.substr(0, slash);
   rest = rest.substr(slash + 1);
   std::string_view tail;  // "[/db][?key=name]" for parse_redis()
@@ -72,7 +73,8 @@ bool parse_sentinel(std::string_view url, RedisAddress* a, std::string* error) {
     if (more) hosts = hosts.substr(comma + 1);
     int port = 26379;
     if (const auto colon = h.rfind(':'); colon != std::string_view::npos) {
-      if (!parse_int(h.substr(colon + 1), 1, 65535, &port)) return bad(url, "bad Sentinel port", error);
+      if (!parse_int(h.substr(colon + 1), 1, 65535, &port))
+        return bad(url, "bad Sentinel port", error);
       h = h.substr(0, colon);
     }
     if (h.empty()) return bad(url, "empty Sentinel host", error);
@@ -117,7 +119,8 @@ std::unique_ptr<Journal> open(std::string_view url, const OpenOptions& options, 
   } else if (url.find("://") == std::string_view::npos && url.find(':') == std::string_view::npos) {
     path.assign(url);  // a bare path
   } else {
-    bad(url, "unknown store (memory:, sqlite://PATH, redis://HOST:PORT/DB, sentinel://HOSTS/NAME)", error);
+    bad(url, "unknown store (memory:, sqlite://PATH, redis://HOST:PORT/DB, sentinel://HOSTS/NAME)",
+        error);
     return nullptr;
   }
   if (path.empty()) {

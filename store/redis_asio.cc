@@ -270,7 +270,8 @@ class AsioRedisJournal final : public journal::Journal {
       const std::string n = std::to_string(c->wait_replicas);
       const std::string t = std::to_string(c->wait_timeout_ms);
       const char* argv[] = {"WAIT", n.c_str(), t.c_str()};
-      queued = redisAsyncCommandArgv(conn_->ac, &on_wait_reply, c.get(), 3, argv, nullptr) == REDIS_OK;
+      queued =
+          redisAsyncCommandArgv(conn_->ac, &on_wait_reply, c.get(), 3, argv, nullptr) == REDIS_OK;
     }
     if (!queued) {
       refuse(Status::kUnavailable, "cannot send");
@@ -397,7 +398,8 @@ class AsioRedisJournal final : public journal::Journal {
       sent_ = last_;
     }
     const bool waited = c->error.rfind("WAIT", 0) == 0;  // the EVAL landed; WAIT said no
-    fail(c->status, (waited ? "" : "EVAL: ") + (c->error.empty() ? std::string("connection lost") : c->error),
+    fail(c->status,
+         (waited ? "" : "EVAL: ") + (c->error.empty() ? std::string("connection lost") : c->error),
          error);
     return Commit::kFailed;
   }

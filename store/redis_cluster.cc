@@ -330,9 +330,11 @@ bool RedisCluster::server_id(std::string* run_id, std::string* error) {
   if (!conn_->command(2, argv, nullptr, &r, error)) return false;
   const std::string_view info = reply_text(r.get());
   const std::size_t at = info.find("run_id:");
-  if (r->type != REDIS_REPLY_STRING || at == std::string_view::npos) return bad_reply("INFO", error);
+  if (r->type != REDIS_REPLY_STRING || at == std::string_view::npos)
+    return bad_reply("INFO", error);
   const std::size_t end = info.find_first_of("\r\n", at);
-  run_id->assign(info.substr(at + 7, end == std::string_view::npos ? std::string_view::npos : end - at - 7));
+  run_id->assign(
+      info.substr(at + 7, end == std::string_view::npos ? std::string_view::npos : end - at - 7));
   return true;
 }
 

@@ -511,8 +511,9 @@ class RedisJournal final : public StoreJournal {
   std::string describe() const override {
     // The server connected last (sentinel://: the primary found then).
     const RedisAddress& a = conn_.address();
-    return "redis://" + a.host + ":" + std::to_string(a.port) + "/" + std::to_string(a.db) + " key " +
-           addr_.key + (a.master.empty() ? "" : " (primary of sentinel master " + a.master + ")");
+    return "redis://" + a.host + ":" + std::to_string(a.port) + "/" + std::to_string(a.db) +
+           " key " + addr_.key +
+           (a.master.empty() ? "" : " (primary of sentinel master " + a.master + ")");
   }
 
   // Connects (first use or after a failure). Public for open().

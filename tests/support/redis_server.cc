@@ -90,11 +90,11 @@ bool RedisServer::start(std::string* error) {
         for (const std::string& l : sentinel_) std::fprintf(f, "%s\n", l.c_str());
         std::fclose(f);
       }
-      argv.insert(argv.end(), {conf, "--sentinel", "--port", port, "--bind", "127.0.0.1", "--dir", dir_,
-                               "--daemonize", "no", "--loglevel", "warning"});
+      argv.insert(argv.end(), {conf, "--sentinel", "--port", port, "--bind", "127.0.0.1", "--dir",
+                               dir_, "--daemonize", "no", "--loglevel", "warning"});
     } else {
-      argv.insert(argv.end(), {"--port", port, "--bind", "127.0.0.1", "--dir", dir_, "--appendonly", "yes",
-                               "--appendfsync", "always", "--save", "", "--daemonize", "no",
+      argv.insert(argv.end(), {"--port", port, "--bind", "127.0.0.1", "--dir", dir_, "--appendonly",
+                               "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
                                "--protected-mode", "yes", "--loglevel", "warning"});
     }
     argv.insert(argv.end(), args_.begin(), args_.end());
@@ -146,7 +146,8 @@ bool RedisServer::start_replica(int primary_port, std::string* error) {
     timeval tv{1, 0};
     if (redisContext* p = redisConnectWithTimeout("127.0.0.1", primary_port, tv)) {
       if (!p->err)
-        if (auto* r = static_cast<redisReply*>(redisCommand(p, "CONFIG SET repl-diskless-sync-delay 0")))
+        if (auto* r =
+                static_cast<redisReply*>(redisCommand(p, "CONFIG SET repl-diskless-sync-delay 0")))
           freeReplyObject(r);
       redisFree(p);
     }
@@ -160,8 +161,8 @@ bool RedisServer::start_replica(int primary_port, std::string* error) {
     bool up = false;
     if (c && !c->err) {
       auto* r = static_cast<redisReply*>(redisCommand(c, "INFO replication"));
-      up = r && r->type == REDIS_REPLY_STRING && std::string(r->str, r->len).find("master_link_status:up") !=
-                                                    std::string::npos;
+      up = r && r->type == REDIS_REPLY_STRING &&
+           std::string(r->str, r->len).find("master_link_status:up") != std::string::npos;
       if (r) freeReplyObject(r);
     }
     if (c) redisFree(c);
@@ -183,7 +184,8 @@ bool RedisServer::start_replica(int primary_port, std::string* error) {
     if (p) redisFree(p);
     if (n >= 1) return true;
   }
-  if (error) *error = "the replica never linked to the primary on port " + std::to_string(primary_port);
+  if (error)
+    *error = "the replica never linked to the primary on port " + std::to_string(primary_port);
   return false;
 }
 

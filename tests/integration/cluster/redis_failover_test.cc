@@ -52,9 +52,10 @@ struct RedisSet {
     ASSERT_TRUE(primary.start(&error)) << error;
     for (auto& r : replicas) ASSERT_TRUE(r.start_replica(primary.port(), &error)) << error;
     for (auto& s : sentinels) {
-      s.set_sentinel({"sentinel monitor queuecast 127.0.0.1 " + std::to_string(primary.port()) + " 2",
-                      "sentinel down-after-milliseconds queuecast 1000",
-                      "sentinel failover-timeout queuecast 10000"});
+      s.set_sentinel(
+          {"sentinel monitor queuecast 127.0.0.1 " + std::to_string(primary.port()) + " 2",
+           "sentinel down-after-milliseconds queuecast 1000",
+           "sentinel failover-timeout queuecast 10000"});
       ASSERT_TRUE(s.start(&error)) << error;
     }
     // Each Sentinel knows the replicas and the two other Sentinels.
@@ -71,7 +72,8 @@ struct RedisSet {
   }
   std::string url() const {
     std::string hosts;
-    for (const auto& s : sentinels) hosts += (hosts.empty() ? "" : ",") + ("127.0.0.1:" + std::to_string(s.port()));
+    for (const auto& s : sentinels)
+      hosts += (hosts.empty() ? "" : ",") + ("127.0.0.1:" + std::to_string(s.port()));
     return "sentinel://" + hosts + "/queuecast/0";
   }
   // The primary's port as Sentinel 0 names it (0: no answer).
@@ -103,7 +105,8 @@ TEST(RedisFailover, WithWaitNothingAcknowledgedIsLostWhenSentinelPromotesTheRepl
   ASSERT_TRUE(c.settled(c.ids(), 20s));
   define_web_channel(c.node(0).port());
   const std::vector<std::string> sids{"fo0", "fo1", "fo2"};
-  for (std::size_t a = 0; a < sids.size(); ++a) create_session(c.node(0).port(), sids[a], "area-fo-" + std::to_string(a));
+  for (std::size_t a = 0; a < sids.size(); ++a)
+    create_session(c.node(0).port(), sids[a], "area-fo-" + std::to_string(a));
   const std::vector<int> ports{c.node(0).port(), c.node(1).port(), c.node(2).port()};
   std::atomic<bool> stop{false}, killed{false};
   std::atomic<int> after_kill{0};
@@ -115,7 +118,8 @@ TEST(RedisFailover, WithWaitNothingAcknowledgedIsLostWhenSentinelPromotesTheRepl
       const std::string sid = sids[static_cast<std::size_t>(i) % sids.size()];
       const std::string id = sid + "-t" + std::to_string(i);
       const bool late = killed;
-      Sent s = send_until_done(ports, static_cast<std::size_t>(i), "k-" + id, walk_in(sid, id), 40s);
+      Sent s =
+          send_until_done(ports, static_cast<std::size_t>(i), "k-" + id, walk_in(sid, id), 40s);
       std::lock_guard lock(mu);
       if (!s.unexpected.empty()) problems.push_back(s.unexpected);
       if (s.answer.status != 201) {
@@ -133,13 +137,15 @@ TEST(RedisFailover, WithWaitNothingAcknowledgedIsLostWhenSentinelPromotesTheRepl
   // Sentinel promotes a replica; the nodes serve again on it.
   while (Steady::now() - kill_at < 30s && (redis.primary_port() == old_primary || after_kill < 30))
     std::this_thread::sleep_for(100ms);
-  const auto back_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - kill_at).count();
+  const auto back_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - kill_at).count();
   stop = true;
   load.join();
   EXPECT_NE(redis.primary_port(), old_primary) << "Sentinel promoted no replica";
   EXPECT_GE(after_kill.load(), 30) << "the cluster did not serve again on the new primary";
-  std::printf("redis failover: %zu commands acknowledged, %d after the kill; 30 of them within %lld ms\n",
-              acknowledged.size(), after_kill.load(), static_cast<long long>(back_ms));
+  std::printf(
+      "redis failover: %zu commands acknowledged, %d after the kill; 30 of them within %lld ms\n",
+      acknowledged.size(), after_kill.load(), static_cast<long long>(back_ms));
   for (const auto& p : problems) ADD_FAILURE() << p;
   // Every acknowledged walk-in exactly once, through every node.
   for (const auto& [sid, id] : acknowledged)
@@ -164,7 +170,8 @@ TEST(RedisFailover, WithWaitAndTheReplicaStoppedCommandsFailAndNothingIsAcknowle
   for (int i = 1; i <= 6; ++i) {
     const std::string id = "ws-" + std::to_string(i);
     qc::test::HttpClient http(ports[static_cast<std::size_t>(i) % 3], 5000);
-    auto r = http.request("POST", "/v1/commands", walk_in("ws", id), kAdmin + "Idempotency-Key: k-" + id + "\r\n");
+    auto r = http.request("POST", "/v1/commands", walk_in("ws", id),
+                          kAdmin + "Idempotency-Key: k-" + id + "\r\n");
     EXPECT_EQ(r.status, 503) << id << ": " << r.body;
   }
   replica.thaw();
@@ -181,13 +188,16 @@ TEST(RedisFailover, WithWaitAndTheReplicaStoppedCommandsFailAndNothingIsAcknowle
   auto r = qc::test::redis_connect(replica);
   std::string all;
   for (int part = 0; part < kPartitions; ++part) {
-    auto x = qc::test::redis_run(r.get(), {"XRANGE", "qc:{p" + std::to_string(part) + "}:log", "-", "+"});
+    auto x = qc::test::redis_run(r.get(),
+                                 {"XRANGE", "qc:{p" + std::to_string(part) + "}:log", "-", "+"});
     for (std::size_t e = 0; x && x->type == REDIS_REPLY_ARRAY && e < x->elements; ++e) {
       const redisReply* fields = x->element[e]->element[1];
-      for (std::size_t f = 0; f < fields->elements; ++f) all.append(fields->element[f]->str, fields->element[f]->len);
+      for (std::size_t f = 0; f < fields->elements; ++f)
+        all.append(fields->element[f]->str, fields->element[f]->len);
     }
   }
-  for (int i = 0; i <= 6; ++i) EXPECT_NE(all.find("ws-" + std::to_string(i)), std::string::npos) << i;
+  for (int i = 0; i <= 6; ++i)
+    EXPECT_NE(all.find("ws-" + std::to_string(i)), std::string::npos) << i;
 }
 
 // Partition -> the epoch its key holds, as GET /v1/cluster on `port` says.
@@ -230,7 +240,8 @@ TEST(RedisFailover, ANewRedisServerMakesEveryNodeTakeItsPartitionsAgain) {
     again = now.size() == before.size() && owners.size() == before.size();
     for (const auto& [p, e] : before) again = again && now.count(p) && now.at(p) > e;
   }
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - restarted).count();
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(Steady::now() - restarted).count();
   EXPECT_TRUE(again) << "the partitions were not all taken again within 7 s";
   std::printf("new redis server: every partition taken again within %lld ms (lease 8000 ms)\n",
               static_cast<long long>(ms));

@@ -24,7 +24,8 @@ using Steady = std::chrono::steady_clock;
 TEST(RedisUrl, ParsesSentinelUrls) {
   RedisAddress a;
   std::string error;
-  ASSERT_TRUE(parse_redis_url("sentinel://h1:26380,h2,10.0.0.3:5/queuecast/2?key=qc:{p3}", &a, &error))
+  ASSERT_TRUE(
+      parse_redis_url("sentinel://h1:26380,h2,10.0.0.3:5/queuecast/2?key=qc:{p3}", &a, &error))
       << error;
   ASSERT_EQ(a.sentinels.size(), 3u);
   EXPECT_EQ(a.sentinels[0], std::make_pair(std::string("h1"), 26380));
@@ -37,8 +38,9 @@ TEST(RedisUrl, ParsesSentinelUrls) {
   ASSERT_TRUE(parse_redis_url("sentinel://h1/queuecast", &b, &error)) << error;
   EXPECT_EQ(b.db, 0);
   EXPECT_TRUE(b.key.empty());
-  for (const char* bad : {"sentinel://h1", "sentinel://h1/", "sentinel:///name", "sentinel://h1:x/name",
-                          "sentinel://h1,/name", "sentinel://h1/name/x", "sentinel://h1/name?k=1"}) {
+  for (const char* bad :
+       {"sentinel://h1", "sentinel://h1/", "sentinel:///name", "sentinel://h1:x/name",
+        "sentinel://h1,/name", "sentinel://h1/name/x", "sentinel://h1/name?k=1"}) {
     RedisAddress c;
     EXPECT_FALSE(parse_redis_url(bad, &c, &error)) << bad;
     EXPECT_NE(error.find("journal url"), std::string::npos) << error;
@@ -107,7 +109,8 @@ TEST(RedisWait, CommitsAreDurableOnceTheReplicaHasThemAndFailWhileItIsStopped) {
       std::vector<Record> b = {rec(++seq), rec(++seq)};
       j->send(b);
     }
-    for (int k = 0; k < 3; ++k) ASSERT_EQ(j->complete(true, &error), Journal::Commit::kDurable) << error;
+    for (int k = 0; k < 3; ++k)
+      ASSERT_EQ(j->complete(true, &error), Journal::Commit::kDurable) << error;
   }
   EXPECT_EQ(j->last_seq(), seq);
   auto rc = test::redis_connect(replica);
@@ -201,7 +204,8 @@ TEST(RedisWait, WithoutAReplicaAnAcquireIsNotConfirmedAndItsLeaseIsReleased) {
   ASSERT_TRUE(cluster->leases(1, &leases, &error)) << error;
   EXPECT_TRUE(leases[0].node.empty()) << "the unconfirmed lease stays taken";
   ASSERT_TRUE(replica.start_replica(primary.port(), &error)) << error;
-  ASSERT_TRUE(cluster->acquire(0, "n1", 3000, &acquired, &epoch, &holder, &error, 1, 1000)) << error;
+  ASSERT_TRUE(cluster->acquire(0, "n1", 3000, &acquired, &epoch, &holder, &error, 1, 1000))
+      << error;
   EXPECT_TRUE(acquired);
   EXPECT_EQ(epoch, 2u);
   auto rc = test::redis_connect(replica);
