@@ -3,7 +3,7 @@
 //   journal_bench commit   --store sqlite|redis|URL [--clients 64] [--seconds 5]
 //   journal_bench recovery --store sqlite|redis|URL [--events 1000000] [--snapshot-every 0]
 //                          [--batch 32]
-//   journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] [--seconds 5]
+//   journal_bench e2e --queuecastd PATH --store sqlite|redis|redis-replica [--clients 64] [--seconds 5]
 //   journal_bench e2e --floor PATH_TO_floor_sender [--clients 64] [--seconds 5] [--proto]
 //   (e2e: --qc-arg FLAG, repeatable, passes FLAG to queuecastd, e.g. --qc-arg --sqlite-commit-thread)
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
@@ -39,7 +39,9 @@
 // (its CPU per request, user and kernel), the floor of queuecastd's.
 //
 // "sqlite" uses a fresh file under $TMPDIR; "redis" starts a private
-// redis-server (appendonly yes, appendfsync always) on a free port.
+// redis-server (appendonly yes, appendfsync always) on a free port;
+// "redis-replica" the same plus a replica of it (same settings, also on
+// this machine), e.g. for `--qc-arg --redis-wait-replicas --qc-arg 1`.
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -144,8 +146,10 @@ std::vector<Record> prepare(std::size_t n, std::uint64_t* events = nullptr,
 struct Store {
   std::string dir;
   std::unique_ptr<test::RedisServer> redis;
+  std::unique_ptr<test::RedisServer> replica;  // "redis-replica"
   std::string url;
   ~Store() {
+    replica.reset();
     redis.reset();
     test::remove_tree(dir);
   }
@@ -155,7 +159,7 @@ bool make_store(const std::string& kind, Store* s) {
   if (kind == "sqlite") {
     s->dir = test::make_temp_dir("bench");
     s->url = "sqlite://" + s->dir + "/journal.db";
-  } else if (kind == "redis") {
+  } else if (kind == "redis" || kind == "redis-replica") {
     s->redis = std::make_unique<test::RedisServer>();
     std::string error;
     if (!s->redis->start(&error)) {
@@ -163,6 +167,15 @@ bool make_store(const std::string& kind, Store* s) {
       return false;
     }
     s->url = s->redis->url("bench");
+    if (kind == "redis-replica") {
+      // A replica on this machine, linked before the run starts (for
+      // queuecastd's --redis-wait-replicas 1).
+      s->replica = std::make_unique<test::RedisServer>();
+      if (!s->replica->start_replica(s->redis->port(), &error)) {
+        std::fprintf(stderr, "replica: %s\n", error.c_str());
+        return false;
+      }
+    }
   } else {
     s->url = kind;
   }

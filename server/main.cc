@@ -1,6 +1,7 @@
 // queuecastd: the queue server. See docs/operations.md.
 #include <malloc.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -34,7 +35,7 @@ using namespace qc::gw;
 // The store URL of shard i (shard 0: the URL itself).
 std::string shard_url(const std::string& url, int i) {
   if (i == 0 || url.rfind("memory:", 0) == 0) return url;
-  if (url.rfind("redis://", 0) == 0) {
+  if (url.rfind("redis://", 0) == 0 || url.rfind("sentinel://", 0) == 0) {
     auto q = url.find("?key=");
     if (q != std::string::npos) return url + "-" + std::to_string(i);
     return url + "?key=queuecast-" + std::to_string(i);
@@ -91,11 +92,27 @@ int run_cluster_node(Config& config) {
     return 2;
   }
   std::string error;
+  // sentinel://: the primary now (every connection asks the Sentinels again
+  // when it reconnects).
+  journal::RedisAddress primary;
+  if (!journal::resolve_redis(cc.redis, &primary, &error)) {
+    std::fprintf(stderr, "queuecastd: cluster redis %s: %s\n", cc.redis.c_str(), error.c_str());
+    return 1;
+  }
+  if (!primary.sentinels.empty())
+    log_event("info", "redis_primary", {{"master", primary.master},
+                                        {"address", primary.host + ":" + std::to_string(primary.port)}});
   std::vector<std::unique_ptr<journal::Journal>> journals;
   for (int p = 0; p < cc.partitions; ++p) {
     const std::string url = cc.redis + "?key=" + journal::partition_key(cc.key, p);
     journal::OpenReport report;
     journal::OpenOptions oo;
+    // WAIT after each commit's EVAL (and after a probe write): a commit is
+    // durable once the replicas confirm it. Every commit's deadline leaves
+    // room for its WAIT.
+    oo.redis_wait_replicas = cc.wait_replicas;
+    oo.redis_wait_timeout_ms = cc.wait_timeout_ms;
+    if (cc.wait_replicas > 0) oo.timeout_ms = std::max(oo.timeout_ms, cc.wait_timeout_ms + 1000);
     auto j = open_redis_asio(url, oo, &report, &error);
     if (!j) {
       std::fprintf(stderr, "queuecastd: cannot open partition %d at %s: %s\n", p, url.c_str(), error.c_str());
@@ -148,6 +165,8 @@ int run_cluster_node(Config& config) {
   co.lease_ms = cc.lease_ms;
   co.renew_ms = cc.renew_ms;
   co.forward_wait_ms = cc.forward_wait_ms;
+  co.wait_replicas = cc.wait_replicas;
+  co.wait_timeout_ms = cc.wait_timeout_ms;
   ClusterMember member(co, runtime, metrics);
   member.on_owner_change = [&mirror](int p, std::uint64_t epoch) { mirror.reset(p, epoch); };
   metrics.extra = [&member, &mirror, &publisher](std::string* out) {
@@ -255,8 +274,13 @@ int main(int argc, char** argv) {
     journal::OpenReport report;
     journal::OpenOptions oo;
     oo.truncate_damaged = config.truncate_damaged_journal;
+    oo.redis_wait_replicas = config.redis_wait_replicas;
+    oo.redis_wait_timeout_ms = config.redis_wait_timeout_ms;
+    if (config.redis_wait_replicas > 0)
+      oo.timeout_ms = std::max(oo.timeout_ms, config.redis_wait_timeout_ms + 1000);
     // Redis: queuecastd writes through the Asio-driven client (redis_asio.h).
-    auto j = url.rfind("redis://", 0) == 0 && !config.redis_sync
+    const bool redis = url.rfind("redis://", 0) == 0 || url.rfind("sentinel://", 0) == 0;
+    auto j = redis && !config.redis_sync
                  ? open_redis_asio(url, oo, &report, &error)
                  : journal::open(url, oo, &report, &error);
     if (!j) {

@@ -229,6 +229,14 @@ struct OpenOptions {
   // (reported in OpenReport::dropped). Without it such a store does not
   // open (docs/durability.md "A damaged journal").
   bool truncate_damaged = false;
+  // Redis: a commit (and probe_write()) counts only once `WAIT
+  // redis_wait_replicas redis_wait_timeout_ms` confirms that many replicas
+  // received it (docs/operations.md "Redis for a cluster"); fewer, or none
+  // within the timeout, fails it with kUnavailable (it may have landed on
+  // the primary: a failed commit's outcome). 0: no WAIT. The timeout must
+  // be below timeout_ms.
+  int redis_wait_replicas = 0;
+  int redis_wait_timeout_ms = 500;
 };
 
 // What open() found. `dropped` lists what a torn or corrupt tail lost (never

@@ -52,10 +52,49 @@ bool parse_redis(std::string_view url, RedisAddress* a, std::string* error) {
   return true;
 }
 
+// sentinel://host[:port][,host[:port]...]/master[/db][?key=name]
+bool parse_sentinel(std::string_view url, RedisAddress* a, std::string* error) {
+  std::string_view rest = url.substr(11);
+  const auto slash = rest.find('/');
+  if (slash == std::string_view::npos)
+    return bad(url, "no master name (sentinel://HOSTS/NAME)", error);
+  std::string_view hosts = rest.substr(0, slash);
+  rest = rest.substr(slash + 1);
+  std::string_view tail;  // "[/db][?key=name]" for parse_redis()
+  const auto end = rest.find_first_of("/?");
+  if (end != std::string_view::npos) tail = rest.substr(end), rest = rest.substr(0, end);
+  if (rest.empty()) return bad(url, "no master name (sentinel://HOSTS/NAME)", error);
+  a->master.assign(rest);
+  a->sentinels.clear();
+  for (bool more = !hosts.empty(); more;) {
+    const auto comma = hosts.find(',');
+    std::string_view h = hosts.substr(0, comma);
+    more = comma != std::string_view::npos;
+    if (more) hosts = hosts.substr(comma + 1);
+    int port = 26379;
+    if (const auto colon = h.rfind(':'); colon != std::string_view::npos) {
+      if (!parse_int(h.substr(colon + 1), 1, 65535, &port))
+        return bad(url, "bad Sentinel port", error);
+      h = h.substr(0, colon);
+    }
+    if (h.empty()) return bad(url, "empty Sentinel host", error);
+    a->sentinels.emplace_back(std::string(h), port);
+  }
+  if (a->sentinels.empty()) return bad(url, "no Sentinel", error);
+  // "redis://" + tail: the db and the key, parsed as for redis://.
+  const std::string host = a->host;
+  const int port = a->port;
+  if (!parse_redis("redis://" + std::string(tail), a, error)) return false;
+  a->host = host;
+  a->port = port;
+  return true;
+}
+
 }  // namespace
 
 bool parse_redis_url(std::string_view url, RedisAddress* address, std::string* error) {
-  if (url.substr(0, 8) != "redis://") return bad(url, "not a redis:// URL", error);
+  if (url.substr(0, 11) == "sentinel://") return parse_sentinel(url, address, error);
+  if (url.substr(0, 8) != "redis://") return bad(url, "not a redis:// or sentinel:// URL", error);
   return parse_redis(url, address, error);
 }
 
@@ -69,9 +108,9 @@ std::unique_ptr<Journal> open(std::string_view url, const OpenOptions& options, 
     }
     return make_memory_journal();
   }
-  if (url.substr(0, 8) == "redis://") {
+  if (url.substr(0, 8) == "redis://" || url.substr(0, 11) == "sentinel://") {
     RedisAddress a;
-    if (!parse_redis(url, &a, error)) return nullptr;
+    if (!parse_redis_url(url, &a, error)) return nullptr;
     return open_redis(a, options, report, error);
   }
   std::string path;
@@ -80,7 +119,8 @@ std::unique_ptr<Journal> open(std::string_view url, const OpenOptions& options, 
   } else if (url.find("://") == std::string_view::npos && url.find(':') == std::string_view::npos) {
     path.assign(url);  // a bare path
   } else {
-    bad(url, "unknown store (memory:, sqlite://PATH, redis://HOST:PORT/DB)", error);
+    bad(url, "unknown store (memory:, sqlite://PATH, redis://HOST:PORT/DB, sentinel://HOSTS/NAME)",
+        error);
     return nullptr;
   }
   if (path.empty()) {

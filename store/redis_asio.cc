@@ -10,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <atomic>
 #include <boost/asio/post.hpp>
+#include <algorithm>
 #include <chrono>
 #include <deque>
 #include <vector>
@@ -137,6 +138,8 @@ struct Conn : std::enable_shared_from_this<Conn> {
 struct InFlight {
   bool done = false;
   bool ok = false;
+  int wait_replicas = 0;      // > 0: its WAIT's reply ends it, not the EVAL's
+  int wait_timeout_ms = 0;
   std::size_t records = 0;
   std::uint64_t last = 0;  // the seq the stream ends at once it landed
   std::chrono::steady_clock::time_point deadline;
@@ -167,7 +170,25 @@ void on_reply(redisAsyncContext*, void* reply, void* privdata) {
     c->error = "unexpected reply";
     return;
   }
+  if (c->wait_replicas > 0) {
+    c->done = false;  // landed on the primary; durable once WAIT confirms
+    return;
+  }
   c->ok = true;
+}
+
+// The reply to the WAIT pipelined behind a commit's EVAL (only after the
+// EVAL succeeded; after a failed EVAL the commit is done already).
+void on_wait_reply(redisAsyncContext*, void* reply, void* privdata) {
+  auto* c = static_cast<InFlight*>(privdata);
+  if (c->done) return;  // the EVAL failed, or timed out
+  c->done = true;
+  auto* r = static_cast<redisReply*>(reply);
+  if (!r) {
+    c->error = c->conn->error.empty() ? "connection lost" : c->conn->error;
+    return;
+  }
+  c->ok = journal::redis_wait_confirmed(r, c->wait_replicas, c->wait_timeout_ms, &c->error);
 }
 
 class AsioRedisJournal final : public journal::Journal {
@@ -231,12 +252,28 @@ class AsioRedisJournal final : public journal::Journal {
       ioc_.poll();
     }
     if (!conn_->ac) {
+      // sentinel://: the current primary (a reconnection after a failover
+      // finds the promoted replica).
       std::string why;
+      if (!journal::resolve_primary(&addr_, std::min(opt_.timeout_ms, 1000), &why))
+        return refuse(Status::kUnavailable, why);
       if (!conn_->connect(addr_, &why)) return refuse(Status::kUnavailable, "cannot connect: " + why);
     }
     journal::plan_redis_append_checked(addr_.key, batch, sent_, ++appends_, &plan_, fence_);
-    if (redisAsyncCommandArgv(conn_->ac, &on_reply, c.get(), int(plan_.argv.size()),
-                              plan_.argv.data(), plan_.lens.data()) != REDIS_OK) {
+    bool queued = redisAsyncCommandArgv(conn_->ac, &on_reply, c.get(), int(plan_.argv.size()),
+                                        plan_.argv.data(), plan_.lens.data()) == REDIS_OK;
+    if (queued && opt_.redis_wait_replicas > 0) {
+      // Pipelined behind the EVAL on the same connection: Redis answers it
+      // once that many replicas received the EVAL (or at the timeout).
+      c->wait_replicas = opt_.redis_wait_replicas;
+      c->wait_timeout_ms = opt_.redis_wait_timeout_ms;
+      const std::string n = std::to_string(c->wait_replicas);
+      const std::string t = std::to_string(c->wait_timeout_ms);
+      const char* argv[] = {"WAIT", n.c_str(), t.c_str()};
+      queued =
+          redisAsyncCommandArgv(conn_->ac, &on_wait_reply, c.get(), 3, argv, nullptr) == REDIS_OK;
+    }
+    if (!queued) {
       refuse(Status::kUnavailable, "cannot send");
       conn_->drop();  // the replies of earlier commits are lost with it
       return;
@@ -360,7 +397,10 @@ class AsioRedisJournal final : public journal::Journal {
       broken_status_ = Status::kUnavailable;
       sent_ = last_;
     }
-    fail(c->status, "EVAL: " + (c->error.empty() ? std::string("connection lost") : c->error), error);
+    const bool waited = c->error.rfind("WAIT", 0) == 0;  // the EVAL landed; WAIT said no
+    fail(c->status,
+         (waited ? "" : "EVAL: ") + (c->error.empty() ? std::string("connection lost") : c->error),
+         error);
     return Commit::kFailed;
   }
 

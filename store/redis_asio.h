@@ -22,6 +22,12 @@
 // behind it; QCID fails with kConflict (the error text keeps "QCID <field>
 // <partition>").
 //
+// With OpenOptions::redis_wait_replicas > 0 each EVAL is followed on the
+// connection by `WAIT n timeout` (pipelined); the commit is durable only
+// when WAIT answers >= n, and fails with kUnavailable otherwise ("the
+// replica did not confirm"), like an error reply. A sentinel:// URL: each
+// (re)connection asks the Sentinels for the primary first.
+//
 // Everything else (scans for recovery, snapshots, sync(), the settings check
 // at open) goes through the synchronous store (store/
 // redis_journal.h) on a second connection, which the replay tool and the
@@ -38,7 +44,8 @@
 
 namespace qc::gw {
 
-// `url` is "redis://host[:port][/db][?key=name]". Null (with *error) when
+// `url` is "redis://host[:port][/db][?key=name]" or "sentinel://host[:port][,...]/
+// master[/db][?key=name]". Null (with *error) when
 // the URL is malformed, or the server is down and options.require_connection.
 std::unique_ptr<journal::Journal> open_redis_asio(std::string_view url,
                                                   const journal::OpenOptions& options,

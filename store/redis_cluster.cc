@@ -189,7 +189,8 @@ bool RedisCluster::init(int partitions, std::string* error) {
 }
 
 bool RedisCluster::acquire(int p, const std::string& node, int lease_ms, bool* acquired,
-                           std::uint64_t* epoch, std::string* holder, std::string* error) {
+                           std::uint64_t* epoch, std::string* holder, std::string* error,
+                           int wait_replicas, int wait_timeout_ms) {
   *acquired = false;
   if (!valid_node(node, error) || !valid_lease(lease_ms, error)) return false;
   RedisReply r;
@@ -202,9 +203,15 @@ bool RedisCluster::acquire(int p, const std::string& node, int lease_ms, bool* a
   if (r->element[0]->integer == 1) {
     if (r->element[1]->type != REDIS_REPLY_INTEGER || r->element[1]->integer <= 0)
       return bad_reply("acquire", error);
+    const auto e = std::uint64_t(r->element[1]->integer);
+    if (wait_replicas > 0 && !wait_for_replicas(wait_replicas, wait_timeout_ms, error)) {
+      std::string ignored;
+      release(p, node, e, &ignored);  // best effort; else it expires
+      return false;
+    }
     *acquired = true;
-    if (epoch) *epoch = std::uint64_t(r->element[1]->integer);
-    if (holder) *holder = node + " " + std::to_string(r->element[1]->integer);
+    if (epoch) *epoch = e;
+    if (holder) *holder = node + " " + std::to_string(e);
     return true;
   }
   if (holder) holder->assign(reply_text(r->element[1]));
@@ -302,6 +309,33 @@ bool RedisCluster::leave(const std::string& node, std::string* error) {
   RedisReply r;
   if (!hash_command(*conn_, "HDEL", prefix_ + ":members", node, &r, error)) return false;
   if (r->type != REDIS_REPLY_INTEGER) return bad_reply("HDEL", error);
+  return true;
+}
+
+bool RedisCluster::wait_for_replicas(int replicas, int timeout_ms, std::string* error) {
+  const int t = std::max(1, std::min(timeout_ms, conn_->timeout_ms() - 100));
+  const std::string n = std::to_string(replicas), ts = std::to_string(t);
+  const char* argv[] = {"WAIT", n.c_str(), ts.c_str()};
+  RedisReply r;
+  if (!conn_->ensure(error) || !conn_->command(3, argv, nullptr, &r, error)) return false;
+  std::string why;
+  if (redis_wait_confirmed(r.get(), replicas, t, &why)) return true;
+  if (error) *error = "redis " + conn_->where() + ": acquire: " + why;
+  return false;
+}
+
+bool RedisCluster::server_id(std::string* run_id, std::string* error) {
+  if (!conn_->ensure(error)) return false;
+  const char* argv[] = {"INFO", "server"};
+  RedisReply r;
+  if (!conn_->command(2, argv, nullptr, &r, error)) return false;
+  const std::string_view info = reply_text(r.get());
+  const std::size_t at = info.find("run_id:");
+  if (r->type != REDIS_REPLY_STRING || at == std::string_view::npos)
+    return bad_reply("INFO", error);
+  const std::size_t end = info.find_first_of("\r\n", at);
+  run_id->assign(
+      info.substr(at + 7, end == std::string_view::npos ? std::string_view::npos : end - at - 7));
   return true;
 }
 

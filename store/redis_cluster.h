@@ -64,8 +64,15 @@ class RedisCluster {
   // ACQUIRE: when partition p has no lease, INCRs its epoch and sets the
   // lease "<node> <epoch>" PX lease_ms: *acquired = true, *epoch. Otherwise
   // *acquired = false and *holder = the lease's value ("<node> <epoch>").
+  // With wait_replicas > 0, an acquired lease counts only once `WAIT
+  // wait_replicas <timeout>` confirms that the replicas received it (and
+  // every write before it: the partition's journal as the node will read
+  // it); otherwise the lease is released and acquire() fails ("the replica
+  // did not confirm"). The timeout is wait_timeout_ms, at most the
+  // connection's timeout - 100 ms.
   bool acquire(int p, const std::string& node, int lease_ms, bool* acquired,
-               std::uint64_t* epoch, std::string* holder, std::string* error);
+               std::uint64_t* epoch, std::string* holder, std::string* error,
+               int wait_replicas = 0, int wait_timeout_ms = 500);
 
   // RENEW, one script: PEXPIREs each held lease (partition, epoch) whose
   // value is still "<node> <epoch>"; *lost = the partitions of the others
@@ -99,6 +106,11 @@ class RedisCluster {
   // HDELs the node's member entry.
   bool leave(const std::string& node, std::string* error);
 
+  // The Redis server's run_id (INFO server): another one after a failover
+  // (or a restart of redis-server), when the node must take its
+  // partitions again (docs/design/cluster.md section 3, step-down rules).
+  bool server_id(std::string* run_id, std::string* error);
+
   // HGET <prefix>:ids field -> partition; *found = false when absent.
   bool lookup_id(const std::string& field, bool* found, int* partition, std::string* error);
 
@@ -106,6 +118,7 @@ class RedisCluster {
   RedisCluster(const RedisAddress& address, std::string prefix, int timeout_ms);
   std::string lease_key(int p) const;
   std::string epoch_key(int p) const;
+  bool wait_for_replicas(int replicas, int timeout_ms, std::string* error);
 
   std::unique_ptr<RedisConnection> conn_;
   std::string prefix_;

@@ -2,6 +2,8 @@
 
 #include <sys/time.h>
 
+#include <algorithm>
+
 namespace qc::journal {
 
 std::string_view reply_text(const redisReply* r) {
@@ -24,6 +26,9 @@ bool parse_decimal(std::string_view s, std::uint64_t* v) {
 bool RedisConnection::ensure(std::string* error, bool* connected_now) {
   if (connected_now) *connected_now = false;
   if (ctx_) return true;
+  // sentinel://: the primary as the Sentinels name it now (after a failover,
+  // the promoted replica).
+  if (!resolve_primary(&addr_, std::min(timeout_ms_, 1000), error)) return false;
   timeval tv{timeout_ms_ / 1000, (timeout_ms_ % 1000) * 1000};
   ctx_ = redisConnectWithTimeout(addr_.host.c_str(), addr_.port, tv);
   if (!ctx_ || ctx_->err) {
@@ -55,7 +60,14 @@ bool RedisConnection::command(int argc, const char** argv, const std::size_t* le
   void* raw = redisCommandArgv(ctx_, argc, argv, lens);
   if (!raw) return io_fail(argv[0], error);
   out->reset(static_cast<redisReply*>(raw));
+  drop_if_replica(out->get());
   return true;
+}
+
+void RedisConnection::drop_if_replica(const redisReply* r) {
+  // A replica answers writes "READONLY ...": it was the primary before a
+  // failover. The next ensure() asks the Sentinels again.
+  if (r && r->type == REDIS_REPLY_ERROR && reply_text(r).substr(0, 8) == "READONLY") drop();
 }
 
 bool RedisConnection::append(int argc, const char** argv, const std::size_t* lens,

@@ -39,12 +39,16 @@ class RedisConnection {
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
 
-  // Connects (and SELECTs the db) unless connected. *connected_now tells
+  // Connects (and SELECTs the db) unless connected; with Sentinels
+  // (sentinel://) asks them for the primary first. *connected_now tells
   // whether it did just now.
   bool ensure(std::string* error, bool* connected_now = nullptr);
   bool connected() const { return ctx_ != nullptr; }
   // One command, waiting for its reply (an error reply is a reply: true).
-  // False (connection dropped) when the server does not answer in time.
+  // False (connection dropped) when the server does not answer in time. A
+  // "READONLY" error reply (a replica: the primary changed) drops the
+  // connection too, after the reply was taken, so the next ensure() finds
+  // the new primary.
   bool command(int argc, const char** argv, const std::size_t* lens, RedisReply* out,
                std::string* error);
   // Pipelining: queue a command (sent with the next get_reply()), then read
@@ -57,8 +61,11 @@ class RedisConnection {
   // "host:port/db"
   std::string where() const;
   const RedisAddress& address() const { return addr_; }
+  int timeout_ms() const { return timeout_ms_; }
 
  private:
+  void drop_if_replica(const redisReply* r);
+
   RedisAddress addr_;
   int timeout_ms_;
   redisContext* ctx_ = nullptr;

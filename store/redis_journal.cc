@@ -225,6 +225,14 @@ class RedisJournal final : public StoreJournal {
     }
     if (r->type != REDIS_REPLY_INTEGER || std::size_t(r->integer) != batch.size())
       return fail(Status::kUnavailable, "redis EVAL: unexpected reply", error);
+    if (!wait_replicas(error)) {
+      // Landed on the primary, not confirmed by a replica: failed, like a
+      // commit whose reply was lost (the stream says where it ends).
+      std::string ignored;
+      sync(&ignored);
+      status_ = Status::kUnavailable;
+      return false;
+    }
     last_ = prev;
     return ok();
   }
@@ -483,11 +491,17 @@ class RedisJournal final : public StoreJournal {
       return fail(Status::kUnavailable,
                   "redis " + where() + ": SET " + key + ": " + std::string(reply_text(r.get())),
                   error);
-    return read_last(error);
+    // With WAIT: writable means the replicas confirm too (and, as WAIT
+    // covers every earlier write, that they have whatever the shard
+    // rebuilds from now).
+    return wait_replicas(error) && read_last(error);
   }
   std::string describe() const override {
-    return "redis://" + addr_.host + ":" + std::to_string(addr_.port) + "/" +
-           std::to_string(addr_.db) + " key " + addr_.key;
+    // The server connected last (sentinel://: the primary found then).
+    const RedisAddress& a = conn_.address();
+    return "redis://" + a.host + ":" + std::to_string(a.port) + "/" + std::to_string(a.db) +
+           " key " + addr_.key +
+           (a.master.empty() ? "" : " (primary of sentinel master " + a.master + ")");
   }
 
   // Connects (first use or after a failure). Public for open().
@@ -527,6 +541,20 @@ class RedisJournal final : public StoreJournal {
 
  private:
   std::string where() const { return conn_.where(); }
+
+  // OpenOptions::redis_wait_replicas: WAIT for them after a write.
+  bool wait_replicas(std::string* error) {
+    if (opt_.redis_wait_replicas <= 0) return true;
+    const std::string n = std::to_string(opt_.redis_wait_replicas);
+    const std::string t = std::to_string(opt_.redis_wait_timeout_ms);
+    const char* argv[] = {"WAIT", n.c_str(), t.c_str()};
+    Reply r;
+    if (!command(3, argv, nullptr, &r, error)) return false;
+    std::string why;
+    if (redis_wait_confirmed(r.get(), opt_.redis_wait_replicas, opt_.redis_wait_timeout_ms, &why))
+      return true;
+    return fail(Status::kUnavailable, "redis " + where() + ": " + why, error);
+  }
 
   bool read_last(std::string* error) {
     const char* argv[] = {"XREVRANGE", log_key_.c_str(), "+", "-", "COUNT", "1"};
@@ -691,6 +719,19 @@ void plan_redis_append_checked(const std::string& key, std::span<const Record> b
     out->argv.push_back(a.data());
     out->lens.push_back(a.size());
   }
+}
+
+bool redis_wait_confirmed(const redisReply* r, int replicas, int timeout_ms, std::string* error) {
+  if (r && r->type == REDIS_REPLY_INTEGER && r->integer >= replicas) return true;
+  if (error) {
+    if (r && r->type == REDIS_REPLY_ERROR) *error = "WAIT: " + std::string(reply_text(r));
+    else if (r && r->type == REDIS_REPLY_INTEGER)
+      *error = "WAIT: " + std::to_string(r->integer) + " of " + std::to_string(replicas) +
+               " replicas confirmed within " + std::to_string(timeout_ms) +
+               " ms (the replica did not confirm)";
+    else *error = "WAIT: unexpected reply";
+  }
+  return false;
 }
 
 Status redis_error_status(std::string_view reply) {

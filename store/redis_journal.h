@@ -53,9 +53,12 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "store/journal.h"
+
+struct redisReply;
 
 namespace qc::journal {
 
@@ -64,6 +67,12 @@ struct RedisAddress {
   int port = 6379;
   int db = 0;
   std::string key;  // "" = OpenOptions::redis_key
+  // sentinel:// URLs: the Sentinels (host, port) and the name of the master
+  // they monitor. Every (re)connection asks them for the current primary
+  // (resolve_primary()) and connects there; host and port are the primary
+  // found last. Empty: host and port are fixed (redis://).
+  std::vector<std::pair<std::string, int>> sentinels;
+  std::string master;
 };
 
 std::unique_ptr<Journal> open_redis(const RedisAddress& address, const OpenOptions& options,
@@ -71,8 +80,22 @@ std::unique_ptr<Journal> open_redis(const RedisAddress& address, const OpenOptio
 
 // ---- Shared with other writers of the same layout (store/redis_asio.h) ----
 
-// Parses "redis://host[:port][/db][?key=name]" (open() uses it).
+// Parses "redis://host[:port][/db][?key=name]" and
+// "sentinel://host[:port][,host[:port]...]/master[/db][?key=name]" (a
+// Sentinel's port defaults to 26379; host and port are then left for
+// resolve_primary()). open() uses it.
 bool parse_redis_url(std::string_view url, RedisAddress* address, std::string* error);
+
+// For an address with Sentinels: asks them in turn (SENTINEL
+// get-master-addr-by-name, each with `timeout_ms` to connect and answer)
+// and sets host and port to the first answer. True without asking for a
+// redis:// address. False (with *error naming every Sentinel's failure)
+// when none knows the master.
+bool resolve_primary(RedisAddress* address, int timeout_ms, std::string* error);
+
+// parse_redis_url() then resolve_primary() (timeout 500 ms): the primary's
+// address a sentinel:// URL stands for now; a redis:// URL passes through.
+bool resolve_redis(std::string_view url, RedisAddress* out, std::string* error);
 
 // One commit as ONE command, an EVAL of a Lua script that appends the
 // records as one group entry (and their K:keys entries) only if the stream
@@ -103,6 +126,13 @@ struct RedisAppend {
 void plan_redis_append_checked(const std::string& key, std::span<const Record> batch,
                                std::uint64_t expected_last, std::uint64_t append_number,
                                RedisAppend* out, const Fence& fence = Fence{});
+
+// After a write, `WAIT replicas timeout_ms` (OpenOptions::redis_wait_*):
+// true when the reply `r` (WAIT's: the number of replicas that received
+// the connection's writes) is >= `replicas`; otherwise false with *error
+// "WAIT: <n> of <replicas> replicas confirmed within <timeout_ms> ms (the
+// replica did not confirm)" (or the error reply's text).
+bool redis_wait_confirmed(const redisReply* r, int replicas, int timeout_ms, std::string* error);
 
 // The status an error reply of those scripts stands for: QCFENCED ->
 // kFenced, QCID -> kConflict, anything else (QCGAP, OOM...) -> kUnavailable.

@@ -68,6 +68,7 @@ int ClusterHandler::lookup(int map, char kind, const std::string& id) {
   const int known = inner_.runtime().known_partition(map, id);
   if (known >= 0) return known;
   const int p = member_.lookup(kind, id);
+  if (p == ClusterMember::kUnreachable) return kNoRedis;
   return p >= 0 && p < member_.partitions() ? p : kAny;
 }
 
@@ -147,6 +148,7 @@ int ClusterHandler::partition_of(const HttpRequest& req) {
       for (const BatchCommand& c : items) {
         if (c.error != Error::kOk) continue;
         const int q = of_body(c.command.body, &created);
+        if (q == kNoRedis) return q;
         if (q == kAny) continue;
         if (p == kAny) p = q;
         else if (p != q) return kSpans;
@@ -228,12 +230,17 @@ void ClusterHandler::handle(HttpRequest req, Respond respond) {
       return respond(error_response(Error::kForbidden, "not a cluster peer", out));
     // Never forwarded again: served here, or the entry node asks again.
     const int p = partition_of(req);
+    if (p == kNoRedis)
+      return respond(retry_later(503, "unavailable", "the cluster's Redis did not answer; retry", out));
     if (p >= 0 && !member_.owner(p).local)
       return respond(retry_later(503, "not_owner", "this node does not serve the partition", out));
     return local(std::move(req), std::move(respond), p);
   }
   if (defines_channel(req)) return to_every_node(std::move(req), std::move(respond));
   const int p = partition_of(req);
+  // Not "unknown": whether the id exists is for Redis to say (a failover).
+  if (p == kNoRedis)
+    return respond(retry_later(503, "unavailable", "the cluster's Redis did not answer; retry", out));
   if (p == kSpans)
     return respond(error_response(400, "batch_spans_partitions",
                                   "in a cluster a batch addresses the sessions of one partition "

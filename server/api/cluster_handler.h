@@ -77,9 +77,11 @@ class ClusterHandler final : public Handler {
 
   // The partition `req` addresses: >= 0; kAny (no partition: pages,
   // health, lists, unknown ids: answered here); kSpans (a batch over
-  // several partitions). Public for tests.
+  // several partitions); kNoRedis (an id this node does not know and
+  // Redis could not be asked about: 503). Public for tests.
   static constexpr int kAny = -1;
   static constexpr int kSpans = -2;
+  static constexpr int kNoRedis = -3;  // an id's partition unknown here and Redis unreachable
   int partition_of(const HttpRequest& req);
 
  private:

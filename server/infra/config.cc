@@ -180,6 +180,8 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
     else if (k == "commit_depth") ok = get_int(v, &c->commit_depth) && c->commit_depth >= 1 && c->commit_depth <= 64;
     else if (k == "commit_wake") ok = v.is_bool() && (c->commit_wake = v.as_bool(), true);
     else if (k == "redis_sync") ok = v.is_bool() && (c->redis_sync = v.as_bool(), true);
+    else if (k == "redis_wait_replicas") ok = get_int(v, &c->redis_wait_replicas) && c->redis_wait_replicas >= 0 && c->redis_wait_replicas <= 16;
+    else if (k == "redis_wait_timeout_ms") ok = get_int(v, &c->redis_wait_timeout_ms) && c->redis_wait_timeout_ms >= 1 && c->redis_wait_timeout_ms <= 60'000;
     else if (k == "push_backlog") ok = get_int(v, &c->push_backlog) && c->push_backlog >= 0 && c->push_backlog <= 100'000'000;
     else if (k == "sched_slice_us") ok = get_int(v, &c->sched_slice_us) && c->sched_slice_us >= 0 && c->sched_slice_us <= 100000;
     else if (k == "sqlite_commit_thread") ok = v.is_bool() && (c->sqlite_commit_thread = v.as_bool(), true);
@@ -214,7 +216,9 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
         for (const auto& [ck, cv] : v.as_object()) {
           if (ck.starts_with("_")) continue;
           ClusterConfig& cc = c->cluster;
-          if (ck == "redis") ok = get_string(cv, &cc.redis) && cc.redis.rfind("redis://", 0) == 0;
+          if (ck == "redis")
+            ok = get_string(cv, &cc.redis) &&
+                 (cc.redis.rfind("redis://", 0) == 0 || cc.redis.rfind("sentinel://", 0) == 0);
           else if (ck == "key") ok = get_string(cv, &cc.key) && !cc.key.empty();
           else if (ck == "node_id") ok = get_string(cv, &cc.node_id);
           else if (ck == "advertise_address") ok = get_string(cv, &cc.advertise_address);
@@ -222,6 +226,8 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
           else if (ck == "lease_ms") ok = get_int(cv, &cc.lease_ms) && cc.lease_ms >= 500 && cc.lease_ms <= 600'000;
           else if (ck == "renew_ms") ok = get_int(cv, &cc.renew_ms) && cc.renew_ms >= 50;
           else if (ck == "forward_wait_ms") ok = get_int(cv, &cc.forward_wait_ms) && cc.forward_wait_ms >= 0 && cc.forward_wait_ms <= 60'000;
+          else if (ck == "wait_replicas") ok = get_int(cv, &cc.wait_replicas) && cc.wait_replicas >= 0 && cc.wait_replicas <= 16;
+          else if (ck == "wait_timeout_ms") ok = get_int(cv, &cc.wait_timeout_ms) && cc.wait_timeout_ms >= 1 && cc.wait_timeout_ms <= 60'000;
           else {
             *error = "unknown cluster option \"" + std::string(ck) + "\"";
             return false;
@@ -307,6 +313,7 @@ const char kUsage[] =
     "  --commit-depth N       group commits in flight per shard, 1..64 (default 3)\n"
     "  --commit-wake 0|1      new commands end a wait for a commit (default 1)\n"
     "  --redis-sync           Redis: write through the synchronous client\n"
+    "  --redis-wait-replicas N  Redis: acknowledge a commit once WAIT confirms N replicas have it (default 0)\n"
     "  --push-backlog N       views waiting for the network above which shards hold new commands (default 1024; 0: none)\n"
     "  --sched-slice-us N     scheduler slice of the threads, 0..100000 us (default 100; 0: the kernel's)\n"
     "  --sqlite-commit-thread SQLite: commit on a thread of its own, not the shard's\n"
@@ -376,6 +383,15 @@ int parse_flags(int argc, char** argv, Config* c, std::string* error) {
       c->commit_wake = v == "1";
     } else if (f == "--redis-sync") {
       c->redis_sync = true;
+    } else if (f == "--redis-wait-replicas") {
+      if (!need(&v)) return 1;
+      char* end = nullptr;
+      const long n = std::strtol(v.c_str(), &end, 10);
+      if (v.empty() || *end != '\0' || n < 0 || n > 16) {
+        *error = "--redis-wait-replicas wants 0..16";
+        return 1;
+      }
+      c->redis_wait_replicas = static_cast<int>(n);
     } else if (f == "--sched-slice-us") {
       if (!need(&v)) return 1;
       char* end = nullptr;

@@ -22,7 +22,7 @@ namespace qc::gw {
 // Cluster mode (docs/cluster.md): several nodes share one Redis; the
 // partitions are the shards. Empty `redis`: one process (no cluster).
 struct ClusterConfig {
-  std::string redis;              // "redis://host:port/db"
+  std::string redis;              // "redis://host:port/db" or "sentinel://h1:26379,h2:26379/name[/db]"
   std::string key = "qc";         // prefix of every cluster key
   std::string node_id;            // unique per node (--node-id)
   std::string advertise_address;  // host:port other nodes reach this one at (--advertise-address)
@@ -30,6 +30,11 @@ struct ClusterConfig {
   int lease_ms = 3000;
   int renew_ms = 1000;
   int forward_wait_ms = 2000;
+  // > 0: a commit (and a lease taken) counts only once `WAIT wait_replicas
+  // wait_timeout_ms` confirms that many replicas received it; otherwise
+  // it fails (503). docs/operations.md "Redis for a cluster".
+  int wait_replicas = 0;
+  int wait_timeout_ms = 500;
   bool enabled() const { return !redis.empty(); }
 };
 
@@ -58,6 +63,11 @@ struct Config {
   // Redis: write through the synchronous client instead of the Asio-driven
   // one (a fallback; same layout, same guarantee).
   bool redis_sync = false;
+  // Redis store: acknowledge a commit only once WAIT confirms that this many
+  // replicas received it (--redis-wait-replicas; 0: no WAIT), waiting up to
+  // redis_wait_timeout_ms (journal::OpenOptions::redis_wait_*).
+  int redis_wait_replicas = 0;
+  int redis_wait_timeout_ms = 500;
   // The scheduler slice asked for queuecastd's threads, microseconds (0: the
   // kernel's default; the kernel clamps to 100..100,000): a short slice lets
   // a woken network or shard thread run before CPU-bound work sharing its

@@ -22,12 +22,14 @@ ClusterMember::~ClusterMember() { stop(); }
 
 bool ClusterMember::start(std::string advertise, std::string* error) {
   o_.advertise = std::move(advertise);
+  // sentinel://: the primary now; every reconnection asks the Sentinels again.
   journal::RedisAddress a;
-  if (!journal::parse_redis_url(o_.redis, &a, error)) return false;
+  if (!journal::resolve_redis(o_.redis, &a, error)) return false;
   redis_ = journal::RedisCluster::open(a, o_.prefix, o_.redis_timeout_ms, error);
   lookups_ = journal::RedisCluster::open(a, o_.prefix, o_.redis_timeout_ms, error);
   if (!redis_ || !lookups_) return false;
   if (!redis_->init(o_.partitions, error)) return false;
+  if (!redis_->server_id(&primary_id_, error)) return false;
   log_event("info", "cluster_member",
             {{"node", o_.node_id}, {"advertise", o_.advertise}, {"redis", o_.redis},
              {"partitions", std::to_string(o_.partitions)}, {"lease_ms", std::to_string(o_.lease_ms)}});
@@ -171,16 +173,17 @@ void ClusterMember::drop(int p, const char* why) {
   log_event("warn", "lease_lost", {{"partition", std::to_string(p)}, {"reason", why}});
 }
 
-void ClusterMember::take(int p, Steady::time_point) {
+bool ClusterMember::take(int p, Steady::time_point) {
   bool acquired = false;
   std::uint64_t epoch = 0;
   std::string holder, err;
   const auto sent = Steady::now();
-  if (!redis_->acquire(p, o_.node_id, o_.lease_ms, &acquired, &epoch, &holder, &err)) {
+  if (!redis_->acquire(p, o_.node_id, o_.lease_ms, &acquired, &epoch, &holder, &err,
+                       o_.wait_replicas, o_.wait_timeout_ms)) {
     log_event("warn", "lease_acquire_failed", {{"partition", std::to_string(p)}, {"error", err}});
-    return;
+    return false;
   }
-  if (!acquired) return;
+  if (!acquired) return true;
   Ownership* own = runtime_.ownership(p);
   held_[p].epoch = epoch;
   held_[p].releasing = false;
@@ -190,6 +193,26 @@ void ClusterMember::take(int p, Steady::time_point) {
   runtime_.wake(p);
   orphan_scans_[static_cast<std::size_t>(p)] = 0;
   log_event("info", "lease_acquired", {{"partition", std::to_string(p)}, {"epoch", std::to_string(epoch)}});
+  return true;
+}
+
+// A new run_id: the leases and epochs this node holds were granted by
+// another server, which the new primary may not have received in full.
+// Every partition is handed over (stepped down, then released by run()
+// once the shard stopped) and taken again by the next scans, with a new
+// INCR on this server.
+bool ClusterMember::primary_changed() {
+  std::string id, err;
+  if (!redis_->server_id(&id, &err) || id == primary_id_) return false;
+  log_event("warn", "redis_primary_changed", {{"node", o_.node_id}, {"was", primary_id_}, {"now", id},
+                                              {"partitions", std::to_string(held_.size())}});
+  primary_id_ = id;
+  for (auto& [p, h] : held_) {
+    h.releasing = true;
+    runtime_.ownership(p)->wanted.store(0, std::memory_order_release);
+    runtime_.wake(p);
+  }
+  return true;
 }
 
 void ClusterMember::scan(Steady::time_point now) {
@@ -197,6 +220,7 @@ void ClusterMember::scan(Steady::time_point now) {
   std::vector<journal::RedisCluster::Lease> leases;
   std::vector<journal::RedisCluster::Member> members;
   std::string err;
+  if (primary_changed()) return;
   if (!redis_->leases(o_.partitions, &leases, &err) || !redis_->members(&members, &err)) return;
   if (std::none_of(members.begin(), members.end(), [&](const auto& m) { return m.node == o_.node_id; })) {
     journal::RedisCluster::Member self;
@@ -245,7 +269,9 @@ void ClusterMember::scan(Steady::time_point now) {
     const int p = (start + i) % o_.partitions;
     if (held_.count(p) || !leases[static_cast<std::size_t>(p)].node.empty()) continue;
     if (mine < target || orphan_scans_[static_cast<std::size_t>(p)] >= 2) {
-      take(p, now);
+      // A failed ACQUIRE (Redis down, or WAIT unconfirmed after up to
+      // wait_timeout_ms): no more this scan, so renewals stay on time.
+      if (!take(p, now)) break;
       if (held_.count(p)) ++mine;
     }
   }
@@ -304,7 +330,8 @@ int ClusterMember::lookup(char kind, std::string_view id) {
   bool found = false;
   int p = -1;
   std::string err;
-  if (!lookups_ || !lookups_->lookup_id(field, &found, &p, &err) || !found) return -1;
+  if (!lookups_ || !lookups_->lookup_id(field, &found, &p, &err)) return kUnreachable;
+  if (!found) return -1;
   if (id_cache_.size() >= kIdCacheMax) id_cache_.clear();
   id_cache_.emplace(std::move(field), p);
   return p;

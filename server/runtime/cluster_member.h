@@ -11,6 +11,10 @@
 //       a lease for two scans whatever the share (failover), and hand one
 //       partition over when this node has more than its share while
 //       another has less (drain, release; the other takes it at once).
+//     also every scan_ms: the Redis server's run_id; when it changes (a
+//       Sentinel failover, a restart of redis-server: the new primary may
+//       lack the last INCRs), hand every partition over (step down,
+//       release) and take them again on the new primary.
 //   Shards follow Ownership::wanted (server/runtime/partition.h): recover
 //   and serve, or step down.
 //
@@ -53,6 +57,10 @@ struct ClusterOptions {
   int scan_ms = 250;
   int forward_wait_ms = 2000;  // how long a request waits for its partition's owner
   int redis_timeout_ms = 500;  // every Redis call of the member
+  // > 0: an acquired lease counts only once WAIT confirms that many
+  // replicas have it (RedisCluster::acquire()).
+  int wait_replicas = 0;
+  int wait_timeout_ms = 500;
 };
 
 class ClusterMember {
@@ -82,7 +90,9 @@ class ClusterMember {
   Owner owner(int p) const;
   // The partition of an id ('s' session, 't' ticket, 'h' hold, 'k' token)
   // that this node's directory does not know: the cluster's id map in
-  // Redis (cached; an id never changes partition). -1: unknown.
+  // Redis (cached; an id never changes partition). -1: unknown;
+  // kUnreachable: Redis did not answer.
+  static constexpr int kUnreachable = -2;
   int lookup(char kind, std::string_view id);
   // Runs `fn` on the member thread after `delay` (for requests waiting for
   // an owner); false (nothing done) once the member is stopping. Thread-safe.
@@ -109,7 +119,8 @@ class ClusterMember {
   void run();
   void renew(Steady::time_point now);
   void scan(Steady::time_point now);
-  void take(int p, Steady::time_point now);
+  bool take(int p, Steady::time_point now);  // false: Redis failed (try no more now)
+  bool primary_changed();
   void drop(int p, const char* why);  // stop serving p (no release)
   void set_deadline(int p, Steady::time_point sent);
   void run_deferred(Steady::time_point now);
@@ -124,6 +135,7 @@ class ClusterMember {
 
   std::unordered_map<int, Held> held_;  // member thread only
   std::vector<int> orphan_scans_;       // per partition: consecutive scans without a lease
+  std::string primary_id_;              // the Redis run_id the leases were taken on
   Steady::time_point next_renew_{}, next_scan_{};
 
   mutable std::mutex mu_;  // guards the tables below and deferred_

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
@@ -82,6 +83,24 @@ bool RedisServer::start(std::string* error) {
   for (int attempt = 0; attempt < 5; ++attempt) {
     if (port_ == 0 || attempt > 0) port_ = free_port();
     const std::string port = std::to_string(port_);
+    std::vector<std::string> argv{"redis-server"};
+    if (!sentinel_.empty()) {
+      const std::string conf = dir_ + "/sentinel.conf";
+      if (std::FILE* f = std::fopen(conf.c_str(), "w")) {
+        for (const std::string& l : sentinel_) std::fprintf(f, "%s\n", l.c_str());
+        std::fclose(f);
+      }
+      argv.insert(argv.end(), {conf, "--sentinel", "--port", port, "--bind", "127.0.0.1", "--dir",
+                               dir_, "--daemonize", "no", "--loglevel", "warning"});
+    } else {
+      argv.insert(argv.end(), {"--port", port, "--bind", "127.0.0.1", "--dir", dir_, "--appendonly",
+                               "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no",
+                               "--protected-mode", "yes", "--loglevel", "warning"});
+    }
+    argv.insert(argv.end(), args_.begin(), args_.end());
+    std::vector<char*> cargv;
+    for (std::string& a : argv) cargv.push_back(a.data());
+    cargv.push_back(nullptr);
     const pid_t parent = ::getpid();
     pid_ = ::fork();
     if (pid_ == 0) {
@@ -91,10 +110,7 @@ bool RedisServer::start(std::string* error) {
       const int null = ::open("/dev/null", O_WRONLY);
       ::dup2(null, 1);
       ::dup2(null, 2);
-      ::execlp("redis-server", "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-               "--dir", dir_.c_str(), "--appendonly", "yes", "--appendfsync", "always", "--save",
-               "", "--daemonize", "no", "--protected-mode", "yes", "--loglevel", "warning",
-               static_cast<char*>(nullptr));
+      ::execvp("redis-server", cargv.data());
       ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
@@ -120,6 +136,56 @@ bool RedisServer::start(std::string* error) {
     kill9();
   }
   if (error) *error = "redis-server did not start (is it installed?)";
+  return false;
+}
+
+bool RedisServer::start_replica(int primary_port, std::string* error) {
+  // The primary starts the first sync at once (its default waits 5 s for
+  // more replicas to share a diskless transfer).
+  {
+    timeval tv{1, 0};
+    if (redisContext* p = redisConnectWithTimeout("127.0.0.1", primary_port, tv)) {
+      if (!p->err)
+        if (auto* r =
+                static_cast<redisReply*>(redisCommand(p, "CONFIG SET repl-diskless-sync-delay 0")))
+          freeReplyObject(r);
+      redisFree(p);
+    }
+  }
+  set_args({"--replicaof", "127.0.0.1 " + std::to_string(primary_port)});
+  if (!start(error)) return false;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < deadline) {
+    timeval tv{0, 200000};
+    redisContext* c = redisConnectWithTimeout("127.0.0.1", port_, tv);
+    bool up = false;
+    if (c && !c->err) {
+      auto* r = static_cast<redisReply*>(redisCommand(c, "INFO replication"));
+      up = r && r->type == REDIS_REPLY_STRING &&
+           std::string(r->str, r->len).find("master_link_status:up") != std::string::npos;
+      if (r) freeReplyObject(r);
+    }
+    if (c) redisFree(c);
+    if (up) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  // Linked is not yet counted: the primary counts a replica for WAIT once
+  // it has acknowledged (up to a second later). WAIT with nothing written
+  // answers how many have.
+  while (std::chrono::steady_clock::now() < deadline) {
+    timeval tv{1, 0};
+    redisContext* p = redisConnectWithTimeout("127.0.0.1", primary_port, tv);
+    long long n = 0;
+    if (p && !p->err)
+      if (auto* r = static_cast<redisReply*>(redisCommand(p, "WAIT 1 200"))) {
+        if (r->type == REDIS_REPLY_INTEGER) n = r->integer;
+        freeReplyObject(r);
+      }
+    if (p) redisFree(p);
+    if (n >= 1) return true;
+  }
+  if (error)
+    *error = "the replica never linked to the primary on port " + std::to_string(primary_port);
   return false;
 }
 

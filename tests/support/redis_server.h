@@ -7,6 +7,7 @@
 
 #include <string>
 #include <sys/types.h>
+#include <vector>
 
 namespace qc::test {
 
@@ -25,9 +26,22 @@ class RedisServer {
   RedisServer(const RedisServer&) = delete;
   RedisServer& operator=(const RedisServer&) = delete;
 
+  // More command-line arguments for the next start(), e.g. {"--replicaof",
+  // "127.0.0.1 6379"} (a replica).
+  void set_args(std::vector<std::string> args) { args_ = std::move(args); }
+  // Sentinel mode: start() writes <dir>/sentinel.conf with these lines
+  // ("sentinel monitor ...") and runs `redis-server <it> --sentinel` on
+  // the port (Sentinel rewrites the file as it learns).
+  void set_sentinel(std::vector<std::string> lines) { sentinel_ = std::move(lines); }
+
   // Starts redis-server (on the same port as before after a stop). True once
   // it answers PING.
   bool start(std::string* error);
+  // start() as a replica of the server on `primary_port` (set_args()
+  // --replicaof; the primary's repl-diskless-sync-delay set to 0 so the
+  // first sync starts at once); true once its link to the primary is up
+  // and the primary counts it (WAIT 1 answers 1).
+  bool start_replica(int primary_port, std::string* error);
   void kill9();  // SIGKILL and reap
   void freeze();  // SIGSTOP: the server hangs (connections stay open)
   void thaw();    // SIGCONT
@@ -44,6 +58,8 @@ class RedisServer {
   bool own_dir_ = false;
   int port_ = 0;
   pid_t pid_ = -1;
+  std::vector<std::string> args_;
+  std::vector<std::string> sentinel_;
 };
 
 }  // namespace qc::test

@@ -384,6 +384,33 @@ TEST(Config, OutOfRangeNumbersAreRefusedNotConverted) {
   EXPECT_EQ(c.limits.http_body_bytes, 65536u);
 }
 
+// Redis with replicas: the cluster's WAIT option, a sentinel:// URL, and
+// the single-node store's --redis-wait-replicas.
+TEST(Config, RedisWaitOptionsAndSentinelUrls) {
+  Config c;
+  std::string e;
+  EXPECT_EQ(c.cluster.wait_replicas, 0);
+  EXPECT_EQ(c.cluster.wait_timeout_ms, 500);
+  ASSERT_TRUE(parse_config_json(
+      R"({"cluster":{"redis":"sentinel://h1:26379,h2:26379/queuecast","wait_replicas":1,"wait_timeout_ms":250},)"
+      R"("redis_wait_replicas":2,"redis_wait_timeout_ms":900})", &c, &e)) << e;
+  EXPECT_EQ(c.cluster.redis, "sentinel://h1:26379,h2:26379/queuecast");
+  EXPECT_EQ(c.cluster.wait_replicas, 1);
+  EXPECT_EQ(c.cluster.wait_timeout_ms, 250);
+  EXPECT_EQ(c.redis_wait_replicas, 2);
+  EXPECT_EQ(c.redis_wait_timeout_ms, 900);
+  EXPECT_FALSE(parse_config_json(R"({"cluster":{"wait_replicas":-1}})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"cluster":{"wait_timeout_ms":0}})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"cluster":{"redis":"tcp://h1:6379"}})", &c, &e));
+  EXPECT_FALSE(parse_config_json(R"({"redis_wait_replicas":17})", &c, &e));
+  Config f;
+  const char* argv[] = {"queuecastd", "--redis-wait-replicas", "1"};
+  ASSERT_EQ(parse_flags(3, const_cast<char**>(argv), &f, &e), 0) << e;
+  EXPECT_EQ(f.redis_wait_replicas, 1);
+  const char* bad[] = {"queuecastd", "--redis-wait-replicas", "one"};
+  EXPECT_EQ(parse_flags(3, const_cast<char**>(bad), &f, &e), 1);
+}
+
 // The runtime's tuning knobs: configuration keys, and flags over them.
 TEST(Config, CommitKnobsFromTheFileAndFlags) {
   Config c;
