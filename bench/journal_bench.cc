@@ -8,7 +8,7 @@
 //   (e2e: --qc-arg FLAG, repeatable, passes FLAG to queuecastd, e.g. --qc-arg --sqlite-commit-thread)
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
 //                     [--snapshot-every N] [--commit-depth N] [--waiting 200]
-//                     [--batch-size N]
+//                     [--batch-size N] [--keyed]
 //   journal_bench cluster --queuecastd PATH [--nodes 3] [--entry owner|other|spread]
 //                         [--areas 1] [--partitions 16] [--clients 64] [--seconds 5]
 //
@@ -33,7 +33,8 @@
 // `snapshot_every` (default: queuecastd's own). --batch-size N: each client
 // POSTs batches of N commands (the same mix) to /v1/commands:batch instead;
 // the rate counts acknowledged commands (2xx items), the latency is the
-// batch's (threads only, not with --epoll).
+// batch's (threads only, not with --epoll). --keyed: every command carries
+// its own Idempotency-Key (threads, single commands).
 //
 // e2e --floor: the same clients and requests against bench/floor_sender,
 // which answers each POST /v1/commands with a fixed 256-byte body and does
@@ -116,6 +117,7 @@ struct Args {
   std::string floor;  // e2e: the request/response floor (floor_sender) instead of queuecastd
   std::vector<std::string> qc_args;  // e2e: more queuecastd flags (--qc-arg, repeatable)
   int batch_size = 0;      // e2e: commands per POST /v1/commands:batch (0: POST /v1/commands)
+  bool keyed = false;      // e2e: every command with its own Idempotency-Key (threads only)
   int nodes = 3;            // cluster: queuecastd nodes
   std::string entry = "owner";  // cluster: owner | other | spread
   int areas = 1;            // cluster: waiting areas the clients' sessions are in
@@ -528,6 +530,29 @@ ClientBodies client_bodies(const std::string& sid, bool proto) {
   return b;
 }
 
+// One closed-loop client of the e2e mix: POST /v1/commands on `http` until
+// `phase` is 2; while it is 1, the latency of each 2xx answer goes to *lat
+// and the other answers are counted in *failed. `key_prefix` non-empty:
+// every command carries its own Idempotency-Key, key_prefix + a counter.
+void closed_loop(const ClientBodies& bodies, const std::string& headers, const std::string& key_prefix,
+                 int steady, std::mt19937& rng, test::HttpClient& http, const std::atomic<int>& phase,
+                 std::vector<double>* lat, std::uint64_t* failed) {
+  int waiting = 0;
+  int p;
+  for (std::uint64_t i = 0; (p = phase.load(std::memory_order_relaxed)) < 2; ++i) {
+    const std::string& body = next_is_walk_in(rng, &waiting, steady) ? bodies.walk : bodies.call;
+    const auto t = Clock::now();
+    auto r = http.request("POST", "/v1/commands", body,
+                          key_prefix.empty() ? headers
+                                             : headers + "Idempotency-Key: " + key_prefix + std::to_string(i) + "\r\n");
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    if (p == 1) {
+      if (r.status >= 200 && r.status < 300) lat->push_back(ms);
+      else ++*failed;
+    }
+  }
+}
+
 // The request/response floor: floor_sender answering the e2e clients'
 // requests (one epoll thread of clients, as e2e --epoll).
 int floor_bench(const Args& a) {
@@ -738,15 +763,9 @@ int e2e_bench(const Args& a) {
           failed[std::size_t(c)] += std::uint64_t(a.batch_size) - ok;
         }
       }
-      while (a.batch_size == 0 && (p = phase.load(std::memory_order_relaxed)) < 2) {
-        const auto t = Clock::now();
-        auto r = http.request("POST", "/v1/commands", next_is_walk_in(rng, &waiting, a.waiting) ? walk : call, auth);
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-        if (p == 1) {
-          if (r.status >= 200 && r.status < 300) lat[std::size_t(c)].push_back(ms);
-          else ++failed[std::size_t(c)];
-        }
-      }
+      if (a.batch_size == 0)
+        closed_loop({walk, call}, auth, a.keyed ? "c" + std::to_string(c) + "-" : "", a.waiting, rng, http, phase, &lat[std::size_t(c)],
+                    &failed[std::size_t(c)]);
     });
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -936,20 +955,9 @@ int cluster_bench(const Args& a) {
     threads.emplace_back([&, c] {
       test::HttpClient http(nodes[std::size_t(entry[std::size_t(c)])]->port());
       std::mt19937 rng{static_cast<unsigned>(c)};
-      int waiting = 0;
-      const auto [walk, call] = client_bodies("b" + std::to_string(c), false);
-      const std::string auth = "Authorization: Bearer crash-nurse\r\nIdempotency-Key: c" + std::to_string(c) + "-";
-      int p;
-      for (std::uint64_t i = 0; (p = phase.load(std::memory_order_relaxed)) < 2; ++i) {
-        const auto t = Clock::now();
-        auto r = http.request("POST", "/v1/commands", next_is_walk_in(rng, &waiting, a.waiting) ? walk : call,
-                              auth + std::to_string(i) + "\r\n");
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-        if (p == 1) {
-          if (r.status >= 200 && r.status < 300) lat[std::size_t(c)].push_back(ms);
-          else ++failed[std::size_t(c)];
-        }
-      }
+      closed_loop(client_bodies("b" + std::to_string(c), false), "Authorization: Bearer crash-nurse\r\n",
+                  "c" + std::to_string(c) + "-", a.waiting, rng, http, phase, &lat[std::size_t(c)],
+                  &failed[std::size_t(c)]);
     });
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -1015,6 +1023,11 @@ int main(int argc, char** argv) {
       --i;
       continue;
     }
+    if (k == "--keyed") {
+      a.keyed = true;
+      --i;
+      continue;
+    }
     if (i + 1 >= argc) break;
     const std::string v = argv[i + 1];
     if (k == "--store") a.store = v;
@@ -1044,6 +1057,10 @@ int main(int argc, char** argv) {
   if (a.mode == "commit") return commit_bench(a);
   if (a.mode == "recovery") return recovery_bench(a);
   if (a.mode == "e2e" && !a.floor.empty()) return floor_bench(a);
+  if (a.mode == "e2e" && a.keyed && (a.epoll || a.batch_size > 0)) {
+    std::fprintf(stderr, "--keyed runs the clients in threads, one command per request\n");
+    return 2;
+  }
   if (a.mode == "e2e" && a.epoll && a.batch_size > 0) {
     std::fprintf(stderr, "--batch-size runs the clients in threads (not with --epoll)\n");
     return 2;
@@ -1056,7 +1073,7 @@ int main(int argc, char** argv) {
                "[--snapshot-every N] [--batch 32]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
                "[--seconds 5] [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1] "
-               "[--snapshot-every N] [--waiting 200] [--batch-size N]\n"
+               "[--snapshot-every N] [--waiting 200] [--batch-size N] [--keyed]\n"
                "       journal_bench cluster --queuecastd PATH [--nodes 3] [--entry owner|other|spread] "
                "[--areas 1] [--partitions 16] [--clients 64] [--seconds 5]\n");
   return 2;
