@@ -196,6 +196,16 @@ std::unique_ptr<Journal> open_journal(const Store& s) {
   return j;
 }
 
+// The end of the benchmarks' queuecastd configuration: limits that never
+// refuse the load, and the keys crash-admin and crash-nurse.
+constexpr const char kBenchLimitsAndKeys[] = R"(
+  "limits": {"booking_per_patient_per_minute": 100000000, "booking_per_address_per_minute": 100000000,
+             "connections_per_address": 100000},
+  "staff": [
+    {"id": "admin", "role": "admin", "key_sha256": "4b63756584048f60de780893fb743ef44b8d8b2c5f58e6cb8f435321a1d74594"},
+    {"id": "n1", "role": "nurse", "key_sha256": "ac37a12da67f48b32be00455890eb0262f3ae1b746818281053f1fda8e9a2519"}
+  ]})";
+
 double cpu_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -534,9 +544,10 @@ ClientBodies client_bodies(const std::string& sid, bool proto) {
 // `phase` is 2; while it is 1, the latency of each 2xx answer goes to *lat
 // and the other answers are counted in *failed. `key_prefix` non-empty:
 // every command carries its own Idempotency-Key, key_prefix + a counter.
-void closed_loop(const ClientBodies& bodies, const std::string& headers, const std::string& key_prefix,
-                 int steady, std::mt19937& rng, test::HttpClient& http, const std::atomic<int>& phase,
-                 std::vector<double>* lat, std::uint64_t* failed) {
+void closed_loop(const ClientBodies& bodies, const std::string& headers,
+                 const std::string& key_prefix, int steady, std::mt19937& rng,
+                 test::HttpClient& http, const std::atomic<int>& phase, std::vector<double>* lat,
+                 std::uint64_t* failed) {
   int waiting = 0;
   int p;
   for (std::uint64_t i = 0; (p = phase.load(std::memory_order_relaxed)) < 2; ++i) {
@@ -544,11 +555,14 @@ void closed_loop(const ClientBodies& bodies, const std::string& headers, const s
     const auto t = Clock::now();
     auto r = http.request("POST", "/v1/commands", body,
                           key_prefix.empty() ? headers
-                                             : headers + "Idempotency-Key: " + key_prefix + std::to_string(i) + "\r\n");
+                                             : headers + "Idempotency-Key: " + key_prefix +
+                                                   std::to_string(i) + "\r\n");
     const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
     if (p == 1) {
-      if (r.status >= 200 && r.status < 300) lat->push_back(ms);
-      else ++*failed;
+      if (r.status >= 200 && r.status < 300)
+        lat->push_back(ms);
+      else
+        ++*failed;
     }
   }
 }
@@ -684,13 +698,7 @@ int e2e_bench(const Args& a) {
     cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",)";
     if (a.snapshot_every_set) cfg << R"( "snapshot_every": )" << a.snapshot_every << ",";
     if (a.commit_depth > 0) cfg << R"( "commit_depth": )" << a.commit_depth << ",";
-    cfg << R"(
-  "limits": {"booking_per_patient_per_minute": 100000000, "booking_per_address_per_minute": 100000000,
-             "connections_per_address": 100000},
-  "staff": [
-    {"id": "admin", "role": "admin", "key_sha256": "4b63756584048f60de780893fb743ef44b8d8b2c5f58e6cb8f435321a1d74594"},
-    {"id": "n1", "role": "nurse", "key_sha256": "ac37a12da67f48b32be00455890eb0262f3ae1b746818281053f1fda8e9a2519"}
-  ]})";
+    cfg << kBenchLimitsAndKeys;
   }
   std::vector<std::string> prefix;
   if (a.server_cpu >= 0) prefix = {"taskset", "-c", std::to_string(a.server_cpu)};
@@ -764,8 +772,8 @@ int e2e_bench(const Args& a) {
         }
       }
       if (a.batch_size == 0)
-        closed_loop({walk, call}, auth, a.keyed ? "c" + std::to_string(c) + "-" : "", a.waiting, rng, http, phase, &lat[std::size_t(c)],
-                    &failed[std::size_t(c)]);
+        closed_loop({walk, call}, auth, a.keyed ? "c" + std::to_string(c) + "-" : "", a.waiting,
+                    rng, http, phase, &lat[std::size_t(c)], &failed[std::size_t(c)]);
     });
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -877,18 +885,14 @@ int cluster_bench(const Args& a) {
   const std::string dir = test::make_temp_dir("cluster-bench");
   {
     std::ofstream cfg(dir + "/config.json");
-    cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",
-  "cluster": {"redis": "redis://127.0.0.1:)" << redis.port() << R"(/0", "partitions": )" << a.partitions << R"(},
-  "limits": {"booking_per_patient_per_minute": 100000000, "booking_per_address_per_minute": 100000000,
-             "connections_per_address": 100000},
-  "staff": [
-    {"id": "admin", "role": "admin", "key_sha256": "4b63756584048f60de780893fb743ef44b8d8b2c5f58e6cb8f435321a1d74594"},
-    {"id": "n1", "role": "nurse", "key_sha256": "ac37a12da67f48b32be00455890eb0262f3ae1b746818281053f1fda8e9a2519"}
-  ]})";
+    cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",)"
+        << R"( "cluster": {"redis": "redis://127.0.0.1:)" << redis.port()
+        << R"(/0", "partitions": )" << a.partitions << "}," << kBenchLimitsAndKeys;
   }
   std::vector<std::unique_ptr<test::Daemon>> nodes;
   for (int i = 0; i < a.nodes; ++i) {
-    std::vector<std::string> args = {"--config", dir + "/config.json", "--node-id", "n" + std::to_string(i)};
+    std::vector<std::string> args = {"--config", dir + "/config.json", "--node-id",
+                                     "n" + std::to_string(i)};
     args.insert(args.end(), a.qc_args.begin(), a.qc_args.end());
     nodes.push_back(std::make_unique<test::Daemon>(a.queuecastd, args,
                                                    dir + "/n" + std::to_string(i) + ".log"));
@@ -904,11 +908,14 @@ int cluster_bench(const Args& a) {
     bool all = true;
     for (const auto& o : owners) {
       const int n = o.size() > 1 ? std::atoi(o.c_str() + 1) : -1;
-      if (n < 0 || n >= a.nodes) all = false;
-      else ++counts[std::size_t(n)];
+      if (n < 0 || n >= a.nodes)
+        all = false;
+      else
+        ++counts[std::size_t(n)];
     }
     if (all && *std::max_element(counts.begin(), counts.end()) -
-                       *std::min_element(counts.begin(), counts.end()) <= 1)
+                       *std::min_element(counts.begin(), counts.end()) <=
+                   1)
       break;
     if (t > 300) {
       std::fprintf(stderr, "the cluster did not settle in 30 s\n");
@@ -918,7 +925,8 @@ int cluster_bench(const Args& a) {
   }
   // The clients' sessions, and the node each client sends to.
   const Time now = std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::system_clock::now().time_since_epoch()).count();
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
   std::vector<int> entry(std::size_t(a.clients));
   std::vector<int> owner_of(std::size_t(a.clients));
   {
@@ -929,7 +937,8 @@ int cluster_bench(const Args& a) {
       spec.area = "bench-" + std::to_string(c % std::max(1, a.areas));
       test::HttpResponse r;
       for (int t = 0; t < 50; ++t) {
-        r = admin.request("POST", "/v1/commands", codec::command_to_json(Command{Actor{}, CreateSession{spec}}, 0),
+        r = admin.request("POST", "/v1/commands",
+                          codec::command_to_json(Command{Actor{}, CreateSession{spec}}, 0),
                           "Authorization: Bearer crash-admin\r\n");
         if (r.status != 503 && r.status != 0) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -942,7 +951,7 @@ int cluster_bench(const Args& a) {
       const std::string node = r.headers["Queuecast-Node"];
       const int owner = node.size() > 1 ? std::atoi(node.c_str() + 1) : 0;
       owner_of[std::size_t(c)] = owner;
-      entry[std::size_t(c)] = a.entry == "owner" ? owner
+      entry[std::size_t(c)] = a.entry == "owner"   ? owner
                               : a.entry == "other" ? (owner + 1) % a.nodes
                                                    : c % a.nodes;
     }
@@ -955,9 +964,9 @@ int cluster_bench(const Args& a) {
     threads.emplace_back([&, c] {
       test::HttpClient http(nodes[std::size_t(entry[std::size_t(c)])]->port());
       std::mt19937 rng{static_cast<unsigned>(c)};
-      closed_loop(client_bodies("b" + std::to_string(c), false), "Authorization: Bearer crash-nurse\r\n",
-                  "c" + std::to_string(c) + "-", a.waiting, rng, http, phase, &lat[std::size_t(c)],
-                  &failed[std::size_t(c)]);
+      closed_loop(client_bodies("b" + std::to_string(c), false),
+                  "Authorization: Bearer crash-nurse\r\n", "c" + std::to_string(c) + "-", a.waiting,
+                  rng, http, phase, &lat[std::size_t(c)], &failed[std::size_t(c)]);
     });
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -971,7 +980,8 @@ int cluster_bench(const Args& a) {
   phase = 2;
   const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
   std::vector<double> cpu;
-  for (std::size_t i = 0; i < nodes.size(); ++i) cpu.push_back(process_cpu(nodes[i]->pid()) - cpu0[i]);
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    cpu.push_back(process_cpu(nodes[i]->pid()) - cpu0[i]);
   const double redis_cpu = process_cpu(redis.pid()) - redis0;
   const double self_cpu = process_cpu(getpid()) - self0;
   for (auto& t : threads) t.join();
@@ -998,13 +1008,15 @@ int cluster_bench(const Args& a) {
     per_node += b;
     total += cpu[i];
   }
-  std::printf("cluster nodes=%d partitions=%d entry=%s areas=%d clients=%d seconds=%.1f: %.0f acknowledged "
-              "keyed commands/s, ack latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms, %llu non-2xx; "
-              "%d of %d clients forwarded, owners used %zu; CPU us per acknowledged command: %s, "
-              "redis-server %.1f (servers %.1f), clients %.1f\n",
-              a.nodes, a.partitions, a.entry.c_str(), a.areas, a.clients, secs, double(all.size()) / secs,
-              pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail, forwarded, a.clients,
-              owners_used.size(), per_node.c_str(), redis_cpu * 1e6 / n, total * 1e6 / n, self_cpu * 1e6 / n);
+  std::printf(
+      "cluster nodes=%d partitions=%d entry=%s areas=%d clients=%d seconds=%.1f: %.0f acknowledged "
+      "keyed commands/s, ack latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms, %llu non-2xx; "
+      "%d of %d clients forwarded, owners used %zu; CPU us per acknowledged command: %s, "
+      "redis-server %.1f (servers %.1f), clients %.1f\n",
+      a.nodes, a.partitions, a.entry.c_str(), a.areas, a.clients, secs, double(all.size()) / secs,
+      pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail, forwarded, a.clients,
+      owners_used.size(), per_node.c_str(), redis_cpu * 1e6 / n, total * 1e6 / n,
+      self_cpu * 1e6 / n);
   return 0;
 }
 

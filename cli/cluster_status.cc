@@ -58,7 +58,8 @@ int run_cluster(int argc, char** argv) {
     } else if (a == "--json") {
       json = true;
     } else {
-      std::fprintf(stderr, "queuecast cluster status: unexpected argument '%s'\n\n%s", argv[i], kUsage);
+      std::fprintf(stderr, "queuecast cluster status: unexpected argument '%s'\n\n%s", argv[i],
+                   kUsage);
       return 2;
     }
   }
@@ -89,14 +90,19 @@ int run_cluster(int argc, char** argv) {
     out["partitions"] = partitions;
     boost::json::array ms;
     for (const auto& m : members)
-      ms.push_back({{"node", m.node}, {"address", m.address}, {"expiresMs", m.expires_ms},
+      ms.push_back({{"node", m.node},
+                    {"address", m.address},
+                    {"expiresMs", m.expires_ms},
                     {"expiresInMs", m.expires_ms - now}});
     out["members"] = std::move(ms);
     boost::json::array ps;
     for (int p = 0; p < partitions; ++p) {
       const auto& l = leases[std::size_t(p)];
-      ps.push_back({{"partition", p}, {"owner", l.node}, {"epoch", l.current_epoch},
-                    {"leaseEpoch", l.epoch}, {"leaseTtlMs", l.node.empty() ? 0 : l.ttl_ms},
+      ps.push_back({{"partition", p},
+                    {"owner", l.node},
+                    {"epoch", l.current_epoch},
+                    {"leaseEpoch", l.epoch},
+                    {"leaseTtlMs", l.node.empty() ? 0 : l.ttl_ms},
                     {"lastSeq", seqs[std::size_t(p)]}});
     }
     out["partitionTable"] = std::move(ps);
@@ -108,7 +114,8 @@ int run_cluster(int argc, char** argv) {
   for (const auto& m : members)
     std::printf("  %-16s %-24s expires in %lld ms\n", m.node.c_str(), m.address.c_str(),
                 static_cast<long long>(m.expires_ms - now));
-  std::printf("%-9s  %-16s  %8s  %12s  %12s\n", "partition", "owner", "epoch", "lease ttl ms", "last seq");
+  std::printf("%-9s  %-16s  %8s  %12s  %12s\n", "partition", "owner", "epoch", "lease ttl ms",
+              "last seq");
   for (int p = 0; p < partitions; ++p) {
     const auto& l = leases[std::size_t(p)];
     const std::string ttl = l.node.empty() ? "-" : std::to_string(l.ttl_ms);

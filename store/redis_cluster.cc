@@ -267,7 +267,8 @@ bool RedisCluster::leases(int partitions, std::vector<Lease>* out, std::string* 
   return true;
 }
 
-bool RedisCluster::members(std::vector<Member>* out, std::string* error, std::int64_t* redis_now_ms) {
+bool RedisCluster::members(std::vector<Member>* out, std::string* error,
+                           std::int64_t* redis_now_ms) {
   out->clear();
   if (!conn_->ensure(error)) return false;
   const std::string key = prefix_ + ":members";

@@ -57,9 +57,10 @@ class StatusTest : public ::testing::Test {
     for (int i = 0; i < 2; ++i) {
       nodes_.push_back(std::make_unique<qc::test::Daemon>(
           QC_QUEUECASTD,
-          std::vector<std::string>{"--config", std::string(QC_SOURCE_DIR) + "/deploy/queuecast.example.json",
-                                   "--config", config_->path(), "--listen", "127.0.0.1:0", "--log-level",
-                                   "warn", "--node-id", "n" + std::to_string(i)},
+          std::vector<std::string>{"--config",
+                                   std::string(QC_SOURCE_DIR) + "/deploy/queuecast.example.json",
+                                   "--config", config_->path(), "--listen", "127.0.0.1:0",
+                                   "--log-level", "warn", "--node-id", "n" + std::to_string(i)},
           ""));
       ASSERT_TRUE(nodes_.back()->start());
     }
@@ -91,7 +92,8 @@ TEST_F(StatusTest, NamesMembersOwnersEpochsLeasesAndLastSeqs) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"partitions\":4"), std::string::npos) << r.out;
   for (const char* n : {"n0", "n1"}) {
-    EXPECT_NE(r.out.find(std::string("{\"node\":\"") + n + "\",\"address\":\"127.0.0.1:"), std::string::npos)
+    EXPECT_NE(r.out.find(std::string("{\"node\":\"") + n + "\",\"address\":\"127.0.0.1:"),
+              std::string::npos)
         << r.out;
   }
   // A channel definition is committed on every partition: each stream's
@@ -100,7 +102,8 @@ TEST_F(StatusTest, NamesMembersOwnersEpochsLeasesAndLastSeqs) {
     qc::test::HttpClient http(nodes_[0]->port());
     qc::test::HttpResponse a;
     for (int i = 0; i < 50 && a.status != 200; ++i) {
-      a = http.request("POST", "/v1/commands", R"({"defineChannel":{"channel":{"channelId":"web"}}})",
+      a = http.request("POST", "/v1/commands",
+                       R"({"defineChannel":{"channel":{"channelId":"web"}}})",
                        "Authorization: Bearer demo-admin-key\r\n");
       if (a.status != 200) std::this_thread::sleep_for(100ms);
     }
@@ -109,7 +112,8 @@ TEST_F(StatusTest, NamesMembersOwnersEpochsLeasesAndLastSeqs) {
   r = queuecast("cluster status --redis " + url_ + " --json");
   ASSERT_EQ(r.code, 0) << r.out;
   const std::regex row(
-      R"re(\{"partition":(\d+),"owner":"(n[01])","epoch":(\d+),"leaseEpoch":(\d+),"leaseTtlMs":(\d+),"lastSeq":(\d+)\})re");
+      R"re(\{"partition":(\d+),"owner":"(n[01])","epoch":(\d+),"leaseEpoch":(\d+),)re"
+      R"re("leaseTtlMs":(\d+),"lastSeq":(\d+)\})re");
   std::set<int> seen;
   for (std::sregex_iterator it(r.out.begin(), r.out.end(), row), end; it != end; ++it) {
     const std::smatch& m = *it;
@@ -126,7 +130,8 @@ TEST_F(StatusTest, NamesMembersOwnersEpochsLeasesAndLastSeqs) {
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("4 partitions"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("members (2):"), std::string::npos) << r.out;
-  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n0 +n[01] +[1-9]\d* +\d+ +[1-9]\d*\n)"))) << r.out;
+  EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n0 +n[01] +[1-9]\d* +\d+ +[1-9]\d*\n)")))
+      << r.out;
 }
 
 TEST_F(StatusTest, WorksWithEveryNodeDownAndShowsTheLeasesGone) {
