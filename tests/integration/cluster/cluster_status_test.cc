@@ -44,7 +44,7 @@ CliRun queuecast(const std::string& args) {
   return r;
 }
 
-class StatusTest : public ::testing::Test {
+class ClusterStatusCli : public ::testing::Test {
  protected:
   void SetUp() override {
     ::setenv("QUEUECAST_CLUSTER_SECRET", "test-cluster-secret-0123456789", 1);
@@ -87,7 +87,7 @@ class StatusTest : public ::testing::Test {
   std::vector<std::unique_ptr<qc::test::Daemon>> nodes_;
 };
 
-TEST_F(StatusTest, NamesMembersOwnersEpochsLeasesAndLastSeqs) {
+TEST_F(ClusterStatusCli, NamesMembersOwnersEpochsLeasesAndLastSeqs) {
   CliRun r = settled();
   ASSERT_EQ(r.code, 0) << r.out;
   EXPECT_NE(r.out.find("\"partitions\":4"), std::string::npos) << r.out;
@@ -134,7 +134,7 @@ TEST_F(StatusTest, NamesMembersOwnersEpochsLeasesAndLastSeqs) {
       << r.out;
 }
 
-TEST_F(StatusTest, WorksWithEveryNodeDownAndShowsTheLeasesGone) {
+TEST_F(ClusterStatusCli, WorksWithEveryNodeDownAndShowsTheLeasesGone) {
   ASSERT_EQ(settled().code, 0);
   for (auto& n : nodes_) n->kill9();
   CliRun r = queuecast("cluster status --redis " + url_ + " --json");
@@ -153,7 +153,7 @@ TEST_F(StatusTest, WorksWithEveryNodeDownAndShowsTheLeasesGone) {
   EXPECT_TRUE(std::regex_search(r.out, std::regex(R"(\n3 +- +[1-9]\d* +- +\d+\n)"))) << r.out;
 }
 
-TEST_F(StatusTest, RefusesAnotherPrefixAnUnreachableRedisAndBadArguments) {
+TEST_F(ClusterStatusCli, RefusesAnotherPrefixAnUnreachableRedisAndBadArguments) {
   CliRun r = queuecast("cluster status --redis " + url_ + " --key other");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.out.find("no cluster under key 'other'"), std::string::npos) << r.out;
