@@ -8,7 +8,9 @@
 //   (e2e: --qc-arg FLAG, repeatable, passes FLAG to queuecastd, e.g. --qc-arg --sqlite-commit-thread)
 //                     [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1]
 //                     [--snapshot-every N] [--commit-depth N] [--waiting 200]
-//                     [--batch-size N]
+//                     [--batch-size N] [--keyed]
+//   journal_bench cluster --queuecastd PATH [--nodes 3] [--entry owner|other|spread]
+//                         [--areas 1] [--partitions 16] [--clients 64] [--seconds 5]
 //
 // commit: `clients` threads each submit one command and wait for its
 // acknowledgement, again and again (closed loop); one commit thread takes
@@ -31,12 +33,23 @@
 // `snapshot_every` (default: queuecastd's own). --batch-size N: each client
 // POSTs batches of N commands (the same mix) to /v1/commands:batch instead;
 // the rate counts acknowledged commands (2xx items), the latency is the
-// batch's (threads only, not with --epoll).
+// batch's (threads only, not with --epoll). --keyed: every command carries
+// its own Idempotency-Key (threads, single commands).
 //
 // e2e --floor: the same clients and requests against bench/floor_sender,
 // which answers each POST /v1/commands with a fixed 256-byte body and does
 // nothing else: what the kernel alone costs per request/response pair here
 // (its CPU per request, user and kernel), the floor of queuecastd's.
+//
+// cluster: one private redis-server and `nodes` queuecastd cluster nodes on
+// loopback (docs/design/cluster.md); `clients` closed-loop threads, each
+// with its own session (client c's in area c % `areas`: --areas 1 puts
+// every session in one partition) sending the e2e mix, every command with
+// its own Idempotency-Key, to: the owner of its session's partition
+// (--entry owner), another node (other: every command forwarded), or node
+// c % nodes (spread, as a balancer would). Reports acknowledged commands/s,
+// the ack latency and the CPU per acknowledged command of each node and of
+// redis-server.
 //
 // "sqlite" uses a fresh file under $TMPDIR; "redis" starts a private
 // redis-server (appendonly yes, appendfsync always) on a free port;
@@ -49,6 +62,7 @@
 #include <cstring>
 #include <ctime>
 #include <deque>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <random>
@@ -105,6 +119,11 @@ struct Args {
   std::string floor;  // e2e: the request/response floor (floor_sender) instead of queuecastd
   std::vector<std::string> qc_args;  // e2e: more queuecastd flags (--qc-arg, repeatable)
   int batch_size = 0;      // e2e: commands per POST /v1/commands:batch (0: POST /v1/commands)
+  bool keyed = false;      // e2e: every command with its own Idempotency-Key (threads only)
+  int nodes = 3;            // cluster: queuecastd nodes
+  std::string entry = "owner";  // cluster: owner | other | spread
+  int areas = 1;            // cluster: waiting areas the clients' sessions are in
+  int partitions = 16;      // cluster: P
 };
 
 // The e2e mix: a client registers a walk-in 7 times in 10 while fewer than
@@ -189,6 +208,16 @@ std::unique_ptr<Journal> open_journal(const Store& s) {
   if (!j) std::fprintf(stderr, "%s\n", error.c_str());
   return j;
 }
+
+// The end of the benchmarks' queuecastd configuration: limits that never
+// refuse the load, and the keys crash-admin and crash-nurse.
+constexpr const char kBenchLimitsAndKeys[] = R"(
+  "limits": {"booking_per_patient_per_minute": 100000000, "booking_per_address_per_minute": 100000000,
+             "connections_per_address": 100000},
+  "staff": [
+    {"id": "admin", "role": "admin", "key_sha256": "4b63756584048f60de780893fb743ef44b8d8b2c5f58e6cb8f435321a1d74594"},
+    {"id": "n1", "role": "nurse", "key_sha256": "ac37a12da67f48b32be00455890eb0262f3ae1b746818281053f1fda8e9a2519"}
+  ]})";
 
 double cpu_seconds() {
   timespec ts{};
@@ -524,6 +553,33 @@ ClientBodies client_bodies(const std::string& sid, bool proto) {
   return b;
 }
 
+// One closed-loop client of the e2e mix: POST /v1/commands on `http` until
+// `phase` is 2; while it is 1, the latency of each 2xx answer goes to *lat
+// and the other answers are counted in *failed. `key_prefix` non-empty:
+// every command carries its own Idempotency-Key, key_prefix + a counter.
+void closed_loop(const ClientBodies& bodies, const std::string& headers,
+                 const std::string& key_prefix, int steady, std::mt19937& rng,
+                 test::HttpClient& http, const std::atomic<int>& phase, std::vector<double>* lat,
+                 std::uint64_t* failed) {
+  int waiting = 0;
+  int p;
+  for (std::uint64_t i = 0; (p = phase.load(std::memory_order_relaxed)) < 2; ++i) {
+    const std::string& body = next_is_walk_in(rng, &waiting, steady) ? bodies.walk : bodies.call;
+    const auto t = Clock::now();
+    auto r = http.request("POST", "/v1/commands", body,
+                          key_prefix.empty() ? headers
+                                             : headers + "Idempotency-Key: " + key_prefix +
+                                                   std::to_string(i) + "\r\n");
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
+    if (p == 1) {
+      if (r.status >= 200 && r.status < 300)
+        lat->push_back(ms);
+      else
+        ++*failed;
+    }
+  }
+}
+
 // The request/response floor: floor_sender answering the e2e clients'
 // requests (one epoll thread of clients, as e2e --epoll).
 int floor_bench(const Args& a) {
@@ -655,13 +711,7 @@ int e2e_bench(const Args& a) {
     cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",)";
     if (a.snapshot_every_set) cfg << R"( "snapshot_every": )" << a.snapshot_every << ",";
     if (a.commit_depth > 0) cfg << R"( "commit_depth": )" << a.commit_depth << ",";
-    cfg << R"(
-  "limits": {"booking_per_patient_per_minute": 100000000, "booking_per_address_per_minute": 100000000,
-             "connections_per_address": 100000},
-  "staff": [
-    {"id": "admin", "role": "admin", "key_sha256": "4b63756584048f60de780893fb743ef44b8d8b2c5f58e6cb8f435321a1d74594"},
-    {"id": "n1", "role": "nurse", "key_sha256": "ac37a12da67f48b32be00455890eb0262f3ae1b746818281053f1fda8e9a2519"}
-  ]})";
+    cfg << kBenchLimitsAndKeys;
   }
   std::vector<std::string> prefix;
   if (a.server_cpu >= 0) prefix = {"taskset", "-c", std::to_string(a.server_cpu)};
@@ -734,15 +784,9 @@ int e2e_bench(const Args& a) {
           failed[std::size_t(c)] += std::uint64_t(a.batch_size) - ok;
         }
       }
-      while (a.batch_size == 0 && (p = phase.load(std::memory_order_relaxed)) < 2) {
-        const auto t = Clock::now();
-        auto r = http.request("POST", "/v1/commands", next_is_walk_in(rng, &waiting, a.waiting) ? walk : call, auth);
-        const double ms = std::chrono::duration<double, std::milli>(Clock::now() - t).count();
-        if (p == 1) {
-          if (r.status >= 200 && r.status < 300) lat[std::size_t(c)].push_back(ms);
-          else ++failed[std::size_t(c)];
-        }
-      }
+      if (a.batch_size == 0)
+        closed_loop({walk, call}, auth, a.keyed ? "c" + std::to_string(c) + "-" : "", a.waiting,
+                    rng, http, phase, &lat[std::size_t(c)], &failed[std::size_t(c)]);
     });
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
@@ -822,6 +866,173 @@ int e2e_bench(const Args& a) {
   return 0;
 }
 
+// The owner (node id) of each partition, from GET /v1/cluster; "" for a
+// partition without one.
+std::vector<std::string> cluster_owners(int port, int partitions) {
+  std::vector<std::string> out(static_cast<std::size_t>(partitions));
+  test::HttpClient http(port, 2000);
+  const auto r = http.request("GET", "/v1/cluster", "", "Authorization: Bearer crash-admin\r\n");
+  for (std::size_t at = 0; (at = r.body.find("{\"partition\":", at)) != std::string::npos; ++at) {
+    const int p = std::atoi(r.body.c_str() + at + 13);
+    const auto o = r.body.find("\"owner\":\"", at);
+    if (p < 0 || p >= partitions || o == std::string::npos) continue;
+    const auto e = r.body.find('"', o + 9);
+    out[std::size_t(p)] = r.body.substr(o + 9, e - o - 9);
+  }
+  return out;
+}
+
+int cluster_bench(const Args& a) {
+  if (a.nodes < 1 || (a.entry == "other" && a.nodes < 2) ||
+      (a.entry != "owner" && a.entry != "other" && a.entry != "spread")) {
+    std::fprintf(stderr, "--entry owner|other|spread (other: --nodes 2 or more)\n");
+    return 2;
+  }
+  test::RedisServer redis;
+  std::string error;
+  if (!redis.start(&error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  ::setenv("QUEUECAST_CLUSTER_SECRET", "bench-cluster-secret-0123456789", 1);
+  const std::string dir = test::make_temp_dir("cluster-bench");
+  {
+    std::ofstream cfg(dir + "/config.json");
+    cfg << R"({"listen": "127.0.0.1:0", "log_level": "warn",)"
+        << R"( "cluster": {"redis": "redis://127.0.0.1:)" << redis.port()
+        << R"(/0", "partitions": )" << a.partitions << "}," << kBenchLimitsAndKeys;
+  }
+  std::vector<std::unique_ptr<test::Daemon>> nodes;
+  for (int i = 0; i < a.nodes; ++i) {
+    std::vector<std::string> args = {"--config", dir + "/config.json", "--node-id",
+                                     "n" + std::to_string(i)};
+    args.insert(args.end(), a.qc_args.begin(), a.qc_args.end());
+    nodes.push_back(std::make_unique<test::Daemon>(a.queuecastd, args,
+                                                   dir + "/n" + std::to_string(i) + ".log"));
+    if (!nodes.back()->start()) {
+      std::fprintf(stderr, "node %d did not start (%s)\n", i, dir.c_str());
+      return 1;
+    }
+  }
+  // Settled: every partition owned, each node within one of the others.
+  for (int t = 0;; ++t) {
+    const auto owners = cluster_owners(nodes[0]->port(), a.partitions);
+    std::vector<int> counts(std::size_t(a.nodes));
+    bool all = true;
+    for (const auto& o : owners) {
+      const int n = o.size() > 1 ? std::atoi(o.c_str() + 1) : -1;
+      if (n < 0 || n >= a.nodes)
+        all = false;
+      else
+        ++counts[std::size_t(n)];
+    }
+    if (all && *std::max_element(counts.begin(), counts.end()) -
+                       *std::min_element(counts.begin(), counts.end()) <=
+                   1)
+      break;
+    if (t > 300) {
+      std::fprintf(stderr, "the cluster did not settle in 30 s\n");
+      return 1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  // The clients' sessions, and the node each client sends to.
+  const Time now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  std::vector<int> entry(std::size_t(a.clients));
+  std::vector<int> owner_of(std::size_t(a.clients));
+  {
+    test::HttpClient admin(nodes[0]->port());
+    for (int c = 0; c < a.clients; ++c) {
+      const std::string sid = "b" + std::to_string(c);
+      SessionSpec spec = qc::test::load_session(sid, "Dr. " + std::to_string(c), "bench", now);
+      spec.area = "bench-" + std::to_string(c % std::max(1, a.areas));
+      test::HttpResponse r;
+      for (int t = 0; t < 50; ++t) {
+        r = admin.request("POST", "/v1/commands",
+                          codec::command_to_json(Command{Actor{}, CreateSession{spec}}, 0),
+                          "Authorization: Bearer crash-admin\r\n");
+        if (r.status != 503 && r.status != 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      }
+      if (r.status != 201 && r.status != 200) {
+        std::fprintf(stderr, "create session: %d %s\n", r.status, r.body.c_str());
+        return 1;
+      }
+      r = admin.request("GET", "/v1/sessions/" + sid, "", "Authorization: Bearer crash-admin\r\n");
+      const std::string node = r.headers["Queuecast-Node"];
+      const int owner = node.size() > 1 ? std::atoi(node.c_str() + 1) : 0;
+      owner_of[std::size_t(c)] = owner;
+      entry[std::size_t(c)] = a.entry == "owner"   ? owner
+                              : a.entry == "other" ? (owner + 1) % a.nodes
+                                                   : c % a.nodes;
+    }
+  }
+  std::atomic<int> phase{0};  // 0 warm-up, 1 measuring, 2 stop
+  std::vector<std::vector<double>> lat(std::size_t(a.clients));
+  std::vector<std::uint64_t> failed(std::size_t(a.clients));
+  std::vector<std::thread> threads;
+  for (int c = 0; c < a.clients; ++c) {
+    threads.emplace_back([&, c] {
+      test::HttpClient http(nodes[std::size_t(entry[std::size_t(c)])]->port());
+      std::mt19937 rng{static_cast<unsigned>(c)};
+      closed_loop(client_bodies("b" + std::to_string(c), false),
+                  "Authorization: Bearer crash-nurse\r\n", "c" + std::to_string(c) + "-", a.waiting,
+                  rng, http, phase, &lat[std::size_t(c)], &failed[std::size_t(c)]);
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  phase = 1;
+  const auto t0 = Clock::now();
+  std::vector<double> cpu0;
+  for (auto& n : nodes) cpu0.push_back(process_cpu(n->pid()));
+  const double redis0 = process_cpu(redis.pid());
+  const double self0 = process_cpu(getpid());
+  std::this_thread::sleep_for(std::chrono::duration<double>(a.seconds));
+  phase = 2;
+  const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+  std::vector<double> cpu;
+  for (std::size_t i = 0; i < nodes.size(); ++i)
+    cpu.push_back(process_cpu(nodes[i]->pid()) - cpu0[i]);
+  const double redis_cpu = process_cpu(redis.pid()) - redis0;
+  const double self_cpu = process_cpu(getpid()) - self0;
+  for (auto& t : threads) t.join();
+  for (auto& n : nodes) n->kill9();
+  test::remove_tree(dir);
+  std::vector<double> all;
+  std::uint64_t nfail = 0;
+  int forwarded = 0;
+  std::vector<int> owners_used;
+  for (int c = 0; c < a.clients; ++c) {
+    all.insert(all.end(), lat[std::size_t(c)].begin(), lat[std::size_t(c)].end());
+    nfail += failed[std::size_t(c)];
+    forwarded += entry[std::size_t(c)] != owner_of[std::size_t(c)];
+    owners_used.push_back(owner_of[std::size_t(c)]);
+  }
+  std::sort(owners_used.begin(), owners_used.end());
+  owners_used.erase(std::unique(owners_used.begin(), owners_used.end()), owners_used.end());
+  const double n = std::max<double>(1, double(all.size()));
+  std::string per_node;
+  double total = redis_cpu;
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    char b[64];
+    std::snprintf(b, sizeof b, "%sn%zu %.1f", i ? ", " : "", i, cpu[i] * 1e6 / n);
+    per_node += b;
+    total += cpu[i];
+  }
+  std::printf(
+      "cluster nodes=%d partitions=%d entry=%s areas=%d clients=%d seconds=%.1f: %.0f acknowledged "
+      "keyed commands/s, ack latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms, %llu non-2xx; "
+      "%d of %d clients forwarded, owners used %zu; CPU us per acknowledged command: %s, "
+      "redis-server %.1f (servers %.1f), clients %.1f\n",
+      a.nodes, a.partitions, a.entry.c_str(), a.areas, a.clients, secs, double(all.size()) / secs,
+      pct(all, 50), pct(all, 99), pct(all, 99.9), (unsigned long long)nfail, forwarded, a.clients,
+      owners_used.size(), per_node.c_str(), redis_cpu * 1e6 / n, total * 1e6 / n,
+      self_cpu * 1e6 / n);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   Args a;
   if (argc >= 2) a.mode = argv[1];
@@ -834,6 +1045,11 @@ int main(int argc, char** argv) {
     }
     if (k == "--epoll") {
       a.epoll = true;
+      --i;
+      continue;
+    }
+    if (k == "--keyed") {
+      a.keyed = true;
       --i;
       continue;
     }
@@ -854,6 +1070,10 @@ int main(int argc, char** argv) {
     else if (k == "--waiting") a.waiting = std::stoi(v);
     else if (k == "--batch") a.batch = std::max<std::size_t>(1, std::stoull(v));
     else if (k == "--batch-size") a.batch_size = std::max(0, std::stoi(v));
+    else if (k == "--nodes") a.nodes = std::stoi(v);
+    else if (k == "--entry") a.entry = v;
+    else if (k == "--areas") a.areas = std::stoi(v);
+    else if (k == "--partitions") a.partitions = std::stoi(v);
     else {
       std::fprintf(stderr, "unknown option %s\n", k.c_str());
       return 2;
@@ -862,17 +1082,24 @@ int main(int argc, char** argv) {
   if (a.mode == "commit") return commit_bench(a);
   if (a.mode == "recovery") return recovery_bench(a);
   if (a.mode == "e2e" && !a.floor.empty()) return floor_bench(a);
+  if (a.mode == "e2e" && a.keyed && (a.epoll || a.batch_size > 0)) {
+    std::fprintf(stderr, "--keyed runs the clients in threads, one command per request\n");
+    return 2;
+  }
   if (a.mode == "e2e" && a.epoll && a.batch_size > 0) {
     std::fprintf(stderr, "--batch-size runs the clients in threads (not with --epoll)\n");
     return 2;
   }
   if (a.mode == "e2e" && !a.queuecastd.empty()) return e2e_bench(a);
+  if (a.mode == "cluster" && !a.queuecastd.empty()) return cluster_bench(a);
   std::fprintf(stderr,
                "usage: journal_bench commit --store sqlite|redis|URL [--clients 64] [--seconds 5]\n"
                "       journal_bench recovery --store sqlite|redis|URL [--events 1000000] "
                "[--snapshot-every N] [--batch 32]\n"
                "       journal_bench e2e --queuecastd PATH --store sqlite|redis [--clients 64] "
                "[--seconds 5] [--server-cpu 1] [--proto] [--epoll] [--io-threads 1] [--shards 1] "
-               "[--snapshot-every N] [--waiting 200] [--batch-size N]\n");
+               "[--snapshot-every N] [--waiting 200] [--batch-size N] [--keyed]\n"
+               "       journal_bench cluster --queuecastd PATH [--nodes 3] [--entry owner|other|spread] "
+               "[--areas 1] [--partitions 16] [--clients 64] [--seconds 5]\n");
   return 2;
 }

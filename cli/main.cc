@@ -17,6 +17,8 @@ constexpr const char kUsage[] =
     "                       replay a durable journal\n"
     "  plan                 slot planning from history\n"
     "  simulate             run the clinic simulator\n"
+    "  cluster status --redis URL\n"
+    "                       members and partitions of a cluster, from its Redis\n"
     "\n"
     "Run 'queuecast <command> --help' for a command's options.\n";
 
@@ -35,6 +37,7 @@ int main(int argc, char** argv) {
   if (cmd == "replay") return run_replay(argc - 1, argv + 1);
   if (cmd == "plan") return run_plan(argc - 1, argv + 1);
   if (cmd == "simulate") return run_simulate(argc - 1, argv + 1);
+  if (cmd == "cluster") return run_cluster(argc - 1, argv + 1);
   std::fprintf(stderr, "queuecast: unknown command '%s'\n\n%s", argv[1], kUsage);
   return 2;
 }

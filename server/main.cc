@@ -11,6 +11,7 @@
 #include "server/runtime/auth.h"
 #include "server/infra/clock.h"
 #include "server/infra/config.h"
+#include "proto/codec.h"
 #include "server/demo_clinic.h"
 #include "server/net/http_server.h"
 #include "server/net/peer_client.h"
@@ -251,6 +252,14 @@ int main(int argc, char** argv) {
   if (rc != 0) {
     std::fprintf(stderr, "queuecastd: %s\n", error.c_str());
     return 2;
+  }
+  if (config.print_demo_commands) {
+    // The demo clinic for a cluster (scripts/run --cluster): its nodes do
+    // not create it in-process; the script sends these through the API.
+    const Time now = make_clock(config.clock_start, config.clock_speed)->now();
+    for (const Command& c : demo_clinic_commands(now))
+      std::printf("%s\n", codec::command_to_json(c, now).c_str());
+    return 0;
   }
   set_log_level(config.log_level);
   // Before any thread starts (they inherit it): server/infra/sched.h.

@@ -275,7 +275,8 @@ bool RedisCluster::leases(int partitions, std::vector<Lease>* out, std::string* 
   return true;
 }
 
-bool RedisCluster::members(std::vector<Member>* out, std::string* error) {
+bool RedisCluster::members(std::vector<Member>* out, std::string* error,
+                           std::int64_t* redis_now_ms) {
   out->clear();
   if (!conn_->ensure(error)) return false;
   const std::string key = prefix_ + ":members";
@@ -289,6 +290,7 @@ bool RedisCluster::members(std::vector<Member>* out, std::string* error) {
     return bad_reply("members", error);
   const std::int64_t now =
       std::atoll(t->element[0]->str) * 1000 + std::atoll(t->element[1]->str) / 1000;
+  if (redis_now_ms) *redis_now_ms = now;
   for (std::size_t i = 0; i + 1 < all->elements; i += 2) {
     const std::string_view v = reply_text(all->element[i + 1]);
     const std::size_t space = v.rfind(' ');
@@ -350,6 +352,44 @@ bool RedisCluster::lookup_id(const std::string& field, bool* found, int* partiti
     return bad_reply("HGET", error);
   *found = true;
   if (partition) *partition = int(p);
+  return true;
+}
+
+bool RedisCluster::partitions(int* out, std::string* error) {
+  *out = 0;
+  RedisReply r;
+  if (!hash_command(*conn_, "HGET", prefix_ + ":cluster", "partitions", &r, error)) return false;
+  if (r->type == REDIS_REPLY_NIL) return true;
+  std::uint64_t n = 0;
+  if (r->type != REDIS_REPLY_STRING || !parse_decimal(reply_text(r.get()), &n) || n > 1'000'000)
+    return bad_reply("HGET", error);
+  *out = int(n);
+  return true;
+}
+
+bool RedisCluster::last_seqs(int partitions, std::vector<std::uint64_t>* out, std::string* error) {
+  out->clear();
+  if (!conn_->ensure(error)) return false;
+  std::vector<std::string> logs;
+  for (int p = 0; p < partitions; ++p) logs.push_back(partition_key(prefix_, p) + ":log");
+  for (const std::string& log : logs) {
+    const char* argv[] = {"XREVRANGE", log.c_str(), "+", "-", "COUNT", "1"};
+    if (!conn_->append(6, argv, nullptr, error)) return false;
+  }
+  for (int p = 0; p < partitions; ++p) {
+    RedisReply r;
+    if (!conn_->get_reply(&r, error)) return false;
+    if (r->type != REDIS_REPLY_ARRAY) return bad_reply("XREVRANGE", error);
+    std::uint64_t seq = 0;
+    if (r->elements > 0) {
+      // The entry id is "<the last seq of the entry>-<n>" (store/redis_journal.h).
+      const redisReply* e = r->element[0];
+      if (e->type != REDIS_REPLY_ARRAY || e->elements < 1) return bad_reply("XREVRANGE", error);
+      const std::string_view id = reply_text(e->element[0]);
+      if (!parse_decimal(id.substr(0, id.find('-')), &seq)) return bad_reply("XREVRANGE", error);
+    }
+    out->push_back(seq);
+  }
   return true;
 }
 

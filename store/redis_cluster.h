@@ -102,7 +102,8 @@ class RedisCluster {
     std::int64_t expires_ms = 0;  // Redis TIME, ms
   };
   // Live members only (expires_ms after Redis's TIME), sorted by node.
-  bool members(std::vector<Member>* out, std::string* error);
+  // *redis_now_ms (optional): that TIME, in ms.
+  bool members(std::vector<Member>* out, std::string* error, std::int64_t* redis_now_ms = nullptr);
   // HDELs the node's member entry.
   bool leave(const std::string& node, std::string* error);
 
@@ -113,6 +114,13 @@ class RedisCluster {
 
   // HGET <prefix>:ids field -> partition; *found = false when absent.
   bool lookup_id(const std::string& field, bool* found, int* partition, std::string* error);
+
+  // For status tools (queuecast cluster status), read-only:
+  // the number of partitions <prefix>:cluster holds (0: no cluster there);
+  bool partitions(int* out, std::string* error);
+  // the last seq of each partition's journal stream (its top entry; 0:
+  // empty), partitions 0..partitions-1, one pipelined XREVRANGE COUNT 1 each.
+  bool last_seqs(int partitions, std::vector<std::uint64_t>* out, std::string* error);
 
  private:
   RedisCluster(const RedisAddress& address, std::string prefix, int timeout_ms);

@@ -321,6 +321,7 @@ const char kUsage[] =
     "  --clock-start RFC3339  virtual clock start (default: now)\n"
     "  --limit NAME=VALUE     override one limit (see docs/operations.md)\n"
     "  --demo-clinic          create today's demo sessions at start\n"
+    "  --demo-commands        print them as JSON lines (bodies of POST /v1/commands), and exit\n"
     "  --cluster-redis URL    cluster mode: the Redis shared by the nodes (docs/cluster.md)\n"
     "  --node-id ID           cluster mode: this node's id (unique, no spaces)\n"
     "  --advertise-address HOST:PORT  cluster mode: where other nodes reach this one\n"
@@ -429,6 +430,8 @@ int parse_flags(int argc, char** argv, Config* c, std::string* error) {
       if (!need(&v) || !set_limit(v, &c->limits, error)) return 1;
     } else if (f == "--demo-clinic") {
       c->demo_clinic = true;
+    } else if (f == "--demo-commands") {
+      c->print_demo_commands = true;
     } else if (f == "--cluster-redis") {
       if (!need(&c->cluster.redis)) return 1;
     } else if (f == "--node-id") {

@@ -50,6 +50,9 @@ struct Config {
   Time clock_start = kNoTime;
   std::string log_level = "info";
   bool demo_clinic = false;          // create today's demo sessions at start
+  // --demo-commands: print the demo clinic's commands (one JSON body of
+  // POST /v1/commands a line) and exit; scripts/run --cluster sends them.
+  bool print_demo_commands = false;
   // Open a journal damaged before later commits anyway, dropping them
   // (--truncate-damaged-journal; docs/durability.md "A damaged journal").
   bool truncate_damaged_journal = false;
