@@ -59,8 +59,10 @@ ClusterHandler::ClusterHandler(Service& inner, ClusterMember& member, ForwardFn 
       metrics_(inner.metrics()),
       mirror_(mirror) {}
 
-std::vector<std::pair<std::string, std::string>> ClusterHandler::peer_headers(const std::string& client) const {
-  return {{"Queuecast-Forwarded", member_.options().node_id + " " + secret_ + " " + client}};
+std::vector<std::pair<std::string, std::string>> ClusterHandler::peer_headers(const std::string& client,
+                                                                            int partition) const {
+  return {{"Queuecast-Forwarded", member_.options().node_id + " " + secret_ + " " +
+                                      std::to_string(partition) + " " + client}};
 }
 
 int ClusterHandler::lookup(int map, char kind, const std::string& id) {
@@ -72,7 +74,17 @@ int ClusterHandler::lookup(int map, char kind, const std::string& id) {
   return p >= 0 && p < member_.partitions() ? p : kAny;
 }
 
-int ClusterHandler::partition_of(const HttpRequest& req) {
+int ClusterHandler::partition_of(const HttpRequest& req, Command* decoded, bool* have) {
+  Command scratch;
+  bool scratch_have = false;
+  if (!decoded) decoded = &scratch, have = &scratch_have;
+  *have = false;
+  // The request's command, as Service would decode it (decode_command()).
+  auto decode = [](const Route& route, const HttpRequest& r, Command* out, bool* ok) {
+    std::string msg;
+    *ok = decode_command(route, r.body, body_format(r.content_type), out, &msg) == Error::kOk;
+    return *ok;
+  };
   const Route route = parse_route(req.method, req.target);
   Runtime& rt = inner_.runtime();
   // The partition of one command; sessions created earlier in the same
@@ -98,10 +110,7 @@ int ClusterHandler::partition_of(const HttpRequest& req) {
       return lookup(Directory::kSession, 's', route.id1);
     case RouteId::kSessionCommand: {
       const int p = lookup(Directory::kSession, 's', route.id1);
-      Command cmd;
-      std::string msg;
-      if (p >= 0 && decode_command(route, req.body, body_format(req.content_type), &cmd, &msg) == Error::kOk)
-        note_ids_elsewhere(cmd.body, p);
+      if (p >= 0 && decode(route, req, decoded, have)) note_ids_elsewhere(decoded->body, p);
       return p;
     }
     case RouteId::kHoldCommand:
@@ -128,12 +137,9 @@ int ClusterHandler::partition_of(const HttpRequest& req) {
     }
     case RouteId::kCommands:
     case RouteId::kSessionCreate: {
-      Command cmd;
-      std::string msg;
-      if (decode_command(route, req.body, body_format(req.content_type), &cmd, &msg) != Error::kOk)
-        return kAny;
-      const int p = of_body(cmd.body, nullptr);
-      if (p >= 0) note_ids_elsewhere(cmd.body, p);
+      if (!decode(route, req, decoded, have)) return kAny;
+      const int p = of_body(decoded->body, nullptr);
+      if (p >= 0) note_ids_elsewhere(decoded->body, p);
       return p;
     }
     case RouteId::kCommandBatch: {
@@ -177,19 +183,28 @@ void ClusterHandler::note_ids_elsewhere(const CommandBody& b, int partition) {
   else if (const auto* w = std::get_if<RegisterWalkIn>(&b)) check(Directory::kTicket, 't', w->ticket_id);
 }
 
-bool ClusterHandler::forwarded_by_peer(HttpRequest& req) const {
-  // "<node> <secret> <client>"
+bool ClusterHandler::forwarded_by_peer(HttpRequest& req, int* partition) const {
+  // "<node> <secret> <partition> <client>": the partition as the entry node
+  // found it (-1: none), so that the owner does not decode the request again.
   std::string_view v = req.forwarded;
   const auto a = v.find(' ');
   if (a == std::string_view::npos) return false;
   const auto b = v.find(' ', a + 1);
   const std::string_view secret = v.substr(a + 1, b == std::string_view::npos ? v.npos : b - a - 1);
   if (secret_.empty() || !same_secret(secret, secret_)) return false;
-  if (b != std::string_view::npos && b + 1 < v.size()) req.client.assign(v.substr(b + 1));
+  if (partition) *partition = kAny;
+  if (b == std::string_view::npos) return true;
+  const auto c = v.find(' ', b + 1);
+  const std::string_view p = v.substr(b + 1, c == std::string_view::npos ? v.npos : c - b - 1);
+  int n = 0;
+  bool digits = !p.empty() && p.size() < 8;
+  for (char ch : p) digits = digits && ch >= '0' && ch <= '9', n = n * 10 + (ch - '0');
+  if (partition && digits && n < member_.partitions()) *partition = n;
+  if (c != std::string_view::npos && c + 1 < v.size()) req.client.assign(v.substr(c + 1));
   return true;
 }
 
-void ClusterHandler::local(HttpRequest req, Respond respond, int partition) {
+void ClusterHandler::local(HttpRequest req, Respond respond, int partition, Command* decoded) {
   std::string epoch;
   if (partition >= 0)
     if (const Ownership* own = inner_.runtime().ownership(partition))
@@ -203,7 +218,7 @@ void ClusterHandler::local(HttpRequest req, Respond respond, int partition) {
       r.headers.emplace_back("Queuecast-Partition", partition);
     }
     respond(std::move(r));
-  });
+  }, decoded);
 }
 
 void ClusterHandler::handle(HttpRequest req, Respond respond) {
@@ -226,18 +241,20 @@ void ClusterHandler::handle(HttpRequest req, Respond respond) {
     return respond(error_response(404, "not_found", "no such endpoint", out));
   }
   if (!req.forwarded.empty()) {
-    if (!forwarded_by_peer(req))
+    int p = kAny;
+    if (!forwarded_by_peer(req, &p))
       return respond(error_response(Error::kForbidden, "not a cluster peer", out));
     // Never forwarded again: served here, or the entry node asks again.
-    const int p = partition_of(req);
-    if (p == kNoRedis)
-      return respond(retry_later(503, "unavailable", "the cluster's Redis did not answer; retry", out));
     if (p >= 0 && !member_.owner(p).local)
       return respond(retry_later(503, "not_owner", "this node does not serve the partition", out));
-    return local(std::move(req), std::move(respond), p);
+    return local(std::move(req), std::move(respond), p, nullptr);
   }
-  if (defines_channel(req)) return to_every_node(std::move(req), std::move(respond));
-  const int p = partition_of(req);
+  // The command is decoded once, here, and handed to Service with the request.
+  Command cmd;
+  bool decoded = false;
+  const int p = partition_of(req, &cmd, &decoded);
+  if (decoded && std::holds_alternative<DefineChannel>(cmd.body))
+    return to_every_node(std::move(req), std::move(respond));
   // Not "unknown": whether the id exists is for Redis to say (a failover).
   if (p == kNoRedis)
     return respond(retry_later(503, "unavailable", "the cluster's Redis did not answer; retry", out));
@@ -246,7 +263,8 @@ void ClusterHandler::handle(HttpRequest req, Respond respond) {
                                   "in a cluster a batch addresses the sessions of one partition "
                                   "(one waiting area); send one batch per area",
                                   out));
-  if (p == kAny || member_.owner(p).local) return local(std::move(req), std::move(respond), p);
+  if (p == kAny || member_.owner(p).local)
+    return local(std::move(req), std::move(respond), p, decoded ? &cmd : nullptr);
   auto pending = std::make_shared<Pending>();
   pending->partition = p;
   pending->until = Steady::now() + std::chrono::milliseconds(member_.options().forward_wait_ms);
@@ -254,15 +272,6 @@ void ClusterHandler::handle(HttpRequest req, Respond respond) {
   pending->req = std::move(req);
   pending->respond = std::move(respond);
   attempt(std::move(pending));
-}
-
-bool ClusterHandler::defines_channel(const HttpRequest& req) const {
-  const Route route = parse_route(req.method, req.target);
-  if (route.id != RouteId::kCommands) return false;
-  Command cmd;
-  std::string msg;
-  return decode_command(route, req.body, body_format(req.content_type), &cmd, &msg) == Error::kOk &&
-         std::holds_alternative<DefineChannel>(cmd.body);
 }
 
 // A channel definition goes into every partition's journal: each node
@@ -306,18 +315,18 @@ void ClusterHandler::to_every_node(HttpRequest req, Respond respond) {
   };
   for (const std::string& address : remote) {
     metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
-    forward_(address, req, peer_headers(req.client), [answer, out](ForwardResult f) {
+    forward_(address, req, peer_headers(req.client, kAny), [answer, out](ForwardResult f) {
       answer(f.ok ? std::move(f.response)
                   : retry_later(503, "unavailable", "a node did not answer; retry the channel definition", out));
     });
   }
-  if (here) local(std::move(req), answer, kAny);
+  if (here) local(std::move(req), answer, kAny, nullptr);
 }
 
 void ClusterHandler::attempt(std::shared_ptr<Pending> p) {
   const Format out = response_format(p->req.accept);
   const ClusterMember::Owner o = member_.owner(p->partition);
-  if (o.local) return local(std::move(p->req), std::move(p->respond), p->partition);
+  if (o.local) return local(std::move(p->req), std::move(p->respond), p->partition, nullptr);
   auto again = [this](std::shared_ptr<Pending> q, const char* code, const char* message) {
     // Waits for an owner within the budget, unless this node is stopping.
     if (Steady::now() + std::chrono::milliseconds(50) < q->until &&
@@ -329,7 +338,8 @@ void ClusterHandler::attempt(std::shared_ptr<Pending> p) {
     return again(std::move(p), "unavailable",
                  "the partition is being taken over by another node; retry with the same Idempotency-Key");
   metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
-  forward_(o.address, p->req, peer_headers(p->req.client), [this, p, again, out](ForwardResult r) mutable {
+  forward_(o.address, p->req, peer_headers(p->req.client, p->partition),
+           [this, p, again, out](ForwardResult r) mutable {
     if (r.ok) {
       if (is_not_owner(r.response))
         return again(std::move(p), "unavailable", "the partition moved to another node; retry");
@@ -412,7 +422,7 @@ void ClusterHandler::remote_subscribe(int p, std::string bytes, std::string requ
   fr.content_type = content_type_of(format);
   fr.host = o.address;
   metrics_.forwarded.fetch_add(1, std::memory_order_relaxed);
-  forward_(o.address, std::move(fr), peer_headers(""),
+  forward_(o.address, std::move(fr), peer_headers("", p),
            [this, p, client, confirmation, fail, format, owner = o.address](ForwardResult r) mutable {
              FollowAnswer a;
              if (!r.ok || r.response.status != 200 || !decode_follow_answer(r.response.body, &a)) {
@@ -441,7 +451,7 @@ void ClusterHandler::send_unfollow(const std::string& address, const Topic& topi
   req.body = encode_unfollow(topic, format);
   req.content_type = "application/octet-stream";
   req.host = address;
-  forward_(address, std::move(req), peer_headers(""), [](ForwardResult) {});
+  forward_(address, std::move(req), peer_headers("", kAny), [](ForwardResult) {});
 }
 
 void ClusterHandler::unsubscribe(const Topic& topic, const std::weak_ptr<Subscriber>& sub) {

@@ -11,7 +11,8 @@
 //     fingerprints it itself) and the owner's answer relayed as is;
 //   - no owner yet (a take-over in progress): the request waits for one up
 //     to forward_wait_ms, then gets 503 with Retry-After.
-// A forwarded request carries `Queuecast-Forwarded: <node> <secret> <client>`
+// A forwarded request carries
+// `Queuecast-Forwarded: <node> <secret> <partition> <client>`
 // and is never forwarded again: a node that does not serve its partition
 // answers 503 `not_owner`, and the entry node asks again. A keyed request
 // whose forward broke after it was sent is re-sent within the wait (the
@@ -82,15 +83,16 @@ class ClusterHandler final : public Handler {
   static constexpr int kAny = -1;
   static constexpr int kSpans = -2;
   static constexpr int kNoRedis = -3;  // an id's partition unknown here and Redis unreachable
-  int partition_of(const HttpRequest& req);
+  // With `decoded`: the request's command when it had to be decoded
+  // (*have), for Service to use as is.
+  int partition_of(const HttpRequest& req, Command* decoded = nullptr, bool* have = nullptr);
 
  private:
   struct Pending;
-  void local(HttpRequest req, Respond respond, int partition);
+  void local(HttpRequest req, Respond respond, int partition, Command* decoded);
   void attempt(std::shared_ptr<Pending> p);
-  bool defines_channel(const HttpRequest& req) const;
   void to_every_node(HttpRequest req, Respond respond);
-  bool forwarded_by_peer(HttpRequest& req) const;
+  bool forwarded_by_peer(HttpRequest& req, int* partition = nullptr) const;
   int lookup(int map, char kind, const std::string& id);
   void note_ids_elsewhere(const CommandBody& b, int partition);
   void remote_subscribe(int partition, std::string bytes, std::string request_id,
@@ -99,7 +101,8 @@ class ClusterHandler final : public Handler {
   void follow_for_peer(HttpRequest& req, Respond respond);
   void send_unfollow(const std::string& address, const Topic& topic, Format format);
   void unfollow_for_peer(HttpRequest& req, Respond respond);
-  std::vector<std::pair<std::string, std::string>> peer_headers(const std::string& client) const;
+  std::vector<std::pair<std::string, std::string>> peer_headers(const std::string& client,
+                                                                int partition) const;
 
   Service& inner_;
   ClusterMember& member_;

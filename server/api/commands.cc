@@ -113,13 +113,18 @@ bool Service::guessable_lookup_allowed(const HttpRequest& req) {
   return false;
 }
 
-void Service::command(const Route& route, HttpRequest& req, Format out, Respond respond) {
+void Service::command(const Route& route, HttpRequest& req, Format out, Respond respond,
+                      Command* decoded) {
   if (draining_)
     return respond(error_response(Error::kUnavailable, "server is shutting down", out));
   Command cmd;
-  std::string msg;
-  Error e = decode_command(route, req.body, body_format(req.content_type), &cmd, &msg);
-  if (e != Error::kOk) return respond(error_response(e, msg, out));
+  if (decoded) {
+    cmd = std::move(*decoded);
+  } else {
+    std::string msg;
+    Error e = decode_command(route, req.body, body_format(req.content_type), &cmd, &msg);
+    if (e != Error::kOk) return respond(error_response(e, msg, out));
+  }
   if (!kiosk_lookup_allowed(cmd, principal_of(req), req))
     return respond(error_response(Error::kRateLimited, kLookupsLimited, out));
   submit(std::move(cmd), req, out, std::move(respond));

@@ -99,7 +99,7 @@ bool Service::origin_allowed(std::string_view origin, std::string_view host) con
   return false;
 }
 
-void Service::handle(HttpRequest req, Respond inner) {
+void Service::handle(HttpRequest req, Respond inner, Command* decoded) {
   metrics_.http_requests.fetch_add(1, std::memory_order_relaxed);
   // Every answer carries the server's clock (virtual in demos), taken when it
   // is sent: pages show times from it, never from the browser's clock.
@@ -155,7 +155,7 @@ void Service::handle(HttpRequest req, Respond inner) {
     case RouteId::kSessionCommand:
     case RouteId::kHoldCommand:
     case RouteId::kTicketCommand:
-      return command(route, req, out, std::move(respond));
+      return command(route, req, out, std::move(respond), decoded);
     case RouteId::kCommandBatch:
       return command_batch(req, out, std::move(respond));
     case RouteId::kCheckInBy:

@@ -36,7 +36,11 @@ class Service final : public Handler {
   Service(const Config& config, Runtime& runtime, const KeyStore& keys, Metrics& metrics);
 
   // Answers one request, exactly once, through `respond`.
-  void handle(HttpRequest request, Respond respond) override;
+  void handle(HttpRequest request, Respond respond) override { handle(std::move(request), std::move(respond), nullptr); }
+  // The same with the request's command already decoded by the caller
+  // (decode_command() of its route and body: cluster_handler.h decodes it
+  // to route the request), so that it is not decoded twice. Null: decode it.
+  void handle(HttpRequest request, Respond respond, Command* decoded);
 
   // Whether a request with this Origin (may be empty) to this Host may use
   // the API / open a WebSocket.
@@ -76,7 +80,7 @@ class Service final : public Handler {
   Runtime& runtime() { return runtime_; }
 
  private:
-  void command(const Route& route, HttpRequest& req, Format out, Respond respond);
+  void command(const Route& route, HttpRequest& req, Format out, Respond respond, Command* decoded);
   // An engine command from `req`'s credential: authorization, idempotency,
   // rate limits, then the shard.
   void submit(Command cmd, HttpRequest& req, Format out, Respond respond);
