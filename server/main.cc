@@ -65,6 +65,19 @@ void create_demo_clinic(Runtime& runtime) {
   log_event("info", "demo_clinic_ready", {});
 }
 
+// Binds the server to config.listen; *bound = the address it got ("host:port").
+// On failure says why and stops the runtime.
+bool listen_on(Server& server, const Config& config, Runtime& runtime, std::string* bound) {
+  std::string error;
+  if (!server.listen(config.listen, &error)) {
+    std::fprintf(stderr, "queuecastd: %s\n", error.c_str());
+    runtime.stop();
+    return false;
+  }
+  *bound = config.listen.substr(0, config.listen.rfind(':')) + ":" + std::to_string(server.port());
+  return true;
+}
+
 RuntimeOptions runtime_options(const Config& config) {
   RuntimeOptions ro;
   ro.shards = config.shards;
@@ -207,13 +220,8 @@ int run_cluster_node(Config& config) {
       },
       secret, &mirror);
   Server server(handler, config.limits, config.trusted_proxies, metrics);
-  if (!server.listen(config.listen, &error)) {
-    std::fprintf(stderr, "queuecastd: %s\n", error.c_str());
-    runtime.stop();
-    return 1;
-  }
-  std::string host = config.listen.substr(0, config.listen.rfind(':'));
-  std::string bound = host + ":" + std::to_string(server.port());
+  std::string bound;
+  if (!listen_on(server, config, runtime, &bound)) return 1;
   co.advertise = cc.advertise_address.empty() ? bound : cc.advertise_address;
   // The member learns its address only now (port 0 = any free port).
   if (!member.start(co.advertise, &error)) {
@@ -320,13 +328,8 @@ int main(int argc, char** argv) {
 
   Service service(config, runtime, keys, metrics);
   Server server(service, config.limits, config.trusted_proxies, metrics);
-  if (!server.listen(config.listen, &error)) {
-    std::fprintf(stderr, "queuecastd: %s\n", error.c_str());
-    runtime.stop();
-    return 1;
-  }
-  std::string host = config.listen.substr(0, config.listen.rfind(':'));
-  std::string bound = host + ":" + std::to_string(server.port());
+  std::string bound;
+  if (!listen_on(server, config, runtime, &bound)) return 1;
   log_event("info", "listening",
             {{"address", bound}, {"store", config.store}, {"shards", std::to_string(config.shards)},
              {"keys", std::to_string(keys.size())}, {"clock_speed", std::to_string(config.clock_speed)},
