@@ -1,5 +1,7 @@
 #include "server/live/mirror.h"
 
+#include "server/infra/batch.h"
+
 #include <algorithm>
 #include <chrono>
 
@@ -22,6 +24,9 @@ void Mirror::on_message(std::string_view bytes) {
     lag_->observe_us(static_cast<double>(std::max<std::int64_t>(0, now_us - static_cast<std::int64_t>(published_us))));
   }
   Part& part = *parts_[static_cast<std::size_t>(p)];
+  // Every view of the message wakes each network thread once, when the
+  // batch ends (after the lock is released), not once per view.
+  Batch batch;
   std::lock_guard lock(part.mu);
   if (epoch < part.epoch || (epoch == part.epoch && seq <= part.seq)) {
     ++part.stale;  // a deposed owner's late message, or a duplicate
