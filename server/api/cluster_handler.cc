@@ -1,6 +1,7 @@
 #include "server/api/cluster_handler.h"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <mutex>
 #include <optional>
@@ -65,11 +66,11 @@ std::vector<std::pair<std::string, std::string>> ClusterHandler::peer_headers(co
                                       std::to_string(partition) + " " + client}};
 }
 
-int ClusterHandler::lookup(int map, char kind, const std::string& id) {
+int ClusterHandler::lookup(int map, const std::string& id) {
   if (id.empty()) return kAny;
   const int known = inner_.runtime().known_partition(map, id);
   if (known >= 0) return known;
-  const int p = member_.lookup(kind, id);
+  const int p = member_.lookup(map, id);
   if (p == ClusterMember::kUnreachable) return kNoRedis;
   return p >= 0 && p < member_.partitions() ? p : kAny;
 }
@@ -98,32 +99,32 @@ int ClusterHandler::partition_of(const HttpRequest& req, Command* decoded, bool*
     if (const std::string* s = session_of(b)) {
       if (created)
         if (auto it = created->find(*s); it != created->end()) return it->second;
-      return lookup(Directory::kSession, 's', *s);
+      return lookup(Directory::kSession, *s);
     }
-    if (const std::string* t = ticket_of(b)) return lookup(Directory::kTicket, 't', *t);
-    if (const std::string* h = hold_of(b)) return lookup(Directory::kHold, 'h', *h);
+    if (const std::string* t = ticket_of(b)) return lookup(Directory::kTicket, *t);
+    if (const std::string* h = hold_of(b)) return lookup(Directory::kHold, *h);
     return kAny;
   };
   switch (route.id) {
     case RouteId::kSessionGet:
     case RouteId::kBoard:
-      return lookup(Directory::kSession, 's', route.id1);
+      return lookup(Directory::kSession, route.id1);
     case RouteId::kSessionCommand: {
-      const int p = lookup(Directory::kSession, 's', route.id1);
+      const int p = lookup(Directory::kSession, route.id1);
       if (p >= 0 && decode(route, req, decoded, have)) note_ids_elsewhere(decoded->body, p);
       return p;
     }
     case RouteId::kHoldCommand:
-      return lookup(Directory::kHold, 'h', route.id1);
+      return lookup(Directory::kHold, route.id1);
     case RouteId::kTicketCommand:
     case RouteId::kTicketGet:
-      return lookup(Directory::kTicket, 't', route.id1);
+      return lookup(Directory::kTicket, route.id1);
     case RouteId::kDisplay:
       return rt.partition_of_area(route.id1);
     case RouteId::kMe:
-      return lookup(Directory::kToken, 'k', bearer_credential(req));
+      return lookup(Directory::kToken, bearer_credential(req));
     case RouteId::kCheckInBy: {
-      if (!route.id1.empty()) return lookup(Directory::kSession, 's', route.id1);
+      if (!route.id1.empty()) return lookup(Directory::kSession, route.id1);
       pb::CheckInBy by;
       std::string msg;
       if (body_format(req.content_type) == Format::kProto) {
@@ -131,8 +132,8 @@ int ClusterHandler::partition_of(const HttpRequest& req, Command* decoded, bool*
       } else if (codec::parse_json(req.body, &by, &msg) != Error::kOk) {
         return kAny;
       }
-      if (!by.token().empty()) return lookup(Directory::kToken, 'k', by.token());
-      if (!by.session_id().empty()) return lookup(Directory::kSession, 's', by.session_id());
+      if (!by.token().empty()) return lookup(Directory::kToken, by.token());
+      if (!by.session_id().empty()) return lookup(Directory::kSession, by.session_id());
       return kAny;
     }
     case RouteId::kCommands:
@@ -171,16 +172,10 @@ int ClusterHandler::partition_of(const HttpRequest& req, Command* decoded, bool*
 // learns it, so the shard refuses the command (409 already_exists) instead
 // of its commit being refused by the fence script (QCID, a 503).
 void ClusterHandler::note_ids_elsewhere(const CommandBody& b, int partition) {
-  auto check = [&](int map, char kind, const std::string& id) {
-    if (id.empty() || inner_.runtime().known_partition(map, id) >= 0) return;
-    const int other = member_.lookup(kind, id);
-    if (other >= 0 && other != partition) inner_.runtime().note_partition(map, id, other);
-  };
-  if (const auto* c = std::get_if<CreateSession>(&b)) check(Directory::kSession, 's', c->spec.session_id);
-  else if (const auto* h = std::get_if<Hold>(&b)) check(Directory::kHold, 'h', h->hold_id);
-  else if (const auto* k = std::get_if<Book>(&b)) check(Directory::kTicket, 't', k->ticket_id);
-  else if (const auto* f = std::get_if<Confirm>(&b)) check(Directory::kTicket, 't', f->ticket_id);
-  else if (const auto* w = std::get_if<RegisterWalkIn>(&b)) check(Directory::kTicket, 't', w->ticket_id);
+  const auto [map, id] = server_wide_id(b);
+  if (!id || inner_.runtime().known_partition(map, *id) >= 0) return;
+  const int other = member_.lookup(map, *id);
+  if (other >= 0 && other != partition) inner_.runtime().note_partition(map, *id, other);
 }
 
 bool ClusterHandler::forwarded_by_peer(HttpRequest& req, int* partition) const {
@@ -196,10 +191,10 @@ bool ClusterHandler::forwarded_by_peer(HttpRequest& req, int* partition) const {
   if (b == std::string_view::npos) return true;
   const auto c = v.find(' ', b + 1);
   const std::string_view p = v.substr(b + 1, c == std::string_view::npos ? v.npos : c - b - 1);
-  int n = 0;
-  bool digits = !p.empty() && p.size() < 8;
-  for (char ch : p) digits = digits && ch >= '0' && ch <= '9', n = n * 10 + (ch - '0');
-  if (partition && digits && n < member_.partitions()) *partition = n;
+  int n = -1;
+  const auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), n);
+  if (partition && ec == std::errc() && end == p.data() + p.size() && n >= 0 && n < member_.partitions())
+    *partition = n;
   if (c != std::string_view::npos && c + 1 < v.size()) req.client.assign(v.substr(c + 1));
   return true;
 }
@@ -369,25 +364,25 @@ const char* content_type_of(Format f) {
 void ClusterHandler::client_message(std::string_view bytes, const std::shared_ptr<WsClient>& client) {
   ClientRequest req;
   std::string msg;
-  if (!mirror_ || decode_client_message(bytes, client->format(), &req, &msg) != Error::kOk ||
-      req.kind != ClientRequest::kSubscribe)
-    return inner_.client_message(bytes, client);
+  if (!mirror_ || decode_client_message(bytes, client->format(), &req, &msg) != Error::kOk)
+    return inner_.client_message(bytes, client);  // answers the error
+  if (req.kind != ClientRequest::kSubscribe) return inner_.client_request(req, client);
   const FollowRequest fr = follow_request(req);
   int p = kAny;
   switch (fr.kind) {
     case TopicKind::kPatient:
     case TopicKind::kOwn:
-      p = lookup(Directory::kToken, 'k', fr.token);
+      p = lookup(Directory::kToken, fr.token);
       break;
     case TopicKind::kBoard:
     case TopicKind::kStaff:
-      p = lookup(Directory::kSession, 's', fr.id);
+      p = lookup(Directory::kSession, fr.id);
       break;
     case TopicKind::kDisplay:
       p = inner_.runtime().partition_of_area(fr.id);
       break;
   }
-  if (p < 0 || member_.owner(p).local) return inner_.client_message(bytes, client);
+  if (p < 0 || member_.owner(p).local) return inner_.client_request(req, client);
   remote_subscribe(p, std::string(bytes), req.request_id, client);
 }
 

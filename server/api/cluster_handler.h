@@ -93,7 +93,7 @@ class ClusterHandler final : public Handler {
   void attempt(std::shared_ptr<Pending> p);
   void to_every_node(HttpRequest req, Respond respond);
   bool forwarded_by_peer(HttpRequest& req, int* partition = nullptr) const;
-  int lookup(int map, char kind, const std::string& id);
+  int lookup(int map, const std::string& id);
   void note_ids_elsewhere(const CommandBody& b, int partition);
   void remote_subscribe(int partition, std::string bytes, std::string request_id,
                         const std::shared_ptr<WsClient>& client);

@@ -52,6 +52,8 @@ class Service final : public Handler {
   std::optional<HttpResponse> refuse_upgrade(std::string_view target, std::string_view origin,
                                              std::string_view host) const override;
   void client_message(std::string_view bytes, const std::shared_ptr<WsClient>& client) override;
+  // The same once decoded (a ping or a subscribe).
+  void client_request(const ClientRequest& req, const std::shared_ptr<WsClient>& client);
 
   // WebSocket: live push, server/runtime/subscribe.h (routing and
   // authorization) and server/live/subscriptions.h (the subscription).

@@ -35,6 +35,11 @@ void Service::client_message(std::string_view bytes, const std::shared_ptr<WsCli
         encode_ws_error(to_string(e), msg, format, req.request_id)));
     return;
   }
+  client_request(req, client);
+}
+
+void Service::client_request(const ClientRequest& req, const std::shared_ptr<WsClient>& client) {
+  const Format format = client->format();
   if (req.kind == ClientRequest::kPing) {
     client->send_control(
         std::make_shared<const std::string>(encode_pong(runtime_.clock().now(), format)));

@@ -30,23 +30,33 @@ void put_view(std::string* out, const RelayView& v) {
   put_str(out, v.topic.key);
   put_str(out, v.bytes ? std::string_view(*v.bytes) : std::string_view());
 }
-bool read_view_parts(std::string_view* in, TopicKind* kind, Format* format, std::string_view* key,
-                     std::string_view* bytes) {
+}  // namespace
+
+bool read_view(std::string_view* in, TopicKind* kind, Format* format, std::string_view* key,
+               std::string_view* bytes) {
   return get_kind(in, kind) && get_format(in, format) && get_str(in, key) && get_str(in, bytes);
 }
-bool get_view(std::string_view* in, RelayView* v) {
-  std::string_view key, bytes;
-  if (!read_view_parts(in, &v->topic.kind, &v->format, &key, &bytes)) return false;
-  v->topic.key.assign(key);
-  v->bytes = std::make_shared<const std::string>(bytes);
-  return true;
-}
+
+namespace {
+
 bool magic(std::string_view* in, std::string_view m) {
   if (in->substr(0, m.size()) != m) return false;
   in->remove_prefix(m.size());
   return true;
 }
 
+// Every view to the end of `in`, copied.
+bool get_views(std::string_view in, std::vector<RelayView>* out) {
+  out->clear();
+  while (!in.empty()) {
+    RelayView& v = out->emplace_back();
+    std::string_view key, bytes;
+    if (!read_view(&in, &v.topic.kind, &v.format, &key, &bytes)) return false;
+    v.topic.key.assign(key);
+    v.bytes = std::make_shared<const std::string>(bytes);
+  }
+  return true;
+}
 }  // namespace
 
 std::string encode_views(const ViewsMessage& m) {
@@ -69,20 +79,9 @@ bool read_views_header(std::string_view* in, int* partition, std::uint64_t* epoc
   return true;
 }
 
-bool read_view(std::string_view* in, TopicKind* kind, Format* format, std::string_view* key,
-               std::string_view* bytes) {
-  return read_view_parts(in, kind, format, key, bytes);
-}
-
 bool decode_views(std::string_view in, ViewsMessage* m) {
   if (!read_views_header(&in, &m->partition, &m->epoch, &m->seq, &m->published_us)) return false;
-  m->views.clear();
-  while (!in.empty()) {
-    RelayView v;
-    if (!get_view(&in, &v)) return false;
-    m->views.push_back(std::move(v));
-  }
-  return true;
+  return get_views(in, &m->views);
 }
 
 std::string encode_follow_answer(const FollowAnswer& a) {
@@ -116,13 +115,7 @@ bool decode_follow_answer(std::string_view in, FollowAnswer* a) {
     t.key.assign(key);
     a->topics.push_back(std::move(t));
   }
-  a->views.clear();
-  while (!in.empty()) {
-    RelayView v;
-    if (!get_view(&in, &v)) return false;
-    a->views.push_back(std::move(v));
-  }
-  return true;
+  return get_views(in, &a->views);
 }
 
 std::string encode_unfollow(const Topic& t, Format f) {
@@ -142,26 +135,8 @@ bool decode_unfollow(std::string_view in, Topic* t, Format* f) {
   return true;
 }
 
-// The relay of one format: the Hub delivers to it like to a phone; it keeps
-// the views until the shard takes them.
-class Relays::Out final : public Subscriber {
- public:
-  explicit Out(Format f) : format_(f) {}
-  Format format() const override { return format_; }
-  // A group publishes each (topic, format) once, and the shard takes the
-  // views after every group: nothing to conflate here.
-  void deliver(const Topic& topic, Frame frame) override {
-    pending_.push_back({topic, format_, std::move(frame.bytes)});
-  }
-  void send_control(std::shared_ptr<const std::string>) override {}
-  std::vector<RelayView> pending_;
-
- private:
-  Format format_;
-};
-
 Relays::Relays() {
-  for (int f = 0; f < kFormatCount; ++f) out_[f] = std::make_shared<Out>(static_cast<Format>(f));
+  for (int f = 0; f < kFormatCount; ++f) out_[f] = std::make_shared<Collector>(static_cast<Format>(f));
 }
 
 void Relays::follow(Hub& hub, const Topic& topic, const std::string& session, Format f,
@@ -199,16 +174,16 @@ void Relays::forget_node(Hub& hub, const std::string& node) {
 bool Relays::take(std::vector<RelayView>* out) {
   bool any = false;
   for (auto& o : out_) {
-    if (o->pending_.empty()) continue;
+    if (o->views.empty()) continue;
     any = true;
-    for (RelayView& v : o->pending_) out->push_back(std::move(v));
-    o->pending_.clear();
+    for (RelayView& v : o->views) out->push_back(std::move(v));
+    o->views.clear();
   }
   return any;
 }
 
 void Relays::clear() {
-  for (auto& o : out_) o->pending_.clear();
+  for (auto& o : out_) o->views.clear();
   by_node_.clear();
   totals_.clear();
 }

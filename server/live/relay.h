@@ -71,8 +71,10 @@ bool decode_follow_answer(std::string_view in, FollowAnswer* a);
 std::string encode_unfollow(const Topic& t, Format f);
 bool decode_unfollow(std::string_view in, Topic* t, Format* f);
 
-// Collects what a Hub delivers to it (a follow's first views, taken on the
-// owner's shard thread).
+// Collects what a Hub delivers to it, on the owner's shard thread: a
+// follow's first views, and (Relays) a group's views for other nodes. A
+// group publishes each (topic, format) once and the shard takes the views
+// after every group: nothing to conflate.
 class Collector final : public Subscriber {
  public:
   explicit Collector(Format f) : format_(f) {}
@@ -96,16 +98,14 @@ class Relays {
   void unfollow(Hub& hub, const Topic& topic, Format f, const std::string& node);
   // A node left the cluster: its follows go.
   void forget_node(Hub& hub, const std::string& node);
-  // The views delivered to the relays since the last take, conflated;
-  // false when none.
+  // The views delivered to the relays since the last take; false when none.
   bool take(std::vector<RelayView>* out);
   // Stepping down (the Hub is emptied by the shard).
   void clear();
   bool empty() const { return totals_.empty(); }
 
  private:
-  class Out;
-  std::shared_ptr<Out> out_[kFormatCount];
+  std::shared_ptr<Collector> out_[kFormatCount];  // the relay of each format
   using Key = std::tuple<TopicKind, std::string, int>;  // kind, key, format
   std::map<std::pair<std::string, Key>, int> by_node_;  // (node, key) -> follows
   std::map<Key, int> totals_;

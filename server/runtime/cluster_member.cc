@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "server/infra/log.h"
+#include "server/runtime/directory.h"
 #include "server/runtime/partition.h"
 #include "server/wire/json_text.h"
 
@@ -319,12 +320,8 @@ ClusterMember::Owner ClusterMember::owner(int p) const {
   return o;
 }
 
-int ClusterMember::lookup(char kind, std::string_view id) {
-  std::string field;
-  field.reserve(id.size() + 2);
-  field.push_back(kind);
-  field.push_back(':');
-  field.append(id);
+int ClusterMember::lookup(int map, std::string_view id) {
+  std::string field = Directory::id_field(map, id);
   std::lock_guard lock(lookup_mu_);
   if (auto it = id_cache_.find(field); it != id_cache_.end()) return it->second;
   bool found = false;

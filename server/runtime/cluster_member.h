@@ -88,12 +88,12 @@ class ClusterMember {
   };
   // Who serves partition p, as this node knows it now.
   Owner owner(int p) const;
-  // The partition of an id ('s' session, 't' ticket, 'h' hold, 'k' token)
-  // that this node's directory does not know: the cluster's id map in
+  // The partition of an id of Directory map `map` (kSession, kTicket, kHold,
+  // kToken) that this node's directory does not know: the cluster's id map in
   // Redis (cached; an id never changes partition). -1: unknown;
   // kUnreachable: Redis did not answer.
   static constexpr int kUnreachable = -2;
-  int lookup(char kind, std::string_view id);
+  int lookup(int map, std::string_view id);
   // Runs `fn` on the member thread after `delay` (for requests waiting for
   // an owner); false (nothing done) once the member is stopping. Thread-safe.
   bool defer(std::chrono::milliseconds delay, std::function<void()> fn);

@@ -9,25 +9,6 @@
 namespace qc::gw {
 namespace pb = ::queuecast::v1;
 
-namespace {
-
-// The id a command creates that must be unique across the server and is
-// chosen by the caller: a new session id, a chosen ticket or hold id
-// (engine-assigned ids, "<session>-A001", "<session>-H1", derive from their
-// session's). {map, nullptr} when none.
-std::pair<int, const std::string*> server_wide_id(const CommandBody& b) {
-  const std::string* id = nullptr;
-  int map = Directory::kTicket;
-  if (auto* c = std::get_if<CreateSession>(&b)) map = Directory::kSession, id = &c->spec.session_id;
-  else if (auto* h = std::get_if<Hold>(&b)) map = Directory::kHold, id = &h->hold_id;
-  else if (auto* k = std::get_if<Book>(&b)) id = &k->ticket_id;
-  else if (auto* f = std::get_if<Confirm>(&b)) id = &f->ticket_id;
-  else if (auto* w = std::get_if<RegisterWalkIn>(&b)) id = &w->ticket_id;
-  return {map, id && !id->empty() ? id : nullptr};
-}
-
-}  // namespace
-
 void CommandApplier::apply(CommandRequest& req, Time now, bool system, Group& g) {
   Ack ack;
   ack.done = std::move(req.done);
@@ -253,20 +234,21 @@ void CommandApplier::cluster_claims(const Command& cmd, std::vector<std::string>
   for (const Event& ev : events_) {
     switch (ev.type) {
       case EventType::kSessionCreated:
-        claims->push_back("s:" + ev.session_id);
+        claims->push_back(Directory::id_field(Directory::kSession, ev.session_id));
         break;
       case EventType::kTicketBooked:
       case EventType::kWalkInRegistered:
-        claims->push_back("t:" + ev.ticket_id);
+        claims->push_back(Directory::id_field(Directory::kTicket, ev.ticket_id));
         break;
       case EventType::kHoldPlaced:
-        claims->push_back("h:" + ev.ticket_id);
+        claims->push_back(Directory::id_field(Directory::kHold, ev.ticket_id));
         break;
       default:
         break;
     }
   }
-  if (const std::string* tok = token_of(cmd.body)) claims->push_back("k:" + *tok);
+  if (const std::string* tok = token_of(cmd.body))
+    claims->push_back(Directory::id_field(Directory::kToken, *tok));
 }
 
 void CommandApplier::note_ids(const Command& cmd) {

@@ -1,5 +1,7 @@
 #include "server/runtime/command_facts.h"
 
+#include "server/runtime/directory.h"
+
 #include <algorithm>
 #include <cctype>
 #include <type_traits>
@@ -142,6 +144,17 @@ std::string actor_string(const Actor& a) {
   s += ':';
   s += a.id;
   return s;
+}
+
+std::pair<int, const std::string*> server_wide_id(const CommandBody& b) {
+  const std::string* id = nullptr;
+  int map = Directory::kTicket;
+  if (auto* c = std::get_if<CreateSession>(&b)) map = Directory::kSession, id = &c->spec.session_id;
+  else if (auto* h = std::get_if<Hold>(&b)) map = Directory::kHold, id = &h->hold_id;
+  else if (auto* k = std::get_if<Book>(&b)) id = &k->ticket_id;
+  else if (auto* f = std::get_if<Confirm>(&b)) id = &f->ticket_id;
+  else if (auto* w = std::get_if<RegisterWalkIn>(&b)) id = &w->ticket_id;
+  return {map, id && !id->empty() ? id : nullptr};
 }
 
 }  // namespace qc::gw

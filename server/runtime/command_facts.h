@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "engine/command.h"
 #include "server/runtime/auth.h"
@@ -18,6 +19,12 @@ bool creates(const CommandBody& b);
 const std::string* session_of(const CommandBody& b);
 const std::string* ticket_of(const CommandBody& b);
 const std::string* hold_of(const CommandBody& b);
+// The id a command creates that must be unique across the server (and, in
+// cluster mode, the cluster) and is chosen by the caller: a new session id,
+// a chosen ticket or hold id (engine-assigned ids, "<session>-A001",
+// "<session>-H1", derive from their session's). Its Directory map
+// (Directory::kSession, kTicket, kHold) and the id; {map, nullptr} when none.
+std::pair<int, const std::string*> server_wide_id(const CommandBody& b);
 // The patient token a command carries (book, confirm, walk-in); null otherwise.
 const std::string* token_of(const CommandBody& b);
 // Whether `id` has the form of an engine-assigned ticket or hold id:

@@ -189,13 +189,11 @@ void CommitPipeline::fail_all(const std::string& err) {
     // commits): the shard steps down. An id another partition holds: the
     // directory learns whose it is, so the retried command is refused.
     if (s_.journal->status() == journal::Status::kFenced) s_.own->fenced.store(true, std::memory_order_release);
-    std::string field;
-    int owner = -1;
+    std::string field, id;
+    int owner = -1, map = 0;
     if (s_.journal->status() == journal::Status::kConflict &&
-        journal::parse_conflict(err, &field, &owner) && field.size() > 2 && field[1] == ':') {
-      const int map = field[0] == 's' ? Directory::kSession : field[0] == 't' ? Directory::kTicket
-                      : field[0] == 'h' ? Directory::kHold : Directory::kToken;
-      s_.directory.put(map, field.substr(2), owner);
+        journal::parse_conflict(err, &field, &owner) && Directory::parse_id_field(field, &map, &id)) {
+      s_.directory.put(map, id, owner);
       s_.metrics.cluster_conflicts.fetch_add(1, std::memory_order_relaxed);
     }
     // An idempotency key another partition took for its request: the

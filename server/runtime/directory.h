@@ -64,6 +64,26 @@ class Directory {
     maps_[map][key] = shard;
   }
   enum { kSession = 0, kTicket = 1, kHold = 2, kToken = 3 };
+  // Cluster mode: an id's name in the cluster's id map (store/redis_cluster.h,
+  // "<prefix>:ids"), "<kind>:<id>" with kind s, t, h, k for the maps above.
+  static std::string id_field(int map, std::string_view id) {
+    std::string f;
+    f.reserve(id.size() + 2);
+    f.push_back(kIdKinds[map]);
+    f.push_back(':');
+    f.append(id);
+    return f;
+  }
+  // The map and id of such a name; false when it is not one.
+  static bool parse_id_field(std::string_view field, int* map, std::string* id) {
+    if (field.size() < 2 || field[1] != ':') return false;
+    const std::string_view kinds(kIdKinds);
+    const auto m = kinds.find(field[0]);
+    if (m == std::string_view::npos) return false;
+    *map = static_cast<int>(m);
+    id->assign(field.substr(2));
+    return true;
+  }
 
   // Idempotency keys over all shards (several shards only): a key is
   // remembered by the shard that applied its request, but the same key may
@@ -116,6 +136,7 @@ class Directory {
   }
 
  private:
+  static constexpr char kIdKinds[] = "sthk";
   int n_;
   bool stable_;
   mutable std::shared_mutex mu_;

@@ -145,6 +145,15 @@ inline void define_web_channel(int port) {
   ADD_FAILURE() << "defineChannel never succeeded";
 }
 
+// Every partition owned, counts balanced, and the channel "web" defined in
+// every partition: where most tests start.
+inline ::testing::AssertionResult ready(Cluster& c) {
+  if (!c.settled(c.ids(), std::chrono::seconds(20)))
+    return ::testing::AssertionFailure() << "the cluster did not settle within 20 s";
+  define_web_channel(c.node(0).port());
+  return ::testing::AssertionSuccess();
+}
+
 inline std::string walk_in(const std::string& sid, const std::string& id) {
   return R"({"registerWalkIn":{"sessionId":")" + sid + R"(","patientRef":"P-)" + id +
          R"(","patientName":"N","ticketId":")" + id + R"("}})";

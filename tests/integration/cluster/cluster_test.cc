@@ -132,8 +132,7 @@ class Relay {
 
 TEST(Cluster, CommandsRoundRobinApplyOnceAndReadsThroughAnyNodeSeeTheOwner) {
   Cluster c;
-  ASSERT_TRUE(c.settled(c.ids(), 20s));
-  define_web_channel(c.node(0).port());
+  ASSERT_TRUE(ready(c));
   // Sessions in several areas: several partitions, several owners.
   std::vector<std::string> sids;
   for (int a = 0; a < 6; ++a) {
@@ -205,8 +204,7 @@ TEST(Cluster, CommandsRoundRobinApplyOnceAndReadsThroughAnyNodeSeeTheOwner) {
 
 TEST(Cluster, AnIdempotencyKeyTakenOnOnePartitionIsRefusedOnAnother) {
   Cluster c;
-  ASSERT_TRUE(c.settled(c.ids(), 20s));
-  define_web_channel(c.node(0).port());
+  ASSERT_TRUE(ready(c));
   // Two areas on two partitions.
   const std::string a1 = "area-key-a";
   std::string a2;
@@ -238,8 +236,7 @@ TEST(Cluster, AnIdempotencyKeyTakenOnOnePartitionIsRefusedOnAnother) {
 
 TEST(Cluster, KillingAnOwnerUnderKeyedLoadLosesNothingAndAppliesNothingTwice) {
   Cluster c;
-  ASSERT_TRUE(c.settled(c.ids(), 20s));
-  define_web_channel(c.node(0).port());
+  ASSERT_TRUE(ready(c));
   create_session(c.node(0).port(), "kl", "area-kill");
   const int victim = owner_of(c, "kl");
   ASSERT_GE(victim, 0);
@@ -315,8 +312,7 @@ std::unique_ptr<qc::test::ws_client::WsClient> phone(int port, const std::string
 
 TEST(Cluster, PhonesOnAnyNodeFollowTheOwnerAndKeepFollowingAcrossItsLoss) {
   Cluster c;
-  ASSERT_TRUE(c.settled(c.ids(), 20s));
-  define_web_channel(c.node(0).port());
+  ASSERT_TRUE(ready(c));
   create_session(c.node(0).port(), "ph", "area-phones");
   const int owner = owner_of(c, "ph");
   ASSERT_GE(owner, 0);
@@ -374,8 +370,7 @@ TEST(Cluster, PhonesOnAnyNodeFollowTheOwnerAndKeepFollowingAcrossItsLoss) {
 
 TEST(Cluster, AnOwnerPausedPastItsLeaseIsFencedAndNeverAnswersForThePartitionAgain) {
   Cluster c;
-  ASSERT_TRUE(c.settled(c.ids(), 20s));
-  define_web_channel(c.node(0).port());
+  ASSERT_TRUE(ready(c));
   create_session(c.node(0).port(), "sb", "area-split");
   const int old = owner_of(c, "sb");
   ASSERT_GE(old, 0);
@@ -414,8 +409,7 @@ TEST(Cluster, ANodeCutOffFromRedisStopsAnsweringBeforeAnotherNodeTakesOver) {
   Cluster c(2);
   Relay relay(c.redis().port());
   c.add_node(relay.port());  // n2 reaches Redis through the relay
-  ASSERT_TRUE(c.settled(c.ids(), 20s));
-  define_web_channel(c.node(0).port());
+  ASSERT_TRUE(ready(c));
   // A session on a partition n2 serves.
   std::string sid;
   for (int a = 0; a < 40 && sid.empty(); ++a) {
@@ -461,8 +455,7 @@ TEST(Cluster, ANodeCutOffFromRedisStopsAnsweringBeforeAnotherNodeTakesOver) {
 
 TEST(Cluster, RollingRestartUnderLoadGivesOnlyRetriableErrorsAndLosesNothing) {
   Cluster c;
-  ASSERT_TRUE(c.settled(c.ids(), 20s));
-  define_web_channel(c.node(0).port());
+  ASSERT_TRUE(ready(c));
   std::vector<std::string> sids;
   for (int a = 0; a < 4; ++a) {
     sids.push_back("rs" + std::to_string(a));

@@ -102,8 +102,7 @@ TEST(RedisFailover, WithWaitNothingAcknowledgedIsLostWhenSentinelPromotesTheRepl
   if (HasFatalFailure()) return;
   const int old_primary = redis.primary.port();
   Cluster c(3, 1500, redis.url(), R"("wait_replicas":1,"wait_timeout_ms":500,)");
-  ASSERT_TRUE(c.settled(c.ids(), 20s));
-  define_web_channel(c.node(0).port());
+  ASSERT_TRUE(ready(c));
   const std::vector<std::string> sids{"fo0", "fo1", "fo2"};
   for (std::size_t a = 0; a < sids.size(); ++a)
     create_session(c.node(0).port(), sids[a], "area-fo-" + std::to_string(a));
@@ -158,8 +157,7 @@ TEST(RedisFailover, WithWaitAndTheReplicaStoppedCommandsFailAndNothingIsAcknowle
   ASSERT_TRUE(primary.start(&error)) << error;
   ASSERT_TRUE(replica.start_replica(primary.port(), &error)) << error;
   Cluster c(3, 1500, primary.url(), R"("wait_replicas":1,"wait_timeout_ms":500,)");
-  ASSERT_TRUE(c.settled(c.ids(), 20s));
-  define_web_channel(c.node(0).port());
+  ASSERT_TRUE(ready(c));
   create_session(c.node(0).port(), "ws", "area-ws");
   const std::vector<int> ports{c.node(0).port(), c.node(1).port(), c.node(2).port()};
   ASSERT_EQ(send_until_done(ports, 0, "k-ws-0", walk_in("ws", "ws-0")).answer.status, 201);
