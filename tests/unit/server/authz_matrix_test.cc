@@ -21,6 +21,7 @@
 
 #include "store/journal.h"
 #include "server/runtime/command_facts.h"
+#include "server/api/cluster_handler.h"
 #include "server/api/service.h"
 #include "server/infra/sha256.h"
 #include "tests/support/sessions.h"
@@ -545,6 +546,34 @@ TEST(AuthzMatrix, WebSocketSubscriptions) {
   EXPECT_EQ(subscribe(s, R"({"subscribe":{"staff":{"sessionId":"C","key":"k-nurse-neuro"}}})").error,
             Error::kForbidden);
   EXPECT_EQ(subscribe(s, R"({"subscribe":{"patient":{"token":")" + kT1 + R"("}}})").error, Error::kOk);
+}
+
+// GET /v1/cluster (cluster mode, docs/cluster.md): which node serves what,
+// for an unscoped admin only; the nodes' internal endpoints answer no
+// credential at all (they need the cluster's secret).
+TEST(AuthzMatrix, TheClusterStatusIsForAnUnscopedAdminOnly) {
+  Server s;
+  ClusterOptions o;
+  o.node_id = "n0";
+  o.partitions = 1;
+  ClusterMember member(o, s.service().runtime(), s.service().metrics());  // not started: no Redis
+  ClusterHandler cluster(s.service(), member, nullptr, "the-cluster-secret-0123");
+  auto ask = [&](const std::string& method, const std::string& target, const std::string& secret) {
+    HttpRequest req;
+    req.method = method;
+    req.target = target;
+    req.client = "127.0.0.1";
+    if (!secret.empty()) req.authorization = "Bearer " + secret;
+    std::promise<HttpResponse> p;
+    cluster.handle(std::move(req), [&p](HttpResponse r) { p.set_value(std::move(r)); });
+    return p.get_future().get().status;
+  };
+  for (const Cred& c : creds()) {
+    const std::string who = c.name;
+    const int expected = who == "admin" ? 200 : who == "none" ? 401 : 403;
+    EXPECT_EQ(ask("GET", "/v1/cluster", c.secret), expected) << who;
+    EXPECT_EQ(ask("POST", "/internal/v1/follow", c.secret), 404) << who;
+  }
 }
 
 }  // namespace
