@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -33,6 +34,16 @@ struct SessionSpec {
   std::string department;
   std::string room;   // consulting room shown on displays ("3诊室")
   std::string area;   // waiting area: one display view per area
+  // Several rooms sharing the session's queue (普通门诊): empty means one
+  // room, `room`. At most kMaxRooms, each 1 to 64 bytes, no duplicates.
+  std::vector<std::string> rooms;
+  // Insertion (spec "Priority, return after tests, several rooms"): a
+  // priority ticket goes after the priority_after-th waiting ticket, one
+  // back from tests after the return_after-th; nobody is overtaken by
+  // insertion more than max_overtaken times. Each 0 to 1000.
+  std::int32_t priority_after = 1;
+  std::int32_t return_after = 2;
+  std::int32_t max_overtaken = 3;
   Time start = 0;
   Time end = 0;
   Time registration_open = 0;  // walk-in registration and check-in open
@@ -74,6 +85,7 @@ struct Book {
   std::string ticket_id;     // optional: the hospital's own appointment number
   std::string channel;       // optional: empty means no channel rules
   std::string token;         // optional: patient token issued by the gateway
+  std::string priority;      // optional: a priority reason code (the gateway checks the list)
 };
 // Two-step booking: lock one unit of A[slot] for `ttl`.
 struct Hold {
@@ -84,6 +96,7 @@ struct Hold {
   std::string channel;
   Duration ttl = 0;          // 0: the engine's default hold TTL
   std::string hold_id;       // optional: engine assigns one when empty
+  std::string priority;      // optional: passed on to the ticket at confirm
 };
 struct Confirm {
   std::string hold_id;
@@ -98,17 +111,21 @@ struct RegisterWalkIn {
   std::string patient_name;
   std::string ticket_id;  // optional
   std::string token;      // optional
+  std::string priority;   // optional: a priority reason code
 };
 struct CheckIn { std::string ticket_id; };
-struct CallNext { std::string session_id; };
-struct CallTicket { std::string ticket_id; };
+// `room`: which room calls; required when the session has several rooms,
+// else empty or the session's room.
+struct CallNext { std::string session_id; std::string room; };
+struct CallTicket { std::string ticket_id; std::string room; };
 struct Recall { std::string ticket_id; };
 struct Complete { std::string ticket_id; };
 struct MarkMissed { std::string ticket_id; };
 struct ReturnTicket { std::string ticket_id; };
 struct MoveToNext { std::string ticket_id; };
-struct Pause { std::string session_id; };
-struct Resume { std::string session_id; };
+// `room` empty: every room of the session.
+struct Pause { std::string session_id; std::string room; };
+struct Resume { std::string session_id; std::string room; };
 struct SuspendSession { std::string session_id; std::string reason; };
 struct CloseSession { std::string session_id; };
 // Reverts the session's last call_next / call_ticket / complete / mark_missed
@@ -116,6 +133,16 @@ struct CloseSession { std::string session_id; };
 // for kUndoWindow after it; one level.
 struct Undo { std::string session_id; };
 inline constexpr Duration kUndoWindow = 60 * kSecond;
+// Staff set or remove (empty `priority`) a ticket's priority reason.
+struct SetPriority { std::string ticket_id; std::string priority; };
+// The CALLED patient goes for tests (AT_TESTS; the room is free again) ...
+struct SendForTests { std::string ticket_id; };
+// ... and comes back with the results: WAITING, inserted after return_after.
+struct ReturnFromTests { std::string ticket_id; };
+inline constexpr std::size_t kMaxRooms = 16;
+// A priority reason code: 1 to 32 bytes of [a-z0-9_] (which codes are
+// allowed is the deployment's list, checked by the gateway).
+bool valid_priority_code(std::string_view code);
 // Time-driven changes: hold expiry, reserved-share release, walk-in
 // conversion, automatic session close.
 struct Tick {};
@@ -127,7 +154,9 @@ using CommandBody = std::variant<
     CloseSession, Tick,
     // Schedules (engine/schedule.h)
     DefineTemplate, GenerateSessions, AdjustQuotas, DoctorLeave,
-    Undo>;
+    Undo,
+    // Clinical flow (spec "Priority, return after tests, several rooms")
+    SetPriority, SendForTests, ReturnFromTests>;
 
 struct Command {
   Actor actor;

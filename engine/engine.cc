@@ -77,6 +77,9 @@ QC_DISPATCH(SuspendSession, op_suspend)
 QC_DISPATCH(CloseSession, op_close)
 QC_DISPATCH(Tick, op_tick)
 QC_DISPATCH(Undo, op_undo)
+QC_DISPATCH(SetPriority, op_set_priority)
+QC_DISPATCH(SendForTests, op_send_for_tests)
+QC_DISPATCH(ReturnFromTests, op_return_from_tests)
 QC_DISPATCH(DefineTemplate, apply_define_template)
 #undef QC_DISPATCH
 // Schedule commands that may touch many sessions.

@@ -27,15 +27,15 @@ enum class EventType : std::uint8_t {
                             // count = 1 if the unit went back to A, 2 if to W, 0 if none
   kWalkInRegistered = 7,    // ticket_id, label, slot (= effective_slot), placement normal
   kCheckedIn = 8,           // ticket_id, slot, effective_slot, placement (normal/made_next/demoted)
-  kTicketCalled = 9,        // ticket_id, label, effective_slot; reason "call_next" | "call_ticket"
+  kTicketCalled = 9,        // ticket_id, label, effective_slot, room; reason "call_next" | "call_ticket"
   kTicketRecalled = 10,     // ticket_id, label
-  kTicketCompleted = 11,    // ticket_id; reason "complete" | "next_call" | "session_closed"
+  kTicketCompleted = 11,    // ticket_id, room; reason "complete" | "next_call" | "session_closed"; from CALLED or AT_TESTS
   kTicketMissed = 12,       // ticket_id, label
   kTicketReturned = 13,     // ticket_id, effective_slot, placement (made_next/demoted/normal)
   kMovedToNext = 14,        // ticket_id; placement made_next
   kNobodyWaiting = 15,      // session_id (call_next found an empty queue)
-  kSessionPaused = 16,
-  kSessionResumed = 17,
+  kSessionPaused = 16,      // room ("" when every room); count = rooms now paused
+  kSessionResumed = 17,     // room ("" when every room); count = rooms now paused
   kSessionSuspended = 18,   // reason
   kSessionClosed = 19,
   kTicketNoShow = 20,       // ticket_id, patient_ref
@@ -46,8 +46,17 @@ enum class EventType : std::uint8_t {
   kQuotasAdjusted = 25,     // session_id
   kActionUndone = 26,       // ticket fields after the undo, from = state before it,
                             // reason = the undone command (one event per restored ticket)
+  kPrioritySet = 27,        // ticket fields, reason = the priority code ("" = removed)
+  kTicketInserted = 28,     // ticket fields (placement inserted); reason "priority" |
+                            // "return_from_tests"; other_ticket = the ticket it was placed
+                            // after ("" = head of band 1); count = tickets it overtook
+  kTicketOvertaken = 29,    // ticket fields of a ticket passed by an insertion;
+                            // other_ticket = the inserted ticket; count = times overtaken now
+  kTicketProtected = 30,    // ticket fields; count = max_overtaken: no insertion passes it again
+  kSentForTests = 31,       // ticket fields (CALLED -> AT_TESTS), room
+  kReturnedFromTests = 32,  // ticket fields (AT_TESTS -> WAITING), placement
 };
-inline constexpr int kEventTypeCount = 27;
+inline constexpr int kEventTypeCount = 33;
 
 struct Event {
   EventType type = EventType::kSessionCreated;
@@ -66,6 +75,8 @@ struct Event {
   std::int32_t effective_slot = -1;  // slot it waits in now
   std::int32_t count = 0;
   Time until = kNoTime;              // hold expiry, ban end
+  std::string room;                  // calls, completions, tests, pause/resume
+  std::string other_ticket;          // inserted / overtaken: the other ticket
   bool operator==(const Event&) const = default;
 };
 

@@ -49,7 +49,9 @@ constexpr std::array<std::string_view, kEventTypeCount> kEventNames = {
     "ticket_missed",      "ticket_returned",   "moved_to_next",      "nobody_waiting",
     "session_paused",     "session_resumed",   "session_suspended",  "session_closed",
     "ticket_no_show",     "capacity_converted", "reserved_released", "patient_blacklisted",
-    "template_defined",   "quotas_adjusted",   "action_undone",
+    "template_defined",   "quotas_adjusted",   "action_undone",     "priority_set",
+    "ticket_inserted",    "ticket_overtaken",  "ticket_protected",  "sent_for_tests",
+    "returned_from_tests",
 };
 
 template <class T>
@@ -83,6 +85,9 @@ QC_NAME(GenerateSessions, "generate_sessions")
 QC_NAME(AdjustQuotas, "adjust_quotas")
 QC_NAME(DoctorLeave, "doctor_leave")
 QC_NAME(Undo, "undo")
+QC_NAME(SetPriority, "set_priority")
+QC_NAME(SendForTests, "send_for_tests")
+QC_NAME(ReturnFromTests, "return_from_tests")
 #undef QC_NAME
 
 // Length in bytes of the UTF-8 sequence starting with `c` (1 for invalid bytes).
@@ -128,6 +133,7 @@ std::string_view to_string(TicketState s) {
     case TicketState::kDone: return "done";
     case TicketState::kCancelled: return "cancelled";
     case TicketState::kNoShow: return "no_show";
+    case TicketState::kAtTests: return "at_tests";
   }
   return "unknown";
 }
@@ -142,6 +148,7 @@ std::string_view to_string(Placement p) {
     case Placement::kNormal: return "normal";
     case Placement::kMadeNext: return "made_next";
     case Placement::kDemoted: return "demoted";
+    case Placement::kInserted: return "inserted";
   }
   return "unknown";
 }
@@ -230,4 +237,13 @@ std::string mask_name(std::string_view name) {
   return out;
 }
 
+}  // namespace qc
+
+namespace qc {
+bool valid_priority_code(std::string_view code) {
+  if (code.empty() || code.size() > 32) return false;
+  for (char c : code)
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_')) return false;
+  return true;
+}
 }  // namespace qc

@@ -140,4 +140,10 @@ Error op_suspend(State&, const Actor&, const SuspendSession&, Time, Events*, std
 Error op_close(State&, const Actor&, const CloseSession&, Time, Events*, std::string*);
 Error op_undo(State&, const Actor&, const Undo&, Time, Events*, std::string*);
 
+// flow.cc (priority, return after tests)
+Error op_set_priority(State&, const Actor&, const SetPriority&, Time, Events*, std::string*);
+Error op_send_for_tests(State&, const Actor&, const SendForTests&, Time, Events*, std::string*);
+Error op_return_from_tests(State&, const Actor&, const ReturnFromTests&, Time, Events*,
+                           std::string*);
+
 }  // namespace qc

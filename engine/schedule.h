@@ -36,6 +36,11 @@ struct SessionTemplate {
   // fields of the same names), given to every generated session.
   Duration avg_consult_seed = 0;           // 0: the engine's default, 10 minutes
   Duration arrival_buffer = 15 * kMinute;
+  // SessionSpec's fields of the same names, given to every generated session.
+  std::vector<std::string> rooms;
+  std::int32_t priority_after = 1;
+  std::int32_t return_after = 2;
+  std::int32_t max_overtaken = 3;
   bool operator==(const SessionTemplate&) const = default;
 };
 

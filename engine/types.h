@@ -66,6 +66,7 @@ enum class TicketState : std::uint8_t {
   kDone = 4,
   kCancelled = 5,
   kNoShow = 6,
+  kAtTests = 7,  // sent for tests by the doctor; back in the queue by return_from_tests
 };
 
 // Queue policy: how appointments and walk-ins share a slot.
@@ -77,6 +78,7 @@ enum class Placement : std::uint8_t {
   kNormal = 1,    // band 1, its own slot and class
   kMadeNext = 2,  // band 0: on time but passed, or a nurse's move_to_next
   kDemoted = 3,   // late: band 1, last slot, walk-in class
+  kInserted = 4,  // priority or back from tests: band 1, inserted after k (spec)
 };
 
 enum class SessionStatus : std::uint8_t {

@@ -33,10 +33,15 @@ struct PatientView {
   std::int32_t ahead = -1;
   Time eta = kNoTime;                  // estimated call time (WAITING, BOOKED)
   Time recommended_arrival = kNoTime;  // BOOKED only
-  std::string called_label;            // the label now called in the room
+  std::string called_label;            // the label called last (in any room)
+  // CALLED: the room that called it. Otherwise the session's room, or its
+  // rooms joined by " / " when it has several.
   std::string room;
   std::string doctor_name;
   std::uint64_t version = 0;           // the session's version
+  // The ticket's own priority reason code ("" none): shown to its patient
+  // only (the page says 优先), never on displays.
+  std::string priority;
 };
 
 struct DisplayEntry {
@@ -44,6 +49,9 @@ struct DisplayEntry {
   std::string masked_name;  // "张*", "Z*** S."; empty when labels only
 };
 
+// One card per room: a session with several rooms has one DisplayRoom per
+// room, each with its own called ticket and the session's next labels.
+// Nothing says why a ticket is where it is (priority is private).
 struct DisplayRoom {
   std::string session_id;
   std::string room;
@@ -78,6 +86,17 @@ struct StaffTicket {
   std::int32_t position = -1;  // index in call order when WAITING
   Time checked_in_at = kNoTime;
   Time called_at = kNoTime;
+  std::string priority;        // reason code, "" none
+  std::string room;            // CALLED or AT_TESTS: the room that called it
+  std::int32_t overtaken = 0;  // times passed by an insertion (protected at max_overtaken)
+};
+
+struct StaffRoom {
+  std::string room;
+  bool paused = false;
+  std::string called_ticket;  // "" none
+  std::string called_label;
+  Time available_at = 0;      // when the estimate expects it free
 };
 
 struct StaffView {
@@ -94,10 +113,13 @@ struct StaffView {
   std::vector<std::int32_t> reserved_left;     // unreleased reserved units per slot (all channels)
   std::vector<std::int32_t> walkin_left;       // free W per slot
   Duration avg_consult = 0;
-  // CALLED first, then WAITING in key order, then MISSED, BOOKED, and the
-  // final states, each group in ticket creation order.
+  // CALLED first (by room order), then WAITING in key order, then
+  // AT_TESTS, MISSED, BOOKED, and the final states, each group in ticket
+  // creation order.
   std::vector<StaffTicket> tickets;
   std::uint64_t version = 0;
+  std::vector<StaffRoom> rooms;  // the session's rooms, in the spec's order
+  std::int32_t priority_after = 1, return_after = 2, max_overtaken = 3;
 };
 
 // The public board of a session: serialized once per change and shared by
