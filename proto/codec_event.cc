@@ -43,6 +43,7 @@ void put_ticket(const Event& e, M* w) {
     w->set_channel(e.reason);
   }
   if constexpr (requires { w->set_unit(pb::UNIT_RETURN_NONE); }) w->set_unit(unit_to(e.count));
+  if constexpr (requires { w->set_count(e.count); }) w->set_count(e.count);
 }
 
 template <typename M>
@@ -70,6 +71,7 @@ Error get_ticket(const M& w, Event* e, std::string* m, const char* where) {
   if constexpr (requires { w.unit(); }) {
     if ((err = unit_from(w.unit(), &e->count, m)) != Error::kOk) return nested(err, m, where);
   }
+  if constexpr (requires { w.count(); }) e->count = w.count();
   return Error::kOk;
 }
 
@@ -131,8 +133,8 @@ void to_proto(const Event& e, pb::Event* out) {
     case EventType::kMovedToNext: put_ticket(e, out->mutable_moved_to_next()); break;
     case EventType::kTicketNoShow: put_ticket(e, out->mutable_ticket_no_show()); break;
     case EventType::kNobodyWaiting: out->mutable_nobody_waiting(); break;
-    case EventType::kSessionPaused: out->mutable_session_paused(); break;
-    case EventType::kSessionResumed: out->mutable_session_resumed(); break;
+    case EventType::kSessionPaused: out->mutable_session_paused()->set_count(e.count); break;
+    case EventType::kSessionResumed: out->mutable_session_resumed()->set_count(e.count); break;
     case EventType::kSessionSuspended:
       out->mutable_session_suspended()->set_reason(e.reason);
       break;
@@ -160,7 +162,16 @@ void to_proto(const Event& e, pb::Event* out) {
       break;
     case EventType::kQuotasAdjusted: out->mutable_quotas_adjusted()->set_reason(e.reason); break;
     case EventType::kActionUndone: put_ticket(e, out->mutable_action_undone()); break;
+    case EventType::kPrioritySet: put_ticket(e, out->mutable_priority_set()); break;
+    case EventType::kTicketInserted: put_ticket(e, out->mutable_ticket_inserted()); break;
+    case EventType::kTicketOvertaken: put_ticket(e, out->mutable_ticket_overtaken()); break;
+    case EventType::kTicketProtected: put_ticket(e, out->mutable_ticket_protected()); break;
+    case EventType::kSentForTests: put_ticket(e, out->mutable_sent_for_tests()); break;
+    case EventType::kReturnedFromTests: put_ticket(e, out->mutable_returned_from_tests()); break;
   }
+  // Any event may name a room or another ticket; absent when empty.
+  if (!e.room.empty()) out->set_room(e.room);
+  if (!e.other_ticket.empty()) out->set_other_ticket(e.other_ticket);
 }
 
 Error from_proto(const pb::Event& in, Event* out, std::string* m) {
@@ -172,6 +183,8 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
       Error::kOk)
     return err;
   out->session_id = in.session_id();
+  out->room = in.room();
+  out->other_ticket = in.other_ticket();
   Event& e = *out;
   switch (in.body_case()) {
     case P::kSessionCreated: e.type = EventType::kSessionCreated; return Error::kOk;
@@ -222,8 +235,14 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
       e.type = EventType::kTicketNoShow;
       return get_ticket(in.ticket_no_show(), &e, m, "ticket_no_show");
     case P::kNobodyWaiting: e.type = EventType::kNobodyWaiting; return Error::kOk;
-    case P::kSessionPaused: e.type = EventType::kSessionPaused; return Error::kOk;
-    case P::kSessionResumed: e.type = EventType::kSessionResumed; return Error::kOk;
+    case P::kSessionPaused:
+      e.type = EventType::kSessionPaused;
+      e.count = in.session_paused().count();
+      return Error::kOk;
+    case P::kSessionResumed:
+      e.type = EventType::kSessionResumed;
+      e.count = in.session_resumed().count();
+      return Error::kOk;
     case P::kSessionSuspended:
       e.type = EventType::kSessionSuspended;
       e.reason = in.session_suspended().reason();
@@ -263,6 +282,24 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
     case P::kActionUndone:
       e.type = EventType::kActionUndone;
       return get_ticket(in.action_undone(), &e, m, "action_undone");
+    case P::kPrioritySet:
+      e.type = EventType::kPrioritySet;
+      return get_ticket(in.priority_set(), &e, m, "priority_set");
+    case P::kTicketInserted:
+      e.type = EventType::kTicketInserted;
+      return get_ticket(in.ticket_inserted(), &e, m, "ticket_inserted");
+    case P::kTicketOvertaken:
+      e.type = EventType::kTicketOvertaken;
+      return get_ticket(in.ticket_overtaken(), &e, m, "ticket_overtaken");
+    case P::kTicketProtected:
+      e.type = EventType::kTicketProtected;
+      return get_ticket(in.ticket_protected(), &e, m, "ticket_protected");
+    case P::kSentForTests:
+      e.type = EventType::kSentForTests;
+      return get_ticket(in.sent_for_tests(), &e, m, "sent_for_tests");
+    case P::kReturnedFromTests:
+      e.type = EventType::kReturnedFromTests;
+      return get_ticket(in.returned_from_tests(), &e, m, "returned_from_tests");
     case P::BODY_NOT_SET: break;
   }
   return invalid(m, "body", "missing: an event needs exactly one of session_created, ...");
