@@ -25,7 +25,9 @@ Error unit_from(pb::UnitReturn u, std::int32_t* count, std::string* m) {
 }
 
 // Ticket events: the ticket after the change, plus patient_ref and reason
-// (named `channel` in TicketBooked) and, for a cancellation, where the unit went.
+// (named `channel` in TicketBooked, `priority` in PrioritySet), for a
+// cancellation where the unit went, and the room, count and other ticket
+// where the message has them.
 template <typename M>
 void put_ticket(const Event& e, M* w) {
   w->set_ticket_id(e.ticket_id);
@@ -39,11 +41,16 @@ void put_ticket(const Event& e, M* w) {
   w->set_patient_ref(e.patient_ref);
   if constexpr (requires { w->set_reason(e.reason); }) {
     w->set_reason(e.reason);
+  } else if constexpr (requires { w->set_priority(e.reason); }) {
+    w->set_priority(e.reason);
   } else {
     w->set_channel(e.reason);
   }
   if constexpr (requires { w->set_unit(pb::UNIT_RETURN_NONE); }) w->set_unit(unit_to(e.count));
   if constexpr (requires { w->set_count(e.count); }) w->set_count(e.count);
+  if constexpr (requires { w->set_room(e.room); }) w->set_room(e.room);
+  if constexpr (requires { w->set_other_ticket(e.other_ticket); })
+    w->set_other_ticket(e.other_ticket);
 }
 
 template <typename M>
@@ -55,9 +62,13 @@ Error get_ticket(const M& w, Event* e, std::string* m, const char* where) {
   e->patient_ref = w.patient_ref();
   if constexpr (requires { w.reason(); }) {
     e->reason = w.reason();
+  } else if constexpr (requires { w.priority(); }) {
+    e->reason = w.priority();
   } else {
     e->reason = w.channel();
   }
+  if constexpr (requires { w.room(); }) e->room = w.room();
+  if constexpr (requires { w.other_ticket(); }) e->other_ticket = w.other_ticket();
   Error err;
   if ((err = internal::enum_from<TicketKind, pb::TicketKind, pb::TicketKind_IsValid>(
            w.kind(), &e->kind, m, "kind")) != Error::kOk ||
@@ -133,8 +144,14 @@ void to_proto(const Event& e, pb::Event* out) {
     case EventType::kMovedToNext: put_ticket(e, out->mutable_moved_to_next()); break;
     case EventType::kTicketNoShow: put_ticket(e, out->mutable_ticket_no_show()); break;
     case EventType::kNobodyWaiting: out->mutable_nobody_waiting(); break;
-    case EventType::kSessionPaused: out->mutable_session_paused()->set_count(e.count); break;
-    case EventType::kSessionResumed: out->mutable_session_resumed()->set_count(e.count); break;
+    case EventType::kSessionPaused:
+      out->mutable_session_paused()->set_room(e.room);
+      out->mutable_session_paused()->set_count(e.count);
+      break;
+    case EventType::kSessionResumed:
+      out->mutable_session_resumed()->set_room(e.room);
+      out->mutable_session_resumed()->set_count(e.count);
+      break;
     case EventType::kSessionSuspended:
       out->mutable_session_suspended()->set_reason(e.reason);
       break;
@@ -169,9 +186,6 @@ void to_proto(const Event& e, pb::Event* out) {
     case EventType::kSentForTests: put_ticket(e, out->mutable_sent_for_tests()); break;
     case EventType::kReturnedFromTests: put_ticket(e, out->mutable_returned_from_tests()); break;
   }
-  // Any event may name a room or another ticket; absent when empty.
-  if (!e.room.empty()) out->set_room(e.room);
-  if (!e.other_ticket.empty()) out->set_other_ticket(e.other_ticket);
 }
 
 Error from_proto(const pb::Event& in, Event* out, std::string* m) {
@@ -183,8 +197,6 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
       Error::kOk)
     return err;
   out->session_id = in.session_id();
-  out->room = in.room();
-  out->other_ticket = in.other_ticket();
   Event& e = *out;
   switch (in.body_case()) {
     case P::kSessionCreated: e.type = EventType::kSessionCreated; return Error::kOk;
@@ -237,10 +249,12 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
     case P::kNobodyWaiting: e.type = EventType::kNobodyWaiting; return Error::kOk;
     case P::kSessionPaused:
       e.type = EventType::kSessionPaused;
+      e.room = in.session_paused().room();
       e.count = in.session_paused().count();
       return Error::kOk;
     case P::kSessionResumed:
       e.type = EventType::kSessionResumed;
+      e.room = in.session_resumed().room();
       e.count = in.session_resumed().count();
       return Error::kOk;
     case P::kSessionSuspended:

@@ -390,7 +390,17 @@ TEST(Codec, ClinicalFlowEventsRoundTrip) {
   e.reason = "call_next";
   e.room = "3";
   events.push_back(e);
+  e = ticket(EventType::kTicketRecalled);
+  e.room = "3";
+  events.push_back(e);
+  e = ticket(EventType::kTicketMissed);
+  e.room = "5";
+  events.push_back(e);
+  e = ticket(EventType::kActionUndone);
+  e.room = "5";
+  events.push_back(e);
   e = ticket(EventType::kTicketCompleted);
+  e.room = "5";
   e.from = TicketState::kAtTests;
   e.to = TicketState::kDone;
   e.reason = "session_closed";
@@ -421,9 +431,11 @@ TEST(Codec, ClinicalFlowEventsRoundTrip) {
     Event back2;
     ASSERT_EQ(codec::from_proto(from_json, &back2, &m), Error::kOk) << m;
     EXPECT_EQ(back2, ev) << json;
-    EXPECT_EQ(json.find("\"room\"") != std::string::npos, !ev.room.empty()) << json;
   }
+  EXPECT_NE(codec::event_to_json(events[0]).find(R"("prioritySet":{)"), std::string::npos);
+  EXPECT_NE(codec::event_to_json(events[0]).find(R"("priority":"elderly")"), std::string::npos);
   EXPECT_NE(codec::event_to_json(events[1]).find(R"("otherTicket":"s-W001")"), std::string::npos);
+  EXPECT_NE(codec::event_to_json(events[6]).find(R"("room":"3")"), std::string::npos);
   EXPECT_NE(codec::event_to_json(events[1]).find(R"("ticketInserted":{)"), std::string::npos);
   EXPECT_NE(codec::event_to_json(events[4]).find(R"("to":"TICKET_STATE_AT_TESTS")"),
             std::string::npos);
