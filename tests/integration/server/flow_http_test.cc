@@ -211,7 +211,17 @@ TEST_F(Flow, PriorityTestsAndTwoRoomsOverHttp) {
   EXPECT_EQ(waiting(v), (std::vector<std::string>{w2.label, p1.label, w3.label, w5.label, w6.label}));
   // The nurse's way: W4 (room 3) to tests and back, by ticket id.
   ASSERT_EQ(post("/v1/tickets/" + w4.id + "/send-for-tests", "", kNurse).status, 200);
-  ASSERT_EQ(post("/v1/tickets/" + w4.id + "/return-from-tests", "", kKiosk).status, 200);
+  // W4 passes waiting patients: the kiosk's answer names none of them (nor
+  // W4's patient), also when replayed from its idempotency key.
+  const std::string key = kKiosk + "Idempotency-Key: back-w4\r\n";
+  auto back = post("/v1/tickets/" + w4.id + "/return-from-tests", "", key);
+  ASSERT_EQ(back.status, 200) << back.body;
+  EXPECT_NE(back.body.find(R"("ticketOvertaken":{)"), std::string::npos) << back.body;
+  EXPECT_EQ(back.body.find("P-"), std::string::npos) << back.body;
+  EXPECT_EQ(parse<pb::CommandResponse>(back.body).ticket().state(), pb::TICKET_STATE_WAITING) << back.body;
+  auto again = post("/v1/tickets/" + w4.id + "/return-from-tests", "", key);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_EQ(again.body, back.body);
   EXPECT_EQ(post("/v1/tickets/" + w4.id + "/return-from-tests", "", kKiosk).status, 409);  // WAITING now
   EXPECT_EQ(post("/v1/tickets/" + w4.id + "/send-for-tests", "", kKiosk).status, 403);
   v = staff();
