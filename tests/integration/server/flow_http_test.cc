@@ -173,6 +173,15 @@ TEST_F(Flow, PriorityTestsAndTwoRoomsOverHttp) {
   for (const pb::DisplayRoom& room : display.rooms())
     if (room.session_id() == kSid) cards.push_back(room.room() + ":" + room.called().label());
   EXPECT_EQ(cards, (std::vector<std::string>{"3:" + w1.label, "5:" + p1.label}));
+  // The sessions list (a kiosk's doctor choice) names the rooms, no patient.
+  r = http_.request("GET", "/v1/sessions", "", kKiosk);
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto list = parse<pb::SessionList>(r.body);
+  ASSERT_EQ(list.sessions_size(), 1);
+  ASSERT_EQ(list.sessions(0).rooms_size(), 2);
+  EXPECT_EQ(list.sessions(0).rooms(1).room(), "5");
+  EXPECT_EQ(list.sessions(0).rooms(1).called_ticket(), "");
+  EXPECT_EQ(r.body.find(p1.id), std::string::npos) << r.body;
   // Room 3 calls again: its own patient is done, room 5's is not.
   r = post("/v1/sessions/" + kSid + "/call-next", R"({"room":"3"})", kNurse);
   ASSERT_EQ(r.status, 200) << r.body;
