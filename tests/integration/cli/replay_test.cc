@@ -172,8 +172,8 @@ TEST(Replay, WorkedExamplesOfTheClinicalFlow) { check_file("flow_examples"); }
 TEST(Replay, BadLinesGetAnErrorAndTheReplayGoesOn) { check_file("bad_lines"); }
 
 // `--why TICKET`: every ticket put ahead of TICKET and why, then a summary.
-std::vector<Value> why(const std::string& ticket) {
-  Proc r = run("replay --why " + ticket + " '" + kData + "/flow_examples.jsonl'");
+std::vector<Value> why(const std::string& ticket, const std::string& file = "flow_examples") {
+  Proc r = run("replay --why " + ticket + " '" + kData + "/" + file + ".jsonl'");
   EXPECT_EQ(r.status, 0);
   std::vector<Value> out;
   for (const std::string& line : lines_of(r.out)) {
@@ -216,6 +216,27 @@ TEST(Replay, WhyWasThatPatientCalledBeforeMe) {
   expect_subset(R"({"ticket":"e8W2","inserted":0})", why("e8W2").back());
   expect_subset(R"({"ticket":"nobody","found":false})", why("nobody").back());
   EXPECT_EQ(run("replay --why").status, 2);
+}
+
+// The rules that put a ticket ahead without insertion (and do not count
+// toward max_overtaken): band 0 (a missed patient back in time), a nurse's
+// move_to_next and direct call.
+TEST(Replay, WhyNamesBandZeroAndTheNursesDecisions) {
+  check_file("why_rules");
+  std::vector<Value> w2 = why("r1W2", "why_rules");
+  ASSERT_EQ(w2.size(), 4u);
+  expect_subset(R"({"line":8,"rule":"made_next","ticket":"r1W1","event":"ticket_returned"})", w2[0]);
+  expect_subset(R"({"line":9,"rule":"move_to_next","ticket":"r1W3"})", w2[1]);
+  expect_subset(R"({"line":10,"rule":"call_ticket","ticket":"r1W4"})", w2[2]);
+  expect_subset(R"({"ticket":"r1W2","inserted":0,"made_next":1,"move_to_next":1,"call_ticket":1,)"
+                R"("overtaken":0,"protected":false})",
+                w2[3]);
+  // W4 was passed the same two ways, then called directly itself.
+  expect_subset(R"({"ticket":"r1W4","state":"called","made_next":1,"move_to_next":1,"call_ticket":0})",
+                why("r1W4", "why_rules").back());
+  // W1, back at the head, was passed only by the direct call of W4.
+  expect_subset(R"({"ticket":"r1W1","made_next":0,"move_to_next":0,"call_ticket":1})",
+                why("r1W1", "why_rules").back());
 }
 
 TEST(Replay, EngineOptionsOnTheCommandLine) {
