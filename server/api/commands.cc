@@ -54,10 +54,10 @@ void strip_patient_refs(CommandOutcome* o) {
   if (!o->replayed) return;
   pb::CommandResponse r;
   if (!r.ParseFromString(o->stored)) return;
+  // Every event body that has a patient_ref field (the oneof's member).
+  const auto* oneof = pb::Event::descriptor()->FindOneofByName("body");
   for (pb::Event& ev : *r.mutable_events()) {
-    // Every event body that has a patient_ref field (the oneof's member).
     const auto* reflection = ev.GetReflection();
-    const auto* oneof = pb::Event::descriptor()->FindOneofByName("body");
     const auto* member = reflection->GetOneofFieldDescriptor(ev, oneof);
     if (!member || member->message_type() == nullptr) continue;
     google::protobuf::Message* body = reflection->MutableMessage(&ev, member);

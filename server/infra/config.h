@@ -38,7 +38,7 @@ struct ClusterConfig {
   bool enabled() const { return !redis.empty(); }
 };
 
-// Priority (docs/operations.md "Priority"): which reason codes a ticket's
+// `priority` (docs/operations.md "Configuration file"): which reason codes a ticket's
 // `priority` may hold, and which booking channels may give one at book /
 // hold (staff always may; kiosks and other channels may not).
 struct PriorityConfig {
