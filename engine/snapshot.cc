@@ -336,7 +336,7 @@ void undo_fields(IO& io, U& u) {
   io.u8(u.n);
   for (std::uint8_t i = 0; i < u.n && i < 2; ++i) {
     io.u32(u.tickets[i].index);
-    io.code(u.tickets[i].state, 6);
+    io.code(u.tickets[i].state, io.version >= 6 ? 7 : 6);
     io.time(u.tickets[i].called_at);
   }
 }
