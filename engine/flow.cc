@@ -60,7 +60,7 @@ Entry queue_entry(const SessionRec& s, const TicketRec& t, const Presenting& nor
     const std::uint64_t pk = s.waiting[static_cast<std::size_t>(p)].key;
     if ((pk & kSubMask) == kSubMask) return e;  // no room in the chain (65,535 inserted)
     key = pk + 1;
-    eff = key_slot(pk);
+    eff = s.tickets[s.waiting[static_cast<std::size_t>(p)].ticket].effective_slot;
   } else {
     // The head of band 1: before every band-1 key (a walk-in of an earlier
     // slot than the serving one can be waiting in band 1). Its effective
