@@ -178,8 +178,8 @@ Error op_return_from_tests(State& st, const Actor& actor, const ReturnFromTests&
   TicketRec& t = s.tickets[loc.index];
   if (t.state != TicketState::kAtTests)
     return reject(msg, Error::kWrongState, "ticket is not at tests", c.ticket_id);
-  if (now >= s.spec.end)
-    return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
+  // Unlike a check-in, a return after the session's end is accepted while
+  // the session is not closed: the automatic close waits for it.
   // Its normal place would be the end of the queue (last slot, walk-in class).
   const std::int32_t last = s.slots - 1;
   const Presenting end{make_key(1, last, kind_class(s, TicketKind::kWalkIn), s.next_seq++), last,
