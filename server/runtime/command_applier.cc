@@ -158,9 +158,9 @@ void CommandApplier::reply(const CommandRequest& req, Time now, CommandOutcome* 
   }
   bool stripped = false;
   if (req.strip_patient_refs) {
+    // Every event's: an insertion's events name the tickets it passed.
     for (Event& ev : reply.events) {
-      if ((ev.type == EventType::kCheckedIn || ev.type == EventType::kWalkInRegistered) &&
-          !ev.patient_ref.empty()) {
+      if (!ev.patient_ref.empty()) {
         if (!stripped) events_ = reply.events;  // the journal keeps them
         stripped = true;
         ev.patient_ref.clear();
