@@ -198,6 +198,13 @@ function newTicket(s, kind, slot, ref, name) {
   return { t, token };
 }
 
+function returnFromTests(t) {
+  const s = S.sessions[t.sid];
+  need(t, 'AT_TESTS');
+  t.state = 'WAITING'; t.band = 1; t.eslot = M(s) - 1; t.seq = ++s.seq; t.placement = 'PLACEMENT_NORMAL';
+  const events = insert(s, t, 2, 'return_from_tests', ev(s, { returnedFromTests: { ticketId: t.id, label: t.label, placement: t.placement } }));
+  return { events, ticketId: t.id, label: t.label, ticket: patientView(t) };
+}
 function checkIn(t) {
   const s = S.sessions[t.sid];
   need(t, 'BOOKED'); place(s, t, s.serving > t.slot); t.inAt = now();
@@ -214,7 +221,7 @@ function checkInBy(s, by) {
   else if (by.label && s) t = Object.values(S.tickets).find((x) => x.sid === s.id && x.label === by.label.trim().toUpperCase());
   else throw new E(400, 'invalid_argument', 'give exactly one of label, token, patientRef');
   if (!t || (s && t.sid !== s.id)) throw new E(404, 'unknown_ticket', 'no appointment with this number in this session');
-  return checkIn(t);
+  return t.state === 'AT_TESTS' ? returnFromTests(t) : checkIn(t);  // back from tests: checks in again
 }
 
 async function api(req, url, body) {
@@ -274,12 +281,7 @@ async function api(req, url, body) {
     const e = (k, extra = {}) => ({ events: [ev(s, { [k]: { ticketId: t.id, label: t.label, ...extra } })] });
     if (!a && m === 'GET') return patientView(t);
     if (a === 'check-in') { auth(req, url, KIOSK); return checkIn(t); }
-    if (a === 'return-from-tests') {
-      auth(req, url, KIOSK); need(t, 'AT_TESTS');
-      t.state = 'WAITING'; t.band = 1; t.eslot = M(s) - 1; t.seq = ++s.seq; t.placement = 'PLACEMENT_NORMAL';
-      const events = insert(s, t, 2, 'return_from_tests', ev(s, { returnedFromTests: { ticketId: t.id, label: t.label, placement: t.placement } }));
-      return { events, ticketId: t.id, label: t.label, ticket: patientView(t) };
-    }
+    if (a === 'return-from-tests') { auth(req, url, KIOSK); return returnFromTests(t); }
     auth(req, url, STAFF);
     if (a === 'call') { need(t, 'WAITING'); return { events: [ev(s, call(s, t, 'call_ticket', roomOf(s, body)))] }; }
     if (a === 'send-for-tests') { need(t, 'CALLED'); t.state = 'AT_TESTS'; return e('sentForTests', { room: t.room }); }
