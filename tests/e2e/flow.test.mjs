@@ -7,32 +7,20 @@
 // each room in its voice call.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from './node_modules/playwright-core/index.mjs';
-import { Server, KEYS, AREA } from './lib/server.mjs';
+import { startServer, KEYS, AREA } from './lib/server.mjs';
+import { newBrowser, openPage as openIn, stubSpeech } from './lib/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shots = path.join(process.env.QC_SCREENSHOT_DIR || path.join(here, '../../build/e2e-screenshots'), 'flow');
 const S1 = 'e2e-flow-20261123-am';  // one room (3): priority, tests
 const S2 = 'e2e-gp-20261123-am';    // two rooms (5, 6) sharing one queue
 
-// Counts speechSynthesis.speak() calls instead of speaking.
-function stubSpeech() {
-  window.__speak = [];
-  const fake = {
-    speak(u) { window.__speak.push(u.text); setTimeout(() => u.onend && u.onend(new Event('end')), 20); },
-    cancel() {}, pause() {}, resume() {}, getVoices() { return []; }, speaking: false, pending: false, paused: false,
-  };
-  Object.defineProperty(window, 'speechSynthesis', { value: fake, configurable: true });
-}
-
 describe('priority, tests and rooms in a real browser', () => {
   let server;
+  let browser;
   let ctx;
-  let udd;
   let display;
   let consolePage;
   const tickets = { [S1]: {}, [S2]: {} };  // session -> label -> {ticketId, token}
@@ -45,13 +33,7 @@ describe('priority, tests and rooms in a real browser', () => {
   });
 
   before(async () => {
-    await mkdir(shots, { recursive: true });
-    server = new Server({
-      bin: process.env.QC_BIN, webRoot: process.env.QC_WEB_ROOT || path.join(here, '../../web'),
-      logDir: shots, clockStart: '2026-11-23T09:00:00+08:00',
-    });
-    await server.init();
-    await server.start();
+    server = await startServer({ logDir: shots, clockStart: '2026-11-23T09:00:00+08:00' });
     await server.api('POST', '/v1/sessions', session(S1, {}), KEYS.admin);
     await server.api('POST', '/v1/sessions', session(S2, { doctorName: '普通门诊', room: '5', rooms: ['5', '6'] }), KEYS.admin);
     const names = ['王五', '赵六', '孙七', '周八', '吴九', '郑十'];
@@ -61,31 +43,18 @@ describe('priority, tests and rooms in a real browser', () => {
         tickets[sid][r.label] = { ticketId: r.ticketId, token: r.token };
       }
     }
-    udd = await mkdtemp(path.join(tmpdir(), 'qc-e2e-flow-'));
     // waitForFunction evaluates strings in the page, which the pages' CSP
     // refuses: bypassed here (pages.test.mjs checks the pages under it).
-    ctx = await chromium.launchPersistentContext(udd, {
-      executablePath: process.env.QC_CHROMIUM || '/usr/bin/chromium', headless: true, timezoneId: 'Asia/Shanghai',
-      locale: 'zh-CN', bypassCSP: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    browser = await newBrowser('qc-e2e-flow-', { bypassCSP: true });
+    ctx = browser.ctx;
   });
 
   after(async () => {
-    if (ctx) await ctx.close();
-    if (udd) await rm(udd, { recursive: true, force: true });
+    if (browser) await browser.close();
     if (server) await server.cleanup();
   });
 
-  async function openPage(url, size, init) {
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => console.log(`pageerror ${url}: ${e.message}`));
-    await page.setViewportSize(size);
-    if (init) await page.addInitScript(init.fn, init.arg);
-    await page.goto(`${server.url}${url}`);
-    return page;
-  }
+  const openPage = (url, size, init) => openIn(ctx, server.url, url, size, init);
   const openConsole = async (url, sid) => {
     const page = await openPage(url, { width: 1280, height: 800 },
       { fn: ([k, s]) => { sessionStorage.setItem('qc.staffKey', k); sessionStorage.setItem('qc.session', s); }, arg: [KEYS.nurse, sid] });
