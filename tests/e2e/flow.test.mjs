@@ -182,6 +182,19 @@ describe('priority, tests and rooms in a real browser', () => {
     assert.match(w2.state, /WAITING$/);
     await shot(phone, 'ticket-back-from-tests.png');
     await phone.close();
+
+    // At the nurse station instead: W005 (in the room) sent for tests, back,
+    // Enter on its row. Inserted after return_after = 2, and after W002
+    // (inserted before it: first inserted, first called).
+    await consolePage.locator('#nowLabel').click();
+    await consolePage.keyboard.press('t');
+    await consolePage.waitForSelector('tr[data-label="W005"][data-state="at_tests"]', { timeout: 3000 });
+    await consolePage.click('tr[data-label="W005"]');
+    await consolePage.keyboard.press('Enter');
+    await consolePage.waitForSelector('tr[data-label="W005"][data-state="waiting"]', { timeout: 3000 });
+    assert.match(await consolePage.textContent('#result'), /W005 检查回来 \(插入\)/);
+    assert.equal(await position(consolePage, 'W005'), '4');
+    await waitNext(S1, '3', ['W003', 'W004', 'W002', 'W005', 'W006']);
   });
 
   it('two consoles on the two rooms of one session call alternately; the display shows both rooms', async () => {
