@@ -162,8 +162,18 @@ async function perform(a, confirmed = false) {
 function noteUndo(a, resp, sentAt) {
   clearTimeout(undoTimer);
   const changed = resp && (resp.events || []).some((ev) => ev.ticketCalled || ev.ticketCompleted || ev.ticketMissed);
-  undoable = a.undoable && changed ? { until: sentAt + UNDO_MS, what: summarize(resp, a) } : null;
+  undoable = a.undoable && changed ? { until: sentAt + UNDO_MS, what: summarize(resp, a), others: otherRooms() } : null;
   if (undoable) undoTimer = setTimeout(renderActions, UNDO_MS + 50);
+}
+
+// The engine's undo reverts the session's last call / complete / missed,
+// whichever room made it: once another room's ticket changes, this
+// console's undo would revert the other room's action, so it goes.
+function otherRooms() {
+  return multiRoom() ? JSON.stringify(view.rooms.filter((r) => r.room !== myRoom()).map((r) => [r.room, r.calledTicket])) : '';
+}
+function dropForeignUndo() {
+  if (undoable && undoable.others !== otherRooms()) { undoable = null; clearTimeout(undoTimer); }
 }
 
 // The confirmation of a second call within CALL_GUARD_MS. The focus starts
@@ -350,6 +360,7 @@ function render() {
   applyStatic();
   $('live').textContent = t(`live.${qc.connection === 'live' ? 'ok' : qc.connection}`);
   renderSessions();
+  if (view) dropForeignUndo();
   renderActions();
   if (!view) { $('rows').innerHTML = ''; return; }
   const multi = multiRoom();

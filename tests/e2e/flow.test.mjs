@@ -224,8 +224,13 @@ describe('priority, tests and rooms in a real browser', () => {
     assert.equal(await calledOn(S2, '5'), 'W001');  // room 6's call leaves room 5's patient in
     await press(roomA, 'W003', '5');
     assert.equal(await calledOn(S2, '6'), 'W002');
+    await roomA.waitForSelector('[data-action="undo"]:not(.hidden)');
     await press(roomB, 'W004', '6');
     assert.equal(await calledOn(S2, '5'), 'W003');
+    // The engine's undo is the session's last action, now room 6's: room 5's
+    // console no longer offers it, room 6's does.
+    await roomA.waitForSelector('[data-action="undo"].hidden', { state: 'attached', timeout: 3000 });
+    await roomB.waitForSelector('[data-action="undo"]:not(.hidden)');
     assert.deepEqual(await nextOnDisplay(S2, '5'), ['W005', 'W006']);
     assert.deepEqual(await nextOnDisplay(S2, '6'), ['W005', 'W006']);
     // Each call announced once, naming its room.
