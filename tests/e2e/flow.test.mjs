@@ -264,6 +264,8 @@ describe('priority, tests and rooms in a real browser', () => {
     assert.match(await roomB.textContent('#result'), /已暂停接诊/);
     assert.match(await roomB.textContent('[data-testid=rooms]'), /6诊室\s*W004 · 暂停/);
     assert.equal(await roomB.textContent('#nowLabel'), 'W004');
+    await display.waitForFunction((sel) => document.querySelector(`${sel} .d-status`)?.textContent === '暂停接诊', card(S2, '6'), { timeout: 3000 });
+    assert.equal(await display.locator(`${card(S2, '5')} .d-status`).count(), 0);
     await press(roomA, 'W005', '5');
 
     // A console of this session without a room chosen calls nobody and says why.
