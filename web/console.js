@@ -1,4 +1,4 @@
-// Nurse console: /console[?session=<id>]. The staff key is asked once and
+// Nurse console: /console[?session=<id>][&room=<room>]. The staff key is asked once and
 // kept in sessionStorage (this tab only). Keyboard first: see ACTIONS and
 // docs/pages.md ("Nurse console: keys"). Keys act once, per intent:
 // - a shortcut never fires while a control (button, field, select) has the
