@@ -131,9 +131,10 @@ void CommandApplier::reply(const CommandRequest& req, Time now, CommandOutcome* 
   reply.ticket.reset();
   for (const Event& ev : events_) {
     if (ev.type == EventType::kTicketBooked || ev.type == EventType::kWalkInRegistered ||
-        ev.type == EventType::kCheckedIn) {
-      // A kiosk's or nurse's check-in too: answer with the ticket and its
-      // patient token so the printed ticket carries the patient page's QR.
+        ev.type == EventType::kCheckedIn || ev.type == EventType::kReturnedFromTests) {
+      // A kiosk's or nurse's check-in too (and a patient's back from tests):
+      // answer with the ticket and its patient token so the printed ticket
+      // carries the patient page's QR.
       reply.ticket_id = ev.ticket_id;
       reply.label = ev.label;
       reply.slot = ev.slot;
