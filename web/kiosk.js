@@ -128,17 +128,11 @@ async function submitCheckIn() {
   const form = checkInForm(text, $('cRef').value.trim(), $('cSession').value);
   if (form.error) { $('error').textContent = form.error; return; }
   try {
-    let resp = await endpoints.checkInBy(form.sid, form.by, key);
+    const resp = await endpoints.checkInBy(form.sid, form.by, key);
     // A patient back from tests checks in again with the same ticket: the
-    // server returns an AT_TESTS ticket from tests (docs/api.md, "Check-in
-    // at the kiosk"). Without the ticket's view in the answer, the kiosk
-    // reads it with the patient's token when it has it (the QR code).
-    const back = (resp.events || []).find((ev) => ev.returnedFromTests);
-    if (back && !resp.ticket) {
-      const token = resp.token || form.by.token || '';
-      const ticket = token ? await endpoints.me(token).catch(() => null) : null;
-      resp = { ...resp, label: resp.label || back.returnedFromTests.label, token, ...(ticket ? { ticket } : {}) };
-    }
+    // server returns an AT_TESTS ticket from tests and answers as for a
+    // check-in (docs/api.md, "Check-in at the kiosk").
+    const back = (resp.events || []).some((ev) => ev.returnedFromTests);
     printTicket(resp, t(back ? 'k.returned' : 'k.checkedIn'), text);
     $('apptNo').value = '';
     $('cRef').value = '';

@@ -88,7 +88,7 @@ describe('priority, tests and rooms in a real browser', () => {
     assert.equal(await consolePage.isVisible('#room'), false);
     await consolePage.locator('#nowLabel').click();
     await consolePage.keyboard.press('n');  // W001 in the room
-    await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W001');
+    await consolePage.waitForFunction(() => /已叫号 W001/.test(document.getElementById('result').textContent));
     await waitNext(S1, '3', ['W002', 'W003', 'W004', 'W005', 'W006']);
 
     const phone = await openPage(`/t/${tickets[S1].W005.token}`, { width: 360, height: 640 });
@@ -136,7 +136,7 @@ describe('priority, tests and rooms in a real browser', () => {
     await consolePage.locator('#nowLabel').click();
     await consolePage.keyboard.press('n');  // W001 done, W002 in the room
     await confirmIfAsked(consolePage);
-    await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W002');
+    await consolePage.waitForFunction(() => /已叫号 W002/.test(document.getElementById('result').textContent));
     await phone.waitForFunction(() => window.__qc.view.state === 'called', null, { timeout: 3000 });
     assert.match(await phone.textContent('[data-testid=hero]'), /请立即到 3诊室 就诊/);
 
@@ -153,7 +153,7 @@ describe('priority, tests and rooms in a real browser', () => {
 
     await consolePage.keyboard.press('n');  // meanwhile: W005 (priority) in the room
     await confirmIfAsked(consolePage);
-    await consolePage.waitForFunction(() => document.getElementById('nowLabel').textContent === 'W005');
+    await consolePage.waitForFunction(() => /已叫号 W005/.test(document.getElementById('result').textContent));
     await waitNext(S1, '3', ['W003', 'W004', 'W006']);
 
     // Back with the results: the patient scans their ticket's QR code at the kiosk.
@@ -188,6 +188,7 @@ describe('priority, tests and rooms in a real browser', () => {
     // (inserted before it: first inserted, first called).
     await consolePage.locator('#nowLabel').click();
     await consolePage.keyboard.press('t');
+    await consolePage.waitForFunction(() => /W005 去检查/.test(document.getElementById('result').textContent));
     await consolePage.waitForSelector('tr[data-label="W005"][data-state="at_tests"]', { timeout: 3000 });
     await consolePage.click('tr[data-label="W005"]');
     await consolePage.keyboard.press('Enter');
@@ -195,6 +196,26 @@ describe('priority, tests and rooms in a real browser', () => {
     assert.match(await consolePage.textContent('#result'), /W005 检查回来 \(插入\)/);
     assert.equal(await position(consolePage, 'W005'), '4');
     await waitNext(S1, '3', ['W003', 'W004', 'W002', 'W005', 'W006']);
+
+    // By the number on the ticket at the kiosk (the doctor chosen): W003,
+    // called, sent for tests, back after the two inserted before it.
+    await consolePage.keyboard.press('n');
+    await confirmIfAsked(consolePage);
+    // (the console takes one action at a time: wait for its answer)
+    await consolePage.waitForFunction(() => /已叫号 W003/.test(document.getElementById('result').textContent));
+    await consolePage.keyboard.press('t');
+    await consolePage.waitForSelector('tr[data-label="W003"][data-state="at_tests"]', { timeout: 3000 });
+    const byNumber = await openPage(`/kiosk?key=${KEYS.kiosk}`, { width: 1024, height: 768 });
+    await byNumber.click('#tabCheckin');
+    await byNumber.waitForFunction((sid) => [...document.querySelectorAll('#cSession option')].some((o) => o.value === sid), S1);
+    await byNumber.selectOption('#cSession', S1);
+    await byNumber.fill('#apptNo', 'w003');
+    await byNumber.press('#apptNo', 'Enter');
+    await byNumber.waitForSelector('[data-testid=ticket-label]', { timeout: 5000 });
+    assert.equal(await byNumber.textContent('[data-testid=ticket-label]'), 'W003');
+    assert.match(await byNumber.textContent('[data-testid=ticket]'), /检查回来，已重新报到[\s\S]*检查回来后排在第 4 位/);
+    await byNumber.close();
+    await waitNext(S1, '3', ['W004', 'W002', 'W005', 'W003', 'W006']);
   });
 
   it('two consoles on the two rooms of one session call alternately; the display shows both rooms', async () => {

@@ -70,20 +70,22 @@ function roomOf(s, body) {
 }
 // Insertion after k (docs/engine.md, simplified): after P (the k-th band-1
 // waiting ticket, or a later protected or inserted one); every band-1
-// waiting ticket behind it is overtaken once more. Returns the events.
-function insert(s, t, k, reason, entering) {
+// waiting ticket behind it is overtaken once more (set_priority on a waiting
+// ticket, `moving`: only those it moves past). Returns the events.
+function insert(s, t, k, reason, entering, moving = false) {
   const w = waiting(s).filter((x) => x !== t && x.band === 1);
   let pi = w.length ? Math.min(k, w.length) - 1 : -1;
   w.forEach((x, i) => { if (((x.overtaken || 0) >= s.maxOver || x.inserted) && i > pi) pi = i; });
   const P = pi >= 0 ? w[pi] : null;
   const all = waiting(s);
   const normal = all.indexOf(t);
+  const ahead = new Set(all.slice(0, Math.max(0, normal)));
   const target = all.filter((x) => x.band === 0 && x !== t).length + pi + 1;
   if (normal >= 0 && normal <= target) return [entering];
   t.band = 1; t.inserted = true; t.placement = 'PLACEMENT_INSERTED';
   if (P) { t.eslot = P.eslot; t.seq = P.seq + 0.001 * (++s.ins); } else if (w.length) { t.eslot = w[0].eslot; t.seq = w[0].seq - 0.5; }
   entering[Object.keys(entering).find((x) => x !== 'at' && x !== 'sessionId')].placement = 'PLACEMENT_INSERTED';
-  const passed = w.slice(pi + 1);
+  const passed = w.slice(pi + 1).filter((x) => !moving || ahead.has(x));
   const out = [entering, ev(s, { ticketInserted: { ticketId: t.id, label: t.label, reason, otherTicket: P ? P.id : '', count: passed.length } })];
   for (const x of passed) {
     x.overtaken = (x.overtaken || 0) + 1;
@@ -203,7 +205,8 @@ function returnFromTests(t) {
   need(t, 'AT_TESTS');
   t.state = 'WAITING'; t.band = 1; t.eslot = M(s) - 1; t.seq = ++s.seq; t.placement = 'PLACEMENT_NORMAL';
   const events = insert(s, t, 2, 'return_from_tests', ev(s, { returnedFromTests: { ticketId: t.id, label: t.label, placement: t.placement } }));
-  return { events, ticketId: t.id, label: t.label, ticket: patientView(t) };
+  const token = Object.keys(S.tokens).find((k) => S.tokens[k] === t.id);
+  return { events, ticketId: t.id, label: t.label, token, ticket: patientView(t) };
 }
 function checkIn(t) {
   const s = S.sessions[t.sid];
@@ -291,7 +294,7 @@ async function api(req, url, body) {
       if (code && !['elderly', 'military', 'disabled', 'pregnant'].includes(code)) throw new E(400, 'invalid_argument', 'unknown priority reason');
       t.priority = code;
       const set = ev(s, { prioritySet: { ticketId: t.id, label: t.label, priority: code } });
-      return { events: code && t.state === 'WAITING' ? insert(s, t, 1, 'priority', set) : [set] };
+      return { events: code && t.state === 'WAITING' ? insert(s, t, 1, 'priority', set, true) : [set] };
     }
     if (a === 'recall') { need(t, 'CALLED'); s.calls++; s.roomCalls = { ...s.roomCalls, [t.room]: ((s.roomCalls || {})[t.room] || 0) + 1 }; return e('ticketRecalled'); }
     if (a === 'complete') { if (t.state !== 'AT_TESTS') need(t, 'CALLED'); t.state = 'DONE'; return e('ticketCompleted', { reason: 'complete' }); }
@@ -323,10 +326,10 @@ const server = http.createServer(async (req, res) => {
         const sid = out?.events?.[0]?.sessionId; if (sid && S.sessions[sid]) S.sessions[sid].version++;
         save(); setImmediate(pushAll);
       }
-      res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(out));
+      res.writeHead(status, { 'Content-Type': 'application/json', 'X-Server-Time': iso(now()) }); res.end(JSON.stringify(out));
     } catch (e) {
       const st = e.st || 500;
-      res.writeHead(st, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ error: { code: e.code || 'internal', message: e.message } }));
+      res.writeHead(st, { 'Content-Type': 'application/json', 'X-Server-Time': iso(now()) }); res.end(JSON.stringify({ error: { code: e.code || 'internal', message: e.message } }));
     }
     return;
   }
