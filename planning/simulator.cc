@@ -112,6 +112,7 @@ struct Accumulator {
   explicit Accumulator(std::size_t slots)
       : walkin_slot_sum(slots, 0), appt_slot_sum(slots, 0), walkin_slot_n(slots, 0), appt_slot_n(slots, 0) {}
   std::vector<double> walkin_waits, appt_waits, priority_waits, non_priority_waits, returning_waits;
+  std::vector<double> priority_from_start;
   std::vector<double> walkin_slot_sum, appt_slot_sum;
   std::vector<std::int64_t> walkin_slot_n, appt_slot_n;
   double idle = 0, overtime = 0, eta_err = 0, naive_err = 0;
@@ -312,6 +313,8 @@ bool run_day(const Scenario& sc, const Quotas& q, const World& w, std::uint64_t 
     d.queue = n_queues == 1 ? 0 : r;
     d.room = n_queues == 1 && n_rooms > 1 ? std::to_string(r + 1) : std::string();
   }
+  Time first_start = kInf;
+  for (const Doctor& d : doctors) first_start = std::min(first_start, d.start);
   // Patients at tests: (return time, ticket index), earliest first.
   std::vector<std::pair<Time, std::int32_t>> at_tests;
   Time clock = kMidnight;
@@ -387,6 +390,7 @@ bool run_day(const Scenario& sc, const Quotas& q, const World& w, std::uint64_t 
           ++acc->appt_slot_n[s];
         }
         (t.priority ? acc->priority_waits : acc->non_priority_waits).push_back(wait);
+        if (t.priority) acc->priority_from_start.push_back(to_minutes(call_at - std::max(t.arrived, first_start)));
         if (t.eta != kNoTime) {
           acc->eta_err += to_minutes(std::llabs(call_at - t.eta));
           acc->naive_err += to_minutes(std::llabs(call_at - t.naive));
@@ -608,6 +612,7 @@ bool simulate(const Scenario& sc, const Quotas& q, std::int32_t replications, st
   mt.priority = stats_of(&acc.priority_waits);
   mt.non_priority = stats_of(&acc.non_priority_waits);
   mt.returning = stats_of(&acc.returning_waits);
+  mt.priority_from_start = stats_of(&acc.priority_from_start);
   std::vector<double> all = acc.priority_waits;
   all.insert(all.end(), acc.non_priority_waits.begin(), acc.non_priority_waits.end());
   mt.first_visit = stats_of(&all);

@@ -145,6 +145,11 @@ struct Metrics {
   // tests (wait = call - return_from_tests).
   WaitStats priority, non_priority, returning;
   WaitStats first_visit;  // every first visit (walk-ins and appointments together)
+  // Priority first visits counted from when a doctor could first see them:
+  // call - max(arrival, the first doctor's start after the late start). The
+  // part of the wait that a place in the queue can change (a patient who
+  // comes at 07:10 waits for the ward rounds whatever the queue does).
+  WaitStats priority_from_start;
   double doctor_idle_minutes = 0;     // per day, summed over the doctors, within [doctor start, end)
   double overtime_minutes = 0;        // per day, last consultation end after `end`
   double demoted_per_day = 0;         // late appointments demoted
