@@ -383,11 +383,19 @@ std::string flow_svg(const sim::Scenario& sc, const sim::FlowComparison& c, cons
   for (int panel = 0; panel < 2; ++panel) {
     BarChart::Panel p;
     p.title = panel == 0 ? "Mean wait" : "90th percentile of the wait";
-    for (const FlowClass& k : kFlowClasses) p.groups.push_back(k.name);
+    // The classes somebody is in (no empty "priority" group without priority patients).
+    std::vector<const FlowClass*> shown;
+    for (const FlowClass& k : kFlowClasses)
+      for (const sim::FlowVariant& v : c.variants)
+        if ((v.metrics.*k.stats).n > 0) {
+          shown.push_back(&k);
+          break;
+        }
+    for (const FlowClass* k : shown) p.groups.push_back(k->name);
     for (const sim::FlowVariant& v : c.variants) {
       std::vector<double> values;
-      for (const FlowClass& k : kFlowClasses) {
-        const sim::WaitStats& w = v.metrics.*k.stats;
+      for (const FlowClass* k : shown) {
+        const sim::WaitStats& w = v.metrics.*k->stats;
         values.push_back(w.n == 0 ? -1 : panel == 0 ? w.mean : w.p90);
       }
       p.values.push_back(std::move(values));

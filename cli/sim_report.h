@@ -29,7 +29,8 @@ std::string comparison_svg(const sim::Scenario& sc, const sim::Comparison& c, co
 // day, and the checks (the priority lane halves the priority
 // patients' wait, the non-priority rise against the bound, pooling).
 std::string flow_table(const sim::Scenario& sc, const sim::FlowComparison& c);
-// The chart: mean and p90 wait per class, one bar per variant.
+// The chart (English): mean and p90 wait per class that has patients, one
+// bar per variant.
 std::string flow_svg(const sim::Scenario& sc, const sim::FlowComparison& c, const std::string& title = "");
 
 }  // namespace qc::cli

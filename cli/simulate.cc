@@ -47,7 +47,8 @@ constexpr const char kUsage[] =
     "  --flow                instead: the clinical flow with one set of quotas, beside\n"
     "                        the same days without a priority lane and with the other\n"
     "                        queue arrangement (rooms > 1): waits per class, overtaking\n"
-    "  --quotas planner|baseline  the quotas of --flow (default planner)\n"
+    "  --quotas planner|baseline  the quotas of --flow (default planner); its chart\n"
+    "                        (--svg) is in English\n"
     "\n"
     "The scenario format is documented in docs/planning.md.\n";
 

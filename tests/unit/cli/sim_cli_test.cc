@@ -211,6 +211,14 @@ TEST(Report, FlowTableAndSvgShowEveryVariantAndCheck) {
   for (const char* s : {">Mean wait</text>", ">90th percentile of the wait</text>", ">back from tests</text>",
                         ">a queue per room, priority lane</text>"})
     EXPECT_NE(svg.find(s), std::string::npos) << s;
+  // Without priority patients or test trips, no empty groups for them.
+  sc.priority_walkin_share = 0;
+  sc.tests_share = 0;
+  ASSERT_TRUE(sim::compare_flows(sc, sim::planner_quotas(sc), 5, 1, &c, &err)) << err;
+  const std::string plain = flow_svg(sc, c);
+  EXPECT_EQ(plain.find(">priority</text>"), std::string::npos);
+  EXPECT_EQ(plain.find(">back from tests</text>"), std::string::npos);
+  EXPECT_NE(plain.find(">every first visit</text>"), std::string::npos);
 }
 
 }  // namespace
