@@ -246,6 +246,42 @@ TEST(SimulatorFlow, TwoRoomsCallTwoPatientsAtOnce) {
   EXPECT_NEAR(two.doctor_idle_minutes, 2 * 240 - 2 * 10, 1e-6);
 }
 
+TEST(SimulatorFlow, SeparateQueuesSplitTheQuotasAndSendPatientsOn) {
+  Scenario sc = quiet();
+  sc.appointments_per_day = 0;
+  sc.walkin_rate_per_minute = {0, 0.2, 0.2, 0.2, 0.2};  // about 48 a day
+  sc.rooms = 2;
+  sc.separate_queues = true;
+  Metrics m;
+  std::string err;
+  // 30 numbers a slot for the clinic, 15 for each doctor: a patient whose
+  // doctor has none left is sent to the other, nobody is turned away.
+  ASSERT_TRUE(simulate(sc, Quotas{{0, 0, 0, 0}, {30, 30, 30, 30}}, 5, 2, &m, &err)) << err;
+  EXPECT_EQ(m.turned_away_per_day, 0);
+  EXPECT_GT(m.walkin.n, 5 * 40);
+  // 5 numbers a slot for the clinic: 20 a day, whatever the doctors' shares (3 + 2).
+  ASSERT_TRUE(simulate(sc, Quotas{{0, 0, 0, 0}, {5, 5, 5, 5}}, 5, 2, &m, &err)) << err;
+  EXPECT_EQ(m.walkin.n, 5 * 20);
+  EXPECT_GT(m.turned_away_per_day, 20);
+}
+
+TEST(SimulatorFlow, PriorityAppointmentsAreCountedAsPriority) {
+  Scenario sc = quiet();
+  sc.priority_appointment_share = 1;
+  Metrics m;
+  std::string err;
+  ASSERT_TRUE(simulate(sc, Quotas{{1, 1, 1, 1}, {0, 0, 0, 0}}, 2, 1, &m, &err)) << err;
+  EXPECT_EQ(m.priority.n, 8);
+  EXPECT_EQ(m.non_priority.n, 0);
+  EXPECT_EQ(m.first_visit.n, 8);
+  EXPECT_NEAR(m.priority_from_start.mean, 0, 1e-9);
+  sc.priority_appointment_share = 0;
+  sc.priority_walkin_share = 1;  // no walk-ins here
+  ASSERT_TRUE(simulate(sc, Quotas{{1, 1, 1, 1}, {0, 0, 0, 0}}, 2, 1, &m, &err)) << err;
+  EXPECT_EQ(m.priority.n, 0);
+  EXPECT_EQ(m.non_priority.n, 8);
+}
+
 TEST(SimulatorFlow, TestTripsReturnAndAreSeenAgain) {
   Scenario sc = quiet();  // one appointment per slot, on time, 10 minutes each
   sc.tests_share = 1;
