@@ -282,11 +282,13 @@ std::string flow_table(const sim::Scenario& sc, const sim::FlowComparison& c) {
        ", returnAfter " + std::to_string(sc.return_after) + ", maxOvertaken " + std::to_string(sc.max_overtaken) +
        "\n\n";
   char line[512];
+  int width = 26;  // the widest variant name, at least 26
+  for (const sim::FlowVariant& v : c.variants) width = std::max(width, static_cast<int>(v.name.size()));
   auto row = [&](const std::string& label, const std::vector<std::string>& cells) {
-    std::snprintf(line, sizeof line, "%-22s", label.c_str());
+    std::snprintf(line, sizeof line, "%-24s", label.c_str());
     o += line;
     for (const std::string& x : cells) {
-      std::snprintf(line, sizeof line, " %26s", x.c_str());
+      std::snprintf(line, sizeof line, " %*s", width, x.c_str());
       o += line;
     }
     o += "\n";
