@@ -162,9 +162,18 @@ std::string bar_chart_svg(const BarChart& c) {
   const double step = ymax > 120 ? 30 : ymax > 60 ? 20 : 10;
   ymax = std::ceil(ymax / step) * step;
 
-  // Title (y 24), subtitle (y 44), the legend on its own line (y 66), then the panels.
+  // Title (y 24), subtitle (y 44), the legend on its own line(s) (y 66, 88,
+  // ...: a name that would pass the right edge starts a new line), then the panels.
   const int np = static_cast<int>(c.panels.size());
-  const int width = 960, panel_h = 300, top = 92, left = 60, right = 20, gap = 70;
+  const int width = 960, panel_h = 300, left = 60, right = 20, gap = 70, legend_h = 22;
+  std::vector<std::pair<int, int>> legend;  // x, line of each series' key
+  for (int k = 0, x = left, line = 0; k < ns; ++k) {
+    const int w = 16 + text_width(c.series[static_cast<std::size_t>(k)]);
+    if (x > left && x + w > width - right) x = left, ++line;
+    legend.push_back({x, line});
+    x += w + 24;
+  }
+  const int top = 92 + (legend.empty() ? 0 : legend.back().second * legend_h);
   const int plot_w = width - left - right;
   const int height = top + np * panel_h + (np - 1) * gap + 60;
   std::string o;
@@ -175,12 +184,12 @@ std::string bar_chart_svg(const BarChart& c) {
   o += "<text x=\"" + std::to_string(left) + "\" y=\"24\" font-size=\"16\" font-weight=\"bold\">" +
        escape(c.title) + "</text>\n";
   o += "<text x=\"" + std::to_string(left) + "\" y=\"44\" fill=\"#555\">" + c.subtitle + "</text>\n";
-  // Legend: its own line under the subtitle, left to right.
-  for (int k = 0, x = left; k < ns; ++k) {
+  for (int k = 0; k < ns; ++k) {
     const std::string& name = c.series[static_cast<std::size_t>(k)];
-    o += "<rect x=\"" + std::to_string(x) + "\" y=\"56\" width=\"12\" height=\"12\" fill=\"" + colors[k % 5] +
-         "\"/><text x=\"" + std::to_string(x + 16) + "\" y=\"66\">" + escape(name) + "</text>\n";
-    x += 16 + text_width(name) + 24;
+    const auto [x, line] = legend[static_cast<std::size_t>(k)];
+    o += "<rect x=\"" + std::to_string(x) + "\" y=\"" + std::to_string(56 + line * legend_h) +
+         "\" width=\"12\" height=\"12\" fill=\"" + colors[k % 5] + "\"/><text x=\"" + std::to_string(x + 16) +
+         "\" y=\"" + std::to_string(66 + line * legend_h) + "\">" + escape(name) + "</text>\n";
   }
   for (int panel = 0; panel < np; ++panel) {
     const BarChart::Panel& p = c.panels[static_cast<std::size_t>(panel)];

@@ -185,6 +185,8 @@ TEST(Scenario, ReadsTheClinicalFlowKeys) {
   ASSERT_TRUE(parse_scenario(read(QC_SOURCE_DIR "/docs/scenarios/tongji-neurology-flow.json"), &sc, &err)) << err;
   EXPECT_EQ(sc.priority_walkin_share, 0.1);
   EXPECT_EQ(sc.tests_share, 0.2);
+  ASSERT_TRUE(parse_scenario(read(QC_SOURCE_DIR "/docs/scenarios/general-clinic-flow.json"), &sc, &err)) << err;
+  EXPECT_EQ(sc.priority_walkin_share, 0.1);
   ASSERT_TRUE(parse_scenario(read(QC_SOURCE_DIR "/docs/scenarios/general-clinic.json"), &sc, &err)) << err;
   EXPECT_EQ(sc.rooms, 2);
   EXPECT_EQ(sc.plan_input().rooms, 2);
@@ -211,6 +213,8 @@ TEST(Report, FlowTableAndSvgShowEveryVariantAndCheck) {
   for (const char* s : {">Mean wait</text>", ">90th percentile of the wait</text>", ">back from tests</text>",
                         ">a queue per room, priority lane</text>"})
     EXPECT_NE(svg.find(s), std::string::npos) << s;
+  // Four long names: the legend takes a second line (nothing past the right edge).
+  EXPECT_NE(svg.find("y=\"78\" width=\"12\""), std::string::npos) << svg.substr(0, 1200);
   // Without priority patients or test trips, no empty groups for them.
   sc.priority_walkin_share = 0;
   sc.tests_share = 0;
