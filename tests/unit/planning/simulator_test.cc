@@ -313,40 +313,25 @@ TEST(SimulatorFlow, TestTripsReturnAndAreSeenAgain) {
 TEST(SimulatorFlow, ScenarioFieldsAreValidated) {
   Scenario sc = paperish();
   EXPECT_EQ(sc.validate(), "");
-  auto bad = [](Scenario s, const char* key) {
+  // Each change makes the scenario invalid with a message naming its key.
+  const std::vector<std::pair<const char*, void (*)(Scenario*)>> cases = {
+      {"rooms", [](Scenario* s) { s->rooms = 0; }},
+      {"rooms", [](Scenario* s) { s->rooms = 17; }},
+      {"priorityWalkinShare", [](Scenario* s) { s->priority_walkin_share = 1.5; }},
+      {"priorityAppointmentShare", [](Scenario* s) { s->priority_appointment_share = -0.1; }},
+      {"testsShare", [](Scenario* s) { s->tests_share = 2; }},
+      {"testsMinMinutes", [](Scenario* s) { s->tests_min_minutes = 60, s->tests_max_minutes = 30; }},
+      {"returnConsultMeanMinutes", [](Scenario* s) { s->return_consult_mean_minutes = 0.01; }},
+      {"maxOvertaken", [](Scenario* s) { s->max_overtaken = 1001; }},
+      {"priorityAfter", [](Scenario* s) { s->priority_after = -1; }},
+      {"returnAfter", [](Scenario* s) { s->return_after = 5000; }},
+  };
+  for (const auto& [key, change] : cases) {
+    Scenario s = sc;
+    change(&s);
     const std::string v = s.validate();
     EXPECT_NE(v.find(key), std::string::npos) << key << ": " << v;
-  };
-  Scenario s = sc;
-  s.rooms = 0;
-  bad(s, "rooms");
-  s.rooms = 17;
-  bad(s, "rooms");
-  s = sc;
-  s.priority_walkin_share = 1.5;
-  bad(s, "priorityWalkinShare");
-  s = sc;
-  s.priority_appointment_share = -0.1;
-  bad(s, "priorityAppointmentShare");
-  s = sc;
-  s.tests_share = 2;
-  bad(s, "testsShare");
-  s = sc;
-  s.tests_min_minutes = 60;
-  s.tests_max_minutes = 30;
-  bad(s, "testsMinMinutes");
-  s = sc;
-  s.return_consult_mean_minutes = 0.01;
-  bad(s, "returnConsultMeanMinutes");
-  s = sc;
-  s.max_overtaken = 1001;
-  bad(s, "maxOvertaken");
-  s = sc;
-  s.priority_after = -1;
-  bad(s, "priorityAfter");
-  s = sc;
-  s.return_after = 5000;
-  bad(s, "returnAfter");
+  }
 }
 
 // A busy morning with many priority patients and test trips: the engine's
