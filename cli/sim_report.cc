@@ -332,10 +332,14 @@ std::string flow_table(const sim::Scenario& sc, const sim::FlowComparison& c) {
     return fmt("%.1f", m.doctor_idle_minutes) + " / " + fmt("%.1f", m.overtime_minutes);
   });
   per_variant("turned away / day", [](const sim::Metrics& m) { return fmt("%.2f", m.turned_away_per_day); });
+  per_variant("eta MAE / naive", [](const sim::Metrics& m) {
+    return fmt("%.1f", m.eta_mae_minutes) + " / " + fmt("%.1f", m.naive_mae_minutes);
+  });
   o += "\n(waits in minutes: call - registration or check-in; back from tests: second call -\n"
        " return_from_tests; most overtaken: the largest overtaken count of any ticket on any day\n"
        " (ticket_overtaken events); days over the bound: days on which it exceeded maxOvertaken;\n"
-       " idle: doctor-minutes a day, summed over the rooms)\n\nchecks:\n";
+       " idle: doctor-minutes a day, summed over the rooms; eta MAE: |call - eta shown at check-in|\n"
+       " of first visits, naive: |call - start of the booked or registered slot|)\n\nchecks:\n";
   std::int64_t worst = 0, days = 0, disagree = 0;
   for (const sim::FlowVariant& v : c.variants) {
     worst = std::max<std::int64_t>(worst, v.metrics.max_overtaken_seen);
