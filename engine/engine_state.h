@@ -148,6 +148,7 @@ struct alignas(64) TicketRec {
   std::uint8_t priority = 0;           // 1 + index in State::priority_codes, 0 none
   std::uint8_t room = kNoRoom;         // the room that called it last
   std::uint16_t overtaken = 0;         // times passed by an insertion (whole life)
+  std::uint8_t recalls = 0;            // recalls since its last call (up to 255)
 };
 
 // Parses a 32-lowercase-hex-digit token into 16 bytes; false otherwise.

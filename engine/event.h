@@ -28,7 +28,7 @@ enum class EventType : std::uint8_t {
   kWalkInRegistered = 7,    // ticket_id, label, slot (= effective_slot), placement normal
   kCheckedIn = 8,           // ticket_id, slot, effective_slot, placement (normal/made_next/demoted)
   kTicketCalled = 9,        // ticket_id, label, effective_slot, room; reason "call_next" | "call_ticket"
-  kTicketRecalled = 10,     // ticket_id, label
+  kTicketRecalled = 10,     // ticket_id, label, room
   kTicketCompleted = 11,    // ticket_id, room; reason "complete" | "next_call" | "session_closed"; from CALLED or AT_TESTS
   kTicketMissed = 12,       // ticket_id, label
   kTicketReturned = 13,     // ticket_id, effective_slot, placement (made_next/demoted/normal)

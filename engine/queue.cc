@@ -124,6 +124,7 @@ void call(SessionRec& s, std::uint8_t room, std::uint32_t ti, const Actor& actor
   t.state = TicketState::kCalled;
   t.called_at = now;
   t.room = room;
+  t.recalls = 0;
   r.called = static_cast<std::int32_t>(ti);
   add_ticket_event(ev, EventType::kTicketCalled, now, actor, s, t,
       TicketState::kWaiting, {}, reason).room = r.name;
@@ -237,7 +238,9 @@ Error op_recall(State& st, const Actor& actor, const Recall& c, Time now, Events
                 std::string* msg) {
   return on_ticket(st, c.ticket_id, TicketState::kCalled, msg,
                    [&](SessionRec& s, TicketRec& t, Loc loc) {
-    add_ticket_event(ev, EventType::kTicketRecalled, now, actor, s, t, TicketState::kCalled);
+    if (t.recalls < 0xFF) ++t.recalls;
+    add_ticket_event(ev, EventType::kTicketRecalled, now, actor, s, t, TicketState::kCalled)
+        .room = room_name(s, t.room);
     touch(st, loc.session);
     return Error::kOk;
   });

@@ -5,6 +5,7 @@
 // all of it is valid. Indexes and the waiting queues are rebuilt on load.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "engine/ops.h"
 
@@ -279,6 +280,11 @@ void ticket_fields(IO& io, T& t) {
   if (io.version >= 6) {
     io.u8(t.priority);
     io.u8(t.room);
+    // The recall count matters only while the ticket is CALLED (displays).
+    if constexpr (std::is_same_v<IO, Writer>)
+      io.u8(t.state == TicketState::kCalled ? t.recalls : std::uint8_t{0});
+    else
+      io.u8(t.recalls);
     io.u16(t.overtaken);
   }
 }

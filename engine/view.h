@@ -60,6 +60,7 @@ struct DisplayRoom {
   bool has_called = false;
   DisplayEntry called;                 // the ticket now called
   Time called_at = kNoTime;            // when it was called (an undo restores an older one)
+  std::uint32_t recalls = 0;           // times the called ticket was recalled since its call
   std::vector<DisplayEntry> next;      // the next few, in call order
   std::vector<DisplayEntry> missed;    // "please return to the nurse station"
   std::uint64_t version = 0;

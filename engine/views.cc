@@ -368,6 +368,7 @@ DisplayView Engine::display_view(std::string_view area, Time now) const {
         r.has_called = true;
         r.called = entry(s.tickets[room.called]);
         r.called_at = s.tickets[room.called].called_at;
+        r.recalls = s.tickets[room.called].recalls;
       }
     }
     DisplayRoom& r = v.rooms[first_card];

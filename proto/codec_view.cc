@@ -67,6 +67,7 @@ void to_proto(const DisplayView& v, pb::DisplayView* o) {
     for (const DisplayEntry& e : r.missed) entry_to(e, w->add_missed());
     w->set_version(r.version);
     if (r.has_called && r.called_at != kNoTime) to_proto(r.called_at, w->mutable_called_at());
+    if (r.has_called) w->set_recalls(r.recalls);
   }
   o->set_version(v.version);
 }
@@ -182,6 +183,7 @@ Error from_proto(const pb::DisplayView& w, DisplayView* v, std::string* m) {
     for (const pb::DisplayEntry& e : wr.next()) r.next.push_back(entry_from(e));
     for (const pb::DisplayEntry& e : wr.missed()) r.missed.push_back(entry_from(e));
     r.version = wr.version();
+    r.recalls = r.has_called ? wr.recalls() : 0;
     QC_TRY(nested(internal::optional_time(wr.has_called_at(), wr.called_at(), &r.called_at, m,
                                           "called_at", kNoTime),
                   m, "rooms[" + std::to_string(i) + "]"));

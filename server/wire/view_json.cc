@@ -99,6 +99,10 @@ void room(const DisplayRoom& r, std::string* out) {
     key(out, ",\"calledAt\":");
     append_json_timestamp(r.called_at, out);
   }
+  if (r.has_called) {
+    key(out, ",\"recalls\":");
+    append_i64(r.recalls, out);
+  }
   out->push_back('}');
 }
 

@@ -179,6 +179,7 @@ class Gen {
       r.has_called = !coin(3);
       if (r.has_called || coin(2)) r.called = entry();  // ignored when !has_called
       r.called_at = coin(4) ? kNoTime : time();         // likewise
+      r.recalls = r.has_called && coin(2) ? static_cast<std::uint32_t>(u64() % 300) : 0;
       for (std::size_t k = std::min<std::size_t>(count(), 10); k > 0; --k) r.next.push_back(entry());
       for (std::size_t k = std::min<std::size_t>(count(), 6); k > 0; --k) r.missed.push_back(entry());
       r.version = u64();

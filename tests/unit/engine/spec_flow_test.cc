@@ -479,6 +479,24 @@ TEST(SpecFlow, DisplaysShowOneCardPerRoomAndNothingAboutPriority) {
   EXPECT_EQ(d.rooms[1].next.size(), d.rooms[0].next.size());
 }
 
+// A display card counts the recalls of its called ticket, so a screen can
+// announce a recall in one room without taking another room's for it.
+TEST(SpecFlow, DisplayCardsCountTheRecallsOfTheirCalledTicket) {
+  Scenario sc(two_rooms());
+  sc.run({walk_in("W1", at("07:00")), walk_in("W2", at("07:01")), walk_in("W3", at("07:02")),
+          call_next_in("3", at("08:00")), call_next_in("5", at("08:01"))});
+  Result r = sc.run({recall("W2", at("08:03")), recall("W2", at("08:04"))});
+  EXPECT_EQ(find_event(r.events, EventType::kTicketRecalled).room, "5");
+  DisplayView d = sc.engine.display_view("neuro-2f", at("08:05"));
+  ASSERT_EQ(d.rooms.size(), 2u);
+  EXPECT_EQ(d.rooms[0].recalls, 0u);
+  EXPECT_EQ(d.rooms[1].recalls, 2u);
+  sc.run({call_next_in("5", at("08:10"))});  // a new call starts from 0
+  d = sc.engine.display_view("neuro-2f", at("08:10"));
+  EXPECT_EQ(d.rooms[1].called.label, "W003");
+  EXPECT_EQ(d.rooms[1].recalls, 0u);
+}
+
 // ---- State ----
 
 TEST(SpecFlow, SnapshotsKeepRoomsPriorityAndTests) {
