@@ -321,9 +321,10 @@ std::string flow_table(const sim::Scenario& sc, const sim::FlowComparison& c) {
     row(label, cells);
   };
   per_variant("sent for tests / day", [](const sim::Metrics& m) { return fmt("%.2f", m.tests_per_day); });
-  per_variant("back / too late / day", [](const sim::Metrics& m) {
-    return fmt("%.2f", m.returned_per_day) + " / " + fmt("%.2f", m.tests_late_per_day);
+  per_variant("back / after end / day", [](const sim::Metrics& m) {
+    return fmt("%.2f", m.returned_per_day) + " / " + fmt("%.2f", m.returned_after_end_per_day);
   });
+  per_variant("too late / day", [](const sim::Metrics& m) { return fmt("%.2f", m.tests_late_per_day); });
   per_variant("inserted / day", [](const sim::Metrics& m) { return fmt("%.2f", m.inserted_per_day); });
   per_variant("overtaken / day", [](const sim::Metrics& m) { return fmt("%.2f", m.overtaken_per_day); });
   per_variant("most overtaken", [](const sim::Metrics& m) { return std::to_string(m.max_overtaken_seen); });
@@ -336,8 +337,10 @@ std::string flow_table(const sim::Scenario& sc, const sim::FlowComparison& c) {
     return fmt("%.1f", m.eta_mae_minutes) + " / " + fmt("%.1f", m.naive_mae_minutes);
   });
   o += "\n(waits in minutes: call - registration or check-in; back from tests: second call -\n"
-       " return_from_tests; most overtaken: the largest overtaken count of any ticket on any day\n"
-       " (ticket_overtaken events); days over the bound: days on which it exceeded maxOvertaken;\n"
+       " return_from_tests; after end: back after the session's end, seen in overtime; too late:\n"
+       " results after the engine's automatic close (end + auto_close_grace), not seen again;\n"
+       " most overtaken: the largest overtaken count of any ticket on any day (ticket_overtaken\n"
+       " events); days over the bound: days on which it exceeded maxOvertaken;\n"
        " idle: doctor-minutes a day, summed over the rooms; eta MAE: |call - eta shown at check-in|\n"
        " of first visits, naive: |call - start of the booked or registered slot|)\n\nchecks:\n";
   std::int64_t worst = 0, days = 0, disagree = 0;

@@ -117,7 +117,7 @@ struct Accumulator {
   std::vector<std::int64_t> walkin_slot_n, appt_slot_n;
   double idle = 0, overtime = 0, eta_err = 0, naive_err = 0;
   std::int64_t eta_n = 0, demoted = 0, turned_away = 0, noshows = 0, too_late = 0, commands = 0;
-  std::int64_t tests = 0, returned = 0, tests_late = 0, inserted = 0, overtaken = 0;
+  std::int64_t tests = 0, returned = 0, returned_after_end = 0, tests_late = 0, inserted = 0, overtaken = 0;
   std::int32_t max_overtaken = 0;
   std::int64_t days_over_bound = 0, days_view_disagrees = 0;
   std::vector<plan::Visit>* visits = nullptr;  // when recording a history
@@ -426,12 +426,18 @@ bool run_day(const Scenario& sc, const Quotas& q, const World& w, std::uint64_t 
       finish_idle_consults(next_return, false);
       clock = next_return;
       TicketInfo& t = tickets[static_cast<std::size_t>(idx)];
-      if (clock >= end) {  // the session is over (the engine refuses it): not seen again
+      // After `end` the session stays open while a ticket is at tests (the
+      // engine's automatic close waits for it until end + auto_close_grace):
+      // the patient returns and a doctor stays to see them (overtime). At or
+      // after that the tick has closed the session (the ticket DONE): not
+      // seen again.
+      if (clock >= end + eng.options().auto_close_grace) {
         ++acc->tests_late;
         continue;
       }
       if (apply(ReturnFromTests{t.id}, kiosk, clock) != Error::kOk) return refused("return_from_tests", t.id);
       ++acc->returned;
+      if (clock >= end) ++acc->returned_after_end;
       t.returned_at = clock;
       ++waiting[static_cast<std::size_t>(t.queue)];
       continue;
@@ -634,6 +640,7 @@ bool simulate(const Scenario& sc, const Quotas& q, std::int32_t replications, st
   mt.commands = acc.commands;
   mt.tests_per_day = static_cast<double>(acc.tests) / days;
   mt.returned_per_day = static_cast<double>(acc.returned) / days;
+  mt.returned_after_end_per_day = static_cast<double>(acc.returned_after_end) / days;
   mt.tests_late_per_day = static_cast<double>(acc.tests_late) / days;
   mt.inserted_per_day = static_cast<double>(acc.inserted) / days;
   mt.overtaken_per_day = static_cast<double>(acc.overtaken) / days;

@@ -22,7 +22,10 @@
 // engine when the clinic runs a priority lane); a share of patients are
 // sent for tests by the doctor at the end of their consultation
 // (send_for_tests), come back after a uniform test duration
-// (return_from_tests) and are called a second time. The engine's
+// (return_from_tests) and are called a second time, also after `end`: the
+// doctors keep calling while anyone waits (overtime), and the session stays
+// open for a patient at tests until the engine's automatic close
+// (end + auto_close_grace), after which results come too late. The engine's
 // ticket_overtaken events are checked against max_overtaken every day.
 //
 // Reproducibility: everything random comes from sim::Rng sub-streams seeded
@@ -164,8 +167,9 @@ struct Metrics {
   std::int64_t commands = 0;          // engine commands applied (for the benchmark)
   // The clinical flow, per day.
   double tests_per_day = 0;           // sent for tests
-  double returned_per_day = 0;        // back from tests before the end (seen again)
-  double tests_late_per_day = 0;      // back after the end: not seen again
+  double returned_per_day = 0;        // back from tests (return_from_tests), seen again
+  double returned_after_end_per_day = 0;  // of which back after `end` (seen in overtime)
+  double tests_late_per_day = 0;      // back after the automatic close (end + auto_close_grace): not seen
   double inserted_per_day = 0;        // ticket_inserted events
   double overtaken_per_day = 0;       // ticket_overtaken events
   // The overtaking bound, checked on every day: the largest overtaken count

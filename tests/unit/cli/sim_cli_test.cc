@@ -205,7 +205,7 @@ TEST(Report, FlowTableAndSvgShowEveryVariantAndCheck) {
                         "a queue per room, no priority lane", "a queue per room, priority lane", "back from tests",
                         "non-priority", "most overtaken", "on every day: yes", "one queue: priority mean wait",
                         "a queue per room: priority mean wait", "bound: maxOvertaken 3 x mean consultation 5.75 = 17.2 min",
-                        "- pooling (priority lane): one queue"})
+                        "- pooling (priority lane): one queue", "back / after end / day", "too late / day"})
     EXPECT_NE(table.find(s), std::string::npos) << s << "\n" << table;
   const std::string svg = flow_svg(sc, c, "T & t");
   EXPECT_EQ(svg.rfind("<svg ", 0), 0u);

@@ -302,12 +302,50 @@ TEST(SimulatorFlow, TestTripsReturnAndAreSeenAgain) {
   sc.return_consult_mean_minutes = 4;
   ASSERT_TRUE(simulate(sc, q, 1, 1, &m, &err)) << err;
   EXPECT_NEAR(m.doctor_idle_minutes, 240 - 4 * 14, 1e-6);
-  // Results back after the end (11:10 + 60 min): the last patient is not seen again.
+  // Results back after the end (11:10 + 60 min): the last patient returns
+  // at 12:10 and is seen at once, in overtime (12:10-12:20).
+  sc.return_consult_mean_minutes = 0;
   sc.tests_min_minutes = sc.tests_max_minutes = 60;
   ASSERT_TRUE(simulate(sc, q, 1, 1, &m, &err)) << err;
+  EXPECT_DOUBLE_EQ(m.returned_per_day, 4);
+  EXPECT_DOUBLE_EQ(m.returned_after_end_per_day, 1);
+  EXPECT_DOUBLE_EQ(m.tests_late_per_day, 0);
+  EXPECT_EQ(m.returning.n, 4);
+  EXPECT_NEAR(m.returning.mean, 0, 1e-9);
+  EXPECT_NEAR(m.overtime_minutes, 20, 1e-6);
+}
+
+TEST(SimulatorFlow, ResultsAfterTheEndAreSeenUntilTheAutomaticClose) {
+  Scenario sc = quiet();  // on time, 10-minute consultations, session 08:00-12:00
+  sc.tests_share = 1;
+  sc.tests_min_minutes = sc.tests_max_minutes = 60;
+  sc.return_consult_mean_minutes = 30;
+  Metrics m;
+  std::string err;
+  // Two patients booked at 11:00: seen 11:00 and 11:10, sent for tests, back
+  // at 12:10 and 12:20, after the end. The first is called at once
+  // (12:10-12:40), the second waits for the doctor, who stays and calls them
+  // at 12:40 (to 13:10).
+  ASSERT_TRUE(simulate(sc, Quotas{{0, 0, 0, 2}, {0, 0, 0, 0}}, 1, 1, &m, &err)) << err;
+  EXPECT_DOUBLE_EQ(m.tests_per_day, 2);
+  EXPECT_DOUBLE_EQ(m.returned_per_day, 2);
+  EXPECT_DOUBLE_EQ(m.returned_after_end_per_day, 2);
+  EXPECT_DOUBLE_EQ(m.tests_late_per_day, 0);
+  EXPECT_EQ(m.returning.n, 2);
+  EXPECT_NEAR(m.returning.mean, 10, 1e-9);  // 0 and 20
+  EXPECT_NEAR(m.overtime_minutes, 70, 1e-6);
+  EXPECT_EQ(m.days_over_bound, 0);
+  // 300-minute tests: back at 13:10, 14:10, 15:10 (seen, the last until
+  // 15:40) and 16:10, after the engine's automatic close (12:00 + 4 h):
+  // too late, not seen again.
+  sc.tests_min_minutes = sc.tests_max_minutes = 300;
+  ASSERT_TRUE(simulate(sc, Quotas{{1, 1, 1, 1}, {0, 0, 0, 0}}, 1, 1, &m, &err)) << err;
+  EXPECT_DOUBLE_EQ(m.tests_per_day, 4);
   EXPECT_DOUBLE_EQ(m.returned_per_day, 3);
+  EXPECT_DOUBLE_EQ(m.returned_after_end_per_day, 3);
   EXPECT_DOUBLE_EQ(m.tests_late_per_day, 1);
   EXPECT_EQ(m.returning.n, 3);
+  EXPECT_NEAR(m.overtime_minutes, 220, 1e-6);
 }
 
 TEST(SimulatorFlow, ScenarioFieldsAreValidated) {
