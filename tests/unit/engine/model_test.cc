@@ -1,9 +1,14 @@
 // Randomized test of the engine against the reference model
 // (reference_model.h): long seeded sequences of commands of every kind,
 // valid and invalid, with moving time, several sessions per day over several
-// days, booking-pool commands included. After every command the two must
-// agree on: accepted or rejected (and the error code), the call order and
-// the CALLED ticket of every session of the day, and every ticket's state.
+// days, booking-pool commands and the clinical flow (priority, tests,
+// rooms) included. After every command the two must agree on: accepted or
+// rejected (and the error code), the call order and the CALLED ticket of
+// every session of the day, and every ticket's state; through the staff
+// view: the session's status and serving slot, each room's pause and
+// CALLED ticket, and each ticket's priority, room (CALLED, AT_TESTS),
+// overtaken count and placement (WAITING). Nobody's overtaken count may
+// exceed the session's max_overtaken.
 //
 // QC_SEED=<n> chooses another seed (default fixed for CI); QC_MODEL_COMMANDS
 // the total number of commands (default 100,000). On a disagreement the test
@@ -51,6 +56,56 @@ std::string ints_of(const std::vector<std::int32_t>& v) {
   return out + "]";
 }
 
+// The clinical flow through the staff view (spec "Priority, return after
+// tests, several rooms"); empty string when they agree.
+std::string compare_flow(const StaffView& v, const model::Model& m, const model::Session& s) {
+  const std::string& sid = s.spec.session_id;
+  if (v.status != s.status)
+    return "session " + sid + ": status engine " + std::string(to_string(v.status)) + " model " +
+           std::string(to_string(s.status));
+  if (v.serving_slot != s.serving_slot)
+    return "session " + sid + ": serving slot engine " + std::to_string(v.serving_slot) +
+           " model " + std::to_string(s.serving_slot);
+  if (v.rooms.size() != s.rooms.size())
+    return "session " + sid + ": rooms engine " + std::to_string(v.rooms.size()) + " model " +
+           std::to_string(s.rooms.size());
+  for (std::size_t i = 0; i < s.rooms.size(); ++i) {
+    const StaffRoom& er = v.rooms[i];
+    const model::Room& mr = s.rooms[i];
+    std::string called = m.called_in(sid, mr.name);
+    if (er.room != mr.name || er.paused != mr.paused || er.called_ticket != called)
+      return "session " + sid + ": room " + std::to_string(i) + " engine " + er.room +
+             (er.paused ? " paused" : "") + " called " + er.called_ticket + ", model " + mr.name +
+             (mr.paused ? " paused" : "") + " called " + called;
+  }
+  if (v.tickets.size() != s.tickets.size())
+    return "session " + sid + ": staff view has " + std::to_string(v.tickets.size()) +
+           " tickets, model " + std::to_string(s.tickets.size());
+  std::map<std::string, const model::Ticket*> by_id;
+  for (const model::Ticket& t : s.tickets) by_id[t.id] = &t;
+  for (const StaffTicket& et : v.tickets) {
+    if (et.overtaken > s.spec.max_overtaken)
+      return "ticket " + et.ticket_id + ": overtaken " + std::to_string(et.overtaken) +
+             " times, more than max_overtaken " + std::to_string(s.spec.max_overtaken);
+    auto it = by_id.find(et.ticket_id);
+    if (it == by_id.end()) return "ticket " + et.ticket_id + ": not in the model";
+    const model::Ticket& mt = *it->second;
+    if (et.priority != mt.priority)
+      return "ticket " + et.ticket_id + ": priority engine '" + et.priority + "' model '" +
+             mt.priority + "'";
+    if (et.overtaken != mt.overtaken)
+      return "ticket " + et.ticket_id + ": overtaken engine " + std::to_string(et.overtaken) +
+             " model " + std::to_string(mt.overtaken);
+    bool in_room = mt.state == TicketState::kCalled || mt.state == TicketState::kAtTests;
+    if (in_room && et.room != mt.room)
+      return "ticket " + et.ticket_id + ": room engine '" + et.room + "' model '" + mt.room + "'";
+    if (mt.state == TicketState::kWaiting && et.placement != mt.placement)
+      return "ticket " + et.ticket_id + ": placement engine " +
+             std::string(to_string(et.placement)) + " model " + std::string(to_string(mt.placement));
+  }
+  return "";
+}
+
 // Compares one session; empty string when they agree. With `capacity`, also
 // the units left per slot (docs/engine.md "Views": appointment_left is the
 // general pool, reserved_left the unreleased reserved shares, walkin_left
@@ -58,9 +113,10 @@ std::string ints_of(const std::vector<std::int32_t>& v) {
 std::string compare_session(const Engine& engine, const model::Model& m, const model::Session& s,
                             bool capacity, Time now) {
   const std::string& sid = s.spec.session_id;
+  std::optional<StaffView> v = engine.staff_view(sid, now);
+  if (!v) return "session " + sid + ": no staff view";
+  if (std::string d = compare_flow(*v, m, s); !d.empty()) return d;
   if (capacity) {
-    std::optional<StaffView> v = engine.staff_view(sid, now);
-    if (!v) return "session " + sid + ": no staff view";
     const std::vector<std::int32_t>& a = s.a_left;
     std::vector<std::int32_t> r(a.size(), 0);
     for (const model::Reserve& res : s.reserves)
@@ -74,9 +130,13 @@ std::string compare_session(const Engine& engine, const model::Model& m, const m
   std::vector<std::string> eo = engine.waiting_order(sid);
   std::vector<std::string> mo = m.waiting_order(sid);
   if (eo != mo) return "session " + sid + ": call order engine " + join(eo) + " model " + join(mo);
+  // With several rooms, called_ticket() names one of the CALLED tickets
+  // (each room's is compared through the staff view).
   std::optional<std::string> ec = engine.called_ticket(sid);
   std::optional<std::string> mc = m.called_ticket(sid);
-  if (ec != mc)
+  bool agree = ec == mc;
+  if (s.rooms.size() > 1 && ec && mc) agree = m.ticket_state(*ec) == TicketState::kCalled;
+  if (!agree)
     return "session " + sid + ": CALLED engine " + ec.value_or("(none)") + " model " + mc.value_or("(none)");
   for (const model::Ticket& t : s.tickets) {
     std::optional<TicketState> es = engine.ticket_state(t.id);
@@ -209,7 +269,9 @@ std::string replay_flags(const EngineOptions& o) {
 struct Coverage {
   std::map<std::string, std::pair<int, int>> commands;  // name -> (accepted, rejected)
   std::map<Error, int> results;
+  std::map<EventType, int> events;
   std::size_t accepted = 0;
+  int days = 0;
 };
 
 // Generates one sequence against a fresh pair; on a disagreement returns the
@@ -233,7 +295,9 @@ std::optional<std::pair<std::vector<Step>, Failure>> run_sequence(std::uint64_t 
     (e == Error::kOk ? c.first : c.second)++;
     coverage->results[e]++;
     if (e == Error::kOk) ++coverage->accepted;
+    for (const Event& ev : pair.events()) coverage->events[ev.type]++;
   }
+  coverage->days += gen.days();
   return std::nullopt;
 }
 
@@ -264,18 +328,27 @@ TEST(ReferenceModel, RandomizedSequencesAgreeWithTheEngine) {
     FAIL() << out.str();
   }
   if (std::getenv("QC_MODEL_STATS")) {
+    std::printf("%d clinic days\n", coverage.days);
     for (auto& [name, c] : coverage.commands)
       std::printf("%-18s ok %7d rejected %7d\n", name.c_str(), c.first, c.second);
     for (auto& [e, n] : coverage.results)
       std::printf("%-24s %7d\n", std::string(to_string(e)).c_str(), n);
+    for (auto& [t, n] : coverage.events)
+      std::printf("%-24s %7d\n", std::string(to_string(t)).c_str(), n);
   }
   if (total < 50000) return;  // a short run (QC_MODEL_COMMANDS) proves nothing about coverage
+  EXPECT_GE(coverage.days, 200) << "too few clinic days";
   EXPECT_GT(coverage.accepted, total / 3) << "too few commands were accepted";
+  for (EventType t : {EventType::kPrioritySet, EventType::kTicketInserted,
+                      EventType::kTicketOvertaken, EventType::kTicketProtected,
+                      EventType::kSentForTests, EventType::kReturnedFromTests}) {
+    EXPECT_GT(coverage.events[t], 0) << to_string(t) << " never happened";
+  }
   for (const char* name : {"book", "hold", "confirm", "release", "cancel", "register_walk_in",
                            "check_in", "call_next", "call_ticket", "recall", "complete",
                            "mark_missed", "return", "move_to_next", "pause", "resume",
                            "suspend_session", "close_session", "create_session", "doctor_leave",
-                           "undo"}) {
+                           "undo", "set_priority", "send_for_tests", "return_from_tests"}) {
     EXPECT_GT(coverage.commands[name].first, 0) << name << " never accepted";
     EXPECT_GT(coverage.commands[name].second, 0) << name << " never rejected";
   }
@@ -317,8 +390,10 @@ class ModelExamples : public ::testing::Test {
   }
   void create() { ASSERT_EQ(ok(CreateSession{spec}, local(8, 0) - kDay), Error::kOk); }
   Error ok(CommandBody b, Time now) { return m.apply(Command{Actor{}, std::move(b)}, now); }
-  void book(const std::string& id, int slot, const std::string& patient) {
-    ASSERT_EQ(ok(Book{"S", slot, patient, "", id, "", ""}, local(10, 0) - kDay), Error::kOk);
+  void book(const std::string& id, int slot, const std::string& patient,
+            const std::string& priority = "") {
+    ASSERT_EQ(ok(Book{"S", slot, patient, "", id, "", "", priority}, local(10, 0) - kDay),
+              Error::kOk);
   }
   std::vector<std::string> order() { return m.waiting_order("S"); }
   using V = std::vector<std::string>;
@@ -331,7 +406,7 @@ TEST_F(ModelExamples, Example1ArrivalOrder) {
   create();
   book("A1", 1, "p1");
   book("A2", 0, "p2");
-  ASSERT_EQ(ok(RegisterWalkIn{"S", "w1", "", "W1", ""}, local(7, 10)), Error::kOk);
+  ASSERT_EQ(ok(RegisterWalkIn{"S", "w1", "", "W1", "", ""}, local(7, 10)), Error::kOk);
   ASSERT_EQ(ok(CheckIn{"A1"}, local(7, 20)), Error::kOk);
   ASSERT_EQ(ok(CheckIn{"A2"}, local(7, 30)), Error::kOk);
   EXPECT_EQ(order(), (V{"W1", "A2", "A1"}));
@@ -343,7 +418,7 @@ TEST_F(ModelExamples, Example2LateArrivalIsDemotedBehindAppointmentsFirst) {
   book("A3", 0, "p3");
   book("A9", 3, "p9");
   ASSERT_EQ(ok(CheckIn{"A3"}, local(9, 10)), Error::kOk);  // late: slot 3, walk-in class
-  ASSERT_EQ(ok(RegisterWalkIn{"S", "w1", "", "W1", ""}, local(11, 1)), Error::kOk);  // slot 3 too
+  ASSERT_EQ(ok(RegisterWalkIn{"S", "w1", "", "W1", "", ""}, local(11, 1)), Error::kOk);  // slot 3 too
   ASSERT_EQ(ok(CheckIn{"A9"}, local(11, 5)), Error::kOk);
   EXPECT_EQ(order(), (V{"A9", "A3", "W1"}));
 }
@@ -355,7 +430,7 @@ TEST_F(ModelExamples, Example3OnTimeButPassedIsNext) {
   book("A6", 2, "p6");
   ASSERT_EQ(ok(CheckIn{"A5"}, local(9, 0)), Error::kOk);
   ASSERT_EQ(ok(CheckIn{"A6"}, local(9, 1)), Error::kOk);
-  ASSERT_EQ(ok(CallNext{"S"}, local(9, 35)), Error::kOk);  // takes A5 (slot 2)
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(9, 35)), Error::kOk);  // takes A5 (slot 2)
   ASSERT_EQ(ok(CheckIn{"A4"}, local(9, 40)), Error::kOk);
   EXPECT_EQ(order(), (V{"A4", "A6"}));
 }
@@ -363,11 +438,11 @@ TEST_F(ModelExamples, Example3OnTimeButPassedIsNext) {
 TEST_F(ModelExamples, Example4ReturnOfAMissedTicket) {
   create();
   for (int i = 0; i < 5; ++i)  // fill W[0] so that W5 lands in slot 1
-    ASSERT_EQ(ok(RegisterWalkIn{"S", "x", "", "X" + std::to_string(i), ""}, local(7, 0)), Error::kOk);
-  ASSERT_EQ(ok(RegisterWalkIn{"S", "w5", "", "W5", ""}, local(7, 5)), Error::kOk);
+    ASSERT_EQ(ok(RegisterWalkIn{"S", "x", "", "X" + std::to_string(i), "", ""}, local(7, 0)), Error::kOk);
+  ASSERT_EQ(ok(RegisterWalkIn{"S", "w5", "", "W5", "", ""}, local(7, 5)), Error::kOk);
   book("A7", 3, "p7");
   ASSERT_EQ(ok(CheckIn{"A7"}, local(7, 6)), Error::kOk);
-  ASSERT_EQ(ok(CallTicket{"W5"}, local(9, 15)), Error::kOk);
+  ASSERT_EQ(ok(CallTicket{"W5", ""}, local(9, 15)), Error::kOk);
   ASSERT_EQ(ok(MarkMissed{"W5"}, local(9, 17)), Error::kOk);
   model::Model late = m;
   ASSERT_EQ(ok(ReturnTicket{"W5"}, local(9, 40)), Error::kOk);
@@ -379,7 +454,7 @@ TEST_F(ModelExamples, Example4ReturnOfAMissedTicket) {
 TEST_F(ModelExamples, Example5NoShowAtClose) {
   create();
   book("A6", 2, "p6");
-  ASSERT_EQ(ok(CallNext{"S"}, local(8, 0)), Error::kOk);
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 0)), Error::kOk);
   EXPECT_EQ(m.called_ticket("S"), std::nullopt);
   ASSERT_EQ(ok(CloseSession{"S"}, local(12, 0)), Error::kOk);
   EXPECT_EQ(m.ticket_state("A6"), TicketState::kNoShow);
@@ -394,6 +469,176 @@ TEST_F(ModelExamples, Example6CancelDeadline) {
   EXPECT_EQ(m.session("S")->w_left[1], 6);  // after the conversion time: to W[s]
   EXPECT_EQ(m.session("S")->a_left[1], 3);
   EXPECT_EQ(ok(Cancel{"A8"}, local(7, 30)), Error::kCancelDeadlinePassed);
+}
+
+// ---- the clinical flow (spec "Priority, return after tests, several rooms")
+
+class ModelFlow : public ModelExamples {
+ protected:
+  void walk_in(const std::string& id, Time now, const std::string& priority = "") {
+    ASSERT_EQ(ok(RegisterWalkIn{"S", "p-" + id, "", id, "", priority}, now), Error::kOk);
+  }
+  const model::Ticket& ticket(const std::string& id) {
+    for (const model::Ticket& t : m.session("S")->tickets)
+      if (t.id == id) return t;
+    ADD_FAILURE() << "no ticket " << id;
+    return m.session("S")->tickets.front();
+  }
+  std::vector<std::int32_t> overtaken(const V& ids) {
+    std::vector<std::int32_t> out;
+    for (const std::string& id : ids) out.push_back(ticket(id).overtaken);
+    return out;
+  }
+  using I = std::vector<std::int32_t>;
+};
+
+TEST_F(ModelFlow, Example7PriorityLaneAndTheOvertakingBound) {
+  spec.walkin_quota = {9, 5, 5, 5};
+  create();
+  for (int i = 1; i <= 4; ++i) walk_in("W" + std::to_string(i), local(7, 30 + i));
+  walk_in("P1", local(7, 40), "elderly");
+  EXPECT_EQ(order(), (V{"W1", "P1", "W2", "W3", "W4"}));
+  EXPECT_EQ(ticket("P1").placement, Placement::kInserted);
+  EXPECT_EQ(overtaken({"W1", "W2", "W3", "W4"}), (I{0, 1, 1, 1}));
+  walk_in("P2", local(7, 41), "military");
+  EXPECT_EQ(order(), (V{"W1", "P1", "P2", "W2", "W3", "W4"}));
+  walk_in("P3", local(7, 42), "pregnant");
+  EXPECT_EQ(order(), (V{"W1", "P1", "P2", "P3", "W2", "W3", "W4"}));
+  EXPECT_EQ(overtaken({"W2", "W3", "W4"}), (I{3, 3, 3}));  // protected
+  walk_in("P4", local(7, 43), "disabled");
+  EXPECT_EQ(order(), (V{"W1", "P1", "P2", "P3", "W2", "W3", "W4", "P4"}));
+  EXPECT_EQ(overtaken({"W2", "W3", "W4"}), (I{3, 3, 3}));
+  // A walk-in arriving later still queues behind the inserted tickets.
+  walk_in("W5", local(7, 44));
+  EXPECT_EQ(order().back(), "W5");
+}
+
+TEST_F(ModelFlow, Example8ReturnAfterTests) {
+  create();
+  for (int i = 1; i <= 4; ++i) walk_in("W" + std::to_string(i), local(7, 30 + i));
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 0)), Error::kOk);
+  ASSERT_EQ(ok(SendForTests{"W1"}, local(8, 5)), Error::kOk);
+  EXPECT_EQ(m.ticket_state("W1"), TicketState::kAtTests);
+  EXPECT_EQ(m.called_ticket("S"), std::nullopt);  // the room is free
+  EXPECT_EQ(order(), (V{"W2", "W3", "W4"}));
+  ASSERT_EQ(ok(ReturnFromTests{"W1"}, local(9, 0)), Error::kOk);
+  EXPECT_EQ(order(), (V{"W2", "W3", "W1", "W4"}));
+  EXPECT_EQ(overtaken({"W2", "W3", "W4"}), (I{0, 0, 1}));
+  EXPECT_EQ(ok(ReturnFromTests{"W1"}, local(9, 1)), Error::kWrongState);
+}
+
+TEST_F(ModelFlow, Example9SeveralRoomsShareOneQueue) {
+  spec.rooms = {"3", "5"};
+  create();
+  for (int i = 1; i <= 6; ++i) walk_in("W" + std::to_string(i), local(7, 30 + i));
+  EXPECT_EQ(ok(CallNext{"S", ""}, local(8, 0)), Error::kInvalidArgument);  // room required
+  EXPECT_EQ(ok(CallNext{"S", "4"}, local(8, 0)), Error::kInvalidArgument);  // unknown room
+  ASSERT_EQ(ok(CallNext{"S", "3"}, local(8, 0)), Error::kOk);
+  ASSERT_EQ(ok(CallNext{"S", "5"}, local(8, 1)), Error::kOk);
+  EXPECT_EQ(m.called_in("S", "3"), "W1");
+  EXPECT_EQ(m.called_in("S", "5"), "W2");
+  ASSERT_EQ(ok(CallNext{"S", "3"}, local(8, 10)), Error::kOk);
+  EXPECT_EQ(m.ticket_state("W1"), TicketState::kDone);
+  EXPECT_EQ(m.called_in("S", "3"), "W3");
+  EXPECT_EQ(m.called_in("S", "5"), "W2");
+  EXPECT_EQ(order(), (V{"W4", "W5", "W6"}));
+}
+
+TEST_F(ModelFlow, PausesPerRoom) {
+  spec.rooms = {"3", "5"};
+  create();
+  walk_in("W1", local(7, 30));
+  walk_in("W2", local(7, 31));
+  ASSERT_EQ(ok(Pause{"S", "3"}, local(8, 0)), Error::kOk);
+  EXPECT_EQ(m.session("S")->status, SessionStatus::kOpen);  // room 5 still works
+  EXPECT_EQ(ok(CallNext{"S", "3"}, local(8, 1)), Error::kSessionPaused);
+  EXPECT_EQ(ok(CallTicket{"W2", "3"}, local(8, 1)), Error::kOk);  // an explicit call still works
+  ASSERT_EQ(ok(CallNext{"S", "5"}, local(8, 2)), Error::kOk);
+  EXPECT_EQ(m.called_in("S", "5"), "W1");
+  ASSERT_EQ(ok(Pause{"S", "5"}, local(8, 3)), Error::kOk);
+  EXPECT_EQ(m.session("S")->status, SessionStatus::kPaused);  // every room is
+  ASSERT_EQ(ok(Resume{"S", ""}, local(8, 4)), Error::kOk);
+  EXPECT_EQ(m.session("S")->status, SessionStatus::kOpen);
+  EXPECT_FALSE(m.session("S")->rooms[0].paused);
+  EXPECT_EQ(ok(Pause{"S", "4"}, local(8, 5)), Error::kInvalidArgument);
+}
+
+TEST_F(ModelFlow, OneRoomAcceptsItsNameOrNone) {
+  spec.room = "3诊室";
+  create();
+  walk_in("W1", local(7, 30));
+  walk_in("W2", local(7, 31));
+  EXPECT_EQ(ok(CallNext{"S", "5"}, local(8, 0)), Error::kInvalidArgument);
+  ASSERT_EQ(ok(CallNext{"S", "3诊室"}, local(8, 0)), Error::kOk);
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 1)), Error::kOk);
+  EXPECT_EQ(m.called_in("S", "3诊室"), "W2");
+  EXPECT_EQ(ticket("W2").room, "3诊室");
+}
+
+TEST_F(ModelFlow, PriorityAfterZeroGoesToTheHeadAndLaterTicketsStayBehind) {
+  spec.priority_after = 0;
+  create();
+  book("A1", 0, "a1");
+  walk_in("W1", local(7, 30));
+  walk_in("P1", local(7, 31), "elderly");
+  EXPECT_EQ(order(), (V{"P1", "W1"}));
+  ASSERT_EQ(ok(CheckIn{"A1"}, local(7, 32)), Error::kOk);  // slot 0, on time
+  EXPECT_EQ(order(), (V{"P1", "W1", "A1"}));
+  walk_in("P2", local(7, 33), "elderly");  // inserted tickets keep their order
+  EXPECT_EQ(order(), (V{"P1", "P2", "W1", "A1"}));
+  EXPECT_EQ(overtaken({"W1", "A1"}), (I{2, 1}));
+}
+
+TEST_F(ModelFlow, NormalPlaceWinsWhenItIsNotBehind) {
+  spec.priority_after = 2;
+  create();
+  book("A1", 0, "a1");
+  book("A2", 1, "a2");
+  walk_in("W1", local(7, 30));  // slot 0
+  ASSERT_EQ(ok(CheckIn{"A2"}, local(7, 31)), Error::kOk);
+  ASSERT_EQ(ok(SetPriority{"A1", "elderly"}, local(7, 32)), Error::kOk);
+  ASSERT_EQ(ok(CheckIn{"A1"}, local(7, 33)), Error::kOk);  // slot 0: after W1, as after 2 would
+  EXPECT_EQ(order(), (V{"W1", "A1", "A2"}));
+  EXPECT_EQ(ticket("A1").placement, Placement::kNormal);
+  EXPECT_EQ(overtaken({"W1", "A2"}), (I{0, 0}));
+}
+
+TEST_F(ModelFlow, LatePriorityIsInsertedNotDemoted) {
+  create();
+  book("A1", 0, "a1", "elderly");
+  walk_in("W1", local(7, 30));
+  walk_in("W2", local(7, 31));
+  walk_in("W3", local(7, 32));
+  ASSERT_EQ(ok(CheckIn{"A1"}, local(9, 30)), Error::kOk);  // late: would be demoted
+  EXPECT_EQ(order(), (V{"W1", "A1", "W2", "W3"}));
+  EXPECT_EQ(ticket("A1").placement, Placement::kInserted);
+}
+
+TEST_F(ModelFlow, SetPriorityMovesAWaitingTicketAndRemovingLeavesIt) {
+  create();
+  for (int i = 1; i <= 4; ++i) walk_in("W" + std::to_string(i), local(7, 30 + i));
+  EXPECT_EQ(ok(SetPriority{"W4", "Elderly"}, local(7, 40)), Error::kInvalidArgument);
+  ASSERT_EQ(ok(SetPriority{"W4", "elderly"}, local(7, 40)), Error::kOk);
+  EXPECT_EQ(order(), (V{"W1", "W4", "W2", "W3"}));
+  ASSERT_EQ(ok(SetPriority{"W4", ""}, local(7, 41)), Error::kOk);
+  EXPECT_EQ(order(), (V{"W1", "W4", "W2", "W3"}));
+  EXPECT_EQ(ticket("W4").priority, "");
+  ASSERT_EQ(ok(SetPriority{"W2", "elderly"}, local(7, 42)), Error::kOk);  // behind W4 (inserted)
+  EXPECT_EQ(order(), (V{"W1", "W4", "W2", "W3"}));
+}
+
+TEST_F(ModelFlow, AtTestsIsDoneAtCloseAndHoldsOffTheAutomaticClose) {
+  create();
+  walk_in("W1", local(7, 30));
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 0)), Error::kOk);
+  ASSERT_EQ(ok(SendForTests{"W1"}, local(8, 5)), Error::kOk);
+  EXPECT_EQ(ok(SendForTests{"W1"}, local(8, 6)), Error::kWrongState);
+  ASSERT_EQ(ok(Tick{}, local(12, 30)), Error::kOk);
+  EXPECT_EQ(m.session("S")->status, SessionStatus::kOpen);  // waits for W1
+  EXPECT_EQ(ok(ReturnFromTests{"W1"}, local(12, 31)), Error::kSessionClosed);  // after end
+  ASSERT_EQ(ok(Tick{}, local(16, 0)), Error::kOk);  // end + auto_close_grace
+  EXPECT_EQ(m.session("S")->status, SessionStatus::kClosed);
+  EXPECT_EQ(m.ticket_state("W1"), TicketState::kDone);
 }
 
 }  // namespace
