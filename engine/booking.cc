@@ -139,6 +139,13 @@ Error check_lengths(std::string_view id, std::string_view token, std::string_vie
   return Error::kOk;
 }
 
+// A priority reason code given with a booking or a walk-in.
+Error check_priority(std::string_view priority, std::string* msg) {
+  if (priority.empty() || valid_priority_code(priority)) return Error::kOk;
+  return reject(msg, Error::kInvalidArgument,
+                "priority must be 1 to 32 characters of a-z, 0-9 and _");
+}
+
 // The first checks of book and hold (`c` a Book or a Hold): unknown
 // session/channel, malformed fields, then field sizes (`id` the ticket or
 // hold id, `token` empty for a hold).
@@ -152,6 +159,7 @@ Error check_booking_ids(const State& st, const C& c, std::string_view id, std::s
     return reject(msg, Error::kInvalidArgument, "slot out of range", c.session_id);
   if (c.patient_ref.empty())
     return reject(msg, Error::kInvalidArgument, "patient_ref is required");
+  if (Error e = check_priority(c.priority, msg); e != Error::kOk) return e;
   return check_lengths(id, token, c.patient_ref, c.patient_name, msg);
 }
 
@@ -209,7 +217,7 @@ std::uint32_t add_ticket(State& st, SessionIdx si, TicketKind kind, std::int32_t
 void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
                 const std::string& ref, const std::string& name, const std::string& ticket_id,
                 const TokenKey& token, const std::string& channel, std::uint8_t reservation,
-                std::uint32_t patient, Time now, Events* ev) {
+                std::uint32_t patient, const std::string& priority, Time now, Events* ev) {
   SessionRec& s = st.sessions[si];
   TicketRec& t = s.tickets[add_ticket(st, si, TicketKind::kAppointment, slot, ticket_id, token,
                                       ref, name, now)];
@@ -220,6 +228,11 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   t.channel = ticket_channel_slot(st, channel);
   add_ticket_event(ev, EventType::kTicketBooked, now, actor, s, t,
       TicketState::kBooked, ref, channel);
+  if (!priority.empty()) {
+    t.priority = priority;
+    add_ticket_event(ev, EventType::kPrioritySet, now, actor, s, t, TicketState::kBooked, {},
+                     priority);
+  }
   touch(st, si);
 }
 
@@ -282,7 +295,7 @@ Error op_book(State& st, const Actor& actor, const Book& c, Time now, Events* ev
   std::uint32_t patient;
   if (Error e = take_booking(st, si, c, now, &res, &patient, msg); e != Error::kOk) return e;
   add_booked(st, si, actor, c.slot, c.patient_ref, c.patient_name, c.ticket_id, token,
-             c.channel, res, patient, now, ev);
+             c.channel, res, patient, c.priority, now, ev);
   return Error::kOk;
 }
 
@@ -308,6 +321,7 @@ Error op_hold(State& st, const Actor& actor, const Hold& c, Time now, Events* ev
   h.patient_ref = c.patient_ref;
   h.patient_name = c.patient_name;
   h.channel = c.channel;
+  h.priority = c.priority;
   h.placed_at = now;
   h.expires_at = now + (c.ttl > 0 ? c.ttl : st.options.default_hold_ttl);
   h.slot = c.slot;
@@ -363,7 +377,7 @@ Error op_confirm(State& st, const Actor& actor, const Confirm& c, Time now, Even
   s.open_holds -= 1;
   // The patient's active booking carries over from the hold to the ticket.
   add_booked(st, loc.session, actor, h.slot, h.patient_ref, h.patient_name, c.ticket_id, token,
-             h.channel, h.reservation, h.patient, now, ev);
+             h.channel, h.reservation, h.patient, h.priority, now, ev);
   return Error::kOk;
 }
 
@@ -406,6 +420,7 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
       e != Error::kOk)
     return e;
+  if (Error e = check_priority(c.priority, msg); e != Error::kOk) return e;
   if (Error e = check_new_ids(st, c.ticket_id, token, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
   if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
@@ -427,12 +442,17 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
                                 c.patient_ref, c.patient_name, now);
   TicketRec& t = s.tickets[ti];
   t.checked_in_at = now;
-  t.state = TicketState::kWaiting;
-  t.placement = Placement::kNormal;
-  t.key = make_key(1, slot, kind_class(s, TicketKind::kWalkIn), s.next_seq++);
-  queue_insert(s, ti, t.key);
+  t.priority = c.priority;
+  const Presenting normal{make_key(1, slot, kind_class(s, TicketKind::kWalkIn), s.next_seq++),
+                          slot, Placement::kNormal};
+  const Entry e = queue_entry(s, t, normal, EntryKind::kPresent, 0);
+  enter_queue(s, ti, e);
   add_ticket_event(ev, EventType::kWalkInRegistered, now, actor, s, t,
       TicketState::kWaiting, t.patient_ref);
+  if (!t.priority.empty())
+    add_ticket_event(ev, EventType::kPrioritySet, now, actor, s, t, TicketState::kWaiting, {},
+                     t.priority);
+  insertion_events(s, ti, e, ~std::uint64_t{0}, actor, now, ev);
   touch(st, si);
   return Error::kOk;
 }
@@ -493,7 +513,7 @@ Error op_tick(State& st, const Actor& actor, const Tick&, Time now, Events* ev, 
     }
     // 4. Automatic close.
     if (now >= s.spec.end) {
-      bool idle = s.waiting.empty() && s.called < 0;
+      bool idle = s.waiting.empty() && !s.any_called() && s.at_tests == 0;
       if (idle || now >= s.spec.end + st.options.auto_close_grace)
         close_session_now(st, si, actor, now, ev);
     }

@@ -36,7 +36,7 @@ struct SessionSpec {
   std::string area;   // waiting area: one display view per area
   // Several rooms sharing the session's queue (普通门诊): empty means one
   // room, `room`. At most kMaxRooms, each 1 to 64 bytes, no duplicates.
-  std::vector<std::string> rooms;
+  std::vector<std::string> rooms{};
   // Insertion (spec "Priority, return after tests, several rooms"): a
   // priority ticket goes after the priority_after-th waiting ticket, one
   // back from tests after the return_after-th; nobody is overtaken by
@@ -85,7 +85,7 @@ struct Book {
   std::string ticket_id;     // optional: the hospital's own appointment number
   std::string channel;       // optional: empty means no channel rules
   std::string token;         // optional: patient token issued by the gateway
-  std::string priority;      // optional: a priority reason code (the gateway checks the list)
+  std::string priority{};    // optional: a priority reason code (the gateway checks the list)
 };
 // Two-step booking: lock one unit of A[slot] for `ttl`.
 struct Hold {
@@ -96,7 +96,7 @@ struct Hold {
   std::string channel;
   Duration ttl = 0;          // 0: the engine's default hold TTL
   std::string hold_id;       // optional: engine assigns one when empty
-  std::string priority;      // optional: passed on to the ticket at confirm
+  std::string priority{};    // optional: passed on to the ticket at confirm
 };
 struct Confirm {
   std::string hold_id;
@@ -111,21 +111,21 @@ struct RegisterWalkIn {
   std::string patient_name;
   std::string ticket_id;  // optional
   std::string token;      // optional
-  std::string priority;   // optional: a priority reason code
+  std::string priority{};  // optional: a priority reason code
 };
 struct CheckIn { std::string ticket_id; };
 // `room`: which room calls; required when the session has several rooms,
 // else empty or the session's room.
-struct CallNext { std::string session_id; std::string room; };
-struct CallTicket { std::string ticket_id; std::string room; };
+struct CallNext { std::string session_id; std::string room{}; };
+struct CallTicket { std::string ticket_id; std::string room{}; };
 struct Recall { std::string ticket_id; };
 struct Complete { std::string ticket_id; };
 struct MarkMissed { std::string ticket_id; };
 struct ReturnTicket { std::string ticket_id; };
 struct MoveToNext { std::string ticket_id; };
 // `room` empty: every room of the session.
-struct Pause { std::string session_id; std::string room; };
-struct Resume { std::string session_id; std::string room; };
+struct Pause { std::string session_id; std::string room{}; };
+struct Resume { std::string session_id; std::string room{}; };
 struct SuspendSession { std::string session_id; std::string reason; };
 struct CloseSession { std::string session_id; };
 // Reverts the session's last call_next / call_ticket / complete / mark_missed
@@ -134,7 +134,7 @@ struct CloseSession { std::string session_id; };
 struct Undo { std::string session_id; };
 inline constexpr Duration kUndoWindow = 60 * kSecond;
 // Staff set or remove (empty `priority`) a ticket's priority reason.
-struct SetPriority { std::string ticket_id; std::string priority; };
+struct SetPriority { std::string ticket_id; std::string priority{}; };
 // The CALLED patient goes for tests (AT_TESTS; the room is free again) ...
 struct SendForTests { std::string ticket_id; };
 // ... and comes back with the results: WAITING, inserted after return_after.

@@ -151,8 +151,9 @@ std::optional<std::string> Engine::called_ticket(std::string_view id) const {
   SessionIdx si = find_session(*state_, id);
   if (si == kNoSession) return std::nullopt;
   const SessionRec& s = state_->sessions[si];
-  if (s.called < 0) return std::nullopt;
-  return s.tickets[s.called].id;
+  const std::int32_t c = s.last_called();
+  if (c < 0) return std::nullopt;
+  return s.tickets[c].id;
 }
 
 std::optional<TicketState> Engine::ticket_state(std::string_view id) const {

@@ -390,6 +390,16 @@ Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std:
   if (sp.utc_offset_minutes < -14 * 60 || sp.utc_offset_minutes > 14 * 60)
     return bad("utc_offset_minutes out of range");
   if (sp.reservations.size() > 254) return bad("too many reservations");
+  if (sp.rooms.size() > kMaxRooms) return bad("too many rooms (at most 16)");
+  for (std::size_t i = 0; i < sp.rooms.size(); ++i) {
+    if (sp.rooms[i].empty() || sp.rooms[i].size() > 64)
+      return bad("a room name must have 1 to 64 bytes");
+    for (std::size_t j = 0; j < i; ++j)
+      if (sp.rooms[j] == sp.rooms[i]) return bad("rooms must not repeat");
+  }
+  for (std::int32_t k : {sp.priority_after, sp.return_after, sp.max_overtaken})
+    if (k < 0 || k > 1000)
+      return bad("priority_after, return_after and max_overtaken must be between 0 and 1000");
   std::vector<std::int64_t> reserved(static_cast<std::size_t>(m), 0);
   for (const Reservation& r : sp.reservations) {
     if (r.channel.empty()) return bad("a reservation needs a channel");
@@ -409,6 +419,15 @@ Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std:
   return Error::kOk;
 }
 
+void init_rooms(SessionRec& s) {
+  s.rooms.clear();
+  if (s.spec.rooms.empty()) {
+    s.rooms.emplace_back().name = s.spec.room;
+  } else {
+    for (const std::string& r : s.spec.rooms) s.rooms.emplace_back().name = r;
+  }
+}
+
 SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSpec& sp,
                           Time now, std::vector<Event>* events) {
   SessionIdx si = static_cast<SessionIdx>(st.sessions.size());
@@ -422,6 +441,7 @@ SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSp
                           ? local_midnight(sp.start, sp.utc_offset_minutes)
                           : sp.walkin_conversion_time;
   s.avg_seed = sp.avg_consult_seed > 0 ? sp.avg_consult_seed : 10 * kMinute;
+  init_rooms(s);
   std::size_t m = static_cast<std::size_t>(s.slots);
   s.a_quota = sp.appointment_quota;
   s.w_quota = sp.walkin_quota;
@@ -477,6 +497,15 @@ void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
   SessionRec& s = st.sessions[si];
   std::string_view why = cancel_reason.empty() ? std::string_view("suspended") : cancel_reason;
   for (TicketRec& t : s.tickets) {
+    if (t.state == TicketState::kAtTests) {  // the patient was seen
+      t.state = TicketState::kDone;
+      Event& e = add_event(events, EventType::kTicketCompleted, now, actor, s);
+      fill_ticket(e, t);
+      e.from = TicketState::kAtTests;
+      e.reason = "suspended";
+      e.room = room_name(s, t.room);
+      continue;
+    }
     if (t.state != TicketState::kBooked && t.state != TicketState::kWaiting) continue;
     TicketState from = t.state;
     if (from == TicketState::kBooked) {
@@ -492,6 +521,7 @@ void suspend_session(Engine::State& st, SessionIdx si, const Actor& actor,
     e.count = 0;
   }
   s.waiting.clear();
+  s.at_tests = 0;
   release_open_holds(st, si, actor, why, now, events);
   s.status = SessionStatus::kSuspended;
   Event& e = add_event(events, EventType::kSessionSuspended, now, actor, s);
@@ -505,12 +535,13 @@ void close_session_now(Engine::State& st, SessionIdx si, const Actor& actor, Tim
   const EngineOptions& o = st.options;
   for (TicketRec& t : s.tickets) {
     TicketState from = t.state;
-    if (from == TicketState::kCalled) {
+    if (from == TicketState::kCalled || from == TicketState::kAtTests) {
       t.state = TicketState::kDone;
       Event& e = add_event(ev, EventType::kTicketCompleted, now, actor, s);
       fill_ticket(e, t);
       e.from = from;
       e.reason = "session_closed";
+      e.room = room_name(s, t.room);
     } else if (from == TicketState::kWaiting) {
       t.state = TicketState::kCancelled;
       Event& e = add_event(ev, EventType::kTicketCancelled, now, actor, s);
@@ -546,7 +577,8 @@ void close_session_now(Engine::State& st, SessionIdx si, const Actor& actor, Tim
     }
   }
   s.waiting.clear();
-  s.called = -1;
+  for (RoomRec& r : s.rooms) r.called = -1;
+  s.at_tests = 0;
   release_open_holds(st, si, actor, "session_closed", now, ev);
   s.status = SessionStatus::kClosed;
   add_event(ev, EventType::kSessionClosed, now, actor, s);

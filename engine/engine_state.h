@@ -71,14 +71,27 @@ struct Loc {
   std::uint32_t index = 0;
 };
 
-// The queue key (band, slot, class, seq) packed so that integer order is key
-// order: band in bit 63, slot in bits 47..62, class in bit 46, seq below.
-// Band 0 keys have slot = class = 0 (only seq matters there).
+// The queue key (band, slot, class, seq, sub) packed so that integer order
+// is key order: band in bit 63, slot in bits 47..62, class in bit 46, seq in
+// bits 16..45, sub in bits 0..15. Band 0 keys have slot = class = 0 (only
+// seq matters there). `sub` is 0 except for an inserted ticket, whose key is
+// the key of the ticket P it was placed after plus one (spec: "as if it had
+// P's slot and class and a seq just after P's"); inserted tickets after the
+// same P chain (P+1, P+2, ...), which is why P+1 is never a waiting key.
+inline constexpr int kSubBits = 16;
+inline constexpr std::uint64_t kSeqLimit = std::uint64_t{1} << 30;
+inline constexpr std::uint64_t kSubMask = (std::uint64_t{1} << kSubBits) - 1;
 inline std::uint64_t make_key(int band, int slot, int cls, std::uint64_t seq) {
   if (band == 0) { slot = 0; cls = 0; }
   return (std::uint64_t(band & 1) << 63) | (std::uint64_t(slot & 0xFFFF) << 47) |
-         (std::uint64_t(cls & 1) << 46) | (seq & ((std::uint64_t{1} << 46) - 1));
+         (std::uint64_t(cls & 1) << 46) | ((seq & (kSeqLimit - 1)) << kSubBits);
 }
+inline std::uint64_t key_seq(std::uint64_t key) { return (key >> kSubBits) & (kSeqLimit - 1); }
+inline int key_band(std::uint64_t key) { return static_cast<int>(key >> 63); }
+inline std::int32_t key_slot(std::uint64_t key) {
+  return static_cast<std::int32_t>((key >> 47) & 0xFFFF);
+}
+inline int key_class(std::uint64_t key) { return static_cast<int>((key >> 46) & 1); }
 
 struct WaitEntry {
   std::uint64_t key;
@@ -86,6 +99,7 @@ struct WaitEntry {
 };
 
 inline constexpr std::uint8_t kNoReservation = 0xFF;
+inline constexpr std::uint8_t kNoRoom = 0xFF;
 
 // A display label ("A001", "W012"): a letter and up to 10 digits, inline.
 class Label {
@@ -130,6 +144,10 @@ struct alignas(64) TicketRec {
   Time called_at = kNoTime;
   std::string patient_ref;
   std::string patient_name;
+  // The clinical flow (spec "Priority, return after tests, several rooms").
+  std::string priority;                // reason code, "" none
+  std::uint8_t room = kNoRoom;         // the room that called it last
+  std::uint16_t overtaken = 0;         // times passed by an insertion (whole life)
 };
 
 // Parses a 32-lowercase-hex-digit token into 16 bytes; false otherwise.
@@ -147,6 +165,7 @@ struct HoldRec {
   std::uint8_t reservation = kNoReservation;
   bool open = true;  // false once confirmed, released or expired
   std::uint32_t patient = ~std::uint32_t{0};  // index in State::patients
+  std::string priority;  // given to the ticket at confirm
 };
 
 struct ReservationState {
@@ -172,14 +191,25 @@ struct UndoRec {
   UndoAction action = UndoAction::kNone;
   std::uint64_t version = 0;  // the session's version right after the action
   Time at = kNoTime;          // the action's now
-  std::int32_t called = -1;
+  std::uint8_t room = 0;      // the room whose fields below are kept
+  std::int32_t called = -1;   // the room's
   std::int32_t serving_slot = -1;
-  Time last_call = kNoTime;
+  Time last_call = kNoTime;   // the room's
   Duration consult_sum = 0;
   std::int64_t consult_n = 0;
-  bool paused_since_call = false;
+  bool paused_since_call = false;  // the room's
   std::uint8_t n = 0;         // tickets touched, in the order they changed
   UndoTicket tickets[2];
+};
+
+// One consulting room of a session: its CALLED ticket, its last call (the
+// consultation times are learned per room) and whether it is paused.
+struct RoomRec {
+  std::string name;
+  std::int32_t called = -1;  // index of the room's CALLED ticket, -1 none
+  Time last_call = kNoTime;
+  bool paused_since_call = false;
+  bool paused = false;
 };
 
 struct SessionRec {
@@ -190,15 +220,14 @@ struct SessionRec {
   std::uint64_t touched_stamp = 0;  // last command that bumped the version
   std::vector<TicketRec> tickets;   // creation order
   std::vector<WaitEntry> waiting;   // descending key; back() = next
-  std::int32_t called = -1;         // index of the CALLED ticket, -1 none
+  std::vector<RoomRec> rooms;       // at least one; spec.rooms, or spec.room alone
   std::int32_t serving_slot = -1;
   std::uint64_t next_seq = 1;
   Duration slot_len = 0;            // slot_minutes in ms
-  Time last_call = kNoTime;
   Duration consult_sum = 0;
   std::int64_t consult_n = 0;
   Duration avg_seed = 0;
-  bool paused_since_call = false;
+  std::int32_t at_tests = 0;        // tickets AT_TESTS
   bool converted = false;  // tick did the walk-in conversion
   std::int32_t appt_labels = 0;    // labels given: A001..
   std::int32_t walkin_labels = 0;  // W001..
@@ -234,6 +263,19 @@ struct SessionRec {
   Duration avg_consult() const { return (2 * avg_seed + consult_sum) / (2 + consult_n); }
   // The undo record if it still applies (nothing changed the session since).
   bool undo_valid() const { return undo.action != UndoAction::kNone && undo.version == version; }
+  // The ticket called last in any room (-1 none): the one phones name.
+  std::int32_t last_called() const {
+    std::int32_t best = -1;
+    for (const RoomRec& r : rooms)
+      if (r.called >= 0 && (best < 0 || tickets[r.called].called_at > tickets[best].called_at))
+        best = r.called;
+    return best;
+  }
+  bool any_called() const {
+    for (const RoomRec& r : rooms)
+      if (r.called >= 0) return true;
+    return false;
+  }
 };
 
 // Up to kInlineActive active bookings are kept inline (no allocation).
@@ -354,6 +396,13 @@ Error validate_session_spec(const Engine::State& st, const SessionSpec& spec,
                             std::string* msg);
 // Creates a session from a spec that validate_session_spec() accepted and
 // appends kSessionCreated. Returns its index.
+// The session's rooms from its spec (spec.rooms, or spec.room alone).
+void init_rooms(SessionRec& s);
+// A room's name; "" for kNoRoom.
+inline const std::string& room_name(const SessionRec& s, std::uint8_t room) {
+  static const std::string none;
+  return room < s.rooms.size() ? s.rooms[room].name : none;
+}
 SessionIdx create_session(Engine::State& st, const Actor& actor, const SessionSpec& spec,
                           Time now, std::vector<Event>* events);
 

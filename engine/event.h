@@ -75,8 +75,8 @@ struct Event {
   std::int32_t effective_slot = -1;  // slot it waits in now
   std::int32_t count = 0;
   Time until = kNoTime;              // hold expiry, ban end
-  std::string room;                  // calls, completions, tests, pause/resume
-  std::string other_ticket;          // inserted / overtaken: the other ticket
+  std::string room{};                // calls, completions, tests, pause/resume
+  std::string other_ticket{};        // inserted / overtaken: the other ticket
   bool operator==(const Event&) const = default;
 };
 

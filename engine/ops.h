@@ -87,6 +87,32 @@ struct Presenting {
 Presenting presenting(const SessionRec& s, const TicketRec& t, bool missed, Time now,
                       std::uint64_t seq);
 
+// Entering WAITING with insertion (flow.cc, spec "Insertion and the
+// overtaking bound"). queue_entry() decides where ticket `t` goes given its
+// normal place: that place, or inserted after k when it is a priority ticket
+// or back from tests (the ticket with key `skip`, itself when it is already
+// waiting, is ignored). enter_queue() puts it there (state WAITING);
+// insertion_events(), called after the entering event, counts the tickets it
+// passed (keys between its key and `upto`: every ticket behind it for a
+// ticket entering the queue, those it moved past for set_priority) and
+// appends ticket_inserted, ticket_overtaken and ticket_protected.
+// kPresent: check-in, registration, return of a missed ticket; kFromTests:
+// return_from_tests; kMove: set_priority on a WAITING ticket.
+enum class EntryKind : std::uint8_t { kPresent = 0, kFromTests = 1, kMove = 2 };
+struct Entry {
+  std::uint64_t key;
+  std::int32_t effective_slot;
+  Placement placement;
+  bool inserted = false;
+  std::int32_t after = -1;       // ticket index of P; -1: head of band 1
+  std::string_view reason;       // "priority" | "return_from_tests"
+};
+Entry queue_entry(const SessionRec& s, const TicketRec& t, const Presenting& normal,
+                  EntryKind kind, std::uint64_t skip);
+void enter_queue(SessionRec& s, std::uint32_t ti, const Entry& e);
+void insertion_events(SessionRec& s, std::uint32_t ti, const Entry& e, std::uint64_t upto,
+                      const Actor& actor, Time now, std::vector<Event>* ev);
+
 // Patient booking bookkeeping.
 // Returns the patient's index.
 std::uint32_t patient_add_active(Engine::State& st, const std::string& ref, SessionIdx si);

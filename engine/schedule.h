@@ -37,7 +37,7 @@ struct SessionTemplate {
   Duration avg_consult_seed = 0;           // 0: the engine's default, 10 minutes
   Duration arrival_buffer = 15 * kMinute;
   // SessionSpec's fields of the same names, given to every generated session.
-  std::vector<std::string> rooms;
+  std::vector<std::string> rooms{};
   std::int32_t priority_after = 1;
   std::int32_t return_after = 2;
   std::int32_t max_overtaken = 3;

@@ -17,7 +17,8 @@ namespace {
 // channel of every ticket and the session's undo record; older images still
 // load (delays 0, the seed and buffer's defaults, channels of reserved-share
 // tickets only, nothing to undo).
-constexpr std::string_view kMagic = "QCSNAP05";
+constexpr std::string_view kMagic = "QCSNAP06";
+constexpr std::string_view kMagicV5 = "QCSNAP05";
 constexpr std::string_view kMagicV4 = "QCSNAP04";
 constexpr std::string_view kMagicV3 = "QCSNAP03";
 constexpr std::string_view kMagicV2 = "QCSNAP02";
@@ -30,8 +31,9 @@ constexpr std::int64_t kTimeBound = std::int64_t{1} << 62;
 // Writer and a const record it writes, given a Reader and a record it reads.
 class Writer {
  public:
-  static constexpr int version = 5;  // writes the newest format only
+  static constexpr int version = 6;  // writes the newest format only
   void u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); }
+  void u16(std::uint16_t v) { le(v, 2); }
   // Little-endian, one append each (a snapshot of a busy day is millions
   // of these: the shard saves its rollback base every 50,000 records).
   void u32(std::uint32_t v) { le(v, 4); }
@@ -72,7 +74,7 @@ class Writer {
 class Reader {
  public:
   explicit Reader(std::string_view d, int version) : version(version), d_(d) {}
-  const int version;  // of the image (1 to 5)
+  const int version;  // of the image (1 to 6)
   bool ok() const { return ok_; }
   bool done() const { return ok_ && p_ == d_.size(); }
   void fail() { ok_ = false; }
@@ -115,6 +117,7 @@ class Reader {
 
   // The field methods of Writer, reading into their argument.
   void u8(std::uint8_t& x) { x = u8(); }
+  void u16(std::uint16_t& x) { x = static_cast<std::uint16_t>(take(2)); }
   void u32(std::uint32_t& x) { x = u32(); }
   void u64(std::uint64_t& x) { x = u64(); }
   void i32(std::int32_t& x) { x = i32(); }
@@ -189,6 +192,15 @@ void doctor_fields(IO& io, T& t) {
   io.str(t.area);
 }
 
+// The clinical flow's settings of a session or template (v6).
+template <class IO, class S>
+void flow_settings(IO& io, S& s) {
+  io.seq(s.rooms, 4, [&](auto& x) { io.str(x); });
+  io.i32(s.priority_after);
+  io.i32(s.return_after);
+  io.i32(s.max_overtaken);
+}
+
 template <class IO, class S>
 void spec_fields(IO& io, S& s) {
   io.str(s.session_id);
@@ -212,6 +224,7 @@ void spec_fields(IO& io, S& s) {
     io.vec(x.units);
     io.time(x.release_at);
   });
+  if (io.version >= 6) flow_settings(io, s);
 }
 
 template <class IO, class T>
@@ -232,6 +245,7 @@ void template_fields(IO& io, T& t) {
     io.time(t.avg_consult_seed);
     io.time(t.arrival_buffer);
   }
+  if (io.version >= 6) flow_settings(io, t);
 }
 
 // A session's reserved share as it stands (the spec has the rest).
@@ -256,15 +270,21 @@ void ticket_fields(IO& io, T& t) {
   io.i32(t.slot);
   io.i32(t.effective_slot);
   io.code(t.kind, 1);
-  io.code(t.state, 6);
-  io.code(t.placement, 3);
+  io.code(t.state, io.version >= 6 ? 7 : 6);
+  io.code(t.placement, io.version >= 6 ? 4 : 3);
   io.u8(t.reservation);
   io.flag(t.has_token);
   if (t.has_token)
     for (auto& b : t.token_bin) io.u8(b);
+  if (io.version >= 6) {
+    io.str(t.priority);
+    io.u8(t.room);
+    io.u16(t.overtaken);
+  }
 }
 
 // The session's queue bookkeeping, after its tickets.
+// Before v6 a session had one room: its fields were the session's.
 template <class IO, class S>
 void queue_fields(IO& io, S& s) {
   io.i32(s.serving_slot);
@@ -272,10 +292,19 @@ void queue_fields(IO& io, S& s) {
   io.i32(s.appt_labels);
   io.i32(s.walkin_labels);
   io.i32(s.holds_made);
-  io.time(s.last_call);
-  io.flag(s.paused_since_call);
+  if (io.version < 6) {
+    io.time(s.rooms[0].last_call);
+    io.flag(s.rooms[0].paused_since_call);
+  }
   io.time(s.consult_sum);
   io.i64(s.consult_n);
+  if (io.version >= 6) {
+    for (auto& r : s.rooms) {
+      io.time(r.last_call);
+      io.flag(r.paused_since_call);
+      io.flag(r.paused);
+    }
+  }
 }
 
 template <class IO, class H>
@@ -289,6 +318,7 @@ void hold_fields(IO& io, H& h) {
   io.i32(h.slot);
   io.u8(h.reservation);
   io.flag(h.open);
+  if (io.version >= 6) io.str(h.priority);
 }
 
 // An undo record (UndoRec); its tickets (at most 2) follow.
@@ -296,6 +326,7 @@ template <class IO, class U>
 void undo_fields(IO& io, U& u) {
   io.code(u.action, 4);
   io.time(u.at);
+  if (io.version >= 6) io.u8(u.room);
   io.i32(u.called);
   io.i32(u.serving_slot);
   io.time(u.last_call);
@@ -338,22 +369,28 @@ bool read_undo(Reader& r, SessionRec& s) {
   if (u.consult_n < 0 || u.consult_n > s.consult_n || u.consult_sum < 0 ||
       u.consult_sum > s.consult_sum)
     return false;
+  if (u.room >= s.rooms.size()) return false;
   bool restores_called = false;
-  bool called_covered = s.called < 0;  // the CALLED ticket now is one the undo returns
+  // The room's CALLED ticket now is one the undo returns.
+  bool called_covered = s.rooms[u.room].called < 0;
   for (std::uint8_t i = 0; i < u.n; ++i) {
     const UndoTicket& x = u.tickets[i];
     if (x.index >= s.tickets.size() || (i == 1 && x.index == u.tickets[0].index)) return false;
     const TicketRec& t = s.tickets[x.index];
     if (x.state == TicketState::kWaiting) {
-      if (t.state != TicketState::kCalled) return false;
-      if ((t.key & ((std::uint64_t{1} << 46) - 1)) >= s.next_seq) return false;
+      if (t.state != TicketState::kCalled || t.room != u.room) return false;
+      if (key_seq(t.key) >= s.next_seq) return false;
       called_covered = true;
       for (const WaitEntry& e : s.waiting)
         if (e.key == t.key) return false;
     } else if (x.state == TicketState::kCalled) {
       if (t.state != TicketState::kDone && t.state != TicketState::kMissed) return false;
-      if (u.called != static_cast<std::int32_t>(x.index)) return false;
+      if (u.called != static_cast<std::int32_t>(x.index) || t.room != u.room) return false;
       restores_called = true;
+    } else if (x.state == TicketState::kAtTests) {  // complete of a ticket at tests
+      if (t.state != TicketState::kDone || u.action != UndoAction::kComplete || u.n != 1)
+        return false;
+      called_covered = true;
     } else {
       return false;
     }
@@ -397,6 +434,18 @@ bool read_session(Reader& r, State& st) {
         t.effective_slot >= s.slots)
       return false;
     if (t.reservation != kNoReservation && t.reservation >= nres) return false;
+    if (r.version < 6) {
+      // Keys had the seq in bits 0..45, without the insertion sub-order.
+      const std::uint64_t seq = t.key & ((std::uint64_t{1} << 46) - 1);
+      if (seq >= kSeqLimit) return false;
+      t.key = (t.key & ~((std::uint64_t{1} << 46) - 1)) | (seq << kSubBits);
+      if (t.called_at != kNoTime) t.room = 0;  // called in the only room
+    }
+    if (!t.priority.empty() && !valid_priority_code(t.priority)) return false;
+    if ((t.state == TicketState::kCalled || t.state == TicketState::kAtTests) &&
+        t.room >= s.rooms.size())
+      return false;
+    if (t.room != kNoRoom && t.room >= s.rooms.size()) return false;
     // The booking channel: from the last section (v5); older images know it
     // only for a ticket of a channel's reserved share.
     if (r.version < 5 && t.reservation != kNoReservation)
@@ -411,9 +460,10 @@ bool read_session(Reader& r, State& st) {
     if (t.state == TicketState::kWaiting) s.waiting.push_back(WaitEntry{t.key, i});
     if (t.state == TicketState::kBooked) s.booked[t.slot] += 1;
     if (t.state == TicketState::kCalled) {
-      if (s.called >= 0) return false;
-      s.called = static_cast<std::int32_t>(i);
+      if (s.rooms[t.room].called >= 0) return false;
+      s.rooms[t.room].called = static_cast<std::int32_t>(i);
     }
+    if (t.state == TicketState::kAtTests) s.at_tests += 1;
   }
   std::sort(s.waiting.begin(), s.waiting.end(),
             [](const WaitEntry& a, const WaitEntry& b) { return a.key > b.key; });
@@ -421,14 +471,22 @@ bool read_session(Reader& r, State& st) {
     if (s.waiting[i].key == s.waiting[i - 1].key) return false;
   queue_fields(r, s);
   if (s.serving_slot < -1 || s.serving_slot >= s.slots) return false;
-  if (s.next_seq >= (std::uint64_t{1} << 46) || s.consult_n < 0 ||
+  if (s.next_seq >= kSeqLimit || s.consult_n < 0 ||
       s.consult_n > (std::int64_t{1} << 32) || s.consult_sum < 0 ||
       s.consult_sum / kMaxConsultInterval > s.consult_n)
     return false;
-  if (s.last_call != kNoTime && (s.last_call <= -kMaxTime || s.last_call >= kMaxTime))
+  std::size_t paused = 0;
+  for (RoomRec& room : s.rooms) {
+    if (room.last_call != kNoTime && (room.last_call <= -kMaxTime || room.last_call >= kMaxTime))
+      return false;
+    if (r.version < 6) room.paused = s.status == SessionStatus::kPaused;
+    paused += room.paused ? 1 : 0;
+  }
+  if ((s.status == SessionStatus::kPaused) != (paused == s.rooms.size()) &&
+      (s.status == SessionStatus::kOpen || s.status == SessionStatus::kPaused))
     return false;
   for (const WaitEntry& e : s.waiting)
-    if ((e.key & ((std::uint64_t{1} << 46) - 1)) >= s.next_seq) return false;
+    if (key_seq(e.key) >= s.next_seq) return false;
   std::uint32_t nh = r.count(40);
   for (std::uint32_t i = 0; i < nh && r.ok(); ++i) {
     HoldRec& h = s.holds.emplace_back();
@@ -511,7 +569,8 @@ std::string Engine::save() const {
 bool Engine::load(std::string_view image) {
   const std::string_view magic = image.substr(0, kMagic.size());
   int version = 0;
-  if (magic == kMagic) version = 5;
+  if (magic == kMagic) version = 6;
+  else if (magic == kMagicV5) version = 5;
   else if (magic == kMagicV4) version = 4;
   else if (magic == kMagicV3) version = 3;
   else if (magic == kMagicV2) version = 2;

@@ -11,14 +11,22 @@ namespace qc {
 
 namespace {
 
-// When the doctor can take the next patient: before the first call, start +
+// When a room can take the next patient: before its first call, start +
 // first_call_delay (the doctor's usual late start); then max(start,
-// last_call + avg_consult); while paused, not before now.
-Time doctor_available_at(const SessionRec& s, Time now) {
+// its last call + avg_consult); while paused, not before now.
+Time room_available_at(const SessionRec& s, const RoomRec& r, Time now) {
   Time t = s.spec.start;
-  if (s.last_call == kNoTime) t += s.spec.first_call_delay;
-  else t = std::max(t, s.last_call + s.avg_consult());
-  if (s.status == SessionStatus::kPaused) t = std::max(t, now);
+  if (r.last_call == kNoTime) t += s.spec.first_call_delay;
+  else t = std::max(t, r.last_call + s.avg_consult());
+  if (r.paused) t = std::max(t, now);
+  return t;
+}
+
+// When the session can take the next patient: its first room to be free.
+Time doctor_available_at(const SessionRec& s, Time now) {
+  Time t = room_available_at(s, s.rooms[0], now);
+  for (std::size_t i = 1; i < s.rooms.size(); ++i)
+    t = std::min(t, room_available_at(s, s.rooms[i], now));
   return t;
 }
 
@@ -45,9 +53,9 @@ std::int32_t first_on_time_slot(const SessionRec& s, Time now) {
 // of slots < b.
 std::int64_t booked_before_key(const SessionRec& s, std::uint64_t key, std::int32_t first,
                                const std::int64_t* before) {
-  if (!(key >> 63)) return 0;
-  std::int32_t slot = static_cast<std::int32_t>((key >> 47) & 0xFFFF);
-  std::int32_t upto = slot + static_cast<std::int32_t>((key >> 46) & 1);  // exclusive
+  if (!key_band(key)) return 0;
+  std::int32_t slot = key_slot(key);
+  std::int32_t upto = slot + key_class(key);  // exclusive
   upto = std::min(upto, s.slots);
   if (upto <= first) return 0;
   if (before) return before[upto];
@@ -56,10 +64,72 @@ std::int64_t booked_before_key(const SessionRec& s, std::uint64_t key, std::int3
   return n;
 }
 
-// The estimate for a ticket with `ahead` WAITING tickets before it and
-// `booked` BOOKED tickets that may still come in before it.
-Time eta_of(Time base, std::int32_t ahead, std::int64_t booked, Duration avg) {
-  return base + ahead * avg + booked * (avg * kBookedAheadPercent / 100);
+// The estimated call times of a session at `now` (docs/engine.md,
+// "Estimates"). Each room is free at max(now, its available time), then
+// every avg_consult; the tickets in key order are given one by one to the
+// room free first, so the i-th call starts at E(i), the i-th smallest of
+// {free_j + m * avg}. A ticket with `ahead` WAITING tickets before it and
+// `booked` BOOKED tickets that may still come in before it (half a ticket
+// each) is called at E(ahead + booked / 2). With one room E(i) = base + i *
+// avg, today's formula, computed directly.
+class Estimator {
+ public:
+  Estimator(const SessionRec& s, Time now) : avg_(s.avg_consult()) {
+    if (s.rooms.size() == 1) {
+      base_ = std::max(now, room_available_at(s, s.rooms[0], now));
+      return;
+    }
+    for (const RoomRec& r : s.rooms) free_.push_back(std::max(now, room_available_at(s, r, now)));
+    base_ = *std::min_element(free_.begin(), free_.end());
+    max_free_ = *std::max_element(free_.begin(), free_.end());
+  }
+
+  Time eta(std::int32_t ahead, std::int64_t booked) {
+    if (free_.empty()) return base_ + ahead * avg_ + booked * (avg_ * kBookedAheadPercent / 100);
+    const std::int64_t i = ahead + booked / 2;
+    const Time at = start(i);
+    if (booked % 2 == 0) return at;
+    return at + (start(i + 1) - at) / 2;
+  }
+
+ private:
+  // E(i): generated call by call until every room is in rotation (then it
+  // repeats every rooms.size() calls, avg_consult later).
+  Time start(std::int64_t i) {
+    const std::int64_t r = static_cast<std::int64_t>(free_.size());
+    const Duration step = std::max<Duration>(avg_, 1);
+    while (static_cast<std::int64_t>(e_.size()) <= i) {
+      const std::int64_t n = static_cast<std::int64_t>(e_.size());
+      if ((n >= r && e_[n - r] >= max_free_) || n >= kMaxGenerated) break;
+      auto it = std::min_element(free_.begin(), free_.end());
+      e_.push_back(*it);
+      *it += step;
+    }
+    const std::int64_t n = static_cast<std::int64_t>(e_.size());
+    if (i < n) return e_[i];
+    if (n < r || e_[n - r] < max_free_)  // kMaxGenerated: one call per step / rooms on
+      return e_[n - 1] + (i - n + 1) * step / r;
+    const std::int64_t q = (i - n) / r + 1;
+    return e_[i - q * r] + q * step;
+  }
+
+  static constexpr std::int64_t kMaxGenerated = 1 << 16;
+  Duration avg_;
+  Time base_ = 0;
+  Time max_free_ = 0;
+  std::vector<Time> free_;  // several rooms: when each is free next
+  std::vector<Time> e_;     // E(0), E(1), ...
+};
+
+// The room(s) a waiting patient is told: the session's room, or its rooms.
+std::string session_rooms_text(const SessionRec& s) {
+  if (s.rooms.size() == 1) return s.rooms[0].name;
+  std::string out;
+  for (const RoomRec& r : s.rooms) {
+    if (!out.empty()) out += " / ";
+    out += r.name;
+  }
+  return out;
 }
 
 // Fields of a patient view that do not depend on the queue position.
@@ -80,23 +150,30 @@ void fill_common(PatientView& v, const SessionRec& s, const TicketRec& t,
   v.eta = kNoTime;
   v.recommended_arrival = kNoTime;
   v.called_label = called_label;
-  v.room = s.spec.room;
+  if ((t.state == TicketState::kCalled || t.state == TicketState::kAtTests) &&
+      t.room < s.rooms.size())
+    v.room = s.rooms[t.room].name;
+  else
+    v.room = session_rooms_text(s);
   v.doctor_name = s.spec.doctor_name;
   v.version = s.version;
+  v.priority = t.priority;
 }
 
 // A BOOKED ticket: the position it would take by checking in now.
-void fill_booked(PatientView& v, const SessionRec& s, const TicketRec& t, Time now, Time base,
-                 Duration avg, std::int32_t first, const std::int64_t* before) {
-  Presenting p = presenting(s, t, false, now, s.next_seq);
-  v.ahead = queue_rank(s, p.key);
-  v.eta = eta_of(base, v.ahead, booked_before_key(s, p.key, first, before), avg);
+void fill_booked(PatientView& v, const SessionRec& s, const TicketRec& t, Time now,
+                 Estimator& est, std::int32_t first, const std::int64_t* before) {
+  const Presenting p = presenting(s, t, false, now, s.next_seq);
+  const Entry e = queue_entry(s, t, p, EntryKind::kPresent, 0);
+  v.ahead = queue_rank(s, e.key);
+  v.eta = est.eta(v.ahead, booked_before_key(s, e.key, first, before));
   v.recommended_arrival =
       std::clamp(v.eta - s.spec.arrival_buffer, s.spec.registration_open, s.slot_end(t.slot));
 }
 
 std::string_view called_label(const SessionRec& s) {
-  return s.called >= 0 ? s.tickets[s.called].label.view() : std::string_view();
+  const std::int32_t c = s.last_called();
+  return c >= 0 ? s.tickets[c].label.view() : std::string_view();
 }
 
 }  // namespace
@@ -108,14 +185,13 @@ std::optional<PatientView> Engine::patient_view(std::string_view ticket_id, Time
   const TicketRec& t = s.tickets[loc.index];
   PatientView v;
   fill_common(v, s, t, called_label(s));
-  Duration avg = s.avg_consult();
-  Time base = std::max(now, doctor_available_at(s, now));
+  Estimator est(s, now);
   std::int32_t first = first_on_time_slot(s, now);
   if (t.state == TicketState::kWaiting) {
     v.ahead = queue_rank(s, t.key);
-    v.eta = eta_of(base, v.ahead, booked_before_key(s, t.key, first, nullptr), avg);
+    v.eta = est.eta(v.ahead, booked_before_key(s, t.key, first, nullptr));
   } else if (t.state == TicketState::kBooked && s.status != SessionStatus::kClosed) {
-    fill_booked(v, s, t, now, base, avg, first, nullptr);
+    fill_booked(v, s, t, now, est, first, nullptr);
   }
   return v;
 }
@@ -132,8 +208,7 @@ bool Engine::patient_views(std::string_view session_id, Time now,
   // strings' buffers) is the same as clearing and refilling.
   out->resize(s.tickets.size());
   std::string_view called = called_label(s);
-  Duration avg = s.avg_consult();
-  Time base = std::max(now, doctor_available_at(s, now));
+  Estimator est(s, now);
   // The on-time BOOKED tickets of the slots before each slot, once per refresh.
   std::int32_t first = first_on_time_slot(s, now);
   std::vector<std::int64_t> before(static_cast<std::size_t>(s.slots) + 1, 0);
@@ -144,13 +219,13 @@ bool Engine::patient_views(std::string_view session_id, Time now,
     PatientView& v = (*out)[i];
     fill_common(v, s, t, called);
     if (t.state == TicketState::kBooked && s.status != SessionStatus::kClosed)
-      fill_booked(v, s, t, now, base, avg, first, before.data());
+      fill_booked(v, s, t, now, est, first, before.data());
   }
   std::int32_t ahead = 0;
   for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it, ++ahead) {
     PatientView& v = (*out)[it->ticket];
     v.ahead = ahead;
-    v.eta = eta_of(base, ahead, booked_before_key(s, it->key, first, before.data()), avg);
+    v.eta = est.eta(ahead, booked_before_key(s, it->key, first, before.data()));
   }
   return true;
 }
@@ -191,18 +266,35 @@ std::optional<StaffView> Engine::staff_view(std::string_view session_id, Time no
     x.effective_slot = t.effective_slot;
     x.checked_in_at = t.checked_in_at;
     x.called_at = t.called_at;
+    x.priority = t.priority;
+    if (t.state == TicketState::kCalled || t.state == TicketState::kAtTests) x.room = room_name(s, t.room);
+    x.overtaken = t.overtaken;
     return x;
   };
-  if (s.called >= 0) add(s.tickets[s.called]);
+  v.priority_after = s.spec.priority_after;
+  v.return_after = s.spec.return_after;
+  v.max_overtaken = s.spec.max_overtaken;
+  for (const RoomRec& r : s.rooms) {
+    StaffRoom& x = v.rooms.emplace_back();
+    x.room = r.name;
+    x.paused = r.paused;
+    if (r.called >= 0) {
+      x.called_ticket = s.tickets[r.called].id;
+      x.called_label = s.tickets[r.called].label.view();
+    }
+    x.available_at = room_available_at(s, r, now);
+  }
+  for (const RoomRec& r : s.rooms)
+    if (r.called >= 0) add(s.tickets[r.called]);
   std::int32_t pos = 0;
   for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it, ++pos) {
     const TicketRec& t = s.tickets[it->ticket];
     StaffTicket& x = add(t);
-    x.band = static_cast<std::int32_t>(t.key >> 63);
-    x.seq = t.key & ((std::uint64_t{1} << 46) - 1);
+    x.band = key_band(t.key);
+    x.seq = key_seq(t.key);
     x.position = pos;
   }
-  for (TicketState group : {TicketState::kMissed, TicketState::kBooked})
+  for (TicketState group : {TicketState::kAtTests, TicketState::kMissed, TicketState::kBooked})
     for (const TicketRec& t : s.tickets)
       if (t.state == group) add(t);
   for (const TicketRec& t : s.tickets)
@@ -260,23 +352,32 @@ DisplayView Engine::display_view(std::string_view area, Time now) const {
   };
   for (SessionIdx si : picked) {
     const SessionRec& s = st.sessions[si];
-    DisplayRoom& r = v.rooms.emplace_back();
-    r.session_id = s.spec.session_id;
-    r.room = s.spec.room;
-    r.doctor_name = s.spec.doctor_name;
-    r.status = s.status;
-    r.version = s.version;
-    if (s.called >= 0) {
-      r.has_called = true;
-      r.called = entry(s.tickets[s.called]);
-      r.called_at = s.tickets[s.called].called_at;
+    // One card per room; the next labels and the missed list are the session's.
+    const std::size_t first_card = v.rooms.size();
+    for (const RoomRec& room : s.rooms) {
+      DisplayRoom& r = v.rooms.emplace_back();
+      r.session_id = s.spec.session_id;
+      r.room = room.name;
+      r.doctor_name = s.spec.doctor_name;
+      r.status = s.rooms.size() > 1 && room.paused ? SessionStatus::kPaused : s.status;
+      r.version = s.version;
+      if (room.called >= 0) {
+        r.has_called = true;
+        r.called = entry(s.tickets[room.called]);
+        r.called_at = s.tickets[room.called].called_at;
+      }
     }
+    DisplayRoom& r = v.rooms[first_card];
     std::int32_t n = 0;
     for (auto it = s.waiting.rbegin();
          it != s.waiting.rend() && n < st.options.display_next_count; ++it, ++n)
       r.next.push_back(entry(s.tickets[it->ticket]));
     for (const TicketRec& t : s.tickets)
       if (t.state == TicketState::kMissed) r.missed.push_back(entry(t));
+    for (std::size_t i = first_card + 1; i < v.rooms.size(); ++i) {
+      v.rooms[i].next = r.next;
+      v.rooms[i].missed = r.missed;
+    }
   }
   return v;
 }
@@ -307,8 +408,7 @@ std::optional<Board> Engine::board(std::string_view session_id, Time now) const 
   b.waiting.reserve(s.waiting.size());
   b.eta_offsets_ms.reserve(s.waiting.size());
   // The estimates exactly as patient_views() computes them, as offsets.
-  const Duration avg = b.avg_consult;
-  const Time base = std::max(now, b.doctor_available_at);
+  Estimator est(s, now);
   const std::int32_t first = first_on_time_slot(s, now);
   std::vector<std::int64_t> before(static_cast<std::size_t>(s.slots) + 1, 0);
   for (std::int32_t i = 0; i < s.slots; ++i)
@@ -316,7 +416,7 @@ std::optional<Board> Engine::board(std::string_view session_id, Time now) const 
   std::int32_t ahead = 0;
   for (auto it = s.waiting.rbegin(); it != s.waiting.rend(); ++it, ++ahead) {
     b.waiting.emplace_back(s.tickets[it->ticket].label.view());
-    Time eta = eta_of(base, ahead, booked_before_key(s, it->key, first, before.data()), avg);
+    Time eta = est.eta(ahead, booked_before_key(s, it->key, first, before.data()));
     Duration off = std::clamp<Duration>(eta - b.doctor_available_at, 0, std::numeric_limits<std::int32_t>::max());
     b.eta_offsets_ms.push_back(static_cast<std::int32_t>(off));
   }

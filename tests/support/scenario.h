@@ -62,6 +62,32 @@ inline Step confirm(std::string hold_id, std::string ticket_id, Time now) {
   return step(Confirm{hold_id, ticket_id, ""}, now);
 }
 inline Step release(std::string hold_id, Time now) { return step(Release{hold_id}, now); }
+// The clinical flow (spec "Priority, return after tests, several rooms").
+inline Step priority_walk_in(std::string id, Time now, std::string reason = "elderly",
+                             std::string sid = kSid) {
+  return step(RegisterWalkIn{sid, "p-" + id, "Name " + id, id, "", reason}, now);
+}
+inline Step priority_book(std::string id, int slot, Time now, std::string reason = "elderly",
+                          std::string sid = kSid) {
+  return step(Book{sid, slot, "p-" + id, "Name " + id, id, "", "", reason}, now);
+}
+inline Step set_priority(std::string id, std::string reason, Time now) {
+  return step(SetPriority{id, reason}, now);
+}
+inline Step send_for_tests(std::string id, Time now) { return step(SendForTests{id}, now); }
+inline Step return_from_tests(std::string id, Time now) { return step(ReturnFromTests{id}, now); }
+inline Step call_next_in(std::string room, Time now, std::string sid = kSid) {
+  return step(CallNext{sid, room}, now);
+}
+inline Step call_ticket_in(std::string id, std::string room, Time now) {
+  return step(CallTicket{id, room}, now);
+}
+inline Step pause_room(std::string room, Time now, std::string sid = kSid) {
+  return step(Pause{sid, room}, now);
+}
+inline Step resume_room(std::string room, Time now, std::string sid = kSid) {
+  return step(Resume{sid, room}, now);
+}
 
 // "A B C" -> {"A", "B", "C"}.
 inline std::vector<std::string> ids(const std::string& s) {

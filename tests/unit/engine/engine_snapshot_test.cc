@@ -1,5 +1,7 @@
 // save()/load() round trips, corrupt images, copies, and determinism: the
 // same commands give the same events, byte for byte.
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include "tests/support/scenario.h"
@@ -185,10 +187,16 @@ std::uint64_t fingerprint(std::string_view image) {
   return h;
 }
 
-// The image format (QCSNAP05) is fixed byte for byte: stored snapshots must
-// keep loading. Images of the day script (with a template, reservations,
-// holds, tokens and an undo record) at every fourth step.
-TEST(Snapshot, ImageBytesArePinned) {
+// A file of tests/unit/engine/data (images written by earlier releases).
+std::string snapshot_file(const std::string& name) {
+  std::ifstream in(std::string(QC_SNAPSHOT_DATA) + "/" + name, std::ios::binary);
+  EXPECT_TRUE(in.good()) << name;
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The day script (with a template, reservations, holds, tokens and an undo
+// record), and the steps at which images are taken: every fourth, and the last.
+std::vector<Step> pinned_script() {
   SessionTemplate t;
   t.template_id = "pin";
   t.doctor_id = "d-pin";
@@ -199,24 +207,52 @@ TEST(Snapshot, ImageBytesArePinned) {
   t.avg_consult_seed = 7 * kMinute;
   std::vector<Step> script = day_script();
   script.insert(script.begin(), step(DefineTemplate{t}, day_before("07:00")));
+  return script;
+}
+bool pinned_step(std::size_t i, std::size_t n) { return i % 4 == 3 || i + 1 == n; }
+
+// The image format (QCSNAP06) is fixed byte for byte: stored snapshots must
+// keep loading. Images of the day script at every fourth step.
+TEST(Snapshot, ImageBytesArePinned) {
+  const std::vector<Step> script = pinned_script();
   std::vector<std::uint64_t> got;
   Engine a = started();
   for (std::size_t i = 0; i < script.size(); ++i) {
     Result r = a.apply(script[i].cmd, script[i].now);
     ASSERT_TRUE(r.ok()) << i << " " << r.message;
-    if (i % 4 == 3 || i + 1 == script.size()) got.push_back(fingerprint(a.save()));
+    if (pinned_step(i, script.size())) got.push_back(fingerprint(a.save()));
   }
   const std::vector<std::uint64_t> want = {
-      18266795171448336482ull,
-      13584930246217534575ull,
-      9307645546903559681ull,
-      15556250575730441085ull,
-      10095263495155955146ull,
-      14041699527342633185ull,
-      18350452381407296196ull,
-      353316815849653378ull,
-      17965403446135768505ull};
+      4442438937141365348ull,
+      4934755365435802221ull,
+      8427040705611322851ull,
+      13147118593694192416ull,
+      9774073346567435585ull,
+      15926400023070764650ull,
+      10370930149174306830ull,
+      15665480884583287701ull,
+      922973194999761410ull};
   EXPECT_EQ(got, want);
+}
+
+// The images the previous format (QCSNAP05) wrote at the same steps load
+// into the same state: saved again, they are the QCSNAP06 image of a live
+// engine at that step, byte for byte (one room, no priority: the defaults).
+TEST(Snapshot, VersionFiveImagesLoadIntoTheSameState) {
+  const std::vector<Step> script = pinned_script();
+  Engine a = started();
+  int checked = 0;
+  for (std::size_t i = 0; i < script.size(); ++i) {
+    ASSERT_TRUE(a.apply(script[i].cmd, script[i].now).ok()) << i;
+    if (!pinned_step(i, script.size())) continue;
+    const std::string v5 = snapshot_file("day-" + std::to_string(i) + ".qcsnap05");
+    ASSERT_EQ(v5.substr(0, 8), "QCSNAP05");
+    Engine b;
+    ASSERT_TRUE(b.load(v5)) << i;
+    EXPECT_EQ(b.save(), a.save()) << i;
+    ++checked;
+  }
+  EXPECT_EQ(checked, 9);
 }
 
 // Older images load: without templates, ticket channels and undo records a
@@ -227,15 +263,21 @@ TEST(Snapshot, OlderImagesLoad) {
   for (const Step& s : {book("P1", 0, day_before("09:00")), walk_in("W1", at("07:00")),
                         check_in("P1", at("07:05"))})
     ASSERT_TRUE(a.apply(s.cmd, s.now).ok());
-  const std::string v5 = a.save();
+  const std::string v5 = snapshot_file("small.qcsnap05");
   ASSERT_EQ(v5.substr(0, 8), "QCSNAP05");
   ASSERT_EQ(v5.substr(v5.size() - 8), std::string(8, '\0'));
+  Engine five;
+  ASSERT_TRUE(five.load(v5));
+  EXPECT_EQ(five.save(), a.save());
   for (const char* magic : {"QCSNAP04", "QCSNAP03", "QCSNAP02"}) {
     std::string old = magic + v5.substr(8, v5.size() - 16);
     Engine b;
     ASSERT_TRUE(b.load(old)) << magic;
-    EXPECT_EQ(b.save(), v5) << magic;
+    EXPECT_EQ(b.save(), a.save()) << magic;
   }
+  Engine c;
+  EXPECT_FALSE(c.load("QCSNAP07" + a.save().substr(8)));  // a format from the future
+  EXPECT_FALSE(c.load("QCSNAP06" + v5.substr(8)));         // a v5 body is not a v6 one
 }
 
 TEST(Determinism, SameCommandsSameEventsAndImages) {
