@@ -179,10 +179,10 @@ void Model::enqueue(Session& s, Ticket& t, Time now, bool passed) {
 }
 
 // Spec "Insertion and the overtaking bound", step by step. `t` is not
-// counted among the waiting tickets (it is entering, or it is the ticket
-// whose priority was just set).
+// counted among the waiting tickets: it is entering, or (`moving`) it
+// already waits and its priority was just set; then `normal` is its place.
 void Model::place(Session& s, Ticket& t, std::optional<Key> normal, Placement normal_placement,
-                  std::int32_t k) {
+                  std::int32_t k, bool moving) {
   std::size_t band0 = 0;
   std::vector<Ticket*> band1;  // the band-1 WAITING tickets, in key order
   std::vector<const Ticket*> waiting;
@@ -219,20 +219,34 @@ void Model::place(Session& s, Ticket& t, std::optional<Key> normal, Placement no
       return;
     }
   }
+  // A ticket that already waits (set_priority) passes only the tickets
+  // between the insertion point and where it was (docs/engine.md).
+  std::optional<Key> was;
+  if (moving) was = t.key;
   if (p >= 0) {
     const Ticket& after = *band1[static_cast<std::size_t>(p)];
     t.key = after.key;  // P's slot, class and seq ...
     t.effective_slot = after.effective_slot;
   } else {
-    t.key = Key{1, -1, 0, 0, 0};  // the head of band 1
-    t.effective_slot = t.slot;
+    // The head of band 1. docs/engine.md: as if it had the serving slot
+    // and seq 0 (later tickets of earlier slots go ahead of it); so its
+    // effective slot is the serving slot and calling it never moves the
+    // serving slot back (slot 0 before the first call). Spec: at the head
+    // of band 1, so before a waiting ticket of an earlier slot too (without
+    // P every band-1 ticket has its normal key, seq >= 1, so the smaller
+    // slot with seq 0 is ahead of them all).
+    t.effective_slot = std::max(s.serving_slot, 0);
+    std::int32_t slot = t.effective_slot;
+    if (!band1.empty()) slot = std::min(slot, band1.front()->key.slot);
+    t.key = Key{1, slot, 0, 0, 0};
   }
   t.key.band = 1;
   t.key.sub = s.next_sub++;  // ... and just after P
   t.placement = Placement::kInserted;
-  // Every band-1 WAITING ticket now behind it has been overtaken once more.
+  // Every band-1 WAITING ticket now behind it has been overtaken once more
+  // (entering: all of them; moving: those it moved past).
   for (std::size_t i = static_cast<std::size_t>(p + 1); i < band1.size(); ++i)
-    ++band1[i]->overtaken;
+    if (!was || band1[i]->key < *was) ++band1[i]->overtaken;
 }
 
 Error Model::room_of(const Session& s, const std::string& room, bool all_allowed,
@@ -729,7 +743,7 @@ Error Model::apply_rules(const Command& command, Time now) {
               return Error::kWrongState;
             t->priority = c.priority;
             if (t->state == TicketState::kWaiting && !t->priority.empty())
-              place(*s, *t, t->key, t->placement, priority_k(*s));
+              place(*s, *t, t->key, t->placement, priority_k(*s), /*moving=*/true);
           } else if constexpr (std::is_same_v<T, SendForTests>) {
             // CALLED -> AT_TESTS; the room is free (it keeps the room's name).
             if (t->state != TicketState::kCalled) return Error::kWrongState;
@@ -737,16 +751,17 @@ Error Model::apply_rules(const Command& command, Time now) {
           } else {
             // return_from_tests: AT_TESTS -> WAITING, inserted after
             // return_after (the smaller of it and priority_after for a
-            // priority ticket); its normal place is the end of the queue.
+            // priority ticket). Its normal place, the end of the queue, is
+            // never ahead: it is always inserted (docs/engine.md), also
+            // when nobody waits behind it.
             if (t->state != TicketState::kAtTests) return Error::kWrongState;
             if (now >= s->spec.end) return Error::kSessionClosed;
             t->state = TicketState::kWaiting;
             t->room.clear();
-            Key normal{1, s->slots - 1, class_of(*s, TicketKind::kWalkIn), s->next_seq++, 0};
-            t->effective_slot = normal.slot;
+            ++s->next_seq;  // entering WAITING takes a seq (docs 21)
             std::int32_t k = s->spec.return_after;
             if (!t->priority.empty()) k = std::min(k, s->spec.priority_after);
-            place(*s, *t, normal, Placement::kNormal, k);
+            place(*s, *t, std::nullopt, Placement::kNone, k);
           }
           return Error::kOk;
         } else if constexpr (std::is_same_v<T, Pause> || std::is_same_v<T, Resume>) {

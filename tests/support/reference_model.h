@@ -43,8 +43,9 @@ namespace qc::model {
 // it sorts after P (and after every ticket inserted after P before it, which
 // the insertion rule puts in front of it anyway) and before everything that
 // was behind P: "as if it had P's slot and class and a seq just after P's".
-// A ticket inserted at the head of band 1 (no P) has slot -1: ahead of every
-// band-1 ticket, now and later. Within band 0 only seq matters.
+// A ticket inserted at the head of band 1 (no P) has, as docs/engine.md
+// decides, the serving slot (0 before the first call), class 0 and seq 0,
+// which no ticket takes. Within band 0 only seq matters.
 struct Key {
   std::int32_t band = 1;
   std::int32_t slot = 0;
@@ -115,7 +116,7 @@ struct Session {
   std::vector<std::int32_t> w_left;
   std::vector<Reserve> reserves;
   std::int32_t serving_slot = -1;
-  std::uint64_t next_seq = 0;
+  std::uint64_t next_seq = 1;       // seq 0: the head key (Key)
   std::uint64_t next_sub = 1;       // order of insertions (Key::sub)
   std::int32_t appointments = 0;  // labels A001...
   std::int32_t walkins = 0;       // labels W001...
@@ -173,11 +174,11 @@ class Model {
                       const std::string& channel, Time now, int* reservation);
   void enqueue(Session& s, Ticket& t, Time now, bool passed_rule_applies);
   // Insertion after k (spec "Insertion and the overtaking bound"): places
-  // `t`, about to enter WAITING or already WAITING, either at `normal`
-  // (nullopt: no normal place, it is inserted) or after k; counts the
-  // overtaken tickets.
+  // `t`, entering WAITING or (`moving`, set_priority) already WAITING,
+  // either at `normal` (nullopt: no normal place, it is inserted) or after
+  // k; counts the overtaken tickets.
   void place(Session& s, Ticket& t, std::optional<Key> normal, Placement normal_placement,
-             std::int32_t k);
+             std::int32_t k, bool moving = false);
   static std::int32_t priority_k(const Session& s) { return s.spec.priority_after; }
   // The room a call or pause names: its canonical name, or an error.
   // `all_allowed`: "" means every room (pause/resume).

@@ -1,0 +1,55 @@
+// Reproductions of disagreements the randomized model test
+// (model_test.cc) found between the engine and the reference model, each
+// the smallest command sequence, with what the spec
+// (../shared/spec/queue-rules.md, "Priority, return after tests, several
+// rooms") and docs/engine.md say should happen.
+#include "tests/support/scenario.h"
+
+namespace qc::test {
+namespace {
+
+// Spec: the ticket "is placed right after P, or at the head of band 1 if
+// there is no P". With return_after 0 (or priority_after 0) and nobody
+// protected or inserted there is no P; docs/engine.md gives the head the
+// serving slot's key (slot = serving slot, seq 0). A band-1 ticket of an
+// earlier slot can be waiting then (a walk-in registered into slot 1 after
+// the doctor took a slot-2 ticket, as in worked example 3), and the ticket
+// back from tests lands behind it: not at the head.
+TEST(FlowRepro, InsertionWithoutPIsAtTheHeadOfBandOne) {
+  SessionSpec spec = example_spec();
+  spec.return_after = 0;
+  spec.walkin_quota = {0, 5, 5, 5};
+  Scenario sc(spec);
+  sc.run({book("A1", 2, day_before("10:00")), check_in("A1", at("09:00")),
+          call_next(at("09:35")),                // A1 (slot 2): serving slot 2
+          walk_in("W1", at("09:40")),            // slot 1 (the earliest with W left)
+          send_for_tests("A1", at("09:45"))});
+  ASSERT_EQ(sc.order(), ids("W1"));
+  Result r = sc.run({return_from_tests("A1", at("09:50"))});
+  EXPECT_EQ(find_event(r.events, EventType::kTicketInserted).other_ticket, "");  // no P
+  EXPECT_EQ(sc.order(), ids("A1 W1"));  // the head of band 1
+}
+
+// docs/engine.md, "Check order": unknown ids -> invalid_argument ->
+// session state (session_closed, session_paused) -> ticket state. A room
+// that the session does not have, or no room where several need one, is
+// invalid_argument ("unknown room", "room required"), so it comes before
+// session_closed, session_paused and wrong_state.
+TEST(FlowRepro, ARoomErrorComesBeforeTheSessionAndTicketState) {
+  SessionSpec spec = example_spec();
+  spec.rooms = {"3", "5"};
+  Scenario sc(spec);
+  sc.run({book("A1", 1, day_before("10:00")), walk_in("W1", at("07:00")),
+          pause_room("3", at("07:30"))});
+  sc.reject(call_next_in("3", at("08:00")), Error::kSessionPaused);
+  sc.reject(call_ticket_in("A1", "9", at("08:00")), Error::kInvalidArgument);  // A1 is BOOKED
+  sc.reject(call_ticket_in("A1", "", at("08:00")), Error::kInvalidArgument);
+  sc.run({close(at("12:00"))});
+  sc.reject(call_next(at("12:01")), Error::kInvalidArgument);  // room required
+  sc.reject(call_next_in("9", at("12:01")), Error::kInvalidArgument);
+  sc.reject(pause_room("9", at("12:01")), Error::kInvalidArgument);
+  sc.reject(resume_room("9", at("12:01")), Error::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace qc::test
