@@ -51,5 +51,13 @@ TEST(FlowRepro, ARoomErrorComesBeforeTheSessionAndTicketState) {
   sc.reject(resume_room("9", at("12:01")), Error::kInvalidArgument);
 }
 
+// The same check order: an unknown ticket is unknown_ticket even when the
+// priority code is malformed too (book, hold and register_walk_in answer
+// unknown_session first likewise).
+TEST(FlowRepro, SetPriorityOfAnUnknownTicketIsUnknownTicket) {
+  Scenario sc;
+  sc.reject(set_priority("nosuch", "Elderly", at("07:00")), Error::kUnknownTicket);
+}
+
 }  // namespace
 }  // namespace qc::test

@@ -106,6 +106,97 @@ std::string compare_flow(const StaffView& v, const model::Model& m, const model:
   return "";
 }
 
+// What a command that may insert a ticket (register_walk_in, check_in,
+// return, return_from_tests, set_priority) finds in the model before it.
+struct BeforeInsertion {
+  std::map<std::string, std::int32_t> overtaken;  // ticket id -> count
+  std::map<std::string, std::uint64_t> insertions;  // session id -> Session::next_sub
+};
+
+bool may_insert(const CommandBody& b) {
+  return std::holds_alternative<RegisterWalkIn>(b) || std::holds_alternative<CheckIn>(b) ||
+         std::holds_alternative<ReturnTicket>(b) || std::holds_alternative<ReturnFromTests>(b) ||
+         std::holds_alternative<SetPriority>(b);
+}
+
+BeforeInsertion before_insertion(const model::Model& m) {
+  BeforeInsertion b;
+  for (const model::Session& s : m.sessions()) {
+    if (s.status == SessionStatus::kClosed || s.status == SessionStatus::kSuspended) continue;
+    b.insertions[s.spec.session_id] = s.next_sub;
+    for (const model::Ticket& t : s.tickets)
+      if (t.overtaken) b.overtaken[t.id] = t.overtaken;
+  }
+  return b;
+}
+
+// The events say which rule applied (docs/engine.md "The clinical flow",
+// Events): a ticket_inserted exactly when the model inserted a ticket,
+// naming P (the ticket now right before it; "" when it heads band 1) and
+// the number overtaken; then one ticket_overtaken per ticket whose count the
+// model raised, in call order, with the count now, each followed by
+// ticket_protected when that count reached max_overtaken.
+std::string check_insertion_events(const std::vector<Event>& events, const BeforeInsertion& before,
+                                   const model::Model& m) {
+  for (const auto& [sid, subs] : before.insertions) {
+    const model::Session& s = *m.session(sid);
+    std::vector<std::string> passed;  // by the model, in call order
+    std::vector<std::string> order = m.waiting_order(sid);
+    for (const std::string& id : order) {
+      auto it = before.overtaken.find(id);
+      std::int32_t was = it == before.overtaken.end() ? 0 : it->second;
+      for (const model::Ticket& t : s.tickets)
+        if (t.id == id && t.overtaken > was) passed.push_back(id);
+    }
+    std::vector<const Event*> inserted, overtaken;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      const Event& e = events[i];
+      if (e.session_id != sid) continue;
+      if (e.type == EventType::kTicketInserted) inserted.push_back(&e);
+      if (e.type != EventType::kTicketOvertaken) continue;
+      overtaken.push_back(&e);
+      bool is_protected = i + 1 < events.size() &&
+                          events[i + 1].type == EventType::kTicketProtected &&
+                          events[i + 1].ticket_id == e.ticket_id;
+      if (is_protected != (e.count == s.spec.max_overtaken))
+        return "ticket " + e.ticket_id + ": overtaken " + std::to_string(e.count) +
+               (is_protected ? " times and protected" : " times and not protected") +
+               " with max_overtaken " + std::to_string(s.spec.max_overtaken);
+    }
+    bool model_inserted = s.next_sub != subs;
+    if (inserted.size() != (model_inserted ? 1u : 0u))
+      return "session " + sid + ": " + std::to_string(inserted.size()) +
+             " ticket_inserted events, the model inserted " + (model_inserted ? "one" : "none");
+    std::vector<std::string> said;
+    for (const Event* e : overtaken) {
+      said.push_back(e->ticket_id);
+      for (const model::Ticket& t : s.tickets)
+        if (t.id == e->ticket_id && t.overtaken != e->count)
+          return "ticket " + t.id + ": ticket_overtaken count " + std::to_string(e->count) +
+                 ", model " + std::to_string(t.overtaken);
+    }
+    if (said != passed)
+      return "session " + sid + ": ticket_overtaken for " + join(said) + ", the model passed " +
+             join(passed);
+    if (inserted.empty()) continue;
+    const Event& ins = *inserted.front();
+    if (ins.count != static_cast<std::int32_t>(passed.size()))
+      return "ticket " + ins.ticket_id + ": ticket_inserted count " + std::to_string(ins.count) +
+             ", overtaken " + std::to_string(passed.size());
+    // P is the ticket right before it (band 1), or none when it heads band 1.
+    std::string before_it;
+    for (std::size_t i = 0; i < order.size(); ++i) {
+      if (order[i] != ins.ticket_id) continue;
+      for (const model::Ticket& t : s.tickets)
+        if (i > 0 && t.id == order[i - 1] && t.key.band == 1) before_it = t.id;
+    }
+    if (ins.other_ticket != before_it)
+      return "ticket " + ins.ticket_id + ": inserted after '" + ins.other_ticket +
+             "', right before it waits '" + before_it + "'";
+  }
+  return "";
+}
+
 // Compares one session; empty string when they agree. With `capacity`, also
 // the units left per slot (docs/engine.md "Views": appointment_left is the
 // general pool, reserved_left the unreleased reserved shares, walkin_left
@@ -157,6 +248,8 @@ class Pair {
   // and those this step closed; `capacity` adds the units left per slot.
   std::string apply(const Step& st, bool full, bool capacity) {
     events_.clear();
+    std::optional<BeforeInsertion> before;
+    if (may_insert(st.cmd.body)) before = before_insertion(model_);
     Error ee = engine_.apply_into(st.cmd, st.now, &events_, &message_);
     Error me = model_.apply(st.cmd, st.now);
     last_error_ = ee;
@@ -164,6 +257,9 @@ class Pair {
       return std::string("result: engine ") + std::string(to_string(ee)) +
              (ee != Error::kOk ? " (" + message_ + ")" : "") + ", model " +
              std::string(to_string(me));
+    }
+    if (before && ee == Error::kOk) {
+      if (std::string d = check_insertion_events(events_, *before, model_); !d.empty()) return d;
     }
     for (const model::Session& s : model_.sessions()) {
       if (!full && s.status == SessionStatus::kClosed && !just_closed(s)) continue;
