@@ -139,6 +139,18 @@ std::optional<TicketState> Model::ticket_state(const std::string& ticket_id) con
   return sessions_[it->second.first].tickets[it->second.second].state;
 }
 
+std::int32_t Model::projected_ahead(const std::string& ticket_id, Time now) const {
+  auto it = ticket_index_.find(ticket_id);
+  if (it == ticket_index_.end()) return -1;
+  Session s = sessions_[it->second.first];  // a copy to check in on
+  Ticket& t = s.tickets[it->second.second];
+  enqueue(s, t, now, s.serving_slot > t.slot);
+  std::int32_t ahead = 0;
+  for (const Ticket& o : s.tickets)
+    if (&o != &t && o.state == TicketState::kWaiting && o.key < t.key) ++ahead;
+  return ahead;
+}
+
 // ---------------------------------------------------------------- helpers --
 
 // Presenting (spec: "Presenting"): on time / passed / demoted. A priority

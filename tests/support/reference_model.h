@@ -148,6 +148,10 @@ class Model {
   // The CALLED ticket of one room ("" none).
   std::string called_in(const std::string& session_id, const std::string& room) const;
   std::optional<TicketState> ticket_state(const std::string& ticket_id) const;
+  // A BOOKED ticket's place if it checked in at `now` (docs/engine.md,
+  // Views: the rank of the key it would take by the presenting rule, its
+  // insertion included): the number of WAITING tickets ahead of it.
+  std::int32_t projected_ahead(const std::string& ticket_id, Time now) const;
   // Open holds (for the generator to pick from).
   const std::vector<Hold>& holds() const { return holds_; }
 
@@ -172,12 +176,12 @@ class Model {
   // On success *reservation is where the unit comes from (-1: the pool).
   Error check_booking(Session& s, std::int32_t slot, const std::string& patient,
                       const std::string& channel, Time now, int* reservation);
-  void enqueue(Session& s, Ticket& t, Time now, bool passed_rule_applies);
+  static void enqueue(Session& s, Ticket& t, Time now, bool passed_rule_applies);
   // Insertion after k (spec "Insertion and the overtaking bound"): places
   // `t`, entering WAITING or (`moving`, set_priority) already WAITING,
   // either at `normal` (nullopt: no normal place, it is inserted) or after
   // k; counts the overtaken tickets.
-  void place(Session& s, Ticket& t, std::optional<Key> normal, Placement normal_placement,
+  static void place(Session& s, Ticket& t, std::optional<Key> normal, Placement normal_placement,
              std::int32_t k, bool moving = false);
   static std::int32_t priority_k(const Session& s) { return s.spec.priority_after; }
   // The room a call or pause names: its canonical name, or an error.

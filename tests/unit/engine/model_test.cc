@@ -16,6 +16,7 @@
 // Lines that `queuecast replay` reads.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cinttypes>
 #include <cstdio>
@@ -197,6 +198,43 @@ std::string check_insertion_events(const std::vector<Event>& events, const Befor
   return "";
 }
 
+// What the patients see (docs/engine.md, Views): each ticket's state, its
+// own priority, its place (WAITING: its rank; BOOKED: the place it would
+// take by checking in now, an insertion included) and its room (the calling
+// room when CALLED or AT_TESTS, else the session's rooms).
+std::string compare_patients(const Engine& engine, const model::Model& m, const model::Session& s,
+                             Time now) {
+  const std::string& sid = s.spec.session_id;
+  std::vector<PatientView> views;
+  if (!engine.patient_views(sid, now, &views)) return "session " + sid + ": no patient views";
+  if (views.size() != s.tickets.size())
+    return "session " + sid + ": " + std::to_string(views.size()) + " patient views, model " +
+           std::to_string(s.tickets.size()) + " tickets";
+  std::string rooms = s.spec.room;
+  for (std::size_t i = 0; i < s.spec.rooms.size(); ++i)
+    rooms = (i ? rooms + " / " : "") + s.spec.rooms[i];
+  std::vector<std::string> order = m.waiting_order(sid);
+  for (std::size_t i = 0; i < views.size(); ++i) {
+    const PatientView& v = views[i];
+    const model::Ticket& t = s.tickets[i];
+    std::int32_t ahead = -1;
+    if (t.state == TicketState::kWaiting) {
+      ahead = static_cast<std::int32_t>(std::find(order.begin(), order.end(), t.id) - order.begin());
+    } else if (t.state == TicketState::kBooked && s.status != SessionStatus::kClosed) {
+      ahead = m.projected_ahead(t.id, now);
+    }
+    bool in_room = t.state == TicketState::kCalled || t.state == TicketState::kAtTests;
+    std::string room = in_room ? t.room : rooms;
+    if (v.ticket_id != t.id || v.state != t.state || v.priority != t.priority ||
+        v.ahead != ahead || v.room != room)
+      return "ticket " + t.id + ": patient view " + std::string(to_string(v.state)) + " ahead " +
+             std::to_string(v.ahead) + " priority '" + v.priority + "' room '" + v.room +
+             "', model " + std::string(to_string(t.state)) + " ahead " + std::to_string(ahead) +
+             " priority '" + t.priority + "' room '" + room + "'";
+  }
+  return "";
+}
+
 // Compares one session; empty string when they agree. With `capacity`, also
 // the units left per slot (docs/engine.md "Views": appointment_left is the
 // general pool, reserved_left the unreleased reserved shares, walkin_left
@@ -208,6 +246,7 @@ std::string compare_session(const Engine& engine, const model::Model& m, const m
   if (!v) return "session " + sid + ": no staff view";
   if (std::string d = compare_flow(*v, m, s); !d.empty()) return d;
   if (capacity) {
+    if (std::string d = compare_patients(engine, m, s, now); !d.empty()) return d;
     const std::vector<std::int32_t>& a = s.a_left;
     std::vector<std::int32_t> r(a.size(), 0);
     for (const model::Reserve& res : s.reserves)
@@ -240,13 +279,20 @@ std::string compare_session(const Engine& engine, const model::Model& m, const m
 // The engine and the model side by side.
 class Pair {
  public:
-  explicit Pair(EngineOptions options = {}) : engine_(options), model_(options) {}
+  explicit Pair(EngineOptions options = {}) : engine_(options), model_(options), options_(options) {}
 
   // Applies one step to both; returns a description of the first
   // disagreement, or "" when they agree. `full` compares every session,
   // otherwise the sessions not closed in the model (closed ones never change)
   // and those this step closed; `capacity` adds the units left per slot.
   std::string apply(const Step& st, bool full, bool capacity) {
+    // Now and then the engine goes on from its own snapshot, as after a
+    // restart: the image keeps all that the model compares.
+    if (++applied_ % kReloadEvery == 0) {
+      Engine restarted(options_);
+      if (!restarted.load(engine_.save())) return "the engine's snapshot does not load";
+      engine_ = std::move(restarted);
+    }
     events_.clear();
     std::optional<BeforeInsertion> before;
     if (may_insert(st.cmd.body)) before = before_insertion(model_);
@@ -284,8 +330,12 @@ class Pair {
     return false;
   }
 
+  static constexpr std::size_t kReloadEvery = 250;
+
   Engine engine_;
   model::Model model_;
+  EngineOptions options_;
+  std::size_t applied_ = 0;
   std::vector<Event> events_;
   std::string message_;
   Error last_error_ = Error::kOk;
