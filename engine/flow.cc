@@ -62,8 +62,11 @@ Entry queue_entry(const SessionRec& s, const TicketRec& t, const Presenting& nor
     key = pk + 1;
     eff = key_slot(pk);
   } else {
+    // The head of band 1: before every band-1 key (a walk-in of an earlier
+    // slot than the serving one can be waiting in band 1). Its effective
+    // slot is the serving slot, which therefore never goes back.
     eff = std::max(s.serving_slot, 0);
-    key = make_key(1, eff, 0, 0) + 1;
+    key = make_key(1, 0, 0, 0) + 1;
   }
   if (normal.key < key) return e;  // its normal place is ahead
   if (!forced && !any_between(s, key, normal.key, skip)) return e;  // nobody to pass
@@ -119,12 +122,14 @@ void insertion_events(SessionRec& s, std::uint32_t ti, const Entry& e, std::uint
 
 Error op_set_priority(State& st, const Actor& actor, const SetPriority& c, Time now, Events* ev,
                       std::string* msg) {
+  Loc loc;
+  if (!find_ticket(st, c.ticket_id, &loc))
+    return reject(msg, Error::kUnknownTicket, "unknown ticket", c.ticket_id);
   if (!c.priority.empty() && !valid_priority_code(c.priority))
     return reject(msg, Error::kInvalidArgument,
                   "priority must be 1 to 32 characters of a-z, 0-9 and _", c.ticket_id);
-  Loc loc;
-  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[loc.session];
+  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
   TicketRec& t = s.tickets[loc.index];
   if (t.state == TicketState::kDone || t.state == TicketState::kCancelled ||
       t.state == TicketState::kNoShow)

@@ -186,10 +186,11 @@ Error op_check_in(State& st, const Actor& actor, const CheckIn& c, Time now, Eve
 Error op_call_next(State& st, const Actor& actor, const CallNext& c, Time now, Events* ev,
                    std::string* msg) {
   SessionIdx si;
-  if (Error e = open_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
+  if (Error e = known_session(st, c.session_id, &si, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
   std::uint8_t room;
   if (Error e = find_room(s, c.room, &room, msg); e != Error::kOk) return e;
+  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
   if (s.rooms[room].paused)
     return reject(msg, Error::kSessionPaused,
                   s.rooms.size() == 1 ? "session is paused" : "room is paused",
@@ -214,18 +215,22 @@ Error op_call_next(State& st, const Actor& actor, const CallNext& c, Time now, E
 
 Error op_call_ticket(State& st, const Actor& actor, const CallTicket& c, Time now, Events* ev,
                      std::string* msg) {
-  return on_ticket(st, c.ticket_id, TicketState::kWaiting, msg,
-                   [&](SessionRec& s, TicketRec& t, Loc loc) {
-    std::uint8_t room;
-    if (Error e = find_room(s, c.room, &room, msg); e != Error::kOk) return e;
-    undo_begin(s, room, UndoAction::kCallTicket);
-    complete_called(s, room, actor, now, ev);
-    queue_erase(s, t.key);
-    undo_ticket(s, loc.index);
-    call(s, room, loc.index, actor, now, "call_ticket", ev);
-    undo_seal(st, loc.session, now);
-    return Error::kOk;
-  });
+  Loc loc;
+  if (!find_ticket(st, c.ticket_id, &loc))
+    return reject(msg, Error::kUnknownTicket, "unknown ticket", c.ticket_id);
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  std::uint8_t room;
+  if (Error e = find_room(s, c.room, &room, msg); e != Error::kOk) return e;
+  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
+  if (t.state != TicketState::kWaiting) return wrong_state(msg, t, TicketState::kWaiting);
+  undo_begin(s, room, UndoAction::kCallTicket);
+  complete_called(s, room, actor, now, ev);
+  queue_erase(s, t.key);
+  undo_ticket(s, loc.index);
+  call(s, room, loc.index, actor, now, "call_ticket", ev);
+  undo_seal(st, loc.session, now);
+  return Error::kOk;
 }
 
 Error op_recall(State& st, const Actor& actor, const Recall& c, Time now, Events* ev,
@@ -315,11 +320,12 @@ namespace {
 Error set_paused(State& st, const Actor& actor, const std::string& id, const std::string& room,
                  bool paused, Time now, Events* ev, std::string* msg) {
   SessionIdx si;
-  if (Error e = open_session(st, id, &si, msg); e != Error::kOk) return e;
+  if (Error e = known_session(st, id, &si, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
   std::uint8_t only = kNoRoom;
   if (!room.empty())
     if (Error e = find_room(s, room, &only, msg); e != Error::kOk) return e;
+  if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
   bool changed = false;
   std::int32_t n = 0;
   for (std::size_t i = 0; i < s.rooms.size(); ++i) {
