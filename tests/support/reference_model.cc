@@ -240,17 +240,12 @@ void Model::place(Session& s, Ticket& t, std::optional<Key> normal, Placement no
     t.key = after.key;  // P's slot, class and seq ...
     t.effective_slot = after.effective_slot;
   } else {
-    // The head of band 1. docs/engine.md: as if it had the serving slot
-    // and seq 0 (later tickets of earlier slots go ahead of it); so its
-    // effective slot is the serving slot and calling it never moves the
-    // serving slot back (slot 0 before the first call). Spec: at the head
-    // of band 1, so before a waiting ticket of an earlier slot too (without
-    // P every band-1 ticket has its normal key, seq >= 1, so the smaller
-    // slot with seq 0 is ahead of them all).
+    // The head of band 1: docs/engine.md gives it slot 0, class 0, seq 0,
+    // which no ticket takes (seqs start at 1): before every band-1 key,
+    // now and later. Its effective slot is the serving slot, so calling it
+    // never moves the serving slot back (slot 0 before the first call).
+    t.key = Key{1, 0, 0, 0, 0};
     t.effective_slot = std::max(s.serving_slot, 0);
-    std::int32_t slot = t.effective_slot;
-    if (!band1.empty()) slot = std::min(slot, band1.front()->key.slot);
-    t.key = Key{1, slot, 0, 0, 0};
   }
   t.key.band = 1;
   t.key.sub = s.next_sub++;  // ... and just after P

@@ -44,8 +44,8 @@ namespace qc::model {
 // the insertion rule puts in front of it anyway) and before everything that
 // was behind P: "as if it had P's slot and class and a seq just after P's".
 // A ticket inserted at the head of band 1 (no P) has, as docs/engine.md
-// decides, the serving slot (0 before the first call), class 0 and seq 0,
-// which no ticket takes. Within band 0 only seq matters.
+// decides, slot 0, class 0 and seq 0, which no ticket takes: it stays ahead
+// of every band-1 ticket. Within band 0 only seq matters.
 struct Key {
   std::int32_t band = 1;
   std::int32_t slot = 0;

@@ -79,5 +79,28 @@ TEST(FlowRepro, SnapshotLoadsAfterCompletingATicketAtTests) {
   EXPECT_EQ(sc.state("W1"), TicketState::kAtTests);
 }
 
+// docs/engine.md, "Insertion after k": "Its effective slot is P's (the
+// serving slot at the head), so the serving slot never goes back when it is
+// called". A ticket inserted after one that heads band 1 got the slot of
+// P's key (0) instead of P's effective slot (the serving slot): calling it
+// moved the serving slot back, and an on-time appointment of an earlier
+// slot then no longer counted as passed (spec "Presenting").
+TEST(FlowRepro, ATicketInsertedAfterTheHeadKeepsTheServingSlot) {
+  SessionSpec spec = example_spec();
+  spec.priority_after = 0;
+  Scenario sc(spec);
+  sc.run({book("A1", 2, day_before("10:00")), book("A2", 1, day_before("10:01")),
+          check_in("A1", at("07:00")), call_next(at("08:00")),  // A1: serving slot 2
+          walk_in("W1", at("08:01")), priority_walk_in("P1", at("08:02")),
+          priority_walk_in("P2", at("08:03"))});
+  ASSERT_EQ(sc.order(), ids("P1 P2 W1"));  // P1 heads band 1, P2 after P1
+  sc.run({call_next(at("08:10")), call_next(at("08:20"))});
+  ASSERT_EQ(sc.called(), "P2");
+  EXPECT_EQ(sc.staff(at("08:20")).serving_slot, 2);
+  Result r = sc.run({check_in("A2", at("08:30"))});  // slot 1, on time, passed
+  EXPECT_EQ(find_event(r.events, EventType::kCheckedIn).placement, Placement::kMadeNext);
+  EXPECT_EQ(sc.order(), ids("A2 W1"));
+}
+
 }  // namespace
 }  // namespace qc::test

@@ -281,18 +281,31 @@ class Pair {
  public:
   explicit Pair(EngineOptions options = {}) : engine_(options), model_(options), options_(options) {}
 
+  // After a step, the engine's snapshot (docs/engine.md, Snapshots) is
+  // checked to load, or the engine goes on from it as after a restart (the
+  // image keeps all that the model compares).
+  enum class Snapshot { kNone, kCheck, kRestart };
+
   // Applies one step to both; returns a description of the first
   // disagreement, or "" when they agree. `full` compares every session,
   // otherwise the sessions not closed in the model (closed ones never change)
-  // and those this step closed; `capacity` adds the units left per slot.
-  std::string apply(const Step& st, bool full, bool capacity) {
-    // Now and then the engine goes on from its own snapshot, as after a
-    // restart: the image keeps all that the model compares.
-    if (++applied_ % kReloadEvery == 0) {
-      Engine restarted(options_);
-      if (!restarted.load(engine_.save())) return "the engine's snapshot does not load";
-      engine_ = std::move(restarted);
-    }
+  // and those this step closed; `capacity` adds the units left per slot and
+  // the patients' views.
+  std::string apply(const Step& st, bool full, bool capacity, Snapshot snapshot) {
+    std::string d = apply_and_compare(st, full, capacity);
+    if (!d.empty() || snapshot == Snapshot::kNone) return d;
+    Engine restarted(options_);
+    if (!restarted.load(engine_.save())) return "the engine's snapshot does not load";
+    if (snapshot == Snapshot::kRestart) engine_ = std::move(restarted);
+    return "";
+  }
+  const model::Model& model() const { return model_; }
+  const Engine& engine() const { return engine_; }
+  const std::vector<Event>& events() const { return events_; }
+  Error last_error() const { return last_error_; }
+
+ private:
+  std::string apply_and_compare(const Step& st, bool full, bool capacity) {
     events_.clear();
     std::optional<BeforeInsertion> before;
     if (may_insert(st.cmd.body)) before = before_insertion(model_);
@@ -317,12 +330,7 @@ class Pair {
              std::to_string(model_.sessions().size());
     return "";
   }
-  const model::Model& model() const { return model_; }
-  const Engine& engine() const { return engine_; }
-  const std::vector<Event>& events() const { return events_; }
-  Error last_error() const { return last_error_; }
 
- private:
   // A session closed by this step still gets compared once.
   bool just_closed(const model::Session& s) const {
     for (const Event& e : events_)
@@ -330,16 +338,20 @@ class Pair {
     return false;
   }
 
-  static constexpr std::size_t kReloadEvery = 250;
-
   Engine engine_;
   model::Model model_;
   EngineOptions options_;
-  std::size_t applied_ = 0;
   std::vector<Event> events_;
   std::string message_;
   Error last_error_ = Error::kOk;
 };
+
+// The engine restarts from its snapshot after every 250th command of a
+// sequence; `every`: the snapshot is checked to load after the others too.
+Pair::Snapshot snapshot_at(std::size_t i, bool every) {
+  if (i % 250 == 249) return Pair::Snapshot::kRestart;
+  return every ? Pair::Snapshot::kCheck : Pair::Snapshot::kNone;
+}
 
 struct Failure {
   std::size_t index = 0;  // the step that disagreed
@@ -350,7 +362,8 @@ struct Failure {
 std::optional<Failure> run_steps(const std::vector<Step>& steps, const EngineOptions& options) {
   Pair p(options);
   for (std::size_t i = 0; i < steps.size(); ++i) {
-    std::string d = p.apply(steps[i], /*full=*/false, /*capacity=*/true);  // every step
+    // Every check at every step; the restarts where the run made them.
+    std::string d = p.apply(steps[i], /*full=*/false, /*capacity=*/true, snapshot_at(i, true));
     if (!d.empty()) return Failure{i, d};
   }
   return std::nullopt;
@@ -434,7 +447,7 @@ std::optional<std::pair<std::vector<Step>, Failure>> run_sequence(std::uint64_t 
     steps.push_back(gen.next(pair.model()));
     bool full = (i % 500 == 499) || i + 1 == length;
     bool capacity = (i % 100 == 99) || i + 1 == length;
-    std::string d = pair.apply(steps.back(), full, capacity);
+    std::string d = pair.apply(steps.back(), full, capacity, snapshot_at(i, false));
     if (!d.empty()) return std::make_pair(std::move(steps), Failure{i, d});
     Error e = pair.last_error();
     auto& c = coverage->commands[std::string(command_name(steps.back().cmd.body))];
