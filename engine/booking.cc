@@ -139,12 +139,19 @@ Error check_lengths(std::string_view id, std::string_view token, std::string_vie
   return Error::kOk;
 }
 
-// A priority reason code given with a booking or a walk-in.
-Error check_priority(std::string_view priority, std::string* msg) {
-  if (priority.empty() || valid_priority_code(priority)) return Error::kOk;
-  return reject(msg, Error::kInvalidArgument,
-                "priority must be 1 to 32 characters of a-z, 0-9 and _");
+}  // namespace
+
+Error check_priority(const State& st, std::string_view priority, std::string* msg) {
+  if (priority.empty()) return Error::kOk;
+  if (!valid_priority_code(priority))
+    return reject(msg, Error::kInvalidArgument,
+                  "priority must be 1 to 32 characters of a-z, 0-9 and _");
+  if (!priority_code_fits(st, priority))
+    return reject(msg, Error::kInvalidArgument, "too many different priority codes (255)");
+  return Error::kOk;
 }
+
+namespace {
 
 // The first checks of book and hold (`c` a Book or a Hold): unknown
 // session/channel, malformed fields, then field sizes (`id` the ticket or
@@ -159,7 +166,7 @@ Error check_booking_ids(const State& st, const C& c, std::string_view id, std::s
     return reject(msg, Error::kInvalidArgument, "slot out of range", c.session_id);
   if (c.patient_ref.empty())
     return reject(msg, Error::kInvalidArgument, "patient_ref is required");
-  if (Error e = check_priority(c.priority, msg); e != Error::kOk) return e;
+  if (Error e = check_priority(st, c.priority, msg); e != Error::kOk) return e;
   return check_lengths(id, token, c.patient_ref, c.patient_name, msg);
 }
 
@@ -229,7 +236,7 @@ void add_booked(State& st, SessionIdx si, const Actor& actor, std::int32_t slot,
   add_ticket_event(ev, EventType::kTicketBooked, now, actor, s, t,
       TicketState::kBooked, ref, channel);
   if (!priority.empty()) {
-    t.priority = priority;
+    t.priority = priority_slot(st, priority);
     add_ticket_event(ev, EventType::kPrioritySet, now, actor, s, t, TicketState::kBooked, {},
                      priority);
   }
@@ -373,6 +380,7 @@ Error op_confirm(State& st, const Actor& actor, const Confirm& c, Time now, Even
   SessionRec& s = st.sessions[loc.session];
   HoldRec& h = s.holds[loc.index];
   if (now >= h.expires_at) return reject(msg, Error::kHoldExpired, "hold expired", c.hold_id);
+  if (Error e = check_priority(st, h.priority, msg); e != Error::kOk) return e;
   h.open = false;
   s.open_holds -= 1;
   // The patient's active booking carries over from the hold to the ticket.
@@ -420,7 +428,7 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
   if (Error e = check_lengths(c.ticket_id, c.token, c.patient_ref, c.patient_name, msg);
       e != Error::kOk)
     return e;
-  if (Error e = check_priority(c.priority, msg); e != Error::kOk) return e;
+  if (Error e = check_priority(st, c.priority, msg); e != Error::kOk) return e;
   if (Error e = check_new_ids(st, c.ticket_id, token, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[si];
   if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
@@ -442,16 +450,16 @@ Error op_register_walk_in(State& st, const Actor& actor, const RegisterWalkIn& c
                                 c.patient_ref, c.patient_name, now);
   TicketRec& t = s.tickets[ti];
   t.checked_in_at = now;
-  t.priority = c.priority;
+  t.priority = priority_slot(st, c.priority);
   const Presenting normal{make_key(1, slot, kind_class(s, TicketKind::kWalkIn), s.next_seq++),
                           slot, Placement::kNormal};
   const Entry e = queue_entry(s, t, normal, EntryKind::kPresent, 0);
   enter_queue(s, ti, e);
   add_ticket_event(ev, EventType::kWalkInRegistered, now, actor, s, t,
       TicketState::kWaiting, t.patient_ref);
-  if (!t.priority.empty())
+  if (t.priority != 0)
     add_ticket_event(ev, EventType::kPrioritySet, now, actor, s, t, TicketState::kWaiting, {},
-                     t.priority);
+                     c.priority);
   insertion_events(s, ti, e, ~std::uint64_t{0}, actor, now, ev);
   touch(st, si);
   return Error::kOk;

@@ -46,6 +46,25 @@ std::uint32_t ticket_channel_slot(Engine::State& st, std::string_view channel) {
   return static_cast<std::uint32_t>(st.ticket_channels.size());
 }
 
+bool priority_code_fits(const Engine::State& st, std::string_view code) {
+  if (code.empty() || st.priority_codes.size() < kMaxPriorityCodes) return true;
+  return std::find(st.priority_codes.begin(), st.priority_codes.end(), code) !=
+         st.priority_codes.end();
+}
+
+std::uint8_t priority_slot(Engine::State& st, std::string_view code) {
+  if (code.empty()) return 0;
+  for (std::size_t i = 0; i < st.priority_codes.size(); ++i)
+    if (st.priority_codes[i] == code) return static_cast<std::uint8_t>(i + 1);
+  st.priority_codes.emplace_back(code);
+  return static_cast<std::uint8_t>(st.priority_codes.size());
+}
+
+const std::string& priority_code(const Engine::State& st, std::uint8_t slot) {
+  static const std::string none;
+  return slot == 0 || slot > st.priority_codes.size() ? none : st.priority_codes[slot - 1];
+}
+
 std::uint32_t find_patient(const Engine::State& st, std::string_view ref) {
   const std::uint32_t* p = st.patient_index.find(
       FlatIndex<std::uint32_t>::hash(ref), [&](std::uint32_t x) { return st.patients[x].ref == ref; });

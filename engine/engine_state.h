@@ -145,7 +145,7 @@ struct alignas(64) TicketRec {
   std::string patient_ref;
   std::string patient_name;
   // The clinical flow (spec "Priority, return after tests, several rooms").
-  std::string priority;                // reason code, "" none
+  std::uint8_t priority = 0;           // 1 + index in State::priority_codes, 0 none
   std::uint8_t room = kNoRoom;         // the room that called it last
   std::uint16_t overtaken = 0;         // times passed by an insertion (whole life)
 };
@@ -329,6 +329,9 @@ struct Engine::State {
   // Names of the channels that booked tickets (TicketRec::channel - 1),
   // in order of first booking.
   std::vector<std::string> ticket_channels;
+  // The priority reason codes given so far, in order of first use
+  // (TicketRec::priority - 1): at most kMaxPriorityCodes.
+  std::vector<std::string> priority_codes;
   // Weekly templates, by id; owned and used by engine/schedule.cc.
   std::map<std::string, SessionTemplate> templates;
   std::uint64_t command_stamp = 0;  // incremented for every command applied
@@ -343,6 +346,13 @@ struct Engine::State {
 Time session_due(const SessionRec& s);
 
 // ---- Helpers shared by the engine's .cc files (engine_state.cc) ----
+
+// TicketRec::priority of a code ("" -> 0), added on first use; the caller
+// checked priority_code_fits(). priority_code() is the inverse ("" for 0).
+inline constexpr std::size_t kMaxPriorityCodes = 255;
+bool priority_code_fits(const Engine::State& st, std::string_view code);
+std::uint8_t priority_slot(Engine::State& st, std::string_view code);
+const std::string& priority_code(const Engine::State& st, std::uint8_t slot);
 
 // TicketRec::channel of a channel name ("" -> 0), added on first use.
 std::uint32_t ticket_channel_slot(Engine::State& st, std::string_view channel);

@@ -45,7 +45,7 @@ Entry queue_entry(const SessionRec& s, const TicketRec& t, const Presenting& nor
                   EntryKind kind, std::uint64_t skip) {
   Entry e{normal.key, normal.effective_slot, normal.placement, false, -1, {}};
   const bool from_tests = kind == EntryKind::kFromTests;
-  const bool priority = !t.priority.empty();
+  const bool priority = t.priority != 0;
   if (!from_tests && !priority) return e;
   std::int32_t k = from_tests ? s.spec.return_after : s.spec.priority_after;
   if (from_tests && priority) k = std::min(k, s.spec.priority_after);
@@ -125,19 +125,17 @@ Error op_set_priority(State& st, const Actor& actor, const SetPriority& c, Time 
   Loc loc;
   if (!find_ticket(st, c.ticket_id, &loc))
     return reject(msg, Error::kUnknownTicket, "unknown ticket", c.ticket_id);
-  if (!c.priority.empty() && !valid_priority_code(c.priority))
-    return reject(msg, Error::kInvalidArgument,
-                  "priority must be 1 to 32 characters of a-z, 0-9 and _", c.ticket_id);
+  if (Error e = check_priority(st, c.priority, msg); e != Error::kOk) return e;
   SessionRec& s = st.sessions[loc.session];
   if (Error e = check_not_closed(s, msg); e != Error::kOk) return e;
   TicketRec& t = s.tickets[loc.index];
   if (t.state == TicketState::kDone || t.state == TicketState::kCancelled ||
       t.state == TicketState::kNoShow)
     return reject(msg, Error::kWrongState, "the ticket's visit is over", c.ticket_id);
-  t.priority = c.priority;
+  t.priority = priority_slot(st, c.priority);
   Entry e{t.key, t.effective_slot, t.placement, false, -1, {}};
   const std::uint64_t old_key = t.key;
-  if (t.state == TicketState::kWaiting && !t.priority.empty()) {
+  if (t.state == TicketState::kWaiting && t.priority != 0) {
     // Inserted at once if that is earlier than where it is.
     const Presenting here{t.key, t.effective_slot, t.placement};
     e = queue_entry(s, t, here, EntryKind::kMove, t.key);
@@ -146,7 +144,7 @@ Error op_set_priority(State& st, const Actor& actor, const SetPriority& c, Time 
       enter_queue(s, loc.index, e);
     }
   }
-  add_ticket_event(ev, EventType::kPrioritySet, now, actor, s, t, t.state, {}, t.priority);
+  add_ticket_event(ev, EventType::kPrioritySet, now, actor, s, t, t.state, {}, c.priority);
   insertion_events(s, loc.index, e, old_key, actor, now, ev);
   touch(st, loc.session);
   return Error::kOk;

@@ -113,6 +113,10 @@ void enter_queue(SessionRec& s, std::uint32_t ti, const Entry& e);
 void insertion_events(SessionRec& s, std::uint32_t ti, const Entry& e, std::uint64_t upto,
                       const Actor& actor, Time now, std::vector<Event>* ev);
 
+// A priority code given with a command: "" or valid and within the table
+// (invalid_argument otherwise).
+Error check_priority(const Engine::State& st, std::string_view priority, std::string* msg);
+
 // Patient booking bookkeeping.
 // Returns the patient's index.
 std::uint32_t patient_add_active(Engine::State& st, const std::string& ref, SessionIdx si);

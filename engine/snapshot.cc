@@ -277,7 +277,7 @@ void ticket_fields(IO& io, T& t) {
   if (t.has_token)
     for (auto& b : t.token_bin) io.u8(b);
   if (io.version >= 6) {
-    io.str(t.priority);
+    io.u8(t.priority);
     io.u8(t.room);
     io.u16(t.overtaken);
   }
@@ -336,7 +336,7 @@ void undo_fields(IO& io, U& u) {
   io.u8(u.n);
   for (std::uint8_t i = 0; i < u.n && i < 2; ++i) {
     io.u32(u.tickets[i].index);
-    io.code(u.tickets[i].state, 6);
+    io.code(u.tickets[i].state, io.version >= 6 ? 7 : 6);
     io.time(u.tickets[i].called_at);
   }
 }
@@ -441,7 +441,7 @@ bool read_session(Reader& r, State& st) {
       t.key = (t.key & ~((std::uint64_t{1} << 46) - 1)) | (seq << kSubBits);
       if (t.called_at != kNoTime) t.room = 0;  // called in the only room
     }
-    if (!t.priority.empty() && !valid_priority_code(t.priority)) return false;
+    if (t.priority > st.priority_codes.size()) return false;
     if ((t.state == TicketState::kCalled || t.state == TicketState::kAtTests) &&
         t.room >= s.rooms.size())
       return false;
@@ -510,6 +510,7 @@ std::string Engine::save() const {
   for (const auto& [id, ch] : st.channels) channel_fields(w, ch);
   w.u32(static_cast<std::uint32_t>(st.templates.size()));
   for (const auto& [id, t] : st.templates) template_fields(w, t);
+  w.seq(st.priority_codes, 4, [&](const std::string& c) { w.str(c); });  // v6
   w.u32(static_cast<std::uint32_t>(st.sessions.size()));
   for (const SessionRec& s : st.sessions) {
     spec_fields(w, s.spec);
@@ -593,6 +594,15 @@ bool Engine::load(std::string_view image) {
     SessionTemplate t;
     template_fields(r, t);
     if (!st->templates.emplace(t.template_id, t).second) return false;
+  }
+  if (r.version >= 6) {
+    r.seq(st->priority_codes, 4, [&](std::string& c) { r.str(c); });
+    if (st->priority_codes.size() > kMaxPriorityCodes) return false;
+    for (std::size_t i = 0; i < st->priority_codes.size(); ++i) {
+      if (!valid_priority_code(st->priority_codes[i])) return false;
+      for (std::size_t j = 0; j < i; ++j)
+        if (st->priority_codes[j] == st->priority_codes[i]) return false;
+    }
   }
   n = r.count(64);
   st->sessions.reserve(n);

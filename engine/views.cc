@@ -133,7 +133,7 @@ std::string session_rooms_text(const SessionRec& s) {
 }
 
 // Fields of a patient view that do not depend on the queue position.
-void fill_common(PatientView& v, const SessionRec& s, const TicketRec& t,
+void fill_common(PatientView& v, const State& st, const SessionRec& s, const TicketRec& t,
                  std::string_view called_label) {
   v.ticket_id = t.id;
   v.session_id = s.spec.session_id;
@@ -150,14 +150,17 @@ void fill_common(PatientView& v, const SessionRec& s, const TicketRec& t,
   v.eta = kNoTime;
   v.recommended_arrival = kNoTime;
   v.called_label = called_label;
-  if ((t.state == TicketState::kCalled || t.state == TicketState::kAtTests) &&
-      t.room < s.rooms.size())
+  if (s.rooms.size() == 1)
+    v.room = s.rooms[0].name;
+  else if ((t.state == TicketState::kCalled || t.state == TicketState::kAtTests) &&
+           t.room < s.rooms.size())
     v.room = s.rooms[t.room].name;
   else
     v.room = session_rooms_text(s);
   v.doctor_name = s.spec.doctor_name;
   v.version = s.version;
-  v.priority = t.priority;
+  if (t.priority != 0) v.priority = priority_code(st, t.priority);
+  else v.priority.clear();
 }
 
 // A BOOKED ticket: the position it would take by checking in now.
@@ -184,7 +187,7 @@ std::optional<PatientView> Engine::patient_view(std::string_view ticket_id, Time
   const SessionRec& s = state_->sessions[loc.session];
   const TicketRec& t = s.tickets[loc.index];
   PatientView v;
-  fill_common(v, s, t, called_label(s));
+  fill_common(v, *state_, s, t, called_label(s));
   Estimator est(s, now);
   std::int32_t first = first_on_time_slot(s, now);
   if (t.state == TicketState::kWaiting) {
@@ -217,7 +220,7 @@ bool Engine::patient_views(std::string_view session_id, Time now,
   for (std::size_t i = 0; i < s.tickets.size(); ++i) {
     const TicketRec& t = s.tickets[i];
     PatientView& v = (*out)[i];
-    fill_common(v, s, t, called);
+    fill_common(v, *state_, s, t, called);
     if (t.state == TicketState::kBooked && s.status != SessionStatus::kClosed)
       fill_booked(v, s, t, now, est, first, before.data());
   }
@@ -266,7 +269,7 @@ std::optional<StaffView> Engine::staff_view(std::string_view session_id, Time no
     x.effective_slot = t.effective_slot;
     x.checked_in_at = t.checked_in_at;
     x.called_at = t.called_at;
-    x.priority = t.priority;
+    x.priority = priority_code(*state_, t.priority);
     if (t.state == TicketState::kCalled || t.state == TicketState::kAtTests) x.room = room_name(s, t.room);
     x.overtaken = t.overtaken;
     return x;
