@@ -102,5 +102,23 @@ TEST(FlowRepro, ATicketInsertedAfterTheHeadKeepsTheServingSlot) {
   EXPECT_EQ(sc.order(), ids("A2 W1"));
 }
 
+// The same with the room calling its next patient while the first is at
+// tests: the undo record of `complete` (a ticket back to AT_TESTS while its
+// room has another CALLED ticket) makes the image fail to load.
+TEST(FlowRepro, SnapshotLoadsAfterCompletingATicketAtTestsWhileTheRoomCallsAnother) {
+  Scenario sc;
+  sc.run({walk_in("W1", at("07:00")), walk_in("W2", at("07:01")), call_next(at("08:00")),
+          send_for_tests("W1", at("08:05")), call_next(at("08:10")),  // W2 in the room
+          complete("W1", at("08:30"))});
+  Engine restarted;
+  ASSERT_TRUE(restarted.load(sc.engine.save()));
+  Result a = sc.engine.apply(Command{nurse(), Undo{kSid}}, at("08:30"));
+  Result b = restarted.apply(Command{nurse(), Undo{kSid}}, at("08:30"));
+  EXPECT_TRUE(a.ok()) << a.message;
+  EXPECT_EQ(a.events, b.events);
+  EXPECT_EQ(sc.state("W1"), TicketState::kAtTests);
+  EXPECT_EQ(sc.state("W2"), TicketState::kCalled);
+}
+
 }  // namespace
 }  // namespace qc::test
