@@ -235,6 +235,45 @@ std::string compare_patients(const Engine& engine, const model::Model& m, const 
   return "";
 }
 
+// The displays (docs/engine.md, Views): a session on the screens has one
+// card per room, in the order of its rooms, each with that room's CALLED
+// label, the session's next labels in call order and its missed list.
+std::string compare_display(const DisplayView& d, const model::Model& m,
+                            std::int32_t next_count) {
+  std::map<std::string, std::vector<const DisplayRoom*>> cards;  // by session
+  for (const DisplayRoom& r : d.rooms) cards[r.session_id].push_back(&r);
+  for (const auto& [sid, rooms] : cards) {
+    const model::Session* s = m.session(sid);
+    if (!s) return "display: unknown session " + sid;
+    if (rooms.size() != s->rooms.size())
+      return "display: session " + sid + " has " + std::to_string(rooms.size()) + " cards, " +
+             std::to_string(s->rooms.size()) + " rooms";
+    std::map<std::string, std::string> label;
+    for (const model::Ticket& t : s->tickets) label[t.id] = t.label;
+    std::vector<std::string> next, missed;
+    for (const std::string& id : m.waiting_order(sid))
+      if (static_cast<std::int32_t>(next.size()) < next_count) next.push_back(label[id]);
+    for (const model::Ticket& t : s->tickets)
+      if (t.state == TicketState::kMissed) missed.push_back(t.label);
+    for (std::size_t i = 0; i < rooms.size(); ++i) {
+      const DisplayRoom& card = *rooms[i];
+      std::string called = m.called_in(sid, s->rooms[i].name);
+      std::vector<std::string> card_next, card_missed;
+      for (const DisplayEntry& e : card.next) card_next.push_back(e.label);
+      for (const DisplayEntry& e : card.missed) card_missed.push_back(e.label);
+      if (card.room != s->rooms[i].name || card.has_called != !called.empty() ||
+          (card.has_called && card.called.label != label[called]) || card_next != next ||
+          card_missed != missed)
+        return "display: session " + sid + " room '" + card.room + "' calls '" +
+               (card.has_called ? card.called.label : "") + "' next " + join(card_next) +
+               " missed " + join(card_missed) + ", model room '" + s->rooms[i].name +
+               "' calls '" + (called.empty() ? "" : label[called]) + "' next " + join(next) +
+               " missed " + join(missed);
+    }
+  }
+  return "";
+}
+
 // Compares one session; empty string when they agree. With `capacity`, also
 // the units left per slot (docs/engine.md "Views": appointment_left is the
 // general pool, reserved_left the unreleased reserved shares, walkin_left
@@ -328,6 +367,11 @@ class Pair {
     if (engine_.session_ids().size() != model_.sessions().size())
       return "session count: engine " + std::to_string(engine_.session_ids().size()) + " model " +
              std::to_string(model_.sessions().size());
+    if (capacity) {  // the generator's sessions all share one waiting area
+      DisplayView d = engine_.display_view("area", st.now);
+      if (std::string e = compare_display(d, model_, options_.display_next_count); !e.empty())
+        return e;
+    }
     return "";
   }
 
