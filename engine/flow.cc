@@ -60,7 +60,7 @@ Entry queue_entry(const SessionRec& s, const TicketRec& t, const Presenting& nor
     const std::uint64_t pk = s.waiting[static_cast<std::size_t>(p)].key;
     if ((pk & kSubMask) == kSubMask) return e;  // no room in the chain (65,535 inserted)
     key = pk + 1;
-    eff = key_slot(pk);
+    eff = s.tickets[s.waiting[static_cast<std::size_t>(p)].ticket].effective_slot;
   } else {
     // The head of band 1: before every band-1 key (a walk-in of an earlier
     // slot than the serving one can be waiting in band 1). Its effective
@@ -178,8 +178,8 @@ Error op_return_from_tests(State& st, const Actor& actor, const ReturnFromTests&
   TicketRec& t = s.tickets[loc.index];
   if (t.state != TicketState::kAtTests)
     return reject(msg, Error::kWrongState, "ticket is not at tests", c.ticket_id);
-  if (now >= s.spec.end)
-    return reject(msg, Error::kSessionClosed, "the session has ended", c.ticket_id);
+  // Unlike a check-in, a return after the session's end is accepted while
+  // the session is not closed: the automatic close waits for it.
   // Its normal place would be the end of the queue (last slot, walk-in class).
   const std::int32_t last = s.slots - 1;
   const Presenting end{make_key(1, last, kind_class(s, TicketKind::kWalkIn), s.next_seq++), last,

@@ -388,9 +388,12 @@ bool read_undo(Reader& r, SessionRec& s) {
       if (u.called != static_cast<std::int32_t>(x.index) || t.room != u.room) return false;
       restores_called = true;
     } else if (x.state == TicketState::kAtTests) {  // complete of a ticket at tests
-      if (t.state != TicketState::kDone || u.action != UndoAction::kComplete || u.n != 1)
+      // Its room's CALLED ticket (if any) was not touched: the record keeps it.
+      if (t.state != TicketState::kDone || u.action != UndoAction::kComplete || u.n != 1 ||
+          u.called != s.rooms[u.room].called)
         return false;
       called_covered = true;
+      restores_called = true;
     } else {
       return false;
     }

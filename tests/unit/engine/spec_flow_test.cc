@@ -360,8 +360,12 @@ TEST(SpecFlow, TestsRejectionsAndCompletion) {
   EXPECT_EQ(done.from, TicketState::kAtTests);
   EXPECT_EQ(done.reason, "complete");
   EXPECT_EQ(sc.state("W1"), TicketState::kDone);
-  sc.run({call_next(at("08:41")), send_for_tests("W2", at("08:45"))});
-  sc.reject(return_from_tests("W2", at("12:00")), Error::kSessionClosed);  // session ended
+  // Back after the session's end: still seen (the session is not closed).
+  sc.run({call_next(at("08:41")), send_for_tests("W2", at("08:45")),
+          return_from_tests("W2", at("12:10"))});
+  EXPECT_EQ(sc.order(), ids("W2"));
+  sc.run({call_next(at("12:15")), send_for_tests("W2", at("12:20")), close(at("12:30"))});
+  sc.reject(return_from_tests("W2", at("12:40")), Error::kSessionClosed);
 }
 
 // close_session and suspend_session turn AT_TESTS into DONE; tick does not
