@@ -760,9 +760,9 @@ Error Model::apply_rules(const Command& command, Time now) {
             // return_after (the smaller of it and priority_after for a
             // priority ticket). Its normal place, the end of the queue, is
             // never ahead: it is always inserted (docs/engine.md), also
-            // when nobody waits behind it.
+            // when nobody waits behind it. Spec: "session not closed", so
+            // also after the session's end (the automatic close waits).
             if (t->state != TicketState::kAtTests) return Error::kWrongState;
-            if (now >= s->spec.end) return Error::kSessionClosed;
             t->state = TicketState::kWaiting;
             t->room.clear();
             ++s->next_seq;  // entering WAITING takes a seq (docs 21)

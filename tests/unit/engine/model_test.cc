@@ -838,10 +838,13 @@ TEST_F(ModelFlow, AtTestsIsDoneAtCloseAndHoldsOffTheAutomaticClose) {
   EXPECT_EQ(ok(SendForTests{"W1"}, local(8, 6)), Error::kWrongState);
   ASSERT_EQ(ok(Tick{}, local(12, 30)), Error::kOk);
   EXPECT_EQ(m.session("S")->status, SessionStatus::kOpen);  // waits for W1
-  EXPECT_EQ(ok(ReturnFromTests{"W1"}, local(12, 31)), Error::kSessionClosed);  // after end
+  model::Model back = m;  // the patient comes back after the end: still seen
+  ASSERT_EQ(back.apply(Command{Actor{}, ReturnFromTests{"W1"}}, local(12, 31)), Error::kOk);
+  EXPECT_EQ(back.waiting_order("S"), (V{"W1"}));
   ASSERT_EQ(ok(Tick{}, local(16, 0)), Error::kOk);  // end + auto_close_grace
   EXPECT_EQ(m.session("S")->status, SessionStatus::kClosed);
   EXPECT_EQ(m.ticket_state("W1"), TicketState::kDone);
+  EXPECT_EQ(ok(ReturnFromTests{"W1"}, local(16, 1)), Error::kSessionClosed);
 }
 
 }  // namespace
