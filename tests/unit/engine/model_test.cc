@@ -7,11 +7,16 @@
 // every session of the day, and every ticket's state; through the staff
 // view: the session's status and serving slot, each room's pause and
 // CALLED ticket, and each ticket's priority, room (CALLED, AT_TESTS),
-// overtaken count and placement (WAITING). Nobody's overtaken count may
-// exceed the session's max_overtaken.
+// overtaken count and placement (WAITING); nobody's overtaken count may
+// exceed the session's max_overtaken; an insertion's events name P and the
+// tickets passed. Every 100 commands also the units left per slot, the
+// patients' views (own priority, room, place or projected place) and the
+// displays (a card per room). Every 250 commands the engine goes on from
+// its own snapshot, as after a restart.
 //
 // QC_SEED=<n> chooses another seed (default fixed for CI); QC_MODEL_COMMANDS
-// the total number of commands (default 100,000). On a disagreement the test
+// the total number of commands (default 200,000: about 760 clinic days, twice
+// the days of the test before the clinical flow). On a disagreement the test
 // prints the seed and the shortest failing prefix it could find, as JSON
 // Lines that `queuecast replay` reads.
 #include <gtest/gtest.h>
@@ -508,7 +513,7 @@ std::optional<std::pair<std::vector<Step>, Failure>> run_sequence(std::uint64_t 
 
 TEST(ReferenceModel, RandomizedSequencesAgreeWithTheEngine) {
   const std::uint64_t seed = env_u64("QC_SEED", 20261123);
-  const std::size_t total = env_u64("QC_MODEL_COMMANDS", 100000);
+  const std::size_t total = env_u64("QC_MODEL_COMMANDS", 200000);
   std::size_t done = 0;
   Coverage coverage;
   for (std::uint64_t k = 0; done < total; ++k) {
