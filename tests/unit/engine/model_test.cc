@@ -84,9 +84,23 @@ std::string compare_flow(const StaffView& v, const model::Model& m, const model:
              (er.paused ? " paused" : "") + " called " + er.called_ticket + ", model " + mr.name +
              (mr.paused ? " paused" : "") + " called " + called;
   }
-  if (v.tickets.size() != s.tickets.size())
-    return "session " + sid + ": staff view has " + std::to_string(v.tickets.size()) +
-           " tickets, model " + std::to_string(s.tickets.size());
+  // docs/engine.md, Views: CALLED (in room order), WAITING in call order,
+  // AT_TESTS, MISSED, BOOKED, then the final states, each group in creation
+  // order.
+  std::vector<std::string> expected, shown;
+  for (const model::Room& r : s.rooms)
+    if (std::string id = m.called_in(sid, r.name); !id.empty()) expected.push_back(id);
+  for (const std::string& id : m.waiting_order(sid)) expected.push_back(id);
+  for (TicketState group : {TicketState::kAtTests, TicketState::kMissed, TicketState::kBooked})
+    for (const model::Ticket& t : s.tickets)
+      if (t.state == group) expected.push_back(t.id);
+  for (const model::Ticket& t : s.tickets)
+    if (t.state == TicketState::kDone || t.state == TicketState::kCancelled ||
+        t.state == TicketState::kNoShow)
+      expected.push_back(t.id);
+  for (const StaffTicket& t : v.tickets) shown.push_back(t.ticket_id);
+  if (shown != expected)
+    return "session " + sid + ": staff view lists " + join(shown) + ", model " + join(expected);
   std::map<std::string, const model::Ticket*> by_id;
   for (const model::Ticket& t : s.tickets) by_id[t.id] = &t;
   for (const StaffTicket& et : v.tickets) {
