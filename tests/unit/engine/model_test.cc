@@ -849,6 +849,56 @@ TEST_F(ModelFlow, SetPriorityMovesAWaitingTicketAndRemovingLeavesIt) {
   EXPECT_EQ(order(), (V{"W1", "W4", "W2", "W3"}));
 }
 
+// docs/engine.md: back from tests is always inserted, also with nobody to
+// pass; with an empty queue it heads band 1 and later tickets queue behind.
+TEST_F(ModelFlow, BackFromTestsIsInsertedEvenInAShortQueue) {
+  create();
+  walk_in("W1", local(7, 0));
+  walk_in("W2", local(7, 1));
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 0)), Error::kOk);
+  ASSERT_EQ(ok(SendForTests{"W1"}, local(8, 5)), Error::kOk);
+  ASSERT_EQ(ok(ReturnFromTests{"W1"}, local(8, 30)), Error::kOk);
+  EXPECT_EQ(order(), (V{"W2", "W1"}));
+  EXPECT_EQ(ticket("W1").placement, Placement::kInserted);
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 31)), Error::kOk);
+  ASSERT_EQ(ok(SendForTests{"W2"}, local(8, 35)), Error::kOk);
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 36)), Error::kOk);
+  ASSERT_EQ(ok(ReturnFromTests{"W2"}, local(9, 0)), Error::kOk);
+  walk_in("W3", local(9, 1));
+  EXPECT_EQ(order(), (V{"W2", "W3"}));
+}
+
+// docs/engine.md: set_priority on a WAITING ticket passes only the tickets
+// between the insertion point and where it was.
+TEST_F(ModelFlow, SetPriorityCountsOnlyTheTicketsItPasses) {
+  create();
+  for (int i = 1; i <= 5; ++i) walk_in("W" + std::to_string(i), local(7, i));
+  ASSERT_EQ(ok(SetPriority{"W4", "elderly"}, local(7, 30)), Error::kOk);
+  EXPECT_EQ(order(), (V{"W1", "W4", "W2", "W3", "W5"}));
+  EXPECT_EQ(overtaken({"W1", "W2", "W3", "W5"}), (I{0, 1, 1, 0}));
+}
+
+// docs/engine.md: a ticket inserted after P takes P's effective slot (the
+// serving slot for one heading band 1), so calling it never moves the
+// serving slot back.
+TEST_F(ModelFlow, InsertedTicketsKeepTheServingSlot) {
+  spec.priority_after = 0;
+  create();
+  book("A1", 2, "a1");
+  book("A2", 1, "a2");
+  ASSERT_EQ(ok(CheckIn{"A1"}, local(7, 0)), Error::kOk);
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 0)), Error::kOk);  // serving slot 2
+  walk_in("W1", local(8, 1));
+  walk_in("P1", local(8, 2), "elderly");
+  walk_in("P2", local(8, 3), "elderly");
+  EXPECT_EQ(order(), (V{"P1", "P2", "W1"}));
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 10)), Error::kOk);
+  ASSERT_EQ(ok(CallNext{"S", ""}, local(8, 20)), Error::kOk);
+  EXPECT_EQ(m.session("S")->serving_slot, 2);
+  ASSERT_EQ(ok(CheckIn{"A2"}, local(8, 30)), Error::kOk);  // passed: made next
+  EXPECT_EQ(order(), (V{"A2", "W1"}));
+}
+
 TEST_F(ModelFlow, AtTestsIsDoneAtCloseAndHoldsOffTheAutomaticClose) {
   create();
   walk_in("W1", local(7, 30));
