@@ -14,8 +14,8 @@
 // insertion after k with the max_overtaken bound and the overtaken counts,
 // AT_TESTS with send_for_tests / return_from_tests, several rooms (calls
 // and pauses per room). It does not model views (beyond what staff see of a
-// ticket: priority, room, overtaken, placement), estimates, or the other
-// schedule commands (define_template,
+// ticket: priority, room, overtaken, placement; and a BOOKED ticket's
+// projected place), estimates, or the other schedule commands (define_template,
 // generate_sessions, adjust_quotas answer invalid_argument here and the test
 // never sends them).
 //
