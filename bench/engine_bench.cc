@@ -6,9 +6,17 @@
 //   return, recall, move_to_next, tick, plus one patient_view per 8
 //   commands), recorded once and replayed through apply_into on a fresh
 //   engine per iteration. Counter `commands/s` counts commands only; with
-//   views:1 the views' time is included, views:0 skips them.
+//   views:1 the views' time is included, views:0 skips them. flow:1 is the
+//   same day with the clinical flow (issue 17): 10% of bookings and walk-ins
+//   carry a priority reason, 10% of the patients the doctor finishes are
+//   sent for tests instead and come back 20-60 minutes later
+//   (return_from_tests) to be called again, and every fourth session has two
+//   rooms calling in turn. flow:0 draws the same random numbers and gives
+//   the same commands without priority, rooms or tests (a patient who would
+//   go for tests is completed).
 // - BM_CallNextLatency: call_next with 300 WAITING, each call timed alone;
-//   counters p50/p99/p999 in ns.
+//   counters p50/p99/p999 in ns. flow:1: two rooms calling in turn, 10% of
+//   the waiting (and of the walk-ins that keep it at 300) with a priority.
 // - BM_PatientViewsRefresh: patient_views() of a 300-ticket session.
 // - BM_MemoryPerTicket: heap bytes (mallinfo2) held by an engine after the
 //   mixed day, divided by the number of tickets.
@@ -20,6 +28,8 @@
 #include <cstdio>
 #include <random>
 #include <string>
+#include <tuple>
+#include <variant>
 #include <vector>
 
 #include "engine/engine.h"
@@ -52,7 +62,7 @@ std::string token_of(std::mt19937_64& rng) {
   return t;
 }
 
-SessionSpec spec_of(int i) {
+SessionSpec spec_of(int i, bool flow = false) {
   SessionSpec s;
   s.session_id = sid_of(i);
   s.doctor_id = "d" + std::to_string(i);
@@ -66,6 +76,7 @@ SessionSpec spec_of(int i) {
   s.appointment_quota.assign(kSlots, kApptPerSlot);
   s.walkin_quota.assign(kSlots, kWalkinPerSlot);
   s.avg_consult_seed = 2 * kMinute;
+  if (flow && i % 4 == 0) s.rooms = {"1", "2"};
   return s;
 }
 
@@ -73,17 +84,25 @@ Actor nurse() { return Actor{ActorKind::kNurse, "n1"}; }
 
 // One session's day, generated against a live engine so that every
 // complete/mark_missed names the ticket really called.
-void gen_session(Engine& g, int i, std::mt19937_64& rng, std::vector<std::vector<Timed>>* pre,
+void gen_session(Engine& g, int i, bool flow, std::mt19937_64& rng, std::vector<std::vector<Timed>>* pre,
                  std::vector<Timed>* day) {
   const std::string sid = sid_of(i);
+  const bool two_rooms = flow && i % 4 == 0;
   std::vector<Event> ev;
+  // The ticket a command is about: the called one for a call, else the
+  // first event's (a priority insertion adds overtaken events after it).
   auto apply = [&](std::vector<Timed>* out, CommandBody body, Time now) {
     Command c{nurse(), std::move(body)};
     ev.clear();
     g.apply_into(c, now, &ev);
+    const bool call = std::holds_alternative<CallNext>(c.body);
     out->push_back(Timed{std::move(c), now});
-    return ev.empty() ? std::string() : ev.back().ticket_id;
+    for (const Event& e : ev)
+      if (e.type == EventType::kTicketCalled) return e.ticket_id;
+    return ev.empty() || call ? std::string() : ev.front().ticket_id;
   };
+  // 10% priority: drawn whatever `flow` (the same random numbers).
+  auto priority = [&]() { return rng() % 10 == 0 && flow ? std::string("elderly") : std::string(); };
   // The day before: 220 bookings, 20 of them cancelled again.
   Time t = kDay0 - 14 * kHour;
   std::vector<std::pair<std::string, int>> booked;  // ticket id, slot
@@ -92,8 +111,9 @@ void gen_session(Engine& g, int i, std::mt19937_64& rng, std::vector<std::vector
   for (int s = 0; s < kSlots; ++s) {
     for (int k = 0; k < kApptPerSlot + 2; ++k, ++n) {
       std::string ref = "p" + std::to_string(i) + "-" + std::to_string(n);
-      std::string id =
-          apply(&p, Book{sid, s, ref, "Zhang San", "", "", token_of(rng)}, t += kSecond);
+      Book b{sid, s, ref, "Zhang San", "", "", token_of(rng)};
+      b.priority = priority();
+      std::string id = apply(&p, b, t += kSecond);
       if (k < 2) {
         apply(&p, Cancel{id}, t += kSecond);
       } else {
@@ -114,22 +134,26 @@ void gen_session(Engine& g, int i, std::mt19937_64& rng, std::vector<std::vector
     arrivals.push_back({kDay0 + 7 * kHour + static_cast<Time>(rng() % (10 * 60)) * kMinute, ""});
   std::sort(arrivals.begin(), arrivals.end(),
             [](const Arrival& a, const Arrival& b) { return a.at < b.at; });
-  std::vector<std::pair<Time, std::string>> returns;
+  // Missed patients coming back (return_ticket) and patients back from
+  // tests (return_from_tests): (time, ticket, from tests).
+  std::vector<std::tuple<Time, std::string, bool>> returns;
+  std::string called[2];  // the ticket each room called ("" none)
   Time doctor = kDay0 + 8 * kHour;
   std::size_t a = 0;
   int calls = 0;
   int walkins = 0;
   for (;;) {
-    Time next_return = returns.empty() ? kNoTime : returns.front().first;
+    Time next_return = returns.empty() ? kNoTime : std::get<0>(returns.front());
     bool arrivals_left = a < arrivals.size();
     if (arrivals_left && arrivals[a].at <= doctor &&
         (next_return == kNoTime || arrivals[a].at <= next_return)) {
       const Arrival& x = arrivals[a++];
       if (x.id.empty()) {
         ++walkins;
-        apply(day, RegisterWalkIn{sid, "w" + std::to_string(i) + "-" + std::to_string(walkins),
-                                  "李四", "", token_of(rng)},
-              x.at);
+        RegisterWalkIn r{sid, "w" + std::to_string(i) + "-" + std::to_string(walkins), "李四", "",
+                         token_of(rng)};
+        r.priority = priority();
+        apply(day, r, x.at);
       } else {
         apply(day, CheckIn{x.id}, x.at);
       }
@@ -137,35 +161,48 @@ void gen_session(Engine& g, int i, std::mt19937_64& rng, std::vector<std::vector
       continue;
     }
     if (next_return != kNoTime && next_return <= doctor) {
-      apply(day, ReturnTicket{returns.front().second}, next_return);
+      const auto& [at, id, tests] = returns.front();
+      if (tests) apply(day, ReturnFromTests{id}, at);
+      else apply(day, ReturnTicket{id}, at);
       returns.erase(returns.begin());
       continue;
     }
     if (g.waiting_order(sid).empty() && !arrivals_left && returns.empty()) break;
-    // The doctor's turn.
-    std::optional<std::string> called = g.called_ticket(sid);
-    if (called) {
+    // The doctor's turn (with two rooms, the rooms call in turn).
+    const int room = two_rooms ? calls % 2 : 0;
+    const std::string room_name = two_rooms ? std::to_string(room + 1) : std::string();
+    std::string& in_room = called[room];
+    if (!in_room.empty() && g.ticket_state(in_room) == TicketState::kCalled) {
       int r = static_cast<int>(rng() % 100);
       if (r < 85) {
-        apply(day, Complete{*called}, doctor);
+        const bool tests = rng() % 10 == 0;  // drawn whatever `flow`
+        if (tests && flow) {
+          apply(day, SendForTests{in_room}, doctor);
+          returns.push_back({doctor + static_cast<Time>(20 + rng() % 40) * kMinute, in_room, true});
+          std::sort(returns.begin(), returns.end());
+        } else {
+          apply(day, Complete{in_room}, doctor);
+        }
       } else if (r < 95) {
-        apply(day, MarkMissed{*called}, doctor);
+        apply(day, MarkMissed{in_room}, doctor);
         if (rng() % 3 != 0)
-          returns.push_back({doctor + static_cast<Time>(5 + rng() % 20) * kMinute, *called});
+          returns.push_back({doctor + static_cast<Time>(5 + rng() % 20) * kMinute, in_room, false});
         std::sort(returns.begin(), returns.end());
       }
     }
     if (calls % 20 == 7 && !g.waiting_order(sid).empty()) {
       apply(day, MoveToNext{g.waiting_order(sid).back()}, doctor);
     }
-    std::string id = apply(day, CallNext{sid}, doctor);
+    in_room = apply(day, CallNext{sid, room_name}, doctor);
     ++calls;
-    if (calls % 15 == 3 && g.called_ticket(sid)) apply(day, Recall{*g.called_ticket(sid)}, doctor);
-    if (!id.empty()) day->push_back(Timed{Command{nurse(), CheckIn{id}}, doctor, true});
-    doctor += static_cast<Time>(60 + rng() % 60) * kSecond;
+    if (calls % 15 == 3 && !in_room.empty()) apply(day, Recall{in_room}, doctor);
+    if (!in_room.empty()) day->push_back(Timed{Command{nurse(), CheckIn{in_room}}, doctor, true});
+    // Two rooms see twice as many patients: half the time between calls.
+    doctor += static_cast<Time>(60 + rng() % 60) * kSecond / (two_rooms ? 2 : 1);
     if (g.waiting_order(sid).empty() && arrivals_left) doctor = std::max(doctor, arrivals[a].at);
   }
-  if (g.called_ticket(sid)) apply(day, Complete{*g.called_ticket(sid)}, doctor);
+  for (const std::string& id : called)
+    if (!id.empty() && g.ticket_state(id) == TicketState::kCalled) apply(day, Complete{id}, doctor);
 }
 
 struct Workload {
@@ -175,18 +212,17 @@ struct Workload {
   std::size_t views = 0;
 };
 
-const Workload& workload() {
-  static const Workload w = [] {
+Workload make_workload(bool flow) {
     Workload w;
     const int kSessions = 1000;
     Engine g;
     std::mt19937_64 rng(42);
     std::vector<std::vector<Timed>> pre(kSessions), day(kSessions);
     for (int i = 0; i < kSessions; ++i) {
-      w.setup.push_back(Command{Actor{ActorKind::kAdmin, "a"}, CreateSession{spec_of(i)}});
+      w.setup.push_back(Command{Actor{ActorKind::kAdmin, "a"}, CreateSession{spec_of(i, flow)}});
       g.apply(w.setup.back(), kDay0 - 2 * kDay);
     }
-    for (int i = 0; i < kSessions; ++i) gen_session(g, i, rng, &pre, &day[i]);
+    for (int i = 0; i < kSessions; ++i) gen_session(g, i, flow, rng, &pre, &day[i]);
     // Interleave: bookings round-robin, then the day round-robin, a tick
     // every 5,000 commands.
     for (auto* phase : {&pre, &day}) {
@@ -204,7 +240,15 @@ const Workload& workload() {
     }
     for (const Timed& t : w.stream) (t.view ? w.views : w.commands) += 1;
     return w;
-  }();
+}
+
+// Generated on first use (a few seconds each).
+const Workload& workload(bool flow = false) {
+  if (flow) {
+    static const Workload w = make_workload(true);
+    return w;
+  }
+  static const Workload w = make_workload(false);
   return w;
 }
 
@@ -232,9 +276,10 @@ void run_stream(Engine& e, const Workload& w, std::size_t* rejected, std::size_t
   *rejected = bad;
 }
 
-// state.range(0): 1 = with the patient views interleaved, 0 = commands only.
+// state.range(0): 1 = with the patient views interleaved, 0 = commands only;
+// state.range(1): 1 = the clinical flow's day, 0 = the plain day.
 void BM_Mixed(benchmark::State& state) {
-  const Workload& w = workload();
+  const Workload& w = workload(state.range(1) != 0);
   const bool with_views = state.range(0) != 0;
   std::size_t rejected = 0;
   for (auto _ : state) {
@@ -254,7 +299,14 @@ void BM_Mixed(benchmark::State& state) {
   state.counters["views"] = with_views ? static_cast<double>(w.views) : 0.0;
   state.counters["rejected"] = static_cast<double>(rejected);
 }
-BENCHMARK(BM_Mixed)->ArgName("views")->Arg(1)->Arg(0)->Unit(benchmark::kMillisecond)->Iterations(3);
+BENCHMARK(BM_Mixed)
+    ->ArgNames({"views", "flow"})
+    ->Args({1, 0})
+    ->Args({0, 0})
+    ->Args({1, 1})
+    ->Args({0, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(3);
 
 std::size_t count_tickets(const Engine& e) {
   std::size_t n = 0;
@@ -302,25 +354,35 @@ void BM_MemoryPerTicket(benchmark::State& state) {
 }
 BENCHMARK(BM_MemoryPerTicket)->Unit(benchmark::kMillisecond)->Iterations(1);
 
-// A session with 300 WAITING walk-ins (one big slot, W large).
-Engine waiting_session(int waiting) {
+// A walk-in for the latency session; with `flow`, one in ten has a priority.
+RegisterWalkIn latency_walk_in(const std::string& sid, int i, bool flow) {
+  RegisterWalkIn r{sid, "w" + std::to_string(i), "李四", "", ""};
+  if (flow && i % 10 == 0) r.priority = "elderly";
+  return r;
+}
+
+// A session with 300 WAITING walk-ins (one big slot, W large); with `flow`,
+// two rooms (spec_of(0, true)) and 10% priority walk-ins.
+Engine waiting_session(int waiting, bool flow = false) {
   Engine e;
-  SessionSpec s = spec_of(0);
+  SessionSpec s = spec_of(0, flow);
   s.appointment_quota.assign(kSlots, 0);
   s.walkin_quota.assign(kSlots, 0);
   s.walkin_quota[kSlots - 1] = 100000;
   e.apply(Command{nurse(), CreateSession{s}}, kDay0);
   for (int i = 0; i < waiting; ++i)
-    e.apply(Command{nurse(), RegisterWalkIn{s.session_id, "w" + std::to_string(i), "李四", "", ""}},
-            kDay0 + 7 * kHour + i);
+    e.apply(Command{nurse(), latency_walk_in(s.session_id, i, flow)}, kDay0 + 7 * kHour + i);
   return e;
 }
 
+// state.range(0): 1 = two rooms calling in turn and 10% priority walk-ins.
 void BM_CallNextLatency(benchmark::State& state) {
-  Engine e = waiting_session(300);
+  const bool flow = state.range(0) != 0;
+  Engine e = waiting_session(300, flow);
   const std::string sid = sid_of(0);
-  Command call{nurse(), CallNext{sid}};
-  Command walk{nurse(), RegisterWalkIn{sid, "wx", "李四", "", ""}};
+  Command calls[2] = {Command{nurse(), CallNext{sid, flow ? "1" : ""}},
+                      Command{nurse(), CallNext{sid, flow ? "2" : ""}}};
+  std::int64_t n = 0;
   std::vector<Event> ev;
   ev.reserve(16);
   std::vector<std::int64_t> ns;
@@ -328,13 +390,16 @@ void BM_CallNextLatency(benchmark::State& state) {
   Time now = kDay0 + 8 * kHour;
   for (auto _ : state) {
     ev.clear();
+    const Command& call = calls[n % 2];
     auto t0 = std::chrono::steady_clock::now();
     e.apply_into(call, now, &ev);
     auto t1 = std::chrono::steady_clock::now();
     state.PauseTiming();
     ns.push_back(std::chrono::duration_cast<std::chrono::nanoseconds>(t1 - t0).count());
     ev.clear();
-    e.apply_into(walk, now, &ev);  // back to 300 waiting
+    e.apply_into(Command{nurse(), latency_walk_in(sid, static_cast<int>(300 + n), flow)}, now,
+                 &ev);  // back to 300 waiting
+    ++n;
     now += 1;
     state.ResumeTiming();
   }
@@ -351,7 +416,7 @@ void BM_CallNextLatency(benchmark::State& state) {
     state.counters["waiting"] = static_cast<double>(e.waiting_order(sid).size());
   }
 }
-BENCHMARK(BM_CallNextLatency)->Iterations(50000);
+BENCHMARK(BM_CallNextLatency)->ArgName("flow")->Arg(0)->Arg(1)->Iterations(50000);
 
 void BM_PatientViewsRefresh(benchmark::State& state) {
   // 300 tickets: 200 booked appointments (half checked in), 100 walk-ins,

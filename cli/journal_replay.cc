@@ -72,15 +72,33 @@ std::string explain(const Event& e) {
         case Placement::kDemoted:
           return "demoted: late for slot " + slot + ", waits at the end of slot " + eff +
                  " as a walk-in arriving now";
+        case Placement::kInserted:
+          return "inserted: a priority patient, placed near the head (see ticket_inserted)";
         default:
           return "";
       }
     }
+    case EventType::kReturnedFromTests:
+      return e.placement == Placement::kInserted
+                 ? "back from tests: inserted near the head (see ticket_inserted)"
+                 : "back from tests: " + std::string(to_string(e.placement)) + ", slot " + eff;
+    case EventType::kTicketInserted:
+      return "inserted (" + e.reason + ") after " +
+             (e.other_ticket.empty() ? std::string("nobody: the head of the queue") : e.other_ticket) +
+             ", passing " + std::to_string(e.count);
+    case EventType::kTicketOvertaken:
+      return "passed by " + e.other_ticket + " (inserted), " + std::to_string(e.count) + " time(s) now";
+    case EventType::kTicketProtected:
+      return "passed " + std::to_string(e.count) + " times: no insertion passes it again";
+    case EventType::kPrioritySet:
+      return e.reason.empty() ? "priority removed" : "priority: " + e.reason;
+    case EventType::kSentForTests: return "sent for tests" + (e.room.empty() ? "" : " from room " + e.room);
     case EventType::kMovedToNext: return "made_next: moved to the front by staff";
     case EventType::kWalkInRegistered: return "walk-in, slot " + eff;
     case EventType::kTicketBooked: return "slot " + slot + (e.reason.empty() ? "" : ", channel " + e.reason);
     case EventType::kTicketCalled:
     case EventType::kTicketCompleted:
+      return e.room.empty() ? e.reason : e.reason + ", room " + e.room;
     case EventType::kTicketCancelled:
     case EventType::kSessionSuspended:
       return e.reason;

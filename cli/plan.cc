@@ -1,6 +1,6 @@
 // queuecast plan HISTORY.csv [--slot-minutes 60] [--start 08:00] [--end 12:00]
 //                [--registration-open 07:00] [--appointments N]
-//                [--walkin-total N] [--no-carry]
+//                [--walkin-total N] [--no-carry] [--rooms N]
 // queuecast plan windows --lambda L --mu M (--n N | --target-wait T)
 //
 // Quota planning from a history of past visits (paper 000; the CSV format is
@@ -37,6 +37,8 @@ constexpr const char kUsage[] =
     "  --appointments N        appointments a day (default: the history's mean)\n"
     "  --walkin-total N        walk-in numbers a day (default: the expected walk-ins)\n"
     "  --no-carry              the paper's formula without carrying the walk-in backlog\n"
+    "  --rooms N               rooms (doctors) sharing the queue, 1-16 (default 1):\n"
+    "                          NX = rooms * slot minutes / mean consultation\n"
     "\n"
     "windows: M/M/N (Erlang C) for N registration windows; lambda = arrivals per\n"
     "minute, mu = services per window per minute. Prints rho, P0, Lq, Wq (minutes)\n"
@@ -114,7 +116,7 @@ int run_plan(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "windows") return run_windows(argc - 1, argv + 1);
   qc::plan::SessionShape shape;
   std::string path;
-  long long appointments = -1, walkin_total = 0;
+  long long appointments = -1, walkin_total = 0, rooms = 1;
   bool carry = true;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -133,6 +135,8 @@ int run_plan(int argc, char** argv) {
       (a == "--start" ? shape.start_minute : a == "--end" ? shape.end_minute : shape.registration_open_minute) = m;
     } else if (a == "--appointments") {
       if (!parse_int(v, 0, 100000, &appointments)) return usage_error("--appointments needs an integer >= 0");
+    } else if (a == "--rooms") {
+      if (!parse_int(v, 1, 16, &rooms)) return usage_error("--rooms needs an integer between 1 and 16");
     } else if (a == "--walkin-total") {
       if (!parse_int(v, 0, 100000, &walkin_total)) return usage_error("--walkin-total needs an integer >= 0");
     } else if (!a.empty() && a[0] == '-') {
@@ -158,6 +162,7 @@ int run_plan(int argc, char** argv) {
   std::string err;
   if (!qc::plan::estimate_from_history(h.rows, shape, &e, &err)) return usage_error(path + ": " + err);
   e.input.carry_backlog = carry;
+  e.input.rooms = static_cast<std::int32_t>(rooms);
   if (appointments < 0) appointments = std::llround(e.appointments_per_day);
   qc::plan::Plan p;
   if (!qc::plan::plan_quotas(e.input, static_cast<std::int32_t>(appointments),
@@ -189,8 +194,9 @@ int run_plan(int argc, char** argv) {
     std::printf("first-slot correction: NX = %d (actual mean seen %.1f < %d expected)\n", p.slots[0].capacity,
                 e.input.actual_seen[0], p.slots[0].expected_capacity);
   std::printf("(NX' includes registrations before the start in the first slot; mean = consultation minutes;\n"
-              " backlog = walk-ins carried from earlier slots%s)\n",
-              carry ? "" : ", off with --no-carry");
+              " backlog = walk-ins carried from earlier slots%s%s)\n",
+              carry ? "" : ", off with --no-carry",
+              rooms > 1 ? "; NX counts the rooms: rooms x slot / mean" : "");
   if (e.first_call_days > 0)
     std::printf("first call: %.1f min after the start (median of %d days); for the patients' estimates,\n"
                 " session creation takes it as \"firstCallDelay\":\"%ds\"\n",

@@ -36,7 +36,9 @@ std::optional<std::string> Replayer::session_of(const Command& command) const {
         } else if constexpr (std::is_same_v<T, Cancel> || std::is_same_v<T, CheckIn> ||
                              std::is_same_v<T, CallTicket> || std::is_same_v<T, Recall> ||
                              std::is_same_v<T, Complete> || std::is_same_v<T, MarkMissed> ||
-                             std::is_same_v<T, ReturnTicket> || std::is_same_v<T, MoveToNext>) {
+                             std::is_same_v<T, ReturnTicket> || std::is_same_v<T, MoveToNext> ||
+                             std::is_same_v<T, SetPriority> || std::is_same_v<T, SendForTests> ||
+                             std::is_same_v<T, ReturnFromTests>) {
           return engine_.ticket_session(c.ticket_id);
         } else if constexpr (std::is_same_v<T, Confirm> || std::is_same_v<T, Release>) {
           // Holds are not looked up by id: the events name the session.
@@ -55,7 +57,8 @@ std::optional<std::string> Replayer::session_of(const Command& command) const {
 }
 
 void Replayer::append_result(Error error, std::string_view message,
-                             const std::optional<std::string>& session, std::string* out) {
+                             const std::optional<std::string>& session, Time now,
+                             std::string* out) {
   if (error == Error::kOk) {
     out->append("{\"ok\":true");
   } else {
@@ -94,42 +97,195 @@ void Replayer::append_result(Error error, std::string_view message,
     } else {
       out->append("null");
     }
+    // A session with several rooms: each room's called ticket.
+    const SessionSpec* spec = engine_.session_spec(*session);
+    if (spec && spec->rooms.size() > 1) {
+      if (std::optional<StaffView> v = engine_.staff_view(*session, now)) {
+        out->append(",\"rooms\":{");
+        for (std::size_t i = 0; i < v->rooms.size(); ++i) {
+          if (i) out->push_back(',');
+          codec::append_json_string(v->rooms[i].room, out);
+          out->push_back(':');
+          if (v->rooms[i].called_ticket.empty()) out->append("null");
+          else codec::append_json_string(v->rooms[i].called_ticket, out);
+        }
+        out->push_back('}');
+      }
+    }
     out->push_back('}');
   } else {
     out->append("null,\"waiting\":[],\"called\":null}");
   }
 }
 
-void Replayer::apply_line(std::string_view line, std::string* out) {
+Error Replayer::apply(std::string_view line, Command* command, Time* now) {
   events_.clear();
   message_.clear();
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   if (line.size() > kMaxLineBytes) {
-    append_result(Error::kInvalidArgument,
-                  "line too long (more than " + std::to_string(kMaxLineBytes) + " bytes)",
-                  std::nullopt, out);
-    return;
+    message_ = "line too long (more than " + std::to_string(kMaxLineBytes) + " bytes)";
+    return Error::kInvalidArgument;
   }
   if (line.find_first_not_of(" \t") == std::string_view::npos) {
-    append_result(Error::kInvalidArgument, "empty line: expected one queuecast.v1.Command",
-                  std::nullopt, out);
-    return;
+    message_ = "empty line: expected one queuecast.v1.Command";
+    return Error::kInvalidArgument;
   }
-  Command command;
-  Time now = 0;
-  if (Error e = codec::parse_command_json(line, &command, &now, &message_); e != Error::kOk) {
-    append_result(e, message_, std::nullopt, out);
-    return;
-  }
+  if (Error e = codec::parse_command_json(line, command, now, &message_); e != Error::kOk) return e;
   // The server's spelling of the patientRef, so a file replays what the
   // server did with the same requests (server/api/patient_ref.h).
-  if (!gw::normalize_patient_refs(&command, &message_)) {
-    append_result(Error::kInvalidArgument, message_, std::nullopt, out);
+  if (!gw::normalize_patient_refs(command, &message_)) return Error::kInvalidArgument;
+  return Error::kOk;
+}
+
+void Replayer::apply_line(std::string_view line, std::string* out) {
+  Command command;
+  Time now = 0;
+  if (Error e = apply(line, &command, &now); e != Error::kOk) {
+    append_result(e, message_, std::nullopt, now, out);
     return;
   }
   Error e = engine_.apply_into(command, now, &events_, &message_);
   if (e != Error::kOk) events_.clear();
-  append_result(e, message_, session_of(command), out);
+  append_result(e, message_, session_of(command), now, out);
+}
+
+// ---- --why ----
+
+namespace {
+
+std::string rfc3339(Time t) {
+  google::protobuf::Timestamp ts;
+  codec::to_proto(t, &ts);
+  return google::protobuf::util::TimeUtil::ToString(ts);
+}
+
+// Where `id` is in `order` (order.size() when absent).
+std::size_t index_of(const std::vector<std::string>& order, std::string_view id) {
+  std::size_t i = 0;
+  while (i < order.size() && order[i] != id) ++i;
+  return i;
+}
+
+}  // namespace
+
+void Replayer::append_finding(std::string_view rule, Time at, const Event& other,
+                              std::string* out) {
+  out->append("{\"line\":");
+  out->append(std::to_string(line_number_));
+  out->append(",\"at\":");
+  codec::append_json_string(rfc3339(at), out);
+  out->append(",\"rule\":");
+  codec::append_json_string(rule, out);
+  if (rule != "protected") {
+    out->append(",\"ticket\":");
+    codec::append_json_string(other.ticket_id, out);
+    out->append(",\"label\":");
+    codec::append_json_string(other.label, out);
+  }
+  ++findings_[std::string(rule)];
+}
+
+void Replayer::explain_line(std::string_view line, std::string_view ticket, std::string* out) {
+  ++line_number_;
+  Command command;
+  Time now = 0;
+  if (apply(line, &command, &now) != Error::kOk) return;
+  // A nurse's direct call passes the ticket when the one called waited
+  // behind it: the order before the command tells.
+  const std::optional<std::string> session = engine_.ticket_session(ticket);
+  std::vector<std::string> before;
+  if (session && std::holds_alternative<CallTicket>(command.body))
+    before = engine_.waiting_order(*session);
+  if (engine_.apply_into(command, now, &events_, &message_) != Error::kOk) return;
+  const std::vector<std::string> after =
+      engine_.ticket_session(ticket) ? engine_.waiting_order(*engine_.ticket_session(ticket))
+                                     : std::vector<std::string>{};
+  const std::size_t mine = index_of(after, ticket);
+  const bool waiting = mine < after.size();
+  auto ahead = [&](std::string_view other) { return waiting && index_of(after, other) < mine; };
+  // The command's insertions (the inserted ticket's ticket_inserted event):
+  // they come before the ticket_overtaken events they cause.
+  std::map<std::string, const Event*, std::less<>> inserted;
+  for (const Event& e : events_) {
+    if (e.ticket_id == ticket && !e.label.empty()) label_ = e.label;
+    switch (e.type) {
+      case EventType::kPrioritySet:
+        if (e.reason.empty()) priority_.erase(e.ticket_id);
+        else priority_[e.ticket_id] = e.reason;
+        break;
+      case EventType::kTicketInserted: inserted[e.ticket_id] = &e; break;
+      case EventType::kTicketOvertaken: {
+        if (e.ticket_id != ticket) break;
+        overtaken_ = e.count;
+        const auto ins = inserted.find(e.other_ticket);
+        Event other;
+        if (ins != inserted.end()) other = *ins->second;
+        other.ticket_id = e.other_ticket;
+        append_finding("inserted", e.at, other, out);
+        // "priority" | "return_from_tests"
+        out->append(",\"reason\":");
+        codec::append_json_string(other.reason, out);
+        if (const auto p = priority_.find(e.other_ticket); p != priority_.end()) {
+          out->append(",\"priority\":");
+          codec::append_json_string(p->second, out);
+        }
+        out->append(",\"overtaken\":" + std::to_string(e.count) + "}\n");
+        break;
+      }
+      case EventType::kTicketProtected:
+        if (e.ticket_id != ticket) break;
+        protected_ = true;
+        append_finding("protected", e.at, e, out);
+        out->append(",\"overtaken\":" + std::to_string(e.count) + "}\n");
+        break;
+      case EventType::kCheckedIn:
+      case EventType::kTicketReturned:
+      case EventType::kReturnedFromTests:
+        // Band 0: on time but passed, or a missed patient back in time.
+        if (e.ticket_id == ticket || e.placement != Placement::kMadeNext || !ahead(e.ticket_id)) break;
+        append_finding("made_next", e.at, e, out);
+        out->append(",\"event\":");
+        codec::append_json_string(to_string(e.type), out);
+        out->append("}\n");
+        break;
+      case EventType::kMovedToNext:
+        if (e.ticket_id == ticket || !ahead(e.ticket_id)) break;
+        append_finding("move_to_next", e.at, e, out);
+        out->append("}\n");
+        break;
+      case EventType::kTicketCalled: {
+        if (e.ticket_id == ticket || e.reason != "call_ticket") break;
+        const std::size_t was = index_of(before, ticket);
+        if (was >= before.size() || index_of(before, e.ticket_id) <= was) break;
+        append_finding("call_ticket", e.at, e, out);
+        out->append("}\n");
+        break;
+      }
+      default: break;
+    }
+  }
+}
+
+void Replayer::explain_summary(std::string_view ticket, std::string* out) const {
+  out->append("{\"ticket\":");
+  codec::append_json_string(ticket, out);
+  const std::optional<TicketState> state = engine_.ticket_state(ticket);
+  if (!state) {
+    out->append(",\"found\":false}");
+    return;
+  }
+  out->append(",\"found\":true,\"label\":");
+  codec::append_json_string(label_, out);
+  out->append(",\"state\":");
+  codec::append_json_string(to_string(*state), out);
+  for (const char* rule : {"inserted", "made_next", "move_to_next", "call_ticket"}) {
+    const auto n = findings_.find(rule);
+    out->append(",\"");
+    out->append(rule);
+    out->append("\":" + std::to_string(n == findings_.end() ? 0 : n->second));
+  }
+  out->append(",\"overtaken\":" + std::to_string(overtaken_));
+  out->append(protected_ ? ",\"protected\":true}" : ",\"protected\":false}");
 }
 
 }  // namespace qc::cli
@@ -151,6 +307,11 @@ constexpr const char kReplayUsage[] =
     "   \"called\":ID|null}\n"
     "Bad lines (not JSON, unknown field, wrong type, blank) give ok:false with\n"
     "error invalid_argument, and the replay goes on. See docs/replay.md.\n"
+    "\n"
+    "  --why TICKET                instead: why others were called before TICKET,\n"
+    "                              one JSON line per ticket put ahead of it (rule\n"
+    "                              inserted with its reason, made_next, move_to_next,\n"
+    "                              call_ticket; protected), then a summary line\n"
     "\n"
     "Engine options:\n"
     "  --max-active-bookings K     active bookings per patient (default 3)\n"
@@ -175,12 +336,18 @@ int usage_error(const char* what, const char* arg) {
 int run_replay(int argc, char** argv) {
   qc::EngineOptions options;
   const char* file = nullptr;
+  const char* why = nullptr;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     if (qc::cli::is_help(a)) return qc::cli::print_usage(kReplayUsage);
     if (a == "--journal") return run_journal_replay(argc, argv);
     if (a == "--no-display-names") {
       options.display_names = false;
+      continue;
+    }
+    if (a == "--why") {
+      if (i + 1 >= argc || argv[i + 1][0] == '\0') return usage_error("missing ticket for", argv[i]);
+      why = argv[++i];
       continue;
     }
     struct IntOption {
@@ -236,8 +403,12 @@ int run_replay(int argc, char** argv) {
   std::string out;
   while (std::getline(*in, line)) {
     out.clear();
-    replayer.apply_line(line, &out);
-    out.push_back('\n');
+    if (why) {
+      replayer.explain_line(line, why, &out);
+    } else {
+      replayer.apply_line(line, &out);
+      out.push_back('\n');
+    }
     if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) {
       std::fprintf(stderr, "queuecast replay: cannot write the output\n");
       return 1;
@@ -246,6 +417,15 @@ int run_replay(int argc, char** argv) {
   if (in->bad()) {
     std::fprintf(stderr, "queuecast replay: read error\n");
     return 1;
+  }
+  if (why) {
+    out.clear();
+    replayer.explain_summary(why, &out);
+    out.push_back('\n');
+    if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) {
+      std::fprintf(stderr, "queuecast replay: cannot write the output\n");
+      return 1;
+    }
   }
   if (std::fflush(stdout) != 0) {
     std::fprintf(stderr, "queuecast replay: cannot write the output\n");

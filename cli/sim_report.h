@@ -1,5 +1,6 @@
 // Output of `queuecast simulate`: the text table and the SVG chart (waits by
-// strategy and slot) of a strategy comparison. Pure functions of the inputs.
+// strategy and slot) of a strategy comparison, and of the clinical flow's
+// comparison (--flow). Pure functions of the inputs.
 #pragma once
 
 #include <string>
@@ -21,5 +22,15 @@ std::string comparison_table(const sim::Scenario& sc, const sim::Comparison& c);
 // names); `title` replaces the scenario's name when not empty.
 std::string comparison_svg(const sim::Scenario& sc, const sim::Comparison& c, const std::string& lang = "en",
                            const std::string& title = "");
+
+// `queuecast simulate --flow`: the clinical flow's comparison
+// (sim::compare_flows): waits per class (mean / p90 and patients a day)
+// for every variant, the day's flow counts, the overtaking check of every
+// day, and the checks (the priority lane halves the priority
+// patients' wait, the non-priority rise against the bound, pooling).
+std::string flow_table(const sim::Scenario& sc, const sim::FlowComparison& c);
+// The chart (English): mean and p90 wait per class that has patients, one
+// bar per variant.
+std::string flow_svg(const sim::Scenario& sc, const sim::FlowComparison& c, const std::string& title = "");
 
 }  // namespace qc::cli

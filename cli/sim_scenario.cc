@@ -247,6 +247,18 @@ bool parse_scenario(std::string_view text, sim::Scenario* out, std::string* erro
     else if (k == "firstSlotSeen") ok = r.number(k, v, &sc.first_slot_seen);
     else if (k == "carryBacklog") ok = r.boolean(k, v, &sc.carry_backlog);
     else if (k == "maxAppointmentWaitIncreaseMinutes") ok = r.number(k, v, &sc.max_appointment_wait_increase_minutes);
+    else if (k == "rooms") ok = r.integer(k, v, &sc.rooms);
+    else if (k == "separateQueues") ok = r.boolean(k, v, &sc.separate_queues);
+    else if (k == "priorityWalkinShare") ok = r.number(k, v, &sc.priority_walkin_share);
+    else if (k == "priorityAppointmentShare") ok = r.number(k, v, &sc.priority_appointment_share);
+    else if (k == "priorityLane") ok = r.boolean(k, v, &sc.priority_lane);
+    else if (k == "testsShare") ok = r.number(k, v, &sc.tests_share);
+    else if (k == "testsMinMinutes") ok = r.number(k, v, &sc.tests_min_minutes);
+    else if (k == "testsMaxMinutes") ok = r.number(k, v, &sc.tests_max_minutes);
+    else if (k == "returnConsultMeanMinutes") ok = r.number(k, v, &sc.return_consult_mean_minutes);
+    else if (k == "priorityAfter") ok = r.integer(k, v, &sc.priority_after);
+    else if (k == "returnAfter") ok = r.integer(k, v, &sc.return_after);
+    else if (k == "maxOvertaken") ok = r.integer(k, v, &sc.max_overtaken);
     else return r.bad(k, "unknown key");
     if (!ok) return false;
   }

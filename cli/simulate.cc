@@ -1,9 +1,13 @@
 // queuecast simulate SCENARIO.json [--replications N] [--seed S] [--svg OUT.svg]
 //                   [--opt-replications N] [--max-evaluations N]
+// queuecast simulate SCENARIO.json --flow [--quotas planner|baseline] [--replications N]
+//                   [--seed S] [--svg OUT.svg] [--svg-title TEXT]
 //
 // Runs the three quota strategies (baseline, the paper's planner, the
 // optimizer) on simulated clinic days through the real engine and prints a
-// table; --svg writes the chart (waits by strategy and slot). Exit codes:
+// table; --svg writes the chart (waits by strategy and slot). With --flow:
+// the clinical flow's comparison (priority lane, tests, rooms; see
+// sim::compare_flows) with one set of quotas. Exit codes:
 // 0 done, 1 an output could not be written, 2 usage or a bad scenario file.
 #include <cerrno>
 #include <cstdio>
@@ -40,14 +44,32 @@ constexpr const char kUsage[] =
     "  --max-evaluations N   optimizer budget in candidates (default 400)\n"
     "  --history-out FILE    instead: write the visits of --days N (default 21)\n"
     "                        baseline days as a history CSV for 'queuecast plan'\n"
+    "  --flow                instead: the clinical flow with one set of quotas, beside\n"
+    "                        the same days without a priority lane and with the other\n"
+    "                        queue arrangement (rooms > 1): waits per class, overtaking\n"
+    "  --quotas planner|baseline  the quotas of --flow (default planner); its chart\n"
+    "                        (--svg) is in English\n"
     "\n"
     "The scenario format is documented in docs/planning.md.\n";
+
+int write_svg(const std::string& path, const std::string& svg) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << svg;
+  out.close();
+  if (!out) {
+    std::fprintf(stderr, "queuecast simulate: cannot write %s\n", path.c_str());
+    return 1;
+  }
+  return 0;
+}
 
 }  // namespace
 
 int run_simulate(int argc, char** argv) {
   std::string scenario_path, svg_path, history_path, svg_lang = "en", svg_title;
   long long replications = 1000, seed = 1, opt_reps = 200, max_evals = 400, days = 21;
+  bool flow = false;
+  std::string quotas = "planner";
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&](long long lo, long long hi, long long* out) {
@@ -69,6 +91,14 @@ int run_simulate(int argc, char** argv) {
       if (!value(1, 1000000, &max_evals)) return 2;
     } else if (a == "--days") {
       if (!value(1, 100000, &days)) return 2;
+    } else if (a == "--flow") {
+      flow = true;
+    } else if (a == "--quotas") {
+      if (i + 1 >= argc || (std::string(argv[i + 1]) != "planner" && std::string(argv[i + 1]) != "baseline")) {
+        std::fputs("queuecast simulate: --quotas is planner or baseline\n", stderr);
+        return 2;
+      }
+      quotas = argv[++i];
     } else if (a == "--history-out") {
       if (i + 1 >= argc) {
         std::fputs("queuecast simulate: --history-out needs a file name\n", stderr);
@@ -133,6 +163,17 @@ int run_simulate(int argc, char** argv) {
     std::printf("wrote %zu visits of %lld days to %s\n", visits.size(), days, history_path.c_str());
     return 0;
   }
+  if (flow) {
+    const qc::sim::Quotas q = quotas == "baseline" ? qc::sim::baseline_quotas(sc) : qc::sim::planner_quotas(sc);
+    qc::sim::FlowComparison fc;
+    if (!qc::sim::compare_flows(sc, q, static_cast<std::int32_t>(replications), static_cast<std::uint64_t>(seed), &fc,
+                                &err)) {
+      std::fprintf(stderr, "queuecast simulate: %s: %s\n", scenario_path.c_str(), err.c_str());
+      return 2;
+    }
+    std::fputs(qc::cli::flow_table(sc, fc).c_str(), stdout);
+    return svg_path.empty() ? 0 : write_svg(svg_path, qc::cli::flow_svg(sc, fc, svg_title));
+  }
   qc::sim::OptimizeOptions opt;
   opt.replications = static_cast<std::int32_t>(opt_reps);
   opt.max_evaluations = static_cast<std::int32_t>(max_evals);
@@ -143,14 +184,5 @@ int run_simulate(int argc, char** argv) {
     return 2;
   }
   std::fputs(qc::cli::comparison_table(sc, c).c_str(), stdout);
-  if (!svg_path.empty()) {
-    std::ofstream out(svg_path, std::ios::binary | std::ios::trunc);
-    out << qc::cli::comparison_svg(sc, c, svg_lang, svg_title);
-    out.close();
-    if (!out) {
-      std::fprintf(stderr, "queuecast simulate: cannot write %s\n", svg_path.c_str());
-      return 1;
-    }
-  }
-  return 0;
+  return svg_path.empty() ? 0 : write_svg(svg_path, qc::cli::comparison_svg(sc, c, svg_lang, svg_title));
 }

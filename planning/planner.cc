@@ -6,7 +6,11 @@
 #include <cmath>
 #include <map>
 
+#include "engine/command.h"
+
 namespace qc::plan {
+
+using qc::kMaxRooms;
 
 // ---- Samples ----
 
@@ -67,6 +71,8 @@ bool plan_quotas(const PlanInput& in, std::int32_t appointments, std::int32_t wa
   };
   if (m == 0) return fail("no slots");
   if (in.slot_minutes <= 0) return fail("slot_minutes must be positive");
+  if (in.rooms < 1 || in.rooms > static_cast<std::int32_t>(kMaxRooms))
+    return fail("rooms must be between 1 and " + std::to_string(kMaxRooms));
   if (in.mean_consult_minutes.size() != m) return fail("mean_consult_minutes must have one entry per slot");
   if (!in.actual_seen.empty() && in.actual_seen.size() != m)
     return fail("actual_seen must be empty or have one entry per slot");
@@ -87,7 +93,7 @@ bool plan_quotas(const PlanInput& in, std::int32_t appointments, std::int32_t wa
     SlotPlan& s = p.slots[i];
     s.walkin_arrivals = in.walkin_arrivals[i];
     arrivals_total += s.walkin_arrivals;
-    s.expected_capacity = round_half_up(in.slot_minutes / in.mean_consult_minutes[i]);
+    s.expected_capacity = round_half_up(in.rooms * in.slot_minutes / in.mean_consult_minutes[i]);
     s.capacity = s.expected_capacity;
     if (i == 0 && !in.actual_seen.empty() && in.actual_seen[0] >= 0) {
       const std::int32_t seen = round_half_up(in.actual_seen[0]);

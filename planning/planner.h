@@ -8,9 +8,9 @@
 // The arithmetic is the spec's "Slot planning":
 // - walk-in arrival rate from one-minute samples with counts capped at 4
 //   (450x0, 34x1, 10x2, 3x3, 3x(>=4) -> 0.15/min -> 9 in a 60-minute slot);
-// - NX[i] = slot_minutes / mean consult minutes of slot i, except the first
-//   slot, where the actual mean number seen is taken when it is lower (the
-//   doctor does ward rounds first);
+// - NX[i] = rooms * slot_minutes / mean consult minutes of slot i, except
+//   the first slot, where the actual mean number seen (by all rooms) is
+//   taken when it is lower (the doctor does ward rounds first);
 // - A[i] = max(0, NX[i] - NX'[i]) for the first M-1 slots, filled from the
 //   first slot on until the day's appointments are placed; the rest goes into
 //   the last slot;
@@ -58,6 +58,8 @@ struct PlanInput {
   // Actual mean number seen per slot in the history (-1: unknown). Used for
   // the first slot only, when lower than the expected number.
   std::vector<double> actual_seen;
+  // Rooms (doctors) serving the session's queue: NX = rooms * slot / mean.
+  std::int32_t rooms = 1;
   // Walk-ins the doctor cannot see in slot i are still waiting in slot i+1:
   // when true, NX'[i+1] used for A includes that backlog.
   bool carry_backlog = true;
@@ -67,7 +69,7 @@ struct SlotPlan {
   std::int32_t walkin_arrivals = 0;  // NX'[i] as estimated
   std::int32_t walkin_demand = 0;    // NX'[i] plus the carried backlog (what A is computed from)
   std::int32_t capacity = 0;         // NX[i] after the first-slot correction
-  std::int32_t expected_capacity = 0;  // slot_minutes / mean consult, before the correction
+  std::int32_t expected_capacity = 0;  // rooms * slot_minutes / mean consult, before the correction
   std::int32_t appointment_quota = 0;  // A[i]
   std::int32_t walkin_quota = 0;       // W[i]
 };
@@ -82,7 +84,8 @@ struct Plan {
 // `walkin_total`: total walk-in capacity of the day; when smaller than the
 // sum of NX', the sum of NX' is used (every expected walk-in gets a slot).
 // Returns false with `*error` set when the input is malformed (empty,
-// mismatched sizes, non-positive consult times or slot length).
+// mismatched sizes, non-positive consult times or slot length, rooms
+// outside 1..16).
 bool plan_quotas(const PlanInput& in, std::int32_t appointments, std::int32_t walkin_total,
                  Plan* out, std::string* error);
 

@@ -1,6 +1,7 @@
 // Quota strategies and their comparison (planning/sim_strategy.h).
 #include "planning/sim_strategy.h"
 
+#include <algorithm>
 #include <utility>
 
 namespace qc::sim {
@@ -113,6 +114,57 @@ bool compare_strategies(const Scenario& sc, std::int32_t replications, std::uint
     r.quotas = *q;
     if (!simulate(sc, *q, replications, seed, &r.metrics, error)) return false;
     c.strategies.push_back(std::move(r));
+  }
+  *out = std::move(c);
+  return true;
+}
+
+const FlowVariant* FlowComparison::find(bool priority_lane, bool separate_queues) const {
+  for (const FlowVariant& v : variants)
+    if (v.scenario.priority_lane == priority_lane && v.scenario.separate_queues == separate_queues) return &v;
+  return nullptr;
+}
+
+std::string flow_variant_name(const Scenario& sc) {
+  std::string name;
+  if (sc.rooms > 1)
+    name = sc.separate_queues ? "a queue per room" : "one queue for " + std::to_string(sc.rooms) + " rooms";
+  if (sc.has_priority()) name += std::string(name.empty() ? "" : ", ") + (sc.priority_lane ? "priority lane" : "no priority lane");
+  return name.empty() ? "as given" : name;
+}
+
+bool compare_flows(const Scenario& sc, const Quotas& q, std::int32_t replications, std::uint64_t seed,
+                   FlowComparison* out, std::string* error) {
+  if (std::string v = sc.validate(); !v.empty()) {
+    if (error) *error = v;
+    return false;
+  }
+  std::vector<Scenario> worlds;
+  for (bool lane : {false, true}) {
+    if (!sc.has_priority() && lane != sc.priority_lane) continue;
+    Scenario s = sc;
+    s.priority_lane = sc.has_priority() ? lane : sc.priority_lane;
+    worlds.push_back(s);
+    if (sc.rooms > 1) {
+      s.separate_queues = !sc.separate_queues;
+      worlds.push_back(s);
+    }
+  }
+  // The scenario's own arrangement first, the other one after it.
+  std::stable_sort(worlds.begin(), worlds.end(), [&](const Scenario& a, const Scenario& b) {
+    return (a.separate_queues != sc.separate_queues) < (b.separate_queues != sc.separate_queues);
+  });
+  FlowComparison c;
+  c.quotas = q;
+  c.replications = replications;
+  c.seed = seed;
+  c.overtaking_bound_minutes = sc.max_overtaken * sc.mean_consult_minutes();
+  for (const Scenario& s : worlds) {
+    FlowVariant v;
+    v.name = flow_variant_name(s);
+    v.scenario = s;
+    if (!simulate(s, q, replications, seed, &v.metrics, error)) return false;
+    c.variants.push_back(std::move(v));
   }
   *out = std::move(c);
   return true;

@@ -62,4 +62,38 @@ struct Comparison {
 bool compare_strategies(const Scenario& sc, std::int32_t replications, std::uint64_t seed,
                         const OptimizeOptions& opt, Comparison* out, std::string* error);
 
+// ---- The clinical flow (issue 17) ----
+
+struct FlowVariant {
+  std::string name;  // "one queue, priority lane", ...
+  Scenario scenario;
+  Metrics metrics;
+};
+
+struct FlowComparison {
+  Quotas quotas;
+  std::vector<FlowVariant> variants;
+  std::int32_t replications = 0;
+  std::uint64_t seed = 0;
+  // How much a priority lane (and returns from tests) may delay a patient:
+  // each is passed by insertion at most max_overtaken times and each pass
+  // puts one more consultation ahead of them, so the wait rises by at most
+  // about max_overtaken * the mean consultation (minutes).
+  double overtaking_bound_minutes = 0;
+  // The variant with that lane and queue arrangement, or nullptr.
+  const FlowVariant* find(bool priority_lane, bool separate_queues) const;
+};
+
+// "a queue per room, no priority lane": the parts of the scenario that the
+// flow comparison varies ("as given" when there are none).
+std::string flow_variant_name(const Scenario& sc);
+
+// Runs the scenario with quotas `q` as given, beside: the same world
+// without a priority lane (when it has priority patients; with the lane
+// when it is given without), and the other queue arrangement (when it has
+// several rooms: one queue shared by the rooms against a queue per room).
+// Every variant sees the same days (common random numbers).
+bool compare_flows(const Scenario& sc, const Quotas& q, std::int32_t replications, std::uint64_t seed,
+                   FlowComparison* out, std::string* error);
+
 }  // namespace qc::sim

@@ -13,6 +13,18 @@
 // The session tells the engine the consultation mean (avg_consult_seed) and
 // the usual late start (first_call_delay), as a clinic would from history.
 //
+// The clinical flow (spec "Priority, return after tests, several rooms"):
+// `rooms` doctors serve the day, each in its own room, each calling
+// call_next(session, room) when free (one shared queue), or, with
+// `separate_queues`, one session per doctor (each patient picks a doctor at
+// random; a doctor who has no number left sends them to the next). A share
+// of walk-ins and of appointments carry a priority reason code (given to the
+// engine when the clinic runs a priority lane); a share of patients are
+// sent for tests by the doctor at the end of their consultation
+// (send_for_tests), come back after a uniform test duration
+// (return_from_tests) and are called a second time. The engine's
+// ticket_overtaken events are checked against max_overtaken every day.
+//
 // Reproducibility: everything random comes from sim::Rng sub-streams seeded
 // by (seed, replication, component), and the day's random "world" does not
 // depend on the quotas, so strategies are compared with common random
@@ -77,11 +89,35 @@ struct Scenario {
   bool carry_backlog = true;
   // Optimizer constraint: appointment mean wait may rise by at most this.
   double max_appointment_wait_increase_minutes = 2;
+  // Several doctors (rooms "1".."rooms"), 1 to 16. One queue shared by
+  // every room, or (separate_queues) one session per room, each with its
+  // share of the quotas.
+  std::int32_t rooms = 1;
+  bool separate_queues = false;
+  // Priority patients (elderly, military, disabled, pregnant): the share of
+  // walk-ins and of appointments with a reason code. With priority_lane
+  // false the same patients come but the clinic does not tell the engine
+  // (the comparison "without a priority lane").
+  double priority_walkin_share = 0;
+  double priority_appointment_share = 0;
+  bool priority_lane = true;
+  // Test trips: this share of patients is sent for tests at the end of the
+  // first consultation, for tests_min..tests_max minutes (uniform), then
+  // returns and is seen again; the second consultation's mean is
+  // return_consult_mean_minutes (0: the mean of the slot of the call).
+  double tests_share = 0;
+  double tests_min_minutes = 30, tests_max_minutes = 60;
+  double return_consult_mean_minutes = 0;
+  // The session's insertion settings (SessionSpec), 0 to 1000.
+  std::int32_t priority_after = 1;
+  std::int32_t return_after = 2;
+  std::int32_t max_overtaken = 3;
 
   std::int32_t slots() const;
   // An empty string if valid, else what is wrong.
   std::string validate() const;
-  // The planner's inputs derived from the scenario's figures.
+  bool has_priority() const { return priority_walkin_share > 0 || priority_appointment_share > 0; }
+  // The planner's inputs derived from the scenario's figures (rooms included).
   plan::PlanInput plan_input() const;
   // Mean consultation minutes over the slots (the engine's avg_consult seed).
   double mean_consult_minutes() const;
@@ -104,7 +140,17 @@ struct WaitStats {
 struct Metrics {
   WaitStats walkin;       // wait = call - registration
   WaitStats appointment;  // wait = call - check-in
-  double doctor_idle_minutes = 0;     // per day, within [doctor start, end)
+  // First visits by priority (a reason code, whether or not the clinic runs
+  // a priority lane) and without; the second call of a patient back from
+  // tests (wait = call - return_from_tests).
+  WaitStats priority, non_priority, returning;
+  WaitStats first_visit;  // every first visit (walk-ins and appointments together)
+  // Priority first visits counted from when a doctor could first see them:
+  // call - max(arrival, the first doctor's start after the late start). The
+  // part of the wait that a place in the queue can change (a patient who
+  // comes at 07:10 waits for the ward rounds whatever the queue does).
+  WaitStats priority_from_start;
+  double doctor_idle_minutes = 0;     // per day, summed over the doctors, within [doctor start, end)
   double overtime_minutes = 0;        // per day, last consultation end after `end`
   double demoted_per_day = 0;         // late appointments demoted
   double turned_away_per_day = 0;     // walk-ins refused (no walk-in capacity left)
@@ -116,6 +162,19 @@ struct Metrics {
   std::vector<double> appointment_slot_mean;  // by booked slot
   std::int64_t days = 0;
   std::int64_t commands = 0;          // engine commands applied (for the benchmark)
+  // The clinical flow, per day.
+  double tests_per_day = 0;           // sent for tests
+  double returned_per_day = 0;        // back from tests before the end (seen again)
+  double tests_late_per_day = 0;      // back after the end: not seen again
+  double inserted_per_day = 0;        // ticket_inserted events
+  double overtaken_per_day = 0;       // ticket_overtaken events
+  // The overtaking bound, checked on every day: the largest overtaken count
+  // of any ticket (the engine's ticket_overtaken events), the days on which
+  // it exceeded max_overtaken, and the days on which the staff view's
+  // largest StaffTicket.overtaken disagreed with the events.
+  std::int32_t max_overtaken_seen = 0;
+  std::int64_t days_over_bound = 0;
+  std::int64_t days_view_disagrees = 0;
 };
 
 // Runs `replications` days (replication r uses sub-streams of (seed, r)).

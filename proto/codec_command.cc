@@ -16,6 +16,10 @@ constexpr std::int32_t kDefaultSlotMinutes = 60;
 constexpr std::int32_t kDefaultUtcOffset = 480;
 constexpr std::int32_t kDefaultDays = 7;
 constexpr Duration kDefaultArrivalBuffer = 15 * kMinute;
+// Insertion settings (engine/command.h SessionSpec): absent means these.
+constexpr std::int32_t kDefaultPriorityAfter = 1;
+constexpr std::int32_t kDefaultReturnAfter = 2;
+constexpr std::int32_t kDefaultMaxOvertaken = 3;
 
 void quotas_to(const std::vector<std::int32_t>& in,
                google::protobuf::RepeatedField<std::int32_t>* out) {
@@ -25,6 +29,22 @@ void quotas_to(const std::vector<std::int32_t>& in,
 
 std::vector<std::int32_t> quotas_from(const google::protobuf::RepeatedField<std::int32_t>& in) {
   return std::vector<std::int32_t>(in.begin(), in.end());
+}
+
+// The rooms and insertion settings SessionSpec and SessionTemplate share.
+template <typename Engine, typename Wire>
+void flow_to(const Engine& s, Wire* o) {
+  for (const std::string& r : s.rooms) o->add_rooms(r);
+  o->set_priority_after(s.priority_after);
+  o->set_return_after(s.return_after);
+  o->set_max_overtaken(s.max_overtaken);
+}
+template <typename Engine, typename Wire>
+void flow_from(const Wire& w, Engine* s) {
+  s->rooms.assign(w.rooms().begin(), w.rooms().end());
+  s->priority_after = w.has_priority_after() ? w.priority_after() : kDefaultPriorityAfter;
+  s->return_after = w.has_return_after() ? w.return_after() : kDefaultReturnAfter;
+  s->max_overtaken = w.has_max_overtaken() ? w.max_overtaken() : kDefaultMaxOvertaken;
 }
 
 // ---- engine -> wire ----
@@ -57,6 +77,7 @@ void spec_to(const SessionSpec& s, pb::SessionSpec* o) {
     quotas_to(r.units, w->mutable_units());
     if (r.release_at != kNoTime) to_proto(r.release_at, w->mutable_release_at());
   }
+  flow_to(s, o);
 }
 
 void template_to(const SessionTemplate& t, pb::SessionTemplate* o) {
@@ -78,6 +99,7 @@ void template_to(const SessionTemplate& t, pb::SessionTemplate* o) {
   if (t.first_call_delay != 0) duration_to_proto(t.first_call_delay, o->mutable_first_call_delay());
   if (t.avg_consult_seed != 0) duration_to_proto(t.avg_consult_seed, o->mutable_avg_consult_seed());
   duration_to_proto(t.arrival_buffer, o->mutable_arrival_buffer());
+  flow_to(t, o);
 }
 
 template <class... F>
@@ -145,6 +167,7 @@ Error spec_from(const pb::SessionSpec& w, SessionSpec* s, std::string* m) {
       return nested(e, m, "reservations[" + std::to_string(i) + "]");
     s->reservations.push_back(std::move(r));
   }
+  flow_from(w, s);
   return Error::kOk;
 }
 
@@ -163,6 +186,7 @@ Error template_from(const pb::SessionTemplate& w, SessionTemplate* t, std::strin
   t->appointment_quota = quotas_from(w.appointment_quota());
   t->walkin_quota = quotas_from(w.walkin_quota());
   t->utc_offset_minutes = w.has_utc_offset_minutes() ? w.utc_offset_minutes() : kDefaultUtcOffset;
+  flow_from(w, t);
   if (Error e = internal::optional_duration(w.has_first_call_delay(), w.first_call_delay(),
                                             &t->first_call_delay, m, "first_call_delay", 0);
       e != Error::kOk)
@@ -209,13 +233,13 @@ Error body_from(const pb::Command& w, CommandBody* body, std::string* m) {
     case C::kBook: {
       const pb::Book& x = w.book();
       *body = Book{x.session_id(), x.slot(),    x.patient_ref(), x.patient_name(),
-                   x.ticket_id(),  x.channel(), x.token()};
+                   x.ticket_id(),  x.channel(), x.token(),       x.priority()};
       return Error::kOk;
     }
     case C::kHold: {
       const pb::Hold& x = w.hold();
       Hold h{x.session_id(), x.slot(), x.patient_ref(), x.patient_name(), x.channel(), 0,
-             x.hold_id()};
+             x.hold_id(),    x.priority()};
       if ((e = internal::optional_duration(x.has_ttl(), x.ttl(), &h.ttl, m, "ttl", 0)) !=
           Error::kOk)
         return nested(e, m, "hold");
@@ -230,19 +254,23 @@ Error body_from(const pb::Command& w, CommandBody* body, std::string* m) {
     case C::kRegisterWalkIn: {
       const pb::RegisterWalkIn& x = w.register_walk_in();
       *body = RegisterWalkIn{x.session_id(), x.patient_ref(), x.patient_name(), x.ticket_id(),
-                             x.token()};
+                             x.token(),      x.priority()};
       return Error::kOk;
     }
     case C::kCheckIn: *body = CheckIn{w.check_in().ticket_id()}; return Error::kOk;
-    case C::kCallNext: *body = CallNext{w.call_next().session_id()}; return Error::kOk;
-    case C::kCallTicket: *body = CallTicket{w.call_ticket().ticket_id()}; return Error::kOk;
+    case C::kCallNext:
+      *body = CallNext{w.call_next().session_id(), w.call_next().room()};
+      return Error::kOk;
+    case C::kCallTicket:
+      *body = CallTicket{w.call_ticket().ticket_id(), w.call_ticket().room()};
+      return Error::kOk;
     case C::kRecall: *body = Recall{w.recall().ticket_id()}; return Error::kOk;
     case C::kComplete: *body = Complete{w.complete().ticket_id()}; return Error::kOk;
     case C::kMarkMissed: *body = MarkMissed{w.mark_missed().ticket_id()}; return Error::kOk;
     case C::kReturn: *body = ReturnTicket{w.return_().ticket_id()}; return Error::kOk;
     case C::kMoveToNext: *body = MoveToNext{w.move_to_next().ticket_id()}; return Error::kOk;
-    case C::kPause: *body = Pause{w.pause().session_id()}; return Error::kOk;
-    case C::kResume: *body = Resume{w.resume().session_id()}; return Error::kOk;
+    case C::kPause: *body = Pause{w.pause().session_id(), w.pause().room()}; return Error::kOk;
+    case C::kResume: *body = Resume{w.resume().session_id(), w.resume().room()}; return Error::kOk;
     case C::kSuspendSession:
       *body = SuspendSession{w.suspend_session().session_id(), w.suspend_session().reason()};
       return Error::kOk;
@@ -288,6 +316,13 @@ Error body_from(const pb::Command& w, CommandBody* body, std::string* m) {
       return Error::kOk;
     }
     case C::kUndo: *body = Undo{w.undo().session_id()}; return Error::kOk;
+    case C::kSetPriority:
+      *body = SetPriority{w.set_priority().ticket_id(), w.set_priority().priority()};
+      return Error::kOk;
+    case C::kSendForTests: *body = SendForTests{w.send_for_tests().ticket_id()}; return Error::kOk;
+    case C::kReturnFromTests:
+      *body = ReturnFromTests{w.return_from_tests().ticket_id()};
+      return Error::kOk;
     case C::BODY_NOT_SET:
       break;
   }
@@ -320,6 +355,7 @@ void to_proto(const Command& command, Time at, pb::Command* out) {
             w->set_ticket_id(c.ticket_id);
             w->set_channel(c.channel);
             w->set_token(c.token);
+            w->set_priority(c.priority);
           },
           [&](const Hold& c) {
             pb::Hold* w = out->mutable_hold();
@@ -330,6 +366,7 @@ void to_proto(const Command& command, Time at, pb::Command* out) {
             w->set_channel(c.channel);
             if (c.ttl != 0) duration_to_proto(c.ttl, w->mutable_ttl());
             w->set_hold_id(c.hold_id);
+            w->set_priority(c.priority);
           },
           [&](const Confirm& c) {
             pb::Confirm* w = out->mutable_confirm();
@@ -346,17 +383,30 @@ void to_proto(const Command& command, Time at, pb::Command* out) {
             w->set_patient_name(c.patient_name);
             w->set_ticket_id(c.ticket_id);
             w->set_token(c.token);
+            w->set_priority(c.priority);
           },
           [&](const CheckIn& c) { out->mutable_check_in()->set_ticket_id(c.ticket_id); },
-          [&](const CallNext& c) { out->mutable_call_next()->set_session_id(c.session_id); },
-          [&](const CallTicket& c) { out->mutable_call_ticket()->set_ticket_id(c.ticket_id); },
+          [&](const CallNext& c) {
+            out->mutable_call_next()->set_session_id(c.session_id);
+            out->mutable_call_next()->set_room(c.room);
+          },
+          [&](const CallTicket& c) {
+            out->mutable_call_ticket()->set_ticket_id(c.ticket_id);
+            out->mutable_call_ticket()->set_room(c.room);
+          },
           [&](const Recall& c) { out->mutable_recall()->set_ticket_id(c.ticket_id); },
           [&](const Complete& c) { out->mutable_complete()->set_ticket_id(c.ticket_id); },
           [&](const MarkMissed& c) { out->mutable_mark_missed()->set_ticket_id(c.ticket_id); },
           [&](const ReturnTicket& c) { out->mutable_return_()->set_ticket_id(c.ticket_id); },
           [&](const MoveToNext& c) { out->mutable_move_to_next()->set_ticket_id(c.ticket_id); },
-          [&](const Pause& c) { out->mutable_pause()->set_session_id(c.session_id); },
-          [&](const Resume& c) { out->mutable_resume()->set_session_id(c.session_id); },
+          [&](const Pause& c) {
+            out->mutable_pause()->set_session_id(c.session_id);
+            out->mutable_pause()->set_room(c.room);
+          },
+          [&](const Resume& c) {
+            out->mutable_resume()->set_session_id(c.session_id);
+            out->mutable_resume()->set_room(c.room);
+          },
           [&](const SuspendSession& c) {
             out->mutable_suspend_session()->set_session_id(c.session_id);
             out->mutable_suspend_session()->set_reason(c.reason);
@@ -386,6 +436,14 @@ void to_proto(const Command& command, Time at, pb::Command* out) {
             w->set_reason(c.reason);
           },
           [&](const Undo& c) { out->mutable_undo()->set_session_id(c.session_id); },
+          [&](const SetPriority& c) {
+            out->mutable_set_priority()->set_ticket_id(c.ticket_id);
+            out->mutable_set_priority()->set_priority(c.priority);
+          },
+          [&](const SendForTests& c) { out->mutable_send_for_tests()->set_ticket_id(c.ticket_id); },
+          [&](const ReturnFromTests& c) {
+            out->mutable_return_from_tests()->set_ticket_id(c.ticket_id);
+          },
       },
       command.body);
 }

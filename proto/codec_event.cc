@@ -25,7 +25,9 @@ Error unit_from(pb::UnitReturn u, std::int32_t* count, std::string* m) {
 }
 
 // Ticket events: the ticket after the change, plus patient_ref and reason
-// (named `channel` in TicketBooked) and, for a cancellation, where the unit went.
+// (named `channel` in TicketBooked, `priority` in PrioritySet), for a
+// cancellation where the unit went, and the room, count and other ticket
+// where the message has them.
 template <typename M>
 void put_ticket(const Event& e, M* w) {
   w->set_ticket_id(e.ticket_id);
@@ -39,10 +41,16 @@ void put_ticket(const Event& e, M* w) {
   w->set_patient_ref(e.patient_ref);
   if constexpr (requires { w->set_reason(e.reason); }) {
     w->set_reason(e.reason);
+  } else if constexpr (requires { w->set_priority(e.reason); }) {
+    w->set_priority(e.reason);
   } else {
     w->set_channel(e.reason);
   }
   if constexpr (requires { w->set_unit(pb::UNIT_RETURN_NONE); }) w->set_unit(unit_to(e.count));
+  if constexpr (requires { w->set_count(e.count); }) w->set_count(e.count);
+  if constexpr (requires { w->set_room(e.room); }) w->set_room(e.room);
+  if constexpr (requires { w->set_other_ticket(e.other_ticket); })
+    w->set_other_ticket(e.other_ticket);
 }
 
 template <typename M>
@@ -54,9 +62,13 @@ Error get_ticket(const M& w, Event* e, std::string* m, const char* where) {
   e->patient_ref = w.patient_ref();
   if constexpr (requires { w.reason(); }) {
     e->reason = w.reason();
+  } else if constexpr (requires { w.priority(); }) {
+    e->reason = w.priority();
   } else {
     e->reason = w.channel();
   }
+  if constexpr (requires { w.room(); }) e->room = w.room();
+  if constexpr (requires { w.other_ticket(); }) e->other_ticket = w.other_ticket();
   Error err;
   if ((err = internal::enum_from<TicketKind, pb::TicketKind, pb::TicketKind_IsValid>(
            w.kind(), &e->kind, m, "kind")) != Error::kOk ||
@@ -70,6 +82,7 @@ Error get_ticket(const M& w, Event* e, std::string* m, const char* where) {
   if constexpr (requires { w.unit(); }) {
     if ((err = unit_from(w.unit(), &e->count, m)) != Error::kOk) return nested(err, m, where);
   }
+  if constexpr (requires { w.count(); }) e->count = w.count();
   return Error::kOk;
 }
 
@@ -131,8 +144,14 @@ void to_proto(const Event& e, pb::Event* out) {
     case EventType::kMovedToNext: put_ticket(e, out->mutable_moved_to_next()); break;
     case EventType::kTicketNoShow: put_ticket(e, out->mutable_ticket_no_show()); break;
     case EventType::kNobodyWaiting: out->mutable_nobody_waiting(); break;
-    case EventType::kSessionPaused: out->mutable_session_paused(); break;
-    case EventType::kSessionResumed: out->mutable_session_resumed(); break;
+    case EventType::kSessionPaused:
+      out->mutable_session_paused()->set_room(e.room);
+      out->mutable_session_paused()->set_count(e.count);
+      break;
+    case EventType::kSessionResumed:
+      out->mutable_session_resumed()->set_room(e.room);
+      out->mutable_session_resumed()->set_count(e.count);
+      break;
     case EventType::kSessionSuspended:
       out->mutable_session_suspended()->set_reason(e.reason);
       break;
@@ -160,6 +179,12 @@ void to_proto(const Event& e, pb::Event* out) {
       break;
     case EventType::kQuotasAdjusted: out->mutable_quotas_adjusted()->set_reason(e.reason); break;
     case EventType::kActionUndone: put_ticket(e, out->mutable_action_undone()); break;
+    case EventType::kPrioritySet: put_ticket(e, out->mutable_priority_set()); break;
+    case EventType::kTicketInserted: put_ticket(e, out->mutable_ticket_inserted()); break;
+    case EventType::kTicketOvertaken: put_ticket(e, out->mutable_ticket_overtaken()); break;
+    case EventType::kTicketProtected: put_ticket(e, out->mutable_ticket_protected()); break;
+    case EventType::kSentForTests: put_ticket(e, out->mutable_sent_for_tests()); break;
+    case EventType::kReturnedFromTests: put_ticket(e, out->mutable_returned_from_tests()); break;
   }
 }
 
@@ -222,8 +247,16 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
       e.type = EventType::kTicketNoShow;
       return get_ticket(in.ticket_no_show(), &e, m, "ticket_no_show");
     case P::kNobodyWaiting: e.type = EventType::kNobodyWaiting; return Error::kOk;
-    case P::kSessionPaused: e.type = EventType::kSessionPaused; return Error::kOk;
-    case P::kSessionResumed: e.type = EventType::kSessionResumed; return Error::kOk;
+    case P::kSessionPaused:
+      e.type = EventType::kSessionPaused;
+      e.room = in.session_paused().room();
+      e.count = in.session_paused().count();
+      return Error::kOk;
+    case P::kSessionResumed:
+      e.type = EventType::kSessionResumed;
+      e.room = in.session_resumed().room();
+      e.count = in.session_resumed().count();
+      return Error::kOk;
     case P::kSessionSuspended:
       e.type = EventType::kSessionSuspended;
       e.reason = in.session_suspended().reason();
@@ -263,6 +296,24 @@ Error from_proto(const pb::Event& in, Event* out, std::string* m) {
     case P::kActionUndone:
       e.type = EventType::kActionUndone;
       return get_ticket(in.action_undone(), &e, m, "action_undone");
+    case P::kPrioritySet:
+      e.type = EventType::kPrioritySet;
+      return get_ticket(in.priority_set(), &e, m, "priority_set");
+    case P::kTicketInserted:
+      e.type = EventType::kTicketInserted;
+      return get_ticket(in.ticket_inserted(), &e, m, "ticket_inserted");
+    case P::kTicketOvertaken:
+      e.type = EventType::kTicketOvertaken;
+      return get_ticket(in.ticket_overtaken(), &e, m, "ticket_overtaken");
+    case P::kTicketProtected:
+      e.type = EventType::kTicketProtected;
+      return get_ticket(in.ticket_protected(), &e, m, "ticket_protected");
+    case P::kSentForTests:
+      e.type = EventType::kSentForTests;
+      return get_ticket(in.sent_for_tests(), &e, m, "sent_for_tests");
+    case P::kReturnedFromTests:
+      e.type = EventType::kReturnedFromTests;
+      return get_ticket(in.returned_from_tests(), &e, m, "returned_from_tests");
     case P::BODY_NOT_SET: break;
   }
   return invalid(m, "body", "missing: an event needs exactly one of session_created, ...");

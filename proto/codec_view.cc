@@ -49,6 +49,7 @@ void to_proto(const PatientView& v, pb::PatientView* o) {
   o->set_room(v.room);
   o->set_doctor_name(v.doctor_name);
   o->set_version(v.version);
+  o->set_priority(v.priority);
 }
 
 void to_proto(const DisplayView& v, pb::DisplayView* o) {
@@ -101,8 +102,23 @@ void to_proto(const StaffView& v, pb::StaffView* o) {
     w->set_position(t.position);
     if (t.checked_in_at != kNoTime) to_proto(t.checked_in_at, w->mutable_checked_in_at());
     if (t.called_at != kNoTime) to_proto(t.called_at, w->mutable_called_at());
+    w->set_priority(t.priority);
+    w->set_room(t.room);
+    w->set_overtaken(t.overtaken);
   }
   o->set_version(v.version);
+  o->mutable_rooms()->Reserve(static_cast<int>(v.rooms.size()));
+  for (const StaffRoom& r : v.rooms) {
+    pb::StaffRoom* w = o->add_rooms();
+    w->set_room(r.room);
+    w->set_paused(r.paused);
+    w->set_called_ticket(r.called_ticket);
+    w->set_called_label(r.called_label);
+    to_proto(r.available_at, w->mutable_available_at());
+  }
+  o->set_priority_after(v.priority_after);
+  o->set_return_after(v.return_after);
+  o->set_max_overtaken(v.max_overtaken);
 }
 
 void to_proto(const Board& v, pb::Board* o) {
@@ -144,6 +160,7 @@ Error from_proto(const pb::PatientView& w, PatientView* v, std::string* m) {
   v->room = w.room();
   v->doctor_name = w.doctor_name();
   v->version = w.version();
+  v->priority = w.priority();
   return Error::kOk;
 }
 
@@ -220,9 +237,28 @@ Error from_proto(const pb::StaffView& w, StaffView* v, std::string* m) {
     QC_TRY(nested(internal::optional_time(wt.has_called_at(), wt.called_at(), &t.called_at, m,
                                           "called_at", kNoTime),
                   m, where));
+    t.priority = wt.priority();
+    t.room = wt.room();
+    t.overtaken = wt.overtaken();
     v->tickets.push_back(std::move(t));
   }
   v->version = w.version();
+  v->rooms.reserve(static_cast<std::size_t>(w.rooms_size()));
+  for (int i = 0; i < w.rooms_size(); ++i) {
+    const pb::StaffRoom& wr = w.rooms(i);
+    StaffRoom r;
+    r.room = wr.room();
+    r.paused = wr.paused();
+    r.called_ticket = wr.called_ticket();
+    r.called_label = wr.called_label();
+    QC_TRY(nested(internal::optional_time(wr.has_available_at(), wr.available_at(),
+                                          &r.available_at, m, "available_at", 0),
+                  m, "rooms[" + std::to_string(i) + "]"));
+    v->rooms.push_back(std::move(r));
+  }
+  v->priority_after = w.priority_after();
+  v->return_after = w.return_after();
+  v->max_overtaken = w.max_overtaken();
   return Error::kOk;
 }
 

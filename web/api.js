@@ -74,7 +74,12 @@ export const endpoints = {
   display: (area, token) => request('GET', `/v1/areas/${enc(area)}/display`, { credential: token }).then(normalizeDisplay),
   sessionAction: (sid, action, cred, body) =>
     request('POST', `/v1/sessions/${enc(sid)}/${action}`, { credential: cred, body }),
-  ticketAction: (tid, action, cred) => request('POST', `/v1/tickets/${enc(tid)}/${action}`, { credential: cred }),
+  ticketAction: (tid, action, cred, body) => request('POST', `/v1/tickets/${enc(tid)}/${action}`, { credential: cred, body }),
+  // The clinical flow (docs/api.md): a reason code from the deployment's
+  // list ("" removes the priority); a patient back from tests.
+  setPriority: (tid, priority, cred) => endpoints.ticketAction(tid, 'set-priority', cred, { priority }),
+  sendForTests: (tid, cred) => endpoints.ticketAction(tid, 'send-for-tests', cred),
+  returnFromTests: (tid, cred) => endpoints.ticketAction(tid, 'return-from-tests', cred),
   // Check-in by what the patient holds: {label} with the session, {token}
   // (the booking's QR code) or {patientRef}, with or without the session.
   checkInBy: (sid, by, cred) =>
@@ -91,8 +96,8 @@ export const endpoints = {
 
 const ENUMS = {
   kind: ['appointment', 'walk_in'],
-  state: ['booked', 'waiting', 'called', 'missed', 'done', 'cancelled', 'no_show'],
-  placement: ['none', 'normal', 'made_next', 'demoted'],
+  state: ['booked', 'waiting', 'called', 'missed', 'done', 'cancelled', 'no_show', 'at_tests'],
+  placement: ['none', 'normal', 'made_next', 'demoted', 'inserted'],
   status: ['open', 'paused', 'suspended', 'closed'],
 };
 const PREFIX = /^(ticket_kind_|ticket_state_|placement_|session_status_)/;
@@ -125,6 +130,7 @@ export function normalizePatient(p = {}) {
     ahead: int(p.ahead), eta: toMs(p.eta), recommendedArrival: toMs(p.recommendedArrival),
     calledLabel: p.calledLabel || '', room: p.room || '', doctorName: p.doctorName || '',
     version: int(p.version),
+    priority: p.priority || '',  // the ticket's own reason code: shown to its patient only
   };
 }
 const entry = (e) => (e ? { label: e.label || '', maskedName: e.maskedName || '' } : null);
@@ -149,12 +155,20 @@ export function normalizeStaff(s = {}) {
     slotMinutes: int(s.slotMinutes, 60), servingSlot: int(s.servingSlot, -1),
     appointmentLeft: (s.appointmentLeft || []).map(Number), walkinLeft: (s.walkinLeft || []).map(Number),
     avgConsult: durMs(s.avgConsult), version: int(s.version),
+    // Several rooms sharing the session's queue (one entry per room; empty
+    // from a server without rooms) and the insertion settings.
+    rooms: (s.rooms || []).map((r) => ({
+      room: r.room || '', paused: !!r.paused, calledTicket: r.calledTicket || '', calledLabel: r.calledLabel || '',
+      availableAt: toMs(r.availableAt),
+    })),
+    priorityAfter: int(s.priorityAfter, 1), returnAfter: int(s.returnAfter, 2), maxOvertaken: int(s.maxOvertaken, 3),
     tickets: (s.tickets || []).map((t) => ({
       ticketId: t.ticketId || '', label: t.label || '', patientRef: t.patientRef || '',
       patientName: t.patientName || '', kind: enumName(t.kind, 'kind'), state: enumName(t.state, 'state'),
       placement: enumName(t.placement, 'placement'), slot: int(t.slot), effectiveSlot: int(t.effectiveSlot),
       band: int(t.band), seq: int(t.seq), position: int(t.position),
       checkedInAt: toMs(t.checkedInAt), calledAt: toMs(t.calledAt),
+      priority: t.priority || '', room: t.room || '', overtaken: int(t.overtaken),
     })),
   };
 }

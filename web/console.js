@@ -1,4 +1,4 @@
-// Nurse console: /console[?session=<id>]. The staff key is asked once and
+// Nurse console: /console[?session=<id>][&room=<room>]. The staff key is asked once and
 // kept in sessionStorage (this tab only). Keyboard first: see ACTIONS and
 // docs/pages.md ("Nurse console: keys"). Keys act once, per intent:
 // - a shortcut never fires while a control (button, field, select) has the
@@ -8,8 +8,11 @@
 // - a second call (N/Space/C) within CALL_GUARD_MS of the previous one asks
 //   for a confirmation;
 // - the last call / complete / missed can be undone (U) for UNDO_MS.
+// A session with several rooms: each console is bound to one room (the
+// room selector; `?room=` in the URL, remembered per session in this tab and
+// this browser); its calls, pause and "in the room" are that room's.
 import { live, endpoints } from './api.js';
-import { t, roomName, hhmm, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
+import { t, roomName, reasonName, hhmm, langButton, applyStatic, escapeHtml, errorText } from './i18n.js';
 
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
@@ -17,6 +20,11 @@ const KEY_STORE = 'qc.staffKey';
 let key = sessionStorage.getItem(KEY_STORE) || '';
 let sessions = [];
 let sid = params.get('session') || sessionStorage.getItem('qc.session') || '';
+let room = '';          // this console's room in a session with several rooms
+// The priority reason codes offered (the deployment's list, config
+// `priority.reasons`; the server refuses any other): `?reasons=a,b` when a
+// deployment has another list.
+const REASONS = (params.get('reasons') || 'elderly,military,disabled,pregnant').split(',').map((x) => x.trim()).filter(Boolean);
 let view = null;
 let selected = null;   // ticketId
 let filter = '';
@@ -34,17 +42,21 @@ window.__qc = qc;
 // id, keys, label, what it acts on, endpoint.
 // `call`: guarded against a second call within CALL_GUARD_MS; `undoable`: may
 // be undone (the engine's undo covers exactly these four).
+// `room`: names this console's room when the session has several.
 const ACTIONS = [
-  { id: 'callNext', keys: ['n', ' '], label: 'c.callNext', primary: true, call: true, undoable: true, run: () => sessionCmd('call-next') },
-  { id: 'call', keys: ['c'], label: 'c.call', needs: 'waiting', call: true, undoable: true, run: (tk) => ticketCmd(tk, 'call') },
+  { id: 'callNext', keys: ['n', ' '], label: 'c.callNext', primary: true, call: true, undoable: true, room: true, run: () => sessionCmd('call-next', roomBody()) },
+  { id: 'call', keys: ['c'], label: 'c.call', needs: 'waiting', call: true, undoable: true, room: true, run: (tk) => ticketCmd(tk, 'call', roomBody()) },
   { id: 'recall', keys: ['r'], label: 'c.recall', onCalled: true, run: (tk) => ticketCmd(tk, 'recall') },
   { id: 'complete', keys: ['d'], label: 'c.complete', onCalled: true, undoable: true, run: (tk) => ticketCmd(tk, 'complete') },
   { id: 'missed', keys: ['m'], label: 'c.missed', onCalled: true, undoable: true, run: (tk) => ticketCmd(tk, 'missed') },
   { id: 'return', keys: ['b'], label: 'c.return', needs: 'missed', run: (tk) => ticketCmd(tk, 'return') },
   { id: 'moveNext', keys: ['x'], label: 'c.moveNext', needs: 'waiting', run: (tk) => ticketCmd(tk, 'move-to-next') },
   { id: 'checkIn', keys: ['i'], label: 'c.checkIn', needs: 'booked', run: (tk) => ticketCmd(tk, 'check-in') },
+  { id: 'sendTests', keys: ['t'], label: 'c.sendTests', onCalled: true, run: (tk) => endpoints.sendForTests(tk.ticketId, key) },
+  { id: 'backTests', keys: ['h'], label: 'c.backTests', needs: 'at_tests', run: (tk) => endpoints.returnFromTests(tk.ticketId, key) },
+  { id: 'priority', keys: ['y'], label: 'c.priority', needs: ['booked', 'waiting', 'called', 'missed', 'at_tests'], run: (tk) => openPriority(tk) },
   { id: 'walkIn', keys: ['w'], label: 'c.walkIn', run: () => openWalkIn() },
-  { id: 'pause', keys: ['p'], label: 'c.pause', run: () => sessionCmd(view && view.status === 'paused' ? 'resume' : 'pause') },
+  { id: 'pause', keys: ['p'], label: 'c.pause', room: true, run: () => sessionCmd(paused() ? 'resume' : 'pause', roomBody()) },
   { id: 'undo', keys: ['u'], label: 'c.undo', run: () => sessionCmd('undo') },
 ];
 
@@ -75,8 +87,24 @@ function errText(e) {
   return local || errorText(e);
 }
 
-function calledTicket() { return view ? view.tickets.find((x) => x.state === 'called') : null; }
+// Rooms: a session with several rooms needs this console's room for its
+// calls and pause; with one room nothing is named (the server's default).
+function multiRoom() { return !!view && view.rooms.length > 1; }
+function myRoom() { return multiRoom() && view.rooms.some((r) => r.room === room) ? room : ''; }
+function myRoomInfo() { return multiRoom() ? view.rooms.find((r) => r.room === room) || null : null; }
+function roomBody() { return multiRoom() ? { room: myRoom() } : undefined; }
+function paused() {
+  if (!view) return false;
+  return multiRoom() ? !!(myRoomInfo() && myRoomInfo().paused) : view.status === 'paused';
+}
+// The ticket in this console's room (with one room: the one CALLED).
+function calledTicket() {
+  if (!view) return null;
+  if (multiRoom()) return myRoom() ? view.tickets.find((x) => x.state === 'called' && x.room === myRoom()) || null : null;
+  return view.tickets.find((x) => x.state === 'called') || null;
+}
 function selectedTicket() { return view ? view.tickets.find((x) => x.ticketId === selected) : null; }
+const needsState = (a, st) => (Array.isArray(a.needs) ? a.needs.includes(st) : a.needs === st);
 function target(a) { return a.onCalled ? calledTicket() : a.needs ? selectedTicket() : null; }
 function undoLeft() { return undoable ? undoable.until - performance.now() : 0; }
 // Whether the action can run now; `busy` (a request in flight) is checked by
@@ -87,7 +115,7 @@ function available(a) {
   if (!view) return false;
   if (a.id === 'undo') return undoLeft() > 0;
   if (a.onCalled) return !!calledTicket();
-  if (a.needs) { const tk = selectedTicket(); return !!tk && tk.state === a.needs; }
+  if (a.needs) { const tk = selectedTicket(); return !!tk && needsState(a, tk.state); }
   return true;
 }
 function enabled(a) { return !busy && available(a); }
@@ -95,6 +123,11 @@ function enabled(a) { return !busy && available(a); }
 // ---- actions ---------------------------------------------------------------
 
 async function perform(a, confirmed = false) {
+  if (a.room && multiRoom() && !myRoom()) {
+    showResult('error', t('c.needRoom'));
+    $('room').focus();
+    return;
+  }
   if (!available(a)) {
     if (a.needs) showResult('error', t('c.select'));
     return;
@@ -129,8 +162,18 @@ async function perform(a, confirmed = false) {
 function noteUndo(a, resp, sentAt) {
   clearTimeout(undoTimer);
   const changed = resp && (resp.events || []).some((ev) => ev.ticketCalled || ev.ticketCompleted || ev.ticketMissed);
-  undoable = a.undoable && changed ? { until: sentAt + UNDO_MS, what: summarize(resp, a) } : null;
+  undoable = a.undoable && changed ? { until: sentAt + UNDO_MS, what: summarize(resp, a), others: otherRooms() } : null;
   if (undoable) undoTimer = setTimeout(renderActions, UNDO_MS + 50);
+}
+
+// The engine's undo reverts the session's last call / complete / missed,
+// whichever room made it: once another room's ticket changes, this
+// console's undo would revert the other room's action, so it goes.
+function otherRooms() {
+  return multiRoom() ? JSON.stringify(view.rooms.filter((r) => r.room !== myRoom()).map((r) => [r.room, r.calledTicket])) : '';
+}
+function dropForeignUndo() {
+  if (undoable && undoable.others !== otherRooms()) { undoable = null; clearTimeout(undoTimer); }
 }
 
 // The confirmation of a second call within CALL_GUARD_MS. The focus starts
@@ -155,27 +198,45 @@ $('confirmCall').addEventListener('close', () => {
   $('confirmCall').returnValue = '';
 });
 
-const sessionCmd = (action) => endpoints.sessionAction(sid, action, key);
-const ticketCmd = (tk, action) => endpoints.ticketAction(tk.ticketId, action, key);
+const sessionCmd = (action, body) => endpoints.sessionAction(sid, action, key, body);
+const ticketCmd = (tk, action, body) => endpoints.ticketAction(tk.ticketId, action, key, body);
+
+// The label of a ticket of this session by its id (events name the other
+// ticket of an insertion by id).
+function labelOf(id) {
+  const x = view && view.tickets.find((tk) => tk.ticketId === id);
+  return x ? x.label : id;
+}
+const inRoom = (e, zh) => (e.room ? (zh ? `（${roomName(e.room)}）` : ` (${roomName(e.room)})`) : '');
 
 const EVENT_TEXT = {
   zh: {
-    ticketCalled: (e) => `已叫号 ${e.label}`, ticketRecalled: (e) => `已重呼 ${e.label}`,
+    ticketCalled: (e) => `已叫号 ${e.label}${e.room ? ` → ${roomName(e.room)}` : ''}`, ticketRecalled: (e) => `已重呼 ${e.label}`,
     ticketCompleted: (e) => `${e.label} 就诊完成`, ticketMissed: (e) => `${e.label} 已过号`,
     ticketReturned: (e) => `${e.label} 过号返回${placementText(e.placement)}`,
     movedToNext: (e) => `${e.label} 已排到下一位`, checkedIn: (e) => `${e.label} 已签到${placementText(e.placement)}`,
     walkInRegistered: (e) => `已挂号 ${e.label}`, nobodyWaiting: () => '没有候诊的患者',
-    sessionPaused: () => '已暂停接诊', sessionResumed: () => '已恢复接诊',
+    sessionPaused: (e) => `已暂停接诊${inRoom(e, true)}`, sessionResumed: (e) => `已恢复接诊${inRoom(e, true)}`,
     actionUndone: (e) => `已撤销：${e.label} 恢复为${stateText(e.to)}`,
+    prioritySet: (e) => (e.priority ? `${e.label} 优先：${reasonName(e.priority)}` : `${e.label} 已取消优先`),
+    ticketInserted: (e) => `${e.label} 插入${e.otherTicket ? `到 ${labelOf(e.otherTicket)} 之后` : '到队首'}（越过 ${e.count || 0} 人）`,
+    ticketProtected: (e) => `${e.label} 已被插队 ${e.count} 次，不再被插队`,
+    sentForTests: (e) => `${e.label} 去检查`,
+    returnedFromTests: (e) => `${e.label} 检查回来${placementText(e.placement)}`,
   },
   en: {
-    ticketCalled: (e) => `Called ${e.label}`, ticketRecalled: (e) => `Recalled ${e.label}`,
+    ticketCalled: (e) => `Called ${e.label}${e.room ? ` to ${roomName(e.room)}` : ''}`, ticketRecalled: (e) => `Recalled ${e.label}`,
     ticketCompleted: (e) => `${e.label} completed`, ticketMissed: (e) => `${e.label} missed`,
     ticketReturned: (e) => `${e.label} returned${placementText(e.placement)}`,
     movedToNext: (e) => `${e.label} moved to next`, checkedIn: (e) => `${e.label} checked in${placementText(e.placement)}`,
     walkInRegistered: (e) => `Registered ${e.label}`, nobodyWaiting: () => 'Nobody is waiting',
-    sessionPaused: () => 'Session paused', sessionResumed: () => 'Session resumed',
+    sessionPaused: (e) => `Session paused${inRoom(e)}`, sessionResumed: (e) => `Session resumed${inRoom(e)}`,
     actionUndone: (e) => `Undone: ${e.label} back to ${stateText(e.to)}`,
+    prioritySet: (e) => (e.priority ? `${e.label} priority: ${reasonName(e.priority)}` : `${e.label} priority removed`),
+    ticketInserted: (e) => `${e.label} inserted ${e.otherTicket ? `after ${labelOf(e.otherTicket)}` : 'at the head'} (passing ${e.count || 0})`,
+    ticketProtected: (e) => `${e.label} passed ${e.count} times: protected`,
+    sentForTests: (e) => `${e.label} sent for tests`,
+    returnedFromTests: (e) => `${e.label} back from tests${placementText(e.placement)}`,
   },
 };
 function stateText(s) {
@@ -234,6 +295,53 @@ $('walkinForm').addEventListener('submit', async (e) => {
   }
 });
 
+// ---- priority dialog -------------------------------------------------------------
+
+// Y on a selected ticket: the reasons as buttons with number keys (1..n), 0
+// removes a priority it has; Esc closes without a change.
+let priorityFor = null;  // the ticket the dialog is about
+function openPriority(tk) {
+  priorityFor = tk;
+  $('priorityTitle').textContent = t('c.priorityTitle');
+  $('priorityWho').textContent = `${tk.label} ${tk.patientName}`;
+  const items = REASONS.map((r, i) => [String(i + 1), r, reasonName(r)]);
+  if (tk.priority) items.push(['0', '', t('c.removePriority')]);
+  $('priorityReasons').innerHTML = items.map(([k, r, text]) =>
+    `<button type="button" data-reason="${escapeHtml(r)}" class="${r && r === tk.priority ? 'current' : ''}"><kbd>${k}</kbd> ${escapeHtml(text)}</button>`).join('');
+  $('priorityCancel').textContent = t('c.cancel');
+  $('priorityDlg').showModal();
+  ($('priorityReasons').querySelector('.current') || $('priorityReasons').querySelector('button')).focus();
+  return null;
+}
+async function choosePriority(reason) {
+  const tk = priorityFor;
+  $('priorityDlg').close();
+  if (!tk || busy) return;
+  busy = true;
+  try {
+    const resp = await endpoints.setPriority(tk.ticketId, reason, key);
+    showResult('ok', summarize(resp, { label: 'c.priority' }));
+    noteUndo({}, null, 0);
+    if (!sub || sub.state !== 'live') await reload();
+  } catch (e) {
+    showResult('error', `${t('c.priority')}: ${errText(e)}`);
+    if (e.status === 401) logout();
+  } finally {
+    busy = false;
+    renderActions();
+  }
+}
+$('priorityReasons').addEventListener('click', (e) => {
+  const b = e.target.closest('button[data-reason]');
+  if (b) choosePriority(b.dataset.reason);
+});
+$('priorityDlg').addEventListener('keydown', (e) => {
+  if (!/^[0-9]$/.test(e.key)) return;
+  const b = [...$('priorityReasons').querySelectorAll('button')].find((x) => x.querySelector('kbd').textContent === e.key);
+  if (b) { e.preventDefault(); choosePriority(b.dataset.reason); }
+});
+$('priorityCancel').addEventListener('click', () => $('priorityDlg').close());
+
 // ---- rendering ---------------------------------------------------------------
 
 function slotText(s, slot) {
@@ -252,34 +360,76 @@ function render() {
   applyStatic();
   $('live').textContent = t(`live.${qc.connection === 'live' ? 'ok' : qc.connection}`);
   renderSessions();
+  if (view) dropForeignUndo();
   renderActions();
   if (!view) { $('rows').innerHTML = ''; return; }
-  $('sessionInfo').textContent = `${view.doctorName} · ${roomName(view.room)} · ${hhmm(view.start)}–${hhmm(view.end)}`;
+  const multi = multiRoom();
+  const rooms = multi ? view.rooms.map((r) => roomName(r.room)).join(' / ') : roomName(view.room);
+  $('sessionInfo').textContent = `${view.doctorName} · ${rooms} · ${hhmm(view.start)}–${hhmm(view.end)}`;
   $('sessionStatus').textContent = t(`status.${view.status}`);
   $('sessionStatus').className = `c-chip ${view.status}`;
   const called = calledTicket();
   $('nowLabel').textContent = called ? called.label : '—';
   $('nowName').textContent = called ? called.patientName : '';
+  $('nowRoom').textContent = myRoom() ? ` · ${roomName(myRoom())}` : '';
+  renderRooms();
   const list = visibleTickets();
   if (!list.some((x) => x.ticketId === selected)) {
     const first = list.find((x) => x.state === 'waiting') || list[0];
     selected = first ? first.ticketId : null;
   }
-  $('rows').innerHTML = list.map((x) => {
-    const tag = x.placement === 'made_next' || x.placement === 'demoted'
-      ? `<span class="tag ${x.placement}">${escapeHtml(t(`placement.${x.placement}`))}</span>` : '';
+  const atTests = list.filter((x) => x.state === 'at_tests').length;
+  $('rows').innerHTML = list.map((x, i) => {
+    // AT_TESTS tickets are a group of their own (the server lists them
+    // after the waiting ones): a heading row before the first.
+    const group = x.state === 'at_tests' && (i === 0 || list[i - 1].state !== 'at_tests')
+      ? `<tr class="c-group"><td colspan="7">${escapeHtml(t('c.atTests', { k: view.returnAfter }))} · ${atTests}</td></tr>` : '';
     const slot = x.effectiveSlot >= 0 && x.effectiveSlot !== x.slot
       ? `${slotText(view, x.slot)} → ${slotText(view, x.effectiveSlot)}` : slotText(view, x.slot);
-    return `<tr class="s-${x.state}${x.ticketId === selected ? ' sel' : ''}" data-ticket="${escapeHtml(x.ticketId)}" data-label="${escapeHtml(x.label)}" data-state="${x.state}">
+    const where = multi && x.room && (x.state === 'called' || x.state === 'at_tests') ? ` · ${roomName(x.room)}` : '';
+    return `${group}<tr class="s-${x.state}${x.ticketId === selected ? ' sel' : ''}" data-ticket="${escapeHtml(x.ticketId)}" data-label="${escapeHtml(x.label)}" data-state="${x.state}">
       <td>${x.state === 'waiting' && x.position >= 0 ? x.position + 1 : ''}</td><td class="label">${escapeHtml(x.label)}</td>
       <td>${escapeHtml(t(`kind.${x.kind}`))}</td><td>${escapeHtml(slot)}</td>
-      <td>${escapeHtml(x.patientName)}</td><td>${escapeHtml(t(`state.${x.state}`))}${tag}</td>
+      <td>${escapeHtml(x.patientName)}</td><td>${escapeHtml(t(`state.${x.state}`))}${escapeHtml(where)}${tags(x)}</td>
       <td>${escapeHtml(hhmm(x.checkedInAt))}</td></tr>`;
   }).join('');
   const n = (st) => view.tickets.filter((x) => x.state === st).length;
-  $('counts').textContent = `${t('state.waiting')} ${n('waiting')} · ${t('state.missed')} ${n('missed')} · ${t('state.booked')} ${n('booked')} · ${t('state.done')} ${n('done')}`;
+  $('counts').textContent = `${t('state.waiting')} ${n('waiting')} · ${t('state.at_tests')} ${n('at_tests')} · ${t('state.missed')} ${n('missed')} · ${t('state.booked')} ${n('booked')} · ${t('state.done')} ${n('done')}`;
   const sel = document.querySelector('tr.sel');
   if (sel) sel.scrollIntoView({ block: 'nearest' });
+}
+
+// A row's tags: placement (下一位 / 迟到顺延 / 插入), the priority with its
+// reason, and how often an insertion passed it (protected at max_overtaken).
+const FINAL = ['done', 'cancelled', 'no_show'];
+function tags(x) {
+  const out = [];
+  if (['made_next', 'demoted', 'inserted'].includes(x.placement) && !FINAL.includes(x.state)) {
+    out.push([`${x.placement}`, t(`placement.${x.placement}`), 'placement']);
+  }
+  if (x.priority) out.push(['priority', `${t('priority')}·${reasonName(x.priority)}`, 'priority']);
+  if (x.overtaken > 0 && !FINAL.includes(x.state)) {
+    const prot = view.maxOvertaken > 0 && x.overtaken >= view.maxOvertaken;
+    out.push([prot ? 'protected' : 'overtaken',
+      `${t('c.overtaken', { n: x.overtaken })}${prot ? ` · ${t('c.protected')}` : ''}`, prot ? 'protected' : 'overtaken']);
+  }
+  return out.map(([cls, text, id]) => `<span class="tag ${cls}" data-testid="${id}">${escapeHtml(text)}</span>`).join('');
+}
+
+// The room selector (only for a session with several rooms) and each room's
+// ticket in the room, this console's first.
+function renderRooms() {
+  const multi = multiRoom();
+  const sel = $('room');
+  sel.classList.toggle('hidden', !multi);
+  $('rooms').classList.toggle('hidden', !multi);
+  if (!multi) { $('rooms').innerHTML = ''; return; }
+  const opts = `<option value="">${escapeHtml(t('c.chooseRoom'))}</option>${view.rooms.map((r) =>
+    `<option value="${escapeHtml(r.room)}">${escapeHtml(roomName(r.room))}</option>`).join('')}`;
+  if (sel.dataset.opts !== opts) { sel.innerHTML = opts; sel.dataset.opts = opts; }
+  sel.value = myRoom();
+  $('rooms').innerHTML = view.rooms.map((r) => `<span class="c-room${r.room === myRoom() ? ' mine' : ''}${r.paused ? ' paused' : ''}" data-room="${escapeHtml(r.room)}">
+    ${escapeHtml(roomName(r.room))} <b>${escapeHtml(r.calledLabel || '—')}</b>${r.paused ? ` · ${escapeHtml(t('c.roomPaused'))}` : ''}</span>`).join('');
 }
 
 function renderActions() {
@@ -297,7 +447,7 @@ function renderActions() {
   }
   for (const a of ACTIONS) {
     const b = box.querySelector(`[data-action="${a.id}"]`);
-    const label = a.id === 'pause' && view && view.status === 'paused' ? 'c.resume' : a.label;
+    const label = a.id === 'pause' && paused() ? 'c.resume' : a.label;
     b.firstElementChild.textContent = lt(label);
     b.disabled = !available(a);
     if (a.id === 'undo') {
@@ -305,7 +455,7 @@ function renderActions() {
       b.title = undoable ? lt('c.undoWhat', { what: undoable.what }) : '';
     }
   }
-  $('keys').textContent = `${t('c.keys')}: N/Space ${t('c.callNext')} · ↑↓ / J K · Enter ${t('c.checkIn')} · C ${t('c.call')} · R ${t('c.recall')} · D ${t('c.complete')} · M ${t('c.missed')} · B ${t('c.return')} · X ${t('c.moveNext')} · I ${t('c.checkIn')} · W ${t('c.walkIn')} · P ${t('c.pause')}/${t('c.resume')} · U ${lt('c.undo')} · / ${t('c.filter')} · Esc`;
+  $('keys').textContent = `${t('c.keys')}: N/Space ${t('c.callNext')} · ↑↓ / J K · Enter ${t('c.checkIn')}/${t('c.backTests')} · C ${t('c.call')} · R ${t('c.recall')} · D ${t('c.complete')} · M ${t('c.missed')} · B ${t('c.return')} · X ${t('c.moveNext')} · I ${t('c.checkIn')} · T ${t('c.sendTests')} · H ${t('c.backTests')} · Y ${t('c.priority')} (1-${REASONS.length}, 0 ${t('c.removePriority')}) · W ${t('c.walkIn')} · P ${t('c.pause')}/${t('c.resume')} · U ${lt('c.undo')} · / ${t('c.filter')} · Esc`;
 }
 
 function renderSessions() {
@@ -320,7 +470,7 @@ function renderSessions() {
 // Controls handle their own keys: a shortcut never fires while one has the focus.
 const CONTROLS = 'input, select, textarea, button, a[href], summary, [contenteditable]:not([contenteditable="false"])';
 document.addEventListener('keydown', (e) => {
-  if ($('app').classList.contains('hidden') || $('walkin').open || $('confirmCall').open) return;
+  if ($('app').classList.contains('hidden') || $('walkin').open || $('confirmCall').open || $('priorityDlg').open) return;
   const inControl = e.target instanceof Element && e.target.closest(CONTROLS);
   if (e.key === 'Escape' && inControl) { e.target.blur(); return; }
   if (inControl || e.ctrlKey || e.metaKey || e.altKey || e.repeat) return;
@@ -335,11 +485,13 @@ document.addEventListener('keydown', (e) => {
   }
   if (k === '/') { $('filter').focus(); e.preventDefault(); return; }
   if (k === 'Enter') {
-    // One explicit thing: check in the selected BOOKED patient. Enter never
-    // calls, completes or marks anyone (those have their own keys).
+    // One explicit thing: the selected patient is at the desk: check in a
+    // BOOKED one, or one back from tests (AT_TESTS). Enter never calls,
+    // completes or marks anyone (those have their own keys).
     e.preventDefault();
     const tk = selectedTicket();
     if (tk && tk.state === 'booked') perform(ACTIONS.find((a) => a.id === 'checkIn'));
+    else if (tk && tk.state === 'at_tests') perform(ACTIONS.find((a) => a.id === 'backTests'));
     else showResult('error', lt('c.enterHint'));
     return;
   }
@@ -352,6 +504,31 @@ $('rows').addEventListener('click', (e) => {
 });
 $('filter').addEventListener('input', (e) => { filter = e.target.value.trim(); render(); });
 $('session').addEventListener('change', (e) => openSession(e.target.value));
+$('room').addEventListener('change', (e) => { chooseRoom(e.target.value); e.target.blur(); });
+
+// This console's room: `?room=` (for the session of `?session=`, or any
+// session when none is named), else the last choice for the session in
+// this tab, then in this browser. A choice is kept in both and in the URL.
+let urlRoom = params.get('room') || '';
+const urlSession = params.get('session') || '';
+function rememberedRoom(id) {
+  if (urlRoom && (!urlSession || urlSession === id)) return urlRoom;
+  try { return sessionStorage.getItem(`qc.room.${id}`) || localStorage.getItem(`qc.room.${id}`) || ''; } catch { return ''; }
+}
+function chooseRoom(r) {
+  if (r !== room) { noteUndo({}, null, 0); lastCallAt = -Infinity; }
+  room = r;
+  urlRoom = '';  // the choice (kept below) wins from now on
+  try {
+    sessionStorage.setItem(`qc.room.${sid}`, r);
+    localStorage.setItem(`qc.room.${sid}`, r);
+  } catch { /* private mode */ }
+  const u = new URL(location.href);
+  u.searchParams.set('session', sid);
+  if (r) u.searchParams.set('room', r); else u.searchParams.delete('room');
+  history.replaceState(null, '', u);
+  render();
+}
 
 // ---- session + login ---------------------------------------------------------
 
@@ -365,6 +542,7 @@ function openSession(id) {
   // in one session: another session starts afresh.
   if (id !== sid) { noteUndo({}, null, 0); lastCallAt = -Infinity; }
   sid = id;
+  room = rememberedRoom(id);
   sessionStorage.setItem('qc.session', sid);
   view = null;
   if (sub) sub.close();

@@ -25,8 +25,11 @@ window.__qc = qc;
 
 let view = null;
 let firstView = true;
-const lastCalled = new Map();  // sessionId -> {label, seq, at, atLabel}
-const flashing = new Set();
+// A card is a (session, room): a session with several rooms has one card per
+// room, each with its own called ticket (docs/pages.md).
+const cardKey = (r) => `${r.sessionId}/${r.room}`;
+const lastCalled = new Map();  // card key -> {label, seq, at, atLabel}
+const flashing = new Set();    // card keys
 
 function callText(label, room) {
   return t('voice.call', { label, room: roomName(room) });
@@ -46,15 +49,16 @@ function detectCalls(v) {
   for (const r of v.rooms) {
     const label = r.called ? r.called.label : '';
     const at = label ? r.calledAt : null;
-    const prev = lastCalled.get(r.sessionId);
+    const k = cardKey(r);
+    const prev = lastCalled.get(k);
     const isNew = label && (isNewCall(prev, label, at) || (r.callSeq !== null && prev.seq !== r.callSeq));
     if (isNew && !firstView) {
-      announcer.announce(callText(label, r.room), `${r.sessionId}/${label}/${r.callSeq ?? ''}`);
-      flashing.add(r.sessionId);
-      setTimeout(() => { flashing.delete(r.sessionId); }, 3500);
+      announcer.announce(callText(label, r.room), `${k}/${label}/${r.callSeq ?? ''}`);
+      flashing.add(k);
+      setTimeout(() => { flashing.delete(k); }, 3500);
     }
     const newest = prev && prev.at !== null && (at === null || prev.at > at) ? prev : { at, atLabel: label };
-    lastCalled.set(r.sessionId, { label, seq: r.callSeq, at: newest.at, atLabel: newest.atLabel });
+    lastCalled.set(k, { label, seq: r.callSeq, at: newest.at, atLabel: newest.atLabel });
   }
   firstView = false;
 }
@@ -85,7 +89,11 @@ function onBoard(sid, entry, b, version) {
   const sig = JSON.stringify([b.calledLabel, b.status, b.waiting]);
   entry.last = { version, sig, calledLabel: b.calledLabel };
   if (!prev || !b.calledLabel || version !== prev.version + 1 || sig !== prev.sig) return;
-  const r = view && view.rooms.find((x) => x.sessionId === sid);
+  // A session with several rooms: the board's called label is the last call
+  // of any room, so a recall in another room would look like a recall of
+  // it: no guess there (a missed recall announcement beats a false one).
+  const cards = view ? view.rooms.filter((x) => x.sessionId === sid) : [];
+  const r = cards.length === 1 ? cards[0] : null;
   if (!r || !r.called || r.called.label !== b.calledLabel || r.callSeq !== null) return;
   announcer.announce(callText(b.calledLabel, r.room), `${sid}/${b.calledLabel}/recall@${version}`);
   qc.recalls = (qc.recalls || 0) + 1;
@@ -124,7 +132,7 @@ function render() {
       ? `<div class="d-next" data-testid="next"><span class="d-tag">${escapeHtml(t('display.next'))}</span>${r.next.map(entryHtml).join('')}</div>` : '';
     const missed = r.missed.length
       ? `<div class="d-missed" data-testid="missed"><span class="d-tag">${escapeHtml(t('display.missed'))}</span>${r.missed.map(entryHtml).join('')}</div>` : '';
-    return `<section class="d-room${flashing.has(r.sessionId) ? ' flash' : ''}" data-session="${escapeHtml(r.sessionId)}">
+    return `<section class="d-room${flashing.has(cardKey(r)) ? ' flash' : ''}" data-session="${escapeHtml(r.sessionId)}" data-room="${escapeHtml(r.room)}">
       <div class="d-room-head"><span>${escapeHtml(roomName(r.room))} <span class="d-doctor">${escapeHtml(r.doctorName)}</span></span>${status}</div>
       <div class="d-called">${called}</div>${next}${missed}</section>`;
   }).join('');

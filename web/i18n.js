@@ -10,9 +10,13 @@ const STRINGS = {
     'live.ok': '实时',
     'room': '{room}诊室',
     'state.booked': '已预约', 'state.waiting': '候诊中', 'state.called': '请就诊', 'state.missed': '已过号',
-    'state.done': '已就诊', 'state.cancelled': '已取消', 'state.no_show': '未到诊',
+    'state.done': '已就诊', 'state.cancelled': '已取消', 'state.no_show': '未到诊', 'state.at_tests': '检查中',
     'kind.appointment': '预约', 'kind.walk_in': '现场',
     'placement.made_next': '下一位', 'placement.demoted': '迟到顺延', 'placement.normal': '', 'placement.none': '',
+    'placement.inserted': '插入',
+    // priority reason codes (the deployment's list; an unknown code shows as it is)
+    'priority': '优先',
+    'reason.elderly': '老年人', 'reason.military': '军人', 'reason.disabled': '残疾人', 'reason.pregnant': '孕妇',
     'status.open': '接诊中', 'status.paused': '暂停接诊', 'status.suspended': '停诊', 'status.closed': '已结束',
     // display
     'display.now': '请', 'display.go': '到 {room} 就诊', 'display.next': '下一位', 'display.none': '暂无叫号',
@@ -25,6 +29,10 @@ const STRINGS = {
     'p.called': '请立即到 {room} 就诊', 'p.calledSub': '正在叫您的号：{label}',
     'p.missed': '您已过号', 'p.missedSub': '请立即返回护士站，您将是下一位',
     'p.demoted': '您到达时已过预约时段，已排到本场次末尾（按现场挂号顺序）',
+    'p.atTests': '请先去做检查',
+    'p.atTestsSub': '检查完成、拿到结果后请回到候诊区，在自助机或护士站报到。报到后不用从队尾重新排队，会排在前面。',
+    'p.returned': '检查回来后排在第 {n} 位',
+    'p.priorityPlace': '优先就诊：排在第 {n} 位',
     'p.madeNext': '您已被安排为下一位',
     'p.booked': '预约时段 {from}–{to}',
     'p.arrive': '建议 {time} 到达，无需久等',
@@ -48,19 +56,24 @@ const STRINGS = {
     'c.ok': '已完成：{what}', 'c.nobody': '没有候诊的患者', 'c.patientRef': '病历号/证件号', 'c.patientName': '姓名',
     'c.register': '挂号', 'c.cancel': '取消', 'c.registered': '已挂号：{label}',
     'c.keys': '快捷键', 'c.noSession': '没有可管理的场次', 'c.select': '请选择一位患者',
+    'c.priority': '优先', 'c.removePriority': '取消优先', 'c.priorityTitle': '设为优先：选择原因',
+    'c.sendTests': '去检查', 'c.backTests': '检查回来', 'c.room': '诊室', 'c.chooseRoom': '选择本工作台的诊室',
+    'c.needRoom': '本场次有多个诊室：请先选择本工作台的诊室', 'c.overtaken': '被插队 {n} 次', 'c.protected': '不再被插队',
+    'c.roomPaused': '暂停', 'c.atTests': '检查中（回来后插入第 {k} 位之后）',
     // kiosk
     'k.title': '自助签到 / 挂号', 'k.checkin': '预约签到', 'k.walkin': '现场挂号', 'k.apptNo': '预约号',
     'k.submit': '确定', 'k.print': '打印凭条', 'k.again': '返回', 'k.scan': '扫码查看排队进度',
     'k.ticket': '就诊凭条', 'k.slot': '时段 {from}–{to}', 'k.ahead': '前面 {n} 人', 'k.checkedIn': '签到成功',
     'k.noQr': '请使用预约短信中的链接查看排队进度',
     'k.demoted': '已过预约时段，排在本场次末尾',
+    'k.returned': '检查回来，已重新报到', 'k.returnedNote': '检查回来后排在第 {n} 位',
     'k.session': '医生', 'k.chooseSession': '请选择医生（按病历号签到可不选）', 'k.apptNoHint': '如 A001，或扫描预约二维码',
     'k.scanQr': '扫描预约二维码', 'k.scanning': '请将预约短信或凭条上的二维码对准摄像头',
     'k.orRef': '或输入病历号/证件号', 'k.needSession': '请先选择医生，再输入预约号',
     'k.needOne': '请输入预约号、扫描预约二维码或输入病历号', 'k.walkinLeft': '现场号余 {n}', 'k.printed': '打印时间 {time}',
     // manager
     'm.title': '门诊概况', 'm.doctor': '医生', 'm.room': '诊室', 'm.time': '时间', 'm.status': '状态',
-    'm.quota': '剩余号源 预约/现场', 'm.waiting': '候诊', 'm.booked': '未到', 'm.done': '已诊', 'm.missed': '过号',
+    'm.quota': '剩余号源 预约/现场', 'm.waiting': '候诊', 'm.booked': '未到', 'm.done': '已诊', 'm.missed': '过号', 'm.atTests': '检查中', 'm.priority': '优先',
     'm.avgWait': '平均等候', 'm.avgConsult': '平均接诊', 'm.min': '{n} 分',
     'm.plan': '号源规划：各时段平均等候（模拟）',
     'm.planNote': '均分（基线）、论文公式、规划器与优化器四种号源方案在同济医院神经内科专家门诊场景下的模拟对比；由 queuecast simulate 生成（见 docs/planning.md）。',
@@ -80,9 +93,12 @@ const STRINGS = {
     'live.ok': 'Live',
     'room': 'Room {room}',
     'state.booked': 'Booked', 'state.waiting': 'Waiting', 'state.called': 'Called', 'state.missed': 'Missed',
-    'state.done': 'Done', 'state.cancelled': 'Cancelled', 'state.no_show': 'No-show',
+    'state.done': 'Done', 'state.cancelled': 'Cancelled', 'state.no_show': 'No-show', 'state.at_tests': 'At tests',
     'kind.appointment': 'Appt', 'kind.walk_in': 'Walk-in',
     'placement.made_next': 'next', 'placement.demoted': 'late', 'placement.normal': '', 'placement.none': '',
+    'placement.inserted': 'inserted',
+    'priority': 'Priority',
+    'reason.elderly': 'elderly', 'reason.military': 'military', 'reason.disabled': 'disabled', 'reason.pregnant': 'pregnant',
     'status.open': 'Open', 'status.paused': 'Paused', 'status.suspended': 'Suspended', 'status.closed': 'Closed',
     'display.now': 'Now', 'display.go': 'please go to {room}', 'display.next': 'Next', 'display.none': 'No one called yet',
     'display.missed': 'Missed — please return to the nurse station', 'display.noRooms': 'No clinic in this area now',
@@ -94,6 +110,10 @@ const STRINGS = {
     'p.called': 'Please go to {room} now', 'p.calledSub': 'Your number {label} is being called',
     'p.missed': 'You missed your call', 'p.missedSub': 'Return now to the nurse station: you will be next',
     'p.demoted': 'You arrived after your time slot, so you were placed at the end of the session (as a walk-in)',
+    'p.atTests': 'Please go for your tests',
+    'p.atTestsSub': 'When your tests are done and you have the results, come back to the waiting area and check in at the kiosk or the nurse station. You will not queue from the end again: you go near the front.',
+    'p.returned': 'Back from tests: you are number {n} in the queue',
+    'p.priorityPlace': 'Priority: you are number {n} in the queue',
     'p.madeNext': 'You have been placed next in line',
     'p.booked': 'Your time slot {from}–{to}',
     'p.arrive': 'Come at {time}, you will not need to wait long',
@@ -116,17 +136,22 @@ const STRINGS = {
     'c.ok': 'Done: {what}', 'c.nobody': 'Nobody is waiting', 'c.patientRef': 'Patient ID', 'c.patientName': 'Name',
     'c.register': 'Register', 'c.cancel': 'Cancel', 'c.registered': 'Registered: {label}',
     'c.keys': 'Keys', 'c.noSession': 'No session to run', 'c.select': 'Select a patient first',
+    'c.priority': 'Priority', 'c.removePriority': 'Remove priority', 'c.priorityTitle': 'Priority: choose the reason',
+    'c.sendTests': 'To tests', 'c.backTests': 'Back from tests', 'c.room': 'Room', 'c.chooseRoom': 'Choose this console\'s room',
+    'c.needRoom': 'This session has several rooms: choose this console\'s room first', 'c.overtaken': 'passed {n}×', 'c.protected': 'protected',
+    'c.roomPaused': 'paused', 'c.atTests': 'At tests (back: inserted after {k})',
     'k.title': 'Self check-in / registration', 'k.checkin': 'Check in', 'k.walkin': 'Walk-in', 'k.apptNo': 'Appointment number',
     'k.submit': 'OK', 'k.print': 'Print ticket', 'k.again': 'Back', 'k.scan': 'Scan to follow your queue',
     'k.ticket': 'Ticket', 'k.slot': 'Slot {from}–{to}', 'k.ahead': '{n} ahead', 'k.checkedIn': 'Checked in',
     'k.noQr': 'Use the link in your booking message to follow the queue',
     'k.demoted': 'Past your time slot: placed at the end of the session',
+    'k.returned': 'Back from tests: checked in again', 'k.returnedNote': 'Back from tests: you are number {n} in the queue',
     'k.session': 'Doctor', 'k.chooseSession': 'Choose the doctor (not needed with a patient ID)', 'k.apptNoHint': 'e.g. A001, or scan the booking QR code',
     'k.scanQr': 'Scan the booking QR code', 'k.scanning': 'Hold the QR code of your booking message or ticket to the camera',
     'k.orRef': 'Or your patient ID', 'k.needSession': 'Choose the doctor first, then the appointment number',
     'k.needOne': 'Enter the appointment number, scan the booking QR code or enter your patient ID', 'k.walkinLeft': '{n} walk-in left', 'k.printed': 'Printed {time}',
     'm.title': 'Clinic overview', 'm.doctor': 'Doctor', 'm.room': 'Room', 'm.time': 'Time', 'm.status': 'Status',
-    'm.quota': 'Left appt/walk-in', 'm.waiting': 'Waiting', 'm.booked': 'Not here', 'm.done': 'Seen', 'm.missed': 'Missed',
+    'm.quota': 'Left appt/walk-in', 'm.waiting': 'Waiting', 'm.booked': 'Not here', 'm.done': 'Seen', 'm.missed': 'Missed', 'm.atTests': 'At tests', 'm.priority': 'Priority',
     'm.avgWait': 'Avg wait', 'm.avgConsult': 'Avg consult', 'm.min': '{n} min',
     'm.plan': 'Quota planning: mean wait by slot (simulated)',
     'm.planNote': 'Even quotas (baseline), the paper\'s formula, the planner and the optimizer compared in simulation on the Tongji neurology clinic; made by queuecast simulate (see docs/planning.md).',
@@ -155,9 +180,18 @@ export function t(key, vars = {}) {
 }
 
 // "3" -> "3诊室" / "Room 3"; a room that already says what it is is kept.
+// A session's several rooms come joined by " / " ("5 / 6" -> "5诊室 / 6诊室").
 export function roomName(room) {
   if (!room) return '';
+  if (room.includes(' / ')) return room.split(' / ').map(roomName).join(' / ');
   return /^[\w-]+$/.test(room) ? t('room', { room }) : room;
+}
+
+// A priority reason code in words ("elderly" -> "老年人"); an unknown code as it is.
+export function reasonName(code) {
+  if (!code) return '';
+  const s = t(`reason.${code}`);
+  return s === `reason.${code}` ? code : s;
 }
 
 export function errorText(e) {

@@ -104,7 +104,8 @@ function printTicket(resp, kindText, fallbackLabel) {
     label: v.label || resp.label || fallbackLabel, kindText, doctor: v.doctorName, room: v.room,
     slotStart: v.slotStart, slotEnd: v.slotEnd, ahead: v.state === 'waiting' ? v.ahead : -1, eta: v.eta,
     token: resp.token || '', printedAt: serverClock.now(),
-    note: v.placement === 'demoted' ? t('k.demoted') : v.placement === 'made_next' ? t('p.madeNext') : '',
+    note: v.placement === 'demoted' ? t('k.demoted') : v.placement === 'made_next' ? t('p.madeNext')
+      : v.placement === 'inserted' && v.state === 'waiting' && !v.priority ? t('k.returnedNote', { n: v.ahead + 1 }) : '',
   };
   qc.tickets.push({ ...info, view: v });
   $('ticket').innerHTML = ticketHtml(info);
@@ -128,7 +129,11 @@ async function submitCheckIn() {
   if (form.error) { $('error').textContent = form.error; return; }
   try {
     const resp = await endpoints.checkInBy(form.sid, form.by, key);
-    printTicket(resp, t('k.checkedIn'), text);
+    // A patient back from tests checks in again with the same ticket: the
+    // server returns an AT_TESTS ticket from tests and answers as for a
+    // check-in (docs/api.md, "Check-in at the kiosk").
+    const back = (resp.events || []).some((ev) => ev.returnedFromTests);
+    printTicket(resp, t(back ? 'k.returned' : 'k.checkedIn'), text);
     $('apptNo').value = '';
     $('cRef').value = '';
   } catch (err) {

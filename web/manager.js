@@ -19,6 +19,9 @@ function stats(s) {
   const waits = s.tickets.filter((x) => x.checkedInAt && x.calledAt && x.calledAt >= x.checkedInAt).map((x) => x.calledAt - x.checkedInAt);
   return {
     waiting: count('waiting'), booked: count('booked'), done: count('done') + count('called'), missed: count('missed'),
+    atTests: count('at_tests'),
+    // priority tickets still to be seen (booked, waiting, missed, at tests)
+    priority: s.tickets.filter((x) => x.priority && !['called', 'done', 'cancelled', 'no_show'].includes(x.state)).length,
     avgWait: mean(waits), avgConsult: s.avgConsult || null,
     aLeft: s.appointmentLeft.reduce((a, b) => a + b, 0), wLeft: s.walkinLeft.reduce((a, b) => a + b, 0),
   };
@@ -48,9 +51,9 @@ function render() {
   const rows = data.map((s) => ({ s, st: stats(s) }));
   qc.rows = rows.map(({ s, st }) => ({ sessionId: s.sessionId, ...st }));
   $('rows').innerHTML = rows.map(({ s, st }) => `<tr data-session="${escapeHtml(s.sessionId)}">
-    <td>${escapeHtml(s.doctorName)}</td><td>${escapeHtml(roomName(s.room))}</td><td>${hhmm(s.start)}–${hhmm(s.end)}</td>
+    <td>${escapeHtml(s.doctorName)}</td><td>${escapeHtml(s.rooms.length > 1 ? s.rooms.map((r) => roomName(r.room)).join(' / ') : roomName(s.room))}</td><td>${hhmm(s.start)}–${hhmm(s.end)}</td>
     <td>${escapeHtml(t(`status.${s.status}`))}</td><td>${st.aLeft} / ${st.wLeft}${bars(s)}</td>
-    <td class="num">${st.waiting}</td><td class="num">${st.booked}</td><td class="num">${st.done}</td><td class="num">${st.missed}</td>
+    <td class="num">${st.waiting}</td><td class="num">${st.booked}</td><td class="num">${st.done}</td><td class="num">${st.missed}</td><td class="num">${st.atTests}</td><td class="num">${st.priority}</td>
     <td class="num">${minutes(st.avgWait)}</td><td class="num">${minutes(st.avgConsult)}</td></tr>`).join('');
   sizeBars($('rows'));
   const all = rows.map((r) => r.st);

@@ -36,6 +36,8 @@ function hero(v) {
       return ['called', `<div class="lead">${escapeHtml(t('p.called', { room }))}</div><div class="sub">${escapeHtml(t('p.calledSub', { label: v.label }))}</div>`];
     case 'missed':
       return ['missed', `<div class="lead">${escapeHtml(t('p.missed'))}</div><div class="sub">${escapeHtml(t('p.missedSub'))}</div>`];
+    case 'at_tests':  // sent for tests: out of the queue until they check in again
+      return ['tests', `<div class="lead" data-testid="at-tests">${escapeHtml(t('p.atTests'))}</div><div class="sub">${escapeHtml(t('p.atTestsSub'))}</div>`];
     case 'waiting': {
       const eta = v.eta ? etaText(v.eta) : '';
       if (v.ahead === 0) {
@@ -76,6 +78,10 @@ function notices(v) {
   if (v.sessionStatus === 'closed' && active) out.push(['info', t('p.closed')]);
   if (v.state === 'waiting' && v.placement === 'demoted') out.push(['warn', t('p.demoted')]);
   if (v.state === 'waiting' && v.placement === 'made_next' && v.ahead > 0) out.push(['info', t('p.madeNext')]);
+  // Inserted (priority, or back from tests): where it stands, as it is now.
+  if (v.state === 'waiting' && v.placement === 'inserted' && v.ahead > 0) {
+    out.push(['info', t(v.priority ? 'p.priorityPlace' : 'p.returned', { n: v.ahead + 1 })]);
+  }
   if (v.state === 'waiting' && v.ahead > 0 && v.ahead <= alertN) out.push(['alert', t('p.alert', { n: v.ahead })]);
   return out.map(([cls, text]) => `<div class="notice ${cls}" data-testid="notice-${cls}">${escapeHtml(text)}</div>`).join('');
 }
@@ -90,6 +96,9 @@ function render() {
   document.title = `${v.label} · ${t('p.title')}`;
   $('label').textContent = v.label;
   $('state').textContent = t(`state.${v.state}`);
+  // 优先 on the patient's own ticket only (displays never say it).
+  $('prio').textContent = t('priority');
+  $('prio').classList.toggle('hidden', !v.priority || ['done', 'cancelled', 'no_show'].includes(v.state));
   $('where').textContent = [v.doctorName, roomName(v.room)].filter(Boolean).join(' · ');
   const [cls, html] = hero(v);
   $('hero').className = `p-card p-hero ${cls}`;

@@ -9,6 +9,7 @@
 #include "server/api/service.h"
 #include "server/infra/random.h"
 #include "server/runtime/authorizer.h"
+#include "server/runtime/command_facts.h"
 #include "server/runtime/idempotency.h"
 
 namespace qc::gw {
@@ -45,18 +46,38 @@ std::string* channel_of(CommandBody& b) {
 
 // A kiosk's answer names no patient: the check-in and walk-in events carry
 // the ticket's patientRef, which the kiosk did not type when it checked a
-// patient in by label or QR code (the journal keeps it; only the answer is
-// stripped: by the shard for a fresh answer, CommandRequest::
+// patient in by label or QR code, and an insertion's events name the
+// tickets it passed, other patients' (the journal keeps them; only the
+// answer is stripped: by the shard for a fresh answer, CommandRequest::
 // strip_patient_refs; here for a replayed one).
 void strip_patient_refs(CommandOutcome* o) {
   if (!o->replayed) return;
   pb::CommandResponse r;
   if (!r.ParseFromString(o->stored)) return;
+  // Every event body that has a patient_ref field (the oneof's member).
+  const auto* oneof = pb::Event::descriptor()->FindOneofByName("body");
   for (pb::Event& ev : *r.mutable_events()) {
-    if (ev.has_checked_in()) ev.mutable_checked_in()->clear_patient_ref();
-    if (ev.has_walk_in_registered()) ev.mutable_walk_in_registered()->clear_patient_ref();
+    const auto* reflection = ev.GetReflection();
+    const auto* member = reflection->GetOneofFieldDescriptor(ev, oneof);
+    if (!member || member->message_type() == nullptr) continue;
+    google::protobuf::Message* body = reflection->MutableMessage(&ev, member);
+    if (const auto* ref = body->GetDescriptor()->FindFieldByName("patient_ref"))
+      body->GetReflection()->ClearField(body, ref);
   }
   r.SerializeToString(&o->stored);
+}
+
+// The deployment's list of priority reasons (config `priority.reasons`):
+// anything else is refused before any shard. "" (none; set_priority:
+// removed) always passes.
+Error check_priority_reason(const CommandBody& body, const PriorityConfig& config,
+                            std::string* message) {
+  const std::string* code = priority_of(body);
+  if (!code || code->empty() || config.allows(*code)) return Error::kOk;
+  *message = "unknown priority reason (this clinic's reasons:";
+  for (const std::string& r : config.reasons) *message += " " + r;
+  *message += ")";
+  return Error::kInvalidArgument;
 }
 
 }  // namespace
@@ -90,14 +111,19 @@ std::string upper_trimmed(std::string_view s) {
 struct Found {
   std::vector<std::string> booked;  // BOOKED tickets that match
   std::string other;                // a matching ticket in another state (the engine says why)
+  bool other_at_tests = false;      // `other` is AT_TESTS: the patient is back from tests
 };
 Found find_in_session(const StaffView& v, const std::string& label, const std::string& ref) {
   Found f;
   for (const StaffTicket& t : v.tickets) {
     const bool match = label.empty() ? t.patient_ref == ref : upper_trimmed(t.label) == label;
     if (!match) continue;
-    if (t.state == TicketState::kBooked) f.booked.push_back(t.ticket_id);
-    else f.other = t.ticket_id;
+    if (t.state == TicketState::kBooked) {
+      f.booked.push_back(t.ticket_id);
+    } else {
+      f.other = t.ticket_id;
+      f.other_at_tests = t.state == TicketState::kAtTests;
+    }
   }
   return f;
 }
@@ -130,10 +156,12 @@ void Service::command(const Route& route, HttpRequest& req, Format out, Respond 
   submit(std::move(cmd), req, out, std::move(respond));
 }
 
-// A ticket id is as guessable as a label (<session>-A001).
+// A ticket id is as guessable as a label (<session>-A001): a kiosk's
+// check-in and return from tests by ticket id count alike.
 bool Service::kiosk_lookup_allowed(const Command& cmd, const Principal& who, const HttpRequest& req) {
-  return !std::holds_alternative<CheckIn>(cmd.body) || who.role != Role::kKiosk ||
-         guessable_lookup_allowed(req);
+  return !(std::holds_alternative<CheckIn>(cmd.body) ||
+           std::holds_alternative<ReturnFromTests>(cmd.body)) ||
+         who.role != Role::kKiosk || guessable_lookup_allowed(req);
 }
 
 void Service::submit(Command cmd, HttpRequest& req, Format out, Respond respond) {
@@ -164,6 +192,8 @@ Error Service::prepare(Command cmd, Principal who, const std::string& client, st
     message->assign(why);
     return e;
   }
+  if (Error e = check_priority_reason(cmd.body, config_.priority, message); e != Error::kOk)
+    return e;
   std::string scoped;
   if (!key.empty()) {
     if (!valid_idempotency_key(key)) {
@@ -259,10 +289,12 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
   // Resolution reads the state on the owning shard (authorization first:
   // nothing is looked up in a session the key may not check in), then the
   // CheckIn goes through submit() like any command; the engine judges the
-  // ticket's state then.
-  auto go = [this, req, out, respond](const std::string& tid) mutable {
+  // ticket's state then. A ticket AT_TESTS is a patient back with their
+  // results, checking in again with the same ticket: ReturnFromTests.
+  auto go = [this, req, out, respond](const std::string& tid, bool at_tests) mutable {
     Command cmd;
-    cmd.body = CheckIn{tid};
+    if (at_tests) cmd.body = ReturnFromTests{tid};
+    else cmd.body = CheckIn{tid};
     submit(std::move(cmd), req, out, std::move(respond));
   };
   if (!token.empty()) {
@@ -275,7 +307,7 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
         return respond(error_response(Error::kForbidden, "this key may not check in this ticket", out));
       if (!sid.empty() && t.session_id != sid)
         return respond(error_response(Error::kUnknownTicket, "this code is not an appointment of this session", out));
-      go(*tid);
+      go(*tid, ctx.engine.ticket_state(*tid) == TicketState::kAtTests);
     });
   }
   if (!sid.empty()) {
@@ -287,8 +319,8 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
       Found f = find_in_session(*v, label, ref);
       if (f.booked.size() > 1)
         return respond(error_response(409, "ambiguous", "several appointments match; ask the nurse station", out));
-      if (f.booked.size() == 1) return go(f.booked.front());
-      if (!f.other.empty()) return go(f.other);
+      if (f.booked.size() == 1) return go(f.booked.front(), false);
+      if (!f.other.empty()) return go(f.other, f.other_at_tests);
       return respond(error_response(Error::kUnknownTicket,
                                     label.empty() ? "no appointment of this patient in this session"
                                                   : "no appointment with this number in this session",
@@ -306,6 +338,7 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
     std::mutex mu;
     std::vector<std::string> booked;
     std::string other;
+    bool other_at_tests = false;
   };
   auto acc = std::make_shared<Acc>();
   runtime_.read_all(
@@ -320,17 +353,20 @@ void Service::check_in_by(const Route& route, HttpRequest& req, Format out, Resp
           Found f = find_in_session(*v, "", ref);
           std::lock_guard lock(acc->mu);
           acc->booked.insert(acc->booked.end(), f.booked.begin(), f.booked.end());
-          if (!f.other.empty()) acc->other = f.other;
+          if (!f.other.empty()) {
+            acc->other = f.other;
+            acc->other_at_tests = f.other_at_tests;
+          }
         }
       },
       [acc, out, respond, go]() mutable {
         if (acc->booked.size() > 1)
           return respond(error_response(409, "ambiguous",
                                         "this patient has several appointments today; choose the doctor", out));
-        if (acc->booked.empty() && !acc->other.empty()) return go(acc->other);
+        if (acc->booked.empty() && !acc->other.empty()) return go(acc->other, acc->other_at_tests);
         if (acc->booked.empty())
           return respond(error_response(Error::kUnknownTicket, "no appointment of this patient to check in today", out));
-        go(acc->booked.front());
+        go(acc->booked.front(), false);
       });
 }
 

@@ -184,8 +184,10 @@ Route parse_route(std::string_view method, std::string_view target) {
     if (n >= 3 && parts[1] == "tickets") {
       if (!id1(parts[2])) return r;
       if (n == 3) return result(RouteId::kTicketGet, get);
-      static constexpr std::array<std::string_view, 8> kActions = {
-          "check-in", "cancel", "call", "recall", "complete", "missed", "return", "move-to-next"};
+      static constexpr std::array<std::string_view, 11> kActions = {
+          "check-in",     "cancel",         "call",          "recall",
+          "complete",     "missed",         "return",        "move-to-next",
+          "set-priority", "send-for-tests", "return-from-tests"};
       if (n == 4) {
         for (auto a : kActions) {
           if (parts[3] == a) {
@@ -297,7 +299,9 @@ Error decode_command(const Route& route, std::string_view body, Format format, C
     t = Addressed{c, c->mutable_session_id(), "sessionId", required};
   };
   auto hold = [&t](auto* c) { t = Addressed{c, c->mutable_hold_id(), "holdId", nullptr}; };
-  auto ticket = [&t](auto* c) { t = Addressed{c, c->mutable_ticket_id(), "ticketId", nullptr}; };
+  auto ticket = [&t](auto* c, const char* required = nullptr) {
+    t = Addressed{c, c->mutable_ticket_id(), "ticketId", required};
+  };
   switch (route.id) {
     case RouteId::kCommands:
       if (body.empty()) return bad(m, "empty body: expected a queuecast.v1.Command");
@@ -333,6 +337,10 @@ Error decode_command(const Route& route, std::string_view body, Format format, C
       else if (a == "missed") ticket(pc.mutable_mark_missed());
       else if (a == "return") ticket(pc.mutable_return_());
       else if (a == "move-to-next") ticket(pc.mutable_move_to_next());
+      // The body says which priority ({"priority":""} removes it): never implied.
+      else if (a == "set-priority") ticket(pc.mutable_set_priority(), "SetPriority");
+      else if (a == "send-for-tests") ticket(pc.mutable_send_for_tests());
+      else if (a == "return-from-tests") ticket(pc.mutable_return_from_tests());
       else return bad(m, "unknown ticket action");
       break;
     default:

@@ -30,7 +30,8 @@ enum class RouteId : std::uint8_t {
   kBoard,          // GET  /v1/sessions/{sid}/board
   kSessionCommand, // POST /v1/sessions/{sid}/{call-next|pause|resume|suspend|close|book|holds|walk-ins|undo}
   kHoldCommand,    // POST /v1/holds/{hid}/confirm, DELETE /v1/holds/{hid}
-  kTicketCommand,  // POST /v1/tickets/{tid}/{check-in|cancel|call|recall|complete|missed|return|move-to-next}
+  kTicketCommand,  // POST /v1/tickets/{tid}/{check-in|cancel|call|recall|complete|missed|return|move-to-next|
+                   //   set-priority|send-for-tests|return-from-tests}
   kTicketGet,      // GET  /v1/tickets/{tid}
   kMe,             // GET  /v1/me
   kDisplay,        // GET  /v1/areas/{area}/display

@@ -34,8 +34,9 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
     case RouteId::kSessionList: {
       // Staff list the sessions they may read; a kiosk lists the sessions it
       // may register walk-ins into (its scope), for its doctor choice. Every
-      // list is without tickets (v->tickets.clear() below), so a kiosk
-      // learns doctor, room, times, status and capacity left, no patient.
+      // list is without tickets (v->tickets.clear() below) and without the
+      // rooms' called tickets, so a kiosk learns doctor, rooms, times,
+      // status and capacity left, no patient.
       if (Error e = may_ask(who, Ask::kListSessions, &why); e != Error::kOk)
         return respond(error_response(e, why, out));
       const bool kiosk = who.role == Role::kKiosk;
@@ -52,6 +53,10 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
               auto v = ctx.engine.staff_view(sid, ctx.now);
               if (!v) continue;
               v->tickets.clear();
+              for (StaffRoom& r : v->rooms) {
+                r.called_ticket.clear();
+                r.called_label.clear();
+              }
               std::lock_guard lock(acc->mu);
               codec::to_proto(*v, acc->list.add_sessions());
             }

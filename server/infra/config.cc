@@ -150,7 +150,59 @@ bool check_keys(const std::vector<KeyEntry>& keys, std::string* error) {
   return true;
 }
 
+// `priority`: {"reasons": [...], "channels": [...]}.
+bool parse_priority(const json::value& v, PriorityConfig* p, std::string* error) {
+  if (!v.is_object()) {
+    *error = "\"priority\" must be an object with \"reasons\" and/or \"channels\"";
+    return false;
+  }
+  for (const auto& [name, val] : v.as_object()) {
+    if (name.starts_with("_")) continue;
+    std::vector<std::string>* list = name == "reasons"    ? &p->reasons
+                                     : name == "channels" ? &p->channels
+                                                          : nullptr;
+    if (!list) {
+      *error = "unknown priority option \"" + std::string(name) + "\"";
+      return false;
+    }
+    if (!get_strings(val, list)) {
+      *error = "priority." + std::string(name) + " must be a list of strings";
+      return false;
+    }
+  }
+  for (const std::string& r : p->reasons) {
+    if (!valid_priority_code(r)) {
+      *error = "priority.reasons: \"" + r + "\" is not a reason code (1-32 of a-z, 0-9, _)";
+      return false;
+    }
+  }
+  return true;
+}
+
+// The channel keys named by priority.channels may give a priority; a name
+// that is no configured channel is a typo, refused.
+bool mark_priority_channels(Config* c, std::string* error) {
+  for (KeyEntry& k : c->keys)
+    if (k.role == Role::kChannel)
+      k.sets_priority = std::find(c->priority.channels.begin(), c->priority.channels.end(), k.id) !=
+                        c->priority.channels.end();
+  for (const std::string& ch : c->priority.channels) {
+    const bool known = std::any_of(c->keys.begin(), c->keys.end(), [&](const KeyEntry& k) {
+      return k.role == Role::kChannel && k.id == ch;
+    });
+    if (!known) {
+      *error = "priority.channels names \"" + ch + "\", which is not a channel of \"channels\"";
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
+
+bool PriorityConfig::allows(std::string_view code) const {
+  return std::find(reasons.begin(), reasons.end(), code) != reasons.end();
+}
 
 bool parse_config_json(std::string_view text, Config* c, std::string* error) {
   boost::system::error_code ec;
@@ -255,6 +307,8 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
       if (!parse_keys(v, Role::kKiosk, c, error)) return false;
     } else if (k == "displays") {
       if (!parse_keys(v, Role::kDisplay, c, error)) return false;
+    } else if (k == "priority") {
+      if (!parse_priority(v, &c->priority, error)) return false;
     } else {
       *error = "unknown configuration key \"" + std::string(k) + "\"";
       return false;
@@ -264,7 +318,7 @@ bool parse_config_json(std::string_view text, Config* c, std::string* error) {
       return false;
     }
   }
-  return check_keys(c->keys, error);
+  return check_keys(c->keys, error) && mark_priority_channels(c, error);
 }
 
 bool load_config_file(const std::string& path, Config* c, std::string* error) {

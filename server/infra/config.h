@@ -38,6 +38,16 @@ struct ClusterConfig {
   bool enabled() const { return !redis.empty(); }
 };
 
+// `priority` (docs/operations.md "Configuration file"): which reason codes a ticket's
+// `priority` may hold, and which booking channels may give one at book /
+// hold (staff always may; kiosks and other channels may not).
+struct PriorityConfig {
+  std::vector<std::string> reasons = {"elderly", "military", "disabled", "pregnant"};
+  std::vector<std::string> channels;
+  // Whether `code` is one of `reasons`.
+  bool allows(std::string_view code) const;
+};
+
 struct Config {
   std::string listen = "127.0.0.1:8080";
   std::string store;                 // empty: default (sqlite under data_dir if built, else memory:)
@@ -90,6 +100,7 @@ struct Config {
   EngineOptions engine;
   Limits limits;
   std::vector<KeyEntry> keys;        // staff, channels, kiosks, displays
+  PriorityConfig priority;
   // Reverse proxies whose X-Forwarded-For / X-Real-IP name the client
   // (addresses or networks; empty: the peer is always the client).
   TrustedProxies trusted_proxies;

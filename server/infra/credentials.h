@@ -20,6 +20,8 @@ struct KeyEntry {
   std::string sha256;  // hex digest of the secret
   std::vector<std::string> departments;
   std::vector<std::string> sessions;
+  // A channel listed in the configuration's `priority.channels`.
+  bool sets_priority = false;
 };
 
 }  // namespace qc::gw

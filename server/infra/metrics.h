@@ -32,7 +32,7 @@ class Histogram {
 // and error codes (Error, engine/types.h): numbers here, so that this header
 // (which the network layer sees) names no engine type; metrics.cc checks
 // that they match the engine.
-inline constexpr int kCommandKinds = 26;
+inline constexpr int kCommandKinds = 29;
 inline constexpr int kErrorKinds = 25;
 
 struct Metrics {

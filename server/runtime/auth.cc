@@ -55,6 +55,7 @@ Principal KeyStore::authenticate(std::string_view secret) const {
     p.id = key->id;
     p.departments = key->departments;
     p.sessions = key->sessions;
+    p.sets_priority = key->sets_priority;
     return p;
   }
   if (is_token_shaped(secret)) {
@@ -79,6 +80,12 @@ Error authorize(const Principal& p, Op op, const Target& t) {
   if (op == Op::kSubscribeBoard) return Error::kOk;  // public
   if (p.role == Role::kNone) return Error::kUnauthorized;
   if (op == Op::kTick) return Error::kForbidden;
+  // A priority reason is a clinical decision: staff make it, and a booking
+  // channel only where the deployment trusts it to (it verified the
+  // patient's age or card); a kiosk or any other channel may not.
+  if (t.sets_priority && p.role != Role::kAdmin && p.role != Role::kNurse &&
+      !(p.role == Role::kChannel && p.sets_priority))
+    return Error::kForbidden;
   auto scoped = [&]() {
     // A session that does not exist yet (unknown) is judged by the engine:
     // an empty department with a non-empty session id can only match by id.
@@ -115,7 +122,9 @@ Error authorize(const Principal& p, Op op, const Target& t) {
                                                                      : Error::kForbidden;
       return Error::kForbidden;
     case Role::kKiosk:
-      if (op != Op::kWalkIn && op != Op::kCheckIn) return Error::kForbidden;
+      // A patient back from tests checks in again at the kiosk.
+      if (op != Op::kWalkIn && op != Op::kCheckIn && op != Op::kReturnFromTests)
+        return Error::kForbidden;
       return scoped();
     case Role::kDisplay:
       if (op != Op::kReadDisplay) return Error::kForbidden;

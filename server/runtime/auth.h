@@ -33,6 +33,9 @@ struct Principal {
   std::string id;                        // staff/channel/kiosk id; display: area; patient: token
   std::vector<std::string> departments;  // staff/kiosk scope (empty + empty sessions: all)
   std::vector<std::string> sessions;
+  // A channel the deployment allows to give a priority reason at book /
+  // hold (config `priority.channels`).
+  bool sets_priority = false;
   // The engine actor recorded in the events of this principal's commands.
   // Patients: kPatient with the ticket id (filled in on the shard).
   Actor actor() const;
@@ -65,7 +68,9 @@ enum class Op : std::uint8_t {
   kCancel,
   kWalkIn,
   kCheckIn,
-  kNurseAction,   // call_next, call, recall, complete, missed, return, move, pause, resume, suspend, close, undo
+  kNurseAction,   // call_next, call, recall, complete, missed, return, move, pause, resume, suspend,
+                  // close, undo, set_priority, send_for_tests
+  kReturnFromTests,  // a patient back from tests: staff, and the kiosk they check in at
   kReadStaff,
   kReadPatient,
   kReadDisplay,
@@ -88,6 +93,10 @@ struct Target {
   // staff reading the display of an area they work in; for create_session,
   // those of the new session's area.
   std::vector<std::pair<std::string, std::string>> area_sessions;
+  // The command gives a ticket a priority reason (book, hold,
+  // register_walk_in with `priority`): staff, and channels the deployment
+  // allows (Principal::sets_priority).
+  bool sets_priority = false;
 };
 
 // kOk, kUnauthorized (no/unknown credential) or kForbidden (known, not allowed).

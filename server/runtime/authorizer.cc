@@ -96,6 +96,13 @@ Target Authorizer::area(std::string_view area) const {
 }
 
 Target Authorizer::of_command(const Command& c) const {
+  Target t = target_of(c);
+  const std::string* priority = priority_of(c.body);
+  t.sets_priority = priority && !priority->empty() && !std::holds_alternative<SetPriority>(c.body);
+  return t;
+}
+
+Target Authorizer::target_of(const Command& c) const {
   if (auto* cs = std::get_if<CreateSession>(&c.body)) {
     Target t;
     t.session_id = cs->spec.session_id;

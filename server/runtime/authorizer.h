@@ -83,6 +83,9 @@ class Authorizer {
   }
 
  private:
+  // of_command() without the facts of the command's own fields.
+  Target target_of(const Command& c) const;
+
   const Engine& engine_;
   const Directory* directory_;
 };

@@ -131,9 +131,10 @@ void CommandApplier::reply(const CommandRequest& req, Time now, CommandOutcome* 
   reply.ticket.reset();
   for (const Event& ev : events_) {
     if (ev.type == EventType::kTicketBooked || ev.type == EventType::kWalkInRegistered ||
-        ev.type == EventType::kCheckedIn) {
-      // A kiosk's or nurse's check-in too: answer with the ticket and its
-      // patient token so the printed ticket carries the patient page's QR.
+        ev.type == EventType::kCheckedIn || ev.type == EventType::kReturnedFromTests) {
+      // A kiosk's or nurse's check-in too (and a patient's back from tests):
+      // answer with the ticket and its patient token so the printed ticket
+      // carries the patient page's QR.
       reply.ticket_id = ev.ticket_id;
       reply.label = ev.label;
       reply.slot = ev.slot;
@@ -158,9 +159,9 @@ void CommandApplier::reply(const CommandRequest& req, Time now, CommandOutcome* 
   }
   bool stripped = false;
   if (req.strip_patient_refs) {
+    // Every event's: an insertion's events name the tickets it passed.
     for (Event& ev : reply.events) {
-      if ((ev.type == EventType::kCheckedIn || ev.type == EventType::kWalkInRegistered) &&
-          !ev.patient_ref.empty()) {
+      if (!ev.patient_ref.empty()) {
         if (!stripped) events_ = reply.events;  // the journal keeps them
         stripped = true;
         ev.patient_ref.clear();

@@ -26,6 +26,8 @@ Op op_for(const CommandBody& b) {
           return Op::kWalkIn;
         else if constexpr (std::is_same_v<T, CheckIn>)
           return Op::kCheckIn;
+        else if constexpr (std::is_same_v<T, ReturnFromTests>)
+          return Op::kReturnFromTests;
         else if constexpr (std::is_same_v<T, Tick>)
           return Op::kTick;
         else
@@ -66,6 +68,13 @@ const std::string* ticket_of(const CommandBody& b) {
 const std::string* hold_of(const CommandBody& b) {
   if (auto* c = std::get_if<Confirm>(&b)) return &c->hold_id;
   if (auto* r = std::get_if<Release>(&b)) return &r->hold_id;
+  return nullptr;
+}
+const std::string* priority_of(const CommandBody& b) {
+  if (auto* c = std::get_if<Book>(&b)) return &c->priority;
+  if (auto* c = std::get_if<Hold>(&b)) return &c->priority;
+  if (auto* c = std::get_if<RegisterWalkIn>(&b)) return &c->priority;
+  if (auto* c = std::get_if<SetPriority>(&b)) return &c->priority;
   return nullptr;
 }
 const std::string* token_of(const CommandBody& b) {

@@ -25,6 +25,9 @@ const std::string* hold_of(const CommandBody& b);
 // "<session>-H1", derive from their session's). Its Directory map
 // (Directory::kSession, kTicket, kHold) and the id; {map, nullptr} when none.
 std::pair<int, const std::string*> server_wide_id(const CommandBody& b);
+// The priority reason a command gives (book, hold, register_walk_in,
+// set_priority; "" none or, for set_priority, removed); null otherwise.
+const std::string* priority_of(const CommandBody& b);
 // The patient token a command carries (book, confirm, walk-in); null otherwise.
 const std::string* token_of(const CommandBody& b);
 // Whether `id` has the form of an engine-assigned ticket or hold id:

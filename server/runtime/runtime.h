@@ -141,8 +141,8 @@ struct CommandRequest {
   // matches any request (callers inside the server).
   std::string request_fingerprint;
   // The reply's format, and whether it names no patient (a kiosk's answer:
-  // the patientRef of check-in and walk-in events is left out; the journal
-  // keeps it).
+  // the patientRef of every event is left out, its own ticket's and those
+  // an insertion passed; the journal keeps them).
   Format format = Format::kProto;
   bool strip_patient_refs = false;
   // Optional: called on the shard once the request is authorized and not

@@ -42,6 +42,8 @@ enum class Src : std::uint8_t {
   kTo,          // TicketState
   kUnit,        // UnitReturn from count (codec_event.cc unit_to())
   kUntil,       // Timestamp when set: printed after the others
+  kRoom,
+  kOtherTicket,
 };
 
 struct Field {
@@ -63,9 +65,11 @@ struct EnumDef {
 constexpr const char* kTicketKindNames[] = {"TICKET_KIND_APPOINTMENT", "TICKET_KIND_WALK_IN"};
 constexpr const char* kTicketStateNames[] = {
     "TICKET_STATE_BOOKED", "TICKET_STATE_WAITING",   "TICKET_STATE_CALLED", "TICKET_STATE_MISSED",
-    "TICKET_STATE_DONE",   "TICKET_STATE_CANCELLED", "TICKET_STATE_NO_SHOW"};
+    "TICKET_STATE_DONE",   "TICKET_STATE_CANCELLED", "TICKET_STATE_NO_SHOW",
+    "TICKET_STATE_AT_TESTS"};
 constexpr const char* kPlacementNames[] = {"PLACEMENT_NONE", "PLACEMENT_NORMAL",
-                                           "PLACEMENT_MADE_NEXT", "PLACEMENT_DEMOTED"};
+                                           "PLACEMENT_MADE_NEXT", "PLACEMENT_DEMOTED",
+                                           "PLACEMENT_INSERTED"};
 constexpr const char* kActorKindNames[] = {
     "ACTOR_KIND_SYSTEM",  "ACTOR_KIND_NURSE",   "ACTOR_KIND_ADMIN", "ACTOR_KIND_CHANNEL",
     "ACTOR_KIND_PATIENT", "ACTOR_KIND_DISPLAY", "ACTOR_KIND_KIOSK"};
@@ -107,17 +111,20 @@ MSG(kCheckedIn, "checkedIn", F("ticketId", kTicketId), F("label", kLabel), F("sl
     F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef), F("reason", kReason));
 MSG(kTicketCalled, "ticketCalled", F("ticketId", kTicketId), F("label", kLabel), F("slot", kSlot),
     F("effectiveSlot", kEffectiveSlot), F("reason", kReason), F("kind", kKind),
-    F("placement", kPlacement), F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef));
+    F("placement", kPlacement), F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef),
+    F("room", kRoom));
 MSG(kTicketRecalled, "ticketRecalled", F("ticketId", kTicketId), F("label", kLabel),
     F("kind", kKind), F("slot", kSlot), F("effectiveSlot", kEffectiveSlot),
     F("placement", kPlacement), F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef),
-    F("reason", kReason));
+    F("reason", kReason), F("room", kRoom));
 MSG(kTicketCompleted, "ticketCompleted", F("ticketId", kTicketId), F("label", kLabel),
     F("reason", kReason), F("kind", kKind), F("slot", kSlot), F("effectiveSlot", kEffectiveSlot),
-    F("placement", kPlacement), F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef));
+    F("placement", kPlacement), F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef),
+    F("room", kRoom));
 MSG(kTicketMissed, "ticketMissed", F("ticketId", kTicketId), F("label", kLabel), F("kind", kKind),
     F("slot", kSlot), F("effectiveSlot", kEffectiveSlot), F("placement", kPlacement),
-    F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef), F("reason", kReason));
+    F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef), F("reason", kReason),
+    F("room", kRoom));
 MSG(kTicketReturned, "ticketReturned", F("ticketId", kTicketId), F("label", kLabel),
     F("effectiveSlot", kEffectiveSlot), F("placement", kPlacement), F("kind", kKind),
     F("slot", kSlot), F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef),
@@ -127,8 +134,8 @@ MSG(kMovedToNext, "movedToNext", F("ticketId", kTicketId), F("label", kLabel),
     F("effectiveSlot", kEffectiveSlot), F("from", kFrom), F("to", kTo),
     F("patientRef", kPatientRef), F("reason", kReason));
 EMPTY_MSG(kNobodyWaiting, "nobodyWaiting");
-EMPTY_MSG(kSessionPaused, "sessionPaused");
-EMPTY_MSG(kSessionResumed, "sessionResumed");
+MSG(kSessionPaused, "sessionPaused", F("room", kRoom), F("count", kCount));
+MSG(kSessionResumed, "sessionResumed", F("room", kRoom), F("count", kCount));
 MSG(kSessionSuspended, "sessionSuspended", F("reason", kReason));
 MSG(kSessionClosed, "sessionClosed", F("reason", kReason));
 MSG(kTicketNoShow, "ticketNoShow", F("ticketId", kTicketId), F("label", kLabel),
@@ -144,7 +151,24 @@ MSG(kTemplateDefined, "templateDefined", F("templateId", kTicketId));
 MSG(kQuotasAdjusted, "quotasAdjusted", F("reason", kReason));
 MSG(kActionUndone, "actionUndone", F("ticketId", kTicketId), F("label", kLabel),
     F("reason", kReason), F("kind", kKind), F("slot", kSlot), F("effectiveSlot", kEffectiveSlot),
-    F("placement", kPlacement), F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef));
+    F("placement", kPlacement), F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef),
+    F("room", kRoom));
+// The clinical flow's ticket events: the ticket fields in ActionUndone's
+// order, and `count` for the insertion events.
+// (PrioritySet names its reason `priority`.)
+#define QC_FLOW_TICKET(reason)                                                               \
+  F("ticketId", kTicketId), F("label", kLabel), F(reason, kReason), F("kind", kKind),        \
+      F("slot", kSlot), F("effectiveSlot", kEffectiveSlot), F("placement", kPlacement),      \
+      F("from", kFrom), F("to", kTo), F("patientRef", kPatientRef)
+MSG(kPrioritySet, "prioritySet", QC_FLOW_TICKET("priority"));
+MSG(kTicketInserted, "ticketInserted", QC_FLOW_TICKET("reason"), F("count", kCount),
+    F("otherTicket", kOtherTicket));
+MSG(kTicketOvertaken, "ticketOvertaken", QC_FLOW_TICKET("reason"), F("count", kCount),
+    F("otherTicket", kOtherTicket));
+MSG(kTicketProtected, "ticketProtected", QC_FLOW_TICKET("reason"), F("count", kCount));
+MSG(kSentForTests, "sentForTests", QC_FLOW_TICKET("reason"), F("room", kRoom));
+MSG(kReturnedFromTests, "returnedFromTests", QC_FLOW_TICKET("reason"));
+#undef QC_FLOW_TICKET
 
 #undef F
 #undef MSG
@@ -158,7 +182,9 @@ constexpr const MsgDef* kBodies[] = {
     &kTicketMissed,      &kTicketReturned,  &kMovedToNext,    &kNobodyWaiting,
     &kSessionPaused,     &kSessionResumed,  &kSessionSuspended, &kSessionClosed,
     &kTicketNoShow,      &kCapacityConverted, &kReservedReleased, &kPatientBlacklisted,
-    &kTemplateDefined,   &kQuotasAdjusted,  &kActionUndone};
+    &kTemplateDefined,   &kQuotasAdjusted,  &kActionUndone,   &kPrioritySet,
+    &kTicketInserted,    &kTicketOvertaken, &kTicketProtected, &kSentForTests,
+    &kReturnedFromTests};
 static_assert(std::size(kBodies) == kEventTypeCount);
 
 void append_int(std::int64_t v, std::string* out) {
@@ -194,6 +220,8 @@ void append_value(const Event& e, Src src, std::string* out) {
     case Src::kTo: return append_enum(kTicketState, static_cast<std::int32_t>(e.to), out);
     case Src::kUnit: return append_enum(kUnitReturn, unit_of(e.count), out);
     case Src::kUntil: return append_json_timestamp(e.until, out);
+    case Src::kRoom: return append_json_string_pb(e.room, out);
+    case Src::kOtherTicket: return append_json_string_pb(e.other_ticket, out);
   }
 }
 

@@ -29,9 +29,10 @@ void append_u64_string(std::uint64_t v, std::string* out) {
 constexpr const char* kTicketKind[] = {"TICKET_KIND_APPOINTMENT", "TICKET_KIND_WALK_IN"};
 constexpr const char* kTicketState[] = {
     "TICKET_STATE_BOOKED", "TICKET_STATE_WAITING", "TICKET_STATE_CALLED",  "TICKET_STATE_MISSED",
-    "TICKET_STATE_DONE",   "TICKET_STATE_CANCELLED", "TICKET_STATE_NO_SHOW"};
+    "TICKET_STATE_DONE",   "TICKET_STATE_CANCELLED", "TICKET_STATE_NO_SHOW",
+    "TICKET_STATE_AT_TESTS"};
 constexpr const char* kPlacement[] = {"PLACEMENT_NONE", "PLACEMENT_NORMAL", "PLACEMENT_MADE_NEXT",
-                                      "PLACEMENT_DEMOTED"};
+                                      "PLACEMENT_DEMOTED", "PLACEMENT_INSERTED"};
 constexpr const char* kSessionStatus[] = {"SESSION_STATUS_OPEN", "SESSION_STATUS_PAUSED",
                                           "SESSION_STATUS_SUSPENDED", "SESSION_STATUS_CLOSED"};
 
@@ -126,6 +127,12 @@ void staff_ticket(const StaffTicket& t, std::string* out) {
   append_u64_string(t.seq, out);
   key(out, ",\"position\":");
   append_i64(t.position, out);
+  key(out, ",\"priority\":");
+  append_json_string_pb(t.priority, out);
+  key(out, ",\"room\":");
+  append_json_string_pb(t.room, out);
+  key(out, ",\"overtaken\":");
+  append_i64(t.overtaken, out);
   if (t.checked_in_at != kNoTime) {
     key(out, ",\"checkedInAt\":");
     append_json_timestamp(t.checked_in_at, out);
@@ -134,6 +141,19 @@ void staff_ticket(const StaffTicket& t, std::string* out) {
     key(out, ",\"calledAt\":");
     append_json_timestamp(t.called_at, out);
   }
+  out->push_back('}');
+}
+
+void staff_room(const StaffRoom& r, std::string* out) {
+  key(out, "{\"room\":");
+  append_json_string_pb(r.room, out);
+  out->append(r.paused ? ",\"paused\":true" : ",\"paused\":false");
+  key(out, ",\"calledTicket\":");
+  append_json_string_pb(r.called_ticket, out);
+  key(out, ",\"calledLabel\":");
+  append_json_string_pb(r.called_label, out);
+  key(out, ",\"availableAt\":");
+  append_json_timestamp(r.available_at, out);
   out->push_back('}');
 }
 
@@ -178,6 +198,8 @@ void append_json(const PatientView& v, std::string* out) {
   append_json_string_pb(v.doctor_name, out);
   key(out, ",\"version\":");
   append_u64_string(v.version, out);
+  key(out, ",\"priority\":");
+  append_json_string_pb(v.priority, out);
   key(out, ",\"slotStart\":");
   append_json_timestamp(v.slot_start, out);
   key(out, ",\"slotEnd\":");
@@ -226,6 +248,14 @@ void append_json(const StaffView& v, std::string* out) {
   array(v.tickets, staff_ticket, out);
   key(out, ",\"version\":");
   append_u64_string(v.version, out);
+  key(out, ",\"rooms\":");
+  array(v.rooms, staff_room, out);
+  key(out, ",\"priorityAfter\":");
+  append_i64(v.priority_after, out);
+  key(out, ",\"returnAfter\":");
+  append_i64(v.return_after, out);
+  key(out, ",\"maxOvertaken\":");
+  append_i64(v.max_overtaken, out);
   key(out, ",\"start\":");
   append_json_timestamp(v.start, out);
   key(out, ",\"end\":");

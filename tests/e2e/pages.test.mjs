@@ -5,34 +5,25 @@
 // Screenshots of every page go to $QC_SCREENSHOT_DIR.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from './node_modules/playwright-core/index.mjs';
-import { Server, KEYS, AREA } from './lib/server.mjs';
+import { Server, startServer, KEYS, AREA } from './lib/server.mjs';
+import { launch, newBrowser, openPage as openIn, stubSpeech } from './lib/browser.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const shots = process.env.QC_SCREENSHOT_DIR || path.join(here, '../../build/e2e-screenshots');
 const SID = 'e2e-li-20261123-am';
 const SID2 = 'e2e-li-20261124-am';
 
-// Counts speechSynthesis.speak() calls instead of speaking.
-function stubSpeech() {
-  window.__speak = [];
-  const fake = {
-    speak(u) { window.__speak.push(u.text); setTimeout(() => u.onend && u.onend(new Event('end')), 20); },
-    cancel() {}, pause() {}, resume() {}, getVoices() { return []; }, speaking: false, pending: false, paused: false,
-  };
-  Object.defineProperty(window, 'speechSynthesis', { value: fake, configurable: true });
-}
-
 describe('queuecast pages in a real browser', () => {
   let server;
+  let browser;
   let ctx;
-  let udd;
   let display;
   let consolePage;
   let patient;
@@ -48,13 +39,7 @@ describe('queuecast pages in a real browser', () => {
   });
 
   before(async () => {
-    await mkdir(shots, { recursive: true });
-    server = new Server({
-      bin: process.env.QC_BIN, webRoot: process.env.QC_WEB_ROOT || path.join(here, '../../web'),
-      logDir: shots, clockStart: '2026-11-23T09:00:00+08:00',
-    });
-    await server.init();
-    await server.start();
+    server = await startServer({ logDir: shots, clockStart: '2026-11-23T09:00:00+08:00' });
     await server.api('POST', '/v1/sessions', session(SID, '2026-11-23', '2026-11-22T23:00:00Z'), KEYS.admin);
     await server.api('POST', '/v1/sessions', session(SID2, '2026-11-24', '2026-11-23T23:00:00Z'), KEYS.admin);
     const names = ['王五', '赵六', '孙七', '周八'];
@@ -69,38 +54,20 @@ describe('queuecast pages in a real browser', () => {
     const scanned = await server.api('POST', `/v1/sessions/${SID}/book`, { slot: 3, patientRef: 'P11', patientName: '冯十一' });
     tickets.scanned = { ticketId: scanned.ticketId, label: scanned.label, token: scanned.token };
 
-    udd = await mkdtemp(path.join(tmpdir(), 'qc-e2e-chromium-'));
     // page.waitForFunction evaluates strings in the page, which the pages'
     // CSP refuses: this context bypasses it; the last test checks the pages
     // under their CSP in a context of its own.
-    ctx = await launch(udd, { bypassCSP: true });
-  });
-
-  const launch = (dir, extra = {}) => chromium.launchPersistentContext(dir, {
-    executablePath: process.env.QC_CHROMIUM || '/usr/bin/chromium',
-    headless: true,
-    timezoneId: 'Asia/Shanghai',
-    locale: 'zh-CN',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--no-first-run'],
-    ...extra,
+    browser = await newBrowser('qc-e2e-chromium-', { bypassCSP: true });
+    ctx = browser.ctx;
   });
 
   after(async () => {
-    if (ctx) await ctx.close();
-    if (udd) await rm(udd, { recursive: true, force: true });
+    if (browser) await browser.close();
     if (server) await server.cleanup();
     console.log('timings', JSON.stringify(timings));
   });
 
-  async function openPage(url, size, init) {
-    const page = await ctx.newPage();
-    page.on('pageerror', (e) => console.log(`pageerror ${url}: ${e.message}`));
-    await page.setViewportSize(size);
-    if (init) await page.addInitScript(init.fn, init.arg);
-    await page.goto(`${server.url}${url}`);
-    return page;
-  }
+  const openPage = (url, size, init) => openIn(ctx, server.url, url, size, init);
   const calledOnDisplay = () => display.evaluate(() => document.querySelector('[data-testid=called]')?.textContent || '');
 
   it('console call-next shows the label on the display within 1 s and queues exactly one announcement', async () => {

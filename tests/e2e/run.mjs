@@ -21,5 +21,5 @@ if (!process.env.QC_BIN || !existsSync(process.env.QC_BIN)) {
   process.exit(1);
 }
 const r = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-reporter=spec',
-  path.join(here, 'display.test.mjs'), path.join(here, 'pages.test.mjs')], { stdio: 'inherit', env: process.env });
+  path.join(here, 'display.test.mjs'), path.join(here, 'pages.test.mjs'), path.join(here, 'flow.test.mjs')], { stdio: 'inherit', env: process.env });
 process.exit(r.status ?? 1);

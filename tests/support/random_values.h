@@ -46,13 +46,15 @@ class Gen {
     e.patient_ref = str();
     e.reason = str();
     e.kind = enum_of<TicketKind>(2);
-    e.from = enum_of<TicketState>(7);
-    e.to = enum_of<TicketState>(7);
-    e.placement = enum_of<Placement>(4);
+    e.from = enum_of<TicketState>(8);
+    e.to = enum_of<TicketState>(8);
+    e.placement = enum_of<Placement>(5);
     e.slot = i32();
     e.effective_slot = i32();
     e.count = coin(2) ? static_cast<std::int32_t>(below(4)) : i32();
     e.until = coin(3) ? kNoTime : time();
+    e.room = str();
+    e.other_ticket = str();
     return e;
   }
 
@@ -125,8 +127,8 @@ class Gen {
   }
 
   TicketKind kind() { return static_cast<TicketKind>(below(2)); }
-  TicketState state() { return static_cast<TicketState>(below(7)); }
-  Placement placement() { return static_cast<Placement>(below(4)); }
+  TicketState state() { return static_cast<TicketState>(below(8)); }
+  Placement placement() { return static_cast<Placement>(below(5)); }
   SessionStatus status() { return static_cast<SessionStatus>(below(4)); }
 
   std::size_t count() {
@@ -158,6 +160,7 @@ class Gen {
     v.room = str();
     v.doctor_name = str();
     v.version = u64();
+    v.priority = str();
     return v;
   }
 
@@ -216,9 +219,17 @@ class Gen {
       t.position = i32();
       t.checked_in_at = coin(2) ? kNoTime : time();
       t.called_at = coin(2) ? kNoTime : time();
+      t.priority = str();
+      t.room = str();
+      t.overtaken = i32();
       v.tickets.push_back(std::move(t));
     }
     v.version = u64();
+    for (std::size_t k = std::min<std::size_t>(count(), 16); k > 0; --k)
+      v.rooms.push_back(StaffRoom{str(), coin(2), str(), str(), time()});
+    v.priority_after = i32();
+    v.return_after = i32();
+    v.max_overtaken = i32();
     return v;
   }
 

@@ -2,7 +2,8 @@
 // A small stand-in for queuecastd, for page development only (never used by
 // ctest): the same flags, routes, credentials and JSON shapes as docs/api.md,
 // a simplified queue (walk-ins, booking, check-in with the presenting rule,
-// call/recall/complete/missed/return/move-to-next, pause), live push on
+// call/recall/complete/missed/return/move-to-next, pause; rooms, priority
+// and return after tests with a simplified insertion after k), live push on
 // /v1/ws with lastVersion, state kept in <data-dir>/fake.json so a restart
 // keeps it. Node only, no npm packages.
 import http from 'node:http';
@@ -47,48 +48,92 @@ function place(s, t, passed) {
   else if (passed) { t.band = 0; t.eslot = t.slot; t.placement = 'PLACEMENT_MADE_NEXT'; }
   else { t.band = 1; t.eslot = t.slot; t.placement = 'PLACEMENT_NORMAL'; }
 }
-function called(s) { return Object.values(S.tickets).find((t) => t.sid === s.id && t.state === 'CALLED'); }
-function call(s, t, how) {
-  const c = called(s); if (c) c.state = 'DONE';
-  t.state = 'CALLED'; t.calledAt = now(); if (how === 'call_next' && t.band === 1) s.serving = t.eslot;
-  s.calls++;
-  return { ticketCalled: { ticketId: t.id, label: t.label, slot: t.slot, effectiveSlot: t.eslot, reason: how } };
+// The ticket CALLED in a room ('' = the session's first room).
+function called(s, room = '') {
+  const r = room || s.rooms[0];
+  return Object.values(S.tickets).find((t) => t.sid === s.id && t.state === 'CALLED' && t.room === r);
 }
+function lastCalled(s) {
+  return Object.values(S.tickets).filter((t) => t.sid === s.id && t.state === 'CALLED').sort((a, b) => b.calledAt - a.calledAt)[0];
+}
+function call(s, t, how, room) {
+  const c = called(s, room); if (c) c.state = 'DONE';
+  t.state = 'CALLED'; t.room = room || s.rooms[0]; t.calledAt = now(); if (how === 'call_next' && t.band === 1) s.serving = t.eslot;
+  s.calls++; s.roomCalls = { ...s.roomCalls, [t.room]: ((s.roomCalls || {})[t.room] || 0) + 1 };
+  return { ticketCalled: { ticketId: t.id, label: t.label, slot: t.slot, effectiveSlot: t.eslot, reason: how, room: t.room } };
+}
+function roomOf(s, body) {
+  const r = (body && body.room) || '';
+  if (!r && s.rooms.length > 1) throw new E(400, 'invalid_argument', 'room required');
+  if (r && !s.rooms.includes(r)) throw new E(400, 'invalid_argument', 'unknown room');
+  return r || s.rooms[0];
+}
+// Insertion after k (docs/engine.md, simplified): after P (the k-th band-1
+// waiting ticket, or a later protected or inserted one); every band-1
+// waiting ticket behind it is overtaken once more (set_priority on a waiting
+// ticket, `moving`: only those it moves past). Returns the events.
+function insert(s, t, k, reason, entering, moving = false) {
+  const w = waiting(s).filter((x) => x !== t && x.band === 1);
+  let pi = w.length ? Math.min(k, w.length) - 1 : -1;
+  w.forEach((x, i) => { if (((x.overtaken || 0) >= s.maxOver || x.inserted) && i > pi) pi = i; });
+  const P = pi >= 0 ? w[pi] : null;
+  const all = waiting(s);
+  const normal = all.indexOf(t);
+  const ahead = new Set(all.slice(0, Math.max(0, normal)));
+  const target = all.filter((x) => x.band === 0 && x !== t).length + pi + 1;
+  if (normal >= 0 && normal <= target) return [entering];
+  t.band = 1; t.inserted = true; t.placement = 'PLACEMENT_INSERTED';
+  if (P) { t.eslot = P.eslot; t.seq = P.seq + 0.001 * (++s.ins); } else if (w.length) { t.eslot = w[0].eslot; t.seq = w[0].seq - 0.5; }
+  entering[Object.keys(entering).find((x) => x !== 'at' && x !== 'sessionId')].placement = 'PLACEMENT_INSERTED';
+  const passed = w.slice(pi + 1).filter((x) => !moving || ahead.has(x));
+  const out = [entering, ev(s, { ticketInserted: { ticketId: t.id, label: t.label, reason, otherTicket: P ? P.id : '', count: passed.length } })];
+  for (const x of passed) {
+    x.overtaken = (x.overtaken || 0) + 1;
+    out.push(ev(s, { ticketOvertaken: { ticketId: x.id, label: x.label, otherTicket: t.id, count: x.overtaken } }));
+    if (x.overtaken === s.maxOver) out.push(ev(s, { ticketProtected: { ticketId: x.id, label: x.label, count: x.overtaken } }));
+  }
+  return out;
+}
+const sessionPaused = (s) => s.rooms.every((r) => s.paused.includes(r));
 const ev = (s, body) => ({ at: iso(now()), sessionId: s.id, ...body });
 
 // ---- views ------------------------------------------------------------------
 function patientView(t) {
-  const s = S.sessions[t.sid]; const w = waiting(s); const c = called(s);
+  const s = S.sessions[t.sid]; const w = waiting(s); const c = lastCalled(s);
   let ahead = t.state === 'WAITING' ? w.indexOf(t) : t.state === 'BOOKED' ? w.filter((x) => x.band === 0 || x.eslot <= t.slot).length : -1;
   const eta = ahead >= 0 ? Math.max(now(), s.start) + ahead * 10 * MIN : null;
   return { ticketId: t.id, sessionId: s.id, label: t.label, kind: t.kind, state: t.state, placement: t.placement,
     sessionStatus: s.status, slot: t.slot, effectiveSlot: t.eslot, slotStart: iso(s.start + t.slot * s.slotMinutes * MIN),
     slotEnd: iso(slotEnd(s, t.slot)), ahead: ahead || undefined, ...(ahead < 0 ? { ahead: -1 } : {}), eta: iso(eta),
     recommendedArrival: t.state === 'BOOKED' ? iso(Math.min(Math.max(eta - 15 * MIN, s.regOpen), slotEnd(s, t.slot))) : undefined,
-    calledLabel: c ? c.label : undefined, room: s.room, doctorName: s.doctor, version: String(s.version) };
+    calledLabel: c ? c.label : undefined, room: t.state === 'CALLED' ? t.room : s.rooms.join(' / '), doctorName: s.doctor,
+    version: String(s.version), priority: t.priority || undefined };
 }
 const mask = (n) => (n ? `${n[0]}*` : '');
 function displayView(area) {
-  const rooms = Object.values(S.sessions).filter((s) => s.area === area).map((s) => {
-    const c = called(s);
-    return { sessionId: s.id, room: s.room, doctorName: s.doctor, status: s.status,
+  const rooms = Object.values(S.sessions).filter((s) => s.area === area).flatMap((s) => s.rooms.map((room) => {
+    const c = called(s, room);
+    return { sessionId: s.id, room, doctorName: s.doctor, status: s.paused.includes(room) ? 'SESSION_STATUS_PAUSED' : s.status,
       called: c ? { label: c.label, maskedName: mask(c.name) } : undefined, calledAt: c ? iso(c.calledAt) : undefined,
       next: waiting(s).slice(0, 5).map((t) => ({ label: t.label, maskedName: mask(t.name) })),
       missed: Object.values(S.tickets).filter((t) => t.sid === s.id && t.state === 'MISSED').map((t) => ({ label: t.label, maskedName: mask(t.name) })),
-      version: String(s.version), callSeq: String(s.calls) };
-  });
+      version: String(s.version), callSeq: String((s.roomCalls || {})[room] || 0) };
+  }));
   return { area, rooms, version: String(rooms.reduce((a, r) => a + Number(r.version), 0)) };
 }
 function staffView(s, withTickets = true) {
   const w = waiting(s);
-  const order = { CALLED: 0, WAITING: 1, MISSED: 2, BOOKED: 3 };
+  const order = { CALLED: 0, WAITING: 1, AT_TESTS: 2, MISSED: 3, BOOKED: 4 };
   const ts = Object.values(S.tickets).filter((t) => t.sid === s.id)
     .sort((a, b) => (order[a.state] ?? 4) - (order[b.state] ?? 4) || (a.state === 'WAITING' ? w.indexOf(a) - w.indexOf(b) : a.n - b.n));
   return { sessionId: s.id, doctorName: s.doctor, room: s.room, area: s.area, status: s.status, start: iso(s.start), end: iso(s.end),
     slotMinutes: s.slotMinutes, servingSlot: s.serving, appointmentLeft: s.aq, walkinLeft: s.wq, avgConsult: '600s', version: String(s.version),
+    rooms: s.rooms.map((r) => { const c = called(s, r); return { room: r, paused: s.paused.includes(r), calledTicket: c ? c.id : '', calledLabel: c ? c.label : '', availableAt: iso(now()) }; }),
+    priorityAfter: 1, returnAfter: 2, maxOvertaken: s.maxOver,
     tickets: withTickets ? ts.map((t) => ({ ticketId: t.id, label: t.label, patientRef: t.ref, patientName: t.name, kind: t.kind, state: t.state,
       placement: t.placement, slot: t.slot, effectiveSlot: t.eslot, band: t.state === 'WAITING' ? t.band : -1, seq: String(t.seq || 0),
-      position: t.state === 'WAITING' ? w.indexOf(t) : -1, checkedInAt: iso(t.inAt), calledAt: iso(t.calledAt) })) : [] };
+      position: t.state === 'WAITING' ? w.indexOf(t) : -1, checkedInAt: iso(t.inAt), calledAt: iso(t.calledAt),
+      priority: t.priority || '', room: ['CALLED', 'AT_TESTS'].includes(t.state) ? t.room : '', overtaken: t.overtaken || 0 })) : [] };
 }
 
 // ---- push -------------------------------------------------------------------
@@ -155,6 +200,33 @@ function newTicket(s, kind, slot, ref, name) {
   return { t, token };
 }
 
+function returnFromTests(t) {
+  const s = S.sessions[t.sid];
+  need(t, 'AT_TESTS');
+  t.state = 'WAITING'; t.band = 1; t.eslot = M(s) - 1; t.seq = ++s.seq; t.placement = 'PLACEMENT_NORMAL';
+  const events = insert(s, t, 2, 'return_from_tests', ev(s, { returnedFromTests: { ticketId: t.id, label: t.label, placement: t.placement } }));
+  const token = Object.keys(S.tokens).find((k) => S.tokens[k] === t.id);
+  return { events, ticketId: t.id, label: t.label, token, ticket: patientView(t) };
+}
+function checkIn(t) {
+  const s = S.sessions[t.sid];
+  need(t, 'BOOKED'); place(s, t, s.serving > t.slot); t.inAt = now();
+  const token = Object.keys(S.tokens).find((k) => S.tokens[k] === t.id);
+  const entering = ev(s, { checkedIn: { ticketId: t.id, label: t.label, placement: t.placement } });
+  const events = t.priority ? insert(s, t, 1, 'priority', entering) : [entering];
+  return { events, ticketId: t.id, label: t.label, token, ticket: patientView(t) };
+}
+// POST /v1/check-in, /v1/sessions/{sid}/check-in: by token or label (the
+// engine's answer for the ticket found, as the server does).
+function checkInBy(s, by) {
+  let t = null;
+  if (by.token) t = S.tickets[S.tokens[by.token]];
+  else if (by.label && s) t = Object.values(S.tickets).find((x) => x.sid === s.id && x.label === by.label.trim().toUpperCase());
+  else throw new E(400, 'invalid_argument', 'give exactly one of label, token, patientRef');
+  if (!t || (s && t.sid !== s.id)) throw new E(404, 'unknown_ticket', 'no appointment with this number in this session');
+  return t.state === 'AT_TESTS' ? returnFromTests(t) : checkIn(t);  // back from tests: checks in again
+}
+
 async function api(req, url, body) {
   const p = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); const m = req.method;
   const STAFF = ['admin', 'nurse']; const KIOSK = ['admin', 'nurse', 'kiosk'];
@@ -165,7 +237,8 @@ async function api(req, url, body) {
     const start = Date.parse(body.start), end = Date.parse(body.end);
     S.sessions[body.sessionId] = { id: body.sessionId, doctor: body.doctorName, room: body.room, area: body.area, start, end,
       regOpen: Date.parse(body.registrationOpen), slotMinutes: body.slotMinutes || 60, aq: body.appointmentQuota, wq: body.walkinQuota,
-      status: 'SESSION_STATUS_OPEN', version: 1, seq: 0, serving: -1, calls: 0 };
+      status: 'SESSION_STATUS_OPEN', version: 1, seq: 0, serving: -1, calls: 0,
+      rooms: body.rooms && body.rooms.length ? body.rooms : [body.room], paused: [], maxOver: body.maxOvertaken ?? 3, ins: 0 };
     return [201, { events: [ev(S.sessions[body.sessionId], { sessionCreated: {} })] }];
   }
   if (p[1] === 'sessions') {
@@ -189,25 +262,42 @@ async function api(req, url, body) {
       const { t, token } = newTicket(s, 'TICKET_KIND_APPOINTMENT', body.slot, body.patientRef, body.patientName);
       return [201, { events: [ev(s, { ticketBooked: { ticketId: t.id, label: t.label, slot: t.slot } })], ticketId: t.id, label: t.label, slot: t.slot, token, ticket: patientView(t) }];
     }
+    if (a === 'check-in') { auth(req, url, KIOSK); return checkInBy(s, body); }
     auth(req, url, STAFF);
     if (a === 'call-next') {
-      if (s.status === 'SESSION_STATUS_PAUSED') throw new E(409, 'session_paused', 'paused');
+      const room = roomOf(s, body);
+      if (s.paused.includes(room)) throw new E(409, 'session_paused', 'paused');
       const w = waiting(s);
-      if (!w.length) { const c = called(s); if (c) c.state = 'DONE'; return { events: [ev(s, { nobodyWaiting: {} })] }; }
-      return { events: [ev(s, call(s, w[0], 'call_next'))] };
+      if (!w.length) { const c = called(s, room); if (c) c.state = 'DONE'; return { events: [ev(s, { nobodyWaiting: {} })] }; }
+      return { events: [ev(s, call(s, w[0], 'call_next', room))] };
     }
-    if (a === 'pause') { s.status = 'SESSION_STATUS_PAUSED'; return { events: [ev(s, { sessionPaused: {} })] }; }
-    if (a === 'resume') { s.status = 'SESSION_STATUS_OPEN'; return { events: [ev(s, { sessionResumed: {} })] }; }
+    if (a === 'pause' || a === 'resume') {
+      const rooms = body && body.room ? [roomOf(s, body)] : s.rooms;
+      s.paused = a === 'pause' ? [...new Set([...s.paused, ...rooms])] : s.paused.filter((r) => !rooms.includes(r));
+      s.status = sessionPaused(s) ? 'SESSION_STATUS_PAUSED' : 'SESSION_STATUS_OPEN';
+      return { events: [ev(s, { [a === 'pause' ? 'sessionPaused' : 'sessionResumed']: { room: (body && body.room) || '' } })] };
+    }
   }
+  if (p[1] === 'check-in') { auth(req, url, KIOSK); return checkInBy(null, body); }
   if (p[1] === 'tickets') {
     const t = ticket(p[2]); const s = S.sessions[t.sid]; const a = p[3];
     const e = (k, extra = {}) => ({ events: [ev(s, { [k]: { ticketId: t.id, label: t.label, ...extra } })] });
     if (!a && m === 'GET') return patientView(t);
-    if (a === 'check-in') { auth(req, url, KIOSK); need(t, 'BOOKED'); place(s, t, s.serving > t.slot); t.inAt = now(); return e('checkedIn', { placement: t.placement }); }
+    if (a === 'check-in') { auth(req, url, KIOSK); return checkIn(t); }
+    if (a === 'return-from-tests') { auth(req, url, KIOSK); return returnFromTests(t); }
     auth(req, url, STAFF);
-    if (a === 'call') { need(t, 'WAITING'); return { events: [ev(s, call(s, t, 'call_ticket'))] }; }
-    if (a === 'recall') { need(t, 'CALLED'); s.calls++; return e('ticketRecalled'); }
-    if (a === 'complete') { need(t, 'CALLED'); t.state = 'DONE'; return e('ticketCompleted', { reason: 'complete' }); }
+    if (a === 'call') { need(t, 'WAITING'); return { events: [ev(s, call(s, t, 'call_ticket', roomOf(s, body)))] }; }
+    if (a === 'send-for-tests') { need(t, 'CALLED'); t.state = 'AT_TESTS'; return e('sentForTests', { room: t.room }); }
+    if (a === 'set-priority') {
+      if (['DONE', 'CANCELLED', 'NO_SHOW'].includes(t.state)) throw new E(409, 'wrong_state', t.state);
+      const code = (body && body.priority) || '';
+      if (code && !['elderly', 'military', 'disabled', 'pregnant'].includes(code)) throw new E(400, 'invalid_argument', 'unknown priority reason');
+      t.priority = code;
+      const set = ev(s, { prioritySet: { ticketId: t.id, label: t.label, priority: code } });
+      return { events: code && t.state === 'WAITING' ? insert(s, t, 1, 'priority', set, true) : [set] };
+    }
+    if (a === 'recall') { need(t, 'CALLED'); s.calls++; s.roomCalls = { ...s.roomCalls, [t.room]: ((s.roomCalls || {})[t.room] || 0) + 1 }; return e('ticketRecalled'); }
+    if (a === 'complete') { if (t.state !== 'AT_TESTS') need(t, 'CALLED'); t.state = 'DONE'; return e('ticketCompleted', { reason: 'complete' }); }
     if (a === 'missed') { need(t, 'CALLED'); t.state = 'MISSED'; return e('ticketMissed'); }
     if (a === 'return') { need(t, 'MISSED'); place(s, t, true); return e('ticketReturned', { placement: t.placement }); }
     if (a === 'move-to-next') { need(t, 'WAITING'); t.band = 0; t.seq = ++s.seq; t.placement = 'PLACEMENT_MADE_NEXT'; return e('movedToNext'); }
@@ -236,10 +326,10 @@ const server = http.createServer(async (req, res) => {
         const sid = out?.events?.[0]?.sessionId; if (sid && S.sessions[sid]) S.sessions[sid].version++;
         save(); setImmediate(pushAll);
       }
-      res.writeHead(status, { 'Content-Type': 'application/json' }); res.end(JSON.stringify(out));
+      res.writeHead(status, { 'Content-Type': 'application/json', 'X-Server-Time': iso(now()) }); res.end(JSON.stringify(out));
     } catch (e) {
       const st = e.st || 500;
-      res.writeHead(st, { 'Content-Type': 'application/json' }); res.end(JSON.stringify({ error: { code: e.code || 'internal', message: e.message } }));
+      res.writeHead(st, { 'Content-Type': 'application/json', 'X-Server-Time': iso(now()) }); res.end(JSON.stringify({ error: { code: e.code || 'internal', message: e.message } }));
     }
     return;
   }

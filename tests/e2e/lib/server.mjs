@@ -7,6 +7,7 @@ import { createWriteStream } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 export const KEYS = {
   admin: 'e2e-admin-key-0123456789',
@@ -24,6 +25,16 @@ export async function freePort() {
     srv.on('error', reject);
     srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
   });
+}
+
+// A started server as ctest runs the browser tests: the binary QC_BIN, the
+// pages from QC_WEB_ROOT (default: this checkout's web/), its log in logDir.
+export async function startServer({ logDir, clockStart }) {
+  const webRoot = process.env.QC_WEB_ROOT || path.join(path.dirname(fileURLToPath(import.meta.url)), '../../../web');
+  const server = new Server({ bin: process.env.QC_BIN, webRoot, logDir, clockStart });
+  await server.init();
+  await server.start();
+  return server;
 }
 
 export class Server {

@@ -166,7 +166,78 @@ void check_file(const std::string& name, const std::string& options = "") {
 
 TEST(Replay, WorkedExamplesOfTheSpec) { check_file("worked_examples"); }
 
+// Examples 7-9 (priority, return after tests, several rooms).
+TEST(Replay, WorkedExamplesOfTheClinicalFlow) { check_file("flow_examples"); }
+
 TEST(Replay, BadLinesGetAnErrorAndTheReplayGoesOn) { check_file("bad_lines"); }
+
+// `--why TICKET`: every ticket put ahead of TICKET and why, then a summary.
+std::vector<Value> why(const std::string& ticket, const std::string& file = "flow_examples") {
+  Proc r = run("replay --why " + ticket + " '" + kData + "/" + file + ".jsonl'");
+  EXPECT_EQ(r.status, 0);
+  std::vector<Value> out;
+  for (const std::string& line : lines_of(r.out)) {
+    Value v;
+    EXPECT_TRUE(parse(line, &v)) << line;
+    out.push_back(v);
+  }
+  return out;
+}
+
+void expect_subset(const std::string& want, const Value& got) {
+  Value w;
+  ASSERT_TRUE(parse(want, &w)) << want;
+  std::string reason;
+  EXPECT_TRUE(subset(w, got, "", &reason)) << reason;
+}
+
+TEST(Replay, WhyWasThatPatientCalledBeforeMe) {
+  // Example 7: W4 was passed by P1, P2 and P3 (each a priority walk-in),
+  // then protected: P4 goes after it.
+  std::vector<Value> w4 = why("e7W4");
+  ASSERT_EQ(w4.size(), 5u);
+  expect_subset(R"({"rule":"inserted","ticket":"e7P1","reason":"priority","priority":"elderly","overtaken":1,"at":"2026-11-22T23:40:00Z"})", w4[0]);
+  expect_subset(R"({"rule":"inserted","ticket":"e7P2","reason":"priority","priority":"military","overtaken":2})", w4[1]);
+  expect_subset(R"({"rule":"inserted","ticket":"e7P3","reason":"priority","priority":"disabled","overtaken":3})", w4[2]);
+  expect_subset(R"({"rule":"protected","overtaken":3})", w4[3]);
+  expect_subset(R"({"ticket":"e7W4","found":true,"state":"waiting","inserted":3,"made_next":0,)"
+                R"("move_to_next":0,"overtaken":3,"protected":true})",
+                w4[4]);
+  // W1 was ahead of every insertion: nothing passed it.
+  std::vector<Value> w1 = why("e7W1");
+  ASSERT_EQ(w1.size(), 1u);
+  expect_subset(R"({"ticket":"e7W1","found":true,"inserted":0,"overtaken":0,"protected":false})", w1[0]);
+  // Example 8: W1 came back from tests after W3; W4 was passed once.
+  std::vector<Value> e8 = why("e8W4");
+  ASSERT_EQ(e8.size(), 2u);
+  expect_subset(R"({"rule":"inserted","ticket":"e8W1","reason":"return_from_tests","overtaken":1,"at":"2026-11-23T01:00:00Z"})", e8[0]);
+  EXPECT_FALSE(e8[0].struct_value().fields().count("priority"));
+  expect_subset(R"({"ticket":"e8W4","inserted":1,"overtaken":1,"protected":false})", e8[1]);
+  expect_subset(R"({"ticket":"e8W2","inserted":0})", why("e8W2").back());
+  expect_subset(R"({"ticket":"nobody","found":false})", why("nobody").back());
+  EXPECT_EQ(run("replay --why").status, 2);
+}
+
+// The rules that put a ticket ahead without insertion (and do not count
+// toward max_overtaken): band 0 (a missed patient back in time), a nurse's
+// move_to_next and direct call.
+TEST(Replay, WhyNamesBandZeroAndTheNursesDecisions) {
+  check_file("why_rules");
+  std::vector<Value> w2 = why("r1W2", "why_rules");
+  ASSERT_EQ(w2.size(), 4u);
+  expect_subset(R"({"line":8,"rule":"made_next","ticket":"r1W1","event":"ticket_returned"})", w2[0]);
+  expect_subset(R"({"line":9,"rule":"move_to_next","ticket":"r1W3"})", w2[1]);
+  expect_subset(R"({"line":10,"rule":"call_ticket","ticket":"r1W4"})", w2[2]);
+  expect_subset(R"({"ticket":"r1W2","inserted":0,"made_next":1,"move_to_next":1,"call_ticket":1,)"
+                R"("overtaken":0,"protected":false})",
+                w2[3]);
+  // W4 was passed the same two ways, then called directly itself.
+  expect_subset(R"({"ticket":"r1W4","state":"called","made_next":1,"move_to_next":1,"call_ticket":0})",
+                why("r1W4", "why_rules").back());
+  // W1, back at the head, was passed only by the direct call of W4.
+  expect_subset(R"({"ticket":"r1W1","made_next":0,"move_to_next":0,"call_ticket":1})",
+                why("r1W1", "why_rules").back());
+}
 
 TEST(Replay, EngineOptionsOnTheCommandLine) {
   Proc loose = run("replay '" + kData + "/options.jsonl'");

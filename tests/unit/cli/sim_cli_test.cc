@@ -154,5 +154,76 @@ TEST(Report, TableAndSvgShowEveryStrategyAndSlot) {
   EXPECT_EQ(slot_label(sc, 3), "11:00-12:00");
 }
 
+TEST(Scenario, ReadsTheClinicalFlowKeys) {
+  sim::Scenario sc;
+  std::string err;
+  ASSERT_TRUE(parse_scenario(minimal(R"("rooms": 3, "separateQueues": true, "priorityWalkinShare": 0.1,
+      "priorityAppointmentShare": 0.05, "priorityLane": false, "testsShare": 0.2, "testsMinMinutes": 20,
+      "testsMaxMinutes": 40, "returnConsultMeanMinutes": 3, "priorityAfter": 2, "returnAfter": 4,
+      "maxOvertaken": 5,)"), &sc, &err)) << err;
+  EXPECT_EQ(sc.rooms, 3);
+  EXPECT_TRUE(sc.separate_queues);
+  EXPECT_EQ(sc.priority_walkin_share, 0.1);
+  EXPECT_EQ(sc.priority_appointment_share, 0.05);
+  EXPECT_FALSE(sc.priority_lane);
+  EXPECT_EQ(sc.tests_share, 0.2);
+  EXPECT_EQ(sc.tests_min_minutes, 20);
+  EXPECT_EQ(sc.tests_max_minutes, 40);
+  EXPECT_EQ(sc.return_consult_mean_minutes, 3);
+  EXPECT_EQ(sc.priority_after, 2);
+  EXPECT_EQ(sc.return_after, 4);
+  EXPECT_EQ(sc.max_overtaken, 5);
+  EXPECT_FALSE(parse_scenario(minimal(R"("rooms": 1.5,)"), &sc, &err));
+  EXPECT_NE(err.find("\"rooms\": must be an integer"), std::string::npos) << err;
+  EXPECT_FALSE(parse_scenario(minimal(R"("priorityLane": 1,)"), &sc, &err));
+  EXPECT_NE(err.find("\"priorityLane\""), std::string::npos) << err;
+  EXPECT_FALSE(parse_scenario(minimal(R"("rooms": 20,)"), &sc, &err));
+  EXPECT_NE(err.find("rooms must be between 1 and 16"), std::string::npos) << err;
+  EXPECT_FALSE(parse_scenario(minimal(R"("testsMinMinutes": 50, "testsMaxMinutes": 40,)"), &sc, &err));
+  EXPECT_NE(err.find("testsMinMinutes"), std::string::npos) << err;
+  // The shipped flow scenarios parse.
+  ASSERT_TRUE(parse_scenario(read(QC_SOURCE_DIR "/docs/scenarios/tongji-neurology-flow.json"), &sc, &err)) << err;
+  EXPECT_EQ(sc.priority_walkin_share, 0.1);
+  EXPECT_EQ(sc.tests_share, 0.2);
+  ASSERT_TRUE(parse_scenario(read(QC_SOURCE_DIR "/docs/scenarios/general-clinic-flow.json"), &sc, &err)) << err;
+  EXPECT_EQ(sc.priority_walkin_share, 0.1);
+  ASSERT_TRUE(parse_scenario(read(QC_SOURCE_DIR "/docs/scenarios/general-clinic.json"), &sc, &err)) << err;
+  EXPECT_EQ(sc.rooms, 2);
+  EXPECT_EQ(sc.plan_input().rooms, 2);
+}
+
+TEST(Report, FlowTableAndSvgShowEveryVariantAndCheck) {
+  sim::Scenario sc;
+  std::string err;
+  ASSERT_TRUE(parse_scenario(read(QC_SOURCE_DIR "/docs/scenarios/tongji-neurology-flow.json"), &sc, &err)) << err;
+  sc.rooms = 2;
+  sim::FlowComparison c;
+  ASSERT_TRUE(sim::compare_flows(sc, sim::planner_quotas(sc), 20, 1, &c, &err)) << err;
+  ASSERT_EQ(c.variants.size(), 4u);
+  const std::string table = flow_table(sc, c);
+  for (const char* s : {"one queue for 2 rooms, no priority lane", "one queue for 2 rooms, priority lane",
+                        "a queue per room, no priority lane", "a queue per room, priority lane", "back from tests",
+                        "non-priority", "most overtaken", "on every day: yes", "one queue: priority mean wait",
+                        "a queue per room: priority mean wait", "bound: maxOvertaken 3 x mean consultation 5.75 = 17.2 min",
+                        "- pooling (priority lane): one queue"})
+    EXPECT_NE(table.find(s), std::string::npos) << s << "\n" << table;
+  const std::string svg = flow_svg(sc, c, "T & t");
+  EXPECT_EQ(svg.rfind("<svg ", 0), 0u);
+  EXPECT_NE(svg.find(">T &amp; t</text>"), std::string::npos);
+  for (const char* s : {">Mean wait</text>", ">90th percentile of the wait</text>", ">back from tests</text>",
+                        ">a queue per room, priority lane</text>"})
+    EXPECT_NE(svg.find(s), std::string::npos) << s;
+  // Four long names: the legend takes a second line (nothing past the right edge).
+  EXPECT_NE(svg.find("y=\"78\" width=\"12\""), std::string::npos) << svg.substr(0, 1200);
+  // Without priority patients or test trips, no empty groups for them.
+  sc.priority_walkin_share = 0;
+  sc.tests_share = 0;
+  ASSERT_TRUE(sim::compare_flows(sc, sim::planner_quotas(sc), 5, 1, &c, &err)) << err;
+  const std::string plain = flow_svg(sc, c);
+  EXPECT_EQ(plain.find(">priority</text>"), std::string::npos);
+  EXPECT_EQ(plain.find(">back from tests</text>"), std::string::npos);
+  EXPECT_NE(plain.find(">every first visit</text>"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace qc::cli

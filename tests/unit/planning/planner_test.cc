@@ -320,3 +320,33 @@ TEST(Windows, SmallestNForTargetWait) {
 
 }  // namespace
 }  // namespace qc::plan
+
+namespace qc::plan {
+namespace {
+
+TEST(Planner, RoomsMultiplyTheCapacity) {
+  PlanInput in;
+  in.walkin_arrivals = {15, 3, 2, 1};
+  in.mean_consult_minutes = {6, 5, 6, 6};
+  in.actual_seen = {4, -1, -1, -1};
+  in.carry_backlog = true;
+  in.rooms = 2;
+  Plan p;
+  std::string err;
+  ASSERT_TRUE(plan_quotas(in, 30, 0, &p, &err)) << err;
+  // NX = 2 * 60 / mean: 20, 24, 20, 20; the first slot corrected to the 4 seen (by both rooms).
+  EXPECT_EQ(p.slots[0].expected_capacity, 20);
+  EXPECT_EQ(p.slots[0].capacity, 4);
+  EXPECT_EQ(p.slots[1].capacity, 24);
+  EXPECT_EQ(p.slots[2].capacity, 20);
+  // Backlog 11 into slot 1: A[1] = 24 - 14 = 10; A[2] = 20 - 2 = 18 -> 18; the last slot 2.
+  EXPECT_EQ(p.appointment_quota(), (std::vector<std::int32_t>{0, 10, 18, 2}));
+  in.rooms = 0;
+  EXPECT_FALSE(plan_quotas(in, 30, 0, &p, &err));
+  EXPECT_NE(err.find("rooms"), std::string::npos) << err;
+  in.rooms = 17;
+  EXPECT_FALSE(plan_quotas(in, 30, 0, &p, &err));
+}
+
+}  // namespace
+}  // namespace qc::plan

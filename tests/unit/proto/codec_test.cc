@@ -54,7 +54,7 @@ TEST(Codec, ErrorCodesAreTheEnginesOneToOne) {
 }
 
 TEST(Codec, EnumsNumberedAndNamedLikeTheEngine) {
-  for (int v = 0; v < 7; ++v)
+  for (int v = 0; v < 8; ++v)
     EXPECT_EQ(wire_name<pb::TicketState>(pb::TicketState_descriptor(), v, "TICKET_STATE_"),
               to_string(static_cast<TicketState>(v)));
   for (int v = 0; v < 2; ++v)
@@ -63,7 +63,7 @@ TEST(Codec, EnumsNumberedAndNamedLikeTheEngine) {
   for (int v = 0; v < 2; ++v)
     EXPECT_EQ(wire_name<pb::Policy>(pb::Policy_descriptor(), v, "POLICY_"),
               to_string(static_cast<Policy>(v)));
-  for (int v = 0; v < 4; ++v)
+  for (int v = 0; v < 5; ++v)
     EXPECT_EQ(wire_name<pb::Placement>(pb::Placement_descriptor(), v, "PLACEMENT_"),
               to_string(static_cast<Placement>(v)));
   for (int v = 0; v < 4; ++v)
@@ -72,7 +72,8 @@ TEST(Codec, EnumsNumberedAndNamedLikeTheEngine) {
   for (int v = 0; v < 7; ++v)
     EXPECT_EQ(wire_name<pb::ActorKind>(pb::ActorKind_descriptor(), v, "ACTOR_KIND_"),
               to_string(static_cast<ActorKind>(v)));
-  EXPECT_EQ(pb::TicketState_descriptor()->value_count(), 7);
+  EXPECT_EQ(pb::TicketState_descriptor()->value_count(), 8);  // AT_TESTS = 7
+  EXPECT_EQ(pb::Placement_descriptor()->value_count(), 5);    // INSERTED = 4
   EXPECT_EQ(pb::ActorKind_descriptor()->value_count(), 7);
   // One oneof member per event type, numbered 10 + type.
   const auto* body = pb::Event::descriptor()->FindOneofByName("body");
@@ -172,6 +173,10 @@ std::vector<model_test::Step> extra_commands() {
   spec.first_call_delay = 52 * kMinute + 7;
   spec.reservations = {Reservation{"wechat", {1, 1, 0, 0, 0, 0, 0, 0}, spec.start - kDay},
                        Reservation{"phone", {0, 0, 0, 0, 0, 0, 0, 1}, kNoTime}};
+  spec.rooms = {"3", "5"};
+  spec.priority_after = 0;  // 0 is a value, not "absent"
+  spec.return_after = 4;
+  spec.max_overtaken = 1000;
   SessionTemplate tmpl;
   tmpl.template_id = "t1";
   tmpl.weekday = 0;
@@ -182,6 +187,10 @@ std::vector<model_test::Step> extra_commands() {
   tmpl.first_call_delay = 41 * kMinute + 3;
   tmpl.avg_consult_seed = 7 * kMinute + 11;
   tmpl.arrival_buffer = 25 * kMinute;
+  tmpl.rooms = {"A", "B", "C"};
+  tmpl.priority_after = 2;
+  tmpl.return_after = 0;
+  tmpl.max_overtaken = 5;
   Actor actor{ActorKind::kChannel, "wechat"};
   Time t = spec.start - kDay;
   return {
@@ -196,6 +205,19 @@ std::vector<model_test::Step> extra_commands() {
       {Command{actor, AdjustQuotas{"d", t, t + kDay, {1, 2}, {3, 4}}}, t},
       {Command{actor, DoctorLeave{"d", t, t + kDay, "conference"}}, t},
       {Command{Actor{ActorKind::kKiosk, "k"}, RegisterWalkIn{"x", "", "", "", ""}}, -1},
+      // The clinical flow: priority on book / hold / walk-in, rooms, the
+      // new commands.
+      {Command{actor, Book{"x", 1, "p3", "n", "", "", "tok3", "elderly"}}, t},
+      {Command{actor, Hold{"x", 2, "p4", "n", "wechat", 0, "h2", "pregnant"}}, t},
+      {Command{actor, RegisterWalkIn{"x", "p5", "n", "", "tok5", "military"}}, t},
+      {Command{actor, CallNext{"x", "5"}}, t},
+      {Command{actor, CallTicket{"T1", "3"}}, t},
+      {Command{actor, Pause{"x", "3"}}, t},
+      {Command{actor, Resume{"x", "3"}}, t},
+      {Command{actor, SetPriority{"T1", "disabled"}}, t},
+      {Command{actor, SetPriority{"T1", ""}}, t},
+      {Command{actor, SendForTests{"T1"}}, t},
+      {Command{actor, ReturnFromTests{"T1"}}, t},
   };
 }
 
@@ -231,6 +253,192 @@ TEST(Codec, CommandsRoundTripThroughBinaryAndJson) {
     EXPECT_TRUE(MessageDifferencer::Equals(wire, jw)) << json;
   }
   EXPECT_GE(kinds.size(), 24u) << "every command kind is covered";
+}
+
+TEST(Codec, NewCommandsAndFieldsKeepTheirValues) {
+  // (CommandsRoundTripThroughBinaryAndJson covers every field both ways;
+  // here the values themselves.)
+  auto back = [](const Command& c) {
+    pb::Command wire;
+    codec::to_proto(c, 1, &wire);
+    Command out;
+    Time at = 0;
+    std::string m;
+    EXPECT_EQ(codec::from_proto(wire, &out, &at, &m), Error::kOk) << m;
+    return out;
+  };
+  const Actor nurse{ActorKind::kNurse, "n"};
+  EXPECT_EQ(std::get<Book>(back(Command{nurse, Book{"x", 1, "p", "n", "", "", "", "elderly"}}).body)
+                .priority,
+            "elderly");
+  EXPECT_EQ(std::get<Hold>(back(Command{nurse, Hold{"x", 1, "p", "n", "", 0, "", "pregnant"}}).body)
+                .priority,
+            "pregnant");
+  EXPECT_EQ(std::get<RegisterWalkIn>(back(Command{nurse, RegisterWalkIn{"x", "p", "n", "", "", "disabled"}}).body)
+                .priority,
+            "disabled");
+  EXPECT_EQ(std::get<CallNext>(back(Command{nurse, CallNext{"x", "5"}}).body).room, "5");
+  EXPECT_EQ(std::get<CallTicket>(back(Command{nurse, CallTicket{"t", "3"}}).body).room, "3");
+  EXPECT_EQ(std::get<Pause>(back(Command{nurse, Pause{"x", "3"}}).body).room, "3");
+  EXPECT_EQ(std::get<Resume>(back(Command{nurse, Resume{"x", "5"}}).body).room, "5");
+  const SetPriority sp = std::get<SetPriority>(back(Command{nurse, SetPriority{"t", "military"}}).body);
+  EXPECT_EQ(sp.ticket_id, "t");
+  EXPECT_EQ(sp.priority, "military");
+  EXPECT_EQ(std::get<SendForTests>(back(Command{nurse, SendForTests{"t"}}).body).ticket_id, "t");
+  EXPECT_EQ(std::get<ReturnFromTests>(back(Command{nurse, ReturnFromTests{"t"}}).body).ticket_id, "t");
+  const SessionSpec spec0 = std::get<CreateSession>(extra_commands()[0].cmd.body).spec;
+  EXPECT_TRUE(std::get<CreateSession>(back(Command{nurse, CreateSession{spec0}}).body).spec == spec0);
+  // Absent insertion settings are the defaults 1/2/3, not 0; no rooms is one room.
+  std::string m;
+  Command c;
+  Time at = 0;
+  ASSERT_EQ(codec::parse_command_json(
+                R"({"at":"2026-11-23T00:00:00Z","createSession":{"spec":{"sessionId":"s",)"
+                R"("start":"2026-11-23T00:00:00Z","end":"2026-11-23T04:00:00Z",)"
+                R"("registrationOpen":"2026-11-22T23:00:00Z"}}})",
+                &c, &at, &m),
+            Error::kOk)
+      << m;
+  const SessionSpec& spec = std::get<CreateSession>(c.body).spec;
+  EXPECT_TRUE(spec.rooms.empty());
+  EXPECT_EQ(spec.priority_after, 1);
+  EXPECT_EQ(spec.return_after, 2);
+  EXPECT_EQ(spec.max_overtaken, 3);
+  ASSERT_EQ(codec::parse_command_json(
+                R"({"at":"2026-11-23T00:00:00Z","createSession":{"spec":{"sessionId":"s",)"
+                R"("start":"2026-11-23T00:00:00Z","end":"2026-11-23T04:00:00Z",)"
+                R"("registrationOpen":"2026-11-22T23:00:00Z","rooms":["3","5"],)"
+                R"("priorityAfter":0,"returnAfter":0,"maxOvertaken":7}}})",
+                &c, &at, &m),
+            Error::kOk)
+      << m;
+  const SessionSpec& spec2 = std::get<CreateSession>(c.body).spec;
+  EXPECT_EQ(spec2.rooms, (std::vector<std::string>{"3", "5"}));
+  EXPECT_EQ(spec2.priority_after, 0);
+  EXPECT_EQ(spec2.return_after, 0);
+  EXPECT_EQ(spec2.max_overtaken, 7);
+  ASSERT_EQ(codec::parse_command_json(
+                R"({"at":"2026-11-23T00:00:00Z","defineTemplate":{"template":{"templateId":"t"}}})",
+                &c, &at, &m),
+            Error::kOk)
+      << m;
+  const SessionTemplate& t = std::get<DefineTemplate>(c.body).tmpl;
+  EXPECT_EQ(t.priority_after, 1);
+  EXPECT_EQ(t.return_after, 2);
+  EXPECT_EQ(t.max_overtaken, 3);
+  // The JSON names of the new commands.
+  for (const char* line :
+       {R"({"at":"2026-11-23T00:00:00Z","setPriority":{"ticketId":"t","priority":"elderly"}})",
+        R"({"at":"2026-11-23T00:00:00Z","sendForTests":{"ticketId":"t"}})",
+        R"({"at":"2026-11-23T00:00:00Z","returnFromTests":{"ticketId":"t"}})",
+        R"({"at":"2026-11-23T00:00:00Z","callNext":{"sessionId":"s","room":"5"}})",
+        R"({"at":"2026-11-23T00:00:00Z","registerWalkIn":{"sessionId":"s","priority":"elderly"}})"})
+    EXPECT_EQ(codec::parse_command_json(line, &c, &at, &m), Error::kOk) << line << ": " << m;
+  ASSERT_EQ(codec::parse_command_json(
+                R"({"at":"2026-11-23T00:00:00Z","setPriority":{"ticketId":"t","priority":"pregnant"}})",
+                &c, &at, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<SetPriority>(c.body).priority, "pregnant");
+}
+
+// Every event type of the clinical flow, with every field it may carry
+// (room, other ticket, count), survives binary and JSON.
+TEST(Codec, ClinicalFlowEventsRoundTrip) {
+  std::vector<Event> events;
+  auto ticket = [&](EventType type) {
+    Event e;
+    e.type = type;
+    e.at = model_test::kBaseDay + 8 * kHour + 1;
+    e.actor = Actor{ActorKind::kNurse, "n1"};
+    e.session_id = "s";
+    e.ticket_id = "s-W002";
+    e.label = "W002";
+    e.kind = TicketKind::kWalkIn;
+    e.slot = 1;
+    e.effective_slot = 1;
+    e.placement = Placement::kInserted;
+    e.from = TicketState::kWaiting;
+    e.to = TicketState::kWaiting;
+    e.patient_ref = "P2";
+    return e;
+  };
+  Event e = ticket(EventType::kPrioritySet);
+  e.reason = "elderly";
+  events.push_back(e);
+  e = ticket(EventType::kTicketInserted);
+  e.reason = "priority";
+  e.other_ticket = "s-W001";
+  e.count = 3;
+  events.push_back(e);
+  e = ticket(EventType::kTicketOvertaken);
+  e.placement = Placement::kNormal;
+  e.other_ticket = "s-W009";
+  e.count = 2;
+  events.push_back(e);
+  e = ticket(EventType::kTicketProtected);
+  e.count = 3;
+  events.push_back(e);
+  e = ticket(EventType::kSentForTests);
+  e.from = TicketState::kCalled;
+  e.to = TicketState::kAtTests;
+  e.room = "5";
+  events.push_back(e);
+  e = ticket(EventType::kReturnedFromTests);
+  e.from = TicketState::kAtTests;
+  events.push_back(e);
+  e = ticket(EventType::kTicketCalled);
+  e.reason = "call_next";
+  e.room = "3";
+  events.push_back(e);
+  e = ticket(EventType::kTicketRecalled);
+  e.room = "3";
+  events.push_back(e);
+  e = ticket(EventType::kTicketMissed);
+  e.room = "5";
+  events.push_back(e);
+  e = ticket(EventType::kActionUndone);
+  e.room = "5";
+  events.push_back(e);
+  e = ticket(EventType::kTicketCompleted);
+  e.room = "5";
+  e.from = TicketState::kAtTests;
+  e.to = TicketState::kDone;
+  e.reason = "session_closed";
+  events.push_back(e);
+  Event p;
+  p.type = EventType::kSessionPaused;
+  p.at = e.at;
+  p.session_id = "s";
+  p.room = "3";
+  p.count = 1;
+  events.push_back(p);
+  p.type = EventType::kSessionResumed;
+  p.room = "";
+  p.count = 0;
+  events.push_back(p);
+  for (const Event& ev : events) {
+    pb::Event wire;
+    codec::to_proto(ev, &wire);
+    pb::Event parsed;
+    ASSERT_TRUE(parsed.ParseFromString(wire.SerializeAsString()));
+    Event back;
+    std::string m;
+    ASSERT_EQ(codec::from_proto(parsed, &back, &m), Error::kOk) << m;
+    EXPECT_EQ(back, ev) << wire.ShortDebugString();
+    const std::string json = codec::event_to_json(ev);
+    pb::Event from_json;
+    ASSERT_EQ(codec::parse_json(json, &from_json, &m), Error::kOk) << json << ": " << m;
+    Event back2;
+    ASSERT_EQ(codec::from_proto(from_json, &back2, &m), Error::kOk) << m;
+    EXPECT_EQ(back2, ev) << json;
+  }
+  EXPECT_NE(codec::event_to_json(events[0]).find(R"("prioritySet":{)"), std::string::npos);
+  EXPECT_NE(codec::event_to_json(events[0]).find(R"("priority":"elderly")"), std::string::npos);
+  EXPECT_NE(codec::event_to_json(events[1]).find(R"("otherTicket":"s-W001")"), std::string::npos);
+  EXPECT_NE(codec::event_to_json(events[6]).find(R"("room":"3")"), std::string::npos);
+  EXPECT_NE(codec::event_to_json(events[1]).find(R"("ticketInserted":{)"), std::string::npos);
+  EXPECT_NE(codec::event_to_json(events[4]).find(R"("to":"TICKET_STATE_AT_TESTS")"),
+            std::string::npos);
 }
 
 TEST(Codec, HandWrittenReplayLinesMeanTheGeneratedCommands) {
@@ -324,6 +532,48 @@ TEST(Codec, ViewsRoundTrip) {
     expect_view_round_trip<DisplayView, pb::DisplayView>(engine.display_view("area", now));
   }
   EXPECT_GT(staff_tickets, 100u);
+}
+
+TEST(Codec, ClinicalFlowViewFieldsRoundTrip) {
+  StaffView sv;
+  sv.session_id = "s";
+  sv.priority_after = 0;
+  sv.return_after = 4;
+  sv.max_overtaken = 9;
+  sv.rooms = {StaffRoom{"3", true, "s-W001", "W001", model_test::kBaseDay + 5},
+              StaffRoom{"5", false, "", "", model_test::kBaseDay + 7}};
+  StaffTicket t;
+  t.ticket_id = "s-W001";
+  t.state = TicketState::kAtTests;
+  t.placement = Placement::kInserted;
+  t.priority = "elderly";
+  t.room = "3";
+  t.overtaken = 2;
+  sv.tickets = {t};
+  expect_view_round_trip<StaffView, pb::StaffView>(sv);
+  pb::StaffView w;
+  codec::to_proto(sv, &w);
+  StaffView back;
+  std::string m;
+  ASSERT_EQ(codec::from_proto(w, &back, &m), Error::kOk) << m;
+  EXPECT_EQ(back.rooms.size(), 2u);
+  EXPECT_TRUE(back.rooms[0].paused);
+  EXPECT_EQ(back.rooms[1].available_at, model_test::kBaseDay + 7);
+  EXPECT_EQ(back.tickets[0].priority, "elderly");
+  EXPECT_EQ(back.tickets[0].room, "3");
+  EXPECT_EQ(back.tickets[0].overtaken, 2);
+  EXPECT_EQ(back.priority_after, 0);
+  EXPECT_EQ(back.return_after, 4);
+  EXPECT_EQ(back.max_overtaken, 9);
+  PatientView pv;
+  pv.ticket_id = "s-W001";
+  pv.priority = "pregnant";
+  expect_view_round_trip<PatientView, pb::PatientView>(pv);
+  pb::PatientView pw;
+  codec::to_proto(pv, &pw);
+  PatientView pback;
+  ASSERT_EQ(codec::from_proto(pw, &pback, &m), Error::kOk);
+  EXPECT_EQ(pback.priority, "pregnant");
 }
 
 TEST(Codec, MalformedInputIsInvalidArgumentNamingTheField) {

@@ -79,7 +79,8 @@ std::string hold_of(Obj o) {
 
 class Server {
  public:
-  Server() {
+  // `priority_channels`: the configuration's priority.channels.
+  explicit Server(std::vector<std::string> priority_channels = {}) {
     config_.keys = {
         key(Role::kAdmin, "boss", "k-admin"),
         key(Role::kAdmin, "neuro-boss", "k-admin-neuro", {"neuro"}),
@@ -90,6 +91,10 @@ class Server {
         key(Role::kKiosk, "kiosk1", "k-kiosk", {"neuro"}),
         key(Role::kDisplay, "neuro-2f", "k-display"),
     };
+    config_.priority.channels = std::move(priority_channels);
+    for (KeyEntry& k : config_.keys)
+      k.sets_priority = k.role == Role::kChannel &&
+                        std::count(config_.priority.channels.begin(), config_.priority.channels.end(), k.id);
     keys_ = std::make_unique<KeyStore>(config_.keys);
     runtime_ = std::make_unique<Runtime>(RuntimeOptions{}, clock_, metrics_,
                                          journal::make_memory_journal());
@@ -269,6 +274,35 @@ const std::vector<Row>& rows() {
       {"suspend", [](Obj o) { return Request{"POST", session_path(o, "suspend"), R"({"reason":"ill"})"}; },
        "ASSCDDDDDU"},
       {"close", [](Obj o) { return Request{"POST", session_path(o, "close"), ""}; }, "ASSCDDDDDU"},
+      // The clinical flow: staff give priority and send for tests; a patient
+      // back from tests checks in again at the kiosk (like check_in).
+      {"set_priority",
+       [](Obj o) { return Request{"POST", ticket_path(o, "set-priority"), R"({"priority":"elderly"})"}; },
+       "ASSCDDDDDU"},
+      {"send_for_tests", [](Obj o) { return Request{"POST", ticket_path(o, "send-for-tests"), ""}; },
+       "ASSCDDDDDU"},
+      {"return_from_tests", [](Obj o) { return Request{"POST", ticket_path(o, "return-from-tests"), ""}; },
+       "ASSCDSDDDU"},
+      // A priority given at booking or registration: staff only here (the
+      // configuration allows no channel; a kiosk never).
+      {"book with priority",
+       [](Obj o) {
+         return Request{"POST", session_path(o, "book"),
+                        R"({"slot":0,"patientRef":"p-new","patientName":"N","priority":"elderly"})"};
+       },
+       "ASSCDDDDDU"},
+      {"hold with priority",
+       [](Obj o) {
+         return Request{"POST", session_path(o, "holds"),
+                        R"({"slot":0,"patientRef":"p-new","patientName":"N","priority":"military"})"};
+       },
+       "ASSCDDDDDU"},
+      {"walk_in with priority",
+       [](Obj o) {
+         return Request{"POST", session_path(o, "walk-ins"),
+                        R"({"patientRef":"p-walk","patientName":"W","priority":"pregnant"})"};
+       },
+       "ASSCDDDDDU"},
       {"tick (POST /v1/commands)", [](Obj) { return Request{"POST", "/v1/commands", R"({"tick":{}})"}; },
        "DDDDDDDDDU"},
       // Every command kind through POST /v1/commands: the same rule as its
@@ -305,6 +339,24 @@ const std::vector<Row>& rows() {
        [](Obj o) { return cmd("suspendSession", R"("sessionId":")" + session_of(o) + R"(","reason":"ill")"); },
        "ASSCDDDDDU"},
       {"/v1/commands closeSession", [](Obj o) { return session_cmd("closeSession", o); }, "ASSCDDDDDU"},
+      {"/v1/commands setPriority",
+       [](Obj o) { return cmd("setPriority", R"("ticketId":")" + ticket_of(o) + R"(","priority":"disabled")"); },
+       "ASSCDDDDDU"},
+      {"/v1/commands sendForTests", [](Obj o) { return ticket_cmd("sendForTests", o); }, "ASSCDDDDDU"},
+      {"/v1/commands returnFromTests", [](Obj o) { return ticket_cmd("returnFromTests", o); },
+       "ASSCDSDDDU"},
+      {"/v1/commands book with priority",
+       [](Obj o) {
+         return cmd("book", R"("sessionId":")" + session_of(o) +
+                                R"(","slot":0,"patientRef":"p-new","patientName":"N","priority":"elderly")");
+       },
+       "ASSCDDDDDU"},
+      {"/v1/commands registerWalkIn with priority",
+       [](Obj o) {
+         return cmd("registerWalkIn", R"("sessionId":")" + session_of(o) +
+                                          R"(","patientRef":"p-walk","patientName":"W","priority":"elderly")");
+       },
+       "ASSCDDDDDU"},
       // Check-in without the session in the path.
       {"POST /v1/check-in by token",
        [](Obj o) { return Request{"POST", "/v1/check-in", R"({"token":")" + token_of(o) + R"("})"}; },
@@ -475,6 +527,55 @@ TEST(AuthzMatrix, AScopedAdminCreatesSessionsOnlyInAreasOfItsScope) {
   EXPECT_EQ(create(s, "k-admin-neuro", "N3", "neuro", "neuro-9f").status, 201);
   // An unscoped admin may mix departments in one area (a shared hall).
   EXPECT_EQ(create(s, "k-admin", "N4", "neuro", "cardio-1f").status, 201);
+}
+
+// A channel gives a priority reason only where the configuration allows it
+// (priority.channels); staff always may; a reason not in the
+// configuration's list is invalid_argument for everyone, in a batch too.
+TEST(AuthzMatrix, PriorityChannelsAndReasonsAreTheConfigurations) {
+  const std::string book = R"({"slot":0,"patientRef":"p-new","patientName":"N","priority":"elderly"})";
+  {
+    Server s({"web"});
+    HttpResponse r = s.http("POST", "/v1/sessions/S/book", "k-web", book);
+    EXPECT_EQ(r.status, 201) << r.body;
+    EXPECT_NE(r.body.find("prioritySet"), std::string::npos) << r.body;
+    EXPECT_EQ(s.http("POST", "/v1/sessions/S/book", "k-phone", book).status, 403);
+    EXPECT_EQ(s.http("POST", "/v1/sessions/S/holds", "k-web",
+                     R"({"slot":0,"patientRef":"p-h","patientName":"N","priority":"pregnant"})")
+                  .status,
+              201);
+    // Without a priority the other channel books as before.
+    EXPECT_EQ(s.http("POST", "/v1/sessions/S/book", "k-phone",
+                     R"({"slot":0,"patientRef":"p-x","patientName":"N"})")
+                  .status,
+              201);
+    // A channel allowed to give a priority at booking still may not set one later.
+    EXPECT_EQ(s.http("POST", "/v1/tickets/S-web-1/set-priority", "k-web", R"({"priority":"elderly"})").status,
+              403);
+  }
+  Server s;
+  for (const char* who : {"k-admin", "k-nurse-neuro", "k-web", "k-kiosk"}) {
+    HttpResponse r = s.http("POST", "/v1/sessions/S/walk-ins", who,
+                            R"({"patientRef":"p-w","patientName":"W","priority":"vip"})");
+    EXPECT_EQ(r.status, 400) << who << " " << r.body;
+    EXPECT_NE(r.body.find("unknown priority reason"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find("elderly"), std::string::npos) << "names the allowed reasons";
+  }
+  HttpResponse r = s.http("POST", "/v1/tickets/S-web-1/set-priority", "k-nurse-neuro", R"({"priority":"VIP"})");
+  EXPECT_EQ(r.status, 400) << r.body;
+  r = s.http("POST", "/v1/commands:batch", "k-nurse-neuro",
+             R"({"commands":[{"command":{"setPriority":{"ticketId":"S-web-1","priority":"vip"}}},)"
+             R"({"command":{"setPriority":{"ticketId":"S-web-1","priority":"elderly"}}}]})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  queuecast::v1::CommandBatchResult result;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &result).ok());
+  ASSERT_EQ(result.results_size(), 2);
+  EXPECT_EQ(result.results(0).status(), 400);
+  EXPECT_EQ(result.results(0).error().code(), "invalid_argument");
+  EXPECT_NE(result.results(1).status(), 400);
+  EXPECT_NE(result.results(1).status(), 403);
+  // set-priority needs its body: an empty one is not "remove".
+  EXPECT_EQ(s.http("POST", "/v1/tickets/S-web-1/set-priority", "k-nurse-neuro").status, 400);
 }
 
 // A channel cannot tell another channel's ticket or hold from one that does

@@ -122,6 +122,89 @@ TEST(DecodeCommand, ShortcutEndpoints) {
   EXPECT_EQ(std::get<Release>(c.body).hold_id, "h1");
 }
 
+// The clinical flow's routes and bodies (docs/api.md "Priority, return
+// after tests, several rooms").
+TEST(DecodeCommand, ClinicalFlowEndpoints) {
+  Command c;
+  std::string m;
+  for (const char* a : {"set-priority", "send-for-tests", "return-from-tests"}) {
+    Route r = parse_route("POST", std::string("/v1/tickets/t1/") + a);
+    EXPECT_EQ(r.id, RouteId::kTicketCommand) << a;
+    EXPECT_EQ(r.action, a);
+    EXPECT_EQ(parse_route("GET", std::string("/v1/tickets/t1/") + a).id, RouteId::kMethodNotAllowed);
+  }
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/tickets/t9/set-priority"), R"({"priority":"elderly"})",
+                           Format::kJson, &c, &m),
+            Error::kOk)
+      << m;
+  EXPECT_EQ(std::get<SetPriority>(c.body).ticket_id, "t9");
+  EXPECT_EQ(std::get<SetPriority>(c.body).priority, "elderly");
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/tickets/t9/set-priority"), R"({"priority":""})",
+                           Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<SetPriority>(c.body).priority, "");
+  // The body is required: an empty one never means "remove".
+  EXPECT_EQ(decode_command(parse_route("POST", "/v1/tickets/t9/set-priority"), "", Format::kJson, &c, &m),
+            Error::kInvalidArgument);
+  EXPECT_EQ(decode_command(parse_route("POST", "/v1/tickets/t9/set-priority"),
+                           R"({"ticketId":"t8","priority":"elderly"})", Format::kJson, &c, &m),
+            Error::kInvalidArgument);
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/tickets/t9/send-for-tests"), "", Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<SendForTests>(c.body).ticket_id, "t9");
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/tickets/t9/return-from-tests"), "", Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<ReturnFromTests>(c.body).ticket_id, "t9");
+  // Rooms in the bodies of calls and pause/resume; none is still fine.
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/sessions/s1/call-next"), R"({"room":"5"})",
+                           Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<CallNext>(c.body).room, "5");
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/sessions/s1/call-next"), "", Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<CallNext>(c.body).room, "");
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/tickets/t9/call"), R"({"room":"3"})", Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<CallTicket>(c.body).room, "3");
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/sessions/s1/pause"), R"({"room":"3"})", Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<Pause>(c.body).room, "3");
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/sessions/s1/resume"), R"({"room":"3"})", Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<Resume>(c.body).room, "3");
+  ASSERT_EQ(decode_command(parse_route("POST", "/v1/sessions/s1/walk-ins"),
+                           R"({"patientRef":"P1","priority":"pregnant"})", Format::kJson, &c, &m),
+            Error::kOk);
+  EXPECT_EQ(std::get<RegisterWalkIn>(c.body).priority, "pregnant");
+}
+
+TEST(Config, PriorityReasonsAndChannels) {
+  Config c;
+  std::string e;
+  EXPECT_EQ(c.priority.reasons, (std::vector<std::string>{"elderly", "military", "disabled", "pregnant"}));
+  EXPECT_TRUE(c.priority.allows("elderly"));
+  EXPECT_FALSE(c.priority.allows("vip"));
+  const std::string web = R"("channels":[{"id":"web","key_sha256":")" + std::string(64, 'c') +
+                          R"("},{"id":"app","key_sha256":")" + std::string(64, 'd') + R"("}])";
+  ASSERT_TRUE(parse_config_json(R"({"priority":{"reasons":["elderly","veteran_1"],"channels":["web"]},)" + web + "}",
+                                &c, &e))
+      << e;
+  EXPECT_EQ(c.priority.reasons, (std::vector<std::string>{"elderly", "veteran_1"}));
+  ASSERT_EQ(c.keys.size(), 2u);
+  EXPECT_TRUE(c.keys[0].sets_priority);   // web
+  EXPECT_FALSE(c.keys[1].sets_priority);  // app
+  Config bad;
+  EXPECT_FALSE(parse_config_json(R"({"priority":{"reasons":["Elderly"]}})", &bad, &e));
+  EXPECT_NE(e.find("priority.reasons"), std::string::npos) << e;
+  Config bad2, bad3, bad4;
+  EXPECT_FALSE(parse_config_json(R"({"priority":{"reason":["elderly"]}})", &bad2, &e));
+  EXPECT_FALSE(parse_config_json(R"({"priority":{"channels":["wbe"]},)" + web + "}", &bad3, &e));
+  EXPECT_NE(e.find("wbe"), std::string::npos) << e;
+  EXPECT_FALSE(parse_config_json(R"({"priority":["elderly"]})", &bad4, &e));
+  // (The shipped example, deploy/queuecast.example.json, is every
+  // integration test's configuration.)
+}
+
 TEST(DecodeCommand, BadBodiesAreInvalidArgument) {
   Command c;
   std::string m;
