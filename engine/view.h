@@ -96,7 +96,10 @@ struct StaffRoom {
   bool paused = false;
   std::string called_ticket;  // "" none
   std::string called_label;
-  Time available_at = 0;      // when the estimate expects it free
+  // When the estimate expects it free by its pace (before its first call
+  // start + first_call_delay, then its last call + avg_consult); a paused
+  // room is free for the estimates not before now. Independent of now.
+  Time available_at = 0;
 };
 
 struct StaffView {

@@ -285,7 +285,7 @@ std::optional<StaffView> Engine::staff_view(std::string_view session_id, Time no
       x.called_ticket = s.tickets[r.called].id;
       x.called_label = s.tickets[r.called].label.view();
     }
-    x.available_at = room_available_at(s, r, now);
+    x.available_at = room_available_at(s, r, kNoTime);
   }
   for (const RoomRec& r : s.rooms)
     if (r.called >= 0) add(s.tickets[r.called]);
