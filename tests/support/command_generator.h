@@ -1,7 +1,10 @@
 // The command generator of the randomized tests: seeded sequences of
 // commands of every kind the reference model covers, valid and invalid, over
 // several clinic days (sessions created the day before, bookings, the night's
-// walk-in conversion, the clinic, the closing ticks). It looks at the
+// walk-in conversion, the clinic, the closing ticks), and the clinical flow:
+// sessions of 1-3 rooms with random insertion settings, priority on a share
+// of walk-ins and bookings, set_priority, trips to tests, calls and pauses
+// naming rooms (now and then a wrong or missing one). It looks at the
 // reference model's state to aim most commands at plausible targets.
 // Also: a Step's JSON line for `queuecast replay`.
 //
@@ -87,6 +90,17 @@ inline std::string ints(const std::vector<std::int32_t>& v) {
   return out + "]";
 }
 
+inline std::string strings(const std::vector<std::string>& v) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) out += (i ? "," : "") + q(v[i]);
+  return out + "]";
+}
+
+// An optional string field: `,"name":"value"`, or nothing when empty.
+inline std::string opt(const char* name, const std::string& v) {
+  return v.empty() ? std::string() : std::string(",\"") + name + "\":" + q(v);
+}
+
 // One step as a line of `queuecast replay` input.
 inline std::string to_json_line(const Step& st) {
   std::string body = std::visit(
@@ -101,6 +115,12 @@ inline std::string to_json_line(const Step& st) {
                           "\",\"slotMinutes\":" + std::to_string(s.slot_minutes) +
                           ",\"appointmentQuota\":" + ints(s.appointment_quota) +
                           ",\"walkinQuota\":" + ints(s.walkin_quota);
+          j += opt("room", s.room);
+          if (!s.rooms.empty()) j += ",\"rooms\":" + strings(s.rooms);
+          // Always written: an absent value means the default, not 0.
+          j += ",\"priorityAfter\":" + std::to_string(s.priority_after) +
+               ",\"returnAfter\":" + std::to_string(s.return_after) +
+               ",\"maxOvertaken\":" + std::to_string(s.max_overtaken);
           if (s.policy == Policy::kAppointmentsFirst) j += ",\"policy\":\"POLICY_APPOINTMENTS_FIRST\"";
           if (s.late_grace) j += ",\"lateGrace\":" + dur(s.late_grace);
           if (s.cancel_deadline != kNoTime) j += ",\"cancelDeadline\":\"" + rfc3339(s.cancel_deadline) + "\"";
@@ -125,13 +145,14 @@ inline std::string to_json_line(const Step& st) {
         } else if constexpr (std::is_same_v<T, Book>) {
           return "\"book\":{\"sessionId\":" + q(c.session_id) + ",\"slot\":" + std::to_string(c.slot) +
                  ",\"patientRef\":" + q(c.patient_ref) + ",\"patientName\":" + q(c.patient_name) +
-                 ",\"ticketId\":" + q(c.ticket_id) + ",\"channel\":" + q(c.channel) + ",\"token\":" + q(c.token) + "}";
+                 ",\"ticketId\":" + q(c.ticket_id) + ",\"channel\":" + q(c.channel) + ",\"token\":" + q(c.token) +
+                 opt("priority", c.priority) + "}";
         } else if constexpr (std::is_same_v<T, Hold>) {
           std::string j = "\"hold\":{\"sessionId\":" + q(c.session_id) + ",\"slot\":" + std::to_string(c.slot) +
                           ",\"patientRef\":" + q(c.patient_ref) + ",\"patientName\":" + q(c.patient_name) +
                           ",\"channel\":" + q(c.channel) + ",\"holdId\":" + q(c.hold_id);
           if (c.ttl) j += ",\"ttl\":" + dur(c.ttl);
-          return j + "}";
+          return j + opt("priority", c.priority) + "}";
         } else if constexpr (std::is_same_v<T, Confirm>) {
           return "\"confirm\":{\"holdId\":" + q(c.hold_id) + ",\"ticketId\":" + q(c.ticket_id) +
                  ",\"token\":" + q(c.token) + "}";
@@ -140,15 +161,15 @@ inline std::string to_json_line(const Step& st) {
         } else if constexpr (std::is_same_v<T, RegisterWalkIn>) {
           return "\"registerWalkIn\":{\"sessionId\":" + q(c.session_id) + ",\"patientRef\":" +
                  q(c.patient_ref) + ",\"patientName\":" + q(c.patient_name) + ",\"ticketId\":" +
-                 q(c.ticket_id) + ",\"token\":" + q(c.token) + "}";
+                 q(c.ticket_id) + ",\"token\":" + q(c.token) + opt("priority", c.priority) + "}";
         } else if constexpr (std::is_same_v<T, SuspendSession>) {
           return "\"suspendSession\":{\"sessionId\":" + q(c.session_id) + ",\"reason\":" + q(c.reason) + "}";
         } else if constexpr (std::is_same_v<T, CallNext>) {
-          return "\"callNext\":{\"sessionId\":" + q(c.session_id) + "}";
+          return "\"callNext\":{\"sessionId\":" + q(c.session_id) + opt("room", c.room) + "}";
         } else if constexpr (std::is_same_v<T, Pause>) {
-          return "\"pause\":{\"sessionId\":" + q(c.session_id) + "}";
+          return "\"pause\":{\"sessionId\":" + q(c.session_id) + opt("room", c.room) + "}";
         } else if constexpr (std::is_same_v<T, Resume>) {
-          return "\"resume\":{\"sessionId\":" + q(c.session_id) + "}";
+          return "\"resume\":{\"sessionId\":" + q(c.session_id) + opt("room", c.room) + "}";
         } else if constexpr (std::is_same_v<T, CloseSession>) {
           return "\"closeSession\":{\"sessionId\":" + q(c.session_id) + "}";
         } else if constexpr (std::is_same_v<T, Tick>) {
@@ -158,7 +179,7 @@ inline std::string to_json_line(const Step& st) {
         } else if constexpr (std::is_same_v<T, CheckIn>) {
           return "\"checkIn\":{\"ticketId\":" + q(c.ticket_id) + "}";
         } else if constexpr (std::is_same_v<T, CallTicket>) {
-          return "\"callTicket\":{\"ticketId\":" + q(c.ticket_id) + "}";
+          return "\"callTicket\":{\"ticketId\":" + q(c.ticket_id) + opt("room", c.room) + "}";
         } else if constexpr (std::is_same_v<T, Recall>) {
           return "\"recall\":{\"ticketId\":" + q(c.ticket_id) + "}";
         } else if constexpr (std::is_same_v<T, Complete>) {
@@ -174,6 +195,12 @@ inline std::string to_json_line(const Step& st) {
           return "\"moveToNext\":{\"ticketId\":" + q(c.ticket_id) + "}";
         } else if constexpr (std::is_same_v<T, Undo>) {
           return "\"undo\":{\"sessionId\":" + q(c.session_id) + "}";
+        } else if constexpr (std::is_same_v<T, SetPriority>) {
+          return "\"setPriority\":{\"ticketId\":" + q(c.ticket_id) + ",\"priority\":" + q(c.priority) + "}";
+        } else if constexpr (std::is_same_v<T, SendForTests>) {
+          return "\"sendForTests\":{\"ticketId\":" + q(c.ticket_id) + "}";
+        } else if constexpr (std::is_same_v<T, ReturnFromTests>) {
+          return "\"returnFromTests\":{\"ticketId\":" + q(c.ticket_id) + "}";
         } else {
           return "\"tick\":{},\"_unsupported\":true";
         }
@@ -188,6 +215,9 @@ inline std::string to_json_line(const Step& st) {
 class Generator {
  public:
   explicit Generator(std::uint64_t seed) : rng_(seed) {}
+
+  // Clinic days begun so far.
+  int days() const { return started_ ? day_ + 1 : 0; }
 
   // The next step, given the model's current state (to aim at valid targets).
   Step next(const model::Model& m) {
@@ -243,6 +273,24 @@ class Generator {
     }
     s.policy = chance(0.5) ? Policy::kAppointmentsFirst : Policy::kArrival;
     s.late_grace = chance(0.3) ? 10 * kMinute : 0;
+    // Rooms: one (unnamed, named, or a list of one) or a general clinic of 2-3.
+    double r = uniform();
+    if (r < 0.2) {
+      s.room = "";
+    } else if (r < 0.4) {
+      s.room = "3诊室";
+    } else if (r < 0.5) {
+      s.rooms = {"3"};
+    } else {
+      s.rooms = {"3", "5"};
+      if (chance(0.4)) s.rooms.push_back("8");
+    }
+    // Insertion settings: the defaults (1, 2, 3) or random small ones.
+    if (chance(0.75)) {
+      s.priority_after = below(4);
+      s.return_after = below(4);
+      s.max_overtaken = below(5);
+    }
     if (chance(0.2)) s.cancel_deadline = base() + 7 * kHour + 30 * kMinute;
     if (chance(0.2)) s.walkin_conversion_time = base() + 6 * kHour;
     // Reserved shares (paper 001): the phone line keeps some units, released
@@ -401,6 +449,43 @@ class Generator {
     return "fax";  // never defined
   }
 
+  const SessionSpec* spec_of(const std::string& sid) const {
+    for (const SessionSpec& s : specs_)
+      if (s.session_id == sid) return &s;
+    return nullptr;
+  }
+
+  static std::string session_of_ticket(const model::Model& m, const std::string& ticket_id) {
+    for (const model::Session& s : m.sessions())
+      for (const model::Ticket& t : s.tickets)
+        if (t.id == ticket_id) return s.spec.session_id;
+    return "";
+  }
+
+  // The room a call (or, with `pause`, a pause/resume) names: mostly a room
+  // of the session; sometimes none ("room required" with several rooms, every
+  // room for a pause) or one it does not have.
+  std::string room_for(const std::string& sid, bool pause) {
+    const SessionSpec* spec = spec_of(sid);
+    if (!spec) return "";
+    std::vector<std::string> rooms = spec->rooms;
+    if (rooms.empty()) rooms.push_back(spec->room);
+    double r = uniform();
+    if (r < 0.03) return "9";  // no such room
+    if (rooms.size() == 1) return chance(0.6) ? "" : rooms[0];
+    if (r < 0.05 || (pause && r < 0.3)) return "";
+    return pick(rooms);
+  }
+
+  // A priority reason code on a share of the tickets (rarely a malformed one).
+  std::string priority(double share) {
+    if (!chance(share)) return "";
+    static const std::vector<std::string> kReasons = {"elderly", "military", "disabled",
+                                                      "pregnant"};
+    if (chance(0.04)) return chance(0.5) ? "Elderly" : std::string(33, 'x');
+    return pick(kReasons);
+  }
+
   std::int32_t slot_for(const std::string& sid) {
     int slots = 4;
     for (const SessionSpec& s : specs_)
@@ -411,10 +496,16 @@ class Generator {
 
   CommandBody bad_create() {
     SessionSpec s = make_spec(below(4));
-    switch (below(4)) {
+    switch (below(7)) {
       case 0: s.end = s.start; break;
       case 1: s.walkin_quota.push_back(1); break;
       case 2: s.registration_open = s.start + kMinute; break;
+      case 3: s.rooms = {"3", chance(0.5) ? "3" : ""}; break;  // duplicate or empty room
+      case 4:  // too many rooms
+        s.rooms.clear();
+        for (std::size_t i = 0; i <= kMaxRooms; ++i) s.rooms.push_back("r" + std::to_string(i));
+        break;
+      case 5: (chance(0.5) ? s.max_overtaken : s.return_after) = chance(0.5) ? -1 : 1001; break;
       default: s.session_id = pick(cur_); break;  // already_exists
     }
     return CreateSession{s};
@@ -423,15 +514,15 @@ class Generator {
   enum Kind {
     kBook, kHold, kConfirm, kRelease, kCancel, kWalkIn, kCheckIn, kCallNext, kCallTicket,
     kRecall, kComplete, kMissed, kReturn, kMoveToNext, kPause, kResume, kSuspend, kClose,
-    kTick, kBadCreate, kLeave, kUndo, kKinds
+    kTick, kBadCreate, kLeave, kUndo, kSetPriority, kSendForTests, kReturnFromTests, kKinds
   };
 
   CommandBody body(const model::Model& m) {
     double f = static_cast<double>(step_in_day_) / day_length_;
-    //                      book hold conf rel  canc walk chk  next ctkt rcl  comp miss ret  mtn  paus res  susp clos tick bad leave undo
-    static constexpr double kBefore[kKinds] = {30, 12, 10, 3, 2, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.05, 0.05, 5, 1, 0.05, 0.3};
-    static constexpr double kNight[kKinds] = {6, 4, 5, 2, 2, 3, 3, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 1, 0.05, 0.05, 8, 0.5, 0.05, 0.3};
-    static constexpr double kClinic[kKinds] = {2, 1, 1, 0.5, 2, 12, 15, 15, 3, 2, 6, 5, 5, 2, 2, 2.5, 0.05, 0.08, 5, 0.3, 0.03, 4};
+    //                      book hold conf rel  canc walk chk  next ctkt rcl  comp miss ret  mtn  paus res  susp clos tick bad leave undo prio test back
+    static constexpr double kBefore[kKinds] = {30, 12, 10, 3, 2, 1, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5, 0.05, 0.05, 5, 1, 0.05, 0.3, 0.8, 0.2, 0.2};
+    static constexpr double kNight[kKinds] = {6, 4, 5, 2, 2, 3, 3, 1, 1, 0.5, 0.5, 0.5, 0.5, 0.5, 1, 1, 0.05, 0.05, 8, 0.5, 0.05, 0.3, 0.8, 0.3, 0.3};
+    static constexpr double kClinic[kKinds] = {2, 1, 1, 0.5, 2, 12, 15, 15, 3, 2, 6, 5, 5, 2, 1.5, 3, 0.05, 0.08, 5, 0.3, 0.03, 4, 2.5, 3, 4};
     const double* w = f < 0.2 ? kBefore : f < 0.3 ? kNight : kClinic;
     double total = 0;
     for (int i = 0; i < kKinds; ++i) total += w[i];
@@ -443,7 +534,7 @@ class Generator {
         std::string sid = session_id(m);
         std::string p = patient();
         return Book{sid, slot_for(sid), p, "Name " + p, chance(0.15) ? new_client_ticket_id() : "",
-                    channel(), token()};
+                    channel(), token(), priority(0.1)};
       }
       case kHold: {
         std::string sid = session_id(m);
@@ -459,7 +550,7 @@ class Generator {
             hid = client_hold_ids_.back();
           }
         }
-        return Hold{sid, slot_for(sid), p, "Name " + p, channel(), ttl, hid};
+        return Hold{sid, slot_for(sid), p, "Name " + p, channel(), ttl, hid, priority(0.1)};
       }
       case kConfirm:
         return Confirm{hold_id(m), chance(0.15) ? new_client_ticket_id() : "", token()};
@@ -468,24 +559,44 @@ class Generator {
       case kWalkIn: {
         std::string p = chance(0.05) ? "" : patient();
         return RegisterWalkIn{session_id(m), p, "Name " + p,
-                              chance(0.1) ? new_client_ticket_id() : "", token()};
+                              chance(0.1) ? new_client_ticket_id() : "", token(), priority(0.12)};
       }
       case kCheckIn: return CheckIn{ticket_id(m, {TicketState::kBooked})};
-      case kCallNext: return CallNext{session_id(m)};
-      case kCallTicket: return CallTicket{ticket_id(m, {TicketState::kWaiting})};
+      case kCallNext: {
+        std::string sid = session_id(m);
+        return CallNext{sid, room_for(sid, false)};
+      }
+      case kCallTicket: {
+        std::string tid = ticket_id(m, {TicketState::kWaiting});
+        return CallTicket{tid, room_for(session_of_ticket(m, tid), false)};
+      }
       case kRecall: return Recall{ticket_id(m, {TicketState::kCalled})};
-      case kComplete: return Complete{ticket_id(m, {TicketState::kCalled})};
+      case kComplete:  // mostly the CALLED ticket; now and then one at tests (no visit after them)
+        return Complete{ticket_id(m, {chance(0.9) ? TicketState::kCalled : TicketState::kAtTests})};
       case kMissed: return MarkMissed{ticket_id(m, {TicketState::kCalled})};
       case kReturn: return ReturnTicket{ticket_id(m, {TicketState::kMissed})};
       case kMoveToNext: return MoveToNext{ticket_id(m, {TicketState::kWaiting})};
-      case kPause: return Pause{session_id(m)};
-      case kResume: return Resume{session_id(m)};
+      case kPause: {
+        std::string sid = session_id(m);
+        return Pause{sid, room_for(sid, true)};
+      }
+      case kResume: {
+        std::string sid = session_id(m);
+        return Resume{sid, room_for(sid, true)};
+      }
       case kSuspend: return SuspendSession{session_id(m), "doctor ill"};
       case kClose: return CloseSession{session_id(m)};
       case kTick: return Tick{};
       case kBadCreate: return bad_create();
       case kLeave: return DoctorLeave{"doc" + std::to_string(below(4)), base(), base() + kDay, "leave"};
       case kUndo: return Undo{session_id(m)};
+      case kSetPriority: {
+        std::string tid = ticket_id(m, {TicketState::kWaiting, TicketState::kWaiting, TicketState::kBooked,
+                                        TicketState::kCalled, TicketState::kMissed, TicketState::kAtTests});
+        return SetPriority{tid, chance(0.25) ? "" : priority(1.0)};
+      }
+      case kSendForTests: return SendForTests{ticket_id(m, {TicketState::kCalled})};
+      case kReturnFromTests: return ReturnFromTests{ticket_id(m, {TicketState::kAtTests})};
       case kKinds: break;
     }
     return Tick{};

@@ -36,11 +36,10 @@ std::int32_t class_of(const Session& s, TicketKind kind) {
   return 0;
 }
 
-// The queue key; within band 0 only seq matters (spec).
-std::tuple<std::int32_t, std::int32_t, std::int32_t, std::uint64_t> key_of(const Ticket& t) {
-  if (t.band == 0) return {0, 0, 0, t.seq};
-  return {1, t.effective_slot, t.cls, t.seq};
-}
+const Key& key_of(const Ticket& t) { return t.key; }
+
+// A priority reason code (engine/command.h): "" is none.
+bool bad_priority(const std::string& code) { return !code.empty() && !valid_priority_code(code); }
 
 }  // namespace
 
@@ -116,11 +115,21 @@ std::vector<std::string> Model::waiting_order(const std::string& session_id) con
   return ids;
 }
 
+std::string Model::called_in(const std::string& session_id, const std::string& room) const {
+  const Session* s = session(session_id);
+  if (!s) return "";
+  for (const Ticket& t : s->tickets)
+    if (t.state == TicketState::kCalled && t.room == room) return t.id;
+  return "";
+}
+
 std::optional<std::string> Model::called_ticket(const std::string& session_id) const {
   const Session* s = session(session_id);
   if (!s) return std::nullopt;
-  for (const Ticket& t : s->tickets)
-    if (t.state == TicketState::kCalled) return t.id;
+  for (const Room& r : s->rooms) {
+    std::string id = called_in(session_id, r.name);
+    if (!id.empty()) return id;
+  }
   return std::nullopt;
 }
 
@@ -130,26 +139,149 @@ std::optional<TicketState> Model::ticket_state(const std::string& ticket_id) con
   return sessions_[it->second.first].tickets[it->second.second].state;
 }
 
+std::int32_t Model::projected_ahead(const std::string& ticket_id, Time now) const {
+  auto it = ticket_index_.find(ticket_id);
+  if (it == ticket_index_.end()) return -1;
+  Session s = sessions_[it->second.first];  // a copy to check in on
+  Ticket& t = s.tickets[it->second.second];
+  enqueue(s, t, now, s.serving_slot > t.slot);
+  std::int32_t ahead = 0;
+  for (const Ticket& o : s.tickets)
+    if (&o != &t && o.state == TicketState::kWaiting && o.key < t.key) ++ahead;
+  return ahead;
+}
+
 // ---------------------------------------------------------------- helpers --
 
-// Presenting (spec: "Presenting"): on time / passed / demoted.
+// Presenting (spec: "Presenting"): on time / passed / demoted. A priority
+// ticket is then inserted after priority_after, or keeps the presenting
+// rule's place when that is not behind; a demoted place does not apply to
+// it (spec "Priority": lateness demotion does not apply).
 void Model::enqueue(Session& s, Ticket& t, Time now, bool passed) {
   bool on_time = now <= s.slot_end(t.slot) + s.spec.late_grace;
   t.state = TicketState::kWaiting;
-  t.seq = s.next_seq++;
+  Key key;
+  key.seq = s.next_seq++;
+  Placement placement;
   if (on_time && !passed) {
-    t.band = 1;
-    t.effective_slot = t.slot;
-    t.cls = class_of(s, t.kind);
+    key.band = 1;
+    key.slot = t.slot;
+    key.cls = class_of(s, t.kind);
+    placement = Placement::kNormal;
   } else if (on_time) {
-    t.band = 0;
-    t.effective_slot = t.slot;
-    t.cls = class_of(s, t.kind);
+    key.band = 0;
+    key.slot = t.slot;
+    key.cls = class_of(s, t.kind);
+    placement = Placement::kMadeNext;
   } else {
-    t.band = 1;
-    t.effective_slot = s.slots - 1;
-    t.cls = class_of(s, TicketKind::kWalkIn);
+    key.band = 1;
+    key.slot = s.slots - 1;
+    key.cls = class_of(s, TicketKind::kWalkIn);
+    placement = Placement::kDemoted;
   }
+  t.effective_slot = key.slot;
+  if (t.priority.empty()) {
+    t.key = key;
+    t.placement = placement;
+    return;
+  }
+  std::optional<Key> normal;
+  if (placement != Placement::kDemoted) normal = key;
+  place(s, t, normal, placement, s.spec.priority_after);
+}
+
+// Spec "Insertion and the overtaking bound", step by step. `t` is not
+// counted among the waiting tickets: it is entering, or (`moving`) it
+// already waits and its priority was just set; then `normal` is its place.
+void Model::place(Session& s, Ticket& t, std::optional<Key> normal, Placement normal_placement,
+                  std::int32_t k, bool moving) {
+  std::size_t band0 = 0;
+  std::vector<Ticket*> band1;  // the band-1 WAITING tickets, in key order
+  std::vector<const Ticket*> waiting;
+  for (Ticket& o : s.tickets) {
+    if (&o == &t || o.state != TicketState::kWaiting) continue;
+    waiting.push_back(&o);
+    if (o.key.band == 0) {
+      ++band0;
+    } else {
+      band1.push_back(&o);
+    }
+  }
+  std::sort(band1.begin(), band1.end(),
+            [](const Ticket* a, const Ticket* b) { return a->key < b->key; });
+  // P: the last of the k-th one (the last one if fewer than k), every
+  // protected one, every one that entered by insertion. -1: no P.
+  int p = -1;
+  if (k > 0 && !band1.empty()) p = static_cast<int>(std::min<std::size_t>(k, band1.size())) - 1;
+  for (std::size_t i = 0; i < band1.size(); ++i) {
+    bool is_protected = band1[i]->overtaken >= s.spec.max_overtaken;
+    bool is_inserted = band1[i]->key.sub != 0;
+    if (is_protected || is_inserted) p = std::max(p, static_cast<int>(i));
+  }
+  // Places compared by the number of WAITING tickets ahead: the normal
+  // place wins unless the inserted one is strictly ahead of it.
+  std::size_t inserted_ahead = band0 + static_cast<std::size_t>(p + 1);
+  if (normal) {
+    std::size_t normal_ahead = 0;
+    for (const Ticket* o : waiting)
+      if (o->key < *normal) ++normal_ahead;
+    if (normal_ahead <= inserted_ahead) {
+      t.key = *normal;
+      t.placement = normal_placement;
+      return;
+    }
+  }
+  // A ticket that already waits (set_priority) passes only the tickets
+  // between the insertion point and where it was (docs/engine.md).
+  std::optional<Key> was;
+  if (moving) was = t.key;
+  if (p >= 0) {
+    const Ticket& after = *band1[static_cast<std::size_t>(p)];
+    t.key = after.key;  // P's slot, class and seq ...
+    t.effective_slot = after.effective_slot;
+  } else {
+    // The head of band 1: docs/engine.md gives it slot 0, class 0, seq 0,
+    // which no ticket takes (seqs start at 1): before every band-1 key,
+    // now and later. Its effective slot is the serving slot, so calling it
+    // never moves the serving slot back (slot 0 before the first call).
+    t.key = Key{1, 0, 0, 0, 0};
+    t.effective_slot = std::max(s.serving_slot, 0);
+  }
+  t.key.band = 1;
+  t.key.sub = s.next_sub++;  // ... and just after P
+  t.placement = Placement::kInserted;
+  // Every band-1 WAITING ticket now behind it has been overtaken once more
+  // (entering: all of them; moving: those it moved past).
+  for (std::size_t i = static_cast<std::size_t>(p + 1); i < band1.size(); ++i)
+    if (!was || band1[i]->key < *was) ++band1[i]->overtaken;
+}
+
+Error Model::room_of(const Session& s, const std::string& room, bool all_allowed,
+                     std::string* name) {
+  if (room.empty()) {
+    if (all_allowed) {
+      name->clear();
+      return Error::kOk;
+    }
+    if (s.rooms.size() != 1) return Error::kInvalidArgument;  // "room required"
+    *name = s.rooms[0].name;
+    return Error::kOk;
+  }
+  for (const Room& r : s.rooms) {
+    if (r.name == room) {
+      *name = room;
+      return Error::kOk;
+    }
+  }
+  return Error::kInvalidArgument;  // "unknown room"
+}
+
+// The session is paused when every room is.
+void Model::update_paused(Session& s) {
+  if (closed_or_suspended(s)) return;
+  bool all = true;
+  for (const Room& r : s.rooms) all = all && r.paused;
+  s.status = all ? SessionStatus::kPaused : SessionStatus::kOpen;
 }
 
 // Spec "Capacity": before the conversion time the unit goes back to A[s],
@@ -167,11 +299,14 @@ void Model::give_back_unit(Session& s, std::int32_t slot, int reservation, Time 
   }
 }
 
-// docs 3: BOOKED and WAITING -> CANCELLED (never a no-show); open holds released.
+// docs 3: BOOKED and WAITING -> CANCELLED (never a no-show); AT_TESTS ->
+// DONE (spec: the patient was seen); open holds released.
 void Model::suspend(Session& s) {
-  for (Ticket& t : s.tickets)
+  for (Ticket& t : s.tickets) {
     if (t.state == TicketState::kBooked || t.state == TicketState::kWaiting)
       t.state = TicketState::kCancelled;
+    if (t.state == TicketState::kAtTests) t.state = TicketState::kDone;
+  }
   release_holds_of(s, 0);
   s.status = SessionStatus::kSuspended;
 }
@@ -194,6 +329,7 @@ void Model::close(Session& s, Time now) {
         missed_patients.push_back(t.patient);
         break;
       case TicketState::kCalled: t.state = TicketState::kDone; break;
+      case TicketState::kAtTests: t.state = TicketState::kDone; break;  // spec: seen
       case TicketState::kWaiting: t.state = TicketState::kCancelled; break;
       default: break;
     }
@@ -265,9 +401,24 @@ Error Model::create_session(const SessionSpec& spec) {
   }
   for (std::size_t i = 0; i < m; ++i)
     if (reserved[i] > spec.appointment_quota[i]) return Error::kInvalidArgument;
+  // Clinical flow settings (engine/command.h): at most kMaxRooms rooms of 1
+  // to 64 bytes, no duplicates; each setting 0 to 1000.
+  if (spec.rooms.size() > kMaxRooms) return Error::kInvalidArgument;
+  for (std::size_t i = 0; i < spec.rooms.size(); ++i) {
+    if (spec.rooms[i].empty() || spec.rooms[i].size() > 64) return Error::kInvalidArgument;
+    for (std::size_t j = 0; j < i; ++j)
+      if (spec.rooms[j] == spec.rooms[i]) return Error::kInvalidArgument;
+  }
+  for (std::int32_t v : {spec.priority_after, spec.return_after, spec.max_overtaken})
+    if (v < 0 || v > 1000) return Error::kInvalidArgument;
   if (find_session(spec.session_id)) return Error::kAlreadyExists;
   Session s;
   s.spec = spec;
+  if (spec.rooms.empty()) {
+    s.rooms.push_back(Room{spec.room, false});
+  } else {
+    for (const std::string& r : spec.rooms) s.rooms.push_back(Room{r, false});
+  }
   s.slots = static_cast<std::int32_t>(m);
   s.a_left = spec.appointment_quota;
   s.w_left = spec.walkin_quota;
@@ -298,8 +449,9 @@ std::vector<Hold> Model::holds_of(const std::string& session_id) const {
 // `released` flags alone (a conversion or release that moved no unit) are no
 // change.
 bool Model::same(const Session& a, const Session& b) {
-  if (a.status != b.status || a.a_left != b.a_left || a.w_left != b.w_left ||
-      a.serving_slot != b.serving_slot || a.next_seq != b.next_seq ||
+  if (a.status != b.status || a.rooms != b.rooms || a.a_left != b.a_left ||
+      a.w_left != b.w_left || a.serving_slot != b.serving_slot || a.next_seq != b.next_seq ||
+      a.next_sub != b.next_sub ||
       a.appointments != b.appointments || a.walkins != b.walkins || a.holds != b.holds ||
       a.tickets != b.tickets || a.reserves.size() != b.reserves.size())
     return false;
@@ -329,10 +481,13 @@ Error Model::apply(const Command& command, Time now) {
           sid = c.session_id;
           undoable = true;
         } else if constexpr (std::is_same_v<T, CallTicket> || std::is_same_v<T, Complete> ||
-                             std::is_same_v<T, MarkMissed> || std::is_same_v<T, Recall>) {
+                             std::is_same_v<T, MarkMissed> || std::is_same_v<T, Recall> ||
+                             std::is_same_v<T, SetPriority>) {
+          // recall and set_priority end the memo even when nothing changed
+          // (they produce events: the session's version moves).
           Session* s = nullptr;
           if (find_ticket(c.ticket_id, &s)) sid = s->spec.session_id;
-          undoable = !std::is_same_v<T, Recall>;
+          undoable = !std::is_same_v<T, Recall> && !std::is_same_v<T, SetPriority>;
         }
       },
       command.body);
@@ -371,7 +526,8 @@ Error Model::apply_rules(const Command& command, Time now) {
           Session* s = find_session(c.session_id);
           if (!s) return Error::kUnknownSession;
           if (!c.channel.empty() && !find_channel(c.channel)) return Error::kUnknownChannel;
-          if (c.slot < 0 || c.slot >= s->slots || c.patient_ref.empty())
+          if (c.slot < 0 || c.slot >= s->slots || c.patient_ref.empty() ||
+              bad_priority(c.priority))
             return Error::kInvalidArgument;
           if constexpr (std::is_same_v<T, Book>) {
             if (!c.ticket_id.empty() && ticket_id_used(c.ticket_id)) return Error::kAlreadyExists;
@@ -399,6 +555,7 @@ Error Model::apply_rules(const Command& command, Time now) {
             t.state = TicketState::kBooked;
             t.slot = t.effective_slot = c.slot;
             t.reservation = reservation;
+            t.priority = c.priority;
             if (!c.token.empty()) tokens_.insert(c.token);
             ticket_index_[t.id] = {static_cast<std::size_t>(s - sessions_.data()), s->tickets.size()};
             s->tickets.push_back(std::move(t));
@@ -411,6 +568,7 @@ Error Model::apply_rules(const Command& command, Time now) {
             h.patient = c.patient_ref;
             h.expires_at = now + (c.ttl > 0 ? c.ttl : options_.default_hold_ttl);
             h.reservation = reservation;
+            h.priority = c.priority;
             holds_.push_back(std::move(h));
           }
           return Error::kOk;
@@ -435,6 +593,7 @@ Error Model::apply_rules(const Command& command, Time now) {
           t.state = TicketState::kBooked;
           t.slot = t.effective_slot = h->slot;
           t.reservation = h->reservation;
+          t.priority = h->priority;  // the hold's priority, carried to the ticket
           if (!c.token.empty()) tokens_.insert(c.token);
           ticket_index_[t.id] = {static_cast<std::size_t>(s - sessions_.data()), s->tickets.size()};
           s->tickets.push_back(std::move(t));
@@ -461,6 +620,7 @@ Error Model::apply_rules(const Command& command, Time now) {
         } else if constexpr (std::is_same_v<T, RegisterWalkIn>) {
           Session* s = find_session(c.session_id);
           if (!s) return Error::kUnknownSession;
+          if (bad_priority(c.priority)) return Error::kInvalidArgument;
           if (!c.ticket_id.empty() && ticket_id_used(c.ticket_id)) return Error::kAlreadyExists;
           if (!c.token.empty() && tokens_.count(c.token)) return Error::kAlreadyExists;
           if (closed_or_suspended(*s)) return Error::kSessionClosed;
@@ -484,12 +644,17 @@ Error Model::apply_rules(const Command& command, Time now) {
           t.slot = slot;
           t.effective_slot = slot;
           t.state = TicketState::kWaiting;
-          t.band = 1;
-          t.cls = class_of(*s, TicketKind::kWalkIn);
-          t.seq = s->next_seq++;
+          t.key = Key{1, slot, class_of(*s, TicketKind::kWalkIn), s->next_seq++, 0};
+          t.placement = Placement::kNormal;
+          t.priority = c.priority;
           if (!c.token.empty()) tokens_.insert(c.token);
           ticket_index_[t.id] = {static_cast<std::size_t>(s - sessions_.data()), s->tickets.size()};
           s->tickets.push_back(std::move(t));
+          // A priority walk-in is inserted after priority_after unless its
+          // normal place is not behind that.
+          Ticket& added = s->tickets.back();
+          if (!added.priority.empty())
+            place(*s, added, added.key, Placement::kNormal, s->spec.priority_after);
           return Error::kOk;
         } else if constexpr (std::is_same_v<T, CheckIn>) {
           Session* s = nullptr;
@@ -505,24 +670,41 @@ Error Model::apply_rules(const Command& command, Time now) {
         } else if constexpr (std::is_same_v<T, CallNext>) {
           Session* s = find_session(c.session_id);
           if (!s) return Error::kUnknownSession;
+          std::string room;
+          if (Error e = room_of(*s, c.room, false, &room); e != Error::kOk) return e;
           if (closed_or_suspended(*s)) return Error::kSessionClosed;
-          if (s->status == SessionStatus::kPaused) return Error::kSessionPaused;
+          for (const Room& r : s->rooms)
+            if (r.name == room && r.paused) return Error::kSessionPaused;
+          // The room's CALLED ticket is done; the smallest key is called to it.
           Ticket* best = nullptr;
           for (Ticket& t : s->tickets) {
-            if (t.state == TicketState::kCalled) t.state = TicketState::kDone;
+            if (t.state == TicketState::kCalled && t.room == room) {
+              t.state = TicketState::kDone;
+              t.room.clear();
+            }
             if (t.state == TicketState::kWaiting && (!best || key_of(t) < key_of(*best))) best = &t;
           }
           if (best) {
             best->state = TicketState::kCalled;
-            if (best->band == 1) s->serving_slot = best->effective_slot;
+            best->room = room;
+            if (best->key.band == 1) s->serving_slot = best->effective_slot;
           }
           return Error::kOk;
         } else if constexpr (std::is_same_v<T, CallTicket> || std::is_same_v<T, Recall> ||
                              std::is_same_v<T, Complete> || std::is_same_v<T, MarkMissed> ||
-                             std::is_same_v<T, ReturnTicket> || std::is_same_v<T, MoveToNext>) {
+                             std::is_same_v<T, ReturnTicket> || std::is_same_v<T, MoveToNext> ||
+                             std::is_same_v<T, SetPriority> || std::is_same_v<T, SendForTests> ||
+                             std::is_same_v<T, ReturnFromTests>) {
           Session* s = nullptr;
           Ticket* t = find_ticket(c.ticket_id, &s);
           if (!t) return Error::kUnknownTicket;
+          std::string room;  // call_ticket: the calling room
+          if constexpr (std::is_same_v<T, CallTicket>) {
+            if (Error e = room_of(*s, c.room, false, &room); e != Error::kOk) return e;
+          }
+          if constexpr (std::is_same_v<T, SetPriority>) {
+            if (bad_priority(c.priority)) return Error::kInvalidArgument;
+          }
           if (s->status == SessionStatus::kClosed) return Error::kSessionClosed;
           if (s->status == SessionStatus::kSuspended) {
             // docs 1: only complete / mark_missed of the CALLED ticket.
@@ -531,32 +713,73 @@ Error Model::apply_rules(const Command& command, Time now) {
           }
           if constexpr (std::is_same_v<T, CallTicket>) {
             if (t->state != TicketState::kWaiting) return Error::kWrongState;
-            for (Ticket& o : s->tickets)
-              if (o.state == TicketState::kCalled) o.state = TicketState::kDone;
+            for (Ticket& o : s->tickets) {
+              if (o.state == TicketState::kCalled && o.room == room) {
+                o.state = TicketState::kDone;
+                o.room.clear();
+              }
+            }
             t->state = TicketState::kCalled;
+            t->room = room;
           } else if constexpr (std::is_same_v<T, Recall>) {
             if (t->state != TicketState::kCalled) return Error::kWrongState;
           } else if constexpr (std::is_same_v<T, Complete>) {
-            if (t->state != TicketState::kCalled) return Error::kWrongState;
+            // spec: CALLED or AT_TESTS -> DONE.
+            if (t->state != TicketState::kCalled && t->state != TicketState::kAtTests)
+              return Error::kWrongState;
             t->state = TicketState::kDone;
+            t->room.clear();
           } else if constexpr (std::is_same_v<T, MarkMissed>) {
             if (t->state != TicketState::kCalled) return Error::kWrongState;
             t->state = TicketState::kMissed;
+            t->room.clear();
           } else if constexpr (std::is_same_v<T, ReturnTicket>) {
             if (t->state != TicketState::kMissed) return Error::kWrongState;
             if (now >= s->spec.end) return Error::kSessionClosed;
             enqueue(*s, *t, now, /*passed=*/true);
-          } else {
+          } else if constexpr (std::is_same_v<T, MoveToNext>) {
             if (t->state != TicketState::kWaiting) return Error::kWrongState;
-            t->band = 0;
-            t->seq = s->next_seq++;
+            t->key = Key{0, t->key.slot, t->key.cls, s->next_seq++, 0};
+            t->placement = Placement::kMadeNext;
+          } else if constexpr (std::is_same_v<T, SetPriority>) {
+            // Allowed on BOOKED, WAITING, CALLED, MISSED, AT_TESTS. A WAITING
+            // ticket given a priority is inserted at once if that is earlier
+            // than where it is; removing it leaves the ticket where it is.
+            if (t->state == TicketState::kDone || t->state == TicketState::kCancelled ||
+                t->state == TicketState::kNoShow)
+              return Error::kWrongState;
+            t->priority = c.priority;
+            if (t->state == TicketState::kWaiting && !t->priority.empty())
+              place(*s, *t, t->key, t->placement, priority_k(*s), /*moving=*/true);
+          } else if constexpr (std::is_same_v<T, SendForTests>) {
+            // CALLED -> AT_TESTS; the room is free (it keeps the room's name).
+            if (t->state != TicketState::kCalled) return Error::kWrongState;
+            t->state = TicketState::kAtTests;
+          } else {
+            // return_from_tests: AT_TESTS -> WAITING, inserted after
+            // return_after (the smaller of it and priority_after for a
+            // priority ticket). Its normal place, the end of the queue, is
+            // never ahead: it is always inserted (docs/engine.md), also
+            // when nobody waits behind it. Spec: "session not closed", so
+            // also after the session's end (the automatic close waits).
+            if (t->state != TicketState::kAtTests) return Error::kWrongState;
+            t->state = TicketState::kWaiting;
+            t->room.clear();
+            ++s->next_seq;  // entering WAITING takes a seq (docs 21)
+            std::int32_t k = s->spec.return_after;
+            if (!t->priority.empty()) k = std::min(k, s->spec.priority_after);
+            place(*s, *t, std::nullopt, Placement::kNone, k);
           }
           return Error::kOk;
         } else if constexpr (std::is_same_v<T, Pause> || std::is_same_v<T, Resume>) {
           Session* s = find_session(c.session_id);
           if (!s) return Error::kUnknownSession;
+          std::string room;  // "" = every room
+          if (Error e = room_of(*s, c.room, true, &room); e != Error::kOk) return e;
           if (closed_or_suspended(*s)) return Error::kSessionClosed;
-          s->status = std::is_same_v<T, Pause> ? SessionStatus::kPaused : SessionStatus::kOpen;
+          for (Room& r : s->rooms)
+            if (c.room.empty() || r.name == room) r.paused = std::is_same_v<T, Pause>;
+          update_paused(*s);
           return Error::kOk;
         } else if constexpr (std::is_same_v<T, SuspendSession>) {
           Session* s = find_session(c.session_id);
@@ -607,8 +830,11 @@ Error Model::apply_rules(const Command& command, Time now) {
               s.converted = true;
             }
             bool busy = false;
+            // spec: no automatic close while a ticket is AT_TESTS either
             for (const Ticket& t : s.tickets)
-              if (t.state == TicketState::kWaiting || t.state == TicketState::kCalled) busy = true;
+              if (t.state == TicketState::kWaiting || t.state == TicketState::kCalled ||
+                  t.state == TicketState::kAtTests)
+                busy = true;
             if ((now >= s.spec.end && !busy) || now >= s.spec.end + options_.auto_close_grace)
               close(s, now);
           }

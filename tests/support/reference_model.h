@@ -9,8 +9,13 @@
 // cancel, register_walk_in, check_in, call_next, call_ticket, recall,
 // complete, mark_missed, return, move_to_next, pause, resume,
 // suspend_session, close_session, tick, doctor_leave, undo, and patient tokens
-// (their uniqueness only). It does not model views, or the other schedule
-// commands (define_template,
+// (their uniqueness only); and the clinical flow (spec "Priority, return
+// after tests, several rooms"): priority on tickets and set_priority,
+// insertion after k with the max_overtaken bound and the overtaken counts,
+// AT_TESTS with send_for_tests / return_from_tests, several rooms (calls
+// and pauses per room). It does not model views (beyond what staff see of a
+// ticket: priority, room, overtaken, placement; and a BOOKED ticket's
+// projected place), estimates, or the other schedule commands (define_template,
 // generate_sessions, adjust_quotas answer invalid_argument here and the test
 // never sends them).
 //
@@ -22,6 +27,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "engine/command.h"
@@ -30,6 +36,30 @@
 
 namespace qc::model {
 
+// The place of a WAITING ticket: the spec's key (band, slot, class, seq)
+// plus `sub`, the order among inserted tickets. A ticket placed by the
+// normal rules has sub 0. A ticket inserted right after P takes P's slot,
+// class and seq and a sub taken from a session counter that only grows, so
+// it sorts after P (and after every ticket inserted after P before it, which
+// the insertion rule puts in front of it anyway) and before everything that
+// was behind P: "as if it had P's slot and class and a seq just after P's".
+// A ticket inserted at the head of band 1 (no P) has, as docs/engine.md
+// decides, slot 0, class 0 and seq 0, which no ticket takes: it stays ahead
+// of every band-1 ticket. Within band 0 only seq matters.
+struct Key {
+  std::int32_t band = 1;
+  std::int32_t slot = 0;
+  std::int32_t cls = 0;
+  std::uint64_t seq = 0;
+  std::uint64_t sub = 0;
+  auto tuple() const {
+    return band == 0 ? std::make_tuple(0, 0, 0, seq, std::uint64_t{0})
+                     : std::make_tuple(1, slot, cls, seq, sub);
+  }
+  bool operator<(const Key& o) const { return tuple() < o.tuple(); }
+  bool operator==(const Key&) const = default;
+};
+
 struct Ticket {
   std::string id;
   std::string label;
@@ -37,11 +67,13 @@ struct Ticket {
   TicketKind kind = TicketKind::kAppointment;
   TicketState state = TicketState::kBooked;
   std::int32_t slot = 0;            // booked or registered slot
-  std::int32_t effective_slot = 0;  // the slot it waits in
-  std::int32_t band = 1;            // 0 = made next, 1 = normal
-  std::int32_t cls = 0;             // 0 or 1 (policy)
-  std::uint64_t seq = 0;
+  std::int32_t effective_slot = 0;  // the slot it waits in (an inserted one: P's)
+  Key key;                          // its place while WAITING
+  Placement placement = Placement::kNone;  // how it last entered WAITING
   int reservation = -1;             // the reserved share its unit came from
+  std::string priority;             // reason code, "" none
+  std::string room;                 // CALLED or AT_TESTS: the room that called it
+  std::int32_t overtaken = 0;       // times passed by an insertion, for life
   bool operator==(const Ticket&) const = default;
 };
 
@@ -53,6 +85,7 @@ struct Hold {
   Time expires_at = 0;
   bool open = true;
   int reservation = -1;
+  std::string priority;  // given to the ticket at confirm
   bool operator==(const Hold&) const = default;
 };
 
@@ -64,15 +97,27 @@ struct Reserve {
   bool released = false;
 };
 
+// A consulting room of a session (spec "Several rooms sharing one queue").
+// Its CALLED ticket is the ticket in state CALLED whose `room` is its name.
+struct Room {
+  std::string name;
+  bool paused = false;
+  bool operator==(const Room&) const = default;
+};
+
 struct Session {
   SessionSpec spec;
+  // Open, Closed or Suspended as commands made it; Paused exactly when
+  // every room is paused (and it is neither closed nor suspended).
   SessionStatus status = SessionStatus::kOpen;
+  std::vector<Room> rooms;  // spec.rooms, or the one room spec.room
   std::int32_t slots = 0;  // M
   std::vector<std::int32_t> a_left;  // the general pool
   std::vector<std::int32_t> w_left;
   std::vector<Reserve> reserves;
   std::int32_t serving_slot = -1;
-  std::uint64_t next_seq = 0;
+  std::uint64_t next_seq = 1;       // seq 0: the head key (Key)
+  std::uint64_t next_sub = 1;       // order of insertions (Key::sub)
   std::int32_t appointments = 0;  // labels A001...
   std::int32_t walkins = 0;       // labels W001...
   std::int32_t holds = 0;         // hold ids <sid>-H<n>
@@ -98,8 +143,15 @@ class Model {
   const std::vector<Session>& sessions() const { return sessions_; }
   const Session* session(const std::string& id) const;
   std::vector<std::string> waiting_order(const std::string& session_id) const;
+  // The CALLED ticket of the session's first room (spec order) that has one.
   std::optional<std::string> called_ticket(const std::string& session_id) const;
+  // The CALLED ticket of one room ("" none).
+  std::string called_in(const std::string& session_id, const std::string& room) const;
   std::optional<TicketState> ticket_state(const std::string& ticket_id) const;
+  // A BOOKED ticket's place if it checked in at `now` (docs/engine.md,
+  // Views: the rank of the key it would take by the presenting rule, its
+  // insertion included): the number of WAITING tickets ahead of it.
+  std::int32_t projected_ahead(const std::string& ticket_id, Time now) const;
   // Open holds (for the generator to pick from).
   const std::vector<Hold>& holds() const { return holds_; }
 
@@ -124,7 +176,19 @@ class Model {
   // On success *reservation is where the unit comes from (-1: the pool).
   Error check_booking(Session& s, std::int32_t slot, const std::string& patient,
                       const std::string& channel, Time now, int* reservation);
-  void enqueue(Session& s, Ticket& t, Time now, bool passed_rule_applies);
+  static void enqueue(Session& s, Ticket& t, Time now, bool passed_rule_applies);
+  // Insertion after k (spec "Insertion and the overtaking bound"): places
+  // `t`, entering WAITING or (`moving`, set_priority) already WAITING,
+  // either at `normal` (nullopt: no normal place, it is inserted) or after
+  // k; counts the overtaken tickets.
+  static void place(Session& s, Ticket& t, std::optional<Key> normal, Placement normal_placement,
+             std::int32_t k, bool moving = false);
+  static std::int32_t priority_k(const Session& s) { return s.spec.priority_after; }
+  // The room a call or pause names: its canonical name, or an error.
+  // `all_allowed`: "" means every room (pause/resume).
+  static Error room_of(const Session& s, const std::string& room, bool all_allowed,
+                       std::string* name);
+  static void update_paused(Session& s);
   void give_back_unit(Session& s, std::int32_t slot, int reservation, Time now);
   void suspend(Session& s);
   void close(Session& s, Time now);

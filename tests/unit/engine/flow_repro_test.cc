@@ -2,7 +2,8 @@
 // (model_test.cc) found between the engine and the reference model, each
 // the smallest command sequence, with what the spec
 // (../shared/spec/queue-rules.md, "Priority, return after tests, several
-// rooms") and docs/engine.md say should happen.
+// rooms") and docs/engine.md say should happen. Each failed on the engine
+// when it was written and is fixed; they stay as regression tests.
 #include "tests/support/scenario.h"
 
 namespace qc::test {
@@ -10,11 +11,11 @@ namespace {
 
 // Spec: the ticket "is placed right after P, or at the head of band 1 if
 // there is no P". With return_after 0 (or priority_after 0) and nobody
-// protected or inserted there is no P; docs/engine.md gives the head the
+// protected or inserted there is no P; docs/engine.md gave the head the
 // serving slot's key (slot = serving slot, seq 0). A band-1 ticket of an
 // earlier slot can be waiting then (a walk-in registered into slot 1 after
 // the doctor took a slot-2 ticket, as in worked example 3), and the ticket
-// back from tests lands behind it: not at the head.
+// back from tests landed behind it: not at the head.
 TEST(FlowRepro, InsertionWithoutPIsAtTheHeadOfBandOne) {
   SessionSpec spec = example_spec();
   spec.return_after = 0;
@@ -61,7 +62,7 @@ TEST(FlowRepro, SetPriorityOfAnUnknownTicketIsUnknownTicket) {
 
 // docs/engine.md, Snapshots: load(save()) gives the same state. Within the
 // undo window after `complete` of a ticket at tests (undoable: docs
-// "Tests"), the image does not load: a restart then cannot recover the
+// "Tests"), the image did not load: a restart then could not recover the
 // session from its snapshot. (The model test found it by going on from the
 // engine's own snapshot every 250 commands.)
 TEST(FlowRepro, SnapshotLoadsAfterCompletingATicketAtTests) {
@@ -104,7 +105,7 @@ TEST(FlowRepro, ATicketInsertedAfterTheHeadKeepsTheServingSlot) {
 
 // The same with the room calling its next patient while the first is at
 // tests: the undo record of `complete` (a ticket back to AT_TESTS while its
-// room has another CALLED ticket) makes the image fail to load.
+// room has another CALLED ticket) made the image fail to load.
 TEST(FlowRepro, SnapshotLoadsAfterCompletingATicketAtTestsWhileTheRoomCallsAnother) {
   Scenario sc;
   sc.run({walk_in("W1", at("07:00")), walk_in("W2", at("07:01")), call_next(at("08:00")),
