@@ -213,6 +213,47 @@ struct RoomRec {
   bool paused = false;
 };
 
+// A session's rooms: the first inline (most sessions have one; a call
+// reads it without another cache miss), the others in a vector.
+class RoomList {
+ public:
+  std::size_t size() const { return n_; }
+  RoomRec& operator[](std::size_t i) { return i == 0 ? first_ : more_[i - 1]; }
+  const RoomRec& operator[](std::size_t i) const { return i == 0 ? first_ : more_[i - 1]; }
+  RoomRec& emplace_back() {
+    if (n_++ == 0) return first_ = RoomRec{};
+    return more_.emplace_back();
+  }
+  void clear() {
+    n_ = 0;
+    more_.clear();
+  }
+  template <class L, class R>
+  class Iter {
+   public:
+    Iter(L* list, std::size_t i) : list_(list), i_(i) {}
+    R& operator*() const { return (*list_)[i_]; }
+    Iter& operator++() {
+      ++i_;
+      return *this;
+    }
+    bool operator!=(const Iter& o) const { return i_ != o.i_; }
+
+   private:
+    L* list_;
+    std::size_t i_;
+  };
+  Iter<RoomList, RoomRec> begin() { return {this, 0}; }
+  Iter<RoomList, RoomRec> end() { return {this, n_}; }
+  Iter<const RoomList, const RoomRec> begin() const { return {this, 0}; }
+  Iter<const RoomList, const RoomRec> end() const { return {this, n_}; }
+
+ private:
+  RoomRec first_;
+  std::size_t n_ = 0;
+  std::vector<RoomRec> more_;
+};
+
 struct SessionRec {
   // Hot: what queue commands read (the first cache lines).
   SessionStatus status = SessionStatus::kOpen;
@@ -221,7 +262,7 @@ struct SessionRec {
   std::uint64_t touched_stamp = 0;  // last command that bumped the version
   std::vector<TicketRec> tickets;   // creation order
   std::vector<WaitEntry> waiting;   // descending key; back() = next
-  std::vector<RoomRec> rooms;       // at least one; spec.rooms, or spec.room alone
+  RoomList rooms;                   // at least one; spec.rooms, or spec.room alone
   std::int32_t serving_slot = -1;
   std::uint64_t next_seq = 1;
   Duration slot_len = 0;            // slot_minutes in ms
