@@ -38,12 +38,19 @@ SessionIdx find_session(const Engine::State& st, std::string_view id) {
   return si == nullptr ? kNoSession : *si;
 }
 
+namespace {
+// 1 + the index of `name` in `names` (added on first use); 0 for "".
+std::size_t name_slot(std::vector<std::string>& names, std::string_view name) {
+  if (name.empty()) return 0;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (names[i] == name) return i + 1;
+  names.emplace_back(name);
+  return names.size();
+}
+}  // namespace
+
 std::uint32_t ticket_channel_slot(Engine::State& st, std::string_view channel) {
-  if (channel.empty()) return 0;
-  for (std::size_t i = 0; i < st.ticket_channels.size(); ++i)
-    if (st.ticket_channels[i] == channel) return static_cast<std::uint32_t>(i + 1);
-  st.ticket_channels.emplace_back(channel);
-  return static_cast<std::uint32_t>(st.ticket_channels.size());
+  return static_cast<std::uint32_t>(name_slot(st.ticket_channels, channel));
 }
 
 bool priority_code_fits(const Engine::State& st, std::string_view code) {
@@ -53,11 +60,7 @@ bool priority_code_fits(const Engine::State& st, std::string_view code) {
 }
 
 std::uint8_t priority_slot(Engine::State& st, std::string_view code) {
-  if (code.empty()) return 0;
-  for (std::size_t i = 0; i < st.priority_codes.size(); ++i)
-    if (st.priority_codes[i] == code) return static_cast<std::uint8_t>(i + 1);
-  st.priority_codes.emplace_back(code);
-  return static_cast<std::uint8_t>(st.priority_codes.size());
+  return static_cast<std::uint8_t>(name_slot(st.priority_codes, code));
 }
 
 const std::string& priority_code(const Engine::State& st, std::uint8_t slot) {
@@ -371,6 +374,21 @@ Time session_due(const SessionRec& s) {
 
 // ---- sessions ----
 
+const char* flow_settings_error(const std::vector<std::string>& rooms,
+                                std::int32_t priority_after, std::int32_t return_after,
+                                std::int32_t max_overtaken) {
+  if (rooms.size() > kMaxRooms) return "too many rooms (at most 16)";
+  for (std::size_t i = 0; i < rooms.size(); ++i) {
+    if (rooms[i].empty() || rooms[i].size() > 64) return "a room name must have 1 to 64 bytes";
+    for (std::size_t j = 0; j < i; ++j)
+      if (rooms[j] == rooms[i]) return "rooms must not repeat";
+  }
+  for (std::int32_t k : {priority_after, return_after, max_overtaken})
+    if (k < 0 || k > 1000)
+      return "priority_after, return_after and max_overtaken must be between 0 and 1000";
+  return nullptr;
+}
+
 Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std::string* msg) {
   auto bad = [&](std::string_view why) {
     return reject(msg, Error::kInvalidArgument, why, sp.session_id);
@@ -409,16 +427,9 @@ Error validate_session_spec(const Engine::State& st, const SessionSpec& sp, std:
   if (sp.utc_offset_minutes < -14 * 60 || sp.utc_offset_minutes > 14 * 60)
     return bad("utc_offset_minutes out of range");
   if (sp.reservations.size() > 254) return bad("too many reservations");
-  if (sp.rooms.size() > kMaxRooms) return bad("too many rooms (at most 16)");
-  for (std::size_t i = 0; i < sp.rooms.size(); ++i) {
-    if (sp.rooms[i].empty() || sp.rooms[i].size() > 64)
-      return bad("a room name must have 1 to 64 bytes");
-    for (std::size_t j = 0; j < i; ++j)
-      if (sp.rooms[j] == sp.rooms[i]) return bad("rooms must not repeat");
-  }
-  for (std::int32_t k : {sp.priority_after, sp.return_after, sp.max_overtaken})
-    if (k < 0 || k > 1000)
-      return bad("priority_after, return_after and max_overtaken must be between 0 and 1000");
+  if (const char* why =
+          flow_settings_error(sp.rooms, sp.priority_after, sp.return_after, sp.max_overtaken))
+    return bad(why);
   std::vector<std::int64_t> reserved(static_cast<std::size_t>(m), 0);
   for (const Reservation& r : sp.reservations) {
     if (r.channel.empty()) return bad("a reservation needs a channel");

@@ -442,6 +442,12 @@ std::uint32_t patient_for(Engine::State& st, std::string_view ref);
 // Bumps the session's version once per command (idempotent within a command).
 void touch(Engine::State& st, SessionIdx si);
 
+// The clinical flow's settings of a spec or template: nullptr if valid,
+// else what is wrong (at most kMaxRooms rooms of 1-64 bytes, no repeats;
+// priority_after, return_after, max_overtaken 0-1000).
+const char* flow_settings_error(const std::vector<std::string>& rooms,
+                                std::int32_t priority_after, std::int32_t return_after,
+                                std::int32_t max_overtaken);
 // Checks a spec for create_session: invalid_argument (with *msg) if malformed,
 // already_exists if the id is in use, else kOk. Does not change anything.
 Error validate_session_spec(const Engine::State& st, const SessionSpec& spec,

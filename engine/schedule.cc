@@ -63,16 +63,9 @@ Error validate_template(const SessionTemplate& t, std::string* msg) {
     return bad(msg, "avg_consult_seed must be between 0 and 366 days");
   if (t.arrival_buffer < 0 || t.arrival_buffer > kMaxSpan)
     return bad(msg, "arrival_buffer must be between 0 and 366 days");
-  if (t.rooms.size() > kMaxRooms) return bad(msg, "too many rooms (at most 16)");
-  for (std::size_t i = 0; i < t.rooms.size(); ++i) {
-    if (t.rooms[i].empty() || t.rooms[i].size() > 64)
-      return bad(msg, "a room name must have 1 to 64 bytes");
-    for (std::size_t j = 0; j < i; ++j)
-      if (t.rooms[j] == t.rooms[i]) return bad(msg, "rooms must not repeat");
-  }
-  for (std::int32_t k : {t.priority_after, t.return_after, t.max_overtaken})
-    if (k < 0 || k > 1000)
-      return bad(msg, "priority_after, return_after and max_overtaken must be between 0 and 1000");
+  if (const char* why =
+          flow_settings_error(t.rooms, t.priority_after, t.return_after, t.max_overtaken))
+    return bad(msg, why);
   return Error::kOk;
 }
 
