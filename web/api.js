@@ -67,8 +67,11 @@ export async function request(method, path, { body, credential, idempotencyKey }
 const enc = encodeURIComponent;
 // The endpoints the pages use, by name.
 export const endpoints = {
+  // The sessions in scope; the array also carries the deployment's priority
+  // reason codes (`priorityReasons`, null from a server that sends none).
   sessions: (cred) => request('GET', '/v1/sessions', { credential: cred })
-    .then((r) => (r.sessions || []).map(normalizeStaff)),
+    .then((r) => Object.assign((r.sessions || []).map(normalizeStaff),
+      { priorityReasons: Array.isArray(r.priorityReasons) && r.priorityReasons.length ? r.priorityReasons : null })),
   session: (sid, cred) => request('GET', `/v1/sessions/${enc(sid)}`, { credential: cred }).then(normalizeStaff),
   me: (token) => request('GET', '/v1/me', { credential: token }).then(normalizePatient),
   display: (area, token) => request('GET', `/v1/areas/${enc(area)}/display`, { credential: token }).then(normalizeDisplay),

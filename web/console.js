@@ -21,9 +21,9 @@ let key = sessionStorage.getItem(KEY_STORE) || '';
 let sessions = [];
 let sid = params.get('session') || sessionStorage.getItem('qc.session') || '';
 let room = '';          // this console's room in a session with several rooms
-// The priority reason codes offered (the deployment's list, config
-// `priority.reasons`; the server refuses any other): `?reasons=a,b` when a
-// deployment has another list.
+// The priority reason codes offered: the deployment's list (config
+// `priority.reasons`, sent with the sessions list; the server refuses any
+// other), or `?reasons=a,b`, or the default four from an older server.
 const REASONS = (params.get('reasons') || 'elderly,military,disabled,pregnant').split(',').map((x) => x.trim()).filter(Boolean);
 let view = null;
 let selected = null;   // ticketId
@@ -567,6 +567,7 @@ async function start() {
   $('app').classList.remove('hidden');
   try {
     sessions = await endpoints.sessions(key);
+    if (!params.get('reasons') && sessions.priorityReasons) REASONS.splice(0, REASONS.length, ...sessions.priorityReasons);
   } catch (e) {
     if (e.status === 401 || e.status === 403) { logout(errorText(e)); return; }
     showResult('error', errorText(e));

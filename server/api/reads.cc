@@ -45,6 +45,7 @@ void Service::read(const Route& route, HttpRequest& req, Format out, Respond res
         pb::SessionList list;
       };
       auto acc = std::make_shared<Acc>();
+      for (const std::string& r : config_.priority.reasons) acc->list.add_priority_reasons(r);
       runtime_.read_all(
           [acc, who, kiosk](ShardContext& ctx) {
             const Authorizer az(ctx.engine);

@@ -231,7 +231,7 @@ async function api(req, url, body) {
   const p = url.pathname.split('/').filter(Boolean).map(decodeURIComponent); const m = req.method;
   const STAFF = ['admin', 'nurse']; const KIOSK = ['admin', 'nurse', 'kiosk'];
   if (p[1] === 'sessions' && p.length === 2) {
-    if (m === 'GET') { auth(req, url, KIOSK); return { sessions: Object.values(S.sessions).map((s) => staffView(s, false)) }; }
+    if (m === 'GET') { auth(req, url, KIOSK); return { sessions: Object.values(S.sessions).map((s) => staffView(s, false)), priorityReasons: ['elderly', 'military', 'disabled', 'pregnant'] }; }
     auth(req, url, ['admin']);
     if (S.sessions[body.sessionId]) throw new E(409, 'already_exists', body.sessionId);
     const start = Date.parse(body.start), end = Date.parse(body.end);

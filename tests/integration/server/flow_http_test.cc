@@ -182,6 +182,9 @@ TEST_F(Flow, PriorityTestsAndTwoRoomsOverHttp) {
   EXPECT_EQ(list.sessions(0).rooms(1).room(), "5");
   EXPECT_EQ(list.sessions(0).rooms(1).called_ticket(), "");
   EXPECT_EQ(r.body.find(p1.id), std::string::npos) << r.body;
+  // ... and the deployment's priority reasons, for a console's choice.
+  EXPECT_EQ(std::vector<std::string>(list.priority_reasons().begin(), list.priority_reasons().end()),
+            (std::vector<std::string>{"elderly", "military", "disabled", "pregnant"}));
   // Room 3 calls again: its own patient is done, room 5's is not.
   r = post("/v1/sessions/" + kSid + "/call-next", R"({"room":"3"})", kNurse);
   ASSERT_EQ(r.status, 200) << r.body;
