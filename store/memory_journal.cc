@@ -1,4 +1,5 @@
 #include <map>
+#include <mutex>
 
 #include "store/journal.h"
 
@@ -33,12 +34,16 @@ class MemoryJournal final : public Journal {
   }
   std::uint64_t last_seq() const override { return last_; }
   Status status() const override { return status_; }
+  // The snapshot may be read by another thread than the shard that writes
+  // it (a test watching for it): seq and image change together.
   bool save_snapshot(std::uint64_t seq, std::string_view image, std::string*) override {
+    std::lock_guard lock(snapshot_mu_);
     snapshot_seq_ = seq;
     snapshot_.assign(image);
     return true;
   }
   bool load_snapshot(std::uint64_t* seq, std::string* image, std::string*) override {
+    std::lock_guard lock(snapshot_mu_);
     *seq = snapshot_seq_;
     *image = snapshot_;
     return snapshot_seq_ != 0;
@@ -47,6 +52,7 @@ class MemoryJournal final : public Journal {
  private:
   std::vector<Record> records_;
   std::uint64_t last_ = 0;
+  std::mutex snapshot_mu_;
   std::uint64_t snapshot_seq_ = 0;
   std::string snapshot_;
   Status status_ = Status::kOk;
