@@ -252,6 +252,18 @@ void touch(Engine::State& st, SessionIdx si) {
   }
 }
 
+Error wrong_state(std::string* msg, const TicketRec& t, TicketState need) {
+  if (msg) {
+    msg->assign("ticket ");
+    msg->append(t.id);
+    msg->append(" is ");
+    msg->append(to_string(t.state));
+    msg->append(", needs ");
+    msg->append(to_string(need));
+  }
+  return Error::kWrongState;
+}
+
 Error check_not_closed(const SessionRec& s, std::string* msg) {
   if (s.status == SessionStatus::kClosed)
     return reject(msg, Error::kSessionClosed, "session is closed", s.spec.session_id);

@@ -152,46 +152,37 @@ Error op_set_priority(State& st, const Actor& actor, const SetPriority& c, Time 
 
 Error op_send_for_tests(State& st, const Actor& actor, const SendForTests& c, Time now,
                         Events* ev, std::string* msg) {
-  Loc loc;
-  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  if (t.state != TicketState::kCalled)
-    return reject(msg, Error::kWrongState, "only a called ticket can be sent for tests",
-                  c.ticket_id);
-  if (t.room < s.rooms.size() && s.rooms[t.room].called == static_cast<std::int32_t>(loc.index))
-    s.rooms[t.room].called = -1;
-  t.state = TicketState::kAtTests;
-  s.at_tests += 1;
-  Event& e = add_ticket_event(ev, EventType::kSentForTests, now, actor, s, t,
-                              TicketState::kCalled);
-  e.room = room_name(s, t.room);
-  touch(st, loc.session);
-  return Error::kOk;
+  return on_ticket(st, c.ticket_id, TicketState::kCalled, msg,
+                   [&](SessionRec& s, TicketRec& t, Loc loc) {
+    s.rooms[t.room].called = -1;  // a CALLED ticket is its room's
+    t.state = TicketState::kAtTests;
+    s.at_tests += 1;
+    add_ticket_event(ev, EventType::kSentForTests, now, actor, s, t, TicketState::kCalled).room =
+        room_name(s, t.room);
+    touch(st, loc.session);
+    return Error::kOk;
+  });
 }
 
 Error op_return_from_tests(State& st, const Actor& actor, const ReturnFromTests& c, Time now,
                            Events* ev, std::string* msg) {
-  Loc loc;
-  if (Error e = open_ticket(st, c.ticket_id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  if (t.state != TicketState::kAtTests)
-    return reject(msg, Error::kWrongState, "ticket is not at tests", c.ticket_id);
-  // Unlike a check-in, a return after the session's end is accepted while
-  // the session is not closed: the automatic close waits for it.
-  // Its normal place would be the end of the queue (last slot, walk-in class).
-  const std::int32_t last = s.slots - 1;
-  const Presenting end{make_key(1, last, kind_class(s, TicketKind::kWalkIn), s.next_seq++), last,
-                       Placement::kDemoted};
-  const Entry e = queue_entry(s, t, end, EntryKind::kFromTests, 0);
-  s.at_tests -= 1;
-  enter_queue(s, loc.index, e);
-  t.checked_in_at = now;
-  add_ticket_event(ev, EventType::kReturnedFromTests, now, actor, s, t, TicketState::kAtTests);
-  insertion_events(s, loc.index, e, ~std::uint64_t{0}, actor, now, ev);
-  touch(st, loc.session);
-  return Error::kOk;
+  return on_ticket(st, c.ticket_id, TicketState::kAtTests, msg,
+                   [&](SessionRec& s, TicketRec& t, Loc loc) {
+    // Unlike a check-in, a return after the session's end is accepted while
+    // the session is not closed: the automatic close waits for it.
+    // Its normal place would be the end of the queue (last slot, walk-in class).
+    const std::int32_t last = s.slots - 1;
+    const Presenting end{make_key(1, last, kind_class(s, TicketKind::kWalkIn), s.next_seq++), last,
+                         Placement::kDemoted};
+    const Entry e = queue_entry(s, t, end, EntryKind::kFromTests, 0);
+    s.at_tests -= 1;
+    enter_queue(s, loc.index, e);
+    t.checked_in_at = now;
+    add_ticket_event(ev, EventType::kReturnedFromTests, now, actor, s, t, TicketState::kAtTests);
+    insertion_events(s, loc.index, e, ~std::uint64_t{0}, actor, now, ev);
+    touch(st, loc.session);
+    return Error::kOk;
+  });
 }
 
 }  // namespace qc

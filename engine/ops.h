@@ -71,6 +71,23 @@ Error open_session(const Engine::State& st, std::string_view id, SessionIdx* si,
 // unknown_ticket, then session_closed (check_not_closed) for its session.
 Error open_ticket(const Engine::State& st, std::string_view id, Loc* loc, std::string* msg);
 
+// wrong_state: "ticket T is S, needs N".
+Error wrong_state(std::string* msg, const TicketRec& t, TicketState need);
+
+// The preamble of a ticket command, in the spec's rule order: unknown_ticket,
+// session_closed (closed or suspended session), wrong_state unless the ticket
+// is in state `need`; then `body(s, t, loc)` runs and returns the result.
+template <class Body>
+Error on_ticket(Engine::State& st, const std::string& id, TicketState need, std::string* msg,
+                Body&& body) {
+  Loc loc;
+  if (Error e = open_ticket(st, id, &loc, msg); e != Error::kOk) return e;
+  SessionRec& s = st.sessions[loc.session];
+  TicketRec& t = s.tickets[loc.index];
+  if (t.state != need) return wrong_state(msg, t, need);
+  return body(s, t, loc);
+}
+
 // Waiting-queue primitives (descending vector, next at back()).
 void queue_insert(SessionRec& s, std::uint32_t ticket, std::uint64_t key);
 void queue_erase(SessionRec& s, std::uint64_t key);

@@ -8,32 +8,6 @@ namespace qc {
 
 namespace {
 
-Error wrong_state(std::string* msg, const TicketRec& t, TicketState need) {
-  if (msg) {
-    msg->assign("ticket ");
-    msg->append(t.id);
-    msg->append(" is ");
-    msg->append(to_string(t.state));
-    msg->append(", needs ");
-    msg->append(to_string(need));
-  }
-  return Error::kWrongState;
-}
-
-// The preamble of a ticket command, in the spec's rule order: unknown_ticket,
-// session_closed (closed or suspended session), wrong_state unless the ticket
-// is in state `need`; then `body(s, t, loc)` runs and returns the result.
-template <class Body>
-Error on_ticket(State& st, const std::string& id, TicketState need, std::string* msg,
-                Body&& body) {
-  Loc loc;
-  if (Error e = open_ticket(st, id, &loc, msg); e != Error::kOk) return e;
-  SessionRec& s = st.sessions[loc.session];
-  TicketRec& t = s.tickets[loc.index];
-  if (t.state != need) return wrong_state(msg, t, need);
-  return body(s, t, loc);
-}
-
 // The session's queue bookkeeping that an undo restores (the serving slot,
 // the consultation statistics, and the fields of the action's room), from a
 // SessionRec to an UndoRec (undo_begin) or back (op_undo).
